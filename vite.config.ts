@@ -1,0 +1,17 @@
+import { crx } from '@crxjs/vite-plugin';
+import preact from '@preact/preset-vite';
+import { defineConfig } from 'vite';
+import manifest from './manifest.json' with { type: 'json' };
+
+export default defineConfig({
+  plugins: [
+    preact(),
+    crx({
+      manifest: manifest as Parameters<typeof crx>[0]['manifest'],
+      // Standalone bundles run at document_start without a loader, before the page's own scripts.
+      contentScripts: { standaloneFiles: ['content/bridge.ts', 'content/content.ts'] },
+    }),
+  ],
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, minify: false },
+  server: { cors: { origin: [/chrome-extension:\/\//] } },
+});
