@@ -1,0 +1,87 @@
+import * as v from 'valibot';
+import { SiteInfoSchema } from './site';
+
+/**
+ * MAIN-world bridge <-> isolated content script, over a private MessageChannel.
+ *
+ * The content script creates the channel and hands one port to the bridge with a single
+ * `window.postMessage` that the bridge (registered first, at document_start) takes and stops.
+ * After that nothing crosses the page-visible `window` message bus.
+ */
+export const BRIDGE_HANDSHAKE = 'playground-sync/bridge-handshake';
+
+export const BridgeHandshakeSchema = v.strictObject({
+  type: v.literal(BRIDGE_HANDSHAKE),
+  nonce: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/)),
+});
+export type BridgeHandshake = v.InferOutput<typeof BridgeHandshakeSchema>;
+
+/** Plain-data client methods the content script may call through the bridge. */
+export const RELAYED_METHODS = [
+  'run',
+  'request',
+  'writeFile',
+  'readFileAsBuffer',
+  'readFileAsText',
+  'mkdir',
+  'unlink',
+  'mv',
+  'rmdir',
+  'listFiles',
+  'isDir',
+  'fileExists',
+  'replayFSJournal',
+] as const;
+export type RelayedMethod = (typeof RELAYED_METHODS)[number];
+
+/** Client properties (Comlink thenables on the page) the content script may read. */
+export const RELAYED_PROPERTIES = ['documentRoot', 'absoluteUrl'] as const;
+export type RelayedProperty = (typeof RELAYED_PROPERTIES)[number];
+
+const requestId = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+export const ContentToBridgeSchema = v.variant('type', [
+  v.strictObject({
+    type: v.literal('call'),
+    id: requestId,
+    method: v.picklist(RELAYED_METHODS),
+    args: v.array(v.unknown()),
+  }),
+  v.strictObject({ type: v.literal('get'), id: requestId, property: v.picklist(RELAYED_PROPERTIES) }),
+]);
+export type ContentToBridge = v.InferOutput<typeof ContentToBridgeSchema>;
+/** A request before the relay numbers it. */
+export type ContentToBridgeRequest = ContentToBridge extends infer M ? (M extends unknown ? Omit<M, 'id'> : never) : never;
+
+/** A PHP response flattened to plain data (the page's `PHPResponse` is a class with getters). */
+export const BytesSchema = v.custom<Uint8Array>((input) => input instanceof Uint8Array, 'expected bytes');
+
+export const PhpResultDataSchema = v.strictObject({
+  bytes: BytesSchema,
+  errors: v.string(),
+  exitCode: v.number(),
+  httpStatusCode: v.number(),
+  headers: v.record(v.string(), v.array(v.string())),
+});
+export type PhpResultData = v.InferOutput<typeof PhpResultDataSchema>;
+
+export const BridgeToContentSchema = v.variant('type', [
+  /** The page's client is attached (again, after the page swapped it). */
+  v.strictObject({
+    type: v.literal('client'),
+    generation: v.pipe(v.number(), v.integer()),
+    source: SiteInfoSchema.entries.clientSource,
+    storage: SiteInfoSchema.entries.storage,
+    name: SiteInfoSchema.entries.name,
+  }),
+  /** No client yet, or it failed to boot. */
+  v.strictObject({ type: v.literal('waiting'), reason: v.pipe(v.string(), v.maxLength(500)) }),
+  v.strictObject({
+    type: v.literal('result'),
+    id: requestId,
+    ok: v.boolean(),
+    value: v.optional(v.unknown()),
+    error: v.optional(v.pipe(v.string(), v.maxLength(4000))),
+  }),
+]);
+export type BridgeToContent = v.InferOutput<typeof BridgeToContentSchema>;
