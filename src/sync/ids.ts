@@ -1,0 +1,15 @@
+import * as v from 'valibot';
+
+/**
+ * Peer and pair ids: ASCII letters, digits and dashes only. ASCII keeps JS string order equal to
+ * the byte order PHP (`strcmp`) and SQLite (BINARY collation) use, which the HLC tie-break needs;
+ * no underscore means no `__proto__`-style keys if an id ever indexes an object.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+
+export const PeerIdSchema = v.pipe(v.string(), v.regex(ID_PATTERN, 'a peer id is 1-64 ASCII letters, digits or dashes'));
+export const PairIdSchema = v.pipe(v.string(), v.regex(ID_PATTERN, 'a pair id is 1-64 ASCII letters, digits or dashes'));
+
+export function isValidId(id: string): boolean {
+  return ID_PATTERN.test(id);
+}

@@ -1,0 +1,163 @@
+import * as v from 'valibot';
+import { MAX_MESSAGE_BYTES, parseMessage, type Parsed } from '../protocol/validate';
+import { HlcStringSchema } from './hlc';
+import { PairIdSchema, PeerIdSchema } from './ids';
+
+/**
+ * The envelope two peers exchange. Header on every kind:
+ * - `v`: wire version; a peer refuses versions it does not speak.
+ * - `pairId`: the pairing this belongs to; anything from another pairing is refused.
+ * - `from`: the sending peer.
+ * - `seq`: on `delta`, the batch's own sequence number (≥ 1); on every other kind, the sender's
+ *   latest assigned seq (0: none yet), so a receiver notices a lost final batch
+ *   (`inboxObserveSenderSeq`) without waiting for the next one.
+ * - `ackUpTo`: the sender has applied every batch of the receiver's up to here (piggybacked acks).
+ * - `hlc`: the sender's clock (encoded), merged by the receiver.
+ *
+ * Payloads (`delta.payload`, snapshot chunks and metadata) are opaque here: pass a schema to
+ * `parseEnvelope` or validate them where they are used.
+ */
+export const WIRE_VERSION = 1;
+
+export const ENVELOPE_KINDS = [
+  'hello',
+  'delta',
+  'ack',
+  'nack',
+  'resend',
+  'snapshot-begin',
+  'snapshot-chunk',
+  'snapshot-end',
+] as const;
+export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
+
+/** Largest envelope accepted, as UTF-8 JSON. Senders should split batches well below it. */
+export const MAX_ENVELOPE_BYTES = MAX_MESSAGE_BYTES;
+/** Advised size of one snapshot chunk's data (MV3 messaging cost grows faster than size). */
+export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
+
+const counter = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+const positive = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
+const siteUrl = v.pipe(v.string(), v.maxLength(500), v.url(), v.regex(/^https?:\/\//, 'a site URL is http(s)'));
+const snapshotId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'a snapshot id is 1-64 letters, digits or dashes'));
+
+function header<K extends EnvelopeKind>(kind: K) {
+  return {
+    v: v.literal(WIRE_VERSION),
+    kind: v.literal(kind),
+    pairId: PairIdSchema,
+    from: PeerIdSchema,
+    seq: counter,
+    ackUpTo: counter,
+    hlc: HlcStringSchema,
+  };
+}
+
+/** The envelope schema with `delta.payload` checked by `payload`. */
+export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPayload) {
+  return v.variant('kind', [
+    v.strictObject({ ...header('hello'), siteUrl }),
+    v.strictObject({ ...header('delta'), seq: positive, siteUrl, payload }),
+    v.strictObject(header('ack')),
+    v.strictObject({ ...header('nack'), nackSeq: positive, reason: v.pipe(v.string(), v.maxLength(2000)) }),
+    v.strictObject({ ...header('resend'), resendFrom: positive }),
+    v.strictObject({
+      ...header('snapshot-begin'),
+      snapshotId,
+      siteUrl,
+      /** The sender's seq the snapshot includes: the receiver fast-forwards its cursor to it. */
+      baseSeq: counter,
+      chunkCount: counter,
+      byteLength: counter,
+      meta: v.unknown(),
+    }),
+    v.strictObject({ ...header('snapshot-chunk'), snapshotId, index: counter, data: v.unknown() }),
+    v.strictObject({
+      ...header('snapshot-end'),
+      snapshotId,
+      chunkCount: counter,
+      digest: v.pipe(v.string(), v.maxLength(200)),
+    }),
+  ]);
+}
+
+export const EnvelopeSchema = envelopeSchema(v.unknown());
+
+type AnyEnvelope = v.InferOutput<typeof EnvelopeSchema>;
+/** An envelope whose `delta` payload has type `P`. */
+export type Envelope<P = unknown> = AnyEnvelope extends infer E
+  ? E extends { kind: 'delta' }
+    ? Omit<E, 'payload'> & { payload: P }
+    : E
+  : never;
+export type EnvelopeOf<K extends EnvelopeKind, P = unknown> = Extract<Envelope<P>, { kind: K }>;
+
+export interface ParseEnvelopeOptions<P> {
+  /** The pairing this peer is in: envelopes for any other are refused. */
+  readonly pairId: string;
+  /** This peer's id: an envelope claiming to come from it is an echo or a forgery. */
+  readonly self?: string;
+  /** The paired peer, once known: envelopes from anyone else are refused. */
+  readonly peer?: string;
+  /** Checks `delta.payload`; without it the payload stays `unknown`. */
+  readonly payload?: v.GenericSchema<unknown, P>;
+  readonly maxBytes?: number;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Checks untrusted input (a JSON string or an already-decoded value) and says in one readable
+ * line what is wrong, e.g. `Rejected envelope: pairId: belongs to pairing b, not a`.
+ */
+export function parseEnvelope<P = unknown>(input: unknown, options: ParseEnvelopeOptions<P>): Parsed<Envelope<P>> {
+  const maxBytes = options.maxBytes ?? MAX_ENVELOPE_BYTES;
+  const decoded = decodeBounded(input, maxBytes);
+  if (!decoded.ok) return decoded;
+  const value = decoded.value;
+
+  if (typeof value === 'object' && value !== null && 'v' in value && value.v !== WIRE_VERSION) {
+    return reject(`v: unsupported wire version ${JSON.stringify(value.v)} (this peer speaks ${WIRE_VERSION})`);
+  }
+  const schema = options.payload ? envelopeSchema(options.payload) : EnvelopeSchema;
+  const parsed = parseMessage(schema, value, 'envelope');
+  if (!parsed.ok) return parsed;
+  const envelope = parsed.value as Envelope<P>;
+
+  if (envelope.pairId !== options.pairId) {
+    return reject(`pairId: belongs to pairing ${envelope.pairId}, not ${options.pairId}`);
+  }
+  if (options.self !== undefined && envelope.from === options.self) return reject('from: claims to come from this peer');
+  if (options.peer !== undefined && envelope.from !== options.peer) {
+    return reject(`from: ${envelope.from} is not the paired peer ${options.peer}`);
+  }
+  return { ok: true, value: envelope };
+}
+
+function reject(error: string): { ok: false; error: string } {
+  return { ok: false, error: `Rejected envelope: ${error}` };
+}
+
+function decodeBounded(input: unknown, maxBytes: number): Parsed<unknown> {
+  let json: string;
+  if (typeof input === 'string') {
+    json = input;
+  } else {
+    try {
+      const encoded: unknown = JSON.stringify(input);
+      if (typeof encoded !== 'string') return reject('not a JSON value');
+      json = encoded;
+    } catch (error) {
+      return reject(`not JSON-serializable (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  // UTF-8 takes at least one byte per UTF-16 unit and at most three: count exactly only in between.
+  const tooBig = json.length > maxBytes || (json.length * 3 > maxBytes && encoder.encode(json).length > maxBytes);
+  if (tooBig) return reject(`larger than ${maxBytes} bytes`);
+  if (typeof input !== 'string') return { ok: true, value: input };
+  try {
+    return { ok: true, value: JSON.parse(json) as unknown };
+  } catch {
+    return reject('not valid JSON');
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Versions and asset URLs shared by the stand-in's page, worker and service worker. The files
+ * behind these URLs are served by testbed/server.ts straight from node_modules.
+ */
+
+/** The one PHP version bundled (the real site's default); other versions are aliased away. */
+export const PHP_VERSION = '8.3';
+
+/** WordPress builds of @wp-playground/wordpress-builds (minified zip + static assets folder). */
+export const SUPPORTED_WP_VERSIONS = ['nightly', 'beta', '6.5', '6.4', '6.3', '6.2'] as const;
+export type SupportedWpVersion = (typeof SUPPORTED_WP_VERSIONS)[number];
+export const DEFAULT_WP_VERSION: SupportedWpVersion = 'nightly';
+
+export function normalizeWpVersion(requested: string | null | undefined): SupportedWpVersion {
+  const found = SUPPORTED_WP_VERSIONS.find((v) => v === requested);
+  return found ?? DEFAULT_WP_VERSION;
+}
+
+export function wordPressZipUrl(version: string): string {
+  return `/wordpress-builds/wp-${normalizeWpVersion(version)}.zip`;
+}
+
+/** The current AST driver (sqlite-database-integration 3.x), as bundled by @wp-playground/cli. */
+export const SQLITE_ZIP_URL = '/wordpress-builds/sqlite-database-integration.zip';
+
+/**
+ * Where the static assets a minified build lacks live, for a loaded WordPress version as
+ * @wp-playground/wordpress reports it: `6.5`, `beta`, or `trunk` for an alpha (the nightly build).
+ */
+export function staticAssetsDirectoryFor(loadedVersion: string): string | undefined {
+  const version = loadedVersion === 'trunk' ? 'nightly' : loadedVersion;
+  return (SUPPORTED_WP_VERSIONS as readonly string[]).includes(version) ? `wp-${version}` : undefined;
+}
