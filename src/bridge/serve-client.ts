@@ -1,4 +1,4 @@
-import { ContentToBridgeSchema, type BridgeToContent, type ContentToBridge } from '../protocol/bridge';
+import { ContentToBridgeSchema, type BridgeToContent, type ContentToBridge, type RelayedMethod } from '../protocol/bridge';
 import { parseMessage } from '../protocol/validate';
 import type { SiteClient } from '../platform/site-client';
 import { toPhpResultData } from './php-result';
@@ -31,8 +31,10 @@ export function serveClient(port: BridgeEndpoint, currentClient: () => SiteClien
 async function answer(request: ContentToBridge, client: SiteClient | undefined): Promise<unknown> {
   if (!client) throw new Error('The Playground page has no client yet');
   if (request.type === 'get') return await client[request.property];
-  const method = client[request.method] as (...args: unknown[]) => Promise<unknown>;
-  const value = await method.apply(client, request.args);
+  // A plain method call: `fn.apply(client, …)` on a Comlink proxy becomes a remote `apply` call
+  // that tries to clone the proxy itself.
+  const methods = client as unknown as Record<RelayedMethod, (...args: unknown[]) => Promise<unknown>>;
+  const value = await methods[request.method](...request.args);
   return request.method === 'run' || request.method === 'request'
     ? toPhpResultData(value as Parameters<typeof toPhpResultData>[0])
     : value;

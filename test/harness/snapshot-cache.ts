@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as v from 'valibot';
 import {
@@ -113,6 +113,13 @@ export async function rememberSnapshot(snapshot: WordPressSnapshot): Promise<voi
     await mkdir(CACHE_DIR, { recursive: true });
     await writeFile(temporary, encode(snapshot));
     await rename(temporary, file);
+    // Snapshots of the same site kind made from other inputs can never be used again.
+    const prefix = `wp-${snapshot.wp}-${snapshot.driver}-`;
+    for (const name of await readdir(CACHE_DIR)) {
+      if (name.startsWith(prefix) && name.endsWith('.snapshot') && name !== path.basename(file)) {
+        await rm(path.join(CACHE_DIR, name), { force: true });
+      }
+    }
   } catch (error) {
     await rm(temporary, { force: true });
     console.warn(`Playground Sync harness: could not cache the snapshot on disk (${String(error)})`);

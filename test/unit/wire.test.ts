@@ -1,0 +1,141 @@
+import * as v from 'valibot';
+import { describe, expect, it } from 'vitest';
+import { ENVELOPE_KINDS, MAX_ENVELOPE_BYTES, parseEnvelope, type Envelope } from '../../src/sync/wire';
+
+const PAIR = 'pair-1';
+const SELF = 'peer-b';
+const header = { v: 1, pairId: PAIR, from: 'peer-a', seq: 3, ackUpTo: 2, hlc: '0191dd9dec7b.0000.peer-a' };
+const siteUrl = 'https://playground.wordpress.net/scope:alpha/';
+
+const valid: Record<(typeof ENVELOPE_KINDS)[number], Record<string, unknown>> = {
+  hello: { ...header, kind: 'hello', siteUrl },
+  delta: { ...header, kind: 'delta', siteUrl, payload: { rows: [{ tbl: 'wp_posts', pk: [1] }] } },
+  ack: { ...header, kind: 'ack' },
+  nack: { ...header, kind: 'nack', nackSeq: 2, reason: 'UNIQUE constraint failed: wp_options.option_name' },
+  resend: { ...header, kind: 'resend', resendFrom: 3 },
+  'snapshot-begin': {
+    ...header,
+    kind: 'snapshot-begin',
+    snapshotId: 'snap-1',
+    siteUrl,
+    baseSeq: 3,
+    chunkCount: 2,
+    byteLength: 300_000,
+    meta: { wordpress: '6.5.5' },
+  },
+  'snapshot-chunk': { ...header, kind: 'snapshot-chunk', snapshotId: 'snap-1', index: 0, data: 'AAAA' },
+  'snapshot-end': { ...header, kind: 'snapshot-end', snapshotId: 'snap-1', chunkCount: 2, digest: 'sha256-abc' },
+};
+
+const parse = (input: unknown) => parseEnvelope(input, { pairId: PAIR, self: SELF });
+
+function rejection(input: unknown, options: Partial<Parameters<typeof parseEnvelope>[1]> = {}): string {
+  const parsed = parseEnvelope(input, { pairId: PAIR, self: SELF, ...options });
+  if (parsed.ok) throw new Error(`accepted ${JSON.stringify(input)}`);
+  expect(parsed.error).toMatch(/^Rejected envelope: /);
+  return parsed.error;
+}
+
+describe('parseEnvelope accepts', () => {
+  it.each(ENVELOPE_KINDS)('a well-formed %s, as an object and as JSON text', (kind) => {
+    expect(parse(valid[kind])).toEqual({ ok: true, value: valid[kind] });
+    expect(parse(JSON.stringify(valid[kind]))).toEqual({ ok: true, value: valid[kind] });
+  });
+
+  it('seq 0 on non-delta kinds (a sender that has sent nothing yet)', () => {
+    expect(parse({ ...valid.hello, seq: 0, ackUpTo: 0 }).ok).toBe(true);
+  });
+
+  it('a delta payload checked by the caller schema, typed', () => {
+    const Payload = v.strictObject({ rows: v.array(v.strictObject({ tbl: v.string(), pk: v.array(v.number()) })) });
+    const parsed = parseEnvelope(valid.delta, { pairId: PAIR, payload: Payload });
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok && parsed.value.kind === 'delta') {
+      const payload: { rows: { tbl: string }[] } = parsed.value.payload;
+      expect(payload.rows[0]?.tbl).toBe('wp_posts');
+    }
+    const wrong = parseEnvelope({ ...valid.delta, payload: { rows: 'x' } }, { pairId: PAIR, payload: Payload });
+    expect(wrong).toEqual({ ok: false, error: expect.stringMatching(/^Rejected envelope: payload\.rows: /) as unknown });
+  });
+
+  it('from the expected peer', () => {
+    expect(parseEnvelope(valid.ack, { pairId: PAIR, peer: 'peer-a' }).ok).toBe(true);
+  });
+});
+
+describe('parseEnvelope rejects with a readable reason', () => {
+  it.each([
+    ['a newer version', { ...valid.delta, v: 2 }, /v: unsupported wire version 2 \(this peer speaks 1\)/],
+    ['a version as a string', { ...valid.delta, v: '1' }, /v: unsupported wire version "1"/],
+    ['a missing version', { ...valid.ack, v: undefined }, /v: /],
+    ['another pairing', { ...valid.delta, pairId: 'pair-2' }, /pairId: belongs to pairing pair-2, not pair-1/],
+    ['an unknown kind', { ...valid.ack, kind: 'exec' }, /kind: /],
+    ['a negative seq', { ...valid.ack, seq: -1 }, /seq: /],
+    ['a fractional seq', { ...valid.ack, seq: 1.5 }, /seq: /],
+    ['an unsafe seq', { ...valid.ack, seq: 2 ** 53 }, /seq: /],
+    ['a delta numbered 0', { ...valid.delta, seq: 0 }, /seq: /],
+    ['a negative ack', { ...valid.ack, ackUpTo: -3 }, /ackUpTo: /],
+    ['a seq given as text', { ...valid.ack, seq: '3' }, /seq: /],
+    ['a malformed clock', { ...valid.ack, hlc: '2024-01-01' }, /hlc: an HLC is/],
+    ['a forged peer id', { ...valid.ack, from: '../../etc' }, /from: a peer id/],
+    ['an empty pair id', { ...valid.ack, pairId: '' }, /pairId: a pair id/],
+    ['an echo of our own envelope', { ...valid.ack, from: SELF }, /from: claims to come from this peer/],
+    ['an extra field', { ...valid.ack, sql: 'DROP TABLE wp_posts' }, /sql: /],
+    ['a delta without payload', { ...valid.delta, payload: undefined }, /payload: /],
+    ['a delta without site URL', { ...valid.delta, siteUrl: undefined }, /siteUrl: /],
+    ['a non-http site URL', { ...valid.hello, siteUrl: 'javascript:alert(1)' }, /siteUrl: /],
+    ['a resend from 0', { ...valid.resend, resendFrom: 0 }, /resendFrom: /],
+    ['a nack of seq 0', { ...valid.nack, nackSeq: 0 }, /nackSeq: /],
+    ['an oversized nack reason', { ...valid.nack, reason: 'x'.repeat(2001) }, /reason: /],
+    ['a bad snapshot id', { ...valid['snapshot-chunk'], snapshotId: 'a/b' }, /snapshotId: /],
+    ['a negative chunk index', { ...valid['snapshot-chunk'], index: -1 }, /index: /],
+    ['null', null, /Rejected envelope: /],
+    ['an array', [valid.ack], /Rejected envelope: /],
+    ['a number', 42, /Rejected envelope: /],
+  ])('%s', (_, input, reason) => {
+    expect(rejection(input)).toMatch(reason);
+  });
+
+  it('an envelope from a peer other than the paired one', () => {
+    expect(rejection(valid.ack, { peer: 'peer-c' })).toMatch(/from: peer-a is not the paired peer peer-c/);
+  });
+
+  it('malformed JSON text', () => {
+    expect(rejection('{"v":1,')).toMatch(/not valid JSON/);
+  });
+
+  it('oversized input, as text and as an object, before looking inside', () => {
+    const big = { ...valid.delta, payload: 'x'.repeat(1_000) };
+    expect(rejection(big, { maxBytes: 500 })).toMatch(/larger than 500 bytes/);
+    expect(rejection(JSON.stringify(big), { maxBytes: 500 })).toMatch(/larger than 500 bytes/);
+    expect(parseEnvelope(big, { pairId: PAIR, maxBytes: 2_000 }).ok).toBe(true);
+  });
+
+  it('oversized multi-byte text, counted in UTF-8 bytes', () => {
+    const text = JSON.stringify({ ...valid.delta, payload: 'é'.repeat(400) });
+    expect(text.length).toBeLessThan(1_000);
+    expect(rejection(text, { maxBytes: 1_000 })).toMatch(/larger than 1000 bytes/);
+  });
+
+  it('by default anything above the global message limit', () => {
+    const huge = 'x'.repeat(MAX_ENVELOPE_BYTES + 1);
+    expect(rejection(huge)).toMatch(/larger than/);
+  });
+
+  it('values that are not JSON', () => {
+    const cyclic: Record<string, unknown> = { ...valid.ack };
+    cyclic.self = cyclic;
+    expect(rejection(cyclic)).toMatch(/not JSON-serializable/);
+    expect(rejection({ ...valid.delta, payload: 10n })).toMatch(/not JSON-serializable/);
+    expect(rejection(undefined)).toMatch(/not a JSON value/);
+  });
+});
+
+describe('Envelope type', () => {
+  it('narrows by kind', () => {
+    const parsed = parse(valid.resend);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const envelope: Envelope = parsed.value;
+    expect(envelope.kind === 'resend' && envelope.resendFrom).toBe(3);
+  });
+});
