@@ -3,9 +3,8 @@
  * bridge, describes the page's site through it and reports to the background. It holds no state
  * beyond the current attachment; the background owns the registry.
  */
-import { BRIDGE_HANDSHAKE, BridgeToContentSchema, type BridgeToContent } from '../src/protocol/bridge';
-import { parseMessage } from '../src/protocol/validate';
-import { RelayedClient } from '../src/bridge/relayed-client';
+import { BRIDGE_HANDSHAKE, type BridgeToContent } from '../src/protocol/bridge';
+import { connectRelay } from '../src/bridge/relayed-client';
 import { describeSite } from '../src/site/describe-site';
 import { BackgroundLink } from './background-link';
 
@@ -17,8 +16,6 @@ function openBridgeChannel(): MessagePort {
 }
 
 const background = new BackgroundLink();
-const port = openBridgeChannel();
-const relay = new RelayedClient(port);
 let attachment = 0;
 
 async function onClientAttached(message: Extract<BridgeToContent, { type: 'client' }>): Promise<void> {
@@ -32,18 +29,13 @@ async function onClientAttached(message: Extract<BridgeToContent, { type: 'clien
   if (mine === attachment) background.send({ type: 'tab/site', site });
 }
 
-port.onmessage = (event) => {
-  const parsed = parseMessage(BridgeToContentSchema, event.data, 'bridge message');
-  if (!parsed.ok) return background.send({ type: 'tab/error', error: parsed.error });
-  const message = parsed.value;
-  switch (message.type) {
-    case 'result':
-      return relay.settle(message);
-    case 'waiting':
-      return background.send({ type: 'tab/waiting', reason: message.reason });
-    case 'client':
-      return void onClientAttached(message).catch((error: unknown) =>
-        background.send({ type: 'tab/error', error: error instanceof Error ? error.message : String(error) }),
-      );
-  }
-};
+const relay = connectRelay(
+  openBridgeChannel(),
+  (message) => {
+    if (message.type === 'waiting') return background.send({ type: 'tab/waiting', reason: message.reason });
+    void onClientAttached(message).catch((error: unknown) =>
+      background.send({ type: 'tab/error', error: error instanceof Error ? error.message : String(error) }),
+    );
+  },
+  (error) => background.send({ type: 'tab/error', error }),
+);

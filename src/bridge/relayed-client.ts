@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import {
+  BridgeToContentSchema,
   BytesSchema,
   PhpResultDataSchema,
   type ContentToBridgeRequest,
@@ -9,6 +10,7 @@ import {
   type RelayedProperty,
 } from '../protocol/bridge';
 import type { SiteClient } from '../platform/site-client';
+import { parseMessage } from '../protocol/validate';
 import { fromPhpResultData } from './php-result';
 
 export interface ContentEndpoint {
@@ -104,4 +106,27 @@ export class RelayedClient implements Omit<SiteClient, 'journalFSEvents' | 'onMe
   async replayFSJournal(events: Parameters<SiteClient['replayFSJournal']>[0]) {
     await this.call('replayFSJournal', events);
   }
+}
+
+export interface RelayPort extends ContentEndpoint {
+  onmessage: ((event: MessageEvent) => void) | null;
+}
+
+/**
+ * Wires the content script's end of the private channel: bridge results settle the relayed
+ * client's calls; every other valid message goes to `onEvent`, every invalid one to `onInvalid`.
+ */
+export function connectRelay(
+  port: RelayPort,
+  onEvent: (message: Exclude<BridgeToContent, { type: 'result' }>) => void,
+  onInvalid: (error: string) => void,
+): RelayedClient {
+  const relay = new RelayedClient(port);
+  port.onmessage = (event) => {
+    const parsed = parseMessage(BridgeToContentSchema, event.data, 'bridge message');
+    if (!parsed.ok) onInvalid(parsed.error);
+    else if (parsed.value.type === 'result') relay.settle(parsed.value);
+    else onEvent(parsed.value);
+  };
+  return relay;
 }
