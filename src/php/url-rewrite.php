@@ -90,7 +90,7 @@ function playground_sync_url_plan( $from, $to ) {
 	);
 	$ends = '(?![A-Za-z0-9_\-]|\.[A-Za-z0-9_\-])';
 	// A root-relative path starts a path: not preceded by anything a host, port or path is made of.
-	$starts = '(?<![A-Za-z0-9._~\-\]/%:@\\\\])';
+	$starts = '(?<![A-Za-z0-9._\~\-\]/%:@\\\\])';
 
 	$alternatives = array();
 	$replace      = array();

@@ -116,14 +116,17 @@ export function outboxResend<P>(state: OutboxState<P>, fromSeq: number): ResendR
 export interface InboxCursor<P> {
   /** Every batch up to here has been applied (0: none). */
   readonly appliedUpTo: number;
-  /** Batches that arrived ahead of a gap, ascending seq, all above `appliedUpTo + 1`. */
+  /** Batches that arrived ahead of a gap, ascending seq, all above `appliedUpTo`. */
   readonly held: readonly SequencedBatch<P>[];
   /** The `resendFrom` last requested, so a burst of out-of-order arrivals asks only once. */
   readonly askedResendFrom: number | null;
 }
 
 export type Arrival<P> =
-  /** Apply these, in this order (the batch that arrived, then held ones it unblocked), calling `inboxApplied` after each. */
+  /**
+   * Apply these in this order (the batch that arrived and the held ones it unblocked, or held
+   * ones already next in line), calling `inboxApplied` after each.
+   */
   | { readonly kind: 'apply'; readonly batches: readonly SequencedBatch<P>[] }
   /** Already applied: ack `ackUpTo` again (the sender evidently missed the ack) and drop it. */
   | { readonly kind: 'duplicate'; readonly ackUpTo: number }
@@ -161,10 +164,14 @@ export function inboxReceive<P>(
   const held = alreadyHeld
     ? cursor.held
     : [...cursor.held, batch].sort((a, b) => a.seq - b.seq).slice(0, Math.max(0, maxHeld));
+  const kept = held.some((entry) => entry.seq === batch.seq);
+  // Held batches may already be next in line (after a fast-forward or a restart): hand them out.
+  const ready = heldRun({ ...cursor, held }, next);
+  if (ready.length > 0) return { cursor: { ...cursor, held }, arrival: { kind: 'apply', batches: ready } };
   const askResend = cursor.askedResendFrom !== next;
   return {
     cursor: { ...cursor, held, askedResendFrom: next },
-    arrival: { kind: 'gap', resendFrom: next, askResend, held: held.some((entry) => entry.seq === batch.seq) },
+    arrival: { kind: 'gap', resendFrom: next, askResend, held: kept },
   };
 }
 
@@ -190,10 +197,10 @@ export function inboxReady<P>(cursor: InboxCursor<P>): readonly SequencedBatch<P
  * request or its answer was lost.
  */
 export function inboxGap<P>(cursor: InboxCursor<P>): { from: number; to: number } | null {
-  const first = cursor.held[0];
-  const from = cursor.appliedUpTo + 1;
-  if (first === undefined || first.seq === from) return null;
-  return { from, to: first.seq - 1 };
+  const ready = inboxReady(cursor);
+  const beyond = cursor.held[ready.length];
+  if (beyond === undefined) return null;
+  return { from: cursor.appliedUpTo + ready.length + 1, to: beyond.seq - 1 };
 }
 
 /**

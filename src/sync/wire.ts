@@ -41,6 +41,9 @@ const positive = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
 const siteUrl = v.pipe(v.string(), v.maxLength(500), v.url(), v.regex(/^https?:\/\//, 'a site URL is http(s)'));
 const snapshotId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'a snapshot id is 1-64 letters, digits or dashes'));
 
+/** Any value, but there must be one (an absent payload is a malformed envelope, not an empty one). */
+const present = v.custom<NonNullable<unknown> | null>((input) => input !== undefined, 'required');
+
 function header<K extends EnvelopeKind>(kind: K) {
   return {
     v: v.literal(WIRE_VERSION),
@@ -69,9 +72,9 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
       baseSeq: counter,
       chunkCount: counter,
       byteLength: counter,
-      meta: v.unknown(),
+      meta: present,
     }),
-    v.strictObject({ ...header('snapshot-chunk'), snapshotId, index: counter, data: v.unknown() }),
+    v.strictObject({ ...header('snapshot-chunk'), snapshotId, index: counter, data: present }),
     v.strictObject({
       ...header('snapshot-end'),
       snapshotId,
@@ -81,7 +84,7 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
   ]);
 }
 
-export const EnvelopeSchema = envelopeSchema(v.unknown());
+export const EnvelopeSchema = envelopeSchema(present);
 
 type AnyEnvelope = v.InferOutput<typeof EnvelopeSchema>;
 /** An envelope whose `delta` payload has type `P`. */

@@ -143,7 +143,8 @@ describe('total order and encoding', () => {
     const random = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
     for (let i = 0; i < 600; i += 1) {
       const ms = [0, 1, 15, 16, 255, 256, 1_726_000_000_000, 0xffff_ffff_ffff][random(8)]! + random(3);
-      values.push(at(Math.min(ms, 0xffff_ffff_ffff), [0, 1, 15, 16, 255, 0xffff][random(6)]!, peers[random(peers.length)]));
+      const counter = [0, 1, 15, 16, 255, 0xffff][random(6)]!;
+      values.push(at(Math.min(ms, 0xffff_ffff_ffff), counter, peers[random(peers.length)]));
     }
     const byCompare = [...values].sort(compareHlc).map(encodeHlc);
     const byString = values.map(encodeHlc).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));

@@ -236,6 +236,21 @@ describe('inbox cursor', () => {
     expect(forwarded).toEqual({ appliedUpTo: 9, held: [batch(12)], askedResendFrom: null });
     expect(inboxFastForward(forwarded, 4)).toBe(forwarded);
   });
+
+  it('hands out held batches that became next in line on the following arrival', () => {
+    let cursor = createInboxCursor<Payload>();
+    for (const seq of [6, 7]) cursor = inboxReceive(cursor, batch(seq)).cursor;
+    cursor = inboxFastForward(cursor, 5);
+    expect(inboxReady(cursor)).toEqual([batch(6), batch(7)]);
+    expect(inboxGap(cursor)).toBeNull();
+    expect(inboxGap(inboxReceive(cursor, batch(10)).cursor)).toEqual({ from: 8, to: 9 });
+    const result = inboxReceive(cursor, batch(9));
+    expect(result.arrival).toEqual({ kind: 'apply', batches: [batch(6), batch(7)] });
+    if (result.arrival.kind !== 'apply') throw new Error('expected apply');
+    const drained = drain(result.cursor, result.arrival.batches).cursor;
+    expect(drained.held).toEqual([batch(9)]);
+    expect(inboxReceive(drained, batch(8)).arrival).toEqual({ kind: 'apply', batches: [batch(8), batch(9)] });
+  });
 });
 
 describe('end to end over a bad transport', () => {

@@ -82,6 +82,7 @@ describe('parseEnvelope rejects with a readable reason', () => {
     ['an echo of our own envelope', { ...valid.ack, from: SELF }, /from: claims to come from this peer/],
     ['an extra field', { ...valid.ack, sql: 'DROP TABLE wp_posts' }, /sql: /],
     ['a delta without payload', { ...valid.delta, payload: undefined }, /payload: /],
+    ['a snapshot chunk without data', { ...valid['snapshot-chunk'], data: undefined }, /data: required/],
     ['a delta without site URL', { ...valid.delta, siteUrl: undefined }, /siteUrl: /],
     ['a non-http site URL', { ...valid.hello, siteUrl: 'javascript:alert(1)' }, /siteUrl: /],
     ['a resend from 0', { ...valid.resend, resendFrom: 0 }, /resendFrom: /],
@@ -112,7 +113,7 @@ describe('parseEnvelope rejects with a readable reason', () => {
   });
 
   it('oversized multi-byte text, counted in UTF-8 bytes', () => {
-    const text = JSON.stringify({ ...valid.delta, payload: 'é'.repeat(400) });
+    const text = JSON.stringify({ ...valid.delta, payload: 'é'.repeat(600) });
     expect(text.length).toBeLessThan(1_000);
     expect(rejection(text, { maxBytes: 1_000 })).toMatch(/larger than 1000 bytes/);
   });
