@@ -19,6 +19,17 @@ export default defineConfig({
         },
       },
       {
+        // Benchmarks, not tests: `npm run bench` runs them and writes bench/RESULTS.md.
+        test: {
+          name: 'bench',
+          include: ['bench/**/*.bench.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+          pool: 'forks',
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
