@@ -18,6 +18,7 @@ export {
 } from './artifacts';
 export { bootNodeSite, type BootNodeSiteOptions, type NodeSite, type SiteFacts, type VisitResult } from './boot-node-site';
 export { forgetSnapshotsInMemory } from './snapshot-cache';
+export { bootBarePhp } from './php-runtime';
 export { retargetSiteUrl } from './retarget-site-url';
 export { cellBytes, dumpSiteState, type Cell, type Row, type SiteState } from './site-state';
 export {

@@ -1,5 +1,5 @@
 import { loadNodeRuntime } from '@php-wasm/node';
-import { ProcessIdAllocator } from '@php-wasm/universal';
+import { PHP, ProcessIdAllocator } from '@php-wasm/universal';
 import { PHP_VERSION } from './artifacts';
 
 /**
@@ -30,4 +30,16 @@ export function createRuntimeFactory(): RuntimeFactory {
       for (const id of claimed.splice(0)) processIds.release(id);
     },
   };
+}
+
+/** A bare PHP without WordPress (for testing PHP sources on their own), in the same id space. */
+export async function bootBarePhp(version: '7.4' | '8.3'): Promise<PHP> {
+  const processId = processIds.claim();
+  const php = new PHP(await loadNodeRuntime(version, { emscriptenOptions: { processId } }));
+  const exit = php.exit.bind(php);
+  php.exit = (code?: number) => {
+    processIds.release(processId);
+    return exit(code);
+  };
+  return php;
 }

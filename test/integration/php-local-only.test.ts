@@ -1,5 +1,5 @@
-import { loadNodeRuntime } from '@php-wasm/node';
-import { PHP, ProcessIdAllocator } from '@php-wasm/universal';
+import type { PHP } from '@php-wasm/universal';
+import { bootBarePhp } from '../harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ENGINE_TABLE_PREFIX,
@@ -102,13 +102,11 @@ $pdo->exec("DELETE FROM \\"$table\\"");
 echo json_encode($pdo->query('SELECT op, name FROM captured ORDER BY rowid')->fetchAll(PDO::FETCH_NUM));
 `;
 
-const processIds = new ProcessIdAllocator();
-
 describe.each(['7.4', '8.3'] as const)('local-only list in PHP %s', (version) => {
   let php: PHP;
 
   beforeAll(async () => {
-    php = new PHP(await loadNodeRuntime(version, { emscriptenOptions: { processId: processIds.claim() } }));
+    php = await bootBarePhp(version);
     php.mkdir('/sync');
     php.writeFile('/sync/local-only.php', LOCAL_ONLY_PHP);
     php.writeFile('/sync/rules.php', `<?php\nreturn ${localOnlyPhpArray()};\n`);

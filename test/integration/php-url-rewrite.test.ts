@@ -1,5 +1,5 @@
-import { loadNodeRuntime } from '@php-wasm/node';
-import { PHP, ProcessIdAllocator } from '@php-wasm/universal';
+import type { PHP } from '@php-wasm/universal';
+import { bootBarePhp } from '../harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { URL_REWRITE_FUNCTION, URL_REWRITE_PHP } from '../../src/sync/url-rewrite';
 
@@ -68,13 +68,11 @@ interface Rewritten {
   readonly error?: string;
 }
 
-const processIds = new ProcessIdAllocator();
-
 describe.each(['7.4', '8.3'] as const)('playground_sync_rewrite_value on PHP %s', (version) => {
   let php: PHP;
 
   beforeAll(async () => {
-    php = new PHP(await loadNodeRuntime(version, { emscriptenOptions: { processId: processIds.claim() } }));
+    php = await bootBarePhp(version);
     php.mkdir('/sync');
     php.writeFile('/sync/url-rewrite.php', URL_REWRITE_PHP);
     php.writeFile('/sync/run.php', RUNNER);
