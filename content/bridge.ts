@@ -8,7 +8,6 @@
 import { BRIDGE_HANDSHAKE, BridgeHandshakeSchema, type BridgeToContent } from '../src/protocol/bridge';
 import { parseMessage } from '../src/protocol/validate';
 import { serveClient } from '../src/bridge/serve-client';
-import type { SiteClient } from '../src/platform/site-client';
 import { watchPageClient } from './page-client';
 
 function takeHandshakePort(onPort: (port: MessagePort) => void): void {
@@ -24,14 +23,13 @@ function takeHandshakePort(onPort: (port: MessagePort) => void): void {
 }
 
 takeHandshakePort((port) => {
-  let client: SiteClient | undefined;
   let generation = 0;
   const post = (message: BridgeToContent) => port.postMessage(message);
-  serveClient(port, () => client);
+  const server = serveClient(port);
   watchPageClient(
     window,
     (attached) => {
-      client = attached.client;
+      server.setClient(attached.client);
       post({ type: 'client', generation: ++generation, source: attached.source, storage: attached.storage, name: attached.name });
     },
     (reason) => post({ type: 'waiting', reason }),

@@ -9,7 +9,9 @@ import {
   type RelayedMethod,
   type RelayedProperty,
 } from '../protocol/bridge';
-import type { SiteClient } from '../platform/site-client';
+import type { FilesystemOperation, SiteClient } from '../platform/site-client';
+
+type StreamEvent = Extract<BridgeToContent, { type: 'message' | 'fs-event' }>;
 import { parseMessage } from '../protocol/validate';
 import { fromPhpResultData } from './php-result';
 
@@ -21,9 +23,10 @@ export interface ContentEndpoint {
  * The isolated-world half of the bridge: a `SiteClient` whose every member is a request to the
  * MAIN-world bridge. Feed it the bridge's `result` messages through `settle`.
  */
-export class RelayedClient implements Omit<SiteClient, 'journalFSEvents' | 'onMessage'> {
+export class RelayedClient implements SiteClient {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  private readonly streams = new Map<number, (event: StreamEvent) => void>();
 
   constructor(private readonly port: ContentEndpoint) {}
 
@@ -35,14 +38,18 @@ export class RelayedClient implements Omit<SiteClient, 'journalFSEvents' | 'onMe
     else waiter.reject(new Error(message.error ?? 'The bridge call failed'));
   }
 
+  /** Hands a stream event to its subscriber; events of ended subscriptions are dropped. */
+  deliver(event: StreamEvent): void {
+    this.streams.get(event.subscription)?.(event);
+  }
+
   /** Fails every call in flight, e.g. when the page dropped its client. */
   abandonAll(reason: string): void {
     for (const waiter of this.pending.values()) waiter.reject(new Error(reason));
     this.pending.clear();
   }
 
-  private send(message: ContentToBridgeRequest): Promise<unknown> {
-    const id = this.nextId++;
+  private send(message: ContentToBridgeRequest, id = this.nextId++): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.port.postMessage({ ...message, id } as ContentToBridge);
@@ -103,6 +110,40 @@ export class RelayedClient implements Omit<SiteClient, 'journalFSEvents' | 'onMe
   async fileExists(path: string) {
     return v.parse(v.boolean(), await this.call('fileExists', path));
   }
+  /**
+   * Receives the site's Playground Sync messages (`pg-sync/…` types only). The relay cannot
+   * answer PHP: a listener's return value is ignored.
+   */
+  onMessage(listener: (data: string) => unknown) {
+    return this.subscribe({ stream: 'messages' }, (event) => {
+      if (event.type === 'message') listener(event.data);
+    }).then((stop) => async () => void (await stop()));
+  }
+
+  journalFSEvents(root: string, callback: (operation: FilesystemOperation) => void) {
+    return this.subscribe({ stream: 'fs-journal', root }, (event) => {
+      if (event.type === 'fs-event') callback(event.operation);
+    });
+  }
+
+  private async subscribe(
+    stream: { stream: 'messages' } | { stream: 'fs-journal'; root: string },
+    onEvent: (event: StreamEvent) => void,
+  ): Promise<() => Promise<void>> {
+    const id = this.nextId++;
+    this.streams.set(id, onEvent);
+    try {
+      await this.send({ type: 'subscribe', ...stream }, id);
+    } catch (error) {
+      this.streams.delete(id);
+      throw error;
+    }
+    return async () => {
+      this.streams.delete(id);
+      await this.send({ type: 'unsubscribe', subscription: id });
+    };
+  }
+
   async replayFSJournal(events: Parameters<SiteClient['replayFSJournal']>[0]) {
     await this.call('replayFSJournal', events);
   }
@@ -118,7 +159,7 @@ export interface RelayPort extends ContentEndpoint {
  */
 export function connectRelay(
   port: RelayPort,
-  onEvent: (message: Exclude<BridgeToContent, { type: 'result' }>) => void,
+  onEvent: (message: Extract<BridgeToContent, { type: 'client' | 'waiting' }>) => void,
   onInvalid: (error: string) => void,
 ): RelayedClient {
   const relay = new RelayedClient(port);
@@ -126,6 +167,7 @@ export function connectRelay(
     const parsed = parseMessage(BridgeToContentSchema, event.data, 'bridge message');
     if (!parsed.ok) onInvalid(parsed.error);
     else if (parsed.value.type === 'result') relay.settle(parsed.value);
+    else if (parsed.value.type === 'message' || parsed.value.type === 'fs-event') relay.deliver(parsed.value);
     else onEvent(parsed.value);
   };
   return relay;

@@ -1,6 +1,12 @@
-import { ContentToBridgeSchema, type BridgeToContent, type ContentToBridge, type RelayedMethod } from '../protocol/bridge';
+import {
+  ContentToBridgeSchema,
+  SYNC_MESSAGE_TYPE_PREFIX,
+  type BridgeToContent,
+  type ContentToBridge,
+  type RelayedMethod,
+} from '../protocol/bridge';
 import { parseMessage } from '../protocol/validate';
-import type { SiteClient } from '../platform/site-client';
+import type { FilesystemOperation, SiteClient } from '../platform/site-client';
 import { toPhpResultData } from './php-result';
 
 export interface BridgeEndpoint {
@@ -8,11 +14,34 @@ export interface BridgeEndpoint {
   onmessage: ((event: MessageEvent) => void) | null;
 }
 
+type Subscription = Extract<ContentToBridge, { type: 'subscribe' }>;
+
+export interface BridgeServer {
+  /** The page swapped its client (boot, site switch, reboot): streams are bound to the new one. */
+  setClient(client: SiteClient | undefined): void;
+}
+
 /**
  * The MAIN-world half of the bridge: answers the content script's calls with the page's current
- * client. Only allow-listed, plain-data members are reachable; anything else is refused.
+ * client, and keeps its stream subscriptions bound to whichever client is current. Only
+ * allow-listed, plain-data members are reachable; anything else is refused with the reason.
  */
-export function serveClient(port: BridgeEndpoint, currentClient: () => SiteClient | undefined): void {
+export function serveClient(port: BridgeEndpoint, initialClient?: SiteClient): BridgeServer {
+  let client = initialClient;
+  const subscriptions = new Map<number, Subscription>();
+  const unbinds = new Map<number, Promise<() => unknown>>();
+
+  const bind = (subscription: Subscription) => {
+    if (!client) return;
+    unbinds.set(subscription.id, bindStream(client, subscription, (message) => port.postMessage(message)));
+  };
+  const unbind = (id: number) => {
+    const pending = unbinds.get(id);
+    unbinds.delete(id);
+    // The old client may be gone with its worker: unbinding it is best effort.
+    void pending?.then((stop) => stop()).catch(() => undefined);
+  };
+
   port.onmessage = (event) => {
     const parsed = parseMessage(ContentToBridgeSchema, event.data, 'bridge request');
     if (!parsed.ok) {
@@ -20,15 +49,75 @@ export function serveClient(port: BridgeEndpoint, currentClient: () => SiteClien
       if (typeof id === 'number') port.postMessage({ type: 'result', id, ok: false, error: parsed.error });
       return;
     }
-    void answer(parsed.value, currentClient()).then(
-      (value) => port.postMessage({ type: 'result', id: parsed.value.id, ok: true, value }),
-      (error: unknown) =>
-        port.postMessage({ type: 'result', id: parsed.value.id, ok: false, error: describeError(error) }),
-    );
+    const request = parsed.value;
+    const reply = (work: () => Promise<unknown>) =>
+      work().then(
+        (value) => port.postMessage({ type: 'result', id: request.id, ok: true, value }),
+        (error: unknown) => port.postMessage({ type: 'result', id: request.id, ok: false, error: describeError(error) }),
+      );
+    if (request.type === 'subscribe') {
+      subscriptions.set(request.id, request);
+      bind(request);
+      return void reply(async () => (await unbinds.get(request.id), undefined));
+    }
+    if (request.type === 'unsubscribe') {
+      subscriptions.delete(request.subscription);
+      unbind(request.subscription);
+      return void reply(async () => undefined);
+    }
+    void reply(() => answer(request, client));
+  };
+
+  return {
+    setClient(next) {
+      for (const id of subscriptions.keys()) unbind(id);
+      client = next;
+      for (const subscription of subscriptions.values()) bind(subscription);
+    },
   };
 }
 
-async function answer(request: ContentToBridge, client: SiteClient | undefined): Promise<unknown> {
+function bindStream(
+  client: SiteClient,
+  subscription: Subscription,
+  post: (message: BridgeToContent) => void,
+): Promise<() => unknown> {
+  if (subscription.stream === 'fs-journal') {
+    return client.journalFSEvents(subscription.root, (operation) =>
+      post({ type: 'fs-event', subscription: subscription.id, operation: plainOperation(operation) }),
+    );
+  }
+  return client.onMessage((data) => {
+    // Returning nothing leaves the reply to Playground's own listeners; PHP is not kept waiting.
+    if (typeof data === 'string' && isSyncMessage(data)) post({ type: 'message', subscription: subscription.id, data });
+  });
+}
+
+/** Only the documented fields: the journal's objects may carry others (e.g. an empty `data`). */
+function plainOperation(operation: FilesystemOperation): Extract<BridgeToContent, { type: 'fs-event' }>['operation'] {
+  const { path, nodeType } = operation;
+  switch (operation.operation) {
+    case 'RENAME':
+      return { operation: 'RENAME', path, toPath: operation.toPath, nodeType };
+    case 'WRITE':
+      return { operation: 'WRITE', path, nodeType: 'file' };
+    default:
+      return { operation: operation.operation, path, nodeType };
+  }
+}
+
+function isSyncMessage(data: string): boolean {
+  // A cheap look before parsing; PHP's json_encode writes the prefix's slash as `\/`.
+  if (!data.includes(SYNC_MESSAGE_TYPE_PREFIX.slice(0, -1))) return false;
+  try {
+    const type = (JSON.parse(data) as { type?: unknown } | null)?.type;
+    return typeof type === 'string' && type.startsWith(SYNC_MESSAGE_TYPE_PREFIX);
+  } catch {
+    return false;
+  }
+}
+
+async function answer(request: Extract<ContentToBridge, { type: 'call' | 'get' }>, client: SiteClient | undefined) {
   if (!client) throw new Error('The Playground page has no client yet');
   if (request.type === 'get') return await client[request.property];
   // A plain method call: `fn.apply(client, …)` on a Comlink proxy becomes a remote `apply` call

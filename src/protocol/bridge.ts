@@ -48,6 +48,15 @@ export const ContentToBridgeSchema = v.variant('type', [
     args: v.array(v.unknown()),
   }),
   v.strictObject({ type: v.literal('get'), id: requestId, property: v.picklist(RELAYED_PROPERTIES) }),
+  /** Start a stream; the bridge keeps it bound across client swaps until `unsubscribe`. */
+  v.strictObject({ type: v.literal('subscribe'), id: requestId, stream: v.literal('messages') }),
+  v.strictObject({
+    type: v.literal('subscribe'),
+    id: requestId,
+    stream: v.literal('fs-journal'),
+    root: v.pipe(v.string(), v.startsWith('/'), v.maxLength(1000)),
+  }),
+  v.strictObject({ type: v.literal('unsubscribe'), id: requestId, subscription: requestId }),
 ]);
 export type ContentToBridge = v.InferOutput<typeof ContentToBridgeSchema>;
 /** A request before the relay numbers it. */
@@ -64,6 +73,23 @@ export const PhpResultDataSchema = v.strictObject({
   headers: v.record(v.string(), v.array(v.string())),
 });
 export type PhpResultData = v.InferOutput<typeof PhpResultDataSchema>;
+
+/**
+ * Page messages the bridge forwards: only Playground Sync's own (`post_message_to_js` is open to
+ * any PHP on the site and to Playground itself, whose messages are none of our business).
+ */
+export const SYNC_MESSAGE_TYPE_PREFIX = 'pg-sync/';
+
+const fsPath = v.pipe(v.string(), v.startsWith('/'), v.maxLength(4096));
+const nodeType = v.picklist(['file', 'directory']);
+
+/** A page FS journal event (the journal never fills `data`; bytes are read separately). */
+export const FilesystemOperationSchema = v.variant('operation', [
+  v.strictObject({ operation: v.literal('CREATE'), path: fsPath, nodeType }),
+  v.strictObject({ operation: v.literal('WRITE'), path: fsPath, nodeType: v.literal('file') }),
+  v.strictObject({ operation: v.literal('DELETE'), path: fsPath, nodeType }),
+  v.strictObject({ operation: v.literal('RENAME'), path: fsPath, toPath: fsPath, nodeType }),
+]);
 
 export const BridgeToContentSchema = v.variant('type', [
   /** The page's client is attached (again, after the page swapped it). */
@@ -83,5 +109,7 @@ export const BridgeToContentSchema = v.variant('type', [
     value: v.optional(v.unknown()),
     error: v.optional(v.pipe(v.string(), v.maxLength(4000))),
   }),
+  v.strictObject({ type: v.literal('message'), subscription: requestId, data: v.string() }),
+  v.strictObject({ type: v.literal('fs-event'), subscription: requestId, operation: FilesystemOperationSchema }),
 ]);
 export type BridgeToContent = v.InferOutput<typeof BridgeToContentSchema>;

@@ -15,12 +15,12 @@ const COMBINATIONS: { driver: SqliteDriverId; wp: WordPressVersionId; wordpressV
   { driver: 'legacy', wp: '6.5', wordpressVersion: /^6\.5\.5$/ },
 ];
 
-function relayTo(currentClient: () => SiteClient | undefined) {
+function relayTo(client: SiteClient | undefined) {
   const channel = new MessageChannel();
-  serveClient(channel.port2, currentClient);
+  const server = serveClient(channel.port2, client);
   const invalid: string[] = [];
   const relay = connectRelay(channel.port1, () => undefined, (error) => invalid.push(error));
-  return { channel, relay, invalid, close: () => (channel.port1.close(), channel.port2.close()) };
+  return { channel, server, relay, invalid, close: () => (channel.port1.close(), channel.port2.close()) };
 }
 
 describe.each(COMBINATIONS)('bridge relay to WordPress $wp on the $driver driver', ({ driver, wp, wordpressVersion }) => {
@@ -30,7 +30,7 @@ describe.each(COMBINATIONS)('bridge relay to WordPress $wp on the $driver driver
 
   beforeAll(async () => {
     site = await bootNodeSite({ driver, wp, siteUrl: `https://playground.wordpress.net/scope:relay-${driver}/` });
-    ({ relay, close } = relayTo(() => site.client));
+    ({ relay, close } = relayTo(site.client));
   });
   afterAll(async () => {
     close?.();
@@ -81,11 +81,71 @@ describe.each(COMBINATIONS)('bridge relay to WordPress $wp on the $driver driver
   });
 });
 
+describe('bridge relay streams', () => {
+  let first: NodeSite;
+  let second: NodeSite;
+
+  beforeAll(async () => {
+    first = await bootNodeSite({ driver: 'ast', wp: 'nightly', siteUrl: 'https://playground.wordpress.net/scope:stream-1/' });
+    second = await bootNodeSite({ driver: 'ast', wp: 'nightly', siteUrl: 'https://playground.wordpress.net/scope:stream-2/' });
+  });
+  afterAll(async () => {
+    await first?.dispose();
+    await second?.dispose();
+  });
+
+  const post = (site: NodeSite, type: string) =>
+    site.client.run({ code: `<?php post_message_to_js(json_encode(['type' => ${JSON.stringify(type)}]));` });
+
+  it('forwards only Playground Sync messages, and follows the page to its new client', async () => {
+    const { server, relay, close } = relayTo(first.client);
+    const received: string[] = [];
+    const stop = await relay.onMessage((data) => received.push(JSON.parse(data).type));
+
+    await post(first, 'pg-sync/changes');
+    await post(first, 'playground-url-change');
+    await expect.poll(() => received).toEqual(['pg-sync/changes']);
+
+    server.setClient(second.client);
+    await post(first, 'pg-sync/from-the-old-client');
+    await post(second, 'pg-sync/from-the-new-client');
+    await expect.poll(() => received).toEqual(['pg-sync/changes', 'pg-sync/from-the-new-client']);
+
+    await stop();
+    await post(second, 'pg-sync/after-unsubscribe');
+    await relay.run({ code: '<?php echo 1;' }); // a round trip: anything posted before it has arrived
+    expect(received).toEqual(['pg-sync/changes', 'pg-sync/from-the-new-client']);
+    close();
+  });
+
+  it('relays file journal events under the requested root', async () => {
+    const { relay, close } = relayTo(first.client);
+    const events: string[] = [];
+    const unbind = await relay.journalFSEvents('/wordpress/wp-content/plugins/', (event) =>
+      events.push(`${event.operation} ${event.path.replace('/wordpress/wp-content/plugins/', '')}`),
+    );
+    await first.client.run({
+      code: `<?php
+        mkdir('/wordpress/wp-content/plugins/streamed');
+        file_put_contents('/wordpress/wp-content/plugins/streamed/a.php', '<?php // a');
+        rename('/wordpress/wp-content/plugins/streamed/a.php', '/wordpress/wp-content/plugins/streamed/b.php');
+        unlink('/wordpress/wp-content/plugins/streamed/b.php');
+        file_put_contents('/wordpress/wp-content/uploads-outside-root.txt', 'x');`,
+    });
+    await expect.poll(() => events.includes('DELETE streamed/b.php')).toBe(true);
+    expect(events).toEqual(
+      expect.arrayContaining(['CREATE streamed', 'CREATE streamed/a.php', 'WRITE streamed/a.php', 'DELETE streamed/b.php']),
+    );
+    expect(events.some((event) => event.startsWith('RENAME streamed/a.php'))).toBe(true);
+    expect(events.some((event) => event.includes('outside-root'))).toBe(false);
+    await unbind();
+    close();
+  });
+});
+
 describe('bridge relay refusals', () => {
   it('refuses members outside the allow-list and malformed requests, by id', async () => {
-    const { channel, close } = relayTo(() => {
-      throw new Error('the client must never be reached');
-    });
+    const { channel, close } = relayTo(undefined);
     const answers: unknown[] = [];
     channel.port1.onmessage = (event) => answers.push(event.data);
     channel.port1.postMessage({ type: 'call', id: 7, method: 'constructor', args: [] });
@@ -101,13 +161,13 @@ describe('bridge relay refusals', () => {
   });
 
   it('says so when the page has no client yet', async () => {
-    const { relay, close } = relayTo(() => undefined);
+    const { relay, close } = relayTo(undefined);
     await expect(relay.documentRoot).rejects.toThrow('The Playground page has no client yet');
     close();
   });
 
   it('reports forged bridge messages instead of acting on them', async () => {
-    const { channel, invalid, close } = relayTo(() => undefined);
+    const { channel, invalid, close } = relayTo(undefined);
     channel.port2.postMessage({ type: 'client', generation: 1, source: 'evil', storage: 'temporary', name: '' });
     await expect.poll(() => invalid.length).toBe(1);
     close();
