@@ -1,0 +1,29 @@
+import * as v from 'valibot';
+
+/** What a journal entry is about. */
+export const JOURNAL_KINDS = ['rows', 'schema', 'files', 'pairing', 'input'] as const;
+/** How it ended. `rejected`: bad input refused at a boundary, nothing applied. */
+export const JOURNAL_STATUSES = ['pending', 'applied', 'failed', 'conflict', 'rejected', 'info'] as const;
+
+const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
+
+/** One line of the sync journal, as stored, shown in the popup and exported as NDJSON. */
+export const JournalEntrySchema = v.strictObject({
+  id: text(64),
+  /** Milliseconds since the epoch. */
+  time: v.number(),
+  /** Seen from the site named in `site`: sent by it, or received into it. */
+  direction: v.picklist(['sent', 'received', 'local']),
+  site: text(200),
+  kind: v.picklist(JOURNAL_KINDS),
+  /** The table(s) or path(s) concerned. */
+  target: text(500),
+  /** One readable sentence: what happened, never a stack trace. */
+  summary: text(500),
+  status: v.picklist(JOURNAL_STATUSES),
+  /** More for the details view: the cause of a failure, both sides of a conflict. */
+  detail: v.optional(text(20_000)),
+});
+export type JournalEntry = v.InferOutput<typeof JournalEntrySchema>;
+export type JournalKind = JournalEntry['kind'];
+export type JournalStatus = JournalEntry['status'];
