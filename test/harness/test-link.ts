@@ -1,0 +1,94 @@
+/**
+ * A message link between two sync peers for tests: messages cross as JSON (as over
+ * `chrome.runtime` ports, so anything JSON cannot carry shows up here), and a seeded random
+ * source can duplicate, reorder and hold them back. `settle()` delivers until both sides are quiet.
+ */
+export interface LinkFaults {
+  /** Chance that a message is delivered twice. */
+  duplicate?: number;
+  /** Chance that a message is delivered after later ones. */
+  reorder?: number;
+  /** Chance that a message is held back for a later `settle()` round. */
+  delay?: number;
+}
+
+export type Side = 'a' | 'b';
+type Receiver = (message: unknown) => Promise<void>;
+
+interface InFlight {
+  to: Side;
+  json: string;
+  heldRounds: number;
+}
+
+export class TestLink {
+  private readonly queue: InFlight[] = [];
+  private readonly receivers = new Map<Side, Receiver>();
+  private readonly random: () => number;
+  /** Every message as sent, for reading in a failure. */
+  readonly log: { from: Side; json: string }[] = [];
+
+  constructor(
+    private readonly faults: LinkFaults = {},
+    seed = 1,
+  ) {
+    this.random = mulberry32(seed);
+  }
+
+  /** Registers `side`'s receiver and returns the function it sends with. */
+  attach(side: Side, receive: Receiver): (message: unknown) => void {
+    this.receivers.set(side, receive);
+    const to: Side = side === 'a' ? 'b' : 'a';
+    return (message) => {
+      const json = JSON.stringify(message);
+      this.log.push({ from: side, json });
+      this.queue.push({ to, json, heldRounds: this.chance(this.faults.delay) ? 1 + Math.floor(this.random() * 3) : 0 });
+      if (this.chance(this.faults.duplicate)) this.queue.push({ to, json, heldRounds: 1 });
+    };
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Delivers messages (and whatever they cause) until none are left, in at most `maxRounds`. */
+  async settle(maxRounds = 1000): Promise<void> {
+    for (let round = 0; this.queue.length > 0; round++) {
+      if (round >= maxRounds) throw new Error(`TestLink did not settle in ${maxRounds} rounds`);
+      const batch = this.queue.splice(0, this.queue.length);
+      if (this.chance(this.faults.reorder)) shuffle(batch, this.random);
+      for (const message of batch) {
+        if (message.heldRounds > 0) {
+          this.queue.push({ ...message, heldRounds: message.heldRounds - 1 });
+          continue;
+        }
+        const receive = this.receivers.get(message.to);
+        if (!receive) throw new Error(`Nothing attached on side ${message.to}`);
+        await receive(JSON.parse(message.json));
+      }
+    }
+  }
+
+  private chance(probability = 0): boolean {
+    return probability > 0 && this.random() < probability;
+  }
+}
+
+/** Small, fast, seedable PRNG: the same seed gives the same run. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(items: T[], random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+}
