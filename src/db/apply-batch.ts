@@ -1,0 +1,78 @@
+import * as v from 'valibot';
+import type { SiteClient } from '../platform/site-client';
+import { HlcStringSchema } from '../sync/hlc';
+import { ChangeBatchSchema, CellSchema, type ChangeBatch } from './batch';
+import { runEngineTask } from './engine-task';
+
+export interface ApplyBatchOptions {
+  /** The sender's site URL: every string cell has it rewritten to `toSiteUrl`. */
+  readonly fromSiteUrl: string;
+  /** This (receiving) site's URL. */
+  readonly toSiteUrl: string;
+  /** The peer the transport says sent it: a batch claiming another origin is refused. */
+  readonly fromPeer: string;
+}
+
+const KeySchema = v.record(v.string(), CellSchema);
+
+const ConflictSchema = v.object({
+  table: v.string(),
+  key: KeySchema,
+  reason: v.string(),
+  localHlc: v.optional(v.nullable(HlcStringSchema)),
+  remoteHlc: HlcStringSchema,
+  /** Which version both sites end with: the local one here, and the peer applies it in turn. */
+  kept: v.literal('local'),
+});
+export type ApplyConflict = v.InferOutput<typeof ConflictSchema>;
+
+export const ApplyResultSchema = v.variant('status', [
+  v.object({
+    status: v.literal('applied'),
+    seq: v.number(),
+    ddlApplied: v.number(),
+    /** CREATE TABLE of a table this site already has (both activated the same plugin). */
+    ddlSkipped: v.array(v.object({ table: v.string(), sql: v.string(), reason: v.string() })),
+    upserted: v.number(),
+    deleted: v.number(),
+    /** Local-only rows a peer sent anyway: dropped. */
+    localOnly: v.number(),
+    /** Remote changes older than the local row: skipped (last writer wins). */
+    conflicts: v.array(ConflictSchema),
+  }),
+  /** Already applied (seq at or below the cursor): nothing done. */
+  v.object({ status: v.literal('duplicate'), seq: v.number(), appliedUpTo: v.number() }),
+  /** Nothing was changed; the batch can be retried. */
+  v.object({
+    status: v.literal('failed'),
+    seq: v.number(),
+    error: v.object({
+      message: v.string(),
+      cause: v.string(),
+      table: v.optional(v.string()),
+      key: v.optional(KeySchema),
+      sql: v.optional(v.string()),
+    }),
+  }),
+]);
+export type ApplyResult = v.InferOutput<typeof ApplyResultSchema>;
+
+/**
+ * Applies a peer's batch on this site in one transaction: schema changes through the driver
+ * (loading only WordPress's database layer, and only then), rows through raw prepared SQLite
+ * statements with URLs rewritten, row versions (last writer wins per row) and the cursor for
+ * `fromPeer`. A failure leaves the site exactly as it was and says why. Needs `installCapture`
+ * on this site first.
+ */
+export async function applyBatch(client: SiteClient, batch: ChangeBatch, options: ApplyBatchOptions): Promise<ApplyResult> {
+  const checked = v.parse(ChangeBatchSchema, batch);
+  if (checked.peer !== options.fromPeer) {
+    throw new Error(`Batch ${checked.seq} claims peer ${checked.peer} but came from ${options.fromPeer}`);
+  }
+  return runEngineTask(
+    client,
+    'apply',
+    { batch: checked, fromSiteUrl: options.fromSiteUrl, toSiteUrl: options.toSiteUrl },
+    ApplyResultSchema,
+  );
+}

@@ -1,0 +1,78 @@
+import * as v from 'valibot';
+import { parseMessage, type Parsed } from '../protocol/validate';
+import { HlcStringSchema } from '../sync/hlc';
+import { PeerIdSchema } from '../sync/ids';
+
+/**
+ * One drained batch of database changes, as the site posts it (`post_message_to_js`) and as a
+ * peer applies it. Cells are exact and JSON-safe (src/php/capture-common.php encodes them):
+ * NULL → null, INTEGER → number (beyond ±2^53: `{"$int": "…"}`), REAL → `{"$real": "…"}`
+ * (always, so it stays REAL), TEXT → string (not valid UTF-8: `{"$b64": …}`), BLOB →
+ * `{"$blob": base64}`. Never raw bytes in JSON.
+ */
+export const CHANGES_MESSAGE_TYPE = 'pg-sync/changes';
+export const BATCH_FORMAT_VERSION = 1;
+
+const base64 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'));
+
+export const CellSchema = v.union([
+  v.null(),
+  v.pipe(v.number(), v.safeInteger()),
+  v.string(),
+  v.strictObject({ $blob: base64 }),
+  v.strictObject({ $b64: base64 }),
+  v.strictObject({ $int: v.pipe(v.string(), v.regex(/^-?\d{1,19}$/, 'an integer')) }),
+  v.strictObject({ $real: v.string() }),
+]);
+export type Cell = v.InferOutput<typeof CellSchema>;
+
+const tableName = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+const cells = v.record(v.string(), CellSchema);
+
+export const RowChangeSchema = v.variant('op', [
+  /** The row's image when it was drained: inserted or updated, whatever happened in between. */
+  v.strictObject({ op: v.literal('upsert'), table: tableName, key: cells, row: cells }),
+  v.strictObject({ op: v.literal('delete'), table: tableName, key: cells }),
+]);
+export type RowChange = v.InferOutput<typeof RowChangeSchema>;
+
+/** A statement as the site's `$wpdb` ran it (MySQL dialect), replayed through the peer's driver. */
+export const SchemaChangeSchema = v.strictObject({ table: tableName, sql: v.pipe(v.string(), v.minLength(1)) });
+export type SchemaChange = v.InferOutput<typeof SchemaChangeSchema>;
+
+export const ChangeBatchSchema = v.strictObject({
+  v: v.literal(BATCH_FORMAT_VERSION),
+  /** The peer whose site made these changes. */
+  peer: PeerIdSchema,
+  /** Per-peer, 1, 2, 3, … kept in the sender's database: the receiver's cursor follows it. */
+  seq: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+  /** The sender's clock when it drained: the version of every row in the batch. */
+  hlc: HlcStringSchema,
+  /** The sender's site URL (no trailing slash). */
+  siteUrl: v.pipe(v.string(), v.url()),
+  /** Applied first, in order; the rows carry current images, so they fit the schema after it. */
+  ddl: v.array(SchemaChangeSchema),
+  /** One change per (table, key), in the order of each key's last change. */
+  rows: v.array(RowChangeSchema),
+});
+export type ChangeBatch = v.InferOutput<typeof ChangeBatchSchema>;
+
+const ChangesMessageSchema = v.strictObject({ type: v.literal(CHANGES_MESSAGE_TYPE), batch: ChangeBatchSchema });
+
+/**
+ * A `post_message_to_js` payload: `null` when it is not a changes message (someone else's
+ * type), else the validated batch or a readable rejection.
+ */
+export function parseChangesMessage(data: string): Parsed<ChangeBatch> | null {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (typeof decoded !== 'object' || decoded === null || (decoded as { type?: unknown }).type !== CHANGES_MESSAGE_TYPE) {
+    return null;
+  }
+  const parsed = parseMessage(ChangesMessageSchema, decoded, 'changes message');
+  return parsed.ok ? { ok: true, value: parsed.value.batch } : parsed;
+}

@@ -1,0 +1,58 @@
+import * as v from 'valibot';
+import type { SiteClient } from '../platform/site-client';
+import { ENGINE_DIR, ENGINE_TASK_PATH } from './php-sources';
+
+/**
+ * Runs one task of src/php/engine-task.php through `client.run()`. The input goes into a JSON
+ * file (never into PHP source); the answer comes back after a marker line.
+ */
+
+export type EngineTask = 'install' | 'drain' | 'apply';
+
+const RESULT_MARKER = '\n@@PGSYNC_RESULT@@';
+const AnswerSchema = v.object({ notices: v.string(), result: v.unknown() });
+const TaskErrorSchema = v.object({ status: v.literal('error'), error: v.string() });
+
+let inputCounter = 0;
+
+export class EngineTaskError extends Error {
+  constructor(
+    readonly task: EngineTask,
+    message: string,
+  ) {
+    super(`Playground Sync ${task} failed: ${message}`);
+    this.name = 'EngineTaskError';
+  }
+}
+
+/** The task's result, checked by `schema`. Throws `EngineTaskError` when PHP failed or answered nothing. */
+export async function runEngineTask<TSchema extends v.GenericSchema>(
+  client: SiteClient,
+  task: EngineTask,
+  input: unknown,
+  schema: TSchema,
+): Promise<v.InferOutput<TSchema>> {
+  inputCounter += 1;
+  const inputPath = `${ENGINE_DIR}/input-${task}-${Date.now()}-${inputCounter}.json`;
+  await client.writeFile(inputPath, JSON.stringify(input));
+  try {
+    const response = await client.run({
+      code: `<?php require ${JSON.stringify(ENGINE_TASK_PATH)};`,
+      env: { PGSYNC_TASK: task, PGSYNC_INPUT: inputPath, PGSYNC_DOCROOT: await client.documentRoot },
+    });
+    const at = response.text.lastIndexOf(RESULT_MARKER);
+    if (at < 0) {
+      throw new EngineTaskError(task, `no answer (exit ${response.exitCode}): ${response.text}\n${response.errors}`.trim());
+    }
+    const answer = v.parse(AnswerSchema, JSON.parse(response.text.slice(at + RESULT_MARKER.length)));
+    const failure = v.safeParse(TaskErrorSchema, answer.result);
+    if (failure.success) throw new EngineTaskError(task, failure.output.error);
+    const parsed = v.safeParse(schema, answer.result);
+    if (!parsed.success) {
+      throw new EngineTaskError(task, `unexpected answer ${JSON.stringify(answer.result).slice(0, 500)}`);
+    }
+    return parsed.output;
+  } finally {
+    await client.unlink(inputPath).catch(() => undefined);
+  }
+}

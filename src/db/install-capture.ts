@@ -1,0 +1,44 @@
+import * as v from 'valibot';
+import type { SiteClient } from '../platform/site-client';
+import { localOnlyPhpArray } from '../sync/local-only';
+import { PeerIdSchema } from '../sync/ids';
+import { runEngineTask } from './engine-task';
+import { ENGINE_DIR, ENGINE_PHP_FILES, ENGINE_PRELOAD_PATH, ENGINE_PRELOAD_PHP } from './php-sources';
+
+export interface InstallCaptureOptions {
+  /** This site's peer id: stamped on every batch it drains. */
+  readonly peerId: string;
+  /** The site URL sent with batches; default `await client.absoluteUrl`. */
+  readonly siteUrl?: string;
+}
+
+const InstallResultSchema = v.object({
+  peerId: v.string(),
+  siteUrl: v.string(),
+  tablePrefix: v.string(),
+  dbPath: v.string(),
+  /** Capture triggers in place (three per table with a primary key). */
+  triggers: v.number(),
+  created: v.number(),
+  /** Tables that cannot be captured row by row (no primary key): snapshot-only. */
+  tablesWithoutPk: v.array(v.string()),
+});
+export type CaptureInstallation = v.InferOutput<typeof InstallResultSchema>;
+
+/**
+ * Installs row and schema capture on a site, idempotently: the engine's PHP under
+ * /internal/shared/playground-sync (MEMFS, lost on a page reload: call again after one), engine
+ * tables and triggers in the database file, then the preload that watches DDL and drains at the
+ * end of every request. Batches arrive through `client.onMessage` (see `parseChangesMessage`).
+ */
+export async function installCapture(client: SiteClient, options: InstallCaptureOptions): Promise<CaptureInstallation> {
+  v.parse(PeerIdSchema, options.peerId);
+  if (!(await client.isDir(ENGINE_DIR))) await client.mkdir(ENGINE_DIR);
+  for (const [name, source] of Object.entries(ENGINE_PHP_FILES)) await client.writeFile(`${ENGINE_DIR}/${name}`, source);
+  await client.writeFile(`${ENGINE_DIR}/local-only-rules.php`, `<?php\nreturn ${localOnlyPhpArray()};\n`);
+  const siteUrl = (options.siteUrl ?? (await client.absoluteUrl)).replace(/\/+$/, '');
+  const installation = await runEngineTask(client, 'install', { peerId: options.peerId, siteUrl }, InstallResultSchema);
+  // Last: from the next request on, capture is live.
+  await client.writeFile(ENGINE_PRELOAD_PATH, ENGINE_PRELOAD_PHP);
+  return installation;
+}

@@ -1,0 +1,58 @@
+import * as v from 'valibot';
+import { ChangeBatchSchema, type ChangeBatch } from '../db';
+import { FileChangeSchema, type FileChange } from '../files';
+import { base64ToBytes, bytesToBase64 } from './base64';
+
+/**
+ * What one `delta` envelope carries: the file changes and the database batch of one stretch of
+ * work on the sending site. Files are applied first, so a plugin's code is in place before the
+ * option that activates it.
+ */
+export interface Delta {
+  files: FileChange[];
+  db: ChangeBatch | null;
+}
+
+/** The delta as it crosses JSON-only transports: file bytes as base64. */
+const WireWriteSchema = v.strictObject({
+  op: v.literal('write'),
+  path: v.string(),
+  size: v.number(),
+  sha256: v.string(),
+  base64: v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')),
+});
+const WireFileChangeSchema = v.union([WireWriteSchema, v.looseObject({ op: v.picklist(['mkdir', 'delete', 'rename']) })]);
+
+export const WireDeltaSchema = v.strictObject({
+  files: v.array(WireFileChangeSchema),
+  db: v.nullable(ChangeBatchSchema),
+});
+export type WireDelta = v.InferOutput<typeof WireDeltaSchema>;
+
+export function encodeDelta(delta: Delta): WireDelta {
+  return {
+    db: delta.db,
+    files: delta.files.map((change) =>
+      change.op === 'write'
+        ? { op: 'write', path: change.path, size: change.size, sha256: change.sha256, base64: bytesToBase64(change.bytes) }
+        : change,
+    ),
+  };
+}
+
+/** Turns a validated wire delta back into changes, each checked against the file schema. */
+export function decodeDelta(wire: WireDelta): { ok: true; delta: Delta } | { ok: false; error: string } {
+  const files: FileChange[] = [];
+  for (const change of wire.files) {
+    const candidate = change.op === 'write' ? { ...change, base64: undefined, bytes: base64ToBytes(String(change.base64)) } : change;
+    if (change.op === 'write') delete (candidate as { base64?: unknown }).base64;
+    const parsed = v.safeParse(FileChangeSchema, candidate);
+    if (!parsed.success) return { ok: false, error: `Rejected file change: ${parsed.issues[0].message}` };
+    files.push(parsed.output);
+  }
+  return { ok: true, delta: { files, db: wire.db } };
+}
+
+export function isEmptyDelta(delta: Delta): boolean {
+  return delta.files.length === 0 && (delta.db === null || (delta.db.rows.length === 0 && delta.db.ddl.length === 0));
+}

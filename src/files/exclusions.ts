@@ -1,0 +1,78 @@
+import { isSameOrInside, parentOf, relativeToRoot } from './paths';
+
+/**
+ * A path (relative to the synced root) that never syncs:
+ * - `directory`: the directory and everything inside it;
+ * - `file`: exactly that file;
+ * - `file-prefix`: files whose path starts with it (a database file and its `-journal`, `-wal`, `-shm`).
+ */
+export interface ExclusionRule {
+  readonly kind: 'directory' | 'file' | 'file-prefix';
+  readonly path: string;
+  readonly why: string;
+}
+
+/** What never syncs on any site. The database's own location is added at runtime. */
+export const STATIC_EXCLUSIONS: readonly ExclusionRule[] = [
+  {
+    kind: 'directory',
+    path: 'wp-content/database',
+    why: 'SQLite database directory (rows sync separately); covers .ht.sqlite*, db-path.php and the randomized .ht.<hex>/ of plugin 3.1+',
+  },
+  { kind: 'directory', path: 'wp-content/upgrade', why: 'temporary unpacking area of updates and installs' },
+  { kind: 'directory', path: 'wp-content/upgrade-temp-backup', why: 'rollback copies kept during updates' },
+  { kind: 'directory', path: 'wp-content/cache', why: 'caches are rebuilt per site' },
+  { kind: 'file', path: 'wp-content/debug.log', why: 'per-site log' },
+];
+
+/** Directories a database file may sit in without that directory itself being excluded. */
+const SHARED_DIRECTORIES = new Set(['', 'wp-content']);
+
+/**
+ * The rules for a database found at runtime (`DB_PATH` on plugin 3.1+, `FQDB` before): the file
+ * and its side files, and its directory unless that is the root or wp-content itself. Nothing
+ * when the database lives outside the synced root.
+ */
+export function databaseExclusions(root: string, databasePath: string): ExclusionRule[] {
+  const file = relativeToRoot(root, databasePath);
+  if (file === null) return [];
+  const rules: ExclusionRule[] = [
+    { kind: 'file-prefix', path: file, why: 'the SQLite database file found at runtime, with its -journal/-wal/-shm' },
+  ];
+  const directory = parentOf(file) ?? '';
+  if (!SHARED_DIRECTORIES.has(directory)) {
+    rules.push({ kind: 'directory', path: directory, why: 'the directory of the database found at runtime' });
+  }
+  return rules;
+}
+
+/** Answers "does this relative path sync?" for a fixed rule list. */
+export class Exclusions {
+  constructor(readonly rules: readonly ExclusionRule[]) {}
+
+  static forSite(root: string, databasePath: string | null, extra: readonly ExclusionRule[] = []): Exclusions {
+    return new Exclusions([
+      ...STATIC_EXCLUSIONS,
+      ...(databasePath ? databaseExclusions(root, databasePath) : []),
+      ...extra,
+    ]);
+  }
+
+  /** The rule that excludes `path`, if any. */
+  ruleFor(path: string): ExclusionRule | undefined {
+    return this.rules.find((rule) => {
+      switch (rule.kind) {
+        case 'directory':
+          return isSameOrInside(path, rule.path);
+        case 'file':
+          return path === rule.path;
+        case 'file-prefix':
+          return path.startsWith(rule.path) && !path.slice(rule.path.length).includes('/');
+      }
+    });
+  }
+
+  isExcluded(path: string): boolean {
+    return this.ruleFor(path) !== undefined;
+  }
+}

@@ -1,0 +1,18 @@
+/** The file half of the sync engine: record file changes on one site, apply them on the other. */
+export { applyFileChanges, type ApplyFailure, type ApplyOptions, type ApplyReport, type EchoRegistry } from './applier';
+export { ChangeTracker, type TrackedOp } from './change-tracker';
+export { findDatabasePath } from './database-path';
+export { Exclusions, STATIC_EXCLUSIONS, databaseExclusions, type ExclusionRule } from './exclusions';
+export {
+  FileChangeBatchSchema,
+  FileChangeSchema,
+  RelativePathSchema,
+  describeChange,
+  type FileChange,
+  type FileChangeBatch,
+  type WriteChange,
+} from './file-change';
+export { buildManifest, diffManifests, listTree, type BuiltManifest, type PlannedChange } from './manifest';
+export { FileRecorder, type FileRecorderOptions, type RecorderStats } from './recorder';
+export { sha256Hex } from './sha256';
+export type { FileState, TreeManifest } from './tree-manifest';

@@ -1,0 +1,252 @@
+import type { FilesystemOperation, SiteClient } from '../platform/site-client';
+import { ChangeTracker, type ReadRequest, type ScanRequest, type TrackedOp } from './change-tracker';
+import type { Exclusions } from './exclusions';
+import type { FileChangeBatch } from './file-change';
+import { buildManifest, listTree, type ListedEntry } from './manifest';
+import { absolutePath, relativeToRoot } from './paths';
+import { sha256Hex } from './sha256';
+import type { FileState, TreeManifest } from './tree-manifest';
+
+type RecorderClient = Pick<SiteClient, 'journalFSEvents' | 'readFileAsBuffer' | 'fileExists' | 'listFiles' | 'isDir' | 'run'>;
+
+export interface FileRecorderOptions {
+  /** Absolute synced root, e.g. `/wordpress` (the client's documentRoot). */
+  readonly root: string;
+  readonly exclusions: Exclusions;
+  /**
+   * What the peer has at start. Default: this site's tree, listed once at start (the pairing
+   * made both sites equal, or a full-state copy will).
+   */
+  readonly start?: TreeManifest;
+  /** Reads of file bytes running at once. */
+  readonly readConcurrency?: number;
+}
+
+export interface RecorderStats {
+  /** Journal events received, and how many of them were for synced paths. */
+  readonly events: number;
+  readonly trackedEvents: number;
+  /** File reads done (prompt ones and fallbacks at batch time). */
+  readonly reads: number;
+  readonly fallbackReads: number;
+}
+
+/**
+ * Records file changes under the root through the FS journal and hands them out in batches.
+ *
+ *   const recorder = await FileRecorder.start(client, { root: '/wordpress', exclusions });
+ *   // after each PHP request:
+ *   const batch = await recorder.takeBatch();   // { changes: FileChange[] }, maybe empty
+ *   // before applying the peer's changes on this site: see applyFileChanges(…, { echo: recorder })
+ *
+ * Bytes are read as soon as the journal reports a write (after the write itself has run: the
+ * journal calls back just *before* the operation), per path one read at a time; a read that no
+ * longer matches the node at that path is discarded and the file read again where it ended up.
+ * Batches never contain excluded paths, files whose bytes the peer has already, or echoes of
+ * changes applied from the peer.
+ */
+export class FileRecorder {
+  private readonly tracker: ChangeTracker;
+  private readonly pendingOps: TrackedOp[] = [];
+  private readonly readSlots = new Map<string, { next: ReadRequest | null; done: Promise<void> }>();
+  private readonly readLimit: Limiter;
+  private unbind: (() => unknown) | null = null;
+  private batchChain: Promise<unknown> = Promise.resolve();
+  private started = false;
+  private counters = { events: 0, trackedEvents: 0, reads: 0, fallbackReads: 0 };
+
+  private constructor(
+    private readonly client: RecorderClient,
+    private readonly options: FileRecorderOptions,
+    start: TreeManifest,
+  ) {
+    this.tracker = new ChangeTracker(start);
+    this.readLimit = new Limiter(options.readConcurrency ?? 16);
+  }
+
+  static async start(client: RecorderClient, options: FileRecorderOptions): Promise<FileRecorder> {
+    // Subscribe first and list second: a change made in between is then seen twice at worst,
+    // which the hash comparison turns into no change, instead of not at all.
+    const buffered: FilesystemOperation[] = [];
+    let recorder: FileRecorder | null = null;
+    const unbind = await client.journalFSEvents(`${options.root.replace(/\/+$/, '')}/`, (op) => {
+      if (recorder) recorder.onJournalEvent(op);
+      else buffered.push(op);
+    });
+    try {
+      const start = options.start ?? (await buildManifest(client, options.root, options.exclusions));
+      recorder = new FileRecorder(client, options, start);
+      recorder.unbind = unbind;
+      recorder.started = true;
+      for (const op of buffered) recorder.onJournalEvent(op);
+      return recorder;
+    } catch (error) {
+      await unbind();
+      throw error;
+    }
+  }
+
+  get stats(): RecorderStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * Everything recorded since the last batch. Waits for reads in flight, reads what is still
+   * unknown (files that moved before their read, directories renamed in from excluded paths),
+   * then empties the recorder. Call it when a PHP request has ended, so its journal events have
+   * all arrived; calls are serialized.
+   */
+  takeBatch(): Promise<FileChangeBatch> {
+    const batch = this.batchChain.then(() => this.collect());
+    this.batchChain = batch.catch(() => undefined);
+    return batch;
+  }
+
+  /** The peer has `path` (relative to the root) in this state: a matching local change is an echo. */
+  expectApplied(path: string, state: FileState | 'deleted' | 'dir'): void {
+    this.tracker.expectApplied(path, state);
+  }
+
+  /** The peer has renamed `from` to `to` (relative paths). */
+  expectRenamed(from: string, to: string): void {
+    this.tracker.expectRenamed(from, to);
+  }
+
+  /** What this side believes the peer has now. */
+  peerState(): TreeManifest {
+    return this.tracker.peerState();
+  }
+
+  async stop(): Promise<void> {
+    const unbind = this.unbind;
+    this.unbind = null;
+    await unbind?.();
+  }
+
+  private onJournalEvent(op: FilesystemOperation): void {
+    this.counters.events++;
+    if (!this.started || !this.unbind) return;
+    const tracked = this.translate(op);
+    if (!tracked) return;
+    this.counters.trackedEvents++;
+    for (const request of this.tracker.record(tracked)) this.scheduleRead(request);
+  }
+
+  /** Journal operation → tracked operation on relative, synced paths; null if it is none of ours. */
+  private translate(op: FilesystemOperation): TrackedOp | null {
+    const path = this.synced(op.path);
+    if (op.operation === 'RENAME') {
+      const toPath = this.synced(op.toPath);
+      if (path !== null && toPath !== null) return { op: 'rename', path, toPath, nodeType: op.nodeType };
+      if (path !== null) return { op: 'delete', path, nodeType: op.nodeType };
+      if (toPath !== null) return { op: 'arrive', path: toPath, nodeType: op.nodeType };
+      return null;
+    }
+    if (path === null) return null;
+    switch (op.operation) {
+      case 'CREATE':
+        return { op: 'create', path, nodeType: op.nodeType };
+      case 'WRITE':
+        return { op: 'write', path };
+      case 'DELETE':
+        return { op: 'delete', path, nodeType: op.nodeType };
+    }
+  }
+
+  private synced(absolute: string): string | null {
+    const relative = relativeToRoot(this.options.root, absolute);
+    return relative === null || this.options.exclusions.isExcluded(relative) ? null : relative;
+  }
+
+  /** One read per path at a time; a newer request replaces a queued one (it sees later bytes). */
+  private scheduleRead(request: ReadRequest): void {
+    const slot = this.readSlots.get(request.path);
+    if (slot) {
+      slot.next = request;
+      return;
+    }
+    const fresh = { next: request as ReadRequest | null, done: Promise.resolve() };
+    this.readSlots.set(request.path, fresh);
+    fresh.done = this.drainReads(request.path, fresh);
+  }
+
+  private async drainReads(path: string, slot: { next: ReadRequest | null }): Promise<void> {
+    // The journal calls back before the operation runs: let it finish first.
+    await Promise.resolve();
+    try {
+      while (slot.next) {
+        const request = slot.next;
+        slot.next = null;
+        await this.read(request);
+      }
+    } finally {
+      this.readSlots.delete(path);
+    }
+  }
+
+  /** Reads and hashes; false if the file could not be read (moved, deleted, never created). */
+  private async read(request: ReadRequest): Promise<boolean> {
+    const release = await this.readLimit.acquire();
+    try {
+      this.counters.reads++;
+      const bytes = await this.client.readFileAsBuffer(absolutePath(this.options.root, request.path));
+      this.tracker.supplyContent(request, { bytes, size: bytes.byteLength, sha256: await sha256Hex(bytes) });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      release();
+    }
+  }
+
+  private async settleReads(): Promise<void> {
+    while (this.readSlots.size > 0) await Promise.all([...this.readSlots.values()].map((slot) => slot.done));
+  }
+
+  private async collect(): Promise<FileChangeBatch> {
+    await this.settleReads();
+    // Each round can reveal more (a listed directory's files); a few rounds settle any real case.
+    for (let round = 0; round < 5; round++) {
+      const { reads, scans } = this.tracker.unresolved();
+      if (reads.length === 0 && scans.length === 0) break;
+      for (const scan of scans) await this.scan(scan);
+      for (const request of this.tracker.unresolved().reads) {
+        this.counters.fallbackReads++;
+        if (await this.read(request)) continue;
+        if (!(await this.client.fileExists(absolutePath(this.options.root, request.path)))) {
+          this.tracker.fileIsGone(request);
+        }
+      }
+      await this.settleReads();
+    }
+    return { changes: this.tracker.takeChanges() };
+  }
+
+  private async scan(request: ScanRequest): Promise<void> {
+    let entries: ListedEntry[];
+    try {
+      entries = await listTree(this.client, this.options.root, request.path, this.options.exclusions);
+    } catch {
+      entries = [];
+    }
+    for (const read of this.tracker.supplyScan(request, entries)) this.scheduleRead(read);
+  }
+}
+
+/** A counting semaphore: at most `limit` holders at once. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async acquire(): Promise<() => void> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    return () => {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    };
+  }
+}

@@ -1,0 +1,14 @@
+/** What a site's tree holds, as far as sync is concerned: paths relative to the synced root. */
+export interface FileState {
+  readonly size: number;
+  readonly sha256: string;
+}
+
+export interface TreeManifest {
+  readonly files: ReadonlyMap<string, FileState>;
+  readonly directories: ReadonlySet<string>;
+}
+
+export function emptyManifest(): TreeManifest {
+  return { files: new Map(), directories: new Set() };
+}

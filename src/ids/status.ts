@@ -1,0 +1,85 @@
+import * as v from 'valibot';
+import type { SiteClient } from '../platform/site-client';
+import { IdShardPlanSchema, rangeState, type IdRange, type IdShardPlan, type RangeState } from './ranges';
+import { runIdShardScript } from './site-script';
+
+const StatusAnswerSchema = v.nullable(
+  v.object({
+    plan: v.string(),
+    self: v.string(),
+    self_lo: v.number(),
+    self_hi: v.number(),
+    peer: v.string(),
+    peer_lo: v.number(),
+    peer_hi: v.number(),
+    installed_at: v.string(),
+    tables: v.array(
+      v.object({
+        table_name: v.string(),
+        pk_column: v.string(),
+        lo: v.number(),
+        hi: v.number(),
+        next: v.number(),
+        refused: v.number(),
+        refused_at: v.nullable(v.string()),
+        unsharded: v.number(),
+      }),
+    ),
+  }),
+);
+
+export interface TableIdStatus {
+  readonly table: string;
+  readonly pk: string;
+  readonly range: IdRange;
+  /** The next ID the allocator would try (it skips IDs already used in the range). */
+  readonly next: number;
+  readonly left: number;
+  readonly state: RangeState;
+  /** Inserts refused because the range had no room, and when the last one was (UTC). */
+  readonly refused: number;
+  readonly refusedAt: string | null;
+  /**
+   * Inserts SQLite numbered itself because the filter does not rewrite their shape (INSERT …
+   * SELECT, ON DUPLICATE KEY UPDATE such as add_option, no column list): their IDs may lie outside
+   * this peer's range. Expected for options tables, which are synced by name.
+   */
+  readonly unsharded: number;
+}
+
+export interface IdShardStatus {
+  readonly plan: IdShardPlan;
+  readonly self: string;
+  readonly selfRange: IdRange;
+  readonly peer: string;
+  readonly peerRange: IdRange;
+  readonly installedAt: string;
+  /** Tables that have an allocator row (every AUTOINCREMENT table at install, later ones after their first insert). */
+  readonly tables: readonly TableIdStatus[];
+}
+
+/** What the site recorded about its shard: both peers' ranges and every table's cursor; null when not sharded. */
+export async function readIdShardStatus(client: SiteClient): Promise<IdShardStatus | null> {
+  const answer = v.parse(StatusAnswerSchema, await runIdShardScript(client, 'status'));
+  if (answer === null) return null;
+  const plan = v.parse(IdShardPlanSchema, JSON.parse(answer.plan));
+  return {
+    plan,
+    self: answer.self,
+    selfRange: { lo: answer.self_lo, hi: answer.self_hi },
+    peer: answer.peer,
+    peerRange: { lo: answer.peer_lo, hi: answer.peer_hi },
+    installedAt: answer.installed_at,
+    tables: answer.tables.map((row) => ({
+      table: row.table_name,
+      pk: row.pk_column,
+      range: { lo: row.lo, hi: row.hi },
+      next: row.next,
+      left: Math.max(0, row.hi - row.next),
+      state: rangeState(plan, { lo: row.lo, hi: row.hi }, row.next),
+      refused: row.refused,
+      refusedAt: row.refused_at,
+      unsharded: row.unsharded,
+    })),
+  };
+}

@@ -1,0 +1,355 @@
+<?php
+/**
+ * Playground Sync: replays one peer's batch, all or nothing. One transaction holds the applying
+ * marker (silences the capture triggers), the schema changes (through the driver, so its
+ * information schema stays right), the rows (raw prepared statements, URLs rewritten), the row
+ * versions and the sender's cursor (exactly once across crashes). Any error rolls everything
+ * back and is reported with its cause. Needs capture-common.php, capture-triggers.php,
+ * capture-drain.php, local-only.php, url-rewrite.php.
+ */
+
+if ( function_exists( 'pgsync_apply' ) ) {
+	return;
+}
+
+/** An apply failure that knows where it happened. */
+class PGSync_Apply_Error extends RuntimeException {
+	public $context;
+
+	public function __construct( $message, array $context, $previous = null ) {
+		parent::__construct( $message, 0, $previous );
+		$this->context = $context;
+	}
+}
+
+/**
+ * Transactions on the connection in use: through the driver when WordPress's database layer is
+ * loaded (so the driver's own statements nest as savepoints inside ours), else plain SQLite.
+ */
+function pgsync_transaction( PDO $pdo, $wpdb ) {
+	$driver = function ( $statement ) use ( $wpdb ) {
+		if ( false === $wpdb->query( $statement ) ) {
+			throw new RuntimeException( "$statement failed: " . $wpdb->last_error );
+		}
+	};
+	$raw    = function ( $statement ) use ( $pdo ) {
+		$pdo->exec( 'BEGIN' === $statement ? 'BEGIN IMMEDIATE' : $statement );
+	};
+	$run    = $wpdb ? $driver : $raw;
+	return array(
+		'begin'    => function () use ( $run, $wpdb ) {
+			$run( $wpdb ? 'START TRANSACTION' : 'BEGIN' );
+		},
+		'commit'   => function () use ( $run ) {
+			$run( 'COMMIT' );
+		},
+		'rollback' => function () use ( $run ) {
+			try {
+				$run( 'ROLLBACK' );
+			} catch ( Throwable $ignored ) {
+				// Nothing was open.
+			}
+		},
+	);
+}
+
+/**
+ * @param array      $input {batch, fromSiteUrl, toSiteUrl}
+ * @param wpdb|null  $wpdb  Loaded database layer, needed when the batch changes the schema.
+ */
+function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
+	$batch = $input['batch'];
+	$tx    = pgsync_transaction( $pdo, $wpdb );
+	$q     = 'pgsync_quote_id';
+	$tx['begin']();
+	try {
+		$pdo->exec( 'INSERT INTO ' . $q( pgsync_engine_table( 'applying' ) ) . ' (marker) VALUES (1)' );
+		$cursor = pgsync_cursor( $pdo, $batch['peer'] );
+		if ( $batch['seq'] <= $cursor ) {
+			$tx['rollback']();
+			return array( 'status' => 'duplicate', 'seq' => $batch['seq'], 'appliedUpTo' => $cursor );
+		}
+		if ( $batch['seq'] !== $cursor + 1 ) {
+			throw new PGSync_Apply_Error( "Batch {$batch['seq']} of {$batch['peer']} arrived before batch " . ( $cursor + 1 ), array() );
+		}
+		pgsync_clock_advance( $pdo, $config['peerId'], $batch['hlc'] );
+
+		$report = array(
+			'ddlApplied' => 0,
+			'ddlSkipped' => array(),
+			'upserted'   => 0,
+			'deleted'    => 0,
+			'localOnly'  => 0,
+			'conflicts'  => array(),
+		);
+		foreach ( $batch['ddl'] as $ddl ) {
+			pgsync_apply_ddl( $pdo, $wpdb, $ddl, $report );
+		}
+		if ( count( $batch['ddl'] ) > 0 ) {
+			pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules(), true );
+		}
+		$rewrite = function ( $text ) use ( $input ) {
+			return playground_sync_rewrite_value( $text, $input['fromSiteUrl'], $input['toSiteUrl'] );
+		};
+		$tables = array();
+		foreach ( $batch['rows'] as $change ) {
+			pgsync_apply_row( $pdo, $config, $batch['hlc'], $change, $rewrite, $tables, $report );
+		}
+		$pdo->prepare( 'INSERT INTO ' . $q( pgsync_engine_table( 'cursor' ) ) . ' (peer, applied_up_to) VALUES (?, ?) ON CONFLICT(peer) DO UPDATE SET applied_up_to = excluded.applied_up_to' )
+			->execute( array( $batch['peer'], $batch['seq'] ) );
+		$pdo->exec( 'DELETE FROM ' . $q( pgsync_engine_table( 'applying' ) ) );
+		$tx['commit']();
+		return array( 'status' => 'applied', 'seq' => $batch['seq'] ) + $report;
+	} catch ( Throwable $error ) {
+		$tx['rollback']();
+		$context = $error instanceof PGSync_Apply_Error ? $error->context : array();
+		$cause   = $error->getPrevious() ?: $error;
+		return array(
+			'status' => 'failed',
+			'seq'    => $batch['seq'],
+			'error'  => array(
+				'message' => $error->getMessage(),
+				'cause'   => get_class( $cause ) . ': ' . $cause->getMessage(),
+			) + $context,
+		);
+	}
+}
+
+function pgsync_cursor( PDO $pdo, $peer ) {
+	$stmt = $pdo->prepare( 'SELECT applied_up_to FROM ' . pgsync_quote_id( pgsync_engine_table( 'cursor' ) ) . ' WHERE peer = ?' );
+	$stmt->execute( array( $peer ) );
+	return (int) $stmt->fetchColumn();
+}
+
+function pgsync_apply_ddl( PDO $pdo, $wpdb, array $ddl, array &$report ) {
+	$context = array(
+		'table' => $ddl['table'],
+		'sql'   => $ddl['sql'],
+	);
+	if ( ! $wpdb ) {
+		throw new PGSync_Apply_Error( 'Schema changes need the database layer loaded', $context );
+	}
+	// Both sites may have created the table on their own (the same plugin activated on each).
+	if ( preg_match( '~^\s*CREATE\s+TABLE\s+(?!IF\s)~i', $ddl['sql'] ) && pgsync_table_exists( $pdo, $ddl['table'] ) ) {
+		$report['ddlSkipped'][] = $context + array( 'reason' => 'table exists' );
+		return;
+	}
+	if ( false === $wpdb->query( $ddl['sql'] ) || '' !== (string) $wpdb->last_error ) {
+		throw new PGSync_Apply_Error( "Schema change on {$ddl['table']} failed: {$wpdb->last_error}", $context );
+	}
+	++$report['ddlApplied'];
+}
+
+function pgsync_apply_row( PDO $pdo, array $config, $hlc, array $change, callable $rewrite, array &$tables, array &$report ) {
+	$table   = $change['table'];
+	$context = array(
+		'table' => $table,
+		'key'   => $change['key'],
+	);
+	try {
+		$rules = pgsync_local_only_rules();
+		if ( 'never' === playground_sync_local_only_table( $table, $config['tablePrefix'], $rules )['sync'] ) {
+			++$report['localOnly'];
+			return;
+		}
+		if ( ! array_key_exists( $table, $tables ) ) {
+			$tables[ $table ] = pgsync_table_exists( $pdo, $table ) ? pgsync_table_info( $pdo, $table ) : null;
+		}
+		$info = $tables[ $table ];
+		if ( null === $info ) {
+			throw new RuntimeException( "no such table: $table" );
+		}
+		$key = pgsync_decode_key( $info, $change['key'] );
+		$key_text = pgsync_key_text( $pdo, $key );
+		$winner   = pgsync_local_winner( $pdo, $table, $key_text, $hlc );
+		if ( null !== $winner ) {
+			$report['conflicts'][] = $context + $winner + array( 'remoteHlc' => $hlc, 'kept' => 'local' );
+			return;
+		}
+		if ( 'delete' === $change['op'] ) {
+			$plain = array();
+			foreach ( $key as $column => $cell ) {
+				$plain[ $column ] = $cell[1];
+			}
+			$existing = pgsync_read_row( $pdo, $table, $info, $plain );
+			if ( null !== $existing && playground_sync_is_local_only_row( $table, $config['tablePrefix'], $existing['values'], $rules ) ) {
+				++$report['localOnly'];
+				return;
+			}
+			pgsync_delete_row( $pdo, $table, $key );
+			++$report['deleted'];
+		} else {
+			$row = pgsync_decode_row( $info, $change['row'], $rewrite );
+			$plain = array_map( function ( $cell ) {
+				return $cell[1];
+			}, $row );
+			if ( playground_sync_is_local_only_row( $table, $config['tablePrefix'], $plain, $rules ) ) {
+				++$report['localOnly'];
+				return;
+			}
+			if ( ! pgsync_upsert_row( $pdo, $table, $info, $row, $hlc, $report ) ) {
+				$report['conflicts'][] = $context + array( 'reason' => 'unique key held by a newer local row', 'remoteHlc' => $hlc, 'kept' => 'local' );
+				return;
+			}
+			++$report['upserted'];
+		}
+		pgsync_set_version( $pdo, $table, $key_text, $hlc );
+	} catch ( PGSync_Apply_Error $error ) {
+		throw $error;
+	} catch ( Throwable $error ) {
+		throw new PGSync_Apply_Error( "Row " . pgsync_json( $change['key'] ) . " of $table failed: " . $error->getMessage(), $context, $error );
+	}
+}
+
+/** Key cells in primary-key order as decoded cells; the key must name exactly the primary key. */
+function pgsync_decode_key( array $info, $cells ) {
+	if ( ! is_array( $cells ) || count( $cells ) !== count( $info['pk'] ) || 0 === count( $info['pk'] ) ) {
+		throw new UnexpectedValueException( 'the key does not match the primary key (' . implode( ', ', $info['pk'] ) . ')' );
+	}
+	$key = array();
+	foreach ( $info['pk'] as $column ) {
+		if ( ! array_key_exists( $column, $cells ) ) {
+			throw new UnexpectedValueException( "the key lacks primary-key column $column" );
+		}
+		$key[ $column ] = pgsync_decode_cell( $cells[ $column ] );
+	}
+	return $key;
+}
+
+function pgsync_decode_row( array $info, $cells, callable $rewrite ) {
+	if ( ! is_array( $cells ) || 0 === count( $cells ) ) {
+		throw new UnexpectedValueException( 'an upsert needs the row' );
+	}
+	$row = array();
+	foreach ( $cells as $column => $cell ) {
+		// Key columns identify the row on both sites: never rewritten.
+		$row[ $column ] = pgsync_decode_cell( $cell, in_array( $column, $info['pk'], true ) ? null : $rewrite );
+	}
+	return $row;
+}
+
+/**
+ * Why the local row wins over a change stamped $hlc, or null: its version is newer, or it has a
+ * local change not drained yet (that drain will be stamped after this batch, so it wins on both
+ * sites).
+ */
+function pgsync_local_winner( PDO $pdo, $table, $key_text, $hlc ) {
+	$stmt = $pdo->prepare( 'SELECT hlc FROM ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' WHERE tbl = ? AND pk = ?' );
+	$stmt->execute( array( $table, $key_text ) );
+	$local = $stmt->fetchColumn();
+	$local = false === $local ? null : $local;
+	$stmt  = $pdo->prepare( 'SELECT 1 FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . ' WHERE tbl = ? AND pk = ? LIMIT 1' );
+	$stmt->execute( array( $table, $key_text ) );
+	if ( false !== $stmt->fetchColumn() ) {
+		return array( 'reason' => 'local change not sent yet', 'localHlc' => $local );
+	}
+	if ( null !== $local && strcmp( $local, $hlc ) > 0 ) {
+		return array( 'reason' => 'local version is newer', 'localHlc' => $local );
+	}
+	return null;
+}
+
+function pgsync_set_version( PDO $pdo, $table, $key_text, $hlc ) {
+	$pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' (tbl, pk, hlc) VALUES (?, ?, ?) ON CONFLICT(tbl, pk) DO UPDATE SET hlc = excluded.hlc' )
+		->execute( array( $table, $key_text, $hlc ) );
+}
+
+function pgsync_bind_all( PDOStatement $stmt, array $cells ) {
+	$i = 0;
+	foreach ( $cells as $cell ) {
+		$stmt->bindValue( ++$i, $cell[1], $cell[2] );
+	}
+	$stmt->execute();
+}
+
+function pgsync_where_key( array $key ) {
+	$where = array();
+	foreach ( $key as $column => $cell ) {
+		$where[] = pgsync_quote_id( $column ) . ' = ' . $cell[0];
+	}
+	return implode( ' AND ', $where );
+}
+
+function pgsync_delete_row( PDO $pdo, $table, array $key ) {
+	pgsync_bind_all( $pdo->prepare( 'DELETE FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . pgsync_where_key( $key ) ), $key );
+}
+
+/**
+ * INSERT … ON CONFLICT(pk) DO UPDATE (never REPLACE, which deletes first). When another unique
+ * key is taken by a different local row (both sites created the same option, say), last writer
+ * wins on that key too: the local row goes if its version is older, else the remote row is
+ * skipped (returns false).
+ */
+function pgsync_upsert_row( PDO $pdo, $table, array $info, array $row, $hlc, array &$report ) {
+	$q       = 'pgsync_quote_id';
+	$columns = array_keys( $row );
+	$update  = array();
+	foreach ( $columns as $column ) {
+		if ( ! in_array( $column, $info['pk'], true ) ) {
+			$update[] = $q( $column ) . ' = excluded.' . $q( $column );
+		}
+	}
+	$sql = 'INSERT INTO ' . $q( $table ) . ' (' . implode( ', ', array_map( $q, $columns ) ) . ') VALUES ('
+		. implode( ', ', array_column( $row, 0 ) ) . ') ON CONFLICT(' . implode( ', ', array_map( $q, $info['pk'] ) ) . ') DO '
+		. ( count( $update ) > 0 ? 'UPDATE SET ' . implode( ', ', $update ) : 'NOTHING' );
+	for ( $attempt = 0; ; ++$attempt ) {
+		$pdo->exec( 'SAVEPOINT pgsync_row' );
+		try {
+			pgsync_bind_all( $pdo->prepare( $sql ), $row );
+			$pdo->exec( 'RELEASE pgsync_row' );
+			return true;
+		} catch ( PDOException $error ) {
+			$pdo->exec( 'ROLLBACK TO pgsync_row' );
+			$pdo->exec( 'RELEASE pgsync_row' );
+			$unique = pgsync_unique_columns( $error, $table );
+			if ( $attempt > 3 || null === $unique || array_diff( $unique, array_keys( $row ) ) ) {
+				throw $error;
+			}
+			if ( ! pgsync_evict_unique_holder( $pdo, $table, $info, $unique, $row, $hlc ) ) {
+				return false;
+			}
+		}
+	}
+}
+
+/** Columns named by "UNIQUE constraint failed: t.a, t.b", or null for any other error. */
+function pgsync_unique_columns( PDOException $error, $table ) {
+	if ( ! preg_match( '~UNIQUE constraint failed: (.+)$~', $error->getMessage(), $m ) ) {
+		return null;
+	}
+	$columns = array();
+	foreach ( explode( ', ', $m[1] ) as $qualified ) {
+		if ( 0 !== strpos( $qualified, $table . '.' ) ) {
+			return null;
+		}
+		$columns[] = substr( $qualified, strlen( $table ) + 1 );
+	}
+	return $columns;
+}
+
+function pgsync_evict_unique_holder( PDO $pdo, $table, array $info, array $unique, array $row, $hlc ) {
+	$q      = 'pgsync_quote_id';
+	$match  = array_intersect_key( $row, array_flip( $unique ) );
+	$select = array();
+	foreach ( $info['pk'] as $column ) {
+		$select[] = $q( $column ) . ', typeof(' . $q( $column ) . ')';
+	}
+	$stmt = $pdo->prepare( 'SELECT ' . implode( ', ', $select ) . ' FROM ' . $q( $table ) . ' WHERE ' . pgsync_where_key( $match ) );
+	pgsync_bind_all( $stmt, $match );
+	$holder = $stmt->fetch( PDO::FETCH_NUM );
+	$stmt->closeCursor();
+	if ( false === $holder ) {
+		return false;
+	}
+	$key = array();
+	foreach ( $info['pk'] as $i => $column ) {
+		$key[ $column ] = pgsync_decode_cell( pgsync_encode_cell( $holder[ 2 * $i ], $holder[ 2 * $i + 1 ] ) );
+	}
+	$key_text = pgsync_key_text( $pdo, $key );
+	if ( null !== pgsync_local_winner( $pdo, $table, $key_text, $hlc ) ) {
+		return false;
+	}
+	pgsync_delete_row( $pdo, $table, $key );
+	pgsync_set_version( $pdo, $table, $key_text, $hlc );
+	return true;
+}

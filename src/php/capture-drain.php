@@ -1,0 +1,177 @@
+<?php
+/**
+ * Playground Sync: the drain. Turns the changelog into one batch (schema changes in order, then
+ * the current image of every touched row, coalesced by table and key), stamps it with the site's
+ * clock and a per-peer sequence number, hands it to $send, and forgets what it sent only once
+ * $send returned: everything happens in one write transaction that commits after the send.
+ * Needs capture-common.php, capture-triggers.php, local-only.php.
+ */
+
+if ( function_exists( 'pgsync_drain' ) ) {
+	return;
+}
+
+/** The `type` of the message a drain posts (CHANGES_MESSAGE_TYPE in src/db/batch.ts). */
+function pgsync_changes_message_type() {
+	return 'pg-sync/changes';
+}
+
+/**
+ * @param callable $send Receives the message JSON; must return only once it is stored.
+ * @return array|null The batch sent, or null when there was nothing to send or a transaction is
+ *                    open on this connection (its work is not final: a request dying inside it
+ *                    sends nothing).
+ */
+function pgsync_drain( PDO $pdo, array $config, callable $send ) {
+	try {
+		$pdo->exec( 'BEGIN IMMEDIATE' );
+	} catch ( PDOException $in_transaction ) {
+		return null;
+	}
+	try {
+		pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules() );
+		$changelog = pgsync_quote_id( pgsync_engine_table( 'changelog' ) );
+		$entries   = $pdo->query( "SELECT seq, tbl, pk, ddl FROM $changelog ORDER BY seq" )->fetchAll( PDO::FETCH_NUM );
+		if ( 0 === count( $entries ) ) {
+			$pdo->exec( 'COMMIT' );
+			return null;
+		}
+		$batch = pgsync_build_batch( $pdo, $config, $entries );
+		$last  = end( $entries );
+		$pdo->prepare( "DELETE FROM $changelog WHERE seq <= ?" )->execute( array( (int) $last[0] ) );
+		if ( null === $batch ) {
+			$pdo->exec( 'COMMIT' );
+			return null;
+		}
+		$send( pgsync_json( array( 'type' => pgsync_changes_message_type(), 'batch' => $batch ) ) );
+		$pdo->exec( 'COMMIT' );
+		return $batch;
+	} catch ( Throwable $error ) {
+		$pdo->exec( 'ROLLBACK' );
+		throw $error;
+	}
+}
+
+/** Builds the batch and records its clock, sequence number and row versions (in the caller's transaction). */
+function pgsync_build_batch( PDO $pdo, array $config, array $entries ) {
+	$rules = pgsync_local_only_rules();
+	$ddl   = array();
+	$keys  = array();
+	foreach ( $entries as $entry ) {
+		list( , $table, $pk, $statement ) = $entry;
+		if ( null !== $statement ) {
+			$ddl[] = array(
+				'table' => $table,
+				'sql'   => $statement,
+			);
+		} else {
+			// Re-inserting moves a key to its latest position: rows go in order of their last change.
+			unset( $keys[ $table . "\0" . $pk ] );
+			$keys[ $table . "\0" . $pk ] = array( $table, $pk );
+		}
+	}
+	$rows  = array();
+	$infos = array();
+	foreach ( $keys as list( $table, $pk ) ) {
+		if ( ! array_key_exists( $table, $infos ) ) {
+			$infos[ $table ] = pgsync_table_exists( $pdo, $table ) ? pgsync_table_info( $pdo, $table ) : null;
+		}
+		$info   = $infos[ $table ];
+		$values = json_decode( $pk, true );
+		// A dropped table's rows go with its DROP; a key that no longer fits the table cannot be read.
+		if ( null === $info || ! is_array( $values ) || count( $values ) !== count( $info['pk'] ) ) {
+			continue;
+		}
+		$key = array();
+		foreach ( $info['pk'] as $i => $column ) {
+			$key[ $column ] = is_int( $values[ $i ] ) || is_string( $values[ $i ] ) || null === $values[ $i ] ? $values[ $i ] : null;
+		}
+		$image = pgsync_read_row( $pdo, $table, $info, $key );
+		if ( null !== $image && playground_sync_is_local_only_row( $table, $config['tablePrefix'], $image['values'], $rules ) ) {
+			continue;
+		}
+		$change = array(
+			'table' => $table,
+			'key'   => array_map( 'pgsync_key_cell', $key ),
+			'op'    => null === $image ? 'delete' : 'upsert',
+		);
+		if ( null !== $image ) {
+			$change['row'] = $image['cells'];
+		}
+		$rows[] = array( $change, $pk );
+	}
+	if ( 0 === count( $ddl ) && 0 === count( $rows ) ) {
+		return null;
+	}
+	$hlc = pgsync_clock_advance( $pdo, $config['peerId'] );
+	$seq = 1 + (int) pgsync_meta_get( $pdo, 'last_batch_seq' );
+	pgsync_meta_set( $pdo, 'last_batch_seq', $seq );
+	$version = $pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' (tbl, pk, hlc) VALUES (?, ?, ?) ON CONFLICT(tbl, pk) DO UPDATE SET hlc = max(hlc, excluded.hlc)' );
+	foreach ( $rows as list( $change, $pk ) ) {
+		$version->execute( array( $change['table'], $pk, $hlc ) );
+	}
+	return array(
+		'v'       => 1,
+		'peer'    => $config['peerId'],
+		'seq'     => $seq,
+		'hlc'     => $hlc,
+		'siteUrl' => $config['siteUrl'],
+		'ddl'     => $ddl,
+		'rows'    => array_map( function ( $item ) {
+			return $item[0];
+		}, $rows ),
+	);
+}
+
+function pgsync_key_cell( $value ) {
+	return is_int( $value ) ? pgsync_encode_cell( $value, 'integer' ) : pgsync_encode_cell( $value, null === $value ? 'null' : 'text' );
+}
+
+/** The row's current image: cells (encoded) and plain values (for the local-only check), or null. */
+function pgsync_read_row( PDO $pdo, $table, array $info, array $key ) {
+	$select = array();
+	foreach ( $info['columns'] as $column ) {
+		$select[] = pgsync_quote_id( $column ) . ', typeof(' . pgsync_quote_id( $column ) . ')';
+	}
+	$where = array();
+	$args  = array();
+	foreach ( $key as $column => $value ) {
+		$where[] = pgsync_quote_id( $column ) . ' = ' . ( is_int( $value ) ? 'CAST(? AS INTEGER)' : '?' );
+		$args[]  = $value;
+	}
+	$stmt = $pdo->prepare( 'SELECT ' . implode( ', ', $select ) . ' FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . implode( ' AND ', $where ) );
+	$stmt->execute( $args );
+	$row = $stmt->fetch( PDO::FETCH_NUM );
+	$stmt->closeCursor();
+	if ( false === $row ) {
+		return null;
+	}
+	$cells  = array();
+	$values = array();
+	foreach ( $info['columns'] as $i => $column ) {
+		$cells[ $column ]  = pgsync_encode_cell( $row[ 2 * $i ], $row[ 2 * $i + 1 ] );
+		$values[ $column ] = $row[ 2 * $i ];
+	}
+	return array(
+		'cells'  => (object) $cells,
+		'values' => $values,
+	);
+}
+
+/** Shutdown of a request that loaded WordPress: finalize pending DDL, drain, post to the extension. */
+function pgsync_drain_at_shutdown() {
+	if ( pgsync_is_applying() ) {
+		return;
+	}
+	try {
+		pgsync_finalize_pending_ddl();
+		$config = pgsync_config();
+		$pdo    = pgsync_wpdb_pdo();
+		if ( ! $config || ! $pdo || ! function_exists( 'post_message_to_js' ) ) {
+			return;
+		}
+		pgsync_drain( $pdo, $config, 'post_message_to_js' );
+	} catch ( Throwable $error ) {
+		error_log( 'Playground Sync drain failed: ' . $error->getMessage() );
+	}
+}

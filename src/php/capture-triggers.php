@@ -1,0 +1,106 @@
+<?php
+/**
+ * Playground Sync: capture triggers. AFTER INSERT/UPDATE/DELETE on every user table write
+ * (table, primary key as json_array, op) into the changelog; the row image is read at drain time.
+ * Silent while the applying marker row exists (only inside a replay transaction) and for
+ * local-only rows. Built-in SQLite functions only: every connection must be able to run them.
+ * Needs capture-common.php and local-only.php.
+ */
+
+if ( function_exists( 'pgsync_ensure_triggers' ) ) {
+	return;
+}
+
+/** Trigger names the engine owns start with this (under the driver's reserved prefix). */
+function pgsync_trigger_prefix() {
+	return pgsync_engine_table( 'trg_' );
+}
+
+/** @return array<string,string> trigger name => CREATE TRIGGER statement; empty without a primary key. */
+function pgsync_table_triggers( $table, array $pk, $table_prefix, array $rules ) {
+	if ( 0 === count( $pk ) ) {
+		return array();
+	}
+	$class = playground_sync_local_only_table( $table, $table_prefix, $rules );
+	if ( 'never' === $class['sync'] ) {
+		return array();
+	}
+	$q         = 'pgsync_quote_id';
+	$changelog = $q( pgsync_engine_table( 'changelog' ) );
+	$quiet     = 'NOT EXISTS (SELECT 1 FROM ' . $q( pgsync_engine_table( 'applying' ) ) . ')';
+	$name      = playground_sync_sql_string( $table );
+	$key       = function ( $alias ) use ( $pk, $q ) {
+		return 'json_array(' . implode( ', ', array_map( function ( $column ) use ( $alias, $q ) {
+			return $alias . '.' . $q( $column );
+		}, $pk ) ) . ')';
+	};
+	$local = function ( $alias ) use ( $table, $table_prefix, $rules ) {
+		return playground_sync_local_only_predicate( $table, $table_prefix, $alias, $rules );
+	};
+	$prefix = pgsync_trigger_prefix();
+	return array(
+		$prefix . 'i_' . $table => 'CREATE TRIGGER ' . $q( $prefix . 'i_' . $table ) . ' AFTER INSERT ON ' . $q( $table )
+			. " WHEN $quiet AND NOT " . $local( 'NEW' )
+			. " BEGIN INSERT INTO $changelog (tbl, pk, op) VALUES ($name, " . $key( 'NEW' ) . ", 'I'); END",
+		// A changed primary key is a delete of the old key plus an upsert of the new one.
+		$prefix . 'u_' . $table => 'CREATE TRIGGER ' . $q( $prefix . 'u_' . $table ) . ' AFTER UPDATE ON ' . $q( $table )
+			. " WHEN $quiet AND NOT (" . $local( 'NEW' ) . ' AND ' . $local( 'OLD' ) . ')'
+			. " BEGIN INSERT INTO $changelog (tbl, pk, op) SELECT $name, " . $key( 'OLD' ) . ", 'U' WHERE " . $key( 'OLD' ) . ' IS NOT ' . $key( 'NEW' ) . ';'
+			. " INSERT INTO $changelog (tbl, pk, op) VALUES ($name, " . $key( 'NEW' ) . ", 'U'); END",
+		$prefix . 'd_' . $table => 'CREATE TRIGGER ' . $q( $prefix . 'd_' . $table ) . ' AFTER DELETE ON ' . $q( $table )
+			. " WHEN $quiet AND NOT " . $local( 'OLD' )
+			. " BEGIN INSERT INTO $changelog (tbl, pk, op) VALUES ($name, " . $key( 'OLD' ) . ", 'D'); END",
+	);
+}
+
+/** Hash of the schema (tables and triggers): changes whenever DDL ran or triggers went missing. */
+function pgsync_schema_fingerprint( PDO $pdo ) {
+	$rows = $pdo->query( "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('table', 'trigger') ORDER BY type, name" )->fetchAll( PDO::FETCH_NUM );
+	return md5( json_encode( $rows, JSON_INVALID_UTF8_SUBSTITUTE ) );
+}
+
+/**
+ * Brings the triggers in line with the live schema when the fingerprint moved (an ALTER on the
+ * AST driver rebuilds the table and loses its triggers). Returns what it found.
+ */
+function pgsync_ensure_triggers( PDO $pdo, $table_prefix, array $rules, $force = false ) {
+	$fingerprint = pgsync_schema_fingerprint( $pdo );
+	if ( ! $force && pgsync_meta_get( $pdo, 'schema_fingerprint' ) === $fingerprint ) {
+		return null;
+	}
+	$existing = array();
+	$stmt     = $pdo->prepare( "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, ?) = ?" );
+	$stmt->execute( array( strlen( pgsync_trigger_prefix() ), pgsync_trigger_prefix() ) );
+	foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
+		$existing[ $row[0] ] = $row[1];
+	}
+	$wanted       = array();
+	$without_pk   = array();
+	foreach ( pgsync_user_tables( $pdo ) as $table ) {
+		$info     = pgsync_table_info( $pdo, $table );
+		$triggers = pgsync_table_triggers( $table, $info['pk'], $table_prefix, $rules );
+		if ( 0 === count( $info['pk'] ) && 'never' !== playground_sync_local_only_table( $table, $table_prefix, $rules )['sync'] ) {
+			$without_pk[] = $table;
+		}
+		$wanted += $triggers;
+	}
+	$created = 0;
+	foreach ( $existing as $name => $sql ) {
+		if ( ! isset( $wanted[ $name ] ) || $wanted[ $name ] !== $sql ) {
+			$pdo->exec( 'DROP TRIGGER IF EXISTS ' . pgsync_quote_id( $name ) );
+			unset( $existing[ $name ] );
+		}
+	}
+	foreach ( $wanted as $name => $sql ) {
+		if ( ! isset( $existing[ $name ] ) ) {
+			$pdo->exec( $sql );
+			++$created;
+		}
+	}
+	pgsync_meta_set( $pdo, 'schema_fingerprint', pgsync_schema_fingerprint( $pdo ) );
+	return array(
+		'triggers'        => count( $wanted ),
+		'created'         => $created,
+		'tablesWithoutPk' => $without_pk,
+	);
+}

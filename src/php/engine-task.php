@@ -1,0 +1,94 @@
+<?php
+/**
+ * Playground Sync: one engine task per run() call from the extension. PGSYNC_TASK names it
+ * (install | drain | apply), PGSYNC_INPUT is a JSON file with its input: data never travels
+ * inside PHP source. The answer is one JSON document after a marker line, so whatever WordPress
+ * prints while loading cannot corrupt it.
+ *
+ * Only `install` and schema-changing `apply` load WordPress, and then only its database layer
+ * (SHORTINIT: no plugins, hooks, cron or option writes): a full boot would make local changes.
+ */
+ob_start();
+require_once __DIR__ . '/local-only.php';
+require_once __DIR__ . '/url-rewrite.php';
+require_once __DIR__ . '/capture-common.php';
+require_once __DIR__ . '/capture-triggers.php';
+require_once __DIR__ . '/capture-ddl.php';
+require_once __DIR__ . '/capture-drain.php';
+require_once __DIR__ . '/apply-batch.php';
+
+$pgsync_task  = (string) getenv( 'PGSYNC_TASK' );
+$pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_INPUT' ) ), true, 512, JSON_THROW_ON_ERROR );
+if ( 'install' === $pgsync_task || ( 'apply' === $pgsync_task && ! empty( $pgsync_input['batch']['ddl'] ) ) ) {
+	// Replayed schema changes are the peer's: the DDL watcher must not record them as ours.
+	$GLOBALS['pgsync_applying'] = 'apply' === $pgsync_task;
+	define( 'SHORTINIT', true );
+	require_once rtrim( (string) getenv( 'PGSYNC_DOCROOT' ), '/' ) . '/wp-load.php';
+}
+
+/** install: engine tables, triggers, config.json. Idempotent. */
+function pgsync_task_install( array $input ) {
+	global $wpdb, $table_prefix;
+	$pdo = pgsync_wpdb_pdo();
+	if ( ! $pdo ) {
+		throw new RuntimeException( 'No SQLite database behind $wpdb (' . get_class( $wpdb ) . ')' );
+	}
+	$config = array(
+		'peerId'      => $input['peerId'],
+		'siteUrl'     => $input['siteUrl'],
+		'tablePrefix' => $table_prefix,
+		'dbPath'      => defined( 'DB_PATH' ) ? DB_PATH : ( defined( 'FQDB' ) ? FQDB : WP_CONTENT_DIR . '/database/.ht.sqlite' ),
+	);
+	$pdo->exec( 'BEGIN IMMEDIATE' );
+	try {
+		pgsync_create_engine_tables( $pdo );
+		pgsync_meta_set( $pdo, 'peer', $config['peerId'] );
+		$triggers = pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules(), true );
+		$pdo->exec( 'COMMIT' );
+	} catch ( Throwable $error ) {
+		$pdo->exec( 'ROLLBACK' );
+		throw $error;
+	}
+	file_put_contents( pgsync_dir() . '/config.json', pgsync_json( $config ) );
+	return $config + $triggers;
+}
+
+/** drain: what the shutdown drain does, for changes made by code that never loaded WordPress. */
+function pgsync_task_drain( array $input ) {
+	$config = pgsync_config();
+	$send   = function_exists( 'post_message_to_js' ) ? 'post_message_to_js' : function () {};
+	return array( 'batch' => pgsync_drain( pgsync_open_pdo( $config['dbPath'] ), $config, $send ) );
+}
+
+/** apply: one peer's batch, all or nothing. */
+function pgsync_task_apply( array $input ) {
+	global $wpdb;
+	$config = pgsync_config();
+	$pdo    = empty( $input['batch']['ddl'] ) ? pgsync_open_pdo( $config['dbPath'] ) : pgsync_wpdb_pdo();
+	if ( ! empty( $input['batch']['ddl'] ) ) {
+		$wpdb->suppress_errors( true );
+	}
+	return pgsync_apply( $pdo, empty( $input['batch']['ddl'] ) ? null : $wpdb, $config, $input );
+}
+
+try {
+	if ( ! in_array( $pgsync_task, array( 'install', 'drain', 'apply' ), true ) ) {
+		throw new InvalidArgumentException( 'Unknown task ' . $pgsync_task );
+	}
+	if ( 'install' !== $pgsync_task && null === pgsync_config() ) {
+		throw new RuntimeException( 'Capture is not installed on this site' );
+	}
+	$pgsync_result = call_user_func( 'pgsync_task_' . $pgsync_task, $pgsync_input );
+} catch ( Throwable $error ) {
+	$pgsync_result = array(
+		'status' => 'error',
+		'error'  => get_class( $error ) . ': ' . $error->getMessage(),
+	);
+}
+$pgsync_notices = (string) ob_get_clean();
+echo "\n@@PGSYNC_RESULT@@", pgsync_json(
+	array(
+		'notices' => pgsync_is_utf8( $pgsync_notices ) ? $pgsync_notices : base64_encode( $pgsync_notices ),
+		'result'  => $pgsync_result,
+	)
+);

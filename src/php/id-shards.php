@@ -1,0 +1,383 @@
+<?php
+/**
+ * Playground Sync: ID shards, the part that runs on every request.
+ *
+ * A `query` filter gives every INSERT/REPLACE into an AUTOINCREMENT table that leaves the primary
+ * key out an explicit key from this peer's range, taken from the allocator table with one
+ * `UPDATE … RETURNING` on the raw SQLite PDO. SQLite's own choice (max(rowid) + 1) would land
+ * above the other peer's IDs as soon as one of them arrives; an explicit key keeps
+ * `last_insert_rowid()`, and so `$wpdb->insert_id`, truthful on both drivers.
+ *
+ * Left as they are: statements that name the key (imports, replayed rows), INSERT … SELECT / SET,
+ * INSERT … ON DUPLICATE KEY UPDATE (the legacy translator breaks on the rewritten form; add_option
+ * is the caller, and options are synced by name), anything not parsed with certainty, and every
+ * query while `$GLOBALS['playground_sync_applying_remote']` is true.
+ *
+ * When the range has no ID left for a statement, the statement is replaced by one that fails
+ * (`$wpdb->insert()` returns false, `last_error` names the table) and the refusal is counted in
+ * the allocator row: an insert never takes an ID from the other peer's range. Inserts into a
+ * sharded table that are left to SQLite are counted there too (`unsharded`).
+ *
+ * The preload stub requires this file and registers the filter. PHP 7.4+.
+ */
+
+// A constant, not function_exists(): this file's functions are bound before its first line runs.
+if ( defined( 'PLAYGROUND_SYNC_ID_RANGES_TABLE' ) ) {
+	return;
+}
+
+define( 'PLAYGROUND_SYNC_ID_RANGES_TABLE', '_wp_sqlite_pgsync_id_ranges' );
+define( 'PLAYGROUND_SYNC_ID_PLAN_TABLE', '_wp_sqlite_pgsync_id_plan' );
+/** Statements refused for lack of IDs are rewritten to insert into this (missing) table. */
+define( 'PLAYGROUND_SYNC_ID_EXHAUSTED_TABLE_PREFIX', 'playground_sync_id_range_exhausted__' );
+
+function playground_sync_id_shards_quote( $name ) {
+	return '"' . str_replace( '"', '""', $name ) . '"';
+}
+
+/** The raw SQLite PDO under $wpdb, or null when there is none (yet). */
+function playground_sync_id_shards_pdo() {
+	global $wpdb;
+	if ( ! is_object( $wpdb ) ) {
+		return null;
+	}
+	if ( method_exists( $wpdb, 'get_driver' ) ) {
+		return $wpdb->get_driver()->get_sqlite_pdo();
+	}
+	$dbh = $wpdb->dbh;
+	if ( is_object( $dbh ) && method_exists( $dbh, 'get_pdo' ) ) {
+		return $dbh->get_pdo();
+	}
+	return null;
+}
+
+/**
+ * Per-request state: the PDO, this peer's range (null: no plan installed) and what each table
+ * name resolved to (allocator info, or false when the table is not sharded).
+ */
+function &playground_sync_id_shards_state() {
+	static $state = null;
+	if ( null === $state ) {
+		$state = array(
+			'loaded' => false,
+			'pdo'    => null,
+			'range'  => null,
+			'tables' => array(),
+		);
+	}
+	return $state;
+}
+
+/** Forgets what table names resolved to: after DDL a table may be new, gone or rebuilt. */
+function playground_sync_id_shards_forget_tables() {
+	$state           = &playground_sync_id_shards_state();
+	$state['tables'] = array();
+}
+
+/** This peer's range from the plan row, or null when the site has no plan. Read once per request. */
+function playground_sync_id_shards_local_range() {
+	$state = &playground_sync_id_shards_state();
+	if ( ! $state['loaded'] ) {
+		$state['loaded'] = true;
+		$pdo             = playground_sync_id_shards_pdo();
+		if ( null === $pdo ) {
+			$state['loaded'] = false;
+			return null;
+		}
+		$state['pdo'] = $pdo;
+		try {
+			$row = $pdo->query( 'SELECT self_lo, self_hi FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) . ' WHERE id = 1' )->fetch( PDO::FETCH_NUM );
+		} catch ( Exception $e ) {
+			$row = false; // No plan table: this site is not sharded.
+		}
+		if ( is_array( $row ) ) {
+			$state['range'] = array( (int) $row[0], (int) $row[1] );
+		}
+	}
+	return $state['range'];
+}
+
+/**
+ * The primary key column of an `INTEGER PRIMARY KEY AUTOINCREMENT` table, or null for any other
+ * table (no such table, composite or non-integer key, no AUTOINCREMENT, SQLite's and the
+ * driver's own tables).
+ */
+function playground_sync_id_shards_autoincrement_pk( PDO $pdo, $table ) {
+	if ( 0 === strncmp( $table, 'sqlite_', 7 ) || 0 === strncmp( $table, '_wp_sqlite_', 11 ) ) {
+		return null;
+	}
+	$lookup = $pdo->prepare( "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?" );
+	$lookup->execute( array( $table ) );
+	$sql = $lookup->fetchColumn();
+	if ( ! is_string( $sql ) || ! preg_match( '~\bAUTOINCREMENT\b~i', $sql ) ) {
+		return null;
+	}
+	$keys = array();
+	foreach ( $pdo->query( 'PRAGMA table_info(' . playground_sync_id_shards_quote( $table ) . ')' )->fetchAll( PDO::FETCH_ASSOC ) as $column ) {
+		if ( (int) $column['pk'] > 0 ) {
+			$keys[] = $column;
+		}
+	}
+	if ( 1 !== count( $keys ) || 'INTEGER' !== strtoupper( trim( $keys[0]['type'] ) ) ) {
+		return null;
+	}
+	return $keys[0]['name'];
+}
+
+/** Gives `$table` its allocator row when it has none: the same range every table gets. */
+function playground_sync_id_shards_ensure_row( PDO $pdo, $table, $pk, array $range ) {
+	$insert = $pdo->prepare(
+		'INSERT OR IGNORE INTO ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE )
+		. ' (table_name, pk_column, lo, hi, next) VALUES (?, ?, ?, ?, ?)'
+	);
+	$insert->execute( array( $table, $pk, $range[0], $range[1], $range[0] ) );
+}
+
+/** Allocator info for a table name as written in a statement, or null when it is not sharded. */
+function playground_sync_id_shards_table( $table ) {
+	$range = playground_sync_id_shards_local_range();
+	if ( null === $range ) {
+		return null;
+	}
+	$state = &playground_sync_id_shards_state();
+	if ( isset( $state['tables'][ $table ] ) ) {
+		return $state['tables'][ $table ] ?: null;
+	}
+	$pdo  = $state['pdo'];
+	$pk   = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
+	$info = false;
+	if ( null !== $pk ) {
+		playground_sync_id_shards_ensure_row( $pdo, $table, $pk, $range );
+		$info = array( 'pk' => $pk );
+	}
+	$state['tables'][ $table ] = $info;
+	return $info ?: null;
+}
+
+/**
+ * Takes `$count` consecutive IDs of `$table`'s range; returns the first, or null when the range
+ * has fewer left. The cursor skips past any ID already used inside the range (an explicit import,
+ * rows that arrived before the allocator row existed), so a taken ID is always free.
+ */
+function playground_sync_id_shards_allocate( PDO $pdo, $table, $pk, $count ) {
+	$ranges = playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE );
+	$key    = playground_sync_id_shards_quote( $pk );
+	$start  = "max($ranges.next, coalesce((SELECT max(t.$key) FROM " . playground_sync_id_shards_quote( $table )
+		. " AS t WHERE t.$key >= $ranges.lo AND t.$key < $ranges.hi), $ranges.lo - 1) + 1)";
+	$count  = (int) $count;
+	$take   = $pdo->prepare(
+		"UPDATE $ranges SET next = $start + $count WHERE table_name = ? AND $start + $count <= $ranges.hi RETURNING next - $count"
+	);
+	$take->execute( array( $table ) );
+	$first = $take->fetchColumn();
+	$take->closeCursor();
+	return false === $first ? null : (int) $first;
+}
+
+function playground_sync_id_shards_record_refusal( PDO $pdo, $table, $count ) {
+	$record = $pdo->prepare(
+		'UPDATE ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE )
+		. ' SET refused = refused + 1, refused_at = ? WHERE table_name = ?'
+	);
+	$record->execute( array( gmdate( 'Y-m-d H:i:s' ), $table ) );
+	error_log( "Playground Sync: the ID range of $table has no room for $count more rows; the insert was refused." );
+	if ( function_exists( 'do_action' ) ) {
+		do_action( 'playground_sync_id_range_exhausted', $table, $count );
+	}
+}
+
+/**
+ * Counts an INSERT/REPLACE into a sharded table that SQLite numbers itself (INSERT … SELECT,
+ * ON DUPLICATE KEY UPDATE, no column list, …): its ID may land outside the local range, so the
+ * status shows how often that happened, per table.
+ */
+function playground_sync_id_shards_count_unsharded( $query ) {
+	if ( ! preg_match( '~^\s*(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?(`(?:[^`]|``)+`|[A-Za-z0-9_$]+)~iA', $query, $m ) ) {
+		return;
+	}
+	$table = '`' === $m[1][0] ? str_replace( '``', '`', substr( $m[1], 1, -1 ) ) : $m[1];
+	if ( null === playground_sync_id_shards_table( $table ) ) {
+		return;
+	}
+	$state = &playground_sync_id_shards_state();
+	$count = $state['pdo']->prepare( 'UPDATE ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE ) . ' SET unsharded = unsharded + 1 WHERE table_name = ?' );
+	$count->execute( array( $table ) );
+}
+
+/** Skips a quoted string or identifier starting at `$at`; returns the offset after it, or null. */
+function playground_sync_id_shards_skip_quoted( $sql, $at, $length ) {
+	$quote = $sql[ $at ];
+	$stops = '`' === $quote ? '`' : $quote . '\\';
+	$i     = $at + 1;
+	while ( $i < $length ) {
+		$i += strcspn( $sql, $stops, $i );
+		if ( $i >= $length ) {
+			return null;
+		}
+		if ( '\\' === $sql[ $i ] ) {
+			$i += 2;
+			continue;
+		}
+		if ( $i + 1 < $length && $sql[ $i + 1 ] === $quote ) {
+			$i += 2; // Doubled quote inside the string.
+			continue;
+		}
+		return $i + 1;
+	}
+	return null;
+}
+
+/**
+ * Reads `INSERT|REPLACE [modifiers] [INTO] table (columns) VALUES (…), (…)`, the shape
+ * `$wpdb->insert()` / `replace()` and most hand-written inserts have. Returns null for every
+ * other shape and for anything it cannot read with certainty (comments, unbalanced quotes,
+ * trailing clauses such as ON DUPLICATE KEY UPDATE).
+ *
+ * @return array|null table, columns (unquoted), column_list_open (offset of its "("),
+ *                    row_opens (offset of each row's "("), empty_rows (bool, "()" rows).
+ */
+function playground_sync_id_shards_parse_insert( $sql ) {
+	$head = '~^\s*(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?'
+		. '(`(?:[^`]|``)+`|[A-Za-z0-9_$]+)\s*(\()([^()\'"`]*(?:`[^`]*`[^()\'"`]*)*)\)\s*VALUES?\s*~iA';
+	if ( ! preg_match( $head, $sql, $m, PREG_OFFSET_CAPTURE ) ) {
+		return null;
+	}
+	$table = $m[1][0];
+	if ( '`' === $table[0] ) {
+		$table = str_replace( '``', '`', substr( $table, 1, -1 ) );
+	}
+	$columns = array();
+	if ( '' !== trim( $m[3][0] ) ) {
+		foreach ( explode( ',', $m[3][0] ) as $column ) {
+			$column = trim( $column );
+			if ( '' === $column ) {
+				return null;
+			}
+			$columns[] = '`' === $column[0] ? str_replace( '``', '`', substr( $column, 1, -1 ) ) : $column;
+		}
+	}
+	$length    = strlen( $sql );
+	$i         = strlen( $m[0][0] );
+	$row_opens = array();
+	$empty     = false;
+	for ( ;; ) {
+		if ( $i >= $length || '(' !== $sql[ $i ] ) {
+			return null;
+		}
+		$row_opens[] = $i;
+		$depth       = 1;
+		++$i;
+		$i += strspn( $sql, " \t\r\n", $i );
+		if ( $i < $length && ')' === $sql[ $i ] ) {
+			$empty = true;
+		}
+		while ( $depth > 0 ) {
+			$i += strcspn( $sql, "()'\"`#-/", $i );
+			if ( $i >= $length ) {
+				return null;
+			}
+			$char = $sql[ $i ];
+			if ( '(' === $char ) {
+				++$depth;
+				++$i;
+			} elseif ( ')' === $char ) {
+				--$depth;
+				++$i;
+			} elseif ( '-' === $char || '/' === $char ) {
+				$next = $i + 1 < $length ? $sql[ $i + 1 ] : '';
+				if ( ( '-' === $char && '-' === $next ) || ( '/' === $char && '*' === $next ) ) {
+					return null; // A comment: not read with certainty.
+				}
+				++$i;
+			} elseif ( '#' === $char ) {
+				return null;
+			} else {
+				$i = playground_sync_id_shards_skip_quoted( $sql, $i, $length );
+				if ( null === $i ) {
+					return null;
+				}
+			}
+		}
+		$i += strspn( $sql, " \t\r\n", $i );
+		if ( $i < $length && ',' === $sql[ $i ] ) {
+			++$i;
+			$i += strspn( $sql, " \t\r\n", $i );
+			continue;
+		}
+		if ( $i < $length && ';' === $sql[ $i ] ) {
+			++$i;
+			$i += strspn( $sql, " \t\r\n", $i );
+		}
+		if ( $i !== $length ) {
+			return null; // ON DUPLICATE KEY UPDATE, a second statement, …
+		}
+		break;
+	}
+	if ( $empty && 1 < count( $row_opens ) ) {
+		return null;
+	}
+	return array(
+		'table'            => $table,
+		'columns'          => $columns,
+		'column_list_open' => $m[2][1],
+		'row_opens'        => $row_opens,
+		'empty_rows'       => $empty,
+	);
+}
+
+/** The statement with the key column first in the column list and `$first`, `$first + 1`, … first in each row. */
+function playground_sync_id_shards_add_keys( $sql, array $insert, $pk, $first ) {
+	$no_columns = array() === $insert['columns'];
+	$pieces     = array();
+	$last       = 0;
+	$points     = array( $insert['column_list_open'] => '`' . str_replace( '`', '``', $pk ) . '`' . ( $no_columns ? '' : ', ' ) );
+	foreach ( $insert['row_opens'] as $n => $open ) {
+		$points[ $open ] = ( $first + $n ) . ( $insert['empty_rows'] ? '' : ', ' );
+	}
+	foreach ( $points as $open => $text ) {
+		$pieces[] = substr( $sql, $last, $open + 1 - $last ) . $text;
+		$last     = $open + 1;
+	}
+	$pieces[] = substr( $sql, $last );
+	return implode( '', $pieces );
+}
+
+/** The `query` filter. */
+function playground_sync_id_shards_filter( $query ) {
+	if ( ! is_string( $query ) || ! empty( $GLOBALS['playground_sync_applying_remote'] ) ) {
+		return $query;
+	}
+	if ( ! preg_match( '~^\s*(insert|replace|create|alter|drop|rename|truncate)\s~i', $query, $verb ) ) {
+		return $query;
+	}
+	$verb = strtolower( $verb[1] );
+	if ( 'insert' !== $verb && 'replace' !== $verb ) {
+		playground_sync_id_shards_forget_tables();
+		return $query;
+	}
+	if ( null === playground_sync_id_shards_local_range() ) {
+		return $query;
+	}
+	$insert = playground_sync_id_shards_parse_insert( $query );
+	if ( null === $insert ) {
+		playground_sync_id_shards_count_unsharded( $query );
+		return $query;
+	}
+	$table = playground_sync_id_shards_table( $insert['table'] );
+	if ( null === $table ) {
+		return $query;
+	}
+	foreach ( $insert['columns'] as $column ) {
+		if ( 0 === strcasecmp( $column, $table['pk'] ) ) {
+			return $query; // An explicit key passes untouched.
+		}
+	}
+	$state = &playground_sync_id_shards_state();
+	$count = count( $insert['row_opens'] );
+	$first = playground_sync_id_shards_allocate( $state['pdo'], $insert['table'], $table['pk'], $count );
+	if ( null === $first ) {
+		playground_sync_id_shards_record_refusal( $state['pdo'], $insert['table'], $count );
+		return 'INSERT INTO `' . PLAYGROUND_SYNC_ID_EXHAUSTED_TABLE_PREFIX . str_replace( '`', '', $insert['table'] ) . '` (`id`) VALUES (0)';
+	}
+	return playground_sync_id_shards_add_keys( $query, $insert, $table['pk'], $first );
+}

@@ -1,0 +1,218 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyBatch, drainNow, type ApplyResult, type ChangeBatch } from '../../src/db';
+import { compareSiteStates, dumpSiteState } from '../harness';
+import { bootCapturedPair, differences, inWordPress, sync, type CapturedSite, type Combination } from './db-support';
+
+/**
+ * Replay guarantees between two real sites: rolled-back and dying transactions send nothing,
+ * a failing batch changes nothing and can be retried, duplicates apply once, concurrent writes
+ * converge by last-writer-wins and are reported as conflicts.
+ */
+
+const COMBINATIONS: readonly Combination[] = [
+  { driver: 'ast', wp: '6.5' },
+  { driver: 'legacy', wp: '6.5' },
+];
+
+function postTitles(batches: readonly ChangeBatch[]): unknown[] {
+  return batches.flatMap((batch) =>
+    batch.rows.flatMap((row) => (row.op === 'upsert' && row.table === 'wp_posts' ? [row.row['post_title']] : [])),
+  );
+}
+
+describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (combination) => {
+  let a: CapturedSite;
+  let b: CapturedSite;
+
+  const apply = (batch: ChangeBatch, to: CapturedSite, from: CapturedSite): Promise<ApplyResult> =>
+    applyBatch(to.site.client, batch, { fromSiteUrl: from.site.siteUrl, toSiteUrl: to.site.siteUrl, fromPeer: from.peerId });
+
+  /** Site B's state must not move: compared with itself, no ignore rules. */
+  async function expectUnchanged(site: CapturedSite, action: () => Promise<void>): Promise<void> {
+    const before = await dumpSiteState(site.site);
+    await action();
+    const after = await dumpSiteState(site.site);
+    const options = { aUrl: site.site.siteUrl, bUrl: site.site.siteUrl };
+    expect(compareSiteStates(before, after, options).map((d) => d.description)).toEqual([]);
+  }
+
+  beforeAll(async () => {
+    [a, b] = await bootCapturedPair(combination, 'replay');
+  });
+
+  afterAll(async () => {
+    await a?.site.dispose();
+    await b?.site.dispose();
+  });
+
+  it('sends nothing of a rolled-back transaction', async () => {
+    await inWordPress(
+      a.site,
+      `
+      global $wpdb;
+      $wpdb->query('START TRANSACTION');
+      $id = wp_insert_post(array('post_title' => 'Rolled back', 'post_status' => 'publish'));
+      add_post_meta($id, 'rolled', 'back');
+      $wpdb->query('ROLLBACK');
+      wp_insert_post(array('post_title' => 'Committed', 'post_status' => 'publish'));
+      `,
+    );
+    const batches = [...a.take(), ...[await drainNow(a.site.client)].filter((batch) => batch !== null)];
+    a.take();
+    expect(postTitles(batches)).toEqual(['Committed']);
+    await sync({ ...a, take: () => batches }, b);
+    expect(await differences(a, b)).toEqual([]);
+  });
+
+  it('sends nothing of a request that dies inside a transaction', async () => {
+    const response = await a.site.client.run({
+      code: `<?php
+      require '/wordpress/wp-load.php';
+      global $wpdb;
+      $wpdb->query('START TRANSACTION');
+      wp_insert_post(array('post_title' => 'Died', 'post_status' => 'publish'));
+      exit(0);`,
+    });
+    expect(response.exitCode).toBe(0);
+    const afterDeath = [...a.take(), ...[await drainNow(a.site.client)].filter((batch) => batch !== null)];
+    a.take();
+    expect(postTitles(afterDeath)).toEqual([]);
+    const onA = await inWordPress(a.site, `global $wpdb; $result = $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->posts} WHERE post_title = 'Died'");`);
+    expect(onA).toBe('0');
+    await sync({ ...a, take: () => afterDeath }, b);
+    expect(await differences(a, b)).toEqual([]);
+  });
+
+  it('rolls a failing batch back whole, schema change included, and applies the valid one after', async () => {
+    await inWordPress(a.site, `$id = wp_insert_post(array('post_title' => 'Retried', 'post_status' => 'publish')); add_post_meta($id, 'k', 'v');`);
+    const [valid, ...rest] = a.take();
+    expect(rest).toEqual([]);
+    if (!valid) throw new Error('no batch');
+    const post = valid.rows.find((row) => row.table === 'wp_posts');
+    if (post?.op !== 'upsert') throw new Error('no post in the batch');
+
+    const forgeries: [string, ChangeBatch, RegExp][] = [
+      [
+        'a missing table',
+        {
+          ...valid,
+          ddl: [{ table: 'wp_forged', sql: 'CREATE TABLE wp_forged (id bigint(20) NOT NULL, PRIMARY KEY (id))' }],
+          rows: [
+            { op: 'upsert', table: 'wp_forged', key: { id: 1 }, row: { id: 1 } },
+            ...valid.rows,
+            { op: 'upsert', table: 'wp_nope', key: { id: 1 }, row: { id: 1 } },
+          ],
+        },
+        /no such table: wp_nope/,
+      ],
+      [
+        'a datatype mismatch on the primary key',
+        { ...valid, rows: [...valid.rows, { ...post, key: { ID: 'abc' }, row: { ...post.row, ID: 'abc' } }] },
+        /datatype mismatch/,
+      ],
+      [
+        'an unknown column',
+        { ...valid, rows: [...valid.rows, { ...post, row: { ...post.row, no_such_column: 1 } }] },
+        /no column named no_such_column/,
+      ],
+    ];
+    for (const [, forged, cause] of forgeries) {
+      await expectUnchanged(b, async () => {
+        const result = await apply(forged, b, a);
+        expect(result.status).toBe('failed');
+        if (result.status !== 'failed') return;
+        expect(result.error.message).toMatch(cause);
+        expect(result.error.table).toMatch(/^wp_/);
+      });
+    }
+    const shown = await inWordPress(b.site, `global $wpdb; $result = $wpdb->get_col("SHOW TABLES LIKE 'wp_forged'");`);
+    expect(shown).toEqual([]);
+
+    await sync({ ...a, take: () => [valid] }, b);
+    expect(await differences(a, b)).toEqual([]);
+
+    // The same batch again: acknowledged as a duplicate, nothing applied twice.
+    await expectUnchanged(b, async () => {
+      expect(await apply(valid, b, a)).toEqual({ status: 'duplicate', seq: valid.seq, appliedUpTo: valid.seq });
+    });
+  });
+
+  it('refuses a batch whose claimed peer is not the sender', async () => {
+    await inWordPress(a.site, `update_option('pg_claim', 'x');`);
+    const [batch] = a.take();
+    if (!batch) throw new Error('no batch');
+    await expect(applyBatch(b.site.client, batch, { fromSiteUrl: a.site.siteUrl, toSiteUrl: b.site.siteUrl, fromPeer: 'mallory' })).rejects.toThrow(
+      /claims peer peer-a/,
+    );
+    await sync({ ...a, take: () => [batch] }, b);
+  });
+
+  it('converges when both sites change the same row, reporting the conflict', async () => {
+    await inWordPress(a.site, `wp_update_post(array('ID' => 1, 'post_title' => 'Title from A'));`);
+    await inWordPress(b.site, `wp_update_post(array('ID' => 1, 'post_title' => 'Title from B'));`);
+    const fromA = a.take();
+    const fromB = b.take();
+    const onB = await Promise.all(fromA.map((batch) => apply(batch, b, a)));
+    const onA = await Promise.all(fromB.map((batch) => apply(batch, a, b)));
+    const conflictsOn = (results: ApplyResult[]) =>
+      results
+        .flatMap((result) => (result.status === 'applied' ? result.conflicts : []))
+        // Both sites also created revision posts under the same new ID (no ID shards here): those conflict too.
+        .filter((c) => c.table === 'wp_posts' && c.key['ID'] === 1);
+    const newest = [...fromA, ...fromB].reduce((x, y) => (x.hlc > y.hlc ? x : y));
+    // The site that wrote last keeps its row when the older change arrives, and says so.
+    const keptSide = newest.peer === a.peerId ? onA : onB;
+    const overwrittenSide = newest.peer === a.peerId ? onB : onA;
+    expect(conflictsOn(keptSide)).toEqual([
+      expect.objectContaining({ table: 'wp_posts', key: { ID: 1 }, kept: 'local', reason: 'local version is newer' }),
+    ]);
+    expect(conflictsOn(overwrittenSide)).toEqual([]);
+    expect(await differences(a, b)).toEqual([]);
+    const title = await inWordPress(a.site, `$result = get_post(1)->post_title;`);
+    expect(title).toBe(newest.peer === a.peerId ? 'Title from A' : 'Title from B');
+  });
+
+  it('keeps a local change not drained yet, then drainNow sends it and both converge on it', async () => {
+    // Raw PDO in a script that never loads WordPress: captured by the triggers, drained by nobody.
+    await a.site.client.run({
+      code: `<?php
+      $pdo = new PDO('sqlite:${a.site.facts.databasePath}');
+      $pdo->exec("UPDATE wp_posts SET post_content = 'raw edit on A' WHERE ID = 1");`,
+    });
+    expect(a.take()).toEqual([]);
+    await inWordPress(b.site, `wp_update_post(array('ID' => 1, 'post_content' => 'edit on B'));`);
+    const [fromB] = b.take();
+    if (!fromB) throw new Error('no batch');
+    const result = await apply(fromB, a, b);
+    expect(result).toMatchObject({
+      status: 'applied',
+      conflicts: [expect.objectContaining({ table: 'wp_posts', key: { ID: 1 }, reason: 'local change not sent yet' })],
+    });
+
+    const drained = await drainNow(a.site.client);
+    expect(drained?.rows).toContainEqual(expect.objectContaining({ table: 'wp_posts', key: { ID: 1 } }));
+    expect(a.take()).toEqual([drained]);
+    if (!drained) return;
+    expect(drained.hlc > fromB.hlc).toBe(true);
+    await sync({ ...a, take: () => [drained] }, b);
+    expect(await differences(a, b)).toEqual([]);
+    expect(await inWordPress(b.site, `$result = get_post(1)->post_content;`)).toBe('raw edit on A');
+  });
+
+  it('resolves the same option created on both sites under different ids (unique key, last writer wins)', async () => {
+    await inWordPress(a.site, `global $wpdb; $wpdb->insert($wpdb->options, array('option_id' => 5001, 'option_name' => 'pg_same', 'option_value' => 'A', 'autoload' => 'no'));`);
+    await inWordPress(b.site, `global $wpdb; $wpdb->insert($wpdb->options, array('option_id' => 6001, 'option_name' => 'pg_same', 'option_value' => 'B', 'autoload' => 'no'));`);
+    const fromA = a.take();
+    const fromB = b.take();
+    const results = [
+      ...(await Promise.all(fromA.map((batch) => apply(batch, b, a)))),
+      ...(await Promise.all(fromB.map((batch) => apply(batch, a, b)))),
+    ];
+    expect(results.every((result) => result.status === 'applied')).toBe(true);
+    const conflicts = results.flatMap((result) => (result.status === 'applied' ? result.conflicts : []));
+    expect(conflicts.filter((c) => c.table === 'wp_options')).toHaveLength(1);
+    expect(await differences(a, b)).toEqual([]);
+    const newest = [...fromA, ...fromB].reduce((x, y) => (x.hlc > y.hlc ? x : y));
+    expect(await inWordPress(a.site, `$result = get_option('pg_same');`)).toBe(newest.peer === a.peerId ? 'A' : 'B');
+  });
+});

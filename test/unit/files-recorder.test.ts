@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { applyFileChanges } from '../../src/files/applier';
+import { Exclusions } from '../../src/files/exclusions';
+import type { FileChange } from '../../src/files/file-change';
+import { FileRecorder } from '../../src/files/recorder';
+import { sha256Hex } from '../../src/files/sha256';
+import type { FileState, TreeManifest } from '../../src/files/tree-manifest';
+import { FakeSite } from './files-fake-site';
+
+/**
+ * The recorder against a site that delivers journal reports and read answers asynchronously, as
+ * the browser does: reads interleave with further PHP operations. Whatever the interleaving, the
+ * changes must bring a peer from the start tree to exactly this site's tree, without excluded
+ * paths, and applying them on the peer must produce no echo.
+ */
+
+const ROOT = '/wordpress';
+const EXCLUSIONS = Exclusions.forSite(ROOT, '/wordpress/wp-content/database/.ht.sqlite');
+
+const START: Record<string, string | 'dir'> = {
+  '/wordpress/wp-content': 'dir',
+  '/wordpress/wp-content/database': 'dir',
+  '/wordpress/wp-content/database/.ht.sqlite': 'db',
+  '/wordpress/wp-content/upgrade': 'dir',
+  '/wordpress/wp-content/plugins': 'dir',
+  '/wordpress/wp-content/plugins/one': 'dir',
+  '/wordpress/wp-content/plugins/one/one.php': 'one',
+  '/wordpress/wp-content/plugins/one/inc': 'dir',
+  '/wordpress/wp-content/plugins/one/inc/a.php': 'a',
+  '/wordpress/wp-content/uploads': 'dir',
+  '/wordpress/wp-content/uploads/pic.png': 'png',
+  '/wordpress/index.php': 'index',
+};
+
+async function manifestOfSite(site: FakeSite): Promise<TreeManifest> {
+  const files = new Map<string, FileState>();
+  const directories = new Set<string>();
+  for (const [path, text] of site.snapshot()) {
+    const relative = path.slice(ROOT.length + 1);
+    if (relative === '' || EXCLUSIONS.isExcluded(relative)) continue;
+    if (text === '<dir>') directories.add(relative);
+    else files.set(relative, { size: new TextEncoder().encode(text).byteLength, sha256: await sha256Hex(new TextEncoder().encode(text)) });
+  }
+  return { files, directories };
+}
+
+/** The synced part of a tree (exclusions left out), for comparing the two sites. */
+function synced(site: FakeSite): [string, string][] {
+  return site.snapshot().filter(([path]) => path === ROOT || !EXCLUSIONS.isExcluded(path.slice(ROOT.length + 1)));
+}
+
+function randomGenerator(seed: number): () => number {
+  let state = seed * 2654435761 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** One random PHP-like operation; failures (like PHP warnings) are ignored. */
+function randomOperation(site: FakeSite, random: () => number, counter: { next: number }): void {
+  const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(random() * items.length)];
+  const directories = site.directories().filter((dir) => !dir.startsWith('/wordpress/wp-content/database'));
+  const files = site.files().filter((file) => !file.startsWith('/wordpress/wp-content/database'));
+  const dir = pick(directories) ?? ROOT;
+  const name = `n${counter.next++}`;
+  try {
+    const roll = random();
+    if (roll < 0.3) site.phpWrite(pick(files) ?? `${dir}/${name}.txt`, `v${counter.next++}`);
+    else if (roll < 0.4) site.phpWrite(`${dir}/${name}.txt`, `new ${counter.next++}`);
+    else if (roll < 0.47) site.phpMkdir(`${dir}/${name}`);
+    else if (roll < 0.55) site.phpUnlink(pick(files) ?? '');
+    else if (roll < 0.65) site.phpRename(pick(files) ?? '', `${dir}/${name}.moved`);
+    else if (roll < 0.7) site.phpRename(pick(files) ?? '', pick(files) ?? '');
+    else if (roll < 0.78 && dir !== ROOT) site.phpRename(dir, `${pick(directories) ?? ROOT}/${name}`);
+    else if (roll < 0.82) {
+      const doomed = pick(directories.filter((path) => path.split('/').length > 4));
+      if (doomed) site.phpDeleteTree(doomed);
+    }
+    else if (roll < 0.88) {
+      // Unpack in an excluded directory, then move into the synced tree (a plugin install).
+      const staging = `/wordpress/wp-content/upgrade/${name}`;
+      site.phpMkdir(staging);
+      site.phpWrite(`${staging}/main.php`, `main ${counter.next++}`);
+      site.phpMkdir(`${staging}/sub`);
+      site.phpWrite(`${staging}/sub/x.js`, `x ${counter.next++}`);
+      site.phpRename(staging, `${dir}/${name}`);
+    } else if (roll < 0.94) site.phpWrite('/wordpress/wp-content/database/.ht.sqlite', `db ${counter.next++}`);
+    else {
+      const file = pick(files);
+      if (file) site.phpWrite(file, new TextDecoder().decode(site.nodes.get(file) as Uint8Array)); // same bytes
+    }
+  } catch {
+    // a failed operation, as PHP would warn about
+  }
+}
+
+async function expectNoExcludedPaths(changes: readonly FileChange[]): Promise<void> {
+  for (const change of changes) {
+    expect(EXCLUSIONS.isExcluded(change.path)).toBe(false);
+    if (change.op === 'rename') expect(EXCLUSIONS.isExcluded(change.toPath)).toBe(false);
+  }
+}
+
+describe('FileRecorder with browser-like asynchronous delivery', () => {
+  it.each(Array.from({ length: 120 }, (_, seed) => seed + 1))('random operations converge (seed %i)', async (seed) => {
+    const random = randomGenerator(seed);
+    const site = new FakeSite(START);
+    const peer = new FakeSite(START);
+    const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
+    const peerRecorder = await FileRecorder.start(peer, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(peer) });
+    const counter = { next: 0 };
+    for (let batch = 0; batch < 3; batch++) {
+      const operations = 5 + Math.floor(random() * 15);
+      for (let index = 0; index < operations; index++) {
+        randomOperation(site, random, counter);
+        if (random() < 0.4) await tick(); // let reads run in between, as in a browser
+      }
+      await tick(); // the request ended: its reports are all delivered
+      const { changes } = await recorder.takeBatch();
+      await expectNoExcludedPaths(changes);
+      const report = await applyFileChanges(peer, changes, { root: ROOT, echo: peerRecorder });
+      expect(report.failures).toEqual([]);
+      expect(synced(peer)).toEqual(synced(site));
+      await tick();
+      expect((await peerRecorder.takeBatch()).changes).toEqual([]);
+    }
+    await recorder.stop();
+    await peerRecorder.stop();
+  });
+
+  it('reads a write promptly, before the end of the batch', async () => {
+    const site = new FakeSite(START);
+    const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
+    site.phpWrite('/wordpress/wp-content/uploads/pic.png', 'png v2');
+    for (let i = 0; i < 6; i++) await tick();
+    expect(recorder.stats.reads).toBe(1);
+    site.phpWrite('/wordpress/wp-content/uploads/pic.png', 'png v3'); // after the read: must be read again
+    await tick();
+    const { changes } = await recorder.takeBatch();
+    expect(changes.map((change) => (change.op === 'write' ? new TextDecoder().decode(change.bytes) : change.op))).toEqual(['png v3']);
+    expect(recorder.stats.fallbackReads).toBe(0);
+  });
+});
+
+describe('applyFileChanges', () => {
+  const write = async (path: string, text: string): Promise<FileChange> => {
+    const bytes = new TextEncoder().encode(text);
+    return { op: 'write', path, size: bytes.byteLength, sha256: await sha256Hex(bytes), bytes };
+  };
+
+  it('is idempotent: a delete of what is gone and a rename already done succeed', async () => {
+    const peer = new FakeSite(START);
+    const changes: FileChange[] = [
+      { op: 'rename', path: 'wp-content/plugins/one', toPath: 'wp-content/plugins/uno', nodeType: 'directory' },
+      { op: 'delete', path: 'wp-content/uploads/pic.png', nodeType: 'file' },
+      { op: 'mkdir', path: 'wp-content/uploads/2026' },
+    ];
+    expect(await applyFileChanges(peer, changes, { root: ROOT })).toEqual({ applied: 3, failures: [] });
+    const after = peer.snapshot();
+    expect(await applyFileChanges(peer, changes, { root: ROOT })).toEqual({ applied: 3, failures: [] });
+    expect(peer.snapshot()).toEqual(after);
+  });
+
+  it('refuses bytes that do not match their hash and paths that leave the root, and goes on', async () => {
+    const peer = new FakeSite(START);
+    const forged = { ...(await write('wp-content/a.txt', 'right')), bytes: new TextEncoder().encode('wrong') };
+    const escaping = { op: 'mkdir', path: '../../internal' } as FileChange;
+    const good = await write('wp-content/b.txt', 'fine');
+    const report = await applyFileChanges(peer, [forged, escaping, good], { root: ROOT });
+    expect(report.applied).toBe(1);
+    expect(report.failures.map((failure) => [failure.index, failure.reason])).toEqual([
+      [0, expect.stringContaining('write wp-content/a.txt (5 bytes): the bytes do not match their sha256')],
+      [1, expect.stringContaining('mkdir ../../internal: Rejected file change: path: not a clean relative path')],
+    ]);
+    expect(peer.nodes.has('/wordpress/wp-content/a.txt')).toBe(false);
+    expect(new TextDecoder().decode(peer.nodes.get('/wordpress/wp-content/b.txt') as Uint8Array)).toBe('fine');
+  });
+
+  it('says which node is in the way', async () => {
+    const peer = new FakeSite(START);
+    const report = await applyFileChanges(
+      peer,
+      [await write('wp-content/plugins/one/inc', 'file over dir'), await write('index.php/x.php', 'under a file')],
+      { root: ROOT },
+    );
+    expect(report.failures.map((failure) => failure.reason)).toEqual([
+      'write wp-content/plugins/one/inc (13 bytes): a directory is in the way at wp-content/plugins/one/inc',
+      'write index.php/x.php (12 bytes): index.php is a file, not a directory',
+    ]);
+  });
+});
