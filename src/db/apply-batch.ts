@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { SiteClient } from '../platform/site-client';
-import { HlcStringSchema } from '../sync/hlc';
+import { ClockDriftError, DEFAULT_MAX_DRIFT_MS, HlcStringSchema, decodeHlc } from '../sync/hlc';
 import { ChangeBatchSchema, CellSchema, type ChangeBatch } from './batch';
 import { runEngineTask } from './engine-task';
 
@@ -42,6 +42,8 @@ export const ApplyResultSchema = v.variant('status', [
   }),
   /** Already applied (seq at or below the cursor): nothing done. */
   v.object({ status: v.literal('duplicate'), seq: v.number(), appliedUpTo: v.number() }),
+  /** Batches before it are missing (seq above the cursor + 1): nothing done; ask for a resend from `appliedUpTo + 1`. */
+  v.object({ status: v.literal('gap'), seq: v.number(), appliedUpTo: v.number() }),
   /** Nothing was changed; the batch can be retried. */
   v.object({
     status: v.literal('failed'),
@@ -69,6 +71,9 @@ export async function applyBatch(client: SiteClient, batch: ChangeBatch, options
   if (checked.peer !== options.fromPeer) {
     throw new Error(`Batch ${checked.seq} claims peer ${checked.peer} but came from ${options.fromPeer}`);
   }
+  // The site's clock adopts the batch's: a forged or broken far-future clock must not drag it along.
+  const aheadMs = (decodeHlc(checked.hlc)?.ms ?? 0) - Date.now();
+  if (aheadMs > DEFAULT_MAX_DRIFT_MS) throw new ClockDriftError(aheadMs, DEFAULT_MAX_DRIFT_MS);
   return runEngineTask(
     client,
     'apply',

@@ -11,6 +11,12 @@ import { PeerIdSchema } from '../sync/ids';
  * `{"$blob": base64}`. Never raw bytes in JSON.
  */
 export const CHANGES_MESSAGE_TYPE = 'pg-sync/changes';
+/**
+ * What an `onMessage` listener must return once it has stored a changes message durably: only
+ * then does the site forget those changes. Any other answer (no listener, `undefined`) keeps
+ * them for the next drain.
+ */
+export const CHANGES_STORED_REPLY = 'pg-sync/stored';
 export const BATCH_FORMAT_VERSION = 1;
 
 const base64 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'));

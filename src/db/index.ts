@@ -6,6 +6,7 @@ export { applyBatch, ApplyResultSchema, type ApplyBatchOptions, type ApplyConfli
 export {
   BATCH_FORMAT_VERSION,
   CHANGES_MESSAGE_TYPE,
+  CHANGES_STORED_REPLY,
   CellSchema,
   ChangeBatchSchema,
   RowChangeSchema,

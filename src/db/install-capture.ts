@@ -29,7 +29,8 @@ export type CaptureInstallation = v.InferOutput<typeof InstallResultSchema>;
  * Installs row and schema capture on a site, idempotently: the engine's PHP under
  * /internal/shared/playground-sync (MEMFS, lost on a page reload: call again after one), engine
  * tables and triggers in the database file, then the preload that watches DDL and drains at the
- * end of every request. Batches arrive through `client.onMessage` (see `parseChangesMessage`).
+ * end of every request. Batches arrive through `client.onMessage` (see `parseChangesMessage`);
+ * register that listener first and answer `CHANGES_STORED_REPLY` once a batch is stored.
  */
 export async function installCapture(client: SiteClient, options: InstallCaptureOptions): Promise<CaptureInstallation> {
   v.parse(PeerIdSchema, options.peerId);

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { ChangeBatchSchema, type ChangeBatch } from '../db';
 import { FileChangeSchema, type FileChange } from '../files';
+import { HlcStringSchema } from '../sync/hlc';
 import { base64ToBytes, bytesToBase64 } from './base64';
 
 /**
@@ -11,6 +12,8 @@ import { base64ToBytes, bytesToBase64 } from './base64';
 export interface Delta {
   files: FileChange[];
   db: ChangeBatch | null;
+  /** The sender's clock when it took the changes: the version of every file change in it. */
+  hlc: string;
 }
 
 /** The delta as it crosses JSON-only transports: file bytes as base64. */
@@ -26,12 +29,14 @@ const WireFileChangeSchema = v.union([WireWriteSchema, v.looseObject({ op: v.pic
 export const WireDeltaSchema = v.strictObject({
   files: v.array(WireFileChangeSchema),
   db: v.nullable(ChangeBatchSchema),
+  hlc: HlcStringSchema,
 });
 export type WireDelta = v.InferOutput<typeof WireDeltaSchema>;
 
 export function encodeDelta(delta: Delta): WireDelta {
   return {
     db: delta.db,
+    hlc: delta.hlc,
     files: delta.files.map((change) =>
       change.op === 'write'
         ? { op: 'write', path: change.path, size: change.size, sha256: change.sha256, base64: bytesToBase64(change.bytes) }
@@ -50,7 +55,7 @@ export function decodeDelta(wire: WireDelta): { ok: true; delta: Delta } | { ok:
     if (!parsed.success) return { ok: false, error: `Rejected file change: ${parsed.issues[0].message}` };
     files.push(parsed.output);
   }
-  return { ok: true, delta: { files, db: wire.db } };
+  return { ok: true, delta: { files, db: wire.db, hlc: wire.hlc } };
 }
 
 export function isEmptyDelta(delta: Delta): boolean {

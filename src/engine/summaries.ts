@@ -64,8 +64,11 @@ export function describeDelta(delta: Delta, direction: Direction, status: Journa
   return entries;
 }
 
-/** What applying a received delta did: applied lines, one per conflict, or the failure and its cause. */
-export function describeApply(delta: Delta, files: ApplyReport, db: ApplyResult | null): NewEntry[] {
+/**
+ * What applying a received delta did: applied lines, one per conflict (`beaten`: file changes a
+ * newer local change won over), or the failure and its cause.
+ */
+export function describeApply(delta: Delta, files: ApplyReport, db: ApplyResult | null, beaten: readonly FileChange[] = []): NewEntry[] {
   if (files.failures.length > 0) {
     return [
       {
@@ -93,7 +96,28 @@ export function describeApply(delta: Delta, files: ApplyReport, db: ApplyResult 
       },
     ];
   }
+  if (db?.status === 'gap') {
+    return [
+      {
+        direction: 'received',
+        kind: 'rows',
+        target: `batch ${db.seq}`,
+        summary: `Batch ${db.seq} held, nothing applied: batches after ${db.appliedUpTo} are missing`,
+        status: 'failed',
+      },
+    ];
+  }
   const entries = describeDelta(delta, 'received', 'applied');
+  for (const change of beaten) {
+    entries.push({
+      direction: 'received',
+      kind: 'files',
+      target: change.path,
+      summary: `Conflict: both sites changed this file; the newer change (this site's) wins on both`,
+      status: 'conflict',
+      detail: `The paired site's ${change.op} of ${change.path} was older and is not applied.`,
+    });
+  }
   if (db?.status === 'applied') {
     for (const conflict of db.conflicts) {
       entries.push({

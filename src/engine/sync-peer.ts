@@ -1,8 +1,8 @@
-import { applyBatch, drainNow, installCapture, parseChangesMessage } from '../db';
+import { applyBatch, CHANGES_STORED_REPLY, drainNow, installCapture, parseChangesMessage } from '../db';
 import { applyFileChanges, Exclusions, FileRecorder, findDatabasePath } from '../files';
 import type { SiteClient } from '../platform/site-client';
 import type { JournalEntry } from '../journal/entry';
-import { createHlcClock, decodeHlc, encodeHlc, type HlcClock } from '../sync/hlc';
+import { compareHlc, createHlcClock, decodeHlc, encodeHlc, type Hlc, type HlcClock } from '../sync/hlc';
 import {
   createInboxCursor,
   createOutbox,
@@ -20,6 +20,7 @@ import {
 } from '../sync/sequencing';
 import { parseEnvelope, WIRE_VERSION, type Envelope } from '../sync/wire';
 import { decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
+import { FileVersions } from './file-versions';
 import { describeApply, describeDelta } from './summaries';
 
 export interface SyncPeerOptions {
@@ -55,6 +56,9 @@ export class SyncPeer {
   /** The peer's site URL from its latest delta, for held batches applied later. */
   private lastPeerSiteUrl = '';
   private readonly clock: HlcClock;
+  private readonly fileVersions = new FileVersions();
+  /** The peer's clock on the envelope that carried the latest ack. */
+  private lastAckClock: Hlc | null = null;
 
   private constructor(
     private readonly options: SyncPeerOptions,
@@ -68,12 +72,14 @@ export class SyncPeer {
   /** Installs capture on the site (idempotent) and starts recording. */
   static async start(options: SyncPeerOptions): Promise<SyncPeer> {
     const { client } = options;
+    // The recorder and the message listener start before the peer exists; they reach it once it does.
+    const started: { peer?: SyncPeer } = {};
+    // Listening comes before capture: a drain forgets its changes only once a listener stored them.
+    const stopMessages = await client.onMessage((data) => started.peer?.onSiteMessage(data));
     const [absoluteUrl, root] = await Promise.all([client.absoluteUrl, client.documentRoot]);
     const siteUrl = absoluteUrl.replace(/\/+$/, '');
     await installCapture(client, { peerId: options.peerId, siteUrl });
     const exclusions = Exclusions.forSite(root, await findDatabasePath(client, root));
-    // The recorder starts before the peer exists; its journal events reach the peer once it does.
-    const started: { peer?: SyncPeer } = {};
     const recorder = await FileRecorder.start(
       {
         ...readerOf(client),
@@ -86,8 +92,8 @@ export class SyncPeer {
       { root, exclusions },
     );
     const peer = new SyncPeer(options, siteUrl, root, recorder);
+    peer.stopMessages = stopMessages;
     started.peer = peer;
-    peer.stopMessages = await client.onMessage((data) => peer.onSiteMessage(data));
     return peer;
   }
 
@@ -99,10 +105,10 @@ export class SyncPeer {
   /** Sends what the site holds right now: changes made outside requests, files still settling. */
   async flush(): Promise<void> {
     await this.step(async () => {
-      // Posts through onMessage like a request's drain; the listener queues it behind this step.
+      // Posts through onMessage like a request's drain: the batch is in the outbox when this returns.
       await drainNow(this.options.client);
+      await this.enqueueLocalChanges(null);
     });
-    await this.sendLocalChanges(null);
   }
 
   /** Takes one envelope from the transport. Anything malformed or foreign is journaled and dropped. */
@@ -127,14 +133,24 @@ export class SyncPeer {
     await this.recorder.stop();
   }
 
-  private onSiteMessage(data: string): void {
+  /**
+   * A drain's batch from the site. Stored in the outbox before the reply that lets the site
+   * forget it; never queued behind `step`, which may be waiting for the very request that posted it.
+   */
+  private async onSiteMessage(data: string): Promise<string | undefined> {
     const parsed = parseChangesMessage(data);
-    if (parsed === null) return;
+    if (parsed === null) return undefined;
     if (!parsed.ok) {
       this.journal([{ direction: 'local', kind: 'input', target: 'site message', summary: parsed.error, status: 'rejected' }]);
-      return;
+      return undefined;
     }
-    void this.sendLocalChanges(parsed.value);
+    try {
+      await this.enqueueLocalChanges(parsed.value);
+      return CHANGES_STORED_REPLY;
+    } catch (error) {
+      this.journalUnexpected(error);
+      return undefined;
+    }
   }
 
   private scheduleFileFlush(): void {
@@ -143,15 +159,19 @@ export class SyncPeer {
   }
 
   private sendLocalChanges(db: Delta['db']): Promise<void> {
-    return this.step(async () => {
-      const files = await this.recorder.takeBatch();
-      const delta: Delta = { files: files.changes, db };
-      if (isEmptyDelta(delta)) return;
-      const { state, batch } = outboxEnqueue(this.outbox, encodeDelta(delta));
-      this.outbox = state;
-      this.journal(describeDelta(delta, 'sent', 'pending'));
-      this.sendDelta(batch);
-    });
+    return this.step(() => this.enqueueLocalChanges(db));
+  }
+
+  /** Takes the files recorded so far, puts them and `db` in the outbox as one delta, and sends it. */
+  private async enqueueLocalChanges(db: Delta['db']): Promise<void> {
+    const files = await this.recorder.takeBatch();
+    const delta: Delta = { files: files.changes, db, hlc: encodeHlc(this.clock.now()) };
+    if (isEmptyDelta(delta)) return;
+    this.fileVersions.record(delta.files, delta.hlc);
+    const { state, batch } = outboxEnqueue(this.outbox, encodeDelta(delta));
+    this.outbox = state;
+    this.journal(describeDelta(delta, 'sent', 'pending'));
+    this.sendDelta(batch);
   }
 
   private header<K extends Envelope['kind']>(kind: K) {
@@ -189,7 +209,10 @@ export class SyncPeer {
     if (remoteClock) this.clock.receive(remoteClock);
     if (envelope.ackUpTo > this.outbox.ackedUpTo) {
       const acked = outboxAck(this.outbox, envelope.ackUpTo);
-      if (acked.ok) this.outbox = acked.state;
+      if (acked.ok) {
+        this.outbox = acked.state;
+        this.lastAckClock = remoteClock;
+      }
     }
     const lastSeq = this.outbox.lastSeq;
     switch (envelope.kind) {
@@ -204,7 +227,7 @@ export class SyncPeer {
       case 'resend': {
         const resend = outboxResend(this.outbox, envelope.resendFrom);
         if (resend.ok) for (const batch of resend.batches) this.sendDelta(batch);
-        else this.journal([{ direction: 'received', kind: 'pairing', target: 'peer', summary: resend.error, status: 'failed' }]);
+        else if (!this.sentBeforeLastAck(remoteClock)) this.journal([{ direction: 'received', kind: 'pairing', target: 'peer', summary: resend.error, status: 'failed' }]);
         return;
       }
       case 'nack':
@@ -224,6 +247,14 @@ export class SyncPeer {
         if (missingFrom !== null) this.sendControl({ ...this.header('resend'), seq: lastSeq, resendFrom: missingFrom });
       }
     }
+  }
+
+  /**
+   * A delayed request from before the peer acknowledged what it asks for is stale, not a sign
+   * that the peer lost its state: the peer's clock only moves forward.
+   */
+  private sentBeforeLastAck(clock: Hlc | null): boolean {
+    return clock !== null && this.lastAckClock !== null && compareHlc(clock, this.lastAckClock) < 0;
   }
 
   /** Applies batches in order; stops at the first failure and keeps it and the rest for `retry()`. */
@@ -249,7 +280,11 @@ export class SyncPeer {
       return false;
     }
     const { client } = this.options;
-    const files = await applyFileChanges(client, decoded.delta.files, { root: this.root, echo: this.recorder });
+    // Local file changes still settling go out first, stamped after this delta: they win on both sites.
+    await this.enqueueLocalChanges(null);
+    const { apply, beaten } = this.fileVersions.partition(decoded.delta.files, decoded.delta.hlc);
+    const files = await applyFileChanges(client, apply, { root: this.root, echo: this.recorder });
+    this.fileVersions.record(apply, decoded.delta.hlc);
     const db =
       files.failures.length === 0 && decoded.delta.db
         ? await applyBatch(client, decoded.delta.db, {
@@ -258,10 +293,10 @@ export class SyncPeer {
             fromPeer: this.options.remotePeerId,
           })
         : null;
-    this.journal(describeApply(decoded.delta, files, db));
-    const failed = files.failures.length > 0 || db?.status === 'failed';
+    this.journal(describeApply({ ...decoded.delta, files: apply }, files, db, beaten));
+    const failed = files.failures.length > 0 || db?.status === 'failed' || db?.status === 'gap';
     if (failed) {
-      const reason = files.failures[0]?.reason ?? (db?.status === 'failed' ? db.error.message : 'failed');
+      const reason = files.failures[0]?.reason ?? (db?.status === 'failed' ? db.error.message : `database batch ${db?.seq} out of order`);
       this.sendControl({ ...this.header('nack'), seq: this.outbox.lastSeq, nackSeq: batch.seq, reason: reason.slice(0, 1000) });
     }
     return !failed;
@@ -269,18 +304,20 @@ export class SyncPeer {
 
   private step<T>(work: () => Promise<T>): Promise<T> {
     const next = this.chain.then(work);
-    this.chain = next.catch((error: unknown) => {
-      this.journal([
-        {
-          direction: 'local',
-          kind: 'pairing',
-          target: 'sync engine',
-          summary: `Unexpected error: ${error instanceof Error ? error.message : String(error)}`,
-          status: 'failed',
-        },
-      ]);
-    });
+    this.chain = next.catch((error: unknown) => this.journalUnexpected(error));
     return next;
+  }
+
+  private journalUnexpected(error: unknown): void {
+    this.journal([
+      {
+        direction: 'local',
+        kind: 'pairing',
+        target: 'sync engine',
+        summary: `Unexpected error: ${error instanceof Error ? error.message : String(error)}`,
+        status: 'failed',
+      },
+    ]);
   }
 
   private journal(entries: NewEntry[]): void {

@@ -49,6 +49,8 @@ export interface ReadRequest {
 export interface ScanRequest {
   readonly path: string;
   readonly node: object;
+  /** Structural operations seen when the listing started: any later one voids the listing. */
+  readonly structuralSeq: number;
 }
 
 export interface ScannedEntry {
@@ -81,6 +83,7 @@ export class ChangeTracker {
   private readonly scanNeeded = new Set<DirectoryNode>();
   private structural: StructuralChange[] = [];
   private seq = 0;
+  private structuralSeq = 0;
 
   constructor(start: TreeManifest) {
     for (const path of start.directories) {
@@ -95,6 +98,7 @@ export class ChangeTracker {
 
   /** Applies one journal operation; returns the reads to start now (bytes as promptly as possible). */
   record(op: TrackedOp): ReadRequest[] {
+    if (op.op !== 'write') this.structuralSeq++;
     switch (op.op) {
       case 'create':
         return op.nodeType === 'directory' ? (this.addDirectory(op.path, false), []) : [this.touchFile(op.path)];
@@ -113,7 +117,7 @@ export class ChangeTracker {
   /** Bytes read for `request`; ignored if the node moved or was written again since. */
   supplyContent(request: ReadRequest, content: FileContent): void {
     const node = this.local.get(request.path);
-    if (node?.type !== "file") return;
+    if (node !== request.node || node.type !== 'file' || request.seq < node.writeSeq) return;
     if (node.content && node.content.seq > request.seq) return;
     node.content = { ...content, seq: request.seq };
   }
@@ -129,10 +133,14 @@ export class ChangeTracker {
     this.remove(request.path, 'file');
   }
 
-  /** The listing of a directory that arrived by rename; ignored if it moved since the request. */
+  /**
+   * The listing of a directory that arrived by rename. A listing takes several calls, so it is
+   * only trusted if no node was created, deleted or renamed meanwhile (else the directory stays
+   * in {@link unresolved} and is listed again).
+   */
   supplyScan(request: ScanRequest, entries: readonly ScannedEntry[]): ReadRequest[] {
     const node = this.local.get(request.path);
-    if (node !== request.node || node.type !== 'directory') return [];
+    if (node !== request.node || node.type !== 'directory' || request.structuralSeq !== this.structuralSeq) return [];
     node.needsScan = false;
     this.scanNeeded.delete(node);
     const reads: ReadRequest[] = [];
@@ -149,7 +157,7 @@ export class ChangeTracker {
     const reads = [...this.dirty]
       .filter((node) => !node.content || node.content.seq < node.writeSeq)
       .map((node) => ({ path: node.path, node, seq: node.writeSeq }));
-    const scans = [...this.scanNeeded].map((node) => ({ path: node.path, node }));
+    const scans = [...this.scanNeeded].map((node) => ({ path: node.path, node, structuralSeq: this.structuralSeq }));
     return { reads, scans };
   }
 
@@ -199,6 +207,11 @@ export class ChangeTracker {
     this.moveSubtree(this.peer, from, to);
   }
 
+  /** Whether some directory that arrived by rename still has to be listed. */
+  get hasPendingScans(): boolean {
+    return this.scanNeeded.size > 0;
+  }
+
   /** What this side believes the peer has (for diagnostics and tests). */
   peerState(): TreeManifest {
     const files = new Map<string, FileState>();
@@ -242,9 +255,10 @@ export class ChangeTracker {
     this.scanNeeded.add(node);
   }
 
+  /** Directories the journal never showed (missed events, inside an arrived one): list them too. */
   private addLocalParents(path: string): void {
     for (const ancestor of ancestorsOf(path)) {
-      if (this.local.get(ancestor)?.type !== 'directory') this.addDirectory(ancestor, false);
+      if (this.local.get(ancestor)?.type !== 'directory') this.addDirectory(ancestor, true);
     }
   }
 
@@ -269,6 +283,7 @@ export class ChangeTracker {
     if (target) for (const replaced of this.deleteSubtree(this.local, to)) this.forget(replaced);
     this.addLocalParents(to);
     const moved = this.moveSubtree(this.local, from, to);
+    for (const entry of moved) entry.path = movedPath(entry.path, from, to);
     const known = this.peer.get(from);
     if (known?.type === nodeType) {
       this.ensurePeerParents(to, this.structural);
@@ -325,11 +340,7 @@ export class ChangeTracker {
     const moving = [...tree].filter(([key]) => isSameOrInside(key, from));
     for (const [key] of moving) tree.delete(key);
     this.deleteSubtree(tree, to);
-    for (const [key, value] of moving) {
-      const path = movedPath(key, from, to);
-      if (typeof value === 'object' && value !== null && 'path' in value) (value as { path: string }).path = path;
-      tree.set(path, value);
-    }
+    for (const [key, value] of moving) tree.set(movedPath(key, from, to), value);
     return moving.map(([, value]) => value);
   }
 }

@@ -52,6 +52,7 @@ export class FileRecorder {
   private readonly readLimit: Limiter;
   private unbind: (() => unknown) | null = null;
   private batchChain: Promise<unknown> = Promise.resolve();
+  private scanning: Promise<void> | null = null;
   private started = false;
   private counters = { events: 0, trackedEvents: 0, reads: 0, fallbackReads: 0 };
 
@@ -130,6 +131,17 @@ export class FileRecorder {
     if (!tracked) return;
     this.counters.trackedEvents++;
     for (const request of this.tracker.record(tracked)) this.scheduleRead(request);
+    if (this.tracker.hasPendingScans && !this.scanning) this.scanning = this.scanPending();
+  }
+
+  /** Lists directories renamed in from excluded paths right away, like reads (retried at batch time). */
+  private async scanPending(): Promise<void> {
+    await Promise.resolve(); // after the rename itself has run
+    try {
+      for (const scan of this.tracker.unresolved().scans) await this.scan(scan);
+    } finally {
+      this.scanning = null;
+    }
   }
 
   /** Journal operation → tracked operation on relative, synced paths; null if it is none of ours. */
@@ -200,7 +212,10 @@ export class FileRecorder {
   }
 
   private async settleReads(): Promise<void> {
-    while (this.readSlots.size > 0) await Promise.all([...this.readSlots.values()].map((slot) => slot.done));
+    while (this.readSlots.size > 0 || this.scanning) {
+      await Promise.all([...this.readSlots.values()].map((slot) => slot.done));
+      await this.scanning;
+    }
   }
 
   private async collect(): Promise<FileChangeBatch> {

@@ -70,7 +70,8 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 			return array( 'status' => 'duplicate', 'seq' => $batch['seq'], 'appliedUpTo' => $cursor );
 		}
 		if ( $batch['seq'] !== $cursor + 1 ) {
-			throw new PGSync_Apply_Error( "Batch {$batch['seq']} of {$batch['peer']} arrived before batch " . ( $cursor + 1 ), array() );
+			$tx['rollback']();
+			return array( 'status' => 'gap', 'seq' => $batch['seq'], 'appliedUpTo' => $cursor );
 		}
 		pgsync_clock_advance( $pdo, $config['peerId'], $batch['hlc'] );
 
@@ -187,7 +188,7 @@ function pgsync_apply_row( PDO $pdo, array $config, $hlc, array $change, callabl
 				++$report['localOnly'];
 				return;
 			}
-			if ( ! pgsync_upsert_row( $pdo, $table, $info, $row, $hlc, $report ) ) {
+			if ( ! pgsync_upsert_row( $pdo, $table, $info, $row, $hlc ) ) {
 				$report['conflicts'][] = $context + array( 'reason' => 'unique key held by a newer local row', 'remoteHlc' => $hlc, 'kept' => 'local' );
 				return;
 			}
@@ -280,7 +281,7 @@ function pgsync_delete_row( PDO $pdo, $table, array $key ) {
  * wins on that key too: the local row goes if its version is older, else the remote row is
  * skipped (returns false).
  */
-function pgsync_upsert_row( PDO $pdo, $table, array $info, array $row, $hlc, array &$report ) {
+function pgsync_upsert_row( PDO $pdo, $table, array $info, array $row, $hlc ) {
 	$q       = 'pgsync_quote_id';
 	$columns = array_keys( $row );
 	$update  = array();
@@ -332,7 +333,7 @@ function pgsync_evict_unique_holder( PDO $pdo, $table, array $info, array $uniqu
 	$match  = array_intersect_key( $row, array_flip( $unique ) );
 	$select = array();
 	foreach ( $info['pk'] as $column ) {
-		$select[] = $q( $column ) . ', typeof(' . $q( $column ) . ')';
+		$select[] = pgsync_select_cell( $column );
 	}
 	$stmt = $pdo->prepare( 'SELECT ' . implode( ', ', $select ) . ' FROM ' . $q( $table ) . ' WHERE ' . pgsync_where_key( $match ) );
 	pgsync_bind_all( $stmt, $match );

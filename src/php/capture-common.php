@@ -132,6 +132,15 @@ function pgsync_is_utf8( $text ) {
 	return 1 === preg_match( '//u', $text );
 }
 
+/**
+ * SQL selecting a column as a cell's raw value and its storage class, for pgsync_encode_cell().
+ * REALs are printed by SQLite with 17 significant digits: PHP would round them to `precision`.
+ */
+function pgsync_select_cell( $column ) {
+	$c = pgsync_quote_id( $column );
+	return "CASE typeof($c) WHEN 'real' THEN printf('%!.17g', $c) ELSE $c END, typeof($c)";
+}
+
 /** @param mixed $value As fetched (stringified), with its SQLite typeof(). */
 function pgsync_encode_cell( $value, $type ) {
 	switch ( $type ) {
@@ -227,11 +236,14 @@ function pgsync_wall_ms() {
 	return (int) floor( microtime( true ) * 1000 );
 }
 
-/** After $last (encoded or null), not behind the wall clock, and after $remote when given. */
-function pgsync_hlc_tick( $last, $peer, $remote = null ) {
+/**
+ * After $last (encoded or null), not behind the wall clock, and after $remote when given: what
+ * hlcNow / hlcReceive in src/sync/hlc.ts compute.
+ */
+function pgsync_hlc_tick( $last, $peer, $remote = null, $wall = null ) {
 	$l    = pgsync_hlc_decode( $last ) ?: array( 0, 0, $peer );
 	$r    = null === $remote ? null : pgsync_hlc_decode( $remote );
-	$wall = pgsync_wall_ms();
+	$wall = null === $wall ? pgsync_wall_ms() : $wall;
 	$ms   = max( $l[0], $wall, $r ? $r[0] : 0 );
 	$counter = -1;
 	if ( $ms === $l[0] ) {

@@ -3,7 +3,8 @@
  * Playground Sync: the drain. Turns the changelog into one batch (schema changes in order, then
  * the current image of every touched row, coalesced by table and key), stamps it with the site's
  * clock and a per-peer sequence number, hands it to $send, and forgets what it sent only once
- * $send returned: everything happens in one write transaction that commits after the send.
+ * $send returned the stored reply: everything happens in one write transaction that commits
+ * after the send, or rolls back when nobody stored the batch (the changes wait for the next drain).
  * Needs capture-common.php, capture-triggers.php, local-only.php.
  */
 
@@ -16,18 +17,22 @@ function pgsync_changes_message_type() {
 	return 'pg-sync/changes';
 }
 
+/** What the listener answers once the batch is stored (CHANGES_STORED_REPLY in src/db/batch.ts). */
+function pgsync_changes_stored_reply() {
+	return 'pg-sync/stored';
+}
+
 /**
- * @param callable $send Receives the message JSON; must return only once it is stored.
- * @return array|null The batch sent, or null when there was nothing to send or a transaction is
- *                    open on this connection (its work is not final: a request dying inside it
- *                    sends nothing).
+ * @param callable $send Receives the message JSON; returns the listener's reply.
+ * @return array|null The batch stored by the listener, or null when there was nothing to send,
+ *                    nobody stored it, or a transaction is open on this connection (its work is
+ *                    not final: a request dying inside it sends nothing).
  */
 function pgsync_drain( PDO $pdo, array $config, callable $send ) {
-	try {
-		$pdo->exec( 'BEGIN IMMEDIATE' );
-	} catch ( PDOException $in_transaction ) {
+	if ( ! pgsync_drain_needed( $pdo ) ) {
 		return null;
 	}
+	$pdo->exec( 'BEGIN IMMEDIATE' );
 	try {
 		pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules() );
 		$changelog = pgsync_quote_id( pgsync_engine_table( 'changelog' ) );
@@ -43,13 +48,39 @@ function pgsync_drain( PDO $pdo, array $config, callable $send ) {
 			$pdo->exec( 'COMMIT' );
 			return null;
 		}
-		$send( pgsync_json( array( 'type' => pgsync_changes_message_type(), 'batch' => $batch ) ) );
+		$reply = $send( pgsync_json( array( 'type' => pgsync_changes_message_type(), 'batch' => $batch ) ) );
+		if ( pgsync_changes_stored_reply() !== $reply ) {
+			$pdo->exec( 'ROLLBACK' );
+			return null;
+		}
 		$pdo->exec( 'COMMIT' );
 		return $batch;
 	} catch ( Throwable $error ) {
 		$pdo->exec( 'ROLLBACK' );
 		throw $error;
 	}
+}
+
+/**
+ * Whether there is anything to do, read without taking the write lock (most requests change
+ * nothing). False while a transaction is open on this connection: BEGIN fails inside one.
+ */
+function pgsync_drain_needed( PDO $pdo ) {
+	try {
+		$pdo->exec( 'BEGIN' );
+	} catch ( PDOException $in_transaction ) {
+		return false;
+	}
+	try {
+		$pending = $pdo->query( 'SELECT 1 FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . ' LIMIT 1' );
+		$needed  = false !== $pending->fetchColumn();
+		$pending->closeCursor();
+		// Tables created or rebuilt by code the DDL watcher never saw need their triggers.
+		$needed = $needed || pgsync_meta_get( $pdo, 'schema_fingerprint' ) !== pgsync_schema_fingerprint( $pdo );
+	} finally {
+		$pdo->exec( 'COMMIT' );
+	}
+	return $needed;
 }
 
 /** Builds the batch and records its clock, sequence number and row versions (in the caller's transaction). */
@@ -131,7 +162,7 @@ function pgsync_key_cell( $value ) {
 function pgsync_read_row( PDO $pdo, $table, array $info, array $key ) {
 	$select = array();
 	foreach ( $info['columns'] as $column ) {
-		$select[] = pgsync_quote_id( $column ) . ', typeof(' . pgsync_quote_id( $column ) . ')';
+		$select[] = pgsync_select_cell( $column );
 	}
 	$where = array();
 	$args  = array();

@@ -74,8 +74,8 @@ function pgsync_ensure_triggers( PDO $pdo, $table_prefix, array $rules, $force =
 	foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
 		$existing[ $row[0] ] = $row[1];
 	}
-	$wanted       = array();
-	$without_pk   = array();
+	$wanted     = array();
+	$without_pk = array();
 	foreach ( pgsync_user_tables( $pdo ) as $table ) {
 		$info     = pgsync_table_info( $pdo, $table );
 		$triggers = pgsync_table_triggers( $table, $info['pk'], $table_prefix, $rules );

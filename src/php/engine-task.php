@@ -56,19 +56,21 @@ function pgsync_task_install( array $input ) {
 /** drain: what the shutdown drain does, for changes made by code that never loaded WordPress. */
 function pgsync_task_drain( array $input ) {
 	$config = pgsync_config();
-	$send   = function_exists( 'post_message_to_js' ) ? 'post_message_to_js' : function () {};
+	$send   = function_exists( 'post_message_to_js' ) ? 'post_message_to_js' : function () {
+		return null;
+	};
 	return array( 'batch' => pgsync_drain( pgsync_open_pdo( $config['dbPath'] ), $config, $send ) );
 }
 
-/** apply: one peer's batch, all or nothing. */
+/** apply: one peer's batch, all or nothing. Only schema changes need the driver. */
 function pgsync_task_apply( array $input ) {
 	global $wpdb;
 	$config = pgsync_config();
-	$pdo    = empty( $input['batch']['ddl'] ) ? pgsync_open_pdo( $config['dbPath'] ) : pgsync_wpdb_pdo();
-	if ( ! empty( $input['batch']['ddl'] ) ) {
-		$wpdb->suppress_errors( true );
+	if ( empty( $input['batch']['ddl'] ) ) {
+		return pgsync_apply( pgsync_open_pdo( $config['dbPath'] ), null, $config, $input );
 	}
-	return pgsync_apply( $pdo, empty( $input['batch']['ddl'] ) ? null : $wpdb, $config, $input );
+	$wpdb->suppress_errors( true );
+	return pgsync_apply( pgsync_wpdb_pdo(), $wpdb, $config, $input );
 }
 
 try {

@@ -155,18 +155,21 @@ function playground_sync_id_shards_table( $table ) {
 }
 
 /**
- * Takes `$count` consecutive IDs of `$table`'s range; returns the first, or null when the range
- * has fewer left. The cursor skips past any ID already used inside the range (an explicit import,
- * rows that arrived before the allocator row existed), so a taken ID is always free.
+ * Takes `$count` consecutive IDs of `$table`'s range `$range`; returns the first, or null when the
+ * range has fewer left. The cursor skips past any ID already used inside the range (an explicit
+ * import, rows that arrived before the allocator row existed), so a taken ID is always free.
+ * The range is bound as constants, not read from the row: an uncorrelated subquery runs once.
  */
-function playground_sync_id_shards_allocate( PDO $pdo, $table, $pk, $count ) {
+function playground_sync_id_shards_allocate( PDO $pdo, $table, $pk, $count, array $range ) {
 	$ranges = playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE );
 	$key    = playground_sync_id_shards_quote( $pk );
-	$start  = "max($ranges.next, coalesce((SELECT max(t.$key) FROM " . playground_sync_id_shards_quote( $table )
-		. " AS t WHERE t.$key >= $ranges.lo AND t.$key < $ranges.hi), $ranges.lo - 1) + 1)";
+	$lo     = (int) $range[0];
+	$hi     = (int) $range[1];
 	$count  = (int) $count;
+	$start  = "max(next, (SELECT coalesce(max(t.$key), $lo - 1) FROM " . playground_sync_id_shards_quote( $table )
+		. " AS t WHERE t.$key >= $lo AND t.$key < $hi) + 1)";
 	$take   = $pdo->prepare(
-		"UPDATE $ranges SET next = $start + $count WHERE table_name = ? AND $start + $count <= $ranges.hi RETURNING next - $count"
+		"UPDATE $ranges SET next = $start + $count WHERE table_name = ? AND $start + $count <= hi RETURNING next - $count"
 	);
 	$take->execute( array( $table ) );
 	$first = $take->fetchColumn();
@@ -374,9 +377,17 @@ function playground_sync_id_shards_filter( $query ) {
 	}
 	$state = &playground_sync_id_shards_state();
 	$count = count( $insert['row_opens'] );
-	$first = playground_sync_id_shards_allocate( $state['pdo'], $insert['table'], $table['pk'], $count );
+	try {
+		$first = playground_sync_id_shards_allocate( $state['pdo'], $insert['table'], $table['pk'], $count, $state['range'] );
+		if ( null === $first ) {
+			playground_sync_id_shards_record_refusal( $state['pdo'], $insert['table'], $count );
+		}
+	} catch ( Exception $e ) {
+		// No ID could be taken (locked, damaged): refuse rather than let SQLite pick one.
+		error_log( 'Playground Sync: no ID for ' . $insert['table'] . ': ' . $e->getMessage() );
+		$first = null;
+	}
 	if ( null === $first ) {
-		playground_sync_id_shards_record_refusal( $state['pdo'], $insert['table'], $count );
 		return 'INSERT INTO `' . PLAYGROUND_SYNC_ID_EXHAUSTED_TABLE_PREFIX . str_replace( '`', '', $insert['table'] ) . '` (`id`) VALUES (0)';
 	}
 	return playground_sync_id_shards_add_keys( $query, $insert, $table['pk'], $first );

@@ -131,10 +131,38 @@ describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (comb
     await sync({ ...a, take: () => [valid] }, b);
     expect(await differences(a, b)).toEqual([]);
 
+    // A later batch cannot jump the queue.
+    await expectUnchanged(b, async () => {
+      expect(await apply({ ...valid, seq: valid.seq + 2 }, b, a)).toEqual({ status: 'gap', seq: valid.seq + 2, appliedUpTo: valid.seq });
+    });
+
     // The same batch again: acknowledged as a duplicate, nothing applied twice.
     await expectUnchanged(b, async () => {
       expect(await apply(valid, b, a)).toEqual({ status: 'duplicate', seq: valid.seq, appliedUpTo: valid.seq });
     });
+  });
+
+  it('does not echo applied rows or schema changes back', async () => {
+    await inWordPress(
+      a.site,
+      `global $wpdb;
+      $wpdb->query("CREATE TABLE {$wpdb->prefix}pg_echo (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, v text, PRIMARY KEY (id))");
+      $wpdb->insert($wpdb->prefix . 'pg_echo', array('v' => 'x'));
+      $id = wp_insert_post(array('post_title' => 'Echo?', 'post_status' => 'publish'));
+      add_post_meta($id, 'echo', 'no');`,
+    );
+    const sent = a.take();
+    b.take();
+    await sync({ ...a, take: () => sent }, b);
+    // Any request on B drains; nothing it sends may be what it just applied.
+    await inWordPress(b.site, '');
+    await drainNow(b.site.client);
+    const keys = (batches: readonly ChangeBatch[]) =>
+      new Set(batches.flatMap((batch) => batch.rows.map((row) => `${row.table} ${JSON.stringify(row.key)}`)));
+    const echoed = [...keys(b.take())].filter((key) => keys(sent).has(key));
+    expect(echoed).toEqual([]);
+    expect(sent.flatMap((batch) => batch.ddl)).toHaveLength(1);
+    expect(await differences(a, b)).toEqual([]);
   });
 
   it('refuses a batch whose claimed peer is not the sender', async () => {

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import {
+  CHANGES_STORED_REPLY,
   applyBatch,
   installCapture,
   parseChangesMessage,
@@ -42,6 +43,8 @@ export interface CapturedSite {
   take(): ChangeBatch[];
   /** Messages that claimed to be batches but failed validation. */
   readonly rejected: string[];
+  /** `false`: the listener answers nothing, as if no extension were there to store batches. */
+  storing: boolean;
 }
 
 export async function captureSite(site: NodeSite, peerId: string): Promise<CapturedSite> {
@@ -50,21 +53,27 @@ export async function captureSite(site: NodeSite, peerId: string): Promise<Captu
   await site.client.onMessage((data) => {
     const parsed = parseChangesMessage(data);
     if (parsed === null) return undefined;
-    if (parsed.ok) batches.push(parsed.value);
-    else rejected.push(parsed.error);
-    return undefined;
+    if (!parsed.ok) {
+      rejected.push(parsed.error);
+      return undefined;
+    }
+    if (!captured.storing) return undefined;
+    batches.push(parsed.value);
+    return CHANGES_STORED_REPLY;
   });
-  await installCapture(site.client, { peerId });
-  return {
+  const captured: CapturedSite = {
     site,
     peerId,
     rejected,
+    storing: true,
     take() {
       const taken = batches;
       batches = [];
       return taken;
     },
   };
+  await installCapture(site.client, { peerId });
+  return captured;
 }
 
 export async function bootCapturedPair(combination: Combination, tag: string): Promise<[CapturedSite, CapturedSite]> {

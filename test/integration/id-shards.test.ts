@@ -212,17 +212,21 @@ describe.each(COMBINATIONS)('ID shards on the %s driver, WordPress %s', (driver,
 
   it('steps over IDs already used inside the local range (an explicit import)', async () => {
     const own = peerRange(plan, 'peer-a');
+    const first = await wp<number>(a.client, `$out = wp_insert_post(array('post_title' => 'First', 'post_status' => 'draft'));`);
+    expect(first).toBe(own.lo);
     const imported = await wp<number>(
       a.client,
-      `$out = wp_insert_post(array('import_id' => ${own.lo + 2}, 'post_title' => 'Imported', 'post_status' => 'draft'));`,
+      `$out = wp_insert_post(array('import_id' => ${own.lo + 5}, 'post_title' => 'Imported', 'post_status' => 'draft'));`,
     );
-    expect(imported).toBe(own.lo + 2);
+    expect(imported).toBe(own.lo + 5);
+    // A row from the other peer too, so neither a bare cursor (lo + 1) nor SQLite (above it) would do.
+    await cloneRowsRaw(a.client, 'posts', [{ from: 1, overrides: { ID: peerRange(plan, 'peer-b').lo + 9, post_name: 'from-b' } }]);
     const next = await wp<number[]>(
       a.client,
       `$out = array();
-for ($i = 0; $i < 3; $i++) { $out[] = wp_insert_post(array('post_title' => "After import $i", 'post_status' => 'draft')); }`,
+for ($i = 0; $i < 2; $i++) { $out[] = wp_insert_post(array('post_title' => "After import $i", 'post_status' => 'draft')); }`,
     );
-    expect(next).toEqual([own.lo + 3, own.lo + 4, own.lo + 5]);
+    expect(next).toEqual([own.lo + 6, own.lo + 7]);
   });
 
   it('leaves options to SQLite: add_option, update_option and delete_option work', async () => {

@@ -190,17 +190,48 @@ describe('ChangeTracker: reads and the synced boundary', () => {
   it('a read that finished after its node moved away is not attached to what replaced it', async () => {
     const tracker = new ChangeTracker(await manifestOf(START));
     const [stale] = tracker.record(write('wp-content/a.txt'));
-    tracker.record(mvFile('wp-content/a.txt', 'wp-content/moved.txt'));
-    tracker.record(create('wp-content/a.txt'));
-    const bytes = new TextEncoder().encode('stale bytes');
-    tracker.supplyContent(stale!, { bytes, size: bytes.byteLength, sha256: (await stateOf('stale bytes')).sha256 });
-    const end = edit(START, { 'wp-content/a.txt': 'fresh', 'wp-content/moved.txt': 'a v2' });
-    const changes = summary(await recordSequence(START, [], end, tracker));
-    expect(changes).toEqual([
+    const [movedRead] = tracker.record(mvFile('wp-content/a.txt', 'wp-content/moved.txt'));
+    const [freshRead] = tracker.record(create('wp-content/a.txt'));
+    const supply = async (request: typeof stale, text: string) => {
+      const bytes = new TextEncoder().encode(text);
+      tracker.supplyContent(request!, { bytes, size: bytes.byteLength, sha256: (await stateOf(text)).sha256 });
+    };
+    await supply(movedRead, 'a v2');
+    await supply(freshRead, 'fresh');
+    await supply(stale, 'stale bytes'); // answered last, for a node no longer at that path
+    expect(tracker.unresolved().reads).toEqual([]);
+    expect(summary(tracker.takeChanges())).toEqual([
       'rename file wp-content/a.txt -> wp-content/moved.txt',
       'write wp-content/a.txt = fresh',
       'write wp-content/moved.txt = a v2',
     ]);
+  });
+
+  it('a late read of a replaced file is not attached to the file renamed over it', async () => {
+    const tracker = new ChangeTracker(await manifestOf(START));
+    const supply = async (request: ReturnType<ChangeTracker['record']>[number] | undefined, text: string) => {
+      const bytes = new TextEncoder().encode(text);
+      tracker.supplyContent(request!, { bytes, size: bytes.byteLength, sha256: (await stateOf(text)).sha256 });
+    };
+    const [readB] = tracker.record(write('wp-content/plugins/old/readme.txt'));
+    await supply(readB, 'readme v2');
+    const [readA] = tracker.record(write('wp-content/a.txt'));
+    tracker.record(mvFile('wp-content/plugins/old/readme.txt', 'wp-content/a.txt'));
+    await supply(readA, 'a v2, overwritten'); // answered after the rename replaced a.txt
+    expect(summary(tracker.takeChanges())).toEqual([
+      'rename file wp-content/plugins/old/readme.txt -> wp-content/a.txt',
+      'write wp-content/a.txt = readme v2',
+    ]);
+  });
+
+  it('a read older than the last write of its node is not taken for the final bytes', async () => {
+    const tracker = new ChangeTracker(await manifestOf(START));
+    const [first] = tracker.record(write('wp-content/a.txt'));
+    tracker.record(write('wp-content/a.txt'));
+    const bytes = new TextEncoder().encode('between writes');
+    tracker.supplyContent(first!, { bytes, size: bytes.byteLength, sha256: (await stateOf('between writes')).sha256 });
+    expect(tracker.takeChanges()).toEqual([]);
+    expect(tracker.unresolved().reads).toHaveLength(1);
   });
 
   it('a rename out of the synced set (arrives as delete) and in (arrive) are delete and create', async () => {

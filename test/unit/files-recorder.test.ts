@@ -107,7 +107,7 @@ async function expectNoExcludedPaths(changes: readonly FileChange[]): Promise<vo
 }
 
 describe('FileRecorder with browser-like asynchronous delivery', () => {
-  it.each(Array.from({ length: 120 }, (_, seed) => seed + 1))('random operations converge (seed %i)', async (seed) => {
+  it.each(Array.from({ length: 5000 }, (_, seed) => seed + 1501))('random operations converge (seed %i)', async (seed) => {
     const random = randomGenerator(seed);
     const site = new FakeSite(START);
     const peer = new FakeSite(START);
@@ -123,6 +123,7 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
       await tick(); // the request ended: its reports are all delivered
       const { changes } = await recorder.takeBatch();
       await expectNoExcludedPaths(changes);
+      if (process.env.FUZZ_DEBUG) console.log('BATCH', JSON.stringify(changes.map((c) => ({ ...c, bytes: undefined }))));
       const report = await applyFileChanges(peer, changes, { root: ROOT, echo: peerRecorder });
       expect(report.failures).toEqual([]);
       expect(synced(peer)).toEqual(synced(site));
@@ -144,6 +145,45 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
     const { changes } = await recorder.takeBatch();
     expect(changes.map((change) => (change.op === 'write' ? new TextDecoder().decode(change.bytes) : change.op))).toEqual(['png v3']);
     expect(recorder.stats.fallbackReads).toBe(0);
+  });
+
+  it('a file moved before its read ran is read again where it went, before the batch is taken', async () => {
+    const site = new FakeSite(START);
+    const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
+    site.phpWrite('/wordpress/wp-content/plugins/one/inc/a.php', 'a v2');
+    site.phpRename('/wordpress/wp-content/plugins/one/inc/a.php', '/wordpress/wp-content/plugins/one/inc/b.php');
+    site.phpRename('/wordpress/wp-content/plugins/one', '/wordpress/wp-content/plugins/uno');
+    for (let i = 0; i < 12; i++) await tick();
+    const { changes } = await recorder.takeBatch();
+    expect(recorder.stats.fallbackReads).toBe(0);
+    expect(changes.map((change) => (change.op === 'rename' ? `rename ${change.path} -> ${change.toPath}` : `${change.op} ${change.path}`))).toEqual([
+      'rename wp-content/plugins/one/inc/a.php -> wp-content/plugins/one/inc/b.php',
+      'rename wp-content/plugins/one -> wp-content/plugins/uno',
+      'write wp-content/plugins/uno/inc/b.php',
+    ]);
+  });
+});
+
+describe('FileRecorder: folders moved in from excluded paths', () => {
+  it('lists and reads them right away, not at batch time', async () => {
+    const site = new FakeSite(START);
+    const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
+    site.phpMkdir('/wordpress/wp-content/upgrade/tmp');
+    site.phpMkdir('/wordpress/wp-content/upgrade/tmp/plugin');
+    site.phpWrite('/wordpress/wp-content/upgrade/tmp/plugin/plugin.php', 'main');
+    site.phpMkdir('/wordpress/wp-content/upgrade/tmp/plugin/js');
+    site.phpWrite('/wordpress/wp-content/upgrade/tmp/plugin/js/app.js', 'app');
+    site.phpRename('/wordpress/wp-content/upgrade/tmp/plugin', '/wordpress/wp-content/plugins/plugin');
+    for (let i = 0; i < 40 && recorder.stats.reads < 2; i++) await tick();
+    expect(recorder.stats.reads).toBe(2);
+    const { changes } = await recorder.takeBatch();
+    expect(recorder.stats.fallbackReads).toBe(0);
+    expect(changes.map((change) => `${change.op} ${change.path}`)).toEqual([
+      'mkdir wp-content/plugins/plugin',
+      'mkdir wp-content/plugins/plugin/js',
+      'write wp-content/plugins/plugin/js/app.js',
+      'write wp-content/plugins/plugin/plugin.php',
+    ]);
   });
 });
 

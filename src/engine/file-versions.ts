@@ -1,0 +1,36 @@
+import type { FileChange } from '../files';
+import { compareHlc, decodeHlc } from '../sync/hlc';
+
+/**
+ * Last writer wins per file path, the rule rows follow: each path remembers the clock of the
+ * last delta that changed it here, sent or applied. A received change to a path this site
+ * changed later is skipped, and the peer, seeing this site's newer change arrive, applies it:
+ * both end with the newer version. Rows keep their versions in the database; these live as long
+ * as the peer (a restarted peer treats every remote change as newer).
+ */
+export class FileVersions {
+  private readonly versions = new Map<string, string>();
+
+  /** Records that `changes`, carried by a delta stamped `hlc`, are this site's now. */
+  record(changes: readonly FileChange[], hlc: string): void {
+    for (const change of changes) for (const path of pathsOf(change)) this.versions.set(path, hlc);
+  }
+
+  /** Splits a received delta stamped `hlc` into the changes to apply and those a newer local change beats. */
+  partition(changes: readonly FileChange[], hlc: string): { apply: FileChange[]; beaten: FileChange[] } {
+    const apply: FileChange[] = [];
+    const beaten: FileChange[] = [];
+    for (const change of changes) (pathsOf(change).some((path) => this.isNewer(this.versions.get(path), hlc)) ? beaten : apply).push(change);
+    return { apply, beaten };
+  }
+
+  private isNewer(local: string | undefined, remote: string): boolean {
+    if (local === undefined) return false;
+    const [a, b] = [decodeHlc(local), decodeHlc(remote)];
+    return a !== null && b !== null && compareHlc(a, b) > 0;
+  }
+}
+
+function pathsOf(change: FileChange): string[] {
+  return change.op === 'rename' ? [change.path, change.toPath] : [change.path];
+}

@@ -1,0 +1,160 @@
+import * as v from 'valibot';
+import { installCapture, type CaptureInstallation } from '../../db';
+import { ENGINE_DIR, ENGINE_PHP_FILES } from '../../db/php-sources';
+import { applyFileChanges, sha256Hex, type EchoRegistry } from '../../files';
+import { IdShardPlanSchema, installIdShards, type IdShardPlan } from '../../ids';
+import type { SiteClient } from '../../platform/site-client';
+import { PeerIdSchema } from '../../sync/ids';
+import { refusalFor } from './compatibility';
+import { planFileChanges } from './file-plan';
+import { readSiteFacts } from './site-facts';
+import { SnapshotRefusal, type SiteSnapshot } from './snapshot';
+import { runSnapshotScript } from './snapshot-php';
+import { readSyncedTree } from './synced-tree';
+
+export interface InstallSnapshotOptions {
+  /** This (target) site's peer id: it stays itself, whatever the copy says. */
+  readonly peerId: string;
+  /** Default `await client.absoluteUrl`. */
+  readonly siteUrl?: string;
+  /** This site's file recorder, if one runs: the copied files are not local changes. */
+  readonly echo?: EchoRegistry;
+}
+
+export interface SnapshotInstallation {
+  /**
+   * The source's last batch the copy contains (`meta.lastBatchSeq`): this site's database cursor
+   * for the source now stands here, so the source's next batch (this + 1) applies and older
+   * ones are duplicates.
+   */
+  readonly baseBatchSeq: number;
+  /** This site's own last batch number: its next drained batch is this + 1 (the source's cursor for it). */
+  readonly ownBatchSeq: number;
+  readonly files: { readonly written: number; readonly deleted: number; readonly directories: number };
+  readonly urlCellsRewritten: number;
+  /** The ID shard plan this site now holds as itself; null when unsharded. */
+  readonly idPlan: IdShardPlan | null;
+  /** A copied plan of another pairing (this peer not in it), removed: shard again. */
+  readonly droppedIdPlan: string | null;
+  readonly capture: CaptureInstallation;
+  readonly durationMs: number;
+}
+
+const PrepareAnswerSchema = v.object({
+  ownBatchSeq: v.number(),
+  hlc: v.nullable(v.string()),
+  idPlan: v.nullable(v.string()),
+  droppedIdPlan: v.nullable(v.string()),
+  urlCellsRewritten: v.number(),
+});
+
+/** Suffix of the incoming database, staged next to the site's own (same mount: `mv` is a rename). */
+const STAGED_SUFFIX = '.pgsync-incoming';
+const SIDE_FILES = ['-journal', '-wal', '-shm'];
+
+/**
+ * Brings this site to the snapshot's state, staying itself (peer id, URL, ID range).
+ *
+ * Order, so that a failure leaves a working site and a retry converges:
+ * 1. checks that change nothing: database digest, WordPress/PHP/driver versions
+ *    (`SnapshotRefusal`), bytes for every file this site lacks;
+ * 2. the copy is staged beside this site's database file and made this site's there (engine
+ *    identity, cursors, ID plan, URLs) in one transaction;
+ * 3. files: written, created, deleted until the tree equals the source's (excluded paths and
+ *    this site's database directory untouched);
+ * 4. the staged file replaces the database (a stale `-journal` removed first): one rename;
+ * 5. capture re-installed (PHP under /internal, triggers checked), ID shards re-attached.
+ *
+ * A failure in 1–2 changes nothing; in 3 the old database stays and some files are already the
+ * source's; after 4 the data is the source's and a failure in 5 leaves capture to re-install.
+ * Every step is idempotent: calling again with the same snapshot completes it.
+ * Run it while the site is idle (no page request in flight, the site's SyncPeer stopped).
+ */
+export async function installSnapshot(
+  client: SiteClient,
+  snapshot: SiteSnapshot,
+  options: InstallSnapshotOptions,
+): Promise<SnapshotInstallation> {
+  const started = performance.now();
+  const peerId = v.parse(PeerIdSchema, options.peerId);
+  const siteUrl = (options.siteUrl ?? (await client.absoluteUrl)).replace(/\/+$/, '');
+  const { meta } = snapshot;
+
+  if (snapshot.database.byteLength !== meta.database.size || (await sha256Hex(snapshot.database)) !== meta.database.sha256) {
+    throw new SnapshotRefusal('corrupt', 'The database bytes do not match the snapshot digest');
+  }
+  const facts = await readSiteFacts(client);
+  const refusal = refusalFor(meta, facts);
+  if (refusal) throw refusal;
+  const tree = await readSyncedTree(client, facts.databasePath);
+  const changes = planFileChanges(tree, snapshot);
+
+  await writeEngineFiles(client);
+  const staged = facts.databasePath + STAGED_SUFFIX;
+  await removeWithSideFiles(client, staged);
+  let prepared: v.InferOutput<typeof PrepareAnswerSchema>;
+  try {
+    await client.writeFile(staged, snapshot.database);
+    prepared = await runSnapshotScript(client, 'prepare', PrepareAnswerSchema, {
+      input: {
+        dbPath: staged,
+        engineDir: ENGINE_DIR,
+        fromUrl: meta.siteUrl,
+        toUrl: siteUrl,
+        peerId,
+        sourcePeerId: meta.sourcePeerId === peerId ? null : meta.sourcePeerId,
+        sourceBatchSeq: meta.lastBatchSeq,
+        targetHlc: facts.engine?.hlc ?? null,
+      },
+    });
+    const applied = await applyFileChanges(client, changes, { root: tree.root, echo: options.echo });
+    if (applied.failures.length > 0) {
+      throw new Error(
+        `${applied.failures.length} of ${changes.length} file changes failed (the database was left as it was; ` +
+          `installing again completes it): ${applied.failures
+            .slice(0, 3)
+            .map((failure) => failure.reason)
+            .join('; ')}`,
+      );
+    }
+  } catch (error) {
+    await removeWithSideFiles(client, staged).catch(() => undefined);
+    throw error;
+  }
+
+  for (const suffix of SIDE_FILES) {
+    if (await client.fileExists(facts.databasePath + suffix)) await client.unlink(facts.databasePath + suffix);
+  }
+  await client.mv(staged, facts.databasePath);
+
+  const capture = await installCapture(client, { peerId, siteUrl });
+  const idPlan = prepared.idPlan === null ? null : v.parse(IdShardPlanSchema, JSON.parse(prepared.idPlan));
+  if (idPlan) await installIdShards(client, idPlan, peerId);
+
+  return {
+    baseBatchSeq: meta.lastBatchSeq,
+    ownBatchSeq: prepared.ownBatchSeq,
+    files: {
+      written: changes.filter((change) => change.op === 'write').length,
+      deleted: changes.filter((change) => change.op === 'delete').length,
+      directories: changes.filter((change) => change.op === 'mkdir').length,
+    },
+    urlCellsRewritten: prepared.urlCellsRewritten,
+    idPlan,
+    droppedIdPlan: prepared.droppedIdPlan,
+    capture,
+    durationMs: performance.now() - started,
+  };
+}
+
+/** The engine's PHP the prepare step needs (installCapture writes the same files again later). */
+async function writeEngineFiles(client: SiteClient): Promise<void> {
+  if (!(await client.isDir(ENGINE_DIR))) await client.mkdir(ENGINE_DIR);
+  for (const [name, source] of Object.entries(ENGINE_PHP_FILES)) await client.writeFile(`${ENGINE_DIR}/${name}`, source);
+}
+
+async function removeWithSideFiles(client: SiteClient, path: string): Promise<void> {
+  for (const suffix of ['', ...SIDE_FILES]) {
+    if (await client.fileExists(path + suffix)) await client.unlink(path + suffix);
+  }
+}

@@ -1,0 +1,72 @@
+import * as v from 'valibot';
+import type { TreeManifest } from '../../files';
+import { HlcStringSchema } from '../../sync/hlc';
+import { PeerIdSchema } from '../../sync/ids';
+
+export const SNAPSHOT_FORMAT_VERSION = 1;
+
+const counter = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a lowercase hex sha256'));
+
+/**
+ * What a snapshot says about its source: enough for a target to refuse it before receiving the
+ * bytes (versions) and to become the source's peer after installing it (URL, peer, sequence).
+ * Travels as the `meta` of `snapshot-begin`, so it stays small: the file list is in the bytes.
+ */
+export const SnapshotMetaSchema = v.strictObject({
+  format: v.literal(SNAPSHOT_FORMAT_VERSION),
+  /** `$wp_version`: the target must run exactly this. */
+  wordpressVersion: v.pipe(v.string(), v.minLength(1), v.maxLength(100)),
+  /** `PHP_VERSION`: the target must run the same major.minor. */
+  phpVersion: v.pipe(v.string(), v.minLength(1), v.maxLength(100)),
+  /** The SQLite driver class: an AST-driver database is not a legacy-driver one. */
+  databaseDriver: v.pipe(v.string(), v.maxLength(200)),
+  sqliteDriverVersion: v.nullable(v.pipe(v.string(), v.maxLength(100))),
+  /** The source's site URL, no trailing slash: rewritten to the target's in every string cell. */
+  siteUrl: v.pipe(v.string(), v.maxLength(500), v.url(), v.regex(/^https?:\/\/.*[^/]$/, 'an http(s) URL without trailing slash')),
+  /** The source's peer id, when capture runs there: the target's cursor for it is `lastBatchSeq`. */
+  sourcePeerId: v.nullable(PeerIdSchema),
+  /** The source's database file relative to its document root (informational: the target keeps its own). */
+  dbPathRelative: v.nullable(v.pipe(v.string(), v.maxLength(1000))),
+  /** The source's last drained batch: every change up to it is in the snapshot. */
+  lastBatchSeq: counter,
+  /** The source's clock when the snapshot was taken. */
+  hlc: v.nullable(HlcStringSchema),
+  /** Wall-clock milliseconds at capture. */
+  capturedAt: counter,
+  database: v.strictObject({ size: counter, sha256 }),
+  /** How many files the manifest lists and how many of them carry bytes. */
+  fileCount: counter,
+  shippedFileCount: counter,
+});
+export type SnapshotMeta = v.InferOutput<typeof SnapshotMetaSchema>;
+
+export interface SnapshotFiles {
+  /** The source's synced tree (relative paths, exclusions left out). */
+  readonly manifest: TreeManifest;
+  /**
+   * File bytes by sha256: every file of the manifest, or only those the target was known to
+   * lack (see `captureSnapshot`'s `targetFiles`).
+   */
+  readonly contents: ReadonlyMap<string, Uint8Array>;
+  /** Paths the source could not list or read: the target keeps whatever it has there. */
+  readonly unreadable: readonly string[];
+}
+
+/** One site's full state: database file and synced files. */
+export interface SiteSnapshot {
+  readonly meta: SnapshotMeta;
+  readonly database: Uint8Array;
+  readonly files: SnapshotFiles;
+}
+
+/** A snapshot refused before anything was changed; `code` says why, `message` in words. */
+export class SnapshotRefusal extends Error {
+  override readonly name = 'SnapshotRefusal';
+  constructor(
+    readonly code: 'version-mismatch' | 'driver-mismatch' | 'missing-bytes' | 'corrupt' | 'transfer',
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,43 @@
+<?php
+/**
+ * Playground Sync, full-state copy: concatenates the files a snapshot ships into one file, so
+ * the extension reads them with a single readFileAsBuffer instead of one call per file. Each
+ * file is hashed as it is read: the answer says what was really packed (a file may have changed
+ * or gone since the manifest was built).
+ *
+ * Input (PGSYNC_SNAPSHOT_INPUT, a JSON file): {"root": "/wordpress", "paths": [...], "out": path}.
+ * Answers after the marker line: {"ok": true, "packed": [[path, size, sha256], ...], "gone": [...]}.
+ */
+try {
+	$pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_SNAPSHOT_INPUT' ) ), true, 16, JSON_THROW_ON_ERROR );
+	$pgsync_root  = rtrim( (string) $pgsync_input['root'], '/' );
+	$pgsync_out   = fopen( (string) $pgsync_input['out'], 'wb' );
+	if ( false === $pgsync_out ) {
+		throw new RuntimeException( 'Cannot write ' . $pgsync_input['out'] );
+	}
+	$pgsync_packed = array();
+	$pgsync_gone   = array();
+	foreach ( $pgsync_input['paths'] as $pgsync_path ) {
+		$pgsync_bytes = is_file( $pgsync_root . '/' . $pgsync_path ) ? @file_get_contents( $pgsync_root . '/' . $pgsync_path ) : false;
+		if ( false === $pgsync_bytes ) {
+			$pgsync_gone[] = $pgsync_path;
+			continue;
+		}
+		if ( strlen( $pgsync_bytes ) !== fwrite( $pgsync_out, $pgsync_bytes ) ) {
+			throw new RuntimeException( 'Short write while packing ' . $pgsync_path );
+		}
+		$pgsync_packed[] = array( $pgsync_path, strlen( $pgsync_bytes ), hash( 'sha256', $pgsync_bytes ) );
+	}
+	fclose( $pgsync_out );
+	$pgsync_result = array(
+		'ok'     => true,
+		'packed' => $pgsync_packed,
+		'gone'   => $pgsync_gone,
+	);
+} catch ( Throwable $error ) {
+	$pgsync_result = array(
+		'ok'    => false,
+		'error' => get_class( $error ) . ': ' . $error->getMessage(),
+	);
+}
+echo "\n@@PGSYNC_SNAPSHOT@@", json_encode( $pgsync_result, JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE );

@@ -1,0 +1,173 @@
+<?php
+/**
+ * Playground Sync, full-state copy: turns a copy of the source's database (staged next to this
+ * site's own database file, not yet in use) into this site's, in one transaction: the copy must
+ * pass quick_check; the engine's identity becomes this site's (peer id, clock, an empty
+ * changelog, cursors, its own batch sequence where the source's cursor for it stands); the ID
+ * shard plan is held as this peer (or dropped when this peer is not in it); every string cell
+ * of every user table has the source's site URL rewritten to this site's. The applying marker
+ * keeps the copied capture triggers silent meanwhile. Any error rolls it all back.
+ *
+ * Input (PGSYNC_SNAPSHOT_INPUT, a JSON file): {dbPath, engineDir, fromUrl, toUrl, peerId,
+ * sourcePeerId, sourceBatchSeq, targetHlc}. Needs capture-common.php and url-rewrite.php in
+ * engineDir. Answers after the marker line.
+ */
+ob_start();
+
+/** The later of two encoded clocks (either may be null), re-stamped with this peer. */
+function pgsync_snapshot_later_clock( $a, $b, $peer ) {
+	$best = null;
+	foreach ( array( $a, $b ) as $text ) {
+		$clock = null === $text ? null : pgsync_hlc_decode( $text );
+		if ( $clock && ( null === $best || $clock[0] > $best[0] || ( $clock[0] === $best[0] && $clock[1] > $best[1] ) ) ) {
+			$best = $clock;
+		}
+	}
+	return null === $best ? null : pgsync_hlc_encode( $best[0], $best[1], $peer );
+}
+
+function pgsync_snapshot_reset_engine( PDO $pdo, array $input ) {
+	$q = 'pgsync_quote_id';
+	pgsync_create_engine_tables( $pdo );
+	$pdo->exec( 'DELETE FROM ' . $q( pgsync_engine_table( 'changelog' ) ) );
+	$cursor = $q( pgsync_engine_table( 'cursor' ) );
+	// The source's cursor for this peer: batches up to it are in the copy, so ours go on from there.
+	$stmt = $pdo->prepare( "SELECT applied_up_to FROM $cursor WHERE peer = ?" );
+	$stmt->execute( array( $input['peerId'] ) );
+	$own_seq = (int) $stmt->fetchColumn();
+	$pdo->prepare( "DELETE FROM $cursor WHERE peer = ?" )->execute( array( $input['peerId'] ) );
+	if ( null !== $input['sourcePeerId'] ) {
+		$pdo->prepare( "INSERT INTO $cursor (peer, applied_up_to) VALUES (?, ?) ON CONFLICT(peer) DO UPDATE SET applied_up_to = excluded.applied_up_to" )
+			->execute( array( $input['sourcePeerId'], (int) $input['sourceBatchSeq'] ) );
+	}
+	$clock = pgsync_snapshot_later_clock( pgsync_meta_get( $pdo, 'hlc' ), $input['targetHlc'], $input['peerId'] );
+	pgsync_meta_set( $pdo, 'peer', $input['peerId'] );
+	pgsync_meta_set( $pdo, 'last_batch_seq', $own_seq );
+	if ( null !== $clock ) {
+		pgsync_meta_set( $pdo, 'hlc', $clock );
+	}
+	return array(
+		'ownBatchSeq' => $own_seq,
+		'hlc'         => $clock,
+	);
+}
+
+/** The copied plan as this peer: its range and the source's swap places. Null when unsharded. */
+function pgsync_snapshot_reset_id_shards( PDO $pdo, $self ) {
+	if ( ! pgsync_table_exists( $pdo, '_wp_sqlite_pgsync_id_plan' ) ) {
+		return null;
+	}
+	$row = $pdo->query( 'SELECT plan, self, self_lo, self_hi, peer, peer_lo, peer_hi FROM "_wp_sqlite_pgsync_id_plan" WHERE id = 1' )->fetch( PDO::FETCH_ASSOC );
+	if ( ! is_array( $row ) ) {
+		return null;
+	}
+	if ( $row['self'] !== $self && $row['peer'] !== $self ) {
+		// Another pairing's plan: this peer has no range in it. Unsharded until paired again.
+		$pdo->exec( 'DELETE FROM "_wp_sqlite_pgsync_id_plan"' );
+		if ( pgsync_table_exists( $pdo, '_wp_sqlite_pgsync_id_ranges' ) ) {
+			$pdo->exec( 'DELETE FROM "_wp_sqlite_pgsync_id_ranges"' );
+		}
+		return array( 'plan' => null, 'dropped' => $row['plan'] );
+	}
+	if ( $row['peer'] === $self ) {
+		$pdo->prepare( 'UPDATE "_wp_sqlite_pgsync_id_plan" SET self = ?, self_lo = ?, self_hi = ?, peer = ?, peer_lo = ?, peer_hi = ? WHERE id = 1' )
+			->execute( array( $row['peer'], $row['peer_lo'], $row['peer_hi'], $row['self'], $row['self_lo'], $row['self_hi'] ) );
+		list( $lo, $hi ) = array( (int) $row['peer_lo'], (int) $row['peer_hi'] );
+	} else {
+		list( $lo, $hi ) = array( (int) $row['self_lo'], (int) $row['self_hi'] );
+	}
+	if ( pgsync_table_exists( $pdo, '_wp_sqlite_pgsync_id_ranges' ) ) {
+		// The allocator skips IDs already used in its range, so starting at lo is safe.
+		$pdo->prepare( 'UPDATE "_wp_sqlite_pgsync_id_ranges" SET lo = ?, hi = ?, next = ?, refused = 0, refused_at = NULL, unsharded = 0' )
+			->execute( array( $lo, $hi, $lo ) );
+	}
+	return array( 'plan' => $row['plan'], 'dropped' => null );
+}
+
+/** Rewrites the site URL in every TEXT cell of every user table; returns the number of cells changed. */
+function pgsync_snapshot_rewrite_urls( PDO $pdo, $from, $to ) {
+	$q       = 'pgsync_quote_id';
+	$changed = 0;
+	foreach ( pgsync_user_tables( $pdo ) as $table ) {
+		$info = pgsync_table_info( $pdo, $table );
+		if ( 0 === count( $info['columns'] ) ) {
+			continue;
+		}
+		$sql     = (string) $pdo->query( 'SELECT sql FROM sqlite_master WHERE type = \'table\' AND name = ' . $pdo->quote( $table ) )->fetchColumn();
+		$rowid   = ! preg_match( '~\bWITHOUT\s+ROWID\b~i', $sql );
+		$keys    = $rowid ? array( 'rowid' ) : $info['pk'];
+		$select  = array();
+		foreach ( $keys as $key ) {
+			$select[] = 'rowid' === $key ? 'rowid' : $q( $key );
+		}
+		foreach ( $info['columns'] as $column ) {
+			$select[] = $q( $column ) . ', typeof(' . $q( $column ) . ')';
+		}
+		$rows    = $pdo->query( 'SELECT ' . implode( ', ', $select ) . ' FROM ' . $q( $table ) );
+		$updates = array();
+		while ( false !== ( $row = $rows->fetch( PDO::FETCH_NUM ) ) ) {
+			$key_values = array_slice( $row, 0, count( $keys ) );
+			foreach ( $info['columns'] as $i => $column ) {
+				$value = $row[ count( $keys ) + 2 * $i ];
+				if ( 'text' !== $row[ count( $keys ) + 2 * $i + 1 ] ) {
+					continue;
+				}
+				$rewritten = playground_sync_rewrite_value( (string) $value, $from, $to );
+				if ( $rewritten !== $value ) {
+					$updates[] = array( $column, $rewritten, $key_values );
+				}
+			}
+		}
+		$rows->closeCursor();
+		$where = implode( ' AND ', array_map( function ( $key ) use ( $q ) {
+			return ( 'rowid' === $key ? 'rowid' : $q( $key ) ) . ' IS ?';
+		}, $keys ) );
+		foreach ( $updates as list( $column, $value, $key_values ) ) {
+			$stmt = $pdo->prepare( 'UPDATE ' . $q( $table ) . ' SET ' . $q( $column ) . " = ? WHERE $where" );
+			$stmt->execute( array_merge( array( $value ), $key_values ) );
+			$changed += $stmt->rowCount();
+		}
+	}
+	return $changed;
+}
+
+try {
+	$pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_SNAPSHOT_INPUT' ) ), true, 16, JSON_THROW_ON_ERROR );
+	require_once $pgsync_input['engineDir'] . '/capture-common.php';
+	require_once $pgsync_input['engineDir'] . '/url-rewrite.php';
+	$pgsync_pdo = pgsync_open_pdo( $pgsync_input['dbPath'] );
+	$pgsync_check = $pgsync_pdo->query( 'PRAGMA quick_check' )->fetchAll( PDO::FETCH_COLUMN );
+	if ( array( 'ok' ) !== $pgsync_check ) {
+		throw new RuntimeException( 'The copied database is damaged: ' . implode( '; ', array_slice( $pgsync_check, 0, 3 ) ) );
+	}
+	$pgsync_pdo->exec( 'BEGIN IMMEDIATE' );
+	try {
+		pgsync_create_engine_tables( $pgsync_pdo );
+		$pgsync_pdo->exec( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'applying' ) ) . ' (marker) VALUES (1)' );
+		$pgsync_engine = pgsync_snapshot_reset_engine( $pgsync_pdo, $pgsync_input );
+		$pgsync_shards = pgsync_snapshot_reset_id_shards( $pgsync_pdo, $pgsync_input['peerId'] );
+		$pgsync_cells  = pgsync_snapshot_rewrite_urls( $pgsync_pdo, $pgsync_input['fromUrl'], $pgsync_input['toUrl'] );
+		$pgsync_pdo->exec( 'DELETE FROM ' . pgsync_quote_id( pgsync_engine_table( 'applying' ) ) );
+		// Whatever a trigger let through is already part of the copy.
+		$pgsync_pdo->exec( 'DELETE FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) );
+		$pgsync_pdo->exec( 'COMMIT' );
+	} catch ( Throwable $error ) {
+		$pgsync_pdo->exec( 'ROLLBACK' );
+		throw $error;
+	}
+	$pgsync_result = array(
+		'ok'               => true,
+		'ownBatchSeq'      => $pgsync_engine['ownBatchSeq'],
+		'hlc'              => $pgsync_engine['hlc'],
+		'idPlan'           => null === $pgsync_shards ? null : $pgsync_shards['plan'],
+		'droppedIdPlan'    => null === $pgsync_shards ? null : $pgsync_shards['dropped'],
+		'urlCellsRewritten' => $pgsync_cells,
+	);
+} catch ( Throwable $error ) {
+	$pgsync_result = array(
+		'ok'    => false,
+		'error' => get_class( $error ) . ': ' . $error->getMessage(),
+	);
+}
+ob_end_clean();
+echo "\n@@PGSYNC_SNAPSHOT@@", json_encode( $pgsync_result, JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE );

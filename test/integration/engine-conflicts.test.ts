@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  expectConverged,
+  inWordPress,
+  journalSince,
+  startPair,
+  stopPair,
+  syncUntilQuiet,
+  type Combination,
+  type EnginePair,
+} from './engine-support';
+
+/**
+ * Both sites change the same thing before they sync: the same row, a row one side deletes, the
+ * same unique key, the same file. Each ends in one state on both sites, and row conflicts are
+ * journaled.
+ */
+
+const COMBINATIONS: readonly Combination[] = [
+  { driver: 'ast', wp: 'nightly' },
+  { driver: 'legacy', wp: '6.5' },
+];
+
+const FOLDER = '/wordpress/wp-content/engine-conflicts';
+
+describe.each(COMBINATIONS)('conflicts through the engine, WordPress $wp on the $driver driver', (combination) => {
+  let pair: EnginePair;
+
+  const createPost = async (title: string) => {
+    const id = await inWordPress<number>(pair.a, `$result = wp_insert_post(['post_title' => '${title}', 'post_status' => 'publish']);`);
+    await syncUntilQuiet(pair);
+    return id;
+  };
+
+  beforeAll(async () => {
+    pair = await startPair(combination, 'conflict');
+  });
+  afterAll(() => stopPair(pair));
+
+  it('converges on one title when both sites retitle the same post, and journals the conflict', async () => {
+    const id = await createPost('Original title');
+    const mark = pair.journal.length;
+    await inWordPress(pair.a, `wp_update_post(['ID' => ${id}, 'post_title' => 'Title from A']);`);
+    await inWordPress(pair.b, `wp_update_post(['ID' => ${id}, 'post_title' => 'Title from B']);`);
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+    const title = await inWordPress<string>(pair.a, `$result = get_the_title(${id});`);
+    expect(['Title from A', 'Title from B']).toContain(title);
+    expect(await inWordPress<string>(pair.b, `$result = get_the_title(${id});`)).toBe(title);
+    const conflicts = journalSince(pair, mark).filter((entry) => entry.status === 'conflict');
+    expect(conflicts.map((entry) => entry.target)).toContainEqual(expect.stringMatching(new RegExp(`^wp_posts \\{"ID":${id}\\}`)));
+  });
+
+  it('converges when one site deletes a post the other retitles', async () => {
+    const id = await createPost('Doomed or saved');
+    await inWordPress(pair.a, `wp_delete_post(${id}, true);`);
+    await inWordPress(pair.b, `wp_update_post(['ID' => ${id}, 'post_title' => 'Retitled on B']);`);
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+  });
+
+  it('converges when both sites create the same option with different values', async () => {
+    await Promise.all([
+      inWordPress(pair.a, `add_option('engine_both', 'value from A');`),
+      inWordPress(pair.b, `add_option('engine_both', 'value from B');`),
+    ]);
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+    const value = await inWordPress<string>(pair.a, `$result = get_option('engine_both');`);
+    expect(['value from A', 'value from B']).toContain(value);
+  });
+
+  it('converges on one version when both sites write the same file differently', async () => {
+    await pair.a.client.mkdir(FOLDER);
+    await syncUntilQuiet(pair);
+    const mark = pair.journal.length;
+    await pair.a.client.writeFile(`${FOLDER}/both.txt`, 'written on A');
+    await pair.b.client.writeFile(`${FOLDER}/both.txt`, 'written on B');
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+    const text = await pair.a.client.readFileAsText(`${FOLDER}/both.txt`);
+    expect(['written on A', 'written on B']).toContain(text);
+    const conflicts = journalSince(pair, mark).filter((entry) => entry.status === 'conflict' && entry.kind === 'files');
+    expect(conflicts.map((entry) => entry.target)).toEqual(['wp-content/engine-conflicts/both.txt']);
+  });
+
+  it('converges when one site deletes a file the other rewrites', async () => {
+    await pair.a.client.writeFile(`${FOLDER}/contested.txt`, 'first version');
+    await syncUntilQuiet(pair);
+    await pair.a.client.unlink(`${FOLDER}/contested.txt`);
+    await pair.b.client.writeFile(`${FOLDER}/contested.txt`, 'rewritten on B');
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+  });
+
+  it('leaves nothing pending', () => {
+    expect(pair.peerA.pendingCount + pair.peerB.pendingCount).toBe(0);
+  });
+});

@@ -1,0 +1,167 @@
+import { expect } from 'vitest';
+import { shardIds } from '../../src/engine/pair-sites';
+import { SyncPeer } from '../../src/engine/sync-peer';
+import type { JournalEntry } from '../../src/journal/entry';
+import {
+  bootNodeSite,
+  compareSiteStates,
+  dumpSiteState,
+  formatDifferences,
+  type NodeSite,
+  type SiteState,
+  type SqliteDriverId,
+  type WordPressVersionId,
+} from '../harness';
+import { TestLink, type LinkFaults } from '../harness/test-link';
+import { CONVERGENCE_RULES } from './db-support';
+
+/**
+ * Shared by the engine-*.test.ts files: two real WordPress sites, each with a SyncPeer, joined
+ * by a JSON TestLink; helpers to run PHP in them, sync until nothing moves, and judge
+ * convergence on table contents and file trees.
+ */
+
+export interface Combination {
+  readonly driver: SqliteDriverId;
+  readonly wp: WordPressVersionId;
+}
+
+export const ALL_COMBINATIONS: readonly Combination[] = [
+  { driver: 'ast', wp: '6.5' },
+  { driver: 'ast', wp: 'nightly' },
+  { driver: 'legacy', wp: '6.5' },
+  { driver: 'legacy', wp: 'nightly' },
+];
+
+export interface EnginePair {
+  readonly a: NodeSite;
+  readonly b: NodeSite;
+  readonly peerA: SyncPeer;
+  readonly peerB: SyncPeer;
+  readonly link: TestLink;
+  /** Every journal line of both peers, in order. */
+  readonly journal: JournalEntry[];
+}
+
+export interface StartPairOptions {
+  readonly faults?: LinkFaults;
+  readonly seed?: number;
+}
+
+export async function startPair(combination: Combination, name: string, options: StartPairOptions = {}): Promise<EnginePair> {
+  const { driver, wp } = combination;
+  const url = (side: string) => `https://playground.wordpress.net/scope:${name}-${driver}-${wp.replace('.', '')}-${side}/`;
+  const a = await bootNodeSite({ driver, wp, siteUrl: url('a') });
+  const b = await bootNodeSite({ driver, wp, siteUrl: url('b') });
+  await shardIds({ client: a.client, peerId: 'peer-a' }, { client: b.client, peerId: 'peer-b' });
+  const link = new TestLink(options.faults, options.seed);
+  const journal: JournalEntry[] = [];
+  const peers: { a?: SyncPeer; b?: SyncPeer } = {};
+  const common = { pairId: 'pair-1', onJournal: (entries: JournalEntry[]) => journal.push(...entries), fileSettleMs: 10 };
+  peers.a = await SyncPeer.start({
+    ...common,
+    client: a.client,
+    peerId: 'peer-a',
+    remotePeerId: 'peer-b',
+    send: link.attach('a', (message) => peers.a!.receive(message)),
+  });
+  peers.b = await SyncPeer.start({
+    ...common,
+    client: b.client,
+    peerId: 'peer-b',
+    remotePeerId: 'peer-a',
+    send: link.attach('b', (message) => peers.b!.receive(message)),
+  });
+  return { a, b, peerA: peers.a, peerB: peers.b, link, journal };
+}
+
+export async function stopPair(pair: EnginePair | undefined): Promise<void> {
+  await pair?.peerA.stop();
+  await pair?.peerB.stop();
+  await pair?.a.dispose();
+  await pair?.b.dispose();
+}
+
+/** Flushes both peers and delivers until nothing moves any more. */
+export async function syncUntilQuiet({ peerA, peerB, link }: EnginePair): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    const before = link.log.length;
+    await peerA.flush();
+    await peerB.flush();
+    await link.settle();
+    if (link.log.length === before) return;
+  }
+  throw new Error(`the peers kept sending after 10 rounds; the last messages:\n${describeMessages(link.log.slice(-6))}`);
+}
+
+/** One line per message: sender, kind, seq, and what a delta touches. */
+function describeMessages(log: readonly { from: string; json: string }[]): string {
+  return log
+    .map(({ from, json }) => {
+      const message = JSON.parse(json) as {
+        kind: string;
+        seq: number;
+        payload?: { files: { op: string; path: string }[]; db: { rows: { table: string; key: unknown }[]; ddl: unknown[] } | null };
+      };
+      const files = message.payload?.files.map((change) => `${change.op} ${change.path}`) ?? [];
+      const rows = message.payload?.db?.rows.map((row) => `${row.table} ${JSON.stringify(row.key)}`) ?? [];
+      return `${from} ${message.kind} #${message.seq} ${[...files, ...rows].join(', ').slice(0, 400)}`;
+    })
+    .join('\n');
+}
+
+export async function siteDifferences(a: NodeSite, b: NodeSite): Promise<string> {
+  return differencesBetween(await dumpSiteState(a), await dumpSiteState(b), a.siteUrl, b.siteUrl);
+}
+
+export function differencesBetween(a: SiteState, b: SiteState, aUrl: string, bUrl: string, ignore = CONVERGENCE_RULES): string {
+  return formatDifferences(compareSiteStates(a, b, { aUrl, bUrl, ignore }));
+}
+
+/** Both sites hold the same rows in every table and the same files, local-only data aside. */
+export async function expectConverged({ a, b }: EnginePair): Promise<void> {
+  expect(await siteDifferences(a, b)).toBe(formatDifferences([]));
+}
+
+/** Runs `action` and expects `site`'s tables and files not to move at all (no ignore rules). */
+export async function expectUnchanged(site: NodeSite, action: () => Promise<void>): Promise<void> {
+  const before = await dumpSiteState(site);
+  await action();
+  const after = await dumpSiteState(site);
+  expect(differencesBetween(before, after, site.siteUrl, site.siteUrl, [])).toBe(formatDifferences([]));
+}
+
+const RESULT_MARKER = '\n@@ENGINE_TEST_RESULT@@';
+
+/**
+ * Runs PHP inside a fully loaded WordPress, as a request would (plugins, hooks, the engine's
+ * drain at the end). `body` may set `$result`; it comes back decoded. Any PHP error fails.
+ */
+export async function inWordPress<T = unknown>(site: NodeSite, body: string): Promise<T> {
+  const code = `<?php
+require '/wordpress/wp-load.php';
+require_once ABSPATH . 'wp-admin/includes/admin.php';
+$result = null;
+${body}
+echo ${JSON.stringify(RESULT_MARKER)}, json_encode($result);
+`;
+  const response = await site.client.run({ code });
+  const at = response.text.lastIndexOf(RESULT_MARKER);
+  if (at < 0 || /fatal|warning/i.test(response.errors)) {
+    throw new Error(`PHP failed (exit ${response.exitCode}):\n${response.text}\n${response.errors}`);
+  }
+  return JSON.parse(response.text.slice(at + RESULT_MARKER.length)) as T;
+}
+
+/** PHP that sets `$pdo` to the site's raw SQLite connection (AST driver or legacy translator). */
+export const RAW_PDO_PHP = `global $wpdb;
+$pdo = method_exists($wpdb, 'get_driver') ? $wpdb->get_driver()->get_sqlite_pdo() : $wpdb->dbh->get_pdo();`;
+
+/** Journal lines added since `mark` (a previous `journal.length`). */
+export function journalSince(pair: EnginePair, mark: number): JournalEntry[] {
+  return pair.journal.slice(mark);
+}
+
+export function failuresIn(entries: readonly JournalEntry[]): JournalEntry[] {
+  return entries.filter((entry) => entry.status === 'failed' || entry.status === 'rejected');
+}

@@ -1,0 +1,266 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyBatch, CHANGES_STORED_REPLY, installCapture, parseChangesMessage, type ChangeBatch } from '../../src/db';
+import { shardIds } from '../../src/engine/pair-sites';
+import {
+  captureSnapshot,
+  installSnapshot,
+  readSiteFacts,
+  siteFileHashes,
+  SnapshotReassembler,
+  SnapshotRefusal,
+  snapshotToEnvelopes,
+  type SiteSnapshot,
+  type SnapshotChunk,
+  type SnapshotEnd,
+  type SnapshotEnvelope,
+  type SnapshotInstallation,
+} from '../../src/engine/snapshot';
+import { readIdShardStatus } from '../../src/ids';
+import type { SiteClient } from '../../src/platform/site-client';
+import { ENGINE_TABLE_PREFIX } from '../../src/sync/local-only';
+import { parseEnvelope, SNAPSHOT_CHUNK_BYTES } from '../../src/sync/wire';
+import {
+  LOCAL_ONLY_RULES,
+  bootNodeSite,
+  compareSiteStates,
+  dumpSiteState,
+  formatDifferences,
+  mentionsSiteUrl,
+  siteUrlBase,
+  type IgnoreRule,
+  type NodeSite,
+  type SiteState,
+  type SqliteDriverId,
+  type WordPressVersionId,
+} from '../harness';
+import { makePng } from './files-png';
+
+/**
+ * The full-state copy between two real WordPress sites: A's database and files reach B through
+ * the envelope path (JSON round trip, chunks shuffled and duplicated), and B ends equal to A
+ * while staying itself (URL, peer id, ID range, capture).
+ */
+
+const COMBINATIONS: { driver: SqliteDriverId; wp: WordPressVersionId }[] = [
+  { driver: 'ast', wp: '6.5' },
+  { driver: 'legacy', wp: '6.5' },
+  { driver: 'ast', wp: 'nightly' },
+];
+
+const ENGINE_TABLES: IgnoreRule[] = [
+  { kind: 'table', table: new RegExp(`^${ENGINE_TABLE_PREFIX}`), why: "the engine's own bookkeeping, per site" },
+];
+
+async function php(client: SiteClient, code: string): Promise<string> {
+  const response = await client.run({ code: `<?php require '/wordpress/wp-load.php';\n${code}` });
+  expect(response.errors).toBe('');
+  return response.text;
+}
+
+function differences(a: NodeSite, stateA: SiteState, b: NodeSite, stateB: SiteState): string {
+  return formatDifferences(
+    compareSiteStates(stateA, stateB, { aUrl: a.siteUrl, bUrl: b.siteUrl, ignore: [...LOCAL_ONLY_RULES, ...ENGINE_TABLES] }),
+  );
+}
+
+/** Sends the snapshot as JSON text, shuffled, with duplicates, and reassembles it on the other side. */
+async function throughTheWire(snapshot: SiteSnapshot, mangle?: (envelopes: SnapshotEnvelope[]) => void): Promise<SiteSnapshot> {
+  const header = { pairId: 'pair-1', from: 'peer-a', seq: 3, ackUpTo: 0, hlc: '000000000001.0000.peer-a' };
+  const envelopes = await snapshotToEnvelopes(snapshot, { snapshotId: 'snap-1', baseSeq: 3, header });
+  mangle?.(envelopes);
+  const wire = envelopes.map((envelope) => JSON.stringify(envelope));
+  const [first, ...rest] = wire;
+  const received = [...rest.reverse(), rest[0]!, rest[1]!].map((text) => {
+    const parsed = parseEnvelope(text, { pairId: 'pair-1', self: 'peer-b', peer: 'peer-a' });
+    if (!parsed.ok) throw new Error(parsed.error);
+    return parsed.value;
+  });
+  const begin = parseEnvelope(first, { pairId: 'pair-1' });
+  if (!begin.ok || begin.value.kind !== 'snapshot-begin') throw new Error('no begin');
+  const reassembler = new SnapshotReassembler(begin.value);
+  for (const envelope of received) reassembler.receive(envelope as SnapshotChunk | SnapshotEnd);
+  expect(reassembler.isComplete).toBe(true);
+  return reassembler.assemble();
+}
+
+function stringCells(state: SiteState): string[] {
+  return Object.values(state.tables).flatMap((rows) => rows.flatMap((row) => Object.values(row).filter((cell) => typeof cell === 'string')));
+}
+
+describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on the $driver driver', ({ driver, wp }) => {
+  let a: NodeSite;
+  let b: NodeSite;
+  let installation: SnapshotInstallation;
+  let snapshot: SiteSnapshot;
+  let stopListening: (() => Promise<void>) | undefined;
+  const batchesOfA: ChangeBatch[] = [];
+
+  beforeAll(async () => {
+    const url = (side: string) => `https://playground.wordpress.net/scope:snap-${wp}-${driver}-${side}/`;
+    a = await bootNodeSite({ driver, wp, siteUrl: url('a') });
+    b = await bootNodeSite({ driver, wp, siteUrl: url('b') });
+    await installCapture(a.client, { peerId: 'peer-a' });
+    // A's drains need a listener, as SyncPeer is on a paired site.
+    stopListening = await a.client.onMessage((data) => {
+      const parsed = parseChangesMessage(data);
+      if (!parsed?.ok) return undefined;
+      batchesOfA.push(parsed.value);
+      return CHANGES_STORED_REPLY;
+    });
+    await installCapture(b.client, { peerId: 'peer-b' });
+    await shardIds({ client: a.client, peerId: 'peer-a' }, { client: b.client, peerId: 'peer-b' });
+
+    await a.client.mkdir('/wordpress/wp-content/plugins/snap-demo/inc');
+    await a.client.writeFile('/wordpress/wp-content/plugins/snap-demo/snap-demo.php', '<?php\n/* Plugin Name: Snap demo */\n');
+    await a.client.writeFile('/wordpress/wp-content/plugins/snap-demo/inc/blob.bin', new Uint8Array([0, 255, 1, 254, 128]));
+    await a.client.mkdir('/wordpress/wp-content/uploads/2024/05');
+    await a.client.writeFile('/wordpress/wp-content/uploads/2024/05/photo.png', makePng(64, 64, 7));
+    await php(
+      a.client,
+      `for ($i = 1; $i <= 3; $i++) {
+         $id = wp_insert_post(['post_title' => "A post $i", 'post_status' => 'publish', 'post_content' => 'See ' . home_url("/p$i/")]);
+         add_post_meta($id, 'links', ['self' => get_permalink($id), 'home' => home_url('/')]);
+       }
+       wp_insert_user(['user_login' => 'alice', 'user_pass' => 'secret-pass', 'user_email' => 'alice@example.com', 'user_url' => home_url('/alice/')]);
+       update_option('active_plugins', ['snap-demo/snap-demo.php']);
+       wp_insert_attachment(['post_title' => 'Photo', 'post_mime_type' => 'image/png', 'guid' => content_url('/uploads/2024/05/photo.png')], '2024/05/photo.png');`,
+    );
+    await b.client.mkdir('/wordpress/wp-content/plugins/b-only');
+    await b.client.writeFile('/wordpress/wp-content/plugins/b-only/b-only.php', '<?php /* Plugin Name: B only */');
+    await b.client.writeFile('/wordpress/wp-content/plugins/hello.php', '<?php // changed on B');
+    await php(b.client, `wp_insert_post(['post_title' => 'Only on B', 'post_status' => 'publish']); update_option('blogname', 'Site B');`);
+    expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).not.toBe('');
+  });
+  afterAll(async () => {
+    await stopListening?.();
+    await a?.dispose();
+    await b?.dispose();
+  });
+
+  it('copies A onto B through the envelope path: B equals A', async () => {
+    const started = performance.now();
+    snapshot = await captureSnapshot(a.client, { targetFiles: await siteFileHashes(b.client) });
+    const received = await throughTheWire(snapshot);
+    installation = await installSnapshot(b.client, received, { peerId: 'peer-b' });
+    const elapsed = performance.now() - started;
+    console.log(
+      `[snapshot ${wp}/${driver}] A→B ${elapsed.toFixed(0)} ms: database ${snapshot.database.byteLength} B, ` +
+        `${snapshot.meta.shippedFileCount}/${snapshot.meta.fileCount} files shipped, ` +
+        `${installation.files.written} written, ${installation.files.deleted} deleted, ${installation.urlCellsRewritten} URL cells`,
+    );
+    expect(snapshot.meta.sourcePeerId).toBe('peer-a');
+    expect(snapshot.meta.lastBatchSeq).toBeGreaterThan(0);
+    expect(installation.files.deleted).toBeGreaterThan(0);
+    expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
+    expect(await php(b.client, `echo get_option('blogname') . '|' . implode(',', get_option('active_plugins'));`)).toBe(
+      `${await php(a.client, `echo get_option('blogname');`)}|snap-demo/snap-demo.php`,
+    );
+    expect(await b.client.readFileAsBuffer('/wordpress/wp-content/plugins/snap-demo/inc/blob.bin')).toEqual(
+      new Uint8Array([0, 255, 1, 254, 128]),
+    );
+    expect(await b.client.fileExists('/wordpress/wp-content/plugins/b-only')).toBe(false);
+  });
+
+  it("leaves no mention of A's URL on B: B's URL everywhere", async () => {
+    const cells = stringCells(await dumpSiteState(b));
+    expect(cells.filter((cell) => mentionsSiteUrl(cell, siteUrlBase(a.siteUrl)))).toEqual([]);
+    expect(await php(b.client, `echo get_option('siteurl') . '|' . get_option('home');`)).toBe(
+      `${siteUrlBase(b.siteUrl)}|${siteUrlBase(b.siteUrl)}`,
+    );
+    expect(await php(b.client, `echo get_posts(['title' => 'A post 1', 'post_type' => 'post'])[0]->post_content;`)).toBe(
+      `See ${b.siteUrl}p1/`,
+    );
+  });
+
+  it("keeps B's engine identity: its peer id, its cursor for A at A's last batch, its own ID range", async () => {
+    const facts = await readSiteFacts(b.client);
+    expect(facts.engine?.peerId).toBe('peer-b');
+    expect(facts.engine?.cursors).toEqual({ 'peer-a': snapshot.meta.lastBatchSeq });
+    expect(facts.engine?.hlc).toMatch(/\.peer-b$/);
+    expect(installation.baseBatchSeq).toBe(snapshot.meta.lastBatchSeq);
+    const shards = await readIdShardStatus(b.client);
+    expect(shards?.self).toBe('peer-b');
+    expect(shards?.peer).toBe('peer-a');
+    expect(installation.idPlan?.second).toBe('peer-b');
+  });
+
+  it('captures on B after the copy: a new post drains as a batch stamped peer-b, with an ID from B’s range', async () => {
+    const batches: ChangeBatch[] = [];
+    const stop = await b.client.onMessage((data) => {
+      const parsed = parseChangesMessage(data);
+      if (!parsed?.ok) return undefined;
+      batches.push(parsed.value);
+      return CHANGES_STORED_REPLY;
+    });
+    try {
+      const id = Number(await php(b.client, `echo wp_insert_post(['post_title' => 'After the copy', 'post_status' => 'draft']);`));
+      const range = (await readIdShardStatus(b.client))!.selfRange;
+      expect(id).toBeGreaterThanOrEqual(range.lo);
+      expect(id).toBeLessThan(range.hi);
+      const batch = batches.find((candidate) => candidate.rows.some((row) => row.op === 'upsert' && row.row['post_title'] === 'After the copy'));
+      expect(batch?.peer).toBe('peer-b');
+      expect(batch?.seq).toBe(installation.ownBatchSeq + 1);
+      expect(batch?.siteUrl).toBe(siteUrlBase(b.siteUrl));
+    } finally {
+      await stop();
+    }
+  });
+
+  it('installs the same snapshot again without change (idempotent)', async () => {
+    const before = await dumpSiteState(b);
+    await installSnapshot(b.client, snapshot, { peerId: 'peer-b' });
+    expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
+    expect(before.files).toEqual((await dumpSiteState(b)).files);
+  });
+
+  it('refuses another WordPress version and a corrupt chunk, changing nothing', async () => {
+    const before = await dumpSiteState(b);
+    const otherVersion = { ...snapshot, meta: { ...snapshot.meta, wordpressVersion: '6.0.1' } };
+    await expect(installSnapshot(b.client, otherVersion, { peerId: 'peer-b' })).rejects.toMatchObject({
+      name: 'SnapshotRefusal',
+      code: 'version-mismatch',
+      message: expect.stringContaining('WordPress 6.0.1'),
+    });
+    const corrupt = throughTheWire(snapshot, (envelopes) => {
+      const chunk = envelopes.find((envelope): envelope is SnapshotChunk => envelope.kind === 'snapshot-chunk')!;
+      const data = chunk.data as string;
+      chunk.data = (data[0] === 'A' ? 'B' : 'A') + data.slice(1);
+    });
+    await expect(corrupt).rejects.toBeInstanceOf(SnapshotRefusal);
+    await expect(corrupt).rejects.toThrow(/do not match the digest/);
+    const after = await dumpSiteState(b);
+    expect(formatDifferences(compareSiteStates(before, after, { aUrl: b.siteUrl, bUrl: b.siteUrl }))).toBe('');
+  });
+
+  it(`ships chunks of at most ${SNAPSHOT_CHUNK_BYTES} bytes`, async () => {
+    const header = { pairId: 'pair-1', from: 'peer-a', seq: 0, ackUpTo: 0, hlc: '000000000001.0000.peer-a' };
+    const envelopes = await snapshotToEnvelopes(snapshot, { snapshotId: 's', baseSeq: 0, header });
+    for (const envelope of envelopes) {
+      if (envelope.kind === 'snapshot-chunk') expect(Buffer.from(envelope.data as string, 'base64').length).toBeLessThanOrEqual(SNAPSHOT_CHUNK_BYTES);
+    }
+  });
+
+  it("goes on with deltas from the copy: B's next batch applies on A and A's next batch on B", async () => {
+    const installed = await installSnapshot(b.client, await captureSnapshot(a.client), { peerId: 'peer-b' });
+    const batchesOfB: ChangeBatch[] = [];
+    const stop = await b.client.onMessage((data) => {
+      const parsed = parseChangesMessage(data);
+      if (!parsed?.ok) return undefined;
+      batchesOfB.push(parsed.value);
+      return CHANGES_STORED_REPLY;
+    });
+    try {
+      await php(b.client, `wp_insert_post(['post_title' => 'Live from B', 'post_status' => 'publish', 'post_content' => home_url('/b/')]);`);
+      batchesOfA.length = 0;
+      await php(a.client, `wp_insert_post(['post_title' => 'Live from A', 'post_status' => 'publish', 'post_content' => home_url('/a/')]);`);
+      expect(batchesOfB.map((batch) => batch.seq)).toEqual([installed.ownBatchSeq + 1]);
+      expect(batchesOfA.map((batch) => batch.seq)).toEqual([installed.baseBatchSeq + 1]);
+      const onA = await applyBatch(a.client, batchesOfB[0]!, { fromSiteUrl: b.siteUrl, toSiteUrl: a.siteUrl, fromPeer: 'peer-b' });
+      const onB = await applyBatch(b.client, batchesOfA[0]!, { fromSiteUrl: a.siteUrl, toSiteUrl: b.siteUrl, fromPeer: 'peer-a' });
+      expect([onA.status, onB.status]).toEqual(['applied', 'applied']);
+      expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
+    } finally {
+      await stop();
+    }
+  });
+});

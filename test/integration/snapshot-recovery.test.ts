@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHANGES_STORED_REPLY, installCapture, parseChangesMessage } from '../../src/db';
+import { shardIds } from '../../src/engine/pair-sites';
+import {
+  captureSnapshot,
+  installSnapshot,
+  readSiteFacts,
+  siteFileHashes,
+  SnapshotReassembler,
+  snapshotToEnvelopes,
+  type SiteSnapshot,
+  type SnapshotBegin,
+  type SnapshotChunk,
+  type SnapshotEnd,
+} from '../../src/engine/snapshot';
+import { readIdShardStatus } from '../../src/ids';
+import type { SiteClient } from '../../src/platform/site-client';
+import { ENGINE_TABLE_PREFIX } from '../../src/sync/local-only';
+import {
+  LOCAL_ONLY_RULES,
+  bootNodeSite,
+  compareSiteStates,
+  dumpSiteState,
+  formatDifferences,
+  type IgnoreRule,
+  type NodeSite,
+  type SiteState,
+} from '../harness';
+
+/**
+ * The full-state copy's other cases: a fresh site's copy time, a peer that lost its state (a
+ * temporary tab reloaded), a failure half-way and its retry, a real WordPress version mismatch.
+ */
+
+const ENGINE_TABLES: IgnoreRule[] = [
+  { kind: 'table', table: new RegExp(`^${ENGINE_TABLE_PREFIX}`), why: "the engine's own bookkeeping, per site" },
+];
+const url = (side: string) => `https://playground.wordpress.net/scope:snap-recovery-${side}/`;
+
+function differences(a: NodeSite, stateA: SiteState, b: NodeSite, stateB: SiteState): string {
+  return formatDifferences(
+    compareSiteStates(stateA, stateB, { aUrl: a.siteUrl, bUrl: b.siteUrl, ignore: [...LOCAL_ONLY_RULES, ...ENGINE_TABLES] }),
+  );
+}
+
+async function php(client: SiteClient, code: string): Promise<string> {
+  const response = await client.run({ code: `<?php require '/wordpress/wp-load.php';\n${code}` });
+  expect(response.errors).toBe('');
+  return response.text;
+}
+
+async function transfer(snapshot: SiteSnapshot): Promise<{ snapshot: SiteSnapshot; envelopes: number; jsonBytes: number }> {
+  const header = { pairId: 'pair-1', from: 'peer-a', seq: 0, ackUpTo: 0, hlc: '000000000001.0000.peer-a' };
+  const texts = (await snapshotToEnvelopes(snapshot, { snapshotId: 'snap-1', baseSeq: 0, header })).map((e) => JSON.stringify(e));
+  const [begin, ...rest] = texts.map((text) => JSON.parse(text) as SnapshotBegin | SnapshotChunk | SnapshotEnd);
+  const reassembler = new SnapshotReassembler(begin as SnapshotBegin);
+  for (const envelope of rest) reassembler.receive(envelope as SnapshotChunk | SnapshotEnd);
+  return { snapshot: await reassembler.assemble(), envelopes: texts.length, jsonBytes: texts.reduce((sum, text) => sum + text.length, 0) };
+}
+
+/** The site's client with `writeFile` failing for paths matching `failing`. */
+function failingWrites(client: SiteClient, failing: RegExp): SiteClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === 'writeFile') {
+        return async (path: string, data: string | Uint8Array) => {
+          if (failing.test(path)) throw new Error(`disk full at ${path}`);
+          return target.writeFile(path, data);
+        };
+      }
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
+}
+
+/** What reloading a temporary tab does: a fresh database, and nothing left under /internal. */
+async function loseState(site: NodeSite): Promise<void> {
+  await site.resetDatabase();
+  for (const path of [
+    '/internal/shared/playground-sync/config.json',
+    '/internal/shared/preload/zz-playground-sync.php',
+    '/internal/shared/preload/zz-playground-sync-id-shards.php',
+  ]) {
+    if (await site.client.fileExists(path)) await site.client.unlink(path);
+  }
+}
+
+describe('full-state copy: fresh sites, lost state, failures', () => {
+  let a: NodeSite;
+  let b: NodeSite;
+
+  beforeAll(async () => {
+    a = await bootNodeSite({ driver: 'ast', wp: '6.5', siteUrl: url('a') });
+    b = await bootNodeSite({ driver: 'ast', wp: '6.5', siteUrl: url('b') });
+  });
+  afterAll(async () => {
+    await a?.dispose();
+    await b?.dispose();
+  });
+
+  it('copies a fresh site quickly (timed, with and without the target’s file list)', async () => {
+    const timings: string[] = [];
+    for (const withFileList of [true, false]) {
+      const t0 = performance.now();
+      const targetFiles = withFileList ? await siteFileHashes(b.client) : undefined;
+      const t1 = performance.now();
+      const snapshot = await captureSnapshot(a.client, { targetFiles });
+      const t2 = performance.now();
+      const moved = await transfer(snapshot);
+      const t3 = performance.now();
+      await installSnapshot(b.client, moved.snapshot, { peerId: 'peer-b' });
+      const t4 = performance.now();
+      timings.push(
+        `${withFileList ? 'with' : 'without'} the target's file list: total ${(t4 - t0).toFixed(0)} ms ` +
+          `(target files ${(t1 - t0).toFixed(0)}, capture ${(t2 - t1).toFixed(0)}, transfer ${(t3 - t2).toFixed(0)}, install ${(t4 - t3).toFixed(0)}); ` +
+          `${moved.envelopes} envelopes, ${(moved.jsonBytes / 1e6).toFixed(1)} MB JSON, ${snapshot.meta.shippedFileCount}/${snapshot.meta.fileCount} files shipped`,
+      );
+      expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
+    }
+    console.log(`[snapshot fresh 6.5/ast]\n${timings.join('\n')}`);
+  });
+
+  it('restores a peer that lost its state (its database back to a fresh install) as itself', async () => {
+    await installCapture(a.client, { peerId: 'peer-a' });
+    await installCapture(b.client, { peerId: 'peer-b' });
+    const plan = await shardIds({ client: a.client, peerId: 'peer-a' }, { client: b.client, peerId: 'peer-b' });
+    const stop = await a.client.onMessage((data) => (parseChangesMessage(data)?.ok ? CHANGES_STORED_REPLY : undefined));
+    try {
+      await php(a.client, `wp_insert_post(['post_title' => 'Before the reload', 'post_status' => 'publish']);`);
+      await loseState(b);
+      expect((await readSiteFacts(b.client)).engine).toBeNull();
+      const moved = await transfer(await captureSnapshot(a.client, { targetFiles: await siteFileHashes(b.client) }));
+      const installation = await installSnapshot(b.client, moved.snapshot, { peerId: 'peer-b' });
+      expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
+      const facts = await readSiteFacts(b.client);
+      expect(facts.engine?.peerId).toBe('peer-b');
+      expect(facts.engine?.cursors).toEqual({ 'peer-a': moved.snapshot.meta.lastBatchSeq });
+      expect(installation.idPlan).toEqual(plan);
+      expect((await readIdShardStatus(b.client))?.self).toBe('peer-b');
+      expect((await readIdShardStatus(a.client))?.self).toBe('peer-a');
+    } finally {
+      await stop();
+    }
+  });
+
+  it('leaves the old database when files fail half-way, and converges on retry', async () => {
+    await a.client.mkdir('/wordpress/wp-content/plugins/retry-demo');
+    await a.client.writeFile('/wordpress/wp-content/plugins/retry-demo/a.php', '<?php // a');
+    await a.client.writeFile('/wordpress/wp-content/plugins/retry-demo/b.php', '<?php // b');
+    await php(a.client, `wp_insert_post(['post_title' => 'Retry post', 'post_status' => 'publish']);`);
+    const snapshot = (await transfer(await captureSnapshot(a.client, { targetFiles: await siteFileHashes(b.client) }))).snapshot;
+    const before = await dumpSiteState(b);
+    await expect(installSnapshot(failingWrites(b.client, /retry-demo\/b\.php$/), snapshot, { peerId: 'peer-b' })).rejects.toThrow(
+      /1 of \d+ file changes failed \(the database was left as it was.*disk full/,
+    );
+    const half = await dumpSiteState(b);
+    expect(half.tables).toEqual(before.tables);
+    expect(Object.keys(half.files).filter((path) => path.includes('retry-demo'))).toEqual(['wp-content/plugins/retry-demo/a.php']);
+    const databaseDirectory = (await readSiteFacts(b.client)).databasePath.replace(/\/[^/]+$/, '');
+    expect((await b.client.listFiles(databaseDirectory)).filter((name) => name.includes('pgsync'))).toEqual([]);
+
+    await installSnapshot(b.client, snapshot, { peerId: 'peer-b' });
+    expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
+  });
+
+  it('refuses a site on another WordPress version, changing nothing', async () => {
+    const nightly = await bootNodeSite({ driver: 'ast', wp: 'nightly', siteUrl: url('nightly') });
+    try {
+      const before = await dumpSiteState(nightly);
+      const snapshot = await captureSnapshot(a.client, { targetFiles: await siteFileHashes(nightly.client) });
+      await expect(installSnapshot(nightly.client, snapshot, { peerId: 'peer-c' })).rejects.toMatchObject({
+        name: 'SnapshotRefusal',
+        code: 'version-mismatch',
+        message: expect.stringMatching(/^The source runs WordPress 6\.5\.5 and this site WordPress 6\.7/),
+      });
+      const after = await dumpSiteState(nightly);
+      expect(formatDifferences(compareSiteStates(before, after, { aUrl: nightly.siteUrl, bUrl: nightly.siteUrl }))).toBe('');
+    } finally {
+      await nightly.dispose();
+    }
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { FileVersions } from '../../src/engine/file-versions';
+import type { FileChange } from '../../src/files';
+
+const hlc = (ms: number, peer: string) => `${ms.toString(16).padStart(12, '0')}.0000.${peer}`;
+const write = (path: string): FileChange => ({ op: 'write', path, size: 1, sha256: '0'.repeat(64), bytes: new Uint8Array([1]) });
+const del = (path: string): FileChange => ({ op: 'delete', path, nodeType: 'file' });
+
+describe('FileVersions: last writer wins per path', () => {
+  it('applies a remote change to a path this site never changed', () => {
+    const versions = new FileVersions();
+    expect(versions.partition([write('a.txt')], hlc(5, 'b'))).toEqual({ apply: [write('a.txt')], beaten: [] });
+  });
+
+  it('skips a remote change older than the local one, and applies a newer one', () => {
+    const versions = new FileVersions();
+    versions.record([write('a.txt')], hlc(10, 'a'));
+    expect(versions.partition([del('a.txt'), write('b.txt')], hlc(9, 'b'))).toEqual({ apply: [write('b.txt')], beaten: [del('a.txt')] });
+    expect(versions.partition([del('a.txt')], hlc(11, 'b')).apply).toEqual([del('a.txt')]);
+  });
+
+  it('reaches the same verdict on both sites, ties broken by peer id', () => {
+    const onA = new FileVersions();
+    const onB = new FileVersions();
+    onA.record([write('x')], hlc(7, 'a'));
+    onB.record([write('x')], hlc(7, 'b'));
+    const aApplies = onA.partition([write('x')], hlc(7, 'b')).apply.length === 1;
+    const bApplies = onB.partition([write('x')], hlc(7, 'a')).apply.length === 1;
+    expect([aApplies, bApplies]).toEqual([true, false]);
+  });
+
+  it('guards both ends of a rename', () => {
+    const versions = new FileVersions();
+    versions.record([write('to.txt')], hlc(10, 'a'));
+    const rename: FileChange = { op: 'rename', path: 'from.txt', toPath: 'to.txt', nodeType: 'file' };
+    expect(versions.partition([rename], hlc(9, 'b')).beaten).toEqual([rename]);
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { Exclusions, type FileState } from '../../src/files';
+import { planFileChanges, SnapshotRefusal, type SiteSnapshot, type SyncedTree } from '../../src/engine/snapshot';
+
+const ROOT = '/wordpress';
+const state = (sha: string, size = 1): FileState => ({ size, sha256: sha.repeat(64) });
+
+function targetTree(files: Record<string, FileState>, directories: string[]): SyncedTree {
+  return {
+    root: ROOT,
+    exclusions: Exclusions.forSite(ROOT, `${ROOT}/wp-content/database/.ht.sqlite`),
+    manifest: { files: new Map(Object.entries(files)), directories: new Set(directories), unreadable: [] },
+  };
+}
+
+function snapshotOf(
+  files: Record<string, FileState>,
+  directories: string[],
+  shipped: string[],
+  unreadable: string[] = [],
+): SiteSnapshot {
+  return {
+    meta: {} as SiteSnapshot['meta'],
+    database: new Uint8Array(),
+    files: {
+      manifest: { files: new Map(Object.entries(files)), directories: new Set(directories) },
+      contents: new Map(shipped.map((sha) => [sha.repeat(64), new Uint8Array([1])])),
+      unreadable,
+    },
+  };
+}
+
+describe('planFileChanges', () => {
+  it('deletes extra nodes, creates directories, writes missing and different files', () => {
+    const tree = targetTree(
+      { 'wp-content/plugins/old/old.php': state('a'), 'wp-content/plugins/hello.php': state('b'), 'wp-content/index.php': state('c') },
+      ['wp-content', 'wp-content/plugins', 'wp-content/plugins/old'],
+    );
+    const snapshot = snapshotOf(
+      { 'wp-content/plugins/new/new.php': state('d'), 'wp-content/plugins/hello.php': state('e'), 'wp-content/index.php': state('c') },
+      ['wp-content', 'wp-content/plugins', 'wp-content/plugins/new'],
+      ['d', 'e'],
+    );
+    expect(planFileChanges(tree, snapshot).map((change) => `${change.op} ${change.path}`)).toEqual([
+      'delete wp-content/plugins/old',
+      'mkdir wp-content/plugins/new',
+      'write wp-content/plugins/hello.php',
+      'write wp-content/plugins/new/new.php',
+    ]);
+  });
+
+  it("never touches this site's excluded paths, its database directory included", () => {
+    const tree = targetTree({ 'wp-content/database/.ht.sqlite': state('a'), 'wp-content/debug.log': state('b') }, [
+      'wp-content',
+      'wp-content/database',
+    ]);
+    const snapshot = snapshotOf({ 'wp-content/database/other.sqlite': state('c') }, ['wp-content', 'wp-content/database'], ['c']);
+    expect(planFileChanges(tree, snapshot)).toEqual([]);
+  });
+
+  it('keeps what the source could not read', () => {
+    const tree = targetTree({ 'wp-content/uploads/private/a.jpg': state('a') }, ['wp-content', 'wp-content/uploads', 'wp-content/uploads/private']);
+    const snapshot = snapshotOf({}, ['wp-content', 'wp-content/uploads'], [], ['wp-content/uploads/private']);
+    expect(planFileChanges(tree, snapshot)).toEqual([]);
+  });
+
+  it('refuses, naming the files, when bytes this site lacks are not in the snapshot', () => {
+    const tree = targetTree({}, ['wp-content']);
+    const snapshot = snapshotOf({ 'wp-content/a.php': state('a'), 'wp-content/b.php': state('b') }, ['wp-content'], ['a']);
+    expect(() => planFileChanges(tree, snapshot)).toThrow(SnapshotRefusal);
+    expect(() => planFileChanges(tree, snapshot)).toThrow('lacks the bytes of 1 file(s) this site does not hold (wp-content/b.php)');
+  });
+});

@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../src/files';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  refusalFor,
+  SnapshotReassembler,
+  SnapshotRefusal,
+  snapshotToEnvelopes,
+  type SiteFacts,
+  type SiteSnapshot,
+  type SnapshotBegin,
+  type SnapshotChunk,
+  type SnapshotEnd,
+  type SnapshotEnvelope,
+} from '../../src/engine/snapshot';
+import { parseEnvelope, SNAPSHOT_CHUNK_BYTES } from '../../src/sync/wire';
+
+const header = { pairId: 'pair-1', from: 'peer-a', seq: 4, ackUpTo: 1, hlc: '0191dd9dec7b.0000.peer-a' };
+
+function noise(length: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let state = seed;
+  for (let i = 0; i < length; i++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    bytes[i] = state >>> 24;
+  }
+  return bytes;
+}
+
+async function makeSnapshot(databaseBytes = 600_000): Promise<SiteSnapshot> {
+  const database = noise(databaseBytes, 1);
+  const plugin = new TextEncoder().encode('<?php /* Plugin Name: Demo */');
+  const blob = noise(1000, 2);
+  const [pluginHash, blobHash] = [await sha256Hex(plugin), await sha256Hex(blob)];
+  return {
+    meta: {
+      format: 1,
+      wordpressVersion: '6.5.5',
+      phpVersion: '8.3.33',
+      databaseDriver: 'WP_MySQL_On_SQLite',
+      sqliteDriverVersion: '3.0.2',
+      siteUrl: 'https://playground.wordpress.net/scope:a',
+      sourcePeerId: 'peer-a',
+      dbPathRelative: 'wp-content/database/.ht.sqlite',
+      lastBatchSeq: 7,
+      hlc: '0191dd9dec7b.0003.peer-a',
+      capturedAt: 1_700_000_000_000,
+      database: { size: database.length, sha256: await sha256Hex(database) },
+      fileCount: 3,
+      shippedFileCount: 3,
+    },
+    database,
+    files: {
+      manifest: {
+        files: new Map([
+          ['wp-content/plugins/demo/demo.php', { size: plugin.length, sha256: pluginHash }],
+          ['wp-content/plugins/demo/copy.php', { size: plugin.length, sha256: pluginHash }],
+          ['wp-content/uploads/blob.bin', { size: blob.length, sha256: blobHash }],
+        ]),
+        directories: new Set(['wp-content', 'wp-content/plugins', 'wp-content/plugins/demo', 'wp-content/uploads']),
+      },
+      contents: new Map([
+        [pluginHash, plugin],
+        [blobHash, blob],
+      ]),
+      unreadable: ['wp-content/uploads/private'],
+    },
+  };
+}
+
+/** JSON text round trip and wire validation, as the transport does it. */
+function overTheWire(envelopes: SnapshotEnvelope[]): SnapshotEnvelope[] {
+  return envelopes.map((envelope) => {
+    const parsed = parseEnvelope(JSON.stringify(envelope), { pairId: 'pair-1', self: 'peer-b', peer: 'peer-a' });
+    if (!parsed.ok) throw new Error(parsed.error);
+    return parsed.value as SnapshotEnvelope;
+  });
+}
+
+function split(envelopes: SnapshotEnvelope[]) {
+  const begin = envelopes.find((envelope): envelope is SnapshotBegin => envelope.kind === 'snapshot-begin')!;
+  const rest = envelopes.filter((envelope): envelope is SnapshotChunk | SnapshotEnd => envelope.kind !== 'snapshot-begin');
+  return { begin, rest };
+}
+
+describe('snapshot container', () => {
+  it('encodes and decodes a snapshot unchanged', async () => {
+    const snapshot = await makeSnapshot(1000);
+    const decoded = decodeSnapshot(encodeSnapshot(snapshot));
+    expect(decoded.meta).toEqual(snapshot.meta);
+    expect(decoded.database).toEqual(snapshot.database);
+    expect(decoded.files.manifest.files).toEqual(snapshot.files.manifest.files);
+    expect(decoded.files.manifest.directories).toEqual(snapshot.files.manifest.directories);
+    expect(decoded.files.contents).toEqual(snapshot.files.contents);
+    expect(decoded.files.unreadable).toEqual(['wp-content/uploads/private']);
+  });
+
+  it('refuses damaged bytes with a reason', async () => {
+    const bytes = encodeSnapshot(await makeSnapshot(1000));
+    expect(() => decodeSnapshot(bytes.slice(0, bytes.length - 1))).toThrow(/expected \d+ payload bytes/);
+    const magic = bytes.slice();
+    magic[0] = 0;
+    expect(() => decodeSnapshot(magic)).toThrow(/wrong magic/);
+  });
+
+  it('refuses a manifest path that leaves the synced root', async () => {
+    const snapshot = await makeSnapshot(10);
+    const evil = { ...snapshot, files: { ...snapshot.files, manifest: { files: new Map([['../etc/passwd', { size: 1, sha256: 'a'.repeat(64) }]]), directories: new Set<string>() } } };
+    expect(() => decodeSnapshot(encodeSnapshot(evil))).toThrow(SnapshotRefusal);
+  });
+});
+
+describe('snapshot transfer', () => {
+  it('splits into base64 chunks of at most SNAPSHOT_CHUNK_BYTES, begin first and end last', async () => {
+    const envelopes = await snapshotToEnvelopes(await makeSnapshot(), { snapshotId: 'snap-1', baseSeq: 4, header });
+    expect(envelopes[0]?.kind).toBe('snapshot-begin');
+    expect(envelopes.at(-1)?.kind).toBe('snapshot-end');
+    const chunks = envelopes.filter((envelope): envelope is SnapshotChunk => envelope.kind === 'snapshot-chunk');
+    expect(chunks.length).toBe(3);
+    for (const chunk of chunks) expect(Buffer.from(chunk.data as string, 'base64').length).toBeLessThanOrEqual(SNAPSHOT_CHUNK_BYTES);
+    expect(overTheWire(envelopes)).toHaveLength(envelopes.length);
+  });
+
+  it('reassembles from shuffled and duplicated chunks', async () => {
+    const snapshot = await makeSnapshot();
+    const { begin, rest } = split(overTheWire(await snapshotToEnvelopes(snapshot, { snapshotId: 'snap-1', baseSeq: 4, header })));
+    const reassembler = new SnapshotReassembler(begin);
+    expect(reassembler.baseSeq).toBe(4);
+    expect(reassembler.meta).toEqual(snapshot.meta);
+    for (const envelope of [...rest].reverse()) reassembler.receive(envelope);
+    reassembler.receive(rest[0]!);
+    expect(reassembler.isComplete).toBe(true);
+    const assembled = await reassembler.assemble();
+    expect(Buffer.from(assembled.database).equals(snapshot.database)).toBe(true);
+    expect(assembled.files.contents).toEqual(snapshot.files.contents);
+  });
+
+  it('says which chunks are missing and refuses to assemble without them', async () => {
+    const { begin, rest } = split(await snapshotToEnvelopes(await makeSnapshot(), { snapshotId: 'snap-1', baseSeq: 0, header }));
+    const reassembler = new SnapshotReassembler(begin);
+    for (const envelope of rest.filter((envelope) => envelope.kind !== 'snapshot-chunk' || envelope.index !== 1)) reassembler.receive(envelope);
+    expect(reassembler.isComplete).toBe(false);
+    expect(reassembler.missing).toEqual([1]);
+    await expect(reassembler.assemble()).rejects.toThrow('1 chunk(s) missing, first 1');
+  });
+
+  it('refuses a corrupt chunk at the digest check', async () => {
+    const { begin, rest } = split(await snapshotToEnvelopes(await makeSnapshot(), { snapshotId: 'snap-1', baseSeq: 0, header }));
+    const chunk = rest[1] as SnapshotChunk;
+    const data = chunk.data as string;
+    chunk.data = (data[0] === 'A' ? 'B' : 'A') + data.slice(1);
+    const reassembler = new SnapshotReassembler(begin);
+    for (const envelope of rest) reassembler.receive(envelope);
+    await expect(reassembler.assemble()).rejects.toMatchObject({ code: 'corrupt', message: expect.stringContaining('digest') });
+  });
+
+  it('refuses forged chunks as they arrive', async () => {
+    const { begin, rest } = split(await snapshotToEnvelopes(await makeSnapshot(), { snapshotId: 'snap-1', baseSeq: 0, header }));
+    const chunk = rest[0] as SnapshotChunk;
+    const reassembler = new SnapshotReassembler(begin);
+    reassembler.receive(chunk);
+    expect(() => reassembler.receive({ ...chunk, data: 'AAAA' })).toThrow('chunk 0 arrived twice with different bytes');
+    expect(() => reassembler.receive({ ...chunk, index: 99 })).toThrow('chunk 99 is out of range');
+    expect(() => reassembler.receive({ ...chunk, index: 1, data: 'not base64!' })).toThrow('chunk 1 is not base64');
+    expect(() => reassembler.receive({ ...chunk, snapshotId: 'other' })).toThrow('belongs to snapshot other');
+    const oversized = Buffer.alloc(SNAPSHOT_CHUNK_BYTES + 3).toString('base64');
+    expect(() => reassembler.receive({ ...chunk, index: 1, data: oversized })).toThrow(/more than 262144/);
+  });
+
+  it('refuses a beginning that cannot be right', async () => {
+    const { begin } = split(await snapshotToEnvelopes(await makeSnapshot(), { snapshotId: 'snap-1', baseSeq: 0, header }));
+    expect(() => new SnapshotReassembler({ ...begin, chunkCount: 1 })).toThrow('1 chunks cannot carry');
+    expect(() => new SnapshotReassembler({ ...begin, meta: { wordpressVersion: '6.5.5' } })).toThrow(/description is malformed/);
+  });
+
+  it('refuses bytes whose description differs from the announced one', async () => {
+    const snapshot = await makeSnapshot();
+    const { begin, rest } = split(await snapshotToEnvelopes(snapshot, { snapshotId: 'snap-1', baseSeq: 0, header }));
+    const reassembler = new SnapshotReassembler({ ...begin, meta: { ...snapshot.meta, siteUrl: 'https://playground.wordpress.net/scope:x' } });
+    for (const envelope of rest) reassembler.receive(envelope);
+    await expect(reassembler.assemble()).rejects.toThrow('differs from the announced one');
+  });
+});
+
+describe('snapshot compatibility', () => {
+  const facts: SiteFacts = {
+    wordpressVersion: '6.5.5',
+    phpVersion: '8.3.12',
+    databaseDriver: 'WP_MySQL_On_SQLite',
+    sqliteDriverVersion: '3.0.2',
+    databasePath: '/wordpress/wp-content/database/.ht.sqlite',
+    journalMode: 'delete',
+    tablePrefix: 'wp_',
+    engine: null,
+  };
+
+  it('accepts the same WordPress, PHP minor and driver', async () => {
+    expect(refusalFor((await makeSnapshot(10)).meta, facts)).toBeNull();
+  });
+
+  it('refuses another WordPress, PHP or driver with a readable reason', async () => {
+    const { meta } = await makeSnapshot(10);
+    expect(refusalFor(meta, { ...facts, wordpressVersion: '6.7' })).toMatchObject({
+      code: 'version-mismatch',
+      message: 'The source runs WordPress 6.5.5 and this site WordPress 6.7: both must run the same version',
+    });
+    expect(refusalFor(meta, { ...facts, phpVersion: '8.2.1' })?.message).toContain('PHP 8.3.33 and this site PHP 8.2.1');
+    expect(refusalFor(meta, { ...facts, databaseDriver: 'WP_SQLite_Translator', sqliteDriverVersion: null })?.code).toBe('driver-mismatch');
+    expect(refusalFor(meta, { ...facts, sqliteDriverVersion: '3.1.0' })?.code).toBe('driver-mismatch');
+  });
+});
