@@ -1,154 +1,89 @@
 import { expect } from 'vitest';
-import { shardIds } from '../src/engine/pair-sites';
-import { SyncPeer } from '../src/engine/sync-peer';
 import type { JournalEntry } from '../src/journal/entry';
-import type { SiteClient } from '../src/platform/site-client';
-import { ENGINE_TABLE_PREFIX } from '../src/sync/local-only';
-import { LOCAL_ONLY_RULES, bootNodeSite, compareSiteStates, dumpSiteState, formatDifferences, type NodeSite } from '../test/harness';
-import { TestLink, type Side } from '../test/harness/test-link';
+import type { WireDelta } from '../src/engine/delta';
+import type { SyncPeer } from '../src/engine/sync-peer';
+import type { Side } from '../test/harness/test-link';
+import {
+  expectConverged,
+  failuresIn,
+  startPair,
+  stopPair,
+  type Combination,
+  type EnginePair,
+} from '../test/integration/engine-support';
 
 /**
- * Two real WordPress sites paired as the extension pairs them (ID shards, then a SyncPeer on
- * each), over the tests' JSON link, with every message timed: when it was sent, its size, and
- * how long the receiving peer took with it (parse, apply, ack).
+ * The engine tests' pair (test/integration/engine-support.ts: two real WordPress sites, ID
+ * shards, a SyncPeer on each, a JSON TestLink), timed for benchmarks: how long pairing took,
+ * and how long each peer's `receive()` took with each message. Times of sends and applies come
+ * from the journal (epoch ms, the clock PHP's `microtime()` reads too).
  */
 
-export const WP = 'nightly';
-export const DRIVER = 'ast';
+export const COMBINATION: Combination = { driver: 'ast', wp: 'nightly' };
+export const SETUP = 'WordPress nightly, AST driver';
 
-export interface Message {
-  from: Side;
+export interface Receipt {
   kind: string;
-  /** The JSON that crossed the link. */
-  json: string;
-  /** `performance.now()` when the peer handed it to the link. */
-  sentAt: number;
-  /** How long the receiving peer's `receive()` took with it (parse, apply, ack), once delivered. */
-  receiveMs?: number;
-  /** `performance.now()` when the receiving peer was done with it. */
-  receivedAt?: number;
+  /** How long `receive()` took: validate, apply, ack. */
+  ms: number;
 }
 
-export interface BenchPair {
-  a: NodeSite;
-  b: NodeSite;
-  peerA: SyncPeer;
-  peerB: SyncPeer;
-  link: TestLink;
-  messages: Message[];
-  journal: JournalEntry[];
-  /** shardIds plus both SyncPeer.start, on two freshly booted sites. */
-  pairing: { shardMs: number; startAMs: number; startBMs: number };
-  stop(): Promise<void>;
+export interface TimedPair extends EnginePair {
+  /** shardIds plus both SyncPeer.start, without booting the two sites. */
+  readonly pairMs: number;
+  readonly bootAndPairMs: number;
+  readonly receipts: Record<Side, Receipt[]>;
 }
 
-export function siteUrl(name: string): string {
-  return `https://playground.wordpress.net/scope:bench-${name}/`;
+export async function startTimedPair(name: string): Promise<TimedPair> {
+  const started = performance.now();
+  const pair = await startPair(COMBINATION, `bench-${name}`);
+  const bootAndPairMs = performance.now() - started;
+  const receipts = { a: timeReceives(pair.peerA), b: timeReceives(pair.peerB) };
+  return { ...pair, bootAndPairMs, pairMs: bootAndPairMs - pair.a.bootMs - pair.b.bootMs, receipts };
 }
 
-export function bootSite(name: string): Promise<NodeSite> {
-  return bootNodeSite({ wp: WP, driver: DRIVER, siteUrl: siteUrl(name) });
-}
-
-export async function startPair(name: string, options: { fileSettleMs?: number } = {}): Promise<BenchPair> {
-  const a = await bootSite(`${name}-a`);
-  const b = await bootSite(`${name}-b`);
-  const link = new TestLink();
-  const messages: Message[] = [];
-  const journal: JournalEntry[] = [];
-  const peers: { a?: SyncPeer; b?: SyncPeer } = {};
-
-  // No faults on the link: each side receives the other's messages in the order they were sent.
-  const delivered = { a: 0, b: 0 };
-  const endpoint = (side: Side) => {
-    const send = link.attach(side, async (envelope) => {
-      const message = messages.filter((m) => m.from !== side)[delivered[side]++]!;
-      const started = performance.now();
-      await peers[side]!.receive(envelope);
-      message.receivedAt = performance.now();
-      message.receiveMs = message.receivedAt - started;
-    });
-    return (envelope: { kind: string }) => {
-      const sentAt = performance.now();
-      send(envelope);
-      messages.push({ from: side, kind: envelope.kind, json: link.log.at(-1)!.json, sentAt });
-    };
+/** The link calls `peer.receive` afresh for each message, so an own property sees them all. */
+function timeReceives(peer: SyncPeer): Receipt[] {
+  const receipts: Receipt[] = [];
+  const receive = peer.receive.bind(peer);
+  peer.receive = async (message) => {
+    const started = performance.now();
+    await receive(message);
+    receipts.push({ kind: (message as { kind: string }).kind, ms: performance.now() - started });
   };
-  const start = (side: Side, client: SiteClient) =>
-    SyncPeer.start({
-      client,
-      pairId: `pair-${name}`,
-      peerId: `peer-${side}`,
-      remotePeerId: side === 'a' ? 'peer-b' : 'peer-a',
-      send: endpoint(side),
-      onJournal: (entries) => journal.push(...entries),
-      fileSettleMs: options.fileSettleMs ?? 10,
-    });
-
-  let started = performance.now();
-  await shardIds({ client: a.client, peerId: 'peer-a' }, { client: b.client, peerId: 'peer-b' });
-  const shardMs = performance.now() - started;
-  started = performance.now();
-  peers.a = await start('a', a.client);
-  const startAMs = performance.now() - started;
-  started = performance.now();
-  peers.b = await start('b', b.client);
-  const startBMs = performance.now() - started;
-
-  return {
-    a,
-    b,
-    peerA: peers.a,
-    peerB: peers.b,
-    link,
-    messages,
-    journal,
-    pairing: { shardMs, startAMs, startBMs },
-    async stop() {
-      await peers.a?.stop();
-      await peers.b?.stop();
-      await a.dispose();
-      await b.dispose();
-    },
-  };
+  return receipts;
 }
 
-/** Flushes both peers and delivers until nothing moves any more (as the integration tests do). */
-export async function syncUntilQuiet({ peerA, peerB, link }: BenchPair): Promise<void> {
-  for (let round = 0; round < 10; round++) {
-    const before = link.log.length;
-    await peerA.flush();
-    await peerB.flush();
-    await link.settle();
-    if (link.log.length === before) return;
-  }
-  throw new Error('the peers kept sending after 10 rounds');
+export { stopPair };
+
+/** The benchmark measured real replication: nothing failed or pending, both sites hold the same rows and files. */
+export async function expectReplicated(pair: EnginePair): Promise<void> {
+  expect(failuresIn(pair.journal)).toEqual([]);
+  expect(pair.peerA.pendingCount + pair.peerB.pendingCount).toBe(0);
+  await expectConverged(pair);
 }
 
-/** The benchmark measured real replication: both sites hold the same rows and files, nothing failed. */
-export async function expectReplicated({ a, b, journal, peerA, peerB }: BenchPair): Promise<void> {
-  const failures = journal.filter((entry) => entry.status === 'failed' || entry.status === 'rejected');
-  expect(failures).toEqual([]);
-  expect(peerA.pendingCount + peerB.pendingCount).toBe(0);
-  const differences = compareSiteStates(await dumpSiteState(a), await dumpSiteState(b), {
-    aUrl: a.siteUrl,
-    bUrl: b.siteUrl,
-    ignore: [
-      ...LOCAL_ONLY_RULES,
-      { kind: 'table', table: new RegExp(`^${ENGINE_TABLE_PREFIX}`), why: "the engine's own bookkeeping, per site" },
-    ],
-  });
-  expect(formatDifferences(differences)).toBe(formatDifferences([]));
+/** What one side sent as deltas since `mark` (an index into `link.log`). */
+export function deltasSent(pair: EnginePair, from: Side, mark: number): { json: string; payload: WireDelta; pairId: string }[] {
+  return pair.link.log
+    .slice(mark)
+    .filter((message) => message.from === from)
+    .map((message) => ({ json: message.json, ...(JSON.parse(message.json) as { kind: string; payload: WireDelta; pairId: string }) }))
+    .filter((message) => message.kind === 'delta');
 }
 
-/** Runs PHP with WordPress loaded; fails on any PHP error output. */
-export async function wpRun(client: SiteClient, code: string): Promise<string> {
-  const response = await client.run({ code: `<?php require '/wordpress/wp-load.php';\n${code}` });
-  expect(response.errors).toBe('');
-  return response.text;
+/** Epoch ms of the last journal line on `site` in `direction` since `mark` (an index into the journal). */
+export function lastJournalTime(pair: EnginePair, mark: number, side: Side, direction: JournalEntry['direction']): number {
+  const site = pair[side].siteUrl.replace(/\/+$/, '');
+  const entries = pair.journal.slice(mark).filter((entry) => entry.site === site && entry.direction === direction);
+  expect(entries.length).toBeGreaterThan(0);
+  return entries.at(-1)!.time;
 }
 
-/** Delta envelopes one side sent, from `since` (an index into `messages`). */
-export function deltasFrom(messages: readonly Message[], from: Side, since = 0): Message[] {
-  return messages.slice(since).filter((m) => m.from === from && m.kind === 'delta');
+/** Duration of a synchronous piece of work, for profiling the JS steps on a real payload. */
+export function timed(work: () => unknown): number {
+  const started = performance.now();
+  work();
+  return performance.now() - started;
 }

@@ -80,7 +80,6 @@ export class FakeSite {
 
   readFileAsBuffer(path: string): Promise<Uint8Array> {
     return this.inWorker(() => {
-      if (process.env.FUZZ_DEBUG) console.log('READ', path, this.nodes.has(path));
       const node = this.nodes.get(path);
       if (!(node instanceof Uint8Array)) throw new Error(`ENOENT ${path}`);
       return node.slice();
@@ -97,7 +96,6 @@ export class FakeSite {
 
   listFiles(path: string): Promise<string[]> {
     return this.inWorker(() => {
-      if (process.env.FUZZ_DEBUG) console.log('LIST', path, this.children(path));
       if (this.nodes.get(path) !== DIR) throw new Error(`ENOTDIR ${path}`);
       return this.children(path).map((child) => child.slice(path.length + 1));
     });
@@ -160,7 +158,6 @@ export class FakeSite {
   }
 
   private report(op: FilesystemOperation): void {
-    if (process.env.FUZZ_DEBUG) console.log('EVENT', JSON.stringify(op));
     const listener = this.listener;
     if (listener) setTimeout(() => listener(op), 0);
   }

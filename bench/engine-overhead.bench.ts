@@ -1,0 +1,107 @@
+import { expect, test } from 'vitest';
+import { bootNodeSite, type NodeSite } from '../test/harness';
+import { inWordPress } from '../test/integration/engine-support';
+import { COMBINATION, SETUP, deltasSent, expectReplicated, startTimedPair, stopPair } from './pair';
+import { median, recordSection, timeMs, type Measurement } from './record';
+
+/**
+ * What pairing costs a site's own requests: the same requests on a paired site (capture
+ * triggers, drain at request end, ID shard filter) and on an unpaired site booted from the same
+ * snapshot, alternating which goes first, in one process. The ratio is the median of the
+ * per-round ratios, so drift and other load cancel as far as they can.
+ */
+
+/** Reads are short and their target tight: more rounds. */
+const WRITE_ROUNDS = 9;
+const READ_ROUNDS = 21;
+const INSERTS = 50;
+
+const writePosts = `
+for ($i = 0; $i < ${INSERTS}; $i++) {
+  $result = wp_insert_post(['post_title' => "Overhead $i", 'post_status' => 'publish', 'post_content' => 'Body']);
+  add_post_meta($result, 'overhead', $i);
+}`;
+
+interface Scenario {
+  name: string;
+  /** ≤ this ratio paired/unpaired. */
+  target: number;
+  writes: boolean;
+  run(site: NodeSite): Promise<unknown>;
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: `${INSERTS} × wp_insert_post + add_post_meta in one run()`,
+    target: 1.3,
+    writes: true,
+    run: async (site) => expect(await inWordPress(site, writePosts)).toBeGreaterThan(0),
+  },
+  {
+    name: 'GET /wp-admin/post-new.php (a page that writes: an auto-draft)',
+    target: 1.3,
+    writes: true,
+    run: (site) => expectOk(site, '/wp-admin/post-new.php'),
+  },
+  { name: 'GET / (front page)', target: 1.05, writes: false, run: (site) => expectOk(site, '/') },
+  { name: 'GET /wp-admin/ (Dashboard, logged in)', target: 1.05, writes: false, run: (site) => expectOk(site, '/wp-admin/') },
+];
+
+async function expectOk(site: NodeSite, path: string): Promise<void> {
+  const { response } = await site.visit(path);
+  expect(response.httpStatusCode).toBe(200);
+}
+
+test('capture overhead: paired versus unpaired site', async () => {
+  const pair = await startTimedPair('overhead');
+  const unpaired = await bootNodeSite({ ...COMBINATION, siteUrl: 'https://playground.wordpress.net/scope:bench-overhead-unpaired/' });
+  try {
+    const measurements: Measurement[] = [];
+    for (const scenario of SCENARIOS) {
+      // Warm both: opcache, WordPress caches, the first drain.
+      for (let i = 0; i < 2; i++) {
+        await scenario.run(pair.a);
+        await scenario.run(unpaired);
+      }
+      await pair.link.settle();
+      const mark = pair.link.log.length;
+      const paired: number[] = [];
+      const alone: number[] = [];
+      const rounds = scenario.writes ? WRITE_ROUNDS : READ_ROUNDS;
+      for (let round = 0; round < rounds; round++) {
+        const measurePaired = () => timeMs(() => scenario.run(pair.a)).then((ms) => paired.push(ms));
+        const measureAlone = () => timeMs(() => scenario.run(unpaired)).then((ms) => alone.push(ms));
+        if (round % 2) await measurePaired().then(measureAlone);
+        else await measureAlone().then(measurePaired);
+        // Delivering to B is the extension's work, not the page's: outside the timed part.
+        await pair.link.settle();
+      }
+      const deltas = deltasSent(pair, 'a', mark);
+      // A writing request on the paired site really was captured and sent, each one.
+      if (scenario.writes) expect(deltas).toHaveLength(rounds);
+      const ratio = median(paired.map((ms, i) => ms / alone[i]!));
+      measurements.push({
+        name: scenario.name,
+        value: ratio,
+        unit: '×',
+        baseline: 'the same site unpaired, same snapshot, same process',
+        target: `≤ ${scenario.target}×`,
+        met: ratio <= scenario.target,
+        notes:
+          `median ${median(paired).toFixed(1)} ms paired vs ${median(alone).toFixed(1)} ms, ${rounds} alternating rounds` +
+          (scenario.writes ? '' : `; ${deltas.length} delta(s) sent`),
+      });
+    }
+    // The paired site's inserts took IDs from its shard (the filter ran); the unpaired site's did not.
+    const maxId = (site: NodeSite) => inWordPress<string>(site, `$result = $wpdb->get_var("SELECT MAX(ID) FROM $wpdb->posts");`).then(Number);
+    expect(await maxId(pair.a)).toBeGreaterThanOrEqual(1_000_000_000);
+    expect(await maxId(unpaired)).toBeLessThan(1_000_000_000);
+    await pair.peerA.flush();
+    await pair.link.settle();
+    await expectReplicated(pair);
+    recordSection('23-engine-overhead', `Sync engine: capture overhead on the site’s own requests (${SETUP})`, measurements);
+  } finally {
+    await stopPair(pair);
+    await unpaired.dispose();
+  }
+});
