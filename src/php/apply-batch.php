@@ -93,15 +93,21 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 			return playground_sync_rewrite_value( $text, $input['fromSiteUrl'], $input['toSiteUrl'] );
 		};
 		$tables = array();
+		// Statements prepared once per batch (keyed by their SQL: table, columns, placeholders).
+		$stmts = new ArrayObject();
 		foreach ( $batch['rows'] as $change ) {
-			pgsync_apply_row( $pdo, $config, $batch['hlc'], $change, $rewrite, $tables, $report );
+			pgsync_apply_row( $pdo, $config, $batch['hlc'], $change, $rewrite, $tables, $report, $stmts );
 		}
+		$stmts->exchangeArray( array() );
 		$pdo->prepare( 'INSERT INTO ' . $q( pgsync_engine_table( 'cursor' ) ) . ' (peer, applied_up_to) VALUES (?, ?) ON CONFLICT(peer) DO UPDATE SET applied_up_to = excluded.applied_up_to' )
 			->execute( array( $batch['peer'], $batch['seq'] ) );
 		$pdo->exec( 'DELETE FROM ' . $q( pgsync_engine_table( 'applying' ) ) );
 		$tx['commit']();
 		return array( 'status' => 'applied', 'seq' => $batch['seq'] ) + $report;
 	} catch ( Throwable $error ) {
+		if ( isset( $stmts ) ) {
+			$stmts->exchangeArray( array() );
+		}
 		$tx['rollback']();
 		$context = $error instanceof PGSync_Apply_Error ? $error->context : array();
 		$cause   = $error->getPrevious() ?: $error;
@@ -141,7 +147,7 @@ function pgsync_apply_ddl( PDO $pdo, $wpdb, array $ddl, array &$report ) {
 	++$report['ddlApplied'];
 }
 
-function pgsync_apply_row( PDO $pdo, array $config, $hlc, array $change, callable $rewrite, array &$tables, array &$report ) {
+function pgsync_apply_row( PDO $pdo, array $config, $hlc, array $change, callable $rewrite, array &$tables, array &$report, $stmts = null ) {
 	$table   = $change['table'];
 	$context = array(
 		'table' => $table,
@@ -161,8 +167,8 @@ function pgsync_apply_row( PDO $pdo, array $config, $hlc, array $change, callabl
 			throw new RuntimeException( "no such table: $table" );
 		}
 		$key = pgsync_decode_key( $info, $change['key'] );
-		$key_text = pgsync_key_text( $pdo, $key );
-		$winner   = pgsync_local_winner( $pdo, $table, $key_text, $hlc );
+		$key_text = pgsync_key_text( $pdo, $key, $stmts );
+		$winner   = pgsync_local_winner( $pdo, $table, $key_text, $hlc, $stmts );
 		if ( null !== $winner ) {
 			$report['conflicts'][] = $context + $winner + array( 'remoteHlc' => $hlc, 'kept' => 'local' );
 			return;
@@ -172,12 +178,12 @@ function pgsync_apply_row( PDO $pdo, array $config, $hlc, array $change, callabl
 			foreach ( $key as $column => $cell ) {
 				$plain[ $column ] = $cell[1];
 			}
-			$existing = pgsync_read_row( $pdo, $table, $info, $plain );
+			$existing = pgsync_read_row( $pdo, $table, $info, $plain, $stmts );
 			if ( null !== $existing && playground_sync_is_local_only_row( $table, $config['tablePrefix'], $existing['values'], $rules ) ) {
 				++$report['localOnly'];
 				return;
 			}
-			pgsync_delete_row( $pdo, $table, $key );
+			pgsync_delete_row( $pdo, $table, $key, $stmts );
 			++$report['deleted'];
 		} else {
 			$row = pgsync_decode_row( $info, $change['row'], $rewrite );
@@ -188,13 +194,13 @@ function pgsync_apply_row( PDO $pdo, array $config, $hlc, array $change, callabl
 				++$report['localOnly'];
 				return;
 			}
-			if ( ! pgsync_upsert_row( $pdo, $table, $info, $row, $hlc ) ) {
+			if ( ! pgsync_upsert_row( $pdo, $table, $info, $row, $hlc, $stmts ) ) {
 				$report['conflicts'][] = $context + array( 'reason' => 'unique key held by a newer local row', 'remoteHlc' => $hlc, 'kept' => 'local' );
 				return;
 			}
 			++$report['upserted'];
 		}
-		pgsync_set_version( $pdo, $table, $key_text, $hlc );
+		pgsync_set_version( $pdo, $table, $key_text, $hlc, $stmts );
 	} catch ( PGSync_Apply_Error $error ) {
 		throw $error;
 	} catch ( Throwable $error ) {
@@ -234,14 +240,17 @@ function pgsync_decode_row( array $info, $cells, callable $rewrite ) {
  * local change not drained yet (that drain will be stamped after this batch, so it wins on both
  * sites).
  */
-function pgsync_local_winner( PDO $pdo, $table, $key_text, $hlc ) {
-	$stmt = $pdo->prepare( 'SELECT hlc FROM ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' WHERE tbl = ? AND pk = ?' );
+function pgsync_local_winner( PDO $pdo, $table, $key_text, $hlc, $cache = null ) {
+	$stmt = pgsync_prepare_cached( $pdo, 'SELECT hlc FROM ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' WHERE tbl = ? AND pk = ?', $cache );
 	$stmt->execute( array( $table, $key_text ) );
 	$local = $stmt->fetchColumn();
+	$stmt->closeCursor();
 	$local = false === $local ? null : $local;
-	$stmt  = $pdo->prepare( 'SELECT 1 FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . ' WHERE tbl = ? AND pk = ? LIMIT 1' );
+	$stmt  = pgsync_prepare_cached( $pdo, 'SELECT 1 FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . ' WHERE tbl = ? AND pk = ? LIMIT 1', $cache );
 	$stmt->execute( array( $table, $key_text ) );
-	if ( false !== $stmt->fetchColumn() ) {
+	$pending = $stmt->fetchColumn();
+	$stmt->closeCursor();
+	if ( false !== $pending ) {
 		return array( 'reason' => 'local change not sent yet', 'localHlc' => $local );
 	}
 	if ( null !== $local && strcmp( $local, $hlc ) > 0 ) {
@@ -250,8 +259,8 @@ function pgsync_local_winner( PDO $pdo, $table, $key_text, $hlc ) {
 	return null;
 }
 
-function pgsync_set_version( PDO $pdo, $table, $key_text, $hlc ) {
-	$pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' (tbl, pk, hlc) VALUES (?, ?, ?) ON CONFLICT(tbl, pk) DO UPDATE SET hlc = excluded.hlc' )
+function pgsync_set_version( PDO $pdo, $table, $key_text, $hlc, $cache = null ) {
+	pgsync_prepare_cached( $pdo, 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' (tbl, pk, hlc) VALUES (?, ?, ?) ON CONFLICT(tbl, pk) DO UPDATE SET hlc = excluded.hlc', $cache )
 		->execute( array( $table, $key_text, $hlc ) );
 }
 
@@ -271,8 +280,8 @@ function pgsync_where_key( array $key ) {
 	return implode( ' AND ', $where );
 }
 
-function pgsync_delete_row( PDO $pdo, $table, array $key ) {
-	pgsync_bind_all( $pdo->prepare( 'DELETE FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . pgsync_where_key( $key ) ), $key );
+function pgsync_delete_row( PDO $pdo, $table, array $key, $cache = null ) {
+	pgsync_bind_all( pgsync_prepare_cached( $pdo, 'DELETE FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . pgsync_where_key( $key ), $cache ), $key );
 }
 
 /**
@@ -281,7 +290,7 @@ function pgsync_delete_row( PDO $pdo, $table, array $key ) {
  * wins on that key too: the local row goes if its version is older, else the remote row is
  * skipped (returns false).
  */
-function pgsync_upsert_row( PDO $pdo, $table, array $info, array $row, $hlc ) {
+function pgsync_upsert_row( PDO $pdo, $table, array $info, array $row, $hlc, $cache = null ) {
 	$q       = 'pgsync_quote_id';
 	$columns = array_keys( $row );
 	$update  = array();
@@ -295,18 +304,28 @@ function pgsync_upsert_row( PDO $pdo, $table, array $info, array $row, $hlc ) {
 		. ( count( $update ) > 0 ? 'UPDATE SET ' . implode( ', ', $update ) : 'NOTHING' );
 	for ( $attempt = 0; ; ++$attempt ) {
 		$pdo->exec( 'SAVEPOINT pgsync_row' );
+		$stmt = null;
 		try {
-			pgsync_bind_all( $pdo->prepare( $sql ), $row );
+			$stmt = pgsync_prepare_cached( $pdo, $sql, $cache );
+			pgsync_bind_all( $stmt, $row );
 			$pdo->exec( 'RELEASE pgsync_row' );
 			return true;
 		} catch ( PDOException $error ) {
+			// A failed step leaves the statement unreset: reset it and prepare afresh next time.
+			if ( null !== $stmt ) {
+				$stmt->closeCursor();
+				$stmt = null;
+				if ( $cache instanceof ArrayObject ) {
+					unset( $cache[ $sql ] );
+				}
+			}
 			$pdo->exec( 'ROLLBACK TO pgsync_row' );
 			$pdo->exec( 'RELEASE pgsync_row' );
 			$unique = pgsync_unique_columns( $error, $table );
 			if ( $attempt > 3 || null === $unique || array_diff( $unique, array_keys( $row ) ) ) {
 				throw $error;
 			}
-			if ( ! pgsync_evict_unique_holder( $pdo, $table, $info, $unique, $row, $hlc ) ) {
+			if ( ! pgsync_evict_unique_holder( $pdo, $table, $info, $unique, $row, $hlc, $cache ) ) {
 				return false;
 			}
 		}
@@ -328,7 +347,7 @@ function pgsync_unique_columns( PDOException $error, $table ) {
 	return $columns;
 }
 
-function pgsync_evict_unique_holder( PDO $pdo, $table, array $info, array $unique, array $row, $hlc ) {
+function pgsync_evict_unique_holder( PDO $pdo, $table, array $info, array $unique, array $row, $hlc, $cache = null ) {
 	$q      = 'pgsync_quote_id';
 	$match  = array_intersect_key( $row, array_flip( $unique ) );
 	$select = array();
@@ -346,11 +365,11 @@ function pgsync_evict_unique_holder( PDO $pdo, $table, array $info, array $uniqu
 	foreach ( $info['pk'] as $i => $column ) {
 		$key[ $column ] = pgsync_decode_cell( pgsync_encode_cell( $holder[ 2 * $i ], $holder[ 2 * $i + 1 ] ) );
 	}
-	$key_text = pgsync_key_text( $pdo, $key );
-	if ( null !== pgsync_local_winner( $pdo, $table, $key_text, $hlc ) ) {
+	$key_text = pgsync_key_text( $pdo, $key, $cache );
+	if ( null !== pgsync_local_winner( $pdo, $table, $key_text, $hlc, $cache ) ) {
 		return false;
 	}
-	pgsync_delete_row( $pdo, $table, $key );
-	pgsync_set_version( $pdo, $table, $key_text, $hlc );
+	pgsync_delete_row( $pdo, $table, $key, $cache );
+	pgsync_set_version( $pdo, $table, $key_text, $hlc, $cache );
 	return true;
 }

@@ -208,14 +208,31 @@ function pgsync_base64( $payload ) {
 }
 
 /** The primary key as the capture triggers write it (SQLite json_array), from decoded key cells. */
-function pgsync_key_text( PDO $pdo, array $key ) {
-	$stmt = $pdo->prepare( 'SELECT json_array(' . implode( ', ', array_column( $key, 0 ) ) . ')' );
+function pgsync_key_text( PDO $pdo, array $key, $cache = null ) {
+	$stmt = pgsync_prepare_cached( $pdo, 'SELECT json_array(' . implode( ', ', array_column( $key, 0 ) ) . ')', $cache );
 	$i    = 0;
 	foreach ( $key as $cell ) {
 		$stmt->bindValue( ++$i, $cell[1], $cell[2] );
 	}
 	$stmt->execute();
-	return (string) $stmt->fetchColumn();
+	$text = (string) $stmt->fetchColumn();
+	$stmt->closeCursor();
+	return $text;
+}
+
+/**
+ * $pdo->prepare( $sql ), reusing the statement already prepared for the same SQL when $cache (an
+ * ArrayObject owned by the caller, e.g. one batch) is given. Callers bind every parameter on
+ * each use and close cursors they leave open, so a reused statement carries nothing over.
+ */
+function pgsync_prepare_cached( PDO $pdo, $sql, $cache = null ) {
+	if ( ! $cache instanceof ArrayObject ) {
+		return $pdo->prepare( $sql );
+	}
+	if ( ! isset( $cache[ $sql ] ) ) {
+		$cache[ $sql ] = $pdo->prepare( $sql );
+	}
+	return $cache[ $sql ];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -103,6 +103,7 @@ function pgsync_build_batch( PDO $pdo, array $config, array $entries ) {
 	}
 	$rows  = array();
 	$infos = array();
+	$reads = new ArrayObject(); // Read statements, prepared once per table and key shape.
 	foreach ( $keys as list( $table, $pk ) ) {
 		if ( ! array_key_exists( $table, $infos ) ) {
 			$infos[ $table ] = pgsync_table_exists( $pdo, $table ) ? pgsync_table_info( $pdo, $table ) : null;
@@ -117,7 +118,7 @@ function pgsync_build_batch( PDO $pdo, array $config, array $entries ) {
 		foreach ( $info['pk'] as $i => $column ) {
 			$key[ $column ] = is_int( $values[ $i ] ) || is_string( $values[ $i ] ) || null === $values[ $i ] ? $values[ $i ] : null;
 		}
-		$image = pgsync_read_row( $pdo, $table, $info, $key );
+		$image = pgsync_read_row( $pdo, $table, $info, $key, $reads );
 		if ( null !== $image && playground_sync_is_local_only_row( $table, $config['tablePrefix'], $image['values'], $rules ) ) {
 			continue;
 		}
@@ -158,8 +159,11 @@ function pgsync_key_cell( $value ) {
 	return is_int( $value ) ? pgsync_encode_cell( $value, 'integer' ) : pgsync_encode_cell( $value, null === $value ? 'null' : 'text' );
 }
 
-/** The row's current image: cells (encoded) and plain values (for the local-only check), or null. */
-function pgsync_read_row( PDO $pdo, $table, array $info, array $key ) {
+/**
+ * The row's current image: cells (encoded) and plain values (for the local-only check), or null.
+ * $cache: optional ArrayObject of statements to reuse (see pgsync_prepare_cached()).
+ */
+function pgsync_read_row( PDO $pdo, $table, array $info, array $key, $cache = null ) {
 	$select = array();
 	foreach ( $info['columns'] as $column ) {
 		$select[] = pgsync_select_cell( $column );
@@ -170,7 +174,7 @@ function pgsync_read_row( PDO $pdo, $table, array $info, array $key ) {
 		$where[] = pgsync_quote_id( $column ) . ' = ' . ( is_int( $value ) ? 'CAST(? AS INTEGER)' : '?' );
 		$args[]  = $value;
 	}
-	$stmt = $pdo->prepare( 'SELECT ' . implode( ', ', $select ) . ' FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . implode( ' AND ', $where ) );
+	$stmt = pgsync_prepare_cached( $pdo, 'SELECT ' . implode( ', ', $select ) . ' FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . implode( ' AND ', $where ), $cache );
 	$stmt->execute( $args );
 	$row = $stmt->fetch( PDO::FETCH_NUM );
 	$stmt->closeCursor();
