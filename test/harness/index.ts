@@ -19,6 +19,7 @@ export {
 export { bootNodeSite, type BootNodeSiteOptions, type NodeSite, type SiteFacts, type VisitResult } from './boot-node-site';
 export { forgetSnapshotsInMemory } from './snapshot-cache';
 export { bootBarePhp } from './php-runtime';
+export { ALL_COMBINATIONS, type Combination } from './combinations';
 export { retargetSiteUrl } from './retarget-site-url';
 export { cellBytes, dumpSiteState, type Cell, type Row, type SiteState } from './site-state';
 export {

@@ -17,23 +17,12 @@ import {
   type IgnoreRule,
   type NodeSite,
   type SiteState,
-  type SqliteDriverId,
-  type WordPressVersionId,
 } from '../harness';
 
 /** Shared by the db-*.test.ts files: two captured sites, their batches, convergence checks. */
 
-export interface Combination {
-  readonly driver: SqliteDriverId;
-  readonly wp: WordPressVersionId;
-}
-
-export const ALL_COMBINATIONS: readonly Combination[] = [
-  { driver: 'ast', wp: '6.5' },
-  { driver: 'ast', wp: 'nightly' },
-  { driver: 'legacy', wp: '6.5' },
-  { driver: 'legacy', wp: 'nightly' },
-];
+import type { Combination } from '../harness';
+export { ALL_COMBINATIONS, type Combination } from '../harness';
 
 /** A site with capture installed and every batch it posts collected. */
 export interface CapturedSite {

@@ -9,8 +9,6 @@ import {
   formatDifferences,
   type NodeSite,
   type SiteState,
-  type SqliteDriverId,
-  type WordPressVersionId,
 } from '../harness';
 import { TestLink, type LinkFaults } from '../harness/test-link';
 import { CONVERGENCE_RULES } from './db-support';
@@ -21,17 +19,8 @@ import { CONVERGENCE_RULES } from './db-support';
  * convergence on table contents and file trees.
  */
 
-export interface Combination {
-  readonly driver: SqliteDriverId;
-  readonly wp: WordPressVersionId;
-}
-
-export const ALL_COMBINATIONS: readonly Combination[] = [
-  { driver: 'ast', wp: '6.5' },
-  { driver: 'ast', wp: 'nightly' },
-  { driver: 'legacy', wp: '6.5' },
-  { driver: 'legacy', wp: 'nightly' },
-];
+import type { Combination } from '../harness';
+export { ALL_COMBINATIONS, type Combination } from '../harness';
 
 export interface EnginePair {
   readonly a: NodeSite;
