@@ -1,13 +1,18 @@
 /**
- * Service worker: owns the registry of Playground tabs. Every event handler is registered at the
- * top level so a worker woken by the event finds its listener; all state is in storage.
+ * Service worker: owns the registry of Playground tabs and the pairings, routes envelopes
+ * between paired tabs. Every event handler is registered at the top level so a worker woken by
+ * the event finds its listener; all state is in session storage.
  */
 import browser, { type Runtime } from 'webextension-polyfill';
-import { TAB_PORT_NAME, TabToBackgroundSchema } from '../src/protocol/runtime';
+import { PopupCommandSchema, type PopupCommand, type PopupReply } from '../src/protocol/popup';
+import { TAB_PORT_NAME, TabToBackgroundSchema, type TabToBackground } from '../src/protocol/runtime';
 import { parseMessage } from '../src/protocol/validate';
 import { isPlaygroundUrl } from '../src/platform/playground-origin';
+import { retainPairings } from '../src/pairing/pairings-state';
 import { applyTabReport, markTabLoading, removeTab, retainTabs } from '../src/registry/tab-registry';
-import { updateRegistry } from './registry-store';
+import { journalBackground } from './background-journal';
+import { onPeerReport, onTabClosed, onTabSite, pair, routeEnvelope, setSync, unpair } from './pairing-service';
+import { journalAppend, journalClear, pairings, registry } from './stores';
 
 browser.runtime.onConnect.addListener((port: Runtime.Port) => {
   if (port.name !== TAB_PORT_NAME) return;
@@ -18,24 +23,78 @@ browser.runtime.onConnect.addListener((port: Runtime.Port) => {
     return;
   }
   port.onMessage.addListener((message: unknown) => {
-    const parsed = parseMessage(TabToBackgroundSchema, message, 'tab report');
-    const report = parsed.ok ? parsed.value : { type: 'tab/error' as const, error: parsed.error };
-    void updateRegistry((registry) => applyTabReport(registry, tabId, report, Date.now()));
+    const parsed = parseMessage(TabToBackgroundSchema, message, 'tab message');
+    if (!parsed.ok) {
+      void journalBackground({ kind: 'input', target: `tab ${tabId}`, summary: parsed.error, status: 'rejected' });
+      return;
+    }
+    void onTabMessage(tabId, parsed.value).catch((error: unknown) =>
+      journalBackground({ kind: 'pairing', target: `tab ${tabId}`, summary: `Unexpected error: ${describe(error)}`, status: 'failed' }),
+    );
   });
 });
 
+async function onTabMessage(tabId: number, message: TabToBackground): Promise<void> {
+  switch (message.type) {
+    case 'tab/site':
+      await registry.update((current) => applyTabReport(current, tabId, message, Date.now()));
+      return onTabSite(tabId, message.site, message.peer);
+    case 'tab/waiting':
+    case 'tab/error':
+      await registry.update((current) => applyTabReport(current, tabId, message, Date.now()));
+      return;
+    case 'tab/envelope':
+      return routeEnvelope(tabId, message.pairId, message.envelope);
+    case 'tab/journal':
+      await journalAppend(message.entries);
+      return;
+    default:
+      return onPeerReport(tabId, message);
+  }
+}
+
+browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
+  // Commands come from our own pages (the popup) only, never from a content script or a page.
+  if (sender.id !== browser.runtime.id || !sender.url?.startsWith(browser.runtime.getURL(''))) return undefined;
+  const parsed = parseMessage(PopupCommandSchema, message, 'popup command');
+  if (!parsed.ok) return Promise.resolve<PopupReply>({ ok: false, error: parsed.error });
+  return runCommand(parsed.value).catch((error: unknown): PopupReply => ({ ok: false, error: describe(error) }));
+});
+
+function runCommand(command: PopupCommand): Promise<PopupReply> {
+  switch (command.type) {
+    case 'popup/pair':
+      return pair(command.tabIds, command.keep);
+    case 'popup/unpair':
+      return unpair(command.pairId);
+    case 'popup/set-sync':
+      return setSync(command.pairId, command.on);
+    case 'popup/clear-journal':
+      return journalClear().then(() => ({ ok: true }));
+  }
+}
+
 browser.tabs.onUpdated.addListener((tabId, change, tab) => {
   if (change.status !== 'loading') return;
-  if (isPlaygroundUrl(tab.url)) void updateRegistry((registry) => markTabLoading(registry, tabId, Date.now()));
-  else void updateRegistry((registry) => removeTab(registry, tabId));
+  if (isPlaygroundUrl(tab.url)) void registry.update((current) => markTabLoading(current, tabId, Date.now()));
+  else {
+    void registry.update((current) => removeTab(current, tabId));
+    void onTabClosed(tabId);
+  }
 });
 
 browser.tabs.onRemoved.addListener((tabId) => {
-  void updateRegistry((registry) => removeTab(registry, tabId));
+  void registry.update((current) => removeTab(current, tabId));
+  void onTabClosed(tabId);
 });
 
 // A worker that slept may have missed closed tabs: reconcile with what is open now.
-void browser.tabs.query({}).then((tabs) => {
+void browser.tabs.query({}).then(async (tabs) => {
   const open = tabs.flatMap((tab) => (tab.id === undefined ? [] : [tab.id]));
-  return updateRegistry((registry) => retainTabs(registry, open));
+  const current = await registry.update((all) => retainTabs(all, open));
+  await pairings.update((all) => retainPairings(all, current));
 });
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

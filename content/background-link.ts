@@ -3,14 +3,16 @@ import { TAB_PORT_NAME, type TabToBackground } from '../src/protocol/runtime';
 
 /**
  * The tab's line to the background. The service worker may be stopped at any time (its state is
- * persisted), which drops the port: the next report reconnects, waking the worker.
+ * persisted), which drops the port: the next message reconnects, waking the worker, and
+ * `onReconnect` tells it again what it may have missed (the site, unacknowledged changes).
  */
 export class BackgroundLink {
   private port: Runtime.Port | undefined;
-  private last: TabToBackground | undefined;
+  private connectedBefore = false;
+
+  constructor(private readonly onReconnect: () => void = () => undefined) {}
 
   send(message: TabToBackground): void {
-    this.last = message;
     try {
       this.connect().postMessage(message);
     } catch {
@@ -20,11 +22,6 @@ export class BackgroundLink {
     }
   }
 
-  /** Sends the latest report again, e.g. after the background restarted and asked. */
-  resend(): void {
-    if (this.last) this.send(this.last);
-  }
-
   private connect(): Runtime.Port {
     if (this.port) return this.port;
     const port = browser.runtime.connect({ name: TAB_PORT_NAME });
@@ -32,6 +29,8 @@ export class BackgroundLink {
       if (this.port === port) this.port = undefined;
     });
     this.port = port;
+    if (this.connectedBefore) queueMicrotask(this.onReconnect);
+    this.connectedBefore = true;
     return port;
   }
 }

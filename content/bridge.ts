@@ -22,9 +22,24 @@ function takeHandshakePort(onPort: (port: MessagePort) => void): void {
   window.addEventListener('message', listener, true);
 }
 
+/** Once the channel is taken, any further handshake is a page script trying to get in: report it. */
+function reportLaterHandshakes(post: (message: BridgeToContent) => void): void {
+  window.addEventListener(
+    'message',
+    (event) => {
+      if (event.source !== window || (event.data as { type?: unknown } | null)?.type !== BRIDGE_HANDSHAKE) return;
+      event.stopImmediatePropagation();
+      for (const port of event.ports) port.close();
+      post({ type: 'forged', what: 'A page script tried to open a second channel to the Playground Sync bridge' });
+    },
+    true,
+  );
+}
+
 takeHandshakePort((port) => {
   let generation = 0;
   const post = (message: BridgeToContent) => port.postMessage(message);
+  reportLaterHandshakes(post);
   const server = serveClient(port);
   watchPageClient(
     window,

@@ -111,12 +111,20 @@ export class RelayedClient implements SiteClient {
     return v.parse(v.boolean(), await this.call('fileExists', path));
   }
   /**
-   * Receives the site's Playground Sync messages (`pg-sync/…` types only). The relay cannot
-   * answer PHP: a listener's return value is ignored.
+   * Receives the site's Playground Sync messages (`pg-sync/…` types only). What the listener
+   * returns (a string, or a promise of one) is what PHP's `post_message_to_js()` returns.
    */
   onMessage(listener: (data: string) => unknown) {
     return this.subscribe({ stream: 'messages' }, (event) => {
-      if (event.type === 'message') listener(event.data);
+      if (event.type !== 'message') return;
+      const { replyId } = event;
+      void Promise.resolve()
+        .then(() => listener(event.data))
+        .catch(() => undefined)
+        .then((answer) => {
+          const data = typeof answer === 'string' && answer.length <= 1000 ? answer : undefined;
+          this.port.postMessage({ type: 'reply', id: this.nextId++, replyTo: replyId, ...(data === undefined ? {} : { data }) });
+        });
     }).then((stop) => async () => void (await stop()));
   }
 
@@ -159,7 +167,7 @@ export interface RelayPort extends ContentEndpoint {
  */
 export function connectRelay(
   port: RelayPort,
-  onEvent: (message: Extract<BridgeToContent, { type: 'client' | 'waiting' }>) => void,
+  onEvent: (message: Extract<BridgeToContent, { type: 'client' | 'waiting' | 'forged' }>) => void,
   onInvalid: (error: string) => void,
 ): RelayedClient {
   const relay = new RelayedClient(port);

@@ -16,6 +16,37 @@ export interface BridgeEndpoint {
 
 type Subscription = Extract<ContentToBridge, { type: 'subscribe' }>;
 
+export interface ServeOptions {
+  /** How long PHP waits in `post_message_to_js()` for the content script's answer. */
+  replyTimeoutMs?: number;
+}
+
+/** A site that posts a message waits this long at most for the content script (which may be gone). */
+const REPLY_TIMEOUT_MS = 10_000;
+
+/** Site messages waiting for the content script's answer: PHP is blocked until each settles. */
+class ReplyWaiters {
+  private nextId = 0;
+  private readonly waiting = new Map<number, (data: string | undefined) => void>();
+
+  constructor(private readonly timeoutMs: number) {}
+
+  wait(): { replyId: number; answer: Promise<string | undefined> } {
+    const replyId = this.nextId++;
+    const answer = new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => this.settle(replyId, undefined), this.timeoutMs);
+      this.waiting.set(replyId, (data) => (clearTimeout(timer), resolve(data)));
+    });
+    return { replyId, answer };
+  }
+
+  settle(replyId: number, data: string | undefined): void {
+    const resolve = this.waiting.get(replyId);
+    this.waiting.delete(replyId);
+    resolve?.(data);
+  }
+}
+
 export interface BridgeServer {
   /** The page swapped its client (boot, site switch, reboot): streams are bound to the new one. */
   setClient(client: SiteClient | undefined): void;
@@ -26,14 +57,15 @@ export interface BridgeServer {
  * client, and keeps its stream subscriptions bound to whichever client is current. Only
  * allow-listed, plain-data members are reachable; anything else is refused with the reason.
  */
-export function serveClient(port: BridgeEndpoint, initialClient?: SiteClient): BridgeServer {
+export function serveClient(port: BridgeEndpoint, initialClient?: SiteClient, options: ServeOptions = {}): BridgeServer {
   let client = initialClient;
   const subscriptions = new Map<number, Subscription>();
   const unbinds = new Map<number, Promise<() => unknown>>();
+  const replies = new ReplyWaiters(options.replyTimeoutMs ?? REPLY_TIMEOUT_MS);
 
   const bind = (subscription: Subscription) => {
     if (!client) return;
-    unbinds.set(subscription.id, bindStream(client, subscription, (message) => port.postMessage(message)));
+    unbinds.set(subscription.id, bindStream(client, subscription, (message) => port.postMessage(message), replies));
   };
   const unbind = (id: number) => {
     const pending = unbinds.get(id);
@@ -50,6 +82,7 @@ export function serveClient(port: BridgeEndpoint, initialClient?: SiteClient): B
       return;
     }
     const request = parsed.value;
+    if (request.type === 'reply') return replies.settle(request.replyTo, request.data);
     const reply = (work: () => Promise<unknown>) =>
       work().then(
         (value) => port.postMessage({ type: 'result', id: request.id, ok: true, value }),
@@ -81,6 +114,7 @@ function bindStream(
   client: SiteClient,
   subscription: Subscription,
   post: (message: BridgeToContent) => void,
+  replies: ReplyWaiters,
 ): Promise<() => unknown> {
   if (subscription.stream === 'fs-journal') {
     return client.journalFSEvents(subscription.root, (operation) =>
@@ -88,8 +122,12 @@ function bindStream(
     );
   }
   return client.onMessage((data) => {
-    // Returning nothing leaves the reply to Playground's own listeners; PHP is not kept waiting.
-    if (typeof data === 'string' && isSyncMessage(data)) post({ type: 'message', subscription: subscription.id, data });
+    // Other messages: returning nothing leaves them to Playground's own listeners at once.
+    if (typeof data !== 'string' || !isSyncMessage(data)) return undefined;
+    const { replyId, answer } = replies.wait();
+    post({ type: 'message', subscription: subscription.id, replyId, data });
+    // An empty answer is no answer: PHP gets `''`, and Playground's listeners are not skipped for nothing.
+    return answer.then((reply) => reply || undefined);
   });
 }
 

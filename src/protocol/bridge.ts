@@ -57,6 +57,13 @@ export const ContentToBridgeSchema = v.variant('type', [
     root: v.pipe(v.string(), v.startsWith('/'), v.maxLength(1000)),
   }),
   v.strictObject({ type: v.literal('unsubscribe'), id: requestId, subscription: requestId }),
+  /** The answer PHP's `post_message_to_js()` returns for message `replyTo` (it waits for it). */
+  v.strictObject({
+    type: v.literal('reply'),
+    id: requestId,
+    replyTo: requestId,
+    data: v.optional(v.pipe(v.string(), v.maxLength(1000))),
+  }),
 ]);
 export type ContentToBridge = v.InferOutput<typeof ContentToBridgeSchema>;
 /** A request before the relay numbers it. */
@@ -109,7 +116,10 @@ export const BridgeToContentSchema = v.variant('type', [
     value: v.optional(v.unknown()),
     error: v.optional(v.pipe(v.string(), v.maxLength(4000))),
   }),
-  v.strictObject({ type: v.literal('message'), subscription: requestId, data: v.string() }),
+  /** A site message; PHP waits until the content script answers `replyId` (or the bridge gives up). */
+  v.strictObject({ type: v.literal('message'), subscription: requestId, replyId: requestId, data: v.string() }),
   v.strictObject({ type: v.literal('fs-event'), subscription: requestId, operation: FilesystemOperationSchema }),
+  /** The bridge saw a page script try to open another channel or impersonate it. */
+  v.strictObject({ type: v.literal('forged'), what: v.pipe(v.string(), v.maxLength(500)) }),
 ]);
 export type BridgeToContent = v.InferOutput<typeof BridgeToContentSchema>;

@@ -1,13 +1,74 @@
 import * as v from 'valibot';
+import { JournalEntrySchema } from '../journal/entry';
+import { PairIdSchema, PeerIdSchema } from '../sync/ids';
 import { SiteInfoSchema } from './site';
 
 /** Name of the long-lived `chrome.runtime` port each Playground tab's content script opens. */
 export const TAB_PORT_NAME = 'playground-sync/tab';
 
-/** Content script -> background. */
+const count = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+const tabId = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+
+/** The pairing a tab's content script currently runs a sync peer for. */
+export const PeerRoleSchema = v.strictObject({ pairId: PairIdSchema, peerId: PeerIdSchema });
+export type PeerRole = v.InferOutput<typeof PeerRoleSchema>;
+
+/**
+ * What a tab knows of its site's content, shown when two sites to pair already differ. `digest`
+ * covers content that users create (posts, comments, users, plugins, theme), not what every
+ * install makes differently (dates, salts, password hashes): two fresh sites have equal digests.
+ */
+export const ContentSummarySchema = v.strictObject({
+  posts: count,
+  pages: count,
+  comments: count,
+  users: count,
+  media: count,
+  plugins: v.pipe(v.array(v.pipe(v.string(), v.maxLength(200))), v.maxLength(500)),
+  theme: v.pipe(v.string(), v.maxLength(200)),
+  digest: v.pipe(v.string(), v.maxLength(100)),
+});
+export type ContentSummary = v.InferOutput<typeof ContentSummarySchema>;
+
+/** Content script -> background, over the tab's port. Envelopes stay opaque: the receiving peer validates them. */
 export const TabToBackgroundSchema = v.variant('type', [
-  v.strictObject({ type: v.literal('tab/site'), site: SiteInfoSchema }),
+  /** The site the tab runs now and the peer it runs, if any (after a service-worker restart the peer lives on). */
+  v.strictObject({ type: v.literal('tab/site'), site: SiteInfoSchema, peer: v.optional(v.nullable(PeerRoleSchema)) }),
   v.strictObject({ type: v.literal('tab/waiting'), reason: v.pipe(v.string(), v.maxLength(500)) }),
   v.strictObject({ type: v.literal('tab/error'), error: v.pipe(v.string(), v.maxLength(2000)) }),
+  v.strictObject({ type: v.literal('tab/envelope'), pairId: PairIdSchema, envelope: v.unknown() }),
+  v.strictObject({ type: v.literal('tab/journal'), entries: v.pipe(v.array(JournalEntrySchema), v.maxLength(1000)) }),
+  /** Unacknowledged changes of this side (the badge). */
+  v.strictObject({ type: v.literal('tab/pending'), pairId: PairIdSchema, pending: count }),
+  /** A full-state copy this tab receives or sends: bytes so far of the whole. */
+  v.strictObject({ type: v.literal('tab/copy-progress'), pairId: PairIdSchema, done: count, total: count }),
+  /** The copy is installed (target) and live sync runs, or it failed (`error`). */
+  v.strictObject({ type: v.literal('tab/copy-done'), pairId: PairIdSchema, error: v.optional(v.pipe(v.string(), v.maxLength(2000))) }),
 ]);
 export type TabToBackground = v.InferOutput<typeof TabToBackgroundSchema>;
+
+/**
+ * Background -> content script (`tabs.sendMessage`, top frame). `peer/start` roles:
+ * `live` sync at once; `source` start, then send this site's full state; `target` start, wait
+ * for the peer's full state, install it, then sync.
+ */
+export const BackgroundToTabSchema = v.variant('type', [
+  v.strictObject({ type: v.literal('bg/summary') }),
+  v.strictObject({
+    type: v.literal('bg/peer-start'),
+    pairId: PairIdSchema,
+    peerId: PeerIdSchema,
+    remotePeerId: PeerIdSchema,
+    role: v.picklist(['live', 'source', 'target']),
+    syncOn: v.boolean(),
+  }),
+  v.strictObject({ type: v.literal('bg/peer-stop'), pairId: PairIdSchema }),
+  v.strictObject({ type: v.literal('bg/envelope'), pairId: PairIdSchema, envelope: v.unknown() }),
+  v.strictObject({ type: v.literal('bg/sync'), pairId: PairIdSchema, on: v.boolean() }),
+]);
+export type BackgroundToTab = v.InferOutput<typeof BackgroundToTabSchema>;
+
+/** The content script's answer to a background message. */
+export type TabReply = { ok: true; summary?: ContentSummary } | { ok: false; error: string };
+
+export { tabId as TabIdSchema };

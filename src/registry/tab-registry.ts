@@ -20,8 +20,11 @@ export const emptyRegistry: TabRegistry = {};
 /** Key of the registry in `chrome.storage.session`: written by the background, read by the popup. */
 export const REGISTRY_STORAGE_KEY = 'registry';
 
+/** The reports that change a tab's entry. */
+export type TabStatusReport = Extract<TabToBackground, { type: 'tab/site' | 'tab/waiting' | 'tab/error' }>;
+
 /** Applies what a tab's content script reported. */
-export function applyTabReport(registry: TabRegistry, tabId: number, report: TabToBackground, now: number): TabRegistry {
+export function applyTabReport(registry: TabRegistry, tabId: number, report: TabStatusReport, now: number): TabRegistry {
   switch (report.type) {
     case 'tab/site':
       return put(registry, { tabId, status: 'ready', site: report.site, updatedAt: now });

@@ -118,6 +118,17 @@ describe('bridge relay streams', () => {
     close();
   });
 
+  it("returns the content script's answer to PHP, and an empty one when it gives none", async () => {
+    const { relay, close } = relayTo(first.client);
+    const stop = await relay.onMessage(async (data) => (JSON.parse(data).type === 'pg-sync/ask' ? 'pg-sync/stored' : undefined));
+    const ask = (type: string) =>
+      first.client.run({ code: `<?php echo json_encode(post_message_to_js(json_encode(['type' => ${JSON.stringify(type)}])));` });
+    expect(JSON.parse((await ask('pg-sync/ask')).text)).toBe('pg-sync/stored');
+    expect(JSON.parse((await ask('pg-sync/other')).text)).toBeFalsy();
+    await stop();
+    close();
+  });
+
   it('relays file journal events under the requested root', async () => {
     const { relay, close } = relayTo(first.client);
     const events: string[] = [];

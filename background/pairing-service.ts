@@ -1,0 +1,233 @@
+import type { PopupReply } from '../src/protocol/popup';
+import type { ContentSummary, PeerRole, TabToBackground } from '../src/protocol/runtime';
+import type { SiteInfo } from '../src/protocol/site';
+import { checkPairRequest } from '../src/pairing/pair-request';
+import type { Pairing } from '../src/pairing/pairings';
+import {
+  findPairing,
+  markError,
+  markLive,
+  otherSide,
+  pairingOfTab,
+  removePairing,
+  sideOf,
+  startCopy,
+  updatePairing,
+  updateSide,
+  withCopyProgress,
+  withPending,
+} from '../src/pairing/pairings-state';
+import { journalBackground } from './background-journal';
+import { pairings, registry } from './stores';
+import { sendToTab } from './tab-messages';
+
+const siteLabel = (site: { siteUrl: string }) => site.siteUrl;
+
+/**
+ * Pairs two tabs: one side's full state is copied to the other, then live sync starts. Sites
+ * holding different content are paired only once the user said which one to keep.
+ */
+export async function pair(tabIds: readonly [number, number], keep: number | undefined): Promise<PopupReply> {
+  const check = checkPairRequest(await registry.read(), await pairings.read(), tabIds);
+  if (!check.ok) return check;
+  if (keep !== undefined && !tabIds.includes(keep)) return { ok: false, error: 'The site to keep must be one of the two tabs.' };
+
+  let source = keep ?? tabIds[0];
+  if (keep === undefined) {
+    const summaries = await Promise.all(check.sites.map(({ tabId }) => readSummary(tabId)));
+    const failed = summaries.find((summary) => typeof summary === 'string');
+    if (typeof failed === 'string') return { ok: false, error: failed };
+    const [first, second] = summaries as [ContentSummary, ContentSummary];
+    if (first.digest !== second.digest) {
+      return {
+        ok: false,
+        error: 'These sites already hold different content: choose which one to keep. The other one will be replaced by a copy of it.',
+        differ: [
+          { tabId: check.sites[0].tabId, summary: first },
+          { tabId: check.sites[1].tabId, summary: second },
+        ],
+      };
+    }
+    // Same content: copying either way changes nothing users made; the first picked is the source.
+    source = check.sites[0].tabId;
+  }
+
+  const [sourceSite, targetSite] =
+    check.sites[0].tabId === source ? [check.sites[0], check.sites[1]] : [check.sites[1], check.sites[0]];
+  const pairing: Pairing = startCopy(
+    {
+      pairId: crypto.randomUUID(),
+      sides: [side(sourceSite), side(targetSite)],
+      syncOn: true,
+      phase: 'copying',
+      createdAt: Date.now(),
+    },
+    { fromTabId: sourceSite.tabId, toTabId: targetSite.tabId, reason: 'pairing' },
+  );
+  // Re-checked inside the update: another pair request may have taken one of the tabs meanwhile.
+  let taken = false;
+  await pairings.update((current) => {
+    taken = tabIds.some((tabId) => pairingOfTab(current, tabId));
+    return taken ? current : [...current, pairing];
+  });
+  if (taken) return { ok: false, error: 'One of these tabs was paired meanwhile.' };
+  void journalBackground({
+    kind: 'pairing',
+    target: `${sourceSite.site.scope} → ${targetSite.site.scope}`,
+    summary: `Paired ${siteLabel(sourceSite.site)} with ${siteLabel(targetSite.site)}: copying the first one's full state to the second`,
+    status: 'info',
+  });
+  const started = await startCopying(pairing, pairing.sides[0], pairing.sides[1]);
+  return started;
+}
+
+/** Starts the source (it shards IDs and answers the copy request), then the target (it asks for the copy). */
+async function startCopying(pairing: Pairing, from: Pairing['sides'][number], to: Pairing['sides'][number]): Promise<PopupReply> {
+  const start = (self: typeof from, remote: typeof from, role: 'source' | 'target') =>
+    sendToTab(self.tabId, {
+      type: 'bg/peer-start',
+      pairId: pairing.pairId,
+      peerId: self.peerId,
+      remotePeerId: remote.peerId,
+      role,
+      syncOn: pairing.syncOn,
+    });
+  const sourceStarted = await start(from, to, 'source');
+  const started = sourceStarted.ok ? await start(to, from, 'target') : sourceStarted;
+  if (started.ok) return { ok: true };
+  await fail(pairing.pairId, `Could not start syncing: ${started.error}`);
+  return { ok: false, error: started.error };
+}
+
+export async function unpair(pairId: string, why = 'Unpaired'): Promise<PopupReply> {
+  const pairing = findPairing(await pairings.read(), pairId);
+  if (!pairing) return { ok: false, error: 'This pairing no longer exists.' };
+  await pairings.update((current) => removePairing(current, pairId));
+  await Promise.all(pairing.sides.map((s) => sendToTab(s.tabId, { type: 'bg/peer-stop', pairId })));
+  void journalBackground({
+    kind: 'pairing',
+    target: pairing.sides.map((s) => s.scope).join(' ↔ '),
+    summary: `${why}: changes no longer flow between ${pairing.sides.map((s) => s.siteUrl).join(' and ')}`,
+    status: 'info',
+  });
+  return { ok: true };
+}
+
+export async function setSync(pairId: string, on: boolean): Promise<PopupReply> {
+  const updated = await pairings.update((current) => updatePairing(current, pairId, (p) => (p.syncOn === on ? p : { ...p, syncOn: on })));
+  const pairing = findPairing(updated, pairId);
+  if (!pairing) return { ok: false, error: 'This pairing no longer exists.' };
+  const replies = await Promise.all(pairing.sides.map((s) => sendToTab(s.tabId, { type: 'bg/sync', pairId, on })));
+  void journalBackground({
+    kind: 'pairing',
+    target: pairing.sides.map((s) => s.scope).join(' ↔ '),
+    summary: on ? 'Sync on: waiting changes flow again' : 'Sync off: changes wait on each side until sync is on again',
+    status: 'info',
+  });
+  const failed = replies.find((reply) => !reply.ok);
+  return failed && !failed.ok ? { ok: false, error: failed.error } : { ok: true };
+}
+
+/**
+ * A tab reported its site. With the peer the pairing expects it is a reconnect (the service
+ * worker restarted): nothing to do. Without it the tab lost its site (reload, new client):
+ * it is restored from the other side, which then goes on syncing with it.
+ */
+export async function onTabSite(tabId: number, site: SiteInfo, peer: PeerRole | null | undefined): Promise<void> {
+  const current = await pairings.read();
+  const pairing = pairingOfTab(current, tabId);
+  if (!pairing) {
+    if (peer) await sendToTab(tabId, { type: 'bg/peer-stop', pairId: peer.pairId });
+    return;
+  }
+  const mine = sideOf(pairing, tabId)!;
+  await pairings.update((all) =>
+    updatePairing(all, pairing.pairId, (p) => updateSide(p, tabId, (s) => (s.siteUrl === site.siteUrl ? s : { ...s, siteUrl: site.siteUrl, scope: site.scope }))),
+  );
+  if (peer?.pairId === pairing.pairId && peer.peerId === mine.peerId) return;
+  const other = otherSide(pairing, tabId);
+  if (pairing.phase === 'copying' && pairing.copy?.toTabId !== tabId) {
+    await fail(pairing.pairId, `${site.siteUrl} was reloaded while its state was being copied to the other tab; pair again`);
+    return;
+  }
+  const restoring = startCopy(pairing, { fromTabId: other.tabId, toTabId: tabId, reason: 'restore' });
+  await pairings.update((all) => updatePairing(all, pairing.pairId, () => restoring));
+  void journalBackground({
+    kind: 'pairing',
+    site: site.siteUrl,
+    target: site.scope,
+    summary: `${site.siteUrl} lost its site (the tab was reloaded): restoring it from ${other.siteUrl}`,
+    status: 'info',
+  });
+  const reply = await sendToTab(tabId, {
+    type: 'bg/peer-start',
+    pairId: pairing.pairId,
+    peerId: mine.peerId,
+    remotePeerId: other.peerId,
+    role: 'target',
+    syncOn: pairing.syncOn,
+  });
+  if (!reply.ok) await fail(pairing.pairId, `Could not restore ${site.siteUrl}: ${reply.error}`);
+}
+
+/** A paired tab closed: the pairing ends (a new tab is a new site: pair it again). */
+export async function onTabClosed(tabId: number): Promise<void> {
+  const pairing = pairingOfTab(await pairings.read(), tabId);
+  if (pairing) await unpair(pairing.pairId, `Tab of ${sideOf(pairing, tabId)?.siteUrl ?? 'a site'} closed`);
+}
+
+/** Progress and outcome reports of a tab's peer. */
+export async function onPeerReport(
+  tabId: number,
+  report: Extract<TabToBackground, { type: 'tab/pending' | 'tab/copy-progress' | 'tab/copy-done' }>,
+): Promise<void> {
+  const pairing = pairingOfTab(await pairings.read(), tabId);
+  if (!pairing || pairing.pairId !== report.pairId) return;
+  switch (report.type) {
+    case 'tab/pending':
+      await pairings.update((all) => updatePairing(all, report.pairId, (p) => withPending(p, tabId, report.pending)));
+      return;
+    case 'tab/copy-progress':
+      await pairings.update((all) => updatePairing(all, report.pairId, (p) => withCopyProgress(p, report.done, report.total)));
+      return;
+    case 'tab/copy-done':
+      if (report.error) await fail(report.pairId, `The full-state copy failed: ${report.error}`);
+      else await pairings.update((all) => updatePairing(all, report.pairId, (p) => (p.copy?.toTabId === tabId ? markLive(p) : p)));
+  }
+}
+
+/** Routes an envelope to the other tab of its pairing; a lost one is sent again by its peer. */
+export async function routeEnvelope(fromTabId: number, pairId: string, envelope: unknown): Promise<void> {
+  const pairing = findPairing(await pairings.read(), pairId);
+  if (!pairing || !sideOf(pairing, fromTabId)) {
+    void journalBackground({
+      kind: 'input',
+      target: `tab ${fromTabId}`,
+      summary: `Rejected a message for pairing ${pairId.slice(0, 64)}: this tab is not part of it`,
+      status: 'rejected',
+    });
+    return;
+  }
+  await sendToTab(otherSide(pairing, fromTabId).tabId, { type: 'bg/envelope', pairId, envelope });
+}
+
+async function fail(pairId: string, error: string): Promise<void> {
+  const updated = await pairings.update((all) => updatePairing(all, pairId, (p) => markError(p, error)));
+  const pairing = findPairing(updated, pairId);
+  void journalBackground({
+    kind: 'pairing',
+    target: pairing ? pairing.sides.map((s) => s.scope).join(' ↔ ') : pairId,
+    summary: error,
+    status: 'failed',
+  });
+}
+
+async function readSummary(tabId: number): Promise<ContentSummary | string> {
+  const reply = await sendToTab(tabId, { type: 'bg/summary' });
+  if (!reply.ok) return reply.error;
+  return reply.summary ?? `Tab ${tabId} did not describe its content`;
+}
+
+function side({ tabId, site }: { tabId: number; site: SiteInfo }): Pairing['sides'][number] {
+  return { tabId, peerId: crypto.randomUUID(), scope: site.scope, siteUrl: site.siteUrl, pending: 0 };
+}

@@ -1,0 +1,33 @@
+import browser from 'webextension-polyfill';
+
+export interface SessionValue<T> {
+  read(): Promise<T>;
+  /** Read-change-write, serialized with every other update of this value. Unchanged (same object): not written. */
+  update(change: (value: T) => T): Promise<T>;
+}
+
+/**
+ * One value in `chrome.storage.session`, never only in memory: the service worker is stopped
+ * after 30 s idle and all it knows must survive that. Updates are serialized so concurrent
+ * events never overwrite each other.
+ */
+export function sessionValue<T>(key: string, fallback: T, onWrite?: (value: T) => void): SessionValue<T> {
+  let queue: Promise<unknown> = Promise.resolve();
+  const read = async () => ((await browser.storage.session.get(key))[key] as T | undefined) ?? fallback;
+  return {
+    read,
+    update(change) {
+      const next = queue.then(async () => {
+        const before = await read();
+        const after = change(before);
+        if (after !== before) {
+          await browser.storage.session.set({ [key]: after });
+          onWrite?.(after);
+        }
+        return after;
+      });
+      queue = next.catch(() => undefined);
+      return next;
+    },
+  };
+}

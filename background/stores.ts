@@ -1,0 +1,20 @@
+import { appendEntries } from '../src/journal/journal';
+import type { JournalEntry } from '../src/journal/entry';
+import { JOURNAL_LIMIT, JOURNAL_STORAGE_KEY, noPairings, PAIRINGS_STORAGE_KEY, type Pairings } from '../src/pairing/pairings';
+import { emptyRegistry, REGISTRY_STORAGE_KEY, type TabRegistry } from '../src/registry/tab-registry';
+import { showBadge } from './badge';
+import { sessionValue } from './session-value';
+
+/** Everything the background knows, each in session storage (read by the popup too). */
+export const registry = sessionValue<TabRegistry>(REGISTRY_STORAGE_KEY, emptyRegistry);
+export const pairings = sessionValue<Pairings>(PAIRINGS_STORAGE_KEY, noPairings, showBadge);
+const journal = sessionValue<readonly JournalEntry[]>(JOURNAL_STORAGE_KEY, []);
+
+export function journalAppend(entries: readonly JournalEntry[]): Promise<unknown> {
+  if (entries.length === 0) return Promise.resolve();
+  return journal.update((current) => appendEntries(current, entries, JOURNAL_LIMIT));
+}
+
+export function journalClear(): Promise<unknown> {
+  return journal.update(() => []);
+}

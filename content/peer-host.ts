@@ -1,0 +1,84 @@
+import { planIdShards, installIdShards, surveyIdTables } from '../src/ids';
+import type { JournalEntry } from '../src/journal/entry';
+import type { SiteClient } from '../src/platform/site-client';
+import type { BackgroundToTab, PeerRole, TabToBackground } from '../src/protocol/runtime';
+import { SyncPeer } from '../src/engine/sync-peer';
+
+type PeerStart = Extract<BackgroundToTab, { type: 'bg/peer-start' }>;
+
+/** Unacknowledged deltas go out again this often: the transport (the service worker) may drop them. */
+const RESEND_EVERY_MS = 3000;
+
+/**
+ * Runs this tab's end of a pairing: one SyncPeer on the page's client, fed with the envelopes the
+ * background routes here, reporting its envelopes, journal, pending count and copy progress.
+ */
+export class PeerHost {
+  private peer: SyncPeer | undefined;
+  private role: PeerRole | null = null;
+  private paused = false;
+  private resendTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly report: (message: TabToBackground) => void) {}
+
+  /** The pairing this tab runs a peer for (told to the background with every site report). */
+  get current(): PeerRole | null {
+    return this.role;
+  }
+
+  async start(client: SiteClient, command: PeerStart): Promise<void> {
+    if (this.role?.pairId === command.pairId && this.role.peerId === command.peerId && this.peer) return;
+    await this.stop();
+    const { pairId } = command;
+    if (command.role === 'source') {
+      // The copy carries this plan to the other site, which takes its own range from it.
+      const plan = planIdShards({ first: command.peerId, second: command.remotePeerId, sites: [await surveyIdTables(client)] });
+      await installIdShards(client, plan, command.peerId);
+    }
+    this.paused = !command.syncOn;
+    this.peer = await SyncPeer.start({
+      client,
+      pairId,
+      peerId: command.peerId,
+      remotePeerId: command.remotePeerId,
+      awaitSnapshot: command.role === 'target',
+      paused: this.paused,
+      send: (envelope) => this.report({ type: 'tab/envelope', pairId, envelope }),
+      onJournal: (entries: JournalEntry[]) => this.report({ type: 'tab/journal', entries }),
+      onPending: (pending) => this.report({ type: 'tab/pending', pairId, pending }),
+      onCopyProgress: ({ done, total }) => this.report({ type: 'tab/copy-progress', pairId, done, total }),
+      onCopyDone: (error) => this.report({ type: 'tab/copy-done', pairId, ...(error ? { error: error.slice(0, 2000) } : {}) }),
+    });
+    this.role = { pairId, peerId: command.peerId };
+    this.resendTimer = setInterval(() => {
+      if (!this.paused && this.peer && this.peer.pendingCount > 0) this.peer.resendPending();
+    }, RESEND_EVERY_MS);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.resendTimer);
+    const peer = this.peer;
+    this.peer = undefined;
+    this.role = null;
+    await peer?.stop().catch(() => undefined);
+  }
+
+  /** Hands an envelope from the paired tab to the peer (which validates it and journals what it refuses). */
+  receive(pairId: string, envelope: unknown): Promise<void> {
+    if (!this.peer || this.role?.pairId !== pairId) {
+      return Promise.reject(new Error(`This tab is not running pairing ${pairId}`));
+    }
+    return this.peer.receive(envelope);
+  }
+
+  setSync(pairId: string, on: boolean): void {
+    if (!this.peer || this.role?.pairId !== pairId) throw new Error(`This tab is not running pairing ${pairId}`);
+    this.paused = !on;
+    this.peer.setPaused(!on);
+  }
+
+  /** After the background came back: what it may have missed goes out again. */
+  resendPending(): void {
+    if (!this.paused) this.peer?.resendPending();
+  }
+}

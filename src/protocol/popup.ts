@@ -1,0 +1,23 @@
+import * as v from 'valibot';
+import { PairIdSchema } from '../sync/ids';
+import { TabIdSchema, type ContentSummary } from './runtime';
+
+/** Popup -> background (`runtime.sendMessage`). The popup reads state from storage; it only sends commands. */
+export const PopupCommandSchema = v.variant('type', [
+  /**
+   * Pair two tabs. Without `keep`, sites whose content differs are not paired: the reply lists both
+   * summaries and the popup asks which side to keep. With `keep`, that tab's full state is copied
+   * to the other, then live sync starts.
+   */
+  v.strictObject({ type: v.literal('popup/pair'), tabIds: v.tuple([TabIdSchema, TabIdSchema]), keep: v.optional(TabIdSchema) }),
+  v.strictObject({ type: v.literal('popup/unpair'), pairId: PairIdSchema }),
+  v.strictObject({ type: v.literal('popup/set-sync'), pairId: PairIdSchema, on: v.boolean() }),
+  v.strictObject({ type: v.literal('popup/clear-journal') }),
+]);
+export type PopupCommand = v.InferOutput<typeof PopupCommandSchema>;
+
+export type PopupReply =
+  | { ok: true }
+  | { ok: false; error: string }
+  /** The two sites hold different content: which one to keep? */
+  | { ok: false; error: string; differ: { tabId: number; summary: ContentSummary }[] };

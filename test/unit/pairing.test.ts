@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { badgeFor } from '../../src/pairing/badge';
+import { checkPairRequest } from '../../src/pairing/pair-request';
+import type { Pairing } from '../../src/pairing/pairings';
+import {
+  markError,
+  markLive,
+  otherSide,
+  pairingOfTab,
+  removePairing,
+  retainPairings,
+  startCopy,
+  updatePairing,
+  withCopyProgress,
+  withPending,
+} from '../../src/pairing/pairings-state';
+import type { SiteInfo } from '../../src/protocol/site';
+import { applyTabReport, emptyRegistry, markTabLoading, type TabRegistry } from '../../src/registry/tab-registry';
+
+const site = (scope: string, overrides: Partial<SiteInfo> = {}): SiteInfo => ({
+  scope,
+  siteUrl: `https://playground.wordpress.net/scope:${scope}`,
+  name: scope,
+  wordpressVersion: '6.7',
+  phpVersion: '8.3.0',
+  storage: 'temporary',
+  clientSource: 'playgroundSites',
+  ...overrides,
+});
+
+function registryOf(...sites: [number, SiteInfo][]): TabRegistry {
+  return sites.reduce((registry, [tabId, info]) => applyTabReport(registry, tabId, { type: 'tab/site', site: info }, 1), emptyRegistry);
+}
+
+const pairing = (pairId: string, a: number, b: number): Pairing => ({
+  pairId,
+  sides: [
+    { tabId: a, peerId: `peer-${a}`, scope: `s${a}`, siteUrl: `https://playground.wordpress.net/scope:s${a}`, pending: 0 },
+    { tabId: b, peerId: `peer-${b}`, scope: `s${b}`, siteUrl: `https://playground.wordpress.net/scope:s${b}`, pending: 0 },
+  ],
+  syncOn: true,
+  phase: 'live',
+  createdAt: 1,
+});
+
+describe('pair requests', () => {
+  it('accepts two ready tabs on different scopes with the same versions', () => {
+    const check = checkPairRequest(registryOf([1, site('a')], [2, site('b')]), [], [1, 2]);
+    expect(check.ok && check.sites.map((s) => s.site.scope)).toEqual(['a', 'b']);
+  });
+
+  it('refuses, with the reason, the same scope, the same tab, a tab not ready, a tab already paired', () => {
+    const registry = registryOf([1, site('a')], [2, site('a')], [3, site('c')], [4, site('d')]);
+    expect(checkPairRequest(registry, [], [1, 2])).toEqual({ ok: false, error: expect.stringMatching(/same site \(scope a\)/) });
+    expect(checkPairRequest(registry, [], [3, 3])).toEqual({ ok: false, error: 'Pick two different tabs.' });
+    expect(checkPairRequest(markTabLoading(registry, 4, 2), [], [3, 4])).toEqual({ ok: false, error: expect.stringMatching(/not ready/) });
+    expect(checkPairRequest(registry, [pairing('p', 3, 9)], [3, 4])).toEqual({ ok: false, error: expect.stringMatching(/already paired/) });
+    expect(checkPairRequest(registry, [], [3, 7])).toEqual({ ok: false, error: expect.stringMatching(/not an open Playground tab/) });
+  });
+
+  it('refuses sites on other WordPress or PHP versions (a full copy needs the same)', () => {
+    const wp = registryOf([1, site('a')], [2, site('b', { wordpressVersion: '6.5.5' })]);
+    expect(checkPairRequest(wp, [], [1, 2])).toEqual({ ok: false, error: expect.stringMatching(/WordPress versions \(6\.7 and 6\.5\.5\)/) });
+    const php = registryOf([1, site('a')], [2, site('b', { phpVersion: '8.2.1' })]);
+    expect(checkPairRequest(php, [], [1, 2])).toEqual({ ok: false, error: expect.stringMatching(/PHP versions/) });
+    const patch = registryOf([1, site('a')], [2, site('b', { phpVersion: '8.3.9' })]);
+    expect(checkPairRequest(patch, [], [1, 2]).ok).toBe(true);
+  });
+});
+
+describe('pairings state', () => {
+  it('finds a tab’s pairing and the other side, and leaves other pairings untouched', () => {
+    const all = [pairing('p', 1, 2), pairing('q', 3, 4)];
+    expect(pairingOfTab(all, 4)?.pairId).toBe('q');
+    expect(otherSide(all[0]!, 2).tabId).toBe(1);
+    const updated = updatePairing(all, 'p', (p) => withPending(p, 2, 5));
+    expect(updated[0]!.sides[1].pending).toBe(5);
+    expect(updated[1]).toBe(all[1]);
+    expect(updatePairing(all, 'p', (p) => withPending(p, 2, 0))).toBe(all);
+    expect(removePairing(all, 'q')).toEqual([all[0]]);
+  });
+
+  it('goes copying → live with progress, or to error with the reason', () => {
+    const copying = startCopy(pairing('p', 1, 2), { fromTabId: 1, toTabId: 2, reason: 'restore' });
+    expect(copying).toMatchObject({ phase: 'copying', copy: { done: 0, total: 0, reason: 'restore' } });
+    expect(withCopyProgress(copying, 40, 100).copy).toMatchObject({ done: 40, total: 100 });
+    const live = markLive(withCopyProgress(copying, 100, 100));
+    expect(live.phase).toBe('live');
+    expect(live).not.toHaveProperty('copy');
+    expect(markError(copying, 'boom')).toMatchObject({ phase: 'error', error: 'boom' });
+    expect(markError(copying, 'boom')).not.toHaveProperty('copy');
+  });
+
+  it('drops pairings whose tabs are gone', () => {
+    const registry = registryOf([1, site('a')], [2, site('b')], [3, site('c')]);
+    const all = [pairing('p', 1, 2), pairing('q', 3, 4)];
+    expect(retainPairings(all, registry).map((p) => p.pairId)).toEqual(['p']);
+  });
+});
+
+describe('toolbar badge', () => {
+  it('is empty without pairings and counts pending changes while syncing', () => {
+    expect(badgeFor([]).text).toBe('');
+    const live = pairing('p', 1, 2);
+    expect(badgeFor([live])).toMatchObject({ text: '', title: expect.stringMatching(/syncing, 0 changes/) });
+    expect(badgeFor([withPending(withPending(live, 1, 2), 2, 1)]).text).toBe('3');
+    expect(badgeFor([withPending(live, 1, 5000)]).text).toBe('999+');
+  });
+
+  it('shows off (with the waiting count), copying and error, error first', () => {
+    const off = { ...pairing('p', 1, 2), syncOn: false };
+    expect(badgeFor([off]).text).toBe('off');
+    expect(badgeFor([withPending(off, 1, 4)])).toMatchObject({ text: '4', title: 'Playground Sync: sync off, 4 changes waiting' });
+    const copying = startCopy(pairing('q', 3, 4), { fromTabId: 3, toTabId: 4, reason: 'pairing' });
+    expect(badgeFor([off, copying]).text).toBe('…');
+    expect(badgeFor([off, copying, markError(pairing('r', 5, 6), 'tab gone')])).toMatchObject({ text: '!', title: 'Playground Sync: tab gone' });
+  });
+});
