@@ -1,7 +1,15 @@
 import type { TabEntry } from '../src/registry/tab-registry';
-import { describeTabStatus, describeStorage } from './labels';
+import { describeStorage, describeTabStatus } from './labels';
+import { MAX_SELECTED, tabAvailability } from './pair-selection';
 
-export function TabList({ tabs }: { tabs: TabEntry[] }) {
+interface TabListProps {
+  tabs: readonly TabEntry[];
+  paired: ReadonlySet<number>;
+  selected: readonly number[];
+  onToggle: (tabId: number) => void;
+}
+
+export function TabList({ tabs, paired, selected, onToggle }: TabListProps) {
   if (tabs.length === 0) {
     return (
       <p class="hint" data-testid="no-tabs">
@@ -9,25 +17,61 @@ export function TabList({ tabs }: { tabs: TabEntry[] }) {
       </p>
     );
   }
+  const full = selected.length >= MAX_SELECTED;
   return (
     <ul class="tabs" data-testid="tab-list">
       {tabs.map((tab) => (
-        <TabRow key={tab.tabId} tab={tab} />
+        <TabRow
+          key={tab.tabId}
+          tab={tab}
+          paired={paired.has(tab.tabId)}
+          checked={selected.includes(tab.tabId)}
+          selectionFull={full}
+          availability={tabAvailability(tab, paired)}
+          onToggle={() => onToggle(tab.tabId)}
+        />
       ))}
     </ul>
   );
 }
 
-function TabRow({ tab }: { tab: TabEntry }) {
+interface TabRowProps {
+  tab: TabEntry;
+  paired: boolean;
+  checked: boolean;
+  selectionFull: boolean;
+  availability: ReturnType<typeof tabAvailability>;
+  onToggle: () => void;
+}
+
+function TabRow({ tab, paired, checked, selectionFull, availability, onToggle }: TabRowProps) {
   const site = tab.site;
+  const name = site?.name ?? `Tab ${tab.tabId}`;
+  const disabled = !availability.selectable || (!checked && selectionFull);
+  const why = !availability.selectable ? availability.reason : disabled ? 'Two tabs are selected: unselect one first' : `Select ${name} to pair it`;
   return (
-    <li class={`tab tab--${tab.status}`} data-testid="tab" data-tab-id={tab.tabId} data-scope={site?.scope ?? ''}>
+    <li
+      class={`tab tab--${tab.status}${checked ? ' tab--selected' : ''}${paired ? ' tab--paired' : ''}`}
+      data-testid="tab"
+      data-tab-id={tab.tabId}
+      data-scope={site?.scope ?? ''}
+    >
       <div class="tab__title">
-        <span class="tab__name">{site?.name ?? `Tab ${tab.tabId}`}</span>
-        <span class={`status status--${tab.status}`}>{describeTabStatus(tab.status)}</span>
+        <label class="tab__select" title={why}>
+          <input type="checkbox" data-testid="select-tab" checked={checked} disabled={disabled} onChange={onToggle} />
+          <span class="tab__name">{name}</span>
+        </label>
+        <span class="tab__chips">
+          {paired ? (
+            <span class="chip chip--paired" data-testid="paired">
+              Paired
+            </span>
+          ) : null}
+          <span class={`status status--${tab.status}`}>{describeTabStatus(tab.status)}</span>
+        </span>
       </div>
       {site ? (
-        <dl class="tab__facts">
+        <dl class="facts">
           <dt>Scope</dt>
           <dd data-testid="scope">{site.scope}</dd>
           <dt>Site</dt>

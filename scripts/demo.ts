@@ -21,6 +21,27 @@ const popup = await browser.openExtensionPage('popup/index.html');
 await popup.setViewportSize({ width: 400, height: 600 });
 await popup.locator('[data-testid="tab"][data-scope]:not([data-scope=""])').nth(1).waitFor({ timeout: 60_000 });
 
+// Pair them as a user would: tick both tabs in the popup and click Pair.
+for (const tab of tabs) {
+  await popup.locator(`[data-testid="tab"][data-scope="${tab.scope}"] [data-testid="select-tab"]`).check();
+}
+await popup.locator('[data-testid="pair"]').click();
+const pairing = popup.locator('[data-testid="pairing"]');
+await pairing.waitFor({ timeout: 60_000 });
+const worker = await browser.extensionServiceWorker();
+const phase = () =>
+  worker.evaluate(async () => {
+    const { pairings } = (await chrome.storage.session.get('pairings')) as { pairings?: { phase: string; error?: string }[] };
+    return pairings?.[0] ? `${pairings[0].phase}${pairings[0].error ? `: ${pairings[0].error}` : ''}` : 'none';
+  });
+const started = Date.now();
+let state = await phase();
+while (state === 'copying' && Date.now() - started < 60_000) {
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  state = await phase();
+}
+console.log(`Pairing: ${state}`);
+
 if (headless) {
   const folder = resolve('demo-screenshots', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(folder, { recursive: true });

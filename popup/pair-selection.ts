@@ -1,0 +1,51 @@
+import type { Pairings } from '../src/pairing/pairings';
+import type { TabEntry } from '../src/registry/tab-registry';
+
+/** A pairing joins exactly two tabs. */
+export const MAX_SELECTED = 2;
+
+export function pairedTabIds(pairings: Pairings): Set<number> {
+  return new Set(pairings.flatMap((pairing) => pairing.sides.map((side) => side.tabId)));
+}
+
+export type TabAvailability = { selectable: true } | { selectable: false; reason: string };
+
+export function tabAvailability(tab: TabEntry, paired: ReadonlySet<number>): TabAvailability {
+  if (paired.has(tab.tabId)) return { selectable: false, reason: 'Already paired' };
+  if (tab.status !== 'ready' || !tab.site) return { selectable: false, reason: 'Not ready yet' };
+  return { selectable: true };
+}
+
+/** The part of a selection that still holds: tabs closed, reloading or paired since drop out. */
+export function currentSelection(selected: readonly number[], tabs: readonly TabEntry[], paired: ReadonlySet<number>): number[] {
+  const selectable = new Set(tabs.filter((tab) => tabAvailability(tab, paired).selectable).map((tab) => tab.tabId));
+  return selected.filter((tabId) => selectable.has(tabId)).slice(0, MAX_SELECTED);
+}
+
+export function toggleSelection(selected: readonly number[], tabId: number): number[] {
+  if (selected.includes(tabId)) return selected.filter((id) => id !== tabId);
+  return selected.length < MAX_SELECTED ? [...selected, tabId] : [...selected];
+}
+
+/**
+ * Whether the selected tabs can be paired. `incomplete`: the user has not picked two yet;
+ * `refused`: the background would refuse these two, `reason` says why.
+ */
+export type PairCheck =
+  | { ok: true; tabIds: [number, number] }
+  | { ok: false; why: 'incomplete' | 'refused'; reason: string };
+
+export function checkPair(selected: readonly number[], tabs: readonly TabEntry[]): PairCheck {
+  const [first, second] = selected.map((tabId) => tabs.find((tab) => tab.tabId === tabId));
+  if (!first) return { ok: false, why: 'incomplete', reason: 'Select two ready tabs to pair their sites.' };
+  if (!second) return { ok: false, why: 'incomplete', reason: 'Select one more tab.' };
+  const scope = first.site?.scope;
+  if (scope !== undefined && scope === second.site?.scope) {
+    return {
+      ok: false,
+      why: 'refused',
+      reason: `Both tabs show the same site (scope “${scope}”), so there is nothing to sync. Pick tabs of two different sites.`,
+    };
+  }
+  return { ok: true, tabIds: [first.tabId, second.tabId] };
+}

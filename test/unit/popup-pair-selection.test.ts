@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { Pairing } from '../../src/pairing/pairings';
+import type { TabEntry } from '../../src/registry/tab-registry';
+import { checkPair, currentSelection, pairedTabIds, tabAvailability, toggleSelection } from '../../popup/pair-selection';
+
+const tab = (tabId: number, scope: string, status: TabEntry['status'] = 'ready'): TabEntry => ({
+  tabId,
+  status,
+  updatedAt: 0,
+  ...(status === 'ready'
+    ? {
+        site: {
+          scope,
+          siteUrl: `https://playground.wordpress.net/scope:${scope}/`,
+          name: 'My WordPress Website',
+          wordpressVersion: '6.8',
+          phpVersion: '8.3.0',
+          storage: 'temporary' as const,
+          clientSource: 'playgroundSites' as const,
+        },
+      }
+    : {}),
+});
+
+const pairing = (a: number, b: number): Pairing => ({
+  pairId: `p-${a}-${b}`,
+  sides: [
+    { tabId: a, peerId: 'a', scope: 'x', siteUrl: 'https://x/', pending: 0 },
+    { tabId: b, peerId: 'b', scope: 'y', siteUrl: 'https://y/', pending: 0 },
+  ],
+  syncOn: true,
+  phase: 'live',
+  createdAt: 0,
+});
+
+describe('popup tab selection', () => {
+  const tabs = [tab(1, 'a'), tab(2, 'b'), tab(3, 'a'), tab(4, '', 'waiting'), tab(5, 'c'), tab(6, 'd')];
+  const paired = pairedTabIds([pairing(5, 6)]);
+
+  it('offers only ready tabs that are not paired yet, and says why not', () => {
+    expect(tabAvailability(tabs[0]!, paired)).toEqual({ selectable: true });
+    expect(tabAvailability(tabs[3]!, paired)).toEqual({ selectable: false, reason: 'Not ready yet' });
+    expect(tabAvailability(tabs[4]!, paired)).toEqual({ selectable: false, reason: 'Already paired' });
+  });
+
+  it('selects at most two tabs and unselects on a second click', () => {
+    expect(toggleSelection([], 1)).toEqual([1]);
+    expect(toggleSelection([1], 2)).toEqual([1, 2]);
+    expect(toggleSelection([1, 2], 3)).toEqual([1, 2]);
+    expect(toggleSelection([1, 2], 1)).toEqual([2]);
+  });
+
+  it('drops selected tabs that closed, reload or got paired', () => {
+    expect(currentSelection([1, 4], tabs, paired)).toEqual([1]);
+    expect(currentSelection([5, 2], tabs, paired)).toEqual([2]);
+    expect(currentSelection([9], tabs, paired)).toEqual([]);
+  });
+
+  it('pairs two tabs of different sites', () => {
+    expect(checkPair([2, 1], tabs)).toEqual({ ok: true, tabIds: [2, 1] });
+  });
+
+  it('asks for two tabs before pairing', () => {
+    expect(checkPair([], tabs)).toMatchObject({ ok: false, why: 'incomplete' });
+    expect(checkPair([1], tabs)).toMatchObject({ ok: false, why: 'incomplete', reason: 'Select one more tab.' });
+  });
+
+  it('refuses two tabs on the same scope, naming it', () => {
+    const check = checkPair([1, 3], tabs);
+    expect(check).toMatchObject({ ok: false, why: 'refused' });
+    expect(!check.ok && check.reason).toContain('“a”');
+  });
+});
