@@ -1,4 +1,4 @@
-import { applyBatch, CHANGES_STORED_REPLY, drainNow, installCapture, parseChangesMessage } from '../db';
+import { applyCheckedBatch, CHANGES_STORED_REPLY, drainNow, installCapture, parseChangesMessage } from '../db';
 import { applyFileChanges, Exclusions, FileRecorder, findDatabasePath } from '../files';
 import type { SiteClient } from '../platform/site-client';
 import type { JournalEntry } from '../journal/entry';
@@ -11,6 +11,7 @@ import {
   inboxReady,
   inboxReceive,
   outboxAck,
+  outboxDropPending,
   outboxEnqueue,
   outboxPending,
   outboxResend,
@@ -18,9 +19,19 @@ import {
   type OutboxState,
   type SequencedBatch,
 } from '../sync/sequencing';
-import { parseEnvelope, WIRE_VERSION, type Envelope } from '../sync/wire';
+import { parseEnvelope, WIRE_VERSION, type Envelope, type EnvelopeOf } from '../sync/wire';
 import { decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
 import { FileVersions } from './file-versions';
+import {
+  captureSnapshot,
+  installSnapshot,
+  readSiteFacts,
+  refusalFor,
+  siteFileHashes,
+  snapshotToEnvelopes,
+  type SnapshotReassembler,
+} from './snapshot';
+import { CopySource, CopyTarget, describeCopy, describeCopyDetail, formatBytes, type HeldDelta, type SnapshotPart } from './snapshot-exchange';
 import { describeApply, describeDelta } from './summaries';
 
 export interface SyncPeerOptions {
@@ -36,6 +47,16 @@ export interface SyncPeerOptions {
   /** Quiet time after the last file event before file-only changes go out. */
   fileSettleMs?: number;
   wallClock?: () => number;
+  /** Ask the peer for a full-state copy right away; send no local changes until it is installed. */
+  awaitSnapshot?: boolean;
+  /** Start with sync off (see `setPaused`). */
+  paused?: boolean;
+  /** The count of unacknowledged local deltas, whenever it changes (the toolbar badge). */
+  onPending?: (count: number) => void;
+  /** Bytes of a full-state copy received so far, of `total`. */
+  onCopyProgress?: (progress: { done: number; total: number }) => void;
+  /** A full-state copy this site asked for ended: installed, or not (`error`, also journaled). */
+  onCopyDone?: (error?: string) => void;
 }
 
 type NewEntry = Omit<JournalEntry, 'id' | 'time' | 'site'>;
@@ -56,7 +77,14 @@ export class SyncPeer {
   /** The peer's site URL from its latest delta, for held batches applied later. */
   private lastPeerSiteUrl = '';
   private readonly clock: HlcClock;
-  private readonly fileVersions = new FileVersions();
+  private fileVersions = new FileVersions();
+  private paused: boolean;
+  /** False until the copy asked for at start is installed (and after it failed): no deltas in or out. */
+  private live: boolean;
+  /** A copy asked for while paused: requested on resume. */
+  private copyOnResume = false;
+  private readonly copyTarget = new CopyTarget();
+  private readonly copySource = new CopySource();
   /** The peer's clock on the envelope that carried the latest ack. */
   private lastAckClock: Hlc | null = null;
 
@@ -67,6 +95,8 @@ export class SyncPeer {
     private readonly recorder: FileRecorder,
   ) {
     this.clock = createHlcClock(options.peerId, { wallClock: options.wallClock });
+    this.paused = options.paused ?? false;
+    this.live = !options.awaitSnapshot;
   }
 
   /** Installs capture on the site (idempotent) and starts recording. */
@@ -94,6 +124,7 @@ export class SyncPeer {
     const peer = new SyncPeer(options, siteUrl, root, recorder);
     peer.stopMessages = stopMessages;
     started.peer = peer;
+    if (options.awaitSnapshot) await peer.requestSnapshot();
     return peer;
   }
 
@@ -123,7 +154,50 @@ export class SyncPeer {
 
   /** Sends every unacknowledged delta again (after a reconnect). */
   resendPending(): void {
+    if (!this.sendsDeltas) return;
     for (const batch of outboxPending(this.outbox)) this.sendDelta(batch);
+  }
+
+  /**
+   * Asks the peer for its full state. Resolves once the request (with this site's file hashes)
+   * is sent; the copy ends with `onCopyDone` and a journal line. While it is in flight this site
+   * sends no deltas and holds the peer's; once installed, its own unacknowledged changes are
+   * dropped (the copy replaced them) and deltas flow from the copy's position on both sides.
+   * While paused, the request goes out on resume.
+   */
+  requestSnapshot(): Promise<void> {
+    if (this.paused) {
+      this.copyOnResume = true;
+      return Promise.resolve();
+    }
+    return this.step(() => this.sendCopyRequest());
+  }
+
+  /**
+   * Sync off: local changes are still captured and queued (see `onPending`), nothing is sent and
+   * the peer's deltas are left unapplied (it keeps them until acknowledged). On resume every
+   * pending delta goes out and the peer is asked for what it sent meanwhile.
+   */
+  setPaused(paused: boolean): void {
+    if (paused === this.paused) return;
+    this.paused = paused;
+    if (paused) return;
+    if (this.copyOnResume) {
+      this.copyOnResume = false;
+      void this.requestSnapshot();
+    }
+    if (!this.sendsDeltas) return;
+    this.resendPending();
+    this.sendControl({ ...this.header('resend'), seq: this.outbox.lastSeq, resendFrom: this.inbox.appliedUpTo + 1 });
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Deltas flow: not paused, not waiting for (or after a failed) first copy, no copy in flight. */
+  private get sendsDeltas(): boolean {
+    return !this.paused && this.live && this.copyTarget.id === null;
   }
 
   async stop(): Promise<void> {
@@ -169,7 +243,7 @@ export class SyncPeer {
     if (isEmptyDelta(delta)) return;
     this.fileVersions.record(delta.files, delta.hlc);
     const { state, batch } = outboxEnqueue(this.outbox, encodeDelta(delta));
-    this.outbox = state;
+    this.setOutbox(state);
     this.journal(describeDelta(delta, 'sent', 'pending'));
     this.sendDelta(batch);
   }
@@ -185,7 +259,14 @@ export class SyncPeer {
     } as const;
   }
 
+  private setOutbox(state: OutboxState<WireDelta>): void {
+    const before = this.outbox.unacked.length;
+    this.outbox = state;
+    if (state.unacked.length !== before) this.options.onPending?.(state.unacked.length);
+  }
+
   private sendDelta(batch: SequencedBatch<WireDelta>): void {
+    if (!this.sendsDeltas) return;
     this.options.send({ ...this.header('delta'), seq: batch.seq, siteUrl: this.siteUrl, payload: batch.payload });
   }
 
@@ -210,21 +291,33 @@ export class SyncPeer {
     if (envelope.ackUpTo > this.outbox.ackedUpTo) {
       const acked = outboxAck(this.outbox, envelope.ackUpTo);
       if (acked.ok) {
-        this.outbox = acked.state;
+        this.setOutbox(acked.state);
         this.lastAckClock = remoteClock;
       }
     }
     const lastSeq = this.outbox.lastSeq;
     switch (envelope.kind) {
       case 'delta': {
-        const { cursor, arrival } = inboxReceive(this.inbox, { seq: envelope.seq, payload: envelope.payload });
-        this.inbox = cursor;
-        if (arrival.kind === 'apply') await this.applyReady([...arrival.batches], envelope.siteUrl);
-        else if (arrival.kind === 'duplicate') this.sendControl({ ...this.header('ack'), seq: lastSeq });
-        else if (arrival.askResend) this.sendControl({ ...this.header('resend'), seq: lastSeq, resendFrom: arrival.resendFrom });
+        const held: HeldDelta = { batch: { seq: envelope.seq, payload: envelope.payload }, siteUrl: envelope.siteUrl };
+        if (this.copyTarget.id !== null) this.copyTarget.holdDelta(held);
+        // Not applied, not acknowledged: the peer sends it again on resume or after the copy.
+        else if (!this.live || this.paused) return;
+        else if (this.copySource.holding) this.copySource.holdDelta(held);
+        else await this.receiveDelta(held);
         return;
       }
+      case 'snapshot-request':
+        return this.answerCopyRequest(envelope);
+      case 'snapshot-begin':
+      case 'snapshot-chunk':
+      case 'snapshot-end':
+        return this.receiveCopyPart(envelope);
+      case 'snapshot-installed':
+        return this.onPeerInstalledCopy(envelope);
+      case 'snapshot-abort':
+        return this.onCopyAbort(envelope);
       case 'resend': {
+        if (!this.sendsDeltas) return;
         const resend = outboxResend(this.outbox, envelope.resendFrom);
         if (resend.ok) for (const batch of resend.batches) this.sendDelta(batch);
         else if (!this.sentBeforeLastAck(remoteClock)) this.journal([{ direction: 'received', kind: 'pairing', target: 'peer', summary: resend.error, status: 'failed' }]);
@@ -243,10 +336,193 @@ export class SyncPeer {
         return;
       default: {
         // ack, hello: the piggybacked ackUpTo above was the point; a lost tail shows up here.
+        if (!this.sendsDeltas || this.copySource.holding) return;
         const missingFrom = inboxObserveSenderSeq(this.inbox, envelope.seq);
         if (missingFrom !== null) this.sendControl({ ...this.header('resend'), seq: lastSeq, resendFrom: missingFrom });
       }
     }
+  }
+
+  private async receiveDelta({ batch, siteUrl }: HeldDelta): Promise<void> {
+    const { cursor, arrival } = inboxReceive(this.inbox, batch);
+    this.inbox = cursor;
+    const lastSeq = this.outbox.lastSeq;
+    if (arrival.kind === 'apply') await this.applyReady([...arrival.batches], siteUrl);
+    else if (arrival.kind === 'duplicate') this.sendControl({ ...this.header('ack'), seq: lastSeq });
+    else if (arrival.askResend) this.sendControl({ ...this.header('resend'), seq: lastSeq, resendFrom: arrival.resendFrom });
+  }
+
+  // --- Full-state copy, target side -------------------------------------------------------
+
+  private async sendCopyRequest(): Promise<void> {
+    if (this.copyTarget.id !== null) return;
+    const id = crypto.randomUUID();
+    this.copyTarget.start(id, performance.now());
+    try {
+      const files = await siteFileHashes(this.options.client);
+      this.sendControl({ ...this.header('snapshot-request'), seq: this.outbox.lastSeq, snapshotId: id, files: [...files] });
+    } catch (error) {
+      await this.failCopy(id, error, false);
+    }
+  }
+
+  private async receiveCopyPart(part: SnapshotPart): Promise<void> {
+    const id = this.copyTarget.id;
+    if (id === null) return;
+    let progress;
+    try {
+      progress = this.copyTarget.receive(part);
+      if (progress.kind === 'ignored') return;
+      if (progress.begun !== null) {
+        // Refused before the bytes are in: the versions come with the first envelope.
+        const refusal = refusalFor(progress.begun, await readSiteFacts(this.options.client));
+        if (refusal) throw refusal;
+      }
+    } catch (error) {
+      await this.failCopy(id, error, true);
+      return;
+    }
+    if (progress.kind === 'progress') {
+      this.options.onCopyProgress?.({ done: progress.done, total: progress.total });
+      return;
+    }
+    this.options.onCopyProgress?.({ done: progress.reassembler.byteLength, total: progress.reassembler.byteLength });
+    await this.installCopy(id, progress.reassembler, progress.sourceCursor);
+  }
+
+  private async installCopy(id: string, reassembler: SnapshotReassembler, sourceCursor: number): Promise<void> {
+    const { client, peerId } = this.options;
+    let snapshot;
+    let installation;
+    try {
+      snapshot = await reassembler.assemble();
+      installation = await installSnapshot(client, snapshot, { peerId, siteUrl: this.siteUrl, echo: this.recorder });
+    } catch (error) {
+      await this.failCopy(id, error, true);
+      return;
+    }
+    // Whatever was recorded before and during the copy is the copy's now; so are file versions.
+    await this.recorder.takeBatch();
+    this.fileVersions = new FileVersions();
+    // Numbering goes on beyond the source's cursor for this site, so none of it is taken for a duplicate.
+    const { state, dropped } = outboxDropPending(this.outbox, sourceCursor);
+    this.setOutbox(state);
+    this.inbox = createInboxCursor(reassembler.baseSeq);
+    const elapsed = performance.now() - this.copyTarget.startedAt;
+    const held = this.copyTarget.settle();
+    this.live = true;
+    this.sendControl({ ...this.header('snapshot-installed'), seq: this.outbox.lastSeq, snapshotId: id });
+    this.journal([
+      {
+        direction: 'received',
+        kind: 'pairing',
+        target: snapshot.meta.siteUrl,
+        summary: describeCopy(snapshot, elapsed),
+        status: 'applied',
+        detail: describeCopyDetail(installation, reassembler.byteLength),
+      },
+      ...(dropped.length === 0
+        ? []
+        : [
+            {
+              direction: 'local' as const,
+              kind: 'pairing' as const,
+              target: 'local changes',
+              summary: `Dropped ${dropped.length} unsent local change(s) made before the copy: the copy replaced them`,
+              status: 'info' as const,
+              detail: `Batches ${dropped[0]!.seq} to ${dropped.at(-1)!.seq}`,
+            },
+          ]),
+    ]);
+    this.options.onCopyDone?.();
+    await this.applyHeld(held);
+  }
+
+  /** Ends the copy `id` without installing anything; the peer is told when `tellPeer`. */
+  private async failCopy(id: string, error: unknown, tellPeer: boolean): Promise<void> {
+    if (this.copyTarget.id !== id) return;
+    const held = this.copyTarget.settle();
+    const message = error instanceof Error ? error.message : String(error);
+    if (tellPeer) this.sendControl({ ...this.header('snapshot-abort'), seq: this.outbox.lastSeq, snapshotId: id, reason: message.slice(0, 2000) });
+    this.journal([
+      {
+        direction: 'received',
+        kind: 'pairing',
+        target: 'full-state copy',
+        summary: `Could not copy the paired site’s full state: ${message}`.slice(0, 500),
+        status: 'failed',
+        detail: `${error instanceof Error ? `${error.name}${'code' in error ? ` (${String(error.code)})` : ''}: ` : ''}${message}\n` +
+          (this.live ? 'Live sync goes on as before the request.' : 'Live sync has not started: ask for a copy again.'),
+      },
+    ]);
+    this.options.onCopyDone?.(message);
+    if (this.live) {
+      this.resendPending();
+      // The peer's deltas held meanwhile are applied as usual (a live site was not changed).
+      await this.applyHeld(held);
+    }
+  }
+
+  private async applyHeld(held: readonly HeldDelta[]): Promise<void> {
+    for (const delta of held) await this.receiveDelta(delta);
+  }
+
+  // --- Full-state copy, source side -------------------------------------------------------
+
+  private async answerCopyRequest(request: EnvelopeOf<'snapshot-request'>): Promise<void> {
+    const refuse = (reason: string) =>
+      this.sendControl({ ...this.header('snapshot-abort'), seq: this.outbox.lastSeq, snapshotId: request.snapshotId, reason });
+    if (this.paused) return refuse('Sync is paused on the paired site');
+    if (!this.live || this.copyTarget.id !== null) return refuse('The paired site is waiting for a full-state copy itself');
+    if (!this.copySource.accept(request)) return;
+    const { client, pairId, peerId } = this.options;
+    try {
+      // Everything captured so far goes into the outbox first: the copy contains up to baseSeq.
+      await drainNow(client);
+      await this.enqueueLocalChanges(null);
+      const baseSeq = this.outbox.lastSeq;
+      const snapshot = await captureSnapshot(client, { targetFiles: new Map(request.files), siteUrl: this.siteUrl, wallClock: this.options.wallClock });
+      const header = { pairId, from: peerId, seq: this.outbox.lastSeq, ackUpTo: this.inbox.appliedUpTo, hlc: encodeHlc(this.clock.now()) };
+      const envelopes = await snapshotToEnvelopes(snapshot, { snapshotId: request.snapshotId, baseSeq, header });
+      for (const envelope of envelopes) this.sendControl(envelope);
+      const { meta } = snapshot;
+      this.journal([
+        {
+          direction: 'sent',
+          kind: 'pairing',
+          target: 'full-state copy',
+          summary: `Sent this site’s full state: ${meta.fileCount.toLocaleString('en-US')} files (${meta.shippedFileCount.toLocaleString('en-US')} with bytes), ${formatBytes(meta.database.size)} database`,
+          status: 'pending',
+        },
+      ]);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      refuse(`The paired site could not take its full state: ${message}`.slice(0, 2000));
+      this.journal([{ direction: 'sent', kind: 'pairing', target: 'full-state copy', summary: `Could not send this site’s full state: ${message}`.slice(0, 500), status: 'failed' }]);
+      await this.applyHeld(this.copySource.settle(request.snapshotId) ?? []);
+    }
+  }
+
+  /** The target installed the copy: its deltas go on after its `seq` (its numbering may have restarted). */
+  private async onPeerInstalledCopy(envelope: EnvelopeOf<'snapshot-installed'>): Promise<void> {
+    const held = this.copySource.settle(envelope.snapshotId);
+    if (held === null) return;
+    this.inbox = createInboxCursor(envelope.seq);
+    this.journal([{ direction: 'sent', kind: 'pairing', target: 'full-state copy', summary: 'The paired site installed this site’s full state', status: 'applied' }]);
+    await this.applyHeld(held);
+  }
+
+  private async onCopyAbort(envelope: EnvelopeOf<'snapshot-abort'>): Promise<void> {
+    if (this.copyTarget.id === envelope.snapshotId) {
+      await this.failCopy(envelope.snapshotId, new Error(envelope.reason), false);
+      return;
+    }
+    const held = this.copySource.settle(envelope.snapshotId);
+    if (held === null) return;
+    this.journal([
+      { direction: 'sent', kind: 'pairing', target: 'full-state copy', summary: `The paired site did not install this site’s full state: ${envelope.reason}`.slice(0, 500), status: 'failed', detail: envelope.reason },
+    ]);
+    await this.applyHeld(held);
   }
 
   /**
@@ -287,7 +563,7 @@ export class SyncPeer {
     this.fileVersions.record(apply, decoded.delta.hlc);
     const db =
       files.failures.length === 0 && decoded.delta.db
-        ? await applyBatch(client, decoded.delta.db, {
+        ? await applyCheckedBatch(client, decoded.delta.db, {
             fromSiteUrl,
             toSiteUrl: this.siteUrl,
             fromPeer: this.options.remotePeerId,

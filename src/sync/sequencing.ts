@@ -110,6 +110,21 @@ export function outboxResend<P>(state: OutboxState<P>, fromSeq: number): ResendR
   return { ok: true, batches: outboxPending(state).filter((batch) => batch.seq >= fromSeq) };
 }
 
+/**
+ * Forgets every unacknowledged batch without it being acknowledged (a full-state copy replaced
+ * what they carried). Numbering goes on from `lastSeq`, or from `atLeast` if that is higher (the
+ * receiver's cursor from an earlier life of this outbox: a stale ack up to it then acknowledges
+ * nothing new). The receiver must be told the resulting `lastSeq`.
+ */
+export function outboxDropPending<P>(
+  state: OutboxState<P>,
+  atLeast = 0,
+): { state: OutboxState<P>; dropped: readonly SequencedBatch<P>[] } {
+  assertSeq(atLeast, 0);
+  const lastSeq = Math.max(state.lastSeq, atLeast);
+  return { state: { lastSeq, ackedUpTo: lastSeq, unacked: [] }, dropped: outboxPending(state) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Receiver side: one cursor per sender
 

@@ -14,6 +14,11 @@ import { PairIdSchema, PeerIdSchema } from './ids';
  * - `ackUpTo`: the sender has applied every batch of the receiver's up to here (piggybacked acks).
  * - `hlc`: the sender's clock (encoded), merged by the receiver.
  *
+ * The full-state copy: the target sends `snapshot-request` (a fresh `snapshotId`, its files);
+ * the source answers `snapshot-begin`, `-chunk`s, `-end` under that id; the target answers
+ * `snapshot-installed` (its `seq`: where its deltas go on from) or `snapshot-abort` (either
+ * side: why the copy cannot be made or installed).
+ *
  * Payloads (`delta.payload`, snapshot chunks and metadata) are opaque here: pass a schema to
  * `parseEnvelope` or validate them where they are used.
  */
@@ -28,6 +33,9 @@ export const ENVELOPE_KINDS = [
   'snapshot-begin',
   'snapshot-chunk',
   'snapshot-end',
+  'snapshot-request',
+  'snapshot-installed',
+  'snapshot-abort',
 ] as const;
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
@@ -39,6 +47,9 @@ export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
 const counter = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const positive = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
 const siteUrl = v.pipe(v.string(), v.maxLength(500), v.url(), v.regex(/^https?:\/\//, 'a site URL is http(s)'));
+/** Files a target holds in a copy request: a bare WordPress has about 2,000. */
+export const MAX_REQUEST_FILES = 200_000;
+const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a lowercase hex sha256'));
 const snapshotId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'a snapshot id is 1-64 letters, digits or dashes'));
 
 /** Any value, but there must be one (an absent payload is a malformed envelope, not an empty one). */
@@ -81,6 +92,14 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
       chunkCount: counter,
       digest: v.pipe(v.string(), v.maxLength(200)),
     }),
+    v.strictObject({
+      ...header('snapshot-request'),
+      snapshotId,
+      /** The target's files (relative path, sha256): the source ships bytes only for the others. */
+      files: v.pipe(v.array(v.tuple([v.pipe(v.string(), v.maxLength(4096)), sha256])), v.maxLength(MAX_REQUEST_FILES)),
+    }),
+    v.strictObject({ ...header('snapshot-installed'), snapshotId }),
+    v.strictObject({ ...header('snapshot-abort'), snapshotId, reason: v.pipe(v.string(), v.maxLength(2000)) }),
   ]);
 }
 

@@ -69,6 +69,25 @@ export class TestLink {
     }
   }
 
+  /**
+   * Delivers up to `count` of the messages queued for `to` (and whatever they cause), oldest
+   * first unless the batch is reordered; a held message passed over waits one round less.
+   */
+  async deliverSome(to: Side, count: number): Promise<void> {
+    const ready: InFlight[] = [];
+    for (const message of this.queue) {
+      if (ready.length >= count) break;
+      if (message.to !== to) continue;
+      if (message.heldRounds > 0) message.heldRounds -= 1;
+      else ready.push(message);
+    }
+    for (const message of ready) this.queue.splice(this.queue.indexOf(message), 1);
+    if (this.chance(this.faults.reorder)) shuffle(ready, this.random);
+    const receive = this.receivers.get(to);
+    if (!receive) throw new Error(`Nothing attached on side ${to}`);
+    for (const message of ready) await receive(JSON.parse(message.json));
+  }
+
   private chance(probability = 0): boolean {
     return probability > 0 && this.random() < probability;
   }

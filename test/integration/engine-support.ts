@@ -35,6 +35,8 @@ export interface EnginePair {
 export interface StartPairOptions {
   readonly faults?: LinkFaults;
   readonly seed?: number;
+  /** Quiet time before file-only changes go out on their own (default 10 ms). */
+  readonly fileSettleMs?: number;
 }
 
 export async function startPair(combination: Combination, name: string, options: StartPairOptions = {}): Promise<EnginePair> {
@@ -46,7 +48,7 @@ export async function startPair(combination: Combination, name: string, options:
   const link = new TestLink(options.faults, options.seed);
   const journal: JournalEntry[] = [];
   const peers: { a?: SyncPeer; b?: SyncPeer } = {};
-  const common = { pairId: 'pair-1', onJournal: (entries: JournalEntry[]) => journal.push(...entries), fileSettleMs: 10 };
+  const common = { pairId: 'pair-1', onJournal: (entries: JournalEntry[]) => journal.push(...entries), fileSettleMs: options.fileSettleMs ?? 10 };
   peers.a = await SyncPeer.start({
     ...common,
     client: a.client,

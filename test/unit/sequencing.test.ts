@@ -9,6 +9,7 @@ import {
   inboxReady,
   inboxReceive,
   outboxAck,
+  outboxDropPending,
   outboxDue,
   outboxEnqueue,
   outboxMarkSent,
@@ -124,6 +125,24 @@ describe('outbox', () => {
     expect(result).toMatchObject({ ok: false, needsSnapshot: true });
     if (!result.ok) expect(result.error).toMatch(/up to 4 was acknowledged/);
     expect(outboxResend(acked.state, 0).ok).toBe(false);
+  });
+});
+
+describe('outboxDropPending', () => {
+  it('forgets the unacknowledged batches and goes on numbering after them', () => {
+    const { state, dropped } = outboxDropPending(outboxWith(3));
+    expect(dropped.map((item) => item.seq)).toEqual([1, 2, 3]);
+    expect(state).toEqual({ lastSeq: 3, ackedUpTo: 3, unacked: [] });
+    expect(outboxEnqueue(state, { rows: 'next' }).batch.seq).toBe(4);
+  });
+
+  it("jumps beyond a receiver's cursor from an earlier life, so a stale ack acknowledges nothing new", () => {
+    const { state } = outboxDropPending(outboxWith(1), 7);
+    expect(state).toEqual({ lastSeq: 7, ackedUpTo: 7, unacked: [] });
+    const next = outboxEnqueue(state, { rows: 'new life' }).state;
+    const stale = outboxAck(next, 7);
+    expect(stale.ok && stale.released).toBe(0);
+    expect(outboxPending(next).map((item) => item.seq)).toEqual([8]);
   });
 });
 

@@ -25,6 +25,14 @@ const valid: Record<(typeof ENVELOPE_KINDS)[number], Record<string, unknown>> = 
   },
   'snapshot-chunk': { ...header, kind: 'snapshot-chunk', snapshotId: 'snap-1', index: 0, data: 'AAAA' },
   'snapshot-end': { ...header, kind: 'snapshot-end', snapshotId: 'snap-1', chunkCount: 2, digest: 'sha256-abc' },
+  'snapshot-request': {
+    ...header,
+    kind: 'snapshot-request',
+    snapshotId: 'snap-1',
+    files: [['wp-content/plugins/hello.php', 'a'.repeat(64)]],
+  },
+  'snapshot-installed': { ...header, kind: 'snapshot-installed', snapshotId: 'snap-1' },
+  'snapshot-abort': { ...header, kind: 'snapshot-abort', snapshotId: 'snap-1', reason: 'WordPress 6.5.5 here, 6.7 there' },
 };
 
 const parse = (input: unknown) => parseEnvelope(input, { pairId: PAIR, self: SELF });
@@ -90,6 +98,9 @@ describe('parseEnvelope rejects with a readable reason', () => {
     ['an oversized nack reason', { ...valid.nack, reason: 'x'.repeat(2001) }, /reason: /],
     ['a bad snapshot id', { ...valid['snapshot-chunk'], snapshotId: 'a/b' }, /snapshotId: /],
     ['a negative chunk index', { ...valid['snapshot-chunk'], index: -1 }, /index: /],
+    ['a copy request with a bad file hash', { ...valid['snapshot-request'], files: [['index.php', 'abc']] }, /files\.0\.1: /],
+    ['a copy request without files', { ...valid['snapshot-request'], files: undefined }, /files: /],
+    ['an oversized abort reason', { ...valid['snapshot-abort'], reason: 'x'.repeat(2001) }, /reason: /],
     ['null', null, /Rejected envelope: /],
     ['an array', [valid.ack], /Rejected envelope: /],
     ['a number', 42, /Rejected envelope: /],

@@ -69,7 +69,8 @@ export class SnapshotReassembler {
   readonly baseSeq: number;
   readonly meta: SnapshotMeta;
   private readonly chunkCount: number;
-  private readonly byteLength: number;
+  /** Bytes announced by `snapshot-begin`. */
+  readonly byteLength: number;
   private readonly chunks = new Map<number, { data: string; bytes: Uint8Array }>();
   private digest: string | null = null;
 
@@ -119,6 +120,13 @@ export class SnapshotReassembler {
     const missing: number[] = [];
     for (let index = 0; index < this.chunkCount; index++) if (!this.chunks.has(index)) missing.push(index);
     return missing;
+  }
+
+  /** Bytes of the distinct chunks received so far (of `byteLength`). */
+  get receivedBytes(): number {
+    let total = 0;
+    for (const chunk of this.chunks.values()) total += chunk.bytes.length;
+    return total;
   }
 
   /** Every chunk and the end marker are in. */

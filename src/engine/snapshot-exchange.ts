@@ -1,0 +1,159 @@
+import type { SequencedBatch } from '../sync/sequencing';
+import type { EnvelopeOf } from '../sync/wire';
+import type { WireDelta } from './delta';
+import {
+  SnapshotReassembler,
+  type SiteSnapshot,
+  type SnapshotBegin,
+  type SnapshotChunk,
+  type SnapshotEnd,
+  type SnapshotInstallation,
+  type SnapshotMeta,
+} from './snapshot';
+
+/**
+ * The bookkeeping of a full-state copy on both ends, free of I/O: which request is in flight,
+ * which chunks and deltas arrived for it (in any order, duplicated), which requests were already
+ * answered. SyncPeer does the capturing, installing and sending.
+ */
+
+/** A delta as it arrived, kept until the copy it raced with is settled. */
+export interface HeldDelta {
+  readonly batch: SequencedBatch<WireDelta>;
+  readonly siteUrl: string;
+}
+
+export type SnapshotPart = SnapshotBegin | SnapshotChunk | SnapshotEnd;
+
+export type TargetProgress =
+  /** Not this copy's, or nothing to do yet. */
+  | { readonly kind: 'ignored' }
+  /** `begun`: the description a `snapshot-begin` just brought (check it before the bytes are in). */
+  | { readonly kind: 'progress'; readonly done: number; readonly total: number; readonly begun: SnapshotMeta | null }
+  | { readonly kind: 'complete'; readonly reassembler: SnapshotReassembler; readonly begun: SnapshotMeta | null; readonly sourceCursor: number };
+
+/** The target's side: one request at a time. */
+export class CopyTarget {
+  private active: {
+    readonly id: string;
+    readonly startedAt: number;
+    reassembler: SnapshotReassembler | null;
+    /** The source's cursor for this site's deltas when it answered (`ackUpTo` of `snapshot-begin`). */
+    sourceCursor: number;
+    /** Chunks and the end marker that overtook `snapshot-begin`. */
+    early: (SnapshotChunk | SnapshotEnd)[];
+    deltas: HeldDelta[];
+  } | null = null;
+  private readonly settled = new Set<string>();
+
+  get id(): string | null {
+    return this.active?.id ?? null;
+  }
+
+  get startedAt(): number {
+    return this.active?.startedAt ?? 0;
+  }
+
+  start(id: string, now: number): void {
+    this.active = { id, startedAt: now, reassembler: null, sourceCursor: 0, early: [], deltas: [] };
+  }
+
+  /** Keeps a delta of the source's for after the install (it may be newer than the copy). */
+  holdDelta(delta: HeldDelta): void {
+    this.active?.deltas.push(delta);
+  }
+
+  /**
+   * Takes a snapshot envelope. Throws `SnapshotRefusal` when it is malformed or inconsistent;
+   * envelopes of another or a settled copy are ignored (late duplicates).
+   */
+  receive(part: SnapshotPart): TargetProgress {
+    const active = this.active;
+    if (active === null || part.snapshotId !== active.id) return { kind: 'ignored' };
+    let begun: SnapshotMeta | null = null;
+    if (part.kind === 'snapshot-begin') {
+      if (active.reassembler !== null) return { kind: 'ignored' };
+      active.reassembler = new SnapshotReassembler(part);
+      active.sourceCursor = part.ackUpTo;
+      begun = active.reassembler.meta;
+      for (const early of active.early.splice(0)) active.reassembler.receive(early);
+    } else if (active.reassembler === null) {
+      active.early.push(part);
+      return { kind: 'ignored' };
+    } else {
+      active.reassembler.receive(part);
+    }
+    const reassembler = active.reassembler;
+    if (reassembler.isComplete) return { kind: 'complete', reassembler, begun, sourceCursor: active.sourceCursor };
+    return { kind: 'progress', done: reassembler.receivedBytes, total: reassembler.byteLength, begun };
+  }
+
+  /** Ends the copy in flight; returns the deltas held meanwhile. */
+  settle(): HeldDelta[] {
+    if (this.active === null) return [];
+    this.settled.add(this.active.id);
+    const { deltas } = this.active;
+    this.active = null;
+    return deltas;
+  }
+
+  isSettled(id: string): boolean {
+    return this.settled.has(id);
+  }
+}
+
+/** The source's side: answers each request once, holds the target's deltas until it installed. */
+export class CopySource {
+  private readonly answered = new Set<string>();
+  private outstanding: { readonly id: string; deltas: HeldDelta[] } | null = null;
+
+  /** True the first time a request id is seen: answer it; duplicates are dropped. */
+  accept(request: EnvelopeOf<'snapshot-request'>): boolean {
+    if (this.answered.has(request.snapshotId)) return false;
+    this.answered.add(request.snapshotId);
+    this.outstanding = { id: request.snapshotId, deltas: [] };
+    return true;
+  }
+
+  /** The target's deltas wait while a copy is out: older ones are in the copy or were dropped there. */
+  get holding(): boolean {
+    return this.outstanding !== null;
+  }
+
+  holdDelta(delta: HeldDelta): void {
+    this.outstanding?.deltas.push(delta);
+  }
+
+  /** The copy `id` is installed or given up: returns the deltas held meanwhile, null if it was not the one out. */
+  settle(id: string): HeldDelta[] | null {
+    if (this.outstanding?.id !== id) return null;
+    const { deltas } = this.outstanding;
+    this.outstanding = null;
+    return deltas;
+  }
+}
+
+/** "Copied the full state of <url>: 1,234 files (56 sent), 1.2 MB database, in 850 ms". */
+export function describeCopy(snapshot: SiteSnapshot, elapsedMs: number): string {
+  const { meta } = snapshot;
+  return (
+    `Copied the full state of ${meta.siteUrl}: ${meta.fileCount.toLocaleString('en-US')} files ` +
+    `(${meta.shippedFileCount.toLocaleString('en-US')} sent), ${formatBytes(meta.database.size)} database, ` +
+    `in ${Math.round(elapsedMs).toLocaleString('en-US')} ms`
+  );
+}
+
+export function describeCopyDetail(installation: SnapshotInstallation, byteLength: number): string {
+  const { files } = installation;
+  return (
+    `${formatBytes(byteLength)} transferred; ${files.written} file(s) written, ${files.deleted} deleted, ` +
+    `${files.directories} folder(s) created; ${installation.urlCellsRewritten} URL cell(s) rewritten; ` +
+    `install ${Math.round(installation.durationMs)} ms`
+  );
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../src/files';
+import { snapshotToEnvelopes, type SiteSnapshot, type SnapshotChunk, type SnapshotEnvelope } from '../../src/engine/snapshot';
+import { CopySource, CopyTarget, describeCopy, formatBytes, type HeldDelta } from '../../src/engine/snapshot-exchange';
+import type { EnvelopeOf } from '../../src/sync/wire';
+
+const header = { pairId: 'pair-1', from: 'peer-a', seq: 9, ackUpTo: 5, hlc: '0191dd9dec7b.0000.peer-a' };
+
+async function makeSnapshot(databaseBytes: number): Promise<SiteSnapshot> {
+  const database = new Uint8Array(databaseBytes).map((_, index) => (index * 7) % 251);
+  return {
+    meta: {
+      format: 1,
+      wordpressVersion: '6.5.5',
+      phpVersion: '8.3.33',
+      databaseDriver: 'WP_MySQL_On_SQLite',
+      sqliteDriverVersion: '3.0.2',
+      siteUrl: 'https://playground.wordpress.net/scope:a',
+      sourcePeerId: 'peer-a',
+      dbPathRelative: 'wp-content/database/.ht.sqlite',
+      lastBatchSeq: 7,
+      hlc: '0191dd9dec7b.0003.peer-a',
+      capturedAt: 1_700_000_000_000,
+      database: { size: database.length, sha256: await sha256Hex(database) },
+      fileCount: 1234,
+      shippedFileCount: 56,
+    },
+    database,
+    files: { manifest: { files: new Map(), directories: new Set() }, contents: new Map(), unreadable: [] },
+  };
+}
+
+const envelopesOf = async (snapshotId: string, bytes = 600_000): Promise<SnapshotEnvelope[]> =>
+  snapshotToEnvelopes(await makeSnapshot(bytes), { snapshotId, baseSeq: 9, header });
+
+const delta = (seq: number): HeldDelta => ({ batch: { seq, payload: { files: [], db: null, hlc: 'x' } as never }, siteUrl: 'https://a.test' });
+
+describe('CopyTarget', () => {
+  it('completes from parts in any order, duplicated, with chunks ahead of the beginning', async () => {
+    const target = new CopyTarget();
+    target.start('copy-1', 0);
+    const [begin, ...rest] = await envelopesOf('copy-1');
+    const results = [...rest.reverse(), rest[0]!, begin!].map((part) => target.receive(part));
+    expect(results.slice(0, rest.length + 1).every((result) => result.kind === 'ignored')).toBe(true);
+    const last = results.at(-1)!;
+    expect(last.kind).toBe('complete');
+    if (last.kind !== 'complete') return;
+    expect(last.sourceCursor).toBe(5);
+    expect(last.begun?.lastBatchSeq).toBe(7);
+    expect((await last.reassembler.assemble()).meta.fileCount).toBe(1234);
+  });
+
+  it('reports bytes received as chunks come in', async () => {
+    const target = new CopyTarget();
+    target.start('copy-1', 0);
+    const [begin, first] = await envelopesOf('copy-1');
+    expect(target.receive(begin!)).toMatchObject({ kind: 'progress', done: 0, total: expect.any(Number) as unknown, begun: { siteUrl: 'https://playground.wordpress.net/scope:a' } });
+    const progress = target.receive(first!);
+    expect(progress).toMatchObject({ kind: 'progress', begun: null });
+    if (progress.kind === 'progress') expect(progress.done).toBe(Buffer.from((first as SnapshotChunk).data as string, 'base64').length);
+  });
+
+  it("ignores another copy's parts and late duplicates once settled; keeps the deltas held meanwhile", async () => {
+    const target = new CopyTarget();
+    target.start('copy-1', 0);
+    const other = await envelopesOf('copy-2');
+    expect(other.map((part) => target.receive(part).kind)).toEqual(other.map(() => 'ignored'));
+    target.holdDelta(delta(10));
+    target.holdDelta(delta(11));
+    expect(target.settle().map((held) => held.batch.seq)).toEqual([10, 11]);
+    expect(target.id).toBeNull();
+    expect(target.isSettled('copy-1')).toBe(true);
+    const [begin] = await envelopesOf('copy-1');
+    expect(target.receive(begin!).kind).toBe('ignored');
+  });
+
+  it('throws a readable refusal for a chunk that contradicts an earlier copy of it', async () => {
+    const target = new CopyTarget();
+    target.start('copy-1', 0);
+    const [begin, chunk] = await envelopesOf('copy-1');
+    target.receive(begin!);
+    target.receive(chunk!);
+    const forged = { ...(chunk as SnapshotChunk), data: `B${((chunk as SnapshotChunk).data as string).slice(1)}` };
+    expect(() => target.receive(forged)).toThrow(/arrived twice with different bytes/);
+  });
+});
+
+describe('CopySource', () => {
+  const request = (snapshotId: string): EnvelopeOf<'snapshot-request'> => ({ ...header, v: 1, kind: 'snapshot-request', snapshotId, files: [] });
+
+  it('answers a request once, holds deltas until that copy settles, and ignores a second settle', () => {
+    const source = new CopySource();
+    expect(source.accept(request('copy-1'))).toBe(true);
+    expect(source.accept(request('copy-1'))).toBe(false);
+    expect(source.holding).toBe(true);
+    source.holdDelta(delta(3));
+    expect(source.settle('copy-x')).toBeNull();
+    expect(source.settle('copy-1')?.map((held) => held.batch.seq)).toEqual([3]);
+    expect(source.holding).toBe(false);
+    expect(source.settle('copy-1')).toBeNull();
+    expect(source.accept(request('copy-1'))).toBe(false);
+  });
+});
+
+describe('copy summaries', () => {
+  it('says what was copied, in words', async () => {
+    expect(describeCopy(await makeSnapshot(1_234_567), 850.4)).toBe(
+      'Copied the full state of https://playground.wordpress.net/scope:a: 1,234 files (56 sent), 1.2 MB database, in 850 ms',
+    );
+    expect([formatBytes(999), formatBytes(446_500), formatBytes(15_200_000)]).toEqual(['999 B', '446.5 kB', '15.2 MB']);
+  });
+});
