@@ -31,9 +31,10 @@ export class PeerHost {
     await this.stop();
     const { pairId } = command;
     if (command.role === 'source') {
-      // The copy carries this plan to the other site, which takes its own range from it.
+      // The copy carries this plan to the other site, which takes its own range from it. A plan of
+      // an earlier pairing is replaced: the new ranges start above every ID the site holds.
       const plan = planIdShards({ first: command.peerId, second: command.remotePeerId, sites: [await surveyIdTables(client)] });
-      await installIdShards(client, plan, command.peerId);
+      await installIdShards(client, plan, command.peerId, { replace: true });
     }
     this.paused = !command.syncOn;
     this.peer = await SyncPeer.start({

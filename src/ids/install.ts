@@ -27,12 +27,14 @@ export async function surveyIdTables(client: SiteClient): Promise<SiteIdSurveyWi
  * Idempotent: the same plan and peer again is `unchanged`; another plan on a sharded site throws
  * `IdShardRefusal('other-plan')`, and so does a site already holding IDs at or above the plan's
  * base (`ids-above-base`) or a plan beyond the site's PHP integers (`int-size`). The filter takes
- * effect from the next PHP request on.
+ * effect from the next PHP request on. `replace: true` (a new pairing of a site paired before)
+ * drops another plan first instead of refusing it; the ids-above-base check still applies.
  */
 export async function installIdShards(
   client: SiteClient,
   plan: IdShardPlan,
   self: string,
+  options: { replace?: boolean } = {},
 ): Promise<{ status: 'installed' | 'unchanged'; tables: string[] }> {
   peerRange(plan, self);
   const planJson = canonicalPlanJson(plan);
@@ -40,7 +42,11 @@ export async function installIdShards(
   // The filter does nothing on a site without a plan row, so it can go in first: a site that
   // refuses this plan because it holds another keeps allocating from the one it holds.
   await client.writeFile(ID_SHARDS_PRELOAD_PATH, ID_SHARDS_PRELOAD_PHP);
-  const result = await runIdShardScript(client, 'install', { PG_SYNC_ID_PLAN: planJson, PG_SYNC_ID_SELF: self });
+  const result = await runIdShardScript(client, 'install', {
+    PG_SYNC_ID_PLAN: planJson,
+    PG_SYNC_ID_SELF: self,
+    ...(options.replace ? { PG_SYNC_ID_REPLACE: '1' } : {}),
+  });
   return v.parse(
     v.object({ status: v.picklist(['installed', 'unchanged']), tables: v.array(v.string()) }),
     result,

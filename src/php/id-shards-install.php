@@ -131,13 +131,19 @@ function playground_sync_id_shards_survey( PDO $pdo ) {
 	);
 }
 
-function playground_sync_id_shards_install( PDO $pdo, $plan_json, $self ) {
+function playground_sync_id_shards_install( PDO $pdo, $plan_json, $self, $replace = false ) {
 	list( $self_lo, $self_hi, $peer, $peer_lo, $peer_hi ) = playground_sync_id_shards_read_plan( $plan_json, $self );
 	$plan = json_decode( $plan_json, true );
 	$pdo->exec( 'BEGIN IMMEDIATE' );
 	try {
 		playground_sync_id_shards_create_tables( $pdo );
 		$installed = playground_sync_id_shards_installed( $pdo );
+		if ( $replace && null !== $installed && ( $installed['plan'] !== $plan_json || $installed['self'] !== $self ) ) {
+			// A new pairing: its plan was made above every ID this site holds, the old ranges included.
+			$pdo->exec( 'DELETE FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) );
+			$pdo->exec( 'DELETE FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE ) );
+			$installed = null;
+		}
 		if ( null !== $installed && ( $installed['plan'] !== $plan_json || $installed['self'] !== $self ) ) {
 			throw new Playground_Sync_Id_Shards_Refusal(
 				'other-plan',
@@ -205,7 +211,7 @@ try {
 	if ( 'survey' === $action ) {
 		$result = playground_sync_id_shards_survey( $pdo );
 	} elseif ( 'install' === $action ) {
-		$result = playground_sync_id_shards_install( $pdo, (string) getenv( 'PG_SYNC_ID_PLAN' ), (string) getenv( 'PG_SYNC_ID_SELF' ) );
+		$result = playground_sync_id_shards_install( $pdo, (string) getenv( 'PG_SYNC_ID_PLAN' ), (string) getenv( 'PG_SYNC_ID_SELF' ), '1' === getenv( 'PG_SYNC_ID_REPLACE' ) );
 	} elseif ( 'status' === $action ) {
 		$result = playground_sync_id_shards_status( $pdo );
 	} else {

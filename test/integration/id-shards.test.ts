@@ -388,6 +388,17 @@ try {
     expect(await readIdShardStatus(b.client)).toBeNull();
   });
 
+  it('replaces the plan of an earlier pairing when asked (a site paired again): new ranges above every ID it holds', async () => {
+    const held = await wp<number>(a.client, `$out = wp_insert_post(array('post_title' => 'Before re-pairing', 'post_status' => 'draft'));`);
+    const next = planIdShards({ first: 'peer-a2', second: 'peer-c', sites: [await surveyIdTables(a.client)] });
+    expect(next.base).toBeGreaterThan(held);
+    expect(await installIdShards(a.client, next, 'peer-a2', { replace: true })).toMatchObject({ status: 'installed' });
+    expect(await wp<number>(a.client, `$out = wp_insert_post(array('post_title' => 'Re-paired', 'post_status' => 'draft'));`)).toBe(
+      peerRange(next, 'peer-a2').lo,
+    );
+    expect(await readIdShardStatus(a.client)).toMatchObject({ self: 'peer-a2' });
+  });
+
   it('rewrites multi-row VALUES and REPLACE, and leaves explicit keys, INSERT … SELECT and the applying engine alone', async () => {
     const own = peerRange(plan, 'peer-a');
     const result = await wp<Record<string, number | number[]>>(
