@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { SiteClient } from '../platform/site-client';
 import { ClockDriftError, DEFAULT_MAX_DRIFT_MS, HlcStringSchema, decodeHlc } from '../sync/hlc';
-import { ChangeBatchSchema, CellSchema, type ChangeBatch } from './batch';
+import { ChangeBatchSchema, CellSchema, type ChangeBatch, type CheckedChangeBatch } from './batch';
 import { runEngineTask } from './engine-task';
 
 export interface ApplyBatchOptions {
@@ -67,7 +67,11 @@ export type ApplyResult = v.InferOutput<typeof ApplyResultSchema>;
  * on this site first.
  */
 export async function applyBatch(client: SiteClient, batch: ChangeBatch, options: ApplyBatchOptions): Promise<ApplyResult> {
-  const checked = v.parse(ChangeBatchSchema, batch);
+  return applyCheckedBatch(client, v.parse(ChangeBatchSchema, batch), options);
+}
+
+/** `applyBatch` for a batch validated where it came in (a peer's envelope): checked once, not twice. */
+export async function applyCheckedBatch(client: SiteClient, checked: CheckedChangeBatch, options: ApplyBatchOptions): Promise<ApplyResult> {
   if (checked.peer !== options.fromPeer) {
     throw new Error(`Batch ${checked.seq} claims peer ${checked.peer} but came from ${options.fromPeer}`);
   }

@@ -2,7 +2,7 @@
  * The database half of the sync engine: capture (triggers + DDL watcher + drain at request end)
  * and transactional replay, between two real WordPress Playground sites.
  */
-export { applyBatch, ApplyResultSchema, type ApplyBatchOptions, type ApplyConflict, type ApplyResult } from './apply-batch';
+export { applyBatch, applyCheckedBatch, ApplyResultSchema, type ApplyBatchOptions, type ApplyConflict, type ApplyResult } from './apply-batch';
 export {
   BATCH_FORMAT_VERSION,
   CHANGES_MESSAGE_TYPE,
@@ -14,6 +14,7 @@ export {
   parseChangesMessage,
   type Cell,
   type ChangeBatch,
+  type CheckedChangeBatch,
   type RowChange,
   type SchemaChange,
 } from './batch';

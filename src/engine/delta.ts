@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { ChangeBatchSchema, type ChangeBatch } from '../db';
+import { ChangeBatchSchema, type CheckedChangeBatch } from '../db';
 import { FileChangeSchema, type FileChange } from '../files';
 import { HlcStringSchema } from '../sync/hlc';
 import { base64ToBytes, bytesToBase64 } from './base64';
@@ -11,7 +11,7 @@ import { base64ToBytes, bytesToBase64 } from './base64';
  */
 export interface Delta {
   files: FileChange[];
-  db: ChangeBatch | null;
+  db: CheckedChangeBatch | null;
   /** The sender's clock when it took the changes: the version of every file change in it. */
   hlc: string;
 }

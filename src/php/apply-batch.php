@@ -89,24 +89,19 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 		if ( count( $batch['ddl'] ) > 0 ) {
 			pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules(), true );
 		}
-		$rewrite = function ( $text ) use ( $input ) {
-			return playground_sync_rewrite_value( $text, $input['fromSiteUrl'], $input['toSiteUrl'] );
-		};
-		$tables = array();
-		// Statements prepared once per batch (keyed by their SQL: table, columns, placeholders).
-		$stmts = new ArrayObject();
+		$rows = new PGSync_Batch_Rows( $pdo, $config, $batch['hlc'], $input['fromSiteUrl'], $input['toSiteUrl'] );
 		foreach ( $batch['rows'] as $change ) {
-			pgsync_apply_row( $pdo, $config, $batch['hlc'], $change, $rewrite, $tables, $report, $stmts );
+			pgsync_apply_row( $rows, $change, $report );
 		}
-		$stmts->exchangeArray( array() );
+		$rows->close();
 		$pdo->prepare( 'INSERT INTO ' . $q( pgsync_engine_table( 'cursor' ) ) . ' (peer, applied_up_to) VALUES (?, ?) ON CONFLICT(peer) DO UPDATE SET applied_up_to = excluded.applied_up_to' )
 			->execute( array( $batch['peer'], $batch['seq'] ) );
 		$pdo->exec( 'DELETE FROM ' . $q( pgsync_engine_table( 'applying' ) ) );
 		$tx['commit']();
 		return array( 'status' => 'applied', 'seq' => $batch['seq'] ) + $report;
 	} catch ( Throwable $error ) {
-		if ( isset( $stmts ) ) {
-			$stmts->exchangeArray( array() );
+		if ( isset( $rows ) ) {
+			$rows->close();
 		}
 		$tx['rollback']();
 		$context = $error instanceof PGSync_Apply_Error ? $error->context : array();
@@ -147,28 +142,130 @@ function pgsync_apply_ddl( PDO $pdo, $wpdb, array $ddl, array &$report ) {
 	++$report['ddlApplied'];
 }
 
-function pgsync_apply_row( PDO $pdo, array $config, $hlc, array $change, callable $rewrite, array &$tables, array &$report, $stmts = null ) {
+/**
+ * What the rows of one batch share, set up once: the batch's clock, the URL rewrite, per table
+ * its shape and local-only class, prepared statements, and the keys with local changes not
+ * drained yet (nothing adds to the changelog while the applying marker is in place, so one read
+ * holds for the whole batch).
+ */
+class PGSync_Batch_Rows {
+	public $pdo;
+	public $hlc;
+	/** Statements reused across rows (see pgsync_prepare_cached()). */
+	public $stmts;
+	private $config;
+	private $rules;
+	private $tables  = array();
+	private $pending = array();
+	private $upserts = array();
+	private $rewrite_plan;
+
+	public function __construct( PDO $pdo, array $config, $hlc, $from_site_url, $to_site_url ) {
+		$this->pdo          = $pdo;
+		$this->config       = $config;
+		$this->hlc          = $hlc;
+		$this->rules        = pgsync_local_only_rules();
+		$this->stmts        = new ArrayObject();
+		$this->rewrite_plan = playground_sync_url_plan( $from_site_url, $to_site_url );
+		$changelog          = pgsync_quote_id( pgsync_engine_table( 'changelog' ) );
+		foreach ( $pdo->query( "SELECT tbl, pk FROM $changelog" )->fetchAll( PDO::FETCH_NUM ) as $entry ) {
+			$this->pending[ $entry[0] . "\0" . $entry[1] ] = true;
+		}
+	}
+
+	/**
+	 * How rows of $table apply: null for a local-only table, else its columns, primary key (also
+	 * as a set) and local-only class. Throws for a table this site lacks.
+	 */
+	public function table( $table ) {
+		if ( ! array_key_exists( $table, $this->tables ) ) {
+			$class = playground_sync_local_only_table( $table, $this->config['tablePrefix'], $this->rules );
+			if ( 'never' === $class['sync'] ) {
+				$this->tables[ $table ] = null;
+			} else {
+				if ( ! pgsync_table_exists( $this->pdo, $table ) ) {
+					throw new RuntimeException( "no such table: $table" );
+				}
+				$info                   = pgsync_table_info( $this->pdo, $table );
+				$this->tables[ $table ] = $info + array(
+					'pk_set' => array_flip( $info['pk'] ),
+					'class'  => $class,
+				);
+			}
+		}
+		return $this->tables[ $table ];
+	}
+
+	/** What playground_sync_is_local_only_row() says of $values (column => plain value), with the table's class known. */
+	public function is_local_only_row( array $info, array $values ) {
+		if ( 'filtered' !== $info['class']['sync'] ) {
+			return false;
+		}
+		$rule = $info['class']['rule'];
+		return array_key_exists( $rule['column'], $values ) && playground_sync_local_only_key( $rule, $values[ $rule['column'] ] );
+	}
+
+	/** See pgsync_local_winner(); whether the row has a local change not drained yet is known already. */
+	public function local_winner( $table, $key_text ) {
+		$pending = isset( $this->pending[ $table . "\0" . $key_text ] );
+		return pgsync_local_winner( $this->pdo, $table, $key_text, $this->hlc, $this->stmts, $pending );
+	}
+
+	/** Whether $text may hold the sender's URL (see playground_sync_mentions_url()). */
+	public function may_mention_url( $text ) {
+		return null !== $this->rewrite_plan && playground_sync_mentions_url( $text, $this->rewrite_plan );
+	}
+
+	/** What playground_sync_rewrite_value() does to a string, with the plan looked up once. */
+	public function rewrite( $text ) {
+		if ( null === $this->rewrite_plan || '' === $text ) {
+			return $text;
+		}
+		return playground_sync_rewrite_string( $text, $this->rewrite_plan, 0 );
+	}
+
+	/** The statement for $sql, prepared once for the batch. */
+	public function prepared( $sql ) {
+		return pgsync_prepare_cached( $this->pdo, $sql, $this->stmts );
+	}
+
+	/** Drops a statement that failed mid-step: the next use prepares it afresh. */
+	public function forget( $sql ) {
+		unset( $this->stmts[ $sql ] );
+	}
+
+	/** The upsert SQL for rows of $table with these columns and placeholders, built once per shape. */
+	public function upsert_sql( $table, array $info, array $row ) {
+		$shape = $table . "\0" . implode( "\0", array_keys( $row ) ) . "\0" . implode( '', array_column( $row, 0 ) );
+		if ( ! isset( $this->upserts[ $shape ] ) ) {
+			$this->upserts[ $shape ] = pgsync_upsert_sql( $table, $info, $row );
+		}
+		return $this->upserts[ $shape ];
+	}
+
+	/** Lets go of every statement (before COMMIT or ROLLBACK). */
+	public function close() {
+		$this->stmts->exchangeArray( array() );
+	}
+}
+
+function pgsync_apply_row( PGSync_Batch_Rows $rows, array $change, array &$report ) {
 	$table   = $change['table'];
 	$context = array(
 		'table' => $table,
 		'key'   => $change['key'],
 	);
 	try {
-		$rules = pgsync_local_only_rules();
-		if ( 'never' === playground_sync_local_only_table( $table, $config['tablePrefix'], $rules )['sync'] ) {
+		$info = $rows->table( $table );
+		if ( null === $info ) {
 			++$report['localOnly'];
 			return;
 		}
-		if ( ! array_key_exists( $table, $tables ) ) {
-			$tables[ $table ] = pgsync_table_exists( $pdo, $table ) ? pgsync_table_info( $pdo, $table ) : null;
-		}
-		$info = $tables[ $table ];
-		if ( null === $info ) {
-			throw new RuntimeException( "no such table: $table" );
-		}
-		$key = pgsync_decode_key( $info, $change['key'] );
-		$key_text = pgsync_key_text( $pdo, $key, $stmts );
-		$winner   = pgsync_local_winner( $pdo, $table, $key_text, $hlc, $stmts );
+		$pdo      = $rows->pdo;
+		$hlc      = $rows->hlc;
+		$key      = pgsync_decode_key( $info, $change['key'] );
+		$key_text = pgsync_key_text( $pdo, $key, $rows->stmts );
+		$winner   = $rows->local_winner( $table, $key_text );
 		if ( null !== $winner ) {
 			$report['conflicts'][] = $context + $winner + array( 'remoteHlc' => $hlc, 'kept' => 'local' );
 			return;
@@ -178,29 +275,26 @@ function pgsync_apply_row( PDO $pdo, array $config, $hlc, array $change, callabl
 			foreach ( $key as $column => $cell ) {
 				$plain[ $column ] = $cell[1];
 			}
-			$existing = pgsync_read_row( $pdo, $table, $info, $plain, $stmts );
-			if ( null !== $existing && playground_sync_is_local_only_row( $table, $config['tablePrefix'], $existing['values'], $rules ) ) {
+			$existing = pgsync_read_row( $pdo, $table, $info, $plain, $rows->stmts );
+			if ( null !== $existing && $rows->is_local_only_row( $info, $existing['values'] ) ) {
 				++$report['localOnly'];
 				return;
 			}
-			pgsync_delete_row( $pdo, $table, $key, $stmts );
+			pgsync_delete_row( $pdo, $table, $key, $rows->stmts );
 			++$report['deleted'];
 		} else {
-			$row = pgsync_decode_row( $info, $change['row'], $rewrite );
-			$plain = array_map( function ( $cell ) {
-				return $cell[1];
-			}, $row );
-			if ( playground_sync_is_local_only_row( $table, $config['tablePrefix'], $plain, $rules ) ) {
+			$row = pgsync_decode_row( $info, $change['row'], $rows );
+			if ( $rows->is_local_only_row( $info, array_map( 'pgsync_cell_value', $row ) ) ) {
 				++$report['localOnly'];
 				return;
 			}
-			if ( ! pgsync_upsert_row( $pdo, $table, $info, $row, $hlc, $stmts ) ) {
+			if ( ! pgsync_upsert_row( $rows, $table, $info, $row ) ) {
 				$report['conflicts'][] = $context + array( 'reason' => 'unique key held by a newer local row', 'remoteHlc' => $hlc, 'kept' => 'local' );
 				return;
 			}
 			++$report['upserted'];
 		}
-		pgsync_set_version( $pdo, $table, $key_text, $hlc, $stmts );
+		pgsync_set_version( $pdo, $table, $key_text, $hlc, $rows->stmts );
 	} catch ( PGSync_Apply_Error $error ) {
 		throw $error;
 	} catch ( Throwable $error ) {
@@ -223,14 +317,29 @@ function pgsync_decode_key( array $info, $cells ) {
 	return $key;
 }
 
-function pgsync_decode_row( array $info, $cells, callable $rewrite ) {
+/** The row's cells decoded, strings outside the primary key with URLs rewritten. */
+function pgsync_decode_row( array $info, $cells, PGSync_Batch_Rows $rows ) {
 	if ( ! is_array( $cells ) || 0 === count( $cells ) ) {
 		throw new UnexpectedValueException( 'an upsert needs the row' );
 	}
-	$row = array();
+	$texts = array();
+	foreach ( $cells as $column => $cell ) {
+		if ( is_string( $cell ) && ! isset( $info['pk_set'][ $column ] ) ) {
+			$texts[] = $cell;
+		}
+	}
+	// One look at the whole row: a string that mentions the URL makes the row mention it too.
+	$mentions = $rows->may_mention_url( implode( "\n", $texts ) );
+	$rewrite  = array( $rows, 'rewrite' );
+	$row      = array();
 	foreach ( $cells as $column => $cell ) {
 		// Key columns identify the row on both sites: never rewritten.
-		$row[ $column ] = pgsync_decode_cell( $cell, in_array( $column, $info['pk'], true ) ? null : $rewrite );
+		$in_key = isset( $info['pk_set'][ $column ] );
+		if ( is_string( $cell ) ) {
+			$row[ $column ] = array( '?', $in_key || ! $mentions ? $cell : $rows->rewrite( $cell ), PDO::PARAM_STR );
+		} else {
+			$row[ $column ] = pgsync_decode_cell( $cell, $in_key ? null : $rewrite );
+		}
 	}
 	return $row;
 }
@@ -240,23 +349,29 @@ function pgsync_decode_row( array $info, $cells, callable $rewrite ) {
  * local change not drained yet (that drain will be stamped after this batch, so it wins on both
  * sites).
  */
-function pgsync_local_winner( PDO $pdo, $table, $key_text, $hlc, $cache = null ) {
+function pgsync_local_winner( PDO $pdo, $table, $key_text, $hlc, $cache = null, $pending = null ) {
 	$stmt = pgsync_prepare_cached( $pdo, 'SELECT hlc FROM ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' WHERE tbl = ? AND pk = ?', $cache );
 	$stmt->execute( array( $table, $key_text ) );
 	$local = $stmt->fetchColumn();
 	$stmt->closeCursor();
 	$local = false === $local ? null : $local;
-	$stmt  = pgsync_prepare_cached( $pdo, 'SELECT 1 FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . ' WHERE tbl = ? AND pk = ? LIMIT 1', $cache );
-	$stmt->execute( array( $table, $key_text ) );
-	$pending = $stmt->fetchColumn();
-	$stmt->closeCursor();
-	if ( false !== $pending ) {
+	if ( null === $pending ) {
+		$stmt = pgsync_prepare_cached( $pdo, 'SELECT 1 FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . ' WHERE tbl = ? AND pk = ? LIMIT 1', $cache );
+		$stmt->execute( array( $table, $key_text ) );
+		$pending = false !== $stmt->fetchColumn();
+		$stmt->closeCursor();
+	}
+	if ( $pending ) {
 		return array( 'reason' => 'local change not sent yet', 'localHlc' => $local );
 	}
 	if ( null !== $local && strcmp( $local, $hlc ) > 0 ) {
 		return array( 'reason' => 'local version is newer', 'localHlc' => $local );
 	}
 	return null;
+}
+
+function pgsync_cell_value( array $cell ) {
+	return $cell[1];
 }
 
 function pgsync_set_version( PDO $pdo, $table, $key_text, $hlc, $cache = null ) {
@@ -290,7 +405,40 @@ function pgsync_delete_row( PDO $pdo, $table, array $key, $cache = null ) {
  * wins on that key too: the local row goes if its version is older, else the remote row is
  * skipped (returns false).
  */
-function pgsync_upsert_row( PDO $pdo, $table, array $info, array $row, $hlc, $cache = null ) {
+function pgsync_upsert_row( PGSync_Batch_Rows $rows, $table, array $info, array $row ) {
+	$pdo       = $rows->pdo;
+	$sql       = $rows->upsert_sql( $table, $info, $row );
+	$savepoint = $rows->prepared( 'SAVEPOINT pgsync_row' );
+	$release   = $rows->prepared( 'RELEASE pgsync_row' );
+	for ( $attempt = 0; ; ++$attempt ) {
+		$savepoint->execute();
+		$stmt = null;
+		try {
+			$stmt = $rows->prepared( $sql );
+			pgsync_bind_all( $stmt, $row );
+			$release->execute();
+			return true;
+		} catch ( PDOException $error ) {
+			// A failed step leaves the statement unreset: reset it and prepare afresh next time.
+			if ( null !== $stmt ) {
+				$stmt->closeCursor();
+				$stmt = null;
+				$rows->forget( $sql );
+			}
+			$pdo->exec( 'ROLLBACK TO pgsync_row' );
+			$pdo->exec( 'RELEASE pgsync_row' );
+			$unique = pgsync_unique_columns( $error, $table );
+			if ( $attempt > 3 || null === $unique || array_diff( $unique, array_keys( $row ) ) ) {
+				throw $error;
+			}
+			if ( ! pgsync_evict_unique_holder( $pdo, $table, $info, $unique, $row, $rows->hlc, $rows->stmts ) ) {
+				return false;
+			}
+		}
+	}
+}
+
+function pgsync_upsert_sql( $table, array $info, array $row ) {
 	$q       = 'pgsync_quote_id';
 	$columns = array_keys( $row );
 	$update  = array();
@@ -299,37 +447,9 @@ function pgsync_upsert_row( PDO $pdo, $table, array $info, array $row, $hlc, $ca
 			$update[] = $q( $column ) . ' = excluded.' . $q( $column );
 		}
 	}
-	$sql = 'INSERT INTO ' . $q( $table ) . ' (' . implode( ', ', array_map( $q, $columns ) ) . ') VALUES ('
+	return 'INSERT INTO ' . $q( $table ) . ' (' . implode( ', ', array_map( $q, $columns ) ) . ') VALUES ('
 		. implode( ', ', array_column( $row, 0 ) ) . ') ON CONFLICT(' . implode( ', ', array_map( $q, $info['pk'] ) ) . ') DO '
 		. ( count( $update ) > 0 ? 'UPDATE SET ' . implode( ', ', $update ) : 'NOTHING' );
-	for ( $attempt = 0; ; ++$attempt ) {
-		$pdo->exec( 'SAVEPOINT pgsync_row' );
-		$stmt = null;
-		try {
-			$stmt = pgsync_prepare_cached( $pdo, $sql, $cache );
-			pgsync_bind_all( $stmt, $row );
-			$pdo->exec( 'RELEASE pgsync_row' );
-			return true;
-		} catch ( PDOException $error ) {
-			// A failed step leaves the statement unreset: reset it and prepare afresh next time.
-			if ( null !== $stmt ) {
-				$stmt->closeCursor();
-				$stmt = null;
-				if ( $cache instanceof ArrayObject ) {
-					unset( $cache[ $sql ] );
-				}
-			}
-			$pdo->exec( 'ROLLBACK TO pgsync_row' );
-			$pdo->exec( 'RELEASE pgsync_row' );
-			$unique = pgsync_unique_columns( $error, $table );
-			if ( $attempt > 3 || null === $unique || array_diff( $unique, array_keys( $row ) ) ) {
-				throw $error;
-			}
-			if ( ! pgsync_evict_unique_holder( $pdo, $table, $info, $unique, $row, $hlc, $cache ) ) {
-				return false;
-			}
-		}
-	}
 }
 
 /** Columns named by "UNIQUE constraint failed: t.a, t.b", or null for any other error. */

@@ -209,6 +209,18 @@ function pgsync_base64( $payload ) {
 
 /** The primary key as the capture triggers write it (SQLite json_array), from decoded key cells. */
 function pgsync_key_text( PDO $pdo, array $key, $cache = null ) {
+	// Integer keys (nearly all of them) print the same in PHP; anything else asks SQLite.
+	$ints = array();
+	foreach ( $key as $cell ) {
+		if ( PDO::PARAM_INT !== $cell[2] ) {
+			$ints = null;
+			break;
+		}
+		$ints[] = $cell[1];
+	}
+	if ( null !== $ints ) {
+		return '[' . implode( ',', $ints ) . ']';
+	}
 	$stmt = pgsync_prepare_cached( $pdo, 'SELECT json_array(' . implode( ', ', array_column( $key, 0 ) ) . ')', $cache );
 	$i    = 0;
 	foreach ( $key as $cell ) {
@@ -218,6 +230,31 @@ function pgsync_key_text( PDO $pdo, array $key, $cache = null ) {
 	$text = (string) $stmt->fetchColumn();
 	$stmt->closeCursor();
 	return $text;
+}
+
+/**
+ * Sets the version of rows ($rows: list of array(table, key text)) to $hlc, on conflict to the
+ * SQL expression $update (over `hlc` and `excluded.hlc`). One statement per chunk of rows.
+ */
+function pgsync_store_versions( PDO $pdo, array $rows, $hlc, $update ) {
+	$chunk = 100; // 300 parameters: within SQLite's oldest limit (999).
+	$sql   = function ( $count ) use ( $update ) {
+		return 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' (tbl, pk, hlc) VALUES '
+			. implode( ', ', array_fill( 0, $count, '(?, ?, ?)' ) ) . " ON CONFLICT(tbl, pk) DO UPDATE SET hlc = $update";
+	};
+	$full = null;
+	foreach ( array_chunk( $rows, $chunk ) as $part ) {
+		$args = array();
+		foreach ( $part as $row ) {
+			array_push( $args, $row[0], $row[1], $hlc );
+		}
+		if ( count( $part ) === $chunk ) {
+			$full = $full ?: $pdo->prepare( $sql( $chunk ) );
+			$full->execute( $args );
+		} else {
+			$pdo->prepare( $sql( count( $part ) ) )->execute( $args );
+		}
+	}
 }
 
 /**

@@ -101,30 +101,33 @@ function pgsync_build_batch( PDO $pdo, array $config, array $entries ) {
 			$keys[ $table . "\0" . $pk ] = array( $table, $pk );
 		}
 	}
-	$rows  = array();
-	$infos = array();
-	$reads = new ArrayObject(); // Read statements, prepared once per table and key shape.
+	$rows   = array();
+	$tables = array();
+	$reads  = new ArrayObject(); // Read statements, prepared once per table and key shape.
 	foreach ( $keys as list( $table, $pk ) ) {
-		if ( ! array_key_exists( $table, $infos ) ) {
-			$infos[ $table ] = pgsync_table_exists( $pdo, $table ) ? pgsync_table_info( $pdo, $table ) : null;
+		if ( ! array_key_exists( $table, $tables ) ) {
+			$tables[ $table ] = pgsync_table_exists( $pdo, $table ) ? pgsync_drain_table( $pdo, $table, $config['tablePrefix'], $rules ) : null;
 		}
-		$info   = $infos[ $table ];
+		$info   = $tables[ $table ];
 		$values = json_decode( $pk, true );
 		// A dropped table's rows go with its DROP; a key that no longer fits the table cannot be read.
 		if ( null === $info || ! is_array( $values ) || count( $values ) !== count( $info['pk'] ) ) {
 			continue;
 		}
-		$key = array();
+		$key   = array();
+		$cells = array();
 		foreach ( $info['pk'] as $i => $column ) {
-			$key[ $column ] = is_int( $values[ $i ] ) || is_string( $values[ $i ] ) || null === $values[ $i ] ? $values[ $i ] : null;
+			$value            = is_int( $values[ $i ] ) || is_string( $values[ $i ] ) || null === $values[ $i ] ? $values[ $i ] : null;
+			$key[ $column ]   = $value;
+			$cells[ $column ] = pgsync_key_cell( $value );
 		}
 		$image = pgsync_read_row( $pdo, $table, $info, $key, $reads );
-		if ( null !== $image && playground_sync_is_local_only_row( $table, $config['tablePrefix'], $image['values'], $rules ) ) {
+		if ( null !== $image && pgsync_drain_is_local_only_row( $info, $image['values'] ) ) {
 			continue;
 		}
 		$change = array(
 			'table' => $table,
-			'key'   => array_map( 'pgsync_key_cell', $key ),
+			'key'   => $cells,
 			'op'    => null === $image ? 'delete' : 'upsert',
 		);
 		if ( null !== $image ) {
@@ -132,16 +135,18 @@ function pgsync_build_batch( PDO $pdo, array $config, array $entries ) {
 		}
 		$rows[] = array( $change, $pk );
 	}
+	$reads->exchangeArray( array() );
 	if ( 0 === count( $ddl ) && 0 === count( $rows ) ) {
 		return null;
 	}
 	$hlc = pgsync_clock_advance( $pdo, $config['peerId'] );
 	$seq = 1 + (int) pgsync_meta_get( $pdo, 'last_batch_seq' );
 	pgsync_meta_set( $pdo, 'last_batch_seq', $seq );
-	$version = $pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' (tbl, pk, hlc) VALUES (?, ?, ?) ON CONFLICT(tbl, pk) DO UPDATE SET hlc = max(hlc, excluded.hlc)' );
+	$versions = array();
 	foreach ( $rows as list( $change, $pk ) ) {
-		$version->execute( array( $change['table'], $pk, $hlc ) );
+		$versions[] = array( $change['table'], $pk );
 	}
+	pgsync_store_versions( $pdo, $versions, $hlc, 'max(hlc, excluded.hlc)' );
 	return array(
 		'v'       => 1,
 		'peer'    => $config['peerId'],
@@ -155,37 +160,78 @@ function pgsync_build_batch( PDO $pdo, array $config, array $entries ) {
 	);
 }
 
+/** The table's columns and primary key, and how the local-only list treats its rows. */
+function pgsync_drain_table( PDO $pdo, $table, $table_prefix, array $rules ) {
+	return pgsync_table_info( $pdo, $table ) + array( 'class' => playground_sync_local_only_table( $table, $table_prefix, $rules ) );
+}
+
+/** What playground_sync_is_local_only_row() says of a row of a table from pgsync_drain_table(). */
+function pgsync_drain_is_local_only_row( array $info, array $values ) {
+	$class = $info['class'];
+	if ( 'filtered' !== $class['sync'] ) {
+		return 'never' === $class['sync'];
+	}
+	$column = $class['rule']['column'];
+	return array_key_exists( $column, $values ) && playground_sync_local_only_key( $class['rule'], $values[ $column ] );
+}
+
 function pgsync_key_cell( $value ) {
 	return is_int( $value ) ? pgsync_encode_cell( $value, 'integer' ) : pgsync_encode_cell( $value, null === $value ? 'null' : 'text' );
 }
 
 /**
  * The row's current image: cells (encoded) and plain values (for the local-only check), or null.
- * $cache: optional ArrayObject of statements to reuse (see pgsync_prepare_cached()).
+ * $cache: optional ArrayObject of statements to reuse (see pgsync_prepare_cached()); with it,
+ * the SQL is built once per table and key shape too.
  */
 function pgsync_read_row( PDO $pdo, $table, array $info, array $key, $cache = null ) {
-	$select = array();
-	foreach ( $info['columns'] as $column ) {
-		$select[] = pgsync_select_cell( $column );
+	$shape = $table;
+	foreach ( $key as $value ) {
+		$shape .= is_int( $value ) ? "\0i" : "\0s";
 	}
-	$where = array();
-	$args  = array();
-	foreach ( $key as $column => $value ) {
-		$where[] = pgsync_quote_id( $column ) . ' = ' . ( is_int( $value ) ? 'CAST(? AS INTEGER)' : '?' );
-		$args[]  = $value;
+	$sql = $cache instanceof ArrayObject && isset( $cache[ "read-sql\0" . $shape ] ) ? $cache[ "read-sql\0" . $shape ] : null;
+	if ( null === $sql ) {
+		// All the values, then all their types (see pgsync_select_cell()).
+		$select = array();
+		$types  = array();
+		foreach ( $info['columns'] as $column ) {
+			$c        = pgsync_quote_id( $column );
+			$select[] = "CASE typeof($c) WHEN 'real' THEN printf('%!.17g', $c) ELSE $c END";
+			$types[]  = "typeof($c)";
+		}
+		$where = array();
+		foreach ( $key as $column => $value ) {
+			$where[] = pgsync_quote_id( $column ) . ' = ' . ( is_int( $value ) ? 'CAST(? AS INTEGER)' : '?' );
+		}
+		$sql = 'SELECT ' . implode( ', ', array_merge( $select, $types ) ) . ' FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . implode( ' AND ', $where );
+		if ( $cache instanceof ArrayObject ) {
+			$cache[ "read-sql\0" . $shape ] = $sql;
+		}
 	}
-	$stmt = pgsync_prepare_cached( $pdo, 'SELECT ' . implode( ', ', $select ) . ' FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . implode( ' AND ', $where ), $cache );
-	$stmt->execute( $args );
+	$stmt = pgsync_prepare_cached( $pdo, $sql, $cache );
+	$stmt->execute( array_values( $key ) );
 	$row = $stmt->fetch( PDO::FETCH_NUM );
 	$stmt->closeCursor();
 	if ( false === $row ) {
 		return null;
 	}
-	$cells  = array();
-	$values = array();
-	foreach ( $info['columns'] as $i => $column ) {
-		$cells[ $column ]  = pgsync_encode_cell( $row[ 2 * $i ], $row[ 2 * $i + 1 ] );
-		$values[ $column ] = $row[ 2 * $i ];
+	$count  = count( $info['columns'] );
+	$values = array_combine( $info['columns'], array_slice( $row, 0, $count ) );
+	// UTF-8 is checked byte by byte and an ASCII separator ends any sequence: the row is valid
+	// UTF-8 as a whole exactly when each of its values is.
+	$utf8  = 1 === preg_match( '//u', implode( "\n", $values ) );
+	$cells = array();
+	$i     = $count;
+	foreach ( $values as $column => $value ) {
+		$type = $row[ $i++ ];
+		// The common cells inline; pgsync_encode_cell() decides the rest.
+		if ( 'text' === $type && $utf8 ) {
+			$cells[ $column ] = $value;
+		} elseif ( 'integer' === $type && strlen( $value ) < 16 ) {
+			$cells[ $column ] = (int) $value;
+		} else {
+			$cells[ $column ] = pgsync_encode_cell( $value, $type );
+		}
 	}
 	return array(
 		'cells'  => (object) $cells,
