@@ -8,6 +8,8 @@ type PeerStart = Extract<BackgroundToTab, { type: 'bg/peer-start' }>;
 
 /** Unacknowledged deltas go out again this often: the transport (the service worker) may drop them. */
 const RESEND_EVERY_MS = 3000;
+/** A full-state copy that heard nothing from the other tab this long is asked for again. */
+const COPY_QUIET_MS = 15_000;
 
 /**
  * Runs this tab's end of a pairing: one SyncPeer on the page's client, fed with the envelopes the
@@ -53,6 +55,7 @@ export class PeerHost {
     this.role = { pairId, peerId: command.peerId };
     this.resendTimer = setInterval(() => {
       if (!this.paused && this.peer && this.peer.pendingCount > 0) this.peer.resendPending();
+      void this.peer?.askAgainIfCopyStalled(COPY_QUIET_MS);
     }, RESEND_EVERY_MS);
   }
 

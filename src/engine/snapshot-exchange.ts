@@ -37,6 +37,8 @@ export class CopyTarget {
   private active: {
     readonly id: string;
     readonly startedAt: number;
+    /** When the source was last heard of for this copy (the request, or its latest envelope). */
+    heardAt: number;
     reassembler: SnapshotReassembler | null;
     /** The source's cursor for this site's deltas when it answered (`ackUpTo` of `snapshot-begin`). */
     sourceCursor: number;
@@ -55,7 +57,12 @@ export class CopyTarget {
   }
 
   start(id: string, now: number): void {
-    this.active = { id, startedAt: now, reassembler: null, sourceCursor: 0, early: [], deltas: [] };
+    this.active = { id, startedAt: now, heardAt: now, reassembler: null, sourceCursor: 0, early: [], deltas: [] };
+  }
+
+  /** Milliseconds since the source was last heard of for the copy in flight; null without one. */
+  quietFor(now: number): number | null {
+    return this.active === null ? null : now - this.active.heardAt;
   }
 
   /** Keeps a delta of the source's for after the install (it may be newer than the copy). */
@@ -67,9 +74,10 @@ export class CopyTarget {
    * Takes a snapshot envelope. Throws `SnapshotRefusal` when it is malformed or inconsistent;
    * envelopes of another or a settled copy are ignored (late duplicates).
    */
-  receive(part: SnapshotPart): TargetProgress {
+  receive(part: SnapshotPart, now: number): TargetProgress {
     const active = this.active;
     if (active === null || part.snapshotId !== active.id) return { kind: 'ignored' };
+    active.heardAt = now;
     let begun: SnapshotMeta | null = null;
     if (part.kind === 'snapshot-begin') {
       if (active.reassembler !== null) return { kind: 'ignored' };

@@ -174,6 +174,26 @@ export class SyncPeer {
   }
 
   /**
+   * A copy in flight that heard nothing from the source for `quietMs` (its request or some of its
+   * envelopes were lost, e.g. with a service worker stopped in between) is aborted and asked for
+   * again under a new id. Resolves whether it asked again.
+   */
+  askAgainIfCopyStalled(quietMs: number): Promise<boolean> {
+    return this.step(async () => {
+      const id = this.copyTarget.id;
+      const quiet = this.copyTarget.quietFor(performance.now());
+      if (id === null || quiet === null || quiet < quietMs || this.paused) return false;
+      const reason = `Nothing heard of the copy for ${Math.round(quiet / 1000)} s: asked for it again`;
+      this.sendControl({ ...this.header('snapshot-abort'), seq: this.outbox.lastSeq, snapshotId: id, reason });
+      // The source's deltas held meanwhile are in the new copy or come again after it.
+      this.copyTarget.settle();
+      this.journal([{ direction: 'received', kind: 'pairing', target: 'full-state copy', summary: reason, status: 'info' }]);
+      await this.sendCopyRequest();
+      return true;
+    });
+  }
+
+  /**
    * Sync off: local changes are still captured and queued (see `onPending`), nothing is sent and
    * the peer's deltas are left unapplied (it keeps them until acknowledged). On resume every
    * pending delta goes out and the peer is asked for what it sent meanwhile.
@@ -371,7 +391,7 @@ export class SyncPeer {
     if (id === null) return;
     let progress;
     try {
-      progress = this.copyTarget.receive(part);
+      progress = this.copyTarget.receive(part, performance.now());
       if (progress.kind === 'ignored') return;
       if (progress.begun !== null) {
         // Refused before the bytes are in: the versions come with the first envelope.
@@ -520,7 +540,7 @@ export class SyncPeer {
     const held = this.copySource.settle(envelope.snapshotId);
     if (held === null) return;
     this.journal([
-      { direction: 'sent', kind: 'pairing', target: 'full-state copy', summary: `The paired site did not install this site’s full state: ${envelope.reason}`.slice(0, 500), status: 'failed', detail: envelope.reason },
+      { direction: 'sent', kind: 'pairing', target: 'full-state copy', summary: `The paired site did not install this site’s full state: ${envelope.reason}`.slice(0, 500), status: 'info', detail: envelope.reason },
     ]);
     await this.applyHeld(held);
   }

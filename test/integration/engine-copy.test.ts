@@ -267,6 +267,35 @@ describe.each([3, 11])('the copy over a link that duplicates, reorders and delay
   });
 });
 
+describe('a copy whose envelopes were lost (e.g. a service worker stopped in between)', () => {
+  let pair: CopyPair;
+
+  beforeAll(async () => {
+    const sites = await bootPair('lost', { driver: 'ast', wp: 'nightly' });
+    await shardIds({ client: sites.a.client, peerId: 'peer-a' }, { client: sites.b.client, peerId: 'peer-b' });
+    await inWordPress(sites.a, `wp_insert_post(['post_title' => 'Lost copy A', 'post_status' => 'publish']);`);
+    pair = await startCopyPair(sites);
+  });
+  afterAll(() => stopCopyPair(pair));
+
+  it('is asked for again once the source was quiet long enough, and completes', async () => {
+    pair.heldForB = [];
+    await pair.link.settle();
+    expect(pair.heldForB.length).toBeGreaterThan(2);
+    pair.heldForB = null; // every envelope of the answer is lost
+    expect(pair.copies).toEqual([]);
+    expect(await pair.peerB.askAgainIfCopyStalled(60_000)).toBe(false);
+    expect(await pair.peerB.askAgainIfCopyStalled(0)).toBe(true);
+    await syncUntilQuiet(pair);
+    expect(pair.copies).toEqual([{ error: undefined }]);
+    expect(await titles(pair.b, 'Lost copy%')).toEqual(['Lost copy A']);
+    expect(await pair.peerB.askAgainIfCopyStalled(0)).toBe(false);
+    await expectConverged(pair);
+    await expectLiveBothWays(pair, 'lost');
+    expect(failuresIn(pair.journal)).toEqual([]);
+  });
+});
+
 describe('a refused copy: WordPress 6.5 → nightly', () => {
   let pair: CopyPair;
 

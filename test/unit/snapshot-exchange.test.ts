@@ -40,7 +40,7 @@ describe('CopyTarget', () => {
     const target = new CopyTarget();
     target.start('copy-1', 0);
     const [begin, ...rest] = await envelopesOf('copy-1');
-    const results = [...rest.reverse(), rest[0]!, begin!].map((part) => target.receive(part));
+    const results = [...rest.reverse(), rest[0]!, begin!].map((part) => target.receive(part, 1));
     expect(results.slice(0, rest.length + 1).every((result) => result.kind === 'ignored')).toBe(true);
     const last = results.at(-1)!;
     expect(last.kind).toBe('complete');
@@ -50,12 +50,26 @@ describe('CopyTarget', () => {
     expect((await last.reassembler.assemble()).meta.fileCount).toBe(1234);
   });
 
+  it('measures how long the source has been quiet: since the request, then since its latest envelope', async () => {
+    const target = new CopyTarget();
+    expect(target.quietFor(100)).toBeNull();
+    target.start('copy-1', 100);
+    expect(target.quietFor(250)).toBe(150);
+    const [begin] = await envelopesOf('copy-1');
+    target.receive(begin!, 300);
+    expect(target.quietFor(320)).toBe(20);
+    target.receive((await envelopesOf('copy-other'))[0]!, 400);
+    expect(target.quietFor(420)).toBe(120);
+    target.settle();
+    expect(target.quietFor(500)).toBeNull();
+  });
+
   it('reports bytes received as chunks come in', async () => {
     const target = new CopyTarget();
     target.start('copy-1', 0);
     const [begin, first] = await envelopesOf('copy-1');
-    expect(target.receive(begin!)).toMatchObject({ kind: 'progress', done: 0, total: expect.any(Number) as unknown, begun: { siteUrl: 'https://playground.wordpress.net/scope:a' } });
-    const progress = target.receive(first!);
+    expect(target.receive(begin!, 1)).toMatchObject({ kind: 'progress', done: 0, total: expect.any(Number) as unknown, begun: { siteUrl: 'https://playground.wordpress.net/scope:a' } });
+    const progress = target.receive(first!, 1);
     expect(progress).toMatchObject({ kind: 'progress', begun: null });
     if (progress.kind === 'progress') expect(progress.done).toBe(Buffer.from((first as SnapshotChunk).data as string, 'base64').length);
   });
@@ -64,24 +78,24 @@ describe('CopyTarget', () => {
     const target = new CopyTarget();
     target.start('copy-1', 0);
     const other = await envelopesOf('copy-2');
-    expect(other.map((part) => target.receive(part).kind)).toEqual(other.map(() => 'ignored'));
+    expect(other.map((part) => target.receive(part, 1).kind)).toEqual(other.map(() => 'ignored'));
     target.holdDelta(delta(10));
     target.holdDelta(delta(11));
     expect(target.settle().map((held) => held.batch.seq)).toEqual([10, 11]);
     expect(target.id).toBeNull();
     expect(target.isSettled('copy-1')).toBe(true);
     const [begin] = await envelopesOf('copy-1');
-    expect(target.receive(begin!).kind).toBe('ignored');
+    expect(target.receive(begin!, 1).kind).toBe('ignored');
   });
 
   it('throws a readable refusal for a chunk that contradicts an earlier copy of it', async () => {
     const target = new CopyTarget();
     target.start('copy-1', 0);
     const [begin, chunk] = await envelopesOf('copy-1');
-    target.receive(begin!);
-    target.receive(chunk!);
+    target.receive(begin!, 1);
+    target.receive(chunk!, 1);
     const forged = { ...(chunk as SnapshotChunk), data: `B${((chunk as SnapshotChunk).data as string).slice(1)}` };
-    expect(() => target.receive(forged)).toThrow(/arrived twice with different bytes/);
+    expect(() => target.receive(forged, 1)).toThrow(/arrived twice with different bytes/);
   });
 });
 
