@@ -35,16 +35,17 @@ export type Cell = v.InferOutput<typeof CellSchema>;
 
 const tableName = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
 const cells = v.record(v.string(), CellSchema);
+const keyCells = v.pipe(cells, v.check((key) => Object.keys(key).length > 0, 'a row key names at least one column'));
 
 export const RowChangeSchema = v.variant('op', [
   /** The row's image when it was drained: inserted or updated, whatever happened in between. */
-  v.strictObject({ op: v.literal('upsert'), table: tableName, key: cells, row: cells }),
-  v.strictObject({ op: v.literal('delete'), table: tableName, key: cells }),
+  v.strictObject({ op: v.literal('upsert'), table: tableName, key: keyCells, row: cells }),
+  v.strictObject({ op: v.literal('delete'), table: tableName, key: keyCells }),
 ]);
 export type RowChange = v.InferOutput<typeof RowChangeSchema>;
 
 /** A statement as the site's `$wpdb` ran it (MySQL dialect), replayed through the peer's driver. */
-export const SchemaChangeSchema = v.strictObject({ table: tableName, sql: v.pipe(v.string(), v.minLength(1)) });
+export const SchemaChangeSchema = v.strictObject({ table: tableName, sql: v.pipe(v.string(), v.check((sql) => sql.trim().length > 0, 'empty SQL')) });
 export type SchemaChange = v.InferOutput<typeof SchemaChangeSchema>;
 
 export const ChangeBatchSchema = v.pipe(
@@ -57,7 +58,7 @@ export const ChangeBatchSchema = v.pipe(
     /** The sender's clock when it drained: the version of every row in the batch. */
     hlc: HlcStringSchema,
     /** The sender's site URL (no trailing slash). */
-    siteUrl: v.pipe(v.string(), v.url()),
+    siteUrl: v.pipe(v.string(), v.maxLength(500), v.url(), v.regex(/^https?:\/\//, 'a site URL is http(s)')),
     /** Applied first, in order; the rows carry current images, so they fit the schema after it. */
     ddl: v.array(SchemaChangeSchema),
     /** One change per (table, key), in the order of each key's last change. */

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { ChangeBatchSchema, type CheckedChangeBatch } from '../db';
-import { FileChangeSchema, type FileChange } from '../files';
+import { DeleteSchema, FileChangeSchema, MkdirSchema, RelativePathSchema, RenameSchema, Sha256Schema, type FileChange } from '../files';
 import { HlcStringSchema } from '../sync/hlc';
 import { base64ToBytes, bytesToBase64 } from './base64';
 
@@ -19,12 +19,13 @@ export interface Delta {
 /** The delta as it crosses JSON-only transports: file bytes as base64. */
 const WireWriteSchema = v.strictObject({
   op: v.literal('write'),
-  path: v.string(),
-  size: v.number(),
-  sha256: v.string(),
+  path: RelativePathSchema,
+  size: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+  sha256: Sha256Schema,
   base64: v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')),
 });
-const WireFileChangeSchema = v.union([WireWriteSchema, v.looseObject({ op: v.picklist(['mkdir', 'delete', 'rename']) })]);
+/** The same strict shapes as `FileChangeSchema`, checked where the envelope comes in. */
+const WireFileChangeSchema = v.variant('op', [MkdirSchema, WireWriteSchema, DeleteSchema, RenameSchema]);
 
 export const WireDeltaSchema = v.strictObject({
   files: v.array(WireFileChangeSchema),

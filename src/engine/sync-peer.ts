@@ -238,6 +238,12 @@ export class SyncPeer {
       this.journal([{ direction: 'local', kind: 'input', target: 'site message', summary: parsed.error, status: 'rejected' }]);
       return undefined;
     }
+    if (parsed.value.peer !== this.options.peerId) {
+      // Any PHP on the site can post; only the engine's drain speaks for this peer.
+      const summary = `Rejected site message: peer: claims to come from ${parsed.value.peer}, but this site is ${this.options.peerId}`;
+      this.journal([{ direction: 'local', kind: 'input', target: 'site message', summary, status: 'rejected' }]);
+      return undefined;
+    }
     try {
       await this.enqueueLocalChanges(parsed.value);
       return CHANGES_STORED_REPLY;
@@ -581,14 +587,18 @@ export class SyncPeer {
     const { apply, beaten } = this.fileVersions.partition(decoded.delta.files, decoded.delta.hlc);
     const files = await applyFileChanges(client, apply, { root: this.root, echo: this.recorder });
     this.fileVersions.record(apply, decoded.delta.hlc);
-    const db =
-      files.failures.length === 0 && decoded.delta.db
-        ? await applyCheckedBatch(client, decoded.delta.db, {
-            fromSiteUrl,
-            toSiteUrl: this.siteUrl,
-            fromPeer: this.options.remotePeerId,
-          })
-        : null;
+    let db: Awaited<ReturnType<typeof applyCheckedBatch>> | null = null;
+    if (files.failures.length === 0 && decoded.delta.db) {
+      try {
+        db = await applyCheckedBatch(client, decoded.delta.db, { fromSiteUrl, toSiteUrl: this.siteUrl, fromPeer: this.options.remotePeerId });
+      } catch (error) {
+        // Refused before anything was written (a batch claiming another peer, a clock far ahead).
+        const reason = error instanceof Error ? error.message : String(error);
+        this.journal([{ direction: 'received', kind: 'input', target: `batch ${batch.seq}`, summary: `Rejected batch: ${reason}`.slice(0, 500), status: 'rejected' }]);
+        this.sendControl({ ...this.header('nack'), seq: this.outbox.lastSeq, nackSeq: batch.seq, reason: reason.slice(0, 1000) });
+        return false;
+      }
+    }
     this.journal(describeApply({ ...decoded.delta, files: apply }, files, db, beaten));
     const failed = files.failures.length > 0 || db?.status === 'failed' || db?.status === 'gap';
     if (failed) {

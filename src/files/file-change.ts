@@ -16,9 +16,9 @@ export const RelativePathSchema = v.pipe(
 );
 
 const NodeTypeSchema = v.picklist(['file', 'directory']);
-const Sha256Schema = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a lowercase hex sha256'));
+export const Sha256Schema = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a lowercase hex sha256'));
 
-const MkdirSchema = v.strictObject({ op: v.literal('mkdir'), path: RelativePathSchema });
+export const MkdirSchema = v.strictObject({ op: v.literal('mkdir'), path: RelativePathSchema });
 
 /** The whole content of a file, as it was when its write was recorded. Replaces what is there. */
 const WriteSchema = v.pipe(
@@ -33,9 +33,9 @@ const WriteSchema = v.pipe(
 );
 
 /** Removes a file, or a directory with everything in it. */
-const DeleteSchema = v.strictObject({ op: v.literal('delete'), path: RelativePathSchema, nodeType: NodeTypeSchema });
+export const DeleteSchema = v.strictObject({ op: v.literal('delete'), path: RelativePathSchema, nodeType: NodeTypeSchema });
 
-const RenameSchema = v.strictObject({
+export const RenameSchema = v.strictObject({
   op: v.literal('rename'),
   path: RelativePathSchema,
   toPath: RelativePathSchema,

@@ -5,8 +5,12 @@ export { findDatabasePath } from './database-path';
 export { Exclusions, STATIC_EXCLUSIONS, databaseExclusions, type ExclusionRule } from './exclusions';
 export {
   FileChangeBatchSchema,
+  DeleteSchema,
   FileChangeSchema,
+  MkdirSchema,
   RelativePathSchema,
+  RenameSchema,
+  Sha256Schema,
   describeChange,
   type FileChange,
   type FileChangeBatch,

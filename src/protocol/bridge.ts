@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { SiteInfoSchema } from './site';
+import { MAX_MESSAGE_BYTES } from './validate';
 
 /**
  * MAIN-world bridge <-> isolated content script, over a private MessageChannel.
@@ -40,6 +41,15 @@ export type RelayedProperty = (typeof RELAYED_PROPERTIES)[number];
 
 const requestId = v.pipe(v.number(), v.integer(), v.minValue(0));
 
+/** An absolute path with no `.` or `..` segment: it cannot name anything outside the directory it starts with. */
+const absolutePath = (max: number) =>
+  v.pipe(
+    v.string(),
+    v.startsWith('/'),
+    v.maxLength(max),
+    v.check((path) => !path.split('/').some((part) => part === '.' || part === '..'), 'a "." or ".." segment'),
+  );
+
 export const ContentToBridgeSchema = v.variant('type', [
   v.strictObject({
     type: v.literal('call'),
@@ -49,13 +59,11 @@ export const ContentToBridgeSchema = v.variant('type', [
   }),
   v.strictObject({ type: v.literal('get'), id: requestId, property: v.picklist(RELAYED_PROPERTIES) }),
   /** Start a stream; the bridge keeps it bound across client swaps until `unsubscribe`. */
-  v.strictObject({ type: v.literal('subscribe'), id: requestId, stream: v.literal('messages') }),
-  v.strictObject({
-    type: v.literal('subscribe'),
-    id: requestId,
-    stream: v.literal('fs-journal'),
-    root: v.pipe(v.string(), v.startsWith('/'), v.maxLength(1000)),
-  }),
+  // Told apart by `stream` too, so a refusal names the field that is wrong, not the other stream's.
+  v.variant('stream', [
+    v.strictObject({ type: v.literal('subscribe'), id: requestId, stream: v.literal('messages') }),
+    v.strictObject({ type: v.literal('subscribe'), id: requestId, stream: v.literal('fs-journal'), root: absolutePath(1000) }),
+  ]),
   v.strictObject({ type: v.literal('unsubscribe'), id: requestId, subscription: requestId }),
   /** The answer PHP's `post_message_to_js()` returns for message `replyTo` (it waits for it). */
   v.strictObject({
@@ -87,7 +95,7 @@ export type PhpResultData = v.InferOutput<typeof PhpResultDataSchema>;
  */
 export const SYNC_MESSAGE_TYPE_PREFIX = 'pg-sync/';
 
-const fsPath = v.pipe(v.string(), v.startsWith('/'), v.maxLength(4096));
+const fsPath = absolutePath(4096);
 const nodeType = v.picklist(['file', 'directory']);
 
 /** A page FS journal event (the journal never fills `data`; bytes are read separately). */
@@ -117,7 +125,7 @@ export const BridgeToContentSchema = v.variant('type', [
     error: v.optional(v.pipe(v.string(), v.maxLength(4000))),
   }),
   /** A site message; PHP waits until the content script answers `replyId` (or the bridge gives up). */
-  v.strictObject({ type: v.literal('message'), subscription: requestId, replyId: requestId, data: v.string() }),
+  v.strictObject({ type: v.literal('message'), subscription: requestId, replyId: requestId, data: v.pipe(v.string(), v.maxLength(MAX_MESSAGE_BYTES)) }),
   v.strictObject({ type: v.literal('fs-event'), subscription: requestId, operation: FilesystemOperationSchema }),
   /** The bridge saw a page script try to open another channel or impersonate it. */
   v.strictObject({ type: v.literal('forged'), what: v.pipe(v.string(), v.maxLength(500)) }),

@@ -9,7 +9,7 @@ export const PopupCommandSchema = v.variant('type', [
    * summaries and the popup asks which side to keep. With `keep`, that tab's full state is copied
    * to the other, then live sync starts.
    */
-  v.strictObject({ type: v.literal('popup/pair'), tabIds: v.tuple([TabIdSchema, TabIdSchema]), keep: v.optional(TabIdSchema) }),
+  v.strictObject({ type: v.literal('popup/pair'), tabIds: v.strictTuple([TabIdSchema, TabIdSchema]), keep: v.optional(TabIdSchema) }),
   v.strictObject({ type: v.literal('popup/unpair'), pairId: PairIdSchema }),
   v.strictObject({ type: v.literal('popup/set-sync'), pairId: PairIdSchema, on: v.boolean() }),
   v.strictObject({ type: v.literal('popup/clear-journal') }),

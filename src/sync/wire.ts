@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { RelativePathSchema } from '../files/file-change';
 import { MAX_MESSAGE_BYTES, parseMessage, type Parsed } from '../protocol/validate';
 import { HlcStringSchema } from './hlc';
 import { PairIdSchema, PeerIdSchema } from './ids';
@@ -96,7 +97,7 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
       ...header('snapshot-request'),
       snapshotId,
       /** The target's files (relative path, sha256): the source ships bytes only for the others. */
-      files: v.pipe(v.array(v.tuple([v.pipe(v.string(), v.maxLength(4096)), sha256])), v.maxLength(MAX_REQUEST_FILES)),
+      files: v.pipe(v.array(v.strictTuple([RelativePathSchema, sha256])), v.maxLength(MAX_REQUEST_FILES)),
     }),
     v.strictObject({ ...header('snapshot-installed'), snapshotId }),
     v.strictObject({ ...header('snapshot-abort'), snapshotId, reason: v.pipe(v.string(), v.maxLength(2000)) }),
