@@ -57,7 +57,10 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   // Commands come from our own pages (the popup) only, never from a content script or a page.
   if (sender.id !== browser.runtime.id || !sender.url?.startsWith(browser.runtime.getURL(''))) return undefined;
   const parsed = parseMessage(PopupCommandSchema, message, 'popup command');
-  if (!parsed.ok) return Promise.resolve<PopupReply>({ ok: false, error: parsed.error });
+  if (!parsed.ok) {
+    void journalBackground({ kind: 'input', target: 'popup command', summary: parsed.error, status: 'rejected' });
+    return Promise.resolve<PopupReply>({ ok: false, error: parsed.error });
+  }
   return runCommand(parsed.value).catch((error: unknown): PopupReply => ({ ok: false, error: describe(error) }));
 });
 
