@@ -134,24 +134,28 @@ export async function setSync(pairId: string, on: boolean): Promise<PopupReply> 
  * it is restored from the other side, which then goes on syncing with it.
  */
 export async function onTabSite(tabId: number, site: SiteInfo, peer: PeerRole | null | undefined): Promise<void> {
-  const current = await pairings.read();
-  const pairing = pairingOfTab(current, tabId);
-  if (!pairing) {
+  const known = pairingOfTab(await pairings.read(), tabId);
+  if (!known) {
     if (peer) await sendToTab(tabId, { type: 'bg/peer-stop', pairId: peer.pairId });
     return;
   }
-  const mine = sideOf(pairing, tabId)!;
-  await pairings.update((all) =>
-    updatePairing(all, pairing.pairId, (p) => updateSide(p, tabId, (s) => (s.siteUrl === site.siteUrl ? s : { ...s, siteUrl: site.siteUrl, scope: site.scope }))),
+  const updated = await pairings.update((all) =>
+    updatePairing(all, known.pairId, (p) =>
+      updateSide(p, tabId, (s) => (s.siteUrl === site.siteUrl ? s : { ...s, siteUrl: site.siteUrl, scope: site.scope })),
+    ),
   );
+  const pairing = findPairing(updated, known.pairId);
+  if (!pairing) return;
+  const mine = sideOf(pairing, tabId)!;
   if (peer?.pairId === pairing.pairId && peer.peerId === mine.peerId) return;
   const other = otherSide(pairing, tabId);
   if (pairing.phase === 'copying' && pairing.copy?.toTabId !== tabId) {
     await fail(pairing.pairId, `${site.siteUrl} was reloaded while its state was being copied to the other tab; pair again`);
     return;
   }
-  const restoring = startCopy(pairing, { fromTabId: other.tabId, toTabId: tabId, reason: 'restore' });
-  await pairings.update((all) => updatePairing(all, pairing.pairId, () => restoring));
+  await pairings.update((all) =>
+    updatePairing(all, pairing.pairId, (p) => startCopy(p, { fromTabId: other.tabId, toTabId: tabId, reason: 'restore' })),
+  );
   void journalBackground({
     kind: 'pairing',
     site: site.siteUrl,

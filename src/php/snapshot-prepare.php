@@ -8,8 +8,10 @@
  * of every user table has the source's site URL rewritten to this site's. The applying marker
  * keeps the copied capture triggers silent meanwhile. Any error rolls it all back.
  *
- * Input (PGSYNC_SNAPSHOT_INPUT, a JSON file): {dbPath, engineDir, fromUrl, toUrl, peerId,
- * sourcePeerId, sourceBatchSeq, targetHlc}. Needs capture-common.php and url-rewrite.php in
+ * This site's local-only rows (sessions, salts, cron, transients) replace the copy's.
+ *
+ * Input (PGSYNC_SNAPSHOT_INPUT, a JSON file): {dbPath, herePath (this site's database), tablePrefix,
+ * engineDir, fromUrl, toUrl, peerId, sourcePeerId, sourceBatchSeq, targetHlc}. Needs capture-common.php and url-rewrite.php in
  * engineDir. Answers after the marker line.
  */
 ob_start();
@@ -84,6 +86,42 @@ function pgsync_snapshot_reset_id_shards( PDO $pdo, $self ) {
 	return array( 'plan' => $row['plan'], 'dropped' => null );
 }
 
+/**
+ * This site's own local-only rows (login sessions, salts, cron, transients, …: they never sync)
+ * replace the copy's, so the copy does not log this tab out. A kept row keeps its primary key
+ * unless a copied row holds it; then the table gives it a new one.
+ */
+function pgsync_snapshot_keep_local_rows( PDO $pdo, PDO $here, $table_prefix ) {
+	$q     = 'pgsync_quote_id';
+	$rules = pgsync_local_only_rules();
+	$kept  = 0;
+	foreach ( pgsync_user_tables( $pdo ) as $table ) {
+		$class = playground_sync_local_only_table( $table, $table_prefix, $rules );
+		if ( 'filtered' !== $class['sync'] || ! pgsync_table_exists( $here, $table ) ) {
+			continue;
+		}
+		$local   = playground_sync_local_only_predicate( $table, $table_prefix, 't', $rules );
+		$info    = pgsync_table_info( $pdo, $table );
+		$columns = array_values( array_intersect( $info['columns'], pgsync_table_info( $here, $table )['columns'] ) );
+		$rows    = $here->query( 'SELECT ' . implode( ', ', array_map( $q, $columns ) ) . ' FROM ' . $q( $table ) . " AS t WHERE $local" )->fetchAll( PDO::FETCH_ASSOC );
+		$pdo->exec( 'DELETE FROM ' . $q( $table ) . ' WHERE rowid IN (SELECT rowid FROM ' . $q( $table ) . " AS t WHERE $local)" );
+		foreach ( $rows as $row ) {
+			if ( 1 === count( $info['pk'] ) && isset( $row[ $info['pk'][0] ] ) ) {
+				$check = $pdo->prepare( 'SELECT 1 FROM ' . $q( $table ) . ' WHERE ' . $q( $info['pk'][0] ) . ' = ?' );
+				$check->execute( array( $row[ $info['pk'][0] ] ) );
+				if ( false !== $check->fetchColumn() ) {
+					unset( $row[ $info['pk'][0] ] );
+				}
+			}
+			$names = array_keys( $row );
+			$pdo->prepare( 'INSERT INTO ' . $q( $table ) . ' (' . implode( ', ', array_map( $q, $names ) ) . ') VALUES (' . implode( ', ', array_fill( 0, count( $names ), '?' ) ) . ')' )
+				->execute( array_values( $row ) );
+			++$kept;
+		}
+	}
+	return $kept;
+}
+
 /** Rewrites the site URL in every TEXT cell of every user table; returns the number of cells changed. */
 function pgsync_snapshot_rewrite_urls( PDO $pdo, $from, $to ) {
 	$q       = 'pgsync_quote_id';
@@ -135,11 +173,13 @@ try {
 	$pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_SNAPSHOT_INPUT' ) ), true, 16, JSON_THROW_ON_ERROR );
 	require_once $pgsync_input['engineDir'] . '/capture-common.php';
 	require_once $pgsync_input['engineDir'] . '/url-rewrite.php';
+	require_once $pgsync_input['engineDir'] . '/local-only.php';
 	$pgsync_pdo = pgsync_open_pdo( $pgsync_input['dbPath'] );
 	$pgsync_check = $pgsync_pdo->query( 'PRAGMA quick_check' )->fetchAll( PDO::FETCH_COLUMN );
 	if ( array( 'ok' ) !== $pgsync_check ) {
 		throw new RuntimeException( 'The copied database is damaged: ' . implode( '; ', array_slice( $pgsync_check, 0, 3 ) ) );
 	}
+	$pgsync_here = pgsync_open_pdo( $pgsync_input['herePath'] );
 	$pgsync_pdo->exec( 'BEGIN IMMEDIATE' );
 	try {
 		pgsync_create_engine_tables( $pgsync_pdo );
@@ -147,6 +187,7 @@ try {
 		$pgsync_engine = pgsync_snapshot_reset_engine( $pgsync_pdo, $pgsync_input );
 		$pgsync_shards = pgsync_snapshot_reset_id_shards( $pgsync_pdo, $pgsync_input['peerId'] );
 		$pgsync_cells  = pgsync_snapshot_rewrite_urls( $pgsync_pdo, $pgsync_input['fromUrl'], $pgsync_input['toUrl'] );
+		$pgsync_local  = pgsync_snapshot_keep_local_rows( $pgsync_pdo, $pgsync_here, $pgsync_input['tablePrefix'] );
 		$pgsync_pdo->exec( 'DELETE FROM ' . pgsync_quote_id( pgsync_engine_table( 'applying' ) ) );
 		// Whatever a trigger let through is already part of the copy.
 		$pgsync_pdo->exec( 'DELETE FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) );
@@ -162,6 +203,7 @@ try {
 		'idPlan'           => null === $pgsync_shards ? null : $pgsync_shards['plan'],
 		'droppedIdPlan'    => null === $pgsync_shards ? null : $pgsync_shards['dropped'],
 		'urlCellsRewritten' => $pgsync_cells,
+		'localRowsKept'    => $pgsync_local,
 	);
 } catch ( Throwable $error ) {
 	$pgsync_result = array(

@@ -129,6 +129,14 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
     await b.client.writeFile('/wordpress/wp-content/plugins/b-only/b-only.php', '<?php /* Plugin Name: B only */');
     await b.client.writeFile('/wordpress/wp-content/plugins/hello.php', '<?php // changed on B');
     await php(b.client, `wp_insert_post(['post_title' => 'Only on B', 'post_status' => 'publish']); update_option('blogname', 'Site B');`);
+    // Local-only data of each site: login sessions, a salt, a transient.
+    for (const [site, side] of [[a, 'A'], [b, 'B']] as const) {
+      await php(
+        site.client,
+        `update_user_meta(1, 'session_tokens', ['token-${side}' => ['expiration' => time() + 3600]]);
+         update_option('auth_salt', 'salt of ${side}'); set_transient('only_${side}', '${side}');`,
+      );
+    }
     expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).not.toBe('');
   });
   afterAll(async () => {
@@ -159,6 +167,16 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
       new Uint8Array([0, 255, 1, 254, 128]),
     );
     expect(await b.client.fileExists('/wordpress/wp-content/plugins/b-only')).toBe(false);
+  });
+
+  it("keeps B's own local-only rows (its login sessions, salts, transients), not A's", async () => {
+    expect(installation.localRowsKept).toBeGreaterThan(0);
+    expect(
+      await php(
+        b.client,
+        `echo json_encode([array_keys(get_user_meta(1, 'session_tokens', true)), get_option('auth_salt'), get_transient('only_B'), get_transient('only_A')]);`,
+      ),
+    ).toBe(JSON.stringify([['token-B'], 'salt of B', 'B', false]));
   });
 
   it("leaves no mention of A's URL on B: B's URL everywhere", async () => {

@@ -5,6 +5,7 @@ import { applyFileChanges, sha256Hex, type EchoRegistry } from '../../files';
 import { IdShardPlanSchema, installIdShards, type IdShardPlan } from '../../ids';
 import type { SiteClient } from '../../platform/site-client';
 import { PeerIdSchema } from '../../sync/ids';
+import { localOnlyPhpArray } from '../../sync/local-only';
 import { refusalFor } from './compatibility';
 import { planFileChanges } from './file-plan';
 import { readSiteFacts } from './site-facts';
@@ -32,6 +33,8 @@ export interface SnapshotInstallation {
   readonly ownBatchSeq: number;
   readonly files: { readonly written: number; readonly deleted: number; readonly directories: number };
   readonly urlCellsRewritten: number;
+  /** This site's local-only rows (sessions, salts, cron, transients) kept instead of the copy's. */
+  readonly localRowsKept: number;
   /** The ID shard plan this site now holds as itself; null when unsharded. */
   readonly idPlan: IdShardPlan | null;
   /** A copied plan of another pairing (this peer not in it), removed: shard again. */
@@ -46,6 +49,7 @@ const PrepareAnswerSchema = v.object({
   idPlan: v.nullable(v.string()),
   droppedIdPlan: v.nullable(v.string()),
   urlCellsRewritten: v.number(),
+  localRowsKept: v.number(),
 });
 
 /** Suffix of the incoming database, staged next to the site's own (same mount: `mv` is a rename). */
@@ -98,6 +102,8 @@ export async function installSnapshot(
     prepared = await runSnapshotScript(client, 'prepare', PrepareAnswerSchema, {
       input: {
         dbPath: staged,
+        herePath: facts.databasePath,
+        tablePrefix: facts.tablePrefix,
         engineDir: ENGINE_DIR,
         fromUrl: meta.siteUrl,
         toUrl: siteUrl,
@@ -140,6 +146,7 @@ export async function installSnapshot(
       directories: changes.filter((change) => change.op === 'mkdir').length,
     },
     urlCellsRewritten: prepared.urlCellsRewritten,
+    localRowsKept: prepared.localRowsKept,
     idPlan,
     droppedIdPlan: prepared.droppedIdPlan,
     capture,
@@ -151,6 +158,7 @@ export async function installSnapshot(
 async function writeEngineFiles(client: SiteClient): Promise<void> {
   if (!(await client.isDir(ENGINE_DIR))) await client.mkdir(ENGINE_DIR);
   for (const [name, source] of Object.entries(ENGINE_PHP_FILES)) await client.writeFile(`${ENGINE_DIR}/${name}`, source);
+  await client.writeFile(`${ENGINE_DIR}/local-only-rules.php`, `<?php\nreturn ${localOnlyPhpArray()};\n`);
 }
 
 async function removeWithSideFiles(client: SiteClient, path: string): Promise<void> {

@@ -1,0 +1,295 @@
+/**
+ * Acts like a user in the real wp-admin of one Playground tab: clicks and types in the
+ * WordPress frame (`#playground-viewport` → `#wp`). The actions under test never take a REST or
+ * PHP shortcut; only navigation (the page client's `goTo`, like typing a URL) and the read-back
+ * helpers at the end (`readFileFromTab`, `runPhpInTab`) use the page's Playground client.
+ */
+import { expect } from 'vitest';
+import type { Frame, FrameLocator, Locator, Page } from 'playwright-core';
+import type { PlaygroundTab } from './browser';
+
+/** Generous: every step runs real PHP (WASM) in a browser on a shared 2-core machine. */
+export const WP_ADMIN_TIMEOUT = 60_000;
+
+/** The page's Playground client members used here (every call is async through Comlink). */
+interface PageClient {
+  goTo(path: string): Promise<void>;
+  run(request: { code: string }): Promise<{ text: string; errors: string; exitCode: number }>;
+  readFileAsBuffer(path: string): Promise<Uint8Array>;
+}
+type PageWindow = { playground?: PageClient; playgroundSites?: { getClient(): PageClient | undefined } };
+
+export interface PostRow {
+  id: number;
+  title: string;
+}
+
+/** The WordPress document of a tab, for locators. */
+export function wpAdminFrame(tab: PlaygroundTab): FrameLocator {
+  return tab.page.frameLocator('#playground-viewport').frameLocator('#wp');
+}
+
+/** The WordPress frame as a Playwright Frame (for its URL). */
+function wpFrameObject(page: Page): Frame | undefined {
+  return page.frames().find((frame) => {
+    try {
+      return new URL(frame.url()).pathname.startsWith('/scope:');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The WordPress frame's current path and query below the scope, e.g. `/wp-admin/post.php?post=5&action=edit`. */
+export function currentAdminPath(tab: PlaygroundTab): string {
+  const frame = wpFrameObject(tab.page);
+  if (!frame) {
+    return '';
+  }
+  const url = new URL(frame.url());
+  return url.pathname.replace(/^\/scope:[^/]+/, '') + url.search;
+}
+
+/** Navigates the WordPress frame to a site path (like typing it in the address bar) and waits for it to load. */
+export async function openAdminPage(tab: PlaygroundTab, path: string): Promise<void> {
+  await tab.page.evaluate(async (target) => {
+    const w = window as unknown as PageWindow;
+    const client = w.playgroundSites?.getClient() ?? w.playground;
+    if (!client) {
+      throw new Error('No Playground client on the page.');
+    }
+    await client.goTo(target);
+  }, path);
+  const expectedPath = path.split('?')[0]!;
+  await expect
+    .poll(() => currentAdminPath(tab).split('?')[0], { timeout: WP_ADMIN_TIMEOUT, interval: 200 })
+    .toBe(expectedPath);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Block editor
+
+const registeredGuideHandlers = new WeakSet<Page>();
+
+/**
+ * The block editor's welcome guide opens once per site, a moment after the editor renders, and
+ * blocks clicks. Playwright's locator handler closes it whenever it shows up before an action.
+ */
+async function dismissWelcomeGuideWhenShown(tab: PlaygroundTab): Promise<void> {
+  if (registeredGuideHandlers.has(tab.page)) {
+    return;
+  }
+  registeredGuideHandlers.add(tab.page);
+  const guide = wpAdminFrame(tab).locator('.components-guide');
+  await tab.page.addLocatorHandler(guide, async () => {
+    await guide.getByRole('button', { name: 'Close' }).click();
+  });
+}
+
+/** The editor canvas is an iframe in current WordPress; older versions render it inline. */
+function editorTitleField(tab: PlaygroundTab): Locator {
+  const wp = wpAdminFrame(tab);
+  const selector = '.editor-post-title__input, [aria-label="Add title"]';
+  return wp.frameLocator('iframe[name="editor-canvas"]').locator(selector).or(wp.locator(selector)).first();
+}
+
+async function openBlockEditor(tab: PlaygroundTab, path: string): Promise<Locator> {
+  await dismissWelcomeGuideWhenShown(tab);
+  await openAdminPage(tab, path);
+  const title = editorTitleField(tab);
+  await title.waitFor({ state: 'visible', timeout: WP_ADMIN_TIMEOUT });
+  return title;
+}
+
+async function waitForSnackbar(tab: PlaygroundTab, text: RegExp): Promise<void> {
+  await wpAdminFrame(tab)
+    .locator('.components-snackbar')
+    .filter({ hasText: text })
+    .first()
+    .waitFor({ state: 'visible', timeout: WP_ADMIN_TIMEOUT });
+}
+
+function postIdFromEditorUrl(tab: PlaygroundTab): number | undefined {
+  const match = /\/wp-admin\/post\.php\?(?:.*&)?post=(\d+)/.exec(currentAdminPath(tab));
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Writes a new post in the block editor and publishes it; resolves to the new post's ID. */
+export async function publishPostInBlockEditor(tab: PlaygroundTab, title: string, body?: string): Promise<number> {
+  const titleField = await openBlockEditor(tab, '/wp-admin/post-new.php');
+  const wp = wpAdminFrame(tab);
+  await titleField.click();
+  await titleField.pressSequentially(title);
+  await expect.poll(() => titleField.textContent(), { timeout: WP_ADMIN_TIMEOUT }).toBe(title);
+  if (body) {
+    // Enter at the end of the title starts a paragraph block below it.
+    await titleField.press('Enter');
+    await tab.page.keyboard.type(body);
+  }
+
+  await wp.locator('.editor-post-publish-panel__toggle').click();
+  // The pre-publish checks panel asks to confirm with a second Publish button.
+  await wp.locator('.editor-post-publish-panel .editor-post-publish-button').click();
+  await waitForSnackbar(tab, /published/i);
+
+  await expect.poll(() => postIdFromEditorUrl(tab), { timeout: WP_ADMIN_TIMEOUT, interval: 200 }).toBeGreaterThan(0);
+  return postIdFromEditorUrl(tab)!;
+}
+
+/** Opens an existing post in the block editor, replaces its title and saves (Save/Update). */
+export async function editPostTitle(tab: PlaygroundTab, postId: number, title: string): Promise<void> {
+  const titleField = await openBlockEditor(tab, `/wp-admin/post.php?post=${postId}&action=edit`);
+  await titleField.click();
+  await titleField.press('ControlOrMeta+a');
+  await titleField.pressSequentially(title);
+  await expect.poll(() => titleField.textContent(), { timeout: WP_ADMIN_TIMEOUT }).toBe(title);
+  // A published post's primary button reads "Save" in current WordPress, "Update" in older ones.
+  await wpAdminFrame(tab).locator('.editor-header .editor-post-publish-button, .edit-post-header .editor-post-publish-button').first().click();
+  await waitForSnackbar(tab, /updated/i);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Posts screen
+
+/** The posts listed on Posts → All Posts (/wp-admin/edit.php), freshly loaded. */
+export async function postTitlesOnPostsScreen(tab: PlaygroundTab): Promise<PostRow[]> {
+  await openAdminPage(tab, '/wp-admin/edit.php');
+  const wp = wpAdminFrame(tab);
+  await wp.locator('#the-list').waitFor({ state: 'attached', timeout: WP_ADMIN_TIMEOUT });
+  return wp.locator('#the-list tr[id^="post-"]').evaluateAll((rows) =>
+    rows.map((row) => ({
+      id: Number(row.id.replace('post-', '')),
+      title: row.querySelector('.row-title')?.textContent?.trim() ?? '',
+    })),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Media
+
+/** Uploads one file on Media → Add New (/wp-admin/media-new.php); resolves to the attachment ID. */
+export async function uploadMediaFile(tab: PlaygroundTab, fileName: string, bytes: Uint8Array): Promise<number> {
+  await openAdminPage(tab, '/wp-admin/media-new.php');
+  const wp = wpAdminFrame(tab);
+  const file = { name: fileName, mimeType: mimeTypeOf(fileName), buffer: Buffer.from(bytes) };
+
+  const multiFileInput = wp.locator('#plupload-upload-ui input[type="file"]');
+  await wp.locator('#plupload-upload-ui, #html-upload-ui').first().waitFor({ state: 'attached', timeout: WP_ADMIN_TIMEOUT });
+  if ((await multiFileInput.count()) > 0) {
+    await multiFileInput.setInputFiles(file);
+    // Each finished upload gets an item with an edit link to its attachment.
+    const editLink = wp.locator('#media-items .media-item a.edit-attachment').first();
+    await editLink.waitFor({ state: 'attached', timeout: WP_ADMIN_TIMEOUT });
+    const href = (await editLink.getAttribute('href')) ?? '';
+    return attachmentIdFromHref(href);
+  }
+
+  // The browser uploader: a plain form that redirects to the Media Library.
+  const browserLink = wp.locator('.upload-flash-bypass a, a.browser-uploader').first();
+  if (await browserLink.isVisible()) {
+    await browserLink.click();
+  }
+  await wp.locator('#async-upload').setInputFiles(file);
+  await wp.locator('#html-upload').click();
+  await expect.poll(() => currentAdminPath(tab), { timeout: WP_ADMIN_TIMEOUT }).toMatch(/^\/wp-admin\/upload\.php/);
+  const newest = wp.locator('[data-id], #the-list tr[id^="post-"]').first();
+  await newest.waitFor({ state: 'attached', timeout: WP_ADMIN_TIMEOUT });
+  const id = (await newest.getAttribute('data-id')) ?? (await newest.getAttribute('id'))?.replace('post-', '');
+  return Number(id);
+}
+
+function attachmentIdFromHref(href: string): number {
+  const match = /[?&](?:post|item)=(\d+)/.exec(href);
+  if (!match) {
+    throw new Error(`No attachment ID in the uploader's edit link: ${href}`);
+  }
+  return Number(match[1]);
+}
+
+function mimeTypeOf(fileName: string): string {
+  const extension = fileName.split('.').pop()?.toLowerCase();
+  const types: Record<string, string> = {
+    png: 'image/png',
+    jpg: 'image/jpeg',
+    jpeg: 'image/jpeg',
+    gif: 'image/gif',
+    txt: 'text/plain',
+    pdf: 'application/pdf',
+    zip: 'application/zip',
+  };
+  return types[extension ?? ''] ?? 'application/octet-stream';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plugins
+
+/**
+ * Plugins → Add New → Upload Plugin: installs a plugin zip, then activates it from the Plugins
+ * screen. The installer's own "Activate Plugin" link has `target="_parent"`, which the sandboxed
+ * WordPress frame may not follow (nothing happens on click), so a user takes the Plugins screen's
+ * "Activate" link instead.
+ */
+export async function uploadAndActivatePlugin(tab: PlaygroundTab, zipBytes: Uint8Array, fileName = 'plugin.zip'): Promise<string> {
+  await openAdminPage(tab, '/wp-admin/plugin-install.php?tab=upload');
+  const wp = wpAdminFrame(tab);
+  await wp.locator('#pluginzip').setInputFiles({ name: fileName, mimeType: 'application/zip', buffer: Buffer.from(zipBytes) });
+  await wp.locator('#install-plugin-submit').click();
+  const installedActivateLink = wp.getByRole('link', { name: 'Activate Plugin' });
+  await installedActivateLink.waitFor({ state: 'visible', timeout: WP_ADMIN_TIMEOUT });
+  const plugin = new URL((await installedActivateLink.getAttribute('href')) ?? '', 'https://x/').searchParams.get('plugin');
+  if (!plugin) {
+    throw new Error('The installer did not name the installed plugin.');
+  }
+
+  await openAdminPage(tab, '/wp-admin/plugins.php');
+  const row = wp.locator(`#the-list tr[data-plugin="${plugin}"]`);
+  await row.locator('.activate a').click();
+  await wp.locator(`#the-list tr.active[data-plugin="${plugin}"]`).waitFor({ state: 'attached', timeout: WP_ADMIN_TIMEOUT });
+  return plugin;
+}
+
+/** Whether the Plugins screen (/wp-admin/plugins.php, freshly loaded) lists the plugin as active. */
+export async function isPluginActive(tab: PlaygroundTab, slug: string): Promise<boolean> {
+  await openAdminPage(tab, '/wp-admin/plugins.php');
+  const wp = wpAdminFrame(tab);
+  await wp.locator('#the-list').waitFor({ state: 'attached', timeout: WP_ADMIN_TIMEOUT });
+  const row = wp.locator(`#the-list tr[data-slug="${slug}"]`);
+  if ((await row.count()) === 0) {
+    return false;
+  }
+  return ((await row.first().getAttribute('class')) ?? '').split(/\s+/).includes('active');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read-back for assertions (through the page's client, not the UI)
+
+/** A file's bytes from the tab's site, e.g. `/wordpress/wp-content/uploads/2025/01/a.png`. */
+export async function readFileFromTab(tab: PlaygroundTab, path: string): Promise<Uint8Array> {
+  const bytes = await tab.page.evaluate(async (target) => {
+    const w = window as unknown as PageWindow;
+    const client = w.playgroundSites?.getClient() ?? w.playground;
+    if (!client) {
+      throw new Error('No Playground client on the page.');
+    }
+    return Array.from(await client.readFileAsBuffer(target));
+  }, path);
+  return new Uint8Array(bytes);
+}
+
+/** Runs PHP in the tab's site and returns its output (rejects on a fatal error). */
+export async function runPhpInTab(tab: PlaygroundTab, code: string): Promise<string> {
+  return tab.page.evaluate(async (php) => {
+    const w = window as unknown as PageWindow;
+    const client = w.playgroundSites?.getClient() ?? w.playground;
+    if (!client) {
+      throw new Error('No Playground client on the page.');
+    }
+    return (await client.run({ code: php })).text;
+  }, code);
+}
+
+/** Runs PHP after loading WordPress and decodes what it echoes as JSON. */
+export async function wpJson<T>(tab: PlaygroundTab, phpExpression: string): Promise<T> {
+  const text = await runPhpInTab(tab, `<?php require '/wordpress/wp-load.php'; echo json_encode(${phpExpression});`);
+  return JSON.parse(text) as T;
+}
