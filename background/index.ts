@@ -12,7 +12,7 @@ import { retainPairings } from '../src/pairing/pairings-state';
 import { applyTabReport, markTabLoading, removeTab, retainTabs } from '../src/registry/tab-registry';
 import { journalBackground } from './background-journal';
 import { onPeerReport, onTabClosed, onTabSite, pair, routeEnvelope, setSync, unpair } from './pairing-service';
-import { journalAppend, journalClear, pairings, registry } from './stores';
+import { journalAppend, journalClear, journalSetStatus, pairings, registry } from './stores';
 
 browser.runtime.onConnect.addListener((port: Runtime.Port) => {
   if (port.name !== TAB_PORT_NAME) return;
@@ -47,6 +47,9 @@ async function onTabMessage(tabId: number, message: TabToBackground): Promise<vo
       return routeEnvelope(tabId, message.pairId, message.envelope);
     case 'tab/journal':
       await journalAppend(message.entries);
+      return;
+    case 'tab/journal-status':
+      await journalSetStatus(message.ids, message.status);
       return;
     default:
       return onPeerReport(tabId, message);

@@ -15,6 +15,16 @@ export function journalAppend(entries: readonly JournalEntry[]): Promise<unknown
   return journal.update((current) => appendEntries(current, entries, JOURNAL_LIMIT));
 }
 
+/** Sets the status of the lines `ids` (e.g. a sent batch the other tab acknowledged). */
+export function journalSetStatus(ids: readonly string[], status: JournalEntry['status']): Promise<unknown> {
+  const wanted = new Set(ids);
+  return journal.update((current) =>
+    current.some((entry) => wanted.has(entry.id) && entry.status !== status)
+      ? current.map((entry) => (wanted.has(entry.id) ? { ...entry, status } : entry))
+      : current,
+  );
+}
+
 export function journalClear(): Promise<unknown> {
   return journal.update(() => []);
 }

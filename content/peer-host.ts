@@ -48,6 +48,7 @@ export class PeerHost {
       paused: this.paused,
       send: (envelope) => this.report({ type: 'tab/envelope', pairId, envelope }),
       onJournal: (entries: JournalEntry[]) => this.report({ type: 'tab/journal', entries }),
+      onJournalStatus: (ids, status) => this.report({ type: 'tab/journal-status', ids: ids.slice(-1000), status }),
       onPending: (pending) => this.report({ type: 'tab/pending', pairId, pending }),
       onCopyProgress: ({ done, total }) => this.report({ type: 'tab/copy-progress', pairId, done, total }),
       onCopyDone: (error) => this.report({ type: 'tab/copy-done', pairId, ...(error ? { error: error.slice(0, 2000) } : {}) }),

@@ -57,6 +57,8 @@ export interface SyncPeerOptions {
   onCopyProgress?: (progress: { done: number; total: number }) => void;
   /** A full-state copy this site asked for ended: installed, or not (`error`, also journaled). */
   onCopyDone?: (error?: string) => void;
+  /** Journal lines whose status changed: a sent delta's lines become `applied` once the peer acknowledged it. */
+  onJournalStatus?: (ids: string[], status: JournalEntry['status']) => void;
 }
 
 type NewEntry = Omit<JournalEntry, 'id' | 'time' | 'site'>;
@@ -74,6 +76,10 @@ export class SyncPeer {
   private fileTimer: ReturnType<typeof setTimeout> | undefined;
   private stopMessages: (() => Promise<void>) | undefined;
   private journalCount = 0;
+  /** Journal ids are unique across restarts of a peer with the same id (a reloaded tab). */
+  private readonly journalPrefix: string;
+  /** The journal lines of each unacknowledged delta, by seq. */
+  private readonly sentLines = new Map<number, string[]>();
   /** The peer's site URL from its latest delta, for held batches applied later. */
   private lastPeerSiteUrl = '';
   private readonly clock: HlcClock;
@@ -95,6 +101,7 @@ export class SyncPeer {
     private readonly recorder: FileRecorder,
   ) {
     this.clock = createHlcClock(options.peerId, { wallClock: options.wallClock });
+    this.journalPrefix = `${options.peerId.slice(0, 40)}-${Math.random().toString(36).slice(2, 8)}`;
     this.paused = options.paused ?? false;
     this.live = !options.awaitSnapshot;
   }
@@ -270,7 +277,7 @@ export class SyncPeer {
     this.fileVersions.record(delta.files, delta.hlc);
     const { state, batch } = outboxEnqueue(this.outbox, encodeDelta(delta));
     this.setOutbox(state);
-    this.journal(describeDelta(delta, 'sent', 'pending'));
+    this.sentLines.set(batch.seq, this.journal(describeDelta(delta, 'sent', 'pending')));
     this.sendDelta(batch);
   }
 
@@ -319,6 +326,7 @@ export class SyncPeer {
       if (acked.ok) {
         this.setOutbox(acked.state);
         this.lastAckClock = remoteClock;
+        this.markSentLinesApplied(envelope.ackUpTo);
       }
     }
     const lastSeq = this.outbox.lastSeq;
@@ -433,6 +441,9 @@ export class SyncPeer {
     // Numbering goes on beyond the source's cursor for this site, so none of it is taken for a duplicate.
     const { state, dropped } = outboxDropPending(this.outbox, sourceCursor);
     this.setOutbox(state);
+    const droppedLines = [...this.sentLines.values()].flat();
+    this.sentLines.clear();
+    if (droppedLines.length > 0) this.options.onJournalStatus?.(droppedLines, 'info');
     this.inbox = createInboxCursor(reassembler.baseSeq);
     const elapsed = performance.now() - this.copyTarget.startedAt;
     const held = this.copyTarget.settle();
@@ -626,12 +637,23 @@ export class SyncPeer {
     ]);
   }
 
-  private journal(entries: NewEntry[]): void {
-    if (entries.length === 0 || !this.options.onJournal) return;
+  private markSentLinesApplied(upTo: number): void {
+    const ids: string[] = [];
+    for (const [seq, lines] of this.sentLines) {
+      if (seq > upTo) continue;
+      ids.push(...lines);
+      this.sentLines.delete(seq);
+    }
+    if (ids.length > 0) this.options.onJournalStatus?.(ids, 'applied');
+  }
+
+  /** Journals `entries`; answers their ids. */
+  private journal(entries: NewEntry[]): string[] {
+    if (entries.length === 0 || !this.options.onJournal) return [];
     const time = this.options.wallClock?.() ?? Date.now();
-    this.options.onJournal(
-      entries.map((entry) => ({ ...entry, id: `${this.options.peerId}-${++this.journalCount}`, time, site: this.siteUrl })),
-    );
+    const lines = entries.map((entry) => ({ ...entry, id: `${this.journalPrefix}-${++this.journalCount}`, time, site: this.siteUrl }));
+    this.options.onJournal(lines);
+    return lines.map((line) => line.id);
   }
 }
 

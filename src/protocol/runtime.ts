@@ -38,6 +38,12 @@ export const TabToBackgroundSchema = v.variant('type', [
   v.strictObject({ type: v.literal('tab/error'), error: v.pipe(v.string(), v.maxLength(2000)) }),
   v.strictObject({ type: v.literal('tab/envelope'), pairId: PairIdSchema, envelope: v.unknown() }),
   v.strictObject({ type: v.literal('tab/journal'), entries: v.pipe(v.array(JournalEntrySchema), v.maxLength(1000)) }),
+  /** Journal lines of this tab whose status changed (a sent batch acknowledged: `applied`). */
+  v.strictObject({
+    type: v.literal('tab/journal-status'),
+    ids: v.pipe(v.array(JournalEntrySchema.entries.id), v.maxLength(1000)),
+    status: JournalEntrySchema.entries.status,
+  }),
   /** Unacknowledged changes of this side (the badge). */
   v.strictObject({ type: v.literal('tab/pending'), pairId: PairIdSchema, pending: count }),
   /** A full-state copy this tab receives or sends: bytes so far of the whole. */

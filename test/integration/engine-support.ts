@@ -48,7 +48,14 @@ export async function startPair(combination: Combination, name: string, options:
   const link = new TestLink(options.faults, options.seed);
   const journal: JournalEntry[] = [];
   const peers: { a?: SyncPeer; b?: SyncPeer } = {};
-  const common = { pairId: 'pair-1', onJournal: (entries: JournalEntry[]) => journal.push(...entries), fileSettleMs: options.fileSettleMs ?? 10 };
+  const common = {
+    pairId: 'pair-1',
+    onJournal: (entries: JournalEntry[]) => journal.push(...entries),
+    onJournalStatus: (ids: string[], status: JournalEntry['status']) => {
+      for (const entry of journal) if (ids.includes(entry.id)) entry.status = status;
+    },
+    fileSettleMs: options.fileSettleMs ?? 10,
+  };
   peers.a = await SyncPeer.start({
     ...common,
     client: a.client,

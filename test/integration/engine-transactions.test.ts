@@ -172,8 +172,12 @@ describe.each(COMBINATIONS)('transactions through the engine, WordPress $wp on t
     expect(await inWordPress(pair.b, `$result = get_option('engine_raw_insert');`)).toBe('v');
   });
 
-  it('journals no failures and leaves nothing pending', () => {
+  it('journals no failures and leaves nothing pending: every sent batch’s line turned applied once acknowledged', () => {
     expect(failuresIn(pair.journal)).toEqual([]);
     expect(pair.peerA.pendingCount + pair.peerB.pendingCount).toBe(0);
+    const sent = pair.journal.filter((entry) => entry.direction === 'sent' && entry.kind !== 'pairing');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.filter((entry) => entry.status !== 'applied')).toEqual([]);
+    expect(new Set(pair.journal.map((entry) => entry.id)).size).toBe(pair.journal.length);
   });
 });
