@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type LaunchedBrowser, type PlaygroundTab } from './browser';
+import { chromeTabIdOf as tabIdIn, POLL, sessionState as stateIn, SYNC_TIMEOUT, type JournalEntry, type Pairing, type SessionState } from './extension-state';
 import { makePng } from './fixtures/make-png';
 import { makeTestPluginZip, TEST_PLUGIN_FILE, TEST_PLUGIN_ROW_NOTE, TEST_PLUGIN_SLUG, TEST_PLUGIN_TABLE_SUFFIX } from './fixtures/make-plugin-zip';
 import {
@@ -26,43 +27,6 @@ import {
   type PostRow,
 } from './wp-admin';
 
-/** A change crosses: capture in PHP, the service worker, apply in PHP (WASM, 2 shared cores). */
-const SYNC_TIMEOUT = 90_000;
-const POLL = { timeout: SYNC_TIMEOUT, interval: 1000 };
-
-/** The extension's session state (`chrome.storage.session`), as far as these tests read it. */
-interface Side {
-  tabId: number;
-  peerId: string;
-  scope: string;
-  siteUrl: string;
-  pending: number;
-}
-interface Pairing {
-  pairId: string;
-  sides: [Side, Side];
-  syncOn: boolean;
-  phase: 'copying' | 'live' | 'error';
-  copy?: { fromTabId: number; toTabId: number; reason: string; done: number; total: number };
-  error?: string;
-}
-interface JournalEntry {
-  id: string;
-  time: number;
-  direction: string;
-  site: string;
-  kind: string;
-  target: string;
-  summary: string;
-  status: string;
-  detail?: string;
-}
-interface SessionState {
-  registry?: Record<string, { tabId: number; status: string; site?: { scope: string; siteUrl: string } }>;
-  pairings?: Pairing[];
-  journal?: JournalEntry[];
-}
-
 describe('Playground Sync between two paired Playground tabs', () => {
   let browser: LaunchedBrowser;
   let popup: Page;
@@ -75,11 +39,8 @@ describe('Playground Sync between two paired Playground tabs', () => {
 
   // --- Reading the extension's state -----------------------------------------------------------
 
-  // State is read from the popup page (an extension page with the same storage and APIs), not from
-  // the service worker: evaluating in the worker would keep it alive and hide a stopped worker.
-  async function sessionState(): Promise<SessionState> {
-    return popup.evaluate(() => chrome.storage.session.get(null)) as Promise<SessionState>;
-  }
+  const sessionState = (): Promise<SessionState> => stateIn(popup);
+  const chromeTabIdOf = (tab: PlaygroundTab): Promise<number> => tabIdIn(popup, tab);
 
   async function currentPairing(): Promise<Pairing | undefined> {
     return (await sessionState()).pairings?.find((pairing) => pairing.pairId === pairId);
@@ -95,26 +56,6 @@ describe('Playground Sync between two paired Playground tabs', () => {
 
   function pendingOf(pairing: Pairing | undefined, tabId: number): number {
     return pairing?.sides.find((side) => side.tabId === tabId)?.pending ?? 0;
-  }
-
-  /** The Chrome tab id of a Playground tab: the registry entry reporting its scope, checked against open tabs. */
-  async function chromeTabIdOf(tab: PlaygroundTab): Promise<number> {
-    let tabId: number | undefined;
-    await expect
-      .poll(
-        async () => {
-          const registry = (await sessionState()).registry ?? {};
-          tabId = Object.values(registry).find((entry) => entry.site?.scope === tab.scope)?.tabId;
-          return tabId;
-        },
-        { timeout: SYNC_TIMEOUT, interval: 250 },
-      )
-      .toBeTypeOf('number');
-    const open = await popup.evaluate(async () =>
-      (await chrome.tabs.query({})).map((t) => ({ id: t.id, url: t.url ?? '' })),
-    );
-    expect(open).toContainEqual({ id: tabId, url: tab.page.url() });
-    return tabId!;
   }
 
   async function waitForPhase(phase: Pairing['phase']): Promise<void> {

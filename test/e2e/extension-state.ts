@@ -1,0 +1,53 @@
+/**
+ * Reading Playground Sync's state in end-to-end tests: `chrome.storage.session` (registry,
+ * pairings, journal) read through an extension page (the popup), never through the service worker:
+ * evaluating in the worker would keep it alive and hide a stopped worker.
+ */
+import { expect } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { JournalEntry } from '../../src/journal/entry';
+import type { Pairing } from '../../src/pairing/pairings';
+import type { TabRegistry } from '../../src/registry/tab-registry';
+import type { PlaygroundTab } from './browser';
+
+export type { JournalEntry, Pairing };
+
+/** A change crosses: capture in PHP, the service worker, apply in PHP (WASM, 2 shared cores). */
+export const SYNC_TIMEOUT = 90_000;
+export const POLL = { timeout: SYNC_TIMEOUT, interval: 1000 };
+
+export interface SessionState {
+  registry?: TabRegistry;
+  pairings?: Pairing[];
+  journal?: JournalEntry[];
+}
+
+export function sessionState(extensionPage: Page): Promise<SessionState> {
+  return extensionPage.evaluate(() => chrome.storage.session.get(null)) as Promise<SessionState>;
+}
+
+/** The Chrome tab id of a Playground tab: the registry entry reporting its scope, checked against open tabs. */
+export async function chromeTabIdOf(extensionPage: Page, tab: PlaygroundTab): Promise<number> {
+  let tabId: number | undefined;
+  await expect
+    .poll(
+      async () => {
+        const registry = (await sessionState(extensionPage)).registry ?? {};
+        tabId = Object.values(registry).find((entry) => entry.site?.scope === tab.scope)?.tabId;
+        return tabId;
+      },
+      { timeout: SYNC_TIMEOUT, interval: 250 },
+    )
+    .toBeTypeOf('number');
+  const open = await extensionPage.evaluate(async () => (await chrome.tabs.query({})).map((t) => ({ id: t.id, url: t.url ?? '' })));
+  expect(open).toContainEqual({ id: tabId, url: tab.page.url() });
+  return tabId!;
+}
+
+/** Ticks both tabs in the popup and clicks Pair. */
+export async function pairInPopup(popup: Page, tabIds: readonly number[]): Promise<void> {
+  for (const tabId of tabIds) {
+    await popup.locator(`[data-testid="tab"][data-tab-id="${tabId}"] [data-testid="select-tab"]`).check({ timeout: SYNC_TIMEOUT });
+  }
+  await popup.locator('[data-testid="pair"]').click();
+}
