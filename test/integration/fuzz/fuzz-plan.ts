@@ -1,0 +1,51 @@
+import type { SqliteDriverId, WordPressVersionId } from '../../harness';
+import type { Combination } from '../engine-support';
+import type { WorkloadKind } from './workload';
+
+/** Which seeds run on which combination: the fixed CI set, or what `npm run fuzz` asks for through the environment. */
+export interface FuzzRun {
+  readonly combination: Combination;
+  readonly seeds: readonly number[];
+  readonly workloadOps: number;
+  /** Workload kinds not generated. */
+  readonly exclude: readonly WorkloadKind[];
+  /** Bisect a failure to its shortest failing prefix. */
+  readonly shrink: boolean;
+  /** Shrink failures beyond the shortest prefix (delta debugging; slow). */
+  readonly minimize: boolean;
+}
+
+/**
+ * Kinds that hit product bugs already reported (fuzz-regressions.test.ts): left out of the CI set
+ * so it stays a guard against new ones. Empty this list as the fixes land.
+ */
+export const KNOWN_BUG_KINDS: readonly WorkloadKind[] = ['rename-file', 'rename-folder', 'set-option', 'delete-option'];
+
+const CI_PLAN: readonly FuzzRun[] = [
+  { combination: { driver: 'ast', wp: 'nightly' }, seeds: range(1, 20), workloadOps: 200, exclude: KNOWN_BUG_KINDS, shrink: true, minimize: false },
+  { combination: { driver: 'legacy', wp: '6.5' }, seeds: range(1001, 3), workloadOps: 200, exclude: KNOWN_BUG_KINDS, shrink: true, minimize: false },
+];
+
+/**
+ * FUZZ_SEEDS=N FUZZ_FROM=S: N seeds from S instead of the CI set; FUZZ_OPS: workload ops per
+ * seed (200); FUZZ_COMBINATION: `driver:wp` (ast:nightly); FUZZ_ALL_KINDS=1: known-bug kinds too; FUZZ_SHRINK=0: report
+ * failures unshrunk; FUZZ_MINIMIZE=1: shrink them further than the shortest prefix.
+ */
+export function fuzzPlan(env: NodeJS.ProcessEnv): readonly FuzzRun[] {
+  if (!env.FUZZ_SEEDS) return CI_PLAN;
+  const [driver = 'ast', wp = 'nightly'] = (env.FUZZ_COMBINATION ?? 'ast:nightly').split(':');
+  return [
+    {
+      combination: { driver: driver as SqliteDriverId, wp: wp as WordPressVersionId },
+      seeds: range(Number(env.FUZZ_FROM ?? 1), Number(env.FUZZ_SEEDS)),
+      workloadOps: Number(env.FUZZ_OPS ?? 200),
+      exclude: env.FUZZ_ALL_KINDS === '1' ? [] : KNOWN_BUG_KINDS,
+      shrink: env.FUZZ_SHRINK !== '0',
+      minimize: env.FUZZ_MINIMIZE === '1',
+    },
+  ];
+}
+
+function range(from: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => from + i);
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { replayOps, type FuzzSettings } from './run-fuzz';
+import type { Op } from './workload';
+
+/**
+ * Op lists the fuzzer found, shrunk, replayed as regular tests. `it.fails`: a known product bug,
+ * reported and not fixed yet; when the fix lands this turns red, and becomes a plain `it`.
+ */
+
+const AST_NIGHTLY: FuzzSettings['combination'] = { driver: 'ast', wp: 'nightly' };
+
+describe('fuzz regressions', () => {
+  // Seed 3: both sites rename the same file to different names before syncing. Per-path
+  // last-writer-wins skips the older rename where the newer one was made, and the newer rename
+  // finds nothing left to move where the older one was made: A keeps sub/d.txt, B sub/e.bin.
+  it.fails('converges when both sites rename the same file to different names (seed 3)', async () => {
+    const ops: Op[] = [
+      { kind: 'write-file', side: 'b', args: { path: 'deep/y.txt', bytesSeed: 163088, size: 799 } },
+      { kind: 'bulk-update-pages', side: 'b', args: { delta: 4 } },
+      { kind: 'deliver', side: 'a', args: { count: 2 } },
+      { kind: 'rename-file', side: 'b', args: { pick: 0.417, to: 'sub/e.bin' } },
+      { kind: 'rename-file', side: 'a', args: { pick: 0.826, to: 'sub/d.txt' } },
+    ];
+    expect(await replayOps(ops, { combination: AST_NIGHTLY, linkSeed: 3 })).toBeNull();
+  });
+
+  // Seed 12: option IDs are not sharded (add_option's INSERT … ON DUPLICATE KEY UPDATE), so B's
+  // new fuzz_color and A's new fuzz_links both get the same option_id. Rows are versioned by
+  // that ID: A keeps its fuzz_links over B's older fuzz_color under the shared ID, then B's newer
+  // fuzz_links (another ID) evicts it by name; A ends without fuzz_color, B still has it.
+  it.fails('converges when both sites create different new options before syncing (seed 12)', async () => {
+    const ops: Op[] = [
+      { kind: 'set-option', side: 'b', args: { name: 'fuzz_color', autoload: true, shape: 'url-array', text: 'river river', number: 706 } },
+      { kind: 'flush', side: 'a', args: {} },
+      { kind: 'flush', side: 'b', args: {} },
+      { kind: 'set-option', side: 'a', args: { name: 'fuzz_links', autoload: false, shape: 'url-array', text: 'back\\slash zero zero', number: 701 } },
+      { kind: 'flush', side: 'b', args: {} },
+      { kind: 'set-option', side: 'b', args: { name: 'fuzz_links', autoload: true, shape: 'text', text: 'percent%s', number: 945 } },
+    ];
+    expect(await replayOps(ops, { combination: AST_NIGHTLY, linkSeed: 12 })).toBeNull();
+  });
+});

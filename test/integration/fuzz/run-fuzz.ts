@@ -1,0 +1,113 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { LinkFaults } from '../../harness/test-link';
+import { failuresIn, siteDifferences, startPair, stopPair, syncUntilQuiet, type Combination } from '../engine-support';
+import { minimizeOps, shortestFailingPrefix } from './shrink';
+import { executeOps, generateOps, isSyncStep, type Op, type WorkloadKind } from './workload';
+
+/**
+ * Runs a fuzz seed: its ops on a fresh pair of sites over a faulty link, then drains and judges
+ * convergence. On failure, shrinks to the shortest failing prefix (sites and link are
+ * deterministic given the ops and the link seed) and reports it as pasteable JSON.
+ */
+
+export interface FuzzSettings {
+  readonly combination: Combination;
+  /** Seeds the link's duplicates, reorders and delays; a replay must use the failing run's. */
+  readonly linkSeed: number;
+  readonly faults?: LinkFaults;
+}
+
+export const FUZZ_FAULTS: LinkFaults = { duplicate: 0.2, reorder: 0.3, delay: 0.2 };
+
+/** File-only changes go out with a flush or a request's drain, never on a timer: timers would make runs differ. */
+const NO_FILE_TIMER_MS = 2 ** 30;
+
+export interface SeedResult {
+  readonly seed: number;
+  readonly ops: readonly Op[];
+  /** What went wrong with all ops, or null when the sites converged. */
+  readonly problem: string | null;
+  readonly shortest?: { readonly ops: readonly Op[]; readonly problem: string };
+}
+
+/**
+ * Boots a fresh pair, runs `ops`, syncs until quiet, and returns what is wrong: sites that
+ * differ, failed journal lines, deltas left unacknowledged, or an op that threw. Null: all good.
+ */
+export async function replayOps(ops: readonly Op[], settings: FuzzSettings): Promise<string | null> {
+  const { combination, linkSeed, faults = FUZZ_FAULTS } = settings;
+  const pair = await startPair(combination, `fuzz${linkSeed}`, { faults, seed: linkSeed, fileSettleMs: NO_FILE_TIMER_MS });
+  try {
+    try {
+      await executeOps(pair, ops);
+    } catch (error) {
+      return errorText(error);
+    }
+    await syncUntilQuiet(pair);
+    const differences = await siteDifferences(pair.a, pair.b);
+    if (differences !== '') return `the sites differ:\n${differences}`;
+    const failures = failuresIn(pair.journal);
+    if (failures.length > 0) return `journaled failures:\n${failures.map((entry) => JSON.stringify(entry)).join('\n')}`;
+    const pending = pair.peerA.pendingCount + pair.peerB.pendingCount;
+    if (pending > 0) return `${pending} deltas left unacknowledged`;
+    return null;
+  } catch (error) {
+    return errorText(error);
+  } finally {
+    await stopPair(pair);
+  }
+}
+
+export interface RunSeedOptions {
+  /** Workload kinds not to generate (see KNOWN_BUG_KINDS). */
+  readonly exclude?: readonly WorkloadKind[];
+  /** Bisect to the shortest failing prefix (default true); off for a quick survey. */
+  readonly shrink?: boolean;
+  /** After the prefix bisection, also drop ops from the middle (delta debugging; many replays). */
+  readonly minimize?: boolean;
+}
+
+export async function runSeed(seed: number, workloadOps: number, combination: Combination, options: RunSeedOptions = {}): Promise<SeedResult> {
+  const settings: FuzzSettings = { combination, linkSeed: seed };
+  const judge = (ops: readonly Op[]) => replayOps(ops, settings);
+  const ops = generateOps(seed, workloadOps, options.exclude);
+  const problem = await judge(ops);
+  if (problem === null || options.shrink === false) return { seed, ops, problem };
+  const prefix = await shortestFailingPrefix(ops, problem, judge);
+  if (!options.minimize) return { seed, ops, problem, shortest: prefix };
+  const minimal = await minimizeOps(prefix, judge, (progress) => saveProgress(seed, combination, progress));
+  return { seed, ops, problem, shortest: minimal };
+}
+
+/** The seed, the shortest failing prefix as JSON for a regression test, and its problem; also saved under .cache/fuzz-failures/. */
+export function describeFailure(result: SeedResult, combination: Combination): string {
+  const shortest = result.shortest ?? { ops: result.ops, problem: result.problem ?? '' };
+  const settings = JSON.stringify({ combination, linkSeed: result.seed });
+  const text = [
+    `Fuzz seed ${result.seed} (${combination.driver} driver, WordPress ${combination.wp}) failed after ${result.ops.length} ops.`,
+    `Shortest failing op list found: ${shortest.ops.length} ops. Replay in a test:`,
+    `  expect(await replayOps(OPS, ${settings})).toBeNull();`,
+    `const OPS: Op[] = [\n${shortest.ops.map((op) => `  ${JSON.stringify(op)},`).join('\n')}\n];`,
+    `Problem with that list:\n${shortest.problem}`,
+    `Problem with all ops:\n${result.problem}`,
+  ].join('\n');
+  saveFailure(`seed-${result.seed}-${combination.driver}-${combination.wp}.txt`, text);
+  return text;
+}
+
+export function countWorkloadOps(ops: readonly Op[]): number {
+  return ops.filter((op) => !isSyncStep(op)).length;
+}
+
+function saveProgress(seed: number, combination: Combination, ops: readonly Op[]): void {
+  saveFailure(`seed-${seed}-${combination.driver}-${combination.wp}.minimizing.json`, JSON.stringify(ops, null, 1));
+}
+
+function saveFailure(name: string, text: string): void {
+  mkdirSync('.cache/fuzz-failures', { recursive: true });
+  writeFileSync(`.cache/fuzz-failures/${name}`, text);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

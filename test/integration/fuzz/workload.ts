@@ -1,0 +1,165 @@
+import { mulberry32, type Side } from '../../harness/test-link';
+
+/**
+ * The fuzz workload as data: each op is a plain JSON description `{ kind, side, args }`, made
+ * from a seed alone. Targets are not chosen here but by the site when the op runs: `pick` is a
+ * fraction that selects among what exists there at that moment (ordered by ID or path), so a
+ * prefix of a seed's ops replays the same on fresh sites.
+ */
+
+export type { Side };
+export type ArgValue = string | number | boolean;
+
+export type WorkloadKind =
+  | 'create-post'
+  | 'edit-post'
+  | 'trash-post'
+  | 'untrash-post'
+  | 'delete-post'
+  | 'set-post-meta'
+  | 'delete-post-meta'
+  | 'create-term'
+  | 'delete-term'
+  | 'set-post-terms'
+  | 'create-comment'
+  | 'edit-comment'
+  | 'delete-comment'
+  | 'create-user'
+  | 'set-user-meta'
+  | 'delete-user'
+  | 'set-option'
+  | 'delete-option'
+  | 'bulk-update-pages'
+  | 'upload'
+  | 'write-file'
+  | 'rename-file'
+  | 'delete-file'
+  | 'rename-folder'
+  | 'activate-plugin'
+  | 'deactivate-plugin'
+  | 'ledger-row';
+
+/** Sync steps between workload ops: drain a side's pending changes, or deliver some messages to it. */
+export type SyncKind = 'flush' | 'deliver';
+
+export interface Op {
+  readonly kind: WorkloadKind | SyncKind;
+  readonly side: Side;
+  readonly args: Readonly<Record<string, ArgValue>>;
+}
+
+export function isSyncStep(op: Op): boolean {
+  return op.kind === 'flush' || op.kind === 'deliver';
+}
+
+class Dice {
+  private readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
+  }
+  /** Three decimals: enough to spread picks, short in a pasted op list. */
+  fraction(): number {
+    return Math.floor(this.next() * 1000) / 1000;
+  }
+  int(below: number): number {
+    return Math.floor(this.next() * below);
+  }
+  chance(probability: number): boolean {
+    return this.next() < probability;
+  }
+  oneOf<T>(items: readonly T[]): T {
+    return items[this.int(items.length)]!;
+  }
+  words(count: number): string {
+    return Array.from({ length: count }, () => this.oneOf(WORDS)).join(' ');
+  }
+}
+
+const WORDS = ['tea', 'river', 'Ünïcødé', 'quote\'s', '"dq"', 'back\\slash', 'emoji 🌊', 'a&b', '<em>x</em>', 'percent%s', 'zero'];
+const META_KEYS = ['fuzz_color', 'fuzz_size', 'fuzz_link', 'fuzz_list'];
+const OPTION_NAMES = ['fuzz_color', 'fuzz_links', 'fuzz_counter', 'fuzz_nested', 'blogdescription'];
+const TERM_NAMES = ['Red', 'Green', 'Blue', 'Teal', 'Sand', 'Night'];
+const USER_NAMES = ['ann', 'bob', 'cyd', 'dee', 'eve'];
+const FILE_NAMES = ['a.txt', 'b.txt', 'c.bin', 'sub/d.txt', 'sub/e.bin', 'deep/x/f.txt', 'deep/y.txt'];
+const FOLDER_NAMES = ['sub', 'deep', 'deep/x', 'moved', 'deep/moved'];
+
+/** A value for meta or an option: plain, numeric, or an array (serialized) that may hold the site URL. */
+function valueArgs(dice: Dice): Record<string, ArgValue> {
+  const shape = dice.oneOf(['text', 'number', 'url-array', 'nested'] as const);
+  return { shape, text: dice.words(1 + dice.int(3)), number: dice.int(1000) };
+}
+
+const GENERATORS: Record<WorkloadKind, { weight: number; args: (dice: Dice) => Record<string, ArgValue> }> = {
+  'create-post': {
+    weight: 10,
+    args: (d) => ({ type: d.oneOf(['post', 'page']), status: d.oneOf(['publish', 'draft', 'private']), title: d.words(2), linkSelf: d.chance(0.4) }),
+  },
+  'edit-post': { weight: 8, args: (d) => ({ pick: d.fraction(), title: d.words(2), linkSelf: d.chance(0.3) }) },
+  'trash-post': { weight: 3, args: (d) => ({ pick: d.fraction() }) },
+  'untrash-post': { weight: 1, args: (d) => ({ pick: d.fraction() }) },
+  'delete-post': { weight: 3, args: (d) => ({ pick: d.fraction(), withAttachments: d.chance(0.3) }) },
+  'set-post-meta': { weight: 8, args: (d) => ({ pick: d.fraction(), key: d.oneOf(META_KEYS), add: d.chance(0.3), ...valueArgs(d) }) },
+  'delete-post-meta': { weight: 3, args: (d) => ({ pick: d.fraction(), key: d.oneOf(META_KEYS) }) },
+  'create-term': { weight: 4, args: (d) => ({ taxonomy: d.oneOf(['category', 'post_tag']), name: d.oneOf(TERM_NAMES), parentPick: d.chance(0.3) ? d.fraction() : -1 }) },
+  'delete-term': { weight: 2, args: (d) => ({ taxonomy: d.oneOf(['category', 'post_tag']), pick: d.fraction() }) },
+  'set-post-terms': {
+    weight: 6,
+    args: (d) => ({ pick: d.fraction(), taxonomy: d.oneOf(['category', 'post_tag']), termPicks: [d.fraction(), d.fraction()].slice(0, 1 + d.int(2)).join(','), append: d.chance(0.5) }),
+  },
+  'create-comment': { weight: 6, args: (d) => ({ pick: d.fraction(), parentPick: d.chance(0.4) ? d.fraction() : -1, content: d.words(3), linkSelf: d.chance(0.2) }) },
+  'edit-comment': { weight: 3, args: (d) => ({ pick: d.fraction(), content: d.words(2), status: d.oneOf(['approve', 'hold', 'spam', 'trash', 'keep']) }) },
+  'delete-comment': { weight: 2, args: (d) => ({ pick: d.fraction() }) },
+  'create-user': { weight: 3, args: (d) => ({ login: `${d.oneOf(USER_NAMES)}${d.int(4)}`, role: d.oneOf(['editor', 'author', 'subscriber']) }) },
+  'set-user-meta': { weight: 4, args: (d) => ({ pick: d.fraction(), key: d.oneOf(META_KEYS), ...valueArgs(d) }) },
+  'delete-user': { weight: 1, args: (d) => ({ pick: d.fraction() }) },
+  'set-option': { weight: 7, args: (d) => ({ name: d.oneOf(OPTION_NAMES), autoload: d.chance(0.5), ...valueArgs(d) }) },
+  'delete-option': { weight: 2, args: (d) => ({ name: d.oneOf(OPTION_NAMES.slice(0, -1)) }) },
+  'bulk-update-pages': { weight: 1, args: (d) => ({ delta: 1 + d.int(5) }) },
+  upload: { weight: 4, args: (d) => ({ name: `fuzz-${d.int(6)}.${d.oneOf(['txt', 'pdf'])}`, parentPick: d.chance(0.5) ? d.fraction() : -1, bytesSeed: d.int(1e6), size: d.int(3000) }) },
+  'write-file': { weight: 6, args: (d) => ({ path: d.oneOf(FILE_NAMES), bytesSeed: d.int(1e6), size: d.int(2000) }) },
+  'rename-file': { weight: 3, args: (d) => ({ pick: d.fraction(), to: d.oneOf(FILE_NAMES) }) },
+  'delete-file': { weight: 2, args: (d) => ({ pick: d.fraction() }) },
+  'rename-folder': { weight: 1, args: (d) => ({ pick: d.fraction(), to: d.oneOf(FOLDER_NAMES) }) },
+  'activate-plugin': { weight: 1, args: () => ({}) },
+  'deactivate-plugin': { weight: 1, args: () => ({}) },
+  'ledger-row': { weight: 3, args: (d) => ({ action: d.oneOf(['insert', 'insert', 'update', 'delete']), pick: d.fraction(), label: d.words(1), amount: d.int(100) }) },
+};
+
+export const WORKLOAD_KINDS = Object.keys(GENERATORS) as WorkloadKind[];
+
+function workloadKind(dice: Dice, kinds: readonly WorkloadKind[], totalWeight: number): WorkloadKind {
+  let roll = dice.int(totalWeight);
+  for (const kind of kinds) {
+    roll -= GENERATORS[kind].weight;
+    if (roll < 0) return kind;
+  }
+  throw new Error('unreachable: weights cover the roll');
+}
+
+function syncStep(dice: Dice): Op {
+  const side = dice.oneOf(['a', 'b'] as const);
+  return dice.chance(0.4) ? { kind: 'flush', side, args: {} } : { kind: 'deliver', side, args: { count: 1 + dice.int(4) } };
+}
+
+/**
+ * `workloadOps` workload ops of `seed`: bursts of 1–6 ops on one side (one request each burst,
+ * see executeOps), with sync steps between bursts at random. Bursts on both sides between two
+ * deliveries are concurrent edits as far as the sites can tell. `exclude`: kinds not to generate.
+ */
+export function generateOps(seed: number, workloadOps: number, exclude: readonly WorkloadKind[] = []): Op[] {
+  const dice = new Dice(seed);
+  const kinds = WORKLOAD_KINDS.filter((kind) => !exclude.includes(kind));
+  const totalWeight = kinds.reduce((sum, kind) => sum + GENERATORS[kind].weight, 0);
+  const ops: Op[] = [];
+  for (let made = 0; made < workloadOps; ) {
+    const side = dice.oneOf(['a', 'b'] as const);
+    for (let burst = 1 + dice.int(6); burst > 0 && made < workloadOps; burst--, made++) {
+      const kind = workloadKind(dice, kinds, totalWeight);
+      ops.push({ kind, side, args: GENERATORS[kind].args(dice) });
+    }
+    while (dice.chance(0.6)) ops.push(syncStep(dice));
+  }
+  return ops;
+}
+
+export { executeOps } from './execute-op';
