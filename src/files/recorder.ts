@@ -128,9 +128,9 @@ export class FileRecorder {
     this.counters.events++;
     if (!this.started || !this.unbind) return;
     const tracked = this.translate(op);
-    if (!tracked) return;
+    if (tracked.length === 0) return;
     this.counters.trackedEvents++;
-    for (const request of this.tracker.record(tracked)) this.scheduleRead(request);
+    for (const request of tracked.flatMap((one) => this.tracker.record(one))) this.scheduleRead(request);
     if (this.tracker.hasPendingScans && !this.scanning) this.scanning = this.scanPending();
   }
 
@@ -144,24 +144,30 @@ export class FileRecorder {
     }
   }
 
-  /** Journal operation → tracked operation on relative, synced paths; null if it is none of ours. */
-  private translate(op: FilesystemOperation): TrackedOp | null {
+  /**
+   * Journal operation → tracked operations on relative, synced paths; none if it is none of ours.
+   * A rename is sent as what it did: the old path gone, the new one arriving with its bytes read
+   * (listed, for a folder). As a `rename` it could not converge when both sites moved the same
+   * node to different places before seeing each other's move: the later move finds nothing to
+   * move on the other side (found by the convergence fuzzer).
+   */
+  private translate(op: FilesystemOperation): TrackedOp[] {
     const path = this.synced(op.path);
     if (op.operation === 'RENAME') {
       const toPath = this.synced(op.toPath);
-      if (path !== null && toPath !== null) return { op: 'rename', path, toPath, nodeType: op.nodeType };
-      if (path !== null) return { op: 'delete', path, nodeType: op.nodeType };
-      if (toPath !== null) return { op: 'arrive', path: toPath, nodeType: op.nodeType };
-      return null;
+      const moved: TrackedOp[] = [];
+      if (path !== null) moved.push({ op: 'delete', path, nodeType: op.nodeType });
+      if (toPath !== null) moved.push({ op: 'arrive', path: toPath, nodeType: op.nodeType });
+      return moved;
     }
-    if (path === null) return null;
+    if (path === null) return [];
     switch (op.operation) {
       case 'CREATE':
-        return { op: 'create', path, nodeType: op.nodeType };
+        return [{ op: 'create', path, nodeType: op.nodeType }];
       case 'WRITE':
-        return { op: 'write', path };
+        return [{ op: 'write', path }];
       case 'DELETE':
-        return { op: 'delete', path, nodeType: op.nodeType };
+        return [{ op: 'delete', path, nodeType: op.nodeType }];
     }
   }
 

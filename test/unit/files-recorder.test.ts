@@ -148,7 +148,7 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
     expect(recorder.stats.fallbackReads).toBe(0);
   });
 
-  it('a file moved before its read ran is read again where it went, before the batch is taken', async () => {
+  it('a file moved before its read ran is read again where it went, before the batch is taken (moves travel as delete + arrival)', async () => {
     const site = new FakeSite(START);
     const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
     site.phpWrite('/wordpress/wp-content/plugins/one/inc/a.php', 'a v2');
@@ -158,9 +158,12 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
     const { changes } = await recorder.takeBatch();
     expect(recorder.stats.fallbackReads).toBe(0);
     expect(changes.map((change) => (change.op === 'rename' ? `rename ${change.path} -> ${change.toPath}` : `${change.op} ${change.path}`))).toEqual([
-      'rename wp-content/plugins/one/inc/a.php -> wp-content/plugins/one/inc/b.php',
-      'rename wp-content/plugins/one -> wp-content/plugins/uno',
+      'delete wp-content/plugins/one/inc/a.php',
+      'delete wp-content/plugins/one',
+      'mkdir wp-content/plugins/uno',
+      'mkdir wp-content/plugins/uno/inc',
       'write wp-content/plugins/uno/inc/b.php',
+      'write wp-content/plugins/uno/one.php',
     ]);
   });
 });

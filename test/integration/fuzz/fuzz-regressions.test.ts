@@ -13,7 +13,7 @@ describe('fuzz regressions', () => {
   // Seed 3: both sites rename the same file to different names before syncing. Per-path
   // last-writer-wins skips the older rename where the newer one was made, and the newer rename
   // finds nothing left to move where the older one was made: A keeps sub/d.txt, B sub/e.bin.
-  it.fails('converges when both sites rename the same file to different names (seed 3)', async () => {
+  it('converges when both sites rename the same file to different names (seed 3)', async () => {
     const ops: Op[] = [
       { kind: 'write-file', side: 'b', args: { path: 'deep/y.txt', bytesSeed: 163088, size: 799 } },
       { kind: 'bulk-update-pages', side: 'b', args: { delta: 4 } },
@@ -24,11 +24,11 @@ describe('fuzz regressions', () => {
     expect(await replayOps(ops, { combination: AST_NIGHTLY, linkSeed: 3 })).toBeNull();
   });
 
-  // Seed 12: option IDs are not sharded (add_option's INSERT … ON DUPLICATE KEY UPDATE), so B's
-  // new fuzz_color and A's new fuzz_links both get the same option_id. Rows are versioned by
-  // that ID: A keeps its fuzz_links over B's older fuzz_color under the shared ID, then B's newer
-  // fuzz_links (another ID) evicts it by name; A ends without fuzz_color, B still has it.
-  it.fails('converges when both sites create different new options before syncing (seed 12)', async () => {
+  // Seed 12: when option IDs were not sharded (add_option's INSERT … ON DUPLICATE KEY UPDATE),
+  // B's new fuzz_color and A's new fuzz_links got the same option_id. Rows are versioned by that
+  // ID: A kept its fuzz_links over B's older fuzz_color under the shared ID, then B's newer
+  // fuzz_links (another ID) evicted it by name; A ended without fuzz_color, B still had it.
+  it('converges when both sites create different new options before syncing (seed 12)', async () => {
     const ops: Op[] = [
       { kind: 'set-option', side: 'b', args: { name: 'fuzz_color', autoload: true, shape: 'url-array', text: 'river river', number: 706 } },
       { kind: 'flush', side: 'a', args: {} },
