@@ -24,6 +24,12 @@ export class FileVersions {
     return { apply, beaten };
   }
 
+  /** Paths under the folder `dir` this site changed after `hlc` (a folder delete stamped `hlc` must spare them). */
+  newerUnder(dir: string, hlc: string): string[] {
+    const prefix = `${dir}/`;
+    return [...this.versions].filter(([path, version]) => path.startsWith(prefix) && this.isNewer(version, hlc)).map(([path]) => path);
+  }
+
   private isNewer(local: string | undefined, remote: string): boolean {
     if (local === undefined) return false;
     const [a, b] = [decodeHlc(local), decodeHlc(remote)];

@@ -22,6 +22,7 @@ import {
 import { parseEnvelope, WIRE_VERSION, type Envelope, type EnvelopeOf } from '../sync/wire';
 import { decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
 import { FileVersions } from './file-versions';
+import { spareNewerInFolderDeletes } from './spare-newer';
 import {
   captureSnapshot,
   installSnapshot,
@@ -99,6 +100,7 @@ export class SyncPeer {
     private readonly siteUrl: string,
     private readonly root: string,
     private readonly recorder: FileRecorder,
+    private readonly exclusions: Exclusions,
   ) {
     this.clock = createHlcClock(options.peerId, { wallClock: options.wallClock });
     this.journalPrefix = `${options.peerId.slice(0, 40)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -128,7 +130,7 @@ export class SyncPeer {
       },
       { root, exclusions },
     );
-    const peer = new SyncPeer(options, siteUrl, root, recorder);
+    const peer = new SyncPeer(options, siteUrl, root, recorder, exclusions);
     peer.stopMessages = stopMessages;
     started.peer = peer;
     if (options.awaitSnapshot) await peer.requestSnapshot();
@@ -595,7 +597,13 @@ export class SyncPeer {
     const { client } = this.options;
     // Local file changes still settling go out first, stamped after this delta: they win on both sites.
     await this.enqueueLocalChanges(null);
-    const { apply, beaten } = this.fileVersions.partition(decoded.delta.files, decoded.delta.hlc);
+    const partitioned = this.fileVersions.partition(decoded.delta.files, decoded.delta.hlc);
+    const { beaten } = partitioned;
+    const apply = await spareNewerInFolderDeletes(partitioned.apply, decoded.delta.hlc, this.fileVersions, {
+      client,
+      root: this.root,
+      exclusions: this.exclusions,
+    });
     const files = await applyFileChanges(client, apply, { root: this.root, echo: this.recorder });
     this.fileVersions.record(apply, decoded.delta.hlc);
     let db: Awaited<ReturnType<typeof applyCheckedBatch>> | null = null;

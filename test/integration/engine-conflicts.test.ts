@@ -93,6 +93,24 @@ describe.each(COMBINATIONS)('conflicts through the engine, WordPress $wp on the 
     await expectConverged(pair);
   });
 
+  it('keeps a file written into a folder the other site moved away meanwhile: the later change wins inside the folder', async () => {
+    const doomed = `${FOLDER}/doomed`;
+    await pair.a.client.mkdir(doomed);
+    await pair.a.client.writeFile(`${doomed}/old.txt`, 'old');
+    await syncUntilQuiet(pair);
+    await pair.b.client.mv(doomed, `${FOLDER}/moved`);
+    await pair.peerB.flush();
+    // The clocks are wall-clock based: a few ms apart, A's write is the later change, whatever the ties.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await pair.a.client.writeFile(`${doomed}/new.txt`, 'written on A after the move');
+    await pair.peerA.flush();
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+    expect(await pair.b.client.readFileAsText(`${doomed}/new.txt`)).toBe('written on A after the move');
+    expect(await pair.a.client.fileExists(`${doomed}/old.txt`)).toBe(false);
+    expect(await pair.a.client.readFileAsText(`${FOLDER}/moved/old.txt`)).toBe('old');
+  });
+
   it('leaves nothing pending', () => {
     expect(pair.peerA.pendingCount + pair.peerB.pendingCount).toBe(0);
   });

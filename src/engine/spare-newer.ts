@@ -1,0 +1,35 @@
+import { listTree, type Exclusions, type FileChange } from '../files';
+import type { SiteClient } from '../platform/site-client';
+import type { FileVersions } from './file-versions';
+
+/**
+ * Last writer wins per path also inside a deleted folder: a peer's folder delete stamped `hlc`
+ * does not take with it what this site changed there later. Such a delete becomes deletes of
+ * everything in the folder except the newer paths and the folders holding them (the newer
+ * changes reach the peer in turn and recreate them there). Found by the convergence fuzzer: a
+ * folder moved on one site while a file was written into it on the other.
+ */
+export async function spareNewerInFolderDeletes(
+  changes: readonly FileChange[],
+  hlc: string,
+  versions: FileVersions,
+  site: { client: Pick<SiteClient, 'listFiles' | 'isDir' | 'fileExists'>; root: string; exclusions: Exclusions },
+): Promise<FileChange[]> {
+  const result: FileChange[] = [];
+  for (const change of changes) {
+    const newer = change.op === 'delete' && change.nodeType === 'directory' ? versions.newerUnder(change.path, hlc) : [];
+    if (newer.length === 0 || !(await site.client.fileExists(`${site.root}/${change.path}`))) {
+      result.push(change);
+      continue;
+    }
+    const keep = (path: string) => newer.some((spared) => spared === path || spared.startsWith(`${path}/`));
+    const entries = (await listTree(site.client, site.root, change.path, site.exclusions)).sort((a, b) => (a.path < b.path ? -1 : 1));
+    const deleted: string[] = [];
+    for (const entry of entries) {
+      if (keep(entry.path) || deleted.some((dir) => entry.path.startsWith(`${dir}/`))) continue;
+      result.push({ op: 'delete', path: entry.path, nodeType: entry.nodeType });
+      if (entry.nodeType === 'directory') deleted.push(entry.path);
+    }
+  }
+  return result;
+}
