@@ -150,7 +150,7 @@ test('propagation latency and full copy in Chromium', async () => {
       { name: 'full copy of a fresh site (target: request → installed)', value: copyMs, unit: 'ms', target: '≤ 2 s', met: copyMs <= 2000 },
       { name: 'pairing: pair command → live sync', value: pairToLiveMs, unit: 'ms', notes: 'includes both content summaries and ID sharding' },
     ];
-    recordSection('extension-latency', 'Extension in Chromium: propagation latency and full copy (issue 4)', measurements);
+    recordSection('40-extension-latency', 'Extension in Chromium: propagation latency and full copy (issue 4)', measurements);
   } finally {
     await browser.close();
   }

@@ -41,8 +41,7 @@ export interface TableIdStatus {
   readonly refusedAt: string | null;
   /**
    * Inserts SQLite numbered itself because the filter does not rewrite their shape (INSERT …
-   * SELECT, ON DUPLICATE KEY UPDATE such as add_option, no column list): their IDs may lie outside
-   * this peer's range. Expected for options tables, which are synced by name.
+   * SELECT, no column list, …): their IDs may lie outside this peer's range.
    */
   readonly unsharded: number;
 }

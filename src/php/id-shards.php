@@ -8,10 +8,14 @@
  * above the other peer's IDs as soon as one of them arrives; an explicit key keeps
  * `last_insert_rowid()`, and so `$wpdb->insert_id`, truthful on both drivers.
  *
+ * `INSERT … ON DUPLICATE KEY UPDATE` (add_option's insert) gets a key too, so two peers' new
+ * options never share an option_id (rows are versioned by primary key). When the statement
+ * updates an existing row instead, the taken ID stays unused and the row keeps its key. The key
+ * column is written in another letter case there: see playground_sync_id_shards_upsert_key_name().
+ *
  * Left as they are: statements that name the key (imports, replayed rows), INSERT … SELECT / SET,
- * INSERT … ON DUPLICATE KEY UPDATE (the legacy translator breaks on the rewritten form; add_option
- * is the caller, and options are synced by name), anything not parsed with certainty, and every
- * query while `$GLOBALS['playground_sync_applying_remote']` is true.
+ * anything not parsed with certainty, and every query while
+ * `$GLOBALS['playground_sync_applying_remote']` is true.
  *
  * When the range has no ID left for a statement, the statement is replaced by one that fails
  * (`$wpdb->insert()` returns false, `last_error` names the table) and the refusal is counted in
@@ -191,7 +195,7 @@ function playground_sync_id_shards_record_refusal( PDO $pdo, $table, $count ) {
 
 /**
  * Counts an INSERT/REPLACE into a sharded table that SQLite numbers itself (INSERT … SELECT,
- * ON DUPLICATE KEY UPDATE, no column list, …): its ID may land outside the local range, so the
+ * no column list, …): its ID may land outside the local range, so the
  * status shows how often that happened, per table.
  */
 function playground_sync_id_shards_count_unsharded( $query ) {
@@ -234,10 +238,11 @@ function playground_sync_id_shards_skip_quoted( $sql, $at, $length ) {
  * Reads `INSERT|REPLACE [modifiers] [INTO] table (columns) VALUES (…), (…)`, the shape
  * `$wpdb->insert()` / `replace()` and most hand-written inserts have. Returns null for every
  * other shape and for anything it cannot read with certainty (comments, unbalanced quotes,
- * trailing clauses such as ON DUPLICATE KEY UPDATE).
+ * a second statement). A trailing `ON DUPLICATE KEY UPDATE …` is read too.
  *
  * @return array|null table, columns (unquoted), column_list_open (offset of its "("),
- *                    row_opens (offset of each row's "("), empty_rows (bool, "()" rows).
+ *                    row_opens (offset of each row's "("), empty_rows (bool, "()" rows),
+ *                    on_duplicate (bool).
  */
 function playground_sync_id_shards_parse_insert( $sql ) {
 	$head = '~^\s*(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?'
@@ -307,14 +312,21 @@ function playground_sync_id_shards_parse_insert( $sql ) {
 			$i += strspn( $sql, " \t\r\n", $i );
 			continue;
 		}
-		if ( $i < $length && ';' === $sql[ $i ] ) {
-			++$i;
-			$i += strspn( $sql, " \t\r\n", $i );
-		}
-		if ( $i !== $length ) {
-			return null; // ON DUPLICATE KEY UPDATE, a second statement, …
-		}
 		break;
+	}
+	$on_duplicate = (bool) preg_match( '~ON\s+DUPLICATE\s+KEY\s+UPDATE\s~iA', $sql, $unused, 0, $i );
+	if ( $on_duplicate ) {
+		$i = playground_sync_id_shards_skip_update_list( $sql, $i, $length );
+		if ( null === $i ) {
+			return null;
+		}
+	}
+	if ( $i < $length && ';' === $sql[ $i ] ) {
+		++$i;
+		$i += strspn( $sql, " \t\r\n", $i );
+	}
+	if ( $i !== $length ) {
+		return null; // A second statement, …
 	}
 	if ( $empty && 1 < count( $row_opens ) ) {
 		return null;
@@ -325,11 +337,65 @@ function playground_sync_id_shards_parse_insert( $sql ) {
 		'column_list_open' => $m[2][1],
 		'row_opens'        => $row_opens,
 		'empty_rows'       => $empty,
+		'on_duplicate'     => $on_duplicate,
 	);
+}
+
+/**
+ * Skips an `ON DUPLICATE KEY UPDATE …` clause starting at `$at`; returns the offset of the `;`
+ * that ends it or of the end, or null when it holds anything not read with certainty (comments,
+ * unbalanced quotes).
+ */
+function playground_sync_id_shards_skip_update_list( $sql, $at, $length ) {
+	$i = $at;
+	while ( $i < $length ) {
+		$i += strcspn( $sql, "'\"`#-/;", $i );
+		if ( $i >= $length ) {
+			break;
+		}
+		$char = $sql[ $i ];
+		if ( ';' === $char ) {
+			return $i;
+		}
+		if ( '-' === $char || '/' === $char ) {
+			$next = $i + 1 < $length ? $sql[ $i + 1 ] : '';
+			if ( ( '-' === $char && '-' === $next ) || ( '/' === $char && '*' === $next ) ) {
+				return null;
+			}
+			++$i;
+		} elseif ( '#' === $char ) {
+			return null;
+		} else {
+			$i = playground_sync_id_shards_skip_quoted( $sql, $i, $length );
+			if ( null === $i ) {
+				return null;
+			}
+		}
+	}
+	return $length;
+}
+
+/**
+ * How the key column is written into an `ON DUPLICATE KEY UPDATE` statement: in another letter
+ * case (SQLite's column names are case-insensitive), or null when it has no letters. The legacy
+ * translator turns that clause into `ON CONFLICT (…)` over every listed column its schema lookup
+ * names as primary or unique key, compared case-sensitively: with the key listed as named, the
+ * target would be (option_id, option_name), which matches no constraint, and the statement fails.
+ * Written otherwise the key is not listed there, and the target is what it was without the key.
+ */
+function playground_sync_id_shards_upsert_key_name( $pk ) {
+	$other = strtoupper( $pk );
+	if ( $other === $pk ) {
+		$other = strtolower( $pk );
+	}
+	return $other === $pk ? null : $other;
 }
 
 /** The statement with the key column first in the column list and `$first`, `$first + 1`, … first in each row. */
 function playground_sync_id_shards_add_keys( $sql, array $insert, $pk, $first ) {
+	if ( $insert['on_duplicate'] ) {
+		$pk = playground_sync_id_shards_upsert_key_name( $pk );
+	}
 	$no_columns = array() === $insert['columns'];
 	$pieces     = array();
 	$last       = 0;
@@ -374,6 +440,10 @@ function playground_sync_id_shards_filter( $query ) {
 		if ( 0 === strcasecmp( $column, $table['pk'] ) ) {
 			return $query; // An explicit key passes untouched.
 		}
+	}
+	if ( $insert['on_duplicate'] && null === playground_sync_id_shards_upsert_key_name( $table['pk'] ) ) {
+		playground_sync_id_shards_count_unsharded( $query );
+		return $query;
 	}
 	$state = &playground_sync_id_shards_state();
 	$count = count( $insert['row_opens'] );

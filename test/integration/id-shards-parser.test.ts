@@ -68,10 +68,27 @@ const REWRITTEN: readonly [string, Parsed][] = [
     "INSERT INTO `wp_x` (`a`) VALUES ('ON DUPLICATE KEY UPDATE a = 1'), (-1 - -2)",
     { table: 'wp_x', columns: ['a'], rows: 2, rewritten: "INSERT INTO `wp_x` (`ID`, `a`) VALUES (1000, 'ON DUPLICATE KEY UPDATE a = 1'), (1001, -1 - -2)" },
   ],
+  // add_option's statement: the key in another letter case, which the legacy translator leaves out of its ON CONFLICT target.
+  [
+    "INSERT INTO `wp_options` (`option_name`, `option_value`, `autoload`) VALUES ('a', 'b', 'yes') ON DUPLICATE KEY UPDATE `option_name` = VALUES(`option_name`), `option_value` = VALUES(`option_value`), `autoload` = VALUES(`autoload`)",
+    {
+      table: 'wp_options',
+      columns: ['option_name', 'option_value', 'autoload'],
+      rows: 1,
+      rewritten:
+        "INSERT INTO `wp_options` (`id`, `option_name`, `option_value`, `autoload`) VALUES (1000, 'a', 'b', 'yes') ON DUPLICATE KEY UPDATE `option_name` = VALUES(`option_name`), `option_value` = VALUES(`option_value`), `autoload` = VALUES(`autoload`)",
+    },
+  ],
+  [
+    "insert into wp_x (a) values ('1'), ('2')\n on duplicate key update a = concat(a, ';--#'); ",
+    { table: 'wp_x', columns: ['a'], rows: 2, rewritten: "insert into wp_x (`id`, a) values (1000, '1'), (1001, '2')\n on duplicate key update a = concat(a, ';--#'); " },
+  ],
 ];
 
 const LEFT_ALONE: readonly string[] = [
-  "INSERT INTO `wp_options` (`option_name`, `option_value`, `autoload`) VALUES ('a', 'b', 'yes') ON DUPLICATE KEY UPDATE `option_name` = VALUES(`option_name`)",
+  'INSERT INTO wp_x (a) VALUES (1) ON DUPLICATE KEY UPDATE a = 2 -- comment',
+  "INSERT INTO wp_x (a) VALUES (1) ON DUPLICATE KEY UPDATE a = 'unterminated",
+  'INSERT INTO wp_x (a) VALUES (1) ON DUPLICATE KEY UPDATE a = 2; DELETE FROM wp_x',
   'INSERT INTO wp_postmeta (post_id, meta_key) SELECT post_id, meta_key FROM wp_postmeta',
   "INSERT INTO wp_postmeta SET post_id = 1, meta_key = 'k'",
   "INSERT INTO wp_postmeta VALUES (NULL, 1, 'k', 'v')",

@@ -229,23 +229,48 @@ for ($i = 0; $i < 2; $i++) { $out[] = wp_insert_post(array('post_title' => "Afte
     expect(next).toEqual([own.lo + 6, own.lo + 7]);
   });
 
-  it('leaves options to SQLite: add_option, update_option and delete_option work', async () => {
-    for (const site of [a, b]) {
-      const result = await wp<{ added: boolean; value: unknown; updated: boolean; again: boolean; after: unknown; id: number; deleted: boolean; error: string }>(
+  it('gives options from add_option an ID in the local range; add_option, update_option and delete_option work', async () => {
+    for (const [site, peer] of [
+      [a, 'peer-a'],
+      [b, 'peer-b'],
+    ] as const) {
+      const own = peerRange(plan, peer);
+      const result = await wp<{
+        added: boolean;
+        insertId: number;
+        value: unknown;
+        updated: boolean;
+        again: boolean;
+        after: unknown;
+        id: number;
+        viaUpdateId: number;
+        upsert: { result: unknown; error: string; rows: string[][] };
+        deleted: boolean;
+        error: string;
+      }>(
         site.client,
         `$added = add_option('pgs_shard_option', array('x' => 1));
+$insert_id = $wpdb->insert_id;
 $updated = update_option('pgs_shard_option', array('x' => 2));
 $again = add_option('pgs_shard_option', 'ignored');
 wp_cache_flush();
 $after = get_option('pgs_shard_option');
 $id = (int) $wpdb->get_var("SELECT option_id FROM $wpdb->options WHERE option_name = 'pgs_shard_option'");
 update_option('pgs_new_via_update', 'yes');
-$out = array('added' => $added, 'updated' => $updated, 'again' => $again, 'value' => get_option('pgs_new_via_update'), 'after' => $after, 'id' => $id,
-	'deleted' => delete_option('pgs_shard_option'), 'error' => $wpdb->last_error);`,
+$via_update_id = (int) $wpdb->get_var("SELECT option_id FROM $wpdb->options WHERE option_name = 'pgs_new_via_update'");
+// add_option's statement for a name that exists (add_option itself checks first): updated in place.
+$upsert = $wpdb->query("INSERT INTO \`$wpdb->options\` (\`option_name\`, \`option_value\`, \`autoload\`) VALUES ('pgs_new_via_update', 'again', 'no') ON DUPLICATE KEY UPDATE \`option_name\` = VALUES(\`option_name\`), \`option_value\` = VALUES(\`option_value\`), \`autoload\` = VALUES(\`autoload\`)");
+$upsert = array('result' => $upsert, 'error' => $wpdb->last_error, 'rows' => $wpdb->get_results("SELECT option_id, option_value, autoload FROM $wpdb->options WHERE option_name = 'pgs_new_via_update'", ARRAY_N));
+$out = array('added' => $added, 'insertId' => $insert_id, 'updated' => $updated, 'again' => $again, 'value' => get_option('pgs_new_via_update'), 'after' => $after, 'id' => $id,
+	'viaUpdateId' => $via_update_id, 'upsert' => $upsert, 'deleted' => delete_option('pgs_shard_option'), 'error' => $wpdb->last_error);`,
       );
       expect(result).toMatchObject({ added: true, updated: true, again: false, value: 'yes', after: { x: 2 }, deleted: true, error: '' });
-      // add_option's INSERT … ON DUPLICATE KEY UPDATE is not rewritten: the ID comes from SQLite.
-      expect(result.id).toBeLessThan(plan.base);
+      expect(inRange(result.id, own), `${result.id} in [${own.lo}, ${own.hi})`).toBe(true);
+      expect(result.insertId).toBe(result.id);
+      expect(inRange(result.viaUpdateId, own), `${result.viaUpdateId} in [${own.lo}, ${own.hi})`).toBe(true);
+      expect(result.upsert.error).toBe('');
+      expect(result.upsert.result).toBeTruthy();
+      expect(result.upsert.rows).toEqual([[String(result.viaUpdateId), 'again', 'no']]);
     }
   });
 

@@ -19,6 +19,14 @@ describe('FileVersions: last writer wins per path', () => {
     expect(versions.partition([del('a.txt')], hlc(11, 'b')).apply).toEqual([del('a.txt')]);
   });
 
+  it('names the paths inside a folder this site changed after a given clock, and only those', () => {
+    const versions = new FileVersions();
+    versions.record([write('plugin/old.txt')], hlc(3, 'a'));
+    versions.record([write('plugin/inc/new.txt'), write('plugin-other/x.txt')], hlc(9, 'a'));
+    expect(versions.newerUnder('plugin', hlc(5, 'b'))).toEqual(['plugin/inc/new.txt']);
+    expect(versions.newerUnder('plugin', hlc(10, 'b'))).toEqual([]);
+  });
+
   it('reaches the same verdict on both sites, ties broken by peer id', () => {
     const onA = new FileVersions();
     const onB = new FileVersions();

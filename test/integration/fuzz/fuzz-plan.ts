@@ -19,7 +19,7 @@ export interface FuzzRun {
  * Kinds that hit product bugs already reported (fuzz-regressions.test.ts): left out of the CI set
  * so it stays a guard against new ones. Empty this list as the fixes land.
  */
-export const KNOWN_BUG_KINDS: readonly WorkloadKind[] = ['rename-file', 'rename-folder', 'set-option', 'delete-option'];
+export const KNOWN_BUG_KINDS: readonly WorkloadKind[] = [];
 
 const CI_PLAN: readonly FuzzRun[] = [
   { combination: { driver: 'ast', wp: 'nightly' }, seeds: range(1, 20), workloadOps: 200, exclude: KNOWN_BUG_KINDS, shrink: true, minimize: false },
