@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sha256Hex } from '../../src/files';
+import { snapshotMetaFor } from './snapshot-fixtures';
 import { snapshotToEnvelopes, type SiteSnapshot, type SnapshotChunk, type SnapshotEnvelope } from '../../src/engine/snapshot';
 import { CopySource, CopyTarget, describeCopy, formatBytes, type HeldDelta } from '../../src/engine/snapshot-exchange';
 import type { EnvelopeOf } from '../../src/sync/wire';
@@ -9,22 +9,7 @@ const header = { pairId: 'pair-1', from: 'peer-a', seq: 9, ackUpTo: 5, hlc: '019
 async function makeSnapshot(databaseBytes: number): Promise<SiteSnapshot> {
   const database = new Uint8Array(databaseBytes).map((_, index) => (index * 7) % 251);
   return {
-    meta: {
-      format: 1,
-      wordpressVersion: '6.5.5',
-      phpVersion: '8.3.33',
-      databaseDriver: 'WP_MySQL_On_SQLite',
-      sqliteDriverVersion: '3.0.2',
-      siteUrl: 'https://playground.wordpress.net/scope:a',
-      sourcePeerId: 'peer-a',
-      dbPathRelative: 'wp-content/database/.ht.sqlite',
-      lastBatchSeq: 7,
-      hlc: '0191dd9dec7b.0003.peer-a',
-      capturedAt: 1_700_000_000_000,
-      database: { size: database.length, sha256: await sha256Hex(database) },
-      fileCount: 1234,
-      shippedFileCount: 56,
-    },
+    meta: await snapshotMetaFor(database, { fileCount: 1234, shippedFileCount: 56 }),
     database,
     files: { manifest: { files: new Map(), directories: new Set() }, contents: new Map(), unreadable: [] },
   };

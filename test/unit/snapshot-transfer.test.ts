@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { snapshotMetaFor } from './snapshot-fixtures';
 import { sha256Hex } from '../../src/files';
 import {
   decodeSnapshot,
@@ -34,22 +35,7 @@ async function makeSnapshot(databaseBytes = 600_000): Promise<SiteSnapshot> {
   const blob = noise(1000, 2);
   const [pluginHash, blobHash] = [await sha256Hex(plugin), await sha256Hex(blob)];
   return {
-    meta: {
-      format: 1,
-      wordpressVersion: '6.5.5',
-      phpVersion: '8.3.33',
-      databaseDriver: 'WP_MySQL_On_SQLite',
-      sqliteDriverVersion: '3.0.2',
-      siteUrl: 'https://playground.wordpress.net/scope:a',
-      sourcePeerId: 'peer-a',
-      dbPathRelative: 'wp-content/database/.ht.sqlite',
-      lastBatchSeq: 7,
-      hlc: '0191dd9dec7b.0003.peer-a',
-      capturedAt: 1_700_000_000_000,
-      database: { size: database.length, sha256: await sha256Hex(database) },
-      fileCount: 3,
-      shippedFileCount: 3,
-    },
+    meta: await snapshotMetaFor(database, { fileCount: 3, shippedFileCount: 3 }),
     database,
     files: {
       manifest: {

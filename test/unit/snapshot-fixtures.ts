@@ -1,0 +1,21 @@
+import { sha256Hex } from '../../src/files';
+import type { SnapshotMeta } from '../../src/engine/snapshot';
+
+/** A snapshot description of a source `peer-a` for `database`, with file counts to taste. */
+export async function snapshotMetaFor(database: Uint8Array, files: { fileCount: number; shippedFileCount: number }): Promise<SnapshotMeta> {
+  return {
+    format: 1,
+    wordpressVersion: '6.5.5',
+    phpVersion: '8.3.33',
+    databaseDriver: 'WP_MySQL_On_SQLite',
+    sqliteDriverVersion: '3.0.2',
+    siteUrl: 'https://playground.wordpress.net/scope:a',
+    sourcePeerId: 'peer-a',
+    dbPathRelative: 'wp-content/database/.ht.sqlite',
+    lastBatchSeq: 7,
+    hlc: '0191dd9dec7b.0003.peer-a',
+    capturedAt: 1_700_000_000_000,
+    database: { size: database.length, sha256: await sha256Hex(database) },
+    ...files,
+  };
+}
