@@ -111,6 +111,24 @@ describe.each(COMBINATIONS)('conflicts through the engine, WordPress $wp on the 
     expect(await pair.a.client.readFileAsText(`${FOLDER}/moved/old.txt`)).toBe('old');
   });
 
+  it('drops a file written into a folder the other site moved away later: the later move wins', async () => {
+    const moving = `${FOLDER}/moving`;
+    await pair.a.client.mkdir(moving);
+    await pair.a.client.writeFile(`${moving}/old.txt`, 'old');
+    await syncUntilQuiet(pair);
+    await pair.a.client.writeFile(`${moving}/early.txt`, 'written on A before the move');
+    await pair.peerA.flush();
+    // A few ms apart on wall-clock based clocks: B's move is the later change.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await pair.b.client.mv(moving, `${FOLDER}/moved-later`);
+    await pair.peerB.flush();
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+    expect(await pair.a.client.fileExists(moving)).toBe(false);
+    expect(await pair.b.client.fileExists(moving)).toBe(false);
+    expect(await pair.a.client.readFileAsText(`${FOLDER}/moved-later/old.txt`)).toBe('old');
+  });
+
   it('leaves nothing pending', () => {
     expect(pair.peerA.pendingCount + pair.peerB.pendingCount).toBe(0);
   });

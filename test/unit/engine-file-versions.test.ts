@@ -27,6 +27,16 @@ describe('FileVersions: last writer wins per path', () => {
     expect(versions.newerUnder('plugin', hlc(10, 'b'))).toEqual([]);
   });
 
+  it('skips a received change below a folder this site removed later, and applies one below a folder it only created', () => {
+    const versions = new FileVersions();
+    versions.record([{ op: 'delete', path: 'deep', nodeType: 'directory' }, { op: 'mkdir', path: 'made' }], hlc(10, 'b'));
+    expect(versions.partition([write('deep/y.txt'), write('made/z.txt')], hlc(9, 'a'))).toEqual({
+      apply: [write('made/z.txt')],
+      beaten: [write('deep/y.txt')],
+    });
+    expect(versions.partition([write('deep/y.txt')], hlc(11, 'a')).apply).toEqual([write('deep/y.txt')]);
+  });
+
   it('reaches the same verdict on both sites, ties broken by peer id', () => {
     const onA = new FileVersions();
     const onB = new FileVersions();
