@@ -491,5 +491,9 @@ function pgsync_evict_unique_holder( PDO $pdo, $table, array $info, array $uniqu
 	}
 	pgsync_delete_row( $pdo, $table, $key, $cache );
 	pgsync_set_version( $pdo, $table, $key_text, $hlc, $cache );
+	// The peer may hold the evicted row too, with nothing left here to collide with when it comes
+	// back (its winner deleted meanwhile, say): the eviction travels as this site's delete.
+	pgsync_prepare_cached( $pdo, 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . " (tbl, pk, op) VALUES (?, ?, 'D')", $cache )
+		->execute( array( $table, $key_text ) );
 	return true;
 }

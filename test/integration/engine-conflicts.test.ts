@@ -70,6 +70,22 @@ describe.each(COMBINATIONS)('conflicts through the engine, WordPress $wp on the 
     expect(['value from A', 'value from B']).toContain(value);
   });
 
+  it('converges when one site re-creates an option the other goes on editing and then deletes (fuzzer finding, seed 302)', async () => {
+    await inWordPress(pair.a, `add_option('engine_twice', 'first');`);
+    await syncUntilQuiet(pair);
+    const later = () => new Promise((resolve) => setTimeout(resolve, 5)); // wall-clock based clocks: order the changes
+    await inWordPress(pair.b, `delete_option('engine_twice'); add_option('engine_twice', 're-created on B');`);
+    await pair.peerB.flush();
+    await later();
+    await inWordPress(pair.a, `update_option('engine_twice', 'edited on A');`);
+    await pair.peerA.flush();
+    await later();
+    await inWordPress(pair.a, `delete_option('engine_twice');`);
+    await pair.peerA.flush();
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+  });
+
   it('converges on one version when both sites write the same file differently', async () => {
     await pair.a.client.mkdir(FOLDER);
     await syncUntilQuiet(pair);
