@@ -1,5 +1,5 @@
 import { applyCheckedBatch, CHANGES_STORED_REPLY, drainNow, installCapture, parseChangesMessage } from '../db';
-import { applyFileChanges, Exclusions, FileRecorder, findDatabasePath } from '../files';
+import { applyFileChangesAtomically, Exclusions, FileRecorder, findDatabasePath } from '../files';
 import type { SiteClient } from '../platform/site-client';
 import type { JournalEntry } from '../journal/entry';
 import { compareHlc, createHlcClock, decodeHlc, encodeHlc, type Hlc, type HlcClock } from '../sync/hlc';
@@ -604,27 +604,40 @@ export class SyncPeer {
       root: this.root,
       exclusions: this.exclusions,
     });
-    const files = await applyFileChanges(client, apply, { root: this.root, echo: this.recorder });
-    this.fileVersions.record(apply, decoded.delta.hlc);
+    // Files first (the rows may name them: an active plugin), then the rows in one transaction;
+    // if either part fails, the files go back too, so the delta is applied whole or not at all.
+    const transaction = await applyFileChangesAtomically(client, apply, { root: this.root, echo: this.recorder });
+    const files = transaction.report;
     let db: Awaited<ReturnType<typeof applyCheckedBatch>> | null = null;
+    let refusal: string | null = null;
     if (files.failures.length === 0 && decoded.delta.db) {
       try {
         db = await applyCheckedBatch(client, decoded.delta.db, { fromSiteUrl, toSiteUrl: this.siteUrl, fromPeer: this.options.remotePeerId });
       } catch (error) {
         // Refused before anything was written (a batch claiming another peer, a clock far ahead).
-        const reason = error instanceof Error ? error.message : String(error);
-        this.journal([{ direction: 'received', kind: 'input', target: `batch ${batch.seq}`, summary: `Rejected batch: ${reason}`.slice(0, 500), status: 'rejected' }]);
-        this.sendControl({ ...this.header('nack'), seq: this.outbox.lastSeq, nackSeq: batch.seq, reason: reason.slice(0, 1000) });
-        return false;
+        refusal = error instanceof Error ? error.message : String(error);
       }
     }
-    this.journal(describeApply({ ...decoded.delta, files: apply }, files, db, beaten));
-    const failed = files.failures.length > 0 || db?.status === 'failed' || db?.status === 'gap';
-    if (failed) {
-      const reason = files.failures[0]?.reason ?? (db?.status === 'failed' ? db.error.message : `database batch ${db?.seq} out of order`);
-      this.sendControl({ ...this.header('nack'), seq: this.outbox.lastSeq, nackSeq: batch.seq, reason: reason.slice(0, 1000) });
+    const failed = refusal !== null || files.failures.length > 0 || db?.status === 'failed' || db?.status === 'gap';
+    if (!failed) {
+      await transaction.commit();
+      this.fileVersions.record(apply, decoded.delta.hlc);
+      this.journal(describeApply({ ...decoded.delta, files: apply }, files, db, beaten));
+      return true;
     }
-    return !failed;
+    const undoProblems = await transaction.rollback();
+    if (undoProblems.length > 0) {
+      this.journal([{ direction: 'received', kind: 'files', target: `batch ${batch.seq}`, summary: 'Some files of a failed batch could not be put back', status: 'failed', detail: undoProblems.join('\n') }]);
+    }
+    if (refusal !== null) {
+      this.journal([{ direction: 'received', kind: 'input', target: `batch ${batch.seq}`, summary: `Rejected batch: ${refusal}`.slice(0, 500), status: 'rejected' }]);
+      this.sendControl({ ...this.header('nack'), seq: this.outbox.lastSeq, nackSeq: batch.seq, reason: refusal.slice(0, 1000) });
+      return false;
+    }
+    this.journal(describeApply({ ...decoded.delta, files: apply }, files, db, beaten));
+    const reason = files.failures[0]?.reason ?? (db?.status === 'failed' ? db.error.message : `database batch ${db?.seq} out of order`);
+    this.sendControl({ ...this.header('nack'), seq: this.outbox.lastSeq, nackSeq: batch.seq, reason: reason.slice(0, 1000) });
+    return false;
   }
 
   private step<T>(work: () => Promise<T>): Promise<T> {
@@ -673,5 +686,9 @@ function readerOf(client: SiteClient) {
     listFiles: (path: string, options?: { prependPath?: boolean }) => client.listFiles(path, options),
     isDir: (path: string) => client.isDir(path),
     run: (request: Parameters<SiteClient['run']>[0]) => client.run(request),
+    // The recorder's journal fences: a file of its own in the engine's scratch area.
+    writeFile: (path: string, data: string | Uint8Array) => client.writeFile(path, data),
+    mkdir: (path: string) => client.mkdir(path),
+    unlink: (path: string) => client.unlink(path),
   };
 }

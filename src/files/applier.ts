@@ -5,7 +5,7 @@ import { absolutePath, parentOf } from './paths';
 import { sha256Hex } from './sha256';
 import type { FileState } from './tree-manifest';
 
-type ApplierClient = Pick<SiteClient, 'mkdir' | 'writeFile' | 'unlink' | 'rmdir' | 'mv' | 'isDir' | 'fileExists'>;
+export type ApplierClient = Pick<SiteClient, 'mkdir' | 'writeFile' | 'unlink' | 'rmdir' | 'mv' | 'isDir' | 'fileExists'>;
 
 /** Told before each change is applied, so this site's recorder takes the change for an echo. */
 export interface EchoRegistry {
@@ -42,7 +42,8 @@ export interface ApplyReport {
  * Limits: a file lands whole or not at all (one `writeFile`, synchronous inside the PHP worker,
  * so no PHP request sees it half-written), but a batch is not atomic: after failures some of
  * its changes are in place and the others are not, and a later change that depended on a failed
- * one (a write into a directory that could not be created) fails too, until retried.
+ * one (a write into a directory that could not be created) fails too, until retried. A received
+ * delta goes through {@link applyFileChangesAtomically} instead (`file-transaction.ts`).
  */
 export async function applyFileChanges(
   client: ApplierClient,
@@ -53,9 +54,7 @@ export async function applyFileChanges(
   let applied = 0;
   for (const [index, change] of changes.entries()) {
     try {
-      const checked = parseMessage(FileChangeSchema, change, 'file change');
-      if (!checked.ok) throw new Error(checked.error);
-      await applyOne(client, checked.value, options);
+      await applyFileChange(client, checkedFileChange(change), options);
       applied++;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -65,7 +64,15 @@ export async function applyFileChanges(
   return { applied, failures };
 }
 
-async function applyOne(client: ApplierClient, change: FileChange, { root, echo }: ApplyOptions): Promise<void> {
+/** The change, validated again: it came from the other site. */
+export function checkedFileChange(change: FileChange): FileChange {
+  const checked = parseMessage(FileChangeSchema, change, 'file change');
+  if (!checked.ok) throw new Error(checked.error);
+  return checked.value;
+}
+
+/** Applies one change, idempotently (see {@link applyFileChanges}). */
+export async function applyFileChange(client: ApplierClient, change: FileChange, { root, echo }: ApplyOptions): Promise<void> {
   const at = (path: string) => absolutePath(root, path);
   switch (change.op) {
     case 'mkdir': {
@@ -126,7 +133,7 @@ async function ensureParent(client: ApplierClient, root: string, path: string): 
   await client.mkdir(absolutePath(root, parent));
 }
 
-function describeSafely(change: FileChange): string {
+export function describeSafely(change: FileChange): string {
   try {
     return describeChange(change);
   } catch {

@@ -61,6 +61,9 @@ export interface ScannedEntry {
 
 export type StructuralChange = Exclude<FileChange, { op: 'write' }>;
 
+/** What the tracker believed the peer had at one moment: see {@link ChangeTracker.restorePeer}. */
+export type PeerCheckpoint = ReadonlyMap<string, PeerEntry>;
+
 /**
  * The pure core of the recorder: turns journal operations into the changes that bring the peer
  * from what it has to what this site has.
@@ -205,6 +208,27 @@ export class ChangeTracker {
   expectRenamed(from: string, to: string): void {
     for (const ancestor of ancestorsOf(to)) this.peer.set(ancestor, { type: 'directory' });
     this.moveSubtree(this.peer, from, to);
+  }
+
+  /** A copy of what this side believes the peer has, to go back to if an apply is undone. */
+  checkpointPeer(): PeerCheckpoint {
+    return new Map(this.peer);
+  }
+
+  /**
+   * Takes back the `expect…` calls of an apply that was undone: the peer entries at `paths`
+   * (with what is below them) and their ancestors go back to the checkpoint. Call it only once
+   * the journal events of that apply are all recorded, or they would read as local changes.
+   */
+  restorePeer(checkpoint: PeerCheckpoint, paths: readonly string[]): void {
+    for (const path of paths) {
+      for (const ancestor of ancestorsOf(path)) {
+        if (checkpoint.has(ancestor)) this.peer.set(ancestor, checkpoint.get(ancestor)!);
+        else this.deleteSubtree(this.peer, ancestor);
+      }
+      this.deleteSubtree(this.peer, path);
+      for (const [key, entry] of checkpoint) if (isSameOrInside(key, path)) this.peer.set(key, entry);
+    }
   }
 
   /** Whether some directory that arrived by rename still has to be listed. */

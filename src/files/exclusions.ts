@@ -25,6 +25,13 @@ export const STATIC_EXCLUSIONS: readonly ExclusionRule[] = [
   { kind: 'file', path: 'wp-content/debug.log', why: 'per-site log' },
 ];
 
+/**
+ * Where this engine keeps what an apply may have to put back, and its journal fences: inside
+ * `wp-content/upgrade` (excluded above), so on the same filesystem as what it moves aside, and
+ * never synced.
+ */
+export const ENGINE_SCRATCH_AREA = 'wp-content/upgrade/playground-sync';
+
 /** Directories a database file may sit in without that directory itself being excluded. */
 const SHARED_DIRECTORIES = new Set(['', 'wp-content']);
 

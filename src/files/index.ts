@@ -1,8 +1,9 @@
 /** The file half of the sync engine: record file changes on one site, apply them on the other. */
 export { applyFileChanges, type ApplyFailure, type ApplyOptions, type ApplyReport, type EchoRegistry } from './applier';
-export { ChangeTracker, type TrackedOp } from './change-tracker';
+export { ChangeTracker, type PeerCheckpoint, type TrackedOp } from './change-tracker';
+export { applyFileChangesAtomically, type FileTransaction, type UndoableEcho } from './file-transaction';
 export { findDatabasePath } from './database-path';
-export { Exclusions, STATIC_EXCLUSIONS, databaseExclusions, type ExclusionRule } from './exclusions';
+export { ENGINE_SCRATCH_AREA, Exclusions, STATIC_EXCLUSIONS, databaseExclusions, type ExclusionRule } from './exclusions';
 export {
   FileChangeBatchSchema,
   DeleteSchema,

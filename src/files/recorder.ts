@@ -1,13 +1,19 @@
 import type { FilesystemOperation, SiteClient } from '../platform/site-client';
-import { ChangeTracker, type ReadRequest, type ScanRequest, type TrackedOp } from './change-tracker';
-import type { Exclusions } from './exclusions';
+import { ChangeTracker, type PeerCheckpoint, type ReadRequest, type ScanRequest, type TrackedOp } from './change-tracker';
+import { ENGINE_SCRATCH_AREA, type Exclusions } from './exclusions';
 import type { FileChangeBatch } from './file-change';
 import { buildManifest, listTree, type ListedEntry } from './manifest';
 import { absolutePath, relativeToRoot } from './paths';
 import { sha256Hex } from './sha256';
 import type { FileState, TreeManifest } from './tree-manifest';
 
-type RecorderClient = Pick<SiteClient, 'journalFSEvents' | 'readFileAsBuffer' | 'fileExists' | 'listFiles' | 'isDir' | 'run'>;
+type RecorderClient = Pick<
+  SiteClient,
+  'journalFSEvents' | 'readFileAsBuffer' | 'fileExists' | 'listFiles' | 'isDir' | 'run' | 'writeFile' | 'mkdir' | 'unlink'
+>;
+
+/** How long a fence waits for its own journal event before going on regardless. */
+const FENCE_TIMEOUT_MS = 10_000;
 
 export interface FileRecorderOptions {
   /** Absolute synced root, e.g. `/wordpress` (the client's documentRoot). */
@@ -55,6 +61,8 @@ export class FileRecorder {
   private scanning: Promise<void> | null = null;
   private started = false;
   private counters = { events: 0, trackedEvents: 0, reads: 0, fallbackReads: 0 };
+  private readonly fences = new Map<string, () => void>();
+  private fenceCount = 0;
 
   private constructor(
     private readonly client: RecorderClient,
@@ -113,6 +121,41 @@ export class FileRecorder {
     this.tracker.expectRenamed(from, to);
   }
 
+  /** See {@link ChangeTracker.checkpointPeer}. */
+  checkpointPeer(): PeerCheckpoint {
+    return this.tracker.checkpointPeer();
+  }
+
+  /** See {@link ChangeTracker.restorePeer}. */
+  restorePeer(checkpoint: PeerCheckpoint, paths: readonly string[]): void {
+    this.tracker.restorePeer(checkpoint, paths);
+  }
+
+  /**
+   * Resolves once every journal event of the file operations made before the call has been
+   * recorded. The journal reaches this side asynchronously (in the browser, over the page's
+   * channels), in order: so a write of a file of our own, in an excluded place, is seen after
+   * all of them.
+   */
+  async fence(): Promise<void> {
+    if (!this.unbind) return;
+    const absolute = absolutePath(this.options.root, `${ENGINE_SCRATCH_AREA}/fence-${++this.fenceCount}`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const seen = new Promise<void>((resolve) => {
+      this.fences.set(absolute, resolve);
+      timer = setTimeout(resolve, FENCE_TIMEOUT_MS);
+    });
+    try {
+      await this.client.mkdir(absolutePath(this.options.root, ENGINE_SCRATCH_AREA));
+      await this.client.writeFile(absolute, '');
+      await seen;
+      await this.client.unlink(absolute);
+    } finally {
+      clearTimeout(timer);
+      this.fences.delete(absolute);
+    }
+  }
+
   /** What this side believes the peer has now. */
   peerState(): TreeManifest {
     return this.tracker.peerState();
@@ -126,6 +169,7 @@ export class FileRecorder {
 
   private onJournalEvent(op: FilesystemOperation): void {
     this.counters.events++;
+    this.fences.get(op.path)?.();
     if (!this.started || !this.unbind) return;
     const tracked = this.translate(op);
     if (tracked.length === 0) return;

@@ -72,6 +72,91 @@ describe.each(REPLAY_COMBINATIONS)('a failing replay, WordPress $wp on the $driv
   });
 });
 
+/** What one site holds in the files a mixed delta touches; `null` for a path that is not there. */
+async function mixedDeltaFiles(site: SiteClient): Promise<Record<string, string | null>> {
+  const paths = [
+    'wp-content/plugins/mixed-new/mixed-new.php',
+    'wp-content/plugins/mixed-new/lib/helper.php',
+    'wp-content/mixed-shared.txt',
+    'wp-content/mixed-doomed.txt',
+    'wp-content/mixed-folder/inner.txt',
+    'wp-content/mixed-moved.txt',
+    'wp-content/mixed-renamed.txt',
+  ];
+  const held: Record<string, string | null> = {};
+  for (const path of paths) {
+    const absolute = `/wordpress/${path}`;
+    held[path] = (await site.fileExists(absolute)) ? await site.readFileAsText(absolute) : null;
+  }
+  return held;
+}
+
+describe.each(REPLAY_COMBINATIONS)('a failing delta with files, WordPress $wp on the $driver driver', (combination) => {
+  let pair: EnginePair;
+
+  beforeAll(async () => {
+    pair = await startPair(combination, 'mixed');
+  });
+  afterAll(() => stopPair(pair));
+
+  it('puts the delta’s files back too (written, overwritten, deleted, folder removed, renamed), and sends nothing back', async () => {
+    // Files both sites hold, then a row B refuses.
+    await inWordPress(
+      pair.a,
+      `file_put_contents(WP_CONTENT_DIR . '/mixed-shared.txt', 'shared v1');
+       file_put_contents(WP_CONTENT_DIR . '/mixed-doomed.txt', 'doomed');
+       mkdir(WP_CONTENT_DIR . '/mixed-folder'); file_put_contents(WP_CONTENT_DIR . '/mixed-folder/inner.txt', 'inner');
+       file_put_contents(WP_CONTENT_DIR . '/mixed-moved.txt', 'moved');`,
+    );
+    await syncUntilQuiet(pair);
+    await inWordPress(pair.b, `${RAW_PDO_PHP} $pdo->exec(${JSON.stringify(POISON_TRIGGER)});`);
+    await syncUntilQuiet(pair);
+    const bBefore = await mixedDeltaFiles(pair.b.client);
+    const mark = pair.journal.length;
+
+    await expectUnchanged(pair.b, async () => {
+      // One request: its file changes and its rows travel as one delta.
+      await inWordPress(
+        pair.a,
+        `wp_mkdir_p(WP_PLUGIN_DIR . '/mixed-new/lib');
+         file_put_contents(WP_PLUGIN_DIR . '/mixed-new/mixed-new.php', '<?php /* Plugin Name: Mixed */');
+         file_put_contents(WP_PLUGIN_DIR . '/mixed-new/lib/helper.php', '<?php // helper');
+         file_put_contents(WP_CONTENT_DIR . '/mixed-shared.txt', 'shared v2');
+         unlink(WP_CONTENT_DIR . '/mixed-doomed.txt');
+         unlink(WP_CONTENT_DIR . '/mixed-folder/inner.txt'); rmdir(WP_CONTENT_DIR . '/mixed-folder');
+         rename(WP_CONTENT_DIR . '/mixed-moved.txt', WP_CONTENT_DIR . '/mixed-renamed.txt');
+         wp_insert_post(['post_title' => 'Poison', 'post_status' => 'publish']);`,
+      );
+      await syncUntilQuiet(pair);
+    });
+    const failed = failuresIn(journalSince(pair, mark)).filter((entry) => entry.direction === 'received');
+    expect(failed.map((entry) => entry.summary).join('\n')).toMatch(/rolled back, nothing applied/);
+    expect(await mixedDeltaFiles(pair.b.client)).toEqual(bBefore);
+    // Neither the apply nor its undo came back to A as B's own change: A keeps its work.
+    expect(await mixedDeltaFiles(pair.a.client)).toEqual({
+      'wp-content/plugins/mixed-new/mixed-new.php': '<?php /* Plugin Name: Mixed */',
+      'wp-content/plugins/mixed-new/lib/helper.php': '<?php // helper',
+      'wp-content/mixed-shared.txt': 'shared v2',
+      'wp-content/mixed-doomed.txt': null,
+      'wp-content/mixed-folder/inner.txt': null,
+      'wp-content/mixed-moved.txt': null,
+      'wp-content/mixed-renamed.txt': 'moved',
+    });
+    // Nothing of the engine's scratch area is left behind on B.
+    expect(await pair.b.client.listFiles('/wordpress/wp-content/upgrade/playground-sync').catch(() => [])).toEqual([]);
+  });
+
+  it('applies the whole delta once the cause is gone', async () => {
+    await inWordPress(pair.b, `${RAW_PDO_PHP} $pdo->exec('DROP TRIGGER engine_test_poison');`);
+    const mark = pair.journal.length;
+    await pair.peerB.retry();
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+    expect(await mixedDeltaFiles(pair.b.client)).toEqual(await mixedDeltaFiles(pair.a.client));
+    expect(failuresIn(journalSince(pair, mark))).toEqual([]);
+  });
+});
+
 const FAULTY_LINK = { duplicate: 0.3, reorder: 0.5, delay: 0.3 };
 
 describe.each([1, 7, 42])('a link that duplicates, reorders and delays (seed %i)', (seed) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyFileChanges } from '../../src/files/applier';
+import { applyFileChangesAtomically } from '../../src/files/file-transaction';
 import { Exclusions } from '../../src/files/exclusions';
 import type { FileChange } from '../../src/files/file-change';
 import { FileRecorder } from '../../src/files/recorder';
@@ -134,6 +135,49 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
     await recorder.stop();
     await peerRecorder.stop();
   });
+
+  it.each(Array.from({ length: Number(process.env.PG_SYNC_UNDO_SEEDS ?? 30) }, (_, seed) => seed + 101))(
+    'a received batch undone (its database part failed, or one of its changes) leaves the peer as it was and sends nothing back (seed %i)',
+    async (seed) => {
+      const random = randomGenerator(seed);
+      const site = new FakeSite(START);
+      const peer = new FakeSite(START);
+      const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
+      const peerRecorder = await FileRecorder.start(peer, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(peer) });
+      const counter = { next: 0 };
+      for (let batch = 0; batch < 3; batch++) {
+        for (let index = 0, operations = 5 + Math.floor(random() * 15); index < operations; index++) randomOperation(site, random, counter);
+        await tick();
+        const { changes } = await recorder.takeBatch();
+        const before = synced(peer);
+        const peerBelief = peerRecorder.peerState();
+        // Half the time one change in the batch cannot apply (its bytes do not match their hash).
+        const poisoned = random() < 0.5 && changes.length > 0;
+        const attempt: FileChange[] = [...changes];
+        if (poisoned) {
+          const at = Math.floor(random() * (attempt.length + 1));
+          attempt.splice(at, 0, { op: 'write', path: 'wp-content/poison.txt', size: 1, sha256: '0'.repeat(64), bytes: new Uint8Array([1]) });
+        }
+        const failing = await applyFileChangesAtomically(peer, attempt, { root: ROOT, echo: peerRecorder });
+        expect(failing.report.failures.length).toBe(poisoned ? 1 : 0);
+        expect(await failing.rollback()).toEqual([]);
+        expect(synced(peer)).toEqual(before);
+        expect(peerRecorder.peerState()).toEqual(peerBelief);
+        await tick();
+        expect((await peerRecorder.takeBatch()).changes).toEqual([]);
+        expect(peer.snapshot().filter(([path]) => path.includes('/upgrade/playground-sync/'))).toEqual([]);
+
+        const kept = await applyFileChangesAtomically(peer, changes, { root: ROOT, echo: peerRecorder });
+        expect(kept.report.failures).toEqual([]);
+        await kept.commit();
+        expect(synced(peer)).toEqual(synced(site));
+        await tick();
+        expect((await peerRecorder.takeBatch()).changes).toEqual([]);
+      }
+      await recorder.stop();
+      await peerRecorder.stop();
+    },
+  );
 
   it('reads a write promptly, before the end of the batch', async () => {
     const site = new FakeSite(START);
