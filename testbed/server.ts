@@ -26,6 +26,7 @@ const distDir = join(projectRoot, 'testbed', 'dist');
 const tlsDir = join(projectRoot, '.cache', 'standin-tls');
 const wordpressBuilds = join(projectRoot, 'node_modules', '@wp-playground', 'wordpress-builds');
 const sqliteZip = join(projectRoot, 'node_modules', '@wp-playground', 'cli', 'sqlite-database-integration.zip');
+const legacySqliteZip = join(wordpressBuilds, 'src', 'sqlite-database-integration', 'sqlite-database-integration.zip');
 const WP_VERSIONS = ['nightly', 'beta', '6.5', '6.4', '6.3', '6.2'];
 
 export interface StandInOptions {
@@ -152,10 +153,10 @@ function resolveFile(pathname: string): { file: string; cache: string } | undefi
     const file = under(distDir, pathname);
     return file ? { file, cache: 'public, max-age=31536000, immutable' } : undefined;
   }
-  const zip = /^\/wordpress-builds\/(wp-([a-z0-9.]+)\.zip|sqlite-database-integration\.zip)$/.exec(pathname);
+  const zip = /^\/wordpress-builds\/(wp-([a-z0-9.]+)\.zip|sqlite-database-integration(-legacy)?\.zip)$/.exec(pathname);
   if (zip) {
-    if (zip[1] === 'sqlite-database-integration.zip') {
-      return { file: sqliteZip, cache: 'public, max-age=3600' };
+    if (zip[1]?.startsWith('sqlite-database-integration')) {
+      return { file: zip[3] ? legacySqliteZip : sqliteZip, cache: 'public, max-age=3600' };
     }
     return WP_VERSIONS.includes(zip[2] ?? '')
       ? { file: join(wordpressBuilds, 'src', 'wordpress', `wp-${zip[2]}.zip`), cache: 'public, max-age=3600' }

@@ -59,6 +59,7 @@ export interface LaunchedBrowser {
 interface PageClient {
   scope: Promise<string> | string;
   absoluteUrl: Promise<string> | string;
+  isReady(): Promise<void>;
 }
 interface PageGlobals {
   playground?: PageClient;
@@ -140,11 +141,15 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Launch
     await wp.locator('#wpadminbar').first().waitFor({ state: 'attached', timeout });
     const info = await page.evaluate(async () => {
       const w = window as unknown as PageGlobals;
-      while (!w.playgroundSites) {
+      // A current build has the Sites API (it appears shortly after the client); an older one
+      // (the stand-in's ?build=older) only window.playground.
+      const deadline = Date.now() + 2_000;
+      while (!w.playgroundSites && !(w.playground && Date.now() > deadline)) {
         await new Promise((r) => setTimeout(r, 100));
       }
-      await w.playgroundSites.isReady();
-      const client = w.playgroundSites.getClient() ?? w.playground;
+      if (w.playgroundSites) await w.playgroundSites.isReady();
+      else await w.playground!.isReady();
+      const client = w.playgroundSites?.getClient() ?? w.playground;
       if (!client) {
         throw new Error('No Playground client on the page.');
       }

@@ -20,8 +20,24 @@ export function wordPressZipUrl(version: string): string {
   return `/wordpress-builds/wp-${normalizeWpVersion(version)}.zip`;
 }
 
-/** The current AST driver (sqlite-database-integration 3.x), as bundled by @wp-playground/cli. */
-export const SQLITE_ZIP_URL = '/wordpress-builds/sqlite-database-integration.zip';
+/**
+ * The SQLite driver a site runs: the current AST driver (sqlite-database-integration 3.x, as
+ * bundled by @wp-playground/cli), or the legacy translator (2.1.x, in
+ * @wp-playground/wordpress-builds) that older Playground releases ran.
+ */
+export type SqliteDriver = 'ast' | 'legacy';
+
+export function sqliteZipUrl(driver: SqliteDriver): string {
+  return driver === 'legacy'
+    ? '/wordpress-builds/sqlite-database-integration-legacy.zip'
+    : '/wordpress-builds/sqlite-database-integration.zip';
+}
+
+/**
+ * `?build=older` emulates an older Playground release (the stand-in's own switch; the real site
+ * has none): only `window.playground`, no Sites API, and the legacy SQLite translator.
+ */
+export const OLDER_BUILD_QUERY = { name: 'build', value: 'older' } as const;
 
 /**
  * Where the static assets a minified build lacks live, for a loaded WordPress version as

@@ -204,7 +204,7 @@ async function bootRemote(): Promise<void> {
     },
 
     async boot(options: { scope: string } & Record<string, unknown>) {
-      await worker.boot(options);
+      await worker.boot({ ...options, sqliteDriver: query.get('sqlite') === 'legacy' ? 'legacy' : 'ast' });
 
       // Answer the service worker's requests for this site's scope only: it broadcasts every
       // request to every tab.

@@ -7,7 +7,7 @@
 import { setupPostMessageRelay } from '@php-wasm/web';
 import type { PlaygroundClient } from '@wp-playground/client';
 import { startPlaygroundWeb } from '@wp-playground/client';
-import { PHP_VERSION, normalizeWpVersion } from './config';
+import { OLDER_BUILD_QUERY, PHP_VERSION, normalizeWpVersion } from './config';
 
 interface SiteInfo {
   slug: string;
@@ -46,6 +46,7 @@ function newTemporarySite(): { name: string; slug: string } {
 const query = new URL(window.location.href).searchParams;
 const site = newTemporarySite();
 const wpVersion = normalizeWpVersion(query.get('wp'));
+const olderBuild = query.get(OLDER_BUILD_QUERY.name) === OLDER_BUILD_QUERY.value;
 
 const nameElement = document.querySelector<HTMLElement>('[data-site-name]');
 const statusElement = document.querySelector<HTMLElement>('[data-site-status]');
@@ -73,7 +74,7 @@ document.querySelector('[data-viewport-area]')?.append(iframe);
 
 const booted: Promise<PlaygroundClient> = startPlaygroundWeb({
   iframe,
-  remoteUrl: new URL('/remote.html', window.location.origin).toString(),
+  remoteUrl: new URL(olderBuild ? '/remote.html?sqlite=legacy' : '/remote.html', window.location.origin).toString(),
   scope: site.slug,
   blueprint: {
     landingPage: '/wp-admin/',
@@ -116,8 +117,11 @@ const sitesApi: PlaygroundSitesApi = {
 
 // Like the real site, the Sites API appears shortly after first paint (once its site list has
 // loaded), not synchronously with the page.
-requestAnimationFrame(() => {
-  setTimeout(() => {
-    pageGlobals.playgroundSites = sitesApi;
-  }, 150);
-});
+// An older release has no Sites API at all.
+if (!olderBuild) {
+  requestAnimationFrame(() => {
+    setTimeout(() => {
+      pageGlobals.playgroundSites = sitesApi;
+    }, 150);
+  });
+}

@@ -23,7 +23,7 @@ import {
   getFileNotFoundActionForWordPress,
   getLoadedWordPressVersion,
 } from '@wp-playground/wordpress';
-import { PHP_VERSION, SQLITE_ZIP_URL, staticAssetsDirectoryFor, wordPressZipUrl } from './config';
+import { PHP_VERSION, sqliteZipUrl, staticAssetsDirectoryFor, wordPressZipUrl, type SqliteDriver } from './config';
 import offlineNetworkMuPlugin from './mu-plugins/0-offline-network.php?raw';
 import playgroundWebMuPlugin from './mu-plugins/1-playground-web.php?raw';
 
@@ -41,6 +41,8 @@ export interface WorkerBootOptions {
   sapiName?: string;
   wordpressInstallMode?: WordPressInstallMode;
   withNetworking?: boolean;
+  /** The stand-in's own option (see `OLDER_BUILD_QUERY`). */
+  sqliteDriver?: SqliteDriver;
 }
 
 function randomSecret(length = 40): string {
@@ -70,6 +72,7 @@ class StandInWorkerEndpoint extends PHPWorker {
     wpVersion = 'nightly',
     sapiName = 'cli',
     wordpressInstallMode = 'download-and-install',
+    sqliteDriver = 'ast',
   }: WorkerBootOptions): Promise<void> {
     if (this.booted) {
       throw new Error('Playground already booted');
@@ -81,7 +84,7 @@ class StandInWorkerEndpoint extends PHPWorker {
       const siteUrl = setURLScope(wordPressSiteUrl, scope).toString();
       // Start both downloads before PHP boots; bootWordPress awaits them when it needs them.
       const wordPressZip = fetchAsFile(wordPressZipUrl(wpVersion), 'wp.zip');
-      const sqliteZip = fetchAsFile(SQLITE_ZIP_URL, 'sqlite.zip');
+      const sqliteZip = fetchAsFile(sqliteZipUrl(sqliteDriver), 'sqlite.zip');
       const requestHandler = await this.createRequestHandler(siteUrl, sapiName);
       await bootWordPress(requestHandler, {
         siteUrl,
