@@ -5,7 +5,7 @@ import { absolutePath, parentOf } from './paths';
 import { sha256Hex } from './sha256';
 import type { FileState } from './tree-manifest';
 
-export type ApplierClient = Pick<SiteClient, 'mkdir' | 'writeFile' | 'unlink' | 'rmdir' | 'mv' | 'isDir' | 'fileExists'>;
+type ApplierClient = Pick<SiteClient, 'mkdir' | 'writeFile' | 'unlink' | 'rmdir' | 'mv' | 'isDir' | 'fileExists'>;
 
 /** Told before each change is applied, so this site's recorder takes the change for an echo. */
 export interface EchoRegistry {

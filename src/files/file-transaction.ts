@@ -59,7 +59,8 @@ export async function applyFileChangesAtomically(
   const { root, echo } = options;
   const at = (path: string) => absolutePath(root, path);
   const relative = (absolute: string) => relativeToRoot(root, absolute);
-  const checkpoint = echo?.checkpointPeer();
+  // A copy of the recorder's whole idea of the peer: only worth taking when there are file changes.
+  const checkpoint = changes.length > 0 ? echo?.checkpointPeer() : undefined;
   const scratch = at(`${ENGINE_SCRATCH_AREA}/undo-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
   let scratchMade = false;
   let asideCount = 0;
@@ -69,32 +70,35 @@ export async function applyFileChangesAtomically(
   const failures: ApplyReport['failures'][number][] = [];
   let applied = 0;
 
-  const isCreated = (absolute: string) => {
-    // The innermost tracked node holding the path says what it is.
-    const holders = tracked.filter((node) => isSameOrInside(absolute, node.current));
-    const innermost = holders.sort((a, b) => b.current.length - a.current.length)[0];
-    return innermost?.kind === 'created';
-  };
+  /** The innermost tracked node (of `kind`, if given) that holds `absolute`. */
+  const innermostHolder = (absolute: string, kind?: TrackedNode['kind']) =>
+    tracked
+      .filter((node) => (kind === undefined || node.kind === kind) && isSameOrInside(absolute, node.current))
+      .sort((a, b) => b.current.length - a.current.length)[0];
+  // The innermost tracked node holding the path says what it is.
+  const isCreated = (absolute: string) => innermostHolder(absolute)?.kind === 'created';
   const holdsOriginals = (absolute: string) => tracked.some((node) => node.kind === 'original' && isSameOrInside(node.current, absolute));
   /** Where the node now at `absolute` was before the apply (it exists and is not created). */
   const originOf = (absolute: string): string => {
-    const holder = tracked
-      .filter((node) => node.kind === 'original' && isSameOrInside(absolute, node.current))
-      .sort((a, b) => b.current.length - a.current.length)[0];
+    const holder = innermostHolder(absolute, 'original');
     return holder ? movedPath(absolute, holder.current, absolutePath(root, holder.origin!)) : absolute;
   };
   /** Follows a move of `from` to `to` for every tracked node inside `from`. */
   const followMove = (from: string, to: string) => {
     for (const node of tracked) if (isSameOrInside(node.current, from)) node.current = movedPath(node.current, from, to);
   };
-  /** Moves the existing node at `path` (relative) into the scratch area. */
-  const moveAside = async (path: string): Promise<void> => {
+  /** A fresh path in the scratch area (made on first use). */
+  const nextAside = async (): Promise<string> => {
     if (!scratchMade) {
       await client.mkdir(scratch);
       scratchMade = true;
     }
+    return `${scratch}/${++asideCount}`;
+  };
+  /** Moves the existing node at `path` (relative) into the scratch area. */
+  const moveAside = async (path: string): Promise<void> => {
     const absolute = at(path);
-    const aside = `${scratch}/${++asideCount}`;
+    const aside = await nextAside();
     const created = isCreated(absolute);
     const origin = created ? undefined : relative(originOf(absolute)) ?? undefined;
     echo?.expectApplied(path, 'deleted');
@@ -168,6 +172,7 @@ export async function applyFileChangesAtomically(
     report: { applied, failures },
     commit: dropScratch,
     async rollback() {
+      if (touched.size === 0) return [];
       const problems: string[] = [];
       const attempt = async (what: string, work: () => Promise<void>) => {
         try {
@@ -187,11 +192,7 @@ export async function applyFileChangesAtomically(
         .sort((a, b) => b.current.length - a.current.length);
       for (const node of moved) {
         await attempt(`moving ${node.current} aside`, async () => {
-          if (!scratchMade) {
-            await client.mkdir(scratch);
-            scratchMade = true;
-          }
-          const aside = `${scratch}/${++asideCount}`;
+          const aside = await nextAside();
           announceDelete(node.current);
           await client.mv(node.current, aside);
           followMove(node.current, aside);

@@ -60,6 +60,15 @@ function randomGenerator(seed: number): () => number {
   };
 }
 
+/** Two sites with the start tree, each with a recorder that knows the other has that tree. */
+async function startTwoRecordedSites() {
+  const site = new FakeSite(START);
+  const peer = new FakeSite(START);
+  const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
+  const peerRecorder = await FileRecorder.start(peer, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(peer) });
+  return { site, peer, recorder, peerRecorder };
+}
+
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** One random PHP-like operation; failures (like PHP warnings) are ignored. */
@@ -112,10 +121,7 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
   const seeds = Number(process.env.PG_SYNC_FILE_SEEDS ?? 40);
   it.each(Array.from({ length: seeds }, (_, seed) => seed + 1))('random operations converge (seed %i)', async (seed) => {
     const random = randomGenerator(seed);
-    const site = new FakeSite(START);
-    const peer = new FakeSite(START);
-    const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
-    const peerRecorder = await FileRecorder.start(peer, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(peer) });
+    const { site, peer, recorder, peerRecorder } = await startTwoRecordedSites();
     const counter = { next: 0 };
     for (let batch = 0; batch < 3; batch++) {
       const operations = 5 + Math.floor(random() * 15);
@@ -140,10 +146,7 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
     'a received batch undone (its database part failed, or one of its changes) leaves the peer as it was and sends nothing back (seed %i)',
     async (seed) => {
       const random = randomGenerator(seed);
-      const site = new FakeSite(START);
-      const peer = new FakeSite(START);
-      const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
-      const peerRecorder = await FileRecorder.start(peer, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(peer) });
+      const { site, peer, recorder, peerRecorder } = await startTwoRecordedSites();
       const counter = { next: 0 };
       for (let batch = 0; batch < 3; batch++) {
         for (let index = 0, operations = 5 + Math.floor(random() * 15); index < operations; index++) randomOperation(site, random, counter);
