@@ -21,20 +21,55 @@ export const BATCH_FORMAT_VERSION = 1;
 
 const base64 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'));
 
-// Most frequent first: a union tries its options in order, and every miss costs an issue object.
-export const CellSchema = v.union([
-  v.string(),
-  v.pipe(v.number(), v.safeInteger()),
-  v.null(),
+/** The cells that are not plain JSON values. */
+const TaggedCellSchema = v.union([
   v.strictObject({ $blob: base64 }),
   v.strictObject({ $b64: base64 }),
   v.strictObject({ $int: v.pipe(v.string(), v.regex(/^-?\d{1,19}$/, 'an integer')) }),
   v.strictObject({ $real: v.string() }),
 ]);
+
+// Most frequent first: a union tries its options in order, and every miss costs an issue object.
+export const CellSchema = v.union([v.string(), v.pipe(v.number(), v.safeInteger()), v.null(), ...TaggedCellSchema.options]);
 export type Cell = v.InferOutput<typeof CellSchema>;
 
+function isCell(value: unknown): boolean {
+  if (typeof value === 'string' || value === null) return true;
+  if (typeof value === 'number') return Number.isSafeInteger(value);
+  return v.is(TaggedCellSchema, value);
+}
+
+/** Column names a plain object must not take over (JSON.parse makes them own properties). */
+const RISKY_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+
+function arePlainCells(value: object): boolean {
+  for (const key of Object.keys(value)) {
+    if (RISKY_KEYS.has(key) || !isCell((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+/** The full schema of a row's cells: it names the bad column. */
+const FullCellsSchema = v.record(v.string(), CellSchema);
+
 const tableName = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
-const cells = v.record(v.string(), CellSchema);
+// A batch holds thousands of rows of dozens of cells: a plain loop accepts them as they are (no
+// copy); only what it doubts goes through the full schema (named in the metadata for tools that
+// walk schemas), whose issues are reported as they are.
+const cells = v.pipe(
+  v.custom<Record<string, Cell>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'Invalid type: expected an object of cells'),
+  v.metadata({ fullSchema: FullCellsSchema }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed || arePlainCells(dataset.value)) return;
+    const full = v.safeParse(FullCellsSchema, dataset.value);
+    if (!full.success) {
+      for (const issue of full.issues) addIssue({ message: issue.message, path: issue.path });
+      return;
+    }
+    const risky = Object.keys(dataset.value).find((key) => RISKY_KEYS.has(key));
+    addIssue({ message: `Invalid column name: ${risky}` });
+  }),
+);
 const keyCells = v.pipe(cells, v.check((key) => Object.keys(key).length > 0, 'a row key names at least one column'));
 
 export const RowChangeSchema = v.variant('op', [

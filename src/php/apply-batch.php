@@ -90,9 +90,21 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 			pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules(), true );
 		}
 		$rows = new PGSync_Batch_Rows( $pdo, $config, $batch['hlc'], $input['fromSiteUrl'], $input['toSiteUrl'] );
-		foreach ( $batch['rows'] as $change ) {
-			pgsync_apply_row( $rows, $change, $report );
+		$keyed = $rows->key_all( $batch['rows'] );
+		// The applying marker silences the capture triggers, but SQLite still runs a trigger's
+		// program for every row written: for a big batch, most of the cost of writing it. Tables
+		// with many rows here go without them until the end of the batch (a few DDL statements).
+		$lifted = pgsync_lift_triggers( $pdo, pgsync_bulk_tables( $batch['rows'] ) );
+		// Table by table, each table's rows in batch order: unique keys only ever clash within a
+		// table, so that order is all that matters, and a table's rows can share statements.
+		foreach ( pgsync_group_by_table( $keyed ) as $items ) {
+			foreach ( $items as $item ) {
+				pgsync_apply_row( $rows, $item, $report );
+			}
+			$rows->flush_upserts( $report );
 		}
+		pgsync_restore_triggers( $pdo, $lifted );
+		$rows->store_versions();
 		$rows->close();
 		$pdo->prepare( 'INSERT INTO ' . $q( pgsync_engine_table( 'cursor' ) ) . ' (peer, applied_up_to) VALUES (?, ?) ON CONFLICT(peer) DO UPDATE SET applied_up_to = excluded.applied_up_to' )
 			->execute( array( $batch['peer'], $batch['seq'] ) );
@@ -115,6 +127,33 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 			) + $context,
 		);
 	}
+}
+
+/** Tables with enough rows in $changes that lifting their triggers pays (break-even about 120 rows, measured). */
+function pgsync_bulk_tables( array $changes ) {
+	$counts = array_count_values( array_column( $changes, 'table' ) );
+	return array_keys(
+		array_filter(
+			$counts,
+			function ( $count ) {
+				return $count >= 200;
+			}
+		)
+	);
+}
+
+/** Entries of PGSync_Batch_Rows::key_all() grouped by table, in order. */
+function pgsync_group_by_table( array $keyed ) {
+	$groups = array();
+	foreach ( $keyed as $item ) {
+		$groups[ $item['change']['table'] ][] = $item;
+	}
+	return $groups;
+}
+
+/** How many rows of $columns cells one INSERT takes: within SQLite's oldest parameter limit (999). */
+function pgsync_rows_per_upsert( $columns ) {
+	return max( 1, min( 50, intdiv( 999, max( 1, $columns ) ) ) );
 }
 
 function pgsync_cursor( PDO $pdo, $peer ) {
@@ -144,9 +183,10 @@ function pgsync_apply_ddl( PDO $pdo, $wpdb, array $ddl, array &$report ) {
 
 /**
  * What the rows of one batch share, set up once: the batch's clock, the URL rewrite, per table
- * its shape and local-only class, prepared statements, and the keys with local changes not
- * drained yet (nothing adds to the changelog while the applying marker is in place, so one read
- * holds for the whole batch).
+ * its shape and local-only class, prepared statements, the keys with local changes not drained
+ * yet (nothing adds to the changelog while the applying marker is in place, so one read holds
+ * for the whole batch), the keys whose local version is newer than the batch (one query), and
+ * the versions to store (a few statements, at the end).
  */
 class PGSync_Batch_Rows {
 	public $pdo;
@@ -157,7 +197,12 @@ class PGSync_Batch_Rows {
 	private $rules;
 	private $tables  = array();
 	private $pending = array();
+	private $newer   = array();
+	private $applied = array();
 	private $upserts = array();
+	/** Upserts waiting to go as one statement: same table, columns and placeholders. */
+	private $queued       = array();
+	private $queued_shape = null;
 	private $rewrite_plan;
 
 	public function __construct( PDO $pdo, array $config, $hlc, $from_site_url, $to_site_url ) {
@@ -196,19 +241,64 @@ class PGSync_Batch_Rows {
 		return $this->tables[ $table ];
 	}
 
-	/** What playground_sync_is_local_only_row() says of $values (column => plain value), with the table's class known. */
-	public function is_local_only_row( array $info, array $values ) {
+	/**
+	 * What playground_sync_is_local_only_row() says of a row, with the table's class known.
+	 * $row: column => plain value, or column => decoded cell (see pgsync_decode_cell()).
+	 */
+	public function is_local_only_row( array $info, array $row ) {
 		if ( 'filtered' !== $info['class']['sync'] ) {
 			return false;
 		}
 		$rule = $info['class']['rule'];
-		return array_key_exists( $rule['column'], $values ) && playground_sync_local_only_key( $rule, $values[ $rule['column'] ] );
+		if ( ! array_key_exists( $rule['column'], $row ) ) {
+			return false;
+		}
+		$value = $row[ $rule['column'] ];
+		return playground_sync_local_only_key( $rule, is_array( $value ) ? $value[1] : $value );
 	}
 
-	/** See pgsync_local_winner(); whether the row has a local change not drained yet is known already. */
+	/**
+	 * Each change with its table's shape ('info', null for a local-only table), decoded key and
+	 * key text; then looks up, in one query, which of those rows have a newer local version.
+	 */
+	public function key_all( array $changes ) {
+		$keyed = array();
+		$texts = array();
+		foreach ( $changes as $change ) {
+			$item = array( 'change' => $change );
+			try {
+				$item['info'] = $this->table( $change['table'] );
+				if ( null !== $item['info'] ) {
+					$item['key']      = pgsync_decode_key( $item['info'], $change['key'] );
+					$item['key_text'] = pgsync_key_text( $this->pdo, $item['key'], $this->stmts );
+					$texts[]          = array( $change['table'], $item['key_text'] );
+				}
+			} catch ( Throwable $error ) {
+				throw pgsync_row_error( $change, $error );
+			}
+			$keyed[] = $item;
+		}
+		$this->newer = pgsync_newer_versions( $this->pdo, $texts, $this->hlc );
+		return $keyed;
+	}
+
+	/** Why the local row wins over this batch (see pgsync_winner_reason()), from what key_all() read. */
 	public function local_winner( $table, $key_text ) {
-		$pending = isset( $this->pending[ $table . "\0" . $key_text ] );
-		return pgsync_local_winner( $this->pdo, $table, $key_text, $this->hlc, $this->stmts, $pending );
+		$id      = $table . "\0" . $key_text;
+		$pending = isset( $this->pending[ $id ] );
+		// Only newer versions were read; a pending row's version is reported whatever it is.
+		$local = $this->newer[ $id ] ?? ( $pending ? pgsync_row_version( $this->pdo, $table, $key_text, $this->stmts ) : null );
+		return pgsync_winner_reason( $pending, $local, $this->hlc );
+	}
+
+	/** The row now holds the batch's version (stored by store_versions()). */
+	public function applied( $table, $key_text ) {
+		$this->applied[] = array( $table, $key_text );
+	}
+
+	public function store_versions() {
+		pgsync_store_versions( $this->pdo, $this->applied, $this->hlc, 'excluded.hlc' );
+		$this->applied = array();
 	}
 
 	/** Whether $text may hold the sender's URL (see playground_sync_mentions_url()). */
@@ -234,13 +324,67 @@ class PGSync_Batch_Rows {
 		unset( $this->stmts[ $sql ] );
 	}
 
-	/** The upsert SQL for rows of $table with these columns and placeholders, built once per shape. */
-	public function upsert_sql( $table, array $info, array $row ) {
-		$shape = $table . "\0" . implode( "\0", array_keys( $row ) ) . "\0" . implode( '', array_column( $row, 0 ) );
+	/** The upsert SQL for $count rows of $table with these columns and placeholders, built once per shape. */
+	public function upsert_sql( $table, array $info, array $row, $count = 1 ) {
+		$shape = $this->shape( $table, $row ) . "\0" . $count;
 		if ( ! isset( $this->upserts[ $shape ] ) ) {
-			$this->upserts[ $shape ] = pgsync_upsert_sql( $table, $info, $row );
+			$this->upserts[ $shape ] = pgsync_upsert_sql( $table, $info, $row, $count );
 		}
 		return $this->upserts[ $shape ];
+	}
+
+	private function shape( $table, array $row ) {
+		return $table . "\0" . implode( "\0", array_keys( $row ) ) . "\0" . implode( '', array_column( $row, 0 ) );
+	}
+
+	/** Upserts $row (decoded) of $item with the next rows of its shape (see flush_upserts()). */
+	public function queue_upsert( array $item, array $row, array &$report ) {
+		$shape = $this->shape( $item['change']['table'], $row );
+		if ( $shape !== $this->queued_shape || count( $this->queued ) >= pgsync_rows_per_upsert( count( $row ) ) ) {
+			$this->flush_upserts( $report );
+			$this->queued_shape = $shape;
+		}
+		$this->queued[] = array( $item, $row );
+	}
+
+	/**
+	 * Writes the queued upserts: in one statement, or, when one of them breaks a unique key (SQLite
+	 * then undoes the whole statement), one by one with pgsync_upsert_one().
+	 */
+	public function flush_upserts( array &$report ) {
+		$queued             = $this->queued;
+		$this->queued       = array();
+		$this->queued_shape = null;
+		if ( count( $queued ) > 1 && $this->upsert_together( $queued ) ) {
+			foreach ( $queued as $entry ) {
+				++$report['upserted'];
+				$this->applied( $entry[0]['change']['table'], $entry[0]['key_text'] );
+			}
+			return;
+		}
+		foreach ( $queued as $entry ) {
+			pgsync_upsert_one( $this, $entry[0], $entry[1], $report );
+		}
+	}
+
+	private function upsert_together( array $queued ) {
+		$first = $queued[0][0];
+		$sql   = $this->upsert_sql( $first['change']['table'], $first['info'], $queued[0][1], count( $queued ) );
+		$stmt  = $this->prepared( $sql );
+		$i     = 0;
+		foreach ( $queued as $entry ) {
+			foreach ( $entry[1] as $cell ) {
+				$stmt->bindValue( ++$i, $cell[1], $cell[2] );
+			}
+		}
+		try {
+			$stmt->execute();
+			return true;
+		} catch ( PDOException $error ) {
+			$stmt->closeCursor();
+			$this->forget( $sql );
+			return false;
+		}
 	}
 
 	/** Lets go of every statement (before COMMIT or ROLLBACK). */
@@ -249,56 +393,83 @@ class PGSync_Batch_Rows {
 	}
 }
 
-function pgsync_apply_row( PGSync_Batch_Rows $rows, array $change, array &$report ) {
-	$table   = $change['table'];
+/** $error, as an error that names the row it happened on. */
+function pgsync_row_error( array $change, Throwable $error ) {
+	if ( $error instanceof PGSync_Apply_Error ) {
+		return $error;
+	}
 	$context = array(
-		'table' => $table,
+		'table' => $change['table'],
 		'key'   => $change['key'],
 	);
+	return new PGSync_Apply_Error( 'Row ' . pgsync_json( $change['key'] ) . " of {$change['table']} failed: " . $error->getMessage(), $context, $error );
+}
+
+/** @param array $item One entry of PGSync_Batch_Rows::key_all(). */
+function pgsync_apply_row( PGSync_Batch_Rows $rows, array $item, array &$report ) {
+	$change = $item['change'];
+	$info   = $item['info'];
+	if ( null === $info ) {
+		++$report['localOnly'];
+		return;
+	}
 	try {
-		$info = $rows->table( $table );
-		if ( null === $info ) {
-			++$report['localOnly'];
-			return;
-		}
-		$pdo      = $rows->pdo;
-		$hlc      = $rows->hlc;
-		$key      = pgsync_decode_key( $info, $change['key'] );
-		$key_text = pgsync_key_text( $pdo, $key, $rows->stmts );
+		$table    = $change['table'];
+		$key_text = $item['key_text'];
 		$winner   = $rows->local_winner( $table, $key_text );
 		if ( null !== $winner ) {
-			$report['conflicts'][] = $context + $winner + array( 'remoteHlc' => $hlc, 'kept' => 'local' );
+			$report['conflicts'][] = array(
+				'table' => $table,
+				'key'   => $change['key'],
+			) + $winner + array( 'remoteHlc' => $rows->hlc, 'kept' => 'local' );
 			return;
 		}
 		if ( 'delete' === $change['op'] ) {
+			$rows->flush_upserts( $report );
 			$plain = array();
-			foreach ( $key as $column => $cell ) {
+			foreach ( $item['key'] as $column => $cell ) {
 				$plain[ $column ] = $cell[1];
 			}
-			$existing = pgsync_read_row( $pdo, $table, $info, $plain, $rows->stmts );
+			$existing = pgsync_read_row( $rows->pdo, $table, $info, $plain, $rows->stmts );
 			if ( null !== $existing && $rows->is_local_only_row( $info, $existing['values'] ) ) {
 				++$report['localOnly'];
 				return;
 			}
-			pgsync_delete_row( $pdo, $table, $key, $rows->stmts );
+			pgsync_delete_row( $rows->pdo, $table, $item['key'], $rows->stmts );
 			++$report['deleted'];
 		} else {
 			$row = pgsync_decode_row( $info, $change['row'], $rows );
-			if ( $rows->is_local_only_row( $info, array_map( 'pgsync_cell_value', $row ) ) ) {
+			if ( $rows->is_local_only_row( $info, $row ) ) {
 				++$report['localOnly'];
 				return;
 			}
-			if ( ! pgsync_upsert_row( $rows, $table, $info, $row ) ) {
-				$report['conflicts'][] = $context + array( 'reason' => 'unique key held by a newer local row', 'remoteHlc' => $hlc, 'kept' => 'local' );
-				return;
-			}
-			++$report['upserted'];
+			$rows->queue_upsert( $item, $row, $report );
+			return;
 		}
-		pgsync_set_version( $pdo, $table, $key_text, $hlc, $rows->stmts );
-	} catch ( PGSync_Apply_Error $error ) {
-		throw $error;
+		$rows->applied( $table, $key_text );
 	} catch ( Throwable $error ) {
-		throw new PGSync_Apply_Error( "Row " . pgsync_json( $change['key'] ) . " of $table failed: " . $error->getMessage(), $context, $error );
+		throw pgsync_row_error( $change, $error );
+	}
+}
+
+/** One decoded row of $item, on its own; reports a conflict when a newer local row holds one of its unique keys. */
+function pgsync_upsert_one( PGSync_Batch_Rows $rows, array $item, array $row, array &$report ) {
+	$change = $item['change'];
+	try {
+		if ( ! pgsync_upsert_row( $rows, $change['table'], $item['info'], $row ) ) {
+			$report['conflicts'][] = array(
+				'table'     => $change['table'],
+				'key'       => $change['key'],
+				'reason'    => 'unique key held by a newer local row',
+				'remoteHlc' => $rows->hlc,
+				'kept'      => 'local',
+			);
+			return;
+		}
+		++$report['upserted'];
+		$rows->applied( $change['table'], $item['key_text'] );
+	} catch ( Throwable $error ) {
+		throw pgsync_row_error( $change, $error );
 	}
 }
 
@@ -322,14 +493,10 @@ function pgsync_decode_row( array $info, $cells, PGSync_Batch_Rows $rows ) {
 	if ( ! is_array( $cells ) || 0 === count( $cells ) ) {
 		throw new UnexpectedValueException( 'an upsert needs the row' );
 	}
-	$texts = array();
-	foreach ( $cells as $column => $cell ) {
-		if ( is_string( $cell ) && ! isset( $info['pk_set'][ $column ] ) ) {
-			$texts[] = $cell;
-		}
-	}
-	// One look at the whole row: a string that mentions the URL makes the row mention it too.
-	$mentions = $rows->may_mention_url( implode( "\n", $texts ) );
+	// One look at the whole row: a string that mentions the URL makes the row mention it too
+	// (key strings included: they are never rewritten, so looking at them costs nothing more).
+	$mentions = $rows->may_mention_url( implode( "\n", array_filter( $cells, 'is_string' ) ) );
+	// Text cells that are not valid UTF-8 ($b64) are not in that look: they always go through it.
 	$rewrite  = array( $rows, 'rewrite' );
 	$row      = array();
 	foreach ( $cells as $column => $cell ) {
@@ -337,6 +504,8 @@ function pgsync_decode_row( array $info, $cells, PGSync_Batch_Rows $rows ) {
 		$in_key = isset( $info['pk_set'][ $column ] );
 		if ( is_string( $cell ) ) {
 			$row[ $column ] = array( '?', $in_key || ! $mentions ? $cell : $rows->rewrite( $cell ), PDO::PARAM_STR );
+		} elseif ( is_int( $cell ) ) {
+			$row[ $column ] = array( '?', $cell, PDO::PARAM_INT );
 		} else {
 			$row[ $column ] = pgsync_decode_cell( $cell, $in_key ? null : $rewrite );
 		}
@@ -345,33 +514,73 @@ function pgsync_decode_row( array $info, $cells, PGSync_Batch_Rows $rows ) {
 }
 
 /**
- * Why the local row wins over a change stamped $hlc, or null: its version is newer, or it has a
- * local change not drained yet (that drain will be stamped after this batch, so it wins on both
- * sites).
+ * Why the local row wins over a change stamped $hlc, or null: it has a local change not drained
+ * yet (that drain will be stamped after this batch, so it wins on both sites), or its version
+ * $local_hlc is newer.
  */
-function pgsync_local_winner( PDO $pdo, $table, $key_text, $hlc, $cache = null, $pending = null ) {
-	$stmt = pgsync_prepare_cached( $pdo, 'SELECT hlc FROM ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' WHERE tbl = ? AND pk = ?', $cache );
-	$stmt->execute( array( $table, $key_text ) );
-	$local = $stmt->fetchColumn();
-	$stmt->closeCursor();
-	$local = false === $local ? null : $local;
-	if ( null === $pending ) {
-		$stmt = pgsync_prepare_cached( $pdo, 'SELECT 1 FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . ' WHERE tbl = ? AND pk = ? LIMIT 1', $cache );
-		$stmt->execute( array( $table, $key_text ) );
-		$pending = false !== $stmt->fetchColumn();
-		$stmt->closeCursor();
-	}
+function pgsync_winner_reason( $pending, $local_hlc, $hlc ) {
 	if ( $pending ) {
-		return array( 'reason' => 'local change not sent yet', 'localHlc' => $local );
+		return array( 'reason' => 'local change not sent yet', 'localHlc' => $local_hlc );
 	}
-	if ( null !== $local && strcmp( $local, $hlc ) > 0 ) {
-		return array( 'reason' => 'local version is newer', 'localHlc' => $local );
+	if ( null !== $local_hlc && strcmp( $local_hlc, $hlc ) > 0 ) {
+		return array( 'reason' => 'local version is newer', 'localHlc' => $local_hlc );
 	}
 	return null;
 }
 
-function pgsync_cell_value( array $cell ) {
-	return $cell[1];
+/** The row's version, or null. */
+function pgsync_row_version( PDO $pdo, $table, $key_text, $cache = null ) {
+	$stmt = pgsync_prepare_cached( $pdo, 'SELECT hlc FROM ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' WHERE tbl = ? AND pk = ?', $cache );
+	$stmt->execute( array( $table, $key_text ) );
+	$local = $stmt->fetchColumn();
+	$stmt->closeCursor();
+	return false === $local ? null : $local;
+}
+
+/** pgsync_winner_reason() for one row, read from the database. */
+function pgsync_local_winner( PDO $pdo, $table, $key_text, $hlc, $cache = null ) {
+	$stmt = pgsync_prepare_cached( $pdo, 'SELECT 1 FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . ' WHERE tbl = ? AND pk = ? LIMIT 1', $cache );
+	$stmt->execute( array( $table, $key_text ) );
+	$pending = false !== $stmt->fetchColumn();
+	$stmt->closeCursor();
+	return pgsync_winner_reason( $pending, pgsync_row_version( $pdo, $table, $key_text, $cache ), $hlc );
+}
+
+/**
+ * Of the rows $keys (list of array(table, key text)), those whose version is newer than $hlc:
+ * "table\0key text" => version. One query, each key an index lookup; a key text that is not
+ * valid UTF-8 cannot travel in JSON and is looked up on its own.
+ */
+function pgsync_newer_versions( PDO $pdo, array $keys, $hlc ) {
+	$rowver = pgsync_quote_id( pgsync_engine_table( 'rowver' ) );
+	$newer  = array();
+	$listed = array();
+	$single = null;
+	foreach ( $keys as $key ) {
+		if ( pgsync_is_utf8( $key[1] ) ) {
+			$listed[] = $key;
+			continue;
+		}
+		$single = $single ?: $pdo->prepare( "SELECT hlc FROM $rowver WHERE tbl = ? AND pk = ? AND hlc > ?" );
+		$single->execute( array( $key[0], $key[1], $hlc ) );
+		$local = $single->fetchColumn();
+		$single->closeCursor();
+		if ( false !== $local ) {
+			$newer[ $key[0] . "\0" . $key[1] ] = $local;
+		}
+	}
+	if ( count( $listed ) > 0 ) {
+		// CROSS JOIN keeps the list as the outer loop: one primary-key probe of rowver per row.
+		$stmt = $pdo->prepare(
+			"SELECT r.tbl, r.pk, r.hlc FROM json_each(?) AS j CROSS JOIN $rowver AS r"
+			. " ON r.tbl = json_extract(j.value, '$[0]') AND r.pk = json_extract(j.value, '$[1]') WHERE r.hlc > ?"
+		);
+		$stmt->execute( array( pgsync_json( $listed ), $hlc ) );
+		foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
+			$newer[ $row[0] . "\0" . $row[1] ] = $row[2];
+		}
+	}
+	return $newer;
 }
 
 function pgsync_set_version( PDO $pdo, $table, $key_text, $hlc, $cache = null ) {
@@ -406,39 +615,33 @@ function pgsync_delete_row( PDO $pdo, $table, array $key, $cache = null ) {
  * skipped (returns false).
  */
 function pgsync_upsert_row( PGSync_Batch_Rows $rows, $table, array $info, array $row ) {
-	$pdo       = $rows->pdo;
-	$sql       = $rows->upsert_sql( $table, $info, $row );
-	$savepoint = $rows->prepared( 'SAVEPOINT pgsync_row' );
-	$release   = $rows->prepared( 'RELEASE pgsync_row' );
+	$sql = $rows->upsert_sql( $table, $info, $row );
 	for ( $attempt = 0; ; ++$attempt ) {
-		$savepoint->execute();
 		$stmt = null;
 		try {
 			$stmt = $rows->prepared( $sql );
 			pgsync_bind_all( $stmt, $row );
-			$release->execute();
 			return true;
 		} catch ( PDOException $error ) {
-			// A failed step leaves the statement unreset: reset it and prepare afresh next time.
+			// A constraint error aborts only this statement (SQLite's ABORT): what it and its
+			// triggers did is undone, the transaction goes on. The failed step leaves the
+			// statement unreset: reset it and prepare afresh next time.
 			if ( null !== $stmt ) {
 				$stmt->closeCursor();
-				$stmt = null;
 				$rows->forget( $sql );
 			}
-			$pdo->exec( 'ROLLBACK TO pgsync_row' );
-			$pdo->exec( 'RELEASE pgsync_row' );
 			$unique = pgsync_unique_columns( $error, $table );
 			if ( $attempt > 3 || null === $unique || array_diff( $unique, array_keys( $row ) ) ) {
 				throw $error;
 			}
-			if ( ! pgsync_evict_unique_holder( $pdo, $table, $info, $unique, $row, $rows->hlc, $rows->stmts ) ) {
+			if ( ! pgsync_evict_unique_holder( $rows->pdo, $table, $info, $unique, $row, $rows->hlc, $rows->stmts ) ) {
 				return false;
 			}
 		}
 	}
 }
 
-function pgsync_upsert_sql( $table, array $info, array $row ) {
+function pgsync_upsert_sql( $table, array $info, array $row, $count = 1 ) {
 	$q       = 'pgsync_quote_id';
 	$columns = array_keys( $row );
 	$update  = array();
@@ -447,8 +650,9 @@ function pgsync_upsert_sql( $table, array $info, array $row ) {
 			$update[] = $q( $column ) . ' = excluded.' . $q( $column );
 		}
 	}
-	return 'INSERT INTO ' . $q( $table ) . ' (' . implode( ', ', array_map( $q, $columns ) ) . ') VALUES ('
-		. implode( ', ', array_column( $row, 0 ) ) . ') ON CONFLICT(' . implode( ', ', array_map( $q, $info['pk'] ) ) . ') DO '
+	$values = '(' . implode( ', ', array_column( $row, 0 ) ) . ')';
+	return 'INSERT INTO ' . $q( $table ) . ' (' . implode( ', ', array_map( $q, $columns ) ) . ') VALUES '
+		. implode( ', ', array_fill( 0, $count, $values ) ) . ' ON CONFLICT(' . implode( ', ', array_map( $q, $info['pk'] ) ) . ') DO '
 		. ( count( $update ) > 0 ? 'UPDATE SET ' . implode( ', ', $update ) : 'NOTHING' );
 }
 

@@ -237,7 +237,7 @@ function pgsync_key_text( PDO $pdo, array $key, $cache = null ) {
  * SQL expression $update (over `hlc` and `excluded.hlc`). One statement per chunk of rows.
  */
 function pgsync_store_versions( PDO $pdo, array $rows, $hlc, $update ) {
-	$chunk = 100; // 300 parameters: within SQLite's oldest limit (999).
+	$chunk = 333; // 999 parameters: SQLite's oldest limit.
 	$sql   = function ( $count ) use ( $update ) {
 		return 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' (tbl, pk, hlc) VALUES '
 			. implode( ', ', array_fill( 0, $count, '(?, ?, ?)' ) ) . " ON CONFLICT(tbl, pk) DO UPDATE SET hlc = $update";

@@ -101,9 +101,9 @@ function pgsync_build_batch( PDO $pdo, array $config, array $entries ) {
 			$keys[ $table . "\0" . $pk ] = array( $table, $pk );
 		}
 	}
-	$rows   = array();
-	$tables = array();
-	$reads  = new ArrayObject(); // Read statements, prepared once per table and key shape.
+	$tables  = array();
+	$fitting = array(); // Keys that fit their table: array(table, key text, key values).
+	$wanted  = array(); // table => list of key texts, read per table in one query.
 	foreach ( $keys as list( $table, $pk ) ) {
 		if ( ! array_key_exists( $table, $tables ) ) {
 			$tables[ $table ] = pgsync_table_exists( $pdo, $table ) ? pgsync_drain_table( $pdo, $table, $config['tablePrefix'], $rules ) : null;
@@ -114,15 +114,23 @@ function pgsync_build_batch( PDO $pdo, array $config, array $entries ) {
 		if ( null === $info || ! is_array( $values ) || count( $values ) !== count( $info['pk'] ) ) {
 			continue;
 		}
-		$key   = array();
+		$fitting[]          = array( $table, $pk, $values );
+		$wanted[ $table ][] = $pk;
+	}
+	$images = array();
+	foreach ( $wanted as $table => $pks ) {
+		$images[ $table ] = pgsync_read_rows( $pdo, $table, $tables[ $table ], $pks );
+	}
+	$rows = array();
+	foreach ( $fitting as list( $table, $pk, $values ) ) {
+		$info  = $tables[ $table ];
 		$cells = array();
 		foreach ( $info['pk'] as $i => $column ) {
 			$value            = is_int( $values[ $i ] ) || is_string( $values[ $i ] ) || null === $values[ $i ] ? $values[ $i ] : null;
-			$key[ $column ]   = $value;
 			$cells[ $column ] = pgsync_key_cell( $value );
 		}
-		$image = pgsync_read_row( $pdo, $table, $info, $key, $reads );
-		if ( null !== $image && pgsync_drain_is_local_only_row( $info, $image['values'] ) ) {
+		$image = $images[ $table ][ $pk ] ?? null;
+		if ( null !== $image && pgsync_drain_is_local_only_row( $info, $image ) ) {
 			continue;
 		}
 		$change = array(
@@ -135,7 +143,6 @@ function pgsync_build_batch( PDO $pdo, array $config, array $entries ) {
 		}
 		$rows[] = array( $change, $pk );
 	}
-	$reads->exchangeArray( array() );
 	if ( 0 === count( $ddl ) && 0 === count( $rows ) ) {
 		return null;
 	}
@@ -165,14 +172,19 @@ function pgsync_drain_table( PDO $pdo, $table, $table_prefix, array $rules ) {
 	return pgsync_table_info( $pdo, $table ) + array( 'class' => playground_sync_local_only_table( $table, $table_prefix, $rules ) );
 }
 
-/** What playground_sync_is_local_only_row() says of a row of a table from pgsync_drain_table(). */
-function pgsync_drain_is_local_only_row( array $info, array $values ) {
+/** What playground_sync_is_local_only_row() says of a row (an image) of a table from pgsync_drain_table(). */
+function pgsync_drain_is_local_only_row( array $info, array $image ) {
 	$class = $info['class'];
 	if ( 'filtered' !== $class['sync'] ) {
 		return 'never' === $class['sync'];
 	}
 	$column = $class['rule']['column'];
-	return array_key_exists( $column, $values ) && playground_sync_local_only_key( $class['rule'], $values[ $column ] );
+	if ( null !== $image['values'] ) {
+		return array_key_exists( $column, $image['values'] ) && playground_sync_local_only_key( $class['rule'], $image['values'][ $column ] );
+	}
+	$value = property_exists( $image['cells'], $column ) ? $image['cells']->{$column} : null;
+	// As a row read in full has it: every value a string.
+	return playground_sync_local_only_key( $class['rule'], is_int( $value ) ? (string) $value : $value );
 }
 
 function pgsync_key_cell( $value ) {
@@ -180,48 +192,32 @@ function pgsync_key_cell( $value ) {
 }
 
 /**
- * The row's current image: cells (encoded) and plain values (for the local-only check), or null.
- * $cache: optional ArrayObject of statements to reuse (see pgsync_prepare_cached()); with it,
- * the SQL is built once per table and key shape too.
+ * SELECT list of every column's value, then every column's storage class (see
+ * pgsync_select_cell()); columns qualified with $alias when given.
  */
-function pgsync_read_row( PDO $pdo, $table, array $info, array $key, $cache = null ) {
-	$shape = $table;
-	foreach ( $key as $value ) {
-		$shape .= is_int( $value ) ? "\0i" : "\0s";
+function pgsync_image_select( array $info, $alias = '' ) {
+	$select = array();
+	$types  = array();
+	foreach ( $info['columns'] as $column ) {
+		$c        = ( '' === $alias ? '' : "$alias." ) . pgsync_quote_id( $column );
+		$select[] = "CASE typeof($c) WHEN 'real' THEN printf('%!.17g', $c) ELSE $c END";
+		$types[]  = "typeof($c)";
 	}
-	$sql = $cache instanceof ArrayObject && isset( $cache[ "read-sql\0" . $shape ] ) ? $cache[ "read-sql\0" . $shape ] : null;
-	if ( null === $sql ) {
-		// All the values, then all their types (see pgsync_select_cell()).
-		$select = array();
-		$types  = array();
-		foreach ( $info['columns'] as $column ) {
-			$c        = pgsync_quote_id( $column );
-			$select[] = "CASE typeof($c) WHEN 'real' THEN printf('%!.17g', $c) ELSE $c END";
-			$types[]  = "typeof($c)";
-		}
-		$where = array();
-		foreach ( $key as $column => $value ) {
-			$where[] = pgsync_quote_id( $column ) . ' = ' . ( is_int( $value ) ? 'CAST(? AS INTEGER)' : '?' );
-		}
-		$sql = 'SELECT ' . implode( ', ', array_merge( $select, $types ) ) . ' FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . implode( ' AND ', $where );
-		if ( $cache instanceof ArrayObject ) {
-			$cache[ "read-sql\0" . $shape ] = $sql;
-		}
-	}
-	$stmt = pgsync_prepare_cached( $pdo, $sql, $cache );
-	$stmt->execute( array_values( $key ) );
-	$row = $stmt->fetch( PDO::FETCH_NUM );
-	$stmt->closeCursor();
-	if ( false === $row ) {
-		return null;
-	}
+	return implode( ', ', array_merge( $select, $types ) );
+}
+
+/**
+ * A row fetched with pgsync_image_select() (from column $offset on) as its image: cells
+ * (encoded) and plain values (for the local-only check).
+ */
+function pgsync_image( array $info, array $row, $offset = 0 ) {
 	$count  = count( $info['columns'] );
-	$values = array_combine( $info['columns'], array_slice( $row, 0, $count ) );
+	$values = array_combine( $info['columns'], array_slice( $row, $offset, $count ) );
 	// UTF-8 is checked byte by byte and an ASCII separator ends any sequence: the row is valid
 	// UTF-8 as a whole exactly when each of its values is.
 	$utf8  = 1 === preg_match( '//u', implode( "\n", $values ) );
 	$cells = array();
-	$i     = $count;
+	$i     = $offset + $count;
 	foreach ( $values as $column => $value ) {
 		$type = $row[ $i++ ];
 		// The common cells inline; pgsync_encode_cell() decides the rest.
@@ -237,6 +233,91 @@ function pgsync_read_row( PDO $pdo, $table, array $info, array $key, $cache = nu
 		'cells'  => (object) $cells,
 		'values' => $values,
 	);
+}
+
+/**
+ * The current images of the rows of $table whose keys are $pks (key texts as the capture
+ * triggers write them): key text => image; rows that are gone are absent. Rows whose cells JSON
+ * holds as they are (text, safe integers, NULL: nearly all) come as JSON built by SQLite, with
+ * 'values' null; the rest (REAL, BLOB, big integers, text that is not valid UTF-8) through
+ * pgsync_image().
+ */
+function pgsync_read_rows( PDO $pdo, $table, array $info, array $pks ) {
+	$images = array();
+	$others = $pks;
+	// json_object() takes two arguments per column; SQLite's oldest limit is 127 arguments.
+	if ( count( $info['columns'] ) <= 60 ) {
+		$plain = array();
+		$pairs = array();
+		foreach ( $info['columns'] as $column ) {
+			$c       = 't.' . pgsync_quote_id( $column );
+			$plain[] = "(typeof($c) IN ('text', 'null') OR (typeof($c) = 'integer' AND $c BETWEEN -9007199254740991 AND 9007199254740991))";
+			$pairs[] = playground_sync_sql_string( $column ) . ", $c";
+		}
+		$select = 'CASE WHEN ' . implode( ' AND ', $plain ) . ' THEN json_object(' . implode( ', ', $pairs ) . ') END';
+		$others = array();
+		foreach ( pgsync_select_by_keys( $pdo, $table, $info, $select, $pks ) as $row ) {
+			// SQLite copies text into JSON unchecked: json_decode() refuses what is not valid UTF-8.
+			$cells = null === $row[1] ? null : json_decode( $row[1], false );
+			if ( $cells instanceof stdClass ) {
+				$images[ $pks[ (int) $row[0] ] ] = array(
+					'cells'  => $cells,
+					'values' => null,
+				);
+			} else {
+				$others[] = $pks[ (int) $row[0] ];
+			}
+		}
+	}
+	if ( count( $others ) > 0 ) {
+		foreach ( pgsync_select_by_keys( $pdo, $table, $info, pgsync_image_select( $info, 't' ), $others ) as $row ) {
+			$images[ $others[ (int) $row[0] ] ] = pgsync_image( $info, $row, 1 );
+		}
+	}
+	return $images;
+}
+
+/** The rows of $table (alias t) whose keys are $pks: the key's index in $pks, then $select. */
+function pgsync_select_by_keys( PDO $pdo, $table, array $info, $select, array $pks ) {
+	$match = array();
+	foreach ( $info['pk'] as $i => $column ) {
+		// json_extract gives each key value back with the storage class the trigger saw.
+		$match[] = 't.' . pgsync_quote_id( $column ) . " = json_extract(j.value, '$[$i]')";
+	}
+	// CROSS JOIN keeps the key list as the outer loop: one primary-key probe per row.
+	$stmt = $pdo->prepare(
+		"SELECT j.key, $select FROM json_each(?) AS j CROSS JOIN " . pgsync_quote_id( $table ) . ' AS t ON ' . implode( ' AND ', $match )
+	);
+	$stmt->execute( array( '[' . implode( ',', $pks ) . ']' ) );
+	return $stmt->fetchAll( PDO::FETCH_NUM );
+}
+
+/**
+ * The row's current image (see pgsync_image()), or null. $cache: optional ArrayObject of
+ * statements to reuse (see pgsync_prepare_cached()); with it, the SQL is built once per table
+ * and key shape too.
+ */
+function pgsync_read_row( PDO $pdo, $table, array $info, array $key, $cache = null ) {
+	$shape = $table;
+	foreach ( $key as $value ) {
+		$shape .= is_int( $value ) ? "\0i" : "\0s";
+	}
+	$sql = $cache instanceof ArrayObject && isset( $cache[ "read-sql\0" . $shape ] ) ? $cache[ "read-sql\0" . $shape ] : null;
+	if ( null === $sql ) {
+		$where = array();
+		foreach ( $key as $column => $value ) {
+			$where[] = pgsync_quote_id( $column ) . ' = ' . ( is_int( $value ) ? 'CAST(? AS INTEGER)' : '?' );
+		}
+		$sql = 'SELECT ' . pgsync_image_select( $info ) . ' FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . implode( ' AND ', $where );
+		if ( $cache instanceof ArrayObject ) {
+			$cache[ "read-sql\0" . $shape ] = $sql;
+		}
+	}
+	$stmt = pgsync_prepare_cached( $pdo, $sql, $cache );
+	$stmt->execute( array_values( $key ) );
+	$row = $stmt->fetch( PDO::FETCH_NUM );
+	$stmt->closeCursor();
+	return false === $row ? null : pgsync_image( $info, $row );
 }
 
 /** Shutdown of a request that loaded WordPress: finalize pending DDL, drain, post to the extension. */

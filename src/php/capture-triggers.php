@@ -16,6 +16,30 @@ function pgsync_trigger_prefix() {
 	return pgsync_engine_table( 'trg_' );
 }
 
+/**
+ * Drops the capture triggers of $tables for the rest of the caller's transaction; answers the
+ * statements that put them back (pgsync_restore_triggers()). A rollback puts them back too.
+ */
+function pgsync_lift_triggers( PDO $pdo, array $tables ) {
+	$stmt   = $pdo->prepare( "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND substr(name, 1, ?) = ?" );
+	$lifted = array();
+	foreach ( $tables as $table ) {
+		$stmt->execute( array( $table, strlen( pgsync_trigger_prefix() ), pgsync_trigger_prefix() ) );
+		foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
+			$pdo->exec( 'DROP TRIGGER ' . pgsync_quote_id( $row[0] ) );
+			$lifted[] = $row[1];
+		}
+	}
+	return $lifted;
+}
+
+/** Re-creates triggers pgsync_lift_triggers() dropped, exactly as they were (the schema fingerprint stays). */
+function pgsync_restore_triggers( PDO $pdo, array $lifted ) {
+	foreach ( $lifted as $sql ) {
+		$pdo->exec( $sql );
+	}
+}
+
 /** @return array<string,string> trigger name => CREATE TRIGGER statement; empty without a primary key. */
 function pgsync_table_triggers( $table, array $pk, $table_prefix, array $rules ) {
 	if ( 0 === count( $pk ) ) {

@@ -243,4 +243,34 @@ describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (comb
     const newest = [...fromA, ...fromB].reduce((x, y) => (x.hlc > y.hlc ? x : y));
     expect(await inWordPress(a.site, `$result = get_option('pg_same');`)).toBe(newest.peer === a.peerId ? 'A' : 'B');
   });
+
+  it('applies a big batch in shared statements, falls back row by row for a unique-key clash in it, and captures again right after', async () => {
+    const triggers = `$result = $GLOBALS['wpdb']->get_var("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'");`;
+    const triggersBefore = await inWordPress(b.site, triggers);
+    await inWordPress(b.site, `global $wpdb; $wpdb->insert($wpdb->options, array('option_id' => 7007, 'option_name' => 'pg_bulk_7', 'option_value' => 'B', 'autoload' => 'no'));`);
+    const fromB = b.take();
+    await inWordPress(a.site, `for ($i = 0; $i < 300; $i++) { add_option("pg_bulk_$i", 'A', '', 'no'); }`);
+    const fromA = a.take();
+    expect(fromA.flatMap((batch) => batch.rows).filter((row) => row.table === 'wp_options').length).toBeGreaterThanOrEqual(300);
+
+    const onB = await Promise.all(fromA.map((batch) => apply(batch, b, a)));
+    expect(onB.map((result) => result.status)).toEqual(fromA.map(() => 'applied'));
+    // B's older pg_bulk_7 gave way to A's (last writer wins on the unique key), with no conflict to report.
+    expect(onB.flatMap((result) => (result.status === 'applied' ? result.conflicts : []))).toEqual([]);
+    const onA = await Promise.all(fromB.map((batch) => apply(batch, a, b)));
+    expect(onA.flatMap((result) => (result.status === 'applied' ? result.conflicts.map((c) => c.reason) : [result.status]))).toEqual([
+      'unique key held by a newer local row',
+    ]);
+    await inWordPress(b.site, ''); // A request: its drain sends the eviction of B's own pg_bulk_7.
+    await sync(b, a);
+    expect(await differences(a, b)).toEqual([]);
+    expect(await inWordPress(b.site, `$result = get_option('pg_bulk_7');`)).toBe('A');
+
+    // The triggers lifted for the batch are back: B's next edit is captured and reaches A.
+    expect(await inWordPress(b.site, triggers)).toBe(triggersBefore);
+    await inWordPress(b.site, `update_option('pg_bulk_3', 'edited on B');`);
+    await sync(b, a);
+    expect(await inWordPress(a.site, `$result = get_option('pg_bulk_3');`)).toBe('edited on B');
+    expect(await differences(a, b)).toEqual([]);
+  });
 });

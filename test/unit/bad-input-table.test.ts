@@ -378,7 +378,7 @@ function withKey<T extends object>(object: T, key: string, value: Json): T {
 
 type AnySchema = v.GenericSchema & {
   type: string;
-  pipe?: readonly { type: string; requirement?: unknown }[];
+  pipe?: readonly { type: string; requirement?: unknown; metadata?: { fullSchema?: AnySchema } }[];
   entries?: Record<string, AnySchema>;
   options?: readonly AnySchema[];
   items?: readonly AnySchema[];
@@ -395,7 +395,17 @@ function pickOption(options: readonly AnySchema[], value: Json): AnySchema {
 }
 
 function unwrap(schema: AnySchema): AnySchema {
-  return schema.type === 'optional' || schema.type === 'nullable' || schema.type === 'nullish' ? unwrap(schema.wrapped!) : schema;
+  if (schema.type === 'optional' || schema.type === 'nullable' || schema.type === 'nullish') return unwrap(schema.wrapped!);
+  const full = fullSchemaOf(schema);
+  return full ? unwrap(full) : schema;
+}
+
+/** A fast check names its full schema in metadata (src/db/batch.ts, cells), maybe in a pipe it starts. */
+function fullSchemaOf(schema: AnySchema): AnySchema | undefined {
+  const pipe = schema.pipe ?? [];
+  const named = pipe.find((item) => item.type === 'metadata')?.metadata?.fullSchema;
+  const first = pipe[0] as AnySchema | undefined;
+  return named ?? (first && first !== schema && first.pipe ? fullSchemaOf(first) : undefined);
 }
 
 function resolve(schema: AnySchema, value: Json): AnySchema {
@@ -627,10 +637,6 @@ const KNOWN_GAPS: ReadonlyMap<string, string> = new Map<string, string>([
   [
     'content → bridge | call | args | 335546 items, no declared max (whole message over 8388608 bytes)',
     'the content script\'s own requests (the page cannot write to the private port); writeFile args carry whole files',
-  ],
-  [
-    'site PHP → content (pg-sync/changes) | forged | batch.rows.0.row | forged: "constructor" column',
-    'v.record drops the column silently (src/db/batch.ts cells)',
   ],
   [
     'peer → peer (envelope) | forged | payload.db.peer | forged: the batch claims this peer',
