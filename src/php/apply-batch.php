@@ -267,11 +267,19 @@ class PGSync_Batch_Rows {
 		foreach ( $changes as $change ) {
 			$item = array( 'change' => $change );
 			try {
-				$item['info'] = $this->table( $change['table'] );
-				if ( null !== $item['info'] ) {
-					$item['key']      = pgsync_decode_key( $item['info'], $change['key'] );
-					$item['key_text'] = pgsync_key_text( $this->pdo, $item['key'], $this->stmts );
-					$texts[]          = array( $change['table'], $item['key_text'] );
+				$info         = $this->table( $change['table'] );
+				$item['info'] = $info;
+				if ( null !== $info ) {
+					$id = 1 === count( $info['pk'] ) && is_array( $change['key'] ) && 1 === count( $change['key'] ) ? ( $change['key'][ $info['pk'][0] ] ?? null ) : null;
+					if ( is_int( $id ) ) {
+						// One integer column (nearly every key): what the general path makes, directly.
+						$item['key']      = array( $info['pk'][0] => array( '?', $id, PDO::PARAM_INT ) );
+						$item['key_text'] = "[$id]";
+					} else {
+						$item['key']      = pgsync_decode_key( $info, $change['key'] );
+						$item['key_text'] = pgsync_key_text( $this->pdo, $item['key'], $this->stmts );
+					}
+					$texts[] = array( $change['table'], $item['key_text'] );
 				}
 			} catch ( Throwable $error ) {
 				throw pgsync_row_error( $change, $error );
