@@ -3,7 +3,8 @@
  * Playground Sync: schema changes seen by wpdb's `query` filter. A DDL statement is held as
  * pending and recorded in the changelog only once it succeeded: when the next query arrives (or
  * at shutdown), `$wpdb->last_error` still tells the outcome of the previous one. Triggers are
- * brought back right then, before the next query runs (an ALTER on the AST driver drops them).
+ * brought back right then, before the next query runs (an ALTER on the AST driver drops them),
+ * and a table just created has the rows it got meanwhile logged.
  * Needs capture-common.php and capture-triggers.php.
  */
 
@@ -35,7 +36,10 @@ function pgsync_on_query( $query ) {
 	if ( ! pgsync_is_applying() ) {
 		$table = pgsync_ddl_table( $query );
 		if ( null !== $table ) {
-			$GLOBALS['pgsync_pending_ddl'] = array( $query, $table );
+			$pdo = pgsync_wpdb_pdo();
+			// A CREATE TABLE that makes a table (not one of an existing table): see pgsync_finalize_pending_ddl().
+			$creates = preg_match( '~^\s*CREATE\s+TABLE~i', $query ) && $pdo && ! pgsync_table_exists( $pdo, $table );
+			$GLOBALS['pgsync_pending_ddl'] = array( $query, $table, $creates );
 		}
 	}
 	return $query;
@@ -45,7 +49,7 @@ function pgsync_finalize_pending_ddl() {
 	if ( empty( $GLOBALS['pgsync_pending_ddl'] ) ) {
 		return;
 	}
-	list( $query, $table ) = $GLOBALS['pgsync_pending_ddl'];
+	list( $query, $table, $creates ) = $GLOBALS['pgsync_pending_ddl'];
 	$GLOBALS['pgsync_pending_ddl'] = null;
 	global $wpdb;
 	$config = pgsync_config();
@@ -56,4 +60,9 @@ function pgsync_finalize_pending_ddl() {
 	$pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . " (tbl, pk, op, ddl) VALUES (?, '', 'S', ?)" )
 		->execute( array( $table, $query ) );
 	pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules() );
+	// Code that is not wpdb (raw PDO) may have written to the new table before these triggers
+	// existed: every row it holds is new, so all of them travel after its CREATE.
+	if ( $creates ) {
+		pgsync_log_all_rows( $pdo, $table, $config['tablePrefix'], pgsync_local_only_rules() );
+	}
 }

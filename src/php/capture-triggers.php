@@ -40,6 +40,30 @@ function pgsync_restore_triggers( PDO $pdo, array $lifted ) {
 	}
 }
 
+/** SQL for a row's key text, as the changelog holds it: json_array() of the primary-key columns. */
+function pgsync_key_sql( array $pk, $alias = '' ) {
+	$columns = array();
+	foreach ( $pk as $column ) {
+		$columns[] = ( '' === $alias ? '' : "$alias." ) . pgsync_quote_id( $column );
+	}
+	return 'json_array(' . implode( ', ', $columns ) . ')';
+}
+
+/**
+ * Logs every row of $table as inserted, as its triggers would have: for a table that got rows
+ * before it had triggers (raw PDO right after a CREATE TABLE). Local-only rows are left to the
+ * drain, as always.
+ */
+function pgsync_log_all_rows( PDO $pdo, $table, $table_prefix, array $rules ) {
+	$info = pgsync_table_info( $pdo, $table );
+	if ( 0 === count( $info['pk'] ) || 'never' === playground_sync_local_only_table( $table, $table_prefix, $rules )['sync'] ) {
+		return;
+	}
+	$pdo->prepare(
+		'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . " (tbl, pk, op) SELECT ?, " . pgsync_key_sql( $info['pk'] ) . ", 'I' FROM " . pgsync_quote_id( $table )
+	)->execute( array( $table ) );
+}
+
 /** @return array<string,string> trigger name => CREATE TRIGGER statement; empty without a primary key. */
 function pgsync_table_triggers( $table, array $pk, $table_prefix, array $rules ) {
 	if ( 0 === count( $pk ) ) {
@@ -53,10 +77,8 @@ function pgsync_table_triggers( $table, array $pk, $table_prefix, array $rules )
 	$changelog = $q( pgsync_engine_table( 'changelog' ) );
 	$quiet     = 'NOT EXISTS (SELECT 1 FROM ' . $q( pgsync_engine_table( 'applying' ) ) . ')';
 	$name      = playground_sync_sql_string( $table );
-	$key       = function ( $alias ) use ( $pk, $q ) {
-		return 'json_array(' . implode( ', ', array_map( function ( $column ) use ( $alias, $q ) {
-			return $alias . '.' . $q( $column );
-		}, $pk ) ) . ')';
+	$key       = function ( $alias ) use ( $pk ) {
+		return pgsync_key_sql( $pk, $alias );
 	};
 	$local = function ( $alias ) use ( $table, $table_prefix, $rules ) {
 		return playground_sync_local_only_predicate( $table, $table_prefix, $alias, $rules );

@@ -126,8 +126,6 @@ describe.each(COMBINATIONS)('site content through the engine, WordPress $wp on t
       `${RAW_PDO_PHP}
        global $wpdb;
        $wpdb->query("CREATE TABLE {$wpdb->prefix}engine_bytes (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, payload longblob, note text, PRIMARY KEY (id))");
-       // The next query through wpdb is what confirms the CREATE and puts capture triggers on it.
-       $wpdb->query('SELECT 1');
        $stmt = $pdo->prepare("INSERT INTO {$wpdb->prefix}engine_bytes (id, payload, note) VALUES (1, ?, ?)");
        $stmt->bindValue(1, base64_decode('${bytesToBase64(blob)}'), PDO::PARAM_LOB);
        $stmt->bindValue(2, "caf\\xE9 \\xFF\\xFE latin-1", PDO::PARAM_STR);
@@ -143,6 +141,22 @@ describe.each(COMBINATIONS)('site content through the engine, WordPress $wp on t
          $result = [base64_encode($row[0]), $row[1], bin2hex($row[2]), $row[3]];`,
       ),
     ).toEqual([bytesToBase64(blob), 'blob', Buffer.from('caf\xe9 \xff\xfe latin-1', 'latin1').toString('hex'), 'text']);
+  });
+
+  it('replicates rows written by raw PDO right after a CREATE TABLE, before wpdb runs another query', async () => {
+    await inWordPress(
+      pair.a,
+      `${RAW_PDO_PHP}
+       global $wpdb;
+       $wpdb->query("CREATE TABLE {$wpdb->prefix}engine_raw (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, label varchar(50), PRIMARY KEY (id))");
+       $pdo->exec("INSERT INTO {$wpdb->prefix}engine_raw (id, label) VALUES (1, 'first'), (2, 'second')");`,
+    );
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+    expect(await inWordPress(pair.b, `global $wpdb; $result = $wpdb->get_col("SELECT label FROM {$wpdb->prefix}engine_raw ORDER BY id");`)).toEqual([
+      'first',
+      'second',
+    ]);
   });
 
   it('rewrites the site URL in a serialized option and in block attributes, so both still parse', async () => {
