@@ -91,19 +91,19 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 		}
 		$rows = new PGSync_Batch_Rows( $pdo, $config, $batch['hlc'], $input['fromSiteUrl'], $input['toSiteUrl'] );
 		$keyed = $rows->key_all( $batch['rows'] );
-		// The applying marker silences the capture triggers, but SQLite still runs a trigger's
-		// program for every row written: for a big batch, most of the cost of writing it. Tables
-		// with many rows here go without them until the end of the batch (a few DDL statements).
-		$lifted = pgsync_lift_triggers( $pdo, pgsync_bulk_tables( $batch['rows'] ) );
 		// Table by table, each table's rows in batch order: unique keys only ever clash within a
 		// table, so that order is all that matters, and a table's rows can share statements.
-		foreach ( pgsync_group_by_table( $keyed ) as $items ) {
+		foreach ( pgsync_group_by_table( $keyed ) as $table => $items ) {
+			// The applying marker silences the capture triggers, but SQLite still runs a trigger's
+			// program for every row written: for many rows, most of the cost of writing them. Such
+			// a table goes without its triggers while its rows are written (a few DDL statements).
+			$lifted = count( $items ) >= pgsync_bulk_rows() ? pgsync_lift_triggers( $pdo, $table ) : array();
 			foreach ( $items as $item ) {
 				pgsync_apply_row( $rows, $item, $report );
 			}
 			$rows->flush_upserts( $report );
+			pgsync_restore_triggers( $pdo, $lifted );
 		}
-		pgsync_restore_triggers( $pdo, $lifted );
 		$rows->store_versions();
 		$rows->close();
 		$pdo->prepare( 'INSERT INTO ' . $q( pgsync_engine_table( 'cursor' ) ) . ' (peer, applied_up_to) VALUES (?, ?) ON CONFLICT(peer) DO UPDATE SET applied_up_to = excluded.applied_up_to' )
@@ -129,17 +129,9 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 	}
 }
 
-/** Tables with enough rows in $changes that lifting their triggers pays (break-even about 120 rows, measured). */
-function pgsync_bulk_tables( array $changes ) {
-	$counts = array_count_values( array_column( $changes, 'table' ) );
-	return array_keys(
-		array_filter(
-			$counts,
-			function ( $count ) {
-				return $count >= 200;
-			}
-		)
-	);
+/** Rows of one table in a batch from which lifting its triggers pays (break-even about 120 rows, measured). */
+function pgsync_bulk_rows() {
+	return 200;
 }
 
 /** Entries of PGSync_Batch_Rows::key_all() grouped by table, in order. */

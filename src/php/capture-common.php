@@ -23,6 +23,11 @@ function pgsync_quote_id( $name ) {
 	return '"' . str_replace( '"', '""', $name ) . '"';
 }
 
+/** A quoted column name, qualified with the table alias $alias when given. */
+function pgsync_column( $column, $alias = '' ) {
+	return ( '' === $alias ? '' : "$alias." ) . pgsync_quote_id( $column );
+}
+
 /** Engine tables, created through the raw PDO (never through the MySQL emulation). */
 function pgsync_create_engine_tables( PDO $pdo ) {
 	$q = 'pgsync_quote_id';

@@ -199,7 +199,7 @@ function pgsync_image_select( array $info, $alias = '' ) {
 	$select = array();
 	$types  = array();
 	foreach ( $info['columns'] as $column ) {
-		$c        = ( '' === $alias ? '' : "$alias." ) . pgsync_quote_id( $column );
+		$c        = pgsync_column( $column, $alias );
 		$select[] = "CASE typeof($c) WHEN 'real' THEN printf('%!.17g', $c) ELSE $c END";
 		$types[]  = "typeof($c)";
 	}
@@ -250,7 +250,7 @@ function pgsync_read_rows( PDO $pdo, $table, array $info, array $pks ) {
 		$plain = array();
 		$pairs = array();
 		foreach ( $info['columns'] as $column ) {
-			$c       = 't.' . pgsync_quote_id( $column );
+			$c       = pgsync_column( $column, 't' );
 			$plain[] = "(typeof($c) IN ('text', 'null') OR (typeof($c) = 'integer' AND $c BETWEEN -9007199254740991 AND 9007199254740991))";
 			$pairs[] = playground_sync_sql_string( $column ) . ", $c";
 		}
@@ -282,7 +282,7 @@ function pgsync_select_by_keys( PDO $pdo, $table, array $info, $select, array $p
 	$match = array();
 	foreach ( $info['pk'] as $i => $column ) {
 		// json_extract gives each key value back with the storage class the trigger saw.
-		$match[] = 't.' . pgsync_quote_id( $column ) . " = json_extract(j.value, '$[$i]')";
+		$match[] = pgsync_column( $column, 't' ) . " = json_extract(j.value, '$[$i]')";
 	}
 	// CROSS JOIN keeps the key list as the outer loop: one primary-key probe per row.
 	$stmt = $pdo->prepare(

@@ -17,18 +17,16 @@ function pgsync_trigger_prefix() {
 }
 
 /**
- * Drops the capture triggers of $tables for the rest of the caller's transaction; answers the
+ * Drops the capture triggers of $table for the rest of the caller's transaction; answers the
  * statements that put them back (pgsync_restore_triggers()). A rollback puts them back too.
  */
-function pgsync_lift_triggers( PDO $pdo, array $tables ) {
-	$stmt   = $pdo->prepare( "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND substr(name, 1, ?) = ?" );
+function pgsync_lift_triggers( PDO $pdo, $table ) {
+	$stmt = $pdo->prepare( "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND substr(name, 1, ?) = ?" );
+	$stmt->execute( array( $table, strlen( pgsync_trigger_prefix() ), pgsync_trigger_prefix() ) );
 	$lifted = array();
-	foreach ( $tables as $table ) {
-		$stmt->execute( array( $table, strlen( pgsync_trigger_prefix() ), pgsync_trigger_prefix() ) );
-		foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
-			$pdo->exec( 'DROP TRIGGER ' . pgsync_quote_id( $row[0] ) );
-			$lifted[] = $row[1];
-		}
+	foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
+		$pdo->exec( 'DROP TRIGGER ' . pgsync_quote_id( $row[0] ) );
+		$lifted[] = $row[1];
 	}
 	return $lifted;
 }
@@ -44,7 +42,7 @@ function pgsync_restore_triggers( PDO $pdo, array $lifted ) {
 function pgsync_key_sql( array $pk, $alias = '' ) {
 	$columns = array();
 	foreach ( $pk as $column ) {
-		$columns[] = ( '' === $alias ? '' : "$alias." ) . pgsync_quote_id( $column );
+		$columns[] = pgsync_column( $column, $alias );
 	}
 	return 'json_array(' . implode( ', ', $columns ) . ')';
 }
