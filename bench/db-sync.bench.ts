@@ -1,5 +1,5 @@
 import { test } from 'vitest';
-import { CHANGES_STORED_REPLY, applyBatch, drainNow, installCapture, parseChangesMessage, type ChangeBatch } from '../src/db';
+import { applyBatch, installCapture, pullChanges, type ChangeBatch } from '../src/db';
 import { SQLITE_DRIVER_IDS, bootNodeSite, type NodeSite } from '../test/harness';
 import { median, recordSection, timeMs, type Measurement } from './record';
 
@@ -33,13 +33,12 @@ test.each(SQLITE_DRIVER_IDS)('database capture, drain and apply on the %s driver
   const plain = await bootNodeSite({ wp: '6.5', driver, siteUrl: url(`${driver}-plain`) });
   const a = await bootNodeSite({ wp: '6.5', driver, siteUrl: url(`${driver}-a`) });
   const b = await bootNodeSite({ wp: '6.5', driver, siteUrl: url(`${driver}-b`) });
-  const batches: ChangeBatch[] = [];
-  await a.client.onMessage((data) => {
-    const parsed = parseChangesMessage(data);
-    if (!parsed?.ok) return undefined;
-    batches.push(parsed.value);
-    return CHANGES_STORED_REPLY;
-  });
+  let taken = 0;
+  const take = async (capture = false) => {
+    const { batches } = await pullChanges(a.client, { after: taken, release: taken, capture });
+    taken = batches.at(-1)?.seq ?? taken;
+    return batches;
+  };
   const installMs = await timeMs(() => installCapture(a.client, { peerId: 'bench-a' }));
   await installCapture(b.client, { peerId: 'bench-b' });
   const apply = (batch: ChangeBatch) =>
@@ -52,7 +51,7 @@ test.each(SQLITE_DRIVER_IDS)('database capture, drain and apply on the %s driver
   for (let i = 0; i < 3; i++) {
     plainWrites.push(await timeMs(() => run(plain, insertPosts)));
     capturedWrites.push(await timeMs(() => run(a, insertPosts)));
-    const sent = batches.splice(0);
+    const sent = await take();
     rowsPerBatch = sent.reduce((sum, batch) => sum + batch.rows.length, 0);
     for (const batch of sent) applyMs.push(await timeMs(() => apply(batch)));
   }
@@ -65,16 +64,15 @@ test.each(SQLITE_DRIVER_IDS)('database capture, drain and apply on the %s driver
     plainPages.push(await timeMs(() => plain.visit('/')));
     capturedPages.push(await timeMs(() => a.visit('/')));
   }
-  for (const batch of batches.splice(0)) await apply(batch);
+  for (const batch of await take()) await apply(batch);
 
   const emptyDrains: number[] = [];
-  for (let i = 0; i < 5; i++) emptyDrains.push(await timeMs(() => drainNow(a.client)));
+  for (let i = 0; i < 5; i++) emptyDrains.push(await timeMs(() => take(true)));
   await run(a, rawMetaInserts(a));
   let big: ChangeBatch | null = null;
   const bigDrainMs = await timeMs(async () => {
-    big = await drainNow(a.client);
+    big = (await take(true))[0] ?? null;
   });
-  batches.splice(0);
   if (big === null) throw new Error('nothing drained');
   const bigBatch: ChangeBatch = big;
   const bigApplyMs = await timeMs(async () => {
@@ -98,8 +96,8 @@ test.each(SQLITE_DRIVER_IDS)('database capture, drain and apply on the %s driver
       unit: '×',
       baseline: `GET / without capture (${median(plainPages).toFixed(1)} ms)`,
     },
-    { name: 'drainNow() with nothing to send (median of 5, run() included)', value: median(emptyDrains), unit: 'ms' },
-    { name: `drainNow() of ${ROWS} raw-PDO inserted rows (run() included)`, value: bigDrainMs, unit: 'ms' },
+    { name: 'pull with capture, nothing to send (median of 5, run() included)', value: median(emptyDrains), unit: 'ms' },
+    { name: `pull with capture of ${ROWS} raw-PDO inserted rows (run() included)`, value: bigDrainMs, unit: 'ms' },
     {
       name: `applyBatch() of that ${ROWS}-row batch (no WordPress boot)`,
       value: (ROWS / bigApplyMs) * 1000,

@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
-import { parseChangesMessage } from '../src/db';
+import { PullResultSchema } from '../src/db';
+import { parseMessage } from '../src/protocol/validate';
 import { WireDeltaSchema } from '../src/engine/delta';
 import { parseEnvelope } from '../src/sync/wire';
 import { inWordPress, syncUntilQuiet } from '../test/integration/engine-support';
@@ -44,11 +45,11 @@ interface Round {
 
 /** The JS steps on a real delta: validating the drained batch (A), JSON, validating envelope and batch (B). */
 function profileJs({ json, pairId, payload }: ReturnType<typeof deltasSent>[number]) {
-  const drained = JSON.stringify({ type: 'pg-sync/changes', batch: payload.db });
+  const drained = JSON.stringify({ batches: [payload.db], more: false, errors: [] });
   const check = { pairId, self: 'peer-b', peer: 'peer-a', payload: WireDeltaSchema };
   const thrice = (work: () => unknown) => median([0, 1, 2].map(() => timed(work)));
   return {
-    drainValidateMs: thrice(() => parseChangesMessage(drained)),
+    drainValidateMs: thrice(() => parseMessage(PullResultSchema, JSON.parse(drained), 'pull answer')),
     transferMs: thrice(() => JSON.parse(JSON.stringify(JSON.parse(json)))),
     // The envelope's schema checks the batch too: B validates it once, here.
     applyValidateMs: thrice(() => parseEnvelope(JSON.parse(json), check)),

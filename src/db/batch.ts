@@ -1,22 +1,14 @@
 import * as v from 'valibot';
-import { parseMessage, type Parsed } from '../protocol/validate';
 import { HlcStringSchema } from '../sync/hlc';
 import { PeerIdSchema } from '../sync/ids';
 
 /**
- * One drained batch of database changes, as the site posts it (`post_message_to_js`) and as a
- * peer applies it. Cells are exact and JSON-safe (src/php/capture-common.php encodes them):
+ * One drained batch of database changes, as the site's outbox holds it (the `pull` engine task
+ * answers it) and as a peer applies it. Cells are exact and JSON-safe (src/php/capture-common.php encodes them):
  * NULL → null, INTEGER → number (beyond ±2^53: `{"$int": "…"}`), REAL → `{"$real": "…"}`
  * (always, so it stays REAL), TEXT → string (not valid UTF-8: `{"$b64": …}`), BLOB →
  * `{"$blob": base64}`. Never raw bytes in JSON.
  */
-export const CHANGES_MESSAGE_TYPE = 'pg-sync/changes';
-/**
- * What an `onMessage` listener must return once it has stored a changes message durably: only
- * then does the site forget those changes. Any other answer (no listener, `undefined`) keeps
- * them for the next drain.
- */
-export const CHANGES_STORED_REPLY = 'pg-sync/stored';
 export const BATCH_FORMAT_VERSION = 1;
 
 const base64 = v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'));
@@ -90,6 +82,11 @@ export const ChangeBatchSchema = v.pipe(
     peer: PeerIdSchema,
     /** Per-peer, 1, 2, 3, … kept in the sender's database: the receiver's cursor follows it. */
     seq: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+    /**
+     * The batch's content identity (sha1 of what the sender stored): a receiver takes a batch
+     * number it has applied as a duplicate only when this matches.
+     */
+    id: v.pipe(v.string(), v.regex(/^[0-9a-f]{40}$/, 'a content id (40 hex digits)')),
     /** The sender's clock when it drained: the version of every row in the batch. */
     hlc: HlcStringSchema,
     /** The sender's site URL (no trailing slash). */
@@ -105,23 +102,3 @@ export const ChangeBatchSchema = v.pipe(
 export type ChangeBatch = v.InferInput<typeof ChangeBatchSchema>;
 /** A batch `ChangeBatchSchema` accepted: only parsing makes one, so it needs no second check. */
 export type CheckedChangeBatch = v.InferOutput<typeof ChangeBatchSchema>;
-
-const ChangesMessageSchema = v.strictObject({ type: v.literal(CHANGES_MESSAGE_TYPE), batch: ChangeBatchSchema });
-
-/**
- * A `post_message_to_js` payload: `null` when it is not a changes message (someone else's
- * type), else the validated batch or a readable rejection.
- */
-export function parseChangesMessage(data: string): Parsed<CheckedChangeBatch> | null {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(data);
-  } catch {
-    return null;
-  }
-  if (typeof decoded !== 'object' || decoded === null || (decoded as { type?: unknown }).type !== CHANGES_MESSAGE_TYPE) {
-    return null;
-  }
-  const parsed = parseMessage(ChangesMessageSchema, decoded, 'changes message');
-  return parsed.ok ? { ok: true, value: parsed.value.batch } : parsed;
-}

@@ -7,7 +7,7 @@ import { ENGINE_TABLE_PREFIX } from '../sync/local-only';
  * triggers and the local-only list skip them already.
  */
 export const ENGINE_TABLES = {
-  /** Captured changes: `(seq, tbl, pk json, op, ddl)`; emptied by each drain. */
+  /** Captured changes: `(seq, tbl, pk json, op, ddl)`; emptied by each drain into the outbox. */
   changelog: `${ENGINE_TABLE_PREFIX}changelog`,
   /** Holds a row only inside a replay transaction: the capture triggers stay silent then. */
   applying: `${ENGINE_TABLE_PREFIX}applying`,
@@ -17,6 +17,10 @@ export const ENGINE_TABLES = {
   rowVersions: `${ENGINE_TABLE_PREFIX}rowver`,
   /** `peer → applied_up_to`: the receiver's cursor, written in the same transaction as the batch. */
   cursors: `${ENGINE_TABLE_PREFIX}cursor`,
+  /** `seq → (id, batch json)`: drained batches, kept until the paired site acknowledged them. */
+  outbox: `${ENGINE_TABLE_PREFIX}outbox`,
+  /** `(peer, seq) → id`: content ids of recently applied batches, to tell a resend from a reused number. */
+  appliedBatches: `${ENGINE_TABLE_PREFIX}applied`,
 } as const;
 
 /** Capture triggers are named `<this>{i,u,d}_<table>`. */

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { SiteClient } from '../platform/site-client';
+import { parseMessage } from '../protocol/validate';
 import { ENGINE_DIR, ENGINE_TASK_PATH } from './php-sources';
 
 /**
@@ -7,7 +8,7 @@ import { ENGINE_DIR, ENGINE_TASK_PATH } from './php-sources';
  * file (never into PHP source); the answer comes back after a marker line.
  */
 
-export type EngineTask = 'install' | 'drain' | 'apply';
+export type EngineTask = 'install' | 'pull' | 'apply';
 
 const RESULT_MARKER = '\n@@PGSYNC_RESULT@@';
 const AnswerSchema = v.object({ notices: v.string(), result: v.unknown() });
@@ -49,11 +50,9 @@ export async function runEngineTask<TSchema extends v.GenericSchema>(
     const answer = v.parse(AnswerSchema, JSON.parse(response.text.slice(at + RESULT_MARKER.length)));
     const failure = v.safeParse(TaskErrorSchema, answer.result);
     if (failure.success) throw new EngineTaskError(task, failure.output.error);
-    const parsed = v.safeParse(schema, answer.result);
-    if (!parsed.success) {
-      throw new EngineTaskError(task, `unexpected answer ${JSON.stringify(answer.result).slice(0, 500)}`);
-    }
-    return parsed.output;
+    const parsed = parseMessage(schema, answer.result, `${task} answer`);
+    if (!parsed.ok) throw new EngineTaskError(task, parsed.error);
+    return parsed.value;
   } finally {
     await client.unlink(inputPath).catch(() => undefined);
   }

@@ -1,24 +1,34 @@
 /**
- * The database half of the sync engine: capture (triggers + DDL watcher + drain at request end)
+ * The database half of the sync engine: capture (triggers + DDL watcher + drain into the outbox at request end, pulled by `ChangeFeed`)
  * and transactional replay, between two real WordPress Playground sites.
  */
 export { applyBatch, applyCheckedBatch, ApplyResultSchema, type ApplyBatchOptions, type ApplyConflict, type ApplyResult } from './apply-batch';
 export {
   BATCH_FORMAT_VERSION,
-  CHANGES_MESSAGE_TYPE,
-  CHANGES_STORED_REPLY,
   CellSchema,
   ChangeBatchSchema,
   RowChangeSchema,
   SchemaChangeSchema,
-  parseChangesMessage,
   type Cell,
   type ChangeBatch,
   type CheckedChangeBatch,
   type RowChange,
   type SchemaChange,
 } from './batch';
-export { drainNow } from './drain-now';
+export {
+  CHANGES_NOTED_REPLY,
+  CHANGES_READY_TYPE,
+  CHANGES_SIGNAL_PATH,
+  ChangeFeed,
+  ChangesReadySchema,
+  PullResultSchema,
+  parseChangesReady,
+  pullChanges,
+  type ChangeFeedOptions,
+  type ChangesReady,
+  type PullOptions,
+  type PullResult,
+} from './change-feed';
 export { ENGINE_TABLES, ENGINE_TRIGGER_PREFIX } from './engine-tables';
 export { EngineTaskError } from './engine-task';
 export { installCapture, type CaptureInstallation, type InstallCaptureOptions } from './install-capture';

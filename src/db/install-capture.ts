@@ -10,6 +10,11 @@ export interface InstallCaptureOptions {
   readonly peerId: string;
   /** The site URL sent with batches; default `await client.absoluteUrl`. */
   readonly siteUrl?: string;
+  /**
+   * Forget batches an earlier run left in the outbox (a peer starting afresh: the pairing copies
+   * the site's state). False (default) keeps them: a reinstall mid-session must lose nothing.
+   */
+  readonly discardOutbox?: boolean;
 }
 
 const InstallResultSchema = v.object({
@@ -29,8 +34,7 @@ export type CaptureInstallation = v.InferOutput<typeof InstallResultSchema>;
  * Installs row and schema capture on a site, idempotently: the engine's PHP under
  * /internal/shared/playground-sync (MEMFS, lost on a page reload: call again after one), engine
  * tables and triggers in the database file, then the preload that watches DDL and drains at the
- * end of every request. Batches arrive through `client.onMessage` (see `parseChangesMessage`);
- * register that listener first and answer `CHANGES_STORED_REPLY` once a batch is stored.
+ * end of every request. Batches are read with `ChangeFeed` (start it first, so no signal is missed).
  */
 export async function installCapture(client: SiteClient, options: InstallCaptureOptions): Promise<CaptureInstallation> {
   v.parse(PeerIdSchema, options.peerId);
@@ -38,7 +42,12 @@ export async function installCapture(client: SiteClient, options: InstallCapture
   for (const [name, source] of Object.entries(ENGINE_PHP_FILES)) await client.writeFile(`${ENGINE_DIR}/${name}`, source);
   await client.writeFile(`${ENGINE_DIR}/local-only-rules.php`, `<?php\nreturn ${localOnlyPhpArray()};\n`);
   const siteUrl = (options.siteUrl ?? (await client.absoluteUrl)).replace(/\/+$/, '');
-  const installation = await runEngineTask(client, 'install', { peerId: options.peerId, siteUrl }, InstallResultSchema);
+  const installation = await runEngineTask(
+    client,
+    'install',
+    { peerId: options.peerId, siteUrl, discardOutbox: options.discardOutbox ?? false },
+    InstallResultSchema,
+  );
   // Last: from the next request on, capture is live.
   await client.writeFile(ENGINE_PRELOAD_PATH, ENGINE_PRELOAD_PHP);
   return installation;

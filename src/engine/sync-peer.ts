@@ -1,4 +1,4 @@
-import { applyCheckedBatch, CHANGES_STORED_REPLY, drainNow, installCapture, parseChangesMessage } from '../db';
+import { applyCheckedBatch, ChangeFeed, installCapture } from '../db';
 import { applyFileChangesAtomically, Exclusions, FileRecorder, findDatabasePath } from '../files';
 import type { SiteClient } from '../platform/site-client';
 import type { JournalEntry } from '../journal/entry';
@@ -75,7 +75,11 @@ export class SyncPeer {
   private inbox: InboxCursor<WireDelta> = createInboxCursor();
   private chain: Promise<unknown> = Promise.resolve();
   private fileTimer: ReturnType<typeof setTimeout> | undefined;
-  private stopMessages: (() => Promise<void>) | undefined;
+  private feed: ChangeFeed | undefined;
+  /** A pull of the site's outbox is queued and has not started yet. */
+  private pullQueued = false;
+  /** The database batch (its seq in the site's outbox) each unacknowledged delta carries. */
+  private readonly batchOfDelta = new Map<number, number>();
   private journalCount = 0;
   /** Journal ids are unique across restarts of a peer with the same id (a reloaded tab). */
   private readonly journalPrefix: string;
@@ -113,11 +117,16 @@ export class SyncPeer {
     const { client } = options;
     // The recorder and the message listener start before the peer exists; they reach it once it does.
     const started: { peer?: SyncPeer } = {};
-    // Listening comes before capture: a drain forgets its changes only once a listener stored them.
-    const stopMessages = await client.onMessage((data) => started.peer?.onSiteMessage(data));
+    // Listening comes before capture, so no drain's signal is missed.
+    const feed = await ChangeFeed.listen(client, {
+      peerId: options.peerId,
+      onSignal: () => started.peer?.schedulePull(),
+      onDrainError: (cause) => started.peer?.journal([{ direction: 'local', kind: 'rows', target: 'site capture', summary: cause, status: 'failed' }]),
+      onRejected: (error) => started.peer?.journal([{ direction: 'local', kind: 'input', target: 'site message', summary: error, status: 'rejected' }]),
+    });
     const [absoluteUrl, root] = await Promise.all([client.absoluteUrl, client.documentRoot]);
     const siteUrl = absoluteUrl.replace(/\/+$/, '');
-    await installCapture(client, { peerId: options.peerId, siteUrl });
+    await installCapture(client, { peerId: options.peerId, siteUrl, discardOutbox: true });
     const exclusions = Exclusions.forSite(root, await findDatabasePath(client, root));
     const recorder = await FileRecorder.start(
       {
@@ -131,9 +140,11 @@ export class SyncPeer {
       { root, exclusions },
     );
     const peer = new SyncPeer(options, siteUrl, root, recorder, exclusions);
-    peer.stopMessages = stopMessages;
+    peer.feed = feed;
     started.peer = peer;
     if (options.awaitSnapshot) await peer.requestSnapshot();
+    // Changes captured while capture was being installed.
+    peer.schedulePull();
     return peer;
   }
 
@@ -145,8 +156,7 @@ export class SyncPeer {
   /** Sends what the site holds right now: changes made outside requests, files still settling. */
   async flush(): Promise<void> {
     await this.step(async () => {
-      // Posts through onMessage like a request's drain: the batch is in the outbox when this returns.
-      await drainNow(this.options.client);
+      await this.pullSiteChanges();
       await this.enqueueLocalChanges(null);
     });
   }
@@ -232,34 +242,28 @@ export class SyncPeer {
   async stop(): Promise<void> {
     clearTimeout(this.fileTimer);
     await this.chain;
-    await this.stopMessages?.();
+    await this.feed?.stop();
     await this.recorder.stop();
   }
 
-  /**
-   * A drain's batch from the site. Stored in the outbox before the reply that lets the site
-   * forget it; never queued behind `step`, which may be waiting for the very request that posted it.
-   */
-  private async onSiteMessage(data: string): Promise<string | undefined> {
-    const parsed = parseChangesMessage(data);
-    if (parsed === null) return undefined;
-    if (!parsed.ok) {
-      this.journal([{ direction: 'local', kind: 'input', target: 'site message', summary: parsed.error, status: 'rejected' }]);
-      return undefined;
+  /** The site said batches wait in its outbox: one pull, queued behind the work in progress. */
+  private schedulePull(): void {
+    if (this.pullQueued) return;
+    this.pullQueued = true;
+    void this.step(async () => {
+      this.pullQueued = false;
+      await this.pullSiteChanges();
+    });
+  }
+
+  /** Takes the batches waiting in the site's outbox into deltas, in order; journals failed drains. */
+  private async pullSiteChanges(): Promise<void> {
+    if (!this.feed) return;
+    const { batches, errors } = await this.feed.pull();
+    for (const cause of errors) {
+      this.journal([{ direction: 'local', kind: 'rows', target: 'site capture', summary: cause.slice(0, 500), status: 'failed', detail: cause }]);
     }
-    if (parsed.value.peer !== this.options.peerId) {
-      // Any PHP on the site can post; only the engine's drain speaks for this peer.
-      const summary = `Rejected site message: peer: claims to come from ${parsed.value.peer}, but this site is ${this.options.peerId}`;
-      this.journal([{ direction: 'local', kind: 'input', target: 'site message', summary, status: 'rejected' }]);
-      return undefined;
-    }
-    try {
-      await this.enqueueLocalChanges(parsed.value);
-      return CHANGES_STORED_REPLY;
-    } catch (error) {
-      this.journalUnexpected(error);
-      return undefined;
-    }
+    for (const batch of batches) await this.enqueueLocalChanges(batch);
   }
 
   private scheduleFileFlush(): void {
@@ -279,6 +283,7 @@ export class SyncPeer {
     this.fileVersions.record(delta.files, delta.hlc);
     const { state, batch } = outboxEnqueue(this.outbox, encodeDelta(delta));
     this.setOutbox(state);
+    if (db) this.batchOfDelta.set(batch.seq, db.seq);
     this.sentLines.set(batch.seq, this.journal(describeDelta(delta, 'sent', 'pending')));
     this.sendDelta(batch);
   }
@@ -329,6 +334,7 @@ export class SyncPeer {
         this.setOutbox(acked.state);
         this.lastAckClock = remoteClock;
         this.markSentLinesApplied(envelope.ackUpTo);
+        this.releaseAckedBatches(envelope.ackUpTo);
       }
     }
     const lastSeq = this.outbox.lastSeq;
@@ -443,6 +449,9 @@ export class SyncPeer {
     // Numbering goes on beyond the source's cursor for this site, so none of it is taken for a duplicate.
     const { state, dropped } = outboxDropPending(this.outbox, sourceCursor);
     this.setOutbox(state);
+    // The copy emptied the site's outbox and its batch numbering goes on from the source's cursor.
+    this.batchOfDelta.clear();
+    this.feed?.restart();
     const droppedLines = [...this.sentLines.values()].flat();
     this.sentLines.clear();
     if (droppedLines.length > 0) this.options.onJournalStatus?.(droppedLines, 'info');
@@ -517,7 +526,7 @@ export class SyncPeer {
     const { client, pairId, peerId } = this.options;
     try {
       // Everything captured so far goes into the outbox first: the copy contains up to baseSeq.
-      await drainNow(client);
+      await this.pullSiteChanges();
       await this.enqueueLocalChanges(null);
       const baseSeq = this.outbox.lastSeq;
       const snapshot = await captureSnapshot(client, { targetFiles: new Map(request.files), siteUrl: this.siteUrl, wallClock: this.options.wallClock });
@@ -656,6 +665,15 @@ export class SyncPeer {
         status: 'failed',
       },
     ]);
+  }
+
+  /** The site's outbox may forget the database batches of deltas the peer acknowledged. */
+  private releaseAckedBatches(upTo: number): void {
+    for (const [deltaSeq, batchSeq] of this.batchOfDelta) {
+      if (deltaSeq > upTo) continue;
+      this.feed?.releaseUpTo(batchSeq);
+      this.batchOfDelta.delete(deltaSeq);
+    }
   }
 
   private markSentLinesApplied(upTo: number): void {

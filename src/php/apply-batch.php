@@ -66,7 +66,14 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 		$pdo->exec( 'INSERT INTO ' . $q( pgsync_engine_table( 'applying' ) ) . ' (marker) VALUES (1)' );
 		$cursor = pgsync_cursor( $pdo, $batch['peer'] );
 		if ( $batch['seq'] <= $cursor ) {
+			$known = pgsync_applied_batch_id( $pdo, $batch['peer'], $batch['seq'] );
 			$tx['rollback']();
+			if ( null !== $known && $known !== $batch['id'] ) {
+				throw new PGSync_Apply_Error(
+					"Batch {$batch['seq']} of {$batch['peer']} was applied before with other content: the paired site numbered two different batches alike (its database went back to an earlier state?). Pair again to copy one site's full state to the other",
+					array()
+				);
+			}
 			return array( 'status' => 'duplicate', 'seq' => $batch['seq'], 'appliedUpTo' => $cursor );
 		}
 		if ( $batch['seq'] !== $cursor + 1 ) {
@@ -108,6 +115,7 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 		$rows->close();
 		$pdo->prepare( 'INSERT INTO ' . $q( pgsync_engine_table( 'cursor' ) ) . ' (peer, applied_up_to) VALUES (?, ?) ON CONFLICT(peer) DO UPDATE SET applied_up_to = excluded.applied_up_to' )
 			->execute( array( $batch['peer'], $batch['seq'] ) );
+		pgsync_remember_applied_batch( $pdo, $batch );
 		$pdo->exec( 'DELETE FROM ' . $q( pgsync_engine_table( 'applying' ) ) );
 		$tx['commit']();
 		return array( 'status' => 'applied', 'seq' => $batch['seq'] ) + $report;
@@ -146,6 +154,25 @@ function pgsync_group_by_table( array $keyed ) {
 /** How many rows of $columns cells one INSERT takes: within SQLite's oldest parameter limit (999). */
 function pgsync_rows_per_upsert( $columns ) {
 	return max( 1, min( 50, intdiv( 999, max( 1, $columns ) ) ) );
+}
+
+/** How many recent batches of each peer keep their content id (a resend comes soon after the original). */
+function pgsync_applied_ids_kept() {
+	return 1000;
+}
+
+/** The content id of `$peer`'s applied batch `$seq`, or null when it is not remembered. */
+function pgsync_applied_batch_id( PDO $pdo, $peer, $seq ) {
+	$stmt = $pdo->prepare( 'SELECT id FROM ' . pgsync_quote_id( pgsync_engine_table( 'applied' ) ) . ' WHERE peer = ? AND seq = ?' );
+	$stmt->execute( array( $peer, $seq ) );
+	$id = $stmt->fetchColumn();
+	return false === $id ? null : $id;
+}
+
+function pgsync_remember_applied_batch( PDO $pdo, array $batch ) {
+	$applied = pgsync_quote_id( pgsync_engine_table( 'applied' ) );
+	$pdo->prepare( "INSERT OR REPLACE INTO $applied (peer, seq, id) VALUES (?, ?, ?)" )->execute( array( $batch['peer'], $batch['seq'], $batch['id'] ) );
+	$pdo->prepare( "DELETE FROM $applied WHERE peer = ? AND seq <= ?" )->execute( array( $batch['peer'], $batch['seq'] - pgsync_applied_ids_kept() ) );
 }
 
 function pgsync_cursor( PDO $pdo, $peer ) {

@@ -36,6 +36,21 @@ function pgsync_create_engine_tables( PDO $pdo ) {
 	$pdo->exec( 'CREATE TABLE IF NOT EXISTS ' . $q( pgsync_engine_table( 'meta' ) ) . ' (name TEXT PRIMARY KEY, value TEXT)' );
 	$pdo->exec( 'CREATE TABLE IF NOT EXISTS ' . $q( pgsync_engine_table( 'rowver' ) ) . ' (tbl TEXT NOT NULL, pk TEXT NOT NULL, hlc TEXT NOT NULL, PRIMARY KEY (tbl, pk)) WITHOUT ROWID' );
 	$pdo->exec( 'CREATE TABLE IF NOT EXISTS ' . $q( pgsync_engine_table( 'cursor' ) ) . ' (peer TEXT PRIMARY KEY, applied_up_to INTEGER NOT NULL)' );
+	// Drained batches until the paired site acknowledged them (see capture-drain.php).
+	$pdo->exec( 'CREATE TABLE IF NOT EXISTS ' . $q( pgsync_engine_table( 'outbox' ) ) . ' (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, batch TEXT NOT NULL)' );
+	// The content id of each recently applied batch: a batch number seen again is a duplicate
+	// only if its content is the same (see apply-batch.php).
+	$pdo->exec( 'CREATE TABLE IF NOT EXISTS ' . $q( pgsync_engine_table( 'applied' ) ) . ' (peer TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (peer, seq)) WITHOUT ROWID' );
+}
+
+/** A task result that is JSON text already (big batches are not decoded and encoded again). */
+final class PGSync_Raw_Json {
+	/** @var string */
+	public $json;
+
+	public function __construct( $json ) {
+		$this->json = $json;
+	}
 }
 
 function pgsync_meta_get( PDO $pdo, $name ) {

@@ -2,33 +2,47 @@
 /**
  * Playground Sync: the drain. Turns the changelog into one batch (schema changes in order, then
  * the current image of every touched row, coalesced by table and key), stamps it with the site's
- * clock and a per-peer sequence number, hands it to $send, and forgets what it sent only once
- * $send returned the stored reply: everything happens in one write transaction that commits
- * after the send, or rolls back when nobody stored the batch (the changes wait for the next drain).
+ * clock, a per-peer sequence number and a content id, and stores it in the outbox table, all in
+ * one short write transaction that never calls into JavaScript. Only then, outside any
+ * transaction, is the extension told that changes are ready (`post_message_to_js` yields to the
+ * event loop, where another PHP instance of the site may write the same database file: holding a
+ * transaction across it corrupts the file). The extension reads the outbox itself (the `pull`
+ * engine task) and has a batch removed only once the paired site acknowledged it, so a batch is
+ * durable from its capture on and its number is never given out twice.
  * Needs capture-common.php, capture-triggers.php, local-only.php.
  */
 
-if ( function_exists( 'pgsync_drain' ) ) {
+if ( function_exists( 'pgsync_capture_batch' ) ) {
 	return;
 }
 
-/** The `type` of the message a drain posts (CHANGES_MESSAGE_TYPE in src/db/batch.ts). */
-function pgsync_changes_message_type() {
-	return 'pg-sync/changes';
+/** The `type` of the message that says batches wait in the outbox (CHANGES_READY_TYPE in src/db/change-feed.ts). */
+function pgsync_changes_ready_type() {
+	return 'pg-sync/changes-ready';
 }
 
-/** What the listener answers once the batch is stored (CHANGES_STORED_REPLY in src/db/batch.ts). */
-function pgsync_changes_stored_reply() {
-	return 'pg-sync/stored';
+/** What the extension answers to it (CHANGES_NOTED_REPLY in src/db/change-feed.ts). */
+function pgsync_changes_noted_reply() {
+	return 'pg-sync/noted';
 }
 
 /**
- * @param callable $send Receives the message JSON; returns the listener's reply.
- * @return array|null The batch stored by the listener, or null when there was nothing to send,
- *                    nobody stored it, or a transaction is open on this connection (its work is
- *                    not final: a request dying inside it sends nothing).
+ * Where a drain leaves word when nobody answered its message (older Playground builds listen only
+ * on the primary PHP instance): one JSON line per undelivered signal. The extension checks for it
+ * without running PHP and pulls. Shared by every PHP instance of the site (/internal/shared).
  */
-function pgsync_drain( PDO $pdo, array $config, callable $send ) {
+function pgsync_signal_path() {
+	return pgsync_dir() . '/changes-waiting.ndjson';
+}
+
+/**
+ * Moves the changelog into one new outbox batch, in one write transaction that holds no call
+ * into JavaScript. Returns the batch's seq, or null when there was nothing to send or a
+ * transaction is open on this connection (its work is not final: a request dying inside it sends
+ * nothing). A failure rolls everything back (the changes wait in the changelog) and is rethrown
+ * as it was.
+ */
+function pgsync_capture_batch( PDO $pdo, array $config ) {
 	if ( ! pgsync_drain_needed( $pdo ) ) {
 		return null;
 	}
@@ -37,28 +51,100 @@ function pgsync_drain( PDO $pdo, array $config, callable $send ) {
 		pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules() );
 		$changelog = pgsync_quote_id( pgsync_engine_table( 'changelog' ) );
 		$entries   = $pdo->query( "SELECT seq, tbl, pk, ddl FROM $changelog ORDER BY seq" )->fetchAll( PDO::FETCH_NUM );
-		if ( 0 === count( $entries ) ) {
-			$pdo->exec( 'COMMIT' );
-			return null;
-		}
-		$batch = pgsync_build_batch( $pdo, $config, $entries );
-		$last  = end( $entries );
-		$pdo->prepare( "DELETE FROM $changelog WHERE seq <= ?" )->execute( array( (int) $last[0] ) );
-		if ( null === $batch ) {
-			$pdo->exec( 'COMMIT' );
-			return null;
-		}
-		$reply = $send( pgsync_json( array( 'type' => pgsync_changes_message_type(), 'batch' => $batch ) ) );
-		if ( pgsync_changes_stored_reply() !== $reply ) {
-			$pdo->exec( 'ROLLBACK' );
-			return null;
+		$seq       = null;
+		if ( count( $entries ) > 0 ) {
+			$batch = pgsync_build_batch( $pdo, $config, $entries );
+			$last  = end( $entries );
+			$pdo->prepare( "DELETE FROM $changelog WHERE seq <= ?" )->execute( array( (int) $last[0] ) );
+			if ( null !== $batch ) {
+				$json = pgsync_json( $batch );
+				$pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'outbox' ) ) . ' (seq, id, batch) VALUES (?, ?, ?)' )
+					->execute( array( $batch['seq'], sha1( $json ), $json ) );
+				$seq = $batch['seq'];
+			}
 		}
 		$pdo->exec( 'COMMIT' );
-		return $batch;
+		return $seq;
 	} catch ( Throwable $error ) {
-		$pdo->exec( 'ROLLBACK' );
+		pgsync_rollback_quietly( $pdo );
 		throw $error;
 	}
+}
+
+/** Rolls back whatever is open; a failed COMMIT may already have ended the transaction. */
+function pgsync_rollback_quietly( PDO $pdo ) {
+	try {
+		$pdo->exec( 'ROLLBACK' );
+	} catch ( Throwable $nothing_open ) {
+		// The error that brought us here is the one worth reporting.
+	}
+}
+
+/**
+ * Tells the extension that batches wait (or that capturing failed, with the cause). Never call
+ * with a transaction open: this yields to JavaScript.
+ */
+function pgsync_signal_changes( array $config, $error = null ) {
+	$message = array(
+		'type' => pgsync_changes_ready_type(),
+		'peer' => $config['peerId'],
+	);
+	if ( null !== $error ) {
+		$message['error'] = substr( $error, 0, 2000 );
+	}
+	$json  = pgsync_json( $message );
+	$reply = function_exists( 'post_message_to_js' ) ? post_message_to_js( $json ) : null;
+	if ( pgsync_changes_noted_reply() !== $reply ) {
+		file_put_contents( pgsync_signal_path(), $json . "\n", FILE_APPEND );
+	}
+}
+
+/**
+ * The `pull` task: captures what the changelog holds (unless !$capture), forgets the batches the paired site
+ * acknowledged (seq <= $release), and answers the outbox's batches after $after in order, as raw
+ * JSON: {"batches": [...], "more": bool, "errors": [...]}. `errors` are the causes of failed
+ * drains left in the signal file.
+ */
+function pgsync_pull( PDO $pdo, array $config, $after, $release, $max_bytes, $capture = true ) {
+	$errors = array();
+	$signal = pgsync_signal_path();
+	if ( is_file( $signal ) ) {
+		// Taken first: a signal written after this point is a new one.
+		$lines = (string) file_get_contents( $signal );
+		unlink( $signal );
+		foreach ( explode( "\n", $lines ) as $line ) {
+			$message = json_decode( $line, true );
+			if ( is_array( $message ) && isset( $message['error'] ) && is_string( $message['error'] ) && count( $errors ) < 99 ) {
+				$errors[] = substr( $message['error'], 0, 2000 );
+			}
+		}
+	}
+	try {
+		if ( $capture ) {
+			pgsync_capture_batch( $pdo, $config );
+		}
+	} catch ( Throwable $error ) {
+		$errors[] = substr( get_class( $error ) . ': ' . $error->getMessage(), 0, 2000 );
+	}
+	$outbox = pgsync_quote_id( pgsync_engine_table( 'outbox' ) );
+	if ( $release > 0 ) {
+		$pdo->prepare( "DELETE FROM $outbox WHERE seq <= ?" )->execute( array( (int) $release ) );
+	}
+	$stmt = $pdo->prepare( "SELECT id, batch FROM $outbox WHERE seq > ? ORDER BY seq" );
+	$stmt->execute( array( (int) $after ) );
+	$batches = array();
+	$bytes   = 0;
+	$more    = false;
+	while ( false !== ( $row = $stmt->fetch( PDO::FETCH_NUM ) ) ) {
+		if ( count( $batches ) > 0 && $bytes + strlen( $row[1] ) > $max_bytes ) {
+			$more = true;
+			break;
+		}
+		$bytes    += strlen( $row[1] );
+		$batches[] = substr( $row[1], 0, -1 ) . ',"id":"' . $row[0] . '"}';
+	}
+	$stmt->closeCursor();
+	return new PGSync_Raw_Json( '{"batches":[' . implode( ',', $batches ) . '],"more":' . ( $more ? 'true' : 'false' ) . ',"errors":' . pgsync_json( $errors ) . '}' );
 }
 
 /**
@@ -320,20 +406,28 @@ function pgsync_read_row( PDO $pdo, $table, array $info, array $key, $cache = nu
 	return false === $row ? null : pgsync_image( $info, $row );
 }
 
-/** Shutdown of a request that loaded WordPress: finalize pending DDL, drain, post to the extension. */
+/**
+ * Shutdown of a request that loaded WordPress: finalize pending DDL, capture into the outbox,
+ * then (no transaction open) tell the extension.
+ */
 function pgsync_drain_at_shutdown() {
 	if ( pgsync_is_applying() ) {
 		return;
 	}
+	$config = pgsync_config();
+	if ( ! $config ) {
+		return;
+	}
 	try {
 		pgsync_finalize_pending_ddl();
-		$config = pgsync_config();
-		$pdo    = pgsync_wpdb_pdo();
-		if ( ! $config || ! $pdo || ! function_exists( 'post_message_to_js' ) ) {
+		$pdo = pgsync_wpdb_pdo();
+		if ( ! $pdo || null === pgsync_capture_batch( $pdo, $config ) ) {
 			return;
 		}
-		pgsync_drain( $pdo, $config, 'post_message_to_js' );
-	} catch ( Throwable $error ) {
-		error_log( 'Playground Sync drain failed: ' . $error->getMessage() );
+		$error = null;
+	} catch ( Throwable $caught ) {
+		$error = 'Capturing this request’s changes failed: ' . get_class( $caught ) . ': ' . $caught->getMessage();
+		error_log( 'Playground Sync: ' . $error );
 	}
+	pgsync_signal_changes( $config, $error );
 }

@@ -1,7 +1,7 @@
 <?php
 /**
  * Playground Sync: one engine task per run() call from the extension. PGSYNC_TASK names it
- * (install | drain | apply), PGSYNC_INPUT is a JSON file with its input: data never travels
+ * (install | pull | apply), PGSYNC_INPUT is a JSON file with its input: data never travels
  * inside PHP source. The answer is one JSON document after a marker line, so whatever WordPress
  * prints while loading cannot corrupt it.
  *
@@ -43,23 +43,24 @@ function pgsync_task_install( array $input ) {
 	try {
 		pgsync_create_engine_tables( $pdo );
 		pgsync_meta_set( $pdo, 'peer', $config['peerId'] );
+		if ( ! empty( $input['discardOutbox'] ) ) {
+			// A peer starting afresh: what an earlier run left unacknowledged is in the site's state, which the pairing copies.
+			$pdo->exec( 'DELETE FROM ' . pgsync_quote_id( pgsync_engine_table( 'outbox' ) ) );
+		}
 		$triggers = pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules(), true );
 		$pdo->exec( 'COMMIT' );
 	} catch ( Throwable $error ) {
-		$pdo->exec( 'ROLLBACK' );
+		pgsync_rollback_quietly( $pdo );
 		throw $error;
 	}
 	file_put_contents( pgsync_dir() . '/config.json', pgsync_json( $config ) );
 	return $config + $triggers;
 }
 
-/** drain: what the shutdown drain does, for changes made by code that never loaded WordPress. */
-function pgsync_task_drain( array $input ) {
+/** pull: captures, releases acknowledged batches, answers the outbox (see pgsync_pull()). */
+function pgsync_task_pull( array $input ) {
 	$config = pgsync_config();
-	$send   = function_exists( 'post_message_to_js' ) ? 'post_message_to_js' : function () {
-		return null;
-	};
-	return array( 'batch' => pgsync_drain( pgsync_open_pdo( $config['dbPath'] ), $config, $send ) );
+	return pgsync_pull( pgsync_open_pdo( $config['dbPath'] ), $config, (int) $input['after'], (int) $input['release'], (int) $input['maxBytes'], ! isset( $input['capture'] ) || false !== $input['capture'] );
 }
 
 /** apply: one peer's batch, all or nothing. Only schema changes need the driver. */
@@ -74,7 +75,7 @@ function pgsync_task_apply( array $input ) {
 }
 
 try {
-	if ( ! in_array( $pgsync_task, array( 'install', 'drain', 'apply' ), true ) ) {
+	if ( ! in_array( $pgsync_task, array( 'install', 'pull', 'apply' ), true ) ) {
 		throw new InvalidArgumentException( 'Unknown task ' . $pgsync_task );
 	}
 	if ( 'install' !== $pgsync_task && null === pgsync_config() ) {
@@ -88,9 +89,6 @@ try {
 	);
 }
 $pgsync_notices = (string) ob_get_clean();
-echo "\n@@PGSYNC_RESULT@@", pgsync_json(
-	array(
-		'notices' => pgsync_is_utf8( $pgsync_notices ) ? $pgsync_notices : base64_encode( $pgsync_notices ),
-		'result'  => $pgsync_result,
-	)
-);
+$pgsync_notices = pgsync_is_utf8( $pgsync_notices ) ? $pgsync_notices : base64_encode( $pgsync_notices );
+echo "\n@@PGSYNC_RESULT@@", '{"notices":', pgsync_json( $pgsync_notices ), ',"result":',
+	$pgsync_result instanceof PGSync_Raw_Json ? $pgsync_result->json : pgsync_json( $pgsync_result ), '}';

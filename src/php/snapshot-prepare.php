@@ -31,7 +31,10 @@ function pgsync_snapshot_later_clock( $a, $b, $peer ) {
 function pgsync_snapshot_reset_engine( PDO $pdo, array $input ) {
 	$q = 'pgsync_quote_id';
 	pgsync_create_engine_tables( $pdo );
-	$pdo->exec( 'DELETE FROM ' . $q( pgsync_engine_table( 'changelog' ) ) );
+	// The source's pending work is in the copy itself; none of it is this site's to send.
+	foreach ( array( 'changelog', 'outbox', 'applied' ) as $table ) {
+		$pdo->exec( 'DELETE FROM ' . $q( pgsync_engine_table( $table ) ) );
+	}
 	$cursor = $q( pgsync_engine_table( 'cursor' ) );
 	// The source's cursor for this peer: batches up to it are in the copy, so ours go on from there.
 	$stmt = $pdo->prepare( "SELECT applied_up_to FROM $cursor WHERE peer = ?" );

@@ -1,3 +1,4 @@
+import { isPathToSharedFS, proxyFileSystem, type PHP, type PHPRequestHandler } from '@php-wasm/universal';
 import { bootWordPressAndRequestHandler } from '@wp-playground/wordpress';
 import * as v from 'valibot';
 import type { PhpResult, SiteClient } from '../../src/platform/site-client';
@@ -39,6 +40,17 @@ export interface BootNodeSiteOptions {
   readonly autoLogin?: string | false;
   /** Requests (run() included) before PHP's runtime is rotated. Default 100 000: not within a test. */
   readonly maxRequests?: number;
+  /**
+   * PHP instances serving the site, sharing one filesystem and one SQLite file as on the real
+   * site (secondary instances reach the primary's files through PROXYFS, where file locks do
+   * nothing). Default 2, the client's default: requests that overlap run on different instances.
+   */
+  readonly phpInstances?: number;
+  /**
+   * Which instances relay `post_message_to_js` to `onMessage` listeners: `all` (current
+   * Playground) or `primary` (older builds: a secondary instance's message gets '' back).
+   */
+  readonly messagesFrom?: 'all' | 'primary';
 }
 
 export interface SiteFacts {
@@ -118,16 +130,29 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
   const snapshot: WordPressSnapshot | undefined = found?.snapshot;
   const autoLogin = options.autoLogin ?? 'admin';
   const maxRequests = options.maxRequests ?? 100_000;
+  // Instances created before the endpoint exists are registered once it does.
+  const instancesThatRelay: PHP[] = [];
+  const late: { endpoint?: NodePlaygroundEndpoint; handler?: PHPRequestHandler } = {};
+  // As Playground's worker does: a secondary instance works on the primary's files.
+  const shareFilesWithPrimary = async (php: PHP) => {
+    const primary = await late.handler!.getPrimaryPhp();
+    const shared = ['/tmp', DOCUMENT_ROOT, '/internal/shared', '/internal/symlinks'];
+    await proxyFileSystem(primary, php, shared.filter((path) => !isPathToSharedFS(php, path)));
+  };
 
   const handler = await bootWordPressAndRequestHandler({
     siteUrl,
     documentRoot: DOCUMENT_ROOT,
     phpVersion: '8.3',
-    maxPhpInstances: 1,
+    maxPhpInstances: options.phpInstances ?? 2,
     sapiName: 'cli',
     createPhpRuntime: runtime.createPhpRuntime,
-    onPHPInstanceCreated: async (php) => {
+    onPHPInstanceCreated: async (php, { isPrimary }) => {
       php.enableRuntimeRotation({ recreateRuntime: runtime.createPhpRuntime, maxRequests });
+      if (!isPrimary) await shareFilesWithPrimary(php);
+      if (!isPrimary && options.messagesFrom === 'primary') return;
+      if (late.endpoint) late.endpoint.relayMessagesFrom(php);
+      else instancesThatRelay.push(php);
     },
     constants: autoLogin === false ? {} : { PLAYGROUND_AUTO_LOGIN_AS_USER: autoLogin },
     createFiles: {
@@ -142,7 +167,10 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
       : { wordPressZip: readArchive(wordpress.zipPath) }),
   });
 
+  late.handler = handler;
   const endpoint = await NodePlaygroundEndpoint.attach(handler);
+  late.endpoint = endpoint;
+  for (const php of instancesThatRelay) endpoint.relayMessagesFrom(php);
   const client = createComlinkLikeClient(endpoint);
   let disposed = false;
   const dispose = async () => {

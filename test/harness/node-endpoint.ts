@@ -18,9 +18,14 @@ export class NodePlaygroundEndpoint extends PHPWorker {
     await endpoint.setPrimaryPHP(primary);
     // The worker relays `post_message_to_js()` only from PHP instances it has registered, which
     // `PHPWorker` does lazily on the first `run()`. Register the primary now so page requests
-    // reach `onMessage` listeners from the start (with maxPhpInstances 1 it serves everything).
+    // reach `onMessage` listeners from the start (secondaries: see bootNodeSite's `messagesFrom`).
     endpoint.registerWorkerListeners(primary);
     return endpoint;
+  }
+
+  /** Relays this instance's `post_message_to_js()` to `onMessage` listeners (and its events). */
+  relayMessagesFrom(php: PHP): void {
+    this.registerWorkerListeners(php);
   }
 
   primaryPhp(): PHP {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyBatch, drainNow, type ApplyResult, type ChangeBatch } from '../../src/db';
+import { applyBatch, type ApplyResult, type ChangeBatch } from '../../src/db';
 import { compareSiteStates, dumpSiteState } from '../harness';
 import { bootCapturedPair, differences, inWordPress, sync, type CapturedSite, type Combination } from './db-support';
 
@@ -57,10 +57,9 @@ describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (comb
       wp_insert_post(array('post_title' => 'Committed', 'post_status' => 'publish'));
       `,
     );
-    const batches = [...a.take(), ...[await drainNow(a.site.client)].filter((batch) => batch !== null)];
-    a.take();
+    const batches = await a.drain();
     expect(postTitles(batches)).toEqual(['Committed']);
-    await sync({ ...a, take: () => batches }, b);
+    await sync({ ...a, take: async () => batches }, b);
     expect(await differences(a, b)).toEqual([]);
   });
 
@@ -74,18 +73,17 @@ describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (comb
       exit(0);`,
     });
     expect(response.exitCode).toBe(0);
-    const afterDeath = [...a.take(), ...[await drainNow(a.site.client)].filter((batch) => batch !== null)];
-    a.take();
+    const afterDeath = await a.drain();
     expect(postTitles(afterDeath)).toEqual([]);
     const onA = await inWordPress(a.site, `global $wpdb; $result = $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->posts} WHERE post_title = 'Died'");`);
     expect(onA).toBe('0');
-    await sync({ ...a, take: () => afterDeath }, b);
+    await sync({ ...a, take: async () => afterDeath }, b);
     expect(await differences(a, b)).toEqual([]);
   });
 
   it('rolls a failing batch back whole, schema change included, and applies the valid one after', async () => {
     await inWordPress(a.site, `$id = wp_insert_post(array('post_title' => 'Retried', 'post_status' => 'publish')); add_post_meta($id, 'k', 'v');`);
-    const [valid, ...rest] = a.take();
+    const [valid, ...rest] = await a.take();
     expect(rest).toEqual([]);
     if (!valid) throw new Error('no batch');
     const post = valid.rows.find((row) => row.table === 'wp_posts');
@@ -128,7 +126,7 @@ describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (comb
     const shown = await inWordPress(b.site, `global $wpdb; $result = $wpdb->get_col("SHOW TABLES LIKE 'wp_forged'");`);
     expect(shown).toEqual([]);
 
-    await sync({ ...a, take: () => [valid] }, b);
+    await sync({ ...a, take: async () => [valid] }, b);
     expect(await differences(a, b)).toEqual([]);
 
     // A later batch cannot jump the queue.
@@ -151,15 +149,15 @@ describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (comb
       $id = wp_insert_post(array('post_title' => 'Echo?', 'post_status' => 'publish'));
       add_post_meta($id, 'echo', 'no');`,
     );
-    const sent = a.take();
-    b.take();
-    await sync({ ...a, take: () => sent }, b);
+    const sent = await a.take();
+    await b.take();
+    await sync({ ...a, take: async () => sent }, b);
     // Any request on B drains; nothing it sends may be what it just applied.
     await inWordPress(b.site, '');
-    await drainNow(b.site.client);
+    const fromB = await b.drain();
     const keys = (batches: readonly ChangeBatch[]) =>
       new Set(batches.flatMap((batch) => batch.rows.map((row) => `${row.table} ${JSON.stringify(row.key)}`)));
-    const echoed = [...keys(b.take())].filter((key) => keys(sent).has(key));
+    const echoed = [...keys(fromB)].filter((key) => keys(sent).has(key));
     expect(echoed).toEqual([]);
     expect(sent.flatMap((batch) => batch.ddl)).toHaveLength(1);
     expect(await differences(a, b)).toEqual([]);
@@ -167,19 +165,19 @@ describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (comb
 
   it('refuses a batch whose claimed peer is not the sender', async () => {
     await inWordPress(a.site, `update_option('pg_claim', 'x');`);
-    const [batch] = a.take();
+    const [batch] = await a.take();
     if (!batch) throw new Error('no batch');
     await expect(applyBatch(b.site.client, batch, { fromSiteUrl: a.site.siteUrl, toSiteUrl: b.site.siteUrl, fromPeer: 'mallory' })).rejects.toThrow(
       /claims peer peer-a/,
     );
-    await sync({ ...a, take: () => [batch] }, b);
+    await sync({ ...a, take: async () => [batch] }, b);
   });
 
   it('converges when both sites change the same row, reporting the conflict', async () => {
     await inWordPress(a.site, `wp_update_post(array('ID' => 1, 'post_title' => 'Title from A'));`);
     await inWordPress(b.site, `wp_update_post(array('ID' => 1, 'post_title' => 'Title from B'));`);
-    const fromA = a.take();
-    const fromB = b.take();
+    const fromA = await a.take();
+    const fromB = await b.take();
     const onB = await Promise.all(fromA.map((batch) => apply(batch, b, a)));
     const onA = await Promise.all(fromB.map((batch) => apply(batch, a, b)));
     const conflictsOn = (results: ApplyResult[]) =>
@@ -200,16 +198,16 @@ describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (comb
     expect(title).toBe(newest.peer === a.peerId ? 'Title from A' : 'Title from B');
   });
 
-  it('keeps a local change not drained yet, then drainNow sends it and both converge on it', async () => {
+  it('keeps a local change not drained yet, then a pull that captures sends it and both converge on it', async () => {
     // Raw PDO in a script that never loads WordPress: captured by the triggers, drained by nobody.
     await a.site.client.run({
       code: `<?php
       $pdo = new PDO('sqlite:${a.site.facts.databasePath}');
       $pdo->exec("UPDATE wp_posts SET post_content = 'raw edit on A' WHERE ID = 1");`,
     });
-    expect(a.take()).toEqual([]);
+    expect(await a.take()).toEqual([]);
     await inWordPress(b.site, `wp_update_post(array('ID' => 1, 'post_content' => 'edit on B'));`);
-    const [fromB] = b.take();
+    const [fromB] = await b.take();
     if (!fromB) throw new Error('no batch');
     const result = await apply(fromB, a, b);
     expect(result).toMatchObject({
@@ -217,12 +215,12 @@ describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (comb
       conflicts: [expect.objectContaining({ table: 'wp_posts', key: { ID: 1 }, reason: 'local change not sent yet' })],
     });
 
-    const drained = await drainNow(a.site.client);
+    const [drained, ...more] = await a.drain();
+    expect(more).toEqual([]);
     expect(drained?.rows).toContainEqual(expect.objectContaining({ table: 'wp_posts', key: { ID: 1 } }));
-    expect(a.take()).toEqual([drained]);
     if (!drained) return;
     expect(drained.hlc > fromB.hlc).toBe(true);
-    await sync({ ...a, take: () => [drained] }, b);
+    await sync({ ...a, take: async () => [drained] }, b);
     expect(await differences(a, b)).toEqual([]);
     expect(await inWordPress(b.site, `$result = get_post(1)->post_content;`)).toBe('raw edit on A');
   });
@@ -230,8 +228,8 @@ describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (comb
   it('resolves the same option created on both sites under different ids (unique key, last writer wins)', async () => {
     await inWordPress(a.site, `global $wpdb; $wpdb->insert($wpdb->options, array('option_id' => 5001, 'option_name' => 'pg_same', 'option_value' => 'A', 'autoload' => 'no'));`);
     await inWordPress(b.site, `global $wpdb; $wpdb->insert($wpdb->options, array('option_id' => 6001, 'option_name' => 'pg_same', 'option_value' => 'B', 'autoload' => 'no'));`);
-    const fromA = a.take();
-    const fromB = b.take();
+    const fromA = await a.take();
+    const fromB = await b.take();
     const results = [
       ...(await Promise.all(fromA.map((batch) => apply(batch, b, a)))),
       ...(await Promise.all(fromB.map((batch) => apply(batch, a, b)))),
@@ -248,9 +246,9 @@ describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (comb
     const triggers = `$result = $GLOBALS['wpdb']->get_var("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'");`;
     const triggersBefore = await inWordPress(b.site, triggers);
     await inWordPress(b.site, `global $wpdb; $wpdb->insert($wpdb->options, array('option_id' => 7007, 'option_name' => 'pg_bulk_7', 'option_value' => 'B', 'autoload' => 'no'));`);
-    const fromB = b.take();
+    const fromB = await b.take();
     await inWordPress(a.site, `for ($i = 0; $i < 300; $i++) { add_option("pg_bulk_$i", 'A', '', 'no'); }`);
-    const fromA = a.take();
+    const fromA = await a.take();
     expect(fromA.flatMap((batch) => batch.rows).filter((row) => row.table === 'wp_options').length).toBeGreaterThanOrEqual(300);
 
     const onB = await Promise.all(fromA.map((batch) => apply(batch, b, a)));

@@ -1,12 +1,14 @@
 import { expect } from 'vitest';
 import {
-  CHANGES_STORED_REPLY,
+  CHANGES_NOTED_REPLY,
   applyBatch,
   installCapture,
-  parseChangesMessage,
+  parseChangesReady,
+  pullChanges,
   type ApplyResult,
   type ChangeBatch,
 } from '../../src/db';
+import type { SiteClient } from '../../src/platform/site-client';
 import { LOCAL_ONLY } from '../../src/sync/local-only';
 import {
   LOCAL_ONLY_RULES,
@@ -24,45 +26,68 @@ import {
 import type { Combination } from '../harness';
 export { ALL_COMBINATIONS, type Combination } from '../harness';
 
-/** A site with capture installed and every batch it posts collected. */
+/** A site with capture installed and the batches its requests drain collected. */
 export interface CapturedSite {
   readonly site: NodeSite;
   readonly peerId: string;
-  /** Batches posted since the last `take()`, in order. */
-  take(): ChangeBatch[];
-  /** Messages that claimed to be batches but failed validation. */
+  /**
+   * The batches requests drained into the site's outbox since the last `take()` or `drain()`,
+   * in order; the ones taken before are released (as once the peer acknowledged them).
+   */
+  take(): Promise<ChangeBatch[]>;
+  /** `take()`, after capturing the changelog into a batch too (changes no request drained: raw PDO, bare scripts). */
+  drain(): Promise<ChangeBatch[]>;
+  /** Messages that claimed to be drain signals but failed validation. */
   readonly rejected: string[];
-  /** `false`: the listener answers nothing, as if no extension were there to store batches. */
-  storing: boolean;
+  /** Drain signals heard (each answered). */
+  readonly signals: number;
+  /** `false`: the listener answers nothing, as on a PHP instance nobody listens to. */
+  listening: boolean;
 }
 
 export async function captureSite(site: NodeSite, peerId: string): Promise<CapturedSite> {
-  let batches: ChangeBatch[] = [];
   const rejected: string[] = [];
+  let signals = 0;
   await site.client.onMessage((data) => {
-    const parsed = parseChangesMessage(data);
-    if (parsed === null) return undefined;
+    const parsed = parseChangesReady(data);
+    if (parsed === null || !captured.listening) return undefined;
     if (!parsed.ok) {
       rejected.push(parsed.error);
       return undefined;
     }
-    if (!captured.storing) return undefined;
-    batches.push(parsed.value);
-    return CHANGES_STORED_REPLY;
+    signals += 1;
+    return CHANGES_NOTED_REPLY;
   });
+  const outbox = outboxReader(site.client);
   const captured: CapturedSite = {
     site,
     peerId,
     rejected,
-    storing: true,
-    take() {
-      const taken = batches;
-      batches = [];
-      return taken;
+    get signals() {
+      return signals;
     },
+    listening: true,
+    take: () => outbox.take(),
+    drain: () => outbox.take({ capture: true }),
   };
   await installCapture(site.client, { peerId });
   return captured;
+}
+
+/**
+ * Reads a captured site's outbox as the extension does (`pullChanges`): each `take()` answers the
+ * batches drained since the previous one and releases those (as once the peer acknowledged them).
+ */
+export function outboxReader(client: SiteClient): { take(options?: { capture?: boolean }): Promise<ChangeBatch[]> } {
+  let taken = 0;
+  return {
+    async take({ capture = false } = {}) {
+      const { batches, errors } = await pullChanges(client, { after: taken, release: taken, capture });
+      expect(errors).toEqual([]);
+      taken = batches.at(-1)?.seq ?? taken;
+      return batches;
+    },
+  };
 }
 
 export async function bootCapturedPair(combination: Combination, tag: string): Promise<[CapturedSite, CapturedSite]> {
@@ -97,7 +122,7 @@ echo ${JSON.stringify(RESULT_MARKER)}, json_encode($result);
 /** Applies every batch `from` posted to `to`, expecting each to apply; returns the results. */
 export async function sync(from: CapturedSite, to: CapturedSite): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
-  for (const batch of from.take()) {
+  for (const batch of await from.take()) {
     const result = await applyBatch(to.site.client, batch, {
       fromSiteUrl: from.site.siteUrl,
       toSiteUrl: to.site.siteUrl,

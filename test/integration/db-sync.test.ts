@@ -181,10 +181,10 @@ describe.each(ALL_COMBINATIONS)('database sync on the $driver driver, WordPress 
       $text->execute();
       `,
     );
-    const batches = a.take();
+    const batches = await a.take();
     expect(batches.flatMap((batch) => batch.ddl.map((ddl) => ddl.table))).toContain('wp_pg_plugin');
     for (const batch of batches) {
-      await sync({ ...a, take: () => [batch] }, b);
+      await sync({ ...a, take: async () => [batch] }, b);
     }
     expect(await differences(a, b)).toEqual([]);
 
@@ -215,15 +215,15 @@ describe.each(ALL_COMBINATIONS)('database sync on the $driver driver, WordPress 
       `,
     );
     await inWordPress(a.site, `delete_transient('pg_local'); set_site_transient('pg_local_site', 'changed');`);
-    const batches = a.take();
+    const batches = await a.take();
     const rows = changedRows(batches);
     expect(rows.filter((row) => row.op === 'upsert' && row.row['option_name'] === 'pg_shared')).toHaveLength(1);
     const local = rows.filter((row) => row.op === 'upsert' && isLocalOnlyRow(row.table, 'wp_', row.row));
     expect(local).toEqual([]);
     const tokensOnB = `$result = get_user_meta(1, 'session_tokens', true);`;
     const tokensBefore = await inWordPress(b.site, tokensOnB);
-    b.take();
-    for (const batch of batches) await sync({ ...a, take: () => [batch] }, b);
+    await b.take();
+    for (const batch of batches) await sync({ ...a, take: async () => [batch] }, b);
 
     const onB = await inWordPress(
       b.site,

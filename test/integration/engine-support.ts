@@ -7,6 +7,7 @@ import {
   compareSiteStates,
   dumpSiteState,
   formatDifferences,
+  type BootNodeSiteOptions,
   type NodeSite,
   type SiteState,
 } from '../harness';
@@ -37,13 +38,15 @@ export interface StartPairOptions {
   readonly seed?: number;
   /** Quiet time before file-only changes go out on their own (default 10 ms). */
   readonly fileSettleMs?: number;
+  /** How both sites run PHP (instances, who relays messages): see `bootNodeSite`. */
+  readonly sites?: Pick<BootNodeSiteOptions, 'phpInstances' | 'messagesFrom' | 'maxRequests'>;
 }
 
 export async function startPair(combination: Combination, name: string, options: StartPairOptions = {}): Promise<EnginePair> {
   const { driver, wp } = combination;
   const url = (side: string) => `https://playground.wordpress.net/scope:${name}-${driver}-${wp.replace('.', '')}-${side}/`;
-  const a = await bootNodeSite({ driver, wp, siteUrl: url('a') });
-  const b = await bootNodeSite({ driver, wp, siteUrl: url('b') });
+  const a = await bootNodeSite({ ...options.sites, driver, wp, siteUrl: url('a') });
+  const b = await bootNodeSite({ ...options.sites, driver, wp, siteUrl: url('b') });
   await shardIds({ client: a.client, peerId: 'peer-a' }, { client: b.client, peerId: 'peer-b' });
   const link = new TestLink(options.faults, options.seed);
   const journal: JournalEntry[] = [];

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyBatch, CHANGES_STORED_REPLY, installCapture, parseChangesMessage, type ChangeBatch } from '../../src/db';
+import { applyBatch, installCapture } from '../../src/db';
 import { shardIds } from '../../src/engine/pair-sites';
 import {
   captureSnapshot,
@@ -34,6 +34,7 @@ import {
   type WordPressVersionId,
 } from '../harness';
 import { makePng } from './files-png';
+import { outboxReader } from './db-support';
 
 /**
  * The full-state copy between two real WordPress sites: A's database and files reach B through
@@ -92,21 +93,14 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
   let b: NodeSite;
   let installation: SnapshotInstallation;
   let snapshot: SiteSnapshot;
-  let stopListening: (() => Promise<void>) | undefined;
-  const batchesOfA: ChangeBatch[] = [];
+  let outboxOfA: ReturnType<typeof outboxReader>;
 
   beforeAll(async () => {
     const url = (side: string) => `https://playground.wordpress.net/scope:snap-${wp}-${driver}-${side}/`;
     a = await bootNodeSite({ driver, wp, siteUrl: url('a') });
     b = await bootNodeSite({ driver, wp, siteUrl: url('b') });
     await installCapture(a.client, { peerId: 'peer-a' });
-    // A's drains need a listener, as SyncPeer is on a paired site.
-    stopListening = await a.client.onMessage((data) => {
-      const parsed = parseChangesMessage(data);
-      if (!parsed?.ok) return undefined;
-      batchesOfA.push(parsed.value);
-      return CHANGES_STORED_REPLY;
-    });
+    outboxOfA = outboxReader(a.client);
     await installCapture(b.client, { peerId: 'peer-b' });
     await shardIds({ client: a.client, peerId: 'peer-a' }, { client: b.client, peerId: 'peer-b' });
 
@@ -140,7 +134,6 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
     expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).not.toBe('');
   });
   afterAll(async () => {
-    await stopListening?.();
     await a?.dispose();
     await b?.dispose();
   });
@@ -203,24 +196,16 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
   });
 
   it('captures on B after the copy: a new post drains as a batch stamped peer-b, with an ID from B’s range', async () => {
-    const batches: ChangeBatch[] = [];
-    const stop = await b.client.onMessage((data) => {
-      const parsed = parseChangesMessage(data);
-      if (!parsed?.ok) return undefined;
-      batches.push(parsed.value);
-      return CHANGES_STORED_REPLY;
-    });
-    try {
+    const outboxOfB = outboxReader(b.client);
+    {
       const id = Number(await php(b.client, `echo wp_insert_post(['post_title' => 'After the copy', 'post_status' => 'draft']);`));
       const range = (await readIdShardStatus(b.client))!.selfRange;
       expect(id).toBeGreaterThanOrEqual(range.lo);
       expect(id).toBeLessThan(range.hi);
-      const batch = batches.find((candidate) => candidate.rows.some((row) => row.op === 'upsert' && row.row['post_title'] === 'After the copy'));
+      const batch = (await outboxOfB.take()).find((candidate) => candidate.rows.some((row) => row.op === 'upsert' && row.row['post_title'] === 'After the copy'));
       expect(batch?.peer).toBe('peer-b');
       expect(batch?.seq).toBe(installation.ownBatchSeq + 1);
       expect(batch?.siteUrl).toBe(siteUrlBase(b.siteUrl));
-    } finally {
-      await stop();
     }
   });
 
@@ -260,25 +245,19 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
 
   it("goes on with deltas from the copy: B's next batch applies on A and A's next batch on B", async () => {
     const installed = await installSnapshot(b.client, await captureSnapshot(a.client), { peerId: 'peer-b' });
-    const batchesOfB: ChangeBatch[] = [];
-    const stop = await b.client.onMessage((data) => {
-      const parsed = parseChangesMessage(data);
-      if (!parsed?.ok) return undefined;
-      batchesOfB.push(parsed.value);
-      return CHANGES_STORED_REPLY;
-    });
-    try {
+    const outboxOfB = outboxReader(b.client);
+    {
       await php(b.client, `wp_insert_post(['post_title' => 'Live from B', 'post_status' => 'publish', 'post_content' => home_url('/b/')]);`);
-      batchesOfA.length = 0;
+      await outboxOfA.take();
       await php(a.client, `wp_insert_post(['post_title' => 'Live from A', 'post_status' => 'publish', 'post_content' => home_url('/a/')]);`);
+      const batchesOfB = await outboxOfB.take();
+      const batchesOfA = await outboxOfA.take();
       expect(batchesOfB.map((batch) => batch.seq)).toEqual([installed.ownBatchSeq + 1]);
       expect(batchesOfA.map((batch) => batch.seq)).toEqual([installed.baseBatchSeq + 1]);
       const onA = await applyBatch(a.client, batchesOfB[0]!, { fromSiteUrl: b.siteUrl, toSiteUrl: a.siteUrl, fromPeer: 'peer-b' });
       const onB = await applyBatch(b.client, batchesOfA[0]!, { fromSiteUrl: a.siteUrl, toSiteUrl: b.siteUrl, fromPeer: 'peer-a' });
       expect([onA.status, onB.status]).toEqual(['applied', 'applied']);
       expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
-    } finally {
-      await stop();
     }
   });
 });

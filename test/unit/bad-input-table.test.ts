@@ -17,7 +17,7 @@
 import { writeFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CHANGES_MESSAGE_TYPE, ChangeBatchSchema, parseChangesMessage } from '../../src/db';
+import { CHANGES_READY_TYPE, ChangesReadySchema, PullResultSchema, parseChangesReady } from '../../src/db';
 import { decodeDelta, WireDeltaSchema } from '../../src/engine/delta';
 import { BRIDGE_HANDSHAKE, BridgeHandshakeSchema, BridgeToContentSchema, ContentToBridgeSchema } from '../../src/protocol/bridge';
 import { PopupCommandSchema } from '../../src/protocol/popup';
@@ -65,6 +65,7 @@ const changeBatch = {
   v: 1,
   peer: PEER,
   seq: 4,
+  id: '0123456789abcdef0123456789abcdef01234567',
   hlc: HLC,
   siteUrl: SITE_URL,
   ddl: [{ table: 'wp_demo', sql: 'CREATE TABLE wp_demo (id INTEGER PRIMARY KEY, note TEXT)' }],
@@ -138,14 +139,19 @@ function receiveAsPeer(input: Json): Parsed<unknown> {
 
 /**
  * A site's `post_message_to_js` payload as the content script gets it: a JSON string inside a
- * bridge `message`, then parsed as a changes message. Another `type` is another plugin's
+ * bridge `message`, then parsed as the drain's signal. Another `type` is another plugin's
  * message: not ours, so dropped unanswered and not journaled (the bridge forwards `pg-sync/*` only).
  */
 function receiveFromSite(input: Json): Parsed<unknown> {
   const data = JSON.stringify(input);
   const relayed = parseMessage(BridgeToContentSchema, { type: 'message', subscription: 1, replyId: 1, data }, 'bridge message');
   if (!relayed.ok) return relayed;
-  return parseChangesMessage(data) ?? { ok: false, error: `Rejected site message: type: not "${CHANGES_MESSAGE_TYPE}", ignored` };
+  return parseChangesReady(data) ?? { ok: false, error: `Rejected site message: type: not "${CHANGES_READY_TYPE}", ignored` };
+}
+
+/** The `pull` engine task's answer, as runEngineTask checks it (any PHP on the site could have written the outbox). */
+function receivePullAnswer(input: Json): Parsed<unknown> {
+  return parseMessage(PullResultSchema, overJson(input), 'pull answer');
 }
 
 function delta(payload: Json = wireDelta) {
@@ -166,7 +172,8 @@ const envelopes = [
   { ...header, kind: 'snapshot-abort', snapshotId: 'snap-1', reason: 'WordPress 6.5.5 here, 6.7 there' },
 ];
 
-const changesMessage = { type: CHANGES_MESSAGE_TYPE, batch: changeBatch };
+const changesReady = { type: CHANGES_READY_TYPE, peer: PEER, error: 'SQLSTATE[HY000]: General error: 10 disk I/O error' };
+const pullAnswer = { batches: [changeBatch], more: false, errors: ['Capturing this request’s changes failed: disk I/O error'] };
 
 const BOUNDARIES: readonly Boundary[] = [
   {
@@ -235,23 +242,32 @@ const BOUNDARIES: readonly Boundary[] = [
     ],
   },
   {
-    name: 'site PHP → content (pg-sync/changes)',
-    where: 'BridgeToContentSchema `message.data`, then src/db/batch.ts parseChangesMessage in SyncPeer.onSiteMessage (journaled rejected)',
-    schema: v.strictObject({ type: v.literal(CHANGES_MESSAGE_TYPE), batch: ChangeBatchSchema }),
+    name: 'site PHP → content (pg-sync/changes-ready)',
+    where: 'BridgeToContentSchema `message.data`, then src/db/change-feed.ts parseChangesReady in ChangeFeed (journaled rejected; a signal for another peer too)',
+    schema: ChangesReadySchema,
     maxBytes: MAX_MESSAGE_BYTES,
     tooBig: new RegExp(`^Rejected bridge message: data: Invalid length: Expected <=${MAX_MESSAGE_BYTES} `),
     accept: receiveFromSite,
-    samples: [changesMessage],
+    samples: [changesReady],
+    json: true,
+    forged: [],
+  },
+  {
+    name: 'site outbox → content (pull answer)',
+    where: 'src/db/engine-task.ts runEngineTask for src/db/change-feed.ts pullChanges (the batch is refused before it is sent; SyncPeer journals it)',
+    schema: PullResultSchema,
+    accept: receivePullAnswer,
+    samples: [pullAnswer],
     json: true,
     forged: [
-      { field: 'batch.rows.0.key', variant: 'forged: "__proto__" column', make: () => withBatch({ rows: [{ op: 'delete', table: 'wp_posts', key: withKey({}, '__proto__', 1) }] }) },
-      { field: 'batch.rows.0.row', variant: 'forged: "constructor" column', make: () => withBatch({ rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: withKey({ ID: 1 }, 'constructor', 'x') }] }) },
-      { field: 'batch.rows.0.row.ID', variant: 'forged: integer beyond 2^53 as a bare number', make: () => withBatch({ rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: { ID: 2 ** 60 } }] }) },
-      { field: 'batch.rows.0.row.ID.$int', variant: 'forged: "$int" with more than 19 digits', make: () => withBatch({ rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: { ID: { $int: '1'.repeat(40) } } }] }) },
-      { field: 'batch.rows.0.row.data.$blob', variant: 'forged: "$blob" not base64', make: () => withBatch({ rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: { data: { $blob: '<?php' } } }] }) },
-      { field: 'batch.rows.0.op', variant: 'forged: unknown op "truncate"', make: () => withBatch({ rows: [{ op: 'truncate', table: 'wp_posts', key: {} }] }) },
-      { field: 'batch.hlc', variant: 'forged: HLC of an invalid peer id', make: () => withBatch({ hlc: '0191dd9dec7b.0000.__proto__' }) },
-      { field: 'batch.siteUrl', variant: 'forged: javascript: URL', make: () => withBatch({ siteUrl: 'javascript:alert(1)' }) },
+      { field: 'batches.0.rows.0.key', variant: 'forged: "__proto__" column', make: () => withBatch({ rows: [{ op: 'delete', table: 'wp_posts', key: withKey({}, '__proto__', 1) }] }) },
+      { field: 'batches.0.rows.0.row', variant: 'forged: "constructor" column', make: () => withBatch({ rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: withKey({ ID: 1 }, 'constructor', 'x') }] }) },
+      { field: 'batches.0.rows.0.row.ID', variant: 'forged: integer beyond 2^53 as a bare number', make: () => withBatch({ rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: { ID: 2 ** 60 } }] }) },
+      { field: 'batches.0.rows.0.row.ID.$int', variant: 'forged: "$int" with more than 19 digits', make: () => withBatch({ rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: { ID: { $int: '1'.repeat(40) } } }] }) },
+      { field: 'batches.0.rows.0.row.data.$blob', variant: 'forged: "$blob" not base64', make: () => withBatch({ rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: { data: { $blob: '<?php' } } }] }) },
+      { field: 'batches.0.rows.0.op', variant: 'forged: unknown op "truncate"', make: () => withBatch({ rows: [{ op: 'truncate', table: 'wp_posts', key: {} }] }) },
+      { field: 'batches.0.hlc', variant: 'forged: HLC of an invalid peer id', make: () => withBatch({ hlc: '0191dd9dec7b.0000.__proto__' }) },
+      { field: 'batches.0.siteUrl', variant: 'forged: javascript: URL', make: () => withBatch({ siteUrl: 'javascript:alert(1)' }) },
     ],
   },
   {
@@ -365,7 +381,7 @@ const BOUNDARIES: readonly Boundary[] = [
 ];
 
 function withBatch(overrides: Record<string, Json>) {
-  return { type: CHANGES_MESSAGE_TYPE, batch: { ...changeBatch, ...overrides } };
+  return { ...pullAnswer, batches: [{ ...changeBatch, ...overrides }] };
 }
 
 /** `object` with an own, enumerable `key` (an object literal's `__proto__:` would set the prototype instead). */
@@ -633,7 +649,43 @@ const ALL_ROWS = BOUNDARIES.flatMap(rowsFor);
  * docs/reliability-bad-input.md. These rows check that they are still accepted, so whoever
  * closes one sees this list go stale and moves the row back into the rejected table.
  */
+const PULL_ANSWER_GAP =
+  'the site\'s own outbox, read by a task the extension runs (not a message a page script can send); a pull carries about 4 MiB of batches, but one batch is as big as the request that made it (issue 11: big batches in bounded pieces)';
+
 const KNOWN_GAPS: ReadonlyMap<string, string> = new Map<string, string>([
+  [
+    'site outbox → content (pull answer) | message | batches | 15089 items, no declared max (whole message over 8388608 bytes)',
+    PULL_ANSWER_GAP,
+  ],
+  [
+    'site outbox → content (pull answer) | message | batches.0.ddl | 98691 items, no declared max (whole message over 8388608 bytes)',
+    PULL_ANSWER_GAP,
+  ],
+  [
+    'site outbox → content (pull answer) | message | batches.0.ddl.0.sql | 8388609 characters, no declared max (whole message over 8388608 bytes)',
+    PULL_ANSWER_GAP,
+  ],
+  [
+    'site outbox → content (pull answer) | message | batches.0.rows | 37119 items, no declared max (whole message over 8388608 bytes)',
+    PULL_ANSWER_GAP,
+  ],
+  [
+    'site outbox → content (pull answer) | message | batches.0.rows.0.row.post_title | 8388609 characters, no declared max (whole message over 8388608 bytes)',
+    PULL_ANSWER_GAP,
+  ],
+  [
+    'site outbox → content (pull answer) | message | batches.0.rows.0.row.score.$real | 8388609 characters, no declared max (whole message over 8388608 bytes)',
+    PULL_ANSWER_GAP,
+  ],
+  [
+    'site outbox → content (pull answer) | message | batches.0.rows.0.row.thumbnail.$blob | 8388609 characters, no declared max (whole message over 8388608 bytes)',
+    PULL_ANSWER_GAP,
+  ],
+  [
+    'site outbox → content (pull answer) | message | batches.0.rows.0.row.legacy.$b64 | 8388609 characters, no declared max (whole message over 8388608 bytes)',
+    PULL_ANSWER_GAP,
+  ],
+
   [
     'content → bridge | call | args | 335546 items, no declared max (whole message over 8388608 bytes)',
     'the content script\'s own requests (the page cannot write to the private port); writeFile args carry whole files',

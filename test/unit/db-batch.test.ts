@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { CHANGES_MESSAGE_TYPE, ENGINE_TABLES, ENGINE_TRIGGER_PREFIX, parseChangesMessage, type ChangeBatch } from '../../src/db';
+import {
+  CHANGES_NOTED_REPLY,
+  CHANGES_READY_TYPE,
+  CHANGES_SIGNAL_PATH,
+  ChangeBatchSchema,
+  ENGINE_TABLES,
+  ENGINE_TRIGGER_PREFIX,
+  parseChangesReady,
+  type ChangeBatch,
+} from '../../src/db';
+import { parseMessage } from '../../src/protocol/validate';
 import { ENGINE_PHP_FILES, ENGINE_PRELOAD_PHP } from '../../src/db/php-sources';
 import { ENGINE_TABLE_PREFIX, classifyTable } from '../../src/sync/local-only';
 
@@ -7,6 +17,7 @@ const batch: ChangeBatch = {
   v: 1,
   peer: 'peer-a',
   seq: 3,
+  id: '0123456789abcdef0123456789abcdef01234567',
   hlc: '019ab3c4d5e6.0001.peer-a',
   siteUrl: 'https://playground.wordpress.net/scope:a',
   ddl: [{ table: 'wp_log', sql: 'CREATE TABLE wp_log (id int)' }],
@@ -21,16 +32,11 @@ const batch: ChangeBatch = {
   ],
 };
 
-const message = (value: unknown) => JSON.stringify({ type: CHANGES_MESSAGE_TYPE, batch: value });
+const parseBatch = (value: unknown) => parseMessage(ChangeBatchSchema, value, 'batch');
 
-describe('parseChangesMessage', () => {
+describe('ChangeBatchSchema', () => {
   it('accepts a well-formed batch', () => {
-    expect(parseChangesMessage(message(batch))).toEqual({ ok: true, value: batch });
-  });
-
-  it('ignores other message types and non-JSON', () => {
-    expect(parseChangesMessage(JSON.stringify({ type: 'playground-url-change', url: '/' }))).toBeNull();
-    expect(parseChangesMessage('not json')).toBeNull();
+    expect(parseBatch(batch)).toEqual({ ok: true, value: batch });
   });
 
   it.each([
@@ -41,8 +47,34 @@ describe('parseChangesMessage', () => {
     ['seq 0', { ...batch, seq: 0 }, /seq/],
     ['a bad peer id', { ...batch, peer: 'peer a' }, /peer/],
     ['another format version', { ...batch, v: 2 }, /v/],
+    ['no content id', { ...batch, id: undefined }, /id/],
+    ['a content id that is not a sha1', { ...batch, id: 'abc' }, /id/],
   ])('rejects %s with a readable reason', (_, value, where) => {
-    const parsed = parseChangesMessage(message(value));
+    const parsed = parseBatch(value);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(where);
+  });
+});
+
+describe('parseChangesReady', () => {
+  const ready = (value: object) => JSON.stringify({ type: CHANGES_READY_TYPE, peer: 'peer-a', ...value });
+
+  it('accepts the drain signal, with or without the cause of a failed drain', () => {
+    expect(parseChangesReady(ready({}))).toEqual({ ok: true, value: { type: CHANGES_READY_TYPE, peer: 'peer-a' } });
+    expect(parseChangesReady(ready({ error: 'disk I/O error' }))).toMatchObject({ ok: true, value: { error: 'disk I/O error' } });
+  });
+
+  it('ignores other message types and non-JSON', () => {
+    expect(parseChangesReady(JSON.stringify({ type: 'playground-url-change', url: '/' }))).toBeNull();
+    expect(parseChangesReady('not json')).toBeNull();
+  });
+
+  it.each([
+    ['a bad peer id', ready({ peer: 'peer a' }), /peer/],
+    ['an unknown field', ready({ batch: {} }), /batch/],
+    ['an endless cause', ready({ error: 'x'.repeat(2001) }), /error/],
+  ])('rejects %s with a readable reason', (_, data, where) => {
+    const parsed = parseChangesReady(data);
     expect(parsed?.ok).toBe(false);
     if (parsed?.ok === false) expect(parsed.error).toMatch(where);
   });
@@ -59,6 +91,9 @@ describe('engine tables and PHP', () => {
   it('loads every PHP file as it is', () => {
     for (const source of [...Object.values(ENGINE_PHP_FILES), ENGINE_PRELOAD_PHP]) expect(source.startsWith('<?php\n')).toBe(true);
     expect(ENGINE_PHP_FILES['capture-common.php']).toContain(`return '${ENGINE_TABLE_PREFIX}' . $name;`);
-    expect(ENGINE_PHP_FILES['capture-drain.php']).toContain(`return '${CHANGES_MESSAGE_TYPE}';`);
+    expect(ENGINE_PHP_FILES['capture-drain.php']).toContain(`return '${CHANGES_READY_TYPE}';`);
+    expect(ENGINE_PHP_FILES['capture-drain.php']).toContain(`return '${CHANGES_NOTED_REPLY}';`);
+    expect(CHANGES_SIGNAL_PATH).toBe('/internal/shared/playground-sync/changes-waiting.ndjson');
+    expect(ENGINE_PHP_FILES['capture-drain.php']).toContain(`return pgsync_dir() . '/changes-waiting.ndjson';`);
   });
 });

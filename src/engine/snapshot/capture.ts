@@ -1,6 +1,4 @@
 import * as v from 'valibot';
-import { drainNow } from '../../db';
-import { ENGINE_DIR } from '../../db/php-sources';
 import { sha256Hex, type FileState } from '../../files';
 import { relativeToRoot } from '../../files/paths';
 import type { SiteClient } from '../../platform/site-client';
@@ -27,8 +25,7 @@ const PackAnswerSchema = v.object({
 });
 
 /**
- * Takes the site's full state: drains the capture changelog first (the batch goes out through
- * `onMessage` like any request's), then copies the database file and reads the engine's batch
+ * Takes the site's full state: copies the database file and reads the engine's batch
  * sequence in one read transaction, then lists and hashes the synced tree and packs the file
  * bytes the target needs in one PHP run.
  *
@@ -39,12 +36,6 @@ const PackAnswerSchema = v.object({
  */
 export async function captureSnapshot(client: SiteClient, options: CaptureSnapshotOptions = {}): Promise<SiteSnapshot> {
   const siteUrl = (options.siteUrl ?? (await client.absoluteUrl)).replace(/\/+$/, '');
-  if (await client.fileExists(`${ENGINE_DIR}/config.json`)) {
-    // Only shortens what the target receives again as deltas later: changes left in the
-    // changelog are in the copy too, and are sent (and applied idempotently) after it.
-    await drainNow(client).catch(() => null);
-  }
-
   const databaseCopy = await scratchPath(client, 'database.sqlite');
   let database: Uint8Array;
   let facts;
