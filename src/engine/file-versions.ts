@@ -1,4 +1,5 @@
 import type { FileChange } from '../files';
+import { ancestorsOf, isSameOrInside } from '../files/paths';
 import { compareHlc, decodeHlc } from '../sync/hlc';
 
 interface PathVersion {
@@ -41,29 +42,38 @@ export class FileVersions {
   partition(changes: readonly FileChange[], hlc: string): { apply: FileChange[]; beaten: FileChange[] } {
     const apply: FileChange[] = [];
     const beaten: FileChange[] = [];
-    for (const change of changes) (pathsOf(change).some((path) => this.beats(path, hlc)) ? beaten : apply).push(change);
+    for (const change of changes) (this.beats(change, hlc) ? beaten : apply).push(change);
     return { apply, beaten };
   }
 
   /**
-   * Paths under the folder `dir` this site made or wrote after `hlc`: a folder delete stamped
-   * `hlc` must spare them. Later removals below it need no sparing (the delete agrees with them).
+   * The folder `dir` itself and paths under it this site made or wrote after `hlc`: a folder
+   * delete stamped `hlc` must spare them. Later removals below it need no sparing (the delete
+   * agrees with them).
    */
   newerUnder(dir: string, hlc: string): string[] {
-    const prefix = `${dir}/`;
     return [...this.versions]
-      .filter(([path, version]) => path.startsWith(prefix) && !version.removed && this.isNewer(version.changed, hlc))
+      .filter(([path, version]) => isSameOrInside(path, dir) && !version.removed && this.isNewer(version.changed, hlc))
       .map(([path]) => path);
   }
 
-  /** A local change to `path` itself, or a local removal of a folder above it, newer than `hlc`. */
-  private beats(path: string, hlc: string): boolean {
-    if (this.isNewer(this.versions.get(path)?.changed, hlc)) return true;
-    for (let at = path.lastIndexOf('/'); at > 0; at = path.lastIndexOf('/', at - 1)) {
-      const above = this.versions.get(path.slice(0, at))?.cleared;
-      if (above && this.isNewer(above, hlc)) return true;
-    }
-    return false;
+  /**
+   * A local change to the change's path newer than `hlc`, or a local removal of a folder above
+   * it. A folder delete is only beaten by a later removal: a folder this site made again later
+   * still loses its older content (the delete spares the newer, see {@link newerUnder}).
+   */
+  private beats(change: FileChange, hlc: string): boolean {
+    if (change.op === 'delete' && change.nodeType === 'directory') return this.clearedAfter(change.path, hlc, true);
+    return pathsOf(change).some((path) => this.isNewer(this.versions.get(path)?.changed, hlc) || this.clearedAfter(path, hlc, false));
+  }
+
+  /** Whether this site removed a folder above `path` (or `path` itself) after `hlc`. */
+  private clearedAfter(path: string, hlc: string, includingSelf: boolean): boolean {
+    const folders = includingSelf ? [...ancestorsOf(path), path] : ancestorsOf(path);
+    return folders.some((folder) => {
+      const cleared = this.versions.get(folder)?.cleared;
+      return cleared !== null && cleared !== undefined && this.isNewer(cleared, hlc);
+    });
   }
 
   private set(path: string, hlc: string, removed: boolean): void {

@@ -58,6 +58,17 @@ describe('FileVersions: last writer wins per path', () => {
     expect(versions.newerUnder('plugin', hlc(5, 'b'))).toEqual(['plugin/kept.txt']);
   });
 
+  it('lets an older folder delete through to a folder made again later, sparing the folder and what is newer in it', () => {
+    const versions = new FileVersions();
+    const removeDeep: FileChange = { op: 'delete', path: 'deep', nodeType: 'directory' };
+    versions.record([removeDeep], hlc(5, 'b'));
+    versions.record([{ op: 'mkdir', path: 'deep' }, write('deep/new.txt')], hlc(12, 'b'));
+    expect(versions.partition([removeDeep], hlc(9, 'a')).apply).toEqual([removeDeep]);
+    expect(versions.newerUnder('deep', hlc(9, 'a'))).toEqual(['deep', 'deep/new.txt']);
+    versions.record([removeDeep], hlc(14, 'b'));
+    expect(versions.partition([removeDeep], hlc(13, 'a')).beaten).toEqual([removeDeep]);
+  });
+
   it('reaches the same verdict on both sites, ties broken by peer id', () => {
     const onA = new FileVersions();
     const onB = new FileVersions();
