@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FileVersions } from '../../src/engine/file-versions';
-import { spareNewerInFolderDeletes } from '../../src/engine/spare-newer';
+import { fileChangesToApply } from '../../src/engine/spare-newer';
 import { Exclusions } from '../../src/files/exclusions';
 import type { FileChange } from '../../src/files/file-change';
 import { applyFileChangesAtomically } from '../../src/files/file-transaction';
@@ -97,12 +97,11 @@ async function deliverOne(to: Side, from: Side): Promise<void> {
   if (!delta) return;
   to.clock.receive(decodeHlc(delta.hlc)!);
   await send(to, from); // local changes still settling go out first, stamped after this delta
-  const { apply } = to.versions.partition(delta.files, delta.hlc);
-  const spared = await spareNewerInFolderDeletes(apply, delta.hlc, to.versions, { client: to.site, root: ROOT, exclusions: EXCLUSIONS });
-  const transaction = await applyFileChangesAtomically(to.site, spared, { root: ROOT, echo: to.recorder });
-  expect(transaction.report.failures, `${to.name} applying ${JSON.stringify(spared.map(describeChange))}`).toEqual([]);
+  const { apply } = await fileChangesToApply(delta.files, delta.hlc, to.versions, { client: to.site, root: ROOT, exclusions: EXCLUSIONS });
+  const transaction = await applyFileChangesAtomically(to.site, apply, { root: ROOT, echo: to.recorder });
+  expect(transaction.report.failures, `${to.name} applying ${JSON.stringify(apply.map(describeChange))}`).toEqual([]);
   await transaction.commit();
-  to.versions.record(spared, delta.hlc);
+  to.versions.record(apply, delta.hlc);
   await tick();
 }
 
