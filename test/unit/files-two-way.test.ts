@@ -143,9 +143,18 @@ function randomOperation(site: FakeSite, random: () => number, counter: { next: 
         mkdirs(to.slice(0, to.lastIndexOf('/')));
         site.phpRename(from, to);
       }
-    } else if (roll < 0.92) {
+    } else if (roll < 0.9) {
       const doomed = pick(folders);
       if (doomed) site.phpDeleteTree(doomed);
+    } else if (roll < 0.94) {
+      // A plugin update's way: the folder moved out to an excluded place, and a new one moved in.
+      const folder = pick(folders);
+      const staging = `/wordpress/wp-content/upgrade/u${counter.next++}`;
+      if (folder) {
+        site.phpRename(folder, staging);
+        site.phpWrite(`${staging}/${pick(['a.txt', 'new.txt'])!}`, `v${counter.next++}`);
+        site.phpRename(staging, folder);
+      }
     } else {
       mkdirs(`${FOLDER}/${pick(FOLDER_NAMES)!}`);
     }
