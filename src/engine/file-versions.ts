@@ -1,19 +1,27 @@
 import type { FileChange } from '../files';
+import { ancestorsOf, isSameOrInside } from '../files/paths';
 import { compareHlc, decodeHlc } from '../sync/hlc';
 
 interface PathVersion {
-  readonly hlc: string;
-  /** The change removed the path (a delete, or the source of a rename): it covers everything below. */
+  /** Clock of the last change to the path itself. */
+  readonly changed: string;
+  /** The last change removed the path (a delete, or the source of a rename). */
   readonly removed: boolean;
+  /**
+   * Clock of the last removal of the path, kept when the path is made again: a removal covers
+   * everything that was below it, and a folder re-created later (moved away and back) must not
+   * let an older change below it back in.
+   */
+  readonly cleared: string | null;
 }
 
 /**
  * Last writer wins per file path, the rule rows follow: each path remembers the clock of the
  * last delta that changed it here, sent or applied. A received change to a path this site
  * changed later is skipped, and the peer, seeing this site's newer change arrive, applies it:
- * both end with the newer version. A folder this site removed later also beats a received change
- * below it. Rows keep their versions in the database; these live as long as the peer (a
- * restarted peer treats every remote change as newer).
+ * both end with the newer version. A folder this site removed later (even if made again since)
+ * also beats a received change below it. Rows keep their versions in the database; these live
+ * as long as the peer (a restarted peer treats every remote change as newer).
  */
 export class FileVersions {
   private readonly versions = new Map<string, PathVersion>();
@@ -22,10 +30,10 @@ export class FileVersions {
   record(changes: readonly FileChange[], hlc: string): void {
     for (const change of changes) {
       if (change.op === 'rename') {
-        this.versions.set(change.path, { hlc, removed: true });
-        this.versions.set(change.toPath, { hlc, removed: false });
+        this.set(change.path, hlc, true);
+        this.set(change.toPath, hlc, false);
       } else {
-        this.versions.set(change.path, { hlc, removed: change.op === 'delete' });
+        this.set(change.path, hlc, change.op === 'delete');
       }
     }
   }
@@ -34,24 +42,48 @@ export class FileVersions {
   partition(changes: readonly FileChange[], hlc: string): { apply: FileChange[]; beaten: FileChange[] } {
     const apply: FileChange[] = [];
     const beaten: FileChange[] = [];
-    for (const change of changes) (pathsOf(change).some((path) => this.beats(path, hlc)) ? beaten : apply).push(change);
+    for (const change of changes) (this.beats(change, hlc) ? beaten : apply).push(change);
     return { apply, beaten };
   }
 
-  /** Paths under the folder `dir` this site changed after `hlc` (a folder delete stamped `hlc` must spare them). */
+  /**
+   * The folder `dir` itself and paths under it this site made or wrote after `hlc`: a folder
+   * delete stamped `hlc` must spare them. Later removals below it need no sparing (the delete
+   * agrees with them).
+   */
   newerUnder(dir: string, hlc: string): string[] {
-    const prefix = `${dir}/`;
-    return [...this.versions].filter(([path, version]) => path.startsWith(prefix) && this.isNewer(version.hlc, hlc)).map(([path]) => path);
+    return [...this.versions]
+      .filter(([path, version]) => isSameOrInside(path, dir) && !version.removed && this.isNewer(version.changed, hlc))
+      .map(([path]) => path);
   }
 
-  /** A local change to `path` itself, or a local removal of a folder above it, newer than `hlc`. */
-  private beats(path: string, hlc: string): boolean {
-    if (this.isNewer(this.versions.get(path)?.hlc, hlc)) return true;
-    for (let at = path.lastIndexOf('/'); at > 0; at = path.lastIndexOf('/', at - 1)) {
-      const above = this.versions.get(path.slice(0, at));
-      if (above?.removed && this.isNewer(above.hlc, hlc)) return true;
+  /**
+   * A local change to the change's path newer than `hlc`, or a local removal of a folder above
+   * it. A folder delete is only beaten by a later removal: a folder this site made again later
+   * still loses its older content (the delete spares the newer, see {@link newerUnder}).
+   */
+  private beats(change: FileChange, hlc: string): boolean {
+    if (change.op === 'delete' && change.nodeType === 'directory') return this.clearedAfter(change.path, hlc, true);
+    return pathsOf(change).some((path) => this.isNewer(this.versions.get(path)?.changed, hlc) || this.clearedAfter(path, hlc, false));
+  }
+
+  /** Whether this site removed a folder above `path` (or `path` itself) after `hlc`. */
+  private clearedAfter(path: string, hlc: string, includingSelf: boolean): boolean {
+    const folders = includingSelf ? [...ancestorsOf(path), path] : ancestorsOf(path);
+    return folders.some((folder) => {
+      const cleared = this.versions.get(folder)?.cleared;
+      return cleared !== null && cleared !== undefined && this.isNewer(cleared, hlc);
+    });
+  }
+
+  private set(path: string, hlc: string, removed: boolean): void {
+    const before = this.versions.get(path);
+    if (before && this.isNewer(before.changed, hlc)) {
+      // An older change recorded late: only its removal can still matter.
+      if (removed && !(before.cleared !== null && this.isNewer(before.cleared, hlc))) this.versions.set(path, { ...before, cleared: hlc });
+      return;
     }
-    return false;
+    this.versions.set(path, { changed: hlc, removed, cleared: removed ? hlc : (before?.cleared ?? null) });
   }
 
   private isNewer(local: string | undefined, remote: string): boolean {

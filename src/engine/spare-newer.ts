@@ -33,3 +33,17 @@ export async function spareNewerInFolderDeletes(
   }
   return result;
 }
+
+/**
+ * What of a received delta's file changes to apply: last writer wins per path
+ * ({@link FileVersions.partition}), and its folder deletes spare what this site changed later.
+ */
+export async function fileChangesToApply(
+  changes: readonly FileChange[],
+  hlc: string,
+  versions: FileVersions,
+  site: Parameters<typeof spareNewerInFolderDeletes>[3],
+): Promise<{ apply: FileChange[]; beaten: FileChange[] }> {
+  const { apply, beaten } = versions.partition(changes, hlc);
+  return { apply: await spareNewerInFolderDeletes(apply, hlc, versions, site), beaten };
+}

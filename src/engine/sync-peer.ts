@@ -22,7 +22,7 @@ import {
 import { parseEnvelope, WIRE_VERSION, type Envelope, type EnvelopeOf } from '../sync/wire';
 import { decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
 import { FileVersions } from './file-versions';
-import { spareNewerInFolderDeletes } from './spare-newer';
+import { fileChangesToApply } from './spare-newer';
 import {
   captureSnapshot,
   installSnapshot,
@@ -606,9 +606,7 @@ export class SyncPeer {
     const { client } = this.options;
     // Local file changes still settling go out first, stamped after this delta: they win on both sites.
     await this.enqueueLocalChanges(null);
-    const partitioned = this.fileVersions.partition(decoded.delta.files, decoded.delta.hlc);
-    const { beaten } = partitioned;
-    const apply = await spareNewerInFolderDeletes(partitioned.apply, decoded.delta.hlc, this.fileVersions, {
+    const { apply, beaten } = await fileChangesToApply(decoded.delta.files, decoded.delta.hlc, this.fileVersions, {
       client,
       root: this.root,
       exclusions: this.exclusions,

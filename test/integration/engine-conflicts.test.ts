@@ -145,6 +145,50 @@ describe.each(COMBINATIONS)('conflicts through the engine, WordPress $wp on the 
     expect(await pair.a.client.readFileAsText(`${FOLDER}/moved-later/old.txt`)).toBe('old');
   });
 
+  it('drops a file written into a folder the other site later moved away and back: re-creating a folder does not undo its removal', async () => {
+    const roaming = `${FOLDER}/roaming`;
+    await pair.a.client.mkdir(roaming);
+    await pair.a.client.writeFile(`${roaming}/old.txt`, 'old');
+    await syncUntilQuiet(pair);
+    await pair.a.client.writeFile(`${roaming}/early.txt`, 'written on A before the moves');
+    await pair.peerA.flush();
+    // A few ms apart on wall-clock based clocks: B's moves are the later changes.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await pair.b.client.mv(roaming, `${FOLDER}/away`);
+    await pair.peerB.flush();
+    await pair.b.client.mv(`${FOLDER}/away`, roaming);
+    await pair.peerB.flush();
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+    expect(await pair.a.client.fileExists(`${roaming}/early.txt`)).toBe(false);
+    expect(await pair.a.client.readFileAsText(`${roaming}/old.txt`)).toBe('old');
+  });
+
+  it('removes the older files of a folder the other site moved away, even where this site made the folder again later', async () => {
+    const later = () => new Promise((resolve) => setTimeout(resolve, 5)); // wall-clock based clocks: order the changes
+    const churn = `${FOLDER}/churn`;
+    await pair.a.client.mkdir(churn);
+    await pair.a.client.writeFile(`${churn}/old.txt`, 'old');
+    await syncUntilQuiet(pair);
+    await pair.b.client.rmdir(churn, { recursive: true });
+    await pair.peerB.flush();
+    await later();
+    await pair.a.client.writeFile(`${churn}/x.txt`, 'written on A, moved away on A later');
+    await pair.peerA.flush();
+    await later();
+    await pair.a.client.mv(churn, `${FOLDER}/churned`);
+    await pair.peerA.flush();
+    await later();
+    await pair.b.client.mkdir(churn);
+    await pair.b.client.writeFile(`${churn}/new.txt`, 'written on B last');
+    await pair.peerB.flush();
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+    expect(await pair.b.client.fileExists(`${churn}/x.txt`)).toBe(false);
+    expect(await pair.b.client.readFileAsText(`${FOLDER}/churned/x.txt`)).toBe('written on A, moved away on A later');
+    expect(await pair.a.client.readFileAsText(`${churn}/new.txt`)).toBe('written on B last');
+  });
+
   it('leaves nothing pending', () => {
     expect(pair.peerA.pendingCount + pair.peerB.pendingCount).toBe(0);
   });

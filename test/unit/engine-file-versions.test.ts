@@ -37,6 +37,38 @@ describe('FileVersions: last writer wins per path', () => {
     expect(versions.partition([write('deep/y.txt')], hlc(11, 'a')).apply).toEqual([write('deep/y.txt')]);
   });
 
+  it('keeps a folder removal in force after the folder is made again (moved away and back)', () => {
+    const versions = new FileVersions();
+    versions.record([{ op: 'delete', path: 'deep', nodeType: 'directory' }, { op: 'mkdir', path: 'moved' }], hlc(10, 'b'));
+    versions.record([{ op: 'delete', path: 'moved', nodeType: 'directory' }, { op: 'mkdir', path: 'deep' }, write('deep/old.txt')], hlc(12, 'b'));
+    expect(versions.partition([write('deep/early.txt')], hlc(9, 'a')).beaten).toEqual([write('deep/early.txt')]);
+    expect(versions.partition([write('deep/late.txt')], hlc(11, 'a')).apply).toEqual([write('deep/late.txt')]);
+  });
+
+  it('keeps a removal in force when it is recorded after a newer change to the same folder', () => {
+    const versions = new FileVersions();
+    versions.record([{ op: 'mkdir', path: 'deep' }], hlc(12, 'b'));
+    versions.record([{ op: 'delete', path: 'deep', nodeType: 'directory' }], hlc(10, 'a'));
+    expect(versions.partition([write('deep/early.txt')], hlc(9, 'a')).beaten).toEqual([write('deep/early.txt')]);
+  });
+
+  it('spares only what this site made or wrote later inside a folder, not what it removed there', () => {
+    const versions = new FileVersions();
+    versions.record([del('plugin/gone.txt'), { op: 'delete', path: 'plugin/old', nodeType: 'directory' }, write('plugin/kept.txt')], hlc(9, 'a'));
+    expect(versions.newerUnder('plugin', hlc(5, 'b'))).toEqual(['plugin/kept.txt']);
+  });
+
+  it('lets an older folder delete through to a folder made again later, sparing the folder and what is newer in it', () => {
+    const versions = new FileVersions();
+    const removeDeep: FileChange = { op: 'delete', path: 'deep', nodeType: 'directory' };
+    versions.record([removeDeep], hlc(5, 'b'));
+    versions.record([{ op: 'mkdir', path: 'deep' }, write('deep/new.txt')], hlc(12, 'b'));
+    expect(versions.partition([removeDeep], hlc(9, 'a')).apply).toEqual([removeDeep]);
+    expect(versions.newerUnder('deep', hlc(9, 'a'))).toEqual(['deep', 'deep/new.txt']);
+    versions.record([removeDeep], hlc(14, 'b'));
+    expect(versions.partition([removeDeep], hlc(13, 'a')).beaten).toEqual([removeDeep]);
+  });
+
   it('reaches the same verdict on both sites, ties broken by peer id', () => {
     const onA = new FileVersions();
     const onB = new FileVersions();

@@ -8,6 +8,7 @@ import type { Op } from './workload';
  */
 
 const AST_NIGHTLY: FuzzSettings['combination'] = { driver: 'ast', wp: 'nightly' };
+const LEGACY_65: FuzzSettings['combination'] = { driver: 'legacy', wp: '6.5' };
 
 describe('fuzz regressions', () => {
   // Seed 3: both sites rename the same file to different names before syncing. Per-path
@@ -38,5 +39,47 @@ describe('fuzz regressions', () => {
       { kind: 'set-option', side: 'b', args: { name: 'fuzz_links', autoload: true, shape: 'text', text: 'percent%s', number: 945 } },
     ];
     expect(await replayOps(ops, { combination: AST_NIGHTLY, linkSeed: 12 })).toBeNull();
+  });
+
+  // The class behind fresh seeds that ended with a file in fuzz-files on one side only: folders
+  // moved away (a folder delete plus the arrival elsewhere) while the other site writes into
+  // them. Written as op lists (no link faults, so the interleaving is the one described).
+
+  // B moves sub away and back after A wrote sub/e.bin: B's removal of sub is later than A's
+  // write, so e.bin goes on both sites. B used to remember only its last change to sub (made
+  // again), let A's older write in, and kept e.bin while A had dropped it with the folder.
+  it('drops an older file written into a folder the other site moved away and back', async () => {
+    const ops: Op[] = [
+      { kind: 'write-file', side: 'a', args: { path: 'sub/d.txt', bytesSeed: 11, size: 120 } },
+      { kind: 'flush', side: 'a', args: {} },
+      { kind: 'deliver', side: 'b', args: { count: 4 } },
+      { kind: 'write-file', side: 'a', args: { path: 'sub/e.bin', bytesSeed: 12, size: 90 } },
+      { kind: 'flush', side: 'a', args: {} },
+      { kind: 'rename-folder', side: 'b', args: { pick: 0, to: 'moved' } },
+      { kind: 'flush', side: 'b', args: {} },
+      { kind: 'rename-folder', side: 'b', args: { pick: 0, to: 'sub' } },
+      { kind: 'flush', side: 'b', args: {} },
+    ];
+    expect(await replayOps(ops, { combination: AST_NIGHTLY, linkSeed: 1, faults: {} })).toBeNull();
+  });
+
+  // B moves sub away, A writes sub/e.bin and then moves sub away too, B writes into a new sub:
+  // A's move of sub is later than A's write, so e.bin leaves sub on both sites. B used to take
+  // its later re-made sub as beating A's whole folder delete and kept e.bin in it.
+  it('removes the older files of a folder moved away on one site and made again on the other', async () => {
+    const ops: Op[] = [
+      { kind: 'write-file', side: 'a', args: { path: 'sub/d.txt', bytesSeed: 21, size: 120 } },
+      { kind: 'flush', side: 'a', args: {} },
+      { kind: 'deliver', side: 'b', args: { count: 4 } },
+      { kind: 'rename-folder', side: 'b', args: { pick: 0, to: 'moved' } },
+      { kind: 'flush', side: 'b', args: {} },
+      { kind: 'write-file', side: 'a', args: { path: 'sub/e.bin', bytesSeed: 22, size: 90 } },
+      { kind: 'flush', side: 'a', args: {} },
+      { kind: 'rename-folder', side: 'a', args: { pick: 0, to: 'deep' } },
+      { kind: 'flush', side: 'a', args: {} },
+      { kind: 'write-file', side: 'b', args: { path: 'sub/d.txt', bytesSeed: 23, size: 70 } },
+      { kind: 'flush', side: 'b', args: {} },
+    ];
+    expect(await replayOps(ops, { combination: LEGACY_65, linkSeed: 1, faults: {} })).toBeNull();
   });
 });
