@@ -1,5 +1,7 @@
 import { bootWordPressAndRequestHandler } from '@wp-playground/wordpress';
+import type { PHP } from '@php-wasm/universal';
 import * as v from 'valibot';
+import { dropInternalOnRotation } from '../../testbed/src/older-runtime-rotation';
 import type { PhpResult, SiteClient } from '../../src/platform/site-client';
 import {
   readArchive,
@@ -39,6 +41,12 @@ export interface BootNodeSiteOptions {
   readonly autoLogin?: string | false;
   /** Requests (run() included) before PHP's runtime is rotated. Default 100 000: not within a test. */
   readonly maxRequests?: number;
+  /**
+   * `older`: a rotation loses what was written under `/internal/shared` since boot, as in older
+   * Playground builds (and the stand-in's `?build=older`; see `older-runtime-rotation.ts`).
+   * Default `current`: everything survives a rotation.
+   */
+  readonly rotation?: 'current' | 'older';
 }
 
 export interface SiteFacts {
@@ -84,6 +92,8 @@ export interface NodeSite extends AsyncDisposable {
   visit(path: string, init?: { method?: 'GET' | 'POST'; body?: string | Record<string, string> }): Promise<VisitResult>;
   /** Puts the database back to what it was right after boot (writes the file back; < 1 ms). */
   resetDatabase(): Promise<void>;
+  /** Runtime rotations so far (counted with `rotation: 'older'` only). */
+  readonly rotations: number;
   dispose(): Promise<void>;
 }
 
@@ -118,6 +128,9 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
   const snapshot: WordPressSnapshot | undefined = found?.snapshot;
   const autoLogin = options.autoLogin ?? 'admin';
   const maxRequests = options.maxRequests ?? 100_000;
+  const instances: PHP[] = [];
+  let patchRotation: ((php: PHP) => void) | undefined;
+  let rotations = 0;
 
   const handler = await bootWordPressAndRequestHandler({
     siteUrl,
@@ -128,6 +141,8 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
     createPhpRuntime: runtime.createPhpRuntime,
     onPHPInstanceCreated: async (php) => {
       php.enableRuntimeRotation({ recreateRuntime: runtime.createPhpRuntime, maxRequests });
+      instances.push(php);
+      patchRotation?.(php);
     },
     constants: autoLogin === false ? {} : { PLAYGROUND_AUTO_LOGIN_AS_USER: autoLogin },
     createFiles: {
@@ -170,6 +185,12 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
       );
     }
     const databaseBaseline = await client.readFileAsBuffer(facts.databasePath);
+    if (options.rotation === 'older') {
+      patchRotation = dropInternalOnRotation(endpoint.primaryPhp(), () => {
+        rotations += 1;
+      });
+      for (const php of instances) patchRotation(php);
+    }
     const processId = runtime.firstProcessId();
     if (processId === undefined) throw new Error('No PHP runtime was created.');
 
@@ -210,6 +231,9 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
           if (await client.fileExists(facts.databasePath + suffix)) await client.unlink(facts.databasePath + suffix);
         }
         await client.writeFile(facts.databasePath, databaseBaseline);
+      },
+      get rotations() {
+        return rotations;
       },
       dispose,
       [Symbol.asyncDispose]: dispose,

@@ -35,9 +35,17 @@ export function sqliteZipUrl(driver: SqliteDriver): string {
 
 /**
  * `?build=older` emulates an older Playground release (the stand-in's own switch; the real site
- * has none): only `window.playground`, no Sites API, and the legacy SQLite translator.
+ * has none): only `window.playground`, no Sites API, the legacy SQLite translator, a viewport
+ * iframe with class `playground-viewport` and no id, `onMessage` hearing only the primary PHP
+ * instance, and runtime rotation that loses what was written under `/internal`.
  */
 export const OLDER_BUILD_QUERY = { name: 'build', value: 'older' } as const;
+
+/**
+ * `?rotate-after=N`: rotate each PHP instance's runtime after N requests instead of 400 (the
+ * stand-in's own switch, for tests that need a rotation without 400 requests; same behaviour).
+ */
+export const ROTATE_AFTER_QUERY = 'rotate-after';
 
 /**
  * Where the static assets a minified build lacks live, for a loaded WordPress version as

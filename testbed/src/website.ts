@@ -1,13 +1,14 @@
 /**
  * The top frame of the offline stand-in for https://playground.wordpress.net/: boots one new
  * temporary site per page load through the published client (`startPlaygroundWeb`, as the real
- * website does) into `iframe#playground-viewport` and exposes `window.playground` and the Sites
+ * website does) into `iframe.playground-viewport` (with id `playground-viewport` unless
+ * `?build=older`) and exposes `window.playground` and the Sites
  * API subset `window.playgroundSites`.
  */
 import { setupPostMessageRelay } from '@php-wasm/web';
 import type { PlaygroundClient } from '@wp-playground/client';
 import { startPlaygroundWeb } from '@wp-playground/client';
-import { OLDER_BUILD_QUERY, PHP_VERSION, normalizeWpVersion } from './config';
+import { OLDER_BUILD_QUERY, PHP_VERSION, ROTATE_AFTER_QUERY, normalizeWpVersion } from './config';
 
 interface SiteInfo {
   slug: string;
@@ -66,15 +67,32 @@ const clientConnected = new Promise<PlaygroundClient>((resolve) => {
 });
 
 const iframe = document.createElement('iframe');
-iframe.id = 'playground-viewport';
+// Older builds gave the viewport a class only.
+if (!olderBuild) {
+  iframe.id = 'playground-viewport';
+}
 iframe.className = 'playground-viewport';
 iframe.title = 'WordPress Playground wrapper (a virtual machine running WordPress)';
 iframe.setAttribute('allow', 'clipboard-read; clipboard-write');
 document.querySelector('[data-viewport-area]')?.append(iframe);
 
+/** remote.html with the stand-in's own switches that the PHP worker acts on. */
+function remoteUrl(): URL {
+  const url = new URL('/remote.html', window.location.origin);
+  if (olderBuild) {
+    url.searchParams.set('sqlite', 'legacy');
+    url.searchParams.set(OLDER_BUILD_QUERY.name, OLDER_BUILD_QUERY.value);
+  }
+  const rotateAfter = query.get(ROTATE_AFTER_QUERY);
+  if (rotateAfter !== null) {
+    url.searchParams.set(ROTATE_AFTER_QUERY, rotateAfter);
+  }
+  return url;
+}
+
 const booted: Promise<PlaygroundClient> = startPlaygroundWeb({
   iframe,
-  remoteUrl: new URL(olderBuild ? '/remote.html?sqlite=legacy' : '/remote.html', window.location.origin).toString(),
+  remoteUrl: remoteUrl().toString(),
   scope: site.slug,
   blueprint: {
     landingPage: '/wp-admin/',

@@ -24,6 +24,7 @@ import {
   getLoadedWordPressVersion,
 } from '@wp-playground/wordpress';
 import { PHP_VERSION, sqliteZipUrl, staticAssetsDirectoryFor, wordPressZipUrl, type SqliteDriver } from './config';
+import { dropInternalOnRotation, ROTATE_AFTER_REQUESTS } from './older-runtime-rotation';
 import offlineNetworkMuPlugin from './mu-plugins/0-offline-network.php?raw';
 import playgroundWebMuPlugin from './mu-plugins/1-playground-web.php?raw';
 
@@ -43,6 +44,14 @@ export interface WorkerBootOptions {
   withNetworking?: boolean;
   /** The stand-in's own option (see `OLDER_BUILD_QUERY`). */
   sqliteDriver?: SqliteDriver;
+  /**
+   * The stand-in's own option (see `OLDER_BUILD_QUERY`): behave like older builds, whose
+   * `onMessage` listeners hear only the primary PHP instance and whose runtime rotation loses
+   * what was written under `/internal` (see `older-runtime-rotation.ts`).
+   */
+  olderBuild?: boolean;
+  /** The stand-in's own option: rotate each instance's runtime after this many requests instead of 400. */
+  rotateAfterRequests?: number;
 }
 
 function randomSecret(length = 40): string {
@@ -66,6 +75,11 @@ class StandInWorkerEndpoint extends PHPWorker {
   loadedWordPressVersion: string | undefined;
   private handler: PHPRequestHandler | undefined;
   private knownRemoteAssetPaths = new Set<string>();
+  private olderBuild = false;
+  private primaryPhp: PHP | undefined;
+  /** Every PHP instance of the site, for the older build's rotation (set up once the site booted). */
+  private readonly instances: PHP[] = [];
+  private patchRotation: ((php: PHP) => void) | undefined;
 
   async boot({
     scope,
@@ -73,6 +87,8 @@ class StandInWorkerEndpoint extends PHPWorker {
     sapiName = 'cli',
     wordpressInstallMode = 'download-and-install',
     sqliteDriver = 'ast',
+    olderBuild = false,
+    rotateAfterRequests = ROTATE_AFTER_REQUESTS,
   }: WorkerBootOptions): Promise<void> {
     if (this.booted) {
       throw new Error('Playground already booted');
@@ -80,12 +96,13 @@ class StandInWorkerEndpoint extends PHPWorker {
     this.booted = true;
     this.scope = scope;
     this.requestedWordPressVersion = wpVersion;
+    this.olderBuild = olderBuild;
     try {
       const siteUrl = setURLScope(wordPressSiteUrl, scope).toString();
       // Start both downloads before PHP boots; bootWordPress awaits them when it needs them.
       const wordPressZip = fetchAsFile(wordPressZipUrl(wpVersion), 'wp.zip');
       const sqliteZip = fetchAsFile(sqliteZipUrl(sqliteDriver), 'sqlite.zip');
-      const requestHandler = await this.createRequestHandler(siteUrl, sapiName);
+      const requestHandler = await this.createRequestHandler(siteUrl, sapiName, rotateAfterRequests);
       await bootWordPress(requestHandler, {
         siteUrl,
         wordpressInstallMode,
@@ -113,7 +130,7 @@ class StandInWorkerEndpoint extends PHPWorker {
     }
   }
 
-  private async createRequestHandler(siteUrl: string, sapiName: string): Promise<PHPRequestHandler> {
+  private async createRequestHandler(siteUrl: string, sapiName: string, rotateAfterRequests: number): Promise<PHPRequestHandler> {
     const sitePathname = new URL(siteUrl).pathname;
     const knownRemoteAssetPaths = this.knownRemoteAssetPaths;
     const requestHandler: PHPRequestHandler = await bootRequestHandler({
@@ -128,7 +145,13 @@ class StandInWorkerEndpoint extends PHPWorker {
       },
       spawnHandler: sandboxedSpawnHandlerFactory,
       onPHPInstanceCreated: async (php: PHP, { isPrimary }) => {
-        if (!isPrimary) {
+        // Every instance rotates, as bootRequestHandler set it up, at the stand-in's threshold.
+        php.enableRuntimeRotation({ recreateRuntime: async () => await loadWebRuntime(PHP_VERSION), maxRequests: rotateAfterRequests });
+        this.instances.push(php);
+        this.patchRotation?.(php);
+        if (isPrimary) {
+          this.primaryPhp = php;
+        } else {
           // Secondary instances see the primary's files, as on the real site.
           const shared = ['/tmp', requestHandler.documentRoot, '/internal/shared', '/internal/symlinks'];
           await proxyFileSystem(
@@ -139,6 +162,7 @@ class StandInWorkerEndpoint extends PHPWorker {
         }
         // PHP's post_message_to_js reaches onMessage listeners from page requests too, not only
         // from run(): PHPWorker attaches its relay only to instances it acquires itself.
+        // (Older builds relayed only the primary's: see registerWorkerListeners.)
         this.registerWorkerListeners(php);
       },
       createFiles: {
@@ -174,8 +198,18 @@ class StandInWorkerEndpoint extends PHPWorker {
     return requestHandler;
   }
 
+  /** Older builds relayed `post_message_to_js` and events of the primary instance only: a secondary's got `''`. */
+  protected override registerWorkerListeners(php: PHP): void {
+    if (this.olderBuild && php !== this.primaryPhp) return;
+    super.registerWorkerListeners(php);
+  }
+
   private async finalizeAfterBoot(requestHandler: PHPRequestHandler): Promise<void> {
     const primaryPhp = await requestHandler.getPrimaryPhp();
+    if (this.olderBuild) {
+      this.patchRotation = dropInternalOnRotation(primaryPhp);
+      for (const php of this.instances) this.patchRotation(php);
+    }
     this.loadedWordPressVersion = await getLoadedWordPressVersion(requestHandler);
     const listPath = `${requestHandler.documentRoot}/wordpress-remote-asset-paths`;
     if (primaryPhp.isFile(listPath)) {
