@@ -14,6 +14,8 @@ export interface PairedSide {
   siteUrl: string;
   /** Unacknowledged changes of this side, as its tab last reported. */
   pending: number;
+  /** What keeps this side from syncing right now, as its tab last reported (none: absent). */
+  problem?: string;
 }
 
 /**

@@ -51,10 +51,15 @@ describe('popup command replies', () => {
 
 describe('popup labels', () => {
   it('calls a live pairing with sync off paused', () => {
-    expect(describePhase({ phase: 'live', syncOn: true })).toBe('Live');
-    expect(describePhase({ phase: 'live', syncOn: false })).toBe('Paused');
-    expect(describePhase({ phase: 'copying', syncOn: true })).toBe('Copying');
-    expect(describePhase({ phase: 'error', syncOn: true })).toBe('Error');
+    const side = (problem?: string) => ({ tabId: 1, peerId: 'p', scope: 's', siteUrl: 'u', pending: 0, ...(problem ? { problem } : {}) });
+    const sides = (problem?: string): [ReturnType<typeof side>, ReturnType<typeof side>] => [side(), side(problem)];
+    expect(describePhase({ phase: 'live', syncOn: true, sides: sides() })).toBe('Live');
+    expect(describePhase({ phase: 'live', syncOn: false, sides: sides() })).toBe('Paused');
+    expect(describePhase({ phase: 'copying', syncOn: true, sides: sides() })).toBe('Copying');
+    expect(describePhase({ phase: 'error', syncOn: true, sides: sides() })).toBe('Error');
+    // Live only when it flows: a side that reported a problem is stalled (paused is paused).
+    expect(describePhase({ phase: 'live', syncOn: true, sides: sides('files gone: reinstalling') })).toBe('Stalled');
+    expect(describePhase({ phase: 'live', syncOn: false, sides: sides('files gone: reinstalling') })).toBe('Paused');
   });
 
   it('counts pending changes in words', () => {
