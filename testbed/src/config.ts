@@ -42,12 +42,6 @@ export function sqliteZipUrl(driver: SqliteDriver): string {
 export const OLDER_BUILD_QUERY = { name: 'build', value: 'older' } as const;
 
 /**
- * `?rotate-after=N`: rotate each PHP instance's runtime after N requests instead of 400 (the
- * stand-in's own switch, for tests that need a rotation without 400 requests; same behaviour).
- */
-export const ROTATE_AFTER_QUERY = 'rotate-after';
-
-/**
  * Where the static assets a minified build lacks live, for a loaded WordPress version as
  * @wp-playground/wordpress reports it: `6.5`, `beta`, or `trunk` for an alpha (the nightly build).
  */

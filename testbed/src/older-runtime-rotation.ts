@@ -10,9 +10,6 @@ import type { PHP } from '@php-wasm/universal';
  * `?build=older` and by the Node harness, so both lose the same files.
  */
 
-/** Requests (run() included) an instance serves before its runtime is rotated, as in every build. */
-export const ROTATE_AFTER_REQUESTS = 400;
-
 /** The part of `/internal` a client can write to and an older build's rotation lost. */
 export const DROPPED_ON_ROTATION = '/internal/shared';
 

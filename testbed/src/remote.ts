@@ -8,7 +8,7 @@ import type { FilesystemOperation } from '@php-wasm/fs-journal';
 import type { MessageListener, PHPRequest, PHPResponse } from '@php-wasm/universal';
 import { consumeAPI, exposeAPI, setupPostMessageRelay, spawnPHPWorkerThread } from '@php-wasm/web';
 import { responseTo } from '@php-wasm/web-service-worker';
-import { OLDER_BUILD_QUERY, ROTATE_AFTER_QUERY } from './config';
+import { OLDER_BUILD_QUERY } from './config';
 import workerPath from './worker.ts?worker&url';
 
 /** The worker endpoint's members this frame calls itself. Everything else is piped through. */
@@ -205,12 +205,10 @@ async function bootRemote(): Promise<void> {
     },
 
     async boot(options: { scope: string } & Record<string, unknown>) {
-      const rotateAfter = Number(query.get(ROTATE_AFTER_QUERY));
       await worker.boot({
         ...options,
         sqliteDriver: query.get('sqlite') === 'legacy' ? 'legacy' : 'ast',
         olderBuild: query.get(OLDER_BUILD_QUERY.name) === OLDER_BUILD_QUERY.value,
-        ...(Number.isInteger(rotateAfter) && rotateAfter > 0 ? { rotateAfterRequests: rotateAfter } : {}),
       });
 
       // Answer the service worker's requests for this site's scope only: it broadcasts every

@@ -8,7 +8,7 @@
 import { setupPostMessageRelay } from '@php-wasm/web';
 import type { PlaygroundClient } from '@wp-playground/client';
 import { startPlaygroundWeb } from '@wp-playground/client';
-import { OLDER_BUILD_QUERY, PHP_VERSION, ROTATE_AFTER_QUERY, normalizeWpVersion } from './config';
+import { OLDER_BUILD_QUERY, PHP_VERSION, normalizeWpVersion } from './config';
 
 interface SiteInfo {
   slug: string;
@@ -82,10 +82,6 @@ function remoteUrl(): URL {
   if (olderBuild) {
     url.searchParams.set('sqlite', 'legacy');
     url.searchParams.set(OLDER_BUILD_QUERY.name, OLDER_BUILD_QUERY.value);
-  }
-  const rotateAfter = query.get(ROTATE_AFTER_QUERY);
-  if (rotateAfter !== null) {
-    url.searchParams.set(ROTATE_AFTER_QUERY, rotateAfter);
   }
   return url;
 }

@@ -24,7 +24,7 @@ import {
   getLoadedWordPressVersion,
 } from '@wp-playground/wordpress';
 import { PHP_VERSION, sqliteZipUrl, staticAssetsDirectoryFor, wordPressZipUrl, type SqliteDriver } from './config';
-import { dropInternalOnRotation, ROTATE_AFTER_REQUESTS } from './older-runtime-rotation';
+import { dropInternalOnRotation } from './older-runtime-rotation';
 import offlineNetworkMuPlugin from './mu-plugins/0-offline-network.php?raw';
 import playgroundWebMuPlugin from './mu-plugins/1-playground-web.php?raw';
 
@@ -50,8 +50,6 @@ export interface WorkerBootOptions {
    * what was written under `/internal` (see `older-runtime-rotation.ts`).
    */
   olderBuild?: boolean;
-  /** The stand-in's own option: rotate each instance's runtime after this many requests instead of 400. */
-  rotateAfterRequests?: number;
 }
 
 function randomSecret(length = 40): string {
@@ -88,7 +86,6 @@ class StandInWorkerEndpoint extends PHPWorker {
     wordpressInstallMode = 'download-and-install',
     sqliteDriver = 'ast',
     olderBuild = false,
-    rotateAfterRequests = ROTATE_AFTER_REQUESTS,
   }: WorkerBootOptions): Promise<void> {
     if (this.booted) {
       throw new Error('Playground already booted');
@@ -102,7 +99,7 @@ class StandInWorkerEndpoint extends PHPWorker {
       // Start both downloads before PHP boots; bootWordPress awaits them when it needs them.
       const wordPressZip = fetchAsFile(wordPressZipUrl(wpVersion), 'wp.zip');
       const sqliteZip = fetchAsFile(sqliteZipUrl(sqliteDriver), 'sqlite.zip');
-      const requestHandler = await this.createRequestHandler(siteUrl, sapiName, rotateAfterRequests);
+      const requestHandler = await this.createRequestHandler(siteUrl, sapiName);
       await bootWordPress(requestHandler, {
         siteUrl,
         wordpressInstallMode,
@@ -130,7 +127,7 @@ class StandInWorkerEndpoint extends PHPWorker {
     }
   }
 
-  private async createRequestHandler(siteUrl: string, sapiName: string, rotateAfterRequests: number): Promise<PHPRequestHandler> {
+  private async createRequestHandler(siteUrl: string, sapiName: string): Promise<PHPRequestHandler> {
     const sitePathname = new URL(siteUrl).pathname;
     const knownRemoteAssetPaths = this.knownRemoteAssetPaths;
     const requestHandler: PHPRequestHandler = await bootRequestHandler({
@@ -144,9 +141,9 @@ class StandInWorkerEndpoint extends PHPWorker {
         disable_functions: 'curl_exec,curl_multi_exec',
       },
       spawnHandler: sandboxedSpawnHandlerFactory,
+      // No maxPhpInstances: the client's default (2 in 3.1.x) serves concurrent requests, as on the real site.
       onPHPInstanceCreated: async (php: PHP, { isPrimary }) => {
-        // Every instance rotates, as bootRequestHandler set it up, at the stand-in's threshold.
-        php.enableRuntimeRotation({ recreateRuntime: async () => await loadWebRuntime(PHP_VERSION), maxRequests: rotateAfterRequests });
+        // Every instance rotates after 400 requests (bootRequestHandler set that up).
         this.instances.push(php);
         this.patchRotation?.(php);
         if (isPrimary) {
