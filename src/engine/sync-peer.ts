@@ -535,7 +535,7 @@ export class SyncPeer {
     const { client, pairId, peerId } = this.options;
     try {
       // Everything captured so far goes into the outbox first: the copy contains up to baseSeq.
-      await drainNow(client);
+      await this.withEngine(() => drainNow(client));
       await this.enqueueLocalChanges(null);
       const baseSeq = this.outbox.lastSeq;
       const snapshot = await captureSnapshot(client, { targetFiles: new Map(request.files), siteUrl: this.siteUrl, wallClock: this.options.wallClock });
