@@ -80,13 +80,17 @@ describe.each(COMBINATIONS)('a site whose runtime rotation drops /internal, Word
   });
 
   it('repairIfLost (the periodic check) does nothing while the files are there, and reinstalls once they are gone', async () => {
+    let started = performance.now();
     expect(await pair.peerB.repairIfLost()).toBe(false);
+    console.info(`[rotation] check with nothing missing: ${(performance.now() - started).toFixed(1)} ms`);
     while ((await pair.b.client.fileExists('/internal/shared/preload/zz-playground-sync.php')) === true) {
       await pair.b.client.run({ code: '<?php echo 1;' });
     }
     // Captured by the triggers while no drain runs: it must still leave.
     await inWordPress(pair.b, `wp_insert_post(['post_title' => 'B while lost', 'post_status' => 'publish']);`);
+    started = performance.now();
     expect(await pair.peerB.repairIfLost()).toBe(true);
+    console.info(`[rotation] reinstall and drain: ${(performance.now() - started).toFixed(1)} ms`);
     await pair.link.settle();
     expect(
       await inWordPress(pair.a, `global $wpdb; $result = $wpdb->get_var("SELECT COUNT(*) FROM $wpdb->posts WHERE post_title = 'B while lost'");`),
