@@ -22,3 +22,4 @@ export { drainNow } from './drain-now';
 export { ENGINE_TABLES, ENGINE_TRIGGER_PREFIX } from './engine-tables';
 export { EngineTaskError } from './engine-task';
 export { installCapture, type CaptureInstallation, type InstallCaptureOptions } from './install-capture';
+export { uninstallCapture, type CaptureRemoval } from './uninstall-capture';
