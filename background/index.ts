@@ -9,9 +9,9 @@ import { TAB_PORT_NAME, TabToBackgroundSchema, type TabToBackground } from '../s
 import { parseMessage } from '../src/protocol/validate';
 import { isPlaygroundUrl } from '../src/platform/playground-origin';
 import { retainPairings } from '../src/pairing/pairings-state';
-import { applyTabReport, markTabLoading, removeTab, retainTabs } from '../src/registry/tab-registry';
+import { applyTabReport, markDocumentGone, removeTab, retainTabs } from '../src/registry/tab-registry';
 import { journalBackground } from './background-journal';
-import { onPeerReport, onTabClosed, onTabSite, pair, routeEnvelope, setSync, unpair } from './pairing-service';
+import { dismissEndedPairing, onPeerReport, onTabGone, onTabSite, pair, routeEnvelope, setSync, unpair } from './pairing-service';
 import { journalAppend, journalClear, journalSetStatus, pairings, registry } from './stores';
 
 browser.runtime.onConnect.addListener((port: Runtime.Port) => {
@@ -22,12 +22,18 @@ browser.runtime.onConnect.addListener((port: Runtime.Port) => {
     port.disconnect();
     return;
   }
+  // One port per page document: it closes when the document goes (reload, navigation, tab closed),
+  // never for navigations inside the page's frames. A stopped worker loses its ports without
+  // this event; the tab's content script reconnects and reports again.
+  let documentId: string | undefined;
+  port.onDisconnect.addListener(() => void registry.update((current) => markDocumentGone(current, tabId, documentId, Date.now())));
   port.onMessage.addListener((message: unknown) => {
     const parsed = parseMessage(TabToBackgroundSchema, message, 'tab message');
     if (!parsed.ok) {
       void journalBackground({ kind: 'input', target: `tab ${tabId}`, summary: parsed.error, status: 'rejected' });
       return;
     }
+    if (parsed.value.type === 'tab/site') documentId = parsed.value.document.id;
     void onTabMessage(tabId, parsed.value).catch((error: unknown) =>
       journalBackground({ kind: 'pairing', target: `tab ${tabId}`, summary: `Unexpected error: ${describe(error)}`, status: 'failed' }),
     );
@@ -38,7 +44,7 @@ async function onTabMessage(tabId: number, message: TabToBackground): Promise<vo
   switch (message.type) {
     case 'tab/site':
       await registry.update((current) => applyTabReport(current, tabId, message, Date.now()));
-      return onTabSite(tabId, message.site, message.peer);
+      return onTabSite(tabId, message);
     case 'tab/waiting':
     case 'tab/error':
       await registry.update((current) => applyTabReport(current, tabId, message, Date.now()));
@@ -77,22 +83,25 @@ function runCommand(command: PopupCommand): Promise<PopupReply> {
       return setSync(command.pairId, command.on);
     case 'popup/clear-journal':
       return journalClear().then(() => ({ ok: true }));
+    case 'popup/dismiss-ended':
+      return dismissEndedPairing(command.pairId);
   }
 }
 
+// Only a tab that leaves Playground matters here: a reload or in-page navigation is told by the
+// tab's port (above). Without the `tabs` permission `tab.url` is known only for Playground pages.
 browser.tabs.onUpdated.addListener((tabId, change, tab) => {
-  if (change.status !== 'loading') return;
-  if (isPlaygroundUrl(tab.url)) void registry.update((current) => markTabLoading(current, tabId, Date.now()));
-  else {
-    void registry.update((current) => removeTab(current, tabId));
-    void onTabClosed(tabId);
-  }
+  if (change.url === undefined && change.status !== 'loading') return;
+  if (!isPlaygroundUrl(tab.url)) void forgetTab(tabId, 'left Playground');
 });
 
-browser.tabs.onRemoved.addListener((tabId) => {
-  void registry.update((current) => removeTab(current, tabId));
-  void onTabClosed(tabId);
-});
+browser.tabs.onRemoved.addListener((tabId) => void forgetTab(tabId, 'closed'));
+
+async function forgetTab(tabId: number, what: 'closed' | 'left Playground'): Promise<void> {
+  if (!(String(tabId) in (await registry.read()))) return;
+  await registry.update((current) => removeTab(current, tabId));
+  await onTabGone(tabId, what);
+}
 
 // A worker that slept may have missed closed tabs: reconcile with what is open now.
 void browser.tabs.query({}).then(async (tabs) => {

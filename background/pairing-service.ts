@@ -1,14 +1,17 @@
 import type { PopupReply } from '../src/protocol/popup';
-import type { ContentSummary, PeerRole, TabToBackground } from '../src/protocol/runtime';
-import type { SiteInfo } from '../src/protocol/site';
-import { checkPairRequest } from '../src/pairing/pair-request';
+import type { ContentSummary, TabToBackground } from '../src/protocol/runtime';
+import { checkPairRequest, type PairableSite } from '../src/pairing/pair-request';
 import type { Pairing } from '../src/pairing/pairings';
+import { judgeSiteReport } from '../src/pairing/site-report';
 import {
+  dismissEnded,
+  dismissEndedOfTabs,
   findPairing,
   markError,
   markLive,
   otherSide,
   pairingOfTab,
+  recordEnded,
   removePairing,
   sideOf,
   startCopy,
@@ -18,7 +21,7 @@ import {
   withPending,
 } from '../src/pairing/pairings-state';
 import { journalBackground } from './background-journal';
-import { pairings, registry } from './stores';
+import { endedPairings, pairings, registry } from './stores';
 import { sendToTab } from './tab-messages';
 
 const siteLabel = (site: { siteUrl: string }) => site.siteUrl;
@@ -71,6 +74,8 @@ export async function pair(tabIds: readonly [number, number], keep: number | und
     return taken ? current : [...current, pairing];
   });
   if (taken) return { ok: false, error: 'One of these tabs was paired meanwhile.' };
+  // Why an earlier pairing of these tabs ended no longer matters once they are paired again.
+  await endedPairings.update((ended) => dismissEndedOfTabs(ended, tabIds));
   void journalBackground({
     kind: 'pairing',
     target: `${sourceSite.site.scope} → ${targetSite.site.scope}`,
@@ -113,6 +118,25 @@ export async function unpair(pairId: string, why = 'Unpaired'): Promise<PopupRep
   return { ok: true };
 }
 
+/** A pairing ends without the user asking (a tab closed, reloaded a saved site, switched site): the popup says why. */
+async function endPairing(pairing: Pairing, reason: string): Promise<void> {
+  await endedPairings.update((ended) =>
+    recordEnded(ended, {
+      pairId: pairing.pairId,
+      tabIds: [pairing.sides[0].tabId, pairing.sides[1].tabId],
+      siteUrls: [pairing.sides[0].siteUrl, pairing.sides[1].siteUrl],
+      reason,
+      at: Date.now(),
+    }),
+  );
+  await unpair(pairing.pairId, reason);
+}
+
+export async function dismissEndedPairing(pairId: string): Promise<PopupReply> {
+  await endedPairings.update((ended) => dismissEnded(ended, pairId));
+  return { ok: true };
+}
+
 export async function setSync(pairId: string, on: boolean): Promise<PopupReply> {
   const updated = await pairings.update((current) => updatePairing(current, pairId, (p) => (p.syncOn === on ? p : { ...p, syncOn: on })));
   const pairing = findPairing(updated, pairId);
@@ -130,37 +154,39 @@ export async function setSync(pairId: string, on: boolean): Promise<PopupReply> 
 
 /**
  * A tab reported its site. With the peer the pairing expects it is a reconnect (the service
- * worker restarted): nothing to do. Without it the tab lost its site (reload, new client):
- * it is restored from the other side, which then goes on syncing with it.
+ * worker restarted): nothing to do. A temporary site lost by a reload is restored from the other
+ * side, which then goes on syncing with it; any other site (a site switch, a saved site, a saved
+ * site reloaded) is never overwritten: the pairing ends and the popup says why.
  */
-export async function onTabSite(tabId: number, site: SiteInfo, peer: PeerRole | null | undefined): Promise<void> {
-  const known = pairingOfTab(await pairings.read(), tabId);
-  if (!known) {
+export async function onTabSite(tabId: number, report: Extract<TabToBackground, { type: 'tab/site' }>): Promise<void> {
+  const { site, peer } = report;
+  const pairing = pairingOfTab(await pairings.read(), tabId);
+  if (!pairing) {
     if (peer) await sendToTab(tabId, { type: 'bg/peer-stop', pairId: peer.pairId });
     return;
   }
-  const updated = await pairings.update((all) =>
-    updatePairing(all, known.pairId, (p) =>
-      updateSide(p, tabId, (s) => (s.siteUrl === site.siteUrl ? s : { ...s, siteUrl: site.siteUrl, scope: site.scope })),
-    ),
-  );
-  const pairing = findPairing(updated, known.pairId);
-  if (!pairing) return;
   const mine = sideOf(pairing, tabId)!;
-  if (peer?.pairId === pairing.pairId && peer.peerId === mine.peerId) return;
+  const verdict = judgeSiteReport(pairing.pairId, mine, report);
+  if (verdict.kind === 'unchanged') return;
+  if (verdict.kind === 'end') return endPairing(pairing, verdict.reason);
   const other = otherSide(pairing, tabId);
   if (pairing.phase === 'copying' && pairing.copy?.toTabId !== tabId) {
     await fail(pairing.pairId, `${site.siteUrl} was reloaded while its state was being copied to the other tab; pair again`);
     return;
   }
   await pairings.update((all) =>
-    updatePairing(all, pairing.pairId, (p) => startCopy(p, { fromTabId: other.tabId, toTabId: tabId, reason: 'restore' })),
+    updatePairing(all, pairing.pairId, (p) =>
+      startCopy(
+        updateSide(p, tabId, (s) => ({ ...s, siteUrl: site.siteUrl, scope: site.scope, storage: site.storage, document: report.document })),
+        { fromTabId: other.tabId, toTabId: tabId, reason: 'restore' },
+      ),
+    ),
   );
   void journalBackground({
     kind: 'pairing',
     site: site.siteUrl,
     target: site.scope,
-    summary: `${site.siteUrl} lost its site (the tab was reloaded): restoring it from ${other.siteUrl}`,
+    summary: `${mine.siteUrl} lost its temporary site (the tab was reloaded): restoring it from ${other.siteUrl} into ${site.siteUrl}`,
     status: 'info',
   });
   const reply = await sendToTab(tabId, {
@@ -174,10 +200,10 @@ export async function onTabSite(tabId: number, site: SiteInfo, peer: PeerRole | 
   if (!reply.ok) await fail(pairing.pairId, `Could not restore ${site.siteUrl}: ${reply.error}`);
 }
 
-/** A paired tab closed: the pairing ends (a new tab is a new site: pair it again). */
-export async function onTabClosed(tabId: number): Promise<void> {
+/** A paired tab closed or left Playground: the pairing ends (a new tab is a new site: pair it again). */
+export async function onTabGone(tabId: number, what: 'closed' | 'left Playground'): Promise<void> {
   const pairing = pairingOfTab(await pairings.read(), tabId);
-  if (pairing) await unpair(pairing.pairId, `Tab of ${sideOf(pairing, tabId)?.siteUrl ?? 'a site'} closed`);
+  if (pairing) await endPairing(pairing, `The tab of ${sideOf(pairing, tabId)?.siteUrl ?? 'a site'} ${what}`);
 }
 
 /** Progress and outcome reports of a tab's peer. */
@@ -232,6 +258,6 @@ async function readSummary(tabId: number): Promise<ContentSummary | string> {
   return reply.summary ?? `Tab ${tabId} did not describe its content`;
 }
 
-function side({ tabId, site }: { tabId: number; site: SiteInfo }): Pairing['sides'][number] {
-  return { tabId, peerId: crypto.randomUUID(), scope: site.scope, siteUrl: site.siteUrl, pending: 0 };
+function side({ tabId, site, document }: PairableSite): Pairing['sides'][number] {
+  return { tabId, peerId: crypto.randomUUID(), scope: site.scope, siteUrl: site.siteUrl, storage: site.storage, document, pending: 0 };
 }

@@ -1,6 +1,15 @@
 import { appendEntries } from '../src/journal/journal';
 import type { JournalEntry } from '../src/journal/entry';
-import { JOURNAL_LIMIT, JOURNAL_STORAGE_KEY, noPairings, PAIRINGS_STORAGE_KEY, type Pairings } from '../src/pairing/pairings';
+import {
+  ENDED_PAIRINGS_STORAGE_KEY,
+  JOURNAL_LIMIT,
+  JOURNAL_STORAGE_KEY,
+  noEndedPairings,
+  noPairings,
+  PAIRINGS_STORAGE_KEY,
+  type EndedPairings,
+  type Pairings,
+} from '../src/pairing/pairings';
 import { emptyRegistry, REGISTRY_STORAGE_KEY, type TabRegistry } from '../src/registry/tab-registry';
 import { showBadge } from './badge';
 import { sessionValue } from './session-value';
@@ -8,6 +17,7 @@ import { sessionValue } from './session-value';
 /** Everything the background knows, each in session storage (read by the popup too). */
 export const registry = sessionValue<TabRegistry>(REGISTRY_STORAGE_KEY, emptyRegistry);
 export const pairings = sessionValue<Pairings>(PAIRINGS_STORAGE_KEY, noPairings, showBadge);
+export const endedPairings = sessionValue<EndedPairings>(ENDED_PAIRINGS_STORAGE_KEY, noEndedPairings);
 const journal = sessionValue<readonly JournalEntry[]>(JOURNAL_STORAGE_KEY, []);
 
 export function journalAppend(entries: readonly JournalEntry[]): Promise<unknown> {

@@ -22,7 +22,11 @@ function openBridgeChannel(): MessagePort {
   return channel.port1;
 }
 
+/** This page document: a reload is a new document with a new id (the background tells the two apart by it). */
+const documentId = crypto.randomUUID();
 let site: SiteInfo | undefined;
+/** The bridge's number of the page client `site` was read from (a new one in this document: a site switch). */
+let client = 0;
 let attachment = 0;
 
 const background = new BackgroundLink(() => {
@@ -32,7 +36,7 @@ const background = new BackgroundLink(() => {
 const host = new PeerHost((message) => background.send(message));
 
 function reportSite(): void {
-  if (site) background.send({ type: 'tab/site', site, peer: host.current });
+  if (site) background.send({ type: 'tab/site', site, document: { id: documentId, client }, peer: host.current });
 }
 
 function journalRejected(target: string, summary: string): void {
@@ -47,6 +51,7 @@ async function onClientAttached(message: Extract<BridgeToContent, { type: 'clien
   const described = await describeSite(relay, { source: message.source, storage: message.storage, name: message.name });
   if (mine !== attachment) return;
   site = described;
+  client = message.generation;
   reportSite();
 }
 
@@ -61,6 +66,11 @@ const relay = connectRelay(
   },
   (error) => journalRejected('bridge channel', error),
 );
+
+// A page restored from the back/forward cache lost its port meanwhile: the background learns it is back.
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) reportSite();
+});
 
 async function handle(command: BackgroundToTab): Promise<TabReply> {
   if (!site) throw new Error('The Playground site in this tab is not ready yet');

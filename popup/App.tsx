@@ -1,9 +1,19 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { JournalEntry } from '../src/journal/entry';
-import { JOURNAL_STORAGE_KEY, noPairings, PAIRINGS_STORAGE_KEY, type Pairing, type Pairings } from '../src/pairing/pairings';
+import {
+  ENDED_PAIRINGS_STORAGE_KEY,
+  JOURNAL_STORAGE_KEY,
+  noEndedPairings,
+  noPairings,
+  PAIRINGS_STORAGE_KEY,
+  type EndedPairings,
+  type Pairing,
+  type Pairings,
+} from '../src/pairing/pairings';
 import { emptyRegistry, listTabs, REGISTRY_STORAGE_KEY, type TabRegistry } from '../src/registry/tab-registry';
 import type { DifferSide } from './command-reply';
 import { DifferPanel } from './DifferPanel';
+import { EndedNotices } from './EndedNotices';
 import { ErrorLine } from './ErrorLine';
 import { Journal } from './Journal';
 import { NoticeLine } from './NoticeLine';
@@ -26,6 +36,7 @@ export function App() {
   const registry = useSessionValue<TabRegistry>(REGISTRY_STORAGE_KEY, emptyRegistry);
   const pairings = useSessionValue<Pairings>(PAIRINGS_STORAGE_KEY, noPairings) ?? noPairings;
   const journal = useSessionValue<readonly JournalEntry[]>(JOURNAL_STORAGE_KEY, noEntries) ?? noEntries;
+  const ended = useSessionValue<EndedPairings>(ENDED_PAIRINGS_STORAGE_KEY, noEndedPairings) ?? noEndedPairings;
   const commands = useCommands();
   const [picked, setPicked] = useState<number[]>([]);
   const [differ, setDiffer] = useState<DifferQuestion>();
@@ -86,6 +97,7 @@ export function App() {
 
       {commands.failure ? <ErrorLine failure={commands.failure} onDismiss={commands.dismiss} /> : null}
       {notice ? <NoticeLine text={notice} onDismiss={() => setNotice(undefined)} /> : null}
+      <EndedNotices ended={ended} onDismiss={(pairId) => void commands.run({ type: 'popup/dismiss-ended', pairId })} />
 
       {differ ? (
         <DifferPanel

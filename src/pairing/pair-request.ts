@@ -1,11 +1,16 @@
+import type { TabDocument } from '../protocol/runtime';
 import type { SiteInfo } from '../protocol/site';
 import type { TabRegistry } from '../registry/tab-registry';
 import { pairingOfTab } from './pairings-state';
 import type { Pairings } from './pairings';
 
-export type PairCheck =
-  | { ok: true; sites: [{ tabId: number; site: SiteInfo }, { tabId: number; site: SiteInfo }] }
-  | { ok: false; error: string };
+export interface PairableSite {
+  tabId: number;
+  site: SiteInfo;
+  document: TabDocument;
+}
+
+export type PairCheck = { ok: true; sites: [PairableSite, PairableSite] } | { ok: false; error: string };
 
 /**
  * Whether two tabs can be paired, and why not in words: both must be open Playground tabs whose
@@ -15,13 +20,13 @@ export type PairCheck =
 export function checkPairRequest(registry: TabRegistry, pairings: Pairings, tabIds: readonly [number, number]): PairCheck {
   const [a, b] = tabIds;
   if (a === b) return { ok: false, error: 'Pick two different tabs.' };
-  const sites = [] as unknown as [{ tabId: number; site: SiteInfo }, { tabId: number; site: SiteInfo }];
+  const sites = [] as unknown as [PairableSite, PairableSite];
   for (const tabId of tabIds) {
     const entry = registry[tabId];
     if (!entry) return { ok: false, error: `Tab ${tabId} is not an open Playground tab.` };
-    if (entry.status !== 'ready' || !entry.site) return { ok: false, error: `The site in tab ${tabId} is not ready yet.` };
+    if (entry.status !== 'ready' || !entry.site || !entry.document) return { ok: false, error: `The site in tab ${tabId} is not ready yet.` };
     if (pairingOfTab(pairings, tabId)) return { ok: false, error: `${entry.site.name} is already paired: unpair it first.` };
-    sites.push({ tabId, site: entry.site });
+    sites.push({ tabId, site: entry.site, document: entry.document });
   }
   const [first, second] = sites;
   if (first.site.scope === second.site.scope) {

@@ -1,5 +1,13 @@
 import type { TabRegistry } from '../registry/tab-registry';
-import type { CopyProgress, PairedSide, Pairing, Pairings } from './pairings';
+import {
+  ENDED_PAIRINGS_LIMIT,
+  type CopyProgress,
+  type EndedPairing,
+  type EndedPairings,
+  type PairedSide,
+  type Pairing,
+  type Pairings,
+} from './pairings';
 
 /** The pairing a tab belongs to, if any (a tab is in one pairing at most). */
 export function pairingOfTab(pairings: Pairings, tabId: number): Pairing | undefined {
@@ -67,4 +75,20 @@ export function markError(pairing: Pairing, error: string): Pairing {
 export function retainPairings(pairings: Pairings, registry: TabRegistry): Pairings {
   const next = pairings.filter((pairing) => pairing.sides.every((side) => String(side.tabId) in registry));
   return next.length === pairings.length ? pairings : next;
+}
+
+/** Records why a pairing ended on its own; the oldest notices go past `limit`. */
+export function recordEnded(ended: EndedPairings, notice: EndedPairing, limit = ENDED_PAIRINGS_LIMIT): EndedPairings {
+  return [...ended.filter((entry) => entry.pairId !== notice.pairId), notice].slice(-limit);
+}
+
+export function dismissEnded(ended: EndedPairings, pairId: string): EndedPairings {
+  const next = ended.filter((entry) => entry.pairId !== pairId);
+  return next.length === ended.length ? ended : next;
+}
+
+/** Notices of pairings that involved one of `tabIds` (paired again: the notice is history). */
+export function dismissEndedOfTabs(ended: EndedPairings, tabIds: readonly number[]): EndedPairings {
+  const next = ended.filter((entry) => !entry.tabIds.some((tabId) => tabIds.includes(tabId)));
+  return next.length === ended.length ? ended : next;
 }

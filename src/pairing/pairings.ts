@@ -7,11 +7,18 @@ export const PAIRINGS_STORAGE_KEY = 'pairings';
 export const JOURNAL_STORAGE_KEY = 'journal';
 export const JOURNAL_LIMIT = 2000;
 
+import type { TabDocument } from '../protocol/runtime';
+import type { StorageKind } from '../protocol/site';
+
 export interface PairedSide {
   tabId: number;
   peerId: string;
   scope: string;
   siteUrl: string;
+  /** How the page keeps this site: only a temporary one is lost (and restored) on reload. */
+  storage: StorageKind;
+  /** The document and client that run this side's site: another one means the tab reloaded or switched site. */
+  document: TabDocument;
   /** Unacknowledged changes of this side, as its tab last reported. */
   pending: number;
 }
@@ -42,3 +49,19 @@ export interface Pairing {
 
 export type Pairings = readonly Pairing[];
 export const noPairings: Pairings = [];
+
+/** Pairings that ended without the user asking (key in `chrome.storage.session`), newest last. */
+export const ENDED_PAIRINGS_STORAGE_KEY = 'ended-pairings';
+export const ENDED_PAIRINGS_LIMIT = 5;
+
+/** Why a pairing ended on its own, shown in the popup until the user dismisses it. */
+export interface EndedPairing {
+  pairId: string;
+  tabIds: [number, number];
+  siteUrls: [string, string];
+  reason: string;
+  at: number;
+}
+
+export type EndedPairings = readonly EndedPairing[];
+export const noEndedPairings: EndedPairings = [];

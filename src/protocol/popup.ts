@@ -13,6 +13,8 @@ export const PopupCommandSchema = v.variant('type', [
   v.strictObject({ type: v.literal('popup/unpair'), pairId: PairIdSchema }),
   v.strictObject({ type: v.literal('popup/set-sync'), pairId: PairIdSchema, on: v.boolean() }),
   v.strictObject({ type: v.literal('popup/clear-journal') }),
+  /** The user read why a pairing ended: the notice goes. */
+  v.strictObject({ type: v.literal('popup/dismiss-ended'), pairId: PairIdSchema }),
 ]);
 export type PopupCommand = v.InferOutput<typeof PopupCommandSchema>;
 

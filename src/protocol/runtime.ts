@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { JournalEntrySchema } from '../journal/entry';
-import { PairIdSchema, PeerIdSchema } from '../sync/ids';
+import { ID_PATTERN, PairIdSchema, PeerIdSchema } from '../sync/ids';
 import { SiteInfoSchema } from './site';
 
 /** Name of the long-lived `chrome.runtime` port each Playground tab's content script opens. */
@@ -8,6 +8,17 @@ export const TAB_PORT_NAME = 'playground-sync/tab';
 
 const count = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const tabId = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+
+/**
+ * Which page document of a tab reports, and which of that document's Playground clients: a new
+ * document is a reload (or a navigation); a new client in the same document is a site switch
+ * (`?site-slug=`, the site manager, `playgroundSites.setActiveSite`) or a reboot.
+ */
+export const TabDocumentSchema = v.strictObject({
+  id: v.pipe(v.string(), v.regex(ID_PATTERN, 'a document id is 1-64 ASCII letters, digits or dashes')),
+  client: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+});
+export type TabDocument = v.InferOutput<typeof TabDocumentSchema>;
 
 /** The pairing a tab's content script currently runs a sync peer for. */
 export const PeerRoleSchema = v.strictObject({ pairId: PairIdSchema, peerId: PeerIdSchema });
@@ -32,8 +43,16 @@ export type ContentSummary = v.InferOutput<typeof ContentSummarySchema>;
 
 /** Content script -> background, over the tab's port. Envelopes stay opaque: the receiving peer validates them. */
 export const TabToBackgroundSchema = v.variant('type', [
-  /** The site the tab runs now and the peer it runs, if any (after a service-worker restart the peer lives on). */
-  v.strictObject({ type: v.literal('tab/site'), site: SiteInfoSchema, peer: v.optional(v.nullable(PeerRoleSchema)) }),
+  /**
+   * The site the tab runs now, in which document and client, and the peer it runs, if any (after a
+   * service-worker restart the peer lives on).
+   */
+  v.strictObject({
+    type: v.literal('tab/site'),
+    site: SiteInfoSchema,
+    document: TabDocumentSchema,
+    peer: v.optional(v.nullable(PeerRoleSchema)),
+  }),
   v.strictObject({ type: v.literal('tab/waiting'), reason: v.pipe(v.string(), v.maxLength(500)) }),
   v.strictObject({ type: v.literal('tab/error'), error: v.pipe(v.string(), v.maxLength(2000)) }),
   v.strictObject({ type: v.literal('tab/envelope'), pairId: PairIdSchema, envelope: v.unknown() }),

@@ -1,4 +1,4 @@
-import type { TabToBackground } from '../protocol/runtime';
+import type { TabDocument, TabToBackground } from '../protocol/runtime';
 import type { SiteInfo } from '../protocol/site';
 
 export type TabStatus = 'connecting' | 'waiting' | 'ready' | 'error';
@@ -7,6 +7,8 @@ export interface TabEntry {
   tabId: number;
   status: TabStatus;
   site?: SiteInfo;
+  /** The document and client that reported `site`. */
+  document?: TabDocument;
   /** Why the tab is waiting or failed, in words a user can read. */
   detail?: string;
   updatedAt: number;
@@ -27,7 +29,7 @@ export type TabStatusReport = Extract<TabToBackground, { type: 'tab/site' | 'tab
 export function applyTabReport(registry: TabRegistry, tabId: number, report: TabStatusReport, now: number): TabRegistry {
   switch (report.type) {
     case 'tab/site':
-      return put(registry, { tabId, status: 'ready', site: report.site, updatedAt: now });
+      return put(registry, { tabId, status: 'ready', site: report.site, document: report.document, updatedAt: now });
     case 'tab/waiting':
       return put(registry, { tabId, status: 'waiting', detail: report.reason, updatedAt: now });
     case 'tab/error':
@@ -35,8 +37,16 @@ export function applyTabReport(registry: TabRegistry, tabId: number, report: Tab
   }
 }
 
-/** A Playground tab started (re)loading: its old site is gone until it reports again. */
-export function markTabLoading(registry: TabRegistry, tabId: number, now: number): TabRegistry {
+/**
+ * The page document `documentId` of a tab is gone (its line to the background closed: a reload,
+ * a navigation, the page put away): its site is gone until the tab's next document reports.
+ * Navigations inside the page's frames keep the document and change nothing. A report from a
+ * newer document that arrived first is kept. `documentId` is undefined for a document that never
+ * reported a site.
+ */
+export function markDocumentGone(registry: TabRegistry, tabId: number, documentId: string | undefined, now: number): TabRegistry {
+  const entry = registry[tabId];
+  if (!entry || entry.document?.id !== documentId) return registry;
   return put(registry, { tabId, status: 'connecting', updatedAt: now });
 }
 

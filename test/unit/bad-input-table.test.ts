@@ -276,7 +276,7 @@ const BOUNDARIES: readonly Boundary[] = [
     schema: TabToBackgroundSchema,
     accept: (input) => parseMessage(TabToBackgroundSchema, overJson(input), 'tab message'),
     samples: [
-      { type: 'tab/site', site, peer: { pairId: PAIR, peerId: PEER } },
+      { type: 'tab/site', site, document: { id: PEER, client: 2 }, peer: { pairId: PAIR, peerId: PEER } },
       { type: 'tab/waiting', reason: 'No Playground client yet' },
       { type: 'tab/error', error: 'The bridge did not answer' },
       { type: 'tab/envelope', pairId: PAIR, envelope: { kind: 'ack' } },
@@ -289,7 +289,8 @@ const BOUNDARIES: readonly Boundary[] = [
     forged: [
       { field: 'site.scope', variant: 'forged: path traversal', make: () => ({ type: 'tab/site', site: { ...site, scope: '../../etc' } }) },
       { field: 'site.siteUrl', variant: 'forged: not a URL', make: () => ({ type: 'tab/site', site: { ...site, siteUrl: 'playground' } }) },
-      { field: 'peer.pairId', variant: 'forged: "__proto__" pair id', make: () => ({ type: 'tab/site', site, peer: { pairId: '__proto__', peerId: PEER } }) },
+      { field: 'peer.pairId', variant: 'forged: "__proto__" pair id', make: () => ({ type: 'tab/site', site, document: { id: PEER, client: 1 }, peer: { pairId: '__proto__', peerId: PEER } }) },
+      { field: 'document.client', variant: 'forged: client number 0', make: () => ({ type: 'tab/site', site, document: { id: PEER, client: 0 } }) },
       { field: 'type', variant: 'forged: a page asking to pair (popup/pair over the tab port)', make: () => ({ type: 'popup/pair', tabIds: [1, 2] }) },
       { field: 'entries.0.status', variant: 'forged: unknown status', make: () => ({ type: 'tab/journal', entries: [{ ...journalEntry, status: 'ok' }] }) },
     ],

@@ -15,7 +15,7 @@ import {
   withPending,
 } from '../../src/pairing/pairings-state';
 import type { SiteInfo } from '../../src/protocol/site';
-import { applyTabReport, emptyRegistry, markTabLoading, type TabRegistry } from '../../src/registry/tab-registry';
+import { applyTabReport, emptyRegistry, markDocumentGone, type TabRegistry } from '../../src/registry/tab-registry';
 
 const site = (scope: string, overrides: Partial<SiteInfo> = {}): SiteInfo => ({
   scope,
@@ -29,14 +29,14 @@ const site = (scope: string, overrides: Partial<SiteInfo> = {}): SiteInfo => ({
 });
 
 function registryOf(...sites: [number, SiteInfo][]): TabRegistry {
-  return sites.reduce((registry, [tabId, info]) => applyTabReport(registry, tabId, { type: 'tab/site', site: info }, 1), emptyRegistry);
+  return sites.reduce((registry, [tabId, info]) => applyTabReport(registry, tabId, { type: 'tab/site', site: info, document: { id: `doc-${tabId}`, client: 1 } }, 1), emptyRegistry);
 }
 
 const pairing = (pairId: string, a: number, b: number): Pairing => ({
   pairId,
   sides: [
-    { tabId: a, peerId: `peer-${a}`, scope: `s${a}`, siteUrl: `https://playground.wordpress.net/scope:s${a}`, pending: 0 },
-    { tabId: b, peerId: `peer-${b}`, scope: `s${b}`, siteUrl: `https://playground.wordpress.net/scope:s${b}`, pending: 0 },
+    { tabId: a, peerId: `peer-${a}`, scope: `s${a}`, siteUrl: `https://playground.wordpress.net/scope:s${a}`, storage: 'temporary', document: { id: `doc-${a}`, client: 1 }, pending: 0 },
+    { tabId: b, peerId: `peer-${b}`, scope: `s${b}`, siteUrl: `https://playground.wordpress.net/scope:s${b}`, storage: 'temporary', document: { id: `doc-${b}`, client: 1 }, pending: 0 },
   ],
   syncOn: true,
   phase: 'live',
@@ -53,7 +53,7 @@ describe('pair requests', () => {
     const registry = registryOf([1, site('a')], [2, site('a')], [3, site('c')], [4, site('d')]);
     expect(checkPairRequest(registry, [], [1, 2])).toEqual({ ok: false, error: expect.stringMatching(/same site \(scope a\)/) });
     expect(checkPairRequest(registry, [], [3, 3])).toEqual({ ok: false, error: 'Pick two different tabs.' });
-    expect(checkPairRequest(markTabLoading(registry, 4, 2), [], [3, 4])).toEqual({ ok: false, error: expect.stringMatching(/not ready/) });
+    expect(checkPairRequest(markDocumentGone(registry, 4, 'doc-4', 2), [], [3, 4])).toEqual({ ok: false, error: expect.stringMatching(/not ready/) });
     expect(checkPairRequest(registry, [pairing('p', 3, 9)], [3, 4])).toEqual({ ok: false, error: expect.stringMatching(/already paired/) });
     expect(checkPairRequest(registry, [], [3, 7])).toEqual({ ok: false, error: expect.stringMatching(/not an open Playground tab/) });
   });

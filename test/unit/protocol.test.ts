@@ -15,20 +15,20 @@ const goodSite = {
 
 describe('boundary messages', () => {
   it('accepts a well-formed tab report', () => {
-    expect(parseMessage(TabToBackgroundSchema, { type: 'tab/site', site: goodSite }, 'tab report')).toEqual({
-      ok: true,
-      value: { type: 'tab/site', site: goodSite },
-    });
+    const report = { type: 'tab/site', site: goodSite, document: { id: 'f3b0c2d4-0000-4000-8000-000000000001', client: 1 } };
+    expect(parseMessage(TabToBackgroundSchema, report, 'tab report')).toEqual({ ok: true, value: report });
   });
 
   it.each([
     ['an unknown type', { type: 'tab/pair', site: goodSite }, 'type'],
     ['a missing field', { type: 'tab/site', site: { ...goodSite, scope: undefined } }, 'site.scope'],
     ['a wrong type', { type: 'tab/site', site: { ...goodSite, phpVersion: 8 } }, 'site.phpVersion'],
-    ['an extra field', { type: 'tab/site', site: goodSite, sql: 'DROP TABLE wp_posts' }, 'sql'],
+    ['an extra field', { type: 'tab/site', site: goodSite, document: { id: 'd-1', client: 1 }, sql: 'DROP TABLE wp_posts' }, 'sql'],
     ['an oversized value', { type: 'tab/site', site: { ...goodSite, name: 'x'.repeat(10_000) } }, 'site.name'],
     ['a forged scope', { type: 'tab/site', site: { ...goodSite, scope: '../../etc' } }, 'site.scope'],
     ['a non-object', 'tab/site', ''],
+    ['a site report without its document', { type: 'tab/site', site: goodSite }, 'document'],
+    ['a forged document id', { type: 'tab/site', site: goodSite, document: { id: '__proto__', client: 1 } }, 'document.id'],
   ])('rejects %s with a readable reason', (_, input, path) => {
     const parsed = parseMessage(TabToBackgroundSchema, input, 'tab report');
     expect(parsed.ok).toBe(false);

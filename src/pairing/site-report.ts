@@ -1,0 +1,52 @@
+import type { PeerRole, TabDocument } from '../protocol/runtime';
+import type { SiteInfo, StorageKind } from '../protocol/site';
+import type { PairedSide } from './pairings';
+
+/** What a paired tab's site report means for its pairing. */
+export type SiteReportVerdict =
+  /** The side runs on: a reconnect after a service-worker restart, or a report sent before its peer started. */
+  | { kind: 'unchanged' }
+  /** The tab reloaded and lost its temporary site: the other side's state is copied back into it. */
+  | { kind: 'restore' }
+  /** The tab runs another site, or a saved site that must not be overwritten: the pairing ends. */
+  | { kind: 'end'; reason: string };
+
+export interface PairedSiteReport {
+  site: SiteInfo;
+  document: TabDocument;
+  peer?: PeerRole | null;
+}
+
+/**
+ * Judges a site report of a paired tab. Only a temporary site lost by a reload (a new top-level
+ * document) is restored from the other side; a site the user opened (a saved site, a site switch
+ * in the same document) or a saved site that reloaded is never overwritten: the pairing ends.
+ * Older builds cannot say how they keep a site (`unknown`): like the real page, a reload loses it.
+ */
+export function judgeSiteReport(pairId: string, side: PairedSide, report: PairedSiteReport): SiteReportVerdict {
+  if (report.peer?.pairId === pairId && report.peer.peerId === side.peerId) return { kind: 'unchanged' };
+  const { site } = report;
+  const pairAgain = 'the pairing ended: pair again to sync';
+  if (report.document.id === side.document.id) {
+    if (report.document.client === side.document.client) return { kind: 'unchanged' };
+    return {
+      kind: 'end',
+      reason:
+        site.scope === side.scope
+          ? `${side.siteUrl} was restarted in its tab; ${pairAgain}`
+          : `The tab of ${side.siteUrl} switched to another site (${site.name}); ${pairAgain}`,
+    };
+  }
+  if (lostOnReload(side.storage) && lostOnReload(site.storage)) return { kind: 'restore' };
+  return {
+    kind: 'end',
+    reason:
+      site.scope === side.scope
+        ? `${side.siteUrl} was reloaded; it keeps its saved content, and ${pairAgain}`
+        : `The tab of ${side.siteUrl} opened another site (${site.name}); ${pairAgain}`,
+  };
+}
+
+function lostOnReload(storage: StorageKind): boolean {
+  return storage === 'temporary' || storage === 'unknown';
+}
