@@ -12,6 +12,28 @@ export interface ExclusionRule {
   readonly why: string;
 }
 
+/**
+ * Files Playground itself keeps inside the document root of a site: never synced, never
+ * overwritten or deleted by a full-state copy. A saved site's directory in OPFS is mounted at
+ * `/wordpress`, so its records show up there (WordPress/wordpress-playground:
+ * `website/src/lib/state/opfs/opfs-site-storage.ts`, `opfs-blueprint-bundle-storage.ts`,
+ * `@wp-playground/storage` `OPFS_SITE_METADATA_FILENAME`; `remote/src/lib/playground-worker-endpoint.ts`).
+ */
+export const PLAYGROUND_OWN_FILES: readonly ExclusionRule[] = [
+  {
+    kind: 'file',
+    path: 'wp-runtime.json',
+    why: "Playground's record of a saved site (slug, name, storage, blueprint); without it the site vanishes from the site manager",
+  },
+  { kind: 'file', path: 'playground-site-metadata.json', why: "the same record under its earlier name (2024 builds)" },
+  { kind: 'directory', path: 'blueprint-bundle', why: 'the Blueprint bundle Playground keeps beside a saved site' },
+  {
+    kind: 'file',
+    path: 'wordpress-remote-asset-paths',
+    why: "the minified WordPress build's list of static assets the service worker fetches on demand: belongs to the build a site booted",
+  },
+];
+
 /** What never syncs on any site. The database's own location is added at runtime. */
 export const STATIC_EXCLUSIONS: readonly ExclusionRule[] = [
   {
@@ -23,6 +45,7 @@ export const STATIC_EXCLUSIONS: readonly ExclusionRule[] = [
   { kind: 'directory', path: 'wp-content/upgrade-temp-backup', why: 'rollback copies kept during updates' },
   { kind: 'directory', path: 'wp-content/cache', why: 'caches are rebuilt per site' },
   { kind: 'file', path: 'wp-content/debug.log', why: 'per-site log' },
+  ...PLAYGROUND_OWN_FILES,
 ];
 
 /**

@@ -14,6 +14,10 @@ describe('file exclusions', () => {
     'wp-content/upgrade-temp-backup/plugins/x/x.php',
     'wp-content/cache/page.html',
     'wp-content/debug.log',
+    'wp-runtime.json',
+    'playground-site-metadata.json',
+    'blueprint-bundle/blueprint.json',
+    'wordpress-remote-asset-paths',
   ])('never syncs %s', (path) => {
     expect(ast302.isExcluded(path)).toBe(true);
   });
@@ -26,6 +30,8 @@ describe('file exclusions', () => {
     'wp-content/uploads/2026/11/photo.png',
     'wp-config.php',
     'wp-includes/version.php',
+    'wp-content/wp-runtime.json',
+    'wp-content/plugins/x/blueprint-bundle/x.json',
   ])('syncs %s', (path) => {
     expect(ast302.isExcluded(path)).toBe(false);
   });

@@ -31,6 +31,15 @@ function snapshotOf(
 }
 
 describe('planFileChanges', () => {
+  it("never deletes or overwrites Playground's own files of the target (a saved site's wp-runtime.json)", () => {
+    const tree = targetTree(
+      { 'wp-runtime.json': state('a'), 'blueprint-bundle/blueprint.json': state('b'), 'index.php': state('c') },
+      ['blueprint-bundle'],
+    );
+    const snapshot = snapshotOf({ 'wp-runtime.json': state('d'), 'index.php': state('c') }, [], ['d']);
+    expect(planFileChanges(tree, snapshot)).toEqual([]);
+  });
+
   it('deletes extra nodes, creates directories, writes missing and different files', () => {
     const tree = targetTree(
       { 'wp-content/plugins/old/old.php': state('a'), 'wp-content/plugins/hello.php': state('b'), 'wp-content/index.php': state('c') },
