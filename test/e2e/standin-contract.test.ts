@@ -523,3 +523,86 @@ describe('offline stand-in for playground.wordpress.net', () => {
     second = reloaded;
   });
 });
+
+interface SavedSitesApi extends SitesApi {
+  saveInBrowser(): Promise<void>;
+  setActiveSite(slug: string): Promise<void>;
+}
+type SavedSitesWindow = { playground?: Client; playgroundSites?: SavedSitesApi };
+
+/** Runs in the page: the active client's answer to `code` (WordPress loaded first). */
+function wpRun(page: Page, php: string): Promise<string> {
+  return page.evaluate(async (body) => {
+    const c = (window as unknown as SavedSitesWindow).playgroundSites!.getClient()!;
+    return (await c.run({ code: `<?php require "/wordpress/wp-load.php"; ${body}` })).text;
+  }, php);
+}
+
+function listSites(page: Page) {
+  return page.evaluate(() => (window as unknown as SavedSitesWindow).playgroundSites!.list());
+}
+
+describe('saved sites and site switching on the stand-in, as on the real site', () => {
+  let browser: LaunchedBrowser;
+  let tab: PlaygroundTab;
+  let savedSlug: string;
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    tab = await browser.openPlaygroundTab();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('saves a temporary site in the browser: OPFS /sites/site-<slug>/ with wp-runtime.json, ?site-slug= in the URL', async () => {
+    expect(await listSites(tab.page)).toEqual([expect.objectContaining({ slug: tab.scope, storage: 'temporary', isActive: true })]);
+    await tab.page.evaluate(() => (window as unknown as SavedSitesWindow).playgroundSites!.saveInBrowser());
+    savedSlug = tab.scope;
+    expect(await listSites(tab.page)).toEqual([expect.objectContaining({ slug: savedSlug, storage: 'opfs', isActive: true })]);
+    expect(new URL(tab.page.url()).searchParams.get('site-slug')).toBe(savedSlug);
+    expect(await wpRun(tab.page, 'echo wp_insert_post(["post_title" => "Kept by OPFS", "post_status" => "publish"]) > 0 ? "ok" : "no";')).toBe('ok');
+    const record = await tab.page.evaluate(async (slug) => {
+      const c = (window as unknown as SavedSitesWindow).playgroundSites!.getClient()!;
+      const inSite = JSON.parse(await c.readFileAsText('/wordpress/wp-runtime.json')) as { slug: string };
+      const root = await navigator.storage.getDirectory();
+      const dir = await (await root.getDirectoryHandle('sites')).getDirectoryHandle(`site-${slug}`);
+      const inOpfs = JSON.parse(await (await (await dir.getFileHandle('wp-runtime.json')).getFile()).text()) as { slug: string };
+      const wpConfig = await dir.getFileHandle('wp-config.php').then(() => true, () => false);
+      return { inSite: inSite.slug, inOpfs: inOpfs.slug, wpConfig };
+    }, savedSlug);
+    expect(record).toEqual({ inSite: savedSlug, inOpfs: savedSlug, wpConfig: true });
+  });
+
+  it('reloads a saved site with its content (same scope, same posts)', async () => {
+    await tab.page.reload();
+    tab = await browser.waitForPlayground(tab.page);
+    expect(tab.scope).toBe(savedSlug);
+    expect(await listSites(tab.page)).toContainEqual(expect.objectContaining({ slug: savedSlug, storage: 'opfs', isActive: true }));
+    expect(await wpRun(tab.page, 'echo count(get_posts(["title" => "Kept by OPFS", "post_status" => "publish"]));')).toBe('1');
+  });
+
+  it('opens a saved site with ?site-slug= in another tab, and switches a tab to it with setActiveSite (a new client)', async () => {
+    await tab.page.close();
+    const other = await browser.openPlaygroundTab(`${PLAYGROUND_URL}?site-slug=${savedSlug}`);
+    expect(other.scope).toBe(savedSlug);
+    expect(await wpRun(other.page, 'echo count(get_posts(["title" => "Kept by OPFS", "post_status" => "publish"]));')).toBe('1');
+    await other.page.close();
+
+    const switching = await browser.openPlaygroundTab();
+    expect(switching.scope).not.toBe(savedSlug);
+    const switched = await switching.page.evaluate(async (slug) => {
+      const w = window as unknown as SavedSitesWindow;
+      const before = w.playgroundSites!.getClient();
+      await w.playgroundSites!.setActiveSite(slug);
+      await w.playgroundSites!.isReady();
+      const after = w.playgroundSites!.getClient()!;
+      return { replaced: before !== after, global: w.playground === after, scope: await after.scope };
+    }, savedSlug);
+    expect(switched).toEqual({ replaced: true, global: true, scope: savedSlug });
+    expect(new URL(switching.page.url()).searchParams.get('site-slug')).toBe(savedSlug);
+    expect(await listSites(switching.page)).toEqual([expect.objectContaining({ slug: savedSlug, storage: 'opfs', isActive: true })]);
+    await switching.page.frameLocator('#playground-viewport').frameLocator('#wp').locator('#wpadminbar').first().waitFor({ state: 'attached' });
+    expect(await wpRun(switching.page, 'echo count(get_posts(["title" => "Kept by OPFS", "post_status" => "publish"]));')).toBe('1');
+  });
+});

@@ -15,7 +15,8 @@ import {
   proxyFileSystem,
   sandboxedSpawnHandlerFactory,
 } from '@php-wasm/universal';
-import { exposeAPI, loadWebRuntime } from '@php-wasm/web';
+import { createDirectoryHandleMountHandler, exposeAPI, loadWebRuntime, type DirectoryHandleMount } from '@php-wasm/web';
+import { directoryHandleFromMountDevice, type MountDevice } from '@wp-playground/storage';
 import type { WordPressInstallMode } from '@wp-playground/wordpress';
 import {
   bootRequestHandler,
@@ -41,8 +42,16 @@ export interface WorkerBootOptions {
   sapiName?: string;
   wordpressInstallMode?: WordPressInstallMode;
   withNetworking?: boolean;
+  /** A saved site's directory (OPFS), mounted at `/wordpress` before WordPress boots, as on the real site. */
+  mounts?: MountDescriptor[];
   /** The stand-in's own option (see `OLDER_BUILD_QUERY`). */
   sqliteDriver?: SqliteDriver;
+}
+
+export interface MountDescriptor {
+  mountpoint: string;
+  device: MountDevice;
+  initialSyncDirection: 'opfs-to-memfs' | 'memfs-to-opfs';
 }
 
 function randomSecret(length = 40): string {
@@ -66,6 +75,7 @@ class StandInWorkerEndpoint extends PHPWorker {
   loadedWordPressVersion: string | undefined;
   private handler: PHPRequestHandler | undefined;
   private knownRemoteAssetPaths = new Set<string>();
+  private opfsMounts = new Map<string, DirectoryHandleMount>();
 
   async boot({
     scope,
@@ -73,6 +83,7 @@ class StandInWorkerEndpoint extends PHPWorker {
     sapiName = 'cli',
     wordpressInstallMode = 'download-and-install',
     sqliteDriver = 'ast',
+    mounts = [],
   }: WorkerBootOptions): Promise<void> {
     if (this.booted) {
       throw new Error('Playground already booted');
@@ -86,6 +97,9 @@ class StandInWorkerEndpoint extends PHPWorker {
       const wordPressZip = fetchAsFile(wordPressZipUrl(wpVersion), 'wp.zip');
       const sqliteZip = fetchAsFile(sqliteZipUrl(sqliteDriver), 'sqlite.zip');
       const requestHandler = await this.createRequestHandler(siteUrl, sapiName);
+      for (const mount of mounts) {
+        await this.mountOpfs(mount);
+      }
       await bootWordPress(requestHandler, {
         siteUrl,
         wordpressInstallMode,
@@ -208,9 +222,42 @@ class StandInWorkerEndpoint extends PHPWorker {
     };
   }
 
-  /** A temporary site keeps everything in MEMFS: nothing is ever mounted from OPFS. */
-  async hasOpfsMount(_mountpoint: string): Promise<boolean> {
-    return false;
+  /** A temporary site keeps everything in MEMFS; a saved one mirrors `/wordpress` to OPFS. */
+  async hasOpfsMount(mountpoint: string): Promise<boolean> {
+    return this.opfsMounts.has(mountpoint);
+  }
+
+  /**
+   * Mounts an OPFS directory like the real worker: its files are copied into MEMFS (or MEMFS into
+   * it, when a temporary site is saved), then every change is mirrored to it as requests end.
+   */
+  async mountOpfs(options: MountDescriptor): Promise<void> {
+    if (this.opfsMounts.has(options.mountpoint)) {
+      throw new Error(`OPFS mount already exists at "${options.mountpoint}".`);
+    }
+    const handle = await directoryHandleFromMountDevice(options.device);
+    let mounted: DirectoryHandleMount | undefined;
+    await this.requirePHP().mount(
+      options.mountpoint,
+      createDirectoryHandleMountHandler(handle, {
+        initialSync: { direction: options.initialSyncDirection },
+        onMount(mount) {
+          mounted = mount;
+        },
+      }),
+    );
+    if (!mounted) {
+      throw new Error(`Could not create an OPFS mount at "${options.mountpoint}".`);
+    }
+    this.opfsMounts.set(options.mountpoint, mounted);
+  }
+
+  async flushOpfs(mountpoint: string): Promise<void> {
+    const mount = this.opfsMounts.get(mountpoint);
+    if (!mount) {
+      throw new Error(`No OPFS mount found at "${mountpoint}".`);
+    }
+    await mount.flush();
   }
 
   async journalFSEvents(root: string, callback: (op: FilesystemOperation) => void): Promise<() => void> {
