@@ -177,7 +177,14 @@ export async function onTabSite(tabId: number, report: Extract<TabToBackground, 
   await pairings.update((all) =>
     updatePairing(all, pairing.pairId, (p) =>
       startCopy(
-        updateSide(p, tabId, (s) => ({ ...s, siteUrl: site.siteUrl, scope: site.scope, storage: site.storage, document: report.document })),
+        updateSide(p, tabId, (s) => ({
+          ...s,
+          siteUrl: site.siteUrl,
+          scope: site.scope,
+          name: site.name,
+          storage: site.storage,
+          document: report.document,
+        })),
         { fromTabId: other.tabId, toTabId: tabId, reason: 'restore' },
       ),
     ),
@@ -203,7 +210,7 @@ export async function onTabSite(tabId: number, report: Extract<TabToBackground, 
 /** A paired tab closed or left Playground: the pairing ends (a new tab is a new site: pair it again). */
 export async function onTabGone(tabId: number, what: 'closed' | 'left Playground'): Promise<void> {
   const pairing = pairingOfTab(await pairings.read(), tabId);
-  if (pairing) await endPairing(pairing, `The tab of ${sideOf(pairing, tabId)?.siteUrl ?? 'a site'} ${what}`);
+  if (pairing) await endPairing(pairing, `The tab of ${sideOf(pairing, tabId)?.name ?? 'a site'} ${what}.`);
 }
 
 /** Progress and outcome reports of a tab's peer. */
@@ -259,5 +266,14 @@ async function readSummary(tabId: number): Promise<ContentSummary | string> {
 }
 
 function side({ tabId, site, document }: PairableSite): Pairing['sides'][number] {
-  return { tabId, peerId: crypto.randomUUID(), scope: site.scope, siteUrl: site.siteUrl, storage: site.storage, document, pending: 0 };
+  return {
+    tabId,
+    peerId: crypto.randomUUID(),
+    scope: site.scope,
+    siteUrl: site.siteUrl,
+    name: site.name,
+    storage: site.storage,
+    document,
+    pending: 0,
+  };
 }

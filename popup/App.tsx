@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { JournalEntry } from '../src/journal/entry';
 import {
   ENDED_PAIRINGS_STORAGE_KEY,
@@ -41,6 +41,14 @@ export function App() {
   const [picked, setPicked] = useState<number[]>([]);
   const [differ, setDiffer] = useState<DifferQuestion>();
   const [notice, setNotice] = useState<string>();
+
+  // A pairing that ends on its own while the popup is open makes what it last said about pairing stale.
+  const newestEnd = ended.reduce((newest, entry) => Math.max(newest, entry.at), 0);
+  const seenEnd = useRef(newestEnd);
+  useEffect(() => {
+    if (newestEnd > seenEnd.current) setNotice(undefined);
+    seenEnd.current = newestEnd;
+  }, [newestEnd]);
 
   const tabs = useMemo(() => listTabs(registry ?? emptyRegistry), [registry]);
   const paired = useMemo(() => pairedTabIds(pairings), [pairings]);

@@ -15,6 +15,8 @@ export interface PairedSide {
   peerId: string;
   scope: string;
   siteUrl: string;
+  /** The site's name as the page showed it when paired (or restored). */
+  name: string;
   /** How the page keeps this site: only a temporary one is lost (and restored) on reload. */
   storage: StorageKind;
   /** The document and client that run this side's site: another one means the tab reloaded or switched site. */

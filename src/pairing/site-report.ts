@@ -26,15 +26,15 @@ export interface PairedSiteReport {
 export function judgeSiteReport(pairId: string, side: PairedSide, report: PairedSiteReport): SiteReportVerdict {
   if (report.peer?.pairId === pairId && report.peer.peerId === side.peerId) return { kind: 'unchanged' };
   const { site } = report;
-  const pairAgain = 'the pairing ended: pair again to sync';
+  const pairAgain = 'Pair again to sync it.';
   if (report.document.id === side.document.id) {
     if (report.document.client === side.document.client) return { kind: 'unchanged' };
     return {
       kind: 'end',
       reason:
         site.scope === side.scope
-          ? `${side.siteUrl} was restarted in its tab; ${pairAgain}`
-          : `The tab of ${side.siteUrl} switched to another site (${site.name}); ${pairAgain}`,
+          ? `${side.name} was restarted in its tab. ${pairAgain}`
+          : `The tab of ${side.name} switched to another site, ${site.name}, which was left as it is. ${pairAgain}`,
     };
   }
   if (lostOnReload(side.storage) && lostOnReload(site.storage)) return { kind: 'restore' };
@@ -42,8 +42,8 @@ export function judgeSiteReport(pairId: string, side: PairedSide, report: Paired
     kind: 'end',
     reason:
       site.scope === side.scope
-        ? `${side.siteUrl} was reloaded; it keeps its saved content, and ${pairAgain}`
-        : `The tab of ${side.siteUrl} opened another site (${site.name}); ${pairAgain}`,
+        ? `${side.name} was reloaded and keeps its saved content. ${pairAgain}`
+        : `The tab of ${side.name} opened another site, ${site.name}, which was left as it is. ${pairAgain}`,
   };
 }
 

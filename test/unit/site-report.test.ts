@@ -11,6 +11,7 @@ const side = (storage: StorageKind = 'temporary'): PairedSide => ({
   peerId: 'peer-1',
   scope: 'amber-otter',
   siteUrl: 'https://playground.wordpress.net/scope:amber-otter/',
+  name: 'Amber Otter',
   storage,
   document: { id: 'doc-1', client: 1 },
   pending: 0,
@@ -45,7 +46,7 @@ describe('a paired tab reporting its site', () => {
 
   it('ends the pairing, never overwriting, when the tab switched to another site in the same document', () => {
     const verdict = judgeSiteReport(PAIR, side(), report({ client: 2, site: site('my-saved-site', 'opfs') }));
-    expect(verdict).toEqual({ kind: 'end', reason: expect.stringMatching(/switched to another site \(My Saved Site\).*pair again/) });
+    expect(verdict).toEqual({ kind: 'end', reason: expect.stringMatching(/^The tab of Amber Otter switched to another site, My Saved Site, which was left as it is\. Pair again/) });
     // Even a switch to a temporary site: the user chose it, nothing was lost by a reload.
     expect(judgeSiteReport(PAIR, side(), report({ client: 2, site: site('brave-pine') }))).toMatchObject({ kind: 'end' });
   });
@@ -53,11 +54,11 @@ describe('a paired tab reporting its site', () => {
   it('ends the pairing when a new document opened a saved site (?site-slug=) or a saved site reloaded', () => {
     expect(judgeSiteReport(PAIR, side(), report({ documentId: 'doc-2', site: site('my-saved-site', 'opfs') }))).toEqual({
       kind: 'end',
-      reason: expect.stringMatching(/opened another site \(My Saved Site\)/),
+      reason: expect.stringMatching(/^The tab of Amber Otter opened another site, My Saved Site, which was left as it is/),
     });
     expect(judgeSiteReport(PAIR, side('opfs'), report({ documentId: 'doc-2', site: site('amber-otter', 'opfs') }))).toEqual({
       kind: 'end',
-      reason: expect.stringMatching(/was reloaded; it keeps its saved content/),
+      reason: expect.stringMatching(/^Amber Otter was reloaded and keeps its saved content\. Pair again/),
     });
     expect(judgeSiteReport(PAIR, side('local-fs'), report({ documentId: 'doc-2', site: site('brave-pine') }))).toMatchObject({ kind: 'end' });
   });

@@ -1,0 +1,205 @@
+/**
+ * User journeys around navigation and sites, end to end: the built extension (dist/) in Chromium,
+ * Playground tabs of the offline stand-in, driven as a person uses them (wp-admin clicks, the
+ * popup, the site manager's saved sites). Each journey checks both sites' contents where it
+ * matters, and that the journal shows no failure. Screenshots of the popup in each state go to
+ * the folder printed at the start.
+ *
+ *   npm run build:all && npx vitest run --project e2e test/e2e/journeys-sites.test.ts
+ */
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchBrowser, PLAYGROUND_URL, type LaunchedBrowser, type PlaygroundTab } from './browser';
+import { chromeTabIdOf as tabIdIn, pairInPopup, POLL, sessionState as stateIn, type JournalEntry, type SessionState } from './extension-state';
+import { currentAdminPath, openAdminPage, postTitlesOnPostsScreen, publishPostInBlockEditor, wpAdminFrame, WP_ADMIN_TIMEOUT, wpJson } from './wp-admin';
+
+interface SitesWindow {
+  playgroundSites?: {
+    list(): { slug: string; storage: string; isActive: boolean }[];
+    saveInBrowser(): Promise<void>;
+    setActiveSite(slug: string): Promise<void>;
+  };
+}
+
+const SCREENS = join(tmpdir(), 'pg-sync-journeys');
+
+describe('journeys: navigating, unpairing and opening sites in paired tabs', () => {
+  let browser: LaunchedBrowser;
+  let popup: Page;
+  let tabA: PlaygroundTab;
+  let tabB: PlaygroundTab;
+  let tabIdA: number;
+  let tabIdB: number;
+
+  const sessionState = (): Promise<SessionState> => stateIn(popup);
+
+  async function journal(): Promise<JournalEntry[]> {
+    return (await sessionState()).journal ?? [];
+  }
+
+  /** No line of the journal says something failed (or refused input): what the user would see as trouble. */
+  async function expectNoFailure(): Promise<void> {
+    const trouble = (await journal()).filter((entry) => entry.status === 'failed' || entry.status === 'rejected');
+    expect(trouble.map((entry) => `${entry.status}: ${entry.summary}`)).toEqual([]);
+  }
+
+  async function screenshot(name: string): Promise<void> {
+    await popup.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true });
+  }
+
+  async function waitForLivePairing(): Promise<string> {
+    await expect.poll(async () => (await sessionState()).pairings?.map((pairing) => pairing.phase), POLL).toEqual(['live']);
+    return (await sessionState()).pairings![0]!.pairId;
+  }
+
+  /** Clicks an item of wp-admin's menu, as a person does, and waits for its page. */
+  async function clickAdminMenu(tab: PlaygroundTab, menuId: string, path: string): Promise<void> {
+    await wpAdminFrame(tab).locator(`#${menuId} > a`).first().click({ timeout: WP_ADMIN_TIMEOUT });
+    await expect.poll(() => currentAdminPath(tab).split('?')[0], { timeout: WP_ADMIN_TIMEOUT, interval: 200 }).toBe(path);
+    await wpAdminFrame(tab).locator('#wpadminbar').first().waitFor({ state: 'attached', timeout: WP_ADMIN_TIMEOUT });
+  }
+
+  async function clickAround(tab: PlaygroundTab): Promise<void> {
+    // From wherever the tab is (the block editor hides the admin menu), back to the dashboard first.
+    await openAdminPage(tab, '/wp-admin/');
+    await clickAdminMenu(tab, 'menu-posts', '/wp-admin/edit.php');
+    await clickAdminMenu(tab, 'menu-media', '/wp-admin/upload.php');
+    await clickAdminMenu(tab, 'menu-comments', '/wp-admin/edit-comments.php');
+    await clickAdminMenu(tab, 'menu-settings', '/wp-admin/options-general.php');
+    await openAdminPage(tab, '/wp-admin/profile.php');
+    await clickAdminMenu(tab, 'menu-dashboard', '/wp-admin/index.php');
+  }
+
+  async function postTitles(tab: PlaygroundTab): Promise<string[]> {
+    return (await postTitlesOnPostsScreen(tab)).map((row) => row.title).sort();
+  }
+
+  async function expectIntact(tab: PlaygroundTab): Promise<void> {
+    const database = `defined('DB_PATH') ? DB_PATH : (defined('FQDB') ? FQDB : WP_CONTENT_DIR . '/database/.ht.sqlite')`;
+    expect(await wpJson<string>(tab, `(new PDO('sqlite:' . (${database})))->query('PRAGMA integrity_check')->fetchColumn()`)).toBe('ok');
+  }
+
+  beforeAll(async () => {
+    mkdirSync(SCREENS, { recursive: true });
+    console.info(`[journeys] popup screenshots in ${SCREENS}`);
+    browser = await launchBrowser({ extensionPath: resolve('dist') });
+    tabA = await browser.openPlaygroundTab();
+    tabB = await browser.openPlaygroundTab();
+    popup = await browser.openExtensionPage('popup/index.html');
+    await popup.setViewportSize({ width: 420, height: 900 });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('clicks through wp-admin in both tabs for a while, then pairs them from the popup', async () => {
+    tabIdA = await tabIdIn(popup, tabA);
+    tabIdB = await tabIdIn(popup, tabB);
+    for (let round = 0; round < 2; round += 1) {
+      await clickAround(tabA);
+      await clickAround(tabB);
+    }
+    // Navigations inside the page are no reload: both tabs still show their site, ready to pair.
+    const registry = (await sessionState()).registry ?? {};
+    expect([registry[tabIdA]?.status, registry[tabIdB]?.status]).toEqual(['ready', 'ready']);
+    await screenshot('1-before-pairing');
+
+    await pairInPopup(popup, [tabIdA, tabIdB]);
+    await waitForLivePairing();
+    await screenshot('2-paired-live');
+    const postId = await publishPostInBlockEditor(tabA, 'After clicking around');
+    await expect.poll(async () => (await postTitlesOnPostsScreen(tabB)).find((row) => row.id === postId)?.title, POLL).toBe('After clicking around');
+    await expectNoFailure();
+  });
+
+  it('unpairs, keeps working in both tabs, and pairs them again without a reload', async () => {
+    await popup.locator('[data-testid="unpair"]').click();
+    await expect.poll(async () => (await sessionState()).pairings?.length ?? 0, POLL).toBe(0);
+    await clickAround(tabA);
+    await publishPostInBlockEditor(tabA, 'Written while unpaired');
+    await clickAround(tabB);
+    await screenshot('3-unpaired');
+
+    // The sites now differ: the popup asks which one to keep; A is kept, B becomes a copy of it.
+    await pairInPopup(popup, [tabIdA, tabIdB]);
+    await popup.locator('[data-testid="differ"]').waitFor({ timeout: POLL.timeout });
+    await screenshot('4-which-to-keep');
+    await popup.locator(`[data-testid="keep-${tabIdA}"]`).click();
+    await waitForLivePairing();
+    await expect.poll(() => postTitles(tabB), POLL).toEqual(await postTitles(tabA));
+    expect(await postTitles(tabB)).toContain('Written while unpaired');
+
+    const postId = await publishPostInBlockEditor(tabB, 'After pairing again');
+    await expect.poll(async () => (await postTitlesOnPostsScreen(tabA)).find((row) => row.id === postId)?.title, POLL).toBe('After pairing again');
+    await expectIntact(tabA);
+    await expectIntact(tabB);
+    await expectNoFailure();
+  });
+
+  it('opening a saved site in a paired tab overwrites nothing, keeps it in the site manager, and the popup says why the pairing ended', async () => {
+    // A saved site made in a third tab, with content of its own.
+    const maker = await browser.openPlaygroundTab();
+    await maker.page.evaluate(() => (window as unknown as SitesWindow).playgroundSites!.saveInBrowser());
+    const savedSlug = maker.scope;
+    await publishPostInBlockEditor(maker, 'Only in the saved site');
+    await maker.page.close();
+    const titlesOfB = await postTitles(tabB);
+
+    // In paired tab A, the user switches to the saved site (the site manager: same page, new client).
+    await tabA.page.evaluate((slug) => (window as unknown as SitesWindow).playgroundSites!.setActiveSite(slug), savedSlug);
+    tabA = await browser.waitForPlayground(tabA.page);
+    expect(tabA.scope).toBe(savedSlug);
+
+    await expect.poll(async () => (await sessionState()).pairings?.length ?? 0, POLL).toBe(0);
+    const notice = popup.locator('[data-testid="ended-pairing"]');
+    await expect.poll(() => notice.count(), POLL).toBe(1);
+    expect(await notice.locator('[data-testid="ended-reason"]').textContent()).toMatch(/switched to another site, .*, which was left as it is\. Pair again/);
+    await screenshot('5-saved-site-opened');
+
+    // Nothing of the pairing reached the saved site; its record stays and the site manager lists it.
+    await openAdminPage(tabA, '/wp-admin/');
+    expect(await postTitles(tabA)).toEqual(['Hello world!', 'Only in the saved site']);
+    expect(await wpJson<string>(tabA, `json_decode(file_get_contents('/wordpress/wp-runtime.json'))->slug`)).toBe(savedSlug);
+    const listed = await tabA.page.evaluate(() => (window as unknown as SitesWindow).playgroundSites!.list());
+    expect(listed).toContainEqual(expect.objectContaining({ slug: savedSlug, storage: 'opfs', isActive: true }));
+    // B is untouched and unpaired.
+    expect(await postTitles(tabB)).toEqual(titlesOfB);
+    await expectIntact(tabA);
+    await expectIntact(tabB);
+    await expectNoFailure();
+
+    // The user reads the notice and dismisses it.
+    await notice.locator('button').click();
+    await expect.poll(() => notice.count(), POLL).toBe(0);
+  });
+
+  it('a paired saved site that reloads keeps its content: the pairing ends, nothing is copied over it', async () => {
+    const savedSlug = tabA.scope;
+    await pairInPopup(popup, [tabIdA, tabIdB]);
+    await popup.locator('[data-testid="differ"]').waitFor({ timeout: POLL.timeout });
+    await popup.locator(`[data-testid="keep-${tabIdA}"]`).click();
+    await waitForLivePairing();
+    await expect.poll(() => postTitles(tabB), POLL).toEqual(await postTitles(tabA));
+    const postId = await publishPostInBlockEditor(tabB, 'Synced into the saved site');
+    await expect.poll(async () => (await postTitlesOnPostsScreen(tabA)).find((row) => row.id === postId)?.title, POLL).toBe('Synced into the saved site');
+    const titlesBefore = await postTitles(tabA);
+
+    await tabA.page.goto(`${PLAYGROUND_URL}?site-slug=${savedSlug}`);
+    tabA = await browser.waitForPlayground(tabA.page);
+    expect(tabA.scope).toBe(savedSlug);
+    await expect.poll(async () => (await sessionState()).pairings?.length ?? 0, POLL).toBe(0);
+    await expect
+      .poll(() => popup.locator('[data-testid="ended-reason"]').first().textContent(), POLL)
+      .toMatch(/was reloaded and keeps its saved content/);
+    await screenshot('6-saved-site-reloaded');
+    expect(await postTitles(tabA)).toEqual(titlesBefore);
+    expect(await wpJson<string>(tabA, `json_decode(file_get_contents('/wordpress/wp-runtime.json'))->slug`)).toBe(savedSlug);
+    // Playground's record of the saved site never travelled to B.
+    expect(await wpJson<boolean>(tabB, `file_exists('/wordpress/wp-runtime.json')`)).toBe(false);
+    await expectIntact(tabA);
+    await expectNoFailure();
+  });
+});
