@@ -27,6 +27,8 @@ export function judgeSiteReport(pairId: string, side: PairedSide, report: Paired
   if (report.peer?.pairId === pairId && report.peer.peerId === side.peerId) return { kind: 'unchanged' };
   const { site } = report;
   const pairAgain = 'Pair again to sync it.';
+  // Two sites may share a name (names are not unique): then their scopes tell them apart.
+  const [was, now] = side.name === site.name ? [`${side.name} (${side.scope})`, `${site.name} (${site.scope})`] : [side.name, site.name];
   if (report.document.id === side.document.id) {
     if (report.document.client === side.document.client) return { kind: 'unchanged' };
     return {
@@ -34,7 +36,7 @@ export function judgeSiteReport(pairId: string, side: PairedSide, report: Paired
       reason:
         site.scope === side.scope
           ? `${side.name} was restarted in its tab. ${pairAgain}`
-          : `The tab of ${side.name} switched to another site, ${site.name}, which was left as it is. ${pairAgain}`,
+          : `The tab of ${was} switched to another site, ${now}, which was left as it is. ${pairAgain}`,
     };
   }
   if (lostOnReload(side.storage) && lostOnReload(site.storage)) return { kind: 'restore' };
@@ -43,7 +45,7 @@ export function judgeSiteReport(pairId: string, side: PairedSide, report: Paired
     reason:
       site.scope === side.scope
         ? `${side.name} was reloaded and keeps its saved content. ${pairAgain}`
-        : `The tab of ${side.name} opened another site, ${site.name}, which was left as it is. ${pairAgain}`,
+        : `The tab of ${was} opened another site, ${now}, which was left as it is. ${pairAgain}`,
   };
 }
 

@@ -47,6 +47,9 @@ describe('a paired tab reporting its site', () => {
   it('ends the pairing, never overwriting, when the tab switched to another site in the same document', () => {
     const verdict = judgeSiteReport(PAIR, side(), report({ client: 2, site: site('my-saved-site', 'opfs') }));
     expect(verdict).toEqual({ kind: 'end', reason: expect.stringMatching(/^The tab of Amber Otter switched to another site, My Saved Site, which was left as it is\. Pair again/) });
+    // Sites may share a name: their scopes tell them apart.
+    const sameName = judgeSiteReport(PAIR, side(), report({ client: 2, site: { ...site('amber-otter-2', 'opfs'), name: 'Amber Otter' } }));
+    expect(sameName).toMatchObject({ reason: expect.stringMatching(/^The tab of Amber Otter \(amber-otter\) switched to another site, Amber Otter \(amber-otter-2\)/) });
     // Even a switch to a temporary site: the user chose it, nothing was lost by a reload.
     expect(judgeSiteReport(PAIR, side(), report({ client: 2, site: site('brave-pine') }))).toMatchObject({ kind: 'end' });
   });
