@@ -95,9 +95,9 @@ browser.tabs.onUpdated.addListener((tabId, change, tab) => {
   if (!isPlaygroundUrl(tab.url)) void forgetTab(tabId, 'left Playground');
 });
 
-browser.tabs.onRemoved.addListener((tabId) => void forgetTab(tabId, 'closed'));
+browser.tabs.onRemoved.addListener((tabId) => void forgetTab(tabId, 'was closed'));
 
-async function forgetTab(tabId: number, what: 'closed' | 'left Playground'): Promise<void> {
+async function forgetTab(tabId: number, what: 'was closed' | 'left Playground'): Promise<void> {
   if (!(String(tabId) in (await registry.read()))) return;
   await registry.update((current) => removeTab(current, tabId));
   await onTabGone(tabId, what);

@@ -104,7 +104,11 @@ async function startCopying(pairing: Pairing, from: Pairing['sides'][number], to
   return { ok: false, error: started.error };
 }
 
-export async function unpair(pairId: string, why = 'Unpaired'): Promise<PopupReply> {
+export function unpair(pairId: string): Promise<PopupReply> {
+  return stopPairing(pairId, (sites) => `Unpaired: changes no longer flow between ${sites}`);
+}
+
+async function stopPairing(pairId: string, summary: (sites: string) => string): Promise<PopupReply> {
   const pairing = findPairing(await pairings.read(), pairId);
   if (!pairing) return { ok: false, error: 'This pairing no longer exists.' };
   await pairings.update((current) => removePairing(current, pairId));
@@ -112,7 +116,7 @@ export async function unpair(pairId: string, why = 'Unpaired'): Promise<PopupRep
   void journalBackground({
     kind: 'pairing',
     target: pairing.sides.map((s) => s.scope).join(' ↔ '),
-    summary: `${why}: changes no longer flow between ${pairing.sides.map((s) => s.siteUrl).join(' and ')}`,
+    summary: summary(pairing.sides.map((s) => s.siteUrl).join(' and ')),
     status: 'info',
   });
   return { ok: true };
@@ -129,7 +133,7 @@ async function endPairing(pairing: Pairing, reason: string): Promise<void> {
       at: Date.now(),
     }),
   );
-  await unpair(pairing.pairId, reason);
+  await stopPairing(pairing.pairId, (sites) => `Pairing ended. ${reason} Changes no longer flow between ${sites}.`);
 }
 
 export async function dismissEndedPairing(pairId: string): Promise<PopupReply> {
@@ -193,7 +197,7 @@ export async function onTabSite(tabId: number, report: Extract<TabToBackground, 
     kind: 'pairing',
     site: site.siteUrl,
     target: site.scope,
-    summary: `${mine.siteUrl} lost its temporary site (the tab was reloaded): restoring it from ${other.siteUrl} into ${site.siteUrl}`,
+    summary: `${site.siteUrl} lost its site (the tab was reloaded): restoring it from ${other.siteUrl}`,
     status: 'info',
   });
   const reply = await sendToTab(tabId, {
@@ -208,7 +212,7 @@ export async function onTabSite(tabId: number, report: Extract<TabToBackground, 
 }
 
 /** A paired tab closed or left Playground: the pairing ends (a new tab is a new site: pair it again). */
-export async function onTabGone(tabId: number, what: 'closed' | 'left Playground'): Promise<void> {
+export async function onTabGone(tabId: number, what: 'was closed' | 'left Playground'): Promise<void> {
   const pairing = pairingOfTab(await pairings.read(), tabId);
   if (pairing) await endPairing(pairing, `The tab of ${sideOf(pairing, tabId)?.name ?? 'a site'} ${what}.`);
 }
