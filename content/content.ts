@@ -80,9 +80,11 @@ async function handle(command: BackgroundToTab): Promise<TabReply> {
     case 'bg/peer-start':
       await host.start(relay, command);
       return { ok: true };
-    case 'bg/peer-stop':
-      await host.stop();
-      return { ok: true };
+    case 'bg/peer-stop': {
+      const line = await host.end(relay, command.pairId);
+      if (line) background.send({ type: 'tab/journal', entries: [line] });
+      return line?.status === 'failed' ? { ok: false, error: line.summary } : { ok: true };
+    }
     case 'bg/envelope':
       await host.receive(command.pairId, command.envelope);
       return { ok: true };

@@ -3,6 +3,7 @@ import type { JournalEntry } from '../src/journal/entry';
 import type { SiteClient } from '../src/platform/site-client';
 import type { BackgroundToTab, PeerRole, TabToBackground } from '../src/protocol/runtime';
 import { SyncPeer } from '../src/engine/sync-peer';
+import { unpairSite } from '../src/engine/unpair-site';
 
 type PeerStart = Extract<BackgroundToTab, { type: 'bg/peer-start' }>;
 
@@ -33,6 +34,8 @@ export class PeerHost {
     await this.stop();
     const { pairId } = command;
     if (command.role === 'source') {
+      // A new pairing starts clean, even when an earlier one ended without removing the engine.
+      await unpairSite(client);
       // The copy carries this plan to the other site, which takes its own range from it. A plan of
       // an earlier pairing is replaced: the new ranges start above every ID the site holds.
       const plan = planIdShards({ first: command.peerId, second: command.remotePeerId, sites: [await surveyIdTables(client)] });
@@ -60,6 +63,30 @@ export class PeerHost {
     }, RESEND_EVERY_MS);
   }
 
+  /**
+   * The pairing ended (unpaired, its other tab closed): the peer stops and the engine leaves the
+   * site, so later writes leave no trace. A stop for a pairing other than the one running is stale
+   * and changes nothing. Resolves with the journal line of the removal.
+   */
+  async end(client: SiteClient, pairId: string): Promise<JournalEntry | null> {
+    if (this.role && this.role.pairId !== pairId) return null;
+    await this.stop();
+    const site = (await client.absoluteUrl).slice(0, 200);
+    const line = { id: crypto.randomUUID(), time: Date.now(), direction: 'local', site, kind: 'pairing', target: site } as const;
+    try {
+      const removed = await unpairSite(client);
+      return {
+        ...line,
+        summary: `Sync removed from this site: ${removed.triggers.length} capture triggers, ${removed.tables.length} engine tables, ${removed.preloads.length} preloads`,
+        status: 'info',
+      };
+    } catch (error) {
+      const cause = error instanceof Error ? error.message : String(error);
+      return { ...line, summary: 'Could not remove sync from this site', status: 'failed', detail: cause.slice(0, 20_000) };
+    }
+  }
+
+  /** Stops the peer and leaves the site as it is (the page replaced its client, another pairing starts). */
   async stop(): Promise<void> {
     clearInterval(this.resendTimer);
     const peer = this.peer;

@@ -8,7 +8,7 @@ import { ENGINE_DIR, ENGINE_TASK_PATH } from './php-sources';
  * file (never into PHP source); the answer comes back after a marker line.
  */
 
-export type EngineTask = 'install' | 'pull' | 'apply';
+export type EngineTask = 'install' | 'pull' | 'apply' | 'uninstall';
 
 const RESULT_MARKER = '\n@@PGSYNC_RESULT@@';
 const AnswerSchema = v.object({ notices: v.string(), result: v.unknown() });

@@ -32,3 +32,4 @@ export {
 export { ENGINE_TABLES, ENGINE_TRIGGER_PREFIX } from './engine-tables';
 export { EngineTaskError } from './engine-task';
 export { installCapture, type CaptureInstallation, type InstallCaptureOptions } from './install-capture';
+export { uninstallCapture, type CaptureRemoval } from './uninstall-capture';

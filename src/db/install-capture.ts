@@ -30,6 +30,13 @@ const InstallResultSchema = v.object({
 });
 export type CaptureInstallation = v.InferOutput<typeof InstallResultSchema>;
 
+/** Puts the engine's PHP into ENGINE_DIR (MEMFS: a reload or an older build's rotation loses it). */
+export async function writeEnginePhp(client: Pick<SiteClient, 'isDir' | 'mkdir' | 'writeFile'>): Promise<void> {
+  if (!(await client.isDir(ENGINE_DIR))) await client.mkdir(ENGINE_DIR);
+  for (const [name, source] of Object.entries(ENGINE_PHP_FILES)) await client.writeFile(`${ENGINE_DIR}/${name}`, source);
+  await client.writeFile(`${ENGINE_DIR}/local-only-rules.php`, `<?php\nreturn ${localOnlyPhpArray()};\n`);
+}
+
 /**
  * Installs row and schema capture on a site, idempotently: the engine's PHP under
  * /internal/shared/playground-sync (MEMFS, lost on a page reload: call again after one), engine
@@ -38,9 +45,7 @@ export type CaptureInstallation = v.InferOutput<typeof InstallResultSchema>;
  */
 export async function installCapture(client: SiteClient, options: InstallCaptureOptions): Promise<CaptureInstallation> {
   v.parse(PeerIdSchema, options.peerId);
-  if (!(await client.isDir(ENGINE_DIR))) await client.mkdir(ENGINE_DIR);
-  for (const [name, source] of Object.entries(ENGINE_PHP_FILES)) await client.writeFile(`${ENGINE_DIR}/${name}`, source);
-  await client.writeFile(`${ENGINE_DIR}/local-only-rules.php`, `<?php\nreturn ${localOnlyPhpArray()};\n`);
+  await writeEnginePhp(client);
   const siteUrl = (options.siteUrl ?? (await client.absoluteUrl)).replace(/\/+$/, '');
   const installation = await runEngineTask(
     client,

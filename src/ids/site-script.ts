@@ -20,7 +20,7 @@ export class IdShardRefusal extends Error {
   }
 }
 
-export type IdShardAction = 'survey' | 'install' | 'status';
+export type IdShardAction = 'survey' | 'install' | 'status' | 'uninstall';
 
 /**
  * Puts the filter library where the preload and the script require it (/internal is not

@@ -1,11 +1,11 @@
 <?php
 /**
  * Playground Sync: one engine task per run() call from the extension. PGSYNC_TASK names it
- * (install | pull | apply), PGSYNC_INPUT is a JSON file with its input: data never travels
+ * (install | pull | apply | uninstall), PGSYNC_INPUT is a JSON file with its input: data never travels
  * inside PHP source. The answer is one JSON document after a marker line, so whatever WordPress
  * prints while loading cannot corrupt it.
  *
- * Only `install` and schema-changing `apply` load WordPress, and then only its database layer
+ * Only `install`, `uninstall` and schema-changing `apply` load WordPress, and then only its database layer
  * (SHORTINIT: no plugins, hooks, cron or option writes): a full boot would make local changes.
  */
 ob_start();
@@ -19,7 +19,7 @@ require_once __DIR__ . '/apply-batch.php';
 
 $pgsync_task  = (string) getenv( 'PGSYNC_TASK' );
 $pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_INPUT' ) ), true, 512, JSON_THROW_ON_ERROR );
-if ( 'install' === $pgsync_task || ( 'apply' === $pgsync_task && ! empty( $pgsync_input['batch']['ddl'] ) ) ) {
+if ( 'install' === $pgsync_task || 'uninstall' === $pgsync_task || ( 'apply' === $pgsync_task && ! empty( $pgsync_input['batch']['ddl'] ) ) ) {
 	// Replayed schema changes are the peer's: the DDL watcher must not record them as ours.
 	$GLOBALS['pgsync_applying'] = 'apply' === $pgsync_task;
 	define( 'SHORTINIT', true );
@@ -74,11 +74,51 @@ function pgsync_task_apply( array $input ) {
 	return pgsync_apply( pgsync_wpdb_pdo(), $wpdb, $config, $input );
 }
 
+/**
+ * uninstall: the capture triggers and every table under the engine's prefix (ID shards' and any
+ * other part's included) in one short transaction, then config.json. The caller removed the
+ * preloads first, so nothing captures into what this drops.
+ */
+function pgsync_task_uninstall( array $input ) {
+	$pdo = pgsync_wpdb_pdo();
+	if ( ! $pdo ) {
+		throw new RuntimeException( 'No SQLite database behind $wpdb' );
+	}
+	$owned = $pdo->prepare( 'SELECT name FROM sqlite_master WHERE type = ? AND substr(name, 1, ?) = ? ORDER BY name' );
+	$pdo->exec( 'BEGIN IMMEDIATE' );
+	try {
+		$dropped = array();
+		foreach ( array( 'trigger' => pgsync_trigger_prefix(), 'table' => pgsync_engine_table( '' ) ) as $type => $prefix ) {
+			$owned->execute( array( $type, strlen( $prefix ), $prefix ) );
+			$dropped[ $type ] = $owned->fetchAll( PDO::FETCH_COLUMN );
+			$owned->closeCursor();
+			foreach ( $dropped[ $type ] as $name ) {
+				$pdo->exec( 'DROP ' . strtoupper( $type ) . ' IF EXISTS ' . pgsync_quote_id( $name ) );
+			}
+		}
+		$pdo->exec( 'COMMIT' );
+	} catch ( Throwable $error ) {
+		try {
+			$pdo->exec( 'ROLLBACK' );
+		} catch ( Throwable $ignored ) { // The real cause is $error; SQLite may have rolled back already.
+		}
+		throw $error;
+	}
+	if ( is_file( pgsync_dir() . '/config.json' ) ) {
+		unlink( pgsync_dir() . '/config.json' );
+	}
+	return array(
+		'triggers' => $dropped['trigger'],
+		'tables'   => $dropped['table'],
+	);
+}
+
 try {
-	if ( ! in_array( $pgsync_task, array( 'install', 'pull', 'apply' ), true ) ) {
+	if ( ! in_array( $pgsync_task, array( 'install', 'pull', 'apply', 'uninstall' ), true ) ) {
 		throw new InvalidArgumentException( 'Unknown task ' . $pgsync_task );
 	}
-	if ( 'install' !== $pgsync_task && null === pgsync_config() ) {
+	// Uninstall also cleans a site whose config was lost (rotation, reload of a saved site).
+	if ( ! in_array( $pgsync_task, array( 'install', 'uninstall' ), true ) && null === pgsync_config() ) {
 		throw new RuntimeException( 'Capture is not installed on this site' );
 	}
 	$pgsync_result = call_user_func( 'pgsync_task_' . $pgsync_task, $pgsync_input );

@@ -2,7 +2,7 @@
 /**
  * Playground Sync: ID shards, the `run()` script that surveys, installs and reports.
  *
- * Env: PG_SYNC_DOCROOT, PG_SYNC_ID_ACTION (survey | install | status), for install also
+ * Env: PG_SYNC_DOCROOT, PG_SYNC_ID_ACTION (survey | install | status | uninstall), for install also
  * PG_SYNC_ID_PLAN (the canonical plan JSON, see src/ids/ranges.ts) and PG_SYNC_ID_SELF (this
  * site's peer id). Answers with one JSON document after a marker line:
  * {"ok": true, "result": …} or {"ok": false, "error": {"code": …, "message": …}}.
@@ -194,6 +194,24 @@ function playground_sync_id_shards_status( PDO $pdo ) {
 	return $installed;
 }
 
+/** Drops the plan and the ranges (the filter then stands aside): the pairing ended. */
+function playground_sync_id_shards_uninstall( PDO $pdo ) {
+	$installed = playground_sync_id_shards_installed( $pdo );
+	$pdo->exec( 'BEGIN IMMEDIATE' );
+	try {
+		$pdo->exec( 'DROP TABLE IF EXISTS ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) );
+		$pdo->exec( 'DROP TABLE IF EXISTS ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE ) );
+		$pdo->exec( 'COMMIT' );
+	} catch ( Exception $e ) {
+		try {
+			$pdo->exec( 'ROLLBACK' );
+		} catch ( Exception $ignored ) { // $e is the cause; SQLite may have rolled back already.
+		}
+		throw $e;
+	}
+	return array( 'removed' => null !== $installed );
+}
+
 function playground_sync_id_shards_answer( array $answer ) {
 	$printed = (string) ob_get_clean();
 	if ( '' !== $printed ) {
@@ -214,6 +232,8 @@ try {
 		$result = playground_sync_id_shards_install( $pdo, (string) getenv( 'PG_SYNC_ID_PLAN' ), (string) getenv( 'PG_SYNC_ID_SELF' ), '1' === getenv( 'PG_SYNC_ID_REPLACE' ) );
 	} elseif ( 'status' === $action ) {
 		$result = playground_sync_id_shards_status( $pdo );
+	} elseif ( 'uninstall' === $action ) {
+		$result = playground_sync_id_shards_uninstall( $pdo );
 	} else {
 		throw new Playground_Sync_Id_Shards_Refusal( 'bad-action', 'Unknown action ' . var_export( $action, true ) );
 	}

@@ -87,6 +87,7 @@ export const BackgroundToTabSchema = v.variant('type', [
     role: v.picklist(['live', 'source', 'target']),
     syncOn: v.boolean(),
   }),
+  /** The pairing ended (unpaired, its other tab closed or left): the tab removes the engine from its site. */
   v.strictObject({ type: v.literal('bg/peer-stop'), pairId: PairIdSchema }),
   v.strictObject({ type: v.literal('bg/envelope'), pairId: PairIdSchema, envelope: v.unknown() }),
   v.strictObject({ type: v.literal('bg/sync'), pairId: PairIdSchema, on: v.boolean() }),

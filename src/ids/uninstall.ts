@@ -1,0 +1,14 @@
+import * as v from 'valibot';
+import type { SiteClient } from '../platform/site-client';
+import { ID_SHARDS_PRELOAD_PATH } from './id-shards-php';
+import { runIdShardScript } from './site-script';
+
+/**
+ * Undoes `installIdShards`: the preload goes first (from the next request on no filter rewrites
+ * an insert), then the plan and the ranges leave the database in one transaction. Resolves with
+ * whether the site held a plan. Idempotent.
+ */
+export async function uninstallIdShards(client: SiteClient): Promise<{ removed: boolean }> {
+  if (await client.fileExists(ID_SHARDS_PRELOAD_PATH)) await client.unlink(ID_SHARDS_PRELOAD_PATH);
+  return v.parse(v.object({ removed: v.boolean() }), await runIdShardScript(client, 'uninstall'));
+}
