@@ -22,6 +22,8 @@ const COUNTS = [
   ['Comments', 'comments'],
   ['Users', 'users'],
   ['Media', 'media'],
+  ['Database rows', 'rows'],
+  ['Files', 'files'],
 ] as const;
 
 /** Both sites' summaries side by side, for the "which site to keep" question. */

@@ -5,7 +5,8 @@ import { ENGINE_DIR, ENGINE_TASK_PATH } from './php-sources';
 
 /**
  * Runs one task of src/php/engine-task.php through `client.run()`. The input goes into a JSON
- * file (never into PHP source); the answer comes back after a marker line.
+ * file (never into PHP source); the answer comes back after a marker line. Other PHP that answers
+ * the same way (the content summary) runs through `runAnsweringPhp`.
  */
 
 export type EngineTask = 'install' | 'pull' | 'apply' | 'uninstall';
@@ -19,7 +20,7 @@ const encoder = new TextEncoder();
 
 export class EngineTaskError extends Error {
   constructor(
-    readonly task: EngineTask,
+    readonly task: string,
     message: string,
   ) {
     super(`Playground Sync ${task} failed: ${message}`);
@@ -39,21 +40,40 @@ export async function runEngineTask<TSchema extends v.GenericSchema>(
   // As bytes: php-wasm writes a string into its file system many times slower than encoded bytes.
   await client.writeFile(inputPath, encoder.encode(JSON.stringify(input)));
   try {
-    const response = await client.run({
-      code: `<?php require ${JSON.stringify(ENGINE_TASK_PATH)};`,
-      env: { PGSYNC_TASK: task, PGSYNC_INPUT: inputPath, PGSYNC_DOCROOT: await client.documentRoot },
-    });
-    const at = response.text.lastIndexOf(RESULT_MARKER);
-    if (at < 0) {
-      throw new EngineTaskError(task, `no answer (exit ${response.exitCode}): ${response.text}\n${response.errors}`.trim());
-    }
-    const answer = v.parse(AnswerSchema, JSON.parse(response.text.slice(at + RESULT_MARKER.length)));
-    const failure = v.safeParse(TaskErrorSchema, answer.result);
-    if (failure.success) throw new EngineTaskError(task, failure.output.error);
-    const parsed = parseMessage(schema, answer.result, `${task} answer`);
-    if (!parsed.ok) throw new EngineTaskError(task, parsed.error);
-    return parsed.value;
+    return await runAnsweringPhp(
+      client,
+      task,
+      {
+        code: `<?php require ${JSON.stringify(ENGINE_TASK_PATH)};`,
+        env: { PGSYNC_TASK: task, PGSYNC_INPUT: inputPath, PGSYNC_DOCROOT: await client.documentRoot },
+      },
+      schema,
+    );
   } finally {
     await client.unlink(inputPath).catch(() => undefined);
   }
+}
+
+/**
+ * Runs PHP that answers as engine-task.php does: `{notices, result}` as JSON after the last
+ * RESULT_MARKER, `result` being `{status: 'error', error}` on failure. Returns `result` checked
+ * by `schema`; throws `EngineTaskError` (labelled `what`) otherwise.
+ */
+export async function runAnsweringPhp<TSchema extends v.GenericSchema>(
+  client: Pick<SiteClient, 'run'>,
+  what: string,
+  request: { code: string; env: Record<string, string> },
+  schema: TSchema,
+): Promise<v.InferOutput<TSchema>> {
+  const response = await client.run(request);
+  const at = response.text.lastIndexOf(RESULT_MARKER);
+  if (at < 0) {
+    throw new EngineTaskError(what, `no answer (exit ${response.exitCode}): ${response.text}\n${response.errors}`.trim());
+  }
+  const answer = v.parse(AnswerSchema, JSON.parse(response.text.slice(at + RESULT_MARKER.length)));
+  const failure = v.safeParse(TaskErrorSchema, answer.result);
+  if (failure.success) throw new EngineTaskError(what, failure.output.error);
+  const parsed = parseMessage(schema, answer.result, `${what} answer`);
+  if (!parsed.ok) throw new EngineTaskError(what, parsed.error);
+  return parsed.value;
 }

@@ -26,8 +26,8 @@ export type PeerRole = v.InferOutput<typeof PeerRoleSchema>;
 
 /**
  * What a tab knows of its site's content, shown when two sites to pair already differ. `digest`
- * covers content that users create (posts, comments, users, plugins, theme), not what every
- * install makes differently (dates, salts, password hashes): two fresh sites have equal digests.
+ * covers everything that would sync (every synced row, URL-normalised, and every synced file),
+ * not what only one tab made by being looked at: two fresh sites have equal digests.
  */
 export const ContentSummarySchema = v.strictObject({
   posts: count,
@@ -37,6 +37,10 @@ export const ContentSummarySchema = v.strictObject({
   media: count,
   plugins: v.pipe(v.array(v.pipe(v.string(), v.maxLength(200))), v.maxLength(500)),
   theme: v.pipe(v.string(), v.maxLength(200)),
+  /** Rows of every synced table. */
+  rows: count,
+  /** Files in the synced tree. */
+  files: count,
   digest: v.pipe(v.string(), v.maxLength(100)),
 });
 export type ContentSummary = v.InferOutput<typeof ContentSummarySchema>;

@@ -27,7 +27,7 @@ describe('popup command replies', () => {
       message: 'Both tabs run the same site.',
       retryable: false,
     });
-    const summary: ContentSummary = { posts: 1, pages: 1, comments: 0, users: 1, media: 0, plugins: [], theme: 'twentytwentyfive', digest: 'd' };
+    const summary: ContentSummary = { posts: 1, pages: 1, comments: 0, users: 1, media: 0, plugins: [], theme: 'twentytwentyfive', rows: 300, files: 1500, digest: 'd' };
     const sides = [
       { tabId: 1, summary },
       { tabId: 2, summary: { ...summary, posts: 3 } },
@@ -72,15 +72,16 @@ describe('popup labels', () => {
 });
 
 describe('popup content summaries', () => {
-  const base: ContentSummary = { posts: 1, pages: 2, comments: 0, users: 1, media: 0, plugins: ['hello'], theme: 'twentytwentyfive', digest: 'a' };
+  const base: ContentSummary = { posts: 1, pages: 2, comments: 0, users: 1, media: 0, plugins: ['hello'], theme: 'twentytwentyfive', rows: 300, files: 1500, digest: 'a' };
 
   it('shows both sides per row and marks what differs', () => {
     const rows = summaryRows(base, { ...base, posts: 5, plugins: ['hello', 'akismet'] });
-    expect(rows.map((row) => row.label)).toEqual(['Posts', 'Pages', 'Comments', 'Users', 'Media', 'Active plugins', 'Theme']);
+    expect(rows.map((row) => row.label)).toEqual(['Posts', 'Pages', 'Comments', 'Users', 'Media', 'Database rows', 'Files', 'Active plugins', 'Theme']);
     expect(rows[0]).toMatchObject({ values: ['1', '5'], differs: true });
     expect(rows[1]).toMatchObject({ values: ['2', '2'], differs: false });
-    expect(rows[5]).toMatchObject({ values: ['hello', 'akismet, hello'], differs: true });
-    expect(rows[6]).toMatchObject({ values: ['twentytwentyfive', 'twentytwentyfive'], differs: false });
+    expect(rows[5]).toMatchObject({ values: ['300', '300'], differs: false });
+    expect(rows[7]).toMatchObject({ values: ['hello', 'akismet, hello'], differs: true });
+    expect(rows[8]).toMatchObject({ values: ['twentytwentyfive', 'twentytwentyfive'], differs: false });
   });
 
   it('shortens long plugin lists', () => {
