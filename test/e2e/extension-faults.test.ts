@@ -66,7 +66,10 @@ describe('Playground Sync under browser faults', () => {
   it('closing a paired tab ends the pairing; a new tab pairs again, keeping the side the user picks', async () => {
     await tabB.page.close();
     await expect.poll(async () => (await sessionState(popup)).pairings?.length ?? 0, POLL).toBe(0);
-    expect(((await sessionState(popup)).journal ?? []).some((entry) => /was closed\. Changes no longer flow/.test(entry.summary))).toBe(true);
+    // Journaled once the remaining tab took the engine off its site.
+    await expect
+      .poll(async () => ((await sessionState(popup)).journal ?? []).some((entry) => /was closed\. Changes no longer flow/.test(entry.summary)), POLL)
+      .toBe(true);
 
     const tabC = await browser.openPlaygroundTab();
     const [idA, idC] = [await chromeTabIdOf(popup, tabA), await chromeTabIdOf(popup, tabC)];
