@@ -19,6 +19,7 @@ import {
   updateSide,
   withCopyProgress,
   withPending,
+  withProblem,
 } from '../src/pairing/pairings-state';
 import { journalBackground } from './background-journal';
 import { endedPairings, pairings, registry } from './stores';
@@ -220,13 +221,16 @@ export async function onTabGone(tabId: number, what: 'was closed' | 'left Playgr
 /** Progress and outcome reports of a tab's peer. */
 export async function onPeerReport(
   tabId: number,
-  report: Extract<TabToBackground, { type: 'tab/pending' | 'tab/copy-progress' | 'tab/copy-done' }>,
+  report: Extract<TabToBackground, { type: 'tab/pending' | 'tab/problem' | 'tab/copy-progress' | 'tab/copy-done' }>,
 ): Promise<void> {
   const pairing = pairingOfTab(await pairings.read(), tabId);
   if (!pairing || pairing.pairId !== report.pairId) return;
   switch (report.type) {
     case 'tab/pending':
       await pairings.update((all) => updatePairing(all, report.pairId, (p) => withPending(p, tabId, report.pending)));
+      return;
+    case 'tab/problem':
+      await pairings.update((all) => updatePairing(all, report.pairId, (p) => withProblem(p, tabId, report.problem)));
       return;
     case 'tab/copy-progress':
       await pairings.update((all) => updatePairing(all, report.pairId, (p) => withCopyProgress(p, report.done, report.total)));

@@ -53,6 +53,7 @@ export class PeerHost {
       onJournal: (entries: JournalEntry[]) => this.report({ type: 'tab/journal', entries }),
       onJournalStatus: (ids, status) => this.report({ type: 'tab/journal-status', ids: ids.slice(-1000), status }),
       onPending: (pending) => this.report({ type: 'tab/pending', pairId, pending }),
+      onProblem: (problem) => this.report({ type: 'tab/problem', pairId, problem: problem?.slice(0, 500) ?? null }),
       onCopyProgress: ({ done, total }) => this.report({ type: 'tab/copy-progress', pairId, done, total }),
       onCopyDone: (error) => this.report({ type: 'tab/copy-done', pairId, ...(error ? { error: error.slice(0, 2000) } : {}) }),
     });
@@ -60,6 +61,8 @@ export class PeerHost {
     this.resendTimer = setInterval(() => {
       if (!this.paused && this.peer && this.peer.pendingCount > 0) this.peer.resendPending();
       void this.peer?.askAgainIfCopyStalled(COPY_QUIET_MS);
+      // A few file look-ups, no PHP request: older builds lose the engine's files on a runtime rotation.
+      void this.peer?.repairIfLost();
     }, RESEND_EVERY_MS);
   }
 

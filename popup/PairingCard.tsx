@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Pairing } from '../src/pairing/pairings';
 import { readableError } from './command-reply';
 import { copyPercent, describeCopy } from './copy-progress';
-import { describePending, describePhase } from './labels';
+import { describePending, describePhase, isStalled } from './labels';
 
 interface PairingCardProps {
   pairing: Pairing;
@@ -29,7 +29,10 @@ export function PairingCard({ pairing, names, syncBusy, unpairBusy, onSetSync, o
   return (
     <li class={`card pairing pairing--${pairing.phase}`} data-testid="pairing" data-pair-id={pairing.pairId} data-phase={pairing.phase}>
       <div class="pairing__head">
-        <span class={`status status--${pairing.phase === 'live' && !pairing.syncOn ? 'paused' : pairing.phase}`} data-testid="phase">
+        <span
+          class={`status status--${pairing.phase === 'live' && !pairing.syncOn ? 'paused' : isStalled(pairing) ? 'stalled' : pairing.phase}`}
+          data-testid="phase"
+        >
           {describePhase(pairing)}
         </span>
         <label class="switch" title={syncOn ? 'Changes sync live; click to pause' : 'Sync is paused; click to resume'}>
@@ -58,6 +61,11 @@ export function PairingCard({ pairing, names, syncBusy, unpairBusy, onSetSync, o
             <div class={`side__pending${side.pending > 0 ? ' side__pending--some' : ''}`} data-testid="pending" data-tab-id={side.tabId}>
               {describePending(side.pending)}
             </div>
+            {side.problem ? (
+              <div class="side__problem" data-testid="side-problem" data-tab-id={side.tabId}>
+                {side.problem}
+              </div>
+            ) : null}
           </div>
         ))}
       </div>

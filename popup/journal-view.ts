@@ -76,7 +76,7 @@ export function journalRowView(entry: JournalEntry): JournalRowView {
     kind: entry.kind,
     kindLabel: KIND_LABELS[entry.kind],
     target: entry.target,
-    summary: entry.summary,
+    summary: entry.repeats ? `${entry.summary} (${entry.repeats + 1} times)` : entry.summary,
     status: entry.status,
     statusLabel: STATUS_LABELS[entry.status],
   };

@@ -21,8 +21,12 @@ const PHASE_LABELS: Record<PairingPhase, string> = { copying: 'Copying', live: '
 export const describeTabStatus = (status: TabStatus) => STATUS_LABELS[status];
 export const describeStorage = (storage: StorageKind) => STORAGE_LABELS[storage];
 
-export const describePhase = (pairing: Pick<Pairing, 'phase' | 'syncOn'>) =>
-  pairing.phase === 'live' ? (pairing.syncOn ? 'Live' : 'Paused') : PHASE_LABELS[pairing.phase];
+/** True when a live pairing does not flow: a side reported a problem (its engine files lost, a change it cannot apply). */
+export const isStalled = (pairing: Pick<Pairing, 'phase' | 'syncOn' | 'sides'>) =>
+  pairing.phase === 'live' && pairing.syncOn && pairing.sides.some((side) => side.problem !== undefined);
+
+export const describePhase = (pairing: Pick<Pairing, 'phase' | 'syncOn' | 'sides'>) =>
+  pairing.phase === 'live' ? (!pairing.syncOn ? 'Paused' : isStalled(pairing) ? 'Stalled' : 'Live') : PHASE_LABELS[pairing.phase];
 
 export function describePending(pending: number): string {
   if (pending <= 0) return 'Up to date';

@@ -117,7 +117,14 @@ export class ChangeFeed {
     const batches: CheckedChangeBatch[] = [];
     const errors: string[] = [];
     for (;;) {
-      const result = await pullChanges(this.client, { after: this.after, release: this.released });
+      let result: PullResult;
+      try {
+        result = await pullChanges(this.client, { after: this.after, release: this.released });
+      } catch (error) {
+        // Batches already taken must reach the caller (`after` moved past them); the rest waits.
+        if (batches.length === 0) throw error;
+        return { batches, more: true, errors };
+      }
       errors.push(...result.errors);
       for (const batch of result.batches) {
         // Pulls are one at a time, so seqs only grow; anything else is the outbox going back.

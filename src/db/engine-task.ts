@@ -15,6 +15,19 @@ const RESULT_MARKER = '\n@@PGSYNC_RESULT@@';
 const AnswerSchema = v.object({ notices: v.string(), result: v.unknown() });
 const TaskErrorSchema = v.object({ status: v.literal('error'), error: v.string() });
 
+/**
+ * The engine's PHP may be gone (older Playground builds lose /internal when they rotate the
+ * runtime, possibly at the start of this very request): answered as a task error, not a PHP
+ * fatal, which would make php-wasm rotate the runtime once more.
+ */
+export const ENGINE_MISSING_ERROR = 'Playground Sync’s PHP is not on this site (lost with the PHP runtime): reinstall it';
+const taskCode = `<?php
+if ( ! is_file( ${JSON.stringify(ENGINE_TASK_PATH)} ) ) {
+  echo ${JSON.stringify(RESULT_MARKER)}, json_encode( array( 'notices' => '', 'result' => array( 'status' => 'error', 'error' => ${JSON.stringify(ENGINE_MISSING_ERROR)} ) ) );
+  return;
+}
+require ${JSON.stringify(ENGINE_TASK_PATH)};`;
+
 let inputCounter = 0;
 const encoder = new TextEncoder();
 
@@ -44,7 +57,7 @@ export async function runEngineTask<TSchema extends v.GenericSchema>(
       client,
       task,
       {
-        code: `<?php require ${JSON.stringify(ENGINE_TASK_PATH)};`,
+        code: taskCode,
         env: { PGSYNC_TASK: task, PGSYNC_INPUT: inputPath, PGSYNC_DOCROOT: await client.documentRoot },
       },
       schema,

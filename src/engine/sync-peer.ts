@@ -2,6 +2,7 @@ import { applyCheckedBatch, ChangeFeed, installCapture } from '../db';
 import { applyFileChangesAtomically, Exclusions, FileRecorder, findDatabasePath } from '../files';
 import type { SiteClient } from '../platform/site-client';
 import type { JournalEntry } from '../journal/entry';
+import { RecurringFailures } from '../journal/recurring';
 import { compareHlc, createHlcClock, decodeHlc, encodeHlc, type Hlc, type HlcClock } from '../sync/hlc';
 import {
   createInboxCursor,
@@ -21,6 +22,7 @@ import {
 } from '../sync/sequencing';
 import { parseEnvelope, WIRE_VERSION, type Envelope, type EnvelopeOf } from '../sync/wire';
 import { decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
+import { missingEngineFiles, reinstallEngine } from './engine-files';
 import { FileVersions } from './file-versions';
 import { fileChangesToApply } from './spare-newer';
 import {
@@ -60,6 +62,11 @@ export interface SyncPeerOptions {
   onCopyDone?: (error?: string) => void;
   /** Journal lines whose status changed: a sent delta's lines become `applied` once the peer acknowledged it. */
   onJournalStatus?: (ids: string[], status: JournalEntry['status']) => void;
+  /**
+   * What keeps this site from syncing right now (its engine files lost, a received change it
+   * cannot apply), or `null` once nothing does. Told on every change.
+   */
+  onProblem?: (problem: string | null) => void;
 }
 
 type NewEntry = Omit<JournalEntry, 'id' | 'time' | 'site'>;
@@ -81,6 +88,7 @@ export class SyncPeer {
   /** The database batch (its seq in the site's outbox) each unacknowledged delta carries. */
   private readonly batchOfDelta = new Map<number, number>();
   private journalCount = 0;
+  private readonly recurring = new RecurringFailures();
   /** Journal ids are unique across restarts of a peer with the same id (a reloaded tab). */
   private readonly journalPrefix: string;
   /** The journal lines of each unacknowledged delta, by seq. */
@@ -98,6 +106,7 @@ export class SyncPeer {
   private readonly copySource = new CopySource();
   /** The peer's clock on the envelope that carried the latest ack. */
   private lastAckClock: Hlc | null = null;
+  private problem: string | null = null;
 
   private constructor(
     private readonly options: SyncPeerOptions,
@@ -169,6 +178,15 @@ export class SyncPeer {
   /** Applies received deltas again after a failure (e.g. once its cause was fixed). */
   retry(): Promise<void> {
     return this.step(() => this.applyReady([...inboxReady(this.inbox)]));
+  }
+
+  /**
+   * Puts the engine back if the site lost its files (see `reinstallIfLost`); resolves whether it
+   * had to. Costs a few file look-ups and no PHP request when nothing is missing: cheap enough to
+   * call every few seconds.
+   */
+  repairIfLost(): Promise<boolean> {
+    return this.step(() => this.reinstallIfLost());
   }
 
   /** Sends every unacknowledged delta again (after a reconnect). */
@@ -256,10 +274,14 @@ export class SyncPeer {
     });
   }
 
-  /** Takes the batches waiting in the site's outbox into deltas, in order; journals failed drains. */
-  private async pullSiteChanges(): Promise<void> {
-    if (!this.feed) return;
-    const { batches, errors } = await this.feed.pull();
+  /**
+   * Takes the batches waiting in the site's outbox into deltas, in order; journals failed drains.
+   * A pull that finds the engine gone reinstalls it first (`repair`), except from the reinstall itself.
+   */
+  private async pullSiteChanges(repair = true): Promise<void> {
+    const feed = this.feed;
+    if (!feed) return;
+    const { batches, errors } = repair ? await this.withEngine(() => feed.pull()) : await feed.pull();
     for (const cause of errors) {
       this.journal([{ direction: 'local', kind: 'rows', target: 'site capture', summary: cause.slice(0, 500), status: 'failed', detail: cause }]);
     }
@@ -586,13 +608,17 @@ export class SyncPeer {
     for (const [index, batch] of batches.entries()) {
       const ok = await this.applyOne(batch, fromSiteUrl ?? this.lastPeerSiteUrl);
       if (!ok) {
+        this.setProblem(`Changes from the paired site are held back: batch ${batch.seq} could not be applied (see the journal)`);
         const unapplied = batches.slice(index).filter((b) => !this.inbox.held.some((held) => held.seq === b.seq));
         this.inbox = { ...this.inbox, held: [...this.inbox.held, ...unapplied].sort((a, b) => a.seq - b.seq) };
         return;
       }
       this.inbox = inboxApplied(this.inbox, batch.seq);
     }
-    if (batches.length > 0) this.sendControl({ ...this.header('ack'), seq: this.outbox.lastSeq });
+    if (batches.length > 0) {
+      this.setProblem(null);
+      this.sendControl({ ...this.header('ack'), seq: this.outbox.lastSeq });
+    }
   }
 
   private async applyOne(batch: SequencedBatch<WireDelta>, fromSiteUrl: string): Promise<boolean> {
@@ -619,7 +645,10 @@ export class SyncPeer {
     let refusal: string | null = null;
     if (files.failures.length === 0 && decoded.delta.db) {
       try {
-        db = await applyCheckedBatch(client, decoded.delta.db, { fromSiteUrl, toSiteUrl: this.siteUrl, fromPeer: this.options.remotePeerId });
+        const batch = decoded.delta.db;
+        db = await this.withEngine(() =>
+          applyCheckedBatch(client, batch, { fromSiteUrl, toSiteUrl: this.siteUrl, fromPeer: this.options.remotePeerId }),
+        );
       } catch (error) {
         // Refused before anything was written (a batch claiming another peer, a clock far ahead).
         refusal = error instanceof Error ? error.message : String(error);
@@ -645,6 +674,50 @@ export class SyncPeer {
     const reason = files.failures[0]?.reason ?? (db?.status === 'failed' ? db.error.message : `database batch ${db?.seq} out of order`);
     this.sendControl({ ...this.header('nack'), seq: this.outbox.lastSeq, nackSeq: batch.seq, reason: reason.slice(0, 1000) });
     return false;
+  }
+
+  /**
+   * Older Playground builds lose everything under /internal when they rotate the PHP runtime:
+   * the engine's PHP, the preload (nothing drains) and the ID-shard filter. The triggers live in
+   * the database and keep capturing meanwhile. Puts it all back and sends what was captured.
+   */
+  private async reinstallIfLost(): Promise<boolean> {
+    const { client, peerId } = this.options;
+    const missing = await missingEngineFiles(client);
+    if (missing.length === 0) return false;
+    this.setProblem('Playground Sync’s files are gone from this site (Playground replaced its PHP runtime): reinstalling');
+    await reinstallEngine(client, { peerId, siteUrl: this.siteUrl });
+    this.journal([
+      {
+        direction: 'local',
+        kind: 'pairing',
+        target: 'sync engine',
+        summary: 'Playground Sync’s files were gone from this site (Playground replaced its PHP runtime): reinstalled them',
+        status: 'info',
+        detail: `Missing: ${missing.join(', ')}`,
+      },
+    ]);
+    this.setProblem(null);
+    // What the triggers captured meanwhile leaves now (the pull captures it into the outbox first).
+    await this.pullSiteChanges(false);
+    await this.enqueueLocalChanges(null);
+    return true;
+  }
+
+  /** Runs an engine task; if it failed because the engine's files are gone, reinstalls them and runs it once more. */
+  private async withEngine<T>(task: () => Promise<T>): Promise<T> {
+    try {
+      return await task();
+    } catch (error) {
+      if (!(await this.reinstallIfLost())) throw error;
+      return await task();
+    }
+  }
+
+  private setProblem(problem: string | null): void {
+    if (problem === this.problem) return;
+    this.problem = problem;
+    this.options.onProblem?.(problem);
   }
 
   private step<T>(work: () => Promise<T>): Promise<T> {
@@ -688,7 +761,9 @@ export class SyncPeer {
   private journal(entries: NewEntry[]): string[] {
     if (entries.length === 0 || !this.options.onJournal) return [];
     const time = this.options.wallClock?.() ?? Date.now();
-    const lines = entries.map((entry) => ({ ...entry, id: `${this.journalPrefix}-${++this.journalCount}`, time, site: this.siteUrl }));
+    const lines = entries.map((entry) =>
+      this.recurring.fold({ ...entry, id: `${this.journalPrefix}-${++this.journalCount}`, time, site: this.siteUrl }),
+    );
     this.options.onJournal(lines);
     return lines.map((line) => line.id);
   }

@@ -38,10 +38,9 @@ export async function installIdShards(
 ): Promise<{ status: 'installed' | 'unchanged'; tables: string[] }> {
   peerRange(plan, self);
   const planJson = canonicalPlanJson(plan);
-  await writeIdShardLibrary(client);
   // The filter does nothing on a site without a plan row, so it can go in first: a site that
   // refuses this plan because it holds another keeps allocating from the one it holds.
-  await client.writeFile(ID_SHARDS_PRELOAD_PATH, ID_SHARDS_PRELOAD_PHP);
+  await restoreIdShardFiles(client);
   const result = await runIdShardScript(client, 'install', {
     PG_SYNC_ID_PLAN: planJson,
     PG_SYNC_ID_SELF: self,
@@ -51,4 +50,14 @@ export async function installIdShards(
     v.object({ status: v.picklist(['installed', 'unchanged']), tables: v.array(v.string()) }),
     result,
   );
+}
+
+/**
+ * Writes the filter's files into the site's Playground runtime (they live under /internal, which
+ * is not persisted and which older builds also lose on every runtime rotation). The plan is in
+ * the database: with the files back, the filter allocates from it again.
+ */
+export async function restoreIdShardFiles(client: SiteClient): Promise<void> {
+  await writeIdShardLibrary(client);
+  await client.writeFile(ID_SHARDS_PRELOAD_PATH, ID_SHARDS_PRELOAD_PHP);
 }

@@ -23,6 +23,12 @@ export const JournalEntrySchema = v.strictObject({
   status: v.picklist(JOURNAL_STATUSES),
   /** More for the details view: the cause of a failure, both sides of a conflict. */
   detail: v.optional(text(20_000)),
+  /**
+   * How many more times the same thing happened since (a failure that keeps recurring, e.g. a
+   * batch resent and refused again): the line is sent again under its id with the count, never
+   * repeated.
+   */
+  repeats: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 });
 export type JournalEntry = v.InferOutput<typeof JournalEntrySchema>;
 export type JournalKind = JournalEntry['kind'];

@@ -3,12 +3,24 @@ import type { JournalEntry, JournalKind, JournalStatus } from './entry';
 /** Entries kept; the oldest go first. Exports are for troubleshooting, not an archive. */
 export const JOURNAL_CAPACITY = 2000;
 
+/** Adds `entries`; one whose id is already there replaces that line in place (a recurring failure's new count). */
 export function appendEntries(
   journal: readonly JournalEntry[],
   entries: readonly JournalEntry[],
   capacity = JOURNAL_CAPACITY,
 ): JournalEntry[] {
-  const all = [...journal, ...entries];
+  const all = [...journal];
+  let positions: Map<string, number> | undefined;
+  for (const entry of entries) {
+    positions ??= new Map(all.map((line, index) => [line.id, index]));
+    const at = positions.get(entry.id);
+    if (at === undefined) {
+      positions.set(entry.id, all.length);
+      all.push(entry);
+    } else {
+      all[at] = entry;
+    }
+  }
   return all.length > capacity ? all.slice(all.length - capacity) : all;
 }
 

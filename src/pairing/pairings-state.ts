@@ -52,6 +52,14 @@ export function withPending(pairing: Pairing, tabId: number, pending: number): P
   return updateSide(pairing, tabId, (side) => (side.pending === pending ? side : { ...side, pending }));
 }
 
+export function withProblem(pairing: Pairing, tabId: number, problem: string | null): Pairing {
+  return updateSide(pairing, tabId, (side) => {
+    if ((side.problem ?? null) === problem) return side;
+    const { problem: _problem, ...rest } = side;
+    return problem === null ? rest : { ...rest, problem };
+  });
+}
+
 export function startCopy(pairing: Pairing, copy: Omit<CopyProgress, 'done' | 'total'>): Pairing {
   return { ...pairing, phase: 'copying', copy: { ...copy, done: 0, total: 0 }, error: undefined };
 }

@@ -23,6 +23,8 @@ export interface PairedSide {
   document: TabDocument;
   /** Unacknowledged changes of this side, as its tab last reported. */
   pending: number;
+  /** What keeps this side from syncing right now, as its tab last reported (none: absent). */
+  problem?: string;
 }
 
 /**

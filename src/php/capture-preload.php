@@ -4,7 +4,7 @@
  * before WordPress on every PHP request). Registers the DDL watcher as the last `query` filter
  * and a drain that runs after everything else at shutdown, WordPress's `shutdown` action
  * included: a shutdown function registered while shutdown functions run goes to the end of the
- * queue. Requests that never load WordPress are left alone (drainNow() covers their changes).
+ * queue. Requests that never load WordPress are left alone (the extension's pull captures their changes).
  */
 if ( is_file( '/internal/shared/playground-sync/config.json' ) && function_exists( 'playground_add_filter' ) ) {
 	require_once '/internal/shared/playground-sync/local-only.php';

@@ -69,6 +69,8 @@ export const TabToBackgroundSchema = v.variant('type', [
   }),
   /** Unacknowledged changes of this side (the badge). */
   v.strictObject({ type: v.literal('tab/pending'), pairId: PairIdSchema, pending: count }),
+  /** What keeps this side from syncing right now (its engine files lost, a change it cannot apply), or null: none. */
+  v.strictObject({ type: v.literal('tab/problem'), pairId: PairIdSchema, problem: v.nullable(v.pipe(v.string(), v.maxLength(500))) }),
   /** A full-state copy this tab receives or sends: bytes so far of the whole. */
   v.strictObject({ type: v.literal('tab/copy-progress'), pairId: PairIdSchema, done: count, total: count }),
   /** The copy is installed (target) and live sync runs, or it failed (`error`). */

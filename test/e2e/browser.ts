@@ -137,7 +137,7 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Launch
 
   async function waitForPlayground(page: Page, timeout = bootTimeout): Promise<PlaygroundTab> {
     const started = Date.now();
-    const wp = page.frameLocator('#playground-viewport').frameLocator('#wp');
+    const wp = page.frameLocator('iframe.playground-viewport').frameLocator('#wp');
     await wp.locator('#wpadminbar').first().waitFor({ state: 'attached', timeout });
     const info = await page.evaluate(async () => {
       const w = window as unknown as PageGlobals;

@@ -36,7 +36,7 @@ describe('popup lists the open Playground tabs', () => {
     // wp-admin really rendered in both tabs' WordPress frames.
     for (const tab of [first, second]) {
       await expect
-        .poll(() => tab.page.frameLocator('#playground-viewport').frameLocator('#wp').locator('#wpadminbar').count(), {
+        .poll(() => tab.page.frameLocator('iframe.playground-viewport').frameLocator('#wp').locator('#wpadminbar').count(), {
           timeout: EXPECT_TIMEOUT,
         })
         .toBe(1);

@@ -81,7 +81,7 @@ describe('offline stand-in for playground.wordpress.net', () => {
   it('lays out its frames like the real site, with PHP in a dedicated worker and a root service worker', async () => {
     for (const tab of [first, second]) {
       expect(tab.page.url()).toBe(PLAYGROUND_URL);
-      const viewport = tab.page.locator('iframe#playground-viewport');
+      const viewport = tab.page.locator('iframe.playground-viewport');
       expect(await viewport.count()).toBe(1);
       expect(new URL((await viewport.getAttribute('src')) ?? '', PLAYGROUND_URL).pathname).toBe('/remote.html');
 
@@ -604,5 +604,124 @@ describe('saved sites and site switching on the stand-in, as on the real site', 
     expect(await listSites(switching.page)).toEqual([expect.objectContaining({ slug: savedSlug, storage: 'opfs', isActive: true })]);
     await switching.page.frameLocator('#playground-viewport').frameLocator('#wp').locator('#wpadminbar').first().waitFor({ state: 'attached' });
     expect(await wpRun(switching.page, 'echo count(get_posts(["title" => "Kept by OPFS", "post_status" => "publish"]));')).toBe('1');
+  });
+});
+
+/** Two page requests at once, each asking onMessage through post_message_to_js: which were heard. */
+async function concurrentMessages(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const c = (window as unknown as PageWindow).playground!;
+    let arrived = 0;
+    let release: () => void = () => {};
+    const both = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // Holds the first request until the second arrived too, so both run at once (on two PHP
+    // instances); a request whose message never arrives lets the first go after a while.
+    const listener = async (data: string) => {
+      if (!data.includes('pg-contract-hold')) return undefined;
+      arrived += 1;
+      if (arrived >= 2) release();
+      await Promise.race([both, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      return 'heard';
+    };
+    // Comlink awaits a listener's promise: the client's type says `string | void`.
+    const unsubscribe = await c.onMessage(listener as unknown as (data: string) => string);
+    await c.writeFile(
+      '/wordpress/pg-contract-hold.php',
+      `<?php $r = post_message_to_js(json_encode(['type' => 'pg-contract-hold'])); echo $r === 'heard' ? 'heard' : 'unheard: ' . var_export($r, true);`,
+    );
+    const answers = await Promise.all([c.request({ url: '/pg-contract-hold.php' }), c.request({ url: '/pg-contract-hold.php' })]);
+    await unsubscribe();
+    return answers.map((answer) => answer.text).sort();
+  });
+}
+
+/**
+ * Writes under /internal/shared and /wordpress, then runs `run()` until the /internal marker is
+ * gone (at most `limit` times): what an older build's runtime rotation keeps.
+ */
+async function runUntilInternalLost(page: Page, limit: number) {
+  return page.evaluate(async (limit) => {
+    const c = (window as unknown as PageWindow).playground!;
+    await c.mkdir('/internal/shared/pg-contract');
+    await c.writeFile('/internal/shared/pg-contract/marker.txt', 'written after boot');
+    await c.writeFile('/internal/shared/preload/zz-pg-contract.php', '<?php // a client preload');
+    await c.writeFile('/wordpress/wp-content/pg-rotation-marker.txt', 'in the document root');
+    await c.run({ code: '<?php require "/wordpress/wp-load.php"; update_option("pg_rotation_marker", "in the database");' });
+    let runs = 0;
+    while (runs < limit && (await c.fileExists('/internal/shared/pg-contract/marker.txt'))) {
+      await c.run({ code: '<?php echo 1;' });
+      runs += 1;
+    }
+    const admin = await c.request({ url: '/wp-admin/' });
+    return {
+      runs,
+      internalMarker: await c.fileExists('/internal/shared/pg-contract/marker.txt'),
+      clientPreload: await c.fileExists('/internal/shared/preload/zz-pg-contract.php'),
+      bootMuPlugin: await c.fileExists('/internal/shared/mu-plugins/0-offline-network.php'),
+      documentRootFile: await c.readFileAsText('/wordpress/wp-content/pg-rotation-marker.txt'),
+      option: (await c.run({ code: '<?php require "/wordpress/wp-load.php"; echo get_option("pg_rotation_marker");' })).text,
+      admin: [admin.httpStatusCode, admin.text.includes('id="wpadminbar"')],
+    };
+  }, limit);
+}
+
+describe('the stand-in’s older build (?build=older) against the current one', () => {
+  let browser: LaunchedBrowser;
+  let older: PlaygroundTab;
+  let current: PlaygroundTab;
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    older = await browser.openPlaygroundTab(`${PLAYGROUND_URL}?build=older`);
+    current = await browser.openPlaygroundTab();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('older: the viewport iframe has class playground-viewport and no id, and there is no Sites API', async () => {
+    const viewport = (tab: PlaygroundTab) =>
+      tab.page.evaluate(() => {
+        const frames = [...document.querySelectorAll('iframe.playground-viewport')];
+        return { count: frames.length, id: frames[0]?.id, sites: 'playgroundSites' in window, client: 'playground' in window };
+      });
+    expect(await viewport(older)).toEqual({ count: 1, id: '', sites: false, client: true });
+    expect(await viewport(current)).toEqual({ count: 1, id: 'playground-viewport', sites: true, client: true });
+  });
+
+  it('older: post_message_to_js reaches onMessage from the primary PHP instance only; current: from both of its instances', async () => {
+    expect(await concurrentMessages(older.page)).toEqual(['heard', "unheard: ''"]);
+    expect(await concurrentMessages(current.page)).toEqual(['heard', 'heard']);
+  });
+
+  it('older: a runtime rotation within 400 requests per instance loses what was written under /internal, nothing else', async () => {
+    const result = await runUntilInternalLost(older.page, 1_000);
+    console.info(`[stand-in] older build: /internal lost after ${result.runs} run() calls`);
+    expect(result.runs).toBeGreaterThan(0);
+    // Two instances with their own counts: sequential calls land on one of them.
+    expect(result.runs).toBeLessThanOrEqual(800);
+    expect(result).toMatchObject({
+      internalMarker: false,
+      clientPreload: false,
+      bootMuPlugin: true,
+      documentRootFile: 'in the document root',
+      option: 'in the database',
+      admin: [200, true],
+    });
+  });
+
+  it('current: a runtime rotation keeps everything', async () => {
+    const result = await runUntilInternalLost(current.page, 801);
+    expect(result).toMatchObject({
+      runs: 801,
+      internalMarker: true,
+      clientPreload: true,
+      bootMuPlugin: true,
+      documentRootFile: 'in the document root',
+      option: 'in the database',
+      admin: [200, true],
+    });
   });
 });

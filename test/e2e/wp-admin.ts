@@ -1,6 +1,6 @@
 /**
  * Acts like a user in the real wp-admin of one Playground tab: clicks and types in the
- * WordPress frame (`#playground-viewport` → `#wp`). The actions under test never take a REST or
+ * WordPress frame (`iframe.playground-viewport` → `#wp`). The actions under test never take a REST or
  * PHP shortcut; only navigation (the page client's `goTo`, like typing a URL) and the read-back
  * helpers at the end (`readFileFromTab`, `runPhpInTab`) use the page's Playground client.
  */
@@ -26,7 +26,7 @@ export interface PostRow {
 
 /** The WordPress document of a tab, for locators. */
 export function wpAdminFrame(tab: PlaygroundTab): FrameLocator {
-  return tab.page.frameLocator('#playground-viewport').frameLocator('#wp');
+  return tab.page.frameLocator('iframe.playground-viewport').frameLocator('#wp');
 }
 
 /** The WordPress frame as a Playwright Frame (for its URL). */

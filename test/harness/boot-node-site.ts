@@ -1,6 +1,7 @@
 import { isPathToSharedFS, proxyFileSystem, type PHP, type PHPRequestHandler } from '@php-wasm/universal';
 import { bootWordPressAndRequestHandler } from '@wp-playground/wordpress';
 import * as v from 'valibot';
+import { dropInternalOnRotation } from '../../testbed/src/older-runtime-rotation';
 import type { PhpResult, SiteClient } from '../../src/platform/site-client';
 import {
   readArchive,
@@ -51,6 +52,12 @@ export interface BootNodeSiteOptions {
    * Playground) or `primary` (older builds: a secondary instance's message gets '' back).
    */
   readonly messagesFrom?: 'all' | 'primary';
+  /**
+   * `older`: a rotation loses what was written under `/internal/shared` since boot, as in older
+   * Playground builds (and the stand-in's `?build=older`; see `older-runtime-rotation.ts`).
+   * Default `current`: everything survives a rotation.
+   */
+  readonly rotation?: 'current' | 'older';
 }
 
 export interface SiteFacts {
@@ -96,6 +103,8 @@ export interface NodeSite extends AsyncDisposable {
   visit(path: string, init?: { method?: 'GET' | 'POST'; body?: string | Record<string, string> }): Promise<VisitResult>;
   /** Puts the database back to what it was right after boot (writes the file back; < 1 ms). */
   resetDatabase(): Promise<void>;
+  /** Runtime rotations so far (counted with `rotation: 'older'` only). */
+  readonly rotations: number;
   dispose(): Promise<void>;
 }
 
@@ -139,6 +148,9 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
     const shared = ['/tmp', DOCUMENT_ROOT, '/internal/shared', '/internal/symlinks'];
     await proxyFileSystem(primary, php, shared.filter((path) => !isPathToSharedFS(php, path)));
   };
+  const instances: PHP[] = [];
+  let patchRotation: ((php: PHP) => void) | undefined;
+  let rotations = 0;
 
   const handler = await bootWordPressAndRequestHandler({
     siteUrl,
@@ -153,6 +165,8 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
       if (!isPrimary && options.messagesFrom === 'primary') return;
       if (late.endpoint) late.endpoint.relayMessagesFrom(php);
       else instancesThatRelay.push(php);
+      instances.push(php);
+      patchRotation?.(php);
     },
     constants: autoLogin === false ? {} : { PLAYGROUND_AUTO_LOGIN_AS_USER: autoLogin },
     createFiles: {
@@ -198,6 +212,12 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
       );
     }
     const databaseBaseline = await client.readFileAsBuffer(facts.databasePath);
+    if (options.rotation === 'older') {
+      patchRotation = dropInternalOnRotation(endpoint.primaryPhp(), () => {
+        rotations += 1;
+      });
+      for (const php of instances) patchRotation(php);
+    }
     const processId = runtime.firstProcessId();
     if (processId === undefined) throw new Error('No PHP runtime was created.');
 
@@ -238,6 +258,9 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
           if (await client.fileExists(facts.databasePath + suffix)) await client.unlink(facts.databasePath + suffix);
         }
         await client.writeFile(facts.databasePath, databaseBaseline);
+      },
+      get rotations() {
+        return rotations;
       },
       dispose,
       [Symbol.asyncDispose]: dispose,

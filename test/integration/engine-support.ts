@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import { shardIds } from '../../src/engine/pair-sites';
 import { SyncPeer } from '../../src/engine/sync-peer';
 import type { JournalEntry } from '../../src/journal/entry';
+import { appendEntries } from '../../src/journal/journal';
 import {
   bootNodeSite,
   compareSiteStates,
@@ -29,8 +30,10 @@ export interface EnginePair {
   readonly peerA: SyncPeer;
   readonly peerB: SyncPeer;
   readonly link: TestLink;
-  /** Every journal line of both peers, in order. */
+  /** Every journal line of both peers, in order; a line sent again under its id (a recurring failure's count) replaces it. */
   readonly journal: JournalEntry[];
+  /** What each side reported as keeping it from syncing (`SyncPeer`'s `onProblem`), latest last. */
+  readonly problems: { readonly a: (string | null)[]; readonly b: (string | null)[] };
 }
 
 export interface StartPairOptions {
@@ -40,20 +43,25 @@ export interface StartPairOptions {
   readonly fileSettleMs?: number;
   /** How both sites run PHP (instances, who relays messages): see `bootNodeSite`. */
   readonly sites?: Pick<BootNodeSiteOptions, 'phpInstances' | 'messagesFrom' | 'maxRequests'>;
+  /** How each site's PHP runtime rotates (default: not within a test). */
+  readonly rotation?: { readonly a?: SiteRotation; readonly b?: SiteRotation };
 }
+
+export type SiteRotation = Pick<BootNodeSiteOptions, 'maxRequests' | 'rotation'>;
 
 export async function startPair(combination: Combination, name: string, options: StartPairOptions = {}): Promise<EnginePair> {
   const { driver, wp } = combination;
   const url = (side: string) => `https://playground.wordpress.net/scope:${name}-${driver}-${wp.replace('.', '')}-${side}/`;
-  const a = await bootNodeSite({ ...options.sites, driver, wp, siteUrl: url('a') });
-  const b = await bootNodeSite({ ...options.sites, driver, wp, siteUrl: url('b') });
+  const a = await bootNodeSite({ ...options.sites, driver, wp, siteUrl: url('a'), ...options.rotation?.a });
+  const b = await bootNodeSite({ ...options.sites, driver, wp, siteUrl: url('b'), ...options.rotation?.b });
   await shardIds({ client: a.client, peerId: 'peer-a' }, { client: b.client, peerId: 'peer-b' });
   const link = new TestLink(options.faults, options.seed);
   const journal: JournalEntry[] = [];
+  const problems = { a: [] as (string | null)[], b: [] as (string | null)[] };
   const peers: { a?: SyncPeer; b?: SyncPeer } = {};
   const common = {
     pairId: 'pair-1',
-    onJournal: (entries: JournalEntry[]) => journal.push(...entries),
+    onJournal: (entries: JournalEntry[]) => journal.splice(0, journal.length, ...appendEntries(journal, entries, Infinity)),
     onJournalStatus: (ids: string[], status: JournalEntry['status']) => {
       for (const entry of journal) if (ids.includes(entry.id)) entry.status = status;
     },
@@ -65,6 +73,7 @@ export async function startPair(combination: Combination, name: string, options:
     peerId: 'peer-a',
     remotePeerId: 'peer-b',
     send: link.attach('a', (message) => peers.a!.receive(message)),
+    onProblem: (problem) => problems.a.push(problem),
   });
   peers.b = await SyncPeer.start({
     ...common,
@@ -72,8 +81,9 @@ export async function startPair(combination: Combination, name: string, options:
     peerId: 'peer-b',
     remotePeerId: 'peer-a',
     send: link.attach('b', (message) => peers.b!.receive(message)),
+    onProblem: (problem) => problems.b.push(problem),
   });
-  return { a, b, peerA: peers.a, peerB: peers.b, link, journal };
+  return { a, b, peerA: peers.a, peerB: peers.b, link, journal, problems };
 }
 
 export async function stopPair(pair: EnginePair | undefined): Promise<void> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JournalEntrySchema, type JournalEntry } from '../../src/journal/entry';
 import { appendEntries, countByStatus, filterJournal, toNdjson } from '../../src/journal/journal';
+import { RecurringFailures } from '../../src/journal/recurring';
 import { parseMessage } from '../../src/protocol/validate';
 
 const entry = (id: string, kind: JournalEntry['kind'], status: JournalEntry['status']): JournalEntry => ({
@@ -39,5 +40,43 @@ describe('journal', () => {
 
   it('counts entries by status', () => {
     expect(countByStatus(journal)).toMatchObject({ applied: 1, failed: 1, conflict: 1, pending: 0 });
+  });
+});
+
+describe('journal lines sent again', () => {
+  it('replace the line with the same id in place (a recurring failure’s new count), others append', () => {
+    const journal = [entry('1', 'rows', 'failed'), entry('2', 'files', 'applied')];
+    const next = appendEntries(journal, [{ ...entry('1', 'rows', 'failed'), repeats: 3 }, entry('3', 'rows', 'applied')]);
+    expect(next.map((e) => [e.id, e.repeats])).toEqual([
+      ['1', 3],
+      ['2', undefined],
+      ['3', undefined],
+    ]);
+    expect(journal[0]!.repeats).toBeUndefined();
+  });
+});
+
+describe('RecurringFailures', () => {
+  it('folds the same failure again into its first line with a count; other lines pass through', () => {
+    const recurring = new RecurringFailures();
+    const first = recurring.fold(entry('1', 'rows', 'failed'));
+    expect(first).toMatchObject({ id: '1' });
+    expect(first.repeats).toBeUndefined();
+    expect(recurring.fold(entry('2', 'rows', 'failed'))).toMatchObject({ id: '1', repeats: 1 });
+    expect(recurring.fold(entry('3', 'rows', 'failed'))).toMatchObject({ id: '1', repeats: 2 });
+    // Another failure, and lines that are no failure, are lines of their own.
+    expect(recurring.fold({ ...entry('4', 'rows', 'failed'), summary: 'another cause' }).id).toBe('4');
+    expect(recurring.fold(entry('5', 'rows', 'applied')).id).toBe('5');
+    expect(recurring.fold(entry('6', 'rows', 'applied')).id).toBe('6');
+  });
+
+  it('forgets the oldest failure beyond its capacity', () => {
+    const recurring = new RecurringFailures(2);
+    const failure = (id: string, cause: string) => ({ ...entry(id, 'rows', 'failed'), summary: cause });
+    recurring.fold(failure('1', 'a'));
+    recurring.fold(failure('2', 'b'));
+    recurring.fold(failure('3', 'c'));
+    expect(recurring.fold(failure('4', 'a')).id).toBe('4');
+    expect(recurring.fold(failure('5', 'c')).id).toBe('3');
   });
 });

@@ -13,6 +13,7 @@ import {
   updatePairing,
   withCopyProgress,
   withPending,
+  withProblem,
 } from '../../src/pairing/pairings-state';
 import type { SiteInfo } from '../../src/protocol/site';
 import { applyTabReport, emptyRegistry, markDocumentGone, type TabRegistry } from '../../src/registry/tab-registry';
@@ -77,6 +78,11 @@ describe('pairings state', () => {
     expect(updated[0]!.sides[1].pending).toBe(5);
     expect(updated[1]).toBe(all[1]);
     expect(updatePairing(all, 'p', (p) => withPending(p, 2, 0))).toBe(all);
+    const stalled = withProblem(all[0]!, 2, 'files gone');
+    expect(stalled.sides[1].problem).toBe('files gone');
+    expect(withProblem(stalled, 2, 'files gone')).toBe(stalled);
+    expect(withProblem(stalled, 2, null).sides[1]).not.toHaveProperty('problem');
+    expect(withProblem(all[0]!, 2, null)).toBe(all[0]);
     expect(removePairing(all, 'q')).toEqual([all[0]]);
   });
 

@@ -47,6 +47,7 @@ describe('popup journal view', () => {
       status: 'conflict',
       statusLabel: 'Conflict',
     });
+    expect(journalRowView(entry(4, { status: 'failed', summary: 'Could not apply', repeats: 2 })).summary).toBe('Could not apply (3 times)');
     expect(directionText(entry(2))).toBe('Received into scope-b');
     expect(directionText(entry(3, { direction: 'local' }))).toBe('Local to scope-b');
   });

@@ -4,6 +4,7 @@ import { copyPercent, describeCopy } from '../../popup/copy-progress';
 import { describePending, describePhase } from '../../popup/labels';
 import { displayNames } from '../../popup/site-names';
 import { formatPlugins, summaryRows } from '../../popup/summary-rows';
+import type { PairedSide } from '../../src/pairing/pairings';
 import type { ContentSummary } from '../../src/protocol/runtime';
 
 describe('popup copy progress', () => {
@@ -51,10 +52,25 @@ describe('popup command replies', () => {
 
 describe('popup labels', () => {
   it('calls a live pairing with sync off paused', () => {
-    expect(describePhase({ phase: 'live', syncOn: true })).toBe('Live');
-    expect(describePhase({ phase: 'live', syncOn: false })).toBe('Paused');
-    expect(describePhase({ phase: 'copying', syncOn: true })).toBe('Copying');
-    expect(describePhase({ phase: 'error', syncOn: true })).toBe('Error');
+    const side = (problem?: string): PairedSide => ({
+      tabId: 1,
+      peerId: 'p',
+      scope: 's',
+      siteUrl: 'u',
+      name: 'Site',
+      storage: 'temporary',
+      document: { id: 'doc', client: 1 },
+      pending: 0,
+      ...(problem ? { problem } : {}),
+    });
+    const sides = (problem?: string): [PairedSide, PairedSide] => [side(), side(problem)];
+    expect(describePhase({ phase: 'live', syncOn: true, sides: sides() })).toBe('Live');
+    expect(describePhase({ phase: 'live', syncOn: false, sides: sides() })).toBe('Paused');
+    expect(describePhase({ phase: 'copying', syncOn: true, sides: sides() })).toBe('Copying');
+    expect(describePhase({ phase: 'error', syncOn: true, sides: sides() })).toBe('Error');
+    // Live only when it flows: a side that reported a problem is stalled (paused is paused).
+    expect(describePhase({ phase: 'live', syncOn: true, sides: sides('files gone: reinstalling') })).toBe('Stalled');
+    expect(describePhase({ phase: 'live', syncOn: false, sides: sides('files gone: reinstalling') })).toBe('Paused');
   });
 
   it('counts pending changes in words', () => {

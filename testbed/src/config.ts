@@ -35,7 +35,9 @@ export function sqliteZipUrl(driver: SqliteDriver): string {
 
 /**
  * `?build=older` emulates an older Playground release (the stand-in's own switch; the real site
- * has none): only `window.playground`, no Sites API, and the legacy SQLite translator.
+ * has none): only `window.playground`, no Sites API, the legacy SQLite translator, a viewport
+ * iframe with class `playground-viewport` and no id, `onMessage` hearing only the primary PHP
+ * instance, and runtime rotation that loses what was written under `/internal`.
  */
 export const OLDER_BUILD_QUERY = { name: 'build', value: 'older' } as const;
 

@@ -8,6 +8,7 @@ import type { FilesystemOperation } from '@php-wasm/fs-journal';
 import type { MessageListener, PHPRequest, PHPResponse } from '@php-wasm/universal';
 import { consumeAPI, exposeAPI, setupPostMessageRelay, spawnPHPWorkerThread } from '@php-wasm/web';
 import { responseTo } from '@php-wasm/web-service-worker';
+import { OLDER_BUILD_QUERY } from './config';
 import workerPath from './worker.ts?worker&url';
 
 /** The worker endpoint's members this frame calls itself. Everything else is piped through. */
@@ -204,7 +205,11 @@ async function bootRemote(): Promise<void> {
     },
 
     async boot(options: { scope: string } & Record<string, unknown>) {
-      await worker.boot({ ...options, sqliteDriver: query.get('sqlite') === 'legacy' ? 'legacy' : 'ast' });
+      await worker.boot({
+        ...options,
+        sqliteDriver: query.get('sqlite') === 'legacy' ? 'legacy' : 'ast',
+        olderBuild: query.get(OLDER_BUILD_QUERY.name) === OLDER_BUILD_QUERY.value,
+      });
 
       // Answer the service worker's requests for this site's scope only: it broadcasts every
       // request to every tab.

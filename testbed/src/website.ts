@@ -1,9 +1,9 @@
 /**
  * The top frame of the offline stand-in for https://playground.wordpress.net/: boots the active
  * site through the published client (`startPlaygroundWeb`, as the real website does) into
- * `iframe#playground-viewport` and exposes `window.playground` and the Sites API subset
- * `window.playgroundSites`. A load starts a new temporary site, or with `?site-slug=<slug>` opens
- * a saved one (OPFS, see saved-sites.ts); `saveInBrowser()` saves the temporary site and
+ * `iframe.playground-viewport` (with id `playground-viewport` unless `?build=older`) and exposes
+ * `window.playground` and the Sites API subset `window.playgroundSites`. A load starts a new
+ * temporary site, or with `?site-slug=<slug>` opens a saved one (OPFS, see saved-sites.ts); `saveInBrowser()` saves the temporary site and
  * `setActiveSite(slug)` switches the tab to another site without reloading (a new client).
  */
 import { setupPostMessageRelay } from '@php-wasm/web';
@@ -82,6 +82,16 @@ function showSlugInUrl(slug: string | undefined): void {
   history.replaceState(history.state, '', url);
 }
 
+/** remote.html with the stand-in's own switches that the PHP worker acts on. */
+function remoteUrl(): URL {
+  const url = new URL('/remote.html', window.location.origin);
+  if (olderBuild) {
+    url.searchParams.set('sqlite', 'legacy');
+    url.searchParams.set(OLDER_BUILD_QUERY.name, OLDER_BUILD_QUERY.value);
+  }
+  return url;
+}
+
 interface RunningSite {
   site: SiteRecord;
   client: PlaygroundClient | undefined;
@@ -97,7 +107,10 @@ function bootSite(site: SiteRecord): RunningSite {
   const area = document.querySelector('[data-viewport-area]');
   area?.replaceChildren();
   const iframe = document.createElement('iframe');
-  iframe.id = 'playground-viewport';
+  // Older builds gave the viewport a class only.
+  if (!olderBuild) {
+    iframe.id = 'playground-viewport';
+  }
   iframe.className = 'playground-viewport';
   iframe.title = 'WordPress Playground wrapper (a virtual machine running WordPress)';
   iframe.setAttribute('allow', 'clipboard-read; clipboard-write');
@@ -111,7 +124,7 @@ function bootSite(site: SiteRecord): RunningSite {
   const run: RunningSite = { site, client: undefined, connected, booted: connected };
   run.booted = startPlaygroundWeb({
     iframe,
-    remoteUrl: new URL(olderBuild ? '/remote.html?sqlite=legacy' : '/remote.html', window.location.origin).toString(),
+    remoteUrl: remoteUrl().toString(),
     scope: site.slug,
     blueprint: {
       landingPage: '/wp-admin/',

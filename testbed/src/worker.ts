@@ -25,6 +25,7 @@ import {
   getLoadedWordPressVersion,
 } from '@wp-playground/wordpress';
 import { PHP_VERSION, sqliteZipUrl, staticAssetsDirectoryFor, wordPressZipUrl, type SqliteDriver } from './config';
+import { dropInternalOnRotation } from './older-runtime-rotation';
 import offlineNetworkMuPlugin from './mu-plugins/0-offline-network.php?raw';
 import playgroundWebMuPlugin from './mu-plugins/1-playground-web.php?raw';
 
@@ -46,6 +47,12 @@ export interface WorkerBootOptions {
   mounts?: MountDescriptor[];
   /** The stand-in's own option (see `OLDER_BUILD_QUERY`). */
   sqliteDriver?: SqliteDriver;
+  /**
+   * The stand-in's own option (see `OLDER_BUILD_QUERY`): behave like older builds, whose
+   * `onMessage` listeners hear only the primary PHP instance and whose runtime rotation loses
+   * what was written under `/internal` (see `older-runtime-rotation.ts`).
+   */
+  olderBuild?: boolean;
 }
 
 export interface MountDescriptor {
@@ -76,6 +83,11 @@ class StandInWorkerEndpoint extends PHPWorker {
   private handler: PHPRequestHandler | undefined;
   private knownRemoteAssetPaths = new Set<string>();
   private opfsMounts = new Map<string, DirectoryHandleMount>();
+  private olderBuild = false;
+  private primaryPhp: PHP | undefined;
+  /** Every PHP instance of the site, for the older build's rotation (set up once the site booted). */
+  private readonly instances: PHP[] = [];
+  private patchRotation: ((php: PHP) => void) | undefined;
 
   async boot({
     scope,
@@ -84,6 +96,7 @@ class StandInWorkerEndpoint extends PHPWorker {
     wordpressInstallMode = 'download-and-install',
     sqliteDriver = 'ast',
     mounts = [],
+    olderBuild = false,
   }: WorkerBootOptions): Promise<void> {
     if (this.booted) {
       throw new Error('Playground already booted');
@@ -91,6 +104,7 @@ class StandInWorkerEndpoint extends PHPWorker {
     this.booted = true;
     this.scope = scope;
     this.requestedWordPressVersion = wpVersion;
+    this.olderBuild = olderBuild;
     try {
       const siteUrl = setURLScope(wordPressSiteUrl, scope).toString();
       // Start both downloads before PHP boots; bootWordPress awaits them when it needs them.
@@ -141,8 +155,14 @@ class StandInWorkerEndpoint extends PHPWorker {
         disable_functions: 'curl_exec,curl_multi_exec',
       },
       spawnHandler: sandboxedSpawnHandlerFactory,
+      // No maxPhpInstances: the client's default (2 in 3.1.x) serves concurrent requests, as on the real site.
       onPHPInstanceCreated: async (php: PHP, { isPrimary }) => {
-        if (!isPrimary) {
+        // Every instance rotates after 400 requests (bootRequestHandler set that up).
+        this.instances.push(php);
+        this.patchRotation?.(php);
+        if (isPrimary) {
+          this.primaryPhp = php;
+        } else {
           // Secondary instances see the primary's files, as on the real site.
           const shared = ['/tmp', requestHandler.documentRoot, '/internal/shared', '/internal/symlinks'];
           await proxyFileSystem(
@@ -153,6 +173,7 @@ class StandInWorkerEndpoint extends PHPWorker {
         }
         // PHP's post_message_to_js reaches onMessage listeners from page requests too, not only
         // from run(): PHPWorker attaches its relay only to instances it acquires itself.
+        // (Older builds relayed only the primary's: see registerWorkerListeners.)
         this.registerWorkerListeners(php);
       },
       createFiles: {
@@ -188,8 +209,18 @@ class StandInWorkerEndpoint extends PHPWorker {
     return requestHandler;
   }
 
+  /** Older builds relayed `post_message_to_js` and events of the primary instance only: a secondary's got `''`. */
+  protected override registerWorkerListeners(php: PHP): void {
+    if (this.olderBuild && php !== this.primaryPhp) return;
+    super.registerWorkerListeners(php);
+  }
+
   private async finalizeAfterBoot(requestHandler: PHPRequestHandler): Promise<void> {
     const primaryPhp = await requestHandler.getPrimaryPhp();
+    if (this.olderBuild) {
+      this.patchRotation = dropInternalOnRotation(primaryPhp);
+      for (const php of this.instances) this.patchRotation(php);
+    }
     this.loadedWordPressVersion = await getLoadedWordPressVersion(requestHandler);
     const listPath = `${requestHandler.documentRoot}/wordpress-remote-asset-paths`;
     if (primaryPhp.isFile(listPath)) {

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  RAW_PDO_PHP,
+  expectConverged,
+  failuresIn,
+  inWordPress,
+  journalSince,
+  startPair,
+  stopPair,
+  syncUntilQuiet,
+  type Combination,
+  type EnginePair,
+} from './engine-support';
+
+/**
+ * Older Playground builds rotate a site's PHP runtime every 400 requests and lose everything
+ * under /internal doing so: the engine's PHP, its drain preload and the ID-shard filter (the
+ * database, with the triggers and what they captured, survives). Site B here rotates that way
+ * every few requests (`rotation: 'older'`, as the stand-in's `?build=older`): the engine notices,
+ * reinstalls and sends what was captured meanwhile, the sites converge, and no journal line
+ * repeats.
+ */
+
+const POISON_TRIGGER = `CREATE TRIGGER engine_test_poison BEFORE INSERT ON wp_posts WHEN NEW.post_title = 'Poison'
+  BEGIN SELECT RAISE(ABORT, 'poison refused by the test'); END`;
+
+const COMBINATIONS: readonly Combination[] = [
+  { driver: 'legacy', wp: 'nightly' },
+  { driver: 'ast', wp: '6.5' },
+];
+
+describe.each(COMBINATIONS)('a site whose runtime rotation drops /internal, WordPress $wp on the $driver driver', (combination) => {
+  let pair: EnginePair;
+
+  beforeAll(async () => {
+    pair = await startPair(combination, 'rotation', { rotation: { b: { rotation: 'older', maxRequests: 12 } } });
+  });
+  afterAll(() => stopPair(pair));
+
+  it('reinstalls the engine after each rotation and converges, rows and files written on both sides meanwhile', async () => {
+    for (let round = 0; round < 6; round++) {
+      // Several requests on B without a flush in between: a rotation can fall between any two,
+      // and B's later writes are captured by the triggers while nothing drains.
+      await inWordPress(pair.b, `wp_insert_post(['post_title' => 'B round ${round}', 'post_status' => 'publish']);`);
+      await inWordPress(pair.b, `file_put_contents(WP_CONTENT_DIR . '/b-round-${round}.txt', 'B wrote ${round}');`);
+      await inWordPress(pair.b, `${RAW_PDO_PHP} $pdo->exec("UPDATE wp_options SET option_value = 'B ${round}' WHERE option_name = 'blogdescription'");`);
+      await inWordPress(pair.a, `$id = wp_insert_post(['post_title' => 'A round ${round}', 'post_status' => 'publish']); wp_insert_comment(['comment_post_ID' => $id, 'comment_content' => 'A says ${round}']);`);
+      await inWordPress(pair.b, `wp_insert_comment(['comment_post_ID' => 1, 'comment_content' => 'B says ${round}']);`);
+      await syncUntilQuiet(pair);
+    }
+    expect(pair.b.rotations).toBeGreaterThanOrEqual(3);
+    await expectConverged(pair);
+    const titles = await inWordPress<string[]>(
+      pair.a,
+      `global $wpdb; $result = $wpdb->get_col("SELECT post_title FROM $wpdb->posts WHERE post_title LIKE '_ round %' ORDER BY post_title");`,
+    );
+    expect(titles).toEqual([...[0, 1, 2, 3, 4, 5].map((r) => `A round ${r}`), ...[0, 1, 2, 3, 4, 5].map((r) => `B round ${r}`)]);
+    expect(failuresIn(pair.journal)).toEqual([]);
+    expect(pair.journal.filter((line) => line.summary.includes('reinstalled them')).length).toBeGreaterThanOrEqual(1);
+    expect(pair.peerA.pendingCount + pair.peerB.pendingCount).toBe(0);
+    // What the popup showed for B: a problem while the files were gone, none since.
+    expect(pair.problems.b.some((problem) => problem?.includes('files are gone'))).toBe(true);
+    expect(pair.problems.b.at(-1)).toBeNull();
+  });
+
+  it('reinstalls on its own (no flush) when a change arrives, and the ID-shard filter is back', async () => {
+    // Rotate B without anything of the engine running, then only A writes.
+    while ((await pair.b.client.fileExists('/internal/shared/preload/zz-playground-sync.php')) === true) {
+      await pair.b.client.run({ code: '<?php echo 1;' });
+    }
+    const mark = pair.journal.length;
+    await inWordPress(pair.a, `wp_insert_post(['post_title' => 'A after rotation', 'post_status' => 'publish']);`);
+    await pair.peerA.flush();
+    await pair.link.settle();
+    expect(await pair.b.client.fileExists('/internal/shared/preload/zz-playground-sync-id-shards.php')).toBe(true);
+    expect(journalSince(pair, mark).some((line) => line.summary.includes('reinstalled them'))).toBe(true);
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+    expect(failuresIn(pair.journal)).toEqual([]);
+  });
+
+  it('repairIfLost (the periodic check) does nothing while the files are there, and reinstalls once they are gone', async () => {
+    let started = performance.now();
+    expect(await pair.peerB.repairIfLost()).toBe(false);
+    console.info(`[rotation] check with nothing missing: ${(performance.now() - started).toFixed(1)} ms`);
+    while ((await pair.b.client.fileExists('/internal/shared/preload/zz-playground-sync.php')) === true) {
+      await pair.b.client.run({ code: '<?php echo 1;' });
+    }
+    // Captured by the triggers while no drain runs: it must still leave.
+    await inWordPress(pair.b, `wp_insert_post(['post_title' => 'B while lost', 'post_status' => 'publish']);`);
+    started = performance.now();
+    expect(await pair.peerB.repairIfLost()).toBe(true);
+    console.info(`[rotation] reinstall and drain: ${(performance.now() - started).toFixed(1)} ms`);
+    await pair.link.settle();
+    expect(
+      await inWordPress(pair.a, `global $wpdb; $result = $wpdb->get_var("SELECT COUNT(*) FROM $wpdb->posts WHERE post_title = 'B while lost'");`),
+    ).toBe('1');
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+  });
+
+  it('counts a failure that recurs on every resend on one line, on both sides, and says so until it is resolved', async () => {
+    await inWordPress(pair.b, `${RAW_PDO_PHP} $pdo->exec(${JSON.stringify(POISON_TRIGGER)});`);
+    const mark = pair.journal.length;
+    await inWordPress(pair.a, `wp_insert_post(['post_title' => 'Poison', 'post_status' => 'publish']);`);
+    await pair.peerA.flush();
+    await pair.link.settle();
+    // What the 3 s resend timer of a tab does, a few times over.
+    for (let resend = 0; resend < 4; resend++) {
+      pair.peerA.resendPending();
+      await pair.link.settle();
+    }
+    const failures = failuresIn(journalSince(pair, mark));
+    // One line on each side (B could not apply it, A heard so), each counting the four resends.
+    expect(failures.map((line) => [line.direction, line.repeats])).toEqual(
+      expect.arrayContaining([
+        ['received', 4],
+        ['sent', 4],
+      ]),
+    );
+    expect(failures).toHaveLength(2);
+    expect(pair.problems.b.at(-1)).toMatch(/held back/);
+
+    await inWordPress(pair.b, `${RAW_PDO_PHP} $pdo->exec('DROP TRIGGER engine_test_poison');`);
+    await pair.peerB.retry();
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+    expect(pair.problems.b.at(-1)).toBeNull();
+  });
+});
