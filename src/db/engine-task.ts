@@ -17,12 +17,13 @@ const TaskErrorSchema = v.object({ status: v.literal('error'), error: v.string()
 
 /**
  * The engine's PHP may be gone (older Playground builds lose /internal when they rotate the
- * runtime, possibly at the start of this very request): answered as a task error, not a PHP
- * fatal, which would make php-wasm rotate the runtime once more.
+ * runtime, possibly at the start of this very request, or while another PHP instance's request
+ * runs, taking the task's input file with it): answered as a task error, not a PHP fatal, which
+ * would make php-wasm rotate the runtime once more.
  */
 export const ENGINE_MISSING_ERROR = 'Playground Sync’s PHP is not on this site (lost with the PHP runtime): reinstall it';
 const taskCode = `<?php
-if ( ! is_file( ${JSON.stringify(ENGINE_TASK_PATH)} ) ) {
+if ( ! is_file( ${JSON.stringify(ENGINE_TASK_PATH)} ) || ! is_file( (string) getenv( 'PGSYNC_INPUT' ) ) ) {
   echo ${JSON.stringify(RESULT_MARKER)}, json_encode( array( 'notices' => '', 'result' => array( 'status' => 'error', 'error' => ${JSON.stringify(ENGINE_MISSING_ERROR)} ) ) );
   return;
 }
@@ -30,6 +31,11 @@ require ${JSON.stringify(ENGINE_TASK_PATH)};`;
 
 let inputCounter = 0;
 const encoder = new TextEncoder();
+
+/** The task failed because the site lost the engine's files (its PHP or the task's input) with the runtime: worth running again once they are back. */
+export function lostWithRuntime(error: unknown): boolean {
+  return error instanceof EngineTaskError && error.message.includes(ENGINE_MISSING_ERROR);
+}
 
 export class EngineTaskError extends Error {
   constructor(
@@ -51,7 +57,12 @@ export async function runEngineTask<TSchema extends v.GenericSchema>(
   inputCounter += 1;
   const inputPath = `${ENGINE_DIR}/input-${task}-${Date.now()}-${inputCounter}.json`;
   // As bytes: php-wasm writes a string into its file system many times slower than encoded bytes.
-  await client.writeFile(inputPath, encoder.encode(JSON.stringify(input)));
+  try {
+    await client.writeFile(inputPath, encoder.encode(JSON.stringify(input)));
+  } catch (error) {
+    if (await client.isDir(ENGINE_DIR).catch(() => true)) throw error;
+    throw new EngineTaskError(task, ENGINE_MISSING_ERROR);
+  }
   try {
     return await runAnsweringPhp(
       client,

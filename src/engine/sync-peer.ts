@@ -1,4 +1,4 @@
-import { applyCheckedBatch, ChangeFeed, installCapture } from '../db';
+import { applyCheckedBatch, ChangeFeed, installCapture, lostWithRuntime } from '../db';
 import { applyFileChangesAtomically, Exclusions, FileRecorder, findDatabasePath } from '../files';
 import type { SiteClient } from '../platform/site-client';
 import type { JournalEntry } from '../journal/entry';
@@ -77,6 +77,9 @@ type NewEntry = Omit<JournalEntry, 'id' | 'time' | 'site'>;
  * order, each all or nothing on the database side, and acknowledges them. Everything that
  * touches the site runs one step at a time.
  */
+/** Runs of one engine task when the site keeps losing the engine's files under it. */
+const ENGINE_TASK_ATTEMPTS = 3;
+
 export class SyncPeer {
   private outbox: OutboxState<WireDelta> = createOutbox();
   private inbox: InboxCursor<WireDelta> = createInboxCursor();
@@ -186,7 +189,12 @@ export class SyncPeer {
    * call every few seconds.
    */
   repairIfLost(): Promise<boolean> {
-    return this.step(() => this.reinstallIfLost());
+    return this.step(async () => {
+      if (!(await this.reinstallIfLost())) return false;
+      // What the triggers captured meanwhile leaves now (a pull captures it into the outbox first).
+      await this.pullSiteChanges();
+      return true;
+    });
   }
 
   /** Sends every unacknowledged delta again (after a reconnect). */
@@ -276,12 +284,12 @@ export class SyncPeer {
 
   /**
    * Takes the batches waiting in the site's outbox into deltas, in order; journals failed drains.
-   * A pull that finds the engine gone reinstalls it first (`repair`), except from the reinstall itself.
+   * A pull that finds the engine gone reinstalls it and pulls again.
    */
-  private async pullSiteChanges(repair = true): Promise<void> {
+  private async pullSiteChanges(): Promise<void> {
     const feed = this.feed;
     if (!feed) return;
-    const { batches, errors } = repair ? await this.withEngine(() => feed.pull()) : await feed.pull();
+    const { batches, errors } = await this.withEngine(() => feed.pull());
     for (const cause of errors) {
       this.journal([{ direction: 'local', kind: 'rows', target: 'site capture', summary: cause.slice(0, 500), status: 'failed', detail: cause }]);
     }
@@ -698,19 +706,22 @@ export class SyncPeer {
       },
     ]);
     this.setProblem(null);
-    // What the triggers captured meanwhile leaves now (the pull captures it into the outbox first).
-    await this.pullSiteChanges(false);
-    await this.enqueueLocalChanges(null);
     return true;
   }
 
   /** Runs an engine task; if it failed because the engine's files are gone, reinstalls them and runs it once more. */
   private async withEngine<T>(task: () => Promise<T>): Promise<T> {
-    try {
-      return await task();
-    } catch (error) {
-      if (!(await this.reinstallIfLost())) throw error;
-      return await task();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await task();
+      } catch (error) {
+        // Another instance's rotation may also take the files while the task runs (only its
+        // input, or what was just put back): again, a few times (rotations are hundreds of requests apart).
+        const reinstalled = await this.reinstallIfLost();
+        // What the triggers captured meanwhile leaves with the next pull.
+        if (reinstalled) this.schedulePull();
+        if ((!reinstalled && !lostWithRuntime(error)) || attempt >= ENGINE_TASK_ATTEMPTS) throw error;
+      }
     }
   }
 

@@ -143,10 +143,12 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
   const instancesThatRelay: PHP[] = [];
   const late: { endpoint?: NodePlaygroundEndpoint; handler?: PHPRequestHandler } = {};
   // As Playground's worker does: a secondary instance works on the primary's files.
+  const sharedPaths = ['/tmp', DOCUMENT_ROOT, '/internal/shared', '/internal/symlinks'];
+  const secondaries: PHP[] = [];
   const shareFilesWithPrimary = async (php: PHP) => {
     const primary = await late.handler!.getPrimaryPhp();
-    const shared = ['/tmp', DOCUMENT_ROOT, '/internal/shared', '/internal/symlinks'];
-    await proxyFileSystem(primary, php, shared.filter((path) => !isPathToSharedFS(php, path)));
+    await proxyFileSystem(primary, php, sharedPaths.filter((path) => !isPathToSharedFS(php, path)));
+    secondaries.push(php);
   };
   const instances: PHP[] = [];
   let patchRotation: ((php: PHP) => void) | undefined;
@@ -182,6 +184,7 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
   });
 
   late.handler = handler;
+  keepSecondariesOnPrimaryFiles(await handler.getPrimaryPhp(), secondaries, sharedPaths);
   const endpoint = await NodePlaygroundEndpoint.attach(handler);
   late.endpoint = endpoint;
   for (const php of instancesThatRelay) endpoint.relayMessagesFrom(php);
@@ -270,4 +273,33 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
     await dispose();
     throw error;
   }
+}
+
+/**
+ * php-wasm's PROXYFS mounts hold the primary's Emscripten FS object: once the primary rotates its
+ * runtime (a new FS holding a copy of the files), secondaries would go on reading and writing the
+ * discarded one, and the site's instances would no longer share files or the database. The site
+ * keeps one filesystem across rotations, so this points every secondary at the new one.
+ */
+function keepSecondariesOnPrimaryFiles(primary: PHP, secondaries: readonly PHP[], paths: readonly string[]): void {
+  type Emscripten = { FS: { mount(type: unknown, options: unknown, path: string): void; unmount(path: string): void }; PROXYFS: unknown };
+  const runtimeOf = (php: PHP) => (php as unknown as Record<symbol, Emscripten>)[Object.getOwnPropertySymbols(php)[0]!]!;
+  // Private in php-wasm's types; the request path calls `this.rotateRuntime()`, so an own property replaces the prototype's.
+  const rotating = primary as unknown as { rotateRuntime(): Promise<void> };
+  const rotate = rotating.rotateRuntime.bind(primary);
+  rotating.rotateRuntime = async () => {
+    await rotate();
+    const primaryFs = runtimeOf(primary).FS;
+    for (const secondary of secondaries) {
+      const runtime = runtimeOf(secondary);
+      for (const path of paths) {
+        try {
+          runtime.FS.unmount(path);
+        } catch {
+          continue; // Not a proxied path on this instance.
+        }
+        runtime.FS.mount(runtime.PROXYFS, { root: path, fs: primaryFs }, path);
+      }
+    }
+  };
 }

@@ -329,3 +329,30 @@ describe('a site without auto-login', () => {
     }
   });
 });
+
+describe('a site whose PHP instances rotate often', () => {
+  it('keeps one filesystem for every instance across rotations, the primary’s included', async () => {
+    const site = await bootNodeSite({ wp: '6.5', driver: 'ast', siteUrl: 'https://playground.wordpress.net/scope:node-rotating/', maxRequests: 5 });
+    try {
+      const seen: string[] = [];
+      const instances = new Set<string>();
+      for (let round = 0; round < 14; round++) {
+        await site.client.writeFile('/wordpress/wp-content/round.txt', `round ${round}`);
+        // Two at once, so both instances serve; each says which it is and what it reads.
+        const answers = await Promise.all(
+          [0, 1].map(() => site.client.run({ code: `<?php usleep(20000); echo getmypid(), ' ', file_get_contents('/wordpress/wp-content/round.txt');` })),
+        );
+        for (const answer of answers) {
+          const [pid, ...text] = answer.text.split(' ');
+          instances.add(pid!);
+          seen.push(`${round}: ${text.join(' ')}`);
+        }
+      }
+      // Rotations give new process ids: more than two means both instances rotated, several times.
+      expect(instances.size).toBeGreaterThan(4);
+      expect(seen).toEqual(Array.from({ length: 14 }, (_, round) => [`${round}: round ${round}`, `${round}: round ${round}`]).flat());
+    } finally {
+      await site.dispose();
+    }
+  });
+});
