@@ -51,3 +51,9 @@ export async function pairInPopup(popup: Page, tabIds: readonly number[]): Promi
   }
   await popup.locator('[data-testid="pair"]').click();
 }
+
+/** Journal lines a user would read as trouble (failed, or refused input), as `status: summary`. */
+export async function troubleInJournal(extensionPage: Page): Promise<string[]> {
+  const journal = (await sessionState(extensionPage)).journal ?? [];
+  return journal.filter((entry) => entry.status === 'failed' || entry.status === 'rejected').map((entry) => `${entry.status}: ${entry.summary}`);
+}

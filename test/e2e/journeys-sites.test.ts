@@ -13,8 +13,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, PLAYGROUND_URL, type LaunchedBrowser, type PlaygroundTab } from './browser';
-import { chromeTabIdOf as tabIdIn, pairInPopup, POLL, sessionState as stateIn, type JournalEntry, type SessionState } from './extension-state';
-import { currentAdminPath, openAdminPage, postTitlesOnPostsScreen, publishPostInBlockEditor, wpAdminFrame, WP_ADMIN_TIMEOUT, wpJson } from './wp-admin';
+import { chromeTabIdOf as tabIdIn, pairInPopup, POLL, sessionState as stateIn, troubleInJournal, type SessionState } from './extension-state';
+import { currentAdminPath, databaseIntegrity, openAdminPage, postTitlesOnPostsScreen, publishPostInBlockEditor, wpAdminFrame, WP_ADMIN_TIMEOUT, wpJson } from './wp-admin';
 
 interface SitesWindow {
   playgroundSites?: {
@@ -36,14 +36,9 @@ describe('journeys: navigating, unpairing and opening sites in paired tabs', () 
 
   const sessionState = (): Promise<SessionState> => stateIn(popup);
 
-  async function journal(): Promise<JournalEntry[]> {
-    return (await sessionState()).journal ?? [];
-  }
-
   /** No line of the journal says something failed (or refused input): what the user would see as trouble. */
   async function expectNoFailure(): Promise<void> {
-    const trouble = (await journal()).filter((entry) => entry.status === 'failed' || entry.status === 'rejected');
-    expect(trouble.map((entry) => `${entry.status}: ${entry.summary}`)).toEqual([]);
+    expect(await troubleInJournal(popup)).toEqual([]);
   }
 
   async function screenshot(name: string): Promise<void> {
@@ -78,8 +73,7 @@ describe('journeys: navigating, unpairing and opening sites in paired tabs', () 
   }
 
   async function expectIntact(tab: PlaygroundTab): Promise<void> {
-    const database = `defined('DB_PATH') ? DB_PATH : (defined('FQDB') ? FQDB : WP_CONTENT_DIR . '/database/.ht.sqlite')`;
-    expect(await wpJson<string>(tab, `(new PDO('sqlite:' . (${database})))->query('PRAGMA integrity_check')->fetchColumn()`)).toBe('ok');
+    expect(await databaseIntegrity(tab)).toBe('ok');
   }
 
   beforeAll(async () => {

@@ -148,6 +148,54 @@ export async function editPostTitle(tab: PlaygroundTab, postId: number, title: s
   await waitForSnackbar(tab, /updated/i);
 }
 
+/**
+ * Starts a new post in the block editor and types into it as a person does (a key at a time),
+ * never pressing Save: resolves once the editor's own autosave stored it as a draft (WordPress
+ * autosaves a dirty new post after its autosave interval, 60 s), with the draft's ID.
+ */
+export async function typeDraftUntilAutosaved(tab: PlaygroundTab, title: string, paragraphs: readonly string[]): Promise<number> {
+  const titleField = await openBlockEditor(tab, '/wp-admin/post-new.php');
+  await titleField.click();
+  await titleField.pressSequentially(title, { delay: 20 });
+  for (const paragraph of paragraphs) {
+    await titleField.page().keyboard.press('Enter');
+    await tab.page.keyboard.type(paragraph, { delay: 10 });
+  }
+  let draftId = 0;
+  await expect
+    .poll(
+      async () => {
+        draftId = await wpJson<number>(
+          tab,
+          `(int) $GLOBALS['wpdb']->get_var($GLOBALS['wpdb']->prepare("SELECT ID FROM {$GLOBALS['wpdb']->posts} WHERE post_title = %s AND post_type = 'post' AND post_status = 'draft'", ${JSON.stringify(title)}))`,
+        );
+        return draftId;
+      },
+      { timeout: 150_000, interval: 2_000 },
+    )
+    .toBeGreaterThan(0);
+  return draftId;
+}
+
+/**
+ * What the block editor does when it saves: parallel REST calls. From the tab's current wp-admin
+ * page (it must have loaded `wp.apiFetch`, e.g. the block editor), creates `titles.length` published
+ * posts at once; resolves to their IDs.
+ */
+export async function createPostsInParallelOverRest(tab: PlaygroundTab, titles: readonly string[]): Promise<number[]> {
+  const frame = wpFrameObject(tab.page);
+  if (!frame) throw new Error('No WordPress frame in the tab.');
+  return frame.evaluate(async (all) => {
+    const w = window as unknown as { wp?: { apiFetch?: (options: object) => Promise<{ id: number }> } };
+    const apiFetch = w.wp?.apiFetch;
+    if (!apiFetch) throw new Error('wp.apiFetch is not loaded on this page');
+    const created = await Promise.all(
+      all.map((title) => apiFetch({ path: '/wp/v2/posts', method: 'POST', data: { title, content: `<!-- wp:paragraph --><p>${title}</p><!-- /wp:paragraph -->`, status: 'publish' } })),
+    );
+    return created.map((post) => post.id);
+  }, titles as string[]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Posts screen
 
@@ -292,4 +340,31 @@ export async function runPhpInTab(tab: PlaygroundTab, code: string): Promise<str
 export async function wpJson<T>(tab: PlaygroundTab, phpExpression: string): Promise<T> {
   const text = await runPhpInTab(tab, `<?php require '/wordpress/wp-load.php'; echo json_encode(${phpExpression});`);
   return JSON.parse(text) as T;
+}
+
+/** `PRAGMA integrity_check` of the site's SQLite file, opened on its own (works on either driver). */
+export function databaseIntegrity(tab: PlaygroundTab): Promise<string> {
+  const database = `defined('DB_PATH') ? DB_PATH : (defined('FQDB') ? FQDB : WP_CONTENT_DIR . '/database/.ht.sqlite')`;
+  return wpJson<string>(tab, `(new PDO('sqlite:' . (${database})))->query('PRAGMA integrity_check')->fetchColumn()`);
+}
+
+/**
+ * Every row of WordPress's content tables (posts with revisions and autosaves, their meta, terms,
+ * comments, users), the site's own URL replaced by a placeholder: two synced sites answer the same.
+ * Per table, `rows:md5` so a difference says where.
+ */
+export function contentRows(tab: PlaygroundTab): Promise<Record<string, string>> {
+  return wpJson<Record<string, string>>(
+    tab,
+    `(function () {
+      global $wpdb;
+      $site = untrailingslashit(home_url());
+      $out = [];
+      foreach (['posts', 'postmeta', 'terms', 'term_taxonomy', 'term_relationships', 'comments', 'commentmeta', 'users'] as $table) {
+        $rows = $wpdb->get_results("SELECT * FROM {$wpdb->$table} ORDER BY 1, 2", ARRAY_N);
+        $out[$table] = count($rows) . ':' . md5(str_replace($site, '{site}', json_encode($rows, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE)));
+      }
+      return $out;
+    })()`,
+  );
 }
