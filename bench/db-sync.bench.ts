@@ -35,7 +35,7 @@ test.each(SQLITE_DRIVER_IDS)('database capture, drain and apply on the %s driver
   const b = await bootNodeSite({ wp: '6.5', driver, siteUrl: url(`${driver}-b`) });
   let taken = 0;
   const take = async (capture = false) => {
-    const { batches } = await pullChanges(a.client, { after: taken, release: taken, capture });
+    const { batches } = await pullChanges(a.client, { peerId: 'bench-a', after: taken, release: taken, capture });
     taken = batches.at(-1)?.seq ?? taken;
     return batches;
   };

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { PullResultSchema } from '../src/db';
+import { checkOutboxEntry, PullAnswerSchema } from '../src/db';
 import { parseMessage } from '../src/protocol/validate';
 import { WireDeltaSchema } from '../src/engine/delta';
 import { parseEnvelope } from '../src/sync/wire';
@@ -45,11 +45,15 @@ interface Round {
 
 /** The JS steps on a real delta: validating the drained batch (A), JSON, validating envelope and batch (B). */
 function profileJs({ json, pairId, payload }: ReturnType<typeof deltasSent>[number]) {
-  const drained = JSON.stringify({ batches: [payload.db], more: false, errors: [] });
+  const { id, ...stored } = payload.db!;
+  const drained = JSON.stringify({ entries: [{ seq: stored.seq, id, batch: stored }], more: false, errors: [] });
   const check = { pairId, self: 'peer-b', peer: 'peer-a', payload: WireDeltaSchema };
   const thrice = (work: () => unknown) => median([0, 1, 2].map(() => timed(work)));
   return {
-    drainValidateMs: thrice(() => parseMessage(PullResultSchema, JSON.parse(drained), 'pull answer')),
+    drainValidateMs: thrice(() => {
+      const answer = parseMessage(PullAnswerSchema, JSON.parse(drained), 'pull answer');
+      if (answer.ok) for (const entry of answer.value.entries) checkOutboxEntry(entry, stored.peer);
+    }),
     transferMs: thrice(() => JSON.parse(JSON.stringify(JSON.parse(json)))),
     // The envelope's schema checks the batch too: B validates it once, here.
     applyValidateMs: thrice(() => parseEnvelope(JSON.parse(json), check)),

@@ -49,20 +49,69 @@ export function parseChangesReady(data: string): Parsed<ChangesReady> | null {
   return parseMessage(ChangesReadySchema, decoded, 'site message');
 }
 
-export const PullResultSchema = v.strictObject({
-  batches: v.array(ChangeBatchSchema),
+const outboxSeq = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
+
+/**
+ * One row of the site's outbox as the `pull` task answers it: its place (seq), content id and
+ * batch as stored, or why PHP could not hand it over (its batch is not a JSON object, its id not
+ * text). Any PHP on the site can write the outbox: `checkOutboxEntry` decides what it holds.
+ */
+export const OutboxEntrySchema = v.union([
+  v.strictObject({ seq: outboxSeq, id: v.string(), batch: v.unknown() }),
+  v.strictObject({ seq: outboxSeq, invalid: v.pipe(v.string(), v.maxLength(200)) }),
+]);
+export type OutboxEntry = v.InferOutput<typeof OutboxEntrySchema>;
+
+export const PullAnswerSchema = v.strictObject({
+  entries: v.array(OutboxEntrySchema),
   /** More batches wait than one answer carries. */
   more: v.boolean(),
   /** Causes of drains that failed since the last pull. */
   errors: v.pipe(v.array(v.pipe(v.string(), v.maxLength(2200))), v.maxLength(100)),
 });
-export type PullResult = v.InferOutput<typeof PullResultSchema>;
+
+/**
+ * An outbox row as the feed takes it: a well-formed batch of this site's (`peerId`) that says the
+ * place it holds in the outbox. Anything else was not written by the drain: a readable rejection.
+ */
+export function checkOutboxEntry(entry: OutboxEntry, peerId: string): Parsed<CheckedChangeBatch> {
+  const what = `outbox batch ${entry.seq}`;
+  if ('invalid' in entry) return { ok: false, error: `Rejected ${what}: ${entry.invalid}` };
+  const { batch, id } = entry;
+  if (typeof batch !== 'object' || batch === null || Array.isArray(batch)) return { ok: false, error: `Rejected ${what}: batch: not a JSON object` };
+  // The content id is kept beside the batch (it is the hash of the stored text).
+  const parsed = parseMessage(ChangeBatchSchema, { ...batch, id }, what);
+  if (!parsed.ok) return parsed;
+  if (parsed.value.peer !== peerId) {
+    // Only the engine's drain writes batches, and it writes this site's.
+    return { ok: false, error: `Rejected ${what}: peer: claims to come from ${parsed.value.peer}, but this site is ${peerId}` };
+  }
+  if (parsed.value.seq !== entry.seq) {
+    return { ok: false, error: `Rejected ${what}: seq: says ${parsed.value.seq}, but it is batch ${entry.seq} of the outbox` };
+  }
+  return parsed;
+}
+
+export interface PullResult {
+  /** This site's batches, checked, in order. */
+  readonly batches: CheckedChangeBatch[];
+  /** Rows that were not (the drain's batches of) this site: their seq and why. */
+  readonly rejected: { seq: number; error: string }[];
+  /** More batches wait than one answer carries. */
+  readonly more: boolean;
+  /** Causes of drains that failed since the last pull. */
+  readonly errors: string[];
+}
 
 export interface PullOptions {
+  /** This site's peer id: a batch in another's name is rejected. */
+  readonly peerId: string;
   /** Answer the batches after this seq. */
   readonly after: number;
   /** Forget the batches up to this seq first (the paired site has them); 0: none. */
   readonly release: number;
+  /** Remove these rows first (rejected by an earlier pull: not the drain's). */
+  readonly discard?: readonly number[];
   readonly maxBytes?: number;
   /** Capture the changelog into a batch first (default true); false answers only what requests drained. */
   readonly capture?: boolean;
@@ -70,11 +119,25 @@ export interface PullOptions {
 
 /**
  * Captures what the changelog holds (changes by code that never finished a WordPress request:
- * raw PDO, bare scripts), then answers the outbox's batches after `after`, in order.
+ * raw PDO, bare scripts), then answers the outbox's batches after `after`, in order, each checked.
  */
-export function pullChanges(client: SiteClient, options: PullOptions): Promise<PullResult> {
-  const input = { after: options.after, release: options.release, maxBytes: options.maxBytes ?? PULL_MAX_BYTES, capture: options.capture ?? true };
-  return runEngineTask(client, 'pull', input, PullResultSchema);
+export async function pullChanges(client: SiteClient, options: PullOptions): Promise<PullResult> {
+  const input = {
+    after: options.after,
+    release: options.release,
+    discard: options.discard ?? [],
+    maxBytes: options.maxBytes ?? PULL_MAX_BYTES,
+    capture: options.capture ?? true,
+  };
+  const answer = await runEngineTask(client, 'pull', input, PullAnswerSchema);
+  const batches: CheckedChangeBatch[] = [];
+  const rejected: { seq: number; error: string }[] = [];
+  for (const entry of answer.entries) {
+    const checked = checkOutboxEntry(entry, options.peerId);
+    if (checked.ok) batches.push(checked.value);
+    else rejected.push({ seq: entry.seq, error: checked.error });
+  }
+  return { batches, rejected, more: answer.more, errors: answer.errors };
 }
 
 export interface ChangeFeedOptions {
@@ -84,8 +147,11 @@ export interface ChangeFeedOptions {
   readonly onSignal: () => void;
   /** A drain failed; its changes wait for the next one. */
   readonly onDrainError: (cause: string) => void;
-  /** A message of our type that did not hold up (any PHP on the site can post one). */
-  readonly onRejected: (error: string) => void;
+  /**
+   * Input that did not hold up (any PHP on the site can post a message or write the outbox): a
+   * signal of ours (`site message`) or an outbox row (`site outbox`, removed with the next pull).
+   */
+  readonly onRejected: (error: string, source: 'site message' | 'site outbox') => void;
   readonly signalPollMs?: number;
 }
 
@@ -93,6 +159,8 @@ export interface ChangeFeedOptions {
 export class ChangeFeed {
   private after = 0;
   private released = 0;
+  /** Outbox rows rejected and not removed yet. */
+  private discard: number[] = [];
   private checking = false;
   private readonly pollTimer: ReturnType<typeof setInterval>;
 
@@ -112,19 +180,23 @@ export class ChangeFeed {
     return feed.current;
   }
 
-  /** Every batch waiting after the last one pulled (several pulls when there is much), and drain errors. */
-  async pull(): Promise<PullResult> {
+  /**
+   * Every batch waiting after the last one pulled (several pulls when there is much), and drain
+   * errors. Rows that are not this site's batches are reported (`onRejected`) and removed.
+   */
+  async pull(): Promise<{ batches: CheckedChangeBatch[]; errors: string[] }> {
     const batches: CheckedChangeBatch[] = [];
     const errors: string[] = [];
     for (;;) {
       let result: PullResult;
       try {
-        result = await pullChanges(this.client, { after: this.after, release: this.released });
+        result = await pullChanges(this.client, { peerId: this.options.peerId, after: this.after, release: this.released, discard: this.discard });
       } catch (error) {
         // Batches already taken must reach the caller (`after` moved past them); the rest waits.
         if (batches.length === 0) throw error;
-        return { batches, more: true, errors };
+        return { batches, errors };
       }
+      this.discard = [];
       errors.push(...result.errors);
       for (const batch of result.batches) {
         // Pulls are one at a time, so seqs only grow; anything else is the outbox going back.
@@ -132,7 +204,12 @@ export class ChangeFeed {
         batches.push(batch);
         this.after = batch.seq;
       }
-      if (!result.more) return { batches, more: false, errors };
+      for (const { seq, error } of result.rejected) {
+        this.options.onRejected(error, 'site outbox');
+        this.discard.push(seq);
+      }
+      // One more pull removes the rejected rows at once: a drain may need the numbers they took.
+      if (!result.more && this.discard.length === 0) return { batches, errors };
     }
   }
 
@@ -145,6 +222,7 @@ export class ChangeFeed {
   restart(): void {
     this.after = 0;
     this.released = 0;
+    this.discard = [];
   }
 
   async stop(): Promise<void> {
@@ -156,12 +234,12 @@ export class ChangeFeed {
     const parsed = parseChangesReady(data);
     if (parsed === null) return undefined;
     if (!parsed.ok) {
-      this.options.onRejected(parsed.error);
+      this.options.onRejected(parsed.error, 'site message');
       return undefined;
     }
     if (parsed.value.peer !== this.options.peerId) {
       // Any PHP on the site can post; only the engine's drain speaks for this peer.
-      this.options.onRejected(`Rejected site message: peer: claims to come from ${parsed.value.peer}, but this site is ${this.options.peerId}`);
+      this.options.onRejected(`Rejected site message: peer: claims to come from ${parsed.value.peer}, but this site is ${this.options.peerId}`, 'site message');
       return undefined;
     }
     if (parsed.value.error !== undefined) this.options.onDrainError(parsed.value.error);

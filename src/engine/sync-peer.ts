@@ -134,7 +134,7 @@ export class SyncPeer {
       peerId: options.peerId,
       onSignal: () => started.peer?.schedulePull(),
       onDrainError: (cause) => started.peer?.journal([{ direction: 'local', kind: 'rows', target: 'site capture', summary: cause, status: 'failed' }]),
-      onRejected: (error) => started.peer?.journal([{ direction: 'local', kind: 'input', target: 'site message', summary: error, status: 'rejected' }]),
+      onRejected: (error, source) => started.peer?.journal([{ direction: 'local', kind: 'input', target: source, summary: error.slice(0, 500), status: 'rejected' }]),
     });
     const [absoluteUrl, root] = await Promise.all([client.absoluteUrl, client.documentRoot]);
     const siteUrl = absoluteUrl.replace(/\/+$/, '');

@@ -100,12 +100,17 @@ function pgsync_signal_changes( array $config, $error = null ) {
 }
 
 /**
- * The `pull` task: captures what the changelog holds (unless !$capture), forgets the batches the paired site
- * acknowledged (seq <= $release), and answers the outbox's batches after $after in order, as raw
- * JSON: {"batches": [...], "more": bool, "errors": [...]}. `errors` are the causes of failed
- * drains left in the signal file.
+ * The `pull` task: forgets the rows the extension refused ($discard: seqs of rows that were not the
+ * drain's, so a batch number a forged row took is free again), captures what the changelog holds
+ * (unless !$capture), forgets the batches the paired site acknowledged (seq <= $release), and
+ * answers the outbox's rows after $after in order, as raw JSON:
+ * {"entries": [{"seq": n, "id": "…", "batch": {…}} or {"seq": n, "invalid": "why"}, ...],
+ * "more": bool, "errors": [...]}. Any PHP on the site can write the outbox: a row whose batch is
+ * not a JSON object or whose id is not text is answered as invalid, so the answer stays valid
+ * JSON; the extension checks every batch itself. `errors` are the causes of failed drains left in
+ * the signal file.
  */
-function pgsync_pull( PDO $pdo, array $config, $after, $release, $max_bytes, $capture = true ) {
+function pgsync_pull( PDO $pdo, array $config, $after, $release, $max_bytes, $capture = true, array $discard = array() ) {
 	$errors = array();
 	$signal = pgsync_signal_path();
 	if ( is_file( $signal ) ) {
@@ -119,6 +124,14 @@ function pgsync_pull( PDO $pdo, array $config, $after, $release, $max_bytes, $ca
 			}
 		}
 	}
+	$outbox = pgsync_quote_id( pgsync_engine_table( 'outbox' ) );
+	if ( count( $discard ) > 0 ) {
+		// Before capturing: the drain may need the number a refused row took.
+		$delete = $pdo->prepare( "DELETE FROM $outbox WHERE seq = ?" );
+		foreach ( $discard as $seq ) {
+			$delete->execute( array( (int) $seq ) );
+		}
+	}
 	try {
 		if ( $capture ) {
 			pgsync_capture_batch( $pdo, $config );
@@ -126,25 +139,42 @@ function pgsync_pull( PDO $pdo, array $config, $after, $release, $max_bytes, $ca
 	} catch ( Throwable $error ) {
 		$errors[] = substr( get_class( $error ) . ': ' . $error->getMessage(), 0, 2000 );
 	}
-	$outbox = pgsync_quote_id( pgsync_engine_table( 'outbox' ) );
 	if ( $release > 0 ) {
 		$pdo->prepare( "DELETE FROM $outbox WHERE seq <= ?" )->execute( array( (int) $release ) );
 	}
-	$stmt = $pdo->prepare( "SELECT id, batch FROM $outbox WHERE seq > ? ORDER BY seq" );
+	// A number JSON cannot carry exactly was never the drain's: such a row is left alone.
+	$stmt = $pdo->prepare( "SELECT seq, id, batch FROM $outbox WHERE seq > ? AND seq <= 9007199254740991 ORDER BY seq" );
 	$stmt->execute( array( (int) $after ) );
-	$batches = array();
+	$entries = array();
 	$bytes   = 0;
 	$more    = false;
 	while ( false !== ( $row = $stmt->fetch( PDO::FETCH_NUM ) ) ) {
-		if ( count( $batches ) > 0 && $bytes + strlen( $row[1] ) > $max_bytes ) {
+		$seq   = (int) $row[0];
+		$id    = (string) $row[1];
+		$batch = (string) $row[2];
+		if ( count( $entries ) > 0 && $bytes + strlen( $batch ) > $max_bytes ) {
 			$more = true;
 			break;
 		}
-		$bytes    += strlen( $row[1] );
-		$batches[] = substr( $row[1], 0, -1 ) . ',"id":"' . $row[0] . '"}';
+		$bytes += strlen( $batch );
+		if ( ! pgsync_is_utf8( $id ) ) {
+			$entries[] = pgsync_json( array( 'seq' => $seq, 'invalid' => 'id: not UTF-8 text' ) );
+		} elseif ( ! pgsync_is_json_object( $batch ) ) {
+			$entries[] = pgsync_json( array( 'seq' => $seq, 'invalid' => 'batch: not a JSON object' ) );
+		} else {
+			$entries[] = '{"seq":' . $seq . ',"id":' . pgsync_json( $id ) . ',"batch":' . $batch . '}';
+		}
 	}
 	$stmt->closeCursor();
-	return new PGSync_Raw_Json( '{"batches":[' . implode( ',', $batches ) . '],"more":' . ( $more ? 'true' : 'false' ) . ',"errors":' . pgsync_json( $errors ) . '}' );
+	return new PGSync_Raw_Json( '{"entries":[' . implode( ',', $entries ) . '],"more":' . ( $more ? 'true' : 'false' ) . ',"errors":' . pgsync_json( $errors ) . '}' );
+}
+
+/** Whether $text is one JSON object (checked without building it where PHP can). */
+function pgsync_is_json_object( $text ) {
+	if ( '{' !== substr( $text, 0, 1 ) ) {
+		return false;
+	}
+	return function_exists( 'json_validate' ) ? json_validate( $text ) : null !== json_decode( $text );
 }
 
 /**

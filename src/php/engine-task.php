@@ -57,10 +57,11 @@ function pgsync_task_install( array $input ) {
 	return $config + $triggers;
 }
 
-/** pull: captures, releases acknowledged batches, answers the outbox (see pgsync_pull()). */
+/** pull: forgets refused rows, captures, releases acknowledged batches, answers the outbox (see pgsync_pull()). */
 function pgsync_task_pull( array $input ) {
-	$config = pgsync_config();
-	return pgsync_pull( pgsync_open_pdo( $config['dbPath'] ), $config, (int) $input['after'], (int) $input['release'], (int) $input['maxBytes'], ! isset( $input['capture'] ) || false !== $input['capture'] );
+	$config  = pgsync_config();
+	$discard = isset( $input['discard'] ) && is_array( $input['discard'] ) ? array_map( 'intval', $input['discard'] ) : array();
+	return pgsync_pull( pgsync_open_pdo( $config['dbPath'] ), $config, (int) $input['after'], (int) $input['release'], (int) $input['maxBytes'], ! isset( $input['capture'] ) || false !== $input['capture'], $discard );
 }
 
 /** apply: one peer's batch, all or nothing. Only schema changes need the driver. */

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHANGES_READY_TYPE, ENGINE_TABLES } from '../../src/db';
 import type { JournalEntry } from '../../src/journal/entry';
 import { encodeHlc } from '../../src/sync/hlc';
 import { MAX_ENVELOPE_BYTES } from '../../src/sync/wire';
@@ -18,10 +20,11 @@ import {
 
 /**
  * The bad-input table (test/unit/bad-input-table.test.ts) against two real WordPress sites: peer
- * B is handed malformed and forged envelopes, a delta whose database batch cannot apply, and
- * site A's PHP posts a forged `pg-sync/changes` message. Each is journaled (`rejected`, or
- * `failed` for the batch that cannot apply) with its reason, neither site's tables nor files
- * move at all, and a normal change still syncs afterwards: nothing is wedged.
+ * B is handed malformed and forged envelopes and a delta whose database batch cannot apply; site
+ * A's PHP posts forged `pg-sync/changes-ready` signals and writes forged rows into the outbox the
+ * extension pulls from. Each is journaled (`rejected`, or `failed` for the batch that cannot
+ * apply) with its reason, neither site's tables nor files move at all (a forged outbox row is
+ * removed again), nothing is sent, and a normal change still syncs afterwards: nothing is wedged.
  */
 
 const SIDE_A = 'peer-a';
@@ -111,9 +114,91 @@ function header(last: DeltaEnvelope): Record<string, unknown> {
   return { v, pairId, from, seq: last.seq, ackUpTo, hlc: now() };
 }
 
-function batch(last: DeltaEnvelope, seq: number, rows: unknown[]) {
-  return { v: 1, peer: SIDE_A, seq, hlc: now(), siteUrl: last.siteUrl, ddl: [], rows };
+/** A batch as A's drain stores it (without its id), and its content id (sha1 of that JSON, as the drain computes it). */
+function storedBatch(fields: Record<string, unknown>): { json: string; id: string } {
+  const json = JSON.stringify(fields);
+  return { json, id: createHash('sha1').update(json).digest('hex') };
 }
+
+function batch(last: DeltaEnvelope, seq: number, rows: unknown[]) {
+  const fields = { v: 1, peer: SIDE_A, seq, hlc: now(), siteUrl: last.siteUrl, ddl: [], rows };
+  return { ...fields, id: storedBatch(fields).id };
+}
+
+/** PHP that opens the site's database file itself, as any plugin or script could. */
+const openDatabase = (site: NodeSite) => `$pdo = new PDO('sqlite:' . ${JSON.stringify(site.facts.databasePath)}); $pdo->setAttribute(PDO::ATTR_ERRMODE, PDO::ERRMODE_EXCEPTION);`;
+/** A PHP single-quoted string literal. */
+const phpString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+async function runPhp(site: NodeSite, body: string): Promise<string> {
+  const response = await site.client.run({ code: `<?php ${openDatabase(site)} ${body}` });
+  if (response.exitCode !== 0 || /fatal|warning|exception/i.test(response.errors)) throw new Error(`PHP failed: ${response.text}\n${response.errors}`);
+  return response.text;
+}
+
+/** The rows of A's outbox (seq and content id) and the last batch number its drain gave out. */
+async function outboxOf(site: NodeSite): Promise<{ rows: [number, string][]; lastBatchSeq: number }> {
+  const text = await runPhp(
+    site,
+    `echo json_encode(array(
+      'rows' => $pdo->query('SELECT seq, id FROM ${ENGINE_TABLES.outbox} ORDER BY seq')->fetchAll(PDO::FETCH_NUM),
+      'lastBatchSeq' => (int) $pdo->query("SELECT value FROM ${ENGINE_TABLES.meta} WHERE name = 'last_batch_seq'")->fetchColumn(),
+    ));`,
+  );
+  const parsed = JSON.parse(text) as { rows: [number | string, string][]; lastBatchSeq: number };
+  return { rows: parsed.rows.map(([seq, id]) => [Number(seq), id]), lastBatchSeq: parsed.lastBatchSeq };
+}
+
+/** PHP that posts a drain signal the way capture-drain.php does, and prints the extension's answer. */
+const postSignal = (message: Record<string, unknown>) => `echo json_encode(post_message_to_js(${phpString(JSON.stringify(message))}));`;
+
+interface ForgedSignal {
+  readonly name: string;
+  readonly message: Record<string, unknown>;
+  readonly reason: RegExp;
+}
+
+/** Signals any PHP on site A can post; only the drain's own (this peer's, nothing more) may start a pull. */
+const FORGED_SIGNALS: readonly ForgedSignal[] = [
+  { name: 'a bad peer id', message: { type: CHANGES_READY_TYPE, peer: '__proto__' }, reason: /^Rejected site message: peer: / },
+  {
+    name: 'an unknown field (a batch riding along, as the old message carried one)',
+    message: { type: CHANGES_READY_TYPE, peer: SIDE_A, batch: { v: 1, peer: SIDE_A, seq: -1, rows: 'DROP TABLE wp_users' } },
+    reason: /^Rejected site message: batch: /,
+  },
+  { name: 'the other peer\'s name', message: { type: CHANGES_READY_TYPE, peer: SIDE_B }, reason: /^Rejected site message: peer: claims to come from peer-b, but this site is peer-a$/ },
+];
+
+interface ForgedRow {
+  readonly name: string;
+  /** The row's batch text and content id, for the next batch number the drain would give out. */
+  readonly make: (real: Record<string, unknown>, next: number) => { json: string; id: string };
+  readonly reason: (next: number) => RegExp;
+}
+
+/** Rows any PHP on site A can write into the outbox, each at the number A's drain would use next. */
+const FORGED_ROWS: readonly ForgedRow[] = [
+  {
+    name: 'a well-formed batch in the name of the other peer',
+    make: (real, next) => storedBatch({ ...real, peer: SIDE_B, seq: next }),
+    reason: (next) => new RegExp(`^Rejected outbox batch ${next}: peer: claims to come from peer-b, but this site is peer-a$`),
+  },
+  {
+    name: 'a database cell that is a boolean',
+    make: (real, next) => storedBatch({ ...real, seq: next, rows: [{ op: 'delete', table: 'wp_posts', key: { ID: true } }] }),
+    reason: (next) => new RegExp(`^Rejected outbox batch ${next}: rows\\.0\\.key\\.ID: `),
+  },
+  {
+    name: 'a batch that says another number than its place',
+    make: (real, next) => storedBatch({ ...real, seq: next + 7 }),
+    reason: (next) => new RegExp(`^Rejected outbox batch ${next}: seq: says ${next + 7}, but it is batch ${next} of the outbox$`),
+  },
+  {
+    name: 'text that is not JSON',
+    make: () => ({ json: '{"v":1,"rows":', id: 'a'.repeat(40) }),
+    reason: (next) => new RegExp(`^Rejected outbox batch ${next}: batch: not a JSON object$`),
+  },
+];
 
 describe('bad input fed to a real peer, WordPress 6.5 on the AST driver', () => {
   let pair: EnginePair;
@@ -176,41 +261,56 @@ describe('bad input fed to a real peer, WordPress 6.5 on the AST driver', () => 
     ]);
   });
 
-  it('site A refuses a forged pg-sync/changes message posted from its PHP: rejected, nothing sent', async () => {
-    const mark = pair.journal.length;
-    const sentBefore = pair.link.log.length;
-    const garbage = `['type' => 'pg-sync/changes', 'batch' => ['v' => 1, 'peer' => '__proto__', 'seq' => -1, 'rows' => 'DROP TABLE wp_users']]`;
-    await expectBothUnchanged(pair, async () => {
-      const response = await pair.a.client.run({ code: `<?php echo json_encode(post_message_to_js(json_encode(${garbage})));` });
-      // Not answered as stored: a drain of the site's own would keep its changes for the next one.
-      expect(response.text).not.toContain('pg-sync/stored');
-      await pair.link.settle();
-    });
-    expect(journalSince(pair, mark)).toEqual([
-      expect.objectContaining({ direction: 'local', kind: 'input', target: 'site message', status: 'rejected', summary: expect.stringMatching(/^Rejected changes message: batch\.peer: /) }),
-    ]);
-    expect(pair.link.log.length).toBe(sentBefore);
-  });
+  it.each(FORGED_SIGNALS.map((forged) => [forged.name, forged] as const))(
+    'site A refuses a forged pg-sync/changes-ready signal posted from its PHP (%s): rejected, not answered, nothing sent',
+    async (_name, { message, reason }) => {
+      const mark = pair.journal.length;
+      const sentBefore = pair.link.log.length;
+      await expectBothUnchanged(pair, async () => {
+        const answer = await runPhp(pair.a, postSignal(message));
+        // Not answered as heard: a drain of the site's own would leave word in the signal file instead.
+        expect(answer).not.toContain('pg-sync/noted');
+        await pair.link.settle();
+      });
+      expect(journalSince(pair, mark)).toEqual([
+        expect.objectContaining({ direction: 'local', kind: 'input', target: 'site message', status: 'rejected', summary: expect.stringMatching(reason) }),
+      ]);
+      expect(pair.link.log.length).toBe(sentBefore);
+    },
+  );
 
-  it('site A refuses a well-formed batch its PHP posts in the name of the other peer: rejected, nothing sent', async () => {
-    const real = pair.link.log
-      .filter((message) => message.from === 'a')
-      .map((message) => JSON.parse(message.json) as DeltaEnvelope)
-      .filter((message) => message.kind === 'delta' && message.payload.db !== null)
-      .at(-1)!.payload.db!;
-    const forged = JSON.stringify({ type: 'pg-sync/changes', batch: { ...real, peer: SIDE_B, seq: real.seq + 1 } });
-    const mark = pair.journal.length;
-    const sentBefore = pair.link.log.length;
-    await expectBothUnchanged(pair, async () => {
-      const response = await pair.a.client.run({ code: `<?php echo json_encode(post_message_to_js(${JSON.stringify(forged).replace(/\$/g, '\\$')}));` });
-      expect(response.text).not.toContain('pg-sync/stored');
-      await pair.link.settle();
-    });
-    expect(journalSince(pair, mark)).toEqual([
-      expect.objectContaining({ kind: 'input', status: 'rejected', summary: expect.stringMatching(/^Rejected site message: peer: claims to come from peer-b/) }),
-    ]);
-    expect(pair.link.log.length).toBe(sentBefore);
-  });
+  it.each(FORGED_ROWS.map((forged) => [forged.name, forged] as const))(
+    'site A refuses a row its PHP writes into the outbox (%s): rejected when pulled, removed, nothing sent',
+    async (_name, { make, reason }) => {
+      const real = pair.link.log
+        .filter((message) => message.from === 'a')
+        .map((message) => JSON.parse(message.json) as DeltaEnvelope)
+        .filter((message) => message.kind === 'delta' && message.payload.db !== null)
+        .at(-1)!.payload.db! as Record<string, unknown>;
+      const { id: _realId, ...realStored } = real;
+      const outboxBefore = await outboxOf(pair.a);
+      const next = outboxBefore.lastBatchSeq + 1;
+      const row = make(realStored, next);
+      const mark = pair.journal.length;
+      const sentBefore = pair.link.log.length;
+      await expectBothUnchanged(pair, async () => {
+        // Written at the number the drain gives out next, then announced with a signal as the drain would.
+        await runPhp(
+          pair.a,
+          `$pdo->prepare('INSERT INTO ${ENGINE_TABLES.outbox} (seq, id, batch) VALUES (?, ?, ?)')->execute(array(${next}, ${phpString(row.id)}, ${phpString(row.json)}));
+          ${postSignal({ type: CHANGES_READY_TYPE, peer: SIDE_A })}`,
+        );
+        await pair.peerA.flush();
+        await pair.link.settle();
+      });
+      expect(journalSince(pair, mark)).toEqual([
+        expect.objectContaining({ direction: 'local', kind: 'input', target: 'site outbox', status: 'rejected', summary: expect.stringMatching(reason(next)) }),
+      ]);
+      expect(pair.link.log.length).toBe(sentBefore);
+      // The row is gone and its number is still the drain's next one.
+      expect(await outboxOf(pair.a)).toEqual(outboxBefore);
+    },
+  );
 
   it('site A ignores another plugin\'s message type: no journal line, nothing sent', async () => {
     const mark = pair.journal.length;

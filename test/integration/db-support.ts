@@ -58,7 +58,7 @@ export async function captureSite(site: NodeSite, peerId: string): Promise<Captu
     signals += 1;
     return CHANGES_NOTED_REPLY;
   });
-  const outbox = outboxReader(site.client);
+  const outbox = outboxReader(site.client, peerId);
   const captured: CapturedSite = {
     site,
     peerId,
@@ -78,12 +78,13 @@ export async function captureSite(site: NodeSite, peerId: string): Promise<Captu
  * Reads a captured site's outbox as the extension does (`pullChanges`): each `take()` answers the
  * batches drained since the previous one and releases those (as once the peer acknowledged them).
  */
-export function outboxReader(client: SiteClient): { take(options?: { capture?: boolean }): Promise<ChangeBatch[]> } {
+export function outboxReader(client: SiteClient, peerId: string): { take(options?: { capture?: boolean }): Promise<ChangeBatch[]> } {
   let taken = 0;
   return {
     async take({ capture = false } = {}) {
-      const { batches, errors } = await pullChanges(client, { after: taken, release: taken, capture });
+      const { batches, rejected, errors } = await pullChanges(client, { peerId, after: taken, release: taken, capture });
       expect(errors).toEqual([]);
+      expect(rejected).toEqual([]);
       taken = batches.at(-1)?.seq ?? taken;
       return batches;
     },

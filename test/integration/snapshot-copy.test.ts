@@ -100,7 +100,7 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
     a = await bootNodeSite({ driver, wp, siteUrl: url('a') });
     b = await bootNodeSite({ driver, wp, siteUrl: url('b') });
     await installCapture(a.client, { peerId: 'peer-a' });
-    outboxOfA = outboxReader(a.client);
+    outboxOfA = outboxReader(a.client, 'peer-a');
     await installCapture(b.client, { peerId: 'peer-b' });
     await shardIds({ client: a.client, peerId: 'peer-a' }, { client: b.client, peerId: 'peer-b' });
 
@@ -196,7 +196,7 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
   });
 
   it('captures on B after the copy: a new post drains as a batch stamped peer-b, with an ID from B’s range', async () => {
-    const outboxOfB = outboxReader(b.client);
+    const outboxOfB = outboxReader(b.client, 'peer-b');
     {
       const id = Number(await php(b.client, `echo wp_insert_post(['post_title' => 'After the copy', 'post_status' => 'draft']);`));
       const range = (await readIdShardStatus(b.client))!.selfRange;
@@ -245,7 +245,7 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
 
   it("goes on with deltas from the copy: B's next batch applies on A and A's next batch on B", async () => {
     const installed = await installSnapshot(b.client, await captureSnapshot(a.client), { peerId: 'peer-b' });
-    const outboxOfB = outboxReader(b.client);
+    const outboxOfB = outboxReader(b.client, 'peer-b');
     {
       await php(b.client, `wp_insert_post(['post_title' => 'Live from B', 'post_status' => 'publish', 'post_content' => home_url('/b/')]);`);
       await outboxOfA.take();

@@ -17,7 +17,7 @@
 import { writeFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CHANGES_READY_TYPE, ChangesReadySchema, PullResultSchema, parseChangesReady } from '../../src/db';
+import { ChangeBatchSchema, CHANGES_READY_TYPE, ChangesReadySchema, checkOutboxEntry, PullAnswerSchema, parseChangesReady } from '../../src/db';
 import { decodeDelta, WireDeltaSchema } from '../../src/engine/delta';
 import { BRIDGE_HANDSHAKE, BridgeHandshakeSchema, BridgeToContentSchema, ContentToBridgeSchema } from '../../src/protocol/bridge';
 import { PopupCommandSchema } from '../../src/protocol/popup';
@@ -149,9 +149,23 @@ function receiveFromSite(input: Json): Parsed<unknown> {
   return parseChangesReady(data) ?? { ok: false, error: `Rejected site message: type: not "${CHANGES_READY_TYPE}", ignored` };
 }
 
-/** The `pull` engine task's answer, as runEngineTask checks it (any PHP on the site could have written the outbox). */
-function receivePullAnswer(input: Json): Parsed<unknown> {
-  return parseMessage(PullResultSchema, overJson(input), 'pull answer');
+/**
+ * A batch in site A's outbox (any PHP on the site could have written it), as the `pull` task
+ * answers it (the content id from its own column, the batch's JSON text beside it; see
+ * pgsync_pull() in src/php/capture-drain.php) and ChangeFeed checks it. Its row is batch 4.
+ */
+function receiveOutboxBatch(input: Json): Parsed<unknown> {
+  const seq = changeBatch.seq;
+  let entry: Json;
+  if (!isObject(input)) {
+    entry = { seq, invalid: 'batch: not a JSON object' };
+  } else {
+    const { id, ...batch } = input;
+    entry = { seq, id: id === undefined ? '' : String(id), batch };
+  }
+  const answer = parseMessage(PullAnswerSchema, overJson({ entries: [entry], more: false, errors: [] }), 'pull answer');
+  if (!answer.ok) return answer;
+  return checkOutboxEntry(answer.value.entries[0]!, PEER);
 }
 
 function delta(payload: Json = wireDelta) {
@@ -173,7 +187,6 @@ const envelopes = [
 ];
 
 const changesReady = { type: CHANGES_READY_TYPE, peer: PEER, error: 'SQLSTATE[HY000]: General error: 10 disk I/O error' };
-const pullAnswer = { batches: [changeBatch], more: false, errors: ['Capturing this request’s changes failed: disk I/O error'] };
 
 const BOUNDARIES: readonly Boundary[] = [
   {
@@ -253,21 +266,23 @@ const BOUNDARIES: readonly Boundary[] = [
     forged: [],
   },
   {
-    name: 'site outbox → content (pull answer)',
-    where: 'src/db/engine-task.ts runEngineTask for src/db/change-feed.ts pullChanges (the batch is refused before it is sent; SyncPeer journals it)',
-    schema: PullResultSchema,
-    accept: receivePullAnswer,
-    samples: [pullAnswer],
+    name: 'site outbox → content (pulled batch)',
+    where: 'src/db/change-feed.ts pullChanges → checkOutboxEntry (the row is refused before it is sent; ChangeFeed journals it rejected and removes it)',
+    schema: ChangeBatchSchema,
+    accept: receiveOutboxBatch,
+    samples: [changeBatch],
     json: true,
     forged: [
-      { field: 'batches.0.rows.0.key', variant: 'forged: "__proto__" column', make: () => withBatch({ rows: [{ op: 'delete', table: 'wp_posts', key: withKey({}, '__proto__', 1) }] }) },
-      { field: 'batches.0.rows.0.row', variant: 'forged: "constructor" column', make: () => withBatch({ rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: withKey({ ID: 1 }, 'constructor', 'x') }] }) },
-      { field: 'batches.0.rows.0.row.ID', variant: 'forged: integer beyond 2^53 as a bare number', make: () => withBatch({ rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: { ID: 2 ** 60 } }] }) },
-      { field: 'batches.0.rows.0.row.ID.$int', variant: 'forged: "$int" with more than 19 digits', make: () => withBatch({ rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: { ID: { $int: '1'.repeat(40) } } }] }) },
-      { field: 'batches.0.rows.0.row.data.$blob', variant: 'forged: "$blob" not base64', make: () => withBatch({ rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: { data: { $blob: '<?php' } } }] }) },
-      { field: 'batches.0.rows.0.op', variant: 'forged: unknown op "truncate"', make: () => withBatch({ rows: [{ op: 'truncate', table: 'wp_posts', key: {} }] }) },
-      { field: 'batches.0.hlc', variant: 'forged: HLC of an invalid peer id', make: () => withBatch({ hlc: '0191dd9dec7b.0000.__proto__' }) },
-      { field: 'batches.0.siteUrl', variant: 'forged: javascript: URL', make: () => withBatch({ siteUrl: 'javascript:alert(1)' }) },
+      { field: 'peer', variant: 'forged: a batch in the name of the paired peer', make: () => ({ ...changeBatch, peer: SELF }) },
+      { field: 'seq', variant: 'forged: a seq that is not its place in the outbox', make: () => ({ ...changeBatch, seq: changeBatch.seq + 1 }) },
+      { field: 'rows.0.key', variant: 'forged: "__proto__" column', make: () => ({ ...changeBatch, rows: [{ op: 'delete', table: 'wp_posts', key: withKey({}, '__proto__', 1) }] }) },
+      { field: 'rows.0.row', variant: 'forged: "constructor" column', make: () => ({ ...changeBatch, rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: withKey({ ID: 1 }, 'constructor', 'x') }] }) },
+      { field: 'rows.0.row.ID', variant: 'forged: integer beyond 2^53 as a bare number', make: () => ({ ...changeBatch, rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: { ID: 2 ** 60 } }] }) },
+      { field: 'rows.0.row.ID.$int', variant: 'forged: "$int" with more than 19 digits', make: () => ({ ...changeBatch, rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: { ID: { $int: '1'.repeat(40) } } }] }) },
+      { field: 'rows.0.row.data.$blob', variant: 'forged: "$blob" not base64', make: () => ({ ...changeBatch, rows: [{ op: 'upsert', table: 'wp_posts', key: { ID: 1 }, row: { data: { $blob: '<?php' } } }] }) },
+      { field: 'rows.0.op', variant: 'forged: unknown op "truncate"', make: () => ({ ...changeBatch, rows: [{ op: 'truncate', table: 'wp_posts', key: {} }] }) },
+      { field: 'hlc', variant: 'forged: HLC of an invalid peer id', make: () => ({ ...changeBatch, hlc: '0191dd9dec7b.0000.__proto__' }) },
+      { field: 'siteUrl', variant: 'forged: javascript: URL', make: () => ({ ...changeBatch, siteUrl: 'javascript:alert(1)' }) },
     ],
   },
   {
@@ -380,10 +395,6 @@ const BOUNDARIES: readonly Boundary[] = [
     ],
   },
 ];
-
-function withBatch(overrides: Record<string, Json>) {
-  return { ...pullAnswer, batches: [{ ...changeBatch, ...overrides }] };
-}
 
 /** `object` with an own, enumerable `key` (an object literal's `__proto__:` would set the prototype instead). */
 function withKey<T extends object>(object: T, key: string, value: Json): T {
@@ -655,35 +666,31 @@ const PULL_ANSWER_GAP =
 
 const KNOWN_GAPS: ReadonlyMap<string, string> = new Map<string, string>([
   [
-    'site outbox → content (pull answer) | message | batches | 15089 items, no declared max (whole message over 8388608 bytes)',
+    'site outbox → content (pulled batch) | message | ddl | 98691 items, no declared max (whole message over 8388608 bytes)',
     PULL_ANSWER_GAP,
   ],
   [
-    'site outbox → content (pull answer) | message | batches.0.ddl | 98691 items, no declared max (whole message over 8388608 bytes)',
+    'site outbox → content (pulled batch) | message | ddl.0.sql | 8388609 characters, no declared max (whole message over 8388608 bytes)',
     PULL_ANSWER_GAP,
   ],
   [
-    'site outbox → content (pull answer) | message | batches.0.ddl.0.sql | 8388609 characters, no declared max (whole message over 8388608 bytes)',
+    'site outbox → content (pulled batch) | message | rows | 37119 items, no declared max (whole message over 8388608 bytes)',
     PULL_ANSWER_GAP,
   ],
   [
-    'site outbox → content (pull answer) | message | batches.0.rows | 37119 items, no declared max (whole message over 8388608 bytes)',
+    'site outbox → content (pulled batch) | message | rows.0.row.post_title | 8388609 characters, no declared max (whole message over 8388608 bytes)',
     PULL_ANSWER_GAP,
   ],
   [
-    'site outbox → content (pull answer) | message | batches.0.rows.0.row.post_title | 8388609 characters, no declared max (whole message over 8388608 bytes)',
+    'site outbox → content (pulled batch) | message | rows.0.row.score.$real | 8388609 characters, no declared max (whole message over 8388608 bytes)',
     PULL_ANSWER_GAP,
   ],
   [
-    'site outbox → content (pull answer) | message | batches.0.rows.0.row.score.$real | 8388609 characters, no declared max (whole message over 8388608 bytes)',
+    'site outbox → content (pulled batch) | message | rows.0.row.thumbnail.$blob | 8388609 characters, no declared max (whole message over 8388608 bytes)',
     PULL_ANSWER_GAP,
   ],
   [
-    'site outbox → content (pull answer) | message | batches.0.rows.0.row.thumbnail.$blob | 8388609 characters, no declared max (whole message over 8388608 bytes)',
-    PULL_ANSWER_GAP,
-  ],
-  [
-    'site outbox → content (pull answer) | message | batches.0.rows.0.row.legacy.$b64 | 8388609 characters, no declared max (whole message over 8388608 bytes)',
+    'site outbox → content (pulled batch) | message | rows.0.row.legacy.$b64 | 8388609 characters, no declared max (whole message over 8388608 bytes)',
     PULL_ANSWER_GAP,
   ],
 
