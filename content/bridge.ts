@@ -37,15 +37,14 @@ function reportLaterHandshakes(post: (message: BridgeToContent) => void): void {
 }
 
 takeHandshakePort((port) => {
-  let generation = 0;
   const post = (message: BridgeToContent) => port.postMessage(message);
   reportLaterHandshakes(post);
   const server = serveClient(port);
   watchPageClient(
     window,
     (attached) => {
-      server.setClient(attached.client);
-      post({ type: 'client', generation: ++generation, source: attached.source, storage: attached.storage, name: attached.name });
+      const generation = server.setClient(attached.client);
+      post({ type: 'client', generation, source: attached.source, storage: attached.storage, name: attached.name });
     },
     (reason) => post({ type: 'waiting', reason }),
   );

@@ -45,9 +45,12 @@ function journalRejected(target: string, summary: string): void {
 
 async function onClientAttached(message: Extract<BridgeToContent, { type: 'client' }>): Promise<void> {
   const mine = ++attachment;
-  relay.abandonAll('The Playground page replaced its client');
   // A new client is a new (or rebooted) site: what ran on the old one starts over, as the background decides.
-  await host.stop();
+  // Stopping comes first, so the calls abandoned next end the old peer's work quietly.
+  const stopped = host.stop();
+  relay.abandonAll('The Playground page replaced its client');
+  relay.useClient(message.generation);
+  await stopped;
   const described = await describeSite(relay, { source: message.source, storage: message.storage, name: message.name });
   if (mine !== attachment) return;
   site = described;

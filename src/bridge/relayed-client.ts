@@ -25,6 +25,8 @@ export interface ContentEndpoint {
  */
 export class RelayedClient implements SiteClient {
   private nextId = 0;
+  /** The page's client this relay speaks to (see `useClient`). */
+  private client = 1;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   private readonly streams = new Map<number, (event: StreamEvent) => void>();
 
@@ -43,6 +45,11 @@ export class RelayedClient implements SiteClient {
     this.streams.get(event.subscription)?.(event);
   }
 
+  /** Calls go to the page's client number `generation` from now on (the bridge refuses them once the page replaced it). */
+  useClient(generation: number): void {
+    this.client = generation;
+  }
+
   /** Fails every call in flight, e.g. when the page dropped its client. */
   abandonAll(reason: string): void {
     for (const waiter of this.pending.values()) waiter.reject(new Error(reason));
@@ -57,11 +64,11 @@ export class RelayedClient implements SiteClient {
   }
 
   private call(method: RelayedMethod, ...args: unknown[]): Promise<unknown> {
-    return this.send({ type: 'call', method, args });
+    return this.send({ type: 'call', client: this.client, method, args });
   }
 
   private get(property: RelayedProperty): Promise<string> {
-    return this.send({ type: 'get', property }).then(String);
+    return this.send({ type: 'get', client: this.client, property }).then(String);
   }
 
   private async php(method: 'run' | 'request', request: unknown) {

@@ -48,8 +48,11 @@ class ReplyWaiters {
 }
 
 export interface BridgeServer {
-  /** The page swapped its client (boot, site switch, reboot): streams are bound to the new one. */
-  setClient(client: SiteClient | undefined): void;
+  /**
+   * The page swapped its client (boot, site switch, reboot): streams are bound to the new one,
+   * calls meant for an earlier one are refused. Returns the new client's number.
+   */
+  setClient(client: SiteClient | undefined): number;
 }
 
 /**
@@ -59,6 +62,7 @@ export interface BridgeServer {
  */
 export function serveClient(port: BridgeEndpoint, initialClient?: SiteClient, options: ServeOptions = {}): BridgeServer {
   let client = initialClient;
+  let generation = initialClient ? 1 : 0;
   const subscriptions = new Map<number, Subscription>();
   const unbinds = new Map<number, Promise<() => unknown>>();
   const replies = new ReplyWaiters(options.replyTimeoutMs ?? REPLY_TIMEOUT_MS);
@@ -98,6 +102,10 @@ export function serveClient(port: BridgeEndpoint, initialClient?: SiteClient, op
       unbind(request.subscription);
       return void reply(async () => undefined);
     }
+    // A call made for the client the page had before must never reach the site it runs now.
+    if (client && request.client !== generation) {
+      return void reply(() => Promise.reject(new Error(`The Playground page replaced its client (call for client ${request.client}, the page runs client ${generation})`)));
+    }
     void reply(() => answer(request, client));
   };
 
@@ -105,7 +113,9 @@ export function serveClient(port: BridgeEndpoint, initialClient?: SiteClient, op
     setClient(next) {
       for (const id of subscriptions.keys()) unbind(id);
       client = next;
+      generation += 1;
       for (const subscription of subscriptions.values()) bind(subscription);
+      return generation;
     },
   };
 }

@@ -101,6 +101,7 @@ export class SyncPeer {
   private readonly clock: HlcClock;
   private fileVersions = new FileVersions();
   private paused: boolean;
+  private stopping = false;
   /** False until the copy asked for at start is installed (and after it failed): no deltas in or out. */
   private live: boolean;
   /** A copy asked for while paused: requested on resume. */
@@ -265,7 +266,9 @@ export class SyncPeer {
     return !this.paused && this.live && this.copyTarget.id === null;
   }
 
+  /** Stops for good. Work in flight may fail as its site goes (a replaced client): that is no failure to report. */
   async stop(): Promise<void> {
+    this.stopping = true;
     clearTimeout(this.fileTimer);
     await this.chain;
     await this.feed?.stop();
@@ -738,6 +741,7 @@ export class SyncPeer {
   }
 
   private journalUnexpected(error: unknown): void {
+    if (this.stopping) return;
     this.journal([
       {
         direction: 'local',

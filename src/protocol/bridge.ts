@@ -50,14 +50,18 @@ const absolutePath = (max: number) =>
     v.check((path) => !path.split('/').some((part) => part === '.' || part === '..'), 'a "." or ".." segment'),
   );
 
+/** The page's client a call is meant for (the bridge numbers each one it sees, from 1): a call for an older one is refused. */
+const clientGeneration = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
+
 export const ContentToBridgeSchema = v.variant('type', [
   v.strictObject({
     type: v.literal('call'),
     id: requestId,
+    client: clientGeneration,
     method: v.picklist(RELAYED_METHODS),
     args: v.array(v.unknown()),
   }),
-  v.strictObject({ type: v.literal('get'), id: requestId, property: v.picklist(RELAYED_PROPERTIES) }),
+  v.strictObject({ type: v.literal('get'), id: requestId, client: clientGeneration, property: v.picklist(RELAYED_PROPERTIES) }),
   /** Start a stream; the bridge keeps it bound across client swaps until `unsubscribe`. */
   // Told apart by `stream` too, so a refusal names the field that is wrong, not the other stream's.
   v.variant('stream', [

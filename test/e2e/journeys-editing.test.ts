@@ -90,7 +90,7 @@ describe('journey: block-editor work in both paired tabs at once', () => {
       work(tabB, 'B'),
     ]);
     console.info(`[journeys] editing in both tabs took ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    const everyTitle = [...fromA, ...burstTitles, ...fromB].sort();
+    const everyTitle = ['Hello world!', ...fromA, ...burstTitles, ...fromB].sort();
 
     for (const tab of [tabA, tabB]) {
       await expect.poll(() => postTitles(tab), POLL).toEqual(everyTitle);

@@ -97,7 +97,7 @@ describe('bridge relay streams', () => {
   const post = (site: NodeSite, type: string) =>
     site.client.run({ code: `<?php post_message_to_js(json_encode(['type' => ${JSON.stringify(type)}]));` });
 
-  it('forwards only Playground Sync messages, and follows the page to its new client', async () => {
+  it('forwards only Playground Sync messages, follows the page to its new client, and refuses calls meant for the old one', async () => {
     const { server, relay, close } = relayTo(first.client);
     const received: string[] = [];
     const stop = await relay.onMessage((data) => received.push(JSON.parse(data).type));
@@ -106,7 +106,10 @@ describe('bridge relay streams', () => {
     await post(first, 'playground-url-change');
     await expect.poll(() => received).toEqual(['pg-sync/changes']);
 
-    server.setClient(second.client);
+    const generation = server.setClient(second.client);
+    // A call still meant for the first client never reaches the second site.
+    await expect(relay.run({ code: '<?php echo 1;' })).rejects.toThrow(/replaced its client \(call for client 1, the page runs client 2\)/);
+    relay.useClient(generation);
     await post(first, 'pg-sync/from-the-old-client');
     await post(second, 'pg-sync/from-the-new-client');
     await expect.poll(() => received).toEqual(['pg-sync/changes', 'pg-sync/from-the-new-client']);
@@ -159,9 +162,9 @@ describe('bridge relay refusals', () => {
     const { channel, close } = relayTo(undefined);
     const answers: unknown[] = [];
     channel.port1.onmessage = (event) => answers.push(event.data);
-    channel.port1.postMessage({ type: 'call', id: 7, method: 'constructor', args: [] });
-    channel.port1.postMessage({ type: 'call', id: 8, method: 'run', args: 'not-a-list' });
-    channel.port1.postMessage({ type: 'get', id: 9, property: 'scope; rm -rf' });
+    channel.port1.postMessage({ type: 'call', id: 7, client: 1, method: 'constructor', args: [] });
+    channel.port1.postMessage({ type: 'call', id: 8, client: 1, method: 'run', args: 'not-a-list' });
+    channel.port1.postMessage({ type: 'get', id: 9, client: 1, property: 'scope; rm -rf' });
     await expect.poll(() => answers.length).toBe(3);
     close();
     expect(answers).toEqual([

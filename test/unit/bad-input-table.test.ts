@@ -235,8 +235,8 @@ const BOUNDARIES: readonly Boundary[] = [
     schema: ContentToBridgeSchema,
     accept: (input) => parseMessage(ContentToBridgeSchema, input, 'bridge request'),
     samples: [
-      { type: 'call', id: 1, method: 'run', args: [{ code: '<?php echo 1;' }] },
-      { type: 'get', id: 2, property: 'documentRoot' },
+      { type: 'call', id: 1, client: 1, method: 'run', args: [{ code: '<?php echo 1;' }] },
+      { type: 'get', id: 2, client: 1, property: 'documentRoot' },
       { type: 'subscribe', id: 3, stream: 'messages' },
       { type: 'subscribe', id: 4, stream: 'fs-journal', root: '/wordpress' },
       { type: 'unsubscribe', id: 5, subscription: 3 },
@@ -247,9 +247,9 @@ const BOUNDARIES: readonly Boundary[] = [
       ...['constructor', '__proto__', 'setIframeSandboxFlags', 'goTo'].map((method) => ({
         field: 'method',
         variant: `forged: not allow-listed (${method})`,
-        make: () => ({ type: 'call', id: 1, method, args: [] }),
+        make: () => ({ type: 'call', id: 1, client: 1, method, args: [] }),
       })),
-      { field: 'property', variant: 'forged: not allow-listed (constructor)', make: () => ({ type: 'get', id: 2, property: 'constructor' }) },
+      { field: 'property', variant: 'forged: not allow-listed (constructor)', make: () => ({ type: 'get', id: 2, client: 1, property: 'constructor' }) },
       { field: 'root', variant: 'forged: relative root', make: () => ({ type: 'subscribe', id: 4, stream: 'fs-journal', root: 'wordpress' }) },
       { field: 'root', variant: 'forged: ".." escapes /wordpress', make: () => ({ type: 'subscribe', id: 4, stream: 'fs-journal', root: '/wordpress/../etc' }) },
     ],

@@ -40,7 +40,7 @@ describe('boundary messages', () => {
 
   it('lets the bridge run only allow-listed client members', () => {
     const call = (method: string) =>
-      parseMessage(ContentToBridgeSchema, { type: 'call', id: 1, method, args: [] }, 'bridge request').ok;
+      parseMessage(ContentToBridgeSchema, { type: 'call', id: 1, client: 1, method, args: [] }, 'bridge request').ok;
     expect(call('run')).toBe(true);
     expect(call('readFileAsBuffer')).toBe(true);
     expect(call('constructor')).toBe(false);
