@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // Three layers, run one after another by `npm test`. Integration and E2E boot real WordPress
-// (PHP WASM in Node, or Chromium with the offline stand-in): files run one at a time on 2 cores.
+// (PHP WASM in Node, or Chromium with the offline stand-in). An integration file keeps one core
+// busy (PHP WASM runs on the JS thread), so two run at once; E2E files run one at a time (each
+// browser already uses both cores).
 export default defineConfig({
   test: {
     projects: [
@@ -14,7 +16,7 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
-          fileParallelism: false,
+          maxWorkers: 2,
           pool: 'forks',
         },
       },
