@@ -111,6 +111,20 @@ export function peerRange(plan: IdShardPlan, peer: string): IdRange {
   throw new RangeError(`${peer} is not a peer of this plan (${plan.first}, ${plan.second})`);
 }
 
+/**
+ * Where SQLite numbers a peer's new rows itself: statements the ID-shard filter leaves alone, and
+ * every insert while the filter is missing (an older Playground build's runtime rotation takes it
+ * until the engine is reinstalled). The peer's range moved up by two range sizes: above both
+ * ranges, apart from the other peer's zone. `src/php/id-shards.php` lifts each table's
+ * `sqlite_sequence` to just below it. Null when it would pass the plan's `idLimit`: SQLite then
+ * numbers as it would.
+ */
+export function peerNaturalZone(plan: IdShardPlan, peer: string): IdRange | null {
+  const { lo, hi } = peerRange(plan, peer);
+  const shift = 2 * plan.size;
+  return hi + shift <= plan.idLimit ? { lo: lo + shift, hi: hi + shift } : null;
+}
+
 export function otherPeer(plan: IdShardPlan, peer: string): string {
   peerRange(plan, peer);
   return peer === plan.first ? plan.second : plan.first;

@@ -95,6 +95,7 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 		}
 		if ( count( $batch['ddl'] ) > 0 ) {
 			pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules(), true );
+			pgsync_lift_id_sequences( $pdo );
 		}
 		$rows = new PGSync_Batch_Rows( $pdo, $config, $batch['hlc'], $input['fromSiteUrl'], $input['toSiteUrl'] );
 		$keyed = $rows->key_all( $batch['rows'] );
@@ -134,6 +135,20 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 				'cause'   => get_class( $cause ) . ': ' . $cause->getMessage(),
 			) + $context,
 		);
+	}
+}
+
+/**
+ * A table the peer made gets its sqlite_sequence lifted at once, before this site inserts into it
+ * without the ID-shard filter (see playground_sync_id_shards_lift_sequences()). Nothing on a site
+ * without ID shards.
+ */
+function pgsync_lift_id_sequences( PDO $pdo ) {
+	if ( ! function_exists( 'playground_sync_id_shards_lift_sequences' ) && is_file( __DIR__ . '/id-shards.php' ) ) {
+		require_once __DIR__ . '/id-shards.php';
+	}
+	if ( function_exists( 'playground_sync_id_shards_lift_sequences' ) ) {
+		playground_sync_id_shards_lift_sequences( $pdo );
 	}
 }
 

@@ -128,13 +128,66 @@ function playground_sync_id_shards_autoincrement_pk( PDO $pdo, $table ) {
 	return $keys[0]['name'];
 }
 
-/** Gives `$table` its allocator row when it has none: the same range every table gets. */
+/**
+ * Gives `$table` its allocator row when it has none: the same range every table gets. Lifts its
+ * sequence too (a table made after pairing, or rebuilt by an ALTER, which resets it on the AST
+ * driver): once per table and request, on its first insert.
+ */
 function playground_sync_id_shards_ensure_row( PDO $pdo, $table, $pk, array $range ) {
 	$insert = $pdo->prepare(
 		'INSERT OR IGNORE INTO ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE )
 		. ' (table_name, pk_column, lo, hi, next) VALUES (?, ?, ?, ?, ?)'
 	);
 	$insert->execute( array( $table, $pk, $range[0], $range[1], $range[0] ) );
+	playground_sync_id_shards_lift_sequences( $pdo, array( $table ) );
+}
+
+/**
+ * Where SQLite numbers a new row itself: statements the filter leaves alone, and every insert
+ * while the filter is missing (an older Playground build's runtime rotation takes it, with the
+ * rest of the engine's files, until the extension puts them back; the request that rotated runs
+ * without it). SQLite takes max(largest ID, sqlite_sequence) + 1. On the site with the lower
+ * range that is the next ID of the other site's range as soon as rows of it arrived, which the
+ * other site hands out next; on two sites without the filter at once it is the same ID on both.
+ * Either way two different rows get one key, and the newer replaces the other on both sites.
+ *
+ * So each sharded table's sqlite_sequence is raised to just below this peer's own zone: its range
+ * moved up by two range sizes, above both ranges, where the allocator never hands out an ID and
+ * the other peer's own zone is not. Never lowers a sequence; does nothing on a site without a
+ * plan, or when the zone would pass the plan's idLimit (PHP's integers on 32-bit PHP).
+ * `$tables`: names to lift, or null for every AUTOINCREMENT table. Answers how many it raised.
+ */
+function playground_sync_id_shards_lift_sequences( PDO $pdo, $tables = null ) {
+	try {
+		$row = $pdo->query( 'SELECT plan, self_lo, self_hi FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) . ' WHERE id = 1' )->fetch( PDO::FETCH_NUM );
+	} catch ( Exception $e ) {
+		return 0; // No plan table: this site is not sharded.
+	}
+	if ( ! is_array( $row ) ) {
+		return 0;
+	}
+	$plan  = json_decode( (string) $row[0], true );
+	$size  = (int) $row[2] - (int) $row[1];
+	$floor = (int) $row[1] + 2 * $size;
+	$end   = $floor + $size;
+	if ( ! is_array( $plan ) || ! isset( $plan['idLimit'] ) || ! is_int( $end ) || $end > $plan['idLimit'] ) {
+		return 0;
+	}
+	if ( null === $tables ) {
+		$tables = $pdo->query( "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%'" )->fetchAll( PDO::FETCH_COLUMN );
+	}
+	$raise  = $pdo->prepare( 'UPDATE sqlite_sequence SET seq = ? WHERE name = ? AND seq < ?' );
+	$add    = $pdo->prepare( 'INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)' );
+	$raised = 0;
+	foreach ( $tables as $table ) {
+		if ( null === playground_sync_id_shards_autoincrement_pk( $pdo, $table ) ) {
+			continue;
+		}
+		$raise->execute( array( $floor - 1, $table, $floor - 1 ) );
+		$add->execute( array( $table, $floor - 1, $table ) );
+		$raised += $raise->rowCount() + $add->rowCount();
+	}
+	return $raised;
 }
 
 /** Allocator info for a table name as written in a statement, or null when it is not sharded. */

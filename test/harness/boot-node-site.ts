@@ -105,6 +105,14 @@ export interface NodeSite extends AsyncDisposable {
   resetDatabase(): Promise<void>;
   /** Runtime rotations so far (counted with `rotation: 'older'` only). */
   readonly rotations: number;
+  /**
+   * Rotates the PHP runtime of some of the site's instances now, as php-wasm does on its own after
+   * `maxRequests` requests: each waits for the request it is running, if any, while the others go
+   * on. `secondaries`: every instance but the primary that exists so far (requests that overlapped
+   * made them). With `rotation: 'older'` each rotation drops `/internal/shared` as well. Answers how
+   * many instances rotated.
+   */
+  rotate(which?: 'primary' | 'secondaries' | 'all'): Promise<number>;
   dispose(): Promise<void>;
 }
 
@@ -150,7 +158,8 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
     await proxyFileSystem(primary, php, sharedPaths.filter((path) => !isPathToSharedFS(php, path)));
     secondaries.push(php);
   };
-  const instances: PHP[] = [];
+  /** Every instance, relaying or not, in order of creation (the primary first). */
+  const everyInstance: { readonly php: PHP; readonly isPrimary: boolean }[] = [];
   let patchRotation: ((php: PHP) => void) | undefined;
   let rotations = 0;
 
@@ -164,11 +173,11 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
     onPHPInstanceCreated: async (php, { isPrimary }) => {
       php.enableRuntimeRotation({ recreateRuntime: runtime.createPhpRuntime, maxRequests });
       if (!isPrimary) await shareFilesWithPrimary(php);
+      everyInstance.push({ php, isPrimary });
+      patchRotation?.(php);
       if (!isPrimary && options.messagesFrom === 'primary') return;
       if (late.endpoint) late.endpoint.relayMessagesFrom(php);
       else instancesThatRelay.push(php);
-      instances.push(php);
-      patchRotation?.(php);
     },
     constants: autoLogin === false ? {} : { PLAYGROUND_AUTO_LOGIN_AS_USER: autoLogin },
     createFiles: {
@@ -219,7 +228,7 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
       patchRotation = dropInternalOnRotation(endpoint.primaryPhp(), () => {
         rotations += 1;
       });
-      for (const php of instances) patchRotation(php);
+      for (const { php } of everyInstance) patchRotation(php);
     }
     const processId = runtime.firstProcessId();
     if (processId === undefined) throw new Error('No PHP runtime was created.');
@@ -264,6 +273,20 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
       },
       get rotations() {
         return rotations;
+      },
+      async rotate(which = 'all') {
+        const chosen = everyInstance.filter(({ isPrimary }) => which === 'all' || isPrimary === (which === 'primary'));
+        for (const { php } of chosen) {
+          // What php-wasm does at the start of a request once `maxRequests` were served: never
+          // in the middle of one. The patched rotations above are own properties, called here too.
+          const release = await php.semaphore.acquire();
+          try {
+            await (php as unknown as { rotateRuntime(): Promise<void> }).rotateRuntime();
+          } finally {
+            release();
+          }
+        }
+        return chosen.length;
       },
       dispose,
       [Symbol.asyncDispose]: dispose,

@@ -15,7 +15,7 @@ import {
   type SnapshotEnvelope,
   type SnapshotInstallation,
 } from '../../src/engine/snapshot';
-import { readIdShardStatus } from '../../src/ids';
+import { peerNaturalZone, readIdShardStatus } from '../../src/ids';
 import type { SiteClient } from '../../src/platform/site-client';
 import { ENGINE_TABLE_PREFIX } from '../../src/sync/local-only';
 import { parseEnvelope, SNAPSHOT_CHUNK_BYTES } from '../../src/sync/wire';
@@ -35,6 +35,7 @@ import {
 } from '../harness';
 import { makePng } from './files-png';
 import { outboxReader } from './db-support';
+import { RAW_PDO_PHP } from './engine-support';
 
 /**
  * The full-state copy between two real WordPress sites: A's database and files reach B through
@@ -193,6 +194,10 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
     expect(shards?.self).toBe('peer-b');
     expect(shards?.peer).toBe('peer-a');
     expect(installation.idPlan?.second).toBe('peer-b');
+    // The copy's sequences were A's: lifted to B's own zone, where SQLite alone numbers B's rows.
+    const zone = peerNaturalZone(installation.idPlan!, 'peer-b')!;
+    const seq = Number(await php(b.client, `${RAW_PDO_PHP} echo $pdo->query("SELECT seq FROM sqlite_sequence WHERE name = '$wpdb->posts'")->fetchColumn();`));
+    expect(seq).toBe(zone.lo - 1);
   });
 
   it('captures on B after the copy: a new post drains as a batch stamped peer-b, with an ID from B’s range', async () => {

@@ -8,6 +8,7 @@ import {
   RANGE_FLOOR,
   canonicalPlanJson,
   otherPeer,
+  peerNaturalZone,
   peerRange,
   planIdShards,
   rangeState,
@@ -64,6 +65,18 @@ describe('ID range plan', () => {
     expect(peerRange(plan, 'b').hi).toBeLessThanOrEqual(INT32_ID_LIMIT);
     expect(peerRange(plan, 'b').hi - 1).toBeLessThan(2 ** 31 - 1);
     expect(plan.lowWater).toBe(7_300_000);
+  });
+
+  it('puts where SQLite numbers rows itself above both ranges, one zone per peer, or nowhere when it would pass idLimit', () => {
+    const plan = planIdShards({ first: 'peer-a', second: 'peer-b', sites: FRESH });
+    expect(peerNaturalZone(plan, 'peer-a')).toEqual({ lo: 1_200_000_000, hi: 1_300_000_000 });
+    expect(peerNaturalZone(plan, 'peer-b')).toEqual({ lo: 1_300_000_000, hi: 1_400_000_000 });
+    const fresh32 = planIdShards({ first: 'a', second: 'b', sites: [site({ wp_posts: 12 }, 4)] });
+    expect(peerNaturalZone(fresh32, 'b')!.hi).toBeLessThanOrEqual(INT32_ID_LIMIT);
+    // Ranges shrunk to fit below 2^31 - 1 leave no room above them.
+    const tight = planIdShards({ first: 'a', second: 'b', sites: [site({ wp_posts: 2_000_000_000 }, 4)] });
+    expect(peerNaturalZone(tight, 'a')).toBeNull();
+    expect(peerNaturalZone(tight, 'b')).toBeNull();
   });
 
   it('refuses when two ranges of the minimum size no longer fit', () => {

@@ -2,28 +2,53 @@ import { mulberry32 } from '../../harness/test-link';
 import type { NodeSite } from '../../harness';
 import type { EnginePair } from '../engine-support';
 import { LEDGER_PLUGIN_PHP, OP_PHP, PHP_HELPERS } from './op-php';
-import { isSyncStep, type Op, type WorkloadKind } from './workload';
+import { concurrentWrites, CONCURRENT_WRITE_KINDS, isRequestOp, type Op, type RequestKind } from './workload';
 
 const DONE_MARKER = '@@FUZZ_OP_DONE@@';
 
+/** The page each write of `concurrent-writes` requests: in `wp-content/upgrade`, which never syncs. */
+export const WRITE_ENDPOINT_PATH = 'wp-content/upgrade/pg-fuzz-write.php';
+
 /**
- * Runs ops in order. Consecutive workload ops on one side share one PHP request (loading
+ * Runs ops in order. Consecutive request-kind ops on one side share one PHP request (loading
  * WordPress dominates an op's cost); each runs in its own scope, and the request's drain at the
- * end captures them together, as one page load doing several things would. Sync steps run on the pair.
+ * end captures them together, as one page load doing several things would. `concurrent-writes`
+ * issues its page requests at once; `rotate` replaces the side's PHP runtimes; sync steps run on
+ * the pair. Call `installWriteEndpoint` on both sites first.
  */
 export async function executeOps(pair: EnginePair, ops: readonly Op[]): Promise<void> {
   for (let start = 0; start < ops.length; ) {
     const op = ops[start]!;
-    if (op.kind === 'flush') await (op.side === 'a' ? pair.peerA : pair.peerB).flush();
-    else if (op.kind === 'deliver') await pair.link.deliverSome(op.side, Number(op.args.count));
-    if (isSyncStep(op)) {
+    const site = op.side === 'a' ? pair.a : pair.b;
+    if (!isRequestOp(op)) {
+      await runAlone(pair, site, op, start);
       start += 1;
       continue;
     }
     let end = start + 1;
-    while (end < ops.length && !isSyncStep(ops[end]!) && ops[end]!.side === op.side) end++;
-    await runInOneRequest(op.side === 'a' ? pair.a : pair.b, ops.slice(start, end), start);
+    while (end < ops.length && isRequestOp(ops[end]!) && ops[end]!.side === op.side) end++;
+    await runInOneRequest(site, ops.slice(start, end), start);
     start = end;
+  }
+}
+
+async function runAlone(pair: EnginePair, site: NodeSite, op: Op, index: number): Promise<void> {
+  const peer = op.side === 'a' ? pair.peerA : pair.peerB;
+  switch (op.kind) {
+    case 'flush':
+      return peer.flush();
+    case 'deliver':
+      return pair.link.deliverSome(op.side, Number(op.args.count));
+    case 'repair':
+      await peer.repairIfLost();
+      return;
+    case 'rotate':
+      await site.rotate(op.args.instances as 'primary' | 'secondaries' | 'all');
+      return;
+    case 'concurrent-writes':
+      return runConcurrently(site, concurrentWrites(op), index);
+    default:
+      throw new Error(`op #${index} ${JSON.stringify(op)}: not an op that runs alone`);
   }
 }
 
@@ -46,13 +71,69 @@ ${ops.map(opPhp).join('\n')}
   }
 }
 
+/**
+ * Each write is its own page request (`client.request`, as a browser's fetch), all started before
+ * any ends: the site's request handler runs them on its PHP instances at the same time, each
+ * ending with its own drain.
+ */
+async function runConcurrently(site: NodeSite, writes: readonly Op[], index: number): Promise<void> {
+  const responses = await Promise.all(
+    writes.map((write) => site.client.request({ url: site.url(WRITE_ENDPOINT_PATH), method: 'POST', body: writeRequestBody(write) })),
+  );
+  for (const [at, response] of responses.entries()) {
+    if (response.httpStatusCode === 200 && response.text.includes(DONE_MARKER) && !/fatal/i.test(response.text + response.errors)) continue;
+    throw new Error(
+      `op #${index} write ${at} ${JSON.stringify(writes[at])} failed on ${site.siteUrl} (HTTP ${response.httpStatusCode}):\n${response.text}\n${response.errors}`,
+    );
+  }
+}
+
+/** Writes the page `concurrent-writes` requests (identical on both sites, and never synced). */
+export async function installWriteEndpoint(site: NodeSite): Promise<void> {
+  const root = await site.client.documentRoot;
+  await site.client.mkdir(`${root}/${WRITE_ENDPOINT_PATH.replace(/\/[^/]+$/, '')}`);
+  await site.client.writeFile(`${root}/${WRITE_ENDPOINT_PATH}`, WRITE_ENDPOINT_PHP);
+}
+
+/**
+ * One write per request, as an admin-ajax call: `DOING_AJAX` (Playground's auto-login leaves
+ * such requests alone instead of redirecting them), then the op's PHP by kind.
+ */
+const WRITE_ENDPOINT_PHP = `<?php
+define('DOING_AJAX', true);
+require '/wordpress/wp-load.php';
+require_once ABSPATH . 'wp-admin/includes/admin.php';
+${PHP_HELPERS}
+$plugin = base64_decode('${base64(LEDGER_PLUGIN_PHP)}');
+$write = json_decode(base64_decode(file_get_contents('php://input')), true);
+$args = $write['args'];
+$bytes = base64_decode($write['bytes']);
+switch ($write['kind']) {
+${CONCURRENT_WRITE_KINDS.map((kind) => `  case '${kind}':\n    ${opClosure(kind)}($args, $bytes, $plugin);\n    break;`).join('\n')}
+  default:
+    throw new Exception('Unknown write ' . $write['kind']);
+}
+echo '${DONE_MARKER}';
+`;
+
+function writeRequestBody(write: Op): string {
+  return base64(JSON.stringify({ kind: write.kind, args: write.args, bytes: Buffer.from(bytesOf(write)).toString('base64') }));
+}
+
 function opPhp(op: Op): string {
-  const bytes = typeof op.args.bytesSeed === 'number' ? opBytes(op.args.bytesSeed, Number(op.args.size)) : new Uint8Array();
+  return `${opClosure(op.kind as RequestKind)}(json_decode(base64_decode('${base64(JSON.stringify(op.args))}'), true), base64_decode('${Buffer.from(bytesOf(op)).toString('base64')}'), $plugin);
+echo '${DONE_MARKER}';`;
+}
+
+function opClosure(kind: RequestKind): string {
   return `(function ($args, $bytes, $plugin) {
   global $wpdb;
-  ${OP_PHP[op.kind as WorkloadKind]}
-})(json_decode(base64_decode('${base64(JSON.stringify(op.args))}'), true), base64_decode('${Buffer.from(bytes).toString('base64')}'), $plugin);
-echo '${DONE_MARKER}';`;
+  ${OP_PHP[kind]}
+})`;
+}
+
+function bytesOf(op: Op): Uint8Array {
+  return typeof op.args.bytesSeed === 'number' ? opBytes(op.args.bytesSeed, Number(op.args.size)) : new Uint8Array();
 }
 
 /** Deterministic bytes for an op's `bytesSeed` and `size`, all 256 values possible. */

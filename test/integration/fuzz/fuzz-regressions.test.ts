@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { replayOps, type FuzzSettings } from './run-fuzz';
+import { inWordPress, type EnginePair } from '../engine-support';
+import { replayOps, type FuzzSettings, type PairCheck } from './run-fuzz';
 import type { Op } from './workload';
 
 /**
@@ -81,5 +82,67 @@ describe('fuzz regressions', () => {
       { kind: 'flush', side: 'b', args: {} },
     ];
     expect(await replayOps(ops, { combination: LEGACY_65, linkSeed: 1, faults: {} })).toBeNull();
+  });
+
+  // An older build's runtime rotation takes the ID-shard filter with the engine's files (issue 10,
+  // fuzzer with rotations): until the engine is back, SQLite numbers new rows itself, max(ID) + 1.
+  // On A, the lower range, that is the next ID of B's range as soon as B's rows arrived: B then
+  // gave its next post the same ID, and the newer of the two posts replaced the other on both
+  // sites (journaled as a conflict, converged, one post gone). Both sites rotating at once gave
+  // both new posts the same ID the same way.
+  const postsNamed = (titles: readonly string[]): PairCheck => async (pair: EnginePair) => {
+    const lost: string[] = [];
+    for (const [side, site] of [['A', pair.a], ['B', pair.b]] as const) {
+      const found = await inWordPress<string[]>(site, `global $wpdb; $result = $wpdb->get_col("SELECT post_title FROM $wpdb->posts WHERE post_type = 'post'");`);
+      for (const title of titles) if (!found.includes(title)) lost.push(`${side} lacks the post ${JSON.stringify(title)}`);
+    }
+    return lost.length === 0 ? null : lost.join('\n');
+  };
+  const post = (side: 'a' | 'b', title: string): Op => ({ kind: 'create-post', side, args: { type: 'post', status: 'publish', title, linkSelf: false } });
+
+  it('keeps both posts when the lower-range site inserts while a rotation took its ID-shard filter', async () => {
+    const ops: Op[] = [
+      post('b', 'B first'),
+      { kind: 'flush', side: 'b', args: {} },
+      { kind: 'deliver', side: 'a', args: { count: 4 } },
+      { kind: 'rotate', side: 'a', args: { instances: 'all' } },
+      post('a', 'A while lost'),
+      post('b', 'B second'),
+    ];
+    expect(await replayOps(ops, { combination: LEGACY_65, linkSeed: 1, faults: {} }, postsNamed(['B first', 'A while lost', 'B second']))).toBeNull();
+  });
+
+  it('keeps both posts when both sites insert while rotations took their ID-shard filters', async () => {
+    const ops: Op[] = [
+      { kind: 'rotate', side: 'a', args: { instances: 'primary' } },
+      { kind: 'rotate', side: 'b', args: { instances: 'primary' } },
+      post('a', 'A while lost'),
+      post('b', 'B while lost'),
+    ];
+    expect(await replayOps(ops, { combination: LEGACY_65, linkSeed: 1, faults: {} }, postsNamed(['A while lost', 'B while lost']))).toBeNull();
+  });
+
+  // The same on a table made after pairing: B's copy of A's new ledger table had no lifted
+  // sequence until B inserted into it with the filter there, so B's first row while the filter
+  // was gone took the ID A's allocator handed out next.
+  it('keeps both ledger rows when a site inserts into a table the other made while a rotation took its filter', async () => {
+    const ledger = (side: 'a' | 'b', label: string): Op => ({ kind: 'ledger-row', side, args: { action: 'insert', pick: 0, label, amount: 1 } });
+    const ops: Op[] = [
+      { kind: 'activate-plugin', side: 'a', args: {} },
+      { kind: 'flush', side: 'a', args: {} },
+      { kind: 'deliver', side: 'b', args: { count: 4 } },
+      { kind: 'rotate', side: 'b', args: { instances: 'all' } },
+      ledger('b', 'B while lost'),
+      ledger('a', 'A later'),
+    ];
+    const rowsLabelled: PairCheck = async (pair) => {
+      const lost: string[] = [];
+      for (const [side, site] of [['A', pair.a], ['B', pair.b]] as const) {
+        const found = await inWordPress<string[]>(site, `global $wpdb; $result = $wpdb->get_col("SELECT label FROM {$wpdb->prefix}fuzz_ledger");`);
+        for (const label of ['activated', 'B while lost', 'A later']) if (!found.includes(label)) lost.push(`${side} lacks the ledger row ${label}`);
+      }
+      return lost.length === 0 ? null : lost.join('\n');
+    };
+    expect(await replayOps(ops, { combination: LEGACY_65, linkSeed: 1, faults: {} }, rowsLabelled)).toBeNull();
   });
 });

@@ -1,8 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { LinkFaults } from '../../harness/test-link';
-import { failuresIn, siteDifferences, startPair, stopPair, syncUntilQuiet, type Combination } from '../engine-support';
+import { failuresIn, siteDifferences, startPair, stopPair, syncUntilQuiet, type Combination, type EnginePair, type StartPairOptions } from '../engine-support';
+import { executeOps, installWriteEndpoint } from './execute-op';
+import { idHighs, idsBelowRanges } from './id-numbering';
 import { minimizeOps, shortestFailingPrefix } from './shrink';
-import { executeOps, generateOps, isSyncStep, type Op, type WorkloadKind } from './workload';
+import { generateOps, isSyncStep, type Op, type WorkloadKind } from './workload';
 
 /**
  * Runs a fuzz seed: its ops on a fresh pair of sites over a faulty link, then drains and judges
@@ -15,12 +17,36 @@ export interface FuzzSettings {
   /** Seeds the link's duplicates, reorders and delays; a replay must use the failing run's. */
   readonly linkSeed: number;
   readonly faults?: LinkFaults;
+  /**
+   * Which Playground build the sites behave as (default: `older` on the legacy driver, `current`
+   * on AST): an older build's runtime rotation loses `/internal/shared` (the engine's files) and
+   * only its primary PHP instance relays `post_message_to_js`; a current build keeps everything
+   * and hears every instance.
+   */
+  readonly build?: 'current' | 'older';
+}
+
+export function buildOf(settings: FuzzSettings): 'current' | 'older' {
+  return settings.build ?? (settings.combination.driver === 'legacy' ? 'older' : 'current');
 }
 
 export const FUZZ_FAULTS: LinkFaults = { duplicate: 0.2, reorder: 0.3, delay: 0.2 };
 
 /** File-only changes go out with a flush or a request's drain, never on a timer: timers would make runs differ. */
 const NO_FILE_TIMER_MS = 2 ** 30;
+
+function pairOptions(settings: FuzzSettings): StartPairOptions {
+  const { linkSeed, faults = FUZZ_FAULTS } = settings;
+  const older = buildOf(settings) === 'older';
+  const rotation = older ? ({ rotation: 'older' } as const) : {};
+  return {
+    faults,
+    seed: linkSeed,
+    fileSettleMs: NO_FILE_TIMER_MS,
+    sites: { messagesFrom: older ? 'primary' : 'all' },
+    rotation: { a: rotation, b: rotation },
+  };
+}
 
 export interface SeedResult {
   readonly seed: number;
@@ -30,32 +56,47 @@ export interface SeedResult {
   readonly shortest?: { readonly ops: readonly Op[]; readonly problem: string };
 }
 
+/** A further check on the drained pair (a regression's own expectation): what is wrong, or null. */
+export type PairCheck = (pair: EnginePair) => Promise<string | null>;
+
 /**
  * Boots a fresh pair, runs `ops`, syncs until quiet, and returns what is wrong: sites that
- * differ, failed journal lines, deltas left unacknowledged, or an op that threw. Null: all good.
+ * differ, failed journal lines, deltas left unacknowledged, rows numbered below the ID ranges
+ * (see id-numbering.ts), an op that threw, or what `check` finds. Null: all good.
  */
-export async function replayOps(ops: readonly Op[], settings: FuzzSettings): Promise<string | null> {
-  const { combination, linkSeed, faults = FUZZ_FAULTS } = settings;
-  const pair = await startPair(combination, `fuzz${linkSeed}`, { faults, seed: linkSeed, fileSettleMs: NO_FILE_TIMER_MS });
+export async function replayOps(ops: readonly Op[], settings: FuzzSettings, check?: PairCheck): Promise<string | null> {
+  const pair = await startPair(settings.combination, `fuzz${settings.linkSeed}`, pairOptions(settings));
   try {
+    const before = { a: await idHighs(pair.a), b: await idHighs(pair.b) };
     try {
+      await installWriteEndpoint(pair.a);
+      await installWriteEndpoint(pair.b);
       await executeOps(pair, ops);
     } catch (error) {
       return errorText(error);
     }
-    await syncUntilQuiet(pair);
+    await drain(pair);
     const differences = await siteDifferences(pair.a, pair.b);
     if (differences !== '') return `the sites differ:\n${differences}`;
     const failures = failuresIn(pair.journal);
     if (failures.length > 0) return `journaled failures:\n${failures.map((entry) => JSON.stringify(entry)).join('\n')}`;
     const pending = pair.peerA.pendingCount + pair.peerB.pendingCount;
     if (pending > 0) return `${pending} deltas left unacknowledged`;
-    return null;
+    const unsharded = [await idsBelowRanges(pair.a, before.a, 'A'), await idsBelowRanges(pair.b, before.b, 'B')].filter(Boolean).join('\n');
+    if (unsharded !== '') return `rows numbered outside the ID ranges:\n${unsharded}`;
+    return (await check?.(pair)) ?? null;
   } catch (error) {
     return errorText(error);
   } finally {
     await stopPair(pair);
   }
+}
+
+/** What the tabs do once the work stops: their timers put back an engine a rotation took, then everything is flushed and delivered. */
+async function drain(pair: EnginePair): Promise<void> {
+  await pair.peerA.repairIfLost();
+  await pair.peerB.repairIfLost();
+  await syncUntilQuiet(pair);
 }
 
 export interface RunSeedOptions {

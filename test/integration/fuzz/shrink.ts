@@ -55,7 +55,7 @@ export async function minimizeOps(start: Shrunk, judge: Judge, onProgress?: (ops
 
 /**
  * What kind of failure a problem text is, coarse enough to survive shrinking: `threw`,
- * `journal`, `pending`, or per differing place `file` / a table name.
+ * `journal`, `pending`, `ids`, or per differing place `file` / a table name.
  */
 export function problemSignature(problem: string): string[] {
   if (problem.startsWith('the sites differ:')) {
@@ -67,5 +67,6 @@ export function problemSignature(problem: string): string[] {
   }
   if (problem.startsWith('journaled failures:')) return ['journal'];
   if (/deltas left unacknowledged/.test(problem)) return ['pending'];
+  if (problem.startsWith('rows numbered outside the ID ranges:')) return ['ids'];
   return ['threw'];
 }

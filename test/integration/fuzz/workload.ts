@@ -10,7 +10,8 @@ import { mulberry32, type Side } from '../../harness/test-link';
 export type { Side };
 export type ArgValue = string | number | boolean;
 
-export type WorkloadKind =
+/** Kinds that are WordPress work in one PHP request (see op-php.ts). */
+export type RequestKind =
   | 'create-post'
   | 'edit-post'
   | 'trash-post'
@@ -39,8 +40,20 @@ export type WorkloadKind =
   | 'deactivate-plugin'
   | 'ledger-row';
 
-/** Sync steps between workload ops: drain a side's pending changes, or deliver some messages to it. */
-export type SyncKind = 'flush' | 'deliver';
+/**
+ * Workload kinds: request kinds, plus `concurrent-writes` (2–8 request kinds on one side, each
+ * in its own page request, all issued at once, so they run on the site's PHP instances at the same
+ * time; see `concurrentWrites`) and `rotate` (the site's PHP runtime is replaced, as php-wasm does
+ * every few hundred requests; on an older build that loses `/internal/shared`, the engine's files).
+ */
+export type WorkloadKind = RequestKind | 'concurrent-writes' | 'rotate';
+
+/**
+ * Sync steps between workload ops: drain a side's pending changes, deliver some messages to it,
+ * or `repair`: what a tab's 3-second timer does (`SyncPeer.repairIfLost`, the engine put back if
+ * a rotation took its files).
+ */
+export type SyncKind = 'flush' | 'deliver' | 'repair';
 
 export interface Op {
   readonly kind: WorkloadKind | SyncKind;
@@ -49,7 +62,12 @@ export interface Op {
 }
 
 export function isSyncStep(op: Op): boolean {
-  return op.kind === 'flush' || op.kind === 'deliver';
+  return op.kind === 'flush' || op.kind === 'deliver' || op.kind === 'repair';
+}
+
+/** Ops of request kinds: consecutive ones on one side share one PHP request (see executeOps). */
+export function isRequestOp(op: Op): op is Op & { readonly kind: RequestKind } {
+  return !isSyncStep(op) && op.kind !== 'concurrent-writes' && op.kind !== 'rotate';
 }
 
 class Dice {
@@ -89,7 +107,9 @@ function valueArgs(dice: Dice): Record<string, ArgValue> {
   return { shape, text: dice.words(1 + dice.int(3)), number: dice.int(1000) };
 }
 
-const GENERATORS: Record<WorkloadKind, { weight: number; args: (dice: Dice) => Record<string, ArgValue> }> = {
+type Generator = { weight: number; args: (dice: Dice) => Record<string, ArgValue> };
+
+const GENERATORS: Record<WorkloadKind, Generator> = {
   'create-post': {
     weight: 10,
     args: (d) => ({ type: d.oneOf(['post', 'page']), status: d.oneOf(['publish', 'draft', 'private']), title: d.words(2), linkSelf: d.chance(0.4) }),
@@ -123,11 +143,40 @@ const GENERATORS: Record<WorkloadKind, { weight: number; args: (dice: Dice) => R
   'activate-plugin': { weight: 1, args: () => ({}) },
   'deactivate-plugin': { weight: 1, args: () => ({}) },
   'ledger-row': { weight: 3, args: (d) => ({ action: d.oneOf(['insert', 'insert', 'update', 'delete']), pick: d.fraction(), label: d.words(1), amount: d.int(100) }) },
+  // The writes themselves come from `writesSeed` (concurrentWrites): the op stays short in a pasted list.
+  'concurrent-writes': { weight: 5, args: (d) => ({ count: 2 + d.int(7), writesSeed: d.int(1e6) }) },
+  rotate: { weight: 3, args: (d) => ({ instances: d.oneOf(['primary', 'secondaries', 'all']) }) },
 };
 
 export const WORKLOAD_KINDS = Object.keys(GENERATORS) as WorkloadKind[];
 
-function workloadKind(dice: Dice, kinds: readonly WorkloadKind[], totalWeight: number): WorkloadKind {
+/**
+ * What one page request of `concurrent-writes` may do: what an editor's overlapping requests do
+ * (saves, meta, terms, comments, options, uploads, a file), not plugin activation or folder moves.
+ */
+export const CONCURRENT_WRITE_KINDS: readonly RequestKind[] = [
+  'create-post',
+  'edit-post',
+  'trash-post',
+  'set-post-meta',
+  'delete-post-meta',
+  'create-term',
+  'set-post-terms',
+  'create-comment',
+  'edit-comment',
+  'set-user-meta',
+  'set-option',
+  'delete-option',
+  'upload',
+  'write-file',
+  'ledger-row',
+];
+
+function weightOf(kinds: readonly WorkloadKind[]): number {
+  return kinds.reduce((sum, kind) => sum + GENERATORS[kind].weight, 0);
+}
+
+function workloadKind<K extends WorkloadKind>(dice: Dice, kinds: readonly K[], totalWeight: number): K {
   let roll = dice.int(totalWeight);
   for (const kind of kinds) {
     roll -= GENERATORS[kind].weight;
@@ -136,20 +185,31 @@ function workloadKind(dice: Dice, kinds: readonly WorkloadKind[], totalWeight: n
   throw new Error('unreachable: weights cover the roll');
 }
 
+/** The writes of a `concurrent-writes` op, each a request-kind op on the same side, from its args alone. */
+export function concurrentWrites(op: Op): Op[] {
+  const dice = new Dice(Number(op.args.writesSeed));
+  const total = weightOf(CONCURRENT_WRITE_KINDS);
+  return Array.from({ length: Number(op.args.count) }, () => {
+    const kind = workloadKind(dice, CONCURRENT_WRITE_KINDS, total);
+    return { kind, side: op.side, args: GENERATORS[kind].args(dice) };
+  });
+}
+
 function syncStep(dice: Dice): Op {
   const side = dice.oneOf(['a', 'b'] as const);
+  if (dice.chance(0.15)) return { kind: 'repair', side, args: {} };
   return dice.chance(0.4) ? { kind: 'flush', side, args: {} } : { kind: 'deliver', side, args: { count: 1 + dice.int(4) } };
 }
 
 /**
- * `workloadOps` workload ops of `seed`: bursts of 1–6 ops on one side (one request each burst,
- * see executeOps), with sync steps between bursts at random. Bursts on both sides between two
+ * `workloadOps` workload ops of `seed`: bursts of 1–6 ops on one side (one request each burst
+ * of request kinds, see executeOps), with sync steps between bursts at random. Bursts on both sides between two
  * deliveries are concurrent edits as far as the sites can tell. `exclude`: kinds not to generate.
  */
 export function generateOps(seed: number, workloadOps: number, exclude: readonly WorkloadKind[] = []): Op[] {
   const dice = new Dice(seed);
   const kinds = WORKLOAD_KINDS.filter((kind) => !exclude.includes(kind));
-  const totalWeight = kinds.reduce((sum, kind) => sum + GENERATORS[kind].weight, 0);
+  const totalWeight = weightOf(kinds);
   const ops: Op[] = [];
   for (let made = 0; made < workloadOps; ) {
     const side = dice.oneOf(['a', 'b'] as const);
@@ -162,4 +222,3 @@ export function generateOps(seed: number, workloadOps: number, exclude: readonly
   return ops;
 }
 
-export { executeOps } from './execute-op';
