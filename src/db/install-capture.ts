@@ -27,6 +27,15 @@ const InstallResultSchema = v.object({
   created: v.number(),
   /** Tables that cannot be captured row by row (no primary key): snapshot-only. */
   tablesWithoutPk: v.array(v.string()),
+  /**
+   * A reinstall's catch-up on schema work done while the engine's files were gone (see
+   * `pgsync_missed_schema()`): tables made (their CREATE and rows now logged), dropped (a DROP
+   * logged) and rebuilt (their rows logged again). Null on a first install or a fresh start.
+   */
+  missed: v.optional(
+    v.nullable(v.object({ created: v.array(v.string()), dropped: v.array(v.string()), rebuilt: v.array(v.string()) })),
+    null,
+  ),
 });
 export type CaptureInstallation = v.InferOutput<typeof InstallResultSchema>;
 

@@ -1,4 +1,4 @@
-import { installCapture, type InstallCaptureOptions } from '../db';
+import { installCapture, type CaptureInstallation, type InstallCaptureOptions } from '../db';
 import { ENGINE_DIR, ENGINE_PHP_FILES, ENGINE_PRELOAD_PATH } from '../db/php-sources';
 import { restoreIdShardFiles } from '../ids';
 import type { SiteClient } from '../platform/site-client';
@@ -23,12 +23,11 @@ export async function missingEngineFiles(client: SiteClient): Promise<string[]> 
  * the database holds, if any) and capture (idempotent: files, engine tables and triggers, then
  * the preload).
  */
-export async function reinstallEngine(client: SiteClient, options: InstallCaptureOptions): Promise<void> {
+export async function reinstallEngine(client: SiteClient, options: InstallCaptureOptions): Promise<CaptureInstallation> {
   for (let attempt = 1; ; attempt++) {
     try {
       await restoreIdShardFiles(client);
-      await installCapture(client, options);
-      return;
+      return await installCapture(client, options);
     } catch (error) {
       // The install's own request may be the one that rotates the runtime, losing the files
       // just written: again, at most a few times (a rotation comes once per hundreds of requests).

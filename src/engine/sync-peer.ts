@@ -697,7 +697,12 @@ export class SyncPeer {
     const missing = await missingEngineFiles(client);
     if (missing.length === 0) return false;
     this.setProblem('Playground Sync’s files are gone from this site (Playground replaced its PHP runtime): reinstalling');
-    await reinstallEngine(client, { peerId, siteUrl: this.siteUrl });
+    const { missed } = await reinstallEngine(client, { peerId, siteUrl: this.siteUrl });
+    const caughtUp = [
+      missed?.created.length ? `tables made meanwhile, sent with their rows: ${missed.created.join(', ')}` : '',
+      missed?.dropped.length ? `tables dropped meanwhile: ${missed.dropped.join(', ')}` : '',
+      missed?.rebuilt.length ? `tables rebuilt meanwhile (without capture), their rows sent again: ${missed.rebuilt.join(', ')}` : '',
+    ].filter(Boolean);
     this.journal([
       {
         direction: 'local',
@@ -705,7 +710,7 @@ export class SyncPeer {
         target: 'sync engine',
         summary: 'Playground Sync’s files were gone from this site (Playground replaced its PHP runtime): reinstalled them',
         status: 'info',
-        detail: `Missing: ${missing.join(', ')}`,
+        detail: [`Missing: ${missing.join(', ')}`, ...caughtUp].join('\n'),
       },
     ]);
     this.setProblem(null);

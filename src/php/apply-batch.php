@@ -59,6 +59,9 @@ function pgsync_transaction( PDO $pdo, $wpdb ) {
  */
 function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 	$batch = $input['batch'];
+	// The peer's schema changes are recorded with this site's schema: what this site did unseen
+	// is caught up on first (read before the transaction, logged after the triggers are back).
+	$missed = count( $batch['ddl'] ) > 0 && pgsync_schema_unrecorded( $pdo ) ? pgsync_missed_schema( $pdo, $wpdb, $config['tablePrefix'], pgsync_local_only_rules() ) : null;
 	$tx    = pgsync_transaction( $pdo, $wpdb );
 	$q     = 'pgsync_quote_id';
 	$tx['begin']();
@@ -96,6 +99,11 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 		if ( count( $batch['ddl'] ) > 0 ) {
 			pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules(), true );
 			pgsync_lift_id_sequences( $pdo );
+			if ( null !== $missed ) {
+				pgsync_log_missed_schema( $pdo, $missed, $config['tablePrefix'], pgsync_local_only_rules() );
+			} else {
+				pgsync_record_schema( $pdo );
+			}
 		}
 		$rows = new PGSync_Batch_Rows( $pdo, $config, $batch['hlc'], $input['fromSiteUrl'], $input['toSiteUrl'] );
 		$keyed = $rows->key_all( $batch['rows'] );

@@ -60,6 +60,8 @@ function pgsync_finalize_pending_ddl() {
 	$pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . " (tbl, pk, op, ddl) VALUES (?, '', 'S', ?)" )
 		->execute( array( $table, $query ) );
 	pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules() );
+	// The paired site hears of this table's change: recorded. Anything else unrecorded is caught up at the drain.
+	pgsync_record_schema( $pdo, array( $table ) );
 	// Code that is not wpdb (raw PDO) may have written to the new table before these triggers
 	// existed: every row it holds is new, so all of them travel after its CREATE.
 	if ( $creates ) {

@@ -46,9 +46,16 @@ function pgsync_capture_batch( PDO $pdo, array $config ) {
 	if ( ! pgsync_drain_needed( $pdo ) ) {
 		return null;
 	}
+	global $wpdb;
+	// Schema work nobody recorded (a request run while the engine's files were gone, or as they
+	// came back; DDL that bypassed $wpdb): read before the transaction, logged once triggers are back.
+	$missed = pgsync_schema_unrecorded( $pdo ) ? pgsync_missed_schema( $pdo, is_object( $wpdb ) ? $wpdb : null, $config['tablePrefix'], pgsync_local_only_rules() ) : null;
 	$pdo->exec( 'BEGIN IMMEDIATE' );
 	try {
 		pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules() );
+		if ( null !== $missed ) {
+			pgsync_log_missed_schema( $pdo, $missed, $config['tablePrefix'], pgsync_local_only_rules() );
+		}
 		$changelog = pgsync_quote_id( pgsync_engine_table( 'changelog' ) );
 		$entries   = $pdo->query( "SELECT seq, tbl, pk, ddl FROM $changelog ORDER BY seq" )->fetchAll( PDO::FETCH_NUM );
 		$seq       = null;

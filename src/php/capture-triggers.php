@@ -148,3 +148,144 @@ function pgsync_ensure_triggers( PDO $pdo, $table_prefix, array $rules, $force =
 		'tablesWithoutPk' => $without_pk,
 	);
 }
+
+/** The user tables as sqlite_master defines them: name => CREATE statement. */
+function pgsync_schema_tables( PDO $pdo ) {
+	$tables = array();
+	foreach ( $pdo->query( "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name" )->fetchAll( PDO::FETCH_NUM ) as $row ) {
+		if ( 0 !== strncmp( $row[0], 'sqlite_', 7 ) && 0 !== strncmp( $row[0], '_wp_sqlite_', 11 ) ) {
+			$tables[ $row[0] ] = (string) $row[1];
+		}
+	}
+	ksort( $tables, SORT_STRING );
+	return $tables;
+}
+
+/**
+ * Records the tables as the paired site was told of them (its schema work seen by the DDL
+ * watcher, the peer's applied, or caught up on): every table as it is now, or only `$tables`.
+ * pgsync_missed_schema() compares with this.
+ */
+function pgsync_record_schema( PDO $pdo, ?array $tables = null ) {
+	$now = pgsync_schema_tables( $pdo );
+	if ( null !== $tables ) {
+		$known = json_decode( (string) pgsync_meta_get( $pdo, 'schema_tables' ), true );
+		if ( ! is_array( $known ) ) {
+			return; // Nothing recorded yet: the next install records everything.
+		}
+		foreach ( $tables as $table ) {
+			if ( isset( $now[ $table ] ) ) {
+				$known[ $table ] = $now[ $table ];
+			} else {
+				unset( $known[ $table ] );
+			}
+		}
+		$now = $known;
+	}
+	ksort( $now, SORT_STRING );
+	pgsync_meta_set( $pdo, 'schema_tables', pgsync_json( (object) $now ) );
+}
+
+/** Whether the tables differ from what was recorded (cheap enough for every drain that runs). */
+function pgsync_schema_unrecorded( PDO $pdo ) {
+	$known = pgsync_meta_get( $pdo, 'schema_tables' );
+	return null !== $known && $known !== pgsync_json( (object) pgsync_schema_tables( $pdo ) );
+}
+
+/**
+ * Schema work the engine did not see: the DDL watcher and the drain are PHP files under
+ * /internal, which an older Playground build's runtime rotation removes until the extension puts
+ * them back, while requests go on (the one that rotated first); and DDL by code that bypasses
+ * $wpdb. The triggers live in the database and keep capturing rows, except in tables made
+ * meanwhile (they have none) or rebuilt (a rebuild drops them). Compared with what was recorded
+ * (pgsync_record_schema()), `$seen` tables aside: `created` tables (name => their CREATE TABLE as
+ * the driver shows it through `$wpdb`, null without one), `dropped` and `rebuilt` ones (their
+ * definition changed or their triggers are missing). Null when nothing was recorded here yet or
+ * nothing was missed. Call outside a transaction: SHOW CREATE TABLE goes through $wpdb.
+ */
+function pgsync_missed_schema( PDO $pdo, $wpdb, $table_prefix, array $rules, array $seen = array() ) {
+	if ( ! pgsync_table_exists( $pdo, pgsync_engine_table( 'meta' ) ) ) {
+		return null;
+	}
+	$known = json_decode( (string) pgsync_meta_get( $pdo, 'schema_tables' ), true );
+	if ( ! is_array( $known ) ) {
+		return null;
+	}
+	$existing = array();
+	$stmt     = $pdo->prepare( "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, ?) = ?" );
+	$stmt->execute( array( strlen( pgsync_trigger_prefix() ), pgsync_trigger_prefix() ) );
+	foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
+		$existing[ $row[0] ] = $row[1];
+	}
+	$missed = array(
+		'created' => array(),
+		'dropped' => array(),
+		'rebuilt' => array(),
+	);
+	$syncs  = function ( $table ) use ( $table_prefix, $rules, $seen ) {
+		return ! in_array( $table, $seen, true ) && 'never' !== playground_sync_local_only_table( $table, $table_prefix, $rules )['sync'];
+	};
+	$now    = pgsync_schema_tables( $pdo );
+	foreach ( $now as $table => $sql ) {
+		if ( ! $syncs( $table ) ) {
+			continue;
+		}
+		if ( ! isset( $known[ $table ] ) ) {
+			// AST: (name, statement); the legacy translator answers the statement alone.
+			$create = is_object( $wpdb ) ? $wpdb->get_row( 'SHOW CREATE TABLE ' . pgsync_quote_id( $table ), ARRAY_N ) : null;
+			$create = is_array( $create ) ? end( $create ) : null;
+			$missed['created'][ $table ] = is_string( $create ) && preg_match( '~^\s*CREATE\s+TABLE\s~i', $create ) ? $create : null;
+			continue;
+		}
+		$intact = $known[ $table ] === $sql;
+		foreach ( pgsync_table_triggers( $table, pgsync_table_info( $pdo, $table )['pk'], $table_prefix, $rules ) as $name => $trigger ) {
+			$intact = $intact && isset( $existing[ $name ] ) && $existing[ $name ] === $trigger;
+		}
+		if ( ! $intact ) {
+			$missed['rebuilt'][] = $table;
+		}
+	}
+	foreach ( array_keys( $known ) as $table ) {
+		if ( ! isset( $now[ $table ] ) && $syncs( $table ) ) {
+			$missed['dropped'][] = $table;
+		}
+	}
+	return array() === $missed['created'] && array() === $missed['dropped'] && array() === $missed['rebuilt'] ? null : $missed;
+}
+
+/**
+ * Logs what pgsync_missed_schema() found, in the caller's transaction, once the triggers are back:
+ * a DROP for a dropped table, a made table's CREATE and all its rows, all rows of a rebuilt one
+ * (what changed in it while it had no triggers is unknown: its deletions stay unknown). A made
+ * table whose CREATE could not be read is left for a later catch-up (its rows would reach a site
+ * without the table). Then records the schema.
+ */
+function pgsync_log_missed_schema( PDO $pdo, array $missed, $table_prefix, array $rules ) {
+	$log     = $pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . " (tbl, pk, op, ddl) VALUES (?, '', 'S', ?)" );
+	$pending = array();
+	foreach ( $missed['dropped'] as $table ) {
+		$log->execute( array( $table, 'DROP TABLE IF EXISTS `' . str_replace( '`', '``', $table ) . '`' ) );
+	}
+	foreach ( $missed['created'] as $table => $create ) {
+		if ( null === $create ) {
+			$pending[] = $table;
+			continue;
+		}
+		$log->execute( array( $table, $create ) );
+		pgsync_log_all_rows( $pdo, $table, $table_prefix, $rules );
+	}
+	foreach ( $missed['rebuilt'] as $table ) {
+		pgsync_log_all_rows( $pdo, $table, $table_prefix, $rules );
+	}
+	$known = json_decode( (string) pgsync_meta_get( $pdo, 'schema_tables' ), true );
+	pgsync_record_schema( $pdo );
+	if ( array() !== $pending && is_array( $known ) ) {
+		// Not recorded: still missed next time.
+		$now = json_decode( (string) pgsync_meta_get( $pdo, 'schema_tables' ), true );
+		foreach ( $pending as $table ) {
+			unset( $now[ $table ] );
+		}
+		ksort( $now, SORT_STRING );
+		pgsync_meta_set( $pdo, 'schema_tables', pgsync_json( (object) $now ) );
+	}
+}

@@ -19,11 +19,28 @@ require_once __DIR__ . '/apply-batch.php';
 
 $pgsync_task  = (string) getenv( 'PGSYNC_TASK' );
 $pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_INPUT' ) ), true, 512, JSON_THROW_ON_ERROR );
-if ( 'install' === $pgsync_task || 'uninstall' === $pgsync_task || ( 'apply' === $pgsync_task && ! empty( $pgsync_input['batch']['ddl'] ) ) ) {
+if ( 'install' === $pgsync_task || 'uninstall' === $pgsync_task || ( 'apply' === $pgsync_task && ! empty( $pgsync_input['batch']['ddl'] ) )
+	|| ( 'pull' === $pgsync_task && pgsync_pull_catches_up() ) ) {
 	// Replayed schema changes are the peer's: the DDL watcher must not record them as ours.
 	$GLOBALS['pgsync_applying'] = 'apply' === $pgsync_task;
 	define( 'SHORTINIT', true );
 	require_once rtrim( (string) getenv( 'PGSYNC_DOCROOT' ), '/' ) . '/wp-load.php';
+}
+
+/**
+ * Whether a pull finds schema work nobody recorded (see pgsync_missed_schema()): it then loads the
+ * database layer too, to read the CREATE TABLE of tables made meanwhile.
+ */
+function pgsync_pull_catches_up() {
+	$config = pgsync_config();
+	if ( null === $config ) {
+		return false;
+	}
+	try {
+		return pgsync_schema_unrecorded( pgsync_open_pdo( $config['dbPath'] ) );
+	} catch ( Throwable $unreadable ) {
+		return false; // The pull itself reports it.
+	}
 }
 
 /** install: engine tables, triggers, config.json. Idempotent. */
@@ -39,6 +56,9 @@ function pgsync_task_install( array $input ) {
 		'tablePrefix' => $table_prefix,
 		'dbPath'      => defined( 'DB_PATH' ) ? DB_PATH : ( defined( 'FQDB' ) ? FQDB : WP_CONTENT_DIR . '/database/.ht.sqlite' ),
 	);
+	// A reinstall (the engine's files were gone) catches up on the schema work it missed; a peer
+	// starting afresh does not: the pairing copies the site's state.
+	$missed = empty( $input['discardOutbox'] ) ? pgsync_missed_schema( $pdo, $wpdb, $config['tablePrefix'], pgsync_local_only_rules() ) : null;
 	$pdo->exec( 'BEGIN IMMEDIATE' );
 	try {
 		pgsync_create_engine_tables( $pdo );
@@ -48,13 +68,24 @@ function pgsync_task_install( array $input ) {
 			$pdo->exec( 'DELETE FROM ' . pgsync_quote_id( pgsync_engine_table( 'outbox' ) ) );
 		}
 		$triggers = pgsync_ensure_triggers( $pdo, $config['tablePrefix'], pgsync_local_only_rules(), true );
+		if ( null !== $missed ) {
+			pgsync_log_missed_schema( $pdo, $missed, $config['tablePrefix'], pgsync_local_only_rules() );
+		} else {
+			pgsync_record_schema( $pdo );
+		}
 		$pdo->exec( 'COMMIT' );
 	} catch ( Throwable $error ) {
 		pgsync_rollback_quietly( $pdo );
 		throw $error;
 	}
 	file_put_contents( pgsync_dir() . '/config.json', pgsync_json( $config ) );
-	return $config + $triggers;
+	return $config + $triggers + array(
+		'missed' => null === $missed ? null : array(
+			'created' => array_keys( $missed['created'] ),
+			'dropped' => $missed['dropped'],
+			'rebuilt' => $missed['rebuilt'],
+		),
+	);
 }
 
 /** pull: forgets refused rows, captures, releases acknowledged batches, answers the outbox (see pgsync_pull()). */

@@ -199,6 +199,7 @@ function playground_sync_id_shards_uninstall( PDO $pdo ) {
 	$installed = playground_sync_id_shards_installed( $pdo );
 	$pdo->exec( 'BEGIN IMMEDIATE' );
 	try {
+		playground_sync_id_shards_lower_sequences( $pdo );
 		$pdo->exec( 'DROP TABLE IF EXISTS ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) );
 		$pdo->exec( 'DROP TABLE IF EXISTS ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE ) );
 		$pdo->exec( 'COMMIT' );

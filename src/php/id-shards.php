@@ -143,6 +143,38 @@ function playground_sync_id_shards_ensure_row( PDO $pdo, $table, $pk, array $ran
 }
 
 /**
+ * Undoes playground_sync_id_shards_lift_sequences() when the pairing ends, so new rows get
+ * ordinary IDs again (max(ID) + 1): a sequence still at its lifted value (SQLite numbered no row
+ * in the zone) goes back to the largest ID the table holds or this peer's allocator handed out.
+ */
+function playground_sync_id_shards_lower_sequences( PDO $pdo ) {
+	try {
+		$row = $pdo->query( 'SELECT self_lo, self_hi FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) . ' WHERE id = 1' )->fetch( PDO::FETCH_NUM );
+	} catch ( Exception $e ) {
+		return;
+	}
+	if ( ! is_array( $row ) ) {
+		return;
+	}
+	$lifted = (int) $row[0] + 2 * ( (int) $row[1] - (int) $row[0] ) - 1;
+	$next   = $pdo->prepare( 'SELECT lo, next FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE ) . ' WHERE table_name = ?' );
+	foreach ( $pdo->query( "SELECT name FROM sqlite_sequence WHERE CAST(seq AS INTEGER) = $lifted" )->fetchAll( PDO::FETCH_COLUMN ) as $table ) {
+		$pk = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
+		if ( null === $pk ) {
+			continue;
+		}
+		$highest = (int) $pdo->query( 'SELECT coalesce(max(' . playground_sync_id_shards_quote( $pk ) . '), 0) FROM ' . playground_sync_id_shards_quote( $table ) )->fetchColumn();
+		$next->execute( array( $table ) );
+		$range = $next->fetch( PDO::FETCH_NUM );
+		$next->closeCursor();
+		// The allocator's last ID, if it handed any out (its row starts at lo).
+		$allocated = is_array( $range ) && (int) $range[1] > (int) $range[0] ? (int) $range[1] - 1 : 0;
+		$seq       = max( $highest, $allocated );
+		$pdo->prepare( "UPDATE sqlite_sequence SET seq = $seq WHERE name = ?" )->execute( array( $table ) );
+	}
+}
+
+/**
  * Where SQLite numbers a new row itself: statements the filter leaves alone, and every insert
  * while the filter is missing (an older Playground build's runtime rotation takes it, with the
  * rest of the engine's files, until the extension puts them back; the request that rotated runs
@@ -176,15 +208,17 @@ function playground_sync_id_shards_lift_sequences( PDO $pdo, $tables = null ) {
 	if ( null === $tables ) {
 		$tables = $pdo->query( "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%'" )->fetchAll( PDO::FETCH_COLUMN );
 	}
-	$raise  = $pdo->prepare( 'UPDATE sqlite_sequence SET seq = ? WHERE name = ? AND seq < ?' );
-	$add    = $pdo->prepare( 'INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)' );
+	// Integers written into the SQL: sqlite_sequence has no column types, a bound PHP string would stay TEXT.
+	$seq    = (int) ( $floor - 1 );
+	$raise  = $pdo->prepare( "UPDATE sqlite_sequence SET seq = $seq WHERE name = ? AND CAST(seq AS INTEGER) < $seq" );
+	$add    = $pdo->prepare( "INSERT INTO sqlite_sequence (name, seq) SELECT ?, $seq WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)" );
 	$raised = 0;
 	foreach ( $tables as $table ) {
 		if ( null === playground_sync_id_shards_autoincrement_pk( $pdo, $table ) ) {
 			continue;
 		}
-		$raise->execute( array( $floor - 1, $table, $floor - 1 ) );
-		$add->execute( array( $table, $floor - 1, $table ) );
+		$raise->execute( array( $table ) );
+		$add->execute( array( $table, $table ) );
 		$raised += $raise->rowCount() + $add->rowCount();
 	}
 	return $raised;

@@ -99,6 +99,48 @@ describe.each(COMBINATIONS)('a site whose runtime rotation drops /internal, Word
     await expectConverged(pair);
   });
 
+  it('catches up on schema work done while the engine was gone: a table made, one rebuilt, one dropped', async () => {
+    // Made while the engine is there: the peer has both.
+    await inWordPress(
+      pair.b,
+      `global $wpdb;
+$wpdb->query("CREATE TABLE {$wpdb->prefix}pg_kept (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, label varchar(50) NOT NULL DEFAULT '', PRIMARY KEY  (id))");
+$wpdb->query("CREATE TABLE {$wpdb->prefix}pg_gone (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, PRIMARY KEY  (id))");
+$wpdb->insert("{$wpdb->prefix}pg_kept", ['label' => 'before']);`,
+    );
+    await syncUntilQuiet(pair);
+    await pair.b.rotate('all');
+    expect(await pair.b.client.fileExists('/internal/shared/preload/zz-playground-sync.php')).toBe(false);
+    const mark = pair.journal.length;
+    // No DDL watcher, no drain: the new table has no triggers, the rebuilt one lost its own.
+    const watched = await inWordPress(
+      pair.b,
+      `global $wpdb;
+$result = function_exists('pgsync_on_query');
+$wpdb->query("CREATE TABLE {$wpdb->prefix}pg_made (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, label varchar(50) NOT NULL DEFAULT '', PRIMARY KEY  (id))");
+$wpdb->insert("{$wpdb->prefix}pg_made", ['label' => 'made while gone']);
+$wpdb->query("ALTER TABLE {$wpdb->prefix}pg_kept CHANGE COLUMN label label varchar(50) NOT NULL DEFAULT ''");
+$wpdb->insert("{$wpdb->prefix}pg_kept", ['label' => 'after the rebuild']);
+$wpdb->query("DROP TABLE {$wpdb->prefix}pg_gone");`,
+    );
+    expect(watched).toBe(false);
+    // The timer's check (an engine task may have put the engine back already).
+    await pair.peerB.repairIfLost();
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+    expect(failuresIn(pair.journal)).toEqual([]);
+    const details = journalSince(pair, mark)
+      .filter((line) => line.summary.includes('reinstalled them'))
+      .map((line) => line.detail ?? '')
+      .join('\n');
+    expect(details).toMatch(/tables made meanwhile, sent with their rows: wp_pg_made/);
+    expect(details).toMatch(/tables dropped meanwhile: wp_pg_gone/);
+    expect(details).toMatch(/rebuilt meanwhile .*wp_pg_kept/);
+    expect(
+      await inWordPress(pair.a, `global $wpdb; $result = $wpdb->get_col("SELECT label FROM {$wpdb->prefix}pg_kept ORDER BY label");`),
+    ).toEqual(['after the rebuild', 'before']);
+  });
+
   it('counts a failure that recurs on every resend on one line, on both sides, and says so until it is resolved', async () => {
     await inWordPress(pair.b, `${RAW_PDO_PHP} $pdo->exec(${JSON.stringify(POISON_TRIGGER)});`);
     const mark = pair.journal.length;

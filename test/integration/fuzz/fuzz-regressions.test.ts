@@ -145,4 +145,18 @@ describe('fuzz regressions', () => {
     };
     expect(await replayOps(ops, { combination: LEGACY_65, linkSeed: 1, faults: {} }, rowsLabelled)).toBeNull();
   });
+
+  // Fresh seed 9501 (legacy + 6.5, older build, 300 ops): A activated the ledger plugin right
+  // after a rotation, before B's copy of the table reached it. Its CREATE TABLE went by without
+  // the DDL watcher and the new table had no triggers: the table, and its first row, stayed on A.
+  it('sends a table made while a rotation had taken the engine, with its rows (seed 9501)', async () => {
+    const ops: Op[] = [
+      { kind: 'rotate', side: 'a', args: { instances: 'all' } },
+      { kind: 'activate-plugin', side: 'a', args: {} },
+      { kind: 'ledger-row', side: 'a', args: { action: 'insert', pick: 0, label: 'while lost', amount: 1 } },
+      { kind: 'activate-plugin', side: 'b', args: {} },
+      { kind: 'flush', side: 'b', args: {} },
+    ];
+    expect(await replayOps(ops, { combination: LEGACY_65, linkSeed: 9501 })).toBeNull();
+  });
 });
