@@ -198,12 +198,12 @@ function pgsync_schema_unrecorded( PDO $pdo ) {
  * them back, while requests go on (the one that rotated first); and DDL by code that bypasses
  * $wpdb. The triggers live in the database and keep capturing rows, except in tables made
  * meanwhile (they have none) or rebuilt (a rebuild drops them). Compared with what was recorded
- * (pgsync_record_schema()), `$seen` tables aside: `created` tables (name => their CREATE TABLE as
- * the driver shows it through `$wpdb`, null without one), `dropped` and `rebuilt` ones (their
- * definition changed or their triggers are missing). Null when nothing was recorded here yet or
- * nothing was missed. Call outside a transaction: SHOW CREATE TABLE goes through $wpdb.
+ * (pgsync_record_schema()): `created` tables (name => their CREATE TABLE as the driver shows it
+ * through `$wpdb`, without its AUTO_INCREMENT start, null without one), `dropped` and `rebuilt`
+ * ones (their definition changed or their triggers are missing). Null when nothing was recorded
+ * here yet or nothing was missed. Call outside a transaction: SHOW CREATE TABLE goes through $wpdb.
  */
-function pgsync_missed_schema( PDO $pdo, $wpdb, $table_prefix, array $rules, array $seen = array() ) {
+function pgsync_missed_schema( PDO $pdo, $wpdb, $table_prefix, array $rules ) {
 	if ( ! pgsync_table_exists( $pdo, pgsync_engine_table( 'meta' ) ) ) {
 		return null;
 	}
@@ -222,8 +222,8 @@ function pgsync_missed_schema( PDO $pdo, $wpdb, $table_prefix, array $rules, arr
 		'dropped' => array(),
 		'rebuilt' => array(),
 	);
-	$syncs  = function ( $table ) use ( $table_prefix, $rules, $seen ) {
-		return ! in_array( $table, $seen, true ) && 'never' !== playground_sync_local_only_table( $table, $table_prefix, $rules )['sync'];
+	$syncs  = function ( $table ) use ( $table_prefix, $rules ) {
+		return 'never' !== playground_sync_local_only_table( $table, $table_prefix, $rules )['sync'];
 	};
 	$now    = pgsync_schema_tables( $pdo );
 	foreach ( $now as $table => $sql ) {
@@ -234,7 +234,8 @@ function pgsync_missed_schema( PDO $pdo, $wpdb, $table_prefix, array $rules, arr
 			// AST: (name, statement); the legacy translator answers the statement alone.
 			$create = is_object( $wpdb ) ? $wpdb->get_row( 'SHOW CREATE TABLE ' . pgsync_quote_id( $table ), ARRAY_N ) : null;
 			$create = is_array( $create ) ? end( $create ) : null;
-			$missed['created'][ $table ] = is_string( $create ) && preg_match( '~^\s*CREATE\s+TABLE\s~i', $create ) ? $create : null;
+			// The table's own counter (here this site's zone, see id-shards.php) is not the other site's.
+			$missed['created'][ $table ] = is_string( $create ) && preg_match( '~^\s*CREATE\s+TABLE\s~i', $create ) ? preg_replace( '~\s+AUTO_INCREMENT\s*=\s*\d+~i', '', $create ) : null;
 			continue;
 		}
 		$intact = $known[ $table ] === $sql;
