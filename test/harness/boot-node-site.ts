@@ -1,25 +1,12 @@
-import { isPathToSharedFS, proxyFileSystem, type PHP, type PHPRequestHandler } from '@php-wasm/universal';
-import { bootWordPressAndRequestHandler } from '@wp-playground/wordpress';
 import * as v from 'valibot';
-import { dropInternalOnRotation } from '../../testbed/src/older-runtime-rotation';
 import type { PhpResult, SiteClient } from '../../src/platform/site-client';
-import {
-  readArchive,
-  sqliteDriverArtifact,
-  wordPressArtifact,
-  type SqliteDriverId,
-  type WordPressVersionId,
-} from './artifacts';
-import { createComlinkLikeClient } from './comlink-like-client';
-import { NodePlaygroundEndpoint } from './node-endpoint';
-import { phpSource, runHarnessScript } from './php-scripts';
-import { createRuntimeFactory } from './php-runtime';
+import { sqliteDriverArtifact, wordPressArtifact, type SqliteDriverId, type WordPressVersionId } from './artifacts';
+import { runHarnessScript } from './php-scripts';
 import { retargetSiteUrl } from './retarget-site-url';
-import { captureSnapshot, restoreSnapshot, type WordPressSnapshot } from './snapshot';
+import { bootSitePage, DOCUMENT_ROOT, type SitePage } from './site-page';
+import { captureSnapshot } from './snapshot';
 import { findSnapshot, rememberSnapshot, type SnapshotSource } from './snapshot-cache';
 
-const DOCUMENT_ROOT = '/wordpress';
-const PLATFORM_MU_PLUGINS = '/internal/shared/mu-plugins';
 const SQLITE_PLUGIN_DIR = '/internal/shared/sqlite-database-integration';
 
 export interface BootNodeSiteOptions {
@@ -82,13 +69,16 @@ export interface VisitResult {
 }
 
 export interface NodeSite extends AsyncDisposable {
-  /** The page-client shape the extension uses; every member behaves as on the real site. */
+  /**
+   * The page-client shape the extension uses; every member behaves as on the real site. A reload
+   * replaces it: the client read before stops working, as a closed page's does.
+   */
   readonly client: SiteClient;
   /** The site URL with a trailing slash. */
   readonly siteUrl: string;
   readonly wp: WordPressVersionId;
   readonly driver: SqliteDriverId;
-  /** The php-wasm process id of the site's primary PHP runtime. */
+  /** The php-wasm process id of the site's primary PHP runtime (a new one after a reload). */
   readonly processId: number;
   readonly bootedFrom: 'zip' | SnapshotSource;
   readonly bootMs: number;
@@ -113,6 +103,17 @@ export interface NodeSite extends AsyncDisposable {
    * many instances rotated.
    */
   rotate(which?: 'primary' | 'secondaries' | 'all'): Promise<number>;
+  /**
+   * Reloads the page of a saved site (OPFS): `/wordpress`, the database file in it included, is
+   * kept byte for byte as the primary PHP holds it between requests (requests already running
+   * end first; calls on the old client made from now on reject); everything else goes with the
+   * old page: the PHP runtimes, `/internal` (the platform's files come back as at first boot, a
+   * client's do not), the request cookies, and `client` itself, which is replaced. Nothing is
+   * installed or rewritten: the site URL stays the same. Options are those of the first boot.
+   */
+  reload(): Promise<void>;
+  /** Reloads so far. */
+  readonly reloads: number;
   dispose(): Promise<void>;
 }
 
@@ -142,75 +143,26 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
   const { wp, driver } = options;
   const wordpress = wordPressArtifact(wp);
   const sqlite = sqliteDriverArtifact(driver);
-  const runtime = createRuntimeFactory();
   const found = options.install === 'fresh' ? null : await findSnapshot(wp, driver);
-  const snapshot: WordPressSnapshot | undefined = found?.snapshot;
-  const autoLogin = options.autoLogin ?? 'admin';
-  const maxRequests = options.maxRequests ?? 100_000;
-  // Instances created before the endpoint exists are registered once it does.
-  const instancesThatRelay: PHP[] = [];
-  const late: { endpoint?: NodePlaygroundEndpoint; handler?: PHPRequestHandler } = {};
-  // As Playground's worker does: a secondary instance works on the primary's files.
-  const sharedPaths = ['/tmp', DOCUMENT_ROOT, '/internal/shared', '/internal/symlinks'];
-  const secondaries: PHP[] = [];
-  const shareFilesWithPrimary = async (php: PHP) => {
-    const primary = await late.handler!.getPrimaryPhp();
-    await proxyFileSystem(primary, php, sharedPaths.filter((path) => !isPathToSharedFS(php, path)));
-    secondaries.push(php);
-  };
-  /** Every instance, relaying or not, in order of creation (the primary first). */
-  const everyInstance: { readonly php: PHP; readonly isPrimary: boolean }[] = [];
-  let patchRotation: ((php: PHP) => void) | undefined;
   let rotations = 0;
-
-  const handler = await bootWordPressAndRequestHandler({
-    siteUrl,
-    documentRoot: DOCUMENT_ROOT,
-    phpVersion: '8.3',
-    maxPhpInstances: options.phpInstances ?? 2,
-    sapiName: 'cli',
-    createPhpRuntime: runtime.createPhpRuntime,
-    onPHPInstanceCreated: async (php, { isPrimary }) => {
-      php.enableRuntimeRotation({ recreateRuntime: runtime.createPhpRuntime, maxRequests });
-      if (!isPrimary) await shareFilesWithPrimary(php);
-      everyInstance.push({ php, isPrimary });
-      patchRotation?.(php);
-      if (!isPrimary && options.messagesFrom === 'primary') return;
-      if (late.endpoint) late.endpoint.relayMessagesFrom(php);
-      else instancesThatRelay.push(php);
-    },
-    constants: autoLogin === false ? {} : { PLAYGROUND_AUTO_LOGIN_AS_USER: autoLogin },
-    createFiles: {
-      [PLATFORM_MU_PLUGINS]: { '0-pg-harness-no-network.php': phpSource('no-network') },
-    },
-    sqliteIntegrationPluginZip: readArchive(sqlite.zipPath),
-    ...(snapshot
-      ? {
-          wordpressInstallMode: 'do-not-attempt-installing' as const,
-          hooks: { beforeWordPressFiles: (php) => restoreSnapshot(php, DOCUMENT_ROOT, snapshot, siteUrl) },
-        }
-      : { wordPressZip: readArchive(wordpress.zipPath) }),
-  });
-
-  late.handler = handler;
-  keepSecondariesOnPrimaryFiles(await handler.getPrimaryPhp(), secondaries, sharedPaths);
-  const endpoint = await NodePlaygroundEndpoint.attach(handler);
-  late.endpoint = endpoint;
-  for (const php of instancesThatRelay) endpoint.relayMessagesFrom(php);
-  const client = createComlinkLikeClient(endpoint);
+  let reloads = 0;
+  const countRotation = () => {
+    rotations += 1;
+  };
+  let page: SitePage = await bootSitePage(options, siteUrl, found ? { kind: 'snapshot', snapshot: found.snapshot } : { kind: 'zip' }, countRotation);
   let disposed = false;
   const dispose = async () => {
     if (disposed) return;
     disposed = true;
-    await endpoint[Symbol.asyncDispose]();
-    runtime.releaseProcessIds();
+    await page.dispose();
   };
 
   try {
-    if (snapshot) {
-      await retargetSiteUrl(client, snapshot.siteUrl, siteUrl);
+    const { client } = page;
+    if (found) {
+      await retargetSiteUrl(client, found.snapshot.siteUrl, siteUrl);
     } else {
-      await rememberSnapshot(captureSnapshot(endpoint.primaryPhp(), DOCUMENT_ROOT, { wp, driver, siteUrl }));
+      await rememberSnapshot(captureSnapshot(page.endpoint.primaryPhp(), DOCUMENT_ROOT, { wp, driver, siteUrl }));
     }
     const answer = await runHarnessScript(client, 'site-facts');
     const facts: SiteFacts = {
@@ -224,24 +176,21 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
       );
     }
     const databaseBaseline = await client.readFileAsBuffer(facts.databasePath);
-    if (options.rotation === 'older') {
-      patchRotation = dropInternalOnRotation(endpoint.primaryPhp(), () => {
-        rotations += 1;
-      });
-      for (const { php } of everyInstance) patchRotation(php);
-    }
-    const processId = runtime.firstProcessId();
-    if (processId === undefined) throw new Error('No PHP runtime was created.');
+    page.watchRotations();
 
     const url = (path = '/') => new URL(path.replace(/^\/+/, ''), siteUrl).toString();
     const insideSite = (target: string) => target.startsWith(siteUrl) || `${target}/` === siteUrl;
 
     const site: NodeSite = {
-      client,
+      get client() {
+        return page.client;
+      },
       siteUrl,
       wp,
       driver,
-      processId,
+      get processId() {
+        return page.processId;
+      },
       bootedFrom: found?.source ?? 'zip',
       bootMs: performance.now() - started,
       facts,
@@ -251,7 +200,7 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
         let request: Parameters<SiteClient['request']>[0] = { url: current, method: init.method ?? 'GET', body: init.body };
         const redirects: string[] = [];
         for (;;) {
-          const response = await client.request(request);
+          const response = await page.client.request(request);
           const location = response.headers['location']?.[0];
           if (response.httpStatusCode < 300 || response.httpStatusCode > 399 || !location) {
             return { response, url: current, redirects };
@@ -266,27 +215,29 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
         }
       },
       async resetDatabase() {
+        const { client: current } = page;
         for (const suffix of ['-journal', '-wal', '-shm']) {
-          if (await client.fileExists(facts.databasePath + suffix)) await client.unlink(facts.databasePath + suffix);
+          if (await current.fileExists(facts.databasePath + suffix)) await current.unlink(facts.databasePath + suffix);
         }
-        await client.writeFile(facts.databasePath, databaseBaseline);
+        await current.writeFile(facts.databasePath, databaseBaseline);
       },
       get rotations() {
         return rotations;
       },
-      async rotate(which = 'all') {
-        const chosen = everyInstance.filter(({ isPrimary }) => which === 'all' || isPrimary === (which === 'primary'));
-        for (const { php } of chosen) {
-          // What php-wasm does at the start of a request once `maxRequests` were served: never
-          // in the middle of one. The patched rotations above are own properties, called here too.
-          const release = await php.semaphore.acquire();
-          try {
-            await (php as unknown as { rotateRuntime(): Promise<void> }).rotateRuntime();
-          } finally {
-            release();
-          }
-        }
-        return chosen.length;
+      rotate(which = 'all') {
+        return page.rotate(which);
+      },
+      async reload() {
+        if (disposed) throw new Error(`${siteUrl} was disposed: nothing to reload.`);
+        const closing = page;
+        const tree = await closing.close();
+        await closing.dispose();
+        page = await bootSitePage(options, siteUrl, { kind: 'saved', tree }, countRotation);
+        page.watchRotations();
+        reloads += 1;
+      },
+      get reloads() {
+        return reloads;
       },
       dispose,
       [Symbol.asyncDispose]: dispose,
@@ -296,33 +247,4 @@ export async function bootNodeSite(options: BootNodeSiteOptions): Promise<NodeSi
     await dispose();
     throw error;
   }
-}
-
-/**
- * php-wasm's PROXYFS mounts hold the primary's Emscripten FS object: once the primary rotates its
- * runtime (a new FS holding a copy of the files), secondaries would go on reading and writing the
- * discarded one, and the site's instances would no longer share files or the database. The site
- * keeps one filesystem across rotations, so this points every secondary at the new one.
- */
-function keepSecondariesOnPrimaryFiles(primary: PHP, secondaries: readonly PHP[], paths: readonly string[]): void {
-  type Emscripten = { FS: { mount(type: unknown, options: unknown, path: string): void; unmount(path: string): void }; PROXYFS: unknown };
-  const runtimeOf = (php: PHP) => (php as unknown as Record<symbol, Emscripten>)[Object.getOwnPropertySymbols(php)[0]!]!;
-  // Private in php-wasm's types; the request path calls `this.rotateRuntime()`, so an own property replaces the prototype's.
-  const rotating = primary as unknown as { rotateRuntime(): Promise<void> };
-  const rotate = rotating.rotateRuntime.bind(primary);
-  rotating.rotateRuntime = async () => {
-    await rotate();
-    const primaryFs = runtimeOf(primary).FS;
-    for (const secondary of secondaries) {
-      const runtime = runtimeOf(secondary);
-      for (const path of paths) {
-        try {
-          runtime.FS.unmount(path);
-        } catch {
-          continue; // Not a proxied path on this instance.
-        }
-        runtime.FS.mount(runtime.PROXYFS, { root: path, fs: primaryFs }, path);
-      }
-    }
-  };
 }

@@ -16,6 +16,7 @@ export type Side = 'a' | 'b';
 type Receiver = (message: unknown) => Promise<void>;
 
 interface InFlight {
+  from: Side;
   to: Side;
   json: string;
   heldRounds: number;
@@ -42,13 +43,29 @@ export class TestLink {
     return (message) => {
       const json = JSON.stringify(message);
       this.log.push({ from: side, json });
-      this.queue.push({ to, json, heldRounds: this.chance(this.faults.delay) ? 1 + Math.floor(this.random() * 3) : 0 });
-      if (this.chance(this.faults.duplicate)) this.queue.push({ to, json, heldRounds: 1 });
+      this.queue.push({ from: side, to, json, heldRounds: this.chance(this.faults.delay) ? 1 + Math.floor(this.random() * 3) : 0 });
+      if (this.chance(this.faults.duplicate)) this.queue.push({ from: side, to, json, heldRounds: 1 });
     };
   }
 
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** Messages queued to `to` (held ones included), oldest first, as sent. */
+  queuedFor(to: Side): string[] {
+    return this.queue.filter((message) => message.to === to).map((message) => message.json);
+  }
+
+  /**
+   * Loses every message in flight to or from `side` (its page went away with them), held and
+   * duplicated copies included. Answers how many were lost.
+   */
+  discard(side: Side): number {
+    const kept = this.queue.filter((message) => message.to !== side && message.from !== side);
+    const lost = this.queue.length - kept.length;
+    this.queue.splice(0, this.queue.length, ...kept);
+    return lost;
   }
 
   /** Delivers messages (and whatever they cause) until none are left, in at most `maxRounds`. */

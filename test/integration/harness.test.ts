@@ -356,3 +356,54 @@ describe('a site whose PHP instances rotate often', () => {
     }
   });
 });
+
+describe.each([
+  { driver: 'ast', wp: 'nightly' },
+  { driver: 'legacy', wp: '6.5' },
+] as const)('a saved site reloading, WordPress $wp on the $driver driver', (combination) => {
+  it('keeps /wordpress byte for byte (files and database), loses /internal and the old client, and answers again', async () => {
+    const site = await bootNodeSite({ ...combination, siteUrl: siteUrl(combination, 'reloading') });
+    try {
+      const note = Uint8Array.from({ length: 300 }, (_, index) => (index * 7) % 256);
+      await site.client.writeFile('/wordpress/wp-content/pg-reload-note.bin', note);
+      await site.client.writeFile('/internal/shared/pg-reload-internal.txt', 'lost on reload');
+      const postId = Number(
+        await runText(site.client, `<?php require '/wordpress/wp-load.php'; echo wp_insert_post(['post_title' => 'Written before the reload', 'post_status' => 'publish'], true);`),
+      );
+      expect(postId).toBeGreaterThan(0);
+      const stateBefore = await dumpSiteState(site);
+      const databaseBefore = await site.client.readFileAsBuffer(site.facts.databasePath);
+      const oldClient = site.client;
+      // Running when the reload starts: it ends first, and its write is part of what the site keeps.
+      const inFlight = oldClient.run({ code: `<?php usleep(100000); file_put_contents('/wordpress/wp-content/pg-reload-late.txt', 'finished first');` });
+
+      await site.reload();
+
+      expect((await inFlight).errors).toBe('');
+      await expect(oldClient.run({ code: '<?php echo 1;' })).rejects.toThrow(/reloaded/);
+      await expect(oldClient.fileExists('/wordpress')).rejects.toThrow(/reloaded/);
+      expect(site.reloads).toBe(1);
+      // Read before any request: the database file is exactly what the old page left.
+      expect(Buffer.from(await site.client.readFileAsBuffer(site.facts.databasePath)).equals(Buffer.from(databaseBefore))).toBe(true);
+      expect(Buffer.from(await site.client.readFileAsBuffer('/wordpress/wp-content/pg-reload-note.bin')).equals(Buffer.from(note))).toBe(true);
+      expect(await site.client.readFileAsText('/wordpress/wp-content/pg-reload-late.txt')).toBe('finished first');
+      expect(await site.client.fileExists('/internal/shared/pg-reload-internal.txt')).toBe(false);
+      expect(await site.client.fileExists('/internal/shared/mu-plugins/0-pg-harness-no-network.php')).toBe(true);
+
+      const stateAfter = await dumpSiteState(site);
+      const { 'wp-content/pg-reload-late.txt': late, ...filesAfter } = stateAfter.files;
+      expect(late).toBeDefined();
+      const differences = compareSiteStates(stateBefore, { ...stateAfter, files: filesAfter }, { aUrl: site.siteUrl, bUrl: site.siteUrl });
+      expect(differences.map((difference) => difference.description)).toEqual([]);
+      expect(stateAfter.tables['wp_posts']?.some((row) => row['ID'] === postId && row['post_title'] === 'Written before the reload')).toBe(true);
+
+      const home = await site.visit('/');
+      expect(home.response.httpStatusCode).toBe(200);
+      expect(home.response.text).toContain('Written before the reload');
+      const dashboard = await site.visit('/wp-admin/');
+      expect(dashboard.response.text).toMatch(/<title>Dashboard ‹|<title>Dashboard &lsaquo;/);
+    } finally {
+      await site.dispose();
+    }
+  });
+});

@@ -36,6 +36,25 @@ describe('TestLink (test transport)', () => {
     expect(first).not.toEqual([...first].sort((x, y) => x - y));
   });
 
+  it('loses what is in flight to and from a side that went away, held and duplicated copies included', async () => {
+    const link = new TestLink({ duplicate: 0.5, delay: 0.5 }, 3);
+    const got: unknown[] = [];
+    const sendA = link.attach('a', async (m) => void got.push(m));
+    const sendB = link.attach('b', async (m) => void got.push(m));
+    for (let n = 0; n < 10; n++) {
+      sendA({ from: 'a', n });
+      sendB({ from: 'b', n });
+    }
+    expect(link.queuedFor('b').length).toBeGreaterThanOrEqual(10);
+    const queued = link.pending;
+    expect(link.discard('a')).toBe(queued);
+    await link.settle();
+    expect(got).toEqual([]);
+    sendB({ after: true });
+    await link.settle();
+    expect(got).toEqual([{ after: true }]);
+  });
+
   it('has a seeded random source in [0, 1)', () => {
     const values = Array.from({ length: 1000 }, mulberry32(42));
     expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
