@@ -160,8 +160,9 @@ export async function setSync(pairId: string, on: boolean): Promise<PopupReply> 
 /**
  * A tab reported its site. With the peer the pairing expects it is a reconnect (the service
  * worker restarted): nothing to do. A temporary site lost by a reload is restored from the other
- * side, which then goes on syncing with it; any other site (a site switch, a saved site, a saved
- * site reloaded) is never overwritten: the pairing ends and the popup says why.
+ * side, which then goes on syncing with it; a saved site that reloaded resumes from what it kept;
+ * any other site (a site switch, a saved site opened) is never overwritten: the pairing ends and
+ * the popup says why.
  */
 export async function onTabSite(tabId: number, report: Extract<TabToBackground, { type: 'tab/site' }>): Promise<void> {
   const { site, peer } = report;
@@ -171,27 +172,18 @@ export async function onTabSite(tabId: number, report: Extract<TabToBackground, 
     return;
   }
   const mine = sideOf(pairing, tabId)!;
-  const verdict = judgeSiteReport(pairing.pairId, mine, report);
+  const verdict = judgeSiteReport(pairing, mine, report);
   if (verdict.kind === 'unchanged') return;
   if (verdict.kind === 'end') return endPairing(pairing, verdict.reason);
   const other = otherSide(pairing, tabId);
+  if (verdict.kind === 'resume') return resume(pairing, tabId, report);
   if (pairing.phase === 'copying' && pairing.copy?.toTabId !== tabId) {
     await fail(pairing.pairId, `${site.siteUrl} was reloaded while its state was being copied to the other tab; pair again`);
     return;
   }
   await pairings.update((all) =>
     updatePairing(all, pairing.pairId, (p) =>
-      startCopy(
-        updateSide(p, tabId, (s) => ({
-          ...s,
-          siteUrl: site.siteUrl,
-          scope: site.scope,
-          name: site.name,
-          storage: site.storage,
-          document: report.document,
-        })),
-        { fromTabId: other.tabId, toTabId: tabId, reason: 'restore' },
-      ),
+      startCopy(withReportedSite(p, tabId, report), { fromTabId: other.tabId, toTabId: tabId, reason: 'restore' }),
     ),
   );
   void journalBackground({
@@ -210,6 +202,43 @@ export async function onTabSite(tabId: number, report: Extract<TabToBackground, 
     syncOn: pairing.syncOn,
   });
   if (!reply.ok) await fail(pairing.pairId, `Could not restore ${site.siteUrl}: ${reply.error}`);
+}
+
+/** A paired saved site reloaded while live: its new page goes on from what the site kept, without a copy. */
+async function resume(pairing: Pairing, tabId: number, report: Extract<TabToBackground, { type: 'tab/site' }>): Promise<void> {
+  const { site } = report;
+  const mine = sideOf(pairing, tabId)!;
+  const other = otherSide(pairing, tabId);
+  await pairings.update((all) => updatePairing(all, pairing.pairId, (p) => withReportedSite(p, tabId, report)));
+  void journalBackground({
+    kind: 'pairing',
+    site: site.siteUrl,
+    target: site.scope,
+    summary: `${site.siteUrl} was reloaded and kept its saved content: syncing with ${other.siteUrl} goes on from there`,
+    status: 'info',
+  });
+  const reply = await sendToTab(tabId, {
+    type: 'bg/peer-start',
+    pairId: pairing.pairId,
+    peerId: mine.peerId,
+    remotePeerId: other.peerId,
+    role: 'resume',
+    syncOn: pairing.syncOn,
+  });
+  if (!reply.ok) await fail(pairing.pairId, `Could not resume syncing ${site.siteUrl} after its reload: ${reply.error}`);
+}
+
+/** The side of `tabId` as its latest site report describes it. */
+function withReportedSite(pairing: Pairing, tabId: number, report: Extract<TabToBackground, { type: 'tab/site' }>): Pairing {
+  const { site } = report;
+  return updateSide(pairing, tabId, (s) => ({
+    ...s,
+    siteUrl: site.siteUrl,
+    scope: site.scope,
+    name: site.name,
+    storage: site.storage,
+    document: report.document,
+  }));
 }
 
 /** A paired tab closed or left Playground: the pairing ends (a new tab is a new site: pair it again). */

@@ -11,6 +11,8 @@ type PeerStart = Extract<BackgroundToTab, { type: 'bg/peer-start' }>;
 const RESEND_EVERY_MS = 3000;
 /** A full-state copy that heard nothing from the other tab this long is asked for again. */
 const COPY_QUIET_MS = 15_000;
+/** A rejoin request (a saved site resuming after its reload) that got no answer this long goes out again. */
+const REJOIN_QUIET_MS = 10_000;
 
 /**
  * Runs this tab's end of a pairing: one SyncPeer on the page's client, fed with the envelopes the
@@ -48,6 +50,7 @@ export class PeerHost {
       peerId: command.peerId,
       remotePeerId: command.remotePeerId,
       awaitSnapshot: command.role === 'target',
+      resume: command.role === 'resume',
       paused: this.paused,
       send: (envelope) => this.report({ type: 'tab/envelope', pairId, envelope }),
       onJournal: (entries: JournalEntry[]) => this.report({ type: 'tab/journal', entries }),
@@ -61,6 +64,7 @@ export class PeerHost {
     this.resendTimer = setInterval(() => {
       if (!this.paused && this.peer && this.peer.pendingCount > 0) this.peer.resendPending();
       void this.peer?.askAgainIfCopyStalled(COPY_QUIET_MS);
+      void this.peer?.rejoinAgainIfUnanswered(REJOIN_QUIET_MS);
       // A few file look-ups, no PHP request: older builds lose the engine's files on a runtime rotation.
       void this.peer?.repairIfLost();
     }, RESEND_EVERY_MS);

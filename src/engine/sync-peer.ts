@@ -1,5 +1,5 @@
 import { applyCheckedBatch, ChangeFeed, installCapture, lostWithRuntime } from '../db';
-import { applyFileChangesAtomically, Exclusions, FileRecorder, findDatabasePath } from '../files';
+import { applyFileChangesAtomically, Exclusions, FileRecorder, findDatabasePath, type FileChange } from '../files';
 import type { SiteClient } from '../platform/site-client';
 import type { JournalEntry } from '../journal/entry';
 import { RecurringFailures } from '../journal/recurring';
@@ -23,6 +23,7 @@ import {
 import { parseEnvelope, WIRE_VERSION, type Envelope, type EnvelopeOf } from '../sync/wire';
 import { decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
 import { missingEngineFiles, reinstallEngine } from './engine-files';
+import { currentFiles, filesWanted, orderedChanges, pathsOnTheWay } from './rejoin';
 import { FileVersions } from './file-versions';
 import { fileChangesToApply } from './spare-newer';
 import {
@@ -52,6 +53,12 @@ export interface SyncPeerOptions {
   wallClock?: () => number;
   /** Ask the peer for a full-state copy right away; send no local changes until it is installed. */
   awaitSnapshot?: boolean;
+  /**
+   * The site is a saved site that reloaded while paired: it kept its files and database (with the
+   * engine's tables and captured rows) and lost this peer. Resume from there with the peer, which
+   * is still running: no full-state copy (see `rejoin.ts`).
+   */
+  resume?: boolean;
   /** Start with sync off (see `setPaused`). */
   paused?: boolean;
   /** The count of unacknowledged local deltas, whenever it changes (the toolbar badge). */
@@ -108,6 +115,10 @@ export class SyncPeer {
   private copyOnResume = false;
   private readonly copyTarget = new CopyTarget();
   private readonly copySource = new CopySource();
+  /** This site reloaded and asked the peer to rejoin (under this id, then): nothing else goes out or comes in until it answers. */
+  private rejoin: { id: string; askedAt: number } | null = null;
+  /** Envelopes of the peer's stamped before this are from before a reload (of either side) and are ignored. */
+  private peerSince: Hlc | null = null;
   /** The peer's clock on the envelope that carried the latest ack. */
   private lastAckClock: Hlc | null = null;
   private problem: string | null = null;
@@ -139,7 +150,9 @@ export class SyncPeer {
     });
     const [absoluteUrl, root] = await Promise.all([client.absoluteUrl, client.documentRoot]);
     const siteUrl = absoluteUrl.replace(/\/+$/, '');
-    await installCapture(client, { peerId: options.peerId, siteUrl, discardOutbox: true });
+    // A resumed site keeps the rows its outbox holds (the reload lost only the engine's files).
+    if (options.resume) await reinstallEngine(client, { peerId: options.peerId, siteUrl });
+    else await installCapture(client, { peerId: options.peerId, siteUrl, discardOutbox: true });
     const exclusions = Exclusions.forSite(root, await findDatabasePath(client, root));
     const recorder = await FileRecorder.start(
       {
@@ -155,7 +168,8 @@ export class SyncPeer {
     const peer = new SyncPeer(options, siteUrl, root, recorder, exclusions);
     peer.feed = feed;
     started.peer = peer;
-    if (options.awaitSnapshot) await peer.requestSnapshot();
+    if (options.resume) await peer.step(() => peer.sendRejoin());
+    else if (options.awaitSnapshot) await peer.requestSnapshot();
     // Changes captured while capture was being installed.
     peer.schedulePull();
     return peer;
@@ -261,9 +275,9 @@ export class SyncPeer {
     return this.paused;
   }
 
-  /** Deltas flow: not paused, not waiting for (or after a failed) first copy, no copy in flight. */
+  /** Deltas flow: not paused, not waiting for (or after a failed) first copy, no copy in flight, not rejoining. */
   private get sendsDeltas(): boolean {
-    return !this.paused && this.live && this.copyTarget.id === null;
+    return !this.paused && this.live && this.copyTarget.id === null && this.rejoin === null;
   }
 
   /** Stops for good. Work in flight may fail as its site goes (a replaced client): that is no failure to report. */
@@ -308,10 +322,13 @@ export class SyncPeer {
     return this.step(() => this.enqueueLocalChanges(db));
   }
 
-  /** Takes the files recorded so far, puts them and `db` in the outbox as one delta, and sends it. */
-  private async enqueueLocalChanges(db: Delta['db']): Promise<void> {
+  /**
+   * Takes the files recorded so far, puts them, `db` and `alsoFiles` (changes read otherwise) in
+   * the outbox as one delta, and sends it.
+   */
+  private async enqueueLocalChanges(db: Delta['db'], alsoFiles: readonly FileChange[] = []): Promise<void> {
     const files = await this.recorder.takeBatch();
-    const delta: Delta = { files: files.changes, db, hlc: encodeHlc(this.clock.now()) };
+    const delta: Delta = { files: orderedChanges([...files.changes, ...alsoFiles]), db, hlc: encodeHlc(this.clock.now()) };
     if (isEmptyDelta(delta)) return;
     this.fileVersions.record(delta.files, delta.hlc);
     const { state, batch } = outboxEnqueue(this.outbox, encodeDelta(delta));
@@ -361,6 +378,9 @@ export class SyncPeer {
     const envelope = parsed.value;
     const remoteClock = decodeHlc(envelope.hlc);
     if (remoteClock) this.clock.receive(remoteClock);
+    if (this.fromBeforeRejoin(envelope, remoteClock)) return;
+    if (envelope.kind === 'rejoin') return this.answerRejoin(envelope, remoteClock);
+    if (envelope.kind === 'rejoined') return this.onRejoined(envelope, remoteClock);
     if (envelope.ackUpTo > this.outbox.ackedUpTo) {
       const acked = outboxAck(this.outbox, envelope.ackUpTo);
       if (acked.ok) {
@@ -425,6 +445,95 @@ export class SyncPeer {
     if (arrival.kind === 'apply') await this.applyReady([...arrival.batches], siteUrl);
     else if (arrival.kind === 'duplicate') this.sendControl({ ...this.header('ack'), seq: lastSeq });
     else if (arrival.askResend) this.sendControl({ ...this.header('resend'), seq: lastSeq, resendFrom: arrival.resendFrom });
+  }
+
+  // --- Resuming after a saved site reloaded ----------------------------------------------
+
+  /**
+   * Unanswered rejoin requests go out again under a new id after `quietMs` (the request or its
+   * answer may have been lost with a service worker stopped in between). Resolves whether it did.
+   */
+  rejoinAgainIfUnanswered(quietMs: number): Promise<boolean> {
+    return this.step(async () => {
+      if (this.rejoin === null || performance.now() - this.rejoin.askedAt < quietMs) return false;
+      await this.sendRejoin();
+      return true;
+    });
+  }
+
+  /** Whether the site still waits for the peer to answer its rejoin request. */
+  get rejoining(): boolean {
+    return this.rejoin !== null;
+  }
+
+  /** Asks the peer to go on from where this reloaded site stands; its files as the reload left them go with it. */
+  private async sendRejoin(): Promise<void> {
+    const id = crypto.randomUUID();
+    this.rejoin = { id, askedAt: performance.now() };
+    const files = await siteFileHashes(this.options.client);
+    // Deltas enqueued meanwhile (rows the outbox kept) wait for the answer; they are numbered after baseSeq.
+    this.sendControl({ ...this.header('rejoin'), seq: this.outbox.lastSeq, rejoinId: id, baseSeq: this.outbox.ackedUpTo, files: [...files] });
+  }
+
+  /**
+   * While this site waits for the answer to its rejoin, only that answer counts: anything else
+   * was sent before the peer heard of the reload (its numbering and acks are the old page's).
+   * Afterwards, and on the other side of a rejoin, envelopes stamped before it are stale.
+   */
+  private fromBeforeRejoin(envelope: Envelope<WireDelta>, clock: Hlc | null): boolean {
+    if (this.rejoin !== null) return !(envelope.kind === 'rejoined' && envelope.rejoinId === this.rejoin.id);
+    return clock !== null && this.peerSince !== null && compareHlc(clock, this.peerSince) < 0;
+  }
+
+  /**
+   * The peer's site reloaded and kept what it had: its deltas now go on after its `baseSeq`, this
+   * site's unacknowledged ones go to it again, and it is asked for the files it changed whose
+   * changes were lost with its page.
+   */
+  private async answerRejoin(request: EnvelopeOf<'rejoin'>, clock: Hlc | null): Promise<void> {
+    this.peerSince = clock;
+    // Files recorded here and not sent yet are on the way too.
+    await this.enqueueLocalChanges(null);
+    const here = await siteFileHashes(this.options.client);
+    // Both sites reloaded at once: only one of them takes the other's files.
+    const want = this.rejoin !== null && this.options.peerId > this.options.remotePeerId
+      ? []
+      : filesWanted(request.files, here, pathsOnTheWay(outboxPending(this.outbox)));
+    this.inbox = createInboxCursor(request.baseSeq);
+    this.sendControl({ ...this.header('rejoined'), seq: this.outbox.lastSeq, rejoinId: request.rejoinId, baseSeq: this.outbox.ackedUpTo, want });
+    this.journal([
+      {
+        direction: 'received',
+        kind: 'pairing',
+        target: 'paired site',
+        summary: `The paired site reloaded and resumes from its saved state: ${this.outbox.unacked.length} change(s) of this site go to it again, ${want.length} of its file(s) come here`,
+        status: 'info',
+        ...(want.length > 0 ? { detail: want.slice(0, 200).join('\n') } : {}),
+      },
+    ]);
+    this.resendPending();
+  }
+
+  /** The peer answered: deltas flow again from both positions, with the files it asked for first. */
+  private async onRejoined(answer: EnvelopeOf<'rejoined'>, clock: Hlc | null): Promise<void> {
+    if (this.rejoin === null || this.rejoin.id !== answer.rejoinId) return;
+    this.rejoin = null;
+    this.peerSince = clock;
+    this.inbox = createInboxCursor(answer.baseSeq);
+    const files = await currentFiles(this.options.client, this.root, this.exclusions, answer.want);
+    const waiting = this.outbox.unacked.length;
+    this.journal([
+      {
+        direction: 'local',
+        kind: 'pairing',
+        target: 'paired site',
+        summary: `Resumed after the reload from this site’s saved state: ${waiting} change(s) kept on this site go out, ${files.length} file(s) the paired site lacked are sent`,
+        status: 'info',
+      },
+    ]);
+    this.resendPending();
+    if (files.length > 0) await this.enqueueLocalChanges(null, files);
+    this.schedulePull();
   }
 
   // --- Full-state copy, target side -------------------------------------------------------

@@ -1,6 +1,6 @@
 import type { PeerRole, TabDocument } from '../protocol/runtime';
 import type { SiteInfo, StorageKind } from '../protocol/site';
-import type { PairedSide } from './pairings';
+import type { PairedSide, Pairing } from './pairings';
 
 /** What a paired tab's site report means for its pairing. */
 export type SiteReportVerdict =
@@ -8,6 +8,8 @@ export type SiteReportVerdict =
   | { kind: 'unchanged' }
   /** The tab reloaded and lost its temporary site: the other side's state is copied back into it. */
   | { kind: 'restore' }
+  /** A saved site reloaded while live: it kept its content and goes on syncing from there (no copy). */
+  | { kind: 'resume' }
   /** The tab runs another site, or a saved site that must not be overwritten: the pairing ends. */
   | { kind: 'end'; reason: string };
 
@@ -19,11 +21,18 @@ export interface PairedSiteReport {
 
 /**
  * Judges a site report of a paired tab. Only a temporary site lost by a reload (a new top-level
- * document) is restored from the other side; a site the user opened (a saved site, a site switch
- * in the same document) or a saved site that reloaded is never overwritten: the pairing ends.
- * Older builds cannot say how they keep a site (`unknown`): like the real page, a reload loses it.
+ * document) is restored from the other side, and so is a saved site that reloaded while the copy
+ * into it was under way; a saved site that reloaded while live resumes from what it kept; a site
+ * the user opened (a saved site, a site switch in the same document) is never overwritten: the
+ * pairing ends. Older builds cannot say how they keep a site (`unknown`): like the real page, a
+ * reload loses it.
  */
-export function judgeSiteReport(pairId: string, side: PairedSide, report: PairedSiteReport): SiteReportVerdict {
+export function judgeSiteReport(
+  pairing: Pick<Pairing, 'pairId' | 'phase' | 'copy'>,
+  side: PairedSide,
+  report: PairedSiteReport,
+): SiteReportVerdict {
+  const { pairId } = pairing;
   if (report.peer?.pairId === pairId && report.peer.peerId === side.peerId) return { kind: 'unchanged' };
   const { site } = report;
   const pairAgain = 'Pair again to sync it.';
@@ -40,6 +49,9 @@ export function judgeSiteReport(pairId: string, side: PairedSide, report: Paired
     };
   }
   if (lostOnReload(side.storage) && lostOnReload(site.storage)) return { kind: 'restore' };
+  const savedSiteReloaded = site.scope === side.scope && !lostOnReload(side.storage) && !lostOnReload(site.storage);
+  if (savedSiteReloaded && pairing.phase === 'live') return { kind: 'resume' };
+  if (savedSiteReloaded && pairing.phase === 'copying' && pairing.copy?.toTabId === side.tabId) return { kind: 'restore' };
   return {
     kind: 'end',
     reason:

@@ -79,9 +79,9 @@ export const TabToBackgroundSchema = v.variant('type', [
 export type TabToBackground = v.InferOutput<typeof TabToBackgroundSchema>;
 
 /**
- * Background -> content script (`tabs.sendMessage`, top frame). `peer/start` roles:
- * `live` sync at once; `source` start, then send this site's full state; `target` start, wait
- * for the peer's full state, install it, then sync.
+ * Background -> content script (`tabs.sendMessage`, top frame). `peer/start` roles: `source`
+ * start, then send this site's full state; `target` start, wait for the peer's full state,
+ * install it, then sync; `resume` a saved site that reloaded goes on from what it kept (no copy).
  */
 export const BackgroundToTabSchema = v.variant('type', [
   v.strictObject({ type: v.literal('bg/summary') }),
@@ -90,7 +90,7 @@ export const BackgroundToTabSchema = v.variant('type', [
     pairId: PairIdSchema,
     peerId: PeerIdSchema,
     remotePeerId: PeerIdSchema,
-    role: v.picklist(['live', 'source', 'target']),
+    role: v.picklist(['source', 'target', 'resume']),
     syncOn: v.boolean(),
   }),
   /** The pairing ended (unpaired, its other tab closed or left): the tab removes the engine from its site. */

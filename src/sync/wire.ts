@@ -20,6 +20,11 @@ import { PairIdSchema, PeerIdSchema } from './ids';
  * `snapshot-installed` (its `seq`: where its deltas go on from) or `snapshot-abort` (either
  * side: why the copy cannot be made or installed).
  *
+ * Resuming after a saved site reloaded (its page, and the peer in it, started over from what the
+ * site kept): the reloaded peer sends `rejoin` (a fresh `rejoinId`, its files) and sends nothing
+ * else until the matching `rejoined` comes; each side's deltas then go on after the other's
+ * `baseSeq`, and the reloaded side sends the files of `want` as they are on it now.
+ *
  * Payloads (`delta.payload`, snapshot chunks and metadata) are opaque here: pass a schema to
  * `parseEnvelope` or validate them where they are used.
  */
@@ -37,6 +42,8 @@ export const ENVELOPE_KINDS = [
   'snapshot-request',
   'snapshot-installed',
   'snapshot-abort',
+  'rejoin',
+  'rejoined',
 ] as const;
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
@@ -52,6 +59,9 @@ const siteUrl = v.pipe(v.string(), v.maxLength(500), v.url(), v.regex(/^https?:\
 export const MAX_REQUEST_FILES = 200_000;
 const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a lowercase hex sha256'));
 const snapshotId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'a snapshot id is 1-64 letters, digits or dashes'));
+const rejoinId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'a rejoin id is 1-64 letters, digits or dashes'));
+/** A site's synced files (relative path, sha256). */
+const fileHashes = v.pipe(v.array(v.strictTuple([RelativePathSchema, sha256])), v.maxLength(MAX_REQUEST_FILES));
 
 /** Any value, but there must be one (an absent payload is a malformed envelope, not an empty one). */
 const present = v.custom<NonNullable<unknown> | null>((input) => input !== undefined, 'required');
@@ -97,10 +107,26 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
       ...header('snapshot-request'),
       snapshotId,
       /** The target's files (relative path, sha256): the source ships bytes only for the others. */
-      files: v.pipe(v.array(v.strictTuple([RelativePathSchema, sha256])), v.maxLength(MAX_REQUEST_FILES)),
+      files: fileHashes,
     }),
     v.strictObject({ ...header('snapshot-installed'), snapshotId }),
     v.strictObject({ ...header('snapshot-abort'), snapshotId, reason: v.pipe(v.string(), v.maxLength(2000)) }),
+    v.strictObject({
+      ...header('rejoin'),
+      rejoinId,
+      /** The reloaded peer's deltas go on after this seq. */
+      baseSeq: counter,
+      /** Its files as the reload left them. */
+      files: fileHashes,
+    }),
+    v.strictObject({
+      ...header('rejoined'),
+      rejoinId,
+      /** The answering peer's deltas the reloaded one applied: the rest come again after it. */
+      baseSeq: counter,
+      /** Files the answering peer wants as they are on the reloaded site (differing, and no change of its own on the way). */
+      want: v.pipe(v.array(RelativePathSchema), v.maxLength(MAX_REQUEST_FILES)),
+    }),
   ]);
 }
 

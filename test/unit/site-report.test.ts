@@ -4,7 +4,7 @@ import { dismissEnded, dismissEndedOfTabs, recordEnded } from '../../src/pairing
 import { judgeSiteReport, type PairedSiteReport } from '../../src/pairing/site-report';
 import type { SiteInfo, StorageKind } from '../../src/protocol/site';
 
-const PAIR = 'pair-1';
+const PAIR = { pairId: 'pair-1', phase: 'live' } as const;
 
 const side = (storage: StorageKind = 'temporary'): PairedSide => ({
   tabId: 1,
@@ -35,7 +35,7 @@ const report = (over: Partial<PairedSiteReport> & { documentId?: string; client?
 
 describe('a paired tab reporting its site', () => {
   it('changes nothing when its peer still runs (the service worker restarted) or has not started yet', () => {
-    expect(judgeSiteReport(PAIR, side(), report({ peer: { pairId: PAIR, peerId: 'peer-1' } }))).toEqual({ kind: 'unchanged' });
+    expect(judgeSiteReport(PAIR, side(), report({ peer: { pairId: PAIR.pairId, peerId: 'peer-1' } }))).toEqual({ kind: 'unchanged' });
     expect(judgeSiteReport(PAIR, side(), report({ peer: null }))).toEqual({ kind: 'unchanged' });
   });
 
@@ -59,11 +59,30 @@ describe('a paired tab reporting its site', () => {
       kind: 'end',
       reason: expect.stringMatching(/^The tab of Amber Otter opened another site, My Saved Site, which was left as it is/),
     });
-    expect(judgeSiteReport(PAIR, side('opfs'), report({ documentId: 'doc-2', site: site('amber-otter', 'opfs') }))).toEqual({
+    expect(judgeSiteReport(PAIR, side('local-fs'), report({ documentId: 'doc-2', site: site('brave-pine') }))).toMatchObject({ kind: 'end' });
+  });
+});
+
+describe('a paired saved site that reloaded (a new document, the same site)', () => {
+  const reloaded = report({ documentId: 'doc-2', site: site('amber-otter', 'opfs') });
+
+  it('resumes from what it kept while the pairing is live', () => {
+    expect(judgeSiteReport(PAIR, side('opfs'), reloaded)).toEqual({ kind: 'resume' });
+    expect(judgeSiteReport(PAIR, side('local-fs'), report({ documentId: 'doc-2', site: site('amber-otter', 'local-fs') }))).toEqual({ kind: 'resume' });
+  });
+
+  it('gets the copy again when it reloaded while being copied into, and ends the pairing otherwise', () => {
+    const copyInto = (toTabId: number) => ({ pairId: PAIR.pairId, phase: 'copying' as const, copy: { fromTabId: 9, toTabId, reason: 'pairing' as const, done: 0, total: 0 } });
+    expect(judgeSiteReport(copyInto(1), side('opfs'), reloaded)).toEqual({ kind: 'restore' });
+    expect(judgeSiteReport(copyInto(9), side('opfs'), reloaded)).toEqual({
       kind: 'end',
       reason: expect.stringMatching(/^Amber Otter was reloaded and keeps its saved content\. Pair again/),
     });
-    expect(judgeSiteReport(PAIR, side('local-fs'), report({ documentId: 'doc-2', site: site('brave-pine') }))).toMatchObject({ kind: 'end' });
+    expect(judgeSiteReport({ pairId: PAIR.pairId, phase: 'error' }, side('opfs'), reloaded)).toMatchObject({ kind: 'end' });
+  });
+
+  it('is another site when the reloaded tab opened a different saved site', () => {
+    expect(judgeSiteReport(PAIR, side('opfs'), report({ documentId: 'doc-2', site: site('my-saved-site', 'opfs') }))).toMatchObject({ kind: 'end' });
   });
 });
 

@@ -1,0 +1,72 @@
+import { sha256Hex, type Exclusions, type FileChange } from '../files';
+import { absolutePath, comparePaths, isSameOrInside } from '../files/paths';
+import type { SiteClient } from '../platform/site-client';
+import type { SequencedBatch } from '../sync/sequencing';
+import { decodeDelta, type WireDelta } from './delta';
+
+/**
+ * Resuming after a saved site reloaded. The reload kept the site's files and database (and the
+ * database's outbox of captured rows) but lost the peer: the file changes it had sent and not
+ * seen acknowledged, and those it had not sent yet. The other side compares both trees and asks
+ * for the files that differ, except where a change of its own is on the way (that one arrives
+ * on the reloaded site after the rejoin and wins there too).
+ */
+
+/** Every path a delta still waiting for its acknowledgement changes (both ends of a rename, everything below a folder). */
+export function pathsOnTheWay(pending: readonly SequencedBatch<WireDelta>[]): string[] {
+  const paths: string[] = [];
+  for (const batch of pending) {
+    const decoded = decodeDelta(batch.payload);
+    if (!decoded.ok) continue;
+    for (const change of decoded.delta.files) {
+      paths.push(change.path);
+      if (change.op === 'rename') paths.push(change.toPath);
+    }
+  }
+  return paths;
+}
+
+/**
+ * The files the reloaded site must send as they are on it: those whose content differs between
+ * the two sites or that only one of them has, none below a path this site has a change of its own
+ * on the way for. Sorted, so both logs read the same.
+ */
+export function filesWanted(
+  reloaded: readonly (readonly [string, string])[],
+  here: ReadonlyMap<string, string>,
+  onTheWay: readonly string[],
+): string[] {
+  const there = new Map(reloaded);
+  const differing = new Set<string>();
+  for (const [path, hash] of there) if (here.get(path) !== hash) differing.add(path);
+  for (const path of here.keys()) if (!there.has(path)) differing.add(path);
+  return [...differing].filter((path) => !onTheWay.some((changed) => isSameOrInside(path, changed))).sort(comparePaths);
+}
+
+/** What each wanted path holds on this site now: its bytes, or its removal. Excluded paths are never sent. */
+export async function currentFiles(
+  client: Pick<SiteClient, 'fileExists' | 'isDir' | 'readFileAsBuffer'>,
+  root: string,
+  exclusions: Exclusions,
+  paths: readonly string[],
+): Promise<FileChange[]> {
+  const changes: FileChange[] = [];
+  for (const path of paths) {
+    if (exclusions.isExcluded(path)) continue;
+    const absolute = absolutePath(root, path);
+    if (!(await client.fileExists(absolute))) {
+      changes.push({ op: 'delete', path, nodeType: 'file' });
+      continue;
+    }
+    // A folder where the other site has a file: its files come one by one (they differ too).
+    if (await client.isDir(absolute)) continue;
+    const bytes = await client.readFileAsBuffer(absolute);
+    changes.push({ op: 'write', path, size: bytes.byteLength, sha256: await sha256Hex(bytes), bytes });
+  }
+  return orderedChanges(changes);
+}
+
+/** Changes as one batch applies them: structural ones (mkdir, rename, delete) in their order, then the writes. */
+export function orderedChanges(changes: readonly FileChange[]): FileChange[] {
+  return [...changes.filter((change) => change.op !== 'write'), ...changes.filter((change) => change.op === 'write')];
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { encodeDelta } from '../../src/engine/delta';
+import { filesWanted, orderedChanges, pathsOnTheWay } from '../../src/engine/rejoin';
+import type { FileChange } from '../../src/files';
+
+const hash = (letter: string) => letter.repeat(64);
+
+describe('filesWanted (the reloaded site sends these as they are on it)', () => {
+  const here = new Map([
+    ['wp-content/plugins/a.php', hash('a')],
+    ['wp-content/plugins/gone-there.php', hash('b')],
+    ['wp-content/uploads/same.jpg', hash('c')],
+    ['wp-content/themes/t/style.css', hash('d')],
+  ]);
+  const reloaded: [string, string][] = [
+    ['wp-content/plugins/a.php', hash('e')],
+    ['wp-content/uploads/same.jpg', hash('c')],
+    ['wp-content/uploads/new.jpg', hash('f')],
+    ['wp-content/themes/t/style.css', hash('0')],
+  ];
+
+  it('asks for files that differ, that only the reloaded site has, and removals of those only this site has', () => {
+    expect(filesWanted(reloaded, here, [])).toEqual([
+      'wp-content/plugins/a.php',
+      'wp-content/plugins/gone-there.php',
+      'wp-content/themes/t/style.css',
+      'wp-content/uploads/new.jpg',
+    ]);
+  });
+
+  it('leaves out paths with a change of this site on the way, and everything below a folder it changed', () => {
+    expect(filesWanted(reloaded, here, ['wp-content/plugins/a.php', 'wp-content/themes/t'])).toEqual([
+      'wp-content/plugins/gone-there.php',
+      'wp-content/uploads/new.jpg',
+    ]);
+  });
+
+  it('asks for nothing when both trees are equal', () => {
+    expect(filesWanted([...here], here, [])).toEqual([]);
+  });
+});
+
+describe('pathsOnTheWay', () => {
+  it('lists every path the pending deltas change, both ends of renames included', () => {
+    const files: FileChange[] = [
+      { op: 'rename', path: 'wp-content/plugins/old', toPath: 'wp-content/plugins/new', nodeType: 'directory' },
+      { op: 'delete', path: 'wp-content/uploads/x.jpg', nodeType: 'file' },
+    ];
+    const payload = encodeDelta({ files, db: null, hlc: '0191dd9dec7b.0000.peer-a' });
+    expect(pathsOnTheWay([{ seq: 4, payload }])).toEqual(['wp-content/plugins/old', 'wp-content/plugins/new', 'wp-content/uploads/x.jpg']);
+  });
+});
+
+describe('orderedChanges', () => {
+  it('puts structural changes first, in their order, then the writes', () => {
+    const write: FileChange = { op: 'write', path: 'a.txt', size: 0, sha256: hash('0'), bytes: new Uint8Array() };
+    const removal: FileChange = { op: 'delete', path: 'b.txt', nodeType: 'file' };
+    const folder: FileChange = { op: 'mkdir', path: 'c' };
+    expect(orderedChanges([write, removal, folder]).map((change) => change.op)).toEqual(['delete', 'mkdir', 'write']);
+  });
+});
