@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { shardIds } from '../../src/engine/pair-sites';
-import { SyncPeer } from '../../src/engine/sync-peer';
+import { SyncPeer, type SyncPeerOptions } from '../../src/engine/sync-peer';
 import type { JournalEntry } from '../../src/journal/entry';
 import { appendEntries } from '../../src/journal/journal';
 import {
@@ -12,7 +12,7 @@ import {
   type NodeSite,
   type SiteState,
 } from '../harness';
-import { TestLink, type LinkFaults } from '../harness/test-link';
+import { TestLink, type LinkFaults, type Side } from '../harness/test-link';
 import { CONVERGENCE_RULES } from './db-support';
 
 /**
@@ -27,8 +27,9 @@ export { ALL_COMBINATIONS, type Combination } from '../harness';
 export interface EnginePair {
   readonly a: NodeSite;
   readonly b: NodeSite;
-  readonly peerA: SyncPeer;
-  readonly peerB: SyncPeer;
+  /** The peer of each side's current page (a new one after `reloadSide`). */
+  peerA: SyncPeer;
+  peerB: SyncPeer;
   readonly link: TestLink;
   /** Every journal line of both peers, in order; a line sent again under its id (a recurring failure's count) replaces it. */
   readonly journal: JournalEntry[];
@@ -58,32 +59,78 @@ export async function startPair(combination: Combination, name: string, options:
   const link = new TestLink(options.faults, options.seed);
   const journal: JournalEntry[] = [];
   const problems = { a: [] as (string | null)[], b: [] as (string | null)[] };
-  const peers: { a?: SyncPeer; b?: SyncPeer } = {};
-  const common = {
-    pairId: 'pair-1',
-    onJournal: (entries: JournalEntry[]) => journal.splice(0, journal.length, ...appendEntries(journal, entries, Infinity)),
-    onJournalStatus: (ids: string[], status: JournalEntry['status']) => {
-      for (const entry of journal) if (ids.includes(entry.id)) entry.status = status;
-    },
-    fileSettleMs: options.fileSettleMs ?? 10,
+  const peers: Partial<Record<Side, SyncPeer>> = {};
+  const startPeer: PeerStarter = async (side, extra = {}) => {
+    const page = new PeerPage();
+    const other: Side = side === 'a' ? 'b' : 'a';
+    const send = link.attach(side, (message) => peers[side]!.receive(message));
+    const peer = await SyncPeer.start({
+      ...extra,
+      client: (side === 'a' ? a : b).client,
+      pairId: 'pair-1',
+      peerId: `peer-${side}`,
+      remotePeerId: `peer-${other}`,
+      fileSettleMs: options.fileSettleMs ?? 10,
+      send: page.gate(send),
+      onJournal: page.gate((entries: JournalEntry[]) => journal.splice(0, journal.length, ...appendEntries(journal, entries, Infinity))),
+      onJournalStatus: page.gate((ids: string[], status: JournalEntry['status']) => {
+        for (const entry of journal) if (ids.includes(entry.id)) entry.status = status;
+      }),
+      onProblem: page.gate((problem: string | null) => problems[side].push(problem)),
+    });
+    peers[side] = peer;
+    pageOfPeer.set(peer, page);
+    return peer;
   };
-  peers.a = await SyncPeer.start({
-    ...common,
-    client: a.client,
-    peerId: 'peer-a',
-    remotePeerId: 'peer-b',
-    send: link.attach('a', (message) => peers.a!.receive(message)),
-    onProblem: (problem) => problems.a.push(problem),
-  });
-  peers.b = await SyncPeer.start({
-    ...common,
-    client: b.client,
-    peerId: 'peer-b',
-    remotePeerId: 'peer-a',
-    send: link.attach('b', (message) => peers.b!.receive(message)),
-    onProblem: (problem) => problems.b.push(problem),
-  });
-  return { a, b, peerA: peers.a, peerB: peers.b, link, journal, problems };
+  const peerA = await startPeer('a');
+  const peerB = await startPeer('b');
+  const pair: EnginePair = { a, b, peerA, peerB, link, journal, problems };
+  peerStarters.set(pair, startPeer);
+  return pair;
+}
+
+/** What `reloadSide` may ask of the resumed peer besides resuming. */
+export type ResumeOptions = Pick<SyncPeerOptions, 'paused'>;
+
+type PeerStarter = (side: Side, extra?: ResumeOptions & { resume?: true }) => Promise<SyncPeer>;
+const peerStarters = new WeakMap<EnginePair, PeerStarter>();
+const pageOfPeer = new WeakMap<SyncPeer, PeerPage>();
+
+/**
+ * The page a peer runs in: while it is open the peer's envelopes, journal lines and problems go
+ * out; once it closed (a reload) nothing of it reaches anyone, whatever it still runs.
+ */
+class PeerPage {
+  private open = true;
+  close(): void {
+    this.open = false;
+  }
+  gate<A extends unknown[]>(callback: (...args: A) => unknown): (...args: A) => void {
+    return (...args) => {
+      if (this.open) callback(...args);
+    };
+  }
+}
+
+/**
+ * Reloads `side`'s saved site abruptly, as a tab reload does: its peer is not stopped first and
+ * sends nothing more, what is in flight to or from it is lost, the site keeps only `/wordpress`
+ * (see `NodeSite.reload`). Then a new peer starts there with `resume` (same pair and peer ids)
+ * and takes the old one's place on the link and in the pair. Answers the envelopes lost.
+ */
+export async function reloadSide(pair: EnginePair, side: Side, options: ResumeOptions = {}): Promise<number> {
+  const startPeer = peerStarters.get(pair);
+  if (!startPeer) throw new Error('reloadSide needs a pair made by startPair');
+  const oldPeer = side === 'a' ? pair.peerA : pair.peerB;
+  pageOfPeer.get(oldPeer)?.close();
+  const lost = pair.link.discard(side);
+  await (side === 'a' ? pair.a : pair.b).reload();
+  // Its timers die with the page; everything it still tries fails on the closed client and is heard by no one.
+  void oldPeer.stop().catch(() => undefined);
+  const peer = await startPeer(side, { ...options, resume: true });
+  if (side === 'a') pair.peerA = peer;
+  else pair.peerB = peer;
+  return lost;
 }
 
 export async function stopPair(pair: EnginePair | undefined): Promise<void> {

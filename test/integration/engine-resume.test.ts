@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeSite } from '../harness';
+import {
+  expectConverged,
+  failuresIn,
+  inWordPress,
+  journalSince,
+  reloadSide,
+  startPair,
+  stopPair,
+  syncUntilQuiet,
+  type Combination,
+  type EnginePair,
+} from './engine-support';
+import { idHighs, idsBelowRanges, type IdHighs } from './fuzz/id-numbering';
+
+/**
+ * A saved site's tab reloads abruptly while changes are on their way in both directions: its
+ * /wordpress (files and database, the engine's tables and durable outbox in it) survives, its
+ * /internal (the engine's PHP), its page's peer (in-memory outbox, inbox cursor, file recorder)
+ * and every envelope in flight to or from it do not. A new peer resumes there (`resume: true`,
+ * same ids): the engine comes back, both streams go on from where each side really is, files
+ * changed but never sent are reconciled, and nothing is copied in full.
+ */
+
+const COMBINATIONS: readonly Combination[] = [
+  { driver: 'legacy', wp: 'nightly' },
+  { driver: 'ast', wp: '6.5' },
+];
+
+const PLUGIN = '/wordpress/wp-content/plugins/pg-resume';
+/** File-only changes wait for a flush or a request's drain: a file written by the client stays unsent until then. */
+const NO_FILE_TIMER_MS = 2 ** 30;
+
+const titlesLike = (site: NodeSite, pattern: string) =>
+  inWordPress<string[]>(
+    site,
+    `global $wpdb; $result = $wpdb->get_col($wpdb->prepare("SELECT post_title FROM $wpdb->posts WHERE post_title LIKE %s AND post_type <> 'revision' ORDER BY post_title", '${pattern}'));`,
+  );
+
+const optionOn = (site: NodeSite, name: string) => inWordPress<string | false>(site, `$result = get_option('${name}');`);
+
+const fileOn = async (site: NodeSite, path: string) => ((await site.client.fileExists(path)) ? site.client.readFileAsText(path) : null);
+
+const uploadPhp = (name: string, bytes: string) => `$upload = wp_upload_bits('${name}', null, '${bytes}');
+if (!empty($upload['error'])) throw new Exception($upload['error']);
+wp_insert_attachment(['post_title' => '${name}', 'post_mime_type' => 'text/plain', 'post_status' => 'inherit'], $upload['file']);`;
+
+/** Every message queued to `side` right now (not what they cause). */
+async function deliverQueued(pair: EnginePair, side: 'a' | 'b'): Promise<void> {
+  await pair.link.deliverSome(side, pair.link.queuedFor(side).length);
+}
+
+/** What the link carried since `mark`, by kind, for the side that sent it. */
+function kindsSentSince(pair: EnginePair, mark: number, from: 'a' | 'b'): string[] {
+  return pair.link.log
+    .slice(mark)
+    .filter((message) => message.from === from)
+    .map((message) => (JSON.parse(message.json) as { kind: string }).kind);
+}
+
+/** No full-state copy since the marks: no copy envelope either way, no journal line about one. */
+function expectNothingCopiedInFull(pair: EnginePair, journalMark: number, linkMark: number): void {
+  const copyKinds = [...kindsSentSince(pair, linkMark, 'a'), ...kindsSentSince(pair, linkMark, 'b')].filter((kind) => kind.startsWith('snapshot-'));
+  expect(copyKinds).toEqual([]);
+  expect(journalSince(pair, journalMark).filter((line) => line.target === 'full-state copy')).toEqual([]);
+}
+
+async function expectSettled(pair: EnginePair, idsBefore: { a: IdHighs; b: IdHighs }): Promise<void> {
+  await expectConverged(pair);
+  expect(failuresIn(pair.journal)).toEqual([]);
+  expect([pair.peerA.pendingCount, pair.peerB.pendingCount]).toEqual([0, 0]);
+  expect([await idsBelowRanges(pair.a, idsBefore.a, 'A'), await idsBelowRanges(pair.b, idsBefore.b, 'B')].filter(Boolean)).toEqual([]);
+}
+
+describe.each(COMBINATIONS)('a saved site reloading mid-sync and resuming, WordPress $wp on the $driver driver', (combination) => {
+  let pair: EnginePair;
+  let idsBefore: { a: IdHighs; b: IdHighs };
+
+  beforeAll(async () => {
+    pair = await startPair(combination, 'resume', { fileSettleMs: NO_FILE_TIMER_MS });
+    idsBefore = { a: await idHighs(pair.a), b: await idHighs(pair.b) };
+  });
+  afterAll(() => stopPair(pair));
+
+  it('resumes with deltas unacknowledged both ways and files never sent, loses nothing and copies nothing in full', async () => {
+    await inWordPress(
+      pair.a,
+      `wp_insert_post(['post_title' => 'Resume: A base', 'post_status' => 'publish']);
+update_option('pg_resume_shared', 'base');
+wp_mkdir_p('${PLUGIN}');
+foreach (['keep.php', 'gone.php', 'gone-unsent.php'] as $name) file_put_contents('${PLUGIN}/' . $name, "<?php // $name v1");`,
+    );
+    await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Resume: B base', 'post_status' => 'publish']); update_option('pg_resume_b', 'base');`);
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+
+    // Each side applies the other's next delta; neither acknowledgement arrives before the reload.
+    await inWordPress(pair.a, `wp_insert_post(['post_title' => 'Resume: A applied, ack lost', 'post_status' => 'publish']); update_option('pg_resume_shared', 'A one');`);
+    await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Resume: B applied, ack lost', 'post_status' => 'publish']); update_option('pg_resume_b', 'B one'); ${uploadPhp('b-upload.txt', 'B upload bytes')}`);
+    await pair.peerA.flush();
+    await pair.peerB.flush();
+    await deliverQueued(pair, 'b');
+    await deliverQueued(pair, 'a');
+    expect(await titlesLike(pair.a, 'Resume: B applied%')).toEqual(['Resume: B applied, ack lost']);
+    expect(await titlesLike(pair.b, 'Resume: A applied%')).toEqual(['Resume: A applied, ack lost']);
+
+    // Sent, and lost in flight with the reload: A over B's option, B over A's.
+    await inWordPress(
+      pair.a,
+      `wp_insert_post(['post_title' => 'Resume: A lost in flight', 'post_status' => 'publish']);
+update_option('pg_resume_b', 'A overrode');
+unlink('${PLUGIN}/gone.php');
+file_put_contents('${PLUGIN}/keep.php', '<?php // keep.php v2');
+${uploadPhp('a-upload.txt', 'A upload bytes')}`,
+    );
+    await pair.peerA.flush();
+    await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Resume: B lost in flight', 'post_status' => 'publish']); update_option('pg_resume_shared', 'B two');`);
+    await pair.peerB.flush();
+    // Changed on A outside any request, recorded by the old page only: never sent.
+    await pair.a.client.writeFile(`${PLUGIN}/unsent.php`, '<?php // unsent.php v1');
+    await pair.a.client.unlink(`${PLUGIN}/gone-unsent.php`);
+    expect(pair.peerA.pendingCount).toBeGreaterThan(0);
+    expect(pair.peerB.pendingCount).toBeGreaterThan(0);
+
+    const journalMark = pair.journal.length;
+    const linkMark = pair.link.log.length;
+    expect(await reloadSide(pair, 'a')).toBeGreaterThan(0);
+    expect(await pair.a.client.fileExists(`${PLUGIN}/unsent.php`)).toBe(true);
+    await syncUntilQuiet(pair);
+
+    await expectSettled(pair, idsBefore);
+    expectNothingCopiedInFull(pair, journalMark, linkMark);
+    expect(kindsSentSince(pair, linkMark, 'a')).toContain('rejoin');
+    expect(await pair.a.client.fileExists('/internal/shared/preload/zz-playground-sync.php')).toBe(true);
+    const everyTitle = [
+      'Resume: A applied, ack lost',
+      'Resume: A base',
+      'Resume: A lost in flight',
+      'Resume: B applied, ack lost',
+      'Resume: B base',
+      'Resume: B lost in flight',
+    ];
+    for (const site of [pair.a, pair.b]) {
+      expect(await titlesLike(site, 'Resume: %')).toEqual(everyTitle);
+      expect(await titlesLike(site, '_-upload.txt')).toEqual(['a-upload.txt', 'b-upload.txt']);
+      // The later write wins on both sites, whichever delta was lost.
+      expect(await optionOn(site, 'pg_resume_shared')).toBe('B two');
+      expect(await optionOn(site, 'pg_resume_b')).toBe('A overrode');
+    }
+    expect(await fileOn(pair.b, `${PLUGIN}/unsent.php`)).toBe('<?php // unsent.php v1');
+    expect(await fileOn(pair.b, `${PLUGIN}/keep.php`)).toBe('<?php // keep.php v2');
+    expect(await fileOn(pair.b, `${PLUGIN}/gone.php`)).toBeNull();
+    expect(await fileOn(pair.b, `${PLUGIN}/gone-unsent.php`)).toBeNull();
+  });
+
+  it('keeps syncing after a resume, and resumes while sync is off until it is turned on', async () => {
+    await inWordPress(pair.a, `wp_insert_post(['post_title' => 'Resumed: A after', 'post_status' => 'publish']); file_put_contents('${PLUGIN}/after.php', '<?php // after');`);
+    await inWordPress(
+      pair.b,
+      `wp_insert_post(['post_title' => 'Resumed: B after', 'post_status' => 'publish']);
+$post = get_page_by_path('resume-a-lost-in-flight', OBJECT, 'post');
+wp_update_post(['ID' => $post->ID, 'post_title' => 'Resume: A lost in flight, retitled by B']);`,
+    );
+    await syncUntilQuiet(pair);
+    await expectSettled(pair, idsBefore);
+    expect(await titlesLike(pair.a, 'Resume: A lost in flight%')).toEqual(['Resume: A lost in flight, retitled by B']);
+    expect(await fileOn(pair.b, `${PLUGIN}/after.php`)).toBe('<?php // after');
+
+    await inWordPress(pair.a, `wp_insert_post(['post_title' => 'Resumed: A before the paused reload', 'post_status' => 'publish']);`);
+    await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Resumed: B before the paused reload', 'post_status' => 'publish']);`);
+    await pair.peerA.flush();
+    await pair.peerB.flush();
+    const journalMark = pair.journal.length;
+    const linkMark = pair.link.log.length;
+    await reloadSide(pair, 'a', { paused: true });
+
+    // Sync off on A: both sides go on working, nothing crosses.
+    await inWordPress(pair.a, `wp_insert_post(['post_title' => 'Resumed: A while off', 'post_status' => 'publish']); file_put_contents('${PLUGIN}/while-off.php', '<?php // off');`);
+    await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Resumed: B while off', 'post_status' => 'publish']);`);
+    await syncUntilQuiet(pair);
+    expect(await titlesLike(pair.a, 'Resumed: B%')).toEqual(['Resumed: B after']);
+    expect(await titlesLike(pair.b, 'Resumed: A%')).toEqual(['Resumed: A after']);
+    expect(pair.peerA.pendingCount).toBeGreaterThan(0);
+
+    pair.peerA.setPaused(false);
+    await syncUntilQuiet(pair);
+    await expectSettled(pair, idsBefore);
+    expectNothingCopiedInFull(pair, journalMark, linkMark);
+    for (const site of [pair.a, pair.b]) {
+      expect(await titlesLike(site, 'Resumed: %')).toEqual([
+        'Resumed: A after',
+        'Resumed: A before the paused reload',
+        'Resumed: A while off',
+        'Resumed: B after',
+        'Resumed: B before the paused reload',
+        'Resumed: B while off',
+      ]);
+    }
+    expect(await fileOn(pair.b, `${PLUGIN}/while-off.php`)).toBe('<?php // off');
+  });
+});
