@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NodeSite } from '../harness';
 import {
   expectConverged,
@@ -198,5 +198,69 @@ wp_update_post(['ID' => $post->ID, 'post_title' => 'Resume: A lost in flight, re
       ]);
     }
     expect(await fileOn(pair.b, `${PLUGIN}/while-off.php`)).toBe('<?php // off');
+  });
+});
+
+/** Edges of the rejoin itself, whatever the driver: one combination, a fresh pair each (one failing leaves the other its own verdict). */
+describe('rejoin edge cases, WordPress nightly on the ast driver', () => {
+  let pair: EnginePair;
+  let idsBefore: { a: IdHighs; b: IdHighs };
+
+  beforeEach(async () => {
+    pair = await startPair({ driver: 'ast', wp: 'nightly' }, 'rejoin', { fileSettleMs: NO_FILE_TIMER_MS });
+    idsBefore = { a: await idHighs(pair.a), b: await idHighs(pair.b) };
+    await inWordPress(pair.a, `wp_mkdir_p('${PLUGIN}');`);
+    await syncUntilQuiet(pair);
+  });
+  afterEach(() => stopPair(pair));
+
+  it('does not let a change the reloaded site had already overtaken come back over it', async () => {
+    // A's write of f, never delivered; then B's newer write of f, which A applies over its own.
+    await inWordPress(pair.a, `file_put_contents('${PLUGIN}/overtaken.php', '<?php // A, older');`);
+    await pair.peerA.flush();
+    await inWordPress(pair.b, `file_put_contents('${PLUGIN}/overtaken.php', '<?php // B, newer');`);
+    await pair.peerB.flush();
+    await deliverQueued(pair, 'a');
+    expect(await fileOn(pair.a, `${PLUGIN}/overtaken.php`)).toBe('<?php // B, newer');
+    expect(pair.peerA.pendingCount).toBeGreaterThan(0);
+
+    const journalMark = pair.journal.length;
+    const linkMark = pair.link.log.length;
+    await reloadSide(pair, 'b');
+    await syncUntilQuiet(pair);
+
+    await expectSettled(pair, idsBefore);
+    expectNothingCopiedInFull(pair, journalMark, linkMark);
+    expect(await fileOn(pair.b, `${PLUGIN}/overtaken.php`)).toBe('<?php // B, newer');
+  });
+
+  it('resumes both sides when the other reloads too before the rejoin is answered', async () => {
+    await inWordPress(pair.a, `wp_insert_post(['post_title' => 'Both: A before the reloads', 'post_status' => 'publish']); file_put_contents('${PLUGIN}/both-a.php', '<?php // a');`);
+    await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Both: B before the reloads', 'post_status' => 'publish']); file_put_contents('${PLUGIN}/both-b.php', '<?php // b');`);
+    await pair.peerA.flush();
+    await pair.peerB.flush();
+    const journalMark = pair.journal.length;
+    const linkMark = pair.link.log.length;
+    await reloadSide(pair, 'a');
+    // B answers A's rejoin; its page reloads before the answer reaches A.
+    await deliverQueued(pair, 'b');
+    expect(kindsSentSince(pair, linkMark, 'b')).toContain('rejoined');
+    await reloadSide(pair, 'b');
+    expect([pair.peerA.rejoining, pair.peerB.rejoining]).toEqual([true, true]);
+
+    // What the tabs' timers do while a rejoin stays unanswered (after 10 s there).
+    for (let round = 0; round < 3 && (pair.peerA.rejoining || pair.peerB.rejoining); round++) {
+      await pair.peerA.rejoinAgainIfUnanswered(0);
+      await pair.peerB.rejoinAgainIfUnanswered(0);
+      await syncUntilQuiet(pair);
+    }
+    expect([pair.peerA.rejoining, pair.peerB.rejoining]).toEqual([false, false]);
+    await expectSettled(pair, idsBefore);
+    expectNothingCopiedInFull(pair, journalMark, linkMark);
+    for (const site of [pair.a, pair.b]) {
+      expect(await titlesLike(site, 'Both: %')).toEqual(['Both: A before the reloads', 'Both: B before the reloads']);
+      expect(await fileOn(site, `${PLUGIN}/both-a.php`)).toBe('<?php // a');
+      expect(await fileOn(site, `${PLUGIN}/both-b.php`)).toBe('<?php // b');
+    }
   });
 });
