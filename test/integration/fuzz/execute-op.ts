@@ -1,6 +1,7 @@
+import type { SyncPeer } from '../../../src/engine/sync-peer';
 import { mulberry32 } from '../../harness/test-link';
 import type { NodeSite } from '../../harness';
-import type { EnginePair } from '../engine-support';
+import { reloadSide, type EnginePair } from '../engine-support';
 import { LEDGER_PLUGIN_PHP, OP_PHP, PHP_HELPERS } from './op-php';
 import { concurrentWrites, CONCURRENT_WRITE_KINDS, isRequestOp, type Op, type RequestKind } from './workload';
 
@@ -13,8 +14,8 @@ export const WRITE_ENDPOINT_PATH = 'wp-content/upgrade/pg-fuzz-write.php';
  * Runs ops in order. Consecutive request-kind ops on one side share one PHP request (loading
  * WordPress dominates an op's cost); each runs in its own scope, and the request's drain at the
  * end captures them together, as one page load doing several things would. `concurrent-writes`
- * issues its page requests at once; `rotate` replaces the side's PHP runtimes; sync steps run on
- * the pair. Call `installWriteEndpoint` on both sites first.
+ * issues its page requests at once; `rotate` replaces the side's PHP runtimes; `reload` reloads
+ * the side's saved site abruptly and resumes its peer; sync steps run on the pair. Call `installWriteEndpoint` on both sites first.
  */
 export async function executeOps(pair: EnginePair, ops: readonly Op[]): Promise<void> {
   for (let start = 0; start < ops.length; ) {
@@ -40,16 +41,29 @@ async function runAlone(pair: EnginePair, site: NodeSite, op: Op, index: number)
     case 'deliver':
       return pair.link.deliverSome(op.side, Number(op.args.count));
     case 'repair':
-      await peer.repairIfLost();
-      return;
+      return runTabTimer(peer);
     case 'rotate':
       await site.rotate(op.args.instances as 'primary' | 'secondaries' | 'all');
       return;
     case 'concurrent-writes':
       return runConcurrently(site, concurrentWrites(op), index);
+    case 'reload':
+      await reloadSide(pair, op.side);
+      return;
     default:
       throw new Error(`op #${index} ${JSON.stringify(op)}: not an op that runs alone`);
   }
+}
+
+/**
+ * What a tab's 3-second timer does, as far as the fuzz goes: a rejoin still unanswered is asked
+ * again (the tab waits 10 s; the fuzz has no clock: at once), and the engine is put back if a
+ * rotation took its files. Its resend of pending deltas is left out: the link loses messages
+ * only at a reload, after which the rejoin resends them.
+ */
+export async function runTabTimer(peer: SyncPeer): Promise<void> {
+  await peer.rejoinAgainIfUnanswered(0);
+  await peer.repairIfLost();
 }
 
 async function runInOneRequest(site: NodeSite, ops: readonly Op[], firstIndex: number): Promise<void> {

@@ -1,6 +1,6 @@
 import type { SqliteDriverId, WordPressVersionId } from '../../harness';
 import type { Combination } from '../engine-support';
-import type { WorkloadKind } from './workload';
+import type { ExcludableKind } from './workload';
 
 /** Which seeds run on which combination: the fixed CI set, or what `npm run fuzz` asks for through the environment. */
 export interface FuzzRun {
@@ -8,7 +8,7 @@ export interface FuzzRun {
   readonly seeds: readonly number[];
   readonly workloadOps: number;
   /** Workload kinds not generated. */
-  readonly exclude: readonly WorkloadKind[];
+  readonly exclude: readonly ExcludableKind[];
   /** Bisect a failure to its shortest failing prefix. */
   readonly shrink: boolean;
   /** Shrink failures beyond the shortest prefix (delta debugging; slow). */
@@ -19,7 +19,7 @@ export interface FuzzRun {
  * Kinds that hit product bugs already reported (fuzz-regressions.test.ts): left out of the CI set
  * so it stays a guard against new ones. Empty this list as the fixes land.
  */
-export const KNOWN_BUG_KINDS: readonly WorkloadKind[] = [];
+export const KNOWN_BUG_KINDS: readonly ExcludableKind[] = [];
 
 const CI_PLAN: readonly FuzzRun[] = [
   { combination: { driver: 'ast', wp: 'nightly' }, seeds: range(1, 6), workloadOps: 200, exclude: KNOWN_BUG_KINDS, shrink: true, minimize: false },

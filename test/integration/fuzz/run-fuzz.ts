@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { LinkFaults } from '../../harness/test-link';
 import { failuresIn, siteDifferences, startPair, stopPair, syncUntilQuiet, type Combination, type EnginePair, type StartPairOptions } from '../engine-support';
-import { executeOps, installWriteEndpoint } from './execute-op';
+import { executeOps, installWriteEndpoint, runTabTimer } from './execute-op';
 import { idHighs, idsBelowRanges } from './id-numbering';
 import { minimizeOps, shortestFailingPrefix } from './shrink';
-import { generateOps, isSyncStep, type Op, type WorkloadKind } from './workload';
+import { generateOps, isWorkloadOp, type ExcludableKind, type Op } from './workload';
 
 /**
  * Runs a fuzz seed: its ops on a fresh pair of sites over a faulty link, then drains and judges
@@ -61,8 +61,9 @@ export type PairCheck = (pair: EnginePair) => Promise<string | null>;
 
 /**
  * Boots a fresh pair, runs `ops`, syncs until quiet, and returns what is wrong: sites that
- * differ, failed journal lines, deltas left unacknowledged, rows numbered below the ID ranges
- * (see id-numbering.ts), an op that threw, or what `check` finds. Null: all good.
+ * differ, failed journal lines, deltas left unacknowledged, a full-state copy (a reload must
+ * resume without one), rows numbered below the ID ranges (see id-numbering.ts), an op that
+ * threw, or what `check` finds. Null: all good.
  */
 export async function replayOps(ops: readonly Op[], settings: FuzzSettings, check?: PairCheck): Promise<string | null> {
   const pair = await startPair(settings.combination, `fuzz${settings.linkSeed}`, pairOptions(settings));
@@ -82,6 +83,9 @@ export async function replayOps(ops: readonly Op[], settings: FuzzSettings, chec
     if (failures.length > 0) return `journaled failures:\n${failures.map((entry) => JSON.stringify(entry)).join('\n')}`;
     const pending = pair.peerA.pendingCount + pair.peerB.pendingCount;
     if (pending > 0) return `${pending} deltas left unacknowledged`;
+    // Nothing in a run asks for one: a reload resumes from what the site kept.
+    const copies = pair.link.log.filter(({ json }) => (JSON.parse(json) as { kind: string }).kind.startsWith('snapshot-'));
+    if (copies.length > 0) return `a full-state copy was made (${copies.length} copy envelopes), first:\n${copies[0]!.json.slice(0, 500)}`;
     const unsharded = [await idsBelowRanges(pair.a, before.a, 'A'), await idsBelowRanges(pair.b, before.b, 'B')].filter(Boolean).join('\n');
     if (unsharded !== '') return `rows numbered outside the ID ranges:\n${unsharded}`;
     return (await check?.(pair)) ?? null;
@@ -92,16 +96,19 @@ export async function replayOps(ops: readonly Op[], settings: FuzzSettings, chec
   }
 }
 
-/** What the tabs do once the work stops: their timers put back an engine a rotation took, then everything is flushed and delivered. */
+/**
+ * What the tabs do once the work stops: their timers ask again for a rejoin whose answer a reload
+ * lost and put back an engine a rotation took, then everything is flushed and delivered.
+ */
 async function drain(pair: EnginePair): Promise<void> {
-  await pair.peerA.repairIfLost();
-  await pair.peerB.repairIfLost();
+  await runTabTimer(pair.peerA);
+  await runTabTimer(pair.peerB);
   await syncUntilQuiet(pair);
 }
 
 export interface RunSeedOptions {
   /** Workload kinds not to generate (see KNOWN_BUG_KINDS). */
-  readonly exclude?: readonly WorkloadKind[];
+  readonly exclude?: readonly ExcludableKind[];
   /** Bisect to the shortest failing prefix (default true); off for a quick survey. */
   readonly shrink?: boolean;
   /** After the prefix bisection, also drop ops from the middle (delta debugging; many replays). */
@@ -137,7 +144,7 @@ export function describeFailure(result: SeedResult, combination: Combination): s
 }
 
 export function countWorkloadOps(ops: readonly Op[]): number {
-  return ops.filter((op) => !isSyncStep(op)).length;
+  return ops.filter(isWorkloadOp).length;
 }
 
 function saveProgress(seed: number, combination: Combination, ops: readonly Op[]): void {

@@ -50,13 +50,24 @@ export type WorkloadKind = RequestKind | 'concurrent-writes' | 'rotate';
 
 /**
  * Sync steps between workload ops: drain a side's pending changes, deliver some messages to it,
- * or `repair`: what a tab's 3-second timer does (`SyncPeer.repairIfLost`, the engine put back if
- * a rotation took its files).
+ * or `repair`: what a tab's 3-second timer does (`runTabTimer`: a rejoin a reload left unanswered
+ * asked again, the engine put back if a rotation took its files).
  */
 export type SyncKind = 'flush' | 'deliver' | 'repair';
 
+/**
+ * What happens to a side's tab: `reload`, its saved site's page reloads abruptly (what is in flight
+ * to or from it is lost, the site keeps /wordpress) and a new peer resumes there. Not a workload
+ * op: drawn between bursts by a dice of its own (see generateOps), so every seed's workload stayed
+ * what it was before reloads existed.
+ */
+export type TabKind = 'reload';
+
+/** Kinds a fuzz run may leave out (`exclude`). */
+export type ExcludableKind = WorkloadKind | TabKind;
+
 export interface Op {
-  readonly kind: WorkloadKind | SyncKind;
+  readonly kind: WorkloadKind | SyncKind | TabKind;
   readonly side: Side;
   readonly args: Readonly<Record<string, ArgValue>>;
 }
@@ -65,9 +76,14 @@ export function isSyncStep(op: Op): boolean {
   return op.kind === 'flush' || op.kind === 'deliver' || op.kind === 'repair';
 }
 
+/** Ops of the workload (what `workloadOps` counts): neither sync steps nor tab events. */
+export function isWorkloadOp(op: Op): boolean {
+  return op.kind in GENERATORS;
+}
+
 /** Ops of request kinds: consecutive ones on one side share one PHP request (see executeOps). */
 export function isRequestOp(op: Op): op is Op & { readonly kind: RequestKind } {
-  return !isSyncStep(op) && op.kind !== 'concurrent-writes' && op.kind !== 'rotate';
+  return isWorkloadOp(op) && op.kind !== 'concurrent-writes' && op.kind !== 'rotate';
 }
 
 class Dice {
@@ -201,13 +217,24 @@ function syncStep(dice: Dice): Op {
   return dice.chance(0.4) ? { kind: 'flush', side, args: {} } : { kind: 'deliver', side, args: { count: 1 + dice.int(4) } };
 }
 
+/** Chance of a reload after a burst: a 200-op seed (about 57 bursts) has 0–2, most often 0 or 1. */
+const RELOAD_CHANCE_PER_BURST = 0.012;
+
+/** The tab events' own dice, so that drawing them leaves the workload dice's sequence alone. */
+function tabDice(seed: number): Dice {
+  return new Dice((seed ^ 0x7ab5eed) >>> 0);
+}
+
 /**
  * `workloadOps` workload ops of `seed`: bursts of 1–6 ops on one side (one request each burst
- * of request kinds, see executeOps), with sync steps between bursts at random. Bursts on both sides between two
- * deliveries are concurrent edits as far as the sites can tell. `exclude`: kinds not to generate.
+ * of request kinds, see executeOps), with sync steps between bursts at random, and now and then
+ * a side's reload. Bursts on both sides between two deliveries are concurrent edits as far as the
+ * sites can tell. `exclude`: kinds not to generate.
  */
-export function generateOps(seed: number, workloadOps: number, exclude: readonly WorkloadKind[] = []): Op[] {
+export function generateOps(seed: number, workloadOps: number, exclude: readonly ExcludableKind[] = []): Op[] {
   const dice = new Dice(seed);
+  const tabs = tabDice(seed);
+  const reloads = !exclude.includes('reload');
   const kinds = WORKLOAD_KINDS.filter((kind) => !exclude.includes(kind));
   const totalWeight = weightOf(kinds);
   const ops: Op[] = [];
@@ -218,6 +245,9 @@ export function generateOps(seed: number, workloadOps: number, exclude: readonly
       ops.push({ kind, side, args: GENERATORS[kind].args(dice) });
     }
     while (dice.chance(0.6)) ops.push(syncStep(dice));
+    const reloadHere = tabs.chance(RELOAD_CHANCE_PER_BURST);
+    const reloadSide = tabs.oneOf(['a', 'b'] as const);
+    if (reloads && reloadHere) ops.push({ kind: 'reload', side: reloadSide, args: {} });
   }
   return ops;
 }
