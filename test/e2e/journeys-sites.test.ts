@@ -231,6 +231,8 @@ describe('journeys: navigating, unpairing and opening sites in paired tabs', () 
     expect(await wpJson<string[]>(tabA, uploads)).not.toEqual([]);
     const pairing = (await sessionState()).pairings?.[0];
     expect(pairing?.sides.map((side) => side.pending)).toEqual([0, 0]);
+    // Every line the popup shows was settled: none stays "pending" after the old page went.
+    await expect.poll(async () => (await sessionState()).journal?.filter((entry) => entry.status === 'pending').map((entry) => entry.summary), POLL).toEqual([]);
     const since = (await sessionState()).journal?.slice(journalBefore) ?? [];
     expect(since.filter((entry) => /full state/i.test(entry.summary)).map((entry) => entry.summary)).toEqual([]);
     expect(await wpJson<string>(tabA, `json_decode(file_get_contents('/wordpress/wp-runtime.json'))->slug`)).toBe(savedSlug);
