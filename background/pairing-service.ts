@@ -22,7 +22,7 @@ import {
   withProblem,
 } from '../src/pairing/pairings-state';
 import { journalBackground } from './background-journal';
-import { endedPairings, pairings, registry } from './stores';
+import { endedPairings, journalSettlePending, pairings, registry } from './stores';
 import { sendToTab } from './tab-messages';
 
 const siteLabel = (site: { siteUrl: string }) => site.siteUrl;
@@ -114,6 +114,7 @@ async function stopPairing(pairId: string, summary: (sites: string) => string): 
   if (!pairing) return { ok: false, error: 'This pairing no longer exists.' };
   await pairings.update((current) => removePairing(current, pairId));
   await Promise.all(pairing.sides.map((s) => sendToTab(s.tabId, { type: 'bg/peer-stop', pairId })));
+  await journalSettlePending(pairing.sides.map((s) => s.siteUrl));
   void journalBackground({
     kind: 'pairing',
     target: pairing.sides.map((s) => s.scope).join(' ↔ '),
@@ -176,6 +177,8 @@ export async function onTabSite(tabId: number, report: Extract<TabToBackground, 
   if (verdict.kind === 'unchanged') return;
   if (verdict.kind === 'end') return endPairing(pairing, verdict.reason);
   const other = otherSide(pairing, tabId);
+  // The page that would have marked its sent lines applied is gone.
+  await journalSettlePending([mine.siteUrl]);
   if (verdict.kind === 'resume') return resume(pairing, tabId, report);
   if (pairing.phase === 'copying' && pairing.copy?.toTabId !== tabId) {
     await fail(pairing.pairId, `${site.siteUrl} was reloaded while its state was being copied to the other tab; pair again`);

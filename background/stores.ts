@@ -1,4 +1,4 @@
-import { appendEntries } from '../src/journal/journal';
+import { appendEntries, settlePendingLines } from '../src/journal/journal';
 import type { JournalEntry } from '../src/journal/entry';
 import {
   ENDED_PAIRINGS_STORAGE_KEY,
@@ -33,6 +33,11 @@ export function journalSetStatus(ids: readonly string[], status: JournalEntry['s
       ? current.map((entry) => (wanted.has(entry.id) ? { ...entry, status } : entry))
       : current,
   );
+}
+
+/** The peers of `sites` are gone (a reload, the pairing ended): none of their lines stays pending. */
+export function journalSettlePending(sites: readonly string[]): Promise<unknown> {
+  return journal.update((current) => settlePendingLines(current, sites));
 }
 
 export function journalClear(): Promise<unknown> {

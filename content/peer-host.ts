@@ -20,6 +20,8 @@ const REJOIN_QUIET_MS = 10_000;
  */
 export class PeerHost {
   private peer: SyncPeer | undefined;
+  /** The peer being started: the paired tab may answer what it sends while starting (a copy or rejoin request) before it is ready. */
+  private starting: { pairId: string; peer: Promise<SyncPeer> } | null = null;
   private role: PeerRole | null = null;
   private paused = false;
   private resendTimer: ReturnType<typeof setInterval> | undefined;
@@ -44,7 +46,7 @@ export class PeerHost {
       await installIdShards(client, plan, command.peerId, { replace: true });
     }
     this.paused = !command.syncOn;
-    this.peer = await SyncPeer.start({
+    const starting = SyncPeer.start({
       client,
       pairId,
       peerId: command.peerId,
@@ -60,7 +62,18 @@ export class PeerHost {
       onCopyProgress: ({ done, total }) => this.report({ type: 'tab/copy-progress', pairId, done, total }),
       onCopyDone: (error) => this.report({ type: 'tab/copy-done', pairId, ...(error ? { error: error.slice(0, 2000) } : {}) }),
     });
+    this.starting = { pairId, peer: starting };
+    try {
+      this.peer = await starting;
+    } finally {
+      this.starting = null;
+    }
+    // Sync switched while the peer was starting (a reloaded tab takes a while).
+    if (this.peer.isPaused !== this.paused) this.peer.setPaused(this.paused);
     this.role = { pairId, peerId: command.peerId };
+    // What the popup shows of this side starts from this page's peer (a reloaded page's old counts are gone).
+    this.report({ type: 'tab/pending', pairId, pending: this.peer.pendingCount });
+    this.report({ type: 'tab/problem', pairId, problem: null });
     this.resendTimer = setInterval(() => {
       if (!this.paused && this.peer && this.peer.pendingCount > 0) this.peer.resendPending();
       void this.peer?.askAgainIfCopyStalled(COPY_QUIET_MS);
@@ -104,6 +117,7 @@ export class PeerHost {
 
   /** Hands an envelope from the paired tab to the peer (which validates it and journals what it refuses). */
   receive(pairId: string, envelope: unknown): Promise<void> {
+    if (this.starting?.pairId === pairId) return this.starting.peer.then((peer) => peer.receive(envelope));
     if (!this.peer || this.role?.pairId !== pairId) {
       return Promise.reject(new Error(`This tab is not running pairing ${pairId}`));
     }
@@ -111,6 +125,10 @@ export class PeerHost {
   }
 
   setSync(pairId: string, on: boolean): void {
+    if (this.starting?.pairId === pairId) {
+      this.paused = !on;
+      return;
+    }
     if (!this.peer || this.role?.pairId !== pairId) throw new Error(`This tab is not running pairing ${pairId}`);
     this.paused = !on;
     this.peer.setPaused(!on);

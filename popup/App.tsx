@@ -78,7 +78,7 @@ export function App() {
           setNotice(`Paired ${names[0]} and ${names[1]}: changes now sync both ways.`);
         } else {
           const [kept, replaced] = keep === tabIds[0] ? names : [names[1], names[0]];
-          setNotice(`Keeping ${kept}: its content is being copied over ${replaced}, which is replaced.`);
+          setNotice(`Keeping ${kept}: ${replaced} is replaced by a copy of it (progress below).`);
         }
       }
     });

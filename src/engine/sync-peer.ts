@@ -101,6 +101,8 @@ export class SyncPeer {
   private readonly recurring = new RecurringFailures();
   /** Journal ids are unique across restarts of a peer with the same id (a reloaded tab). */
   private readonly journalPrefix: string;
+  /** The journal line of each full-state copy sent and not yet installed or refused, by snapshot id. */
+  private readonly copyLines = new Map<string, string[]>();
   /** The journal lines of each unacknowledged delta, by seq. */
   private readonly sentLines = new Map<number, string[]>();
   /** The peer's site URL from its latest delta, for held batches applied later. */
@@ -676,7 +678,7 @@ export class SyncPeer {
       const envelopes = await snapshotToEnvelopes(snapshot, { snapshotId: request.snapshotId, baseSeq, header });
       for (const envelope of envelopes) this.sendControl(envelope);
       const { meta } = snapshot;
-      this.journal([
+      const line = this.journal([
         {
           direction: 'sent',
           kind: 'pairing',
@@ -685,6 +687,7 @@ export class SyncPeer {
           status: 'pending',
         },
       ]);
+      this.copyLines.set(request.snapshotId, line);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       refuse(`The paired site could not take its full state: ${message}`.slice(0, 2000));
@@ -697,6 +700,7 @@ export class SyncPeer {
   private async onPeerInstalledCopy(envelope: EnvelopeOf<'snapshot-installed'>): Promise<void> {
     const held = this.copySource.settle(envelope.snapshotId);
     if (held === null) return;
+    this.settleCopyLine(envelope.snapshotId, 'applied');
     this.inbox = createInboxCursor(envelope.seq);
     this.journal([{ direction: 'sent', kind: 'pairing', target: 'full-state copy', summary: 'The paired site installed this site’s full state', status: 'applied' }]);
     await this.applyHeld(held);
@@ -709,6 +713,7 @@ export class SyncPeer {
     }
     const held = this.copySource.settle(envelope.snapshotId);
     if (held === null) return;
+    this.settleCopyLine(envelope.snapshotId, 'info');
     this.journal([
       { direction: 'sent', kind: 'pairing', target: 'full-state copy', summary: `The paired site did not install this site’s full state: ${envelope.reason}`.slice(0, 500), status: 'info', detail: envelope.reason },
     ]);
@@ -874,6 +879,12 @@ export class SyncPeer {
       this.feed?.releaseUpTo(batchSeq);
       this.batchOfDelta.delete(deltaSeq);
     }
+  }
+
+  private settleCopyLine(snapshotId: string, status: JournalEntry['status']): void {
+    const ids = this.copyLines.get(snapshotId);
+    this.copyLines.delete(snapshotId);
+    if (ids?.length) this.options.onJournalStatus?.(ids, status);
   }
 
   private markSentLinesApplied(upTo: number): void {

@@ -48,3 +48,15 @@ export function countByStatus(journal: readonly JournalEntry[]): Record<JournalS
   for (const entry of journal) counts[entry.status] += 1;
   return counts;
 }
+
+/**
+ * Lines of `sites` still waiting for the other side's acknowledgement, when the peer that would
+ * have marked them is gone (its page reloaded, the pairing ended): they become `info`, so nothing
+ * shows as pending forever. What they carried was sent again by the next peer, or never will be.
+ */
+export function settlePendingLines(journal: readonly JournalEntry[], sites: readonly string[]): readonly JournalEntry[] {
+  const withoutSlash = (url: string) => url.replace(/\/+$/, '');
+  const gone = new Set(sites.map(withoutSlash));
+  const stale = (entry: JournalEntry) => entry.status === 'pending' && gone.has(withoutSlash(entry.site));
+  return journal.some(stale) ? journal.map((entry) => (stale(entry) ? { ...entry, status: 'info' } : entry)) : journal;
+}

@@ -52,8 +52,17 @@ export async function pairInPopup(popup: Page, tabIds: readonly number[]): Promi
   await popup.locator('[data-testid="pair"]').click();
 }
 
-/** Journal lines a user would read as trouble (failed, or refused input), as `status: summary`. */
+/**
+ * Journal lines a user would read as trouble (failed, or refused input), as `status: summary`.
+ * When there are any, the journal up to the last of them is printed: what led there.
+ */
 export async function troubleInJournal(extensionPage: Page): Promise<string[]> {
   const journal = (await sessionState(extensionPage)).journal ?? [];
-  return journal.filter((entry) => entry.status === 'failed' || entry.status === 'rejected').map((entry) => `${entry.status}: ${entry.summary}`);
+  const isTrouble = (entry: JournalEntry) => entry.status === 'failed' || entry.status === 'rejected';
+  const last = journal.findLastIndex(isTrouble);
+  if (last >= 0) {
+    const lines = journal.slice(Math.max(0, last - 40), last + 5);
+    console.info(`[journal before the trouble]\n${lines.map((entry) => `${new Date(entry.time).toISOString().slice(11, 23)} ${entry.site} ${entry.direction} ${entry.kind} ${entry.target.slice(0, 60)} ${entry.status}: ${entry.summary}`).join('\n')}`);
+  }
+  return journal.filter(isTrouble).map((entry) => `${entry.status}: ${entry.summary}`);
 }

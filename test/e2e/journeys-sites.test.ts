@@ -12,9 +12,22 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { makePng as makeNoisyPng } from '../integration/files-png';
 import { launchBrowser, PLAYGROUND_URL, type LaunchedBrowser, type PlaygroundTab } from './browser';
 import { chromeTabIdOf as tabIdIn, pairInPopup, POLL, sessionState as stateIn, troubleInJournal, type SessionState } from './extension-state';
-import { currentAdminPath, databaseIntegrity, openAdminPage, postTitlesOnPostsScreen, publishPostInBlockEditor, wpAdminFrame, WP_ADMIN_TIMEOUT, wpJson } from './wp-admin';
+import {
+  contentRows,
+  currentAdminPath,
+  databaseIntegrity,
+  openAdminPage,
+  postTitlesOnPostsScreen,
+  publishPostInBlockEditor,
+  runPhpInTab,
+  uploadMediaFile,
+  wpAdminFrame,
+  WP_ADMIN_TIMEOUT,
+  wpJson,
+} from './wp-admin';
 
 interface SitesWindow {
   playgroundSites?: {
@@ -168,30 +181,65 @@ describe('journeys: navigating, unpairing and opening sites in paired tabs', () 
     await expect.poll(() => notice.count(), POLL).toBe(0);
   });
 
-  it('a paired saved site that reloads keeps its content: the pairing ends, nothing is copied over it', async () => {
+  it('a paired saved site that reloads resumes from what it kept: no copy, nothing lost in either direction', async () => {
     const savedSlug = tabA.scope;
     await pairInPopup(popup, [tabIdA, tabIdB]);
     await popup.locator('[data-testid="differ"]').waitFor({ timeout: POLL.timeout });
     await popup.locator(`[data-testid="keep-${tabIdA}"]`).click();
-    await waitForLivePairing();
+    const pairId = await waitForLivePairing();
     await expect.poll(() => postTitles(tabB), POLL).toEqual(await postTitles(tabA));
-    const postId = await publishPostInBlockEditor(tabB, 'Synced into the saved site');
-    await expect.poll(async () => (await postTitlesOnPostsScreen(tabA)).find((row) => row.id === postId)?.title, POLL).toBe('Synced into the saved site');
-    const titlesBefore = await postTitles(tabA);
+    const fromB = await publishPostInBlockEditor(tabB, 'Synced into the saved site');
+    await expect.poll(async () => (await postTitlesOnPostsScreen(tabA)).find((row) => row.id === fromB)?.title, POLL).toBe('Synced into the saved site');
+
+    // Sync off: both sides work, so changes of both wait when A reloads (A's in its page, which the reload loses).
+    const toggle = popup.locator(`[data-testid="pairing"][data-pair-id="${pairId}"] [data-testid="sync-toggle"]`);
+    await toggle.setChecked(false);
+    await expect.poll(async () => (await sessionState()).pairings?.[0]?.syncOn, POLL).toBe(false);
+    await publishPostInBlockEditor(tabA, 'Written in the saved site while sync was off');
+    // A big photo (3 MB of noise): WordPress makes its thumbnails too.
+    await uploadMediaFile(tabA, 'kept-across-reload.png', makeNoisyPng(1024, 1024, 7));
+    await runPhpInTab(tabA, `<?php mkdir('/wordpress/wp-content/plugins/kept-plugin'); file_put_contents('/wordpress/wp-content/plugins/kept-plugin/kept-plugin.php', '<?php /* Plugin Name: Kept */');`);
+    await publishPostInBlockEditor(tabB, 'Written in B while sync was off');
+    const journalBefore = (await sessionState()).journal?.length ?? 0;
 
     await tabA.page.goto(`${PLAYGROUND_URL}?site-slug=${savedSlug}`);
     tabA = await browser.waitForPlayground(tabA.page);
     expect(tabA.scope).toBe(savedSlug);
-    await expect.poll(async () => (await sessionState()).pairings?.length ?? 0, POLL).toBe(0);
     await expect
-      .poll(() => popup.locator('[data-testid="ended-reason"]').first().textContent(), POLL)
-      .toMatch(/was reloaded and keeps its saved content/);
-    await screenshot('6-saved-site-reloaded');
-    expect(await postTitles(tabA)).toEqual(titlesBefore);
+      .poll(async () => (await sessionState()).journal?.slice(journalBefore).some((entry) => /was reloaded and kept its saved content/.test(entry.summary)), POLL)
+      .toBe(true);
+    expect((await sessionState()).pairings?.map((pairing) => [pairing.pairId, pairing.phase])).toEqual([[pairId, 'live']]);
+    await screenshot('6-saved-site-reloaded-resumes');
+
+    // Sync on again: what both sides did comes through, without a full-state copy.
+    await toggle.setChecked(true);
+    await expect.poll(async () => (await postTitles(tabA)).join('|'), POLL).toContain('Written in B while sync was off');
+    await expect.poll(async () => (await postTitles(tabB)).join('|'), POLL).toContain('Written in the saved site while sync was off');
+    await expect.poll(() => wpJson<boolean>(tabB, `file_exists(WP_PLUGIN_DIR . '/kept-plugin/kept-plugin.php')`), POLL).toBe(true);
+
+    // Live again, A reloads right after a change, and B changes meanwhile.
+    await runPhpInTab(tabA, `<?php require '/wordpress/wp-load.php'; wp_insert_post(['post_title' => 'Saved just before a reload', 'post_status' => 'publish']);`);
+    await tabA.page.goto(`${PLAYGROUND_URL}?site-slug=${savedSlug}`);
+    await runPhpInTab(tabB, `<?php require '/wordpress/wp-load.php'; wp_insert_post(['post_title' => 'Saved in B during the reload', 'post_status' => 'publish']);`);
+    tabA = await browser.waitForPlayground(tabA.page);
+    await expect.poll(async () => (await postTitles(tabB)).join('|'), POLL).toContain('Saved just before a reload');
+    await expect.poll(async () => (await postTitles(tabA)).join('|'), POLL).toContain('Saved in B during the reload');
+
+    await expect.poll(async () => JSON.stringify(await contentRows(tabA)), POLL).toBe(JSON.stringify(await contentRows(tabB)));
+    const uploads = `array_map('md5_file', glob(WP_CONTENT_DIR . '/uploads/*/*/kept-across-reload*'))`;
+    expect(await wpJson<string[]>(tabB, uploads)).toEqual(await wpJson<string[]>(tabA, uploads));
+    expect(await wpJson<string[]>(tabA, uploads)).not.toEqual([]);
+    const pairing = (await sessionState()).pairings?.[0];
+    expect(pairing?.sides.map((side) => side.pending)).toEqual([0, 0]);
+    // Every line the popup shows was settled: none stays "pending" after the old page went.
+    await expect.poll(async () => (await sessionState()).journal?.filter((entry) => entry.status === 'pending').map((entry) => entry.summary), POLL).toEqual([]);
+    const since = (await sessionState()).journal?.slice(journalBefore) ?? [];
+    expect(since.filter((entry) => /full state/i.test(entry.summary)).map((entry) => entry.summary)).toEqual([]);
     expect(await wpJson<string>(tabA, `json_decode(file_get_contents('/wordpress/wp-runtime.json'))->slug`)).toBe(savedSlug);
-    // Playground's record of the saved site never travelled to B.
     expect(await wpJson<boolean>(tabB, `file_exists('/wordpress/wp-runtime.json')`)).toBe(false);
     await expectIntact(tabA);
+    await expectIntact(tabB);
     await expectNoFailure();
+    await screenshot('7-saved-site-resumed');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JournalEntrySchema, type JournalEntry } from '../../src/journal/entry';
-import { appendEntries, countByStatus, filterJournal, toNdjson } from '../../src/journal/journal';
+import { appendEntries, countByStatus, filterJournal, settlePendingLines, toNdjson } from '../../src/journal/journal';
 import { RecurringFailures } from '../../src/journal/recurring';
 import { parseMessage } from '../../src/protocol/validate';
 
@@ -40,6 +40,14 @@ describe('journal', () => {
 
   it('counts entries by status', () => {
     expect(countByStatus(journal)).toMatchObject({ applied: 1, failed: 1, conflict: 1, pending: 0 });
+  });
+});
+
+describe('pending lines of a peer that is gone', () => {
+  it('become info for the sites named (with or without a trailing slash), and only those', () => {
+    const lines = [entry('1', 'rows', 'pending'), { ...entry('2', 'rows', 'pending'), site: 'scope:a' }, entry('3', 'rows', 'applied')];
+    expect(settlePendingLines(lines, ['scope:b/']).map((line) => `${line.id}:${line.status}`)).toEqual(['1:info', '2:pending', '3:applied']);
+    expect(settlePendingLines(lines, ['scope:c'])).toBe(lines);
   });
 });
 
