@@ -377,7 +377,9 @@ describe.each([
       // Running when the reload starts: it ends first, and its write is part of what the site keeps.
       const inFlight = oldClient.run({ code: `<?php usleep(100000); file_put_contents('/wordpress/wp-content/pg-reload-late.txt', 'finished first');` });
 
+      const started = performance.now();
       await site.reload();
+      console.info(`[reload] ${combination.driver} ${combination.wp}: ${(performance.now() - started).toFixed(0)} ms`);
 
       expect((await inFlight).errors).toBe('');
       await expect(oldClient.run({ code: '<?php echo 1;' })).rejects.toThrow(/reloaded/);
