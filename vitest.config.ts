@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './test/longest-first-sequencer';
 
 // Three layers, run one after another by `npm test`. Integration and E2E boot real WordPress
 // (PHP WASM in Node, or Chromium with the offline stand-in). An integration file keeps one core
@@ -6,6 +7,7 @@ import { defineConfig } from 'vitest/config';
 // browser already uses both cores).
 export default defineConfig({
   test: {
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/unit/**/*.test.tsx'], environment: 'node' },

@@ -46,6 +46,11 @@ export class FileVersions {
     return { apply, beaten };
   }
 
+  /** Whether a change this site sent, stamped `hlc`, was overtaken here by a newer one to its path (see `beats`). */
+  overtaken(change: FileChange, hlc: string): boolean {
+    return this.beats(change, hlc);
+  }
+
   /**
    * The folder `dir` itself and paths under it this site made or wrote after `hlc`: a folder
    * delete stamped `hlc` must spare them. Later removals below it need no sparing (the delete

@@ -12,13 +12,17 @@ import { decodeDelta, type WireDelta } from './delta';
  * on the reloaded site after the rejoin and wins there too).
  */
 
-/** Every path a delta still waiting for its acknowledgement changes (both ends of a rename, everything below a folder). */
+/**
+ * Every path a delta still waiting for its acknowledgement decides (both ends of a rename, a
+ * deleted folder with everything below it). A folder it makes decides nothing below it.
+ */
 export function pathsOnTheWay(pending: readonly SequencedBatch<WireDelta>[]): string[] {
   const paths: string[] = [];
   for (const batch of pending) {
     const decoded = decodeDelta(batch.payload);
     if (!decoded.ok) continue;
     for (const change of decoded.delta.files) {
+      if (change.op === 'mkdir') continue;
       paths.push(change.path);
       if (change.op === 'rename') paths.push(change.toPath);
     }
@@ -27,20 +31,33 @@ export function pathsOnTheWay(pending: readonly SequencedBatch<WireDelta>[]): st
 }
 
 /**
+ * When both sites reloaded before either rejoin was answered, neither knows what the other had
+ * on the way: a file only one of them has is kept (sent to the other, never deleted: it may be
+ * new), and for content that differs the site whose peer id sorts first wins on both.
+ */
+export interface BothReloaded {
+  readonly reloadedWinsDifferences: boolean;
+}
+
+/**
  * The files the reloaded site must send as they are on it: those whose content differs between
- * the two sites or that only one of them has, none below a path this site has a change of its own
- * on the way for. Sorted, so both logs read the same.
+ * the two sites or that only one of them has (its removal, then), none below a path this site has
+ * a change of its own on the way for. Sorted, so both logs read the same.
  */
 export function filesWanted(
   reloaded: readonly (readonly [string, string])[],
   here: ReadonlyMap<string, string>,
   onTheWay: readonly string[],
+  bothReloaded: BothReloaded | null = null,
 ): string[] {
   const there = new Map(reloaded);
-  const differing = new Set<string>();
-  for (const [path, hash] of there) if (here.get(path) !== hash) differing.add(path);
-  for (const path of here.keys()) if (!there.has(path)) differing.add(path);
-  return [...differing].filter((path) => !onTheWay.some((changed) => isSameOrInside(path, changed))).sort(comparePaths);
+  const wanted = new Set<string>();
+  for (const [path, hash] of there) {
+    const mine = here.get(path);
+    if (mine === undefined || (mine !== hash && (bothReloaded === null || bothReloaded.reloadedWinsDifferences))) wanted.add(path);
+  }
+  if (bothReloaded === null) for (const path of here.keys()) if (!there.has(path)) wanted.add(path);
+  return [...wanted].filter((path) => !onTheWay.some((changed) => isSameOrInside(path, changed))).sort(comparePaths);
 }
 
 /** What each wanted path holds on this site now: its bytes, or its removal. Excluded paths are never sent. */

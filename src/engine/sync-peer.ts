@@ -14,6 +14,7 @@ import {
   outboxAck,
   outboxDropPending,
   outboxEnqueue,
+  outboxMapPending,
   outboxPending,
   outboxResend,
   type InboxCursor,
@@ -483,8 +484,10 @@ export class SyncPeer {
    * Afterwards, and on the other side of a rejoin, envelopes stamped before it are stale.
    */
   private fromBeforeRejoin(envelope: Envelope<WireDelta>, clock: Hlc | null): boolean {
-    if (this.rejoin !== null) return !(envelope.kind === 'rejoined' && envelope.rejoinId === this.rejoin.id);
-    return clock !== null && this.peerSince !== null && compareHlc(clock, this.peerSince) < 0;
+    const stale = clock !== null && this.peerSince !== null && compareHlc(clock, this.peerSince) < 0;
+    // Both sites reloaded: each answers the other's rejoin while waiting for its own answer.
+    if (this.rejoin !== null) return stale || !((envelope.kind === 'rejoined' && envelope.rejoinId === this.rejoin.id) || envelope.kind === 'rejoin');
+    return stale;
   }
 
   /**
@@ -496,11 +499,11 @@ export class SyncPeer {
     this.peerSince = clock;
     // Files recorded here and not sent yet are on the way too.
     await this.enqueueLocalChanges(null);
+    // The reloaded site forgot which of this site's file changes a newer one has overtaken since.
+    this.setOutbox(outboxMapPending(this.outbox, (payload) => this.withoutOvertakenFiles(payload)));
     const here = await siteFileHashes(this.options.client);
-    // Both sites reloaded at once: only one of them takes the other's files.
-    const want = this.rejoin !== null && this.options.peerId > this.options.remotePeerId
-      ? []
-      : filesWanted(request.files, here, pathsOnTheWay(outboxPending(this.outbox)));
+    const bothReloaded = this.rejoin === null ? null : { reloadedWinsDifferences: this.options.remotePeerId < this.options.peerId };
+    const want = filesWanted(request.files, here, pathsOnTheWay(outboxPending(this.outbox)), bothReloaded);
     this.inbox = createInboxCursor(request.baseSeq);
     this.sendControl({ ...this.header('rejoined'), seq: this.outbox.lastSeq, rejoinId: request.rejoinId, baseSeq: this.outbox.ackedUpTo, want });
     this.journal([
@@ -514,6 +517,15 @@ export class SyncPeer {
       },
     ]);
     this.resendPending();
+  }
+
+  /** `payload` without the file changes a newer change to their path (this site's, or one applied from the peer) overtook. */
+  private withoutOvertakenFiles(payload: WireDelta): WireDelta {
+    const decoded = decodeDelta(payload);
+    if (!decoded.ok) return payload;
+    const { delta } = decoded;
+    const current = delta.files.filter((change) => !this.fileVersions.overtaken(change, delta.hlc));
+    return current.length === delta.files.length ? payload : encodeDelta({ ...delta, files: current });
   }
 
   /** The peer answered: deltas flow again from both positions, with the files it asked for first. */

@@ -59,6 +59,11 @@ export function outboxPending<P>(state: OutboxState<P>): readonly SequencedBatch
   return state.unacked.map(({ seq, payload }) => ({ seq, payload }));
 }
 
+/** The same unacknowledged batches, each payload replaced by `map`'s (numbering unchanged). */
+export function outboxMapPending<P>(state: OutboxState<P>, map: (payload: P) => P): OutboxState<P> {
+  return { ...state, unacked: state.unacked.map((entry) => ({ ...entry, payload: map(entry.payload) })) };
+}
+
 /** Records that these batches were handed to the transport at `nowMs`. */
 export function outboxMarkSent<P>(state: OutboxState<P>, seqs: readonly number[], nowMs: number): OutboxState<P> {
   const sent = new Set(seqs);

@@ -35,6 +35,15 @@ describe('filesWanted (the reloaded site sends these as they are on it)', () => 
     ]);
   });
 
+  it('when both sites reloaded: keeps files only one has (sent, never deleted), and differences go to the first peer id', () => {
+    expect(filesWanted(reloaded, here, [], { reloadedWinsDifferences: true })).toEqual([
+      'wp-content/plugins/a.php',
+      'wp-content/themes/t/style.css',
+      'wp-content/uploads/new.jpg',
+    ]);
+    expect(filesWanted(reloaded, here, [], { reloadedWinsDifferences: false })).toEqual(['wp-content/uploads/new.jpg']);
+  });
+
   it('asks for nothing when both trees are equal', () => {
     expect(filesWanted([...here], here, [])).toEqual([]);
   });
@@ -43,6 +52,8 @@ describe('filesWanted (the reloaded site sends these as they are on it)', () => 
 describe('pathsOnTheWay', () => {
   it('lists every path the pending deltas change, both ends of renames included', () => {
     const files: FileChange[] = [
+      // A folder made decides nothing below it: the reloaded site's files there are still wanted.
+      { op: 'mkdir', path: 'wp-content/uploads/2026/12' },
       { op: 'rename', path: 'wp-content/plugins/old', toPath: 'wp-content/plugins/new', nodeType: 'directory' },
       { op: 'delete', path: 'wp-content/uploads/x.jpg', nodeType: 'file' },
     ];

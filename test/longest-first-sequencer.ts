@@ -1,0 +1,26 @@
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * Integration files known to run longest start first, so on CI's two workers the last minutes
+ * are not one long file running alone (a clean checkout has no timings for vitest to sort by).
+ * Measured on CI; the rest keep vitest's own order.
+ */
+const LONGEST_FIRST = [
+  'test/integration/fuzz/fuzz.test.ts',
+  'test/integration/engine-copy.test.ts',
+  'test/integration/id-shards.test.ts',
+  'test/integration/engine-rotation.test.ts',
+  'test/integration/engine-delivery.test.ts',
+  'test/integration/engine-sync.test.ts',
+];
+
+export default class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (file: TestSpecification) => {
+      const at = LONGEST_FIRST.findIndex((name) => file.moduleId.endsWith(name));
+      return at < 0 ? LONGEST_FIRST.length : at;
+    };
+    return [...sorted].sort((a, b) => rank(a) - rank(b));
+  }
+}
