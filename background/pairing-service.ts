@@ -1,5 +1,5 @@
 import type { PopupReply } from '../src/protocol/popup';
-import type { ContentSummary, TabToBackground } from '../src/protocol/runtime';
+import type { BackgroundToTab, ContentSummary, TabToBackground } from '../src/protocol/runtime';
 import { checkPairRequest, type PairableSite } from '../src/pairing/pair-request';
 import type { Pairing } from '../src/pairing/pairings';
 import { judgeSiteReport } from '../src/pairing/site-report';
@@ -89,17 +89,8 @@ export async function pair(tabIds: readonly [number, number], keep: number | und
 
 /** Starts the source (it shards IDs and answers the copy request), then the target (it asks for the copy). */
 async function startCopying(pairing: Pairing, from: Pairing['sides'][number], to: Pairing['sides'][number]): Promise<PopupReply> {
-  const start = (self: typeof from, remote: typeof from, role: 'source' | 'target') =>
-    sendToTab(self.tabId, {
-      type: 'bg/peer-start',
-      pairId: pairing.pairId,
-      peerId: self.peerId,
-      remotePeerId: remote.peerId,
-      role,
-      syncOn: pairing.syncOn,
-    });
-  const sourceStarted = await start(from, to, 'source');
-  const started = sourceStarted.ok ? await start(to, from, 'target') : sourceStarted;
+  const sourceStarted = await startPeer(pairing, from.tabId, 'source');
+  const started = sourceStarted.ok ? await startPeer(pairing, to.tabId, 'target') : sourceStarted;
   if (started.ok) return { ok: true };
   await fail(pairing.pairId, `Could not start syncing: ${started.error}`);
   return { ok: false, error: started.error };
@@ -196,21 +187,13 @@ export async function onTabSite(tabId: number, report: Extract<TabToBackground, 
     summary: `${site.siteUrl} lost its site (the tab was reloaded): restoring it from ${other.siteUrl}`,
     status: 'info',
   });
-  const reply = await sendToTab(tabId, {
-    type: 'bg/peer-start',
-    pairId: pairing.pairId,
-    peerId: mine.peerId,
-    remotePeerId: other.peerId,
-    role: 'target',
-    syncOn: pairing.syncOn,
-  });
+  const reply = await startPeer(pairing, tabId, 'target');
   if (!reply.ok) await fail(pairing.pairId, `Could not restore ${site.siteUrl}: ${reply.error}`);
 }
 
 /** A paired saved site reloaded while live: its new page goes on from what the site kept, without a copy. */
 async function resume(pairing: Pairing, tabId: number, report: Extract<TabToBackground, { type: 'tab/site' }>): Promise<void> {
   const { site } = report;
-  const mine = sideOf(pairing, tabId)!;
   const other = otherSide(pairing, tabId);
   await pairings.update((all) => updatePairing(all, pairing.pairId, (p) => withReportedSite(p, tabId, report)));
   void journalBackground({
@@ -220,15 +203,20 @@ async function resume(pairing: Pairing, tabId: number, report: Extract<TabToBack
     summary: `${site.siteUrl} was reloaded and kept its saved content: syncing with ${other.siteUrl} goes on from there`,
     status: 'info',
   });
-  const reply = await sendToTab(tabId, {
+  const reply = await startPeer(pairing, tabId, 'resume');
+  if (!reply.ok) await fail(pairing.pairId, `Could not resume syncing ${site.siteUrl} after its reload: ${reply.error}`);
+}
+
+/** Starts the peer of `tabId`'s side of `pairing` in its tab. */
+function startPeer(pairing: Pairing, tabId: number, role: Extract<BackgroundToTab, { type: 'bg/peer-start' }>['role']) {
+  return sendToTab(tabId, {
     type: 'bg/peer-start',
     pairId: pairing.pairId,
-    peerId: mine.peerId,
-    remotePeerId: other.peerId,
-    role: 'resume',
+    peerId: sideOf(pairing, tabId)!.peerId,
+    remotePeerId: otherSide(pairing, tabId).peerId,
+    role,
     syncOn: pairing.syncOn,
   });
-  if (!reply.ok) await fail(pairing.pairId, `Could not resume syncing ${site.siteUrl} after its reload: ${reply.error}`);
 }
 
 /** The side of `tabId` as its latest site report describes it. */

@@ -103,6 +103,17 @@ function pgsync_schema_fingerprint( PDO $pdo ) {
 	return md5( json_encode( $rows, JSON_INVALID_UTF8_SUBSTITUTE ) );
 }
 
+/** The capture triggers in place: name => their CREATE TRIGGER. */
+function pgsync_capture_triggers( PDO $pdo ) {
+	$existing = array();
+	$stmt     = $pdo->prepare( "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, ?) = ?" );
+	$stmt->execute( array( strlen( pgsync_trigger_prefix() ), pgsync_trigger_prefix() ) );
+	foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
+		$existing[ $row[0] ] = $row[1];
+	}
+	return $existing;
+}
+
 /**
  * Brings the triggers in line with the live schema when the fingerprint moved (an ALTER on the
  * AST driver rebuilds the table and loses its triggers). Returns what it found.
@@ -112,12 +123,7 @@ function pgsync_ensure_triggers( PDO $pdo, $table_prefix, array $rules, $force =
 	if ( ! $force && pgsync_meta_get( $pdo, 'schema_fingerprint' ) === $fingerprint ) {
 		return null;
 	}
-	$existing = array();
-	$stmt     = $pdo->prepare( "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, ?) = ?" );
-	$stmt->execute( array( strlen( pgsync_trigger_prefix() ), pgsync_trigger_prefix() ) );
-	foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
-		$existing[ $row[0] ] = $row[1];
-	}
+	$existing = pgsync_capture_triggers( $pdo );
 	$wanted     = array();
 	$without_pk = array();
 	foreach ( pgsync_user_tables( $pdo ) as $table ) {
@@ -211,12 +217,7 @@ function pgsync_missed_schema( PDO $pdo, $wpdb, $table_prefix, array $rules ) {
 	if ( ! is_array( $known ) ) {
 		return null;
 	}
-	$existing = array();
-	$stmt     = $pdo->prepare( "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, ?) = ?" );
-	$stmt->execute( array( strlen( pgsync_trigger_prefix() ), pgsync_trigger_prefix() ) );
-	foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
-		$existing[ $row[0] ] = $row[1];
-	}
+	$existing = pgsync_capture_triggers( $pdo );
 	$missed = array(
 		'created' => array(),
 		'dropped' => array(),
