@@ -236,7 +236,7 @@ function pgsync_missed_schema( PDO $pdo, $wpdb, $table_prefix, array $rules ) {
 			$create = is_object( $wpdb ) ? $wpdb->get_row( 'SHOW CREATE TABLE ' . pgsync_quote_id( $table ), ARRAY_N ) : null;
 			$create = is_array( $create ) ? end( $create ) : null;
 			// The table's own counter (here this site's zone, see id-shards.php) is not the other site's.
-			$missed['created'][ $table ] = is_string( $create ) && preg_match( '~^\s*CREATE\s+TABLE\s~i', $create ) ? preg_replace( '~\s+AUTO_INCREMENT\s*=\s*\d+~i', '', $create ) : null;
+			$missed['created'][ $table ] = is_string( $create ) && preg_match( '~^\s*CREATE\s+TABLE\s~i', $create ) ? pgsync_portable_create( $create, $table ) : null;
 			continue;
 		}
 		$intact = $known[ $table ] === $sql;
@@ -253,6 +253,16 @@ function pgsync_missed_schema( PDO $pdo, $wpdb, $table_prefix, array $rules ) {
 		}
 	}
 	return array() === $missed['created'] && array() === $missed['dropped'] && array() === $missed['rebuilt'] ? null : $missed;
+}
+
+/**
+ * A CREATE TABLE as the driver shows it, made fit to run on the other site: without the table's
+ * own counter (here this site's zone, see id-shards.php), and with its index names as they were
+ * written (the legacy translator shows `<table>__<name>`, and would prefix that again).
+ */
+function pgsync_portable_create( $create, $table ) {
+	$create = preg_replace( '~\s+AUTO_INCREMENT\s*=\s*\d+~i', '', $create );
+	return preg_replace( '~\b(KEY|INDEX)(\s+[`"]?)' . preg_quote( $table, '~' ) . '__~i', '$1$2', $create );
 }
 
 /**

@@ -117,7 +117,7 @@ $wpdb->insert("{$wpdb->prefix}pg_kept", ['label' => 'before']);`,
       pair.b,
       `global $wpdb;
 $result = function_exists('pgsync_on_query');
-$wpdb->query("CREATE TABLE {$wpdb->prefix}pg_made (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, label varchar(50) NOT NULL DEFAULT '', PRIMARY KEY  (id))");
+$wpdb->query("CREATE TABLE {$wpdb->prefix}pg_made (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, label varchar(50) NOT NULL DEFAULT '', PRIMARY KEY  (id), KEY label (label))");
 $wpdb->insert("{$wpdb->prefix}pg_made", ['label' => 'made while gone']);
 $wpdb->query("ALTER TABLE {$wpdb->prefix}pg_kept CHANGE COLUMN label label varchar(50) NOT NULL DEFAULT ''");
 $wpdb->insert("{$wpdb->prefix}pg_kept", ['label' => 'after the rebuild']);
