@@ -122,6 +122,12 @@ export class SyncPeer {
   private rejoin: { id: string; askedAt: number } | null = null;
   /** Envelopes of the peer's stamped before this are from before a reload (of either side) and are ignored. */
   private peerSince: Hlc | null = null;
+  /** When this page (this peer) started; the peer's rejoin envelopes carry theirs. */
+  private readonly pageSince: Hlc;
+  /** The start of the peer's latest page heard of: rejoin envelopes from an earlier page are from a page that is gone. */
+  private peerPageSince: Hlc | null = null;
+  /** The stamp of the latest rejoin request answered: its duplicates and the page's older requests are not answered again. */
+  private rejoinAnswered: Hlc | null = null;
   /** The peer's clock on the envelope that carried the latest ack. */
   private lastAckClock: Hlc | null = null;
   private problem: string | null = null;
@@ -134,6 +140,7 @@ export class SyncPeer {
     private readonly exclusions: Exclusions,
   ) {
     this.clock = createHlcClock(options.peerId, { wallClock: options.wallClock });
+    this.pageSince = this.clock.now();
     this.journalPrefix = `${options.peerId.slice(0, 40)}-${Math.random().toString(36).slice(2, 8)}`;
     this.paused = options.paused ?? false;
     this.live = !options.awaitSnapshot;
@@ -475,19 +482,27 @@ export class SyncPeer {
     this.rejoin = { id, askedAt: performance.now() };
     const files = await siteFileHashes(this.options.client);
     // Deltas enqueued meanwhile (rows the outbox kept) wait for the answer; they are numbered after baseSeq.
-    this.sendControl({ ...this.header('rejoin'), seq: this.outbox.lastSeq, rejoinId: id, baseSeq: this.outbox.ackedUpTo, files: [...files] });
+    this.sendControl({ ...this.header('rejoin'), seq: this.outbox.lastSeq, rejoinId: id, pageSince: encodeHlc(this.pageSince), baseSeq: this.outbox.ackedUpTo, files: [...files] });
   }
 
   /**
    * While this site waits for the answer to its rejoin, only that answer counts: anything else
    * was sent before the peer heard of the reload (its numbering and acks are the old page's).
    * Afterwards, and on the other side of a rejoin, envelopes stamped before it are stale.
+   * Rejoin envelopes are judged by the page that sent them instead: when both sites reloaded, a
+   * page stamps its own request before its answer to the other's, and that request still stands.
    */
   private fromBeforeRejoin(envelope: Envelope<WireDelta>, clock: Hlc | null): boolean {
-    const stale = clock !== null && this.peerSince !== null && compareHlc(clock, this.peerSince) < 0;
-    // Both sites reloaded: each answers the other's rejoin while waiting for its own answer.
-    if (this.rejoin !== null) return stale || !((envelope.kind === 'rejoined' && envelope.rejoinId === this.rejoin.id) || envelope.kind === 'rejoin');
-    return stale;
+    if (envelope.kind === 'rejoin' || envelope.kind === 'rejoined') {
+      const page = decodeHlc(envelope.pageSince);
+      if (page === null || clock === null || isBefore(page, this.peerPageSince)) return true;
+      this.peerPageSince = page;
+      if (envelope.kind === 'rejoined') return this.rejoin === null || envelope.rejoinId !== this.rejoin.id;
+      // Both sites reloaded: each answers the other's rejoin while waiting for its own answer.
+      return this.rejoinAnswered !== null && compareHlc(clock, this.rejoinAnswered) <= 0;
+    }
+    const stale = isBefore(clock, this.peerSince);
+    return this.rejoin !== null || stale;
   }
 
   /**
@@ -496,7 +511,8 @@ export class SyncPeer {
    * changes were lost with its page.
    */
   private async answerRejoin(request: EnvelopeOf<'rejoin'>, clock: Hlc | null): Promise<void> {
-    this.peerSince = clock;
+    this.rejoinAnswered = clock;
+    this.peerSince = latest(this.peerSince, clock);
     // Files recorded here and not sent yet are on the way too.
     await this.enqueueLocalChanges(null);
     // The reloaded site forgot which of this site's file changes a newer one has overtaken since.
@@ -505,7 +521,7 @@ export class SyncPeer {
     const bothReloaded = this.rejoin === null ? null : { reloadedWinsDifferences: this.options.remotePeerId < this.options.peerId };
     const want = filesWanted(request.files, here, pathsOnTheWay(outboxPending(this.outbox)), bothReloaded);
     this.inbox = createInboxCursor(request.baseSeq);
-    this.sendControl({ ...this.header('rejoined'), seq: this.outbox.lastSeq, rejoinId: request.rejoinId, baseSeq: this.outbox.ackedUpTo, want });
+    this.sendControl({ ...this.header('rejoined'), seq: this.outbox.lastSeq, rejoinId: request.rejoinId, pageSince: encodeHlc(this.pageSince), baseSeq: this.outbox.ackedUpTo, want });
     this.journal([
       {
         direction: 'received',
@@ -532,7 +548,7 @@ export class SyncPeer {
   private async onRejoined(answer: EnvelopeOf<'rejoined'>, clock: Hlc | null): Promise<void> {
     if (this.rejoin === null || this.rejoin.id !== answer.rejoinId) return;
     this.rejoin = null;
-    this.peerSince = clock;
+    this.peerSince = latest(this.peerSince, clock);
     this.inbox = createInboxCursor(answer.baseSeq);
     const files = await currentFiles(this.options.client, this.root, this.exclusions, answer.want);
     const waiting = this.outbox.unacked.length;
@@ -934,4 +950,15 @@ function readerOf(client: SiteClient) {
     mkdir: (path: string) => client.mkdir(path),
     unlink: (path: string) => client.unlink(path),
   };
+}
+
+/** Whether `clock` is known and earlier than `mark` (nothing is before an unknown mark). */
+function isBefore(clock: Hlc | null, mark: Hlc | null): boolean {
+  return clock !== null && mark !== null && compareHlc(clock, mark) < 0;
+}
+
+function latest(a: Hlc | null, b: Hlc | null): Hlc | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return compareHlc(a, b) < 0 ? b : a;
 }

@@ -23,7 +23,10 @@ import { PairIdSchema, PeerIdSchema } from './ids';
  * Resuming after a saved site reloaded (its page, and the peer in it, started over from what the
  * site kept): the reloaded peer sends `rejoin` (a fresh `rejoinId`, its files) and sends nothing
  * else until the matching `rejoined` comes; each side's deltas then go on after the other's
- * `baseSeq`, and the reloaded side sends the files of `want` as they are on it now.
+ * `baseSeq`, and the reloaded side sends the files of `want` as they are on it now. Both carry
+ * `pageSince`, when the sender's page started: a rejoin is judged by its page (a page that is
+ * gone gets no answer), not by when it was stamped, since a page that asks and is asked at once
+ * can stamp its own request before its answer to the other's.
  *
  * Payloads (`delta.payload`, snapshot chunks and metadata) are opaque here: pass a schema to
  * `parseEnvelope` or validate them where they are used.
@@ -114,6 +117,8 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
     v.strictObject({
       ...header('rejoin'),
       rejoinId,
+      /** When the sender's page started: a rejoin from a page older than one already heard from is from a page that is gone. */
+      pageSince: HlcStringSchema,
       /** The reloaded peer's deltas go on after this seq. */
       baseSeq: counter,
       /** Its files as the reload left them. */
@@ -122,6 +127,8 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
     v.strictObject({
       ...header('rejoined'),
       rejoinId,
+      /** When the answering page started (as in `rejoin`). */
+      pageSince: HlcStringSchema,
       /** The answering peer's deltas the reloaded one applied: the rest come again after it. */
       baseSeq: counter,
       /** Files the answering peer wants as they are on the reloaded site (differing, and no change of its own on the way). */

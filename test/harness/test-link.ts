@@ -105,6 +105,20 @@ export class TestLink {
     for (const message of ready) await receive(JSON.parse(message.json));
   }
 
+  /**
+   * Delivers the oldest message queued for `to` that `matches` (held or not), and whatever it
+   * causes, ahead of the others: a message overtaking older ones on the way. Answers whether one did.
+   */
+  async deliverFirst(to: Side, matches: (message: { kind: string }) => boolean): Promise<boolean> {
+    const message = this.queue.find((queued) => queued.to === to && matches(JSON.parse(queued.json) as { kind: string }));
+    if (!message) return false;
+    this.queue.splice(this.queue.indexOf(message), 1);
+    const receive = this.receivers.get(to);
+    if (!receive) throw new Error(`Nothing attached on side ${to}`);
+    await receive(JSON.parse(message.json));
+    return true;
+  }
+
   private chance(probability = 0): boolean {
     return probability > 0 && this.random() < probability;
   }

@@ -263,4 +263,37 @@ describe('rejoin edge cases, WordPress nightly on the ast driver', () => {
       expect(await fileOn(site, `${PLUGIN}/both-b.php`)).toBe('<?php // b');
     }
   });
+
+  // Fuzz seed 5032: A's request, asked again before A answered B's, is stamped before that answer
+  // and reaches B after it. B, resumed by the answer, took the request for one from before the
+  // reload and dropped it; A waited for an answer until its timer asked once more.
+  it('answers a rejoin stamped before the answer that resumed this site', async () => {
+    await inWordPress(pair.a, `wp_insert_post(['post_title' => 'Crossed: A before the reloads', 'post_status' => 'publish']);`);
+    await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Crossed: B before the reloads', 'post_status' => 'publish']); file_put_contents('${PLUGIN}/crossed-b.php', '<?php // b');`);
+    await pair.peerA.flush();
+    await pair.peerB.flush();
+    const journalMark = pair.journal.length;
+    const linkMark = pair.link.log.length;
+    await reloadSide(pair, 'b');
+    await reloadSide(pair, 'a');
+    // Both tabs' timers ask again: A's second request and B's second one are the ones that stand.
+    await pair.peerA.rejoinAgainIfUnanswered(0);
+    await pair.peerB.rejoinAgainIfUnanswered(0);
+    const isRejoin = (message: { kind: string }) => message.kind === 'rejoin';
+    expect(await pair.link.deliverFirst('b', isRejoin)).toBe(true); // A's first request, answered under its old id
+    await deliverQueued(pair, 'a'); // B's second request (answered), B's answer to A's first (not A's current id)
+    expect([pair.peerA.rejoining, pair.peerB.rejoining]).toEqual([true, true]);
+    expect(await pair.link.deliverFirst('b', (message) => message.kind === 'rejoined')).toBe(true);
+    expect([pair.peerA.rejoining, pair.peerB.rejoining]).toEqual([true, false]);
+
+    // A's second request, stamped before the answer B just took, then arrives: no timer this time.
+    await syncUntilQuiet(pair);
+    expect([pair.peerA.rejoining, pair.peerB.rejoining]).toEqual([false, false]);
+    await expectSettled(pair, idsBefore);
+    expectNothingCopiedInFull(pair, journalMark, linkMark);
+    for (const site of [pair.a, pair.b]) {
+      expect(await titlesLike(site, 'Crossed: %')).toEqual(['Crossed: A before the reloads', 'Crossed: B before the reloads']);
+      expect(await fileOn(site, `${PLUGIN}/crossed-b.php`)).toBe('<?php // b');
+    }
+  });
 });

@@ -184,8 +184,8 @@ const envelopes = [
   { ...header, kind: 'snapshot-request', snapshotId: 'snap-1', files: [['wp-content/plugins/hello.php', SHA]] },
   { ...header, kind: 'snapshot-installed', snapshotId: 'snap-1' },
   { ...header, kind: 'snapshot-abort', snapshotId: 'snap-1', reason: 'WordPress 6.5.5 here, 6.7 there' },
-  { ...header, kind: 'rejoin', rejoinId: 'rejoin-1', baseSeq: 0, files: [['wp-content/plugins/hello.php', SHA]] },
-  { ...header, kind: 'rejoined', rejoinId: 'rejoin-1', baseSeq: 3, want: ['wp-content/plugins/hello.php'] },
+  { ...header, kind: 'rejoin', rejoinId: 'rejoin-1', pageSince: HLC, baseSeq: 0, files: [['wp-content/plugins/hello.php', SHA]] },
+  { ...header, kind: 'rejoined', rejoinId: 'rejoin-1', pageSince: HLC, baseSeq: 3, want: ['wp-content/plugins/hello.php'] },
 ];
 
 const changesReady = { type: CHANGES_READY_TYPE, peer: PEER, error: 'SQLSTATE[HY000]: General error: 10 disk I/O error' };
@@ -391,8 +391,9 @@ const BOUNDARIES: readonly Boundary[] = [
       { field: 'snapshotId', variant: 'forged: path-like snapshot id', make: () => ({ ...header, kind: 'snapshot-installed', snapshotId: '../../tmp' }) },
       { field: 'files.0.0', variant: 'forged: path traversal in a copy request', make: () => ({ ...header, kind: 'snapshot-request', snapshotId: 'snap-1', files: [['../../etc/passwd', SHA]] }) },
       { field: 'files.0.0', variant: 'forged: absolute path in a copy request', make: () => ({ ...header, kind: 'snapshot-request', snapshotId: 'snap-1', files: [['/etc/passwd', SHA]] }) },
-      { field: 'want.0', variant: 'forged: path traversal in a rejoin answer', make: () => ({ ...header, kind: 'rejoined', rejoinId: 'rejoin-1', baseSeq: 3, want: ['../../wp-config.php'] }) },
-      { field: 'rejoinId', variant: 'forged: path-like rejoin id', make: () => ({ ...header, kind: 'rejoin', rejoinId: '../x', baseSeq: 0, files: [] }) },
+      { field: 'want.0', variant: 'forged: path traversal in a rejoin answer', make: () => ({ ...header, kind: 'rejoined', rejoinId: 'rejoin-1', pageSince: HLC, baseSeq: 3, want: ['../../wp-config.php'] }) },
+      { field: 'rejoinId', variant: 'forged: path-like rejoin id', make: () => ({ ...header, kind: 'rejoin', rejoinId: '../x', pageSince: HLC, baseSeq: 0, files: [] }) },
+      { field: 'pageSince', variant: 'forged: a page start that is not a clock', make: () => ({ ...header, kind: 'rejoin', rejoinId: 'rejoin-1', pageSince: 'yesterday', baseSeq: 0, files: [] }) },
       { field: 'hlc', variant: 'forged: HLC with a 13-digit clock', make: () => ({ ...delta(), hlc: '10191dd9dec7b.0000.peer-a' }) },
       { field: '(whole message)', variant: 'forged: a JSON string that is not JSON', make: () => '{"v":1,' },
       { field: '(whole message)', variant: 'forged: null', make: () => null },

@@ -33,8 +33,8 @@ const valid: Record<(typeof ENVELOPE_KINDS)[number], Record<string, unknown>> = 
   },
   'snapshot-installed': { ...header, kind: 'snapshot-installed', snapshotId: 'snap-1' },
   'snapshot-abort': { ...header, kind: 'snapshot-abort', snapshotId: 'snap-1', reason: 'WordPress 6.5.5 here, 6.7 there' },
-  rejoin: { ...header, kind: 'rejoin', rejoinId: 'rejoin-1', baseSeq: 0, files: [['wp-content/uploads/photo.jpg', 'b'.repeat(64)]] },
-  rejoined: { ...header, kind: 'rejoined', rejoinId: 'rejoin-1', baseSeq: 7, want: ['wp-content/uploads/photo.jpg'] },
+  rejoin: { ...header, kind: 'rejoin', rejoinId: 'rejoin-1', pageSince: '0191dd9dec70.0000.peer-a', baseSeq: 0, files: [['wp-content/uploads/photo.jpg', 'b'.repeat(64)]] },
+  rejoined: { ...header, kind: 'rejoined', rejoinId: 'rejoin-1', pageSince: '0191dd9dec70.0000.peer-a', baseSeq: 7, want: ['wp-content/uploads/photo.jpg'] },
 };
 
 const parse = (input: unknown) => parseEnvelope(input, { pairId: PAIR, self: SELF });
