@@ -7,7 +7,7 @@ import { unpairSite } from '../src/engine/unpair-site';
 
 type PeerStart = Extract<BackgroundToTab, { type: 'bg/peer-start' }>;
 
-/** Unacknowledged deltas go out again this often: the transport (the service worker) may drop them. */
+/** How often the tab's timer looks for work left undone: deltas to send again (the service worker may drop them; see resend-policy.ts), a stalled copy, an unanswered rejoin, a lost engine. */
 const RESEND_EVERY_MS = 3000;
 /** A full-state copy that heard nothing from the other tab this long is asked for again. */
 const COPY_QUIET_MS = 15_000;
@@ -75,7 +75,7 @@ export class PeerHost {
     this.report({ type: 'tab/pending', pairId, pending: this.peer.pendingCount });
     this.report({ type: 'tab/problem', pairId, problem: null });
     this.resendTimer = setInterval(() => {
-      if (!this.paused && this.peer && this.peer.pendingCount > 0) this.peer.resendPending();
+      if (!this.paused && this.peer && this.peer.pendingCount > 0) this.peer.resendDue();
       void this.peer?.askAgainIfCopyStalled(COPY_QUIET_MS);
       void this.peer?.rejoinAgainIfUnanswered(REJOIN_QUIET_MS);
       // A few file look-ups, no PHP request: older builds lose the engine's files on a runtime rotation.

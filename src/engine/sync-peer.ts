@@ -15,13 +15,16 @@ import {
   outboxDropPending,
   outboxEnqueue,
   outboxMapPending,
+  outboxMarkSent,
   outboxPending,
   outboxResend,
   type InboxCursor,
   type OutboxState,
   type SequencedBatch,
 } from '../sync/sequencing';
-import { parseEnvelope, WIRE_VERSION, type Envelope, type EnvelopeOf } from '../sync/wire';
+import { deltasToResend, type ResendState } from '../sync/resend-policy';
+import { FrameAssembler, isFrameLike, MAX_FRAMED_ENVELOPE_BYTES, toFrames } from '../sync/framing';
+import { MAX_ENVELOPE_BYTES, parseEnvelope, WIRE_VERSION, type Envelope, type EnvelopeOf, type PeerMessage } from '../sync/wire';
 import { decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
 import { missingEngineFiles, reinstallEngine } from './engine-files';
 import { currentFiles, filesWanted, orderedChanges, pathsOnTheWay } from './rejoin';
@@ -46,7 +49,7 @@ export interface SyncPeerOptions {
   peerId: string;
   remotePeerId: string;
   /** Hands one JSON-safe envelope to the transport towards the paired site. */
-  send: (envelope: Envelope<WireDelta>) => void;
+  send: (message: PeerMessage<WireDelta>) => void;
   /** Journal lines as they happen. */
   onJournal?: (entries: JournalEntry[]) => void;
   /** Quiet time after the last file event before file-only changes go out. */
@@ -128,6 +131,10 @@ export class SyncPeer {
   private peerPageSince: Hlc | null = null;
   /** The stamp of the latest rejoin request answered: its duplicates and the page's older requests are not answered again. */
   private rejoinAnswered: Hlc | null = null;
+  /** When unacknowledged deltas go out again on their own (resend-policy.ts). */
+  private resend: ResendState = { lastProgressMs: 0, refusedFrom: null };
+  /** Envelopes too big for one message arrive as frames: joined here. */
+  private readonly frames: FrameAssembler;
   /** The peer's clock on the envelope that carried the latest ack. */
   private lastAckClock: Hlc | null = null;
   private problem: string | null = null;
@@ -141,6 +148,7 @@ export class SyncPeer {
   ) {
     this.clock = createHlcClock(options.peerId, { wallClock: options.wallClock });
     this.pageSince = this.clock.now();
+    this.frames = new FrameAssembler({ pairId: options.pairId, self: options.peerId, peer: options.remotePeerId });
     this.journalPrefix = `${options.peerId.slice(0, 40)}-${Math.random().toString(36).slice(2, 8)}`;
     this.paused = options.paused ?? false;
     this.live = !options.awaitSnapshot;
@@ -226,6 +234,16 @@ export class SyncPeer {
   resendPending(): void {
     if (!this.sendsDeltas) return;
     for (const batch of outboxPending(this.outbox)) this.sendDelta(batch);
+  }
+
+  /**
+   * What a tab's timer calls every few seconds: sends again the unacknowledged deltas whose wait
+   * is over (see resend-policy.ts: backing off while nothing is heard, never while acknowledgements
+   * come, never a delta the peer refused).
+   */
+  resendDue(nowMs = performance.now()): void {
+    if (!this.sendsDeltas) return;
+    for (const entry of deltasToResend(this.outbox, nowMs, this.resend)) this.sendDelta(entry);
   }
 
   /**
@@ -367,19 +385,38 @@ export class SyncPeer {
 
   private sendDelta(batch: SequencedBatch<WireDelta>): void {
     if (!this.sendsDeltas) return;
-    this.options.send({ ...this.header('delta'), seq: batch.seq, siteUrl: this.siteUrl, payload: batch.payload });
+    this.outbox = outboxMarkSent(this.outbox, [batch.seq], performance.now());
+    this.post({ ...this.header('delta'), seq: batch.seq, siteUrl: this.siteUrl, payload: batch.payload });
   }
 
   private sendControl(envelope: Envelope<WireDelta>): void {
-    this.options.send(envelope);
+    this.post(envelope);
+  }
+
+  /** Sends `envelope` as one message, or as frames when it is bigger than one message may be. */
+  private post(envelope: Envelope<WireDelta>): void {
+    const frames = toFrames(JSON.stringify(envelope), { pairId: this.options.pairId, from: this.options.peerId });
+    if (frames === null) this.options.send(envelope);
+    else for (const frame of frames) this.options.send(frame);
   }
 
   private async handleEnvelope(message: unknown): Promise<void> {
+    if (isFrameLike(message)) {
+      const arrival = this.frames.accept(message);
+      if (arrival.kind === 'rejected') this.journal([{ direction: 'received', kind: 'input', target: 'peer message', summary: arrival.error, status: 'rejected' }]);
+      if (arrival.kind !== 'complete') return;
+      return this.handleWholeEnvelope(arrival.json, MAX_FRAMED_ENVELOPE_BYTES);
+    }
+    return this.handleWholeEnvelope(message, MAX_ENVELOPE_BYTES);
+  }
+
+  private async handleWholeEnvelope(message: unknown, maxBytes: number): Promise<void> {
     const parsed = parseEnvelope(message, {
       pairId: this.options.pairId,
       self: this.options.peerId,
       peer: this.options.remotePeerId,
       payload: WireDeltaSchema,
+      maxBytes,
     });
     if (!parsed.ok) {
       this.journal([{ direction: 'received', kind: 'input', target: 'peer message', summary: parsed.error, status: 'rejected' }]);
@@ -395,6 +432,8 @@ export class SyncPeer {
       const acked = outboxAck(this.outbox, envelope.ackUpTo);
       if (acked.ok) {
         this.setOutbox(acked.state);
+        const refusedFrom = this.resend.refusedFrom !== null && this.resend.refusedFrom > envelope.ackUpTo ? this.resend.refusedFrom : null;
+        this.resend = { lastProgressMs: performance.now(), refusedFrom };
         this.lastAckClock = remoteClock;
         this.markSentLinesApplied(envelope.ackUpTo);
         this.releaseAckedBatches(envelope.ackUpTo);
@@ -429,6 +468,8 @@ export class SyncPeer {
         return;
       }
       case 'nack':
+        // Not sent again on a timer: the peer holds it (and what follows) until the user retries there.
+        if (envelope.nackSeq > this.outbox.ackedUpTo) this.resend = { ...this.resend, refusedFrom: Math.min(this.resend.refusedFrom ?? Infinity, envelope.nackSeq) };
         this.journal([
           {
             direction: 'sent',
@@ -513,6 +554,8 @@ export class SyncPeer {
   private async answerRejoin(request: EnvelopeOf<'rejoin'>, clock: Hlc | null): Promise<void> {
     this.rejoinAnswered = clock;
     this.peerSince = latest(this.peerSince, clock);
+    // The peer's new page refused nothing yet.
+    this.resend = { lastProgressMs: performance.now(), refusedFrom: null };
     // Files recorded here and not sent yet are on the way too.
     await this.enqueueLocalChanges(null);
     // The reloaded site forgot which of this site's file changes a newer one has overtaken since.
@@ -549,6 +592,7 @@ export class SyncPeer {
     if (this.rejoin === null || this.rejoin.id !== answer.rejoinId) return;
     this.rejoin = null;
     this.peerSince = latest(this.peerSince, clock);
+    this.resend = { lastProgressMs: performance.now(), refusedFrom: null };
     this.inbox = createInboxCursor(answer.baseSeq);
     const files = await currentFiles(this.options.client, this.root, this.exclusions, answer.want);
     const waiting = this.outbox.unacked.length;
@@ -621,6 +665,7 @@ export class SyncPeer {
     // Numbering goes on beyond the source's cursor for this site, so none of it is taken for a duplicate.
     const { state, dropped } = outboxDropPending(this.outbox, sourceCursor);
     this.setOutbox(state);
+    this.resend = { lastProgressMs: performance.now(), refusedFrom: null };
     // The copy emptied the site's outbox and its batch numbering goes on from the source's cursor.
     this.batchOfDelta.clear();
     this.feed?.restart();

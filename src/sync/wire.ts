@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { RelativePathSchema } from '../files/file-change';
-import { MAX_MESSAGE_BYTES, parseMessage, type Parsed } from '../protocol/validate';
+import { parseMessage, type Parsed } from '../protocol/validate';
+import { MAX_WIRE_MESSAGE_BYTES, type Frame } from './framing';
 import { HlcStringSchema } from './hlc';
 import { PairIdSchema, PeerIdSchema } from './ids';
 
@@ -50,10 +51,10 @@ export const ENVELOPE_KINDS = [
 ] as const;
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
-/** Largest envelope accepted, as UTF-8 JSON. Senders should split batches well below it. */
-export const MAX_ENVELOPE_BYTES = MAX_MESSAGE_BYTES;
-/** Advised size of one snapshot chunk's data (MV3 messaging cost grows faster than size). */
-export const SNAPSHOT_CHUNK_BYTES = 256 * 1024;
+/** Largest envelope accepted as one message, as UTF-8 JSON; bigger ones travel as frames (framing.ts). */
+export const MAX_ENVELOPE_BYTES = MAX_WIRE_MESSAGE_BYTES;
+/** Bytes of one snapshot chunk before base64: its envelope stays one message. */
+export const SNAPSHOT_CHUNK_BYTES = 144 * 1024;
 
 const counter = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const positive = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
@@ -147,6 +148,8 @@ export type Envelope<P = unknown> = AnyEnvelope extends infer E
     : E
   : never;
 export type EnvelopeOf<K extends EnvelopeKind, P = unknown> = Extract<Envelope<P>, { kind: K }>;
+/** What a peer puts on the link: an envelope, or a frame of one too big for a single message. */
+export type PeerMessage<P = unknown> = Envelope<P> | Frame;
 
 export interface ParseEnvelopeOptions<P> {
   /** The pairing this peer is in: envelopes for any other are refused. */

@@ -57,6 +57,18 @@ describe.each(REPLAY_COMBINATIONS)('a failing replay, WordPress $wp on the $driv
     expect(pair.peerA.pendingCount).toBe(2);
   });
 
+  it('does not send a refused delta again on its timer, however long it waits (issue 11)', async () => {
+    const journalMark = pair.journal.length;
+    const linkMark = pair.link.log.length;
+    // The tab's timer, an hour's worth of ticks: the refusal stands until B retries.
+    for (let tick = 1; tick <= 20; tick++) pair.peerA.resendDue(performance.now() + tick * 180_000);
+    await syncUntilQuiet(pair);
+    const sentByA = pair.link.log.slice(linkMark).filter(({ from }) => from === 'a').map(({ json }) => (JSON.parse(json) as { kind: string }).kind);
+    expect(sentByA.filter((kind) => kind === 'delta' || kind === 'frame')).toEqual([]);
+    expect(failuresIn(journalSince(pair, journalMark))).toEqual([]);
+    expect(pair.peerA.pendingCount).toBe(2);
+  });
+
   it('converges once the cause is gone and the receiver retries', async () => {
     await inWordPress(pair.b, `${RAW_PDO_PHP} $pdo->exec('DROP TRIGGER engine_test_poison');`);
     await pair.peerB.retry();

@@ -23,6 +23,7 @@ import { BRIDGE_HANDSHAKE, BridgeHandshakeSchema, BridgeToContentSchema, Content
 import { PopupCommandSchema } from '../../src/protocol/popup';
 import { BackgroundToTabSchema, TabToBackgroundSchema } from '../../src/protocol/runtime';
 import { MAX_MESSAGE_BYTES, parseMessage, type Parsed } from '../../src/protocol/validate';
+import { FrameAssembler, FrameSchema } from '../../src/sync/framing';
 import { MAX_ENVELOPE_BYTES, envelopeSchema, parseEnvelope, type ParseEnvelopeOptions } from '../../src/sync/wire';
 
 type Json = unknown;
@@ -128,6 +129,14 @@ interface Boundary {
 const overJson = (input: Json): Json => (input === undefined ? undefined : JSON.parse(JSON.stringify(input)));
 
 const peerOptions: ParseEnvelopeOptions<v.InferOutput<typeof WireDeltaSchema>> = { pairId: PAIR, self: SELF, peer: PEER, payload: WireDeltaSchema };
+
+const frameSample = { v: 1, kind: 'frame', pairId: PAIR, from: PEER, frameId: 'frame-1', index: 0, count: 3, data: '{"v":1,"kind":"delta"' };
+
+/** What SyncPeer does with a frame: a fresh assembler's verdict on it (a valid first frame waits for the rest). */
+function receiveFrameAsPeer(input: Json): Parsed<unknown> {
+  const arrival = new FrameAssembler({ pairId: PAIR, self: SELF, peer: PEER }).accept(overJson(input));
+  return arrival.kind === 'rejected' ? { ok: false, error: arrival.error } : { ok: true, value: arrival };
+}
 
 /** What SyncPeer does with an envelope: parse it, and decode a delta's files before applying. */
 function receiveAsPeer(input: Json): Parsed<unknown> {
@@ -345,6 +354,22 @@ const BOUNDARIES: readonly Boundary[] = [
     forged: [
       { field: 'tabIds', variant: 'forged: three tabs', make: () => ({ type: 'popup/pair', tabIds: [1, 2, 3] }), names: ['tabIds.2'] },
       { field: 'tabIds', variant: 'forged: one tab', make: () => ({ type: 'popup/pair', tabIds: [1] }), names: ['tabIds.1'] },
+    ],
+  },
+  {
+    name: 'peer → peer (frame of a big envelope)',
+    where: 'src/sync/framing.ts FrameAssembler.accept in SyncPeer.receive (journaled rejected)',
+    schema: FrameSchema,
+    accept: receiveFrameAsPeer,
+    samples: [{ v: 1, kind: 'frame', pairId: PAIR, from: PEER, frameId: 'frame-1', index: 0, count: 3, data: '{"v":1,"kind":"delta"' }],
+    json: true,
+    forged: [
+      { field: 'pairId', variant: 'forged: another pairing', make: () => ({ ...frameSample, pairId: 'pair-2' }) },
+      { field: 'from', variant: 'forged: from = this peer (echo)', make: () => ({ ...frameSample, from: SELF }) },
+      { field: 'from', variant: 'forged: from a third peer', make: () => ({ ...frameSample, from: 'peer-z' }) },
+      { field: 'index', variant: 'forged: index past the count', make: () => ({ ...frameSample, index: 3 }), names: ['(whole message)'] },
+      { field: 'count', variant: 'forged: a set of one frame', make: () => ({ ...frameSample, count: 1 }) },
+      { field: 'frameId', variant: 'forged: path-like frame id', make: () => ({ ...frameSample, frameId: '../x' }) },
     ],
   },
   {
