@@ -1,8 +1,7 @@
-import { appendEntries, settlePendingLines } from '../src/journal/journal';
+import { appendEntries, JOURNAL_LIMITS, settlePendingLines } from '../src/journal/journal';
 import type { JournalEntry } from '../src/journal/entry';
 import {
   ENDED_PAIRINGS_STORAGE_KEY,
-  JOURNAL_LIMIT,
   JOURNAL_STORAGE_KEY,
   noEndedPairings,
   noPairings,
@@ -22,7 +21,7 @@ const journal = sessionValue<readonly JournalEntry[]>(JOURNAL_STORAGE_KEY, []);
 
 export function journalAppend(entries: readonly JournalEntry[]): Promise<unknown> {
   if (entries.length === 0) return Promise.resolve();
-  return journal.update((current) => appendEntries(current, entries, JOURNAL_LIMIT));
+  return journal.update((current) => appendEntries(current, entries, JOURNAL_LIMITS));
 }
 
 /** Sets the status of the lines `ids` (e.g. a sent batch the other tab acknowledged). */

@@ -22,6 +22,7 @@ import {
   type OutboxState,
   type SequencedBatch,
 } from '../sync/sequencing';
+import { fitEntry } from '../journal/journal';
 import { deltasToResend, type ResendState } from '../sync/resend-policy';
 import { FrameAssembler, isFrameLike, MAX_FRAMED_ENVELOPE_BYTES, toFrames } from '../sync/framing';
 import { MAX_ENVELOPE_BYTES, parseEnvelope, WIRE_VERSION, type Envelope, type EnvelopeOf, type PeerMessage } from '../sync/wire';
@@ -975,7 +976,7 @@ export class SyncPeer {
     if (entries.length === 0 || !this.options.onJournal) return [];
     const time = this.options.wallClock?.() ?? Date.now();
     const lines = entries.map((entry) =>
-      this.recurring.fold({ ...entry, id: `${this.journalPrefix}-${++this.journalCount}`, time, site: this.siteUrl }),
+      this.recurring.fold({ ...fitEntry(entry), id: `${this.journalPrefix}-${++this.journalCount}`, time, site: this.siteUrl.slice(0, 200) }),
     );
     this.options.onJournal(lines);
     return lines.map((line) => line.id);

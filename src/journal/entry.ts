@@ -7,6 +7,9 @@ export const JOURNAL_STATUSES = ['pending', 'applied', 'failed', 'conflict', 're
 
 const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 
+/** The longest text each field of a line holds (see `fitEntry`). */
+export const JOURNAL_TEXT_LIMITS = { target: 500, summary: 500, detail: 20_000 } as const;
+
 /** One line of the sync journal, as stored, shown in the popup and exported as NDJSON. */
 export const JournalEntrySchema = v.strictObject({
   id: text(64),
@@ -17,12 +20,12 @@ export const JournalEntrySchema = v.strictObject({
   site: text(200),
   kind: v.picklist(JOURNAL_KINDS),
   /** The table(s) or path(s) concerned. */
-  target: text(500),
+  target: text(JOURNAL_TEXT_LIMITS.target),
   /** One readable sentence: what happened, never a stack trace. */
-  summary: text(500),
+  summary: text(JOURNAL_TEXT_LIMITS.summary),
   status: v.picklist(JOURNAL_STATUSES),
   /** More for the details view: the cause of a failure, both sides of a conflict. */
-  detail: v.optional(text(20_000)),
+  detail: v.optional(text(JOURNAL_TEXT_LIMITS.detail)),
   /**
    * How many more times the same thing happened since (a failure that keeps recurring, e.g. a
    * batch resent and refused again): the line is sent again under its id with the count, never

@@ -3,9 +3,8 @@
  * read by the popup. Plain JSON; every change is a pure function returning a new state.
  */
 export const PAIRINGS_STORAGE_KEY = 'pairings';
-/** The journal, newest last, at most `JOURNAL_LIMIT` entries (key in `chrome.storage.session`). */
+/** The journal, newest last, within `JOURNAL_LIMITS` (key in `chrome.storage.session`). */
 export const JOURNAL_STORAGE_KEY = 'journal';
-export const JOURNAL_LIMIT = 2000;
 
 import type { TabDocument } from '../protocol/runtime';
 import type { StorageKind } from '../protocol/site';

@@ -72,7 +72,7 @@ export async function startPair(combination: Combination, name: string, options:
       remotePeerId: `peer-${other}`,
       fileSettleMs: options.fileSettleMs ?? 10,
       send: page.gate(send),
-      onJournal: page.gate((entries: JournalEntry[]) => journal.splice(0, journal.length, ...appendEntries(journal, entries, Infinity))),
+      onJournal: page.gate((entries: JournalEntry[]) => journal.splice(0, journal.length, ...appendEntries(journal, entries, { entries: Infinity, bytes: Infinity }))),
       onJournalStatus: page.gate((ids: string[], status: JournalEntry['status']) => {
         for (const entry of journal) if (ids.includes(entry.id)) entry.status = status;
       }),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JournalEntrySchema, type JournalEntry } from '../../src/journal/entry';
-import { appendEntries, countByStatus, filterJournal, settlePendingLines, toNdjson } from '../../src/journal/journal';
+import { appendEntries, countByStatus, filterJournal, fitEntry, JOURNAL_MAX_BYTES, settlePendingLines, toNdjson } from '../../src/journal/journal';
 import { RecurringFailures } from '../../src/journal/recurring';
 import { parseMessage } from '../../src/protocol/validate';
 
@@ -19,8 +19,47 @@ describe('journal', () => {
   const journal = [entry('1', 'rows', 'applied'), entry('2', 'files', 'failed'), entry('3', 'rows', 'conflict')];
 
   it('keeps the newest entries up to its capacity', () => {
-    expect(appendEntries(journal, [entry('4', 'schema', 'applied')], 3).map((e) => e.id)).toEqual(['2', '3', '4']);
+    expect(appendEntries(journal, [entry('4', 'schema', 'applied')], { entries: 3, bytes: Infinity }).map((e) => e.id)).toEqual(['2', '3', '4']);
     expect(appendEntries([], journal).map((e) => e.id)).toEqual(['1', '2', '3']);
+  });
+
+  it(`stays within ${JOURNAL_MAX_BYTES} bytes however big its lines are, dropping the oldest`, () => {
+    const big = (id: string): JournalEntry => ({ ...entry(id, 'rows', 'failed'), detail: 'x'.repeat(20_000) });
+    let stored: JournalEntry[] = [];
+    for (let i = 0; i < 2000; i++) stored = appendEntries(stored, [big(String(i))]);
+    expect(Buffer.byteLength(JSON.stringify(stored), 'utf8')).toBeLessThanOrEqual(JOURNAL_MAX_BYTES);
+    expect(stored.at(-1)!.id).toBe('1999');
+    expect(stored.length).toBeGreaterThan(40);
+    // Small lines: the count limit holds first.
+    let small: JournalEntry[] = [];
+    for (let i = 0; i < 2500; i++) small = appendEntries(small, [entry(String(i), 'rows', 'applied')]);
+    expect(small.length).toBe(2000);
+  });
+
+  it('counts input refused the same way again on one line, under the newest id', () => {
+    const forged = (id: string): JournalEntry => ({ ...entry(id, 'input', 'rejected'), target: 'bridge handshake', summary: 'Rejected handshake: nonce: forged' });
+    let stored: JournalEntry[] = [entry('a', 'rows', 'applied')];
+    for (let i = 0; i < 500; i++) stored = appendEntries(stored, [forged(`f${i}`)]);
+    expect(stored.map((line) => [line.id, line.repeats])).toEqual([
+      ['a', undefined],
+      ['f499', 499],
+    ]);
+    // Another refusal is a line of its own.
+    stored = appendEntries(stored, [{ ...forged('g'), summary: 'Rejected handshake: type: wrong' }]);
+    expect(stored.map((line) => line.id)).toEqual(['a', 'f499', 'g']);
+  });
+
+  it('fits a line too long for the schema, keeping the whole text in its detail', () => {
+    const long = { direction: 'local', kind: 'rows', target: 't'.repeat(800), summary: `Cause: ${'s'.repeat(900)}`, status: 'failed', detail: 'the stack' } as const;
+    const fitted = fitEntry(long);
+    const line: JournalEntry = { ...fitted, id: 'x', time: 1, site: 'scope:a' };
+    expect(parseMessage(JournalEntrySchema, line, 'line').ok).toBe(true);
+    expect(fitted.summary.startsWith('Cause: sss')).toBe(true);
+    expect(fitted.detail).toContain(long.summary);
+    expect(fitted.detail).toContain(long.target);
+    expect(fitted.detail).toContain('the stack');
+    const short = { direction: 'local', kind: 'rows', target: 'wp_posts', summary: 'fine', status: 'applied' } as const;
+    expect(fitEntry(short)).toBe(short);
   });
 
   it('filters by kind and by status, both or neither', () => {
