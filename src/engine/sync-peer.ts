@@ -28,6 +28,7 @@ import { FrameAssembler, isFrameLike, MAX_FRAMED_ENVELOPE_BYTES, toFrames } from
 import { MAX_ENVELOPE_BYTES, parseEnvelope, WIRE_VERSION, type Envelope, type EnvelopeOf, type PeerMessage } from '../sync/wire';
 import { decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
 import { missingEngineFiles, reinstallEngine } from './engine-files';
+import { splitSyncable, type Unsyncable } from './syncable-changes';
 import { currentFiles, filesWanted, orderedChanges, pathsOnTheWay } from './rejoin';
 import { FileVersions } from './file-versions';
 import { fileChangesToApply } from './spare-newer';
@@ -132,6 +133,8 @@ export class SyncPeer {
   private peerPageSince: Hlc | null = null;
   /** The stamp of the latest rejoin request answered: its duplicates and the page's older requests are not answered again. */
   private rejoinAnswered: Hlc | null = null;
+  /** Paths already journaled as not syncable (splitSyncable). */
+  private readonly skippedPaths = new Set<string>();
   /** When unacknowledged deltas go out again on their own (resend-policy.ts). */
   private resend: ResendState = { lastProgressMs: 0, refusedFrom: null };
   /** Envelopes too big for one message arrive as frames: joined here. */
@@ -357,7 +360,10 @@ export class SyncPeer {
    */
   private async enqueueLocalChanges(db: Delta['db'], alsoFiles: readonly FileChange[] = []): Promise<void> {
     const files = await this.recorder.takeBatch();
-    const delta: Delta = { files: orderedChanges([...files.changes, ...alsoFiles]), db, hlc: encodeHlc(this.clock.now()) };
+    const { syncable, skipped, arrived } = splitSyncable([...files.changes, ...alsoFiles]);
+    this.journalSkipped(skipped);
+    const arrivedNow = arrived.length > 0 ? await currentFiles(this.options.client, this.root, this.exclusions, arrived) : [];
+    const delta: Delta = { files: orderedChanges([...syncable, ...arrivedNow]), db, hlc: encodeHlc(this.clock.now()) };
     if (isEmptyDelta(delta)) return;
     this.fileVersions.record(delta.files, delta.hlc);
     const { state, batch } = outboxEnqueue(this.outbox, encodeDelta(delta));
@@ -365,6 +371,21 @@ export class SyncPeer {
     if (db) this.batchOfDelta.set(batch.seq, db.seq);
     this.sentLines.set(batch.seq, this.journal(describeDelta(delta, 'sent', 'pending')));
     this.sendDelta(batch);
+  }
+
+  /** File changes left out because the paired site could never take their paths: shown once per path. */
+  private journalSkipped(skipped: readonly Unsyncable[]): void {
+    const fresh = skipped.filter(({ path }) => !this.skippedPaths.has(path));
+    for (const { path } of fresh) this.skippedPaths.add(path);
+    this.journal(
+      fresh.map(({ path, reason }) => ({
+        direction: 'local',
+        kind: 'files',
+        target: path,
+        summary: `Not synced: the paired site cannot take this file name (${reason}). Rename it to sync it; everything else goes on.`,
+        status: 'failed',
+      })),
+    );
   }
 
   private header<K extends Envelope['kind']>(kind: K) {

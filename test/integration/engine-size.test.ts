@@ -62,4 +62,33 @@ $result = $upload['file'];`,
     expect(largest).toBeLessThanOrEqual(MAX_WIRE_MESSAGE_BYTES);
     expect(sent.filter(({ json }) => (JSON.parse(json) as { kind: string }).kind === 'frame').length).toBeGreaterThan(12 * 4);
   });
+  it('leaves out a file name the other site cannot take, says so once, and syncs everything else', async () => {
+    const mark = pair.journal.length;
+    const odd = 'wp-content/uploads/odd\\\\name.txt';
+    await inWordPress(
+      pair.a,
+      `wp_mkdir_p(WP_CONTENT_DIR . '/uploads');
+file_put_contents(ABSPATH . ${JSON.stringify(odd)}, 'odd one');
+file_put_contents(WP_CONTENT_DIR . '/uploads/fine-name.txt', 'fine one');
+wp_insert_post(['post_title' => 'Size: next to the odd name', 'post_status' => 'publish']);`,
+    );
+    await syncUntilQuiet(pair);
+    await inWordPress(pair.a, `file_put_contents(ABSPATH . ${JSON.stringify(odd)}, 'odd two');`);
+    await syncUntilQuiet(pair);
+
+    expect(await inWordPress(pair.b, `$result = file_get_contents(WP_CONTENT_DIR . '/uploads/fine-name.txt');`)).toBe('fine one');
+    expect(await inWordPress(pair.b, `$result = file_exists(ABSPATH . ${JSON.stringify(odd)});`)).toBe(false);
+    expect(await titlesLike(pair, 'b', 'Size: next to%')).toEqual(['Size: next to the odd name']);
+    const skipped = failuresIn(pair.journal.slice(mark));
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]).toMatchObject({ kind: 'files', summary: expect.stringMatching(/^Not synced: the paired site cannot take this file name/) });
+    expect([pair.peerA.pendingCount, pair.peerB.pendingCount]).toEqual([0, 0]);
+
+    // Renamed to a name that syncs, it arrives.
+    await inWordPress(pair.a, `rename(ABSPATH . ${JSON.stringify(odd)}, WP_CONTENT_DIR . '/uploads/renamed-name.txt');`);
+    await syncUntilQuiet(pair);
+    expect(await inWordPress(pair.b, `$result = file_get_contents(WP_CONTENT_DIR . '/uploads/renamed-name.txt');`)).toBe('odd two');
+    await expectConverged(pair);
+    expect(failuresIn(pair.journal.slice(mark))).toHaveLength(1);
+  });
 });
