@@ -43,7 +43,7 @@ describe('journeys: big uploads and installs in paired tabs', () => {
 
   it('a 40 MB upload on the media screen arrives byte for byte, and a post written meanwhile in the other tab too', async () => {
     const bytes = randomBytes(40 * 1024 * 1024);
-    const id = await uploadMediaFile(tabA, 'big-archive.zip', bytes);
+    const id = await uploadMediaFile(tabA, 'big-archive.zip', bytes, { timeout: BIG_TRANSFER.timeout });
     // B writes while A's upload is on its way.
     await publishPostInBlockEditor(tabB, 'Big: written in B during the transfer');
     const path = await wpJson<string>(tabA, `get_attached_file(${id})`);

@@ -216,7 +216,8 @@ export async function postTitlesOnPostsScreen(tab: PlaygroundTab): Promise<PostR
 // Media
 
 /** Uploads one file on Media → Add New (/wp-admin/media-new.php); resolves to the attachment ID. */
-export async function uploadMediaFile(tab: PlaygroundTab, fileName: string, bytes: Uint8Array): Promise<number> {
+export async function uploadMediaFile(tab: PlaygroundTab, fileName: string, bytes: Uint8Array, options: { timeout?: number } = {}): Promise<number> {
+  const timeout = options.timeout ?? WP_ADMIN_TIMEOUT;
   await openAdminPage(tab, '/wp-admin/media-new.php');
   const wp = wpAdminFrame(tab);
   const file = { name: fileName, mimeType: mimeTypeOf(fileName), buffer: Buffer.from(bytes) };
@@ -227,7 +228,7 @@ export async function uploadMediaFile(tab: PlaygroundTab, fileName: string, byte
     await multiFileInput.setInputFiles(file);
     // Each finished upload gets an item with an edit link to its attachment.
     const editLink = wp.locator('#media-items .media-item a.edit-attachment').first();
-    await editLink.waitFor({ state: 'attached', timeout: WP_ADMIN_TIMEOUT });
+    await editLink.waitFor({ state: 'attached', timeout });
     const href = (await editLink.getAttribute('href')) ?? '';
     return attachmentIdFromHref(href);
   }
@@ -239,7 +240,7 @@ export async function uploadMediaFile(tab: PlaygroundTab, fileName: string, byte
   }
   await wp.locator('#async-upload').setInputFiles(file);
   await wp.locator('#html-upload').click();
-  await expect.poll(() => currentAdminPath(tab), { timeout: WP_ADMIN_TIMEOUT }).toMatch(/^\/wp-admin\/upload\.php/);
+  await expect.poll(() => currentAdminPath(tab), { timeout }).toMatch(/^\/wp-admin\/upload\.php/);
   const newest = wp.locator('[data-id], #the-list tr[id^="post-"]').first();
   await newest.waitFor({ state: 'attached', timeout: WP_ADMIN_TIMEOUT });
   const id = (await newest.getAttribute('data-id')) ?? (await newest.getAttribute('id'))?.replace('post-', '');
