@@ -219,6 +219,13 @@ describe('journeys: navigating, unpairing and opening sites in paired tabs', () 
 
     // Live again, A reloads right after a change, and B changes meanwhile.
     await runPhpInTab(tabA, `<?php require '/wordpress/wp-load.php'; wp_insert_post(['post_title' => 'Saved just before a reload', 'post_status' => 'publish']);`);
+    // Playground writes a saved site back to OPFS after each request, asynchronously: a reload before that loses
+    // the write on A itself (the platform's doing; seen under load). Reload once it is saved, in-flight sync aside.
+    await tabA.page.evaluate(async () => {
+      const w = window as unknown as { playgroundSites?: { getClient(): unknown }; playground?: unknown };
+      const client = (w.playgroundSites?.getClient() ?? w.playground) as { flushOpfs(mountpoint: string): Promise<void> };
+      await client.flushOpfs('/wordpress');
+    });
     await tabA.page.goto(`${PLAYGROUND_URL}?site-slug=${savedSlug}`);
     await runPhpInTab(tabB, `<?php require '/wordpress/wp-load.php'; wp_insert_post(['post_title' => 'Saved in B during the reload', 'post_status' => 'publish']);`);
     tabA = await browser.waitForPlayground(tabA.page);

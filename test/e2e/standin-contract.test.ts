@@ -174,9 +174,15 @@ describe('offline stand-in for playground.wordpress.net', () => {
   it('is not there at first paint: the Sites API appears a little later', async () => {
     const page = await browser.context.newPage();
     try {
-      // Module scripts have run by DOMContentLoaded: a synchronous assignment would show here.
+      // Module scripts have run by DOMContentLoaded: a synchronous assignment would show there. Read
+      // in the page at that moment (a round trip from here may come after the API on a loaded machine).
+      await page.addInitScript(() => {
+        document.addEventListener('DOMContentLoaded', () => {
+          (window as unknown as { sitesAtDomReady?: boolean }).sitesAtDomReady = 'playgroundSites' in window;
+        });
+      });
       await page.goto(PLAYGROUND_URL, { waitUntil: 'domcontentloaded' });
-      const atStart = await page.evaluate(() => 'playgroundSites' in window);
+      const atStart = await page.evaluate(() => (window as unknown as { sitesAtDomReady?: boolean }).sitesAtDomReady);
       await page.waitForFunction(() => 'playgroundSites' in window, undefined, { timeout: 30_000 });
       expect(atStart).toBe(false);
     } finally {
