@@ -39,6 +39,15 @@ interface SitesWindow {
 
 const SCREENS = join(tmpdir(), 'pg-sync-journeys');
 
+/** Waits until Playground has written the tab's saved site back to OPFS (it does so after each request, asynchronously). */
+async function savedToOpfs(tab: PlaygroundTab): Promise<void> {
+  await tab.page.evaluate(async () => {
+    const w = window as unknown as { playgroundSites?: { getClient(): unknown }; playground?: unknown };
+    const client = (w.playgroundSites?.getClient() ?? w.playground) as { flushOpfs(mountpoint: string): Promise<void> };
+    await client.flushOpfs('/wordpress');
+  });
+}
+
 describe('journeys: navigating, unpairing and opening sites in paired tabs', () => {
   let browser: LaunchedBrowser;
   let popup: Page;
@@ -150,6 +159,8 @@ describe('journeys: navigating, unpairing and opening sites in paired tabs', () 
     await maker.page.evaluate(() => (window as unknown as SitesWindow).playgroundSites!.saveInBrowser());
     const savedSlug = maker.scope;
     await publishPostInBlockEditor(maker, 'Only in the saved site');
+    // Closed only once Playground wrote the post back to OPFS (asynchronous; a close before it loses the post).
+    await savedToOpfs(maker);
     await maker.page.close();
     const titlesOfB = await postTitles(tabB);
 
@@ -221,11 +232,7 @@ describe('journeys: navigating, unpairing and opening sites in paired tabs', () 
     await runPhpInTab(tabA, `<?php require '/wordpress/wp-load.php'; wp_insert_post(['post_title' => 'Saved just before a reload', 'post_status' => 'publish']);`);
     // Playground writes a saved site back to OPFS after each request, asynchronously: a reload before that loses
     // the write on A itself (the platform's doing; seen under load). Reload once it is saved, in-flight sync aside.
-    await tabA.page.evaluate(async () => {
-      const w = window as unknown as { playgroundSites?: { getClient(): unknown }; playground?: unknown };
-      const client = (w.playgroundSites?.getClient() ?? w.playground) as { flushOpfs(mountpoint: string): Promise<void> };
-      await client.flushOpfs('/wordpress');
-    });
+    await savedToOpfs(tabA);
     await tabA.page.goto(`${PLAYGROUND_URL}?site-slug=${savedSlug}`);
     await runPhpInTab(tabB, `<?php require '/wordpress/wp-load.php'; wp_insert_post(['post_title' => 'Saved in B during the reload', 'post_status' => 'publish']);`);
     tabA = await browser.waitForPlayground(tabA.page);
