@@ -23,6 +23,7 @@ import {
   postTitlesOnPostsScreen,
   publishPostInBlockEditor,
   runPhpInTab,
+  savedToOpfs,
   uploadMediaFile,
   wpAdminFrame,
   WP_ADMIN_TIMEOUT,
@@ -39,14 +40,6 @@ interface SitesWindow {
 
 const SCREENS = join(tmpdir(), 'pg-sync-journeys');
 
-/** Waits until Playground has written the tab's saved site back to OPFS (it does so after each request, asynchronously). */
-async function savedToOpfs(tab: PlaygroundTab): Promise<void> {
-  await tab.page.evaluate(async () => {
-    const w = window as unknown as { playgroundSites?: { getClient(): unknown }; playground?: unknown };
-    const client = (w.playgroundSites?.getClient() ?? w.playground) as { flushOpfs(mountpoint: string): Promise<void> };
-    await client.flushOpfs('/wordpress');
-  });
-}
 
 describe('journeys: navigating, unpairing and opening sites in paired tabs', () => {
   let browser: LaunchedBrowser;

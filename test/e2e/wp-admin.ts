@@ -325,6 +325,18 @@ export async function readFileFromTab(tab: PlaygroundTab, path: string): Promise
   return new Uint8Array(bytes);
 }
 
+/** Waits until Playground has written the tab's saved site back to OPFS (it does so after each request, asynchronously). */
+export async function savedToOpfs(tab: PlaygroundTab): Promise<void> {
+  await tab.page.evaluate(async () => {
+    const w = window as unknown as PageWindow;
+    const client = (w.playgroundSites?.getClient() ?? w.playground) as unknown as { flushOpfs(mountpoint: string): Promise<void> } | undefined;
+    if (!client) {
+      throw new Error('No Playground client on the page.');
+    }
+    await client.flushOpfs('/wordpress');
+  });
+}
+
 /** Runs PHP in the tab's site and returns its output (rejects on a fatal error). */
 export async function runPhpInTab(tab: PlaygroundTab, code: string): Promise<string> {
   return tab.page.evaluate(async (php) => {
