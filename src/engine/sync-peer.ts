@@ -417,6 +417,8 @@ export class SyncPeer {
 
   /** Sends `envelope` as one message, or as frames when it is bigger than one message may be. */
   private post(envelope: Envelope<WireDelta>): void {
+    // A stopping peer's site may be gone (a replaced client): what it would say now is about another site.
+    if (this.stopping) return;
     const frames = toFrames(JSON.stringify(envelope), { pairId: this.options.pairId, from: this.options.peerId });
     if (frames === null) this.options.send(envelope);
     else for (const frame of frames) this.options.send(frame);
@@ -905,6 +907,12 @@ export class SyncPeer {
     const { client, peerId } = this.options;
     const missing = await missingEngineFiles(client);
     if (missing.length === 0) return false;
+    // The tab may have switched to another site under this peer (the page's client now serves it) before the
+    // tab noticed: its engine is missing there because it was never ours. Nothing more of this peer runs.
+    if ((await client.absoluteUrl).replace(/\/+$/, '') !== this.siteUrl) {
+      this.stopping = true;
+      throw new Error('The tab switched to another site: this peer stops');
+    }
     this.setProblem('Playground Sync’s files are gone from this site (Playground replaced its PHP runtime): reinstalling');
     const { missed } = await reinstallEngine(client, { peerId, siteUrl: this.siteUrl });
     const caughtUp = [
@@ -992,8 +1000,9 @@ export class SyncPeer {
     if (ids.length > 0) this.options.onJournalStatus?.(ids, 'applied');
   }
 
-  /** Journals `entries`; answers their ids. */
+  /** Journals `entries`; answers their ids. Failures of a stopping peer's work in flight are its site going, not news. */
   private journal(entries: NewEntry[]): string[] {
+    if (this.stopping) entries = entries.filter((entry) => entry.status !== 'failed' && entry.status !== 'rejected');
     if (entries.length === 0 || !this.options.onJournal) return [];
     const time = this.options.wallClock?.() ?? Date.now();
     const lines = entries.map((entry) =>
