@@ -36,8 +36,8 @@ function pgsync_signal_path() {
 }
 
 /**
- * Moves the changelog into one new outbox batch, in one write transaction that holds no call
- * into JavaScript. Returns the batch's seq, or null when there was nothing to send or a
+ * Moves the changelog into new outbox batches, in one write transaction that holds no call
+ * into JavaScript. Returns the last batch's seq, or null when there was nothing to send or a
  * transaction is open on this connection (its work is not final: a request dying inside it sends
  * nothing). A failure rolls everything back (the changes wait in the changelog) and is rethrown
  * as it was.
@@ -60,15 +60,9 @@ function pgsync_capture_batch( PDO $pdo, array $config ) {
 		$entries   = $pdo->query( "SELECT seq, tbl, pk, ddl FROM $changelog ORDER BY seq" )->fetchAll( PDO::FETCH_NUM );
 		$seq       = null;
 		if ( count( $entries ) > 0 ) {
-			$batch = pgsync_build_batch( $pdo, $config, $entries );
-			$last  = end( $entries );
+			$seq  = pgsync_store_batches( $pdo, $config, $entries );
+			$last = end( $entries );
 			$pdo->prepare( "DELETE FROM $changelog WHERE seq <= ?" )->execute( array( (int) $last[0] ) );
-			if ( null !== $batch ) {
-				$json = pgsync_json( $batch );
-				$pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'outbox' ) ) . ' (seq, id, batch) VALUES (?, ?, ?)' )
-					->execute( array( $batch['seq'], sha1( $json ), $json ) );
-				$seq = $batch['seq'];
-			}
 		}
 		$pdo->exec( 'COMMIT' );
 		return $seq;
@@ -206,8 +200,33 @@ function pgsync_drain_needed( PDO $pdo ) {
 	return $needed;
 }
 
-/** Builds the batch and records its clock, sequence number and row versions (in the caller's transaction). */
-function pgsync_build_batch( PDO $pdo, array $config, array $entries ) {
+/**
+ * How much one outbox batch holds at most: a request that wrote more (an import of thousands of
+ * posts) leaves as several batches in order, so the drain's memory stays within PHP's limit
+ * (Playground's is 256 MB) and each batch stays small on the link. A single row larger than
+ * the byte bound still goes whole, alone in its batch.
+ */
+function pgsync_batch_max_rows() {
+	return 2000;
+}
+
+function pgsync_batch_max_bytes() {
+	return 1048576;
+}
+
+/** How many keys' images are read per query (bounds the memory one read holds). */
+function pgsync_batch_read_keys() {
+	return 250;
+}
+
+/**
+ * Turns changelog entries into outbox batches (in the caller's transaction): schema changes in
+ * order in the first, then the current image of every touched row, coalesced by table and key,
+ * in order of each key's last change, at most pgsync_batch_max_rows() rows and about
+ * pgsync_batch_max_bytes() of JSON per batch. Each batch gets its own clock time, sequence number
+ * and row versions. Returns the last batch's seq, or null when there was nothing to send.
+ */
+function pgsync_store_batches( PDO $pdo, array $config, array $entries ) {
 	$rules = pgsync_local_only_rules();
 	$ddl   = array();
 	$keys  = array();
@@ -226,7 +245,6 @@ function pgsync_build_batch( PDO $pdo, array $config, array $entries ) {
 	}
 	$tables  = array();
 	$fitting = array(); // Keys that fit their table: array(table, key text, key values).
-	$wanted  = array(); // table => list of key texts, read per table in one query.
 	foreach ( $keys as list( $table, $pk ) ) {
 		if ( ! array_key_exists( $table, $tables ) ) {
 			$tables[ $table ] = pgsync_table_exists( $pdo, $table ) ? pgsync_drain_table( $pdo, $table, $config['tablePrefix'], $rules ) : null;
@@ -237,57 +255,103 @@ function pgsync_build_batch( PDO $pdo, array $config, array $entries ) {
 		if ( null === $info || ! is_array( $values ) || count( $values ) !== count( $info['pk'] ) ) {
 			continue;
 		}
-		$fitting[]          = array( $table, $pk, $values );
-		$wanted[ $table ][] = $pk;
+		$fitting[] = array( $table, $pk, $values );
 	}
-	$images = array();
-	foreach ( $wanted as $table => $pks ) {
-		$images[ $table ] = pgsync_read_rows( $pdo, $table, $tables[ $table ], $pks );
+	unset( $keys );
+	$batch = new PGSync_Batch_Builder( $pdo, $config, $ddl );
+	foreach ( array_chunk( $fitting, pgsync_batch_read_keys() ) as $chunk ) {
+		$wanted = array(); // table => list of key texts, read per table in one query.
+		foreach ( $chunk as list( $table, $pk ) ) {
+			$wanted[ $table ][] = $pk;
+		}
+		$images = array();
+		foreach ( $wanted as $table => $pks ) {
+			$images[ $table ] = pgsync_read_rows( $pdo, $table, $tables[ $table ], $pks );
+		}
+		foreach ( $chunk as list( $table, $pk, $values ) ) {
+			$info  = $tables[ $table ];
+			$image = $images[ $table ][ $pk ] ?? null;
+			if ( null !== $image && pgsync_drain_is_local_only_row( $info, $image ) ) {
+				continue;
+			}
+			$cells = array();
+			foreach ( $info['pk'] as $i => $column ) {
+				$value            = is_int( $values[ $i ] ) || is_string( $values[ $i ] ) || null === $values[ $i ] ? $values[ $i ] : null;
+				$cells[ $column ] = pgsync_key_cell( $value );
+			}
+			$change = array(
+				'table' => $table,
+				'key'   => $cells,
+				'op'    => null === $image ? 'delete' : 'upsert',
+			);
+			if ( null !== $image ) {
+				$change['row'] = $image['cells'];
+			}
+			$batch->add( $table, $pk, pgsync_json( $change ) );
+		}
 	}
-	$rows = array();
-	foreach ( $fitting as list( $table, $pk, $values ) ) {
-		$info  = $tables[ $table ];
-		$cells = array();
-		foreach ( $info['pk'] as $i => $column ) {
-			$value            = is_int( $values[ $i ] ) || is_string( $values[ $i ] ) || null === $values[ $i ] ? $values[ $i ] : null;
-			$cells[ $column ] = pgsync_key_cell( $value );
+	return $batch->finish();
+}
+
+/** Collects row changes (as JSON) into outbox batches of bounded size; see pgsync_store_batches(). */
+final class PGSync_Batch_Builder {
+	private $pdo;
+	private $config;
+	private $ddl;
+	private $rows     = array();
+	private $versions = array();
+	private $bytes    = 0;
+	private $last_seq = null;
+
+	public function __construct( PDO $pdo, array $config, array $ddl ) {
+		$this->pdo    = $pdo;
+		$this->config = $config;
+		$this->ddl    = $ddl;
+	}
+
+	public function add( $table, $pk, $json ) {
+		if ( count( $this->rows ) > 0 && ( count( $this->rows ) >= pgsync_batch_max_rows() || $this->bytes + strlen( $json ) > pgsync_batch_max_bytes() ) ) {
+			$this->store();
 		}
-		$image = $images[ $table ][ $pk ] ?? null;
-		if ( null !== $image && pgsync_drain_is_local_only_row( $info, $image ) ) {
-			continue;
+		$this->rows[]     = $json;
+		$this->versions[] = array( $table, $pk );
+		$this->bytes     += strlen( $json );
+	}
+
+	/** Stores what is left; returns the last batch's seq, or null when none was stored. */
+	public function finish() {
+		if ( count( $this->rows ) > 0 || count( $this->ddl ) > 0 ) {
+			$this->store();
 		}
-		$change = array(
-			'table' => $table,
-			'key'   => $cells,
-			'op'    => null === $image ? 'delete' : 'upsert',
+		return $this->last_seq;
+	}
+
+	private function store() {
+		$pdo = $this->pdo;
+		$hlc = pgsync_clock_advance( $pdo, $this->config['peerId'] );
+		$seq = 1 + (int) pgsync_meta_get( $pdo, 'last_batch_seq' );
+		pgsync_meta_set( $pdo, 'last_batch_seq', $seq );
+		pgsync_store_versions( $pdo, $this->versions, $hlc, 'max(hlc, excluded.hlc)' );
+		$head = pgsync_json(
+			array(
+				'v'       => 1,
+				'peer'    => $this->config['peerId'],
+				'seq'     => $seq,
+				'hlc'     => $hlc,
+				'siteUrl' => $this->config['siteUrl'],
+				'ddl'     => $this->ddl,
+			)
 		);
-		if ( null !== $image ) {
-			$change['row'] = $image['cells'];
-		}
-		$rows[] = array( $change, $pk );
+		// The rows are JSON already: spliced in, not decoded and encoded again.
+		$json = substr( $head, 0, -1 ) . ',"rows":[' . implode( ',', $this->rows ) . ']}';
+		$pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'outbox' ) ) . ' (seq, id, batch) VALUES (?, ?, ?)' )
+			->execute( array( $seq, sha1( $json ), $json ) );
+		$this->last_seq = $seq;
+		$this->ddl      = array();
+		$this->rows     = array();
+		$this->versions = array();
+		$this->bytes    = 0;
 	}
-	if ( 0 === count( $ddl ) && 0 === count( $rows ) ) {
-		return null;
-	}
-	$hlc = pgsync_clock_advance( $pdo, $config['peerId'] );
-	$seq = 1 + (int) pgsync_meta_get( $pdo, 'last_batch_seq' );
-	pgsync_meta_set( $pdo, 'last_batch_seq', $seq );
-	$versions = array();
-	foreach ( $rows as list( $change, $pk ) ) {
-		$versions[] = array( $change['table'], $pk );
-	}
-	pgsync_store_versions( $pdo, $versions, $hlc, 'max(hlc, excluded.hlc)' );
-	return array(
-		'v'       => 1,
-		'peer'    => $config['peerId'],
-		'seq'     => $seq,
-		'hlc'     => $hlc,
-		'siteUrl' => $config['siteUrl'],
-		'ddl'     => $ddl,
-		'rows'    => array_map( function ( $item ) {
-			return $item[0];
-		}, $rows ),
-	);
 }
 
 /** The table's columns and primary key, and how the local-only list treats its rows. */

@@ -240,4 +240,40 @@ describe.each(ALL_COMBINATIONS)('database sync on the $driver driver, WordPress 
     expect(onB).toEqual({ transients: [], cron: false, shared: 'travels' });
     expect(await differences(a, b)).toEqual([]);
   });
+
+  it('splits a request that wrote more than one batch holds into bounded batches, in order, with the schema change first', async () => {
+    await b.take();
+    // 2,500 small rows (over the row bound) and three rows of 600 KB (over the byte bound), with a table made first.
+    await inWordPress(
+      a.site,
+      `
+      global $wpdb;
+      require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+      dbDelta("CREATE TABLE {$wpdb->prefix}pg_bulk (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, label varchar(40) NOT NULL, PRIMARY KEY  (id))");
+      for ($first = 0; $first < 2500; $first += 500) {
+        $values = array();
+        for ($n = $first; $n < $first + 500; $n++) $values[] = $wpdb->prepare('(%s)', "bulk $n");
+        $wpdb->query("INSERT INTO {$wpdb->prefix}pg_bulk (label) VALUES " . implode(',', $values));
+      }
+      foreach (array('one', 'two', 'three') as $name) update_option("pg_big_$name", str_repeat($name, 200000), false);
+      `,
+    );
+    const batches = await a.take();
+    expect(batches.length).toBeGreaterThanOrEqual(4);
+    expect(batches.map((batch) => batch.seq)).toEqual(batches.map((_, i) => batches[0]!.seq + i));
+    for (let i = 1; i < batches.length; i++) expect(batches[i]!.hlc > batches[i - 1]!.hlc).toBe(true);
+    expect(batches[0]!.ddl.map((change) => change.sql).join('\n')).toMatch(/pg_bulk/);
+    expect(batches.slice(1).flatMap((batch) => batch.ddl)).toEqual([]);
+    for (const batch of batches) {
+      expect(batch.rows.length).toBeLessThanOrEqual(2000);
+      // About 1 MiB of rows a batch: a row that would cross the bound starts the next one.
+      if (batch.rows.length > 1) expect(JSON.stringify(batch.rows).length).toBeLessThanOrEqual(1024 * 1024 + 2 * batch.rows.length);
+    }
+    const bulk = changedRows(batches).filter((row) => row.table === 'wp_pg_bulk');
+    expect(bulk).toHaveLength(2500);
+    await sync({ ...a, take: async () => batches }, b);
+    expect(await inWordPress(b.site, `global $wpdb; $result = (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->prefix}pg_bulk");`)).toBe(2500);
+    expect(await inWordPress(b.site, `$result = strlen(get_option('pg_big_three'));`)).toBe(1_000_000);
+    expect(await differences(a, b)).toEqual([]);
+  });
 });
