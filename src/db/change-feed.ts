@@ -181,10 +181,11 @@ export class ChangeFeed {
   }
 
   /**
-   * Every batch waiting after the last one pulled (several pulls when there is much), and drain
-   * errors. Rows that are not this site's batches are reported (`onRejected`) and removed.
+   * The batches waiting after the last one pulled (several pulls when there is much), and drain
+   * errors; once `limit` batches are in, the rest stays in the outbox (`more`). Rows that are not
+   * this site's batches are reported (`onRejected`) and removed.
    */
-  async pull(): Promise<{ batches: CheckedChangeBatch[]; errors: string[] }> {
+  async pull(limit = Infinity): Promise<{ batches: CheckedChangeBatch[]; errors: string[]; more: boolean }> {
     const batches: CheckedChangeBatch[] = [];
     const errors: string[] = [];
     for (;;) {
@@ -194,7 +195,7 @@ export class ChangeFeed {
       } catch (error) {
         // Batches already taken must reach the caller (`after` moved past them); the rest waits.
         if (batches.length === 0) throw error;
-        return { batches, errors };
+        return { batches, errors, more: true };
       }
       this.discard = [];
       errors.push(...result.errors);
@@ -209,7 +210,8 @@ export class ChangeFeed {
         this.discard.push(seq);
       }
       // One more pull removes the rejected rows at once: a drain may need the numbers they took.
-      if (!result.more && this.discard.length === 0) return { batches, errors };
+      if (this.discard.length > 0) continue;
+      if (!result.more || batches.length >= limit) return { batches, errors, more: result.more };
     }
   }
 

@@ -92,6 +92,8 @@ type NewEntry = Omit<JournalEntry, 'id' | 'time' | 'site'>;
  */
 /** Runs of one engine task when the site keeps losing the engine's files under it. */
 const ENGINE_TASK_ATTEMPTS = 3;
+/** Database batches (each at most about 1 MiB, see capture-drain.php) taken from the site's outbox and not yet acknowledged, at most. */
+export const MAX_BATCHES_IN_FLIGHT = 8;
 
 export class SyncPeer {
   private outbox: OutboxState<WireDelta> = createOutbox();
@@ -101,6 +103,8 @@ export class SyncPeer {
   private feed: ChangeFeed | undefined;
   /** A pull of the site's outbox is queued and has not started yet. */
   private pullQueued = false;
+  /** Batches wait in the site's outbox until fewer of the ones taken are unacknowledged. */
+  private pullHeld = false;
   /** The database batch (its seq in the site's outbox) each unacknowledged delta carries. */
   private readonly batchOfDelta = new Map<number, number>();
   private journalCount = 0;
@@ -338,11 +342,18 @@ export class SyncPeer {
   private async pullSiteChanges(): Promise<void> {
     const feed = this.feed;
     if (!feed) return;
-    const { batches, errors } = await this.withEngine(() => feed.pull());
+    // The site's outbox keeps batches durably: this side holds only a window of them (memory stays
+    // bounded through a big import, or while sync is paused), and takes more as they are acknowledged.
+    const room = MAX_BATCHES_IN_FLIGHT - this.batchOfDelta.size;
+    this.pullHeld = room <= 0;
+    if (this.pullHeld) return;
+    const { batches, errors, more } = await this.withEngine(() => feed.pull(room));
     for (const cause of errors) {
       this.journal([{ direction: 'local', kind: 'rows', target: 'site capture', summary: cause.slice(0, 500), status: 'failed', detail: cause }]);
     }
     for (const batch of batches) await this.enqueueLocalChanges(batch);
+    this.pullHeld = more;
+    if (more && this.batchOfDelta.size < MAX_BATCHES_IN_FLIGHT) this.schedulePull();
   }
 
   private scheduleFileFlush(): void {
@@ -982,6 +993,7 @@ export class SyncPeer {
       this.feed?.releaseUpTo(batchSeq);
       this.batchOfDelta.delete(deltaSeq);
     }
+    if (this.pullHeld && this.batchOfDelta.size < MAX_BATCHES_IN_FLIGHT) this.schedulePull();
   }
 
   private settleCopyLine(snapshotId: string, status: JournalEntry['status']): void {

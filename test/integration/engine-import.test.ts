@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BATCHES_IN_FLIGHT } from '../../src/engine/sync-peer';
 import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
 import { expectConverged, failuresIn, inWordPress, RAW_PDO_PHP, startPair, stopPair, syncUntilQuiet, type Combination, type EnginePair } from './engine-support';
 
@@ -7,7 +8,8 @@ import { expectConverged, failuresIn, inWordPress, RAW_PDO_PHP, startPair, stopP
  * outbox batches of bounded size, so PHP stays within Playground's 256 MB memory limit (one batch
  * of everything ran out of memory at the end of the request, and again at the end of every later
  * request, so nothing of that site synced any more), and each batch crosses the link in messages
- * of at most 256 KiB.
+ * of at most 256 KiB. The extension takes only a window of those batches at a time (its memory
+ * stays bounded); the rest waits in the site's outbox until acknowledgements come.
  */
 
 interface ImportCase extends Combination {
@@ -65,6 +67,11 @@ describe.each(CASES)('an import of $posts posts in one request, WordPress $wp on
     const seqBefore = await lastBatchSeq(pair);
     expect(await inWordPress(pair.a, importPosts(posts))).toBe(posts);
     const batches = (await lastBatchSeq(pair)) - seqBefore;
+    // A holds a window of them; the rest waits in its site's outbox until acknowledgements come.
+    await pair.peerA.flush();
+    // The window's batches, and the delta of files the request's end may have left.
+    expect(pair.peerA.pendingCount).toBeGreaterThanOrEqual(Math.min(batches, MAX_BATCHES_IN_FLIGHT));
+    expect(pair.peerA.pendingCount).toBeLessThanOrEqual(MAX_BATCHES_IN_FLIGHT + 1);
     await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Import: B meanwhile', 'post_status' => 'publish']);`);
     await syncUntilQuiet(pair);
 
