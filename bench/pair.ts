@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { JournalEntry } from '../src/journal/entry';
 import type { WireDelta } from '../src/engine/delta';
+import { FRAME_KIND } from '../src/sync/framing';
 import type { SyncPeer } from '../src/engine/sync-peer';
 import type { Side } from '../test/harness/test-link';
 import {
@@ -66,11 +67,31 @@ export async function expectReplicated(pair: EnginePair): Promise<void> {
 
 /** What one side sent as deltas since `mark` (an index into `link.log`). */
 export function deltasSent(pair: EnginePair, from: Side, mark: number): { json: string; payload: WireDelta; pairId: string }[] {
-  return pair.link.log
-    .slice(mark)
-    .filter((message) => message.from === from)
-    .map((message) => ({ json: message.json, ...(JSON.parse(message.json) as { kind: string; payload: WireDelta; pairId: string }) }))
+  return envelopesSent(pair, from, mark)
+    .map((json) => ({ json, ...(JSON.parse(json) as { kind: string; payload: WireDelta; pairId: string }) }))
     .filter((message) => message.kind === 'delta');
+}
+
+/** The JSON of every envelope `from` sent since `mark`, in order, a framed one joined from its frames. */
+function envelopesSent(pair: EnginePair, from: Side, mark: number): string[] {
+  const sets = new Map<string, string[]>();
+  const envelopes: string[] = [];
+  for (const message of pair.link.log.slice(mark)) {
+    if (message.from !== from) continue;
+    const parsed = JSON.parse(message.json) as { kind: string; frameId?: string; index?: number; count?: number; data?: string };
+    if (parsed.kind !== FRAME_KIND) {
+      envelopes.push(message.json);
+      continue;
+    }
+    const slices = sets.get(parsed.frameId!) ?? new Array<string>(parsed.count!);
+    sets.set(parsed.frameId!, slices);
+    slices[parsed.index!] = parsed.data!;
+    if (slices.filter((slice) => slice !== undefined).length === parsed.count) {
+      envelopes.push(slices.join(''));
+      sets.delete(parsed.frameId!);
+    }
+  }
+  return envelopes;
 }
 
 /** Epoch ms of the last journal line on `site` in `direction` since `mark` (an index into the journal). */

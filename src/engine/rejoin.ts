@@ -1,5 +1,5 @@
 import { sha256Hex, type Exclusions, type FileChange } from '../files';
-import { absolutePath, comparePaths, isSameOrInside } from '../files/paths';
+import { absolutePath, comparePaths, isSameOrInside, movedPath } from '../files/paths';
 import type { SiteClient } from '../platform/site-client';
 import type { SequencedBatch } from '../sync/sequencing';
 import { decodeDelta, type WireDelta } from './delta';
@@ -28,6 +28,40 @@ export function pathsOnTheWay(pending: readonly SequencedBatch<WireDelta>[]): st
     }
   }
   return paths;
+}
+
+/**
+ * A folder delete or rename still waiting for its acknowledgement reaches the reloaded site again,
+ * which forgot which files below that folder are newer than it (file versions live with the page):
+ * it would remove or move them too. Every file below such a folder, on either site (and where a
+ * moved folder's files land), is sent again as this site has it now, after the pending deltas.
+ */
+export function pathsBelowFoldersOnTheWay(
+  pending: readonly SequencedBatch<WireDelta>[],
+  here: Iterable<string>,
+  there: Iterable<string>,
+): string[] {
+  const folders: string[] = [];
+  const moves: [string, string][] = [];
+  for (const batch of pending) {
+    const decoded = decodeDelta(batch.payload);
+    if (!decoded.ok) continue;
+    for (const change of decoded.delta.files) {
+      if (change.op === 'delete' && change.nodeType === 'directory') folders.push(change.path);
+      if (change.op === 'rename' && change.nodeType === 'directory') {
+        folders.push(change.path, change.toPath);
+        moves.push([change.path, change.toPath]);
+      }
+    }
+  }
+  if (folders.length === 0) return [];
+  const paths = new Set<string>();
+  const thereList = [...there];
+  for (const path of [...here, ...thereList]) if (folders.some((folder) => isSameOrInside(path, folder))) paths.add(path);
+  for (const path of thereList) {
+    for (const [from, to] of moves) if (path !== from && isSameOrInside(path, from)) paths.add(movedPath(path, from, to));
+  }
+  return [...paths].sort(comparePaths);
 }
 
 /**

@@ -29,7 +29,7 @@ import { MAX_ENVELOPE_BYTES, parseEnvelope, WIRE_VERSION, type Envelope, type En
 import { decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
 import { missingEngineFiles, reinstallEngine } from './engine-files';
 import { splitSyncable, type Unsyncable } from './syncable-changes';
-import { currentFiles, filesWanted, orderedChanges, pathsOnTheWay } from './rejoin';
+import { currentFiles, filesWanted, orderedChanges, pathsBelowFoldersOnTheWay, pathsOnTheWay } from './rejoin';
 import { FileVersions } from './file-versions';
 import { fileChangesToApply } from './spare-newer';
 import {
@@ -611,6 +611,8 @@ export class SyncPeer {
       },
     ]);
     this.resendPending();
+    const settle = pathsBelowFoldersOnTheWay(outboxPending(this.outbox), here.keys(), request.files.map(([path]) => path));
+    if (settle.length > 0) await this.enqueueLocalChanges(null, await currentFiles(this.options.client, this.root, this.exclusions, settle));
   }
 
   /** `payload` without the file changes a newer change to their path (this site's, or one applied from the peer) overtook. */

@@ -234,6 +234,36 @@ describe('rejoin edge cases, WordPress nightly on the ast driver', () => {
     expect(await fileOn(pair.b, `${PLUGIN}/overtaken.php`)).toBe('<?php // B, newer');
   });
 
+  it.each([
+    ['removed', `$it = new RecursiveIteratorIterator(new RecursiveDirectoryIterator('${PLUGIN}/deep', FilesystemIterator::SKIP_DOTS), RecursiveIteratorIterator::CHILD_FIRST);
+foreach ($it as $node) $node->isDir() ? rmdir($node->getPathname()) : unlink($node->getPathname());
+rmdir('${PLUGIN}/deep');`],
+    ['moved', `rename('${PLUGIN}/deep', '${PLUGIN}/moved');`],
+  ])('keeps the newer files below a folder %s before the reload, whose change reaches the reloaded site again', async (_, change) => {
+    // Fuzz seed 6030: the reloaded site forgot that its file below the folder is newer than the folder's change.
+    await inWordPress(pair.a, `wp_mkdir_p('${PLUGIN}/deep'); file_put_contents('${PLUGIN}/deep/old.php', '<?php // old');`);
+    await syncUntilQuiet(pair);
+    await inWordPress(pair.a, change);
+    await pair.peerA.flush();
+    await inWordPress(pair.b, `wp_mkdir_p('${PLUGIN}/deep/x'); file_put_contents('${PLUGIN}/deep/x/new.php', '<?php // B, newer');`);
+    await pair.peerB.flush();
+    await deliverQueued(pair, 'a');
+    expect(await fileOn(pair.a, `${PLUGIN}/deep/x/new.php`)).toBe('<?php // B, newer');
+    expect(pair.peerA.pendingCount).toBeGreaterThan(0);
+
+    const journalMark = pair.journal.length;
+    const linkMark = pair.link.log.length;
+    await reloadSide(pair, 'b');
+    await syncUntilQuiet(pair);
+
+    await expectSettled(pair, idsBefore);
+    expectNothingCopiedInFull(pair, journalMark, linkMark);
+    for (const site of [pair.a, pair.b]) {
+      expect(await fileOn(site, `${PLUGIN}/deep/x/new.php`)).toBe('<?php // B, newer');
+      expect(await fileOn(site, `${PLUGIN}/deep/old.php`)).toBeNull();
+    }
+  });
+
   it('resumes both sides when the other reloads too before the rejoin is answered', async () => {
     await inWordPress(pair.a, `wp_insert_post(['post_title' => 'Both: A before the reloads', 'post_status' => 'publish']); file_put_contents('${PLUGIN}/both-a.php', '<?php // a');`);
     await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Both: B before the reloads', 'post_status' => 'publish']); file_put_contents('${PLUGIN}/both-b.php', '<?php // b');`);

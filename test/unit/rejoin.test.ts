@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeDelta } from '../../src/engine/delta';
-import { filesWanted, orderedChanges, pathsOnTheWay } from '../../src/engine/rejoin';
+import { filesWanted, orderedChanges, pathsBelowFoldersOnTheWay, pathsOnTheWay } from '../../src/engine/rejoin';
 import type { FileChange } from '../../src/files';
 
 const hash = (letter: string) => letter.repeat(64);
@@ -59,6 +59,33 @@ describe('pathsOnTheWay', () => {
     ];
     const payload = encodeDelta({ files, db: null, hlc: '0191dd9dec7b.0000.peer-a' });
     expect(pathsOnTheWay([{ seq: 4, payload }])).toEqual(['wp-content/plugins/old', 'wp-content/plugins/new', 'wp-content/uploads/x.jpg']);
+  });
+});
+
+describe('pathsBelowFoldersOnTheWay', () => {
+  const pending = (files: FileChange[]) => [{ seq: 7, payload: encodeDelta({ files, db: null, hlc: '0191dd9dec7b.0000.peer-a' }) }];
+
+  it('lists every file below a pending folder delete or move, on either site, and where the moved files land', () => {
+    const files: FileChange[] = [
+      { op: 'delete', path: 'wp-content/plugins/gone', nodeType: 'directory' },
+      { op: 'rename', path: 'wp-content/plugins/old', toPath: 'wp-content/plugins/new', nodeType: 'directory' },
+      // A file's own delete or move is settled by the file reconciliation already.
+      { op: 'delete', path: 'wp-content/uploads/x.jpg', nodeType: 'file' },
+    ];
+    const here = ['wp-content/plugins/gone/made-later.php', 'wp-content/plugins/new/a.php', 'wp-content/uploads/y.jpg'];
+    const there = ['wp-content/plugins/gone/old.php', 'wp-content/plugins/old/a.php', 'wp-content/plugins/old/b/c.php', 'wp-content/plugins/other.php'];
+    expect(pathsBelowFoldersOnTheWay(pending(files), here, there)).toEqual([
+      'wp-content/plugins/gone/made-later.php',
+      'wp-content/plugins/gone/old.php',
+      'wp-content/plugins/new/a.php',
+      'wp-content/plugins/new/b/c.php',
+      'wp-content/plugins/old/a.php',
+      'wp-content/plugins/old/b/c.php',
+    ]);
+  });
+
+  it('lists nothing when no folder change is on the way', () => {
+    expect(pathsBelowFoldersOnTheWay(pending([{ op: 'delete', path: 'a.txt', nodeType: 'file' }]), ['a.txt'], ['a.txt', 'b/c.txt'])).toEqual([]);
   });
 });
 
