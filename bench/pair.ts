@@ -58,6 +58,11 @@ function timeReceives(peer: SyncPeer): Receipt[] {
 
 export { stopPair };
 
+/** B's receipts of delta messages since `mark`, a framed delta's frames included (its last one applies it). */
+export function deltaReceipts(pair: TimedPair, mark: number): Receipt[] {
+  return pair.receipts.b.slice(mark).filter((receipt) => receipt.kind === 'delta' || receipt.kind === FRAME_KIND);
+}
+
 /** The benchmark measured real replication: nothing failed or pending, both sites hold the same rows and files. */
 export async function expectReplicated(pair: EnginePair): Promise<void> {
   expect(failuresIn(pair.journal)).toEqual([]);

@@ -92,8 +92,8 @@ type NewEntry = Omit<JournalEntry, 'id' | 'time' | 'site'>;
  */
 /** Runs of one engine task when the site keeps losing the engine's files under it. */
 const ENGINE_TASK_ATTEMPTS = 3;
-/** Database batches (each at most about 1 MiB, see capture-drain.php) taken from the site's outbox and not yet acknowledged, at most. */
-export const MAX_BATCHES_IN_FLIGHT = 8;
+/** Database batches (each at most about 2 MiB, see capture-drain.php) taken from the site's outbox and not yet acknowledged, at most. */
+export const MAX_BATCHES_IN_FLIGHT = 4;
 
 export class SyncPeer {
   private outbox: OutboxState<WireDelta> = createOutbox();

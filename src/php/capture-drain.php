@@ -207,11 +207,11 @@ function pgsync_drain_needed( PDO $pdo ) {
  * the byte bound still goes whole, alone in its batch.
  */
 function pgsync_batch_max_rows() {
-	return 2000;
+	return 5000;
 }
 
 function pgsync_batch_max_bytes() {
-	return 1048576;
+	return 2097152;
 }
 
 /** How many keys' images are read per query (bounds the memory one read holds). */

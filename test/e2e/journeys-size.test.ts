@@ -1,7 +1,8 @@
 /**
  * Issue 11 journeys, end to end: big files a person uploads or installs through wp-admin in one
  * paired tab reach the other byte for byte (their changes travel as frames of at most 256 KiB),
- * and what the other tab does meanwhile still arrives.
+ * and what the other tab does meanwhile still arrives; so does an import of thousands of posts made
+ * by one request.
  *
  *   npm run build:all && npx vitest run --project e2e test/e2e/journeys-size.test.ts
  */
@@ -12,12 +13,59 @@ import type { Page } from 'playwright-core';
 import { launchBrowser, type LaunchedBrowser, type PlaygroundTab } from './browser';
 import { makeZip } from './fixtures/zip';
 import { chromeTabIdOf, pairInPopup, POLL, sessionState, troubleInJournal } from './extension-state';
-import { databaseIntegrity, isPluginActive, openAdminPage, postTitlesOnPostsScreen, publishPostInBlockEditor, uploadAndActivatePlugin, uploadMediaFile, wpJson } from './wp-admin';
+import { databaseIntegrity, isPluginActive, openAdminPage, postTitlesOnPostsScreen, publishPostInBlockEditor, uploadAndActivatePlugin, uploadMediaFile, wpAdminFrame, wpJson } from './wp-admin';
 
 /** A big file's transfer may take a while on a loaded machine; nothing else waits this long. */
 const BIG_TRANSFER = { timeout: 300_000, interval: 1000 };
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+const IMPORTED_POSTS = 5000;
+
+/** A bulk importer as plugins have them: Tools → E2E Import, one button, every post written by one request. */
+const IMPORTER_PHP = `<?php
+/**
+ * Plugin Name: E2E Bulk Import
+ * Version: 1.0.0
+ */
+add_action('admin_menu', function () {
+  add_management_page('E2E Import', 'E2E Import', 'manage_options', 'e2e-import', function () {
+    echo '<div class="wrap"><h1>E2E Import</h1>';
+    if (isset($_GET['imported'])) echo '<p id="e2e-imported">Imported ' . (int) $_GET['imported'] . ' posts.</p>';
+    echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '"><input type="hidden" name="action" value="e2e_import">';
+    wp_nonce_field('e2e_import');
+    echo '<button class="button button-primary" id="e2e-run-import">Import ${IMPORTED_POSTS} posts</button></form></div>';
+  });
+});
+add_action('admin_post_e2e_import', function () {
+  check_admin_referer('e2e_import');
+  global $wpdb;
+  $term = wp_insert_term('Imported', 'category');
+  $columns = 'post_author, post_date, post_date_gmt, post_content, post_title, post_excerpt, post_status, post_name, post_type, to_ping, pinged, post_content_filtered, post_modified, post_modified_gmt, guid';
+  for ($first = 0; $first < ${IMPORTED_POSTS}; $first += 500) {
+    $values = array();
+    for ($n = $first; $n < $first + 500; $n++) {
+      $values[] = $wpdb->prepare("(1, '2024-01-01 00:00:00', '2024-01-01 00:00:00', %s, %s, '', 'publish', %s, 'post', '', '', '', '2024-01-01 00:00:00', '2024-01-01 00:00:00', '')", "Imported post $n: " . str_repeat('lorem ipsum ', 40), "Imported $n", "imported-$n");
+    }
+    $wpdb->query("INSERT INTO $wpdb->posts ($columns) VALUES " . implode(',', $values));
+  }
+  $wpdb->query("INSERT INTO $wpdb->postmeta (post_id, meta_key, meta_value) SELECT ID, '_import_source', 'feed' FROM $wpdb->posts WHERE post_name LIKE 'imported-%'");
+  $wpdb->query($wpdb->prepare("INSERT INTO $wpdb->term_relationships (object_id, term_taxonomy_id) SELECT ID, %d FROM $wpdb->posts WHERE post_name LIKE 'imported-%%'", $term['term_taxonomy_id']));
+  wp_safe_redirect(admin_url('tools.php?page=e2e-import&imported=' . ${IMPORTED_POSTS}));
+  exit;
+});
+`;
+
+/** Imported posts on the tab's site, with their meta row and category. */
+const importedOn = (tab: PlaygroundTab) =>
+  wpJson<number[]>(
+    tab,
+    `array_map('intval', [
+  $GLOBALS['wpdb']->get_var("SELECT COUNT(*) FROM {$GLOBALS['wpdb']->posts} WHERE post_name LIKE 'imported-%'"),
+  $GLOBALS['wpdb']->get_var("SELECT COUNT(*) FROM {$GLOBALS['wpdb']->postmeta} WHERE meta_key = '_import_source'"),
+  $GLOBALS['wpdb']->get_var("SELECT COUNT(*) FROM {$GLOBALS['wpdb']->term_relationships} r JOIN {$GLOBALS['wpdb']->term_taxonomy} t USING (term_taxonomy_id) JOIN {$GLOBALS['wpdb']->terms} USING (term_id) WHERE name = 'Imported'"),
+])`,
+  );
 
 /** The sha256 of a file on the tab's site, or null when it is not there. */
 const fileSha = (tab: PlaygroundTab, path: string) =>
@@ -53,6 +101,26 @@ describe('journeys: big uploads and installs in paired tabs', () => {
     await expect.poll(async () => (await postTitlesOnPostsScreen(tabA)).map((row) => row.title), POLL).toContain('Big: written in B during the transfer');
     await openAdminPage(tabB, '/wp-admin/upload.php?mode=list');
     expect(await wpJson<string>(tabB, `get_post(${id})->post_title`)).toBe('big-archive');
+    expect(await troubleInJournal(popup)).toEqual([]);
+  }, 600_000);
+
+  it(`an import of ${IMPORTED_POSTS} posts run from a tool's button in one tab reaches the other, and the other tab's edits still arrive`, async () => {
+    const zip = makeZip([{ name: 'e2e-import/' }, { name: 'e2e-import/e2e-import.php', data: IMPORTER_PHP }]);
+    expect(await uploadAndActivatePlugin(tabA, zip, 'e2e-import.zip')).toBe('e2e-import/e2e-import.php');
+    await openAdminPage(tabA, '/wp-admin/tools.php?page=e2e-import');
+    await wpAdminFrame(tabA).locator('#e2e-run-import').click();
+    await wpAdminFrame(tabA).locator('#e2e-imported').waitFor({ timeout: BIG_TRANSFER.timeout });
+    expect(await wpAdminFrame(tabA).locator('#e2e-imported').textContent()).toBe(`Imported ${IMPORTED_POSTS} posts.`);
+    await publishPostInBlockEditor(tabB, 'Import: written in B during the import');
+    const expected = [IMPORTED_POSTS, IMPORTED_POSTS, IMPORTED_POSTS];
+    expect(await importedOn(tabA)).toEqual(expected);
+    await expect.poll(() => importedOn(tabB), BIG_TRANSFER).toEqual(expected);
+    await openAdminPage(tabB, '/wp-admin/edit.php?s=Imported+4999');
+    await expect.poll(async () => (await postTitlesOnPostsScreen(tabB)).map((row) => row.title), POLL).toContain('Imported 4999');
+    await openAdminPage(tabA, '/wp-admin/edit.php?s=Import%3A');
+    await expect.poll(async () => (await postTitlesOnPostsScreen(tabA)).map((row) => row.title), POLL).toContain('Import: written in B during the import');
+    for (const tab of [tabA, tabB]) expect(await databaseIntegrity(tab)).toBe('ok');
+    await expect.poll(async () => (await sessionState(popup)).pairings?.[0]?.sides.map((side) => side.pending), POLL).toEqual([0, 0]);
     expect(await troubleInJournal(popup)).toEqual([]);
   }, 600_000);
 

@@ -82,11 +82,17 @@ export function outboxReader(client: SiteClient, peerId: string): { take(options
   let taken = 0;
   return {
     async take({ capture = false } = {}) {
-      const { batches, rejected, errors } = await pullChanges(client, { peerId, after: taken, release: taken, capture });
-      expect(errors).toEqual([]);
-      expect(rejected).toEqual([]);
-      taken = batches.at(-1)?.seq ?? taken;
-      return batches;
+      const all: ChangeBatch[] = [];
+      // One pull answers about 4 MB of batches; the rest comes with the next.
+      for (let more = true; more; ) {
+        const pulled = await pullChanges(client, { peerId, after: taken, release: taken, capture: capture && all.length === 0 });
+        expect(pulled.errors).toEqual([]);
+        expect(pulled.rejected).toEqual([]);
+        taken = pulled.batches.at(-1)?.seq ?? taken;
+        all.push(...pulled.batches);
+        more = pulled.more;
+      }
+      return all;
     },
   };
 }
