@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type LaunchedBrowser, type PlaygroundTab } from './browser';
+import { IMPORTED_POSTS, importerPluginZip } from './fixtures/importer-plugin';
 import { makeZip } from './fixtures/zip';
 import { chromeTabIdOf, pairInPopup, POLL, sessionState, troubleInJournal } from './extension-state';
 import { databaseIntegrity, isPluginActive, openAdminPage, postTitlesOnPostsScreen, publishPostInBlockEditor, uploadAndActivatePlugin, uploadMediaFile, wpAdminFrame, wpJson } from './wp-admin';
@@ -19,42 +20,6 @@ import { databaseIntegrity, isPluginActive, openAdminPage, postTitlesOnPostsScre
 const BIG_TRANSFER = { timeout: 300_000, interval: 1000 };
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-const IMPORTED_POSTS = 5000;
-
-/** A bulk importer as plugins have them: Tools → E2E Import, one button, every post written by one request. */
-const IMPORTER_PHP = `<?php
-/**
- * Plugin Name: E2E Bulk Import
- * Version: 1.0.0
- */
-add_action('admin_menu', function () {
-  add_management_page('E2E Import', 'E2E Import', 'manage_options', 'e2e-import', function () {
-    echo '<div class="wrap"><h1>E2E Import</h1>';
-    if (isset($_GET['imported'])) echo '<p id="e2e-imported">Imported ' . (int) $_GET['imported'] . ' posts.</p>';
-    echo '<form method="post" action="' . esc_url(admin_url('admin-post.php')) . '"><input type="hidden" name="action" value="e2e_import">';
-    wp_nonce_field('e2e_import');
-    echo '<button class="button button-primary" id="e2e-run-import">Import ${IMPORTED_POSTS} posts</button></form></div>';
-  });
-});
-add_action('admin_post_e2e_import', function () {
-  check_admin_referer('e2e_import');
-  global $wpdb;
-  $term = wp_insert_term('Imported', 'category');
-  $columns = 'post_author, post_date, post_date_gmt, post_content, post_title, post_excerpt, post_status, post_name, post_type, to_ping, pinged, post_content_filtered, post_modified, post_modified_gmt, guid';
-  for ($first = 0; $first < ${IMPORTED_POSTS}; $first += 500) {
-    $values = array();
-    for ($n = $first; $n < $first + 500; $n++) {
-      $values[] = $wpdb->prepare("(1, '2024-01-01 00:00:00', '2024-01-01 00:00:00', %s, %s, '', 'publish', %s, 'post', '', '', '', '2024-01-01 00:00:00', '2024-01-01 00:00:00', '')", "Imported post $n: " . str_repeat('lorem ipsum ', 40), "Imported $n", "imported-$n");
-    }
-    $wpdb->query("INSERT INTO $wpdb->posts ($columns) VALUES " . implode(',', $values));
-  }
-  $wpdb->query("INSERT INTO $wpdb->postmeta (post_id, meta_key, meta_value) SELECT ID, '_import_source', 'feed' FROM $wpdb->posts WHERE post_name LIKE 'imported-%'");
-  $wpdb->query($wpdb->prepare("INSERT INTO $wpdb->term_relationships (object_id, term_taxonomy_id) SELECT ID, %d FROM $wpdb->posts WHERE post_name LIKE 'imported-%%'", $term['term_taxonomy_id']));
-  wp_safe_redirect(admin_url('tools.php?page=e2e-import&imported=' . ${IMPORTED_POSTS}));
-  exit;
-});
-`;
 
 /** Imported posts on the tab's site, with their meta row and category. */
 const importedOn = (tab: PlaygroundTab) =>
@@ -105,8 +70,7 @@ describe('journeys: big uploads and installs in paired tabs', () => {
   }, 600_000);
 
   it(`an import of ${IMPORTED_POSTS} posts run from a tool's button in one tab reaches the other, and the other tab's edits still arrive`, async () => {
-    const zip = makeZip([{ name: 'e2e-import/' }, { name: 'e2e-import/e2e-import.php', data: IMPORTER_PHP }]);
-    expect(await uploadAndActivatePlugin(tabA, zip, 'e2e-import.zip')).toBe('e2e-import/e2e-import.php');
+    expect(await uploadAndActivatePlugin(tabA, importerPluginZip(), 'e2e-import.zip')).toBe('e2e-import/e2e-import.php');
     await openAdminPage(tabA, '/wp-admin/tools.php?page=e2e-import');
     await wpAdminFrame(tabA).locator('#e2e-run-import').click();
     await wpAdminFrame(tabA).locator('#e2e-imported').waitFor({ timeout: BIG_TRANSFER.timeout });
