@@ -214,14 +214,17 @@ describe('rejoin edge cases, WordPress nightly on the ast driver', () => {
   });
   afterEach(() => stopPair(pair));
 
-  it('does not let a change the reloaded site had already overtaken come back over it', async () => {
-    // A's write of f, never delivered; then B's newer write of f, which A applies over its own.
-    await inWordPress(pair.a, `file_put_contents('${PLUGIN}/overtaken.php', '<?php // A, older');`);
+  /**
+   * A's change, never delivered; then B's newer file, which A applies; then B's tab reloads before
+   * acknowledging A's change, and both settle without a full copy.
+   */
+  async function overtakeOnBThenReloadB(changeOnA: string, newerOnB: { path: string; content: string }): Promise<void> {
+    await inWordPress(pair.a, changeOnA);
     await pair.peerA.flush();
-    await inWordPress(pair.b, `file_put_contents('${PLUGIN}/overtaken.php', '<?php // B, newer');`);
+    await inWordPress(pair.b, `wp_mkdir_p(dirname('${newerOnB.path}')); file_put_contents('${newerOnB.path}', '${newerOnB.content}');`);
     await pair.peerB.flush();
     await deliverQueued(pair, 'a');
-    expect(await fileOn(pair.a, `${PLUGIN}/overtaken.php`)).toBe('<?php // B, newer');
+    expect(await fileOn(pair.a, newerOnB.path)).toBe(newerOnB.content);
     expect(pair.peerA.pendingCount).toBeGreaterThan(0);
 
     const journalMark = pair.journal.length;
@@ -231,6 +234,13 @@ describe('rejoin edge cases, WordPress nightly on the ast driver', () => {
 
     await expectSettled(pair, idsBefore);
     expectNothingCopiedInFull(pair, journalMark, linkMark);
+  }
+
+  it('does not let a change the reloaded site had already overtaken come back over it', async () => {
+    await overtakeOnBThenReloadB(`file_put_contents('${PLUGIN}/overtaken.php', '<?php // A, older');`, {
+      path: `${PLUGIN}/overtaken.php`,
+      content: '<?php // B, newer',
+    });
     expect(await fileOn(pair.b, `${PLUGIN}/overtaken.php`)).toBe('<?php // B, newer');
   });
 
@@ -243,21 +253,7 @@ rmdir('${PLUGIN}/deep');`],
     // Fuzz seed 6030: the reloaded site forgot that its file below the folder is newer than the folder's change.
     await inWordPress(pair.a, `wp_mkdir_p('${PLUGIN}/deep'); file_put_contents('${PLUGIN}/deep/old.php', '<?php // old');`);
     await syncUntilQuiet(pair);
-    await inWordPress(pair.a, change);
-    await pair.peerA.flush();
-    await inWordPress(pair.b, `wp_mkdir_p('${PLUGIN}/deep/x'); file_put_contents('${PLUGIN}/deep/x/new.php', '<?php // B, newer');`);
-    await pair.peerB.flush();
-    await deliverQueued(pair, 'a');
-    expect(await fileOn(pair.a, `${PLUGIN}/deep/x/new.php`)).toBe('<?php // B, newer');
-    expect(pair.peerA.pendingCount).toBeGreaterThan(0);
-
-    const journalMark = pair.journal.length;
-    const linkMark = pair.link.log.length;
-    await reloadSide(pair, 'b');
-    await syncUntilQuiet(pair);
-
-    await expectSettled(pair, idsBefore);
-    expectNothingCopiedInFull(pair, journalMark, linkMark);
+    await overtakeOnBThenReloadB(change, { path: `${PLUGIN}/deep/x/new.php`, content: '<?php // B, newer' });
     for (const site of [pair.a, pair.b]) {
       expect(await fileOn(site, `${PLUGIN}/deep/x/new.php`)).toBe('<?php // B, newer');
       expect(await fileOn(site, `${PLUGIN}/deep/old.php`)).toBeNull();
