@@ -207,7 +207,7 @@ function pgsync_drain_needed( PDO $pdo ) {
  * the byte bound still goes whole, alone in its batch.
  */
 function pgsync_batch_max_rows() {
-	return 5000;
+	return 10000;
 }
 
 function pgsync_batch_max_bytes() {

@@ -243,14 +243,14 @@ describe.each(ALL_COMBINATIONS)('database sync on the $driver driver, WordPress 
 
   it('splits a request that wrote more than one batch holds into bounded batches, in order, with the schema change first', async () => {
     await b.take();
-    // 5,500 small rows (over the row bound) and three rows of 1.2 MB (over the byte bound), with a table made first.
+    // 10,500 small rows (over the row bound) and three rows of 1.2 MB (over the byte bound), with a table made first.
     await inWordPress(
       a.site,
       `
       global $wpdb;
       require_once ABSPATH . 'wp-admin/includes/upgrade.php';
       dbDelta("CREATE TABLE {$wpdb->prefix}pg_bulk (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, label varchar(40) NOT NULL, PRIMARY KEY  (id))");
-      for ($first = 0; $first < 5500; $first += 500) {
+      for ($first = 0; $first < 10500; $first += 500) {
         $values = array();
         for ($n = $first; $n < $first + 500; $n++) $values[] = $wpdb->prepare('(%s)', "bulk $n");
         $wpdb->query("INSERT INTO {$wpdb->prefix}pg_bulk (label) VALUES " . implode(',', $values));
@@ -265,14 +265,14 @@ describe.each(ALL_COMBINATIONS)('database sync on the $driver driver, WordPress 
     expect(batches[0]!.ddl.map((change) => change.sql).join('\n')).toMatch(/pg_bulk/);
     expect(batches.slice(1).flatMap((batch) => batch.ddl)).toEqual([]);
     for (const batch of batches) {
-      expect(batch.rows.length).toBeLessThanOrEqual(5000);
+      expect(batch.rows.length).toBeLessThanOrEqual(10000);
       // About 2 MiB of rows a batch: a row that would cross the bound starts the next one.
       if (batch.rows.length > 1) expect(JSON.stringify(batch.rows).length).toBeLessThanOrEqual(2 * 1024 * 1024 + 2 * batch.rows.length);
     }
     const bulk = changedRows(batches).filter((row) => row.table === 'wp_pg_bulk');
-    expect(bulk).toHaveLength(5500);
+    expect(bulk).toHaveLength(10500);
     await sync({ ...a, take: async () => batches }, b);
-    expect(await inWordPress(b.site, `global $wpdb; $result = (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->prefix}pg_bulk");`)).toBe(5500);
+    expect(await inWordPress(b.site, `global $wpdb; $result = (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->prefix}pg_bulk");`)).toBe(10500);
     expect(await inWordPress(b.site, `$result = strlen(get_option('pg_big_three'));`)).toBe(2_000_000);
     expect(await differences(a, b)).toEqual([]);
   });
