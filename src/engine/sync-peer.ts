@@ -353,7 +353,12 @@ export class SyncPeer {
     }
     for (const batch of batches) await this.enqueueLocalChanges(batch);
     this.pullHeld = more;
-    if (more && this.batchOfDelta.size < MAX_BATCHES_IN_FLIGHT) this.schedulePull();
+    this.pullAgainIfRoom();
+  }
+
+  /** Takes more of the batches left in the site's outbox once the window has room for them. */
+  private pullAgainIfRoom(): void {
+    if (this.pullHeld && this.batchOfDelta.size < MAX_BATCHES_IN_FLIGHT) this.schedulePull();
   }
 
   private scheduleFileFlush(): void {
@@ -995,7 +1000,7 @@ export class SyncPeer {
       this.feed?.releaseUpTo(batchSeq);
       this.batchOfDelta.delete(deltaSeq);
     }
-    if (this.pullHeld && this.batchOfDelta.size < MAX_BATCHES_IN_FLIGHT) this.schedulePull();
+    this.pullAgainIfRoom();
   }
 
   private settleCopyLine(snapshotId: string, status: JournalEntry['status']): void {
