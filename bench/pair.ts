@@ -11,6 +11,7 @@ import {
   stopPair,
   type Combination,
   type EnginePair,
+  type StartPairOptions,
 } from '../test/integration/engine-support';
 
 /**
@@ -36,9 +37,9 @@ export interface TimedPair extends EnginePair {
   readonly receipts: Record<Side, Receipt[]>;
 }
 
-export async function startTimedPair(name: string): Promise<TimedPair> {
+export async function startTimedPair(name: string, options: StartPairOptions = {}): Promise<TimedPair> {
   const started = performance.now();
-  const pair = await startPair(COMBINATION, `bench-${name}`);
+  const pair = await startPair(COMBINATION, `bench-${name}`, options);
   const bootAndPairMs = performance.now() - started;
   const receipts = { a: timeReceives(pair.peerA), b: timeReceives(pair.peerB) };
   return { ...pair, bootAndPairMs, pairMs: bootAndPairMs - pair.a.bootMs - pair.b.bootMs, receipts };

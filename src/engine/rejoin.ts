@@ -2,7 +2,7 @@ import { sha256Hex, type Exclusions, type FileChange } from '../files';
 import { absolutePath, comparePaths, isSameOrInside, movedPath } from '../files/paths';
 import type { SiteClient } from '../platform/site-client';
 import type { SequencedBatch } from '../sync/sequencing';
-import { decodeDelta, type WireDelta } from './delta';
+import type { WireDelta } from './delta';
 
 /**
  * Resuming after a saved site reloaded. The reload kept the site's files and database (and the
@@ -18,16 +18,17 @@ import { decodeDelta, type WireDelta } from './delta';
  */
 export function pathsOnTheWay(pending: readonly SequencedBatch<WireDelta>[]): string[] {
   const paths: string[] = [];
-  for (const batch of pending) {
-    const decoded = decodeDelta(batch.payload);
-    if (!decoded.ok) continue;
-    for (const change of decoded.delta.files) {
-      if (change.op === 'mkdir') continue;
-      paths.push(change.path);
-      if (change.op === 'rename') paths.push(change.toPath);
-    }
+  for (const change of pendingFileChanges(pending)) {
+    if (change.op === 'mkdir') continue;
+    paths.push(change.path);
+    if (change.op === 'rename') paths.push(change.toPath);
   }
   return paths;
+}
+
+/** The file changes of deltas this site made, as sent: paths and kinds, no bytes decoded. */
+function pendingFileChanges(pending: readonly SequencedBatch<WireDelta>[]): WireDelta['files'] {
+  return pending.flatMap((batch) => batch.payload.files);
 }
 
 /**
@@ -43,15 +44,11 @@ export function pathsBelowFoldersOnTheWay(
 ): string[] {
   const folders: string[] = [];
   const moves: [string, string][] = [];
-  for (const batch of pending) {
-    const decoded = decodeDelta(batch.payload);
-    if (!decoded.ok) continue;
-    for (const change of decoded.delta.files) {
-      if (change.op === 'delete' && change.nodeType === 'directory') folders.push(change.path);
-      if (change.op === 'rename' && change.nodeType === 'directory') {
-        folders.push(change.path, change.toPath);
-        moves.push([change.path, change.toPath]);
-      }
+  for (const change of pendingFileChanges(pending)) {
+    if (change.op === 'delete' && change.nodeType === 'directory') folders.push(change.path);
+    if (change.op === 'rename' && change.nodeType === 'directory') {
+      folders.push(change.path, change.toPath);
+      moves.push([change.path, change.toPath]);
     }
   }
   if (folders.length === 0) return [];

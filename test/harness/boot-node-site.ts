@@ -35,6 +35,12 @@ export interface BootNodeSiteOptions {
    */
   readonly phpInstances?: number;
   /**
+   * Benchmarks only: an idle primary serves the next request. php-wasm hands out the instance
+   * that finished last, so which one serves is chance, and a secondary (files through PROXYFS)
+   * serves about a fifth slower. Default false, as php-wasm does.
+   */
+  readonly servePrimaryFirst?: boolean;
+  /**
    * Which instances relay `post_message_to_js` to `onMessage` listeners: `all` (current
    * Playground) or `primary` (older builds: a secondary instance's message gets '' back).
    */

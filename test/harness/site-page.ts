@@ -48,7 +48,10 @@ export interface SitePage {
   dispose(): Promise<void>;
 }
 
-export type PageOptions = Pick<BootNodeSiteOptions, 'wp' | 'driver' | 'autoLogin' | 'maxRequests' | 'phpInstances' | 'messagesFrom' | 'rotation'>;
+export type PageOptions = Pick<
+  BootNodeSiteOptions,
+  'wp' | 'driver' | 'autoLogin' | 'maxRequests' | 'phpInstances' | 'servePrimaryFirst' | 'messagesFrom' | 'rotation'
+>;
 
 export async function bootSitePage(options: PageOptions, siteUrl: string, source: WordPressSource, onRotated: () => void): Promise<SitePage> {
   const { wp, driver } = options;
@@ -95,6 +98,7 @@ export async function bootSitePage(options: PageOptions, siteUrl: string, source
   });
 
   late.handler = handler;
+  if (options.servePrimaryFirst) servePrimaryFirst(handler);
   keepSecondariesOnPrimaryFiles(await handler.getPrimaryPhp(), secondaries, sharedPaths);
   const endpoint = await NodePlaygroundEndpoint.attach(handler);
   late.endpoint = endpoint;
@@ -199,5 +203,19 @@ function keepSecondariesOnPrimaryFiles(primary: PHP, secondaries: readonly PHP[]
         runtime.FS.mount(runtime.PROXYFS, { root: path, fs: primaryFs }, path);
       }
     }
+  };
+}
+
+/** The pool's idle instances, the primary moved last: `getOrSpawnInstance` pops the last one. */
+function servePrimaryFirst(handler: PHPRequestHandler): void {
+  const manager = (handler as unknown as { instanceManager: { instances?: PHP[]; idleInstances?: PHP[]; getOrSpawnInstance?: () => Promise<PHP> } }).instanceManager;
+  const original = manager.getOrSpawnInstance?.bind(manager);
+  if (!original || !manager.idleInstances || !manager.instances) throw new Error('servePrimaryFirst: php-wasm’s instance pool changed shape');
+  manager.getOrSpawnInstance = () => {
+    const [primary] = manager.instances!;
+    const idle = manager.idleInstances!;
+    const at = primary === undefined ? -1 : idle.indexOf(primary);
+    if (at >= 0 && at !== idle.length - 1) idle.push(...idle.splice(at, 1));
+    return original();
   };
 }

@@ -43,7 +43,7 @@ export interface StartPairOptions {
   /** Quiet time before file-only changes go out on their own (default 10 ms). */
   readonly fileSettleMs?: number;
   /** How both sites run PHP (instances, who relays messages): see `bootNodeSite`. */
-  readonly sites?: Pick<BootNodeSiteOptions, 'phpInstances' | 'messagesFrom' | 'maxRequests'>;
+  readonly sites?: Pick<BootNodeSiteOptions, 'phpInstances' | 'servePrimaryFirst' | 'messagesFrom' | 'maxRequests'>;
   /** How each site's PHP runtime rotates (default: not within a test). */
   readonly rotation?: { readonly a?: SiteRotation; readonly b?: SiteRotation };
 }
