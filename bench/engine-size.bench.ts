@@ -2,11 +2,15 @@ import { expect, test } from 'vitest';
 import { MAX_WIRE_MESSAGE_BYTES } from '../src/sync/framing';
 import { inWordPress, syncUntilQuiet } from '../test/integration/engine-support';
 import { SETUP, expectReplicated, lastJournalTime, startTimedPair, stopPair, type TimedPair } from './pair';
+import type { SyncPeer } from '../src/engine/sync-peer';
+import type { TestLink } from '../test/harness/test-link';
+import { bigSiteSize, bootBigSiteAndFreshSite, copyAOntoB } from '../test/integration/big-site';
 import { recordSection } from './record';
 
 /**
  * Changes of any size (issue 11): a 20,000-post import written by one request, and a 50 MB
- * upload, from the end of the request on A to applied on B, with the memory the two peers added
+ * upload, from the end of the request on A to applied on B, and the full copy of a 100 MB site
+ * (test/integration/big-site.ts) onto a fresh one, each with the memory the two peers added
  * while it crossed. Memory is the JS heap plus ArrayBuffers (file bytes live there; PHP's own
  * WebAssembly memory does not), sampled every 10 ms and around every message either peer takes,
  * less the harness's log of the messages sent (a tab keeps none). Both peers run in this one
@@ -17,6 +21,7 @@ const IMPORT_POSTS = 20_000;
 const UPLOAD_MB = 50;
 const TARGET_UPLOAD_MS = 5000;
 const TARGET_ADDED_MB = 64;
+const TARGET_COPY_MS = 10_000;
 
 const importPosts = `global $wpdb;
 $term = wp_insert_term('Bench import', 'category');
@@ -38,12 +43,11 @@ if (!empty($upload['error'])) throw new Exception($upload['error']);
 $result = microtime(true) * 1000;`;
 
 /** Peak of (heap + ArrayBuffers − the link log's growth) above where it stood when started. */
-function memoryWatch(pair: TimedPair): { sample(): void; stop(): number } {
-  const logMark = pair.link.log.length;
+function memoryWatch({ link, peers }: { link: TestLink; peers: SyncPeer[] }): { sample(): void; stop(): number } {
   let logged = 0;
-  let counted = logMark;
+  let counted = link.log.length;
   const level = () => {
-    for (; counted < pair.link.log.length; counted++) logged += pair.link.log[counted]!.json.length;
+    for (; counted < link.log.length; counted++) logged += link.log[counted]!.json.length;
     const usage = process.memoryUsage();
     return usage.heapUsed + usage.arrayBuffers - logged;
   };
@@ -53,7 +57,7 @@ function memoryWatch(pair: TimedPair): { sample(): void; stop(): number } {
     peak = Math.max(peak, level());
   };
   const timer = setInterval(sample, 10);
-  const receives = [pair.peerA, pair.peerB].map((peer) => {
+  const receives = peers.map((peer) => {
     const receive = peer.receive.bind(peer);
     peer.receive = async (message) => {
       sample();
@@ -76,7 +80,7 @@ function memoryWatch(pair: TimedPair): { sample(): void; stop(): number } {
 async function measure(pair: TimedPair, php: string): Promise<{ endToEndMs: number; addedMb: number; largestMessage: number }> {
   const marks = { log: pair.link.log.length, journal: pair.journal.length };
   const endedAt = await inWordPress<number>(pair.a, php);
-  const watch = memoryWatch(pair);
+  const watch = memoryWatch({ link: pair.link, peers: [pair.peerA, pair.peerB] });
   await syncUntilQuiet(pair);
   const addedMb = watch.stop();
   const largestMessage = Math.max(...pair.link.log.slice(marks.log).map(({ json }) => Buffer.byteLength(json)));
@@ -124,5 +128,49 @@ test('an import of 20,000 posts and a 50 MB upload, end to end, with the memory 
     ]);
   } finally {
     await stopPair(pair);
+  }
+});
+
+test('full copy of a 100 MB site with tens of thousands of rows, with the memory added', async () => {
+  const { a, b } = await bootBigSiteAndFreshSite('bench-copy-big');
+  let watch: ReturnType<typeof memoryWatch> | undefined;
+  let started = 0;
+  const run = await copyAOntoB(a, b, (peerA, link) => {
+    watch = memoryWatch({ link, peers: [peerA] });
+    started = performance.now();
+  });
+  const copyMs = performance.now() - started;
+  const addedMb = watch!.stop();
+  try {
+    expect(run.copies).toEqual([undefined]);
+    const size = await bigSiteSize(b);
+    expect(size).toEqual(await bigSiteSize(a));
+    const largest = Math.max(...run.link.log.map(({ json }) => Buffer.byteLength(json)));
+    expect(largest).toBeLessThanOrEqual(MAX_WIRE_MESSAGE_BYTES);
+    const site = `${(size.uploadBytes / 2 ** 20).toFixed(0)} MB in ${size.uploads.toLocaleString('en')} uploads, ${size.posts.toLocaleString('en')} posts with a meta row each`;
+    recordSection('26-engine-copy-size', `Sync engine: full copy of a big site onto a fresh one (${SETUP}, one sample)`, [
+      {
+        name: 'full copy, from B asking to B installed and live',
+        value: copyMs,
+        unit: 'ms',
+        target: `≤ ${TARGET_COPY_MS.toLocaleString('en')} ms`,
+        met: copyMs <= TARGET_COPY_MS,
+        notes: site,
+      },
+      {
+        name: '… memory the peers added meanwhile',
+        value: addedMb,
+        unit: 'MB',
+        target: `≤ ${TARGET_ADDED_MB} MB per tab`,
+        met: addedMb <= TARGET_ADDED_MB,
+        notes: "both tabs together, JS heap + ArrayBuffers, sampled every 10 ms and around A's receives",
+      },
+      { name: 'largest message on the link', value: largest / 1024, unit: 'KiB', target: '≤ 256 KiB', met: true },
+    ]);
+  } finally {
+    await run.peerA.stop();
+    await run.peerB.stop();
+    await a.dispose();
+    await b.dispose();
   }
 });

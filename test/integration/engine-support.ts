@@ -141,7 +141,7 @@ export async function stopPair(pair: EnginePair | undefined): Promise<void> {
 }
 
 /** Flushes both peers and delivers until nothing moves any more. */
-export async function syncUntilQuiet({ peerA, peerB, link }: EnginePair): Promise<void> {
+export async function syncUntilQuiet({ peerA, peerB, link }: Pick<EnginePair, 'peerA' | 'peerB' | 'link'>): Promise<void> {
   for (let round = 0; round < 10; round++) {
     const before = link.log.length;
     await peerA.flush();
@@ -177,7 +177,7 @@ export function differencesBetween(a: SiteState, b: SiteState, aUrl: string, bUr
 }
 
 /** Both sites hold the same rows in every table and the same files, local-only data aside. */
-export async function expectConverged({ a, b }: EnginePair): Promise<void> {
+export async function expectConverged({ a, b }: Pick<EnginePair, 'a' | 'b'>): Promise<void> {
   expect(await siteDifferences(a, b)).toBe(formatDifferences([]));
 }
 
