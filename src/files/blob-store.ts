@@ -44,13 +44,15 @@ const decoder = new TextDecoder();
  * JavaScript, so a file of any size crosses the page bridge in bounded pieces.
  */
 export class BlobStore {
-  private readonly directory: string;
-
+  /** `directory`: absolute; the store itself is made on first use. */
   constructor(
     private readonly client: Pick<SiteClient, 'run'>,
-    root: string,
-  ) {
-    this.directory = absolutePath(root, BLOB_STORE_AREA);
+    private readonly directory: string,
+  ) {}
+
+  /** The site's own store, in BLOB_STORE_AREA under the synced `root`. */
+  static forSite(client: Pick<SiteClient, 'run'>, root: string): BlobStore {
+    return new BlobStore(client, absolutePath(root, BLOB_STORE_AREA));
   }
 
   /** For each absolute path: its size, or whether it is missing or a directory. One run for all. */

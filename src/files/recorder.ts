@@ -1,10 +1,11 @@
 import type { FilesystemOperation, SiteClient } from '../platform/site-client';
+import { BlobStore } from './blob-store';
 import { ChangeTracker, type PeerCheckpoint, type ReadRequest, type ScanRequest, type TrackedOp } from './change-tracker';
 import { ENGINE_SCRATCH_AREA, type Exclusions } from './exclusions';
 import type { FileChangeBatch } from './file-change';
 import { buildManifest, listTree, type ListedEntry } from './manifest';
+import { SizeAwareReader, type FileContentReader } from './file-content-reader';
 import { absolutePath, relativeToRoot } from './paths';
-import { sha256Hex } from './sha256';
 import type { FileState, TreeManifest } from './tree-manifest';
 
 type RecorderClient = Pick<
@@ -26,6 +27,10 @@ export interface FileRecorderOptions {
   readonly start?: TreeManifest;
   /** Reads of file bytes running at once. */
   readonly readConcurrency?: number;
+  /** How files are read. Default: small ones whole, big ones staged in the site's blob store. */
+  readonly reader?: FileContentReader;
+  /** Blobs staged for reads that no batch sent (echoes, bytes the peer has): the store may drop them. */
+  readonly onUnsentBlobs?: (names: string[]) => void;
 }
 
 export interface RecorderStats {
@@ -45,7 +50,7 @@ export interface RecorderStats {
  *   const batch = await recorder.takeBatch();   // { changes: FileChange[] }, maybe empty
  *   // before applying the peer's changes on this site: see applyFileChanges(…, { echo: recorder })
  *
- * Bytes are read as soon as the journal reports a write (after the write itself has run: the
+ * Bytes are read (or a big file staged as a blob) as soon as the journal reports a write (after the write itself has run: the
  * journal calls back just *before* the operation), per path one read at a time; a read that no
  * longer matches the node at that path is discarded and the file read again where it ended up.
  * Batches never contain excluded paths, files whose bytes the peer has already, or echoes of
@@ -56,6 +61,8 @@ export class FileRecorder {
   private readonly pendingOps: TrackedOp[] = [];
   private readonly readSlots = new Map<string, { next: ReadRequest | null; done: Promise<void> }>();
   private readonly readLimit: Limiter;
+  private readonly reader: FileContentReader;
+  private readonly stagedSinceBatch = new Set<string>();
   private unbind: (() => unknown) | null = null;
   private batchChain: Promise<unknown> = Promise.resolve();
   private scanning: Promise<void> | null = null;
@@ -71,6 +78,7 @@ export class FileRecorder {
   ) {
     this.tracker = new ChangeTracker(start);
     this.readLimit = new Limiter(options.readConcurrency ?? 16);
+    this.reader = options.reader ?? new SizeAwareReader(client, BlobStore.forSite(client, options.root));
   }
 
   static async start(client: RecorderClient, options: FileRecorderOptions): Promise<FileRecorder> {
@@ -251,8 +259,10 @@ export class FileRecorder {
     const release = await this.readLimit.acquire();
     try {
       this.counters.reads++;
-      const bytes = await this.client.readFileAsBuffer(absolutePath(this.options.root, request.path));
-      this.tracker.supplyContent(request, { bytes, size: bytes.byteLength, sha256: await sha256Hex(bytes) });
+      const content = await this.reader.read(absolutePath(this.options.root, request.path));
+      if (content === 'absent' || content === 'directory') return false;
+      if (content.blob) this.stagedSinceBatch.add(content.sha256);
+      this.tracker.supplyContent(request, content);
       return true;
     } catch {
       return false;
@@ -284,7 +294,11 @@ export class FileRecorder {
       }
       await this.settleReads();
     }
-    return { changes: this.tracker.takeChanges() };
+    const changes = this.tracker.takeChanges();
+    for (const change of changes) if (change.op === 'write' && change.blob) this.stagedSinceBatch.delete(change.sha256);
+    if (this.stagedSinceBatch.size > 0) this.options.onUnsentBlobs?.([...this.stagedSinceBatch]);
+    this.stagedSinceBatch.clear();
+    return { changes };
   }
 
   private async scan(request: ScanRequest): Promise<void> {

@@ -49,8 +49,8 @@ async function copyAcross(sha256: string, size: number) {
 beforeAll(async () => {
   a = await bootNodeSite({ wp: 'nightly', driver: 'ast', siteUrl: 'https://playground.wordpress.net/scope:blobs-a/' });
   b = await bootNodeSite({ wp: 'nightly', driver: 'ast', siteUrl: 'https://playground.wordpress.net/scope:blobs-b/' });
-  storeA = new BlobStore(measured(a.client), ROOT);
-  storeB = new BlobStore(measured(b.client), ROOT);
+  storeA = BlobStore.forSite(measured(a.client), ROOT);
+  storeB = BlobStore.forSite(measured(b.client), ROOT);
 });
 
 afterAll(async () => {
