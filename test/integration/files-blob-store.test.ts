@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOB_CHUNK_BYTES, BlobStore, INLINE_FILE_MAX_BYTES } from '../../src/files/blob-store';
+import { applyFileChangesAtomically } from '../../src/files/file-transaction';
 import type { SiteClient } from '../../src/platform/site-client';
 import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
 import { bootNodeSite, type NodeSite } from '../harness';
@@ -127,6 +128,39 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
     expect(largestMessages.length).toBe(runs);
     await expect(storeA.readChunk('c'.repeat(64), 0, BLOB_CHUNK_BYTES + 1)).rejects.toThrow(/at most/);
     await expect(storeA.readChunk('c'.repeat(64), 0, 10)).rejects.toThrow(/missing/);
+  });
+
+  it('an apply that fails puts a big file it overwrote back, from a copy made inside PHP', async () => {
+    const path = 'wp-content/uploads/overwritten.bin';
+    await php(b, `file_put_contents('${ROOT}/${path}', random_bytes(3 * 1048576)); file_put_contents('${ROOT}/newer.bin', random_bytes(2 * 1048576 + 1));`);
+    const before = await sha256On(b, `${ROOT}/${path}`);
+    const newer = await storeB.stage(`${ROOT}/newer.bin`);
+    const reads: number[] = [];
+    const client = {
+      ...b.client,
+      run: measured(b.client).run,
+      readFileAsBuffer: async (file: string) => {
+        const bytes = await b.client.readFileAsBuffer(file);
+        reads.push(bytes.byteLength);
+        return bytes;
+      },
+    };
+    const transaction = await applyFileChangesAtomically(
+      client,
+      [
+        { op: 'write', path, size: newer.size, sha256: newer.sha256, blob: true },
+        { op: 'delete', path: 'wp-content', nodeType: 'file' },
+      ],
+      { root: ROOT, blobs: storeB },
+    );
+    expect(transaction.report.applied).toBe(1);
+    expect(transaction.report.failures[0]?.reason).toMatch(/expected a file, found a directory/);
+    expect(await sha256On(b, `${ROOT}/${path}`)).toBe(newer.sha256);
+    expect(await transaction.rollback()).toEqual([]);
+    expect(await sha256On(b, `${ROOT}/${path}`)).toBe(before);
+    expect(reads.filter((size) => size > INLINE_FILE_MAX_BYTES)).toEqual([]);
+    expect(await php(b, `echo json_encode(glob('${ROOT}/wp-content/upgrade/playground-sync/undo-*'));`)).toBe('[]');
+    expect(Math.max(...largestMessages)).toBeLessThanOrEqual(MAX_WIRE_MESSAGE_BYTES);
   });
 
   it('clears everything it holds', async () => {
