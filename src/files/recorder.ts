@@ -25,7 +25,7 @@ export interface FileRecorderOptions {
    * made both sites equal, or a full-state copy will).
    */
   readonly start?: TreeManifest;
-  /** Reads of file bytes running at once. */
+  /** Reads of file bytes running at once (with the default reader). */
   readonly readConcurrency?: number;
   /** How files are read. Default: small ones whole, big ones staged in the site's blob store. */
   readonly reader?: FileContentReader;
@@ -60,9 +60,10 @@ export class FileRecorder {
   private readonly tracker: ChangeTracker;
   private readonly pendingOps: TrackedOp[] = [];
   private readonly readSlots = new Map<string, { next: ReadRequest | null; done: Promise<void> }>();
-  private readonly readLimit: Limiter;
   private readonly reader: FileContentReader;
   private readonly stagedSinceBatch = new Set<string>();
+  /** Sizes of files the applier is writing, for reading their echoes without asking PHP for the size first. */
+  private readonly appliedSizes = new Map<string, { size: number; afterSeq: number }>();
   private unbind: (() => unknown) | null = null;
   private batchChain: Promise<unknown> = Promise.resolve();
   private scanning: Promise<void> | null = null;
@@ -77,8 +78,7 @@ export class FileRecorder {
     start: TreeManifest,
   ) {
     this.tracker = new ChangeTracker(start);
-    this.readLimit = new Limiter(options.readConcurrency ?? 16);
-    this.reader = options.reader ?? new SizeAwareReader(client, BlobStore.forSite(client, options.root));
+    this.reader = options.reader ?? new SizeAwareReader(client, BlobStore.forSite(client, options.root), options.readConcurrency);
   }
 
   static async start(client: RecorderClient, options: FileRecorderOptions): Promise<FileRecorder> {
@@ -122,6 +122,8 @@ export class FileRecorder {
   /** The peer has `path` (relative to the root) in this state: a matching local change is an echo. */
   expectApplied(path: string, state: FileState | 'deleted' | 'dir'): void {
     this.tracker.expectApplied(path, state);
+    if (typeof state === 'object') this.appliedSizes.set(path, { size: state.size, afterSeq: this.tracker.lastWriteSeq });
+    else this.appliedSizes.delete(path);
   }
 
   /** The peer has renamed `from` to `to` (relative paths). */
@@ -256,19 +258,28 @@ export class FileRecorder {
 
   /** Reads and hashes; false if the file could not be read (moved, deleted, never created). */
   private async read(request: ReadRequest): Promise<boolean> {
-    const release = await this.readLimit.acquire();
     try {
       this.counters.reads++;
-      const content = await this.reader.read(absolutePath(this.options.root, request.path));
+      const content = await this.reader.read(absolutePath(this.options.root, request.path), this.appliedSize(request));
       if (content === 'absent' || content === 'directory') return false;
       if (content.blob) this.stagedSinceBatch.add(content.sha256);
       this.tracker.supplyContent(request, content);
       return true;
     } catch {
       return false;
-    } finally {
-      release();
     }
+  }
+
+  /**
+   * The size the applier wrote at the request's path, for the first read of its echo (a read for
+   * a write seen before the apply is not one). A local write racing the apply's could make that
+   * one read take a big file whole: the window is the journal's delay.
+   */
+  private appliedSize(request: ReadRequest): number | undefined {
+    const applied = this.appliedSizes.get(request.path);
+    if (!applied || request.seq <= applied.afterSeq) return undefined;
+    this.appliedSizes.delete(request.path);
+    return applied.size;
   }
 
   private async settleReads(): Promise<void> {
@@ -309,23 +320,5 @@ export class FileRecorder {
       entries = [];
     }
     for (const read of this.tracker.supplyScan(request, entries)) this.scheduleRead(read);
-  }
-}
-
-/** A counting semaphore: at most `limit` holders at once. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async acquire(): Promise<() => void> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    return () => {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    };
   }
 }

@@ -78,15 +78,16 @@ try {
 				pgsync_blob_fail( 'the body is not a JSON list of paths' );
 			}
 			$pgsync_sizes = array();
+			clearstatcache();
 			foreach ( $pgsync_paths as $pgsync_path ) {
-				$pgsync_path = (string) $pgsync_path;
-				clearstatcache( true, $pgsync_path );
-				if ( is_link( $pgsync_path ) || ! file_exists( $pgsync_path ) ) {
+				// One stat per path (following links, as reading the file would).
+				$pgsync_stat = @stat( (string) $pgsync_path );
+				if ( false === $pgsync_stat ) {
 					$pgsync_sizes[] = 'absent';
-				} elseif ( is_dir( $pgsync_path ) ) {
+				} elseif ( 0040000 === ( $pgsync_stat['mode'] & 0170000 ) ) {
 					$pgsync_sizes[] = 'directory';
 				} else {
-					$pgsync_sizes[] = filesize( $pgsync_path );
+					$pgsync_sizes[] = $pgsync_stat['size'];
 				}
 			}
 			pgsync_blob_answer( $pgsync_sizes );
