@@ -141,7 +141,10 @@ export class BlobTransfer {
     const expected = Math.min(BLOB_CHUNK_BYTES, fetch.size - chunk.offset);
     const bytes = base64ToBytes(chunk.base64);
     if (chunk.size !== fetch.size || bytes.byteLength !== expected) {
-      this.reject(`Rejected blob chunk: ${bytes.byteLength} bytes at ${chunk.offset} of a blob of ${chunk.size}, expected ${expected} of ${fetch.size}`);
+      const summary = `${bytes.byteLength} bytes at ${chunk.offset} of a blob of ${chunk.size}, expected ${expected} of ${fetch.size}`;
+      this.reject(`Rejected blob chunk: ${summary}`);
+      // The peer has other bytes under that name than the delta announced: asking again would not help.
+      await this.end(fetch, `the paired site sent ${summary}`);
       return;
     }
     fetch.inFlight.delete(chunk.offset);
@@ -215,8 +218,14 @@ export class BlobTransfer {
   }
 
   private async finish(fetch: Fetch): Promise<void> {
-    const result = await this.options.store.finish(fetch.sha256);
-    await this.end(fetch, result.ok ? null : `its bytes arrived with sha256 ${result.actualSha256}, not the one announced`);
+    let failure: string | null;
+    try {
+      const result = await this.options.store.finish(fetch.sha256);
+      failure = result.ok ? null : `its bytes arrived with sha256 ${result.actualSha256}, not the one announced`;
+    } catch (error) {
+      failure = `could not store its bytes: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    await this.end(fetch, failure);
   }
 
   /** The fetch is over: the blob is in the store (`failure` null) or not; the next one starts. */

@@ -175,22 +175,29 @@ describe('BlobTransfer', () => {
     expect(link.receiver.store.blobs.has(write.sha256)).toBe(false);
   });
 
-  it('journals a chunk whose size or length is wrong and drops late or unknown ones quietly', async () => {
+  it('drops late or unknown chunks quietly, and journals one whose size or length is wrong and gives the fetch up', async () => {
     const link = pairOfSides();
     const { write } = await blobOf(2 * BLOB_CHUNK_BYTES);
     await link.receiver.transfer.prepare([write]);
     link.toSender.splice(0);
     const receive = (message: Partial<Extract<BlobMessage, { kind: 'blob-chunk' }>>) =>
       link.receiver.transfer.receiveChunk({ kind: 'blob-chunk', sha256: write.sha256, offset: 0, size: write.size, base64: 'AAAA', ...message });
-    await receive({ size: write.size + 1 });
-    await receive({});
     await receive({ offset: 7 });
     await receive({ sha256: 'c'.repeat(64) });
-    expect(link.receiver.journal).toEqual([
-      `Rejected blob chunk: 3 bytes at 0 of a blob of ${write.size + 1}, expected ${BLOB_CHUNK_BYTES} of ${write.size}`,
-      `Rejected blob chunk: 3 bytes at 0 of a blob of ${write.size}, expected ${BLOB_CHUNK_BYTES} of ${write.size}`,
-    ]);
+    expect(link.receiver.journal).toEqual([]);
+    await receive({ size: write.size + 1 });
+    expect(link.receiver.journal).toEqual([`Rejected blob chunk: 3 bytes at 0 of a blob of ${write.size + 1}, expected ${BLOB_CHUNK_BYTES} of ${write.size}`]);
+    expect(link.receiver.ended).toHaveLength(1);
+    expect((await link.receiver.transfer.prepare([write])).kind).toBe('failed');
     expect(link.receiver.store.parts.size).toBe(0);
+  });
+
+  it('gives up a blob whose part cannot be finished (announced empty) instead of failing the step', async () => {
+    const link = pairOfSides();
+    const { write } = await blobOf(0);
+    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'waiting' });
+    expect(link.toSender).toEqual([]);
+    expect((await link.receiver.transfer.prepare([write])).kind).toBe('failed');
   });
 
   it('serves only the blobs of unacknowledged deltas, at chunk offsets, and lets them go once acknowledged unless still held', async () => {
