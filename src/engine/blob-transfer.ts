@@ -178,6 +178,25 @@ export class BlobTransfer {
     this.options.onFetchEnded();
   }
 
+  /** The chunks asked for and not received yet are asked for again now (the link was down). */
+  askAgain(): void {
+    const fetch = this.active;
+    if (fetch === null) return;
+    fetch.lastHeard = this.now();
+    for (const offset of fetch.inFlight) this.options.send({ kind: 'blob-request', sha256: fetch.sha256, offset });
+  }
+
+  /**
+   * The deltas that asked for blobs are gone (the peer's numbering started over): no fetch goes
+   * on and no failure is remembered. Parts stay in the store: a delta naming the same blob again
+   * resumes where its part ended.
+   */
+  forgetFetches(): void {
+    this.active = null;
+    this.queue.length = 0;
+    this.failed.clear();
+  }
+
   /** A received delta was applied (or given up): the blobs it named go, unless something else holds them. */
   async releaseReceived(blobs: readonly BlobWriteChange[]): Promise<void> {
     for (const { sha256 } of unique(blobs)) await this.letGo(sha256, 'in');
@@ -212,9 +231,7 @@ export class BlobTransfer {
 
   /** Requests or chunks lost on the way (a service worker stopped in between): asked for again. */
   private askAgainIfStalled(fetch: Fetch): void {
-    if (this.now() - fetch.lastHeard < BLOB_STALL_MS) return;
-    fetch.lastHeard = this.now();
-    for (const offset of fetch.inFlight) this.options.send({ kind: 'blob-request', sha256: fetch.sha256, offset });
+    if (this.now() - fetch.lastHeard >= BLOB_STALL_MS) this.askAgain();
   }
 
   private async finish(fetch: Fetch): Promise<void> {

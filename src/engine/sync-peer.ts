@@ -261,8 +261,9 @@ export class SyncPeer {
     });
   }
 
-  /** Sends every unacknowledged delta again (after a reconnect). */
+  /** Sends every unacknowledged delta again (after a reconnect), and asks again for the blob chunks on their way here. */
   resendPending(): void {
+    this.blobs.askAgain();
     if (!this.sendsDeltas) return;
     for (const batch of outboxPending(this.outbox)) this.sendDelta(batch);
   }
@@ -638,7 +639,7 @@ export class SyncPeer {
     const here = await siteFileHashes(this.options.client);
     const bothReloaded = this.rejoin === null ? null : { reloadedWinsDifferences: this.options.remotePeerId < this.options.peerId };
     const want = filesWanted(request.files, here, pathsOnTheWay(outboxPending(this.outbox)), bothReloaded);
-    this.inbox = createInboxCursor(request.baseSeq);
+    this.restartInbox(request.baseSeq);
     this.sendControl({ ...this.header('rejoined'), seq: this.outbox.lastSeq, rejoinId: request.rejoinId, pageSince: encodeHlc(this.pageSince), baseSeq: this.outbox.ackedUpTo, want });
     this.journal([
       {
@@ -670,7 +671,7 @@ export class SyncPeer {
     this.rejoin = null;
     this.peerSince = latest(this.peerSince, clock);
     this.resend = { lastProgressMs: performance.now(), refusedFrom: null };
-    this.inbox = createInboxCursor(answer.baseSeq);
+    this.restartInbox(answer.baseSeq);
     const files = await currentFiles(this.reader, this.root, this.exclusions, answer.want);
     const waiting = this.outbox.unacked.length;
     this.journal([
@@ -750,7 +751,7 @@ export class SyncPeer {
     const droppedLines = [...this.sentLines.values()].flat();
     this.sentLines.clear();
     if (droppedLines.length > 0) this.options.onJournalStatus?.(droppedLines, 'info');
-    this.inbox = createInboxCursor(reassembler.baseSeq);
+    this.restartInbox(reassembler.baseSeq);
     const elapsed = performance.now() - this.copyTarget.startedAt;
     const held = this.copyTarget.settle();
     this.live = true;
@@ -852,7 +853,7 @@ export class SyncPeer {
     const held = this.copySource.settle(envelope.snapshotId);
     if (held === null) return;
     this.settleCopyLine(envelope.snapshotId, 'applied');
-    this.inbox = createInboxCursor(envelope.seq);
+    this.restartInbox(envelope.seq);
     this.journal([{ direction: 'sent', kind: 'pairing', target: 'full-state copy', summary: 'The paired site installed this site’s full state', status: 'applied' }]);
     await this.applyHeld(held);
   }
@@ -901,6 +902,15 @@ export class SyncPeer {
       this.setProblem(null);
       this.sendControl({ ...this.header('ack'), seq: this.outbox.lastSeq });
     }
+  }
+
+  /**
+   * The peer's deltas go on after `appliedUpTo` (a rejoin, a full-state copy): those held here are
+   * gone, and so are the blob fetches they started (a part received so far stays, to resume from).
+   */
+  private restartInbox(appliedUpTo: number): void {
+    this.inbox = createInboxCursor(appliedUpTo);
+    this.blobs.forgetFetches();
   }
 
   /** A blob fetch ended: the batches it held back go on, unless this site stopped taking the peer's changes meanwhile. */

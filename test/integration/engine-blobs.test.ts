@@ -3,7 +3,7 @@ import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOB_CHUNK_BYTES } from '../../src/files/blob-store';
 import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
-import { expectConverged, failuresIn, inWordPress, startPair, stopPair, syncUntilQuiet, type EnginePair } from './engine-support';
+import { expectConverged, failuresIn, inWordPress, reloadSide, startPair, stopPair, syncUntilQuiet, type EnginePair } from './engine-support';
 
 /**
  * Big files as blobs (issue 11): a 30 MB upload reaches the other site byte for byte, pulled in
@@ -160,5 +160,39 @@ describe('big files as blobs, WordPress nightly on the ast driver', () => {
     expect(await sha256Of(pair, 'b', path)).toBe(second);
     await expectConverged(pair);
     expect(failuresIn(pair.journal)).toEqual([]);
+  });
+
+  it('a sender that reloads in the middle of a transfer sends the file again, and the receiver resumes where its part ended', async () => {
+    await syncUntilQuiet(pair);
+    const mark = pair.link.log.length;
+    const journalMark = pair.journal.length;
+    const name = 'reloaded.bin';
+    await upload(pair, 'a', name, 12 * MB);
+    await pair.peerA.flush();
+    const kinds = () => pair.link.log.slice(mark).map(({ json }) => JSON.parse(json) as Message & { payload?: { files: { sha256?: string; blob?: true }[] } });
+    while (kinds().filter(({ kind }) => kind === 'blob-chunk').length < 30) {
+      await pair.link.deliverSome('b', 4);
+      await pair.link.deliverSome('a', 4);
+    }
+    const sha256 = kinds().flatMap(({ payload }) => payload?.files ?? []).find((change) => change.blob)!.sha256!;
+    const part = await inWordPress<number>(pair.b, `$result = filesize(WP_CONTENT_DIR . '/upgrade/playground-sync/blobs/incoming/${sha256}.part');`);
+    expect(part).toBeGreaterThan(0);
+
+    const reloadMark = pair.link.log.length;
+    await reloadSide(pair, 'a');
+    await syncUntilQuiet(pair);
+
+    const path = uploadsPath(name);
+    const onA = await sha256Of(pair, 'a', path);
+    expect(onA).toBe(sha256);
+    expect(await sha256Of(pair, 'b', path)).toBe(onA);
+    const askedAfter = pair.link.log
+      .slice(reloadMark)
+      .map(({ json }) => JSON.parse(json) as Message)
+      .filter(({ kind }) => kind === 'blob-request');
+    expect(askedAfter.length).toBeGreaterThan(0);
+    expect(askedAfter.filter(({ offset }) => offset! < part)).toEqual([]);
+    await expectConverged(pair);
+    expect(failuresIn(pair.journal.slice(journalMark))).toEqual([]);
   });
 });
