@@ -40,8 +40,11 @@ function pgsync_blob_ensure_dir( string $dir ): void {
 	}
 }
 
-/** Copies $from to $to a megabyte at a time (never the whole file in PHP memory either). */
-function pgsync_blob_copy( string $from, string $to ): bool {
+/**
+ * Copies $from to $to a megabyte at a time (never the whole file in PHP memory either), feeding
+ * what it writes to $hash, if given: the copy's sha256 without reading it again.
+ */
+function pgsync_blob_copy( string $from, string $to, ?HashContext $hash = null ): bool {
 	$in = @fopen( $from, 'rb' );
 	if ( false === $in ) {
 		return false;
@@ -59,6 +62,9 @@ function pgsync_blob_copy( string $from, string $to ): bool {
 			break;
 		}
 		$ok = strlen( $piece ) === fwrite( $out, $piece );
+		if ( $hash ) {
+			hash_update( $hash, $piece );
+		}
 	}
 	fclose( $in );
 	return fclose( $out ) && $ok;
@@ -98,13 +104,14 @@ try {
 			if ( '' === $pgsync_source || ! is_file( $pgsync_source ) ) {
 				pgsync_blob_fail( 'no file to stage' );
 			}
-			$pgsync_temp = pgsync_blob_temp( $pgsync_blob_dir );
-			if ( ! pgsync_blob_copy( $pgsync_source, $pgsync_temp ) ) {
+			$pgsync_temp    = pgsync_blob_temp( $pgsync_blob_dir );
+			$pgsync_context = hash_init( 'sha256' );
+			if ( ! pgsync_blob_copy( $pgsync_source, $pgsync_temp, $pgsync_context ) ) {
 				@unlink( $pgsync_temp );
 				pgsync_blob_fail( 'could not copy the file into the store' );
 			}
-			// The copy is what is served: its hash, not the source's (which may change meanwhile).
-			$pgsync_hash = hash_file( 'sha256', $pgsync_temp );
+			// The copy is what is served: the hash of what was copied, not of the source (which may change meanwhile).
+			$pgsync_hash = hash_final( $pgsync_context );
 			$pgsync_size = filesize( $pgsync_temp );
 			if ( is_file( $pgsync_blob_dir . '/' . $pgsync_hash ) ) {
 				unlink( $pgsync_temp );
