@@ -5,6 +5,8 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 let pairs: string[] | null = null;
 
 type NativeBase64 = { toBase64?: () => string };
+/** `Uint8Array.fromBase64` where the runtime has it (recent Chrome): no string of one char per byte. */
+const nativeFromBase64 = (Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array }).fromBase64;
 
 export function bytesToBase64(bytes: Uint8Array): string {
   const native = (bytes as Uint8Array & NativeBase64).toBase64;
@@ -31,6 +33,7 @@ export function bytesToBase64(bytes: Uint8Array): string {
 }
 
 export function base64ToBytes(text: string): Uint8Array {
+  if (typeof nativeFromBase64 === 'function') return nativeFromBase64.call(Uint8Array, text);
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
