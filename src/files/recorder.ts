@@ -15,6 +15,8 @@ type RecorderClient = Pick<
 
 /** How long a fence waits for its own journal event before going on regardless. */
 const FENCE_TIMEOUT_MS = 10_000;
+/** How long after an applied write its size is trusted for reading its echo (the journal's delay is milliseconds). */
+const APPLIED_SIZE_TRUSTED_MS = 2_000;
 
 export interface FileRecorderOptions {
   /** Absolute synced root, e.g. `/wordpress` (the client's documentRoot). */
@@ -63,7 +65,7 @@ export class FileRecorder {
   private readonly reader: FileContentReader;
   private readonly stagedSinceBatch = new Set<string>();
   /** Sizes of files the applier is writing, for reading their echoes without asking PHP for the size first. */
-  private readonly appliedSizes = new Map<string, { size: number; afterSeq: number }>();
+  private readonly appliedSizes = new Map<string, { size: number; afterSeq: number; at: number }>();
   private unbind: (() => unknown) | null = null;
   private batchChain: Promise<unknown> = Promise.resolve();
   private scanning: Promise<void> | null = null;
@@ -122,7 +124,7 @@ export class FileRecorder {
   /** The peer has `path` (relative to the root) in this state: a matching local change is an echo. */
   expectApplied(path: string, state: FileState | 'deleted' | 'dir'): void {
     this.tracker.expectApplied(path, state);
-    if (typeof state === 'object') this.appliedSizes.set(path, { size: state.size, afterSeq: this.tracker.lastWriteSeq });
+    if (typeof state === 'object') this.appliedSizes.set(path, { size: state.size, afterSeq: this.tracker.lastWriteSeq, at: performance.now() });
     else this.appliedSizes.delete(path);
   }
 
@@ -271,15 +273,15 @@ export class FileRecorder {
   }
 
   /**
-   * The size the applier wrote at the request's path, for the first read of its echo (a read for
-   * a write seen before the apply is not one). A local write racing the apply's could make that
-   * one read take a big file whole: the window is the journal's delay.
+   * The size the applier wrote at the request's path, for the first read of its echo: not for a
+   * write seen before the apply, nor long after it (a write that failed has no echo to read). A
+   * local write racing the apply's could still make that one read take a big file whole.
    */
   private appliedSize(request: ReadRequest): number | undefined {
     const applied = this.appliedSizes.get(request.path);
     if (!applied || request.seq <= applied.afterSeq) return undefined;
     this.appliedSizes.delete(request.path);
-    return applied.size;
+    return performance.now() - applied.at <= APPLIED_SIZE_TRUSTED_MS ? applied.size : undefined;
   }
 
   private async settleReads(): Promise<void> {
