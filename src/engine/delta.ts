@@ -1,6 +1,16 @@
 import * as v from 'valibot';
 import { ChangeBatchSchema, type CheckedChangeBatch } from '../db';
-import { DeleteSchema, FileChangeSchema, MkdirSchema, RelativePathSchema, RenameSchema, Sha256Schema, type FileChange } from '../files';
+import {
+  BlobWriteSchema,
+  DeleteSchema,
+  FileChangeSchema,
+  MkdirSchema,
+  RelativePathSchema,
+  RenameSchema,
+  Sha256Schema,
+  type BlobWriteChange,
+  type FileChange,
+} from '../files';
 import { HlcStringSchema } from '../sync/hlc';
 import { base64ToBytes, bytesToBase64 } from './base64';
 
@@ -16,14 +26,18 @@ export interface Delta {
   hlc: string;
 }
 
-/** The delta as it crosses JSON-only transports: file bytes as base64. */
-const WireWriteSchema = v.strictObject({
-  op: v.literal('write'),
-  path: RelativePathSchema,
-  size: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
-  sha256: Sha256Schema,
-  base64: v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')),
-});
+/** The delta as it crosses JSON-only transports: a small file's bytes as base64, a big one as a blob the receiver pulls. */
+const WireWriteSchema = v.variant('blob', [
+  v.strictObject({
+    op: v.literal('write'),
+    path: RelativePathSchema,
+    size: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+    sha256: Sha256Schema,
+    blob: v.optional(v.never()),
+    base64: v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')),
+  }),
+  BlobWriteSchema,
+]);
 /** The same strict shapes as `FileChangeSchema`, checked where the envelope comes in. */
 const WireFileChangeSchema = v.variant('op', [MkdirSchema, WireWriteSchema, DeleteSchema, RenameSchema]);
 
@@ -39,7 +53,7 @@ export function encodeDelta(delta: Delta): WireDelta {
     db: delta.db,
     hlc: delta.hlc,
     files: delta.files.map((change) =>
-      change.op === 'write'
+      change.op === 'write' && !change.blob
         ? { op: 'write', path: change.path, size: change.size, sha256: change.sha256, base64: bytesToBase64(change.bytes) }
         : change,
     ),
@@ -50,13 +64,19 @@ export function encodeDelta(delta: Delta): WireDelta {
 export function decodeDelta(wire: WireDelta): { ok: true; delta: Delta } | { ok: false; error: string } {
   const files: FileChange[] = [];
   for (const change of wire.files) {
-    const candidate = change.op === 'write' ? { ...change, base64: undefined, bytes: base64ToBytes(String(change.base64)) } : change;
-    if (change.op === 'write') delete (candidate as { base64?: unknown }).base64;
+    const inline = change.op === 'write' && !change.blob;
+    const candidate = inline ? { ...change, base64: undefined, bytes: base64ToBytes(String(change.base64)) } : change;
+    if (inline) delete (candidate as { base64?: unknown }).base64;
     const parsed = v.safeParse(FileChangeSchema, candidate);
     if (!parsed.success) return { ok: false, error: `Rejected file change: ${parsed.issues[0].message}` };
     files.push(parsed.output);
   }
   return { ok: true, delta: { files, db: wire.db, hlc: wire.hlc } };
+}
+
+/** The writes of a wire delta whose bytes travel as blobs. */
+export function blobWritesOf(wire: WireDelta): BlobWriteChange[] {
+  return wire.files.filter((change): change is BlobWriteChange => change.op === 'write' && change.blob === true);
 }
 
 export function isEmptyDelta(delta: Delta): boolean {

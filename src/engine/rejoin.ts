@@ -1,6 +1,5 @@
-import { sha256Hex, type Exclusions, type FileChange } from '../files';
+import { writeOf, type Exclusions, type FileChange, type FileContentReader } from '../files';
 import { absolutePath, comparePaths, isSameOrInside, movedPath } from '../files/paths';
-import type { SiteClient } from '../platform/site-client';
 import type { SequencedBatch } from '../sync/sequencing';
 import type { WireDelta } from './delta';
 
@@ -91,25 +90,25 @@ export function filesWanted(
   return [...wanted].filter((path) => !onTheWay.some((changed) => isSameOrInside(path, changed))).sort(comparePaths);
 }
 
-/** What each wanted path holds on this site now: its bytes, or its removal. Excluded paths are never sent. */
+/**
+ * What each wanted path holds on this site now: its content (a big file as a blob), or its
+ * removal. Excluded paths are never sent.
+ */
 export async function currentFiles(
-  client: Pick<SiteClient, 'fileExists' | 'isDir' | 'readFileAsBuffer'>,
+  reader: FileContentReader,
   root: string,
   exclusions: Exclusions,
   paths: readonly string[],
 ): Promise<FileChange[]> {
+  const synced = paths.filter((path) => !exclusions.isExcluded(path));
+  const contents = await reader.readAll(synced.map((path) => absolutePath(root, path)));
   const changes: FileChange[] = [];
-  for (const path of paths) {
-    if (exclusions.isExcluded(path)) continue;
-    const absolute = absolutePath(root, path);
-    if (!(await client.fileExists(absolute))) {
-      changes.push({ op: 'delete', path, nodeType: 'file' });
-      continue;
-    }
+  for (const [index, path] of synced.entries()) {
+    const content = contents[index]!;
+    if (content === 'absent') changes.push({ op: 'delete', path, nodeType: 'file' });
     // A folder where the other site has a file: its files come one by one (they differ too).
-    if (await client.isDir(absolute)) continue;
-    const bytes = await client.readFileAsBuffer(absolute);
-    changes.push({ op: 'write', path, size: bytes.byteLength, sha256: await sha256Hex(bytes), bytes });
+    else if (content === 'directory') continue;
+    else changes.push(writeOf(path, content));
   }
   return orderedChanges(changes);
 }

@@ -1,5 +1,14 @@
 import { applyCheckedBatch, ChangeFeed, installCapture, lostWithRuntime } from '../db';
-import { applyFileChangesAtomically, Exclusions, FileRecorder, findDatabasePath, type FileChange } from '../files';
+import {
+  applyFileChangesAtomically,
+  BlobStore,
+  Exclusions,
+  FileRecorder,
+  findDatabasePath,
+  SizeAwareReader,
+  type FileChange,
+  type FileContentReader,
+} from '../files';
 import type { SiteClient } from '../platform/site-client';
 import type { JournalEntry } from '../journal/entry';
 import { RecurringFailures } from '../journal/recurring';
@@ -26,7 +35,8 @@ import { fitEntry } from '../journal/journal';
 import { deltasToResend, type ResendState } from '../sync/resend-policy';
 import { FrameAssembler, isFrameLike, MAX_FRAMED_ENVELOPE_BYTES, toFrames } from '../sync/framing';
 import { MAX_ENVELOPE_BYTES, parseEnvelope, WIRE_VERSION, type Envelope, type EnvelopeOf, type PeerMessage } from '../sync/wire';
-import { decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
+import { BlobTransfer, type BlobMessage } from './blob-transfer';
+import { blobWritesOf, decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
 import { missingEngineFiles, reinstallEngine } from './engine-files';
 import { splitSyncable, type Unsyncable } from './syncable-changes';
 import { currentFiles, filesWanted, orderedChanges, pathsBelowFoldersOnTheWay, pathsOnTheWay } from './rejoin';
@@ -146,6 +156,7 @@ export class SyncPeer {
   /** The peer's clock on the envelope that carried the latest ack. */
   private lastAckClock: Hlc | null = null;
   private problem: string | null = null;
+  private readonly blobs: BlobTransfer;
 
   private constructor(
     private readonly options: SyncPeerOptions,
@@ -153,6 +164,8 @@ export class SyncPeer {
     private readonly root: string,
     private readonly recorder: FileRecorder,
     private readonly exclusions: Exclusions,
+    private readonly store: BlobStore,
+    private readonly reader: FileContentReader,
   ) {
     this.clock = createHlcClock(options.peerId, { wallClock: options.wallClock });
     this.pageSince = this.clock.now();
@@ -160,6 +173,12 @@ export class SyncPeer {
     this.journalPrefix = `${options.peerId.slice(0, 40)}-${Math.random().toString(36).slice(2, 8)}`;
     this.paused = options.paused ?? false;
     this.live = !options.awaitSnapshot;
+    this.blobs = new BlobTransfer({
+      store,
+      send: (message) => this.sendBlobMessage(message),
+      onFetchEnded: () => void this.step(() => this.applyReadyIfReceiving()),
+      journal: (entries) => this.journal(entries),
+    });
   }
 
   /** Installs capture on the site (idempotent) and starts recording. */
@@ -180,6 +199,10 @@ export class SyncPeer {
     if (options.resume) await reinstallEngine(client, { peerId: options.peerId, siteUrl });
     else await installCapture(client, { peerId: options.peerId, siteUrl, discardOutbox: true });
     const exclusions = Exclusions.forSite(root, await findDatabasePath(client, root));
+    // Blobs of an earlier page's deltas are of no use: that page's outbox and fetches are gone.
+    const store = BlobStore.forSite(readerOf(client), root);
+    await store.clear();
+    const reader = new SizeAwareReader(readerOf(client), store);
     const recorder = await FileRecorder.start(
       {
         ...readerOf(client),
@@ -189,9 +212,9 @@ export class SyncPeer {
             started.peer?.scheduleFileFlush();
           }),
       },
-      { root, exclusions },
+      { root, exclusions, reader, onUnsentBlobs: (names) => void started.peer?.blobs.discardUnlessHeld(names) },
     );
-    const peer = new SyncPeer(options, siteUrl, root, recorder, exclusions);
+    const peer = new SyncPeer(options, siteUrl, root, recorder, exclusions, store, reader);
     peer.feed = feed;
     started.peer = peer;
     if (options.resume) await peer.step(() => peer.sendRejoin());
@@ -238,8 +261,9 @@ export class SyncPeer {
     });
   }
 
-  /** Sends every unacknowledged delta again (after a reconnect). */
+  /** Sends every unacknowledged delta again (after a reconnect), and asks again for the blob chunks on their way here. */
   resendPending(): void {
+    this.blobs.askAgain();
     if (!this.sendsDeltas) return;
     for (const batch of outboxPending(this.outbox)) this.sendDelta(batch);
   }
@@ -378,12 +402,13 @@ export class SyncPeer {
     const files = await this.recorder.takeBatch();
     const { syncable, skipped, arrived } = splitSyncable([...files.changes, ...alsoFiles]);
     this.journalSkipped(skipped);
-    const arrivedNow = arrived.length > 0 ? await currentFiles(this.options.client, this.root, this.exclusions, arrived) : [];
+    const arrivedNow = arrived.length > 0 ? await currentFiles(this.reader, this.root, this.exclusions, arrived) : [];
     const delta: Delta = { files: orderedChanges([...syncable, ...arrivedNow]), db, hlc: encodeHlc(this.clock.now()) };
     if (isEmptyDelta(delta)) return;
     this.fileVersions.record(delta.files, delta.hlc);
     const { state, batch } = outboxEnqueue(this.outbox, encodeDelta(delta));
     this.setOutbox(state);
+    this.blobs.offer(batch.seq, blobWritesOf(batch.payload));
     if (db) this.batchOfDelta.set(batch.seq, db.seq);
     this.sentLines.set(batch.seq, this.journal(describeDelta(delta, 'sent', 'pending')));
     this.sendDelta(batch);
@@ -429,6 +454,10 @@ export class SyncPeer {
 
   private sendControl(envelope: Envelope<WireDelta>): void {
     this.post(envelope);
+  }
+
+  private sendBlobMessage(message: BlobMessage): void {
+    this.sendControl({ ...this.header(message.kind), seq: this.outbox.lastSeq, ...message } as Envelope<WireDelta>);
   }
 
   /** Sends `envelope` as one message, or as frames when it is bigger than one message may be. */
@@ -477,6 +506,7 @@ export class SyncPeer {
         this.lastAckClock = remoteClock;
         this.markSentLinesApplied(envelope.ackUpTo);
         this.releaseAckedBatches(envelope.ackUpTo);
+        await this.blobs.releaseAcked(envelope.ackUpTo);
       }
     }
     const lastSeq = this.outbox.lastSeq;
@@ -507,6 +537,12 @@ export class SyncPeer {
         else if (!this.sentBeforeLastAck(remoteClock)) this.journal([{ direction: 'received', kind: 'pairing', target: 'peer', summary: resend.error, status: 'failed' }]);
         return;
       }
+      case 'blob-request':
+        return this.blobs.serve(envelope);
+      case 'blob-chunk':
+        return this.blobs.receiveChunk(envelope);
+      case 'blob-missing':
+        return this.blobs.onMissing(envelope.sha256);
       case 'nack':
         // Not sent again on a timer: the peer holds it (and what follows) until the user retries there.
         if (envelope.nackSeq > this.outbox.ackedUpTo) this.resend = { ...this.resend, refusedFrom: Math.min(this.resend.refusedFrom ?? Infinity, envelope.nackSeq) };
@@ -603,7 +639,7 @@ export class SyncPeer {
     const here = await siteFileHashes(this.options.client);
     const bothReloaded = this.rejoin === null ? null : { reloadedWinsDifferences: this.options.remotePeerId < this.options.peerId };
     const want = filesWanted(request.files, here, pathsOnTheWay(outboxPending(this.outbox)), bothReloaded);
-    this.inbox = createInboxCursor(request.baseSeq);
+    this.restartInbox(request.baseSeq);
     this.sendControl({ ...this.header('rejoined'), seq: this.outbox.lastSeq, rejoinId: request.rejoinId, pageSince: encodeHlc(this.pageSince), baseSeq: this.outbox.ackedUpTo, want });
     this.journal([
       {
@@ -617,7 +653,7 @@ export class SyncPeer {
     ]);
     this.resendPending();
     const settle = pathsBelowFoldersOnTheWay(outboxPending(this.outbox), here.keys(), request.files.map(([path]) => path));
-    if (settle.length > 0) await this.enqueueLocalChanges(null, await currentFiles(this.options.client, this.root, this.exclusions, settle));
+    if (settle.length > 0) await this.enqueueLocalChanges(null, await currentFiles(this.reader, this.root, this.exclusions, settle));
   }
 
   /** `payload` without the file changes a newer change to their path (this site's, or one applied from the peer) overtook. */
@@ -635,8 +671,8 @@ export class SyncPeer {
     this.rejoin = null;
     this.peerSince = latest(this.peerSince, clock);
     this.resend = { lastProgressMs: performance.now(), refusedFrom: null };
-    this.inbox = createInboxCursor(answer.baseSeq);
-    const files = await currentFiles(this.options.client, this.root, this.exclusions, answer.want);
+    this.restartInbox(answer.baseSeq);
+    const files = await currentFiles(this.reader, this.root, this.exclusions, answer.want);
     const waiting = this.outbox.unacked.length;
     this.journal([
       {
@@ -707,6 +743,7 @@ export class SyncPeer {
     // Numbering goes on beyond the source's cursor for this site, so none of it is taken for a duplicate.
     const { state, dropped } = outboxDropPending(this.outbox, sourceCursor);
     this.setOutbox(state);
+    await this.blobs.releaseAcked(Number.POSITIVE_INFINITY);
     this.resend = { lastProgressMs: performance.now(), refusedFrom: null };
     // The copy emptied the site's outbox and its batch numbering goes on from the source's cursor.
     this.batchOfDelta.clear();
@@ -714,7 +751,7 @@ export class SyncPeer {
     const droppedLines = [...this.sentLines.values()].flat();
     this.sentLines.clear();
     if (droppedLines.length > 0) this.options.onJournalStatus?.(droppedLines, 'info');
-    this.inbox = createInboxCursor(reassembler.baseSeq);
+    this.restartInbox(reassembler.baseSeq);
     const elapsed = performance.now() - this.copyTarget.startedAt;
     const held = this.copyTarget.settle();
     this.live = true;
@@ -816,7 +853,7 @@ export class SyncPeer {
     const held = this.copySource.settle(envelope.snapshotId);
     if (held === null) return;
     this.settleCopyLine(envelope.snapshotId, 'applied');
-    this.inbox = createInboxCursor(envelope.seq);
+    this.restartInbox(envelope.seq);
     this.journal([{ direction: 'sent', kind: 'pairing', target: 'full-state copy', summary: 'The paired site installed this site’s full state', status: 'applied' }]);
     await this.applyHeld(held);
   }
@@ -844,13 +881,19 @@ export class SyncPeer {
   }
 
   /** Applies batches in order; stops at the first failure and keeps it and the rest for `retry()`. */
+  /**
+   * Applies batches in order; stops at the first failure and keeps it and the rest for `retry()`.
+   * A batch whose blobs are still on their way is kept the same way, without a failure: it is
+   * applied once they are here (see BlobTransfer).
+   */
   private async applyReady(batches: SequencedBatch<WireDelta>[], fromSiteUrl?: string): Promise<void> {
     for (const [index, batch] of batches.entries()) {
-      const ok = await this.applyOne(batch, fromSiteUrl ?? this.lastPeerSiteUrl);
-      if (!ok) {
-        this.setProblem(`Changes from the paired site are held back: batch ${batch.seq} could not be applied (see the journal)`);
+      const outcome = await this.applyOne(batch, fromSiteUrl ?? this.lastPeerSiteUrl);
+      if (outcome !== 'applied') {
+        if (outcome === 'failed') this.setProblem(`Changes from the paired site are held back: batch ${batch.seq} could not be applied (see the journal)`);
         const unapplied = batches.slice(index).filter((b) => !this.inbox.held.some((held) => held.seq === b.seq));
         this.inbox = { ...this.inbox, held: [...this.inbox.held, ...unapplied].sort((a, b) => a.seq - b.seq) };
+        if (outcome === 'waiting' && index > 0) this.sendControl({ ...this.header('ack'), seq: this.outbox.lastSeq });
         return;
       }
       this.inbox = inboxApplied(this.inbox, batch.seq);
@@ -861,13 +904,37 @@ export class SyncPeer {
     }
   }
 
-  private async applyOne(batch: SequencedBatch<WireDelta>, fromSiteUrl: string): Promise<boolean> {
+  /**
+   * The peer's deltas go on after `appliedUpTo` (a rejoin, a full-state copy): those held here are
+   * gone, and so are the blob fetches they started (a part received so far stays, to resume from).
+   */
+  private restartInbox(appliedUpTo: number): void {
+    this.inbox = createInboxCursor(appliedUpTo);
+    this.blobs.forgetFetches();
+  }
+
+  /** A blob fetch ended: the batches it held back go on, unless this site stopped taking the peer's changes meanwhile. */
+  private async applyReadyIfReceiving(): Promise<void> {
+    if (!this.live || this.paused || this.copyTarget.id !== null || this.copySource.holding) return;
+    await this.applyReady([...inboxReady(this.inbox)]);
+  }
+
+  private async applyOne(batch: SequencedBatch<WireDelta>, fromSiteUrl: string): Promise<'applied' | 'waiting' | 'failed'> {
     this.lastPeerSiteUrl = fromSiteUrl;
     const decoded = decodeDelta(batch.payload);
     if (!decoded.ok) {
       this.journal([{ direction: 'received', kind: 'input', target: `batch ${batch.seq}`, summary: decoded.error, status: 'rejected' }]);
       this.sendControl({ ...this.header('nack'), seq: this.outbox.lastSeq, nackSeq: batch.seq, reason: decoded.error });
-      return false;
+      return 'failed';
+    }
+    const blobWrites = blobWritesOf(batch.payload);
+    const blobs = await this.blobs.prepare(blobWrites);
+    if (blobs.kind === 'waiting') return 'waiting';
+    if (blobs.kind === 'failed') {
+      const reason = `The bytes of a big file could not be fetched: ${blobs.reason}`;
+      this.journal([{ direction: 'received', kind: 'files', target: `batch ${batch.seq}`, summary: reason, status: 'failed' }]);
+      this.sendControl({ ...this.header('nack'), seq: this.outbox.lastSeq, nackSeq: batch.seq, reason });
+      return 'failed';
     }
     const { client } = this.options;
     // Local file changes still settling go out first, stamped after this delta: they win on both sites.
@@ -879,7 +946,7 @@ export class SyncPeer {
     });
     // Files first (the rows may name them: an active plugin), then the rows in one transaction;
     // if either part fails, the files go back too, so the delta is applied whole or not at all.
-    const transaction = await applyFileChangesAtomically(client, apply, { root: this.root, echo: this.recorder });
+    const transaction = await applyFileChangesAtomically(client, apply, { root: this.root, echo: this.recorder, blobs: this.store });
     const files = transaction.report;
     let db: Awaited<ReturnType<typeof applyCheckedBatch>> | null = null;
     let refusal: string | null = null;
@@ -899,7 +966,8 @@ export class SyncPeer {
       await transaction.commit();
       this.fileVersions.record(apply, decoded.delta.hlc);
       this.journal(describeApply({ ...decoded.delta, files: apply }, files, db, beaten));
-      return true;
+      await this.blobs.releaseReceived(blobWrites);
+      return 'applied';
     }
     const undoProblems = await transaction.rollback();
     if (undoProblems.length > 0) {
@@ -908,12 +976,12 @@ export class SyncPeer {
     if (refusal !== null) {
       this.journal([{ direction: 'received', kind: 'input', target: `batch ${batch.seq}`, summary: `Rejected batch: ${refusal}`.slice(0, 500), status: 'rejected' }]);
       this.sendControl({ ...this.header('nack'), seq: this.outbox.lastSeq, nackSeq: batch.seq, reason: refusal.slice(0, 1000) });
-      return false;
+      return 'failed';
     }
     this.journal(describeApply({ ...decoded.delta, files: apply }, files, db, beaten));
     const reason = files.failures[0]?.reason ?? (db?.status === 'failed' ? db.error.message : `database batch ${db?.seq} out of order`);
     this.sendControl({ ...this.header('nack'), seq: this.outbox.lastSeq, nackSeq: batch.seq, reason: reason.slice(0, 1000) });
-    return false;
+    return 'failed';
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { SiteClient } from '../platform/site-client';
 import { parseMessage } from '../protocol/validate';
+import type { BlobStore } from './blob-store';
 import { describeChange, FileChangeSchema, type FileChange } from './file-change';
 import { absolutePath, parentOf } from './paths';
 import { sha256Hex } from './sha256';
@@ -18,6 +19,8 @@ export interface ApplyOptions {
   readonly root: string;
   /** This site's recorder, if one runs. */
   readonly echo?: EchoRegistry;
+  /** Where the bytes of blob writes wait (received and checked against their sha256 already). */
+  readonly blobs?: Pick<BlobStore, 'place'>;
 }
 
 export interface ApplyFailure {
@@ -40,10 +43,10 @@ export interface ApplyReport {
  * the failed ones, in order, once the cause is fixed.
  *
  * Limits: a file lands whole or not at all (one `writeFile`, synchronous inside the PHP worker,
- * so no PHP request sees it half-written), but a batch is not atomic: after failures some of
- * its changes are in place and the others are not, and a later change that depended on a failed
- * one (a write into a directory that could not be created) fails too, until retried. A received
- * delta goes through {@link applyFileChangesAtomically} instead (`file-transaction.ts`).
+ * or a blob's copy renamed into place, so no PHP request sees it half-written), but a batch is
+ * not atomic: after failures some of its changes are in place and the others are not, and a
+ * later change that depended on a failed one (a write into a directory that could not be
+ * created) fails too, until retried. A received delta goes through {@link applyFileChangesAtomically} instead (`file-transaction.ts`).
  */
 export async function applyFileChanges(
   client: ApplierClient,
@@ -72,7 +75,7 @@ export function checkedFileChange(change: FileChange): FileChange {
 }
 
 /** Applies one change, idempotently (see {@link applyFileChanges}). */
-export async function applyFileChange(client: ApplierClient, change: FileChange, { root, echo }: ApplyOptions): Promise<void> {
+export async function applyFileChange(client: ApplierClient, change: FileChange, { root, echo, blobs }: ApplyOptions): Promise<void> {
   const at = (path: string) => absolutePath(root, path);
   switch (change.op) {
     case 'mkdir': {
@@ -84,12 +87,15 @@ export async function applyFileChange(client: ApplierClient, change: FileChange,
       return;
     }
     case 'write': {
-      const sha256 = await sha256Hex(change.bytes);
+      if (change.blob && !blobs) throw new Error('no blob store to take the bytes from');
+      // A blob's bytes were checked against its sha256 when it arrived in the store.
+      const sha256 = change.blob ? change.sha256 : await sha256Hex(change.bytes);
       if (sha256 !== change.sha256) throw new Error(`the bytes do not match their sha256 (got ${sha256})`);
       echo?.expectApplied(change.path, { size: change.size, sha256 });
       if (await client.isDir(at(change.path))) throw new Error(`a directory is in the way at ${change.path}`);
       await ensureParent(client, root, change.path);
-      await client.writeFile(at(change.path), change.bytes);
+      if (change.blob) await blobs!.place(change.sha256, at(change.path));
+      else await client.writeFile(at(change.path), change.bytes);
       return;
     }
     case 'delete': {

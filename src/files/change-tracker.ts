@@ -1,4 +1,4 @@
-import type { FileChange, NodeType } from './file-change';
+import type { FileChange, NodeType, WriteChange } from './file-change';
 import type { FileState, TreeManifest } from './tree-manifest';
 import { ancestorsOf, comparePaths, isSameOrInside, movedPath } from './paths';
 
@@ -15,8 +15,13 @@ export type TrackedOp =
   | { readonly op: 'rename'; readonly path: string; readonly toPath: string; readonly nodeType: NodeType }
   | { readonly op: 'arrive'; readonly path: string; readonly nodeType: NodeType };
 
-export interface FileContent extends FileState {
-  readonly bytes: Uint8Array;
+/** A file's content as read: its bytes, or (a big file) a blob staged in the site's blob store. */
+export type FileContent = FileState & ({ readonly bytes: Uint8Array; readonly blob?: undefined } | { readonly blob: true });
+
+/** The write that gives the peer `content` at `path`. */
+export function writeOf(path: string, content: FileContent): WriteChange {
+  const { size, sha256 } = content;
+  return content.blob ? { op: 'write', path, size, sha256, blob: true } : { op: 'write', path, size, sha256, bytes: content.bytes };
 }
 
 interface FileNode {
@@ -182,7 +187,7 @@ export class ChangeTracker {
       const known = this.peer.get(node.path);
       if (known?.type === 'file' && known.sha256 === content.sha256) continue;
       this.ensurePeerParents(node.path, changes);
-      changes.push({ op: 'write', path: node.path, size: content.size, sha256: content.sha256, bytes: content.bytes });
+      changes.push(writeOf(node.path, content));
       this.peer.set(node.path, { type: 'file', size: content.size, sha256: content.sha256 });
     }
     return changes;
@@ -229,6 +234,11 @@ export class ChangeTracker {
       this.deleteSubtree(this.peer, path);
       for (const [key, entry] of checkpoint) if (isSameOrInside(key, path)) this.peer.set(key, entry);
     }
+  }
+
+  /** The sequence number of the latest write seen: reads requested later have a higher one. */
+  get lastWriteSeq(): number {
+    return this.seq;
   }
 
   /** Whether some directory that arrived by rename still has to be listed. */

@@ -20,17 +20,32 @@ export const Sha256Schema = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a 
 
 export const MkdirSchema = v.strictObject({ op: v.literal('mkdir'), path: RelativePathSchema });
 
-/** The whole content of a file, as it was when its write was recorded. Replaces what is there. */
-const WriteSchema = v.pipe(
-  v.strictObject({
-    op: v.literal('write'),
-    path: RelativePathSchema,
-    size: v.pipe(v.number(), v.integer(), v.minValue(0)),
-    sha256: Sha256Schema,
-    bytes: v.custom<Uint8Array>((input) => input instanceof Uint8Array, 'bytes must be a Uint8Array'),
-  }),
-  v.check((change) => change.bytes.byteLength === change.size, 'size does not match the number of bytes'),
-);
+const writeFields = {
+  op: v.literal('write'),
+  path: RelativePathSchema,
+  size: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+  sha256: Sha256Schema,
+};
+
+/**
+ * The whole content of a file, as it was when its write was recorded. Replaces what is there.
+ * Small files carry their `bytes`; a big one is a `blob`: its bytes wait in the sending site's
+ * blob store under its sha256, and the receiver pulls them before applying (blob-transfer.ts).
+ */
+/** A write whose bytes wait in the sender's blob store: the same on the wire as in memory. */
+export const BlobWriteSchema = v.strictObject({ ...writeFields, blob: v.literal(true) });
+
+const WriteSchema = v.variant('blob', [
+  v.pipe(
+    v.strictObject({
+      ...writeFields,
+      blob: v.optional(v.never()),
+      bytes: v.custom<Uint8Array>((input) => input instanceof Uint8Array, 'bytes must be a Uint8Array'),
+    }),
+    v.check((change) => change.bytes.byteLength === change.size, 'size does not match the number of bytes'),
+  ),
+  BlobWriteSchema,
+]);
 
 /** Removes a file, or a directory with everything in it. */
 export const DeleteSchema = v.strictObject({ op: v.literal('delete'), path: RelativePathSchema, nodeType: NodeTypeSchema });
@@ -53,6 +68,7 @@ export const FileChangeBatchSchema = v.strictObject({ changes: v.array(FileChang
 export type FileChange = v.InferOutput<typeof FileChangeSchema>;
 export type FileChangeBatch = v.InferOutput<typeof FileChangeBatchSchema>;
 export type WriteChange = Extract<FileChange, { op: 'write' }>;
+export type BlobWriteChange = Extract<WriteChange, { blob: true }>;
 export type NodeType = v.InferOutput<typeof NodeTypeSchema>;
 
 /** One line for logs and error reports. */
@@ -61,7 +77,7 @@ export function describeChange(change: FileChange): string {
     case 'mkdir':
       return `mkdir ${change.path}`;
     case 'write':
-      return `write ${change.path} (${change.size} bytes)`;
+      return `write ${change.path} (${change.size} bytes${change.blob ? ', as a blob' : ''})`;
     case 'delete':
       return `delete ${change.nodeType} ${change.path}`;
     case 'rename':

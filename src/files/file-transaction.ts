@@ -1,5 +1,6 @@
 import type { SiteClient } from '../platform/site-client';
 import { applyFileChange, checkedFileChange, describeSafely, type ApplyReport, type EchoRegistry } from './applier';
+import { BlobStore, INLINE_FILE_MAX_BYTES, type StagedBlob, type StatResult } from './blob-store';
 import type { PeerCheckpoint } from './change-tracker';
 import { ENGINE_SCRATCH_AREA } from './exclusions';
 import type { FileChange } from './file-change';
@@ -8,8 +9,11 @@ import { sha256Hex } from './sha256';
 
 type TransactionClient = Pick<
   SiteClient,
-  'mkdir' | 'writeFile' | 'readFileAsBuffer' | 'unlink' | 'rmdir' | 'mv' | 'isDir' | 'fileExists'
+  'mkdir' | 'writeFile' | 'readFileAsBuffer' | 'unlink' | 'rmdir' | 'mv' | 'isDir' | 'fileExists' | 'run'
 >;
+
+/** What an overwritten file held: its bytes, or (a big file) a copy in the undo scratch's blob store. */
+type OverwrittenFile = { readonly bytes: Uint8Array } | { readonly staged: StagedBlob };
 
 /** The recorder's side of an undo: its echo expectations are taken back with the changes. */
 export interface UndoableEcho extends EchoRegistry {
@@ -54,7 +58,13 @@ export interface FileTransaction {
 export async function applyFileChangesAtomically(
   client: TransactionClient,
   changes: readonly FileChange[],
-  options: { readonly root: string; readonly echo?: UndoableEcho },
+  options: {
+    readonly root: string;
+    readonly echo?: UndoableEcho;
+    readonly blobs?: Pick<BlobStore, 'place'>;
+    /** Sizes of files before they are overwritten. Default: one PHP run (see BlobStore.statFiles). */
+    readonly statFiles?: (absolutes: readonly string[]) => Promise<StatResult[]>;
+  },
 ): Promise<FileTransaction> {
   const { root, echo } = options;
   const at = (path: string) => absolutePath(root, path);
@@ -65,7 +75,16 @@ export async function applyFileChangesAtomically(
   let scratchMade = false;
   let asideCount = 0;
   const tracked: TrackedNode[] = [];
-  const overwritten = new Map<string, Uint8Array>();
+  const overwritten = new Map<string, OverwrittenFile>();
+  // Big files about to be overwritten are copied aside inside PHP, never read whole into JS.
+  const undoBlobs = new BlobStore(client, `${scratch}/blobs`);
+  const sizesBefore = await sizesOfWriteTargets(options.statFiles ?? ((paths) => undoBlobs.statFiles(paths)), changes, at);
+  const keepOverwritten = async (absolute: string): Promise<OverwrittenFile> => {
+    const size = sizesBefore.get(absolute);
+    if (typeof size !== 'number' || size <= INLINE_FILE_MAX_BYTES) return { bytes: await client.readFileAsBuffer(absolute) };
+    scratchMade = true;
+    return { staged: await undoBlobs.stage(absolute) };
+  };
   const touched = new Set<string>();
   const failures: ApplyReport['failures'][number][] = [];
   let applied = 0;
@@ -126,7 +145,7 @@ export async function applyFileChangesAtomically(
           if (!(await client.fileExists(absolute))) await rememberCreated(checked.path);
           else if (!isCreated(absolute)) {
             const origin = relative(originOf(absolute))!;
-            if (!overwritten.has(origin)) overwritten.set(origin, await client.readFileAsBuffer(absolute));
+            if (!overwritten.has(origin)) overwritten.set(origin, await keepOverwritten(absolute));
           }
           break;
         case 'delete': {
@@ -222,10 +241,15 @@ export async function applyFileChangesAtomically(
         });
       }
       // 4. Overwritten files get their first bytes back.
-      for (const [path, bytes] of overwritten) {
+      for (const [path, before] of overwritten) {
         await attempt(`writing back ${path}`, async () => {
-          echo?.expectApplied(path, { size: bytes.byteLength, sha256: await sha256Hex(bytes) });
-          await client.writeFile(at(path), bytes);
+          if ('staged' in before) {
+            echo?.expectApplied(path, before.staged);
+            await undoBlobs.place(before.staged.sha256, at(path));
+            return;
+          }
+          echo?.expectApplied(path, { size: before.bytes.byteLength, sha256: await sha256Hex(before.bytes) });
+          await client.writeFile(at(path), before.bytes);
         });
       }
       await echo?.fence();
@@ -235,6 +259,17 @@ export async function applyFileChangesAtomically(
       return problems;
     },
   };
+}
+
+/** The size of what is at each write's target before the apply (one PHP run; none without writes). */
+async function sizesOfWriteTargets(
+  statFiles: (absolutes: readonly string[]) => Promise<StatResult[]>,
+  changes: readonly FileChange[],
+  at: (path: string) => string,
+): Promise<Map<string, StatResult>> {
+  const targets = changes.flatMap((change) => (change.op === 'write' && typeof change.path === 'string' ? [at(change.path)] : []));
+  const sizes = targets.length > 0 ? await statFiles(targets) : [];
+  return new Map(targets.map((target, index) => [target, sizes[index]!]));
 }
 
 /** The outermost of `path` and its ancestors that does not exist yet (what creating it makes). */

@@ -1,10 +1,11 @@
 /** The file half of the sync engine: record file changes on one site, apply them on the other. */
 export { applyFileChanges, type ApplyFailure, type ApplyOptions, type ApplyReport, type EchoRegistry } from './applier';
-export { ChangeTracker, type PeerCheckpoint, type TrackedOp } from './change-tracker';
+export { ChangeTracker, writeOf, type FileContent, type PeerCheckpoint, type TrackedOp } from './change-tracker';
 export { applyFileChangesAtomically, type FileTransaction, type UndoableEcho } from './file-transaction';
 export { findDatabasePath } from './database-path';
 export { ENGINE_SCRATCH_AREA, Exclusions, STATIC_EXCLUSIONS, databaseExclusions, type ExclusionRule } from './exclusions';
 export {
+  BlobWriteSchema,
   FileChangeBatchSchema,
   DeleteSchema,
   FileChangeSchema,
@@ -15,8 +16,11 @@ export {
   describeChange,
   type FileChange,
   type FileChangeBatch,
+  type BlobWriteChange,
   type WriteChange,
 } from './file-change';
+export { BLOB_CHUNK_BYTES, BLOB_STORE_AREA, BlobStore, BlobStoreError, INLINE_FILE_MAX_BYTES, type FinishResult, type StagedBlob, type StatResult } from './blob-store';
+export { SizeAwareReader, type FileContentReader, type ReadResult } from './file-content-reader';
 export { buildManifest, diffManifests, listTree, type BuiltManifest, type PlannedChange } from './manifest';
 export { FileRecorder, type FileRecorderOptions, type RecorderStats } from './recorder';
 export { sha256Hex } from './sha256';

@@ -1,10 +1,11 @@
 import type { FilesystemOperation, SiteClient } from '../platform/site-client';
+import { BlobStore } from './blob-store';
 import { ChangeTracker, type PeerCheckpoint, type ReadRequest, type ScanRequest, type TrackedOp } from './change-tracker';
 import { ENGINE_SCRATCH_AREA, type Exclusions } from './exclusions';
 import type { FileChangeBatch } from './file-change';
 import { buildManifest, listTree, type ListedEntry } from './manifest';
+import { SizeAwareReader, type FileContentReader } from './file-content-reader';
 import { absolutePath, relativeToRoot } from './paths';
-import { sha256Hex } from './sha256';
 import type { FileState, TreeManifest } from './tree-manifest';
 
 type RecorderClient = Pick<
@@ -14,6 +15,8 @@ type RecorderClient = Pick<
 
 /** How long a fence waits for its own journal event before going on regardless. */
 const FENCE_TIMEOUT_MS = 10_000;
+/** How long after an applied write its size is trusted for reading its echo (the journal's delay is milliseconds). */
+const APPLIED_SIZE_TRUSTED_MS = 2_000;
 
 export interface FileRecorderOptions {
   /** Absolute synced root, e.g. `/wordpress` (the client's documentRoot). */
@@ -24,8 +27,12 @@ export interface FileRecorderOptions {
    * made both sites equal, or a full-state copy will).
    */
   readonly start?: TreeManifest;
-  /** Reads of file bytes running at once. */
+  /** Reads of file bytes running at once (with the default reader). */
   readonly readConcurrency?: number;
+  /** How files are read. Default: small ones whole, big ones staged in the site's blob store. */
+  readonly reader?: FileContentReader;
+  /** Blobs staged for reads that no batch sent (echoes, bytes the peer has): the store may drop them. */
+  readonly onUnsentBlobs?: (names: string[]) => void;
 }
 
 export interface RecorderStats {
@@ -45,7 +52,7 @@ export interface RecorderStats {
  *   const batch = await recorder.takeBatch();   // { changes: FileChange[] }, maybe empty
  *   // before applying the peer's changes on this site: see applyFileChanges(…, { echo: recorder })
  *
- * Bytes are read as soon as the journal reports a write (after the write itself has run: the
+ * Bytes are read (or a big file staged as a blob) as soon as the journal reports a write (after the write itself has run: the
  * journal calls back just *before* the operation), per path one read at a time; a read that no
  * longer matches the node at that path is discarded and the file read again where it ended up.
  * Batches never contain excluded paths, files whose bytes the peer has already, or echoes of
@@ -55,7 +62,10 @@ export class FileRecorder {
   private readonly tracker: ChangeTracker;
   private readonly pendingOps: TrackedOp[] = [];
   private readonly readSlots = new Map<string, { next: ReadRequest | null; done: Promise<void> }>();
-  private readonly readLimit: Limiter;
+  private readonly reader: FileContentReader;
+  private readonly stagedSinceBatch = new Set<string>();
+  /** Sizes of files the applier is writing, for reading their echoes without asking PHP for the size first. */
+  private readonly appliedSizes = new Map<string, { size: number; afterSeq: number; at: number }>();
   private unbind: (() => unknown) | null = null;
   private batchChain: Promise<unknown> = Promise.resolve();
   private scanning: Promise<void> | null = null;
@@ -70,7 +80,7 @@ export class FileRecorder {
     start: TreeManifest,
   ) {
     this.tracker = new ChangeTracker(start);
-    this.readLimit = new Limiter(options.readConcurrency ?? 16);
+    this.reader = options.reader ?? new SizeAwareReader(client, BlobStore.forSite(client, options.root), options.readConcurrency);
   }
 
   static async start(client: RecorderClient, options: FileRecorderOptions): Promise<FileRecorder> {
@@ -114,6 +124,8 @@ export class FileRecorder {
   /** The peer has `path` (relative to the root) in this state: a matching local change is an echo. */
   expectApplied(path: string, state: FileState | 'deleted' | 'dir'): void {
     this.tracker.expectApplied(path, state);
+    if (typeof state === 'object') this.appliedSizes.set(path, { size: state.size, afterSeq: this.tracker.lastWriteSeq, at: performance.now() });
+    else this.appliedSizes.delete(path);
   }
 
   /** The peer has renamed `from` to `to` (relative paths). */
@@ -248,17 +260,28 @@ export class FileRecorder {
 
   /** Reads and hashes; false if the file could not be read (moved, deleted, never created). */
   private async read(request: ReadRequest): Promise<boolean> {
-    const release = await this.readLimit.acquire();
     try {
       this.counters.reads++;
-      const bytes = await this.client.readFileAsBuffer(absolutePath(this.options.root, request.path));
-      this.tracker.supplyContent(request, { bytes, size: bytes.byteLength, sha256: await sha256Hex(bytes) });
+      const content = await this.reader.read(absolutePath(this.options.root, request.path), this.appliedSize(request));
+      if (content === 'absent' || content === 'directory') return false;
+      if (content.blob) this.stagedSinceBatch.add(content.sha256);
+      this.tracker.supplyContent(request, content);
       return true;
     } catch {
       return false;
-    } finally {
-      release();
     }
+  }
+
+  /**
+   * The size the applier wrote at the request's path, for the first read of its echo: not for a
+   * write seen before the apply, nor long after it (a write that failed has no echo to read). A
+   * local write racing the apply's could still make that one read take a big file whole.
+   */
+  private appliedSize(request: ReadRequest): number | undefined {
+    const applied = this.appliedSizes.get(request.path);
+    if (!applied || request.seq <= applied.afterSeq) return undefined;
+    this.appliedSizes.delete(request.path);
+    return performance.now() - applied.at <= APPLIED_SIZE_TRUSTED_MS ? applied.size : undefined;
   }
 
   private async settleReads(): Promise<void> {
@@ -284,7 +307,11 @@ export class FileRecorder {
       }
       await this.settleReads();
     }
-    return { changes: this.tracker.takeChanges() };
+    const changes = this.tracker.takeChanges();
+    for (const change of changes) if (change.op === 'write' && change.blob) this.stagedSinceBatch.delete(change.sha256);
+    if (this.stagedSinceBatch.size > 0) this.options.onUnsentBlobs?.([...this.stagedSinceBatch]);
+    this.stagedSinceBatch.clear();
+    return { changes };
   }
 
   private async scan(request: ScanRequest): Promise<void> {
@@ -295,23 +322,5 @@ export class FileRecorder {
       entries = [];
     }
     for (const read of this.tracker.supplyScan(request, entries)) this.scheduleRead(read);
-  }
-}
-
-/** A counting semaphore: at most `limit` holders at once. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async acquire(): Promise<() => void> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    return () => {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    };
   }
 }

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { BLOB_CHUNK_BYTES } from '../files/blob-store';
 import { RelativePathSchema } from '../files/file-change';
 import { parseMessage, type Parsed } from '../protocol/validate';
 import { MAX_WIRE_MESSAGE_BYTES, type Frame } from './framing';
@@ -29,6 +30,11 @@ import { PairIdSchema, PeerIdSchema } from './ids';
  * gone gets no answer), not by when it was stamped, since a page that asks and is asked at once
  * can stamp its own request before its answer to the other's.
  *
+ * A delta's big files travel as blobs named by sha256 (`blob: true` writes): the receiver asks
+ * for their bytes with `blob-request` (a `sha256` and an `offset`), the sender answers each with
+ * a `blob-chunk` (the bytes from `offset` in `base64`, at most BLOB_CHUNK_BYTES of them, and the
+ * blob's whole `size`), or `blob-missing` when it no longer has that blob.
+ *
  * Payloads (`delta.payload`, snapshot chunks and metadata) are opaque here: pass a schema to
  * `parseEnvelope` or validate them where they are used.
  */
@@ -48,6 +54,9 @@ export const ENVELOPE_KINDS = [
   'snapshot-abort',
   'rejoin',
   'rejoined',
+  'blob-request',
+  'blob-chunk',
+  'blob-missing',
 ] as const;
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
@@ -66,6 +75,14 @@ const snapshotId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'a snapsho
 const rejoinId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'a rejoin id is 1-64 letters, digits or dashes'));
 /** A site's synced files (relative path, sha256). */
 const fileHashes = v.pipe(v.array(v.strictTuple([RelativePathSchema, sha256])), v.maxLength(MAX_REQUEST_FILES));
+
+/** The base64 of at most one blob chunk. */
+const chunkBase64 = v.pipe(
+  v.string(),
+  v.maxLength(Math.ceil(BLOB_CHUNK_BYTES / 3) * 4, `more than ${BLOB_CHUNK_BYTES} bytes in one chunk`),
+  v.regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64'),
+  v.check((text) => text.length % 4 === 0, 'not base64 (length)'),
+);
 
 /** Any value, but there must be one (an absent payload is a malformed envelope, not an empty one). */
 const present = v.custom<NonNullable<unknown> | null>((input) => input !== undefined, 'required');
@@ -135,6 +152,9 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
       /** Files the answering peer wants as they are on the reloaded site (differing, and no change of its own on the way). */
       want: v.pipe(v.array(RelativePathSchema), v.maxLength(MAX_REQUEST_FILES)),
     }),
+    v.strictObject({ ...header('blob-request'), sha256, offset: counter }),
+    v.strictObject({ ...header('blob-chunk'), sha256, offset: counter, size: counter, base64: chunkBase64 }),
+    v.strictObject({ ...header('blob-missing'), sha256 }),
   ]);
 }
 

@@ -94,6 +94,7 @@ const wireDelta = {
   files: [
     { op: 'mkdir', path: 'wp-content/uploads/2024' },
     { op: 'write', path: 'wp-content/plugins/demo/demo.php', size: 3, sha256: SHA, base64: 'AAEC' },
+    { op: 'write', path: 'wp-content/uploads/big.zip', size: 2_000_000, sha256: SHA, blob: true },
     { op: 'delete', path: 'wp-content/old.txt', nodeType: 'file' },
     { op: 'rename', path: 'wp-content/a.txt', toPath: 'wp-content/b.txt', nodeType: 'file' },
   ],
@@ -195,6 +196,9 @@ const envelopes = [
   { ...header, kind: 'snapshot-abort', snapshotId: 'snap-1', reason: 'WordPress 6.5.5 here, 6.7 there' },
   { ...header, kind: 'rejoin', rejoinId: 'rejoin-1', pageSince: HLC, baseSeq: 0, files: [['wp-content/plugins/hello.php', SHA]] },
   { ...header, kind: 'rejoined', rejoinId: 'rejoin-1', pageSince: HLC, baseSeq: 3, want: ['wp-content/plugins/hello.php'] },
+  { ...header, kind: 'blob-request', sha256: SHA, offset: 147_456 },
+  { ...header, kind: 'blob-chunk', sha256: SHA, offset: 0, size: 2_000_000, base64: 'AAAA' },
+  { ...header, kind: 'blob-missing', sha256: SHA },
 ];
 
 const changesReady = { type: CHANGES_READY_TYPE, peer: PEER, error: 'SQLSTATE[HY000]: General error: 10 disk I/O error' };
@@ -623,6 +627,8 @@ function rowsFor(boundary: Boundary): Row[] {
 
       // Missing: a required key of an object, or an item of a fixed-length tuple.
       if ((field.container === 'object' && declared.type !== 'optional') || field.container === 'tuple') {
+        // A blob write without `blob: true` is an inline write without its bytes: refused for the missing base64.
+        if (/^payload\.files\.\d+\.blob$/.test(path)) names = [path.replace(/blob$/, 'base64'), ...names];
         // A tuple item is left out as `undefined` (null over JSON): removing it would shift the next one.
         add(path, 'missing', 'missing', () => setAt(sample, field.path, field.container === 'tuple' ? undefined : REMOVE));
       }

@@ -1,5 +1,8 @@
 import type { FilesystemOperation } from '../../src/platform/site-client';
+import type { StatResult } from '../../src/files/blob-store';
+import type { FileContentReader, ReadResult } from '../../src/files/file-content-reader';
 import { comparePaths, isSameOrInside, movedPath, parentOf } from '../../src/files/paths';
+import { sha256Hex } from '../../src/files/sha256';
 
 const DIR = 'dir' as const;
 type Node = Uint8Array | typeof DIR;
@@ -187,3 +190,17 @@ export class FakeSite {
     for (const [key, value] of moving) this.nodes.set(movedPath(key, from, to), value);
   }
 }
+
+/** The recorder's reader on a site without PHP: every file read whole (as for small files). */
+export function wholeFileReader(site: FakeSite): FileContentReader {
+  const read = async (absolute: string): Promise<ReadResult> => {
+    if (!(await site.fileExists(absolute))) return 'absent';
+    if (await site.isDir(absolute)) return 'directory';
+    const bytes = await site.readFileAsBuffer(absolute);
+    return { bytes, size: bytes.byteLength, sha256: await sha256Hex(bytes) };
+  };
+  return { read, readAll: async (absolutes) => Promise.all(absolutes.map(read)) };
+}
+
+/** A transaction's look at sizes on a site without PHP: every file counts as small. */
+export const allSmall = (absolutes: readonly string[]): Promise<StatResult[]> => Promise.resolve(absolutes.map(() => 0));

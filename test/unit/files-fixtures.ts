@@ -76,7 +76,7 @@ export function applyToTree(start: Tree, changes: readonly FileChange[]): Tree {
         break;
       case 'write':
         if (result.get(change.path) === DIR) throw new Error(`directory in the way: ${change.path}`);
-        result.set(change.path, new TextDecoder().decode(change.bytes));
+        result.set(change.path, change.blob ? `<blob ${change.sha256}>` : new TextDecoder().decode(change.bytes));
         break;
       case 'delete':
         if (!result.has(change.path)) throw new Error(`nothing to delete: ${change.path}`);
@@ -104,7 +104,7 @@ export function summary(changes: readonly FileChange[]): string[] {
   return changes.map((change) => {
     switch (change.op) {
       case 'write':
-        return `write ${change.path} = ${new TextDecoder().decode(change.bytes)}`;
+        return `write ${change.path} = ${change.blob ? `<blob ${change.sha256}>` : new TextDecoder().decode(change.bytes)}`;
       case 'mkdir':
         return `mkdir ${change.path}`;
       case 'delete':

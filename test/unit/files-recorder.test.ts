@@ -6,7 +6,7 @@ import type { FileChange } from '../../src/files/file-change';
 import { FileRecorder } from '../../src/files/recorder';
 import { sha256Hex } from '../../src/files/sha256';
 import type { FileState, TreeManifest } from '../../src/files/tree-manifest';
-import { FakeSite } from './files-fake-site';
+import { FakeSite, allSmall, wholeFileReader } from './files-fake-site';
 
 /**
  * The recorder against a site that delivers journal reports and read answers asynchronously, as
@@ -64,8 +64,8 @@ function randomGenerator(seed: number): () => number {
 async function startTwoRecordedSites() {
   const site = new FakeSite(START);
   const peer = new FakeSite(START);
-  const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
-  const peerRecorder = await FileRecorder.start(peer, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(peer) });
+  const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site), reader: wholeFileReader(site) });
+  const peerRecorder = await FileRecorder.start(peer, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(peer), reader: wholeFileReader(peer) });
   return { site, peer, recorder, peerRecorder };
 }
 
@@ -161,7 +161,7 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
           const at = Math.floor(random() * (attempt.length + 1));
           attempt.splice(at, 0, { op: 'write', path: 'wp-content/poison.txt', size: 1, sha256: '0'.repeat(64), bytes: new Uint8Array([1]) });
         }
-        const failing = await applyFileChangesAtomically(peer, attempt, { root: ROOT, echo: peerRecorder });
+        const failing = await applyFileChangesAtomically(peer, attempt, { root: ROOT, echo: peerRecorder, statFiles: allSmall });
         expect(failing.report.failures.length).toBe(poisoned ? 1 : 0);
         expect(await failing.rollback()).toEqual([]);
         expect(synced(peer)).toEqual(before);
@@ -170,7 +170,7 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
         expect((await peerRecorder.takeBatch()).changes).toEqual([]);
         expect(peer.snapshot().filter(([path]) => path.includes('/upgrade/playground-sync/'))).toEqual([]);
 
-        const kept = await applyFileChangesAtomically(peer, changes, { root: ROOT, echo: peerRecorder });
+        const kept = await applyFileChangesAtomically(peer, changes, { root: ROOT, echo: peerRecorder, statFiles: allSmall });
         expect(kept.report.failures).toEqual([]);
         await kept.commit();
         expect(synced(peer)).toEqual(synced(site));
@@ -184,20 +184,20 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
 
   it('reads a write promptly, before the end of the batch', async () => {
     const site = new FakeSite(START);
-    const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
+    const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site), reader: wholeFileReader(site) });
     site.phpWrite('/wordpress/wp-content/uploads/pic.png', 'png v2');
     for (let i = 0; i < 6; i++) await tick();
     expect(recorder.stats.reads).toBe(1);
     site.phpWrite('/wordpress/wp-content/uploads/pic.png', 'png v3'); // after the read: must be read again
     await tick();
     const { changes } = await recorder.takeBatch();
-    expect(changes.map((change) => (change.op === 'write' ? new TextDecoder().decode(change.bytes) : change.op))).toEqual(['png v3']);
+    expect(changes.map((change) => (change.op === 'write' && !change.blob ? new TextDecoder().decode(change.bytes) : change.op))).toEqual(['png v3']);
     expect(recorder.stats.fallbackReads).toBe(0);
   });
 
   it('a file moved before its read ran is read again where it went, before the batch is taken (moves travel as delete + arrival)', async () => {
     const site = new FakeSite(START);
-    const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
+    const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site), reader: wholeFileReader(site) });
     site.phpWrite('/wordpress/wp-content/plugins/one/inc/a.php', 'a v2');
     site.phpRename('/wordpress/wp-content/plugins/one/inc/a.php', '/wordpress/wp-content/plugins/one/inc/b.php');
     site.phpRename('/wordpress/wp-content/plugins/one', '/wordpress/wp-content/plugins/uno');
@@ -218,7 +218,7 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
 describe('FileRecorder: folders moved in from excluded paths', () => {
   it('lists and reads them right away, not at batch time', async () => {
     const site = new FakeSite(START);
-    const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
+    const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site), reader: wholeFileReader(site) });
     site.phpMkdir('/wordpress/wp-content/upgrade/tmp');
     site.phpMkdir('/wordpress/wp-content/upgrade/tmp/plugin');
     site.phpWrite('/wordpress/wp-content/upgrade/tmp/plugin/plugin.php', 'main');

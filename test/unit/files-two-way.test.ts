@@ -8,7 +8,7 @@ import { FileRecorder } from '../../src/files/recorder';
 import { sha256Hex } from '../../src/files/sha256';
 import type { FileState, TreeManifest } from '../../src/files/tree-manifest';
 import { createHlcClock, decodeHlc, encodeHlc, type HlcClock } from '../../src/sync/hlc';
-import { FakeSite } from './files-fake-site';
+import { FakeSite, allSmall, wholeFileReader } from './files-fake-site';
 
 /**
  * The file half of the engine, both ways at once, fast: two in-memory sites change the same small
@@ -77,7 +77,7 @@ async function manifestOfSite(site: FakeSite): Promise<TreeManifest> {
 
 async function startSide(name: string, wallClock: () => number): Promise<Side> {
   const site = new FakeSite(START);
-  const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site) });
+  const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site), reader: wholeFileReader(site) });
   return { name, site, recorder, versions: new FileVersions(), clock: createHlcClock(name, { wallClock }), inbox: [] };
 }
 
@@ -98,7 +98,7 @@ async function deliverOne(to: Side, from: Side): Promise<void> {
   to.clock.receive(decodeHlc(delta.hlc)!);
   await send(to, from); // local changes still settling go out first, stamped after this delta
   const { apply } = await fileChangesToApply(delta.files, delta.hlc, to.versions, { client: to.site, root: ROOT, exclusions: EXCLUSIONS });
-  const transaction = await applyFileChangesAtomically(to.site, apply, { root: ROOT, echo: to.recorder });
+  const transaction = await applyFileChangesAtomically(to.site, apply, { root: ROOT, echo: to.recorder, statFiles: allSmall });
   expect(transaction.report.failures, `${to.name} applying ${JSON.stringify(apply.map(describeChange))}`).toEqual([]);
   await transaction.commit();
   to.versions.record(apply, delta.hlc);

@@ -1,0 +1,286 @@
+import { BLOB_CHUNK_BYTES, type BlobStore, type BlobWriteChange } from '../files';
+import type { JournalEntry } from '../journal/entry';
+import type { EnvelopeOf } from '../sync/wire';
+import { base64ToBytes, bytesToBase64 } from './base64';
+
+/** Chunk requests out at once: at most this many chunks are on their way or waiting in memory. */
+export const BLOB_WINDOW = 4;
+/** A fetch that heard nothing for this long asks again for what it is waiting for. */
+export const BLOB_STALL_MS = 5_000;
+
+type Body<K extends 'blob-request' | 'blob-chunk' | 'blob-missing'> = Omit<EnvelopeOf<K>, 'v' | 'pairId' | 'from' | 'seq' | 'ackUpTo' | 'hlc'>;
+export type BlobMessage = Body<'blob-request'> | Body<'blob-chunk'> | Body<'blob-missing'>;
+type NewEntry = Omit<JournalEntry, 'id' | 'time' | 'site'>;
+
+export interface BlobTransferOptions {
+  /** This site's blob store (the recorder stages big files into it). */
+  readonly store: Pick<BlobStore, 'has' | 'partSize' | 'readChunk' | 'appendChunk' | 'finish' | 'remove'>;
+  /** Sends one blob envelope's body to the peer (the caller adds the header). */
+  readonly send: (message: BlobMessage) => void;
+  /** A fetch ended (the blob is in the store, or it failed): deltas waiting for it may go on. */
+  readonly onFetchEnded: () => void;
+  readonly journal: (entries: NewEntry[]) => void;
+  readonly now?: () => number;
+}
+
+/** Whether a received delta's blobs are all in this site's store. */
+export type BlobReadiness = { readonly kind: 'ready' } | { readonly kind: 'waiting' } | { readonly kind: 'failed'; readonly reason: string };
+
+interface Fetch {
+  readonly sha256: string;
+  readonly size: number;
+  /** Bytes in the incoming part. */
+  written: number;
+  /** The next offset to ask for. */
+  next: number;
+  readonly inFlight: Set<number>;
+  /** Chunks that came before the one the part needs next (the link may reorder): at most BLOB_WINDOW - 1. */
+  readonly early: Map<number, Uint8Array>;
+  lastHeard: number;
+}
+
+/**
+ * Big files between two sites, for one peer: the sending side serves chunks of the blobs its
+ * unacknowledged deltas name; the receiving side pulls the blobs a delta names before it is
+ * applied, one blob at a time with at most BLOB_WINDOW chunk requests out, appending each chunk to
+ * the store's incoming part in order (resuming where a part ended).
+ *
+ * The store is shared by both sides and the recorder: a blob is removed only when nothing holds
+ * it any more (an unacknowledged outgoing delta, an incoming delta not yet applied).
+ */
+export class BlobTransfer {
+  private readonly holders = new Map<string, Set<string>>();
+  /** Sizes of the blobs this side's unacknowledged deltas name, and which blobs each delta names. */
+  private readonly offered = new Map<string, number>();
+  private readonly offeredBySeq = new Map<number, string[]>();
+  private readonly queue: { sha256: string; size: number }[] = [];
+  private active: Fetch | null = null;
+  private readonly failed = new Map<string, string>();
+
+  constructor(private readonly options: BlobTransferOptions) {}
+
+  // --- Sending side ------------------------------------------------------------------------
+
+  /** Outgoing delta `seq` names these blobs: they are served until it is acknowledged. */
+  offer(seq: number, blobs: readonly BlobWriteChange[]): void {
+    if (blobs.length === 0) return;
+    const names = unique(blobs).map(({ sha256, size }) => {
+      this.offered.set(sha256, size);
+      this.hold(sha256, `out:${seq}`);
+      return sha256;
+    });
+    this.offeredBySeq.set(seq, names);
+  }
+
+  /** The peer acknowledged every delta up to `upTo`: their blobs go, unless something else holds them. */
+  async releaseAcked(upTo: number): Promise<void> {
+    for (const [seq, names] of this.offeredBySeq) {
+      if (seq > upTo) continue;
+      this.offeredBySeq.delete(seq);
+      for (const name of names) await this.letGo(name, `out:${seq}`);
+    }
+  }
+
+  /** Answers a chunk request: the bytes from its offset, or that this side has no such blob. */
+  async serve(request: Body<'blob-request'>): Promise<void> {
+    const { sha256, offset } = request;
+    const size = this.offered.get(sha256);
+    if (size === undefined) {
+      this.options.send({ kind: 'blob-missing', sha256 });
+      return;
+    }
+    if (offset >= size || offset % BLOB_CHUNK_BYTES !== 0) {
+      this.reject(`Rejected blob request: offset ${offset} is not a chunk of the ${size} bytes of ${sha256.slice(0, 12)}…`);
+      return;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.options.store.readChunk(sha256, offset, Math.min(BLOB_CHUNK_BYTES, size - offset));
+    } catch {
+      this.options.send({ kind: 'blob-missing', sha256 });
+      return;
+    }
+    this.options.send({ kind: 'blob-chunk', sha256, offset, size, base64: bytesToBase64(bytes) });
+  }
+
+  // --- Receiving side ----------------------------------------------------------------------
+
+  /**
+   * Whether the blobs a received delta names are all here; starts pulling those that are not.
+   * Asked again for the same delta (a resend, the next apply attempt) it starts no second fetch.
+   * A failed fetch is reported once: asked again after that, it starts over.
+   */
+  async prepare(blobs: readonly BlobWriteChange[]): Promise<BlobReadiness> {
+    let waiting = false;
+    for (const { sha256, size } of unique(blobs)) {
+      this.hold(sha256, 'in');
+      const failure = this.failed.get(sha256);
+      if (failure !== undefined) {
+        this.failed.delete(sha256);
+        return { kind: 'failed', reason: failure };
+      }
+      if (this.active?.sha256 === sha256) {
+        this.askAgainIfStalled(this.active);
+        waiting = true;
+      } else if (this.queue.some((queued) => queued.sha256 === sha256)) {
+        waiting = true;
+      } else if (!(await this.options.store.has(sha256))) {
+        this.queue.push({ sha256, size });
+        waiting = true;
+      }
+    }
+    if (!waiting) return { kind: 'ready' };
+    await this.startNext();
+    return { kind: 'waiting' };
+  }
+
+  /** One chunk of the blob being pulled. Late or repeated chunks are dropped; malformed ones are journaled. */
+  async receiveChunk(chunk: Body<'blob-chunk'>): Promise<void> {
+    const fetch = this.active;
+    if (fetch === null || fetch.sha256 !== chunk.sha256 || !fetch.inFlight.has(chunk.offset)) return;
+    const expected = Math.min(BLOB_CHUNK_BYTES, fetch.size - chunk.offset);
+    const bytes = base64ToBytes(chunk.base64);
+    if (chunk.size !== fetch.size || bytes.byteLength !== expected) {
+      const summary = `${bytes.byteLength} bytes at ${chunk.offset} of a blob of ${chunk.size}, expected ${expected} of ${fetch.size}`;
+      this.reject(`Rejected blob chunk: ${summary}`);
+      // The peer has other bytes under that name than the delta announced: asking again would not help.
+      await this.end(fetch, `the paired site sent ${summary}`);
+      return;
+    }
+    fetch.inFlight.delete(chunk.offset);
+    fetch.early.set(chunk.offset, bytes);
+    fetch.lastHeard = this.now();
+    try {
+      for (let next = fetch.early.get(fetch.written); next !== undefined; next = fetch.early.get(fetch.written)) {
+        const offset = fetch.written;
+        fetch.early.delete(offset);
+        fetch.written = await this.options.store.appendChunk(fetch.sha256, offset, next);
+      }
+      for (const offset of fetch.early.keys()) if (offset < fetch.written) fetch.early.delete(offset);
+      if (fetch.written >= fetch.size) await this.finish(fetch);
+      else this.askForMore(fetch);
+    } catch (error) {
+      await this.end(fetch, `could not store its bytes: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** The peer does not have a blob this side is pulling (any more). */
+  async onMissing(sha256: string): Promise<void> {
+    const reason = 'the paired site no longer has the bytes of this file';
+    if (this.active?.sha256 === sha256) {
+      await this.end(this.active, reason);
+      return;
+    }
+    const queued = this.queue.findIndex((entry) => entry.sha256 === sha256);
+    if (queued < 0) return;
+    this.queue.splice(queued, 1);
+    this.failed.set(sha256, reason);
+    this.options.onFetchEnded();
+  }
+
+  /** The chunks asked for and not received yet are asked for again now (the link was down). */
+  askAgain(): void {
+    const fetch = this.active;
+    if (fetch === null) return;
+    fetch.lastHeard = this.now();
+    for (const offset of fetch.inFlight) this.options.send({ kind: 'blob-request', sha256: fetch.sha256, offset });
+  }
+
+  /**
+   * The deltas that asked for blobs are gone (the peer's numbering started over): no fetch goes
+   * on and no failure is remembered. Parts stay in the store: a delta naming the same blob again
+   * resumes where its part ended.
+   */
+  forgetFetches(): void {
+    this.active = null;
+    this.queue.length = 0;
+    this.failed.clear();
+  }
+
+  /** A received delta was applied (or given up): the blobs it named go, unless something else holds them. */
+  async releaseReceived(blobs: readonly BlobWriteChange[]): Promise<void> {
+    for (const { sha256 } of unique(blobs)) await this.letGo(sha256, 'in');
+  }
+
+  /** Blobs the recorder staged and did not send (echoes, files already on the peer): removed unless held. */
+  async discardUnlessHeld(names: Iterable<string>): Promise<void> {
+    for (const name of names) if (!this.holders.has(name)) await this.options.store.remove(name).catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private async startNext(): Promise<void> {
+    while (this.active === null) {
+      const next = this.queue.shift();
+      if (next === undefined) return;
+      const written = await this.options.store.partSize(next.sha256);
+      const fetch: Fetch = { ...next, written, next: written, inFlight: new Set(), early: new Map(), lastHeard: this.now() };
+      this.active = fetch;
+      if (written >= fetch.size) await this.finish(fetch);
+      else this.askForMore(fetch);
+    }
+  }
+
+  private askForMore(fetch: Fetch): void {
+    while (fetch.inFlight.size + fetch.early.size < BLOB_WINDOW && fetch.next < fetch.size) {
+      fetch.inFlight.add(fetch.next);
+      this.options.send({ kind: 'blob-request', sha256: fetch.sha256, offset: fetch.next });
+      fetch.next += BLOB_CHUNK_BYTES;
+    }
+  }
+
+  /** Requests or chunks lost on the way (a service worker stopped in between): asked for again. */
+  private askAgainIfStalled(fetch: Fetch): void {
+    if (this.now() - fetch.lastHeard >= BLOB_STALL_MS) this.askAgain();
+  }
+
+  private async finish(fetch: Fetch): Promise<void> {
+    let failure: string | null;
+    try {
+      const result = await this.options.store.finish(fetch.sha256);
+      failure = result.ok ? null : `its bytes arrived with sha256 ${result.actualSha256}, not the one announced`;
+    } catch (error) {
+      failure = `could not store its bytes: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    await this.end(fetch, failure);
+  }
+
+  /** The fetch is over: the blob is in the store (`failure` null) or not; the next one starts. */
+  private async end(fetch: Fetch, failure: string | null): Promise<void> {
+    if (this.active !== fetch) return;
+    this.active = null;
+    if (failure !== null) {
+      this.failed.set(fetch.sha256, failure);
+      await this.options.store.remove(fetch.sha256).catch(() => undefined);
+    }
+    this.options.onFetchEnded();
+    await this.startNext();
+  }
+
+  private hold(name: string, holder: string): void {
+    const holders = this.holders.get(name) ?? new Set();
+    holders.add(holder);
+    this.holders.set(name, holders);
+  }
+
+  private async letGo(name: string, holder: string): Promise<void> {
+    const holders = this.holders.get(name);
+    if (!holders?.delete(holder) || holders.size > 0) return;
+    this.holders.delete(name);
+    this.offered.delete(name);
+    await this.options.store.remove(name).catch(() => undefined);
+  }
+
+  private reject(summary: string): void {
+    this.options.journal([{ direction: 'received', kind: 'input', target: 'peer message', summary: summary.slice(0, 500), status: 'rejected' }]);
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? performance.now();
+  }
+}
+
+function unique(blobs: readonly BlobWriteChange[]): BlobWriteChange[] {
+  const seen = new Set<string>();
+  return blobs.filter(({ sha256 }) => !seen.has(sha256) && (seen.add(sha256), true));
+}

@@ -1,0 +1,169 @@
+import * as v from 'valibot';
+import blobStoreSource from '../php/blob-store.php?raw';
+import type { SiteClient } from '../platform/site-client';
+import { ENGINE_SCRATCH_AREA } from './exclusions';
+import { absolutePath } from './paths';
+
+/** Files up to this size travel inline in their delta; bigger ones as blobs the receiver pulls. */
+export const INLINE_FILE_MAX_BYTES = 1024 * 1024;
+/** Bytes of one blob chunk: its base64 and the envelope around it stay one message (< 256 KiB). */
+export const BLOB_CHUNK_BYTES = 144 * 1024;
+/** Where a site keeps its blobs, relative to the synced root (inside the never-synced scratch area). */
+export const BLOB_STORE_AREA = `${ENGINE_SCRATCH_AREA}/blobs`;
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** What a path is, as far as deciding inline or blob goes. */
+export type StatResult = number | 'absent' | 'directory';
+
+export interface StagedBlob {
+  readonly sha256: string;
+  readonly size: number;
+}
+
+export type FinishResult = { readonly ok: true } | { readonly ok: false; readonly actualSha256: string };
+
+const StatAnswer = v.array(v.union([v.pipe(v.number(), v.safeInteger(), v.minValue(0)), v.picklist(['absent', 'directory'])]));
+const StagedAnswer = v.strictObject({ sha256: v.pipe(v.string(), v.regex(SHA256)), size: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });
+const AppendAnswer = v.strictObject({ partSize: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });
+const FinishAnswer = v.union([v.strictObject({ ok: v.literal(true) }), v.strictObject({ ok: v.literal(false), sha256: v.string() })]);
+const Size = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+
+export class BlobStoreError extends Error {
+  constructor(operation: string, reason: string) {
+    super(`Blob store ${operation}: ${reason}`);
+    this.name = 'BlobStoreError';
+  }
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * A site's store of immutable blobs named by their sha256, in the scratch area under the synced
+ * root. Every operation is one PHP run on the site and moves at most one chunk between PHP and
+ * JavaScript, so a file of any size crosses the page bridge in bounded pieces.
+ */
+export class BlobStore {
+  /** `directory`: absolute; the store itself is made on first use. */
+  constructor(
+    private readonly client: Pick<SiteClient, 'run'>,
+    private readonly directory: string,
+  ) {}
+
+  /** The site's own store, in BLOB_STORE_AREA under the synced `root`. */
+  static forSite(client: Pick<SiteClient, 'run'>, root: string): BlobStore {
+    return new BlobStore(client, absolutePath(root, BLOB_STORE_AREA));
+  }
+
+  /** For each absolute path: its size, or whether it is missing or a directory. One run for all. */
+  async statFiles(paths: readonly string[]): Promise<StatResult[]> {
+    if (paths.length === 0) return [];
+    const sizes = await this.answer('stat', {}, StatAnswer, JSON.stringify(paths));
+    if (sizes.length !== paths.length) throw new BlobStoreError('stat', `${sizes.length} answers for ${paths.length} paths`);
+    return sizes;
+  }
+
+  /** Copies the file at `path` (absolute) into the store; its name is the copy's sha256. */
+  stage(path: string): Promise<StagedBlob> {
+    return this.answer('stage', { path }, StagedAnswer);
+  }
+
+  async readChunk(sha256: string, offset: number, length: number): Promise<Uint8Array> {
+    checkedName(sha256);
+    checkedRange(offset, length);
+    if (length > BLOB_CHUNK_BYTES) throw new BlobStoreError('read', `a chunk is at most ${BLOB_CHUNK_BYTES} bytes, not ${length}`);
+    const bytes = await this.runOperation('read', { sha256, offset, length });
+    if (bytes[0] !== 0x44 /* D */) throw refusal('read', bytes);
+    return bytes.subarray(1);
+  }
+
+  /**
+   * Adds `bytes` at `offset` to the incoming part of `sha256`; returns the part's size after it.
+   * A chunk already written (or overlapping what is) only adds what is new; one after a gap is refused.
+   */
+  async appendChunk(sha256: string, offset: number, bytes: Uint8Array): Promise<number> {
+    checkedName(sha256);
+    checkedRange(offset, bytes.byteLength);
+    return (await this.answer('append', { sha256, offset }, AppendAnswer, bytes)).partSize;
+  }
+
+  /** Moves a complete part into the store if its bytes have the sha256 it is named by; else deletes it. */
+  async finish(sha256: string): Promise<FinishResult> {
+    checkedName(sha256);
+    const answer = await this.answer('finish', { sha256 }, FinishAnswer);
+    return answer.ok ? { ok: true } : { ok: false, actualSha256: answer.sha256 };
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    checkedName(sha256);
+    return this.answer('has', { sha256 }, v.boolean());
+  }
+
+  /** How many bytes of `sha256` have arrived so far (0 when none): where to resume. */
+  async partSize(sha256: string): Promise<number> {
+    checkedName(sha256);
+    return this.answer('part-size', { sha256 }, Size);
+  }
+
+  /** Copies the blob to `target` (absolute), creating its parents; it appears there whole, by a rename. */
+  async place(sha256: string, target: string): Promise<void> {
+    checkedName(sha256);
+    await this.answer('place', { sha256, target }, v.literal(true));
+  }
+
+  /** Forgets the blob and any incoming part of it. */
+  async remove(sha256: string): Promise<void> {
+    checkedName(sha256);
+    await this.answer('remove', { sha256 }, v.literal(true));
+  }
+
+  async clear(): Promise<void> {
+    await this.answer('clear', {}, v.literal(true));
+  }
+
+  private async answer<TSchema extends v.GenericSchema>(
+    operation: string,
+    args: Record<string, unknown>,
+    schema: TSchema,
+    body?: string | Uint8Array,
+  ): Promise<v.InferOutput<TSchema>> {
+    const bytes = await this.runOperation(operation, args, body);
+    if (bytes[0] !== 0x4a /* J */) throw refusal(operation, bytes);
+    let value: unknown;
+    try {
+      value = JSON.parse(decoder.decode(bytes.subarray(1)));
+    } catch {
+      throw new BlobStoreError(operation, 'the answer is not JSON');
+    }
+    const parsed = v.safeParse(schema, value);
+    if (!parsed.success) throw new BlobStoreError(operation, `unexpected answer (${parsed.issues[0].message})`);
+    return parsed.output;
+  }
+
+  private async runOperation(operation: string, args: Record<string, unknown>, body?: string | Uint8Array): Promise<Uint8Array> {
+    const response = await this.client.run({
+      code: blobStoreSource,
+      env: { PGSYNC_BLOB_DIR: this.directory, PGSYNC_BLOB_OP: operation, PGSYNC_BLOB_ARGS: JSON.stringify(args) },
+      ...(body === undefined ? {} : { body }),
+    });
+    if (response.exitCode !== 0 || response.errors) {
+      throw new BlobStoreError(operation, response.errors || `PHP exit code ${response.exitCode}`);
+    }
+    return response.bytes;
+  }
+}
+
+function checkedName(sha256: string): void {
+  if (!SHA256.test(sha256)) throw new BlobStoreError('name', `not a lowercase hex sha256: ${JSON.stringify(sha256).slice(0, 80)}`);
+}
+
+function checkedRange(offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+    throw new BlobStoreError('range', `bad offset ${offset} or length ${length}`);
+  }
+}
+
+function refusal(operation: string, bytes: Uint8Array): BlobStoreError {
+  const text = decoder.decode(bytes.subarray(0, 2000));
+  return new BlobStoreError(operation, text.startsWith('E') ? text.slice(1) : `unexpected answer ${JSON.stringify(text.slice(0, 200))}`);
+}

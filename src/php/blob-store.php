@@ -1,0 +1,230 @@
+<?php
+/**
+ * A site's store of immutable blobs named by their sha256 (blob-store.ts): one operation per run,
+ * so a big file never crosses into JavaScript whole. Input through the environment:
+ * PGSYNC_BLOB_DIR (absolute store directory), PGSYNC_BLOB_OP and PGSYNC_BLOB_ARGS (JSON object);
+ * bytes to append, or the list of paths to stat, come as the request body (php://input).
+ * Names were validated by the caller and are checked again here.
+ *
+ * Answers: `read` prints "D" and the raw bytes; every other operation prints "J" and JSON.
+ * A refusal is "E" and the reason, for all of them.
+ */
+$pgsync_blob_dir  = rtrim( (string) getenv( 'PGSYNC_BLOB_DIR' ), '/' );
+$pgsync_blob_op   = (string) getenv( 'PGSYNC_BLOB_OP' );
+$pgsync_blob_args = json_decode( (string) getenv( 'PGSYNC_BLOB_ARGS' ), true, 8 );
+if ( ! is_array( $pgsync_blob_args ) ) {
+	$pgsync_blob_args = array();
+}
+const PGSYNC_BLOB_STEP = 1048576;
+
+/** A refusal: answered as "E" and the reason (an exit or a fatal would make php-wasm rotate the runtime). */
+function pgsync_blob_fail( string $reason ): void {
+	throw new RuntimeException( $reason );
+}
+
+function pgsync_blob_answer( $value ): void {
+	echo 'J', json_encode( $value, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES );
+}
+
+function pgsync_blob_name( array $args ): string {
+	$name = isset( $args['sha256'] ) ? (string) $args['sha256'] : '';
+	if ( ! preg_match( '/^[0-9a-f]{64}$/', $name ) ) {
+		pgsync_blob_fail( 'not a sha256 name' );
+	}
+	return $name;
+}
+
+function pgsync_blob_ensure_dir( string $dir ): void {
+	if ( ! is_dir( $dir ) && ! @mkdir( $dir, 0777, true ) && ! is_dir( $dir ) ) {
+		pgsync_blob_fail( "cannot create $dir" );
+	}
+}
+
+/**
+ * Copies $from to $to a megabyte at a time (never the whole file in PHP memory either), feeding
+ * what it writes to $hash, if given: the copy's sha256 without reading it again.
+ */
+function pgsync_blob_copy( string $from, string $to, ?HashContext $hash = null ): bool {
+	$in = @fopen( $from, 'rb' );
+	if ( false === $in ) {
+		return false;
+	}
+	$out = @fopen( $to, 'wb' );
+	if ( false === $out ) {
+		fclose( $in );
+		return false;
+	}
+	$ok = true;
+	while ( $ok && ! feof( $in ) ) {
+		$piece = fread( $in, PGSYNC_BLOB_STEP );
+		if ( false === $piece ) {
+			$ok = false;
+			break;
+		}
+		$ok = strlen( $piece ) === fwrite( $out, $piece );
+		if ( $hash ) {
+			hash_update( $hash, $piece );
+		}
+	}
+	fclose( $in );
+	return fclose( $out ) && $ok;
+}
+
+function pgsync_blob_temp( string $dir ): string {
+	pgsync_blob_ensure_dir( $dir . '/tmp' );
+	return $dir . '/tmp/' . bin2hex( random_bytes( 8 ) );
+}
+
+$pgsync_blob_incoming = $pgsync_blob_dir . '/incoming';
+try {
+	switch ( $pgsync_blob_op ) {
+		case 'stat':
+			$pgsync_paths = json_decode( (string) file_get_contents( 'php://input' ), true );
+			if ( ! is_array( $pgsync_paths ) ) {
+				pgsync_blob_fail( 'the body is not a JSON list of paths' );
+			}
+			$pgsync_sizes = array();
+			clearstatcache();
+			foreach ( $pgsync_paths as $pgsync_path ) {
+				// One stat per path (following links, as reading the file would).
+				$pgsync_stat = @stat( (string) $pgsync_path );
+				if ( false === $pgsync_stat ) {
+					$pgsync_sizes[] = 'absent';
+				} elseif ( 0040000 === ( $pgsync_stat['mode'] & 0170000 ) ) {
+					$pgsync_sizes[] = 'directory';
+				} else {
+					$pgsync_sizes[] = $pgsync_stat['size'];
+				}
+			}
+			pgsync_blob_answer( $pgsync_sizes );
+			break;
+
+		case 'stage':
+			$pgsync_source = isset( $pgsync_blob_args['path'] ) ? (string) $pgsync_blob_args['path'] : '';
+			if ( '' === $pgsync_source || ! is_file( $pgsync_source ) ) {
+				pgsync_blob_fail( 'no file to stage' );
+			}
+			$pgsync_temp    = pgsync_blob_temp( $pgsync_blob_dir );
+			$pgsync_context = hash_init( 'sha256' );
+			if ( ! pgsync_blob_copy( $pgsync_source, $pgsync_temp, $pgsync_context ) ) {
+				@unlink( $pgsync_temp );
+				pgsync_blob_fail( 'could not copy the file into the store' );
+			}
+			// The copy is what is served: the hash of what was copied, not of the source (which may change meanwhile).
+			$pgsync_hash = hash_final( $pgsync_context );
+			$pgsync_size = filesize( $pgsync_temp );
+			if ( is_file( $pgsync_blob_dir . '/' . $pgsync_hash ) ) {
+				unlink( $pgsync_temp );
+			} else {
+				rename( $pgsync_temp, $pgsync_blob_dir . '/' . $pgsync_hash );
+			}
+			pgsync_blob_answer( array( 'sha256' => $pgsync_hash, 'size' => $pgsync_size ) );
+			break;
+
+		case 'read':
+			$pgsync_file   = $pgsync_blob_dir . '/' . pgsync_blob_name( $pgsync_blob_args );
+			$pgsync_offset = (int) ( $pgsync_blob_args['offset'] ?? -1 );
+			$pgsync_length = (int) ( $pgsync_blob_args['length'] ?? -1 );
+			if ( $pgsync_offset < 0 || $pgsync_length < 0 ) {
+				pgsync_blob_fail( 'bad offset or length' );
+			}
+			$pgsync_in = @fopen( $pgsync_file, 'rb' );
+			if ( false === $pgsync_in ) {
+				pgsync_blob_fail( 'missing' );
+			}
+			fseek( $pgsync_in, $pgsync_offset );
+			$pgsync_bytes = $pgsync_length > 0 ? (string) fread( $pgsync_in, $pgsync_length ) : '';
+			fclose( $pgsync_in );
+			echo 'D', $pgsync_bytes;
+			break;
+
+		case 'append':
+			$pgsync_name   = pgsync_blob_name( $pgsync_blob_args );
+			$pgsync_offset = (int) ( $pgsync_blob_args['offset'] ?? -1 );
+			pgsync_blob_ensure_dir( $pgsync_blob_incoming );
+			$pgsync_part = $pgsync_blob_incoming . '/' . $pgsync_name . '.part';
+			clearstatcache( true, $pgsync_part );
+			$pgsync_have  = is_file( $pgsync_part ) ? filesize( $pgsync_part ) : 0;
+			$pgsync_bytes = (string) file_get_contents( 'php://input' );
+			$pgsync_end   = $pgsync_offset + strlen( $pgsync_bytes );
+			if ( $pgsync_offset < 0 || $pgsync_offset > $pgsync_have ) {
+				pgsync_blob_fail( "gap: the part has $pgsync_have bytes, the chunk starts at $pgsync_offset" );
+			}
+			// A chunk that starts before the end was written already (a repeat): only what is new is added.
+			if ( $pgsync_end > $pgsync_have ) {
+				$pgsync_out = fopen( $pgsync_part, 'ab' );
+				fwrite( $pgsync_out, substr( $pgsync_bytes, $pgsync_have - $pgsync_offset ) );
+				fclose( $pgsync_out );
+				$pgsync_have = $pgsync_end;
+			}
+			pgsync_blob_answer( array( 'partSize' => $pgsync_have ) );
+			break;
+
+		case 'finish':
+			$pgsync_name = pgsync_blob_name( $pgsync_blob_args );
+			$pgsync_part = $pgsync_blob_incoming . '/' . $pgsync_name . '.part';
+			if ( ! is_file( $pgsync_part ) ) {
+				pgsync_blob_fail( 'no part to finish' );
+			}
+			$pgsync_hash = hash_file( 'sha256', $pgsync_part );
+			if ( $pgsync_hash !== $pgsync_name ) {
+				unlink( $pgsync_part );
+				pgsync_blob_answer( array( 'ok' => false, 'sha256' => $pgsync_hash ) );
+				break;
+			}
+			rename( $pgsync_part, $pgsync_blob_dir . '/' . $pgsync_name );
+			pgsync_blob_answer( array( 'ok' => true ) );
+			break;
+
+		case 'has':
+			pgsync_blob_answer( is_file( $pgsync_blob_dir . '/' . pgsync_blob_name( $pgsync_blob_args ) ) );
+			break;
+
+		case 'part-size':
+			$pgsync_part = $pgsync_blob_incoming . '/' . pgsync_blob_name( $pgsync_blob_args ) . '.part';
+			clearstatcache( true, $pgsync_part );
+			pgsync_blob_answer( is_file( $pgsync_part ) ? filesize( $pgsync_part ) : 0 );
+			break;
+
+		case 'place':
+			$pgsync_blob   = $pgsync_blob_dir . '/' . pgsync_blob_name( $pgsync_blob_args );
+			$pgsync_target = isset( $pgsync_blob_args['target'] ) ? (string) $pgsync_blob_args['target'] : '';
+			if ( ! is_file( $pgsync_blob ) ) {
+				pgsync_blob_fail( 'missing' );
+			}
+			if ( '' === $pgsync_target || is_dir( $pgsync_target ) ) {
+				pgsync_blob_fail( 'a directory is in the way' );
+			}
+			pgsync_blob_ensure_dir( dirname( $pgsync_target ) );
+			// Copied aside first, then renamed in: no request ever sees the target half-written.
+			$pgsync_temp = pgsync_blob_temp( $pgsync_blob_dir );
+			if ( ! pgsync_blob_copy( $pgsync_blob, $pgsync_temp ) || ! rename( $pgsync_temp, $pgsync_target ) ) {
+				@unlink( $pgsync_temp );
+				pgsync_blob_fail( 'could not place the blob' );
+			}
+			pgsync_blob_answer( true );
+			break;
+
+		case 'remove':
+			@unlink( $pgsync_blob_dir . '/' . pgsync_blob_name( $pgsync_blob_args ) );
+			@unlink( $pgsync_blob_incoming . '/' . pgsync_blob_name( $pgsync_blob_args ) . '.part' );
+			pgsync_blob_answer( true );
+			break;
+
+		case 'clear':
+			foreach ( array( $pgsync_blob_dir . '/tmp', $pgsync_blob_incoming, $pgsync_blob_dir ) as $pgsync_dir ) {
+				foreach ( (array) @scandir( $pgsync_dir ) as $pgsync_name ) {
+					if ( is_file( $pgsync_dir . '/' . $pgsync_name ) ) {
+						unlink( $pgsync_dir . '/' . $pgsync_name );
+					}
+				}
+			}
+			pgsync_blob_answer( true );
+			break;
+
+		default:
+			pgsync_blob_fail( 'unknown operation' );
+	}
+} catch ( RuntimeException $pgsync_refusal ) {
+	echo 'E', $pgsync_refusal->getMessage();
+}

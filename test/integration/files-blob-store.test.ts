@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BLOB_CHUNK_BYTES, BlobStore, INLINE_FILE_MAX_BYTES } from '../../src/files/blob-store';
+import { applyFileChangesAtomically } from '../../src/files/file-transaction';
+import type { SiteClient } from '../../src/platform/site-client';
+import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
+import { bootNodeSite, type NodeSite } from '../harness';
+
+/**
+ * The blob store on a real site: a big file goes from one site's store to the other's a chunk at
+ * a time, and no PHP run carries more than one chunk either way.
+ */
+
+const ROOT = '/wordpress';
+const BIG = 20 * 1024 * 1024 + 12_345;
+let a: NodeSite;
+let b: NodeSite;
+let storeA: BlobStore;
+let storeB: BlobStore;
+const largestMessages: number[] = [];
+
+/** The site's `run`, recording the size of every request body and answer. */
+function measured(client: SiteClient): Pick<SiteClient, 'run'> {
+  return {
+    async run(request) {
+      const body = (request as { body?: string | Uint8Array }).body;
+      largestMessages.push(typeof body === 'string' ? Buffer.byteLength(body) : (body?.byteLength ?? 0));
+      const response = await client.run(request);
+      largestMessages.push(response.bytes.byteLength);
+      return response;
+    },
+  };
+}
+
+async function php(site: NodeSite, code: string): Promise<string> {
+  const response = await site.client.run({ code: `<?php ${code}` });
+  expect(response.errors).toBe('');
+  return response.text;
+}
+
+const sha256On = (site: NodeSite, path: string) => php(site, `echo hash_file('sha256', ${JSON.stringify(path)});`);
+
+/** Pulls `sha256` from A's store into B's up to `size`, from where B's part ends. */
+async function copyAcross(sha256: string, size: number) {
+  for (let offset = await storeB.partSize(sha256); offset < size; offset += BLOB_CHUNK_BYTES) {
+    const bytes = await storeA.readChunk(sha256, offset, Math.min(BLOB_CHUNK_BYTES, size - offset));
+    expect(await storeB.appendChunk(sha256, offset, bytes)).toBe(offset + bytes.byteLength);
+  }
+}
+
+beforeAll(async () => {
+  a = await bootNodeSite({ wp: 'nightly', driver: 'ast', siteUrl: 'https://playground.wordpress.net/scope:blobs-a/' });
+  b = await bootNodeSite({ wp: 'nightly', driver: 'ast', siteUrl: 'https://playground.wordpress.net/scope:blobs-b/' });
+  storeA = BlobStore.forSite(measured(a.client), ROOT);
+  storeB = BlobStore.forSite(measured(b.client), ROOT);
+});
+
+afterAll(async () => {
+  await a?.[Symbol.asyncDispose]();
+  await b?.[Symbol.asyncDispose]();
+});
+
+describe('the blob store', () => {
+  it('tells sizes, missing paths and directories apart in one run', async () => {
+    await php(a, `file_put_contents('${ROOT}/small.txt', 'hello');`);
+    expect(await storeA.statFiles([`${ROOT}/small.txt`, `${ROOT}/nothing-here`, `${ROOT}/wp-content`])).toEqual([5, 'absent', 'directory']);
+    expect(INLINE_FILE_MAX_BYTES).toBe(1024 * 1024);
+  });
+
+  it('moves a 20 MB file from one site to the other a chunk at a time, byte for byte', async () => {
+    const source = `${ROOT}/wp-content/uploads/big.bin`;
+    await php(a, `@mkdir(dirname('${source}'), 0777, true); $f = fopen('${source}', 'wb');
+for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${BIG} - $i))); fclose($f);`);
+    const expected = await sha256On(a, source);
+    const staged = await storeA.stage(source);
+    expect(staged).toEqual({ sha256: expected, size: BIG });
+    expect(await storeA.stage(source)).toEqual(staged); // staged again: the same blob
+    expect(await storeA.has(staged.sha256)).toBe(true);
+
+    expect(await storeB.has(staged.sha256)).toBe(false);
+    // Half of it, then a resume from where the part ended.
+    await copyAcross(staged.sha256, Math.floor(BIG / 2));
+    expect(await storeB.partSize(staged.sha256)).toBe(Math.floor(BIG / 2));
+    await copyAcross(staged.sha256, BIG);
+    expect(await storeB.finish(staged.sha256)).toEqual({ ok: true });
+    expect(await storeB.has(staged.sha256)).toBe(true);
+
+    const target = `${ROOT}/wp-content/uploads/2026/12/big-copy.bin`;
+    await storeB.place(staged.sha256, target);
+    expect(await sha256On(b, target)).toBe(expected);
+
+    await storeA.remove(staged.sha256);
+    expect(await storeA.has(staged.sha256)).toBe(false);
+    expect(Math.max(...largestMessages)).toBeLessThanOrEqual(MAX_WIRE_MESSAGE_BYTES);
+  });
+
+  it('refuses a chunk after a gap, takes a repeated chunk as a no-op', async () => {
+    const bytes = new TextEncoder().encode('0123456789');
+    const name = 'a'.repeat(64);
+    await storeB.remove(name);
+    expect(await storeB.appendChunk(name, 0, bytes.subarray(0, 4))).toBe(4);
+    await expect(storeB.appendChunk(name, 6, bytes.subarray(6))).rejects.toThrow(/gap/);
+    expect(await storeB.appendChunk(name, 0, bytes.subarray(0, 4))).toBe(4);
+    expect(await storeB.appendChunk(name, 2, bytes.subarray(2, 7))).toBe(7);
+    expect(await storeB.appendChunk(name, 7, bytes.subarray(7))).toBe(10);
+    expect(await php(b, `echo file_get_contents('${ROOT}/wp-content/upgrade/playground-sync/blobs/incoming/${name}.part');`)).toBe('0123456789');
+  });
+
+  it('reports bytes that do not match their name, and keeps nothing of them', async () => {
+    const name = 'b'.repeat(64);
+    await storeB.remove(name);
+    await storeB.appendChunk(name, 0, new TextEncoder().encode('not what the name says'));
+    const result = await storeB.finish(name);
+    expect(result.ok).toBe(false);
+    expect(await storeB.has(name)).toBe(false);
+    expect(await storeB.partSize(name)).toBe(0);
+    await expect(storeB.place(name, `${ROOT}/wp-content/uploads/never.bin`)).rejects.toThrow(/missing/);
+    expect(await php(b, `echo file_exists('${ROOT}/wp-content/uploads/never.bin') ? 'yes' : 'no';`)).toBe('no');
+  });
+
+  it('refuses names that are not a sha256 before running any PHP', async () => {
+    const runs = largestMessages.length;
+    for (const bad of ['', '../../wp-config.php', 'A'.repeat(64), `${'a'.repeat(63)}'`, `${'a'.repeat(64)}/x`]) {
+      await expect(storeB.has(bad)).rejects.toThrow(/sha256/);
+      await expect(storeB.readChunk(bad, 0, 1)).rejects.toThrow(/sha256/);
+      await expect(storeB.appendChunk(bad, 0, new Uint8Array(1))).rejects.toThrow(/sha256/);
+      await expect(storeB.place(bad, `${ROOT}/x`)).rejects.toThrow(/sha256/);
+    }
+    expect(largestMessages.length).toBe(runs);
+    await expect(storeA.readChunk('c'.repeat(64), 0, BLOB_CHUNK_BYTES + 1)).rejects.toThrow(/at most/);
+    await expect(storeA.readChunk('c'.repeat(64), 0, 10)).rejects.toThrow(/missing/);
+  });
+
+  it('an apply that fails puts a big file it overwrote back, from a copy made inside PHP', async () => {
+    const path = 'wp-content/uploads/overwritten.bin';
+    await php(b, `file_put_contents('${ROOT}/${path}', random_bytes(3 * 1048576)); file_put_contents('${ROOT}/newer.bin', random_bytes(2 * 1048576 + 1));`);
+    const before = await sha256On(b, `${ROOT}/${path}`);
+    const newer = await storeB.stage(`${ROOT}/newer.bin`);
+    const reads: number[] = [];
+    const client = {
+      ...b.client,
+      run: measured(b.client).run,
+      readFileAsBuffer: async (file: string) => {
+        const bytes = await b.client.readFileAsBuffer(file);
+        reads.push(bytes.byteLength);
+        return bytes;
+      },
+    };
+    const transaction = await applyFileChangesAtomically(
+      client,
+      [
+        { op: 'write', path, size: newer.size, sha256: newer.sha256, blob: true },
+        { op: 'delete', path: 'wp-content', nodeType: 'file' },
+      ],
+      { root: ROOT, blobs: storeB },
+    );
+    expect(transaction.report.applied).toBe(1);
+    expect(transaction.report.failures[0]?.reason).toMatch(/expected a file, found a directory/);
+    expect(await sha256On(b, `${ROOT}/${path}`)).toBe(newer.sha256);
+    expect(await transaction.rollback()).toEqual([]);
+    expect(await sha256On(b, `${ROOT}/${path}`)).toBe(before);
+    expect(reads.filter((size) => size > INLINE_FILE_MAX_BYTES)).toEqual([]);
+    expect(await php(b, `echo json_encode(glob('${ROOT}/wp-content/upgrade/playground-sync/undo-*'));`)).toBe('[]');
+    expect(Math.max(...largestMessages)).toBeLessThanOrEqual(MAX_WIRE_MESSAGE_BYTES);
+  });
+
+  it('clears everything it holds', async () => {
+    await php(a, `file_put_contents('${ROOT}/small.txt', 'hello again');`);
+    const staged = await storeA.stage(`${ROOT}/small.txt`);
+    await storeA.clear();
+    expect(await storeA.has(staged.sha256)).toBe(false);
+  });
+});

@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import { BLOB_CHUNK_BYTES, type BlobWriteChange } from '../../src/files';
+import { sha256Hex } from '../../src/files/sha256';
+import { BLOB_STALL_MS, BLOB_WINDOW, BlobTransfer, type BlobMessage } from '../../src/engine/blob-transfer';
+
+/** The blob store's contract, in memory: blobs by name, incoming parts appended in order only. */
+class MemoryStore {
+  readonly blobs = new Map<string, Uint8Array>();
+  readonly parts = new Map<string, Uint8Array>();
+  removed: string[] = [];
+
+  has = async (sha256: string) => this.blobs.has(sha256);
+  partSize = async (sha256: string) => this.parts.get(sha256)?.byteLength ?? 0;
+  readChunk = async (sha256: string, offset: number, length: number) => {
+    const blob = this.blobs.get(sha256);
+    if (!blob) throw new Error('missing');
+    return blob.slice(offset, offset + length);
+  };
+  appendChunk = async (sha256: string, offset: number, bytes: Uint8Array) => {
+    const part = this.parts.get(sha256) ?? new Uint8Array();
+    if (offset > part.byteLength) throw new Error('gap');
+    const end = offset + bytes.byteLength;
+    if (end <= part.byteLength) return part.byteLength;
+    const grown = new Uint8Array(end);
+    grown.set(part);
+    grown.set(bytes.subarray(part.byteLength - offset), part.byteLength);
+    this.parts.set(sha256, grown);
+    return end;
+  };
+  finish = async (sha256: string) => {
+    const part = this.parts.get(sha256)!;
+    this.parts.delete(sha256);
+    const actual = await sha256Hex(part);
+    if (actual !== sha256) return { ok: false as const, actualSha256: actual };
+    this.blobs.set(sha256, part);
+    return { ok: true as const };
+  };
+  remove = async (sha256: string) => {
+    this.removed.push(sha256);
+    this.blobs.delete(sha256);
+    this.parts.delete(sha256);
+  };
+}
+
+/** Two transfers over a queue each way, delivered when the test says. */
+function pairOfSides() {
+  let clock = 0;
+  const make = (outbox: BlobMessage[]) => {
+    const store = new MemoryStore();
+    const ended: number[] = [];
+    const journal: string[] = [];
+    const transfer = new BlobTransfer({
+      store,
+      send: (message) => outbox.push(message),
+      onFetchEnded: () => ended.push(clock),
+      journal: (entries) => journal.push(...entries.map((entry) => entry.summary)),
+      now: () => clock,
+    });
+    return { store, transfer, ended, journal, outbox };
+  };
+  const toReceiver: BlobMessage[] = [];
+  const toSender: BlobMessage[] = [];
+  const sender = make(toReceiver);
+  const receiver = make(toSender);
+  const deliver = async (messages: BlobMessage[], to: BlobTransfer) => {
+    for (const message of messages.splice(0)) {
+      if (message.kind === 'blob-request') await to.serve(message);
+      else if (message.kind === 'blob-chunk') await to.receiveChunk(message);
+      else await to.onMissing(message.sha256);
+    }
+  };
+  return {
+    sender,
+    receiver,
+    toReceiver,
+    toSender,
+    advance: (ms: number) => (clock += ms),
+    /** Delivers what is queued each way once; `shuffle` reverses what reaches the receiver. */
+    async exchange(shuffle = false) {
+      await deliver(toSender, sender.transfer);
+      if (shuffle) toReceiver.reverse();
+      await deliver(toReceiver, receiver.transfer);
+    },
+    /** Delivers both ways until nothing moves. */
+    async settle() {
+      while (toReceiver.length + toSender.length > 0) await this.exchange();
+    },
+  };
+}
+
+function expectSameBytes(actual: Uint8Array | undefined, expected: Uint8Array): void {
+  expect(actual !== undefined && Buffer.from(actual).equals(Buffer.from(expected))).toBe(true);
+}
+
+async function blobOf(size: number): Promise<{ bytes: Uint8Array; write: BlobWriteChange }> {
+  const bytes = new Uint8Array(size).map((_, index) => (index * 7 + 3) & 255);
+  const sha256 = await sha256Hex(bytes);
+  return { bytes, write: { op: 'write', path: 'wp-content/uploads/big.bin', size, sha256, blob: true } };
+}
+
+describe('BlobTransfer', () => {
+  it('pulls a blob in order through a reordering link, never more than the window out, and the receiver has it byte for byte', async () => {
+    const link = pairOfSides();
+    const { bytes, write } = await blobOf(10 * BLOB_CHUNK_BYTES + 17);
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offer(1, [write]);
+
+    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'waiting' });
+    expect(link.toSender).toHaveLength(BLOB_WINDOW);
+    let requests = 0;
+    while (link.toReceiver.length + link.toSender.length > 0) {
+      requests += link.toSender.length;
+      expect(link.toSender.length).toBeLessThanOrEqual(BLOB_WINDOW);
+      await link.exchange(true);
+    }
+    expect(requests).toBe(11);
+    expect(link.receiver.ended).toHaveLength(1);
+    expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
+    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'ready' });
+    expect(link.receiver.journal).toEqual([]);
+  });
+
+  it('starts no second fetch when the same delta is prepared again, and asks again only once the fetch stalled', async () => {
+    const link = pairOfSides();
+    const { bytes, write } = await blobOf(3 * BLOB_CHUNK_BYTES);
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offer(1, [write]);
+    await link.receiver.transfer.prepare([write]);
+    const first = link.toSender.splice(0);
+    expect(first.map((message) => message.kind === 'blob-request' && message.offset)).toEqual([0, BLOB_CHUNK_BYTES, 2 * BLOB_CHUNK_BYTES]);
+    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'waiting' });
+    expect(link.toSender).toEqual([]);
+    link.advance(BLOB_STALL_MS);
+    await link.receiver.transfer.prepare([write]);
+    expect(link.toSender).toEqual(first);
+    await link.settle();
+    expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
+  });
+
+  it('resumes from the part already received', async () => {
+    const link = pairOfSides();
+    const { bytes, write } = await blobOf(6 * BLOB_CHUNK_BYTES);
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offer(1, [write]);
+    link.receiver.store.parts.set(write.sha256, bytes.slice(0, 4 * BLOB_CHUNK_BYTES));
+    await link.receiver.transfer.prepare([write]);
+    expect(link.toSender.map((message) => message.kind === 'blob-request' && message.offset)).toEqual([4 * BLOB_CHUNK_BYTES, 5 * BLOB_CHUNK_BYTES]);
+    await link.settle();
+    expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
+  });
+
+  it('reports a blob the sender does not have once, then tries again when asked again', async () => {
+    const link = pairOfSides();
+    const { bytes, write } = await blobOf(2 * BLOB_CHUNK_BYTES);
+    await link.receiver.transfer.prepare([write]);
+    await link.settle();
+    expect(link.receiver.ended).toHaveLength(1);
+    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'failed', reason: 'the paired site no longer has the bytes of this file' });
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offer(2, [write]);
+    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'waiting' });
+    await link.settle();
+    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'ready' });
+  });
+
+  it('reports bytes that do not match their name, and keeps none of them', async () => {
+    const link = pairOfSides();
+    const { bytes, write } = await blobOf(BLOB_CHUNK_BYTES + 1);
+    link.sender.store.blobs.set(write.sha256, bytes.map((byte) => byte ^ 1));
+    link.sender.transfer.offer(1, [write]);
+    await link.receiver.transfer.prepare([write]);
+    await link.settle();
+    const readiness = await link.receiver.transfer.prepare([write]);
+    expect(readiness.kind).toBe('failed');
+    expect(link.receiver.store.blobs.has(write.sha256)).toBe(false);
+  });
+
+  it('drops late or unknown chunks quietly, and journals one whose size or length is wrong and gives the fetch up', async () => {
+    const link = pairOfSides();
+    const { write } = await blobOf(2 * BLOB_CHUNK_BYTES);
+    await link.receiver.transfer.prepare([write]);
+    link.toSender.splice(0);
+    const receive = (message: Partial<Extract<BlobMessage, { kind: 'blob-chunk' }>>) =>
+      link.receiver.transfer.receiveChunk({ kind: 'blob-chunk', sha256: write.sha256, offset: 0, size: write.size, base64: 'AAAA', ...message });
+    await receive({ offset: 7 });
+    await receive({ sha256: 'c'.repeat(64) });
+    expect(link.receiver.journal).toEqual([]);
+    await receive({ size: write.size + 1 });
+    expect(link.receiver.journal).toEqual([`Rejected blob chunk: 3 bytes at 0 of a blob of ${write.size + 1}, expected ${BLOB_CHUNK_BYTES} of ${write.size}`]);
+    expect(link.receiver.ended).toHaveLength(1);
+    expect((await link.receiver.transfer.prepare([write])).kind).toBe('failed');
+    expect(link.receiver.store.parts.size).toBe(0);
+  });
+
+  it('gives up a blob whose part cannot be finished (announced empty) instead of failing the step', async () => {
+    const link = pairOfSides();
+    const { write } = await blobOf(0);
+    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'waiting' });
+    expect(link.toSender).toEqual([]);
+    expect((await link.receiver.transfer.prepare([write])).kind).toBe('failed');
+  });
+
+  it('serves only the blobs of unacknowledged deltas, at chunk offsets, and lets them go once acknowledged unless still held', async () => {
+    const link = pairOfSides();
+    const { bytes, write } = await blobOf(BLOB_CHUNK_BYTES * 2);
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offer(1, [write]);
+    link.sender.transfer.offer(2, [write]);
+    await link.sender.transfer.serve({ kind: 'blob-request', sha256: write.sha256, offset: 5 });
+    expect(link.sender.journal).toEqual([`Rejected blob request: offset 5 is not a chunk of the ${write.size} bytes of ${write.sha256.slice(0, 12)}…`]);
+    await link.sender.transfer.releaseAcked(1);
+    expect(link.sender.store.blobs.has(write.sha256)).toBe(true);
+    await link.sender.transfer.discardUnlessHeld([write.sha256]);
+    expect(link.sender.store.blobs.has(write.sha256)).toBe(true);
+    await link.sender.transfer.releaseAcked(2);
+    expect(link.sender.store.blobs.has(write.sha256)).toBe(false);
+    await link.sender.transfer.serve({ kind: 'blob-request', sha256: write.sha256, offset: 0 });
+    expect(link.toReceiver).toEqual([{ kind: 'blob-missing', sha256: write.sha256 }]);
+  });
+});
