@@ -226,9 +226,16 @@ export async function uploadMediaFile(tab: PlaygroundTab, fileName: string, byte
   await wp.locator('#plupload-upload-ui, #html-upload-ui').first().waitFor({ state: 'attached', timeout: WP_ADMIN_TIMEOUT });
   if ((await multiFileInput.count()) > 0) {
     await multiFileInput.setInputFiles(file);
-    // Each finished upload gets an item with an edit link to its attachment.
+    // Each finished upload gets an item with an edit link to its attachment; a failed one, an error.
     const editLink = wp.locator('#media-items .media-item a.edit-attachment').first();
-    await editLink.waitFor({ state: 'attached', timeout });
+    const failure = wp.locator('#media-items .media-item .error-div, #media-items .media-item.error').first();
+    await editLink.or(failure).first().waitFor({ state: 'attached', timeout }).catch(async (error: unknown) => {
+      const items = await wp.locator('#media-items').innerText({ timeout: 5000 }).catch(() => '(no media items)');
+      throw new Error(`The upload of ${fileName} did not finish: ${String(error)}\nMedia items: ${items}`);
+    });
+    if ((await failure.count()) > 0) {
+      throw new Error(`WordPress refused the upload of ${fileName}: ${await failure.innerText()}`);
+    }
     const href = (await editLink.getAttribute('href')) ?? '';
     return attachmentIdFromHref(href);
   }
