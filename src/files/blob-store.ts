@@ -16,6 +16,18 @@ const SHA256 = /^[0-9a-f]{64}$/;
 /** What a path is, as far as deciding inline or blob goes. */
 export type StatResult = number | 'absent' | 'directory';
 
+/** A path to stat, and the size at which to hash it too (to tell an echo without reading it). */
+export interface StatRequest {
+  readonly path: string;
+  readonly hashIfSize?: number;
+}
+
+/** A stat whose file had the size asked for: its sha256 as well. */
+export interface HashedStat {
+  readonly size: number;
+  readonly sha256: string;
+}
+
 export interface StagedBlob {
   readonly sha256: string;
   readonly size: number;
@@ -23,7 +35,13 @@ export interface StagedBlob {
 
 export type FinishResult = { readonly ok: true } | { readonly ok: false; readonly actualSha256: string };
 
-const StatAnswer = v.array(v.union([v.pipe(v.number(), v.safeInteger(), v.minValue(0)), v.picklist(['absent', 'directory'])]));
+const StatAnswer = v.array(
+  v.union([
+    v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+    v.picklist(['absent', 'directory']),
+    v.tuple([v.pipe(v.number(), v.safeInteger(), v.minValue(0)), v.pipe(v.string(), v.regex(SHA256))]),
+  ]),
+);
 const StagedAnswer = v.strictObject({ sha256: v.pipe(v.string(), v.regex(SHA256)), size: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });
 const AppendAnswer = v.strictObject({ partSize: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });
 const FinishAnswer = v.union([v.strictObject({ ok: v.literal(true) }), v.strictObject({ ok: v.literal(false), sha256: v.string() })]);
@@ -57,10 +75,17 @@ export class BlobStore {
 
   /** For each absolute path: its size, or whether it is missing or a directory. One run for all. */
   async statFiles(paths: readonly string[]): Promise<StatResult[]> {
-    if (paths.length === 0) return [];
-    const sizes = await this.answer('stat', {}, StatAnswer, JSON.stringify(paths));
-    if (sizes.length !== paths.length) throw new BlobStoreError('stat', `${sizes.length} answers for ${paths.length} paths`);
-    return sizes;
+    const answers = await this.statAndHash(paths.map((path) => ({ path })));
+    return answers.map((answer) => (typeof answer === 'object' ? answer.size : answer));
+  }
+
+  /** Like {@link statFiles}; a file of the size a request names is hashed too, in the same run. */
+  async statAndHash(requests: readonly StatRequest[]): Promise<(StatResult | HashedStat)[]> {
+    if (requests.length === 0) return [];
+    const body = requests.map(({ path, hashIfSize }) => (hashIfSize === undefined ? path : [path, hashIfSize]));
+    const answers = await this.answer('stat', {}, StatAnswer, JSON.stringify(body));
+    if (answers.length !== requests.length) throw new BlobStoreError('stat', `${answers.length} answers for ${requests.length} paths`);
+    return answers.map((answer) => (Array.isArray(answer) ? { size: answer[0], sha256: answer[1] } : answer));
   }
 
   /** Copies the file at `path` (absolute) into the store; its name is the copy's sha256. */

@@ -15,12 +15,22 @@ export type TrackedOp =
   | { readonly op: 'rename'; readonly path: string; readonly toPath: string; readonly nodeType: NodeType }
   | { readonly op: 'arrive'; readonly path: string; readonly nodeType: NodeType };
 
-/** A file's content as read: its bytes, or (a big file) a blob staged in the site's blob store. */
-export type FileContent = FileState & ({ readonly bytes: Uint8Array; readonly blob?: undefined } | { readonly blob: true });
+/**
+ * A file's content as read: its bytes, or (a big file) a blob staged in the site's blob store,
+ * or `unread`: hashed where it lies and found to be what the applier wrote there, so it stands
+ * for an echo only (a file the peer turns out to lack is read again).
+ */
+export type FileContent = FileState &
+  (
+    | { readonly bytes: Uint8Array; readonly blob?: undefined; readonly unread?: undefined }
+    | { readonly blob: true; readonly unread?: undefined }
+    | { readonly unread: true; readonly blob?: undefined }
+  );
 
 /** The write that gives the peer `content` at `path`. */
 export function writeOf(path: string, content: FileContent): WriteChange {
   const { size, sha256 } = content;
+  if (content.unread) throw new Error(`${path}: its bytes were not read`);
   return content.blob ? { op: 'write', path, size, sha256, blob: true } : { op: 'write', path, size, sha256, bytes: content.bytes };
 }
 
@@ -163,7 +173,7 @@ export class ChangeTracker {
   /** Files written whose bytes are not known yet, and arrived directories not listed yet. */
   unresolved(): { reads: ReadRequest[]; scans: ScanRequest[] } {
     const reads = [...this.dirty]
-      .filter((node) => !node.content || node.content.seq < node.writeSeq)
+      .filter((node) => !this.hasSendableContent(node))
       .map((node) => ({ path: node.path, node, seq: node.writeSeq }));
     const scans = [...this.scanNeeded].map((node) => ({ path: node.path, node, structuralSeq: this.structuralSeq }));
     return { reads, scans };
@@ -177,9 +187,7 @@ export class ChangeTracker {
   takeChanges(): FileChange[] {
     const changes: FileChange[] = this.structural;
     this.structural = [];
-    const ready = [...this.dirty]
-      .filter((node) => node.content && node.content.seq >= node.writeSeq)
-      .sort((a, b) => comparePaths(a.path, b.path));
+    const ready = [...this.dirty].filter((node) => this.hasSendableContent(node)).sort((a, b) => comparePaths(a.path, b.path));
     for (const node of ready) {
       const content = node.content!;
       this.dirty.delete(node);
@@ -191,6 +199,15 @@ export class ChangeTracker {
       this.peer.set(node.path, { type: 'file', size: content.size, sha256: content.sha256 });
     }
     return changes;
+  }
+
+  /** Read after its last write, and either bytes to send or an echo of what the peer has. */
+  private hasSendableContent(node: FileNode): boolean {
+    const content = node.content;
+    if (!content || content.seq < node.writeSeq) return false;
+    if (!content.unread) return true;
+    const known = this.peer.get(node.path);
+    return known?.type === 'file' && known.sha256 === content.sha256;
   }
 
   /** The peer has `path` in this state already (it sent it): a matching local change is no change. */

@@ -1,6 +1,7 @@
 import type { SiteClient } from '../platform/site-client';
-import { BlobStore, INLINE_FILE_MAX_BYTES, type StatResult } from './blob-store';
+import { BlobStore, INLINE_FILE_MAX_BYTES, type HashedStat, type StatResult } from './blob-store';
 import type { FileContent } from './change-tracker';
+import type { FileState } from './tree-manifest';
 import { Limiter } from './limiter';
 import { sha256Hex } from './sha256';
 
@@ -9,8 +10,11 @@ export type ReadResult = FileContent | 'absent' | 'directory';
 
 /** Reads files for sending; see {@link SizeAwareReader}. */
 export interface FileContentReader {
-  /** `expectedSize`: what the file was just written with by this engine, if so (no need to ask PHP). */
-  read(absolute: string, expectedSize?: number): Promise<ReadResult>;
+  /**
+   * `applied`: what this engine just wrote there, if it did. When the file still holds exactly
+   * that (hashed where it lies), its bytes are not read: the result is `unread`, an echo.
+   */
+  read(absolute: string, applied?: FileState): Promise<ReadResult>;
   /** The same for several paths, in order. */
   readAll(absolutes: readonly string[]): Promise<ReadResult[]>;
 }
@@ -26,33 +30,39 @@ const STAT_GATHER_MS = 16;
 
 /**
  * Reads a file whole when it is small (up to INLINE_FILE_MAX_BYTES) and stages it in the blob
- * store when it is big, so a big file never crosses into JavaScript. The size comes first, from
- * one PHP run per batch: reads asked for within STAT_GATHER_MS of each other, or while a stat run
+ * store when it is big, so a big file never crosses into JavaScript; the echo of a file this
+ * engine wrote is only hashed where it lies. The size comes first, from one PHP run per batch: reads asked for within STAT_GATHER_MS of each other, or while a stat run
  * is on its way, go together.
  * Only the reads themselves are limited (`concurrency` at once), not the stats: a limit on both
  * would cut a burst of a thousand reads into stat runs of a few paths each.
  */
 export class SizeAwareReader implements FileContentReader {
-  private queue: { path: string; resolve: (result: StatResult) => void; reject: (error: unknown) => void }[] = [];
+  private queue: { path: string; hashIfSize?: number; resolve: (result: StatResult | HashedStat) => void; reject: (error: unknown) => void }[] = [];
   private statting = false;
   private readonly limit: Limiter;
 
   constructor(
     private readonly client: Pick<SiteClient, 'readFileAsBuffer'>,
-    private readonly store: Pick<BlobStore, 'statFiles' | 'stage'>,
+    private readonly store: Pick<BlobStore, 'statAndHash' | 'stage'>,
     concurrency = 16,
   ) {
     this.limit = new Limiter(concurrency);
   }
 
-  async read(absolute: string, expectedSize?: number): Promise<ReadResult> {
-    return this.readSized(absolute, expectedSize ?? (await this.stat(absolute)));
+  async read(absolute: string, applied?: FileState): Promise<ReadResult> {
+    const stat = await this.stat(absolute, applied?.size);
+    if (typeof stat !== 'object') return this.readSized(absolute, stat);
+    if (stat.sha256 === applied?.sha256) return { size: stat.size, sha256: stat.sha256, unread: true };
+    return this.readSized(absolute, stat.size);
   }
 
   async readAll(absolutes: readonly string[]): Promise<ReadResult[]> {
     const sizes = await Promise.all(absolutes.map((path) => this.stat(path)));
     const results: ReadResult[] = [];
-    for (const [index, path] of absolutes.entries()) results.push(await this.readSized(path, sizes[index]!));
+    for (const [index, path] of absolutes.entries()) {
+      const stat = sizes[index]!;
+      results.push(await this.readSized(path, typeof stat === 'object' ? stat.size : stat));
+    }
     return results;
   }
 
@@ -76,8 +86,8 @@ export class SizeAwareReader implements FileContentReader {
     return { size: staged.size, sha256: staged.sha256, blob: true };
   }
 
-  private stat(path: string): Promise<StatResult> {
-    const answer = new Promise<StatResult>((resolve, reject) => this.queue.push({ path, resolve, reject }));
+  private stat(path: string, hashIfSize?: number): Promise<StatResult | HashedStat> {
+    const answer = new Promise<StatResult | HashedStat>((resolve, reject) => this.queue.push({ path, hashIfSize, resolve, reject }));
     if (!this.statting) void this.statQueued();
     return answer;
   }
@@ -91,7 +101,7 @@ export class SizeAwareReader implements FileContentReader {
         const count = this.queue.findIndex((entry) => (characters += entry.path.length + 4) > STAT_BATCH_CHARACTERS);
         const batch = this.queue.splice(0, count === -1 ? this.queue.length : Math.max(1, count));
         try {
-          const sizes = await this.store.statFiles(batch.map(({ path }) => path));
+          const sizes = await this.store.statAndHash(batch.map(({ path, hashIfSize }) => ({ path, hashIfSize })));
           batch.forEach(({ resolve }, index) => resolve(sizes[index]!));
         } catch (error) {
           for (const { reject } of batch) reject(error);

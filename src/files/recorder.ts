@@ -15,8 +15,6 @@ type RecorderClient = Pick<
 
 /** How long a fence waits for its own journal event before going on regardless. */
 const FENCE_TIMEOUT_MS = 10_000;
-/** How long after an applied write its size is trusted for reading its echo (the journal's delay is milliseconds). */
-const APPLIED_SIZE_TRUSTED_MS = 2_000;
 
 export interface FileRecorderOptions {
   /** Absolute synced root, e.g. `/wordpress` (the client's documentRoot). */
@@ -64,8 +62,8 @@ export class FileRecorder {
   private readonly readSlots = new Map<string, { next: ReadRequest | null; done: Promise<void> }>();
   private readonly reader: FileContentReader;
   private readonly stagedSinceBatch = new Set<string>();
-  /** Sizes of files the applier is writing, for reading their echoes without asking PHP for the size first. */
-  private readonly appliedSizes = new Map<string, { size: number; afterSeq: number; at: number }>();
+  /** What the applier is writing, so that reading an echo only hashes the file where it lies. */
+  private readonly appliedStates = new Map<string, { state: FileState; afterSeq: number }>();
   private unbind: (() => unknown) | null = null;
   private batchChain: Promise<unknown> = Promise.resolve();
   private scanning: Promise<void> | null = null;
@@ -124,8 +122,8 @@ export class FileRecorder {
   /** The peer has `path` (relative to the root) in this state: a matching local change is an echo. */
   expectApplied(path: string, state: FileState | 'deleted' | 'dir'): void {
     this.tracker.expectApplied(path, state);
-    if (typeof state === 'object') this.appliedSizes.set(path, { size: state.size, afterSeq: this.tracker.lastWriteSeq, at: performance.now() });
-    else this.appliedSizes.delete(path);
+    if (typeof state === 'object') this.appliedStates.set(path, { state, afterSeq: this.tracker.lastWriteSeq });
+    else this.appliedStates.delete(path);
   }
 
   /** The peer has renamed `from` to `to` (relative paths). */
@@ -262,7 +260,7 @@ export class FileRecorder {
   private async read(request: ReadRequest): Promise<boolean> {
     try {
       this.counters.reads++;
-      const content = await this.reader.read(absolutePath(this.options.root, request.path), this.appliedSize(request));
+      const content = await this.reader.read(absolutePath(this.options.root, request.path), this.appliedState(request));
       if (content === 'absent' || content === 'directory') return false;
       if (content.blob) this.stagedSinceBatch.add(content.sha256);
       this.tracker.supplyContent(request, content);
@@ -273,15 +271,15 @@ export class FileRecorder {
   }
 
   /**
-   * The size the applier wrote at the request's path, for the first read of its echo: not for a
-   * write seen before the apply, nor long after it (a write that failed has no echo to read). A
-   * local write racing the apply's could still make that one read take a big file whole.
+   * What the applier wrote at the request's path, for the first read after it (a read of an
+   * earlier write is not its echo). If that write failed, a later local write is read as any:
+   * its hash will not match.
    */
-  private appliedSize(request: ReadRequest): number | undefined {
-    const applied = this.appliedSizes.get(request.path);
+  private appliedState(request: ReadRequest): FileState | undefined {
+    const applied = this.appliedStates.get(request.path);
     if (!applied || request.seq <= applied.afterSeq) return undefined;
-    this.appliedSizes.delete(request.path);
-    return performance.now() - applied.at <= APPLIED_SIZE_TRUSTED_MS ? applied.size : undefined;
+    this.appliedStates.delete(request.path);
+    return applied.state;
   }
 
   private async settleReads(): Promise<void> {

@@ -85,13 +85,19 @@ try {
 			}
 			$pgsync_sizes = array();
 			clearstatcache();
-			foreach ( $pgsync_paths as $pgsync_path ) {
+			foreach ( $pgsync_paths as $pgsync_entry ) {
+				// A path, or [path, size]: hash the file too when it has that size (an echo check).
+				$pgsync_path      = is_array( $pgsync_entry ) ? (string) ( $pgsync_entry[0] ?? '' ) : (string) $pgsync_entry;
+				$pgsync_hash_size = is_array( $pgsync_entry ) ? (int) ( $pgsync_entry[1] ?? -1 ) : -1;
 				// One stat per path (following links, as reading the file would).
-				$pgsync_stat = @stat( (string) $pgsync_path );
+				$pgsync_stat = @stat( $pgsync_path );
 				if ( false === $pgsync_stat ) {
 					$pgsync_sizes[] = 'absent';
 				} elseif ( 0040000 === ( $pgsync_stat['mode'] & 0170000 ) ) {
 					$pgsync_sizes[] = 'directory';
+				} elseif ( $pgsync_stat['size'] === $pgsync_hash_size ) {
+					$pgsync_hash    = @hash_file( 'sha256', $pgsync_path );
+					$pgsync_sizes[] = false === $pgsync_hash ? $pgsync_stat['size'] : array( $pgsync_stat['size'], $pgsync_hash );
 				} else {
 					$pgsync_sizes[] = $pgsync_stat['size'];
 				}

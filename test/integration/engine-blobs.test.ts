@@ -55,8 +55,8 @@ const collectGarbage = vm.runInNewContext('gc') as () => void;
  * JS memory in use, less the sites' own files: in Node, PHP's in-memory filesystem keeps file
  * contents in ArrayBuffers of this process (in the browser they live in the site's worker). Its
  * slack stays in: a file written a megabyte or a chunk at a time holds ~10% more than its size,
- * and the transfer writes several 30 MB files (A's staged blob; B's part, the copy it places and
- * the copy it stages when it reads what it placed), so 10-15 MB of what is measured is the
+ * and the transfer writes several 30 MB files (A's staged blob; B's part and the copy it places;
+ * the echo of what B placed is only hashed where it lies), so 10-15 MB of what is measured is the
  * filesystem's, not the transfer's (the JS heap alone grows ~9 MB).
  */
 const jsMemory = async (pair: EnginePair) => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOB_CHUNK_BYTES, BlobStore, INLINE_FILE_MAX_BYTES } from '../../src/files/blob-store';
+import { SizeAwareReader } from '../../src/files/file-content-reader';
 import { applyFileChangesAtomically } from '../../src/files/file-transaction';
 import type { SiteClient } from '../../src/platform/site-client';
 import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
@@ -161,6 +162,32 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
     expect(reads.filter((size) => size > INLINE_FILE_MAX_BYTES)).toEqual([]);
     expect(await php(b, `echo json_encode(glob('${ROOT}/wp-content/upgrade/playground-sync/undo-*'));`)).toBe('[]');
     expect(Math.max(...largestMessages)).toBeLessThanOrEqual(MAX_WIRE_MESSAGE_BYTES);
+  });
+
+  it('tells the echo of a big file the engine wrote by hashing it where it lies: nothing staged, nothing read', async () => {
+    const path = `${ROOT}/wp-content/uploads/echo.bin`;
+    await php(a, `$f = fopen('${path}', 'wb'); for ($i = 0; $i < 3; $i++) fwrite($f, random_bytes(1048576)); fclose($f);`);
+    const applied = { size: 3 * 1048576, sha256: await sha256On(a, path) };
+    const reads: number[] = [];
+    const client = {
+      readFileAsBuffer: async (absolute: string) => {
+        const bytes = await a.client.readFileAsBuffer(absolute);
+        reads.push(bytes.byteLength);
+        return bytes;
+      },
+    };
+    const staged = () => php(a, `$d = '${ROOT}/wp-content/upgrade/playground-sync/blobs'; echo count(array_filter(array_merge(glob("$d/*") ?: [], glob("$d/tmp/*") ?: []), 'is_file'));`);
+    await storeA.clear();
+    const reader = new SizeAwareReader(client, storeA);
+
+    expect(await reader.read(path, applied)).toEqual({ ...applied, unread: true });
+    expect(await staged()).toBe('0');
+
+    // Not what was applied (a local write came after it): read as any big file, i.e. staged.
+    expect(await reader.read(path, { size: applied.size, sha256: '0'.repeat(64) })).toEqual({ ...applied, blob: true });
+    expect(await reader.read(path, { size: 5, sha256: applied.sha256 })).toEqual({ ...applied, blob: true });
+    expect(reads).toEqual([]);
+    await storeA.clear();
   });
 
   it('clears everything it holds', async () => {

@@ -187,6 +187,30 @@ describe('ChangeTracker: things that are no change', () => {
 });
 
 describe('ChangeTracker: reads and the synced boundary', () => {
+  it('an echo hashed where it lies (bytes unread) is no change while the peer has it, and is read again once it has not', async () => {
+    const path = 'wp-content/a.txt';
+    const applied = await stateOf('from peer');
+    const tracker = new ChangeTracker(await manifestOf(START));
+    const before = tracker.checkpointPeer();
+    tracker.expectApplied(path, applied);
+    const [echo] = tracker.record({ op: 'write', path });
+    tracker.supplyContent(echo!, { ...applied, unread: true });
+    expect(tracker.unresolved().reads).toEqual([]);
+    expect(tracker.takeChanges()).toEqual([]);
+
+    const undone = new ChangeTracker(await manifestOf(START));
+    undone.expectApplied(path, applied);
+    const [read] = undone.record({ op: 'write', path });
+    undone.supplyContent(read!, { ...applied, unread: true });
+    undone.restorePeer(before, [path]); // the apply was undone, yet its bytes are what was read
+    expect(undone.takeChanges()).toEqual([]);
+    const [again] = undone.unresolved().reads;
+    expect(again?.path).toBe(path);
+    const bytes = new TextEncoder().encode('from peer');
+    undone.supplyContent(again!, { ...applied, bytes });
+    expect(undone.takeChanges()).toEqual([{ op: 'write', path, size: applied.size, sha256: applied.sha256, bytes }]);
+  });
+
   it('a read that finished after its node moved away is not attached to what replaced it', async () => {
     const tracker = new ChangeTracker(await manifestOf(START));
     const [stale] = tracker.record(write('wp-content/a.txt'));
