@@ -4,8 +4,12 @@ import type { SiteClient } from '../platform/site-client';
 import { ENGINE_SCRATCH_AREA } from './exclusions';
 import { absolutePath } from './paths';
 
-/** Files up to this size travel inline in their delta; bigger ones as blobs the receiver pulls. */
-export const INLINE_FILE_MAX_BYTES = 1024 * 1024;
+/**
+ * Files up to this size travel inline in their delta; bigger ones as blobs the receiver pulls.
+ * An inline file crosses the page bridge whole (read, or written on the peer), so it stays well
+ * under the 256 KiB every message keeps to.
+ */
+export const INLINE_FILE_MAX_BYTES = 192 * 1024;
 /** Bytes of one blob chunk: its base64 and the envelope around it stay one message (< 256 KiB). */
 export const BLOB_CHUNK_BYTES = 144 * 1024;
 /** Where a site keeps its blobs, relative to the synced root (inside the never-synced scratch area). */

@@ -64,7 +64,7 @@ describe('the blob store', () => {
   it('tells sizes, missing paths and directories apart in one run', async () => {
     await php(a, `file_put_contents('${ROOT}/small.txt', 'hello');`);
     expect(await storeA.statFiles([`${ROOT}/small.txt`, `${ROOT}/nothing-here`, `${ROOT}/wp-content`])).toEqual([5, 'absent', 'directory']);
-    expect(INLINE_FILE_MAX_BYTES).toBe(1024 * 1024);
+    expect(INLINE_FILE_MAX_BYTES).toBe(192 * 1024);
   });
 
   it('moves a 20 MB file from one site to the other a chunk at a time, byte for byte', async () => {
@@ -164,7 +164,7 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
     expect(Math.max(...largestMessages)).toBeLessThanOrEqual(MAX_WIRE_MESSAGE_BYTES);
   });
 
-  it('tells the echo of a big file the engine wrote by hashing it where it lies: nothing staged, nothing read', async () => {
+  it('tells the echo of a big file the engine wrote by hashing it where it lies (nothing staged, nothing read), and reads only files that fit one bridge message', async () => {
     const path = `${ROOT}/wp-content/uploads/echo.bin`;
     await php(a, `$f = fopen('${path}', 'wb'); for ($i = 0; $i < 3; $i++) fwrite($f, random_bytes(1048576)); fclose($f);`);
     const applied = { size: 3 * 1048576, sha256: await sha256On(a, path) };
@@ -187,6 +187,14 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
     expect(await reader.read(path, { size: applied.size, sha256: '0'.repeat(64) })).toEqual({ ...applied, blob: true });
     expect(await reader.read(path, { size: 5, sha256: applied.sha256 })).toEqual({ ...applied, blob: true });
     expect(reads).toEqual([]);
+
+    // A file too big to cross the page bridge in one message is staged, never read whole.
+    const middling = `${ROOT}/wp-content/uploads/photo.jpg`;
+    await php(a, `file_put_contents('${middling}', random_bytes(500 * 1024));`);
+    expect(await reader.read(middling)).toMatchObject({ size: 500 * 1024, blob: true });
+    await php(a, `file_put_contents('${middling}', random_bytes(100 * 1024));`);
+    expect(await reader.read(middling)).toMatchObject({ size: 100 * 1024, bytes: expect.any(Uint8Array) });
+    expect(reads).toEqual([100 * 1024]);
     await storeA.clear();
   });
 
