@@ -21,12 +21,21 @@ export interface StagedBlob {
   readonly size: number;
 }
 
+/** A file's bytes inside a blob: `size` bytes from `offset`, to be written to `target`. */
+export interface UnpackEntry {
+  readonly offset: number;
+  readonly size: number;
+  readonly sha256: string;
+  readonly target: string;
+}
+
 export type FinishResult = { readonly ok: true } | { readonly ok: false; readonly actualSha256: string };
 
 const StatAnswer = v.array(v.union([v.pipe(v.number(), v.safeInteger(), v.minValue(0)), v.picklist(['absent', 'directory'])]));
 const StagedAnswer = v.strictObject({ sha256: v.pipe(v.string(), v.regex(SHA256)), size: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });
 const AppendAnswer = v.strictObject({ partSize: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });
 const FinishAnswer = v.union([v.strictObject({ ok: v.literal(true) }), v.strictObject({ ok: v.literal(false), sha256: v.string() })]);
+const UnpackAnswer = v.array(v.nullable(v.pipe(v.string(), v.maxLength(1000))));
 const Size = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 
 export class BlobStoreError extends Error {
@@ -63,9 +72,12 @@ export class BlobStore {
     return sizes;
   }
 
-  /** Copies the file at `path` (absolute) into the store; its name is the copy's sha256. */
-  stage(path: string): Promise<StagedBlob> {
-    return this.answer('stage', { path }, StagedAnswer);
+  /**
+   * Copies the file at `path` (absolute) into the store; its name is the copy's sha256. `move`:
+   * the file is a scratch file of the caller's, taken into the store rather than copied.
+   */
+  stage(path: string, options: { move?: boolean } = {}): Promise<StagedBlob> {
+    return this.answer('stage', { path, ...(options.move ? { move: true } : {}) }, StagedAnswer);
   }
 
   async readChunk(sha256: string, offset: number, length: number): Promise<Uint8Array> {
@@ -109,6 +121,19 @@ export class BlobStore {
   async place(sha256: string, target: string): Promise<void> {
     checkedName(sha256);
     await this.answer('place', { sha256, target }, v.literal(true));
+  }
+
+  /**
+   * Writes ranges of the blob `sha256` to files (absolute targets, parents created), each checked
+   * against its sha256 and renamed into place whole, in one run: for each, null or why it failed.
+   */
+  async unpack(sha256: string, entries: readonly UnpackEntry[]): Promise<(string | null)[]> {
+    checkedName(sha256);
+    if (entries.length === 0) return [];
+    const body = JSON.stringify(entries.map(({ offset, size, sha256: hash, target }) => [offset, size, hash, target]));
+    const results = await this.answer('unpack', { sha256 }, UnpackAnswer, body);
+    if (results.length !== entries.length) throw new BlobStoreError('unpack', `${results.length} answers for ${entries.length} entries`);
+    return results;
   }
 
   /** Forgets the blob and any incoming part of it. */
