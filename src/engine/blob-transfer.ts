@@ -3,6 +3,9 @@ import type { JournalEntry } from '../journal/entry';
 import type { EnvelopeOf } from '../sync/wire';
 import { base64ToBytes, bytesToBase64 } from './base64';
 
+/** The holder of blobs received deltas name. */
+const RECEIVED = 'in';
+
 /** Chunk requests out at once: at most this many chunks are on their way or waiting in memory. */
 export const BLOB_WINDOW = 4;
 /** A fetch that heard nothing for this long asks again for what it is waiting for. */
@@ -11,6 +14,8 @@ export const BLOB_STALL_MS = 5_000;
 type Body<K extends 'blob-request' | 'blob-chunk' | 'blob-missing'> = Omit<EnvelopeOf<K>, 'v' | 'pairId' | 'from' | 'seq' | 'ackUpTo' | 'hlc'>;
 export type BlobMessage = Body<'blob-request'> | Body<'blob-chunk'> | Body<'blob-missing'>;
 type NewEntry = Omit<JournalEntry, 'id' | 'time' | 'site'>;
+/** A blob as a transfer needs to know it: its name and size. */
+export type BlobRef = Pick<BlobWriteChange, 'sha256' | 'size'>;
 
 export interface BlobTransferOptions {
   /** This site's blob store (the recorder stages big files into it). */
@@ -19,6 +24,8 @@ export interface BlobTransferOptions {
   readonly send: (message: BlobMessage) => void;
   /** A fetch ended (the blob is in the store, or it failed): deltas waiting for it may go on. */
   readonly onFetchEnded: () => void;
+  /** Bytes of a blob being pulled are in the store's part up to `written`. */
+  readonly onStored?: (sha256: string, written: number) => void;
   readonly journal: (entries: NewEntry[]) => void;
   readonly now?: () => number;
 }
@@ -53,6 +60,7 @@ export class BlobTransfer {
   /** Sizes of the blobs this side's unacknowledged deltas name, and which blobs each delta names. */
   private readonly offered = new Map<string, number>();
   private readonly offeredBySeq = new Map<number, string[]>();
+  private readonly offeredFor = new Map<string, string[]>();
   private readonly queue: { sha256: string; size: number }[] = [];
   private active: Fetch | null = null;
   private readonly failed = new Map<string, string>();
@@ -60,6 +68,24 @@ export class BlobTransfer {
   constructor(private readonly options: BlobTransferOptions) {}
 
   // --- Sending side ------------------------------------------------------------------------
+
+  /** Blobs served for `holder` (e.g. a full-state copy) until `withdraw(holder)`. */
+  offerFor(holder: string, blobs: readonly BlobRef[]): void {
+    const names = unique(blobs).map(({ sha256, size }) => {
+      this.offered.set(sha256, size);
+      this.hold(sha256, holder);
+      return sha256;
+    });
+    this.offeredFor.set(holder, names);
+  }
+
+  /** `holder` needs its blobs no more: they go, unless something else holds them. */
+  async withdraw(holder: string): Promise<void> {
+    const names = this.offeredFor.get(holder);
+    if (names === undefined) return;
+    this.offeredFor.delete(holder);
+    for (const name of names) await this.letGo(name, holder);
+  }
 
   /** Outgoing delta `seq` names these blobs: they are served until it is acknowledged. */
   offer(seq: number, blobs: readonly BlobWriteChange[]): void {
@@ -110,10 +136,10 @@ export class BlobTransfer {
    * Asked again for the same delta (a resend, the next apply attempt) it starts no second fetch.
    * A failed fetch is reported once: asked again after that, it starts over.
    */
-  async prepare(blobs: readonly BlobWriteChange[]): Promise<BlobReadiness> {
+  async prepare(blobs: readonly BlobRef[], holder = RECEIVED): Promise<BlobReadiness> {
     let waiting = false;
     for (const { sha256, size } of unique(blobs)) {
-      this.hold(sha256, 'in');
+      this.hold(sha256, holder);
       const failure = this.failed.get(sha256);
       if (failure !== undefined) {
         this.failed.delete(sha256);
@@ -156,6 +182,7 @@ export class BlobTransfer {
         fetch.early.delete(offset);
         fetch.written = await this.options.store.appendChunk(fetch.sha256, offset, next);
       }
+      this.options.onStored?.(fetch.sha256, fetch.written);
       for (const offset of fetch.early.keys()) if (offset < fetch.written) fetch.early.delete(offset);
       if (fetch.written >= fetch.size) await this.finish(fetch);
       else this.askForMore(fetch);
@@ -198,8 +225,27 @@ export class BlobTransfer {
   }
 
   /** A received delta was applied (or given up): the blobs it named go, unless something else holds them. */
-  async releaseReceived(blobs: readonly BlobWriteChange[]): Promise<void> {
-    for (const { sha256 } of unique(blobs)) await this.letGo(sha256, 'in');
+  async releaseReceived(blobs: readonly BlobRef[], holder = RECEIVED): Promise<void> {
+    for (const { sha256 } of unique(blobs)) await this.letGo(sha256, holder);
+  }
+
+  /**
+   * What `holder` prepared is not wanted any more (a copy given up): fetches of blobs nothing
+   * else holds stop, and those blobs and their parts go.
+   */
+  async abandon(blobs: readonly BlobRef[], holder: string): Promise<void> {
+    for (const { sha256 } of unique(blobs)) {
+      const others = [...(this.holders.get(sha256) ?? [])].filter((name) => name !== holder);
+      if (others.length > 0) continue;
+      if (this.active?.sha256 === sha256) this.active = null;
+      const queued = this.queue.findIndex((entry) => entry.sha256 === sha256);
+      if (queued >= 0) this.queue.splice(queued, 1);
+      this.failed.delete(sha256);
+      this.holders.delete(sha256);
+      this.offered.delete(sha256);
+      await this.options.store.remove(sha256).catch(() => undefined);
+    }
+    await this.startNext();
   }
 
   /** Blobs the recorder staged and did not send (echoes, files already on the peer): removed unless held. */
@@ -280,7 +326,7 @@ export class BlobTransfer {
   }
 }
 
-function unique(blobs: readonly BlobWriteChange[]): BlobWriteChange[] {
+function unique<T extends BlobRef>(blobs: readonly T[]): T[] {
   const seen = new Set<string>();
   return blobs.filter(({ sha256 }) => !seen.has(sha256) && (seen.add(sha256), true));
 }

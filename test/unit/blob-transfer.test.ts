@@ -217,4 +217,59 @@ describe('BlobTransfer', () => {
     await link.sender.transfer.serve({ kind: 'blob-request', sha256: write.sha256, offset: 0 });
     expect(link.toReceiver).toEqual([{ kind: 'blob-missing', sha256: write.sha256 }]);
   });
+
+  it("serves a full-state copy's blobs under its holder until withdrawn, whatever the deltas' acknowledgements", async () => {
+    const link = pairOfSides();
+    const { bytes, write } = await blobOf(BLOB_CHUNK_BYTES + 5);
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offerFor('copy:snap-1', [write]);
+    await link.sender.transfer.releaseAcked(Number.POSITIVE_INFINITY);
+    expect(await link.receiver.transfer.prepare([write], 'copy-in:snap-1')).toEqual({ kind: 'waiting' });
+    await link.settle();
+    expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
+    await link.sender.transfer.withdraw('copy:snap-1');
+    expect(link.sender.store.blobs.has(write.sha256)).toBe(false);
+    await link.sender.transfer.serve({ kind: 'blob-request', sha256: write.sha256, offset: 0 });
+    expect(link.toReceiver).toEqual([{ kind: 'blob-missing', sha256: write.sha256 }]);
+  });
+
+  it('reports the bytes stored as a blob comes in', async () => {
+    const link = pairOfSides();
+    const stored: number[] = [];
+    const receiver = new BlobTransfer({
+      store: link.receiver.store,
+      send: (message) => link.toSender.push(message),
+      onFetchEnded: () => undefined,
+      onStored: (_, written) => stored.push(written),
+      journal: () => undefined,
+    });
+    const { bytes, write } = await blobOf(2 * BLOB_CHUNK_BYTES + 1);
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offer(1, [write]);
+    await receiver.prepare([write]);
+    while (link.toSender.length > 0) {
+      for (const message of link.toSender.splice(0)) if (message.kind === 'blob-request') await link.sender.transfer.serve(message);
+      for (const message of link.toReceiver.splice(0)) if (message.kind === 'blob-chunk') await receiver.receiveChunk(message);
+    }
+    expect(stored).toEqual([BLOB_CHUNK_BYTES, 2 * BLOB_CHUNK_BYTES, write.size]);
+  });
+
+  it('abandons a fetch given up midway: late chunks are dropped, its part goes, the next fetch starts', async () => {
+    const link = pairOfSides();
+    const first = await blobOf(8 * BLOB_CHUNK_BYTES);
+    const second = await blobOf(BLOB_CHUNK_BYTES + 9);
+    for (const { bytes, write } of [first, second]) {
+      link.sender.store.blobs.set(write.sha256, bytes);
+      link.sender.transfer.offer(1, [write]);
+    }
+    expect(await link.receiver.transfer.prepare([first.write], 'copy-in:snap-1')).toEqual({ kind: 'waiting' });
+    expect(await link.receiver.transfer.prepare([second.write])).toEqual({ kind: 'waiting' });
+    await link.exchange();
+    expect(link.receiver.store.parts.has(first.write.sha256)).toBe(true);
+    await link.receiver.transfer.abandon([first.write], 'copy-in:snap-1');
+    expect(link.receiver.store.parts.has(first.write.sha256)).toBe(false);
+    await link.settle();
+    expect(link.receiver.store.blobs.has(first.write.sha256)).toBe(false);
+    expectSameBytes(link.receiver.store.blobs.get(second.write.sha256), second.bytes);
+  });
 });
