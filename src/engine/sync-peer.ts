@@ -159,6 +159,8 @@ export class SyncPeer {
   private lastAckClock: Hlc | null = null;
   private problem: string | null = null;
   private readonly blobs: BlobTransfer;
+  /** A blob fetch ended since the copy in flight last looked (see `installCopyIfFetched`). */
+  private fetchEnded = false;
 
   private constructor(
     private readonly options: SyncPeerOptions,
@@ -178,11 +180,10 @@ export class SyncPeer {
     this.blobs = new BlobTransfer({
       store,
       send: (message) => this.sendBlobMessage(message),
-      onFetchEnded: () =>
-        void this.step(async () => {
-          await this.installCopyIfFetched();
-          await this.applyReadyIfReceiving();
-        }),
+      onFetchEnded: () => {
+        this.fetchEnded = true;
+        void this.step(() => this.applyReadyIfReceiving());
+      },
       onStored: (sha256, written) => {
         const progress = this.copyTarget.stored(sha256, written, performance.now());
         if (progress) this.options.onCopyProgress?.(progress);
@@ -555,9 +556,11 @@ export class SyncPeer {
       case 'blob-request':
         return this.blobs.serve(envelope);
       case 'blob-chunk':
-        return this.blobs.receiveChunk(envelope);
+        await this.blobs.receiveChunk(envelope);
+        return this.installCopyIfFetched(true);
       case 'blob-missing':
-        return this.blobs.onMissing(envelope.sha256);
+        await this.blobs.onMissing(envelope.sha256);
+        return this.installCopyIfFetched(true);
       case 'nack':
         // Not sent again on a timer: the peer holds it (and what follows) until the user retries there.
         if (envelope.nackSeq > this.outbox.ackedUpTo) this.resend = { ...this.resend, refusedFrom: Math.min(this.resend.refusedFrom ?? Infinity, envelope.nackSeq) };
@@ -748,12 +751,20 @@ export class SyncPeer {
     await this.installCopyIfFetched();
   }
 
-  /** Pulls the blobs of the copy whose header is in (BlobTransfer's window); installs it once they are all here. */
-  private async installCopyIfFetched(): Promise<void> {
+  /**
+   * Pulls the blobs of the copy whose header is in (BlobTransfer's window); installs it once they
+   * are all here. `onlyIfFetchEnded`: nothing to do unless a fetch ended since the last look.
+   */
+  private async installCopyIfFetched(onlyIfFetchEnded = false): Promise<void> {
     const id = this.copyTarget.id;
     const fetch = this.copyTarget.fetch;
-    if (id === null || fetch === null) return;
-    const blobs = await this.blobs.prepare(snapshotBlobs(fetch.snapshot.meta), copyHolder(id));
+    if (id === null || fetch === null || (onlyIfFetchEnded && !this.fetchEnded)) return;
+    let blobs;
+    do {
+      // A fetch may end inside `prepare` (a part complete already): then it is looked at again.
+      this.fetchEnded = false;
+      blobs = await this.blobs.prepare(snapshotBlobs(fetch.snapshot.meta), copyHolder(id));
+    } while (blobs.kind === 'waiting' && this.fetchEnded);
     if (blobs.kind === 'waiting') return;
     if (blobs.kind === 'failed') {
       await this.failCopy(id, new Error(`The bytes of the copy could not be fetched: ${blobs.reason}`), true);
