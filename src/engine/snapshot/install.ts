@@ -63,8 +63,8 @@ const SIDE_FILES = ['-journal', '-wal', '-shm'];
  * Brings this site to the snapshot's state, staying itself (peer id, URL, ID range).
  *
  * Order, so that a failure leaves a working site and a retry converges:
- * 1. checks that change nothing: the snapshot's blobs in the store, WordPress/PHP/driver
- *    versions (`SnapshotRefusal`), bytes in the pack for every file this site lacks;
+ * 1. checks that change nothing: WordPress/PHP/driver versions (`SnapshotRefusal`), the
+ *    snapshot's blobs in the store, bytes in the pack for every file this site lacks;
  * 2. the copy is placed from the store beside this site's database file and made this site's
  *    there (engine identity, cursors, ID plan, URLs) in one transaction;
  * 3. files: deleted, created, then written from the pack (inside PHP, each checked against its
@@ -88,13 +88,13 @@ export async function installSnapshot(
   const siteUrl = (options.siteUrl ?? (await client.absoluteUrl)).replace(/\/+$/, '');
   const { meta } = snapshot;
 
+  const facts = await readSiteFacts(client);
+  const refusal = refusalFor(meta, facts);
+  if (refusal) throw refusal;
   const { store } = options;
   for (const blob of snapshotBlobs(meta)) {
     if (!(await store.has(blob.sha256))) throw new SnapshotRefusal('transfer', `The snapshot's bytes (blob ${blob.sha256.slice(0, 12)}…) are not in this site's store`);
   }
-  const facts = await readSiteFacts(client);
-  const refusal = refusalFor(meta, facts);
-  if (refusal) throw refusal;
   const tree = await readSyncedTree(client, facts.databasePath);
   const changes = planFileChanges(tree, snapshot);
 
