@@ -192,7 +192,7 @@ export class BlobTransfer {
 
   /** The peer does not have a blob this side is pulling (any more). */
   async onMissing(sha256: string): Promise<void> {
-    const reason = 'the paired site no longer has the bytes of this file';
+    const reason = 'the paired site no longer has these bytes';
     if (this.active?.sha256 === sha256) {
       await this.end(this.active, reason);
       return;

@@ -23,7 +23,7 @@ const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 /**
  * The JS heap's peak above where it stood before the copy, sampled after a full collection on
- * every 20th message either peer takes (chunk requests and chunks, mostly) and at the end. The
+ * every 50th message either peer takes (chunk requests and chunks, mostly) and at the end. The
  * link's queue counts too: what is on its way was made by a peer. The heap only: in Node,
  * PHP's in-memory filesystem keeps file bytes in ArrayBuffers of this process (in the browser
  * they live in the site's worker), and the copy writes the site's files and its blobs there.
@@ -53,7 +53,7 @@ function heapWatch(link: TestLink) {
       const receive = peer.receive.bind(peer);
       peer.receive = async (message) => {
         await receive(message);
-        if (++received % 20 === 0) peak = Math.max(peak, liveHeap());
+        if (++received % 50 === 0) peak = Math.max(peak, liveHeap());
       };
       restore.push(() => (peer.receive = receive));
     },

@@ -174,7 +174,7 @@ describe('BlobTransfer', () => {
     await link.receiver.transfer.prepare([write]);
     await link.settle();
     expect(link.receiver.ended).toHaveLength(1);
-    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'failed', reason: 'the paired site no longer has the bytes of this file' });
+    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'failed', reason: 'the paired site no longer has these bytes' });
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offer(2, [write]);
     expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'waiting' });
