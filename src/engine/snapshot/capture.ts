@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import type { BlobStore, FileState, StagedBlob } from '../../files';
 import { relativeToRoot } from '../../files/paths';
 import type { SiteClient } from '../../platform/site-client';
-import { copyDatabase } from './site-facts';
+import { copyDatabase, type SiteFacts } from './site-facts';
 import { SNAPSHOT_FORMAT_VERSION, type PackedFile, type SiteSnapshot } from './snapshot';
 import { runSnapshotScript, scratchPath } from './snapshot-php';
 import { readSyncedTree } from './synced-tree';
@@ -44,7 +44,7 @@ export async function captureSnapshot(client: SiteClient, options: CaptureSnapsh
   const { store } = options;
   const databaseCopy = await scratchPath(client, 'database.sqlite');
   let database: StagedBlob;
-  let facts;
+  let facts: SiteFacts;
   try {
     const copied = await copyDatabase(client, databaseCopy);
     facts = copied.facts;
@@ -66,7 +66,7 @@ export async function captureSnapshot(client: SiteClient, options: CaptureSnapsh
 
 async function captureFiles(
   client: SiteClient,
-  options: CaptureSnapshotOptions & { siteUrl: string; database: StagedBlob; facts: Awaited<ReturnType<typeof copyDatabase>>['facts'] },
+  options: CaptureSnapshotOptions & { siteUrl: string; database: StagedBlob; facts: SiteFacts },
 ): Promise<SiteSnapshot> {
   const { siteUrl, database, facts } = options;
   const tree = await readSyncedTree(client, facts.databasePath);
