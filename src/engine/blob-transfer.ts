@@ -1,16 +1,23 @@
-import { BLOB_CHUNK_BYTES, type BlobStore, type BlobWriteChange } from '../files';
+import { BLOB_CHUNK_BYTES, BLOB_IO_MAX_BYTES, type BlobStore, type BlobWriteChange } from '../files';
 import type { JournalEntry } from '../journal/entry';
 import type { EnvelopeOf } from '../sync/wire';
 import { base64ToBytes, bytesToBase64 } from './base64';
 
+/** The holder of blobs received deltas name. */
+const RECEIVED = 'in';
+
 /** Chunk requests out at once: at most this many chunks are on their way or waiting in memory. */
-export const BLOB_WINDOW = 4;
+export const BLOB_WINDOW = 16;
+/** Chunks read from, or appended to, the store in one PHP run (a run costs milliseconds, the bytes little). */
+const CHUNKS_PER_IO = BLOB_IO_MAX_BYTES / BLOB_CHUNK_BYTES;
 /** A fetch that heard nothing for this long asks again for what it is waiting for. */
 export const BLOB_STALL_MS = 5_000;
 
 type Body<K extends 'blob-request' | 'blob-chunk' | 'blob-missing'> = Omit<EnvelopeOf<K>, 'v' | 'pairId' | 'from' | 'seq' | 'ackUpTo' | 'hlc'>;
 export type BlobMessage = Body<'blob-request'> | Body<'blob-chunk'> | Body<'blob-missing'>;
 type NewEntry = Omit<JournalEntry, 'id' | 'time' | 'site'>;
+/** A blob as a transfer needs to know it: its name and size. */
+export type BlobRef = Pick<BlobWriteChange, 'sha256' | 'size'>;
 
 export interface BlobTransferOptions {
   /** This site's blob store (the recorder stages big files into it). */
@@ -19,6 +26,8 @@ export interface BlobTransferOptions {
   readonly send: (message: BlobMessage) => void;
   /** A fetch ended (the blob is in the store, or it failed): deltas waiting for it may go on. */
   readonly onFetchEnded: () => void;
+  /** Bytes of a blob being pulled are in the store's part up to `written`. */
+  readonly onStored?: (sha256: string, written: number) => void;
   readonly journal: (entries: NewEntry[]) => void;
   readonly now?: () => number;
 }
@@ -34,7 +43,7 @@ interface Fetch {
   /** The next offset to ask for. */
   next: number;
   readonly inFlight: Set<number>;
-  /** Chunks that came before the one the part needs next (the link may reorder): at most BLOB_WINDOW - 1. */
+  /** Chunks not in the part yet: ahead of the one it needs next (the link may reorder), or waiting to be appended with the next few. */
   readonly early: Map<number, Uint8Array>;
   lastHeard: number;
 }
@@ -53,13 +62,34 @@ export class BlobTransfer {
   /** Sizes of the blobs this side's unacknowledged deltas name, and which blobs each delta names. */
   private readonly offered = new Map<string, number>();
   private readonly offeredBySeq = new Map<number, string[]>();
+  private readonly offeredFor = new Map<string, string[]>();
   private readonly queue: { sha256: string; size: number }[] = [];
   private active: Fetch | null = null;
   private readonly failed = new Map<string, string>();
+  /** The sending side's last read, a few chunks long: the requests that follow are served from it. */
+  private readAhead: { readonly sha256: string; readonly offset: number; readonly bytes: Uint8Array } | null = null;
 
   constructor(private readonly options: BlobTransferOptions) {}
 
   // --- Sending side ------------------------------------------------------------------------
+
+  /** Blobs served for `holder` (e.g. a full-state copy) until `withdraw(holder)`. */
+  offerFor(holder: string, blobs: readonly BlobRef[]): void {
+    const names = unique(blobs).map(({ sha256, size }) => {
+      this.offered.set(sha256, size);
+      this.hold(sha256, holder);
+      return sha256;
+    });
+    this.offeredFor.set(holder, names);
+  }
+
+  /** `holder` needs its blobs no more: they go, unless something else holds them. */
+  async withdraw(holder: string): Promise<void> {
+    const names = this.offeredFor.get(holder);
+    if (names === undefined) return;
+    this.offeredFor.delete(holder);
+    for (const name of names) await this.letGo(name, holder);
+  }
 
   /** Outgoing delta `seq` names these blobs: they are served until it is acknowledged. */
   offer(seq: number, blobs: readonly BlobWriteChange[]): void {
@@ -95,7 +125,7 @@ export class BlobTransfer {
     }
     let bytes: Uint8Array;
     try {
-      bytes = await this.options.store.readChunk(sha256, offset, Math.min(BLOB_CHUNK_BYTES, size - offset));
+      bytes = await this.readChunk(sha256, offset, Math.min(BLOB_CHUNK_BYTES, size - offset), size);
     } catch {
       this.options.send({ kind: 'blob-missing', sha256 });
       return;
@@ -110,10 +140,10 @@ export class BlobTransfer {
    * Asked again for the same delta (a resend, the next apply attempt) it starts no second fetch.
    * A failed fetch is reported once: asked again after that, it starts over.
    */
-  async prepare(blobs: readonly BlobWriteChange[]): Promise<BlobReadiness> {
+  async prepare(blobs: readonly BlobRef[], holder = RECEIVED): Promise<BlobReadiness> {
     let waiting = false;
     for (const { sha256, size } of unique(blobs)) {
-      this.hold(sha256, 'in');
+      this.hold(sha256, holder);
       const failure = this.failed.get(sha256);
       if (failure !== undefined) {
         this.failed.delete(sha256);
@@ -151,11 +181,7 @@ export class BlobTransfer {
     fetch.early.set(chunk.offset, bytes);
     fetch.lastHeard = this.now();
     try {
-      for (let next = fetch.early.get(fetch.written); next !== undefined; next = fetch.early.get(fetch.written)) {
-        const offset = fetch.written;
-        fetch.early.delete(offset);
-        fetch.written = await this.options.store.appendChunk(fetch.sha256, offset, next);
-      }
+      await this.appendInOrder(fetch);
       for (const offset of fetch.early.keys()) if (offset < fetch.written) fetch.early.delete(offset);
       if (fetch.written >= fetch.size) await this.finish(fetch);
       else this.askForMore(fetch);
@@ -166,7 +192,7 @@ export class BlobTransfer {
 
   /** The peer does not have a blob this side is pulling (any more). */
   async onMissing(sha256: string): Promise<void> {
-    const reason = 'the paired site no longer has the bytes of this file';
+    const reason = 'the paired site no longer has these bytes';
     if (this.active?.sha256 === sha256) {
       await this.end(this.active, reason);
       return;
@@ -198,8 +224,28 @@ export class BlobTransfer {
   }
 
   /** A received delta was applied (or given up): the blobs it named go, unless something else holds them. */
-  async releaseReceived(blobs: readonly BlobWriteChange[]): Promise<void> {
-    for (const { sha256 } of unique(blobs)) await this.letGo(sha256, 'in');
+  async releaseReceived(blobs: readonly BlobRef[], holder = RECEIVED): Promise<void> {
+    for (const { sha256 } of unique(blobs)) await this.letGo(sha256, holder);
+  }
+
+  /**
+   * What `holder` prepared is not wanted any more (a copy given up): fetches of blobs nothing
+   * else holds stop, and those blobs and their parts go.
+   */
+  async abandon(blobs: readonly BlobRef[], holder: string): Promise<void> {
+    for (const { sha256 } of unique(blobs)) {
+      const others = [...(this.holders.get(sha256) ?? [])].filter((name) => name !== holder);
+      if (others.length > 0) continue;
+      if (this.active?.sha256 === sha256) this.active = null;
+      const queued = this.queue.findIndex((entry) => entry.sha256 === sha256);
+      if (queued >= 0) this.queue.splice(queued, 1);
+      this.failed.delete(sha256);
+      this.holders.delete(sha256);
+      this.offered.delete(sha256);
+      if (this.readAhead?.sha256 === sha256) this.readAhead = null;
+      await this.options.store.remove(sha256).catch(() => undefined);
+    }
+    await this.startNext();
   }
 
   /** Blobs the recorder staged and did not send (echoes, files already on the peer): removed unless held. */
@@ -219,6 +265,39 @@ export class BlobTransfer {
       if (written >= fetch.size) await this.finish(fetch);
       else this.askForMore(fetch);
     }
+  }
+
+  /**
+   * Appends the chunks that continue the part, a few at a time: once CHUNKS_PER_IO of them are
+   * here in order, or they reach the blob's end.
+   */
+  private async appendInOrder(fetch: Fetch): Promise<void> {
+    for (;;) {
+      const run: Uint8Array[] = [];
+      let end = fetch.written;
+      for (let next = fetch.early.get(end); next !== undefined && run.length < CHUNKS_PER_IO; next = fetch.early.get(end)) {
+        run.push(next);
+        end += next.byteLength;
+      }
+      if (run.length < CHUNKS_PER_IO && end < fetch.size) return;
+      if (run.length === 0) return;
+      const offset = fetch.written;
+      for (let at = offset; at < end; at += BLOB_CHUNK_BYTES) fetch.early.delete(at);
+      fetch.written = await this.options.store.appendChunk(fetch.sha256, offset, concat(run, end - offset));
+      this.options.onStored?.(fetch.sha256, fetch.written);
+    }
+  }
+
+  /** Bytes of a blob this side serves, from the last read when it holds them, else from a new read of a few chunks. */
+  private async readChunk(sha256: string, offset: number, length: number, size: number): Promise<Uint8Array> {
+    const held = this.readAhead;
+    if (held?.sha256 === sha256 && offset >= held.offset && offset + length <= held.offset + held.bytes.byteLength) {
+      return held.bytes.subarray(offset - held.offset, offset - held.offset + length);
+    }
+    const bytes = await this.options.store.readChunk(sha256, offset, Math.min(BLOB_IO_MAX_BYTES, size - offset));
+    if (bytes.byteLength < length) throw new Error('short read');
+    this.readAhead = { sha256, offset, bytes };
+    return bytes.subarray(0, length);
   }
 
   private askForMore(fetch: Fetch): void {
@@ -268,6 +347,7 @@ export class BlobTransfer {
     if (!holders?.delete(holder) || holders.size > 0) return;
     this.holders.delete(name);
     this.offered.delete(name);
+    if (this.readAhead?.sha256 === name) this.readAhead = null;
     await this.options.store.remove(name).catch(() => undefined);
   }
 
@@ -280,7 +360,18 @@ export class BlobTransfer {
   }
 }
 
-function unique(blobs: readonly BlobWriteChange[]): BlobWriteChange[] {
+function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+function unique<T extends BlobRef>(blobs: readonly T[]): T[] {
   const seen = new Set<string>();
   return blobs.filter(({ sha256 }) => !seen.has(sha256) && (seen.add(sha256), true));
 }

@@ -2,6 +2,7 @@ import type { SequencedBatch } from '../sync/sequencing';
 import type { EnvelopeOf } from '../sync/wire';
 import type { WireDelta } from './delta';
 import {
+  snapshotBlobs,
   SnapshotReassembler,
   type SiteSnapshot,
   type SnapshotBegin,
@@ -13,8 +14,9 @@ import {
 
 /**
  * The bookkeeping of a full-state copy on both ends, free of I/O: which request is in flight,
- * which chunks and deltas arrived for it (in any order, duplicated), which requests were already
- * answered. SyncPeer does the capturing, installing and sending.
+ * which chunks of its header and deltas arrived for it (in any order, duplicated), how much of
+ * its blobs is in, which requests were already answered. SyncPeer does the capturing, pulling,
+ * installing and sending.
  */
 
 /** A delta as it arrived, kept until the copy it raced with is settled. */
@@ -32,6 +34,21 @@ export type TargetProgress =
   | { readonly kind: 'progress'; readonly done: number; readonly total: number; readonly begun: SnapshotMeta | null }
   | { readonly kind: 'complete'; readonly reassembler: SnapshotReassembler; readonly begun: SnapshotMeta | null; readonly sourceCursor: number };
 
+/** A copy whose header is in and checked: its blobs (database, pack) are being pulled. */
+export interface CopyFetch {
+  readonly snapshot: SiteSnapshot;
+  readonly baseSeq: number;
+  readonly sourceCursor: number;
+  readonly headerBytes: number;
+  /** Bytes of each blob in the store so far, by sha256. */
+  readonly stored: Map<string, number>;
+}
+
+/** The bytes a copy moves: its header and its blobs. */
+export function copyBytes(meta: SnapshotMeta, headerBytes: number): number {
+  return snapshotBlobs(meta).reduce((sum, blob) => sum + blob.size, headerBytes);
+}
+
 /** The target's side: one request at a time. */
 export class CopyTarget {
   private active: {
@@ -45,6 +62,7 @@ export class CopyTarget {
     /** Chunks and the end marker that overtook `snapshot-begin`. */
     early: (SnapshotChunk | SnapshotEnd)[];
     deltas: HeldDelta[];
+    fetch: CopyFetch | null;
   } | null = null;
   private readonly settled = new Set<string>();
 
@@ -57,7 +75,32 @@ export class CopyTarget {
   }
 
   start(id: string, now: number): void {
-    this.active = { id, startedAt: now, heardAt: now, reassembler: null, sourceCursor: 0, early: [], deltas: [] };
+    this.active = { id, startedAt: now, heardAt: now, reassembler: null, sourceCursor: 0, early: [], deltas: [], fetch: null };
+  }
+
+  /** The copy in flight once its header is in: its blobs are being pulled. */
+  get fetch(): CopyFetch | null {
+    return this.active?.fetch ?? null;
+  }
+
+  /** The header of the copy in flight is in and checked: its blobs are pulled next. */
+  startFetch(snapshot: SiteSnapshot, reassembler: SnapshotReassembler, sourceCursor: number): CopyFetch {
+    const fetch: CopyFetch = { snapshot, baseSeq: reassembler.baseSeq, sourceCursor, headerBytes: reassembler.byteLength, stored: new Map() };
+    if (this.active !== null) this.active.fetch = fetch;
+    return fetch;
+  }
+
+  /**
+   * `written` bytes of blob `sha256` are in: the source is alive. Answers the copy's progress, or
+   * null when the blob is not the copy's.
+   */
+  stored(sha256: string, written: number, now: number): { done: number; total: number } | null {
+    const fetch = this.active?.fetch;
+    if (!fetch || !snapshotBlobs(fetch.snapshot.meta).some((blob) => blob.sha256 === sha256)) return null;
+    this.active!.heardAt = now;
+    fetch.stored.set(sha256, written);
+    const done = [...fetch.stored.values()].reduce((sum, bytes) => sum + bytes, fetch.headerBytes);
+    return { done, total: copyBytes(fetch.snapshot.meta, fetch.headerBytes) };
   }
 
   /** Milliseconds since the source was last heard of for the copy in flight; null without one. */
@@ -76,7 +119,7 @@ export class CopyTarget {
    */
   receive(part: SnapshotPart, now: number): TargetProgress {
     const active = this.active;
-    if (active === null || part.snapshotId !== active.id) return { kind: 'ignored' };
+    if (active === null || part.snapshotId !== active.id || active.fetch !== null) return { kind: 'ignored' };
     active.heardAt = now;
     let begun: SnapshotMeta | null = null;
     if (part.kind === 'snapshot-begin') {
@@ -93,7 +136,7 @@ export class CopyTarget {
     }
     const reassembler = active.reassembler;
     if (reassembler.isComplete) return { kind: 'complete', reassembler, begun, sourceCursor: active.sourceCursor };
-    return { kind: 'progress', done: reassembler.receivedBytes, total: reassembler.byteLength, begun };
+    return { kind: 'progress', done: reassembler.receivedBytes, total: copyBytes(reassembler.meta, reassembler.byteLength), begun };
   }
 
   /** Ends the copy in flight; returns the deltas held meanwhile. */
@@ -151,6 +194,7 @@ export function describeCopy(snapshot: SiteSnapshot, elapsedMs: number): string 
   );
 }
 
+/** `byteLength`: header and blobs. */
 export function describeCopyDetail(installation: SnapshotInstallation, byteLength: number): string {
   const { files } = installation;
   return (

@@ -35,7 +35,7 @@ import { fitEntry } from '../journal/journal';
 import { deltasToResend, type ResendState } from '../sync/resend-policy';
 import { FrameAssembler, isFrameLike, MAX_FRAMED_ENVELOPE_BYTES, toFrames } from '../sync/framing';
 import { MAX_ENVELOPE_BYTES, parseEnvelope, WIRE_VERSION, type Envelope, type EnvelopeOf, type PeerMessage } from '../sync/wire';
-import { BlobTransfer, type BlobMessage } from './blob-transfer';
+import { BLOB_STALL_MS, BlobTransfer, type BlobMessage } from './blob-transfer';
 import { blobWritesOf, decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
 import { missingEngineFiles, reinstallEngine } from './engine-files';
 import { splitSyncable, type Unsyncable } from './syncable-changes';
@@ -48,10 +48,10 @@ import {
   readSiteFacts,
   refusalFor,
   siteFileHashes,
+  snapshotBlobs,
   snapshotToEnvelopes,
-  type SnapshotReassembler,
 } from './snapshot';
-import { CopySource, CopyTarget, describeCopy, describeCopyDetail, formatBytes, type HeldDelta, type SnapshotPart } from './snapshot-exchange';
+import { copyBytes, CopySource, CopyTarget, describeCopy, describeCopyDetail, formatBytes, type HeldDelta, type SnapshotPart } from './snapshot-exchange';
 import { describeApply, describeDelta } from './summaries';
 
 export interface SyncPeerOptions {
@@ -137,6 +137,8 @@ export class SyncPeer {
   private copyOnResume = false;
   private readonly copyTarget = new CopyTarget();
   private readonly copySource = new CopySource();
+  /** The copy whose blobs this site serves (as the source), if any. */
+  private servedCopy: string | null = null;
   /** This site reloaded and asked the peer to rejoin (under this id, then): nothing else goes out or comes in until it answers. */
   private rejoin: { id: string; askedAt: number } | null = null;
   /** Envelopes of the peer's stamped before this are from before a reload (of either side) and are ignored. */
@@ -157,6 +159,8 @@ export class SyncPeer {
   private lastAckClock: Hlc | null = null;
   private problem: string | null = null;
   private readonly blobs: BlobTransfer;
+  /** A blob fetch ended since the copy in flight last looked (see `installCopyIfFetched`). */
+  private fetchEnded = false;
 
   private constructor(
     private readonly options: SyncPeerOptions,
@@ -176,7 +180,14 @@ export class SyncPeer {
     this.blobs = new BlobTransfer({
       store,
       send: (message) => this.sendBlobMessage(message),
-      onFetchEnded: () => void this.step(() => this.applyReadyIfReceiving()),
+      onFetchEnded: () => {
+        this.fetchEnded = true;
+        void this.step(() => this.applyReadyIfReceiving());
+      },
+      onStored: (sha256, written) => {
+        const progress = this.copyTarget.stored(sha256, written, performance.now());
+        if (progress) this.options.onCopyProgress?.(progress);
+      },
       journal: (entries) => this.journal(entries),
     });
   }
@@ -302,9 +313,13 @@ export class SyncPeer {
     return this.step(async () => {
       const id = this.copyTarget.id;
       const quiet = this.copyTarget.quietFor(performance.now());
-      if (id === null || quiet === null || quiet < quietMs || this.paused) return false;
+      if (id === null || quiet === null || this.paused) return false;
+      // Chunk requests or answers lost on the way (a service worker stopped in between): asked for again first.
+      if (quiet >= BLOB_STALL_MS && this.copyTarget.fetch !== null) this.blobs.askAgain();
+      if (quiet < quietMs) return false;
       const reason = `Nothing heard of the copy for ${Math.round(quiet / 1000)} s: asked for it again`;
       this.sendControl({ ...this.header('snapshot-abort'), seq: this.outbox.lastSeq, snapshotId: id, reason });
+      await this.abandonCopyBlobs(id);
       // The source's deltas held meanwhile are in the new copy or come again after it.
       this.copyTarget.settle();
       this.journal([{ direction: 'received', kind: 'pairing', target: 'full-state copy', summary: reason, status: 'info' }]);
@@ -345,6 +360,7 @@ export class SyncPeer {
     this.stopping = true;
     clearTimeout(this.fileTimer);
     await this.chain;
+    await this.withdrawServedCopy().catch(() => undefined);
     await this.feed?.stop();
     await this.recorder.stop();
   }
@@ -540,9 +556,11 @@ export class SyncPeer {
       case 'blob-request':
         return this.blobs.serve(envelope);
       case 'blob-chunk':
-        return this.blobs.receiveChunk(envelope);
+        await this.blobs.receiveChunk(envelope);
+        return this.installCopyIfFetched(true);
       case 'blob-missing':
-        return this.blobs.onMissing(envelope.sha256);
+        await this.blobs.onMissing(envelope.sha256);
+        return this.installCopyIfFetched(true);
       case 'nack':
         // Not sent again on a timer: the peer holds it (and what follows) until the user retries there.
         if (envelope.nackSeq > this.outbox.ackedUpTo) this.resend = { ...this.resend, refusedFrom: Math.min(this.resend.refusedFrom ?? Infinity, envelope.nackSeq) };
@@ -722,21 +740,50 @@ export class SyncPeer {
       this.options.onCopyProgress?.({ done: progress.done, total: progress.total });
       return;
     }
-    this.options.onCopyProgress?.({ done: progress.reassembler.byteLength, total: progress.reassembler.byteLength });
-    await this.installCopy(id, progress.reassembler, progress.sourceCursor);
-  }
-
-  private async installCopy(id: string, reassembler: SnapshotReassembler, sourceCursor: number): Promise<void> {
-    const { client, peerId } = this.options;
-    let snapshot;
-    let installation;
+    const { reassembler } = progress;
+    this.options.onCopyProgress?.({ done: reassembler.byteLength, total: copyBytes(reassembler.meta, reassembler.byteLength) });
     try {
-      snapshot = await reassembler.assemble();
-      installation = await installSnapshot(client, snapshot, { peerId, siteUrl: this.siteUrl, echo: this.recorder });
+      this.copyTarget.startFetch(await reassembler.assemble(), reassembler, progress.sourceCursor);
     } catch (error) {
       await this.failCopy(id, error, true);
       return;
     }
+    await this.installCopyIfFetched();
+  }
+
+  /**
+   * Pulls the blobs of the copy whose header is in (BlobTransfer's window); installs it once they
+   * are all here. `onlyIfFetchEnded`: nothing to do unless a fetch ended since the last look.
+   */
+  private async installCopyIfFetched(onlyIfFetchEnded = false): Promise<void> {
+    const id = this.copyTarget.id;
+    const fetch = this.copyTarget.fetch;
+    if (id === null || fetch === null || (onlyIfFetchEnded && !this.fetchEnded)) return;
+    let blobs;
+    do {
+      // A fetch may end inside `prepare` (a part complete already): then it is looked at again.
+      this.fetchEnded = false;
+      blobs = await this.blobs.prepare(snapshotBlobs(fetch.snapshot.meta), copyHolder(id));
+    } while (blobs.kind === 'waiting' && this.fetchEnded);
+    if (blobs.kind === 'waiting') return;
+    if (blobs.kind === 'failed') {
+      await this.failCopy(id, new Error(`The bytes of the copy could not be fetched: ${blobs.reason}`), true);
+      return;
+    }
+    await this.installCopy(id);
+  }
+
+  private async installCopy(id: string): Promise<void> {
+    const { client, peerId } = this.options;
+    const { snapshot, baseSeq, sourceCursor, headerBytes } = this.copyTarget.fetch!;
+    let installation;
+    try {
+      installation = await installSnapshot(client, snapshot, { peerId, siteUrl: this.siteUrl, echo: this.recorder, store: this.store });
+    } catch (error) {
+      await this.failCopy(id, error, true);
+      return;
+    }
+    await this.blobs.releaseReceived(snapshotBlobs(snapshot.meta), copyHolder(id));
     // Whatever was recorded before and during the copy is the copy's now; so are file versions.
     await this.recorder.takeBatch();
     this.fileVersions = new FileVersions();
@@ -751,7 +798,7 @@ export class SyncPeer {
     const droppedLines = [...this.sentLines.values()].flat();
     this.sentLines.clear();
     if (droppedLines.length > 0) this.options.onJournalStatus?.(droppedLines, 'info');
-    this.restartInbox(reassembler.baseSeq);
+    this.restartInbox(baseSeq);
     const elapsed = performance.now() - this.copyTarget.startedAt;
     const held = this.copyTarget.settle();
     this.live = true;
@@ -763,7 +810,7 @@ export class SyncPeer {
         target: snapshot.meta.siteUrl,
         summary: describeCopy(snapshot, elapsed),
         status: 'applied',
-        detail: describeCopyDetail(installation, reassembler.byteLength),
+        detail: describeCopyDetail(installation, copyBytes(snapshot.meta, headerBytes)),
       },
       ...(dropped.length === 0
         ? []
@@ -785,6 +832,7 @@ export class SyncPeer {
   /** Ends the copy `id` without installing anything; the peer is told when `tellPeer`. */
   private async failCopy(id: string, error: unknown, tellPeer: boolean): Promise<void> {
     if (this.copyTarget.id !== id) return;
+    await this.abandonCopyBlobs(id);
     const held = this.copyTarget.settle();
     const message = error instanceof Error ? error.message : String(error);
     if (tellPeer) this.sendControl({ ...this.header('snapshot-abort'), seq: this.outbox.lastSeq, snapshotId: id, reason: message.slice(0, 2000) });
@@ -807,6 +855,12 @@ export class SyncPeer {
     }
   }
 
+  /** The blobs of the copy `id` in flight here: no more pulling, and what was pulled goes. */
+  private async abandonCopyBlobs(id: string): Promise<void> {
+    const fetch = this.copyTarget.fetch;
+    if (this.copyTarget.id === id && fetch !== null) await this.blobs.abandon(snapshotBlobs(fetch.snapshot.meta), copyHolder(id));
+  }
+
   private async applyHeld(held: readonly HeldDelta[]): Promise<void> {
     for (const delta of held) await this.receiveDelta(delta);
   }
@@ -820,12 +874,23 @@ export class SyncPeer {
     if (!this.live || this.copyTarget.id !== null) return refuse('The paired site is waiting for a full-state copy itself');
     if (!this.copySource.accept(request)) return;
     const { client, pairId, peerId } = this.options;
+    // One copy is served at a time: a new request means the target gave up the one before.
+    await this.withdrawServedCopy();
     try {
       // Everything captured so far goes into the outbox first: the copy contains up to baseSeq.
       await this.pullSiteChanges();
       await this.enqueueLocalChanges(null);
       const baseSeq = this.outbox.lastSeq;
-      const snapshot = await captureSnapshot(client, { targetFiles: new Map(request.files), siteUrl: this.siteUrl, wallClock: this.options.wallClock });
+      const snapshot = await captureSnapshot(client, {
+        store: this.store,
+        discard: (names) => this.blobs.discardUnlessHeld(names),
+        targetFiles: new Map(request.files),
+        siteUrl: this.siteUrl,
+        wallClock: this.options.wallClock,
+      });
+      // Served until the target installed the copy or gave it up.
+      this.blobs.offerFor(sourceCopyHolder(request.snapshotId), snapshotBlobs(snapshot.meta));
+      this.servedCopy = request.snapshotId;
       const header = { pairId, from: peerId, seq: this.outbox.lastSeq, ackUpTo: this.inbox.appliedUpTo, hlc: encodeHlc(this.clock.now()) };
       const envelopes = await snapshotToEnvelopes(snapshot, { snapshotId: request.snapshotId, baseSeq, header });
       for (const envelope of envelopes) this.sendControl(envelope);
@@ -844,12 +909,14 @@ export class SyncPeer {
       const message = error instanceof Error ? error.message : String(error);
       refuse(`The paired site could not take its full state: ${message}`.slice(0, 2000));
       this.journal([{ direction: 'sent', kind: 'pairing', target: 'full-state copy', summary: `Could not send this site’s full state: ${message}`.slice(0, 500), status: 'failed' }]);
+      await this.withdrawServedCopy();
       await this.applyHeld(this.copySource.settle(request.snapshotId) ?? []);
     }
   }
 
   /** The target installed the copy: its deltas go on after its `seq` (its numbering may have restarted). */
   private async onPeerInstalledCopy(envelope: EnvelopeOf<'snapshot-installed'>): Promise<void> {
+    if (this.servedCopy === envelope.snapshotId) await this.withdrawServedCopy();
     const held = this.copySource.settle(envelope.snapshotId);
     if (held === null) return;
     this.settleCopyLine(envelope.snapshotId, 'applied');
@@ -863,6 +930,7 @@ export class SyncPeer {
       await this.failCopy(envelope.snapshotId, new Error(envelope.reason), false);
       return;
     }
+    if (this.servedCopy === envelope.snapshotId) await this.withdrawServedCopy();
     const held = this.copySource.settle(envelope.snapshotId);
     if (held === null) return;
     this.settleCopyLine(envelope.snapshotId, 'info');
@@ -870,6 +938,14 @@ export class SyncPeer {
       { direction: 'sent', kind: 'pairing', target: 'full-state copy', summary: `The paired site did not install this site’s full state: ${envelope.reason}`.slice(0, 500), status: 'info', detail: envelope.reason },
     ]);
     await this.applyHeld(held);
+  }
+
+  /** The blobs of the copy this site serves go from its store (unless a delta still names one). */
+  private async withdrawServedCopy(): Promise<void> {
+    if (this.servedCopy === null) return;
+    const id = this.servedCopy;
+    this.servedCopy = null;
+    await this.blobs.withdraw(sourceCopyHolder(id));
   }
 
   /**
@@ -1114,6 +1190,10 @@ function readerOf(client: SiteClient) {
     unlink: (path: string) => client.unlink(path),
   };
 }
+
+/** Who holds a copy's blobs in the store: the target while it pulls and installs them, the source while it serves them. */
+const copyHolder = (snapshotId: string) => `copy-in:${snapshotId}`;
+const sourceCopyHolder = (snapshotId: string) => `copy:${snapshotId}`;
 
 /** Whether `clock` is known and earlier than `mark` (nothing is before an unknown mark). */
 function isBefore(clock: Hlc | null, mark: Hlc | null): boolean {

@@ -12,6 +12,11 @@ import { absolutePath } from './paths';
 export const INLINE_FILE_MAX_BYTES = 192 * 1024;
 /** Bytes of one blob chunk: its base64 and the envelope around it stay one message (< 256 KiB). */
 export const BLOB_CHUNK_BYTES = 144 * 1024;
+/**
+ * Bytes one read or append may move between PHP and JavaScript: a few chunks, so a transfer
+ * costs one PHP run per few chunks on each side (a run costs milliseconds, the bytes little).
+ */
+export const BLOB_IO_MAX_BYTES = 8 * BLOB_CHUNK_BYTES;
 /** Where a site keeps its blobs, relative to the synced root (inside the never-synced scratch area). */
 export const BLOB_STORE_AREA = `${ENGINE_SCRATCH_AREA}/blobs`;
 
@@ -37,6 +42,14 @@ export interface StagedBlob {
   readonly size: number;
 }
 
+/** A file's bytes inside a blob: `size` bytes from `offset`, to be written to `target`. */
+export interface UnpackEntry {
+  readonly offset: number;
+  readonly size: number;
+  readonly sha256: string;
+  readonly target: string;
+}
+
 export type FinishResult = { readonly ok: true } | { readonly ok: false; readonly actualSha256: string };
 
 const StatAnswer = v.array(
@@ -49,6 +62,7 @@ const StatAnswer = v.array(
 const StagedAnswer = v.strictObject({ sha256: v.pipe(v.string(), v.regex(SHA256)), size: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });
 const AppendAnswer = v.strictObject({ partSize: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });
 const FinishAnswer = v.union([v.strictObject({ ok: v.literal(true) }), v.strictObject({ ok: v.literal(false), sha256: v.string() })]);
+const UnpackAnswer = v.array(v.nullable(v.pipe(v.string(), v.maxLength(1000))));
 const Size = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 
 export class BlobStoreError extends Error {
@@ -92,15 +106,18 @@ export class BlobStore {
     return answers.map((answer) => (Array.isArray(answer) ? { size: answer[0], sha256: answer[1] } : answer));
   }
 
-  /** Copies the file at `path` (absolute) into the store; its name is the copy's sha256. */
-  stage(path: string): Promise<StagedBlob> {
-    return this.answer('stage', { path }, StagedAnswer);
+  /**
+   * Copies the file at `path` (absolute) into the store; its name is the copy's sha256. `move`:
+   * the file is a scratch file of the caller's, taken into the store rather than copied.
+   */
+  stage(path: string, options: { move?: boolean } = {}): Promise<StagedBlob> {
+    return this.answer('stage', { path, ...(options.move ? { move: true } : {}) }, StagedAnswer);
   }
 
   async readChunk(sha256: string, offset: number, length: number): Promise<Uint8Array> {
     checkedName(sha256);
     checkedRange(offset, length);
-    if (length > BLOB_CHUNK_BYTES) throw new BlobStoreError('read', `a chunk is at most ${BLOB_CHUNK_BYTES} bytes, not ${length}`);
+    if (length > BLOB_IO_MAX_BYTES) throw new BlobStoreError('read', `a read is at most ${BLOB_IO_MAX_BYTES} bytes, not ${length}`);
     const bytes = await this.runOperation('read', { sha256, offset, length });
     if (bytes[0] !== 0x44 /* D */) throw refusal('read', bytes);
     return bytes.subarray(1);
@@ -138,6 +155,19 @@ export class BlobStore {
   async place(sha256: string, target: string): Promise<void> {
     checkedName(sha256);
     await this.answer('place', { sha256, target }, v.literal(true));
+  }
+
+  /**
+   * Writes ranges of the blob `sha256` to files (absolute targets, parents created), each checked
+   * against its sha256 and renamed into place whole, in one run: for each, null or why it failed.
+   */
+  async unpack(sha256: string, entries: readonly UnpackEntry[]): Promise<(string | null)[]> {
+    checkedName(sha256);
+    if (entries.length === 0) return [];
+    const body = JSON.stringify(entries.map(({ offset, size, sha256: hash, target }) => [offset, size, hash, target]));
+    const results = await this.answer('unpack', { sha256 }, UnpackAnswer, body);
+    if (results.length !== entries.length) throw new BlobStoreError('unpack', `${results.length} answers for ${entries.length} entries`);
+    return results;
   }
 
   /** Forgets the blob and any incoming part of it. */

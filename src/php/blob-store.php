@@ -3,8 +3,8 @@
  * A site's store of immutable blobs named by their sha256 (blob-store.ts): one operation per run,
  * so a big file never crosses into JavaScript whole. Input through the environment:
  * PGSYNC_BLOB_DIR (absolute store directory), PGSYNC_BLOB_OP and PGSYNC_BLOB_ARGS (JSON object);
- * bytes to append, or the list of paths to stat, come as the request body (php://input).
- * Names were validated by the caller and are checked again here.
+ * bytes to append, the list of paths to stat, or the ranges to unpack come as the request body
+ * (php://input). Names were validated by the caller and are checked again here.
  *
  * Answers: `read` prints "D" and the raw bytes; every other operation prints "J" and JSON.
  * A refusal is "E" and the reason, for all of them.
@@ -75,6 +75,54 @@ function pgsync_blob_temp( string $dir ): string {
 	return $dir . '/tmp/' . bin2hex( random_bytes( 8 ) );
 }
 
+/**
+ * Writes one [offset, size, sha256, target] range of the open blob $in to its target: null when
+ * it is there, else why not (the target is left as it was).
+ */
+function pgsync_blob_unpack_one( $in, string $dir, array $entry ): ?string {
+	list( $offset, $size, $sha256, $target ) = array_pad( $entry, 4, null );
+	if ( ! is_int( $offset ) || ! is_int( $size ) || $offset < 0 || $size < 0 || ! is_string( $sha256 ) || ! is_string( $target ) || '' === $target ) {
+		return 'malformed entry';
+	}
+	if ( is_dir( $target ) ) {
+		return 'a directory is in the way';
+	}
+	$parent = dirname( $target );
+	if ( file_exists( $parent ) && ! is_dir( $parent ) ) {
+		return 'its parent is a file, not a directory';
+	}
+	if ( ! is_dir( $parent ) && ! @mkdir( $parent, 0777, true ) && ! is_dir( $parent ) ) {
+		return 'cannot create its folder';
+	}
+	$temp = pgsync_blob_temp( $dir );
+	$out  = @fopen( $temp, 'wb' );
+	if ( false === $out || 0 !== fseek( $in, $offset ) ) {
+		return 'cannot write a copy';
+	}
+	$hash = hash_init( 'sha256' );
+	$left = $size;
+	while ( $left > 0 ) {
+		$piece = fread( $in, min( $left, PGSYNC_BLOB_STEP ) );
+		if ( false === $piece || '' === $piece ) {
+			break;
+		}
+		fwrite( $out, $piece );
+		hash_update( $hash, $piece );
+		$left -= strlen( $piece );
+	}
+	fclose( $out );
+	$actual = hash_final( $hash );
+	if ( $left > 0 || $actual !== $sha256 ) {
+		@unlink( $temp );
+		return $left > 0 ? 'the pack ends before its bytes' : "its bytes have sha256 $actual, not $sha256";
+	}
+	if ( ! @rename( $temp, $target ) ) {
+		@unlink( $temp );
+		return 'cannot move it into place';
+	}
+	return null;
+}
+
 $pgsync_blob_incoming = $pgsync_blob_dir . '/incoming';
 try {
 	switch ( $pgsync_blob_op ) {
@@ -110,14 +158,22 @@ try {
 			if ( '' === $pgsync_source || ! is_file( $pgsync_source ) ) {
 				pgsync_blob_fail( 'no file to stage' );
 			}
-			$pgsync_temp    = pgsync_blob_temp( $pgsync_blob_dir );
-			$pgsync_context = hash_init( 'sha256' );
-			if ( ! pgsync_blob_copy( $pgsync_source, $pgsync_temp, $pgsync_context ) ) {
-				@unlink( $pgsync_temp );
-				pgsync_blob_fail( 'could not copy the file into the store' );
+			$pgsync_temp = pgsync_blob_temp( $pgsync_blob_dir );
+			if ( ! empty( $pgsync_blob_args['move'] ) && @rename( $pgsync_source, $pgsync_temp ) ) {
+				// A scratch file of the caller's: taken as it is (no second copy of a big file), hashed where it lies.
+				$pgsync_hash = hash_file( 'sha256', $pgsync_temp );
+			} else {
+				$pgsync_context = hash_init( 'sha256' );
+				if ( ! pgsync_blob_copy( $pgsync_source, $pgsync_temp, $pgsync_context ) ) {
+					@unlink( $pgsync_temp );
+					pgsync_blob_fail( 'could not copy the file into the store' );
+				}
+				// The copy is what is served: the hash of what was copied, not of the source (which may change meanwhile).
+				$pgsync_hash = hash_final( $pgsync_context );
+				if ( ! empty( $pgsync_blob_args['move'] ) ) {
+					@unlink( $pgsync_source );
+				}
 			}
-			// The copy is what is served: the hash of what was copied, not of the source (which may change meanwhile).
-			$pgsync_hash = hash_final( $pgsync_context );
 			$pgsync_size = filesize( $pgsync_temp );
 			if ( is_file( $pgsync_blob_dir . '/' . $pgsync_hash ) ) {
 				unlink( $pgsync_temp );
@@ -209,6 +265,26 @@ try {
 				pgsync_blob_fail( 'could not place the blob' );
 			}
 			pgsync_blob_answer( true );
+			break;
+
+		case 'unpack':
+			// Ranges of a blob (a pack of files one after another) written to their paths, each
+			// checked against its sha256 and renamed into place whole; one answer per entry.
+			$pgsync_blob    = $pgsync_blob_dir . '/' . pgsync_blob_name( $pgsync_blob_args );
+			$pgsync_entries = json_decode( (string) file_get_contents( 'php://input' ), true );
+			if ( ! is_array( $pgsync_entries ) ) {
+				pgsync_blob_fail( 'the body is not a JSON list of entries' );
+			}
+			$pgsync_in = @fopen( $pgsync_blob, 'rb' );
+			if ( false === $pgsync_in ) {
+				pgsync_blob_fail( 'missing' );
+			}
+			$pgsync_results = array();
+			foreach ( $pgsync_entries as $pgsync_entry ) {
+				$pgsync_results[] = pgsync_blob_unpack_one( $pgsync_in, $pgsync_blob_dir, (array) $pgsync_entry );
+			}
+			fclose( $pgsync_in );
+			pgsync_blob_answer( $pgsync_results );
 			break;
 
 		case 'remove':

@@ -18,9 +18,11 @@ import { PairIdSchema, PeerIdSchema } from './ids';
  * - `hlc`: the sender's clock (encoded), merged by the receiver.
  *
  * The full-state copy: the target sends `snapshot-request` (a fresh `snapshotId`, its files);
- * the source answers `snapshot-begin`, `-chunk`s, `-end` under that id; the target answers
- * `snapshot-installed` (its `seq`: where its deltas go on from) or `snapshot-abort` (either
- * side: why the copy cannot be made or installed).
+ * the source answers `snapshot-begin`, `-chunk`s, `-end` under that id (the snapshot's header:
+ * description, file list, pack index); the target then pulls the database file and the pack of
+ * file bytes the header names as blobs (below), and answers `snapshot-installed` (its `seq`:
+ * where its deltas go on from) or `snapshot-abort` (either side: why the copy cannot be made or
+ * installed).
  *
  * Resuming after a saved site reloaded (its page, and the peer in it, started over from what the
  * site kept): the reloaded peer sends `rejoin` (a fresh `rejoinId`, its files) and sends nothing
@@ -30,7 +32,7 @@ import { PairIdSchema, PeerIdSchema } from './ids';
  * gone gets no answer), not by when it was stamped, since a page that asks and is asked at once
  * can stamp its own request before its answer to the other's.
  *
- * A delta's big files travel as blobs named by sha256 (`blob: true` writes): the receiver asks
+ * A delta's big files (and a copy's bytes) travel as blobs named by sha256 (`blob: true` writes): the receiver asks
  * for their bytes with `blob-request` (a `sha256` and an `offset`), the sender answers each with
  * a `blob-chunk` (the bytes from `offset` in `base64`, at most BLOB_CHUNK_BYTES of them, and the
  * blob's whole `size`), or `blob-missing` when it no longer has that blob.

@@ -66,8 +66,16 @@ export interface CopyRun {
   readonly peerB: SyncPeer;
 }
 
-/** Starts A's peer, then B's asking for A's full state (`beforeB` runs in between), and lets the copy run to its end. */
-export async function copyAOntoB(a: NodeSite, b: NodeSite, beforeB: (peerA: SyncPeer, link: TestLink) => void = () => {}): Promise<CopyRun> {
+/**
+ * Starts A's peer, then B's asking for A's full state (`beforeB` runs in between, `beforeCopy`
+ * once both run, before any message is delivered), and lets the copy run to its end.
+ */
+export async function copyAOntoB(
+  a: NodeSite,
+  b: NodeSite,
+  beforeB: (peerA: SyncPeer, link: TestLink) => void = () => {},
+  beforeCopy: (peerB: SyncPeer) => void = () => {},
+): Promise<CopyRun> {
   const link = new TestLink();
   const journal: JournalEntry[] = [];
   const copies: (string | undefined)[] = [];
@@ -84,6 +92,7 @@ export async function copyAOntoB(a: NodeSite, b: NodeSite, beforeB: (peerA: Sync
     awaitSnapshot: true,
     onCopyDone: (error) => copies.push(error),
   });
+  beforeCopy(peers.b);
   await link.settle();
   return { link, journal, copies, peerA: peers.a, peerB: peers.b };
 }

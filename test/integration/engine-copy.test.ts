@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardIds } from '../../src/engine/pair-sites';
+import { BlobStore } from '../../src/files';
 import { SyncPeer, type SyncPeerOptions } from '../../src/engine/sync-peer';
 import type { JournalEntry } from '../../src/journal/entry';
 import { bootNodeSite, type NodeSite } from '../harness';
@@ -293,6 +294,72 @@ describe('a copy whose envelopes were lost (e.g. a service worker stopped in bet
     await expectConverged(pair);
     await expectLiveBothWays(pair, 'lost');
     expect(failuresIn(pair.journal)).toEqual([]);
+  });
+});
+
+/** Files in a site's blob store (parts and scratch files included). */
+const blobStoreFiles = (site: NodeSite) =>
+  inWordPress<string[]>(
+    site,
+    `$dir = WP_CONTENT_DIR . '/upgrade/playground-sync/blobs'; $result = [];
+foreach ([$dir, "$dir/incoming", "$dir/tmp"] as $d) foreach ((array) @scandir($d) as $n) if (is_file("$d/$n")) $result[] = "$d/$n";`,
+  );
+
+/** Delivers the messages held for B, then lets the link carry what they cause (B's messages still held). */
+async function deliverHeldToB(pair: CopyPair, count = Number.POSITIVE_INFINITY): Promise<void> {
+  const held = pair.heldForB!.splice(0, count);
+  for (const message of held) await pair.peerB.receive(message);
+  await pair.link.settle();
+}
+
+describe("a copy's bytes given up or lost while they are pulled", () => {
+  let pair: CopyPair;
+
+  beforeAll(async () => {
+    const sites = await bootPair('blobs-mid', { driver: 'ast', wp: 'nightly' });
+    await shardIds({ client: sites.a.client, peerId: 'peer-a' }, { client: sites.b.client, peerId: 'peer-b' });
+    await inWordPress(sites.a, `wp_insert_post(['post_title' => 'Mid-pull A', 'post_status' => 'publish']); file_put_contents(WP_CONTENT_DIR . '/mid-pull.bin', random_bytes(3 * 1024 * 1024));`);
+    pair = await startCopyPair(sites);
+  });
+  afterAll(() => stopCopyPair(pair));
+
+  it('asked for again midway: the first copy’s blobs and parts go on both sides, the second completes', async () => {
+    pair.heldForB = [];
+    await pair.link.settle(); // A answered with the header
+    await deliverHeldToB(pair); // B pulls: A's first chunks wait for B
+    expect(pair.heldForB.some((message) => (message as { kind: string }).kind === 'blob-chunk')).toBe(true);
+    // The database's few chunks, then some of the pack's: a part of it is on B.
+    const partOnB = async () => (await blobStoreFiles(pair.b)).some((path) => path.includes('/incoming/'));
+    for (let round = 0; round < 5 && !(await partOnB()); round++) await deliverHeldToB(pair, 12);
+    expect(await partOnB()).toBe(true);
+    pair.heldForB = null; // the rest is lost
+    expect(await pair.peerB.askAgainIfCopyStalled(0)).toBe(true);
+    await syncUntilQuiet(pair);
+    expect(pair.copies).toEqual([{ error: undefined }]);
+    expect(await titles(pair.b, 'Mid-pull%')).toEqual(['Mid-pull A']);
+    await expectConverged(pair);
+    expect(await blobStoreFiles(pair.a)).toEqual([]);
+    expect(await blobStoreFiles(pair.b)).toEqual([]);
+    expect(failuresIn(pair.journal)).toEqual([]);
+  });
+
+  it('whose source lost them: the copy fails with the reason, the source is told, nothing is held', async () => {
+    pair.heldForB = [];
+    await pair.peerB.requestSnapshot();
+    await pair.link.settle();
+    await BlobStore.forSite(pair.a.client, '/wordpress').clear();
+    const held = pair.heldForB.splice(0);
+    pair.heldForB = null;
+    for (const message of held) await pair.peerB.receive(message);
+    await syncUntilQuiet(pair);
+    expect(pair.copies.at(-1)).toEqual({ error: 'The bytes of the copy could not be fetched: the paired site no longer has these bytes' });
+    expect(failuresIn(pair.journal).map((entry) => entry.summary)).toEqual([
+      'Could not copy the paired site’s full state: The bytes of the copy could not be fetched: the paired site no longer has these bytes',
+    ]);
+    expect(pair.journal.some((entry) => entry.summary.startsWith('The paired site did not install this site’s full state'))).toBe(true);
+    expect(await blobStoreFiles(pair.a)).toEqual([]);
+    expect(await blobStoreFiles(pair.b)).toEqual([]);
+    await expectLiveBothWays(pair, 'after-lost-blobs');
   });
 });
 

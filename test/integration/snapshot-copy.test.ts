@@ -36,11 +36,13 @@ import {
 import { makePng } from './files-png';
 import { outboxReader } from './db-support';
 import { RAW_PDO_PHP } from './engine-support';
+import { pullSnapshotBlobs, storeOf } from './snapshot-support';
 
 /**
- * The full-state copy between two real WordPress sites: A's database and files reach B through
- * the envelope path (JSON round trip, chunks shuffled and duplicated), and B ends equal to A
- * while staying itself (URL, peer id, ID range, capture).
+ * The full-state copy between two real WordPress sites: A's snapshot header reaches B through
+ * the envelope path (JSON round trip, chunks shuffled and duplicated), its blobs (database,
+ * pack) from A's store into B's, and B ends equal to A while staying itself (URL, peer id, ID
+ * range, capture).
  */
 
 const COMBINATIONS: { driver: SqliteDriverId; wp: WordPressVersionId }[] = [
@@ -141,12 +143,13 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
 
   it('copies A onto B through the envelope path: B equals A', async () => {
     const started = performance.now();
-    snapshot = await captureSnapshot(a.client, { targetFiles: await siteFileHashes(b.client) });
+    snapshot = await captureSnapshot(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(b.client) });
     const received = await throughTheWire(snapshot);
-    installation = await installSnapshot(b.client, received, { peerId: 'peer-b' });
+    await pullSnapshotBlobs(a, b, received.meta);
+    installation = await installSnapshot(b.client, received, { peerId: 'peer-b', store: storeOf(b) });
     const elapsed = performance.now() - started;
     console.log(
-      `[snapshot ${wp}/${driver}] A→B ${elapsed.toFixed(0)} ms: database ${snapshot.database.byteLength} B, ` +
+      `[snapshot ${wp}/${driver}] A→B ${elapsed.toFixed(0)} ms: database ${snapshot.meta.database.size} B, ` +
         `${snapshot.meta.shippedFileCount}/${snapshot.meta.fileCount} files shipped, ` +
         `${installation.files.written} written, ${installation.files.deleted} deleted, ${installation.urlCellsRewritten} URL cells`,
     );
@@ -216,7 +219,7 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
 
   it('installs the same snapshot again without change (idempotent)', async () => {
     const before = await dumpSiteState(b);
-    await installSnapshot(b.client, snapshot, { peerId: 'peer-b' });
+    await installSnapshot(b.client, snapshot, { peerId: 'peer-b', store: storeOf(b) });
     expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
     expect(before.files).toEqual((await dumpSiteState(b)).files);
   });
@@ -224,7 +227,7 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
   it('refuses another WordPress version and a corrupt chunk, changing nothing', async () => {
     const before = await dumpSiteState(b);
     const otherVersion = { ...snapshot, meta: { ...snapshot.meta, wordpressVersion: '6.0.1' } };
-    await expect(installSnapshot(b.client, otherVersion, { peerId: 'peer-b' })).rejects.toMatchObject({
+    await expect(installSnapshot(b.client, otherVersion, { peerId: 'peer-b', store: storeOf(b) })).rejects.toMatchObject({
       name: 'SnapshotRefusal',
       code: 'version-mismatch',
       message: expect.stringContaining('WordPress 6.0.1'),
@@ -240,6 +243,31 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
     expect(formatDifferences(compareSiteStates(before, after, { aUrl: b.siteUrl, bUrl: b.siteUrl }))).toBe('');
   });
 
+  it("refuses a snapshot whose blobs are not in the store, and a pack whose bytes are not the files', changing nothing", async () => {
+    const before = await dumpSiteState(b);
+    const unknownDatabase = { ...snapshot, meta: { ...snapshot.meta, database: { size: 1, sha256: 'd'.repeat(64) } } };
+    await expect(installSnapshot(b.client, unknownDatabase, { peerId: 'peer-b', store: storeOf(b) })).rejects.toMatchObject({
+      name: 'SnapshotRefusal',
+      code: 'transfer',
+    });
+    // A pack that lies about a file's bytes: that write fails, the database stays B's own.
+    await b.client.writeFile('/wordpress/wp-content/plugins/snap-demo/inc/blob.bin', 'changed on B');
+    const lying = {
+      ...snapshot,
+      files: {
+        ...snapshot.files,
+        manifest: {
+          ...snapshot.files.manifest,
+          files: new Map([...snapshot.files.manifest.files, ['wp-content/plugins/snap-demo/inc/blob.bin', { size: 5, sha256: 'e'.repeat(64) }]]),
+        },
+        packed: [...snapshot.files.packed, { size: 5, sha256: 'e'.repeat(64) }],
+      },
+    };
+    await expect(installSnapshot(b.client, lying, { peerId: 'peer-b', store: storeOf(b) })).rejects.toThrow(/blob\.bin \(5 bytes\): (its bytes have sha256|the pack ends)/);
+    expect((await dumpSiteState(b)).tables).toEqual(before.tables);
+    await installSnapshot(b.client, snapshot, { peerId: 'peer-b', store: storeOf(b) });
+  });
+
   it(`ships chunks of at most ${SNAPSHOT_CHUNK_BYTES} bytes`, async () => {
     const header = { pairId: 'pair-1', from: 'peer-a', seq: 0, ackUpTo: 0, hlc: '000000000001.0000.peer-a' };
     const envelopes = await snapshotToEnvelopes(snapshot, { snapshotId: 's', baseSeq: 0, header });
@@ -249,7 +277,9 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
   });
 
   it("goes on with deltas from the copy: B's next batch applies on A and A's next batch on B", async () => {
-    const installed = await installSnapshot(b.client, await captureSnapshot(a.client), { peerId: 'peer-b' });
+    const again = await captureSnapshot(a.client, { store: storeOf(a) });
+    await pullSnapshotBlobs(a, b, again.meta);
+    const installed = await installSnapshot(b.client, again, { peerId: 'peer-b', store: storeOf(b) });
     const outboxOfB = outboxReader(b.client, 'peer-b');
     {
       await php(b.client, `wp_insert_post(['post_title' => 'Live from B', 'post_status' => 'publish', 'post_content' => home_url('/b/')]);`);

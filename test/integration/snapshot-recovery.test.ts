@@ -14,6 +14,7 @@ import {
   type SnapshotEnd,
 } from '../../src/engine/snapshot';
 import { readIdShardStatus } from '../../src/ids';
+import type { BlobStore } from '../../src/files';
 import type { SiteClient } from '../../src/platform/site-client';
 import { ENGINE_TABLE_PREFIX } from '../../src/sync/local-only';
 import {
@@ -26,6 +27,7 @@ import {
   type NodeSite,
   type SiteState,
 } from '../harness';
+import { pullSnapshotBlobs, storeOf } from './snapshot-support';
 
 /**
  * The full-state copy's other cases: a fresh site's copy time, a peer that lost its state (a
@@ -59,18 +61,16 @@ async function transfer(snapshot: SiteSnapshot): Promise<{ snapshot: SiteSnapsho
 }
 
 /** The site's client with `writeFile` failing for paths matching `failing`. */
-function failingWrites(client: SiteClient, failing: RegExp): SiteClient {
-  return new Proxy(client, {
-    get(target, property, receiver) {
-      if (property === 'writeFile') {
-        return async (path: string, data: string | Uint8Array) => {
-          if (failing.test(path)) throw new Error(`disk full at ${path}`);
-          return target.writeFile(path, data);
-        };
-      }
-      return Reflect.get(target, property, receiver) as unknown;
+/** `store`, with the files whose paths match `failing` refused when unpacked. */
+function failingWrites(store: BlobStore, failing: RegExp): Pick<BlobStore, 'has' | 'place' | 'unpack'> {
+  return {
+    has: (sha256) => store.has(sha256),
+    place: (sha256, target) => store.place(sha256, target),
+    async unpack(sha256, entries) {
+      const written = await store.unpack(sha256, entries.filter((entry) => !failing.test(entry.target)));
+      return entries.map((entry) => (failing.test(entry.target) ? `disk full at ${entry.target}` : written.shift()!));
     },
-  });
+  };
 }
 
 /** What reloading a temporary tab does: a fresh database, and nothing left under /internal. */
@@ -104,11 +104,12 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
       const t0 = performance.now();
       const targetFiles = withFileList ? await siteFileHashes(b.client) : undefined;
       const t1 = performance.now();
-      const snapshot = await captureSnapshot(a.client, { targetFiles });
+      const snapshot = await captureSnapshot(a.client, { store: storeOf(a), targetFiles });
       const t2 = performance.now();
       const moved = await transfer(snapshot);
+      await pullSnapshotBlobs(a, b, snapshot.meta);
       const t3 = performance.now();
-      await installSnapshot(b.client, moved.snapshot, { peerId: 'peer-b' });
+      await installSnapshot(b.client, moved.snapshot, { peerId: 'peer-b', store: storeOf(b) });
       const t4 = performance.now();
       timings.push(
         `${withFileList ? 'with' : 'without'} the target's file list: total ${(t4 - t0).toFixed(0)} ms ` +
@@ -128,8 +129,9 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
       await php(a.client, `wp_insert_post(['post_title' => 'Before the reload', 'post_status' => 'publish']);`);
       await loseState(b);
       expect((await readSiteFacts(b.client)).engine).toBeNull();
-      const moved = await transfer(await captureSnapshot(a.client, { targetFiles: await siteFileHashes(b.client) }));
-      const installation = await installSnapshot(b.client, moved.snapshot, { peerId: 'peer-b' });
+      const moved = await transfer(await captureSnapshot(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(b.client) }));
+      await pullSnapshotBlobs(a, b, moved.snapshot.meta);
+      const installation = await installSnapshot(b.client, moved.snapshot, { peerId: 'peer-b', store: storeOf(b) });
       expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
       const facts = await readSiteFacts(b.client);
       expect(facts.engine?.peerId).toBe('peer-b');
@@ -145,9 +147,10 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
     await a.client.writeFile('/wordpress/wp-content/plugins/retry-demo/a.php', '<?php // a');
     await a.client.writeFile('/wordpress/wp-content/plugins/retry-demo/b.php', '<?php // b');
     await php(a.client, `wp_insert_post(['post_title' => 'Retry post', 'post_status' => 'publish']);`);
-    const snapshot = (await transfer(await captureSnapshot(a.client, { targetFiles: await siteFileHashes(b.client) }))).snapshot;
+    const snapshot = (await transfer(await captureSnapshot(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(b.client) }))).snapshot;
+    await pullSnapshotBlobs(a, b, snapshot.meta);
     const before = await dumpSiteState(b);
-    await expect(installSnapshot(failingWrites(b.client, /retry-demo\/b\.php$/), snapshot, { peerId: 'peer-b' })).rejects.toThrow(
+    await expect(installSnapshot(b.client, snapshot, { peerId: 'peer-b', store: failingWrites(storeOf(b), /retry-demo\/b\.php$/) })).rejects.toThrow(
       /1 of \d+ file changes failed \(the database was left as it was.*disk full/,
     );
     const half = await dumpSiteState(b);
@@ -156,7 +159,7 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
     const databaseDirectory = (await readSiteFacts(b.client)).databasePath.replace(/\/[^/]+$/, '');
     expect((await b.client.listFiles(databaseDirectory)).filter((name) => name.includes('pgsync'))).toEqual([]);
 
-    await installSnapshot(b.client, snapshot, { peerId: 'peer-b' });
+    await installSnapshot(b.client, snapshot, { peerId: 'peer-b', store: storeOf(b) });
     expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
   });
 
@@ -164,8 +167,9 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
     const nightly = await bootNodeSite({ driver: 'ast', wp: 'nightly', siteUrl: url('nightly') });
     try {
       const before = await dumpSiteState(nightly);
-      const snapshot = await captureSnapshot(a.client, { targetFiles: await siteFileHashes(nightly.client) });
-      await expect(installSnapshot(nightly.client, snapshot, { peerId: 'peer-c' })).rejects.toMatchObject({
+      // Refused on its description, before its bytes are pulled.
+      const snapshot = await captureSnapshot(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(nightly.client) });
+      await expect(installSnapshot(nightly.client, snapshot, { peerId: 'peer-c', store: storeOf(nightly) })).rejects.toMatchObject({
         name: 'SnapshotRefusal',
         code: 'version-mismatch',
         message: expect.stringMatching(/^The source runs WordPress 6\.5\.5 and this site WordPress 6\.7/),

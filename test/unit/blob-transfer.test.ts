@@ -99,11 +99,28 @@ async function blobOf(size: number): Promise<{ bytes: Uint8Array; write: BlobWri
 }
 
 describe('BlobTransfer', () => {
-  it('pulls a blob in order through a reordering link, never more than the window out, and the receiver has it byte for byte', async () => {
+  it('serves a run of requests from one read of a few chunks', async () => {
     const link = pairOfSides();
-    const { bytes, write } = await blobOf(10 * BLOB_CHUNK_BYTES + 17);
+    const { bytes, write } = await blobOf(20 * BLOB_CHUNK_BYTES);
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offer(1, [write]);
+    const reads: number[] = [];
+    const read = link.sender.store.readChunk;
+    link.sender.store.readChunk = async (sha256, offset, length) => (reads.push(offset), read(sha256, offset, length));
+    await link.receiver.transfer.prepare([write]);
+    await link.settle();
+    expect(reads).toEqual([0, 8 * BLOB_CHUNK_BYTES, 16 * BLOB_CHUNK_BYTES]);
+    expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
+  });
+
+  it('pulls a blob in order through a reordering link, never more than the window out, and the receiver has it byte for byte', async () => {
+    const link = pairOfSides();
+    const { bytes, write } = await blobOf(40 * BLOB_CHUNK_BYTES + 17);
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offer(1, [write]);
+    const appends: number[] = [];
+    const append = link.receiver.store.appendChunk;
+    link.receiver.store.appendChunk = async (sha256, offset, chunk) => (appends.push(chunk.byteLength), append(sha256, offset, chunk));
 
     expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'waiting' });
     expect(link.toSender).toHaveLength(BLOB_WINDOW);
@@ -113,7 +130,9 @@ describe('BlobTransfer', () => {
       expect(link.toSender.length).toBeLessThanOrEqual(BLOB_WINDOW);
       await link.exchange(true);
     }
-    expect(requests).toBe(11);
+    expect(requests).toBe(41);
+    // A few chunks per append: one PHP run each on a site.
+    expect(appends).toEqual([...Array<number>(5).fill(8 * BLOB_CHUNK_BYTES), 17]);
     expect(link.receiver.ended).toHaveLength(1);
     expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
     expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'ready' });
@@ -155,7 +174,7 @@ describe('BlobTransfer', () => {
     await link.receiver.transfer.prepare([write]);
     await link.settle();
     expect(link.receiver.ended).toHaveLength(1);
-    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'failed', reason: 'the paired site no longer has the bytes of this file' });
+    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'failed', reason: 'the paired site no longer has these bytes' });
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offer(2, [write]);
     expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'waiting' });
@@ -216,5 +235,60 @@ describe('BlobTransfer', () => {
     expect(link.sender.store.blobs.has(write.sha256)).toBe(false);
     await link.sender.transfer.serve({ kind: 'blob-request', sha256: write.sha256, offset: 0 });
     expect(link.toReceiver).toEqual([{ kind: 'blob-missing', sha256: write.sha256 }]);
+  });
+
+  it("serves a full-state copy's blobs under its holder until withdrawn, whatever the deltas' acknowledgements", async () => {
+    const link = pairOfSides();
+    const { bytes, write } = await blobOf(BLOB_CHUNK_BYTES + 5);
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offerFor('copy:snap-1', [write]);
+    await link.sender.transfer.releaseAcked(Number.POSITIVE_INFINITY);
+    expect(await link.receiver.transfer.prepare([write], 'copy-in:snap-1')).toEqual({ kind: 'waiting' });
+    await link.settle();
+    expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
+    await link.sender.transfer.withdraw('copy:snap-1');
+    expect(link.sender.store.blobs.has(write.sha256)).toBe(false);
+    await link.sender.transfer.serve({ kind: 'blob-request', sha256: write.sha256, offset: 0 });
+    expect(link.toReceiver).toEqual([{ kind: 'blob-missing', sha256: write.sha256 }]);
+  });
+
+  it('reports the bytes stored as a blob comes in', async () => {
+    const link = pairOfSides();
+    const stored: number[] = [];
+    const receiver = new BlobTransfer({
+      store: link.receiver.store,
+      send: (message) => link.toSender.push(message),
+      onFetchEnded: () => undefined,
+      onStored: (_, written) => stored.push(written),
+      journal: () => undefined,
+    });
+    const { bytes, write } = await blobOf(17 * BLOB_CHUNK_BYTES + 1);
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offer(1, [write]);
+    await receiver.prepare([write]);
+    while (link.toSender.length > 0) {
+      for (const message of link.toSender.splice(0)) if (message.kind === 'blob-request') await link.sender.transfer.serve(message);
+      for (const message of link.toReceiver.splice(0)) if (message.kind === 'blob-chunk') await receiver.receiveChunk(message);
+    }
+    expect(stored).toEqual([8 * BLOB_CHUNK_BYTES, 16 * BLOB_CHUNK_BYTES, write.size]);
+  });
+
+  it('abandons a fetch given up midway: late chunks are dropped, its part goes, the next fetch starts', async () => {
+    const link = pairOfSides();
+    const first = await blobOf(40 * BLOB_CHUNK_BYTES);
+    const second = await blobOf(BLOB_CHUNK_BYTES + 9);
+    for (const { bytes, write } of [first, second]) {
+      link.sender.store.blobs.set(write.sha256, bytes);
+      link.sender.transfer.offer(1, [write]);
+    }
+    expect(await link.receiver.transfer.prepare([first.write], 'copy-in:snap-1')).toEqual({ kind: 'waiting' });
+    expect(await link.receiver.transfer.prepare([second.write])).toEqual({ kind: 'waiting' });
+    await link.exchange();
+    expect(link.receiver.store.parts.has(first.write.sha256)).toBe(true);
+    await link.receiver.transfer.abandon([first.write], 'copy-in:snap-1');
+    expect(link.receiver.store.parts.has(first.write.sha256)).toBe(false);
+    await link.settle();
+    expect(link.receiver.store.blobs.has(first.write.sha256)).toBe(false);
+    expectSameBytes(link.receiver.store.blobs.get(second.write.sha256), second.bytes);
   });
 });

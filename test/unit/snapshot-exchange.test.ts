@@ -10,8 +10,7 @@ async function makeSnapshot(databaseBytes: number): Promise<SiteSnapshot> {
   const database = new Uint8Array(databaseBytes).map((_, index) => (index * 7) % 251);
   return {
     meta: await snapshotMetaFor(database, { fileCount: 1234, shippedFileCount: 56 }),
-    database,
-    files: { manifest: { files: new Map(), directories: new Set() }, contents: new Map(), unreadable: [] },
+    files: { manifest: { files: new Map(), directories: new Set() }, packed: [], unreadable: [] },
   };
 }
 
@@ -57,6 +56,32 @@ describe('CopyTarget', () => {
     const progress = target.receive(first!, 1);
     expect(progress).toMatchObject({ kind: 'progress', begun: null });
     if (progress.kind === 'progress') expect(progress.done).toBe(Buffer.from((first as SnapshotChunk).data as string, 'base64').length);
+  });
+
+  it('counts the blobs in the progress once the header is in, and ignores late header parts meanwhile', async () => {
+    const target = new CopyTarget();
+    target.start('copy-1', 0);
+    const snapshot = await makeSnapshot(1000);
+    const withPack = {
+      meta: { ...snapshot.meta, pack: { size: 5000, sha256: 'c'.repeat(64) } },
+      files: { ...snapshot.files, packed: [{ size: 5000, sha256: 'e'.repeat(64) }] },
+    };
+    const [begin, ...rest] = await snapshotToEnvelopes(withPack, { snapshotId: 'copy-1', baseSeq: 9, header });
+    const started = target.receive(begin!, 1);
+    if (started.kind !== 'progress') throw new Error(started.kind);
+    const headerBytes = (begin as EnvelopeOf<'snapshot-begin'>).byteLength;
+    expect(started.total).toBe(headerBytes + 1000 + 5000);
+    let complete;
+    for (const part of rest) complete = target.receive(part, 2);
+    if (complete?.kind !== 'complete') throw new Error('not complete');
+    expect(target.stored(withPack.meta.database.sha256, 10, 3)).toBeNull();
+    target.startFetch(await complete.reassembler.assemble(), complete.reassembler, complete.sourceCursor);
+    expect(target.fetch?.baseSeq).toBe(9);
+    expect(target.receive(rest.at(-1)!, 4).kind).toBe('ignored');
+    expect(target.stored(withPack.meta.database.sha256, 1000, 5)).toEqual({ done: headerBytes + 1000, total: headerBytes + 6000 });
+    expect(target.stored('d'.repeat(64), 1000, 6)).toBeNull();
+    expect(target.stored('c'.repeat(64), 2500, 7)).toEqual({ done: headerBytes + 3500, total: headerBytes + 6000 });
+    expect(target.quietFor(10)).toBe(3);
   });
 
   it("ignores another copy's parts and late duplicates once settled; keeps the deltas held meanwhile", async () => {

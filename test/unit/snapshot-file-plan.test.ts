@@ -21,10 +21,9 @@ function snapshotOf(
 ): SiteSnapshot {
   return {
     meta: {} as SiteSnapshot['meta'],
-    database: new Uint8Array(),
     files: {
       manifest: { files: new Map(Object.entries(files)), directories: new Set(directories) },
-      contents: new Map(shipped.map((sha) => [sha.repeat(64), new Uint8Array([1])])),
+      packed: shipped.map((sha) => ({ sha256: sha.repeat(64), size: 1 })),
       unreadable,
     },
   };

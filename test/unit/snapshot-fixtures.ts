@@ -1,10 +1,14 @@
 import { sha256Hex } from '../../src/files';
 import type { SnapshotMeta } from '../../src/engine/snapshot';
 
-/** A snapshot description of a source `peer-a` for `database`, with file counts to taste. */
-export async function snapshotMetaFor(database: Uint8Array, files: { fileCount: number; shippedFileCount: number }): Promise<SnapshotMeta> {
+/** A snapshot description of a source `peer-a` for `database` (and a pack of `packBytes`), with file counts to taste. */
+export async function snapshotMetaFor(
+  database: Uint8Array,
+  files: { fileCount: number; shippedFileCount: number },
+  pack: SnapshotMeta['pack'] = null,
+): Promise<SnapshotMeta> {
   return {
-    format: 1,
+    format: 2,
     wordpressVersion: '6.5.5',
     phpVersion: '8.3.33',
     databaseDriver: 'WP_MySQL_On_SQLite',
@@ -16,6 +20,7 @@ export async function snapshotMetaFor(database: Uint8Array, files: { fileCount: 
     hlc: '0191dd9dec7b.0003.peer-a',
     capturedAt: 1_700_000_000_000,
     database: { size: database.length, sha256: await sha256Hex(database) },
+    pack,
     ...files,
   };
 }

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { snapshotMetaFor } from './snapshot-fixtures';
 import { sha256Hex } from '../../src/files';
 import {
-  decodeSnapshot,
-  encodeSnapshot,
+  decodeSnapshotHeader,
+  encodeSnapshotHeader,
   refusalFor,
   SnapshotReassembler,
   SnapshotRefusal,
@@ -30,27 +30,30 @@ function noise(length: number, seed: number): Uint8Array {
   return bytes;
 }
 
-async function makeSnapshot(databaseBytes = 600_000): Promise<SiteSnapshot> {
-  const database = noise(databaseBytes, 1);
+/** A snapshot of three files plus `fillerFiles` more listed (not shipped): its header spans several chunks by default. */
+async function makeSnapshot(fillerFiles = 4000): Promise<SiteSnapshot> {
+  const database = noise(1000, 1);
   const plugin = new TextEncoder().encode('<?php /* Plugin Name: Demo */');
   const blob = noise(1000, 2);
   const [pluginHash, blobHash] = [await sha256Hex(plugin), await sha256Hex(blob)];
+  const packed = [
+    { sha256: pluginHash, size: plugin.length },
+    { sha256: blobHash, size: blob.length },
+  ];
+  const filler = Array.from({ length: fillerFiles }, (_, index) => [`wp-content/uploads/filler/file-${index}.txt`, { size: index, sha256: pluginHash.replace(/^.{8}/, index.toString(16).padStart(8, '0')) }] as const);
   return {
-    meta: await snapshotMetaFor(database, { fileCount: 3, shippedFileCount: 3 }),
-    database,
+    meta: await snapshotMetaFor(database, { fileCount: 3 + fillerFiles, shippedFileCount: 3 }, { size: plugin.length + blob.length, sha256: 'c'.repeat(64) }),
     files: {
       manifest: {
         files: new Map([
           ['wp-content/plugins/demo/demo.php', { size: plugin.length, sha256: pluginHash }],
           ['wp-content/plugins/demo/copy.php', { size: plugin.length, sha256: pluginHash }],
           ['wp-content/uploads/blob.bin', { size: blob.length, sha256: blobHash }],
+          ...filler,
         ]),
         directories: new Set(['wp-content', 'wp-content/plugins', 'wp-content/plugins/demo', 'wp-content/uploads']),
       },
-      contents: new Map([
-        [pluginHash, plugin],
-        [blobHash, blob],
-      ]),
+      packed,
       unreadable: ['wp-content/uploads/private'],
     },
   };
@@ -71,30 +74,38 @@ function split(envelopes: SnapshotEnvelope[]) {
   return { begin, rest };
 }
 
-describe('snapshot container', () => {
-  it('encodes and decodes a snapshot unchanged', async () => {
-    const snapshot = await makeSnapshot(1000);
-    const decoded = decodeSnapshot(encodeSnapshot(snapshot));
+describe('snapshot header', () => {
+  it('encodes and decodes a snapshot header unchanged', async () => {
+    const snapshot = await makeSnapshot(10);
+    const decoded = decodeSnapshotHeader(encodeSnapshotHeader(snapshot));
     expect(decoded.meta).toEqual(snapshot.meta);
-    expect(decoded.database).toEqual(snapshot.database);
     expect(decoded.files.manifest.files).toEqual(snapshot.files.manifest.files);
     expect(decoded.files.manifest.directories).toEqual(snapshot.files.manifest.directories);
-    expect(decoded.files.contents).toEqual(snapshot.files.contents);
+    expect(decoded.files.packed).toEqual(snapshot.files.packed);
     expect(decoded.files.unreadable).toEqual(['wp-content/uploads/private']);
   });
 
+  it('carries no file or database bytes: a few hundred bytes for a handful of files', async () => {
+    expect(encodeSnapshotHeader(await makeSnapshot(0)).length).toBeLessThan(2000);
+  });
+
   it('refuses damaged bytes with a reason', async () => {
-    const bytes = encodeSnapshot(await makeSnapshot(1000));
-    expect(() => decodeSnapshot(bytes.slice(0, bytes.length - 1))).toThrow(/expected \d+ payload bytes/);
-    const magic = bytes.slice();
-    magic[0] = 0;
-    expect(() => decodeSnapshot(magic)).toThrow(/wrong magic/);
+    const bytes = encodeSnapshotHeader(await makeSnapshot(10));
+    expect(() => decodeSnapshotHeader(bytes.slice(0, bytes.length - 1))).toThrow(/header is not JSON/);
+  });
+
+  it("refuses a pack index that does not fit the pack", async () => {
+    const snapshot = await makeSnapshot(0);
+    const short = { ...snapshot, files: { ...snapshot.files, packed: snapshot.files.packed.slice(1) } };
+    expect(() => decodeSnapshotHeader(encodeSnapshotHeader(short))).toThrow(/the pack's index holds \d+ bytes, the pack \d+/);
+    const noPack = { ...snapshot, meta: { ...snapshot.meta, pack: null } };
+    expect(() => decodeSnapshotHeader(encodeSnapshotHeader(noPack))).toThrow(/the pack none/);
   });
 
   it('refuses a manifest path that leaves the synced root', async () => {
     const snapshot = await makeSnapshot(10);
     const evil = { ...snapshot, files: { ...snapshot.files, manifest: { files: new Map([['../etc/passwd', { size: 1, sha256: 'a'.repeat(64) }]]), directories: new Set<string>() } } };
-    expect(() => decodeSnapshot(encodeSnapshot(evil))).toThrow(SnapshotRefusal);
+    expect(() => decodeSnapshotHeader(encodeSnapshotHeader(evil))).toThrow(SnapshotRefusal);
   });
 });
 
@@ -123,8 +134,9 @@ describe('snapshot transfer', () => {
     reassembler.receive(rest[0]!);
     expect(reassembler.isComplete).toBe(true);
     const assembled = await reassembler.assemble();
-    expect(Buffer.from(assembled.database).equals(snapshot.database)).toBe(true);
-    expect(assembled.files.contents).toEqual(snapshot.files.contents);
+    expect(assembled.meta).toEqual(snapshot.meta);
+    expect(assembled.files.manifest.files).toEqual(snapshot.files.manifest.files);
+    expect(assembled.files.packed).toEqual(snapshot.files.packed);
   });
 
   it('says which chunks are missing and refuses to assemble without them', async () => {

@@ -1,13 +1,17 @@
 import * as v from 'valibot';
-import { sha256Hex, type FileState } from '../../files';
+import type { BlobStore, FileState, StagedBlob } from '../../files';
 import { relativeToRoot } from '../../files/paths';
 import type { SiteClient } from '../../platform/site-client';
-import { copyDatabase } from './site-facts';
-import { SNAPSHOT_FORMAT_VERSION, type SiteSnapshot } from './snapshot';
+import { copyDatabase, type SiteFacts } from './site-facts';
+import { SNAPSHOT_FORMAT_VERSION, type PackedFile, type SiteSnapshot } from './snapshot';
 import { runSnapshotScript, scratchPath } from './snapshot-php';
 import { readSyncedTree } from './synced-tree';
 
 export interface CaptureSnapshotOptions {
+  /** This site's blob store: the database copy and the pack go into it, to be served from there. */
+  readonly store: Pick<BlobStore, 'stage'>;
+  /** Blobs staged for a capture that failed midway: default, left where they are. */
+  readonly discard?: (names: string[]) => Promise<void>;
   /**
    * The target's files (path → sha256, see `fileHashes`): files it already holds with the same
    * bytes travel without them. Without it every file's bytes are shipped (~15 MB for a bare
@@ -27,27 +31,44 @@ const PackAnswerSchema = v.object({
 /**
  * Takes the site's full state: copies the database file and reads the engine's batch
  * sequence in one read transaction, then lists and hashes the synced tree and packs the file
- * bytes the target needs in one PHP run.
+ * bytes the target needs in one PHP run. The copy and the pack go into the blob store (hashed
+ * there, never read into JavaScript); the snapshot names them in its meta.
  *
  * Consistency: in Node (one PHP instance) nothing runs between these steps. In the browser a
  * page request may write between the database copy and the file listing; such a change is in
  * the changelog after `lastBatchSeq` and reaches the target as an ordinary delta after the
  * install. Files changed meanwhile are packed as they are when read (the manifest follows).
  */
-export async function captureSnapshot(client: SiteClient, options: CaptureSnapshotOptions = {}): Promise<SiteSnapshot> {
+export async function captureSnapshot(client: SiteClient, options: CaptureSnapshotOptions): Promise<SiteSnapshot> {
   const siteUrl = (options.siteUrl ?? (await client.absoluteUrl)).replace(/\/+$/, '');
+  const { store } = options;
   const databaseCopy = await scratchPath(client, 'database.sqlite');
-  let database: Uint8Array;
-  let facts;
+  let database: StagedBlob;
+  let facts: SiteFacts;
   try {
     const copied = await copyDatabase(client, databaseCopy);
     facts = copied.facts;
-    database = await client.readFileAsBuffer(databaseCopy);
-    if ((await sha256Hex(database)) !== copied.copy.sha256) throw new Error('The database copy changed while it was read');
+    database = await store.stage(databaseCopy, { move: true });
+    if (database.sha256 !== copied.copy.sha256) {
+      await options.discard?.([database.sha256]);
+      throw new Error('The database copy changed while it was staged');
+    }
   } finally {
     await client.unlink(databaseCopy).catch(() => undefined);
   }
+  try {
+    return await captureFiles(client, { ...options, siteUrl, database, facts });
+  } catch (error) {
+    await options.discard?.([database.sha256]);
+    throw error;
+  }
+}
 
+async function captureFiles(
+  client: SiteClient,
+  options: CaptureSnapshotOptions & { siteUrl: string; database: StagedBlob; facts: SiteFacts },
+): Promise<SiteSnapshot> {
+  const { siteUrl, database, facts } = options;
   const tree = await readSyncedTree(client, facts.databasePath);
   const files = new Map<string, FileState>(tree.manifest.files);
   const wanted = new Map<string, string>(); // sha256 → the first path holding it
@@ -55,7 +76,8 @@ export async function captureSnapshot(client: SiteClient, options: CaptureSnapsh
     if (options.targetFiles?.get(path) === state.sha256) continue;
     if (!wanted.has(state.sha256)) wanted.set(state.sha256, path);
   }
-  const contents = await packFiles(client, tree.root, [...wanted.values()], files);
+  const { pack, packed } = await packFiles(client, options, tree.root, [...wanted.values()], files);
+  const shipped = new Set(packed.map((file) => file.sha256));
 
   return {
     meta: {
@@ -70,14 +92,14 @@ export async function captureSnapshot(client: SiteClient, options: CaptureSnapsh
       lastBatchSeq: facts.engine?.lastBatchSeq ?? 0,
       hlc: facts.engine?.hlc ?? null,
       capturedAt: (options.wallClock ?? Date.now)(),
-      database: { size: database.byteLength, sha256: await sha256Hex(database) },
+      database: { size: database.size, sha256: database.sha256 },
+      pack: pack === null ? null : { size: pack.size, sha256: pack.sha256 },
       fileCount: files.size,
-      shippedFileCount: [...files.values()].filter((state) => contents.has(state.sha256)).length,
+      shippedFileCount: [...files.values()].filter((state) => shipped.has(state.sha256)).length,
     },
-    database,
     files: {
       manifest: { files, directories: tree.manifest.directories },
-      contents,
+      packed,
       // The root itself ('' from PHP) unreadable would mean no snapshot at all: buildManifest throws first.
       unreadable: tree.manifest.unreadable.filter((path) => path !== ''),
     },
@@ -85,31 +107,37 @@ export async function captureSnapshot(client: SiteClient, options: CaptureSnapsh
 }
 
 /**
- * Reads `paths` in one PHP run and one buffer read; keyed by sha256. A file that changed since
- * the manifest was built is entered as read; one that is gone leaves the manifest.
+ * Packs `paths` one after another into a blob in one PHP run; answers the blob and its index.
+ * A file that changed since the manifest was built is entered as read; one that is gone leaves
+ * the manifest.
  */
 async function packFiles(
   client: SiteClient,
+  { store, discard }: Pick<CaptureSnapshotOptions, 'store' | 'discard'>,
   root: string,
   paths: readonly string[],
   files: Map<string, FileState>,
-): Promise<Map<string, Uint8Array>> {
-  const contents = new Map<string, Uint8Array>();
-  if (paths.length === 0) return contents;
+): Promise<{ pack: StagedBlob | null; packed: PackedFile[] }> {
+  if (paths.length === 0) return { pack: null, packed: [] };
   const out = await scratchPath(client, 'files.pack');
   try {
     const answer = await runSnapshotScript(client, 'pack', PackAnswerSchema, { input: { root, paths, out } });
-    const packed = await client.readFileAsBuffer(out);
+    const packed: PackedFile[] = [];
     let at = 0;
     for (const [path, size, sha256] of answer.packed) {
-      contents.set(sha256, packed.slice(at, at + size));
+      packed.push({ sha256, size });
       files.set(path, { size, sha256 });
       at += size;
     }
     for (const path of answer.gone) files.delete(path);
-    if (at !== packed.length) throw new Error(`Packed ${packed.length} bytes, expected ${at}`);
+    if (packed.length === 0) return { pack: null, packed };
+    const pack = await store.stage(out, { move: true });
+    if (pack.size !== at) {
+      await discard?.([pack.sha256]);
+      throw new Error(`Packed ${pack.size} bytes, expected ${at}`);
+    }
+    return { pack, packed };
   } finally {
     await client.unlink(out).catch(() => undefined);
   }
-  return contents;
 }

@@ -1,21 +1,17 @@
-import {
-  diffManifests,
-  type FileChange,
-  type FileState,
-  type PlannedChange,
-  type TreeManifest,
-} from '../../files';
+import { diffManifests, type FileState, type PlannedChange, type TreeManifest } from '../../files';
 import { isSameOrInside } from '../../files/paths';
 import { SnapshotRefusal, type SiteSnapshot } from './snapshot';
 import type { SyncedTree } from './synced-tree';
 
 /**
- * The changes that make this site's tree the source's, with their bytes. Paths this site
- * excludes are left out of both sides. Refuses, changing nothing, when the snapshot lacks the
- * bytes of a file this site does not already hold. What the source could not read is not deleted.
+ * The changes that make this site's tree the source's (deletions, then folders, then writes
+ * whose bytes are in the pack). Paths this site excludes are left out of both sides. Refuses,
+ * changing nothing, when the pack lacks the bytes of a file this site does not already hold.
+ * What the source could not read is not deleted.
  */
-export function planFileChanges(tree: SyncedTree, snapshot: SiteSnapshot): FileChange[] {
-  const { manifest, contents } = snapshot.files;
+export function planFileChanges(tree: SyncedTree, snapshot: SiteSnapshot): PlannedChange[] {
+  const { manifest } = snapshot.files;
+  const packed = new Set(snapshot.files.packed.map((file) => file.sha256));
   const keep = (path: string) => !tree.exclusions.isExcluded(path);
   const synced = (from: TreeManifest): TreeManifest => ({
     files: new Map<string, FileState>([...from.files].filter(([path]) => keep(path))),
@@ -25,7 +21,7 @@ export function planFileChanges(tree: SyncedTree, snapshot: SiteSnapshot): FileC
   const planned = diffManifests(synced(tree.manifest), synced(manifest)).filter(
     (change) => change.op !== 'delete' || !unknown(change.path),
   );
-  const lacking = planned.filter((change) => change.op === 'write' && !contents.has(change.sha256)).map((change) => change.path);
+  const lacking = planned.filter((change) => change.op === 'write' && !packed.has(change.sha256)).map((change) => change.path);
   if (lacking.length > 0) {
     throw new SnapshotRefusal(
       'missing-bytes',
@@ -33,10 +29,5 @@ export function planFileChanges(tree: SyncedTree, snapshot: SiteSnapshot): FileC
         'take it again with this site’s file list',
     );
   }
-  return planned.map((change) => withBytes(change, contents));
-}
-
-function withBytes(change: PlannedChange, contents: ReadonlyMap<string, Uint8Array>): FileChange {
-  if (change.op !== 'write') return change;
-  return { ...change, bytes: contents.get(change.sha256)! };
+  return planned;
 }

@@ -5,13 +5,15 @@
 export { captureSnapshot, type CaptureSnapshotOptions } from './capture';
 export { planFileChanges } from './file-plan';
 export { refusalFor } from './compatibility';
-export { decodeSnapshot, encodeSnapshot } from './container';
+export { decodeSnapshotHeader, encodeSnapshotHeader } from './header';
 export { installSnapshot, type InstallSnapshotOptions, type SnapshotInstallation } from './install';
 export { readSiteFacts, type SiteFacts } from './site-facts';
 export {
   SNAPSHOT_FORMAT_VERSION,
   SnapshotMetaSchema,
   SnapshotRefusal,
+  snapshotBlobs,
+  type PackedFile,
   type SiteSnapshot,
   type SnapshotFiles,
   type SnapshotMeta,

@@ -1,7 +1,8 @@
 import * as v from 'valibot';
 import { installCapture, type CaptureInstallation } from '../../db';
 import { ENGINE_DIR, ENGINE_PHP_FILES } from '../../db/php-sources';
-import { applyFileChanges, sha256Hex, type EchoRegistry } from '../../files';
+import { applyFileChanges, type BlobStore, type EchoRegistry, type PlannedChange, type UnpackEntry } from '../../files';
+import { absolutePath } from '../../files/paths';
 import { IdShardPlanSchema, installIdShards, type IdShardPlan } from '../../ids';
 import type { SiteClient } from '../../platform/site-client';
 import { PeerIdSchema } from '../../sync/ids';
@@ -9,7 +10,7 @@ import { localOnlyPhpArray } from '../../sync/local-only';
 import { refusalFor } from './compatibility';
 import { planFileChanges } from './file-plan';
 import { readSiteFacts } from './site-facts';
-import { SnapshotRefusal, type SiteSnapshot } from './snapshot';
+import { snapshotBlobs, SnapshotRefusal, type SiteSnapshot } from './snapshot';
 import { runSnapshotScript } from './snapshot-php';
 import { readSyncedTree } from './synced-tree';
 
@@ -20,6 +21,8 @@ export interface InstallSnapshotOptions {
   readonly siteUrl?: string;
   /** This site's file recorder, if one runs: the copied files are not local changes. */
   readonly echo?: EchoRegistry;
+  /** This site's blob store, holding the snapshot's blobs (pulled and checked against their sha256). */
+  readonly store: Pick<BlobStore, 'has' | 'place' | 'unpack'>;
 }
 
 export interface SnapshotInstallation {
@@ -60,12 +63,13 @@ const SIDE_FILES = ['-journal', '-wal', '-shm'];
  * Brings this site to the snapshot's state, staying itself (peer id, URL, ID range).
  *
  * Order, so that a failure leaves a working site and a retry converges:
- * 1. checks that change nothing: database digest, WordPress/PHP/driver versions
- *    (`SnapshotRefusal`), bytes for every file this site lacks;
- * 2. the copy is staged beside this site's database file and made this site's there (engine
- *    identity, cursors, ID plan, URLs) in one transaction;
- * 3. files: written, created, deleted until the tree equals the source's (excluded paths and
- *    this site's database directory untouched);
+ * 1. checks that change nothing: WordPress/PHP/driver versions (`SnapshotRefusal`), the
+ *    snapshot's blobs in the store, bytes in the pack for every file this site lacks;
+ * 2. the copy is placed from the store beside this site's database file and made this site's
+ *    there (engine identity, cursors, ID plan, URLs) in one transaction;
+ * 3. files: deleted, created, then written from the pack (inside PHP, each checked against its
+ *    sha256) until the tree equals the source's (excluded paths and this site's database
+ *    directory untouched);
  * 4. the staged file replaces the database (a stale `-journal` removed first): one rename;
  * 5. capture re-installed (PHP under /internal, triggers checked), ID shards re-attached.
  *
@@ -84,12 +88,13 @@ export async function installSnapshot(
   const siteUrl = (options.siteUrl ?? (await client.absoluteUrl)).replace(/\/+$/, '');
   const { meta } = snapshot;
 
-  if (snapshot.database.byteLength !== meta.database.size || (await sha256Hex(snapshot.database)) !== meta.database.sha256) {
-    throw new SnapshotRefusal('corrupt', 'The database bytes do not match the snapshot digest');
-  }
   const facts = await readSiteFacts(client);
   const refusal = refusalFor(meta, facts);
   if (refusal) throw refusal;
+  const { store } = options;
+  for (const blob of snapshotBlobs(meta)) {
+    if (!(await store.has(blob.sha256))) throw new SnapshotRefusal('transfer', `The snapshot's bytes (blob ${blob.sha256.slice(0, 12)}…) are not in this site's store`);
+  }
   const tree = await readSyncedTree(client, facts.databasePath);
   const changes = planFileChanges(tree, snapshot);
 
@@ -98,7 +103,7 @@ export async function installSnapshot(
   await removeWithSideFiles(client, staged);
   let prepared: v.InferOutput<typeof PrepareAnswerSchema>;
   try {
-    await client.writeFile(staged, snapshot.database);
+    await store.place(meta.database.sha256, staged);
     prepared = await runSnapshotScript(client, 'prepare', PrepareAnswerSchema, {
       input: {
         dbPath: staged,
@@ -113,14 +118,17 @@ export async function installSnapshot(
         targetHlc: facts.engine?.hlc ?? null,
       },
     });
-    const applied = await applyFileChanges(client, changes, { root: tree.root, echo: options.echo });
-    if (applied.failures.length > 0) {
+    const writes = changes.filter((change) => change.op === 'write');
+    const applied = await applyFileChanges(
+      client,
+      changes.filter((change) => change.op !== 'write'),
+      { root: tree.root, echo: options.echo },
+    );
+    const failures = [...applied.failures.map((failure) => failure.reason), ...(await unpackWrites(snapshot, writes, tree.root, options))];
+    if (failures.length > 0) {
       throw new Error(
-        `${applied.failures.length} of ${changes.length} file changes failed (the database was left as it was; ` +
-          `installing again completes it): ${applied.failures
-            .slice(0, 3)
-            .map((failure) => failure.reason)
-            .join('; ')}`,
+        `${failures.length} of ${changes.length} file changes failed (the database was left as it was; ` +
+          `installing again completes it): ${failures.slice(0, 3).join('; ')}`,
       );
     }
   } catch (error) {
@@ -152,6 +160,31 @@ export async function installSnapshot(
     capture,
     durationMs: performance.now() - started,
   };
+}
+
+type PlannedWrite = Extract<PlannedChange, { op: 'write' }>;
+
+/** Writes the files' bytes from the pack blob to their paths in one PHP run; answers what failed, as reasons. */
+async function unpackWrites(
+  snapshot: SiteSnapshot,
+  writes: readonly PlannedWrite[],
+  root: string,
+  { store, echo }: InstallSnapshotOptions,
+): Promise<string[]> {
+  const { pack } = snapshot.meta;
+  if (writes.length === 0 || pack === null) return [];
+  const offsets = new Map<string, number>();
+  let at = 0;
+  for (const file of snapshot.files.packed) {
+    if (!offsets.has(file.sha256)) offsets.set(file.sha256, at);
+    at += file.size;
+  }
+  const entries: UnpackEntry[] = writes.map((write) => {
+    echo?.expectApplied(write.path, { size: write.size, sha256: write.sha256 });
+    return { offset: offsets.get(write.sha256)!, size: write.size, sha256: write.sha256, target: absolutePath(root, write.path) };
+  });
+  const results = await store.unpack(pack.sha256, entries);
+  return results.flatMap((reason, index) => (reason === null ? [] : [`write ${writes[index]!.path} (${writes[index]!.size} bytes): ${reason}`]));
 }
 
 /** The engine's PHP the prepare step needs (installCapture writes the same files again later). */

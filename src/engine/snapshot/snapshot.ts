@@ -3,15 +3,18 @@ import type { TreeManifest } from '../../files';
 import { HlcStringSchema } from '../../sync/hlc';
 import { PeerIdSchema } from '../../sync/ids';
 
-export const SNAPSHOT_FORMAT_VERSION = 1;
+export const SNAPSHOT_FORMAT_VERSION = 2;
 
 const counter = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a lowercase hex sha256'));
+const BlobSchema = v.strictObject({ size: counter, sha256 });
 
 /**
  * What a snapshot says about its source: enough for a target to refuse it before receiving the
  * bytes (versions) and to become the source's peer after installing it (URL, peer, sequence).
- * Travels as the `meta` of `snapshot-begin`, so it stays small: the file list is in the bytes.
+ * Travels as the `meta` of `snapshot-begin`, so it stays small: the file list is in the header.
+ * The bytes are two blobs the target pulls from the source's blob store: the database file and
+ * the pack of the shipped files.
  */
 export const SnapshotMetaSchema = v.strictObject({
   format: v.literal(SNAPSHOT_FORMAT_VERSION),
@@ -34,30 +37,45 @@ export const SnapshotMetaSchema = v.strictObject({
   hlc: v.nullable(HlcStringSchema),
   /** Wall-clock milliseconds at capture. */
   capturedAt: counter,
-  database: v.strictObject({ size: counter, sha256 }),
+  database: BlobSchema,
+  /** The shipped files' bytes one after another (see `SnapshotFiles.packed`); null when none are shipped. */
+  pack: v.nullable(BlobSchema),
   /** How many files the manifest lists and how many of them carry bytes. */
   fileCount: counter,
   shippedFileCount: counter,
 });
 export type SnapshotMeta = v.InferOutput<typeof SnapshotMetaSchema>;
 
+/** One file's bytes in the pack. */
+export interface PackedFile {
+  readonly sha256: string;
+  readonly size: number;
+}
+
 export interface SnapshotFiles {
   /** The source's synced tree (relative paths, exclusions left out). */
   readonly manifest: TreeManifest;
   /**
-   * File bytes by sha256: every file of the manifest, or only those the target was known to
-   * lack (see `captureSnapshot`'s `targetFiles`).
+   * The pack's index, in pack order, each sha256 once: every file of the manifest, or only those
+   * the target was known to lack (see `captureSnapshot`'s `targetFiles`).
    */
-  readonly contents: ReadonlyMap<string, Uint8Array>;
+  readonly packed: readonly PackedFile[];
   /** Paths the source could not list or read: the target keeps whatever it has there. */
   readonly unreadable: readonly string[];
 }
 
-/** One site's full state: database file and synced files. */
+/**
+ * One site's full state: its description and file list; the bytes (database file, pack) are
+ * blobs named in `meta`, in the source's blob store and, once pulled, in the target's.
+ */
 export interface SiteSnapshot {
   readonly meta: SnapshotMeta;
-  readonly database: Uint8Array;
   readonly files: SnapshotFiles;
+}
+
+/** The blobs that hold a snapshot's bytes: the database file, then the pack (if any). */
+export function snapshotBlobs(meta: SnapshotMeta): PackedFile[] {
+  return meta.pack === null ? [meta.database] : [meta.database, meta.pack];
 }
 
 /** A snapshot refused before anything was changed; `code` says why, `message` in words. */

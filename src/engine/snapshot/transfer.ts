@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { sha256Hex } from '../../files';
 import { SNAPSHOT_CHUNK_BYTES, WIRE_VERSION, type EnvelopeOf } from '../../sync/wire';
 import { base64ToBytes, bytesToBase64 } from '../base64';
-import { decodeSnapshot, encodeSnapshot } from './container';
+import { decodeSnapshotHeader, encodeSnapshotHeader } from './header';
 import { SnapshotMetaSchema, SnapshotRefusal, type SiteSnapshot, type SnapshotMeta } from './snapshot';
 
 export type SnapshotBegin = EnvelopeOf<'snapshot-begin'>;
@@ -22,21 +22,22 @@ export interface SnapshotTransferOptions {
   readonly chunkBytes?: number;
 }
 
-/** Refused at `snapshot-begin`: no snapshot of a site is anywhere near this. */
-export const MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024;
+/** Refused at `snapshot-begin`: no snapshot header is anywhere near this (20,000 files take ~2 MB). */
+export const MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 const DIGEST_PREFIX = 'sha256:';
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
- * The snapshot as JSON-safe envelopes: `snapshot-begin` (meta, sizes), one `snapshot-chunk` per
- * at most `chunkBytes` bytes (base64), `snapshot-end` with the sha256 of the whole byte string.
+ * The snapshot's header as JSON-safe envelopes: `snapshot-begin` (meta, sizes), one
+ * `snapshot-chunk` per at most `chunkBytes` bytes (base64), `snapshot-end` with the sha256 of the
+ * whole header. Its bytes (database, pack) are blobs the target pulls afterwards.
  */
 export async function snapshotToEnvelopes(snapshot: SiteSnapshot, options: SnapshotTransferOptions): Promise<SnapshotEnvelope[]> {
   const chunkBytes = options.chunkBytes ?? SNAPSHOT_CHUNK_BYTES;
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1 || chunkBytes > SNAPSHOT_CHUNK_BYTES) {
     throw new RangeError(`chunkBytes must be 1 to ${SNAPSHOT_CHUNK_BYTES}`);
   }
-  const bytes = encodeSnapshot(snapshot);
+  const bytes = encodeSnapshotHeader(snapshot);
   const chunkCount = Math.ceil(bytes.length / chunkBytes);
   const common = { v: WIRE_VERSION, ...options.header, snapshotId: options.snapshotId } as const;
   const envelopes: SnapshotEnvelope[] = [
@@ -59,7 +60,7 @@ export async function snapshotToEnvelopes(snapshot: SiteSnapshot, options: Snaps
 }
 
 /**
- * Collects one snapshot's chunks on the receiving side, in any order, duplicates ignored. Every
+ * Collects one snapshot header's chunks on the receiving side, in any order, duplicates ignored. Every
  * problem is a `SnapshotRefusal('transfer' | 'corrupt')` with a readable message, raised before
  * anything is installed: a chunk of another snapshot, out of range, not base64, too large, a
  * second copy of a chunk with other bytes, a size or digest that does not match at the end.
@@ -71,7 +72,8 @@ export class SnapshotReassembler {
   private readonly chunkCount: number;
   /** Bytes announced by `snapshot-begin`. */
   readonly byteLength: number;
-  private readonly chunks = new Map<number, { data: string; bytes: Uint8Array }>();
+  private readonly chunks = new Map<number, Uint8Array>();
+  private received = 0;
   private digest: string | null = null;
 
   constructor(begin: SnapshotBegin) {
@@ -105,14 +107,16 @@ export class SnapshotReassembler {
     const { index, data } = envelope;
     if (index >= this.chunkCount) throw transferError(`chunk ${index} is out of range (${this.chunkCount} chunks)`);
     if (typeof data !== 'string' || data.length % 4 !== 0 || !BASE64.test(data)) throw transferError(`chunk ${index} is not base64`);
+    const bytes = base64ToBytes(data);
     const held = this.chunks.get(index);
     if (held) {
-      if (held.data !== data) throw transferError(`chunk ${index} arrived twice with different bytes`);
+      if (!sameBytes(held, bytes)) throw transferError(`chunk ${index} arrived twice with different bytes`);
       return;
     }
-    const bytes = base64ToBytes(data);
     if (bytes.length > SNAPSHOT_CHUNK_BYTES) throw transferError(`chunk ${index} holds ${bytes.length} bytes, more than ${SNAPSHOT_CHUNK_BYTES}`);
-    this.chunks.set(index, { data, bytes });
+    if (this.received + bytes.length > this.byteLength) throw transferError(`the chunks hold more than the ${this.byteLength} bytes announced`);
+    this.chunks.set(index, bytes);
+    this.received += bytes.length;
   }
 
   /** Chunk indexes not received yet. */
@@ -124,9 +128,7 @@ export class SnapshotReassembler {
 
   /** Bytes of the distinct chunks received so far (of `byteLength`). */
   get receivedBytes(): number {
-    let total = 0;
-    for (const chunk of this.chunks.values()) total += chunk.bytes.length;
-    return total;
+    return this.received;
   }
 
   /** Every chunk and the end marker are in. */
@@ -134,29 +136,33 @@ export class SnapshotReassembler {
     return this.digest !== null && this.chunks.size === this.chunkCount;
   }
 
-  /** The snapshot, after checking its size, digest and structure. */
+  /** The snapshot (its header; the bytes are blobs), after checking its size, digest and structure. */
   async assemble(): Promise<SiteSnapshot> {
     if (this.digest === null) throw transferError('the end marker has not arrived');
     const missing = this.missing;
     if (missing.length > 0) throw transferError(`${missing.length} chunk(s) missing, first ${missing[0]}`);
-    const total = [...this.chunks.values()].reduce((sum, chunk) => sum + chunk.bytes.length, 0);
+    const total = this.received;
     if (total !== this.byteLength) throw transferError(`received ${total} bytes, announced ${this.byteLength}`);
     const bytes = new Uint8Array(total);
     let at = 0;
     for (let index = 0; index < this.chunkCount; index++) {
-      const chunk = this.chunks.get(index)!.bytes;
+      const chunk = this.chunks.get(index)!;
       bytes.set(chunk, at);
       at += chunk.length;
     }
     if (DIGEST_PREFIX + (await sha256Hex(bytes)) !== this.digest) {
       throw new SnapshotRefusal('corrupt', `Snapshot ${this.snapshotId}: the bytes do not match the digest (a chunk was damaged or forged)`);
     }
-    const snapshot = decodeSnapshot(bytes);
+    const snapshot = decodeSnapshotHeader(bytes);
     if (JSON.stringify(snapshot.meta) !== JSON.stringify(this.meta)) {
       throw new SnapshotRefusal('corrupt', `Snapshot ${this.snapshotId}: the description in the bytes differs from the announced one`);
     }
     return snapshot;
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, index) => byte === b[index]);
 }
 
 function transferError(why: string): SnapshotRefusal {

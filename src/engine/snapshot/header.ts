@@ -1,0 +1,64 @@
+import * as v from 'valibot';
+import { RelativePathSchema, type FileState } from '../../files';
+import { SnapshotMetaSchema, SnapshotRefusal, type SiteSnapshot } from './snapshot';
+
+/**
+ * A snapshot's header, the part that travels in snapshot envelopes: UTF-8 JSON of the meta, the
+ * file list, the directories, the pack's index and what the source could not read. The bytes
+ * (database, pack) travel as blobs. Decoding checks the structure and that the index fits the
+ * pack; content hashes are checked where bytes are used (each blob as it arrives, each file as
+ * it is unpacked).
+ */
+const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a lowercase hex sha256'));
+const size = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+
+const HeaderSchema = v.strictObject({
+  meta: SnapshotMetaSchema,
+  files: v.array(v.tuple([RelativePathSchema, size, sha256])),
+  directories: v.array(RelativePathSchema),
+  /** The pack's index in pack order. */
+  packed: v.array(v.tuple([sha256, size])),
+  unreadable: v.array(RelativePathSchema),
+});
+
+export function encodeSnapshotHeader(snapshot: SiteSnapshot): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify({
+      meta: snapshot.meta,
+      files: [...snapshot.files.manifest.files].map(([path, state]) => [path, state.size, state.sha256]),
+      directories: [...snapshot.files.manifest.directories],
+      packed: snapshot.files.packed.map((file) => [file.sha256, file.size]),
+      unreadable: snapshot.files.unreadable,
+    }),
+  );
+}
+
+/** Throws `SnapshotRefusal('corrupt')` with the reason when the bytes are not a well-formed snapshot header. */
+export function decodeSnapshotHeader(bytes: Uint8Array): SiteSnapshot {
+  const corrupt = (why: string) => new SnapshotRefusal('corrupt', `Not a valid snapshot: ${why}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw corrupt('header is not JSON');
+  }
+  const parsed = v.safeParse(HeaderSchema, json);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    throw corrupt(`${issue.path?.map((item) => String(item.key)).join('.') ?? 'header'}: ${issue.message}`);
+  }
+  const header = parsed.output;
+  const packBytes = header.packed.reduce((sum, [, length]) => sum + length, 0);
+  if (header.meta.pack === null ? header.packed.length > 0 : header.meta.pack.size !== packBytes) {
+    throw corrupt(`the pack's index holds ${packBytes} bytes, the pack ${header.meta.pack?.size ?? 'none'}`);
+  }
+  const files = new Map<string, FileState>(header.files.map(([path, fileSize, hash]) => [path, { size: fileSize, sha256: hash }]));
+  return {
+    meta: header.meta,
+    files: {
+      manifest: { files, directories: new Set(header.directories) },
+      packed: header.packed.map(([hash, length]) => ({ sha256: hash, size: length })),
+      unreadable: header.unreadable,
+    },
+  };
+}

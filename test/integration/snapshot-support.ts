@@ -1,0 +1,19 @@
+import { BLOB_CHUNK_BYTES, BlobStore } from '../../src/files';
+import { snapshotBlobs, type SnapshotMeta } from '../../src/engine/snapshot';
+import type { NodeSite } from '../harness';
+
+/** A site's blob store, where a snapshot's bytes are staged on the source and pulled to on the target. */
+export const storeOf = (site: NodeSite): BlobStore => BlobStore.forSite(site.client, '/wordpress');
+
+/** What SyncPeer's blob transfer does for a copy, without a link: the snapshot's blobs from `from`'s store into `to`'s, a chunk at a time. */
+export async function pullSnapshotBlobs(from: NodeSite, to: NodeSite, meta: SnapshotMeta): Promise<void> {
+  const [source, target] = [storeOf(from), storeOf(to)];
+  for (const { sha256, size } of snapshotBlobs(meta)) {
+    if (await target.has(sha256)) continue;
+    for (let offset = await target.partSize(sha256); offset < size; offset += BLOB_CHUNK_BYTES) {
+      await target.appendChunk(sha256, offset, await source.readChunk(sha256, offset, Math.min(BLOB_CHUNK_BYTES, size - offset)));
+    }
+    const finished = await target.finish(sha256);
+    if (!finished.ok) throw new Error(`blob ${sha256} arrived as ${finished.actualSha256}`);
+  }
+}
