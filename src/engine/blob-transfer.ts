@@ -1,4 +1,4 @@
-import { BLOB_CHUNK_BYTES, BLOB_IO_MAX_BYTES, type BlobStore, type BlobWriteChange } from '../files';
+import { BLOB_CHUNK_BYTES, type BlobStore, type BlobWriteChange } from '../files';
 import type { JournalEntry } from '../journal/entry';
 import type { EnvelopeOf } from '../sync/wire';
 import { base64ToBytes, bytesToBase64 } from './base64';
@@ -7,9 +7,7 @@ import { base64ToBytes, bytesToBase64 } from './base64';
 const RECEIVED = 'in';
 
 /** Chunk requests out at once: at most this many chunks are on their way or waiting in memory. */
-export const BLOB_WINDOW = 16;
-/** Chunks read from, or appended to, the store in one PHP run (a run costs milliseconds, the bytes little). */
-const CHUNKS_PER_IO = BLOB_IO_MAX_BYTES / BLOB_CHUNK_BYTES;
+export const BLOB_WINDOW = 4;
 /** A fetch that heard nothing for this long asks again for what it is waiting for. */
 export const BLOB_STALL_MS = 5_000;
 
@@ -43,7 +41,7 @@ interface Fetch {
   /** The next offset to ask for. */
   next: number;
   readonly inFlight: Set<number>;
-  /** Chunks not in the part yet: ahead of the one it needs next (the link may reorder), or waiting to be appended with the next few. */
+  /** Chunks that came before the one the part needs next (the link may reorder): at most BLOB_WINDOW - 1. */
   readonly early: Map<number, Uint8Array>;
   lastHeard: number;
 }
@@ -66,8 +64,6 @@ export class BlobTransfer {
   private readonly queue: { sha256: string; size: number }[] = [];
   private active: Fetch | null = null;
   private readonly failed = new Map<string, string>();
-  /** The sending side's last read, a few chunks long: the requests that follow are served from it. */
-  private readAhead: { readonly sha256: string; readonly offset: number; readonly bytes: Uint8Array } | null = null;
 
   constructor(private readonly options: BlobTransferOptions) {}
 
@@ -125,7 +121,7 @@ export class BlobTransfer {
     }
     let bytes: Uint8Array;
     try {
-      bytes = await this.readChunk(sha256, offset, Math.min(BLOB_CHUNK_BYTES, size - offset), size);
+      bytes = await this.options.store.readChunk(sha256, offset, Math.min(BLOB_CHUNK_BYTES, size - offset));
     } catch {
       this.options.send({ kind: 'blob-missing', sha256 });
       return;
@@ -181,7 +177,12 @@ export class BlobTransfer {
     fetch.early.set(chunk.offset, bytes);
     fetch.lastHeard = this.now();
     try {
-      await this.appendInOrder(fetch);
+      for (let next = fetch.early.get(fetch.written); next !== undefined; next = fetch.early.get(fetch.written)) {
+        const offset = fetch.written;
+        fetch.early.delete(offset);
+        fetch.written = await this.options.store.appendChunk(fetch.sha256, offset, next);
+      }
+      this.options.onStored?.(fetch.sha256, fetch.written);
       for (const offset of fetch.early.keys()) if (offset < fetch.written) fetch.early.delete(offset);
       if (fetch.written >= fetch.size) await this.finish(fetch);
       else this.askForMore(fetch);
@@ -242,7 +243,6 @@ export class BlobTransfer {
       this.failed.delete(sha256);
       this.holders.delete(sha256);
       this.offered.delete(sha256);
-      if (this.readAhead?.sha256 === sha256) this.readAhead = null;
       await this.options.store.remove(sha256).catch(() => undefined);
     }
     await this.startNext();
@@ -265,39 +265,6 @@ export class BlobTransfer {
       if (written >= fetch.size) await this.finish(fetch);
       else this.askForMore(fetch);
     }
-  }
-
-  /**
-   * Appends the chunks that continue the part, a few at a time: once CHUNKS_PER_IO of them are
-   * here in order, or they reach the blob's end.
-   */
-  private async appendInOrder(fetch: Fetch): Promise<void> {
-    for (;;) {
-      const run: Uint8Array[] = [];
-      let end = fetch.written;
-      for (let next = fetch.early.get(end); next !== undefined && run.length < CHUNKS_PER_IO; next = fetch.early.get(end)) {
-        run.push(next);
-        end += next.byteLength;
-      }
-      if (run.length < CHUNKS_PER_IO && end < fetch.size) return;
-      if (run.length === 0) return;
-      const offset = fetch.written;
-      for (let at = offset; at < end; at += BLOB_CHUNK_BYTES) fetch.early.delete(at);
-      fetch.written = await this.options.store.appendChunk(fetch.sha256, offset, concat(run, end - offset));
-      this.options.onStored?.(fetch.sha256, fetch.written);
-    }
-  }
-
-  /** Bytes of a blob this side serves, from the last read when it holds them, else from a new read of a few chunks. */
-  private async readChunk(sha256: string, offset: number, length: number, size: number): Promise<Uint8Array> {
-    const held = this.readAhead;
-    if (held?.sha256 === sha256 && offset >= held.offset && offset + length <= held.offset + held.bytes.byteLength) {
-      return held.bytes.subarray(offset - held.offset, offset - held.offset + length);
-    }
-    const bytes = await this.options.store.readChunk(sha256, offset, Math.min(BLOB_IO_MAX_BYTES, size - offset));
-    if (bytes.byteLength < length) throw new Error('short read');
-    this.readAhead = { sha256, offset, bytes };
-    return bytes.subarray(0, length);
   }
 
   private askForMore(fetch: Fetch): void {
@@ -347,7 +314,6 @@ export class BlobTransfer {
     if (!holders?.delete(holder) || holders.size > 0) return;
     this.holders.delete(name);
     this.offered.delete(name);
-    if (this.readAhead?.sha256 === name) this.readAhead = null;
     await this.options.store.remove(name).catch(() => undefined);
   }
 
@@ -358,17 +324,6 @@ export class BlobTransfer {
   private now(): number {
     return this.options.now?.() ?? performance.now();
   }
-}
-
-function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
 
 function unique<T extends BlobRef>(blobs: readonly T[]): T[] {

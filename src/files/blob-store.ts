@@ -12,11 +12,6 @@ import { absolutePath } from './paths';
 export const INLINE_FILE_MAX_BYTES = 192 * 1024;
 /** Bytes of one blob chunk: its base64 and the envelope around it stay one message (< 256 KiB). */
 export const BLOB_CHUNK_BYTES = 144 * 1024;
-/**
- * Bytes one read or append may move between PHP and JavaScript: a few chunks, so a transfer
- * costs one PHP run per few chunks on each side (a run costs milliseconds, the bytes little).
- */
-export const BLOB_IO_MAX_BYTES = 8 * BLOB_CHUNK_BYTES;
 /** Where a site keeps its blobs, relative to the synced root (inside the never-synced scratch area). */
 export const BLOB_STORE_AREA = `${ENGINE_SCRATCH_AREA}/blobs`;
 
@@ -117,7 +112,7 @@ export class BlobStore {
   async readChunk(sha256: string, offset: number, length: number): Promise<Uint8Array> {
     checkedName(sha256);
     checkedRange(offset, length);
-    if (length > BLOB_IO_MAX_BYTES) throw new BlobStoreError('read', `a read is at most ${BLOB_IO_MAX_BYTES} bytes, not ${length}`);
+    if (length > BLOB_CHUNK_BYTES) throw new BlobStoreError('read', `a chunk is at most ${BLOB_CHUNK_BYTES} bytes, not ${length}`);
     const bytes = await this.runOperation('read', { sha256, offset, length });
     if (bytes[0] !== 0x44 /* D */) throw refusal('read', bytes);
     return bytes.subarray(1);

@@ -19,7 +19,7 @@ export {
   type BlobWriteChange,
   type WriteChange,
 } from './file-change';
-export { BLOB_CHUNK_BYTES, BLOB_IO_MAX_BYTES, BLOB_STORE_AREA, BlobStore, BlobStoreError, INLINE_FILE_MAX_BYTES, type FinishResult, type StagedBlob, type StatResult, type UnpackEntry } from './blob-store';
+export { BLOB_CHUNK_BYTES, BLOB_STORE_AREA, BlobStore, BlobStoreError, INLINE_FILE_MAX_BYTES, type FinishResult, type StagedBlob, type StatResult, type UnpackEntry } from './blob-store';
 export { SizeAwareReader, type FileContentReader, type ReadResult } from './file-content-reader';
 export { buildManifest, diffManifests, listTree, type BuiltManifest, type PlannedChange } from './manifest';
 export { FileRecorder, type FileRecorderOptions, type RecorderStats } from './recorder';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BLOB_CHUNK_BYTES, BLOB_IO_MAX_BYTES, BlobStore, INLINE_FILE_MAX_BYTES } from '../../src/files/blob-store';
+import { BLOB_CHUNK_BYTES, BlobStore, INLINE_FILE_MAX_BYTES } from '../../src/files/blob-store';
 import { SizeAwareReader } from '../../src/files/file-content-reader';
 import { applyFileChangesAtomically } from '../../src/files/file-transaction';
 import type { SiteClient } from '../../src/platform/site-client';
@@ -127,7 +127,7 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
       await expect(storeB.place(bad, `${ROOT}/x`)).rejects.toThrow(/sha256/);
     }
     expect(largestMessages.length).toBe(runs);
-    await expect(storeA.readChunk('c'.repeat(64), 0, BLOB_IO_MAX_BYTES + 1)).rejects.toThrow(/at most/);
+    await expect(storeA.readChunk('c'.repeat(64), 0, BLOB_CHUNK_BYTES + 1)).rejects.toThrow(/at most/);
     await expect(storeA.readChunk('c'.repeat(64), 0, 10)).rejects.toThrow(/missing/);
   });
 
