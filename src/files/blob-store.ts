@@ -16,6 +16,8 @@ export const BLOB_CHUNK_BYTES = 144 * 1024;
 export const BLOB_STORE_AREA = `${ENGINE_SCRATCH_AREA}/blobs`;
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** Characters of entries in one `unpack` run's request. */
+const UNPACK_BATCH_CHARACTERS = 64 * 1024;
 
 /** What a path is, as far as deciding inline or blob goes. */
 export type StatResult = number | 'absent' | 'directory';
@@ -158,10 +160,25 @@ export class BlobStore {
    */
   async unpack(sha256: string, entries: readonly UnpackEntry[]): Promise<(string | null)[]> {
     checkedName(sha256);
-    if (entries.length === 0) return [];
-    const body = JSON.stringify(entries.map(({ offset, size, sha256: hash, target }) => [offset, size, hash, target]));
-    const results = await this.answer('unpack', { sha256 }, UnpackAnswer, body);
-    if (results.length !== entries.length) throw new BlobStoreError('unpack', `${results.length} answers for ${entries.length} entries`);
+    const results: (string | null)[] = [];
+    // Runs of entries whose list stays far below one message across the page bridge.
+    let run: string[] = [];
+    let characters = 0;
+    const flush = async () => {
+      if (run.length === 0) return;
+      const answers = await this.answer('unpack', { sha256 }, UnpackAnswer, `[${run.join(',')}]`);
+      if (answers.length !== run.length) throw new BlobStoreError('unpack', `${answers.length} answers for ${run.length} entries`);
+      results.push(...answers);
+      run = [];
+      characters = 0;
+    };
+    for (const { offset, size, sha256: hash, target } of entries) {
+      const entry = JSON.stringify([offset, size, hash, target]);
+      if (characters + entry.length > UNPACK_BATCH_CHARACTERS) await flush();
+      run.push(entry);
+      characters += entry.length + 1;
+    }
+    await flush();
     return results;
   }
 

@@ -198,6 +198,25 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
     await storeA.clear();
   });
 
+  it('unpacks thousands of files from one pack in runs whose requests each fit one message', async () => {
+    const count = 3000;
+    const dir = `${ROOT}/wp-content/uploads/unpacked-with-a-rather-long-folder-name-so-that-the-list-of-entries-grows`;
+    const pack = `${ROOT}/pack.bin`;
+    await php(a, `$f = fopen('${pack}', 'wb'); for ($i = 0; $i < ${count}; $i++) fwrite($f, sprintf('file %05d', $i)); fclose($f);`);
+    const staged = await storeA.stage(pack);
+    const { createHash } = await import('node:crypto');
+    const entries = Array.from({ length: count }, (_, i) => {
+      const text = `file ${String(i).padStart(5, '0')}`;
+      return { offset: i * 10, size: 10, sha256: createHash('sha256').update(text).digest('hex'), target: `${dir}/${String(i).padStart(5, '0')}.txt` };
+    });
+    largestMessages.length = 0;
+    expect(JSON.stringify(entries).length).toBeGreaterThan(MAX_WIRE_MESSAGE_BYTES);
+    expect(await storeA.unpack(staged.sha256, entries)).toEqual(entries.map(() => null));
+    expect(Math.max(...largestMessages)).toBeLessThanOrEqual(MAX_WIRE_MESSAGE_BYTES);
+    expect(await php(a, `echo count(glob('${dir}/*.txt')) . ' ' . file_get_contents('${dir}/02999.txt');`)).toBe(`${count} file 02999`);
+    await storeA.clear();
+  });
+
   it('clears everything it holds', async () => {
     await php(a, `file_put_contents('${ROOT}/small.txt', 'hello again');`);
     const staged = await storeA.stage(`${ROOT}/small.txt`);
