@@ -1,7 +1,7 @@
-import { resolve } from 'node:path';
 import { expect, test } from 'vitest';
-import type { Page, Worker } from 'playwright-core';
-import { launchBrowser, type PlaygroundTab } from '../test/e2e/browser';
+import type { Worker } from 'playwright-core';
+import type { PlaygroundTab } from '../test/e2e/browser';
+import { openTwoTabs, pairFromPopup } from './chromium-tabs';
 import { median, percentile, recordSection, type Measurement } from './record';
 
 /**
@@ -72,24 +72,12 @@ async function nextAppliedOnB(worker: Worker, bSite: string, seen: number): Prom
   }
 }
 
-async function sendPopupCommand(popup: Page, command: unknown): Promise<{ ok: boolean; error?: string }> {
-  return popup.evaluate((message) => chrome.runtime.sendMessage(message), command);
-}
-
 test('propagation latency and full copy in Chromium', async () => {
-  const browser = await launchBrowser({ extensionPath: resolve('dist') });
+  const tabs = await openTwoTabs();
+  const { browser, a, b, worker, tabIds } = tabs;
   try {
-    const a = await browser.openPlaygroundTab();
-    const b = await browser.openPlaygroundTab();
-    const worker = await browser.extensionServiceWorker();
-    const popup = await browser.openExtensionPage('popup/index.html');
-    const tabIds = await worker.evaluate(async (scopes) => {
-      const { registry } = (await chrome.storage.session.get('registry')) as { registry: Record<string, { tabId: number; site?: { scope: string } }> };
-      return scopes.map((scope) => Object.values(registry).find((entry) => entry.site?.scope === scope)!.tabId);
-    }, [a.scope, b.scope]);
-
     const pairStarted = Date.now();
-    expect(await sendPopupCommand(popup, { type: 'popup/pair', tabIds })).toEqual({ ok: true });
+    expect(await pairFromPopup(tabs)).toEqual({ ok: true });
     let pairing: StoredPairing | undefined;
     while ((pairing = (await session(worker)).pairings?.[0])?.phase !== 'live') {
       expect(pairing?.phase).not.toBe('error');

@@ -1,7 +1,7 @@
-import { resolve } from 'node:path';
 import { expect, test } from 'vitest';
 import type { CDPSession, Page, Worker } from 'playwright-core';
-import { launchBrowser, type PlaygroundTab } from '../test/e2e/browser';
+import type { PlaygroundTab } from '../test/e2e/browser';
+import { openTwoTabs, pairFromPopup } from './chromium-tabs';
 import { recordSection, type Measurement } from './record';
 
 /**
@@ -53,17 +53,10 @@ async function pairedPhase(worker: Worker): Promise<string | undefined> {
 }
 
 test('a 50 MB upload in Chromium, end to end, with the heap each tab added', async () => {
-  const browser = await launchBrowser({ extensionPath: resolve('dist') });
+  const tabs = await openTwoTabs();
+  const { browser, a, b, worker } = tabs;
   try {
-    const a = await browser.openPlaygroundTab();
-    const b = await browser.openPlaygroundTab();
-    const worker = await browser.extensionServiceWorker();
-    const popup = await browser.openExtensionPage('popup/index.html');
-    const tabIds = await worker.evaluate(async (scopes) => {
-      const { registry } = (await chrome.storage.session.get('registry')) as { registry: Record<string, { tabId: number; site?: { scope: string } }> };
-      return scopes.map((scope) => Object.values(registry).find((entry) => entry.site?.scope === scope)!.tabId);
-    }, [a.scope, b.scope]);
-    expect(await popup.evaluate((ids) => chrome.runtime.sendMessage({ type: 'popup/pair', tabIds: ids }), tabIds)).toEqual({ ok: true });
+    expect(await pairFromPopup(tabs)).toEqual({ ok: true });
     while ((await pairedPhase(worker)) !== 'live') await sleep(100);
 
     const heapA = sampleHeap(a.page, await browser.context.newCDPSession(a.page));
