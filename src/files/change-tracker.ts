@@ -17,8 +17,8 @@ export type TrackedOp =
 
 /**
  * A file's content as read: its bytes, or (a big file) a blob staged in the site's blob store,
- * or `unread`: hashed where it lies and found to be what the applier wrote there, so it stands
- * for an echo only (a file the peer turns out to lack is read again).
+ * or `unread`: hashed where it lies and found to be what the peer has there, so it stands for no
+ * change only (a file the peer turns out to lack is read again).
  */
 export type FileContent = FileState &
   (
@@ -251,6 +251,12 @@ export class ChangeTracker {
       this.deleteSubtree(this.peer, path);
       for (const [key, entry] of checkpoint) if (isSameOrInside(key, path)) this.peer.set(key, entry);
     }
+  }
+
+  /** The file the peer has at `path`, as far as this side knows. */
+  peerFile(path: string): FileState | undefined {
+    const known = this.peer.get(path);
+    return known?.type === 'file' ? { size: known.size, sha256: known.sha256 } : undefined;
   }
 
   /** The sequence number of the latest write seen: reads requested later have a higher one. */

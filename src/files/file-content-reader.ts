@@ -11,10 +11,10 @@ export type ReadResult = FileContent | 'absent' | 'directory';
 /** Reads files for sending; see {@link SizeAwareReader}. */
 export interface FileContentReader {
   /**
-   * `applied`: what this engine just wrote there, if it did. When the file still holds exactly
-   * that (hashed where it lies), its bytes are not read: the result is `unread`, an echo.
+   * `known`: what the peer has there, if anything. When the file holds exactly that (hashed where
+   * it lies), its bytes are not read: the result is `unread`, no change to send.
    */
-  read(absolute: string, applied?: FileState): Promise<ReadResult>;
+  read(absolute: string, known?: FileState): Promise<ReadResult>;
   /** The same for several paths, in order. */
   readAll(absolutes: readonly string[]): Promise<ReadResult[]>;
 }
@@ -30,8 +30,8 @@ const STAT_GATHER_MS = 16;
 
 /**
  * Reads a file whole when it is small (up to INLINE_FILE_MAX_BYTES) and stages it in the blob
- * store when it is big, so a big file never crosses into JavaScript; the echo of a file this
- * engine wrote is only hashed where it lies. The size comes first, from one PHP run per batch: reads asked for within STAT_GATHER_MS of each other, or while a stat run
+ * store when it is big, so a big file never crosses into JavaScript; a file that may hold what the
+ * peer has already (an echo, a rotation's re-report) is hashed where it lies first. The size comes first, from one PHP run per batch: reads asked for within STAT_GATHER_MS of each other, or while a stat run
  * is on its way, go together.
  * Only the reads themselves are limited (`concurrency` at once), not the stats: a limit on both
  * would cut a burst of a thousand reads into stat runs of a few paths each.
@@ -49,10 +49,10 @@ export class SizeAwareReader implements FileContentReader {
     this.limit = new Limiter(concurrency);
   }
 
-  async read(absolute: string, applied?: FileState): Promise<ReadResult> {
-    const stat = await this.stat(absolute, applied?.size);
+  async read(absolute: string, known?: FileState): Promise<ReadResult> {
+    const stat = await this.stat(absolute, known?.size);
     if (typeof stat !== 'object') return this.readSized(absolute, stat);
-    if (stat.sha256 === applied?.sha256) return { size: stat.size, sha256: stat.sha256, unread: true };
+    if (stat.sha256 === known?.sha256) return { size: stat.size, sha256: stat.sha256, unread: true };
     return this.readSized(absolute, stat.size);
   }
 

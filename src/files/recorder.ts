@@ -62,8 +62,6 @@ export class FileRecorder {
   private readonly readSlots = new Map<string, { next: ReadRequest | null; done: Promise<void> }>();
   private readonly reader: FileContentReader;
   private readonly stagedSinceBatch = new Set<string>();
-  /** What the applier is writing, so that reading an echo only hashes the file where it lies. */
-  private readonly appliedStates = new Map<string, { state: FileState; afterSeq: number }>();
   private unbind: (() => unknown) | null = null;
   private batchChain: Promise<unknown> = Promise.resolve();
   private scanning: Promise<void> | null = null;
@@ -122,8 +120,6 @@ export class FileRecorder {
   /** The peer has `path` (relative to the root) in this state: a matching local change is an echo. */
   expectApplied(path: string, state: FileState | 'deleted' | 'dir'): void {
     this.tracker.expectApplied(path, state);
-    if (typeof state === 'object') this.appliedStates.set(path, { state, afterSeq: this.tracker.lastWriteSeq });
-    else this.appliedStates.delete(path);
   }
 
   /** The peer has renamed `from` to `to` (relative paths). */
@@ -260,7 +256,9 @@ export class FileRecorder {
   private async read(request: ReadRequest): Promise<boolean> {
     try {
       this.counters.reads++;
-      const content = await this.reader.read(absolutePath(this.options.root, request.path), this.appliedState(request));
+      // What the peer has there: the file is only hashed where it lies when it holds just that (an
+      // echo, a rotation re-reporting every file), so it is neither read nor staged.
+      const content = await this.reader.read(absolutePath(this.options.root, request.path), this.tracker.peerFile(request.path));
       if (content === 'absent' || content === 'directory') return false;
       if (content.blob) this.stagedSinceBatch.add(content.sha256);
       this.tracker.supplyContent(request, content);
@@ -268,18 +266,6 @@ export class FileRecorder {
     } catch {
       return false;
     }
-  }
-
-  /**
-   * What the applier wrote at the request's path, for the first read after it (a read of an
-   * earlier write is not its echo). If that write failed, a later local write is read as any:
-   * its hash will not match.
-   */
-  private appliedState(request: ReadRequest): FileState | undefined {
-    const applied = this.appliedStates.get(request.path);
-    if (!applied || request.seq <= applied.afterSeq) return undefined;
-    this.appliedStates.delete(request.path);
-    return applied.state;
   }
 
   private async settleReads(): Promise<void> {
