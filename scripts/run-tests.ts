@@ -47,8 +47,9 @@ finish(0);
 
 function readCounts(file: string): { passed: number; failed: number } {
   try {
-    const report = JSON.parse(readFileSync(file, 'utf8')) as { numPassedTests: number; numFailedTests: number };
-    return { passed: report.numPassedTests, failed: report.numFailedTests };
+    const report = JSON.parse(readFileSync(file, 'utf8')) as { numPassedTests: number; numFailedTests: number; numFailedTestSuites: number };
+    // A file whose set-up failed fails no test of its own, but it is a failure all the same.
+    return { passed: report.numPassedTests, failed: Math.max(report.numFailedTests, report.numFailedTestSuites) };
   } catch {
     return { passed: 0, failed: 1 };
   }

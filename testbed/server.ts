@@ -11,7 +11,7 @@
  *   npx tsx testbed/server.ts [--port 8443]              // by hand
  */
 import { execFileSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
@@ -70,14 +70,19 @@ export function ensureCertificates(): TlsMaterial {
   if (!usable()) {
     generateCertificates();
   }
-  const cert = readFileSync(leafCertPath, 'utf8');
-  const spki = new X509Certificate(cert).publicKey.export({ type: 'spki', format: 'der' });
-  return {
-    key: readFileSync(leafKeyPath, 'utf8'),
-    cert,
-    caCertPath,
-    spkiHash: createHash('sha256').update(spki).digest('base64'),
-  };
+  // Another test worker may be putting a new set in place right now: read until key and
+  // certificate belong together.
+  for (let attempt = 0; ; attempt++) {
+    const cert = readFileSync(leafCertPath, 'utf8');
+    const key = readFileSync(leafKeyPath, 'utf8');
+    const leaf = new X509Certificate(cert);
+    if (leaf.checkPrivateKey(createPrivateKey(key))) {
+      const spki = leaf.publicKey.export({ type: 'spki', format: 'der' });
+      return { key, cert, caCertPath, spkiHash: createHash('sha256').update(spki).digest('base64') };
+    }
+    if (attempt >= 50) throw new Error(`The stand-in's key and certificate in ${tlsDir} do not match`);
+    execFileSync('sleep', ['0.1']);
+  }
 }
 
 function generateCertificates(): void {
@@ -99,9 +104,24 @@ function generateCertificates(): void {
     ].join('\n'));
     openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
       '-out', 'leaf.crt', '-days', '365', '-sha256', '-extfile', 'leaf.ext');
-    mkdirSync(tlsDir, { recursive: true });
+    // The set goes in place as one folder, by one rename: a concurrent start that got there
+    // first wins and this set is dropped; a stale set is moved aside first.
+    const set = join(work, 'set');
+    mkdirSync(set);
     for (const file of ['ca.key', 'ca.crt', 'leaf.key', 'leaf.crt']) {
-      renameSync(join(work, file), join(tlsDir, file));
+      renameSync(join(work, file), join(set, file));
+    }
+    if (existsSync(tlsDir)) {
+      try {
+        renameSync(tlsDir, join(work, 'stale'));
+      } catch {
+        // Someone else moved it already.
+      }
+    }
+    try {
+      renameSync(set, tlsDir);
+    } catch {
+      // Another start put its set in place meanwhile: use that one.
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
