@@ -763,7 +763,7 @@ export class SyncPeer {
     do {
       // A fetch may end inside `prepare` (a part complete already): then it is looked at again.
       this.fetchEnded = false;
-      blobs = await this.blobs.prepare(snapshotBlobs(fetch.snapshot.meta), copyHolder(id));
+      blobs = await this.blobs.prepare(snapshotBlobs(fetch.snapshot.meta), targetCopyHolder(id));
     } while (blobs.kind === 'waiting' && this.fetchEnded);
     if (blobs.kind === 'waiting') return;
     if (blobs.kind === 'failed') {
@@ -783,7 +783,7 @@ export class SyncPeer {
       await this.failCopy(id, error, true);
       return;
     }
-    await this.blobs.releaseReceived(snapshotBlobs(snapshot.meta), copyHolder(id));
+    await this.blobs.releaseReceived(snapshotBlobs(snapshot.meta), targetCopyHolder(id));
     // Whatever was recorded before and during the copy is the copy's now; so are file versions.
     await this.recorder.takeBatch();
     this.fileVersions = new FileVersions();
@@ -858,7 +858,7 @@ export class SyncPeer {
   /** The blobs of the copy `id` in flight here: no more pulling, and what was pulled goes. */
   private async abandonCopyBlobs(id: string): Promise<void> {
     const fetch = this.copyTarget.fetch;
-    if (this.copyTarget.id === id && fetch !== null) await this.blobs.abandon(snapshotBlobs(fetch.snapshot.meta), copyHolder(id));
+    if (this.copyTarget.id === id && fetch !== null) await this.blobs.abandon(snapshotBlobs(fetch.snapshot.meta), targetCopyHolder(id));
   }
 
   private async applyHeld(held: readonly HeldDelta[]): Promise<void> {
@@ -1192,7 +1192,7 @@ function readerOf(client: SiteClient) {
 }
 
 /** Who holds a copy's blobs in the store: the target while it pulls and installs them, the source while it serves them. */
-const copyHolder = (snapshotId: string) => `copy-in:${snapshotId}`;
+const targetCopyHolder = (snapshotId: string) => `copy-in:${snapshotId}`;
 const sourceCopyHolder = (snapshotId: string) => `copy:${snapshotId}`;
 
 /** Whether `clock` is known and earlier than `mark` (nothing is before an unknown mark). */

@@ -259,11 +259,6 @@ export class ChangeTracker {
     return known?.type === 'file' ? { size: known.size, sha256: known.sha256 } : undefined;
   }
 
-  /** The sequence number of the latest write seen: reads requested later have a higher one. */
-  get lastWriteSeq(): number {
-    return this.seq;
-  }
-
   /** Whether some directory that arrived by rename still has to be listed. */
   get hasPendingScans(): boolean {
     return this.scanNeeded.size > 0;

@@ -31,8 +31,9 @@ const STAT_GATHER_MS = 16;
 /**
  * Reads a file whole when it is small (up to INLINE_FILE_MAX_BYTES) and stages it in the blob
  * store when it is big, so a big file never crosses into JavaScript; a file that may hold what the
- * peer has already (an echo, a rotation's re-report) is hashed where it lies first. The size comes first, from one PHP run per batch: reads asked for within STAT_GATHER_MS of each other, or while a stat run
- * is on its way, go together.
+ * peer has already (an echo, a rotation's re-report) is hashed where it lies first. The size (and
+ * that hash) come first, from one PHP run per batch: reads asked for within STAT_GATHER_MS of each
+ * other, or while a stat run is on its way, go together.
  * Only the reads themselves are limited (`concurrency` at once), not the stats: a limit on both
  * would cut a burst of a thousand reads into stat runs of a few paths each.
  */
