@@ -1,8 +1,9 @@
-import { appendEntries, JOURNAL_LIMITS, settlePendingLines } from '../src/journal/journal';
+import browser from 'webextension-polyfill';
+import { appendEntries, settlePendingLines } from '../src/journal/journal';
+import { PagedJournalWriter } from '../src/journal/journal-pages';
 import type { JournalEntry } from '../src/journal/entry';
 import {
   ENDED_PAIRINGS_STORAGE_KEY,
-  JOURNAL_STORAGE_KEY,
   noEndedPairings,
   noPairings,
   PAIRINGS_STORAGE_KEY,
@@ -17,11 +18,18 @@ import { sessionValue } from './session-value';
 export const registry = sessionValue<TabRegistry>(REGISTRY_STORAGE_KEY, emptyRegistry);
 export const pairings = sessionValue<Pairings>(PAIRINGS_STORAGE_KEY, noPairings, showBadge);
 export const endedPairings = sessionValue<EndedPairings>(ENDED_PAIRINGS_STORAGE_KEY, noEndedPairings);
-const journal = sessionValue<readonly JournalEntry[]>(JOURNAL_STORAGE_KEY, []);
+const journal = new PagedJournalWriter({
+  get: async (key) => (await browser.storage.session.get(key))[key],
+  set: (items) => browser.storage.session.set(items),
+  remove: (keys) => browser.storage.session.remove(keys),
+});
+
+/** The journal's limits are kept by its pages (whole pages go), not here. */
+const UNBOUNDED = { entries: Infinity, bytes: Infinity };
 
 export function journalAppend(entries: readonly JournalEntry[]): Promise<unknown> {
   if (entries.length === 0) return Promise.resolve();
-  return journal.update((current) => appendEntries(current, entries, JOURNAL_LIMITS));
+  return journal.update((current) => appendEntries(current, entries, UNBOUNDED));
 }
 
 /** Sets the status of the lines `ids` (e.g. a sent batch the other tab acknowledged). */

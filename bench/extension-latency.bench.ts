@@ -2,6 +2,7 @@ import { expect, test } from 'vitest';
 import type { Worker } from 'playwright-core';
 import type { PlaygroundTab } from '../test/e2e/browser';
 import { openTwoTabs, pairFromPopup } from './chromium-tabs';
+import { journalFromItems } from '../src/journal/journal-pages';
 import { median, percentile, recordSection, type Measurement } from './record';
 
 /**
@@ -38,11 +39,9 @@ interface StoredPairing {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-function session(worker: Worker) {
-  return worker.evaluate(() => chrome.storage.session.get(['journal', 'pairings'])) as Promise<{
-    journal?: StoredEntry[];
-    pairings?: StoredPairing[];
-  }>;
+async function session(worker: Worker): Promise<{ journal: StoredEntry[]; pairings?: StoredPairing[] }> {
+  const items = (await worker.evaluate(() => chrome.storage.session.get(null))) as Record<string, unknown>;
+  return { journal: journalFromItems(items) as StoredEntry[], pairings: items.pairings as StoredPairing[] | undefined };
 }
 
 /** Saves a post in the tab's site; answers the page's clock when the save request returned. */

@@ -1,5 +1,6 @@
 import { planIdShards, installIdShards, surveyIdTables } from '../src/ids';
 import type { JournalEntry } from '../src/journal/entry';
+import { groupByBytes, JOURNAL_MESSAGE_BYTES } from '../src/journal/journal';
 import type { SiteClient } from '../src/platform/site-client';
 import type { BackgroundToTab, PeerRole, TabToBackground } from '../src/protocol/runtime';
 import { SyncPeer } from '../src/engine/sync-peer';
@@ -55,7 +56,9 @@ export class PeerHost {
       resume: command.role === 'resume',
       paused: this.paused,
       send: (envelope) => this.report({ type: 'tab/envelope', pairId, envelope }),
-      onJournal: (entries: JournalEntry[]) => this.report({ type: 'tab/journal', entries }),
+      onJournal: (entries: JournalEntry[]) => {
+        for (const group of groupByBytes(entries, JOURNAL_MESSAGE_BYTES)) this.report({ type: 'tab/journal', entries: group });
+      },
       onJournalStatus: (ids, status) => this.report({ type: 'tab/journal-status', ids: ids.slice(-1000), status }),
       onPending: (pending) => this.report({ type: 'tab/pending', pairId, pending }),
       onProblem: (problem) => this.report({ type: 'tab/problem', pairId, problem: problem?.slice(0, 500) ?? null }),

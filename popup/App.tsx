@@ -2,7 +2,6 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { JournalEntry } from '../src/journal/entry';
 import {
   ENDED_PAIRINGS_STORAGE_KEY,
-  JOURNAL_STORAGE_KEY,
   noEndedPairings,
   noPairings,
   PAIRINGS_STORAGE_KEY,
@@ -23,6 +22,7 @@ import { PairingCard } from './PairingCard';
 import { displayNames } from './site-names';
 import { TabList } from './TabList';
 import { commandKey, useCommands } from './use-commands';
+import { useJournal } from './use-journal';
 import { useSessionValue } from './use-session-value';
 
 const noEntries: readonly JournalEntry[] = [];
@@ -35,7 +35,7 @@ interface DifferQuestion {
 export function App() {
   const registry = useSessionValue<TabRegistry>(REGISTRY_STORAGE_KEY, emptyRegistry);
   const pairings = useSessionValue<Pairings>(PAIRINGS_STORAGE_KEY, noPairings) ?? noPairings;
-  const journal = useSessionValue<readonly JournalEntry[]>(JOURNAL_STORAGE_KEY, noEntries) ?? noEntries;
+  const journal = useJournal() ?? noEntries;
   const ended = useSessionValue<EndedPairings>(ENDED_PAIRINGS_STORAGE_KEY, noEndedPairings) ?? noEndedPairings;
   const commands = useCommands();
   const [picked, setPicked] = useState<number[]>([]);

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { runBounded, type BoundedRunClient, type BoundedRunRequest } from '../platform/bounded-run';
 import type { SiteClient } from '../platform/site-client';
 import { parseMessage } from '../protocol/validate';
 import { ENGINE_DIR, ENGINE_TASK_PATH } from './php-sources';
@@ -56,13 +57,6 @@ export async function runEngineTask<TSchema extends v.GenericSchema>(
 ): Promise<v.InferOutput<TSchema>> {
   inputCounter += 1;
   const inputPath = `${ENGINE_DIR}/input-${task}-${Date.now()}-${inputCounter}.json`;
-  // As bytes: php-wasm writes a string into its file system many times slower than encoded bytes.
-  try {
-    await client.writeFile(inputPath, encoder.encode(JSON.stringify(input)));
-  } catch (error) {
-    if (await client.isDir(ENGINE_DIR).catch(() => true)) throw error;
-    throw new EngineTaskError(task, ENGINE_MISSING_ERROR);
-  }
   try {
     return await runAnsweringPhp(
       client,
@@ -70,9 +64,14 @@ export async function runEngineTask<TSchema extends v.GenericSchema>(
       {
         code: taskCode,
         env: { PGSYNC_TASK: task, PGSYNC_INPUT: inputPath, PGSYNC_DOCROOT: await client.documentRoot },
+        // As bytes: php-wasm writes a string into its file system many times slower than encoded bytes.
+        inputs: [{ path: inputPath, data: encoder.encode(JSON.stringify(input)) }],
       },
       schema,
     );
+  } catch (error) {
+    if (error instanceof EngineTaskError || (await client.isDir(ENGINE_DIR).catch(() => true))) throw error;
+    throw new EngineTaskError(task, ENGINE_MISSING_ERROR);
   } finally {
     await client.unlink(inputPath).catch(() => undefined);
   }
@@ -84,12 +83,12 @@ export async function runEngineTask<TSchema extends v.GenericSchema>(
  * by `schema`; throws `EngineTaskError` (labelled `what`) otherwise.
  */
 export async function runAnsweringPhp<TSchema extends v.GenericSchema>(
-  client: Pick<SiteClient, 'run'>,
+  client: BoundedRunClient,
   what: string,
-  request: { code: string; env: Record<string, string> },
+  request: BoundedRunRequest,
   schema: TSchema,
 ): Promise<v.InferOutput<TSchema>> {
-  const response = await client.run(request);
+  const response = await runBounded(client, request);
   const at = response.text.lastIndexOf(RESULT_MARKER);
   if (at < 0) {
     throw new EngineTaskError(what, `no answer (exit ${response.exitCode}): ${response.text}\n${response.errors}`.trim());

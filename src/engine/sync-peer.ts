@@ -1188,6 +1188,7 @@ function readerOf(client: SiteClient) {
     writeFile: (path: string, data: string | Uint8Array) => client.writeFile(path, data),
     mkdir: (path: string) => client.mkdir(path),
     unlink: (path: string) => client.unlink(path),
+    rmdir: (path: string, options?: { recursive?: boolean }) => client.rmdir(path, options),
   };
 }
 

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import blobStoreSource from '../php/blob-store.php?raw';
-import type { SiteClient } from '../platform/site-client';
+import { runBounded, type BoundedRunClient } from '../platform/bounded-run';
 import { ENGINE_SCRATCH_AREA } from './exclusions';
 import { absolutePath } from './paths';
 
@@ -79,12 +79,12 @@ const decoder = new TextDecoder();
 export class BlobStore {
   /** `directory`: absolute; the store itself is made on first use. */
   constructor(
-    private readonly client: Pick<SiteClient, 'run'>,
+    private readonly client: BoundedRunClient,
     private readonly directory: string,
   ) {}
 
   /** The site's own store, in BLOB_STORE_AREA under the synced `root`. */
-  static forSite(client: Pick<SiteClient, 'run'>, root: string): BlobStore {
+  static forSite(client: BoundedRunClient, root: string): BlobStore {
     return new BlobStore(client, absolutePath(root, BLOB_STORE_AREA));
   }
 
@@ -212,7 +212,7 @@ export class BlobStore {
   }
 
   private async runOperation(operation: string, args: Record<string, unknown>, body?: string | Uint8Array): Promise<Uint8Array> {
-    const response = await this.client.run({
+    const response = await runBounded(this.client, {
       code: blobStoreSource,
       env: { PGSYNC_BLOB_DIR: this.directory, PGSYNC_BLOB_OP: operation, PGSYNC_BLOB_ARGS: JSON.stringify(args) },
       ...(body === undefined ? {} : { body }),

@@ -1,4 +1,4 @@
-import type { SiteClient } from '../platform/site-client';
+import { runBounded, type BoundedRunClient } from '../platform/bounded-run';
 
 /**
  * Where this site's SQLite database is, asked of WordPress itself: sqlite-database-integration
@@ -7,8 +7,8 @@ import type { SiteClient } from '../platform/site-client';
  * SHORTINIT (database layer only: no plugins, no hooks, nothing that writes). Null when none of
  * these constants is defined.
  */
-export async function findDatabasePath(client: Pick<SiteClient, 'run'>, root: string): Promise<string | null> {
-  const response = await client.run({
+export async function findDatabasePath(client: BoundedRunClient, root: string): Promise<string | null> {
+  const response = await runBounded(client, {
     code: `<?php
 define( 'SHORTINIT', true );
 ob_start();

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { runBounded, type BoundedRunClient } from '../platform/bounded-run';
 import type { SiteClient } from '../platform/site-client';
 import type { Exclusions } from './exclusions';
 import type { NodeType } from './file-change';
@@ -22,8 +23,8 @@ export interface BuiltManifest extends TreeManifest {
  * `run()` (PHP hashes ~15 MB of WordPress in well under a second; one client call per file would
  * be ~1,500 round trips in the browser). Needs the PHP instance free: call it between requests.
  */
-export async function buildManifest(client: Pick<SiteClient, 'run'>, root: string, exclusions: Exclusions): Promise<BuiltManifest> {
-  const response = await client.run({
+export async function buildManifest(client: BoundedRunClient, root: string, exclusions: Exclusions): Promise<BuiltManifest> {
+  const response = await runBounded(client, {
     code: treeManifestSource,
     env: {
       PG_SYNC_ROOT: root,

@@ -10,7 +10,7 @@ import type { FileState, TreeManifest } from './tree-manifest';
 
 type RecorderClient = Pick<
   SiteClient,
-  'journalFSEvents' | 'readFileAsBuffer' | 'fileExists' | 'listFiles' | 'isDir' | 'run' | 'writeFile' | 'mkdir' | 'unlink'
+  'journalFSEvents' | 'readFileAsBuffer' | 'fileExists' | 'listFiles' | 'isDir' | 'run' | 'writeFile' | 'mkdir' | 'unlink' | 'rmdir'
 >;
 
 /** How long a fence waits for its own journal event before going on regardless. */

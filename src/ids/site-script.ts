@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { runBounded } from '../platform/bounded-run';
 import type { SiteClient } from '../platform/site-client';
 import { ID_SHARDS_INSTALL_PHP, ID_SHARDS_LIBRARY_PATH, ID_SHARDS_PHP } from './id-shards-php';
 
@@ -39,7 +40,7 @@ export async function runIdShardScript(
 ): Promise<unknown> {
   const documentRoot = await client.documentRoot;
   await writeIdShardLibrary(client);
-  const response = await client.run({
+  const response = await runBounded(client, {
     code: ID_SHARDS_INSTALL_PHP,
     env: { ...env, PG_SYNC_ID_ACTION: action, PG_SYNC_DOCROOT: documentRoot },
   });

@@ -8,6 +8,12 @@ export const JOURNAL_CAPACITY = 2000;
  */
 export const JOURNAL_MAX_BYTES = 2 * 1024 * 1024;
 
+/**
+ * Lines in one message or one stored page at most (as `entryBytes` counts): with any text they
+ * carry, well under the 256 KiB every message keeps to.
+ */
+export const JOURNAL_MESSAGE_BYTES = 128 * 1024;
+
 export interface JournalLimits {
   readonly entries: number;
   readonly bytes: number;
@@ -57,13 +63,28 @@ function findLastIndex<T>(items: readonly T[], matches: (item: T) => boolean): n
 const sizes = new WeakMap<JournalEntry, number>();
 
 /** The line's size as stored (JSON, UTF-16 units: a bound on its UTF-8 bytes for the text lines carry). */
-function entryBytes(entry: JournalEntry): number {
+export function entryBytes(entry: JournalEntry): number {
   let size = sizes.get(entry);
   if (size === undefined) {
     size = JSON.stringify(entry).length * 2;
     sizes.set(entry, size);
   }
   return size;
+}
+
+/** `entries` in groups of at most `maxBytes` each (as `entryBytes` counts), in order: one message per group. */
+export function groupByBytes(entries: readonly JournalEntry[], maxBytes: number): JournalEntry[][] {
+  const groups: JournalEntry[][] = [];
+  let bytes = Infinity;
+  for (const entry of entries) {
+    if (bytes + entryBytes(entry) > maxBytes) {
+      groups.push([]);
+      bytes = 0;
+    }
+    groups.at(-1)!.push(entry);
+    bytes += entryBytes(entry);
+  }
+  return groups;
 }
 
 function withinBytes(journal: JournalEntry[], maxBytes: number): JournalEntry[] {

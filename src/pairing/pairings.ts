@@ -3,8 +3,6 @@
  * read by the popup. Plain JSON; every change is a pure function returning a new state.
  */
 export const PAIRINGS_STORAGE_KEY = 'pairings';
-/** The journal, newest last, within `JOURNAL_LIMITS` (key in `chrome.storage.session`). */
-export const JOURNAL_STORAGE_KEY = 'journal';
 
 import type { TabDocument } from '../protocol/runtime';
 import type { StorageKind } from '../protocol/site';

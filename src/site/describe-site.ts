@@ -1,4 +1,5 @@
 import { getURLScope } from '@php-wasm/scopes';
+import { runBounded, type BoundedRunClient } from '../platform/bounded-run';
 import type { SiteClient } from '../platform/site-client';
 import type { ClientSource, SiteInfo, StorageKind } from '../protocol/site';
 
@@ -14,14 +15,14 @@ export interface PageFacts {
  * PHP versions from the site itself (older clients lack `loadedWordPressVersion`).
  */
 export async function describeSite(
-  client: Pick<SiteClient, 'absoluteUrl' | 'documentRoot' | 'run'>,
+  client: BoundedRunClient & Pick<SiteClient, 'absoluteUrl' | 'documentRoot'>,
   page: PageFacts,
 ): Promise<SiteInfo> {
   const [siteUrl, documentRoot] = await Promise.all([client.absoluteUrl, client.documentRoot]);
   const scope = getURLScope(new URL(siteUrl));
   if (!scope) throw new Error(`The site URL ${siteUrl} has no /scope:<slug>/ segment`);
   const versionFile = `${documentRoot}/wp-includes/version.php`;
-  const response = await client.run({
+  const response = await runBounded(client, {
     code: `<?php require ${JSON.stringify(versionFile)};
 echo json_encode(['wordpress' => $wp_version, 'php' => PHP_VERSION]);`,
   });

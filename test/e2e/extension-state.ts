@@ -6,6 +6,7 @@
 import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { JournalEntry } from '../../src/journal/entry';
+import { journalFromItems } from '../../src/journal/journal-pages';
 import type { Pairing } from '../../src/pairing/pairings';
 import type { TabRegistry } from '../../src/registry/tab-registry';
 import type { PlaygroundTab } from './browser';
@@ -22,8 +23,10 @@ export interface SessionState {
   journal?: JournalEntry[];
 }
 
-export function sessionState(extensionPage: Page): Promise<SessionState> {
-  return extensionPage.evaluate(() => chrome.storage.session.get(null)) as Promise<SessionState>;
+/** What the background keeps, the journal's pages read as its lines. */
+export async function sessionState(extensionPage: Page): Promise<SessionState> {
+  const items = (await extensionPage.evaluate(() => chrome.storage.session.get(null))) as Record<string, unknown>;
+  return { ...(items as Omit<SessionState, 'journal'>), journal: journalFromItems(items) };
 }
 
 /** The Chrome tab id of a Playground tab: the registry entry reporting its scope, checked against open tabs. */

@@ -13,7 +13,9 @@ import {
   type SiteState,
 } from '../harness';
 import { TestLink, type LinkFaults, type Side } from '../harness/test-link';
+import { measureSiteMessages, type SiteMessageLog } from '../site-messages';
 import { CONVERGENCE_RULES } from './db-support';
+import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
 
 /**
  * Shared by the engine-*.test.ts files: two real WordPress sites, each with a SyncPeer, joined
@@ -35,6 +37,8 @@ export interface EnginePair {
   readonly journal: JournalEntry[];
   /** What each side reported as keeping it from syncing (`SyncPeer`'s `onProblem`), latest last. */
   readonly problems: { readonly a: (string | null)[]; readonly b: (string | null)[] };
+  /** Every call each side's peer made to its site, measured as a page-bridge message (`stopPair` checks them). */
+  readonly siteMessages: { readonly a: SiteMessageLog; readonly b: SiteMessageLog };
 }
 
 export interface StartPairOptions {
@@ -60,13 +64,14 @@ export async function startPair(combination: Combination, name: string, options:
   const journal: JournalEntry[] = [];
   const problems = { a: [] as (string | null)[], b: [] as (string | null)[] };
   const peers: Partial<Record<Side, SyncPeer>> = {};
+  const siteMessages = { a: measureSiteMessages(a.client).log, b: measureSiteMessages(b.client).log };
   const startPeer: PeerStarter = async (side, extra = {}) => {
     const page = new PeerPage();
     const other: Side = side === 'a' ? 'b' : 'a';
     const send = link.attach(side, (message) => peers[side]!.receive(message));
     const peer = await SyncPeer.start({
       ...extra,
-      client: (side === 'a' ? a : b).client,
+      client: measureSiteMessages((side === 'a' ? a : b).client, siteMessages[side]).client,
       pairId: 'pair-1',
       peerId: `peer-${side}`,
       remotePeerId: `peer-${other}`,
@@ -84,7 +89,7 @@ export async function startPair(combination: Combination, name: string, options:
   };
   const peerA = await startPeer('a');
   const peerB = await startPeer('b');
-  const pair: EnginePair = { a, b, peerA, peerB, link, journal, problems };
+  const pair: EnginePair = { a, b, peerA, peerB, link, journal, problems, siteMessages };
   peerStarters.set(pair, startPeer);
   return pair;
 }
@@ -133,11 +138,18 @@ export async function reloadSide(pair: EnginePair, side: Side, options: ResumeOp
   return lost;
 }
 
+/** Calls either peer made to its site that would be messages over 256 KiB on the page bridge (none may be). */
+export function oversizedSiteMessages(pair: EnginePair): string[] {
+  return [...pair.siteMessages.a.over(MAX_WIRE_MESSAGE_BYTES).map((what) => `a ${what}`), ...pair.siteMessages.b.over(MAX_WIRE_MESSAGE_BYTES).map((what) => `b ${what}`)];
+}
+
 export async function stopPair(pair: EnginePair | undefined): Promise<void> {
   await pair?.peerA.stop();
   await pair?.peerB.stop();
   await pair?.a.dispose();
   await pair?.b.dispose();
+  // Every engine test checks the bound, whatever it is about.
+  if (pair) expect(oversizedSiteMessages(pair), 'calls to a site over 256 KiB').toEqual([]);
 }
 
 /** Flushes both peers and delivers until nothing moves any more. */

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOB_CHUNK_BYTES, BlobStore, INLINE_FILE_MAX_BYTES } from '../../src/files/blob-store';
 import { SizeAwareReader } from '../../src/files/file-content-reader';
 import { applyFileChangesAtomically } from '../../src/files/file-transaction';
-import type { SiteClient } from '../../src/platform/site-client';
 import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
 import { bootNodeSite, type NodeSite } from '../harness';
+import { measureSiteMessages, type SiteMessageLog } from '../site-messages';
 
 /**
  * The blob store on a real site: a big file goes from one site's store to the other's a chunk at
@@ -17,20 +17,7 @@ let a: NodeSite;
 let b: NodeSite;
 let storeA: BlobStore;
 let storeB: BlobStore;
-const largestMessages: number[] = [];
-
-/** The site's `run`, recording the size of every request body and answer. */
-function measured(client: SiteClient): Pick<SiteClient, 'run'> {
-  return {
-    async run(request) {
-      const body = (request as { body?: string | Uint8Array }).body;
-      largestMessages.push(typeof body === 'string' ? Buffer.byteLength(body) : (body?.byteLength ?? 0));
-      const response = await client.run(request);
-      largestMessages.push(response.bytes.byteLength);
-      return response;
-    },
-  };
-}
+const logs: SiteMessageLog[] = [];
 
 async function php(site: NodeSite, code: string): Promise<string> {
   const response = await site.client.run({ code: `<?php ${code}` });
@@ -51,8 +38,11 @@ async function copyAcross(sha256: string, size: number) {
 beforeAll(async () => {
   a = await bootNodeSite({ wp: 'nightly', driver: 'ast', siteUrl: 'https://playground.wordpress.net/scope:blobs-a/' });
   b = await bootNodeSite({ wp: 'nightly', driver: 'ast', siteUrl: 'https://playground.wordpress.net/scope:blobs-b/' });
-  storeA = BlobStore.forSite(measured(a.client), ROOT);
-  storeB = BlobStore.forSite(measured(b.client), ROOT);
+  const measuredA = measureSiteMessages(a.client);
+  const measuredB = measureSiteMessages(b.client);
+  logs.push(measuredA.log, measuredB.log);
+  storeA = BlobStore.forSite(measuredA.client, ROOT);
+  storeB = BlobStore.forSite(measuredB.client, ROOT);
 });
 
 afterAll(async () => {
@@ -91,7 +81,7 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
 
     await storeA.remove(staged.sha256);
     expect(await storeA.has(staged.sha256)).toBe(false);
-    expect(Math.max(...largestMessages)).toBeLessThanOrEqual(MAX_WIRE_MESSAGE_BYTES);
+    expect(logs.flatMap((log) => log.over(MAX_WIRE_MESSAGE_BYTES))).toEqual([]);
   });
 
   it('refuses a chunk after a gap, takes a repeated chunk as a no-op', async () => {
@@ -119,14 +109,14 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
   });
 
   it('refuses names that are not a sha256 before running any PHP', async () => {
-    const runs = largestMessages.length;
+    const calls = logs.map((log) => log.messages.length);
     for (const bad of ['', '../../wp-config.php', 'A'.repeat(64), `${'a'.repeat(63)}'`, `${'a'.repeat(64)}/x`]) {
       await expect(storeB.has(bad)).rejects.toThrow(/sha256/);
       await expect(storeB.readChunk(bad, 0, 1)).rejects.toThrow(/sha256/);
       await expect(storeB.appendChunk(bad, 0, new Uint8Array(1))).rejects.toThrow(/sha256/);
       await expect(storeB.place(bad, `${ROOT}/x`)).rejects.toThrow(/sha256/);
     }
-    expect(largestMessages.length).toBe(runs);
+    expect(logs.map((log) => log.messages.length)).toEqual(calls);
     await expect(storeA.readChunk('c'.repeat(64), 0, BLOB_CHUNK_BYTES + 1)).rejects.toThrow(/at most/);
     await expect(storeA.readChunk('c'.repeat(64), 0, 10)).rejects.toThrow(/missing/);
   });
@@ -136,16 +126,7 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
     await php(b, `file_put_contents('${ROOT}/${path}', random_bytes(3 * 1048576)); file_put_contents('${ROOT}/newer.bin', random_bytes(2 * 1048576 + 1));`);
     const before = await sha256On(b, `${ROOT}/${path}`);
     const newer = await storeB.stage(`${ROOT}/newer.bin`);
-    const reads: number[] = [];
-    const client = {
-      ...b.client,
-      run: measured(b.client).run,
-      readFileAsBuffer: async (file: string) => {
-        const bytes = await b.client.readFileAsBuffer(file);
-        reads.push(bytes.byteLength);
-        return bytes;
-      },
-    };
+    const { client, log } = measureSiteMessages(b.client);
     const transaction = await applyFileChangesAtomically(
       client,
       [
@@ -159,9 +140,9 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
     expect(await sha256On(b, `${ROOT}/${path}`)).toBe(newer.sha256);
     expect(await transaction.rollback()).toEqual([]);
     expect(await sha256On(b, `${ROOT}/${path}`)).toBe(before);
-    expect(reads.filter((size) => size > INLINE_FILE_MAX_BYTES)).toEqual([]);
+    expect(log.messages.filter(([what, size]) => what.startsWith('readFileAsBuffer') && size > INLINE_FILE_MAX_BYTES)).toEqual([]);
     expect(await php(b, `echo json_encode(glob('${ROOT}/wp-content/upgrade/playground-sync/undo-*'));`)).toBe('[]');
-    expect(Math.max(...largestMessages)).toBeLessThanOrEqual(MAX_WIRE_MESSAGE_BYTES);
+    expect(log.over(MAX_WIRE_MESSAGE_BYTES)).toEqual([]);
   });
 
   it('tells the echo of a big file the engine wrote by hashing it where it lies (nothing staged, nothing read), and reads only files that fit one bridge message', async () => {
@@ -209,10 +190,10 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
       const text = `file ${String(i).padStart(5, '0')}`;
       return { offset: i * 10, size: 10, sha256: createHash('sha256').update(text).digest('hex'), target: `${dir}/${String(i).padStart(5, '0')}.txt` };
     });
-    largestMessages.length = 0;
+    for (const log of logs) log.messages.length = 0;
     expect(JSON.stringify(entries).length).toBeGreaterThan(MAX_WIRE_MESSAGE_BYTES);
     expect(await storeA.unpack(staged.sha256, entries)).toEqual(entries.map(() => null));
-    expect(Math.max(...largestMessages)).toBeLessThanOrEqual(MAX_WIRE_MESSAGE_BYTES);
+    expect(logs.flatMap((log) => log.over(MAX_WIRE_MESSAGE_BYTES))).toEqual([]);
     expect(await php(a, `echo count(glob('${dir}/*.txt')) . ' ' . file_get_contents('${dir}/02999.txt');`)).toBe(`${count} file 02999`);
     await storeA.clear();
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JournalEntrySchema, type JournalEntry } from '../../src/journal/entry';
-import { appendEntries, countByStatus, filterJournal, fitEntry, JOURNAL_MAX_BYTES, settlePendingLines, toNdjson } from '../../src/journal/journal';
+import { appendEntries, countByStatus, filterJournal, fitEntry, groupByBytes, JOURNAL_MAX_BYTES, JOURNAL_MESSAGE_BYTES, settlePendingLines, toNdjson } from '../../src/journal/journal';
 import { RecurringFailures } from '../../src/journal/recurring';
 import { parseMessage } from '../../src/protocol/validate';
 
@@ -125,5 +125,18 @@ describe('RecurringFailures', () => {
     recurring.fold(failure('3', 'c'));
     expect(recurring.fold(failure('4', 'a')).id).toBe('4');
     expect(recurring.fold(failure('5', 'c')).id).toBe('3');
+  });
+});
+
+describe('journal lines in messages', () => {
+  const line = (id: string, detail: number): JournalEntry => ({ ...entry(id, 'rows', 'failed'), detail: 'x'.repeat(detail) });
+
+  it('groups lines in order into messages of at most JOURNAL_MESSAGE_BYTES, a big line alone', () => {
+    const lines = Array.from({ length: 40 }, (_, i) => line(String(i), i % 3 === 0 ? 20_000 : 100));
+    const groups = groupByBytes(lines, JOURNAL_MESSAGE_BYTES);
+    expect(groups.flat()).toEqual(lines);
+    expect(groups.length).toBeGreaterThan(1);
+    for (const group of groups) expect(Buffer.byteLength(JSON.stringify(group))).toBeLessThanOrEqual(JOURNAL_MESSAGE_BYTES);
+    expect(groupByBytes([], JOURNAL_MESSAGE_BYTES)).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import snapshotFactsSource from '../../php/snapshot-facts.php?raw';
 import snapshotPackSource from '../../php/snapshot-pack.php?raw';
 import snapshotPrepareSource from '../../php/snapshot-prepare.php?raw';
 import { ENGINE_DIR } from '../../db/php-sources';
+import { runBounded, type BoundedRunClient } from '../../platform/bounded-run';
 import type { SiteClient } from '../../platform/site-client';
 
 const SCRIPTS = {
@@ -37,17 +38,17 @@ export async function scratchPath(client: Pick<SiteClient, 'isDir' | 'mkdir'>, n
  * never into PHP source. Resolves with the answer checked by `schema`, throws its error.
  */
 export async function runSnapshotScript<TSchema extends v.GenericSchema>(
-  client: Pick<SiteClient, 'run' | 'writeFile' | 'unlink' | 'isDir' | 'mkdir'>,
+  client: BoundedRunClient & Pick<SiteClient, 'isDir' | 'mkdir'>,
   script: SnapshotScript,
   schema: TSchema,
   options: { input?: unknown; env?: Record<string, string> } = {},
 ): Promise<v.InferOutput<TSchema>> {
   const inputPath = options.input === undefined ? null : await scratchPath(client, `${script}-input.json`);
-  if (inputPath) await client.writeFile(inputPath, JSON.stringify(options.input));
   try {
-    const response = await client.run({
+    const response = await runBounded(client, {
       code: SCRIPTS[script],
       env: { ...options.env, ...(inputPath ? { PGSYNC_SNAPSHOT_INPUT: inputPath } : {}) },
+      inputs: inputPath ? [{ path: inputPath, data: JSON.stringify(options.input) }] : [],
     });
     const at = response.text.lastIndexOf(RESULT_MARKER);
     if (at < 0) {
