@@ -21,8 +21,10 @@ export function measureSiteMessages(client: SiteClient, into?: SiteMessageLog): 
   const note = (what: string, bytes: number) => void messages.push([what, bytes]);
   const measured: SiteClient = {
     async run(request) {
-      const { body, ...rest } = request as { body?: string | Uint8Array };
-      note('run request', textBytes(JSON.stringify(rest)) + dataBytes(body));
+      const { body, ...rest } = request as { body?: string | Uint8Array; env?: Record<string, string> };
+      // A blob store run is named by its operation (`run request stage`).
+      const operation = rest.env?.PGSYNC_BLOB_OP;
+      note(operation ? `run request ${operation}` : 'run request', textBytes(JSON.stringify(rest)) + dataBytes(body));
       const response = await client.run(request);
       note('run answer', response.bytes.byteLength + textBytes(response.errors));
       return response;

@@ -6,8 +6,8 @@ import { base64ToBytes, bytesToBase64 } from './base64';
 /** The holder of blobs received deltas name. */
 const RECEIVED = 'in';
 
-/** Chunk requests out at once: at most this many chunks are on their way or waiting in memory. */
-export const BLOB_WINDOW = 4;
+/** Chunks of a blob on their way or being stored at once (the store takes them in any order). */
+export const BLOB_WINDOW = 12;
 /** A fetch that heard nothing for this long asks again for what it is waiting for. */
 export const BLOB_STALL_MS = 5_000;
 
@@ -19,7 +19,7 @@ export type BlobRef = Pick<BlobWriteChange, 'sha256' | 'size'>;
 
 export interface BlobTransferOptions {
   /** This site's blob store (the recorder stages big files into it). */
-  readonly store: Pick<BlobStore, 'has' | 'partSize' | 'readChunk' | 'appendChunk' | 'finish' | 'remove'>;
+  readonly store: Pick<BlobStore, 'has' | 'partSize' | 'readChunk' | 'writeChunk' | 'finish' | 'remove'>;
   /** Sends one blob envelope's body to the peer (the caller adds the header). */
   readonly send: (message: BlobMessage) => void;
   /** A fetch ended (the blob is in the store, or it failed): deltas waiting for it may go on. */
@@ -36,21 +36,24 @@ export type BlobReadiness = { readonly kind: 'ready' } | { readonly kind: 'waiti
 interface Fetch {
   readonly sha256: string;
   readonly size: number;
-  /** Bytes in the incoming part. */
+  /** Bytes stored from the start of the blob without a gap. */
   written: number;
   /** The next offset to ask for. */
   next: number;
   readonly inFlight: Set<number>;
-  /** Chunks that came before the one the part needs next (the link may reorder): at most BLOB_WINDOW - 1. */
-  readonly early: Map<number, Uint8Array>;
+  /** Chunks received and being written to the store. */
+  storing: number;
+  /** Chunks stored past a gap (the link may reorder): `written` moves over them once the gap fills. */
+  readonly stored: Set<number>;
+  finishing: boolean;
   lastHeard: number;
 }
 
 /**
  * Big files between two sites, for one peer: the sending side serves chunks of the blobs its
  * unacknowledged deltas name; the receiving side pulls the blobs a delta names before it is
- * applied, one blob at a time with at most BLOB_WINDOW chunk requests out, appending each chunk to
- * the store's incoming part in order (resuming where a part ended).
+ * applied, one blob at a time with at most BLOB_WINDOW chunks out or being stored, each stored as
+ * it arrives, in any order (resuming where the stored bytes stop having a gap).
  *
  * The store is shared by both sides and the recorder: a blob is removed only when nothing holds
  * it any more (an unacknowledged outgoing delta, an incoming delta not yet applied).
@@ -174,21 +177,22 @@ export class BlobTransfer {
       return;
     }
     fetch.inFlight.delete(chunk.offset);
-    fetch.early.set(chunk.offset, bytes);
+    fetch.storing += 1;
     fetch.lastHeard = this.now();
     try {
-      for (let next = fetch.early.get(fetch.written); next !== undefined; next = fetch.early.get(fetch.written)) {
-        const offset = fetch.written;
-        fetch.early.delete(offset);
-        fetch.written = await this.options.store.appendChunk(fetch.sha256, offset, next);
-      }
-      this.options.onStored?.(fetch.sha256, fetch.written);
-      for (const offset of fetch.early.keys()) if (offset < fetch.written) fetch.early.delete(offset);
-      if (fetch.written >= fetch.size) await this.finish(fetch);
-      else this.askForMore(fetch);
+      await this.options.store.writeChunk(fetch.sha256, chunk.offset, bytes);
     } catch (error) {
       await this.end(fetch, `could not store its bytes: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    } finally {
+      fetch.storing -= 1;
     }
+    if (this.active !== fetch) return;
+    fetch.stored.add(chunk.offset);
+    while (fetch.stored.delete(fetch.written)) fetch.written = Math.min(fetch.size, fetch.written + BLOB_CHUNK_BYTES);
+    this.options.onStored?.(fetch.sha256, fetch.written);
+    if (fetch.written < fetch.size) this.askForMore(fetch);
+    else if (!fetch.finishing) await this.finish(fetch);
   }
 
   /** The peer does not have a blob this side is pulling (any more). */
@@ -259,8 +263,10 @@ export class BlobTransfer {
     while (this.active === null) {
       const next = this.queue.shift();
       if (next === undefined) return;
-      const written = await this.options.store.partSize(next.sha256);
-      const fetch: Fetch = { ...next, written, next: written, inFlight: new Set(), early: new Map(), lastHeard: this.now() };
+      // Chunks are asked for at their boundaries: a part that ends between two is taken up from the last one.
+      const part = await this.options.store.partSize(next.sha256);
+      const written = part >= next.size ? part : part - (part % BLOB_CHUNK_BYTES);
+      const fetch: Fetch = { ...next, written, next: written, inFlight: new Set(), storing: 0, stored: new Set(), finishing: false, lastHeard: this.now() };
       this.active = fetch;
       if (written >= fetch.size) await this.finish(fetch);
       else this.askForMore(fetch);
@@ -268,7 +274,7 @@ export class BlobTransfer {
   }
 
   private askForMore(fetch: Fetch): void {
-    while (fetch.inFlight.size + fetch.early.size < BLOB_WINDOW && fetch.next < fetch.size) {
+    while (fetch.inFlight.size + fetch.storing + fetch.stored.size < BLOB_WINDOW && fetch.next < fetch.size) {
       fetch.inFlight.add(fetch.next);
       this.options.send({ kind: 'blob-request', sha256: fetch.sha256, offset: fetch.next });
       fetch.next += BLOB_CHUNK_BYTES;
@@ -281,6 +287,7 @@ export class BlobTransfer {
   }
 
   private async finish(fetch: Fetch): Promise<void> {
+    fetch.finishing = true;
     let failure: string | null;
     try {
       const result = await this.options.store.finish(fetch.sha256);

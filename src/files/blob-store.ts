@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import blobStoreSource from '../php/blob-store.php?raw';
 import { runBounded, type BoundedRunClient } from '../platform/bounded-run';
+import type { SiteClient } from '../platform/site-client';
 import { ENGINE_SCRATCH_AREA } from './exclusions';
 import { absolutePath } from './paths';
 
@@ -12,6 +13,12 @@ import { absolutePath } from './paths';
 export const INLINE_FILE_MAX_BYTES = 192 * 1024;
 /** Bytes of one blob chunk: its base64 and the envelope around it stay one message (< 256 KiB). */
 export const BLOB_CHUNK_BYTES = 144 * 1024;
+/**
+ * Chunks one PHP run cuts ahead for the serving side; each is then read with a plain file call
+ * (a PHP run per chunk costs far more in the browser than its bytes). The receiving side writes
+ * chunks as files and joins them in PHP only when asked where its part ends, or at the finish.
+ */
+export const BLOB_CHUNKS_PER_RUN = 32;
 /** Where a site keeps its blobs, relative to the synced root (inside the never-synced scratch area). */
 export const BLOB_STORE_AREA = `${ENGINE_SCRATCH_AREA}/blobs`;
 
@@ -57,7 +64,6 @@ const StatAnswer = v.array(
   ]),
 );
 const StagedAnswer = v.strictObject({ sha256: v.pipe(v.string(), v.regex(SHA256)), size: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });
-const AppendAnswer = v.strictObject({ partSize: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) });
 const FinishAnswer = v.union([v.strictObject({ ok: v.literal(true) }), v.strictObject({ ok: v.literal(false), sha256: v.string() })]);
 const UnpackAnswer = v.array(v.nullable(v.pipe(v.string(), v.maxLength(1000))));
 const Size = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
@@ -76,15 +82,23 @@ const decoder = new TextDecoder();
  * root. Every operation is one PHP run on the site and moves at most one chunk between PHP and
  * JavaScript, so a file of any size crosses the page bridge in bounded pieces.
  */
+/** What the store runs and reads through. */
+export type BlobStoreClient = BoundedRunClient & Pick<SiteClient, 'mkdir'>;
+
 export class BlobStore {
+  /** Serving side: chunks cut ahead (or being cut), by blob and offset; each serves one read. */
+  private readonly cuts = new Map<string, Map<number, Promise<boolean>>>();
+  /** Receiving side: parts whose chunk folder was made (by this page). */
+  private readonly piecesMade = new Map<string, Promise<void>>();
+
   /** `directory`: absolute; the store itself is made on first use. */
   constructor(
-    private readonly client: BoundedRunClient,
+    private readonly client: BlobStoreClient,
     private readonly directory: string,
   ) {}
 
   /** The site's own store, in BLOB_STORE_AREA under the synced `root`. */
-  static forSite(client: BoundedRunClient, root: string): BlobStore {
+  static forSite(client: BlobStoreClient, root: string): BlobStore {
     return new BlobStore(client, absolutePath(root, BLOB_STORE_AREA));
   }
 
@@ -105,34 +119,56 @@ export class BlobStore {
 
   /**
    * Copies the file at `path` (absolute) into the store; its name is the copy's sha256. `move`:
-   * the file is a scratch file of the caller's, taken into the store rather than copied.
+   * the file is a scratch file of the caller's, taken into the store rather than copied, and
+   * named `sha256` when given (its writer hashed it: it is not read again).
    */
-  stage(path: string, options: { move?: boolean } = {}): Promise<StagedBlob> {
-    return this.answer('stage', { path, ...(options.move ? { move: true } : {}) }, StagedAnswer);
+  stage(path: string, options: { move?: boolean; sha256?: string } = {}): Promise<StagedBlob> {
+    if (options.sha256 !== undefined) checkedName(options.sha256);
+    const known = options.move && options.sha256 !== undefined ? { sha256: options.sha256 } : {};
+    return this.answer('stage', { path, ...(options.move ? { move: true } : {}), ...known }, StagedAnswer);
   }
 
   async readChunk(sha256: string, offset: number, length: number): Promise<Uint8Array> {
     checkedName(sha256);
     checkedRange(offset, length);
     if (length > BLOB_CHUNK_BYTES) throw new BlobStoreError('read', `a chunk is at most ${BLOB_CHUNK_BYTES} bytes, not ${length}`);
+    if (await this.cutAhead(sha256, offset)) {
+      const path = `${this.directory}/cut/${sha256}/${offset}`;
+      try {
+        const bytes = await this.client.readFileAsBuffer(path);
+        await this.client.unlink(path).catch(() => undefined);
+        if (bytes.byteLength === length) return bytes;
+      } catch {
+        // Gone meanwhile (the blob removed, the runtime rotated): read the slow way.
+      }
+    }
     const bytes = await this.runOperation('read', { sha256, offset, length });
     if (bytes[0] !== 0x44 /* D */) throw refusal('read', bytes);
     return bytes.subarray(1);
   }
 
   /**
-   * Adds `bytes` at `offset` to the incoming part of `sha256`; returns the part's size after it.
-   * A chunk already written (or overlapping what is) only adds what is new; one after a gap is refused.
+   * Stores `bytes` as the chunk at `offset` of the incoming part of `sha256`, as a file of its own
+   * (no PHP run): chunks may come in any order; `partSize` and `finish` join them to the part.
    */
-  async appendChunk(sha256: string, offset: number, bytes: Uint8Array): Promise<number> {
+  async writeChunk(sha256: string, offset: number, bytes: Uint8Array): Promise<void> {
     checkedName(sha256);
     checkedRange(offset, bytes.byteLength);
-    return (await this.answer('append', { sha256, offset }, AppendAnswer, bytes)).partSize;
+    const pieces = `${this.directory}/incoming/${sha256}.pieces`;
+    let made = this.piecesMade.get(sha256);
+    if (!made) {
+      made = this.client.mkdir(pieces);
+      this.piecesMade.set(sha256, made);
+      made.catch(() => this.piecesMade.delete(sha256));
+    }
+    await made;
+    await this.client.writeFile(`${pieces}/${offset}`, bytes);
   }
 
   /** Moves a complete part into the store if its bytes have the sha256 it is named by; else deletes it. */
   async finish(sha256: string): Promise<FinishResult> {
     checkedName(sha256);
+    this.piecesMade.delete(sha256);
     const answer = await this.answer('finish', { sha256 }, FinishAnswer);
     return answer.ok ? { ok: true } : { ok: false, actualSha256: answer.sha256 };
   }
@@ -142,7 +178,7 @@ export class BlobStore {
     return this.answer('has', { sha256 }, v.boolean());
   }
 
-  /** How many bytes of `sha256` have arrived so far (0 when none): where to resume. */
+  /** How many bytes of `sha256` arrived from its start without a gap (0 when none): where to resume. */
   async partSize(sha256: string): Promise<number> {
     checkedName(sha256);
     return this.answer('part-size', { sha256 }, Size);
@@ -185,11 +221,38 @@ export class BlobStore {
   /** Forgets the blob and any incoming part of it. */
   async remove(sha256: string): Promise<void> {
     checkedName(sha256);
+    this.cuts.delete(sha256);
+    this.piecesMade.delete(sha256);
     await this.answer('remove', { sha256 }, v.literal(true));
   }
 
   async clear(): Promise<void> {
+    this.cuts.clear();
+    this.piecesMade.clear();
     await this.answer('clear', {}, v.literal(true));
+  }
+
+  /**
+   * Whether the chunk at `offset` waits as a file of its own: cut by a run for it and the next
+   * BLOB_CHUNKS_PER_RUN - 1 chunks (the window's other requests wait for that same run).
+   */
+  private cutAhead(sha256: string, offset: number): Promise<boolean> {
+    const cuts = this.cuts.get(sha256) ?? new Map<number, Promise<boolean>>();
+    this.cuts.set(sha256, cuts);
+    if (!cuts.has(offset)) {
+      const cut = this.answer('cut', { sha256, offset, count: BLOB_CHUNKS_PER_RUN, length: BLOB_CHUNK_BYTES }, v.array(v.number())).then(
+        (offsets) => new Set(offsets),
+        () => new Set<number>(),
+      );
+      for (let index = 0; index < BLOB_CHUNKS_PER_RUN; index++) {
+        const at = offset + index * BLOB_CHUNK_BYTES;
+        if (!cuts.has(at)) cuts.set(at, cut.then((offsets) => offsets.has(at)));
+      }
+    }
+    const ready = cuts.get(offset)!;
+    // One read per cut chunk: asked for again (a lost reply), it is cut again.
+    cuts.delete(offset);
+    return ready;
   }
 
   private async answer<TSchema extends v.GenericSchema>(

@@ -12,9 +12,11 @@ export type ReadResult = FileContent | 'absent' | 'directory';
 export interface FileContentReader {
   /**
    * `known`: what the peer has there, if anything. When the file holds exactly that (hashed where
-   * it lies), its bytes are not read: the result is `unread`, no change to send.
+   * it lies), its bytes are not read: the result is `unread`, no change to send. `observing` is
+   * told (performance.now()) when the site is first asked about the file: what the result holds
+   * is from that moment or later.
    */
-  read(absolute: string, known?: FileState): Promise<ReadResult>;
+  read(absolute: string, known?: FileState, observing?: (at: number) => void): Promise<ReadResult>;
   /** The same for several paths, in order. */
   readAll(absolutes: readonly string[]): Promise<ReadResult[]>;
 }
@@ -38,7 +40,7 @@ const STAT_GATHER_MS = 16;
  * would cut a burst of a thousand reads into stat runs of a few paths each.
  */
 export class SizeAwareReader implements FileContentReader {
-  private queue: { path: string; hashIfSize?: number; resolve: (result: StatResult | HashedStat) => void; reject: (error: unknown) => void }[] = [];
+  private queue: { path: string; hashIfSize?: number; observing?: (at: number) => void; resolve: (result: StatResult | HashedStat) => void; reject: (error: unknown) => void }[] = [];
   private statting = false;
   private readonly limit: Limiter;
 
@@ -50,8 +52,8 @@ export class SizeAwareReader implements FileContentReader {
     this.limit = new Limiter(concurrency);
   }
 
-  async read(absolute: string, known?: FileState): Promise<ReadResult> {
-    const stat = await this.stat(absolute, known?.size);
+  async read(absolute: string, known?: FileState, observing?: (at: number) => void): Promise<ReadResult> {
+    const stat = await this.stat(absolute, known?.size, observing);
     if (typeof stat !== 'object') return this.readSized(absolute, stat);
     if (stat.sha256 === known?.sha256) return { size: stat.size, sha256: stat.sha256, unread: true };
     return this.readSized(absolute, stat.size);
@@ -87,8 +89,8 @@ export class SizeAwareReader implements FileContentReader {
     return { size: staged.size, sha256: staged.sha256, blob: true };
   }
 
-  private stat(path: string, hashIfSize?: number): Promise<StatResult | HashedStat> {
-    const answer = new Promise<StatResult | HashedStat>((resolve, reject) => this.queue.push({ path, hashIfSize, resolve, reject }));
+  private stat(path: string, hashIfSize?: number, observing?: (at: number) => void): Promise<StatResult | HashedStat> {
+    const answer = new Promise<StatResult | HashedStat>((resolve, reject) => this.queue.push({ path, hashIfSize, observing, resolve, reject }));
     if (!this.statting) void this.statQueued();
     return answer;
   }
@@ -101,6 +103,8 @@ export class SizeAwareReader implements FileContentReader {
         let characters = 0;
         const count = this.queue.findIndex((entry) => (characters += entry.path.length + 4) > STAT_BATCH_CHARACTERS);
         const batch = this.queue.splice(0, count === -1 ? this.queue.length : Math.max(1, count));
+        const now = performance.now();
+        for (const { observing } of batch) observing?.(now);
         try {
           const sizes = await this.store.statAndHash(batch.map(({ path, hashIfSize }) => ({ path, hashIfSize })));
           batch.forEach(({ resolve }, index) => resolve(sizes[index]!));

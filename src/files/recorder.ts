@@ -1,6 +1,6 @@
 import type { FilesystemOperation, SiteClient } from '../platform/site-client';
 import { BlobStore } from './blob-store';
-import { ChangeTracker, type PeerCheckpoint, type ReadRequest, type ScanRequest, type TrackedOp } from './change-tracker';
+import { ChangeTracker, type FileContent, type PeerCheckpoint, type ReadRequest, type ScanRequest, type TrackedOp } from './change-tracker';
 import { ENGINE_SCRATCH_AREA, type Exclusions } from './exclusions';
 import type { FileChangeBatch } from './file-change';
 import { buildManifest, listTree, type ListedEntry } from './manifest';
@@ -59,7 +59,7 @@ export interface RecorderStats {
 export class FileRecorder {
   private readonly tracker: ChangeTracker;
   private readonly pendingOps: TrackedOp[] = [];
-  private readonly readSlots = new Map<string, { next: ReadRequest | null; done: Promise<void> }>();
+  private readonly readSlots = new Map<string, ReadSlot>();
   private readonly reader: FileContentReader;
   private readonly stagedSinceBatch = new Set<string>();
   private unbind: (() => unknown) | null = null;
@@ -231,40 +231,57 @@ export class FileRecorder {
     const slot = this.readSlots.get(request.path);
     if (slot) {
       slot.next = request;
+      slot.nextAt = performance.now();
       return;
     }
-    const fresh = { next: request as ReadRequest | null, done: Promise.resolve() };
+    const fresh: ReadSlot = { next: request, nextAt: performance.now(), done: Promise.resolve() };
     this.readSlots.set(request.path, fresh);
     fresh.done = this.drainReads(request.path, fresh);
   }
 
-  private async drainReads(path: string, slot: { next: ReadRequest | null }): Promise<void> {
+  private async drainReads(path: string, slot: ReadSlot): Promise<void> {
     // The journal calls back before the operation runs: let it finish first.
     await Promise.resolve();
     try {
+      let previous: FileContent | null = null;
       while (slot.next) {
         const request = slot.next;
         slot.next = null;
-        await this.read(request);
+        let observedAt = -Infinity;
+        const content: FileContent | null = await this.read(request, previous, (at) => (observedAt = at));
+        // A request whose event came before this read first asked the site about the file (a big
+        // upload's many write events) is answered by it: what it read is from after that write.
+        if (content && slot.next && slot.nextAt < observedAt) {
+          this.tracker.supplyContent(slot.next, content);
+          slot.next = null;
+        }
+        previous = content;
       }
     } finally {
       this.readSlots.delete(path);
     }
   }
 
-  /** Reads and hashes; false if the file could not be read (moved, deleted, never created). */
-  private async read(request: ReadRequest): Promise<boolean> {
+  /**
+   * Reads and hashes; null if the file could not be read (moved, deleted, never created).
+   * `previous`: what the read before this one found at the path, if it read the bytes.
+   */
+  private async read(request: ReadRequest, previous: FileContent | null = null, observing?: (at: number) => void): Promise<FileContent | null> {
     try {
       this.counters.reads++;
-      // What the peer has there: the file is only hashed where it lies when it holds just that (an
-      // echo, a rotation re-reporting every file), so it is neither read nor staged.
-      const content = await this.reader.read(absolutePath(this.options.root, request.path), this.tracker.peerFile(request.path));
-      if (content === 'absent' || content === 'directory') return false;
+      // The file is only hashed where it lies when it holds what was read just before (the same
+      // bytes again: their content stands, nothing is read or staged twice) or else what the peer
+      // has (an echo, a rotation re-reporting every file: no change).
+      const again = previous && !previous.unread ? previous : null;
+      const known = again ? { size: again.size, sha256: again.sha256 } : this.tracker.peerFile(request.path);
+      const result = await this.reader.read(absolutePath(this.options.root, request.path), known, observing);
+      if (result === 'absent' || result === 'directory') return null;
+      const content = again && result.unread ? again : result;
       if (content.blob) this.stagedSinceBatch.add(content.sha256);
       this.tracker.supplyContent(request, content);
-      return true;
+      return content;
     } catch {
-      return false;
+      return null;
     }
   }
 
@@ -307,4 +324,11 @@ export class FileRecorder {
     }
     for (const read of this.tracker.supplyScan(request, entries)) this.scheduleRead(read);
   }
+}
+
+/** The read of one path: the request waiting for the read in progress, and when it came. */
+interface ReadSlot {
+  next: ReadRequest | null;
+  nextAt: number;
+  done: Promise<void>;
 }

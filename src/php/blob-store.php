@@ -3,7 +3,7 @@
  * A site's store of immutable blobs named by their sha256 (blob-store.ts): one operation per run,
  * so a big file never crosses into JavaScript whole. Input through the environment:
  * PGSYNC_BLOB_DIR (absolute store directory), PGSYNC_BLOB_OP and PGSYNC_BLOB_ARGS (JSON object);
- * bytes to append, the list of paths to stat, or the ranges to unpack come as the request body
+ * the list of paths to stat or the ranges to unpack come as the request body
  * (php://input). Names were validated by the caller and are checked again here.
  *
  * Answers: `read` prints "D" and the raw bytes; every other operation prints "J" and JSON.
@@ -54,6 +54,7 @@ function pgsync_blob_copy( string $from, string $to, ?HashContext $hash = null )
 		fclose( $in );
 		return false;
 	}
+	pgsync_blob_presize( $out, (int) @filesize( $from ) );
 	$ok = true;
 	while ( $ok && ! feof( $in ) ) {
 		$piece = fread( $in, PGSYNC_BLOB_STEP );
@@ -68,6 +69,18 @@ function pgsync_blob_copy( string $from, string $to, ?HashContext $hash = null )
 	}
 	fclose( $in );
 	return fclose( $out ) && $ok;
+}
+
+/**
+ * Gives the open file its final size before it is written: Emscripten's in-memory file system
+ * grows a file by an eighth each time a write passes its end, copying it whole every time, which
+ * makes writing a big file a megabyte at a time many times slower than the bytes.
+ */
+function pgsync_blob_presize( $handle, int $size ): void {
+	if ( $size > PGSYNC_BLOB_STEP ) {
+		ftruncate( $handle, $size );
+		rewind( $handle );
+	}
 }
 
 function pgsync_blob_temp( string $dir ): string {
@@ -99,6 +112,7 @@ function pgsync_blob_unpack_one( $in, string $dir, array $entry ): ?string {
 	if ( false === $out || 0 !== fseek( $in, $offset ) ) {
 		return 'cannot write a copy';
 	}
+	pgsync_blob_presize( $out, $size );
 	$hash = hash_init( 'sha256' );
 	$left = $size;
 	while ( $left > 0 ) {
@@ -123,7 +137,77 @@ function pgsync_blob_unpack_one( $in, string $dir, array $entry ): ?string {
 	return null;
 }
 
+/**
+ * Appends the chunks written as files beside the part of $name (`<name>.pieces/<offset>`, by
+ * the extension without running PHP) that continue it, in order, and removes them: answers the
+ * part's size. A piece after a gap waits for the one before it.
+ */
+function pgsync_blob_absorb( string $incoming, string $name, ?HashContext $hash = null ): int {
+	$part   = $incoming . '/' . $name . '.part';
+	$pieces = $incoming . '/' . $name . '.pieces';
+	clearstatcache();
+	$have = is_file( $part ) ? filesize( $part ) : 0;
+	// $hash, if given, is fed the whole part: what it held, then what is added.
+	if ( $hash && $have > 0 ) {
+		hash_update_file( $hash, $part );
+	}
+	if ( ! is_dir( $pieces ) ) {
+		return $have;
+	}
+	$offsets = array();
+	foreach ( (array) scandir( $pieces ) as $entry ) {
+		if ( is_string( $entry ) && ctype_digit( $entry ) ) {
+			$offsets[] = (int) $entry;
+		}
+	}
+	sort( $offsets );
+	// Where the part will end, so that it is sized once (see pgsync_blob_presize()).
+	$end = $have;
+	foreach ( $offsets as $offset ) {
+		if ( $offset > $end ) {
+			break;
+		}
+		$end = max( $end, $offset + (int) filesize( $pieces . '/' . $offset ) );
+	}
+	if ( $end === $have ) {
+		return $have;
+	}
+	$out = fopen( $part, 'c+b' );
+	if ( $end - $have > PGSYNC_BLOB_STEP ) {
+		ftruncate( $out, $end );
+	}
+	fseek( $out, $have );
+	foreach ( $offsets as $offset ) {
+		if ( $offset > $have ) {
+			break;
+		}
+		$bytes = (string) file_get_contents( $pieces . '/' . $offset );
+		if ( $offset + strlen( $bytes ) > $have ) {
+			$added = substr( $bytes, $have - $offset );
+			fwrite( $out, $added );
+			if ( $hash ) {
+				hash_update( $hash, $added );
+			}
+			$have = $offset + strlen( $bytes );
+		}
+		unlink( $pieces . '/' . $offset );
+	}
+	fclose( $out );
+	return $have;
+}
+
+/** Removes the files in $dir, then $dir itself. */
+function pgsync_blob_remove_dir( string $dir ): void {
+	foreach ( (array) @scandir( $dir ) as $entry ) {
+		if ( is_string( $entry ) && is_file( $dir . '/' . $entry ) ) {
+			unlink( $dir . '/' . $entry );
+		}
+	}
+	@rmdir( $dir );
+}
+
 $pgsync_blob_incoming = $pgsync_blob_dir . '/incoming';
+$pgsync_blob_cut      = $pgsync_blob_dir . '/cut';
 try {
 	switch ( $pgsync_blob_op ) {
 		case 'stat':
@@ -159,9 +243,11 @@ try {
 				pgsync_blob_fail( 'no file to stage' );
 			}
 			$pgsync_temp = pgsync_blob_temp( $pgsync_blob_dir );
+			$pgsync_known = isset( $pgsync_blob_args['sha256'] ) ? pgsync_blob_name( $pgsync_blob_args ) : null;
 			if ( ! empty( $pgsync_blob_args['move'] ) && @rename( $pgsync_source, $pgsync_temp ) ) {
-				// A scratch file of the caller's: taken as it is (no second copy of a big file), hashed where it lies.
-				$pgsync_hash = hash_file( 'sha256', $pgsync_temp );
+				// A scratch file of the caller's: taken as it is (no second copy of a big file), hashed
+				// where it lies, unless the engine's PHP that wrote it hashed it as it did.
+				$pgsync_hash = $pgsync_known ?? hash_file( 'sha256', $pgsync_temp );
 			} else {
 				$pgsync_context = hash_init( 'sha256' );
 				if ( ! pgsync_blob_copy( $pgsync_source, $pgsync_temp, $pgsync_context ) ) {
@@ -200,35 +286,47 @@ try {
 			echo 'D', $pgsync_bytes;
 			break;
 
-		case 'append':
+		case 'cut':
+			// Chunks of a blob cut ahead into files of their own (`cut/<name>/<offset>`), which the
+			// extension reads and removes without running PHP: answers the offsets cut.
 			$pgsync_name   = pgsync_blob_name( $pgsync_blob_args );
 			$pgsync_offset = (int) ( $pgsync_blob_args['offset'] ?? -1 );
-			pgsync_blob_ensure_dir( $pgsync_blob_incoming );
-			$pgsync_part = $pgsync_blob_incoming . '/' . $pgsync_name . '.part';
-			clearstatcache( true, $pgsync_part );
-			$pgsync_have  = is_file( $pgsync_part ) ? filesize( $pgsync_part ) : 0;
-			$pgsync_bytes = (string) file_get_contents( 'php://input' );
-			$pgsync_end   = $pgsync_offset + strlen( $pgsync_bytes );
-			if ( $pgsync_offset < 0 || $pgsync_offset > $pgsync_have ) {
-				pgsync_blob_fail( "gap: the part has $pgsync_have bytes, the chunk starts at $pgsync_offset" );
+			$pgsync_count  = (int) ( $pgsync_blob_args['count'] ?? 0 );
+			$pgsync_length = (int) ( $pgsync_blob_args['length'] ?? 0 );
+			if ( $pgsync_offset < 0 || $pgsync_count < 1 || $pgsync_length < 1 ) {
+				pgsync_blob_fail( 'bad offset, count or length' );
 			}
-			// A chunk that starts before the end was written already (a repeat): only what is new is added.
-			if ( $pgsync_end > $pgsync_have ) {
-				$pgsync_out = fopen( $pgsync_part, 'ab' );
-				fwrite( $pgsync_out, substr( $pgsync_bytes, $pgsync_have - $pgsync_offset ) );
-				fclose( $pgsync_out );
-				$pgsync_have = $pgsync_end;
+			$pgsync_in = @fopen( $pgsync_blob_dir . '/' . $pgsync_name, 'rb' );
+			if ( false === $pgsync_in ) {
+				pgsync_blob_fail( 'missing' );
 			}
-			pgsync_blob_answer( array( 'partSize' => $pgsync_have ) );
+			pgsync_blob_ensure_dir( $pgsync_blob_cut . '/' . $pgsync_name );
+			fseek( $pgsync_in, $pgsync_offset );
+			$pgsync_cut = array();
+			for ( $pgsync_index = 0; $pgsync_index < $pgsync_count; $pgsync_index++ ) {
+				$pgsync_bytes = (string) fread( $pgsync_in, $pgsync_length );
+				if ( '' === $pgsync_bytes ) {
+					break;
+				}
+				$pgsync_at = $pgsync_offset + $pgsync_index * $pgsync_length;
+				file_put_contents( $pgsync_blob_cut . '/' . $pgsync_name . '/' . $pgsync_at, $pgsync_bytes );
+				$pgsync_cut[] = $pgsync_at;
+			}
+			fclose( $pgsync_in );
+			pgsync_blob_answer( $pgsync_cut );
 			break;
 
 		case 'finish':
 			$pgsync_name = pgsync_blob_name( $pgsync_blob_args );
 			$pgsync_part = $pgsync_blob_incoming . '/' . $pgsync_name . '.part';
+			// Hashed as its last chunks are joined: the bytes are gone through once.
+			$pgsync_context = hash_init( 'sha256' );
+			pgsync_blob_absorb( $pgsync_blob_incoming, $pgsync_name, $pgsync_context );
+			pgsync_blob_remove_dir( $pgsync_blob_incoming . '/' . $pgsync_name . '.pieces' );
 			if ( ! is_file( $pgsync_part ) ) {
 				pgsync_blob_fail( 'no part to finish' );
 			}
-			$pgsync_hash = hash_file( 'sha256', $pgsync_part );
+			$pgsync_hash = hash_final( $pgsync_context );
 			if ( $pgsync_hash !== $pgsync_name ) {
 				unlink( $pgsync_part );
 				pgsync_blob_answer( array( 'ok' => false, 'sha256' => $pgsync_hash ) );
@@ -243,9 +341,7 @@ try {
 			break;
 
 		case 'part-size':
-			$pgsync_part = $pgsync_blob_incoming . '/' . pgsync_blob_name( $pgsync_blob_args ) . '.part';
-			clearstatcache( true, $pgsync_part );
-			pgsync_blob_answer( is_file( $pgsync_part ) ? filesize( $pgsync_part ) : 0 );
+			pgsync_blob_answer( pgsync_blob_absorb( $pgsync_blob_incoming, pgsync_blob_name( $pgsync_blob_args ) ) );
 			break;
 
 		case 'place':
@@ -288,12 +384,20 @@ try {
 			break;
 
 		case 'remove':
-			@unlink( $pgsync_blob_dir . '/' . pgsync_blob_name( $pgsync_blob_args ) );
-			@unlink( $pgsync_blob_incoming . '/' . pgsync_blob_name( $pgsync_blob_args ) . '.part' );
+			$pgsync_name = pgsync_blob_name( $pgsync_blob_args );
+			@unlink( $pgsync_blob_dir . '/' . $pgsync_name );
+			@unlink( $pgsync_blob_incoming . '/' . $pgsync_name . '.part' );
+			pgsync_blob_remove_dir( $pgsync_blob_incoming . '/' . $pgsync_name . '.pieces' );
+			pgsync_blob_remove_dir( $pgsync_blob_cut . '/' . $pgsync_name );
 			pgsync_blob_answer( true );
 			break;
 
 		case 'clear':
+			foreach ( array_merge( (array) glob( $pgsync_blob_incoming . '/*.pieces' ), (array) glob( $pgsync_blob_cut . '/*' ) ) as $pgsync_dir ) {
+				if ( is_string( $pgsync_dir ) && is_dir( $pgsync_dir ) ) {
+					pgsync_blob_remove_dir( $pgsync_dir );
+				}
+			}
 			foreach ( array( $pgsync_blob_dir . '/tmp', $pgsync_blob_incoming, $pgsync_blob_dir ) as $pgsync_dir ) {
 				foreach ( (array) @scandir( $pgsync_dir ) as $pgsync_name ) {
 					if ( is_file( $pgsync_dir . '/' . $pgsync_name ) ) {

@@ -13,6 +13,27 @@
 define( 'SHORTINIT', true );
 ob_start();
 
+/**
+ * Copies $from to $to with the copy sized once up front (PHP's copy() grows it a few kilobytes
+ * at a time, and Emscripten's in-memory file system copies a growing file whole each time).
+ */
+function pgsync_snapshot_copy( string $from, string $to ): bool {
+	$in  = @fopen( $from, 'rb' );
+	$out = false === $in ? false : @fopen( $to, 'wb' );
+	if ( false === $out ) {
+		if ( $in ) {
+			fclose( $in );
+		}
+		return false;
+	}
+	$size = (int) filesize( $from );
+	ftruncate( $out, $size );
+	rewind( $out );
+	$copied = stream_copy_to_stream( $in, $out );
+	fclose( $in );
+	return fclose( $out ) && $copied === $size;
+}
+
 function pgsync_snapshot_facts_engine( PDO $pdo ) {
 	$has = $pdo->query( "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('_wp_sqlite_pgsync_meta', '_wp_sqlite_pgsync_cursor')" )->fetchColumn();
 	if ( 2 !== (int) $has ) {
@@ -67,7 +88,7 @@ try {
 			if ( 'wal' === $pgsync_journal_mode && is_file( $pgsync_db_path . '-wal' ) && filesize( $pgsync_db_path . '-wal' ) > 0 ) {
 				throw new RuntimeException( 'The database is in WAL mode and its WAL could not be checkpointed: try again when the site is idle' );
 			}
-			if ( ! copy( $pgsync_db_path, $pgsync_copy_to ) ) {
+			if ( ! pgsync_snapshot_copy( $pgsync_db_path, $pgsync_copy_to ) ) {
 				throw new RuntimeException( "Could not copy the database to $pgsync_copy_to" );
 			}
 			$pgsync_copy = array(

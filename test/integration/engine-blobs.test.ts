@@ -90,6 +90,7 @@ describe('big files as blobs, WordPress nightly on the ast driver', () => {
       }
     };
     drainLog();
+    const runsMark = pair.siteMessages.a.messages.length;
 
     await upload(pair, 'a', 'big-video.bin', SIZE);
     const uploaded = performance.now();
@@ -137,6 +138,8 @@ describe('big files as blobs, WordPress nightly on the ast driver', () => {
     expect(requests.filter(({ offset }) => offset === 0)).toHaveLength(1);
     expect(new Set(requests.map(({ offset }) => offset)).size).toBe(chunks);
     expect(resent).toBe(true);
+    // Written a megabyte at a time (30 write events before the recorder looked): read and staged once.
+    expect(pair.siteMessages.a.messages.slice(runsMark).filter(([what]) => what === 'run request stage')).toHaveLength(1);
 
     const heapGrowth = peak.heapUsed - start.heapUsed;
     const growth = peak.other - start.other;
@@ -183,7 +186,15 @@ describe('big files as blobs, WordPress nightly on the ast driver', () => {
       await pair.link.deliverSome('a', 4);
     }
     const sha256 = kinds().flatMap(({ payload }) => payload?.files ?? []).find((change) => change.blob)!.sha256!;
-    const part = await inWordPress<number>(pair.b, `$result = filesize(WP_CONTENT_DIR . '/upgrade/playground-sync/blobs/incoming/${sha256}.part');`);
+    // What B stored from the start without a gap: its part and the chunks waiting beside it.
+    const part = await inWordPress<number>(
+      pair.b,
+      `$incoming = WP_CONTENT_DIR . '/upgrade/playground-sync/blobs/incoming/${sha256}';
+$result = is_file("$incoming.part") ? filesize("$incoming.part") : 0;
+$offsets = array_map(function ($file) { return (int) basename($file); }, (array) glob("$incoming.pieces/*"));
+sort($offsets);
+foreach ($offsets as $offset) { if ($offset > $result) break; $result = max($result, $offset + filesize("$incoming.pieces/$offset")); }`,
+    );
     expect(part).toBeGreaterThan(0);
 
     const reloadMark = pair.link.log.length;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BLOB_CHUNK_BYTES, BlobStore, INLINE_FILE_MAX_BYTES } from '../../src/files/blob-store';
+import { BLOB_CHUNK_BYTES, BLOB_CHUNKS_PER_RUN, BlobStore, INLINE_FILE_MAX_BYTES } from '../../src/files/blob-store';
 import { SizeAwareReader } from '../../src/files/file-content-reader';
 import { applyFileChangesAtomically } from '../../src/files/file-transaction';
 import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
@@ -31,7 +31,7 @@ const sha256On = (site: NodeSite, path: string) => php(site, `echo hash_file('sh
 async function copyAcross(sha256: string, size: number) {
   for (let offset = await storeB.partSize(sha256); offset < size; offset += BLOB_CHUNK_BYTES) {
     const bytes = await storeA.readChunk(sha256, offset, Math.min(BLOB_CHUNK_BYTES, size - offset));
-    expect(await storeB.appendChunk(sha256, offset, bytes)).toBe(offset + bytes.byteLength);
+    await storeB.writeChunk(sha256, offset, bytes);
   }
 }
 
@@ -84,22 +84,43 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
     expect(logs.flatMap((log) => log.over(MAX_WIRE_MESSAGE_BYTES))).toEqual([]);
   });
 
-  it('refuses a chunk after a gap, takes a repeated chunk as a no-op', async () => {
+  it(`serves with one PHP run per ${BLOB_CHUNKS_PER_RUN} chunks and receives with none but the finish; every chunk is a plain file call`, async () => {
+    const source = `${ROOT}/wp-content/uploads/runs.bin`;
+    const size = 3 * 1048576 + 5;
+    await php(a, `file_put_contents('${source}', random_bytes(${size}));`);
+    const staged = await storeA.stage(source);
+    const chunks = Math.ceil(size / BLOB_CHUNK_BYTES);
+    const runsBefore = logs.map((log) => log.messages.filter(([what]) => what.startsWith('run request')).length);
+    await copyAcross(staged.sha256, size);
+    expect(await storeB.finish(staged.sha256)).toEqual({ ok: true });
+    const runs = logs.map((log, side) => log.messages.filter(([what]) => what.startsWith('run request')).length - runsBefore[side]!);
+    // Serving: the cuts. Receiving: where the part ends, then the finish that joins and checks.
+    expect(runs[0]).toBe(Math.ceil(chunks / BLOB_CHUNKS_PER_RUN));
+    expect(runs[1]).toBe(2);
+    expect(await storeB.has(staged.sha256)).toBe(true);
+    expect(await php(a, `echo count(glob('${ROOT}/wp-content/upgrade/playground-sync/blobs/cut/*/*'));`)).toBe('0');
+    await storeA.remove(staged.sha256);
+    await storeB.remove(staged.sha256);
+    expect(await php(b, `echo json_encode(glob('${ROOT}/wp-content/upgrade/playground-sync/blobs/incoming/*'));`)).toBe('[]');
+  });
+
+  it('takes chunks in any order, joins only what follows without a gap, and a repeated or overlapping chunk adds only what is new', async () => {
     const bytes = new TextEncoder().encode('0123456789');
     const name = 'a'.repeat(64);
     await storeB.remove(name);
-    expect(await storeB.appendChunk(name, 0, bytes.subarray(0, 4))).toBe(4);
-    await expect(storeB.appendChunk(name, 6, bytes.subarray(6))).rejects.toThrow(/gap/);
-    expect(await storeB.appendChunk(name, 0, bytes.subarray(0, 4))).toBe(4);
-    expect(await storeB.appendChunk(name, 2, bytes.subarray(2, 7))).toBe(7);
-    expect(await storeB.appendChunk(name, 7, bytes.subarray(7))).toBe(10);
+    await storeB.writeChunk(name, 6, bytes.subarray(6));
+    await storeB.writeChunk(name, 0, bytes.subarray(0, 4));
+    expect(await storeB.partSize(name)).toBe(4);
+    await storeB.writeChunk(name, 0, bytes.subarray(0, 4));
+    await storeB.writeChunk(name, 2, bytes.subarray(2, 7));
+    expect(await storeB.partSize(name)).toBe(10);
     expect(await php(b, `echo file_get_contents('${ROOT}/wp-content/upgrade/playground-sync/blobs/incoming/${name}.part');`)).toBe('0123456789');
   });
 
   it('reports bytes that do not match their name, and keeps nothing of them', async () => {
     const name = 'b'.repeat(64);
     await storeB.remove(name);
-    await storeB.appendChunk(name, 0, new TextEncoder().encode('not what the name says'));
+    await storeB.writeChunk(name, 0, new TextEncoder().encode('not what the name says'));
     const result = await storeB.finish(name);
     expect(result.ok).toBe(false);
     expect(await storeB.has(name)).toBe(false);
@@ -113,7 +134,7 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
     for (const bad of ['', '../../wp-config.php', 'A'.repeat(64), `${'a'.repeat(63)}'`, `${'a'.repeat(64)}/x`]) {
       await expect(storeB.has(bad)).rejects.toThrow(/sha256/);
       await expect(storeB.readChunk(bad, 0, 1)).rejects.toThrow(/sha256/);
-      await expect(storeB.appendChunk(bad, 0, new Uint8Array(1))).rejects.toThrow(/sha256/);
+      await expect(storeB.writeChunk(bad, 0, new Uint8Array(1))).rejects.toThrow(/sha256/);
       await expect(storeB.place(bad, `${ROOT}/x`)).rejects.toThrow(/sha256/);
     }
     expect(logs.map((log) => log.messages.length)).toEqual(calls);

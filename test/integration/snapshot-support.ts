@@ -11,7 +11,7 @@ export async function pullSnapshotBlobs(from: NodeSite, to: NodeSite, meta: Snap
   for (const { sha256, size } of snapshotBlobs(meta)) {
     if (await target.has(sha256)) continue;
     for (let offset = await target.partSize(sha256); offset < size; offset += BLOB_CHUNK_BYTES) {
-      await target.appendChunk(sha256, offset, await source.readChunk(sha256, offset, Math.min(BLOB_CHUNK_BYTES, size - offset)));
+      await target.writeChunk(sha256, offset, await source.readChunk(sha256, offset, Math.min(BLOB_CHUNK_BYTES, size - offset)));
     }
     const finished = await target.finish(sha256);
     if (!finished.ok) throw new Error(`blob ${sha256} arrived as ${finished.actualSha256}`);

@@ -182,6 +182,69 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
     },
   );
 
+  it('reads a file once for writes whose events came before the read looked at it, and again for a write after', async () => {
+    const site = new FakeSite(START);
+    const inner = wholeFileReader(site);
+    const look = { go: () => undefined as void, waiting: Promise.resolve() };
+    // A reader that, like the site's, looks at the file a while after it was asked (the stat run gathers).
+    const reader = {
+      read: async (absolute: string, known?: FileState, observing?: (at: number) => void) => {
+        await look.waiting;
+        observing?.(performance.now());
+        return inner.read(absolute, known);
+      },
+      readAll: inner.readAll,
+    };
+    look.waiting = new Promise<void>((resolve) => (look.go = resolve));
+    const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site), reader });
+    // A big upload lands a megabyte at a time: one event per write, all before the read looks.
+    for (let i = 1; i <= 5; i++) {
+      site.phpWrite('/wordpress/wp-content/uploads/pic.png', `png part ${i}`);
+      await tick();
+    }
+    look.go();
+    for (let i = 0; i < 30; i++) await tick();
+    expect(recorder.stats.reads).toBe(1);
+    site.phpWrite('/wordpress/wp-content/uploads/pic.png', 'png after the read');
+    for (let i = 0; i < 30; i++) await tick();
+    expect(recorder.stats.reads).toBe(2);
+    const { changes } = await recorder.takeBatch();
+    expect(changes.map((change) => (change.op === 'write' && !change.blob ? new TextDecoder().decode(change.bytes) : change.op))).toEqual(['png after the read']);
+    await recorder.stop();
+  });
+
+  it('reads the same bytes once when written again while they were read: the second look only hashes them where they lie', async () => {
+    const site = new FakeSite(START);
+    const inner = wholeFileReader(site);
+    let fullReads = 0;
+    const gate = { open: () => undefined as void, shut: Promise.resolve() };
+    // Like the site's reader: looks first, answers `unread` when the file holds what it was told.
+    const reader = {
+      read: async (absolute: string, known?: FileState, observing?: (at: number) => void) => {
+        observing?.(performance.now());
+        const result = await inner.read(absolute);
+        await gate.shut;
+        if (typeof result !== 'object') return result;
+        if (known && known.size === result.size && known.sha256 === result.sha256) return { size: result.size, sha256: result.sha256, unread: true as const };
+        fullReads++;
+        return result;
+      },
+      readAll: inner.readAll,
+    };
+    const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site), reader });
+    gate.shut = new Promise<void>((resolve) => (gate.open = resolve));
+    site.phpWrite('/wordpress/wp-content/uploads/pic.png', 'the same bytes');
+    for (let i = 0; i < 5; i++) await tick();
+    // Written again after the read looked (a close after the writes, a touch): a second look.
+    site.phpWrite('/wordpress/wp-content/uploads/pic.png', 'the same bytes');
+    gate.open();
+    const { changes } = await recorder.takeBatch();
+    expect(recorder.stats.reads).toBe(2);
+    expect(fullReads).toBe(1);
+    expect(changes.map((change) => (change.op === 'write' && !change.blob ? new TextDecoder().decode(change.bytes) : change.op))).toEqual(['the same bytes']);
+    await recorder.stop();
+  });
+
   it('reads a write promptly, before the end of the batch', async () => {
     const site = new FakeSite(START);
     const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site), reader: wholeFileReader(site) });

@@ -26,6 +26,7 @@ export interface CaptureSnapshotOptions {
 const PackAnswerSchema = v.object({
   packed: v.array(v.tuple([v.string(), v.number(), v.string()])),
   gone: v.array(v.string()),
+  sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
 });
 
 /**
@@ -48,11 +49,8 @@ export async function captureSnapshot(client: SiteClient, options: CaptureSnapsh
   try {
     const copied = await copyDatabase(client, databaseCopy);
     facts = copied.facts;
-    database = await store.stage(databaseCopy, { move: true });
-    if (database.sha256 !== copied.copy.sha256) {
-      await options.discard?.([database.sha256]);
-      throw new Error('The database copy changed while it was staged');
-    }
+    // Hashed by the PHP that copied it, in the same read transaction: taken into the store as it is.
+    database = await store.stage(databaseCopy, { move: true, sha256: copied.copy.sha256 });
   } finally {
     await client.unlink(databaseCopy).catch(() => undefined);
   }
@@ -131,7 +129,7 @@ async function packFiles(
     }
     for (const path of answer.gone) files.delete(path);
     if (packed.length === 0) return { pack: null, packed };
-    const pack = await store.stage(out, { move: true });
+    const pack = await store.stage(out, { move: true, sha256: answer.sha256 });
     if (pack.size !== at) {
       await discard?.([pack.sha256]);
       throw new Error(`Packed ${pack.size} bytes, expected ${at}`);
