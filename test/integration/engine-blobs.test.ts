@@ -35,7 +35,7 @@ const blobStoreFiles = (pair: EnginePair, side: 'a' | 'b') =>
   inWordPress<string[]>(
     side === 'a' ? pair.a : pair.b,
     `$dir = WP_CONTENT_DIR . '/upgrade/playground-sync/blobs'; $result = [];
-foreach ([$dir, "$dir/incoming", "$dir/tmp"] as $d) foreach ((array) @scandir($d) as $n) if (is_file("$d/$n")) $result[] = "$d/$n";`,
+if (is_dir($dir)) foreach (new RecursiveIteratorIterator(new RecursiveDirectoryIterator($dir, FilesystemIterator::SKIP_DOTS)) as $file) $result[] = $file->getPathname();`,
   );
 
 /** Bytes of the files a site holds where a transfer puts them (uploads, blob store). */

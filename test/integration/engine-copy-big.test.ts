@@ -117,7 +117,8 @@ describe('a 100 MB site with tens of thousands of rows pairs by full copy (WordP
   it('leaves no blob of the copy in either store', async () => {
     for (const site of [a, b]) {
       expect(
-        await inWordPress<string[]>(site, `$dir = WP_CONTENT_DIR . '/upgrade/playground-sync/blobs'; $result = is_dir($dir) ? array_values(array_filter(scandir($dir), fn ($name) => is_file("$dir/$name"))) : [];`),
+        await inWordPress<string[]>(site, `$dir = WP_CONTENT_DIR . '/upgrade/playground-sync/blobs'; $result = [];
+if (is_dir($dir)) foreach (new RecursiveIteratorIterator(new RecursiveDirectoryIterator($dir, FilesystemIterator::SKIP_DOTS)) as $file) $result[] = $file->getPathname();`),
       ).toEqual([]);
     }
   });

@@ -302,7 +302,7 @@ const blobStoreFiles = (site: NodeSite) =>
   inWordPress<string[]>(
     site,
     `$dir = WP_CONTENT_DIR . '/upgrade/playground-sync/blobs'; $result = [];
-foreach ([$dir, "$dir/incoming", "$dir/tmp"] as $d) foreach ((array) @scandir($d) as $n) if (is_file("$d/$n")) $result[] = "$d/$n";`,
+if (is_dir($dir)) foreach (new RecursiveIteratorIterator(new RecursiveDirectoryIterator($dir, FilesystemIterator::SKIP_DOTS)) as $file) $result[] = $file->getPathname();`,
   );
 
 /** Delivers the messages held for B, then lets the link carry what they cause (B's messages still held). */
