@@ -77,14 +77,15 @@ export class BlobStoreError extends Error {
 
 const decoder = new TextDecoder();
 
-/**
- * A site's store of immutable blobs named by their sha256, in the scratch area under the synced
- * root. Every operation is one PHP run on the site and moves at most one chunk between PHP and
- * JavaScript, so a file of any size crosses the page bridge in bounded pieces.
- */
 /** What the store runs and reads through. */
 export type BlobStoreClient = BoundedRunClient & Pick<SiteClient, 'mkdir'>;
 
+/**
+ * A site's store of immutable blobs named by their sha256, in the scratch area under the synced
+ * root. No call moves more than one chunk between PHP and JavaScript, so a file of any size
+ * crosses the page bridge in bounded pieces; chunks themselves go by plain file calls (see
+ * BLOB_CHUNKS_PER_RUN), the rest is one PHP run per operation.
+ */
 export class BlobStore {
   /** Serving side: chunks cut ahead (or being cut), by blob and offset; each serves one read. */
   private readonly cuts = new Map<string, Map<number, Promise<boolean>>>();
@@ -162,7 +163,14 @@ export class BlobStore {
       made.catch(() => this.piecesMade.delete(sha256));
     }
     await made;
-    await this.client.writeFile(`${pieces}/${offset}`, bytes);
+    try {
+      await this.client.writeFile(`${pieces}/${offset}`, bytes);
+    } catch {
+      // Its folder may be gone (removed by another page's store, a reload's clean-up): made again.
+      this.piecesMade.set(sha256, this.client.mkdir(pieces));
+      await this.piecesMade.get(sha256);
+      await this.client.writeFile(`${pieces}/${offset}`, bytes);
+    }
   }
 
   /** Moves a complete part into the store if its bytes have the sha256 it is named by; else deletes it. */

@@ -117,6 +117,17 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
     expect(await php(b, `echo file_get_contents('${ROOT}/wp-content/upgrade/playground-sync/blobs/incoming/${name}.part');`)).toBe('0123456789');
   });
 
+  it('writes a chunk whose folder another page\'s store removed meanwhile', async () => {
+    const name = 'd'.repeat(64);
+    await storeB.remove(name);
+    await storeB.writeChunk(name, 0, new TextEncoder().encode('0123'));
+    await BlobStore.forSite(b.client, ROOT).remove(name);
+    await storeB.writeChunk(name, 0, new TextEncoder().encode('4567'));
+    expect(await storeB.partSize(name)).toBe(4);
+    expect(await php(b, `echo file_get_contents('${ROOT}/wp-content/upgrade/playground-sync/blobs/incoming/${name}.part');`)).toBe('4567');
+    await storeB.remove(name);
+  });
+
   it('reports bytes that do not match their name, and keeps nothing of them', async () => {
     const name = 'b'.repeat(64);
     await storeB.remove(name);
