@@ -137,7 +137,8 @@ export class BlobStore {
       const path = `${this.directory}/cut/${sha256}/${offset}`;
       try {
         const bytes = await this.client.readFileAsBuffer(path);
-        await this.client.unlink(path).catch(() => undefined);
+        // Not waited for: a chunk cut again meanwhile and removed by this is read the slow way.
+        void this.client.unlink(path).catch(() => undefined);
         if (bytes.byteLength === length) return bytes;
       } catch {
         // Gone meanwhile (the blob removed, the runtime rotated): read the slow way.
