@@ -13,7 +13,15 @@ export interface SessionValue<T> {
  */
 export function sessionValue<T>(key: string, fallback: T, onWrite?: (value: T) => void): SessionValue<T> {
   let queue: Promise<unknown> = Promise.resolve();
-  const read = async () => ((await browser.storage.session.get(key))[key] as T | undefined) ?? fallback;
+  // This worker is the value's only writer: once read, it is known until the worker stops (every
+  // envelope between paired tabs reads the pairings; a storage call each cost a blob transfer time).
+  let known: { value: T } | null = null;
+  const read = async () => {
+    if (known) return known.value;
+    const value = ((await browser.storage.session.get(key))[key] as T | undefined) ?? fallback;
+    known ??= { value };
+    return known.value;
+  };
   return {
     read,
     update(change) {
@@ -22,6 +30,7 @@ export function sessionValue<T>(key: string, fallback: T, onWrite?: (value: T) =
         const after = change(before);
         if (after !== before) {
           await browser.storage.session.set({ [key]: after });
+          known = { value: after };
           onWrite?.(after);
         }
         return after;

@@ -27,6 +27,11 @@ export interface BlobTransferOptions {
   /** Bytes of a blob being pulled are in the store's part up to `written`. */
   readonly onStored?: (sha256: string, written: number) => void;
   readonly journal: (entries: NewEntry[]) => void;
+  /**
+   * Runs the bookkeeping after a chunk reached the store in order with the owner's other work
+   * (the chunk's write itself runs at once, alongside the window's other chunks). Default: at once.
+   */
+  readonly inOrder?: (work: () => Promise<void>) => Promise<void>;
   readonly now?: () => number;
 }
 
@@ -163,7 +168,11 @@ export class BlobTransfer {
     return { kind: 'waiting' };
   }
 
-  /** One chunk of the blob being pulled. Late or repeated chunks are dropped; malformed ones are journaled. */
+  /**
+   * One chunk of the blob being pulled: written to the store at once (the window's chunks are
+   * written side by side), then booked through `inOrder`. Late or repeated chunks are dropped;
+   * malformed ones are journaled.
+   */
   async receiveChunk(chunk: Body<'blob-chunk'>): Promise<void> {
     const fetch = this.active;
     if (fetch === null || fetch.sha256 !== chunk.sha256 || !fetch.inFlight.has(chunk.offset)) return;
@@ -173,22 +182,27 @@ export class BlobTransfer {
       const summary = `${bytes.byteLength} bytes at ${chunk.offset} of a blob of ${chunk.size}, expected ${expected} of ${fetch.size}`;
       this.reject(`Rejected blob chunk: ${summary}`);
       // The peer has other bytes under that name than the delta announced: asking again would not help.
-      await this.end(fetch, `the paired site sent ${summary}`);
+      await this.inOrder(() => this.end(fetch, `the paired site sent ${summary}`));
       return;
     }
     fetch.inFlight.delete(chunk.offset);
     fetch.storing += 1;
     fetch.lastHeard = this.now();
+    let failure: string | null = null;
     try {
       await this.options.store.writeChunk(fetch.sha256, chunk.offset, bytes);
     } catch (error) {
-      await this.end(fetch, `could not store its bytes: ${error instanceof Error ? error.message : String(error)}`);
-      return;
-    } finally {
-      fetch.storing -= 1;
+      failure = `could not store its bytes: ${error instanceof Error ? error.message : String(error)}`;
     }
+    await this.inOrder(() => this.booked(fetch, chunk.offset, failure));
+  }
+
+  /** A chunk's write ended: the stored bytes without a gap grow, more is asked for, or the blob is finished. */
+  private async booked(fetch: Fetch, offset: number, failure: string | null): Promise<void> {
+    fetch.storing -= 1;
+    if (failure !== null) return this.end(fetch, failure);
     if (this.active !== fetch) return;
-    fetch.stored.add(chunk.offset);
+    fetch.stored.add(offset);
     while (fetch.stored.delete(fetch.written)) fetch.written = Math.min(fetch.size, fetch.written + BLOB_CHUNK_BYTES);
     this.options.onStored?.(fetch.sha256, fetch.written);
     if (fetch.written < fetch.size) this.askForMore(fetch);
@@ -326,6 +340,10 @@ export class BlobTransfer {
 
   private reject(summary: string): void {
     this.options.journal([{ direction: 'received', kind: 'input', target: 'peer message', summary: summary.slice(0, 500), status: 'rejected' }]);
+  }
+
+  private inOrder(work: () => Promise<void>): Promise<void> {
+    return this.options.inOrder ? this.options.inOrder(work) : work();
   }
 
   private now(): number {

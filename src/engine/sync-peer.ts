@@ -33,7 +33,8 @@ import {
 } from '../sync/sequencing';
 import { fitEntry } from '../journal/journal';
 import { deltasToResend, type ResendState } from '../sync/resend-policy';
-import { FrameAssembler, isFrameLike, MAX_FRAMED_ENVELOPE_BYTES, toFrames } from '../sync/framing';
+import { FrameAssembler, isFrameLike, MAX_FRAMED_ENVELOPE_BYTES, MAX_WIRE_MESSAGE_BYTES, toFrames } from '../sync/framing';
+import { jsonByteLength } from '../sync/json-size';
 import { MAX_ENVELOPE_BYTES, parseEnvelope, WIRE_VERSION, type Envelope, type EnvelopeOf, type PeerMessage } from '../sync/wire';
 import { BLOB_STALL_MS, BlobTransfer, type BlobMessage } from './blob-transfer';
 import { blobWritesOf, decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
@@ -94,17 +95,23 @@ export interface SyncPeerOptions {
 
 type NewEntry = Omit<JournalEntry, 'id' | 'time' | 'site'>;
 
-/**
- * One site's end of a pairing: captures what changes on it (rows through the capture triggers,
- * files through the FS journal) and sends it as sequenced deltas; applies the peer's deltas in
- * order, each all or nothing on the database side, and acknowledges them. Everything that
- * touches the site runs one step at a time.
- */
 /** Runs of one engine task when the site keeps losing the engine's files under it. */
 const ENGINE_TASK_ATTEMPTS = 3;
 /** Database batches (each at most about 2 MiB, see capture-drain.php) taken from the site's outbox and not yet acknowledged, at most. */
 export const MAX_BATCHES_IN_FLIGHT = 4;
 
+/** Work an envelope started beside the ordered steps (wrapped: a step's promise would wait for it). */
+interface Beside {
+  readonly work: Promise<void>;
+}
+
+/**
+ * One site's end of a pairing: captures what changes on it (rows through the capture triggers,
+ * files through the FS journal) and sends it as sequenced deltas; applies the peer's deltas in
+ * order, each all or nothing on the database side, and acknowledges them. Everything that
+ * touches the site runs one step at a time, except the bytes of blob chunks: served and stored
+ * beside the steps, so a window of them moves at once.
+ */
 export class SyncPeer {
   private outbox: OutboxState<WireDelta> = createOutbox();
   private inbox: InboxCursor<WireDelta> = createInboxCursor();
@@ -184,6 +191,15 @@ export class SyncPeer {
         this.fetchEnded = true;
         void this.step(() => this.applyReadyIfReceiving());
       },
+      // A stored chunk is booked as a step of its own; the copy in flight installs once its bytes are all
+      // here. A stopped peer books nothing more (its site may be another one now).
+      inOrder: (work) =>
+        this.stopping
+          ? Promise.resolve()
+          : this.step(async () => {
+              await work();
+              await this.installCopyIfFetched(true);
+            }),
       onStored: (sha256, written) => {
         const progress = this.copyTarget.stored(sha256, written, performance.now());
         if (progress) this.options.onCopyProgress?.(progress);
@@ -248,9 +264,13 @@ export class SyncPeer {
     });
   }
 
-  /** Takes one envelope from the transport. Anything malformed or foreign is journaled and dropped. */
-  receive(message: unknown): Promise<void> {
-    return this.step(() => this.handleEnvelope(message));
+  /**
+   * Takes one envelope from the transport. Anything malformed or foreign is journaled and dropped.
+   * Resolves once its work is done, including a blob chunk served or stored beside the ordered steps.
+   */
+  async receive(message: unknown): Promise<void> {
+    const beside = await this.step(() => this.handleEnvelope(message));
+    await beside?.work;
   }
 
   /** Applies received deltas again after a failure (e.g. once its cause was fixed). */
@@ -480,12 +500,15 @@ export class SyncPeer {
   private post(envelope: Envelope<WireDelta>): void {
     // A stopping peer's site may be gone (a replaced client): what it would say now is about another site.
     if (this.stopping) return;
+    if (jsonByteLength(envelope, MAX_WIRE_MESSAGE_BYTES) <= MAX_WIRE_MESSAGE_BYTES) {
+      this.options.send(envelope);
+      return;
+    }
     const frames = toFrames(JSON.stringify(envelope), { pairId: this.options.pairId, from: this.options.peerId });
-    if (frames === null) this.options.send(envelope);
-    else for (const frame of frames) this.options.send(frame);
+    for (const frame of frames ?? [envelope]) this.options.send(frame);
   }
 
-  private async handleEnvelope(message: unknown): Promise<void> {
+  private async handleEnvelope(message: unknown): Promise<Beside | void> {
     if (isFrameLike(message)) {
       const arrival = this.frames.accept(message);
       if (arrival.kind === 'rejected') this.journal([{ direction: 'received', kind: 'input', target: 'peer message', summary: arrival.error, status: 'rejected' }]);
@@ -495,7 +518,7 @@ export class SyncPeer {
     return this.handleWholeEnvelope(message, MAX_ENVELOPE_BYTES);
   }
 
-  private async handleWholeEnvelope(message: unknown, maxBytes: number): Promise<void> {
+  private async handleWholeEnvelope(message: unknown, maxBytes: number): Promise<Beside | void> {
     const parsed = parseEnvelope(message, {
       pairId: this.options.pairId,
       self: this.options.peerId,
@@ -553,11 +576,12 @@ export class SyncPeer {
         else if (!this.sentBeforeLastAck(remoteClock)) this.journal([{ direction: 'received', kind: 'pairing', target: 'peer', summary: resend.error, status: 'failed' }]);
         return;
       }
+      // Served and stored beside the peer's ordered work, so a window of chunks moves at once and
+      // live deltas do not wait behind a big file; a stored chunk is booked in order (`inOrder`).
       case 'blob-request':
-        return this.blobs.serve(envelope);
+        return this.beside(this.blobs.serve(envelope));
       case 'blob-chunk':
-        await this.blobs.receiveChunk(envelope);
-        return this.installCopyIfFetched(true);
+        return this.beside(this.blobs.receiveChunk(envelope));
       case 'blob-missing':
         await this.blobs.onMissing(envelope.sha256);
         return this.installCopyIfFetched(true);
@@ -1116,6 +1140,11 @@ export class SyncPeer {
     if (problem === this.problem) return;
     this.problem = problem;
     this.options.onProblem?.(problem);
+  }
+
+  /** Work that runs beside the ordered steps: its failure is journaled like theirs. */
+  private beside(work: Promise<void>): Beside {
+    return { work: work.catch((error: unknown) => this.journalUnexpected(error)) };
   }
 
   private step<T>(work: () => Promise<T>): Promise<T> {

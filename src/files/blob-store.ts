@@ -11,12 +11,17 @@ import { absolutePath } from './paths';
  * under the 256 KiB every message keeps to.
  */
 export const INLINE_FILE_MAX_BYTES = 192 * 1024;
-/** Bytes of one blob chunk: its base64 and the envelope around it stay one message (< 256 KiB). */
-export const BLOB_CHUNK_BYTES = 144 * 1024;
+/**
+ * Bytes of one blob chunk: as big as one message allows, since every chunk costs messages and
+ * file calls of its own. Its base64 (252 KiB) and the envelope and routing around it (under 1 KiB)
+ * stay one message of at most 256 KiB.
+ */
+export const BLOB_CHUNK_BYTES = 189 * 1024;
 /**
  * Chunks one PHP run cuts ahead for the serving side; each is then read with a plain file call
- * (a PHP run per chunk costs far more in the browser than its bytes). The receiving side writes
- * chunks as files and joins them in PHP only when asked where its part ends, or at the finish.
+ * (a PHP run per chunk costs far more in the browser than its bytes), and removed by the run that
+ * cuts the batch after next (a call per chunk to remove it cost more than its read). The receiving
+ * side writes chunks as files and joins them in PHP only when asked where its part ends, or at the finish.
  */
 export const BLOB_CHUNKS_PER_RUN = 32;
 /** Where a site keeps its blobs, relative to the synced root (inside the never-synced scratch area). */
@@ -137,8 +142,6 @@ export class BlobStore {
       const path = `${this.directory}/cut/${sha256}/${offset}`;
       try {
         const bytes = await this.client.readFileAsBuffer(path);
-        // Not waited for: a chunk cut again meanwhile and removed by this is read the slow way.
-        void this.client.unlink(path).catch(() => undefined);
         if (bytes.byteLength === length) return bytes;
       } catch {
         // Gone meanwhile (the blob removed, the runtime rotated): read the slow way.
@@ -249,7 +252,9 @@ export class BlobStore {
     const cuts = this.cuts.get(sha256) ?? new Map<number, Promise<boolean>>();
     this.cuts.set(sha256, cuts);
     if (!cuts.has(offset)) {
-      const cut = this.answer('cut', { sha256, offset, count: BLOB_CHUNKS_PER_RUN, length: BLOB_CHUNK_BYTES }, v.array(v.number())).then(
+      // Chunks a whole batch behind were read long ago (the receiver's window is smaller than a batch).
+      const keepFrom = offset - BLOB_CHUNKS_PER_RUN * BLOB_CHUNK_BYTES;
+      const cut = this.answer('cut', { sha256, offset, count: BLOB_CHUNKS_PER_RUN, length: BLOB_CHUNK_BYTES, keepFrom }, v.array(v.number())).then(
         (offsets) => new Set(offsets),
         () => new Set<number>(),
       );

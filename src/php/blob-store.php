@@ -301,6 +301,13 @@ try {
 				pgsync_blob_fail( 'missing' );
 			}
 			pgsync_blob_ensure_dir( $pgsync_blob_cut . '/' . $pgsync_name );
+			// Chunks cut by earlier runs, before `keepFrom`, were read: they go.
+			$pgsync_keep_from = (int) ( $pgsync_blob_args['keepFrom'] ?? 0 );
+			foreach ( (array) @scandir( $pgsync_blob_cut . '/' . $pgsync_name ) as $pgsync_entry ) {
+				if ( is_string( $pgsync_entry ) && ctype_digit( $pgsync_entry ) && (int) $pgsync_entry < $pgsync_keep_from ) {
+					@unlink( $pgsync_blob_cut . '/' . $pgsync_name . '/' . $pgsync_entry );
+				}
+			}
 			fseek( $pgsync_in, $pgsync_offset );
 			$pgsync_cut = array();
 			for ( $pgsync_index = 0; $pgsync_index < $pgsync_count; $pgsync_index++ ) {

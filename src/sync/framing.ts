@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { PairIdSchema, PeerIdSchema } from './ids';
+import { jsonStringBytes, utf8Bytes } from './json-size';
 import { parseMessage, type Parsed } from '../protocol/validate';
 
 /**
@@ -44,12 +45,6 @@ export const FrameSchema = v.pipe(
 );
 export type Frame = v.InferOutput<typeof FrameSchema>;
 
-const encoder = new TextEncoder();
-
-/** Bytes `text` takes inside a JSON string literal, as UTF-8 (escapes included). */
-export function jsonStringBytes(text: string): number {
-  return encoder.encode(JSON.stringify(text)).length - 2;
-}
 
 const isHigh = (code: number) => code >= 0xd800 && code <= 0xdbff;
 const isLow = (code: number) => code >= 0xdc00 && code <= 0xdfff;
@@ -64,8 +59,7 @@ export function toFrames(
   options: { readonly frameId?: string; readonly dataBytes?: number; readonly maxMessageBytes?: number } = {},
 ): Frame[] | null {
   const maxMessageBytes = options.maxMessageBytes ?? MAX_WIRE_MESSAGE_BYTES;
-  // ASCII JSON is as long in bytes as in characters; only text that may be longer is counted.
-  if (json.length <= maxMessageBytes / 3 || (json.length <= maxMessageBytes && encoder.encode(json).length <= maxMessageBytes)) return null;
+  if (json.length <= maxMessageBytes / 3 || (json.length <= maxMessageBytes && utf8Bytes(json) <= maxMessageBytes)) return null;
   const dataBytes = options.dataBytes ?? FRAME_DATA_BYTES;
   const id = options.frameId ?? crypto.randomUUID();
   const slices: string[] = [];

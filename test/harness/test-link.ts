@@ -106,6 +106,18 @@ export class TestLink {
   }
 
   /**
+   * Hands every message queued for `to` to its receiver at once, without waiting for one to be
+   * handled before the next (as the extension's content script does), then waits for them all.
+   */
+  async deliverAtOnce(to: Side): Promise<void> {
+    const ready = this.queue.filter((message) => message.to === to);
+    for (const message of ready) this.queue.splice(this.queue.indexOf(message), 1);
+    const receive = this.receivers.get(to);
+    if (!receive) throw new Error(`Nothing attached on side ${to}`);
+    await Promise.all(ready.map((message) => receive(JSON.parse(message.json))));
+  }
+
+  /**
    * Delivers the oldest message queued for `to` that `matches` (held or not), and whatever it
    * causes, ahead of the others: a message overtaking older ones on the way. Answers whether one did.
    */

@@ -156,6 +156,49 @@ describe('big files as blobs, WordPress nightly on the ast driver', () => {
     expect(await blobStoreFiles(pair, 'b')).toEqual([]);
   });
 
+  it('the chunks of a window are stored side by side, not each waiting for the one before', async () => {
+    await syncUntilQuiet(pair);
+    const name = 'side-by-side.bin';
+    await upload(pair, 'a', name, 3 * MB);
+    await pair.peerA.flush();
+    // B takes the delta and asks for a window of chunks; A serves them.
+    await pair.link.deliverAtOnce('b');
+    await pair.link.deliverAtOnce('a');
+    // The link may duplicate a message: a chunk is written once.
+    const offsets = pair.link.queuedFor('b').map((json) => JSON.parse(json) as Message).filter((message) => message.kind === 'blob-chunk').map((message) => message.offset);
+    const chunks = new Set(offsets).size;
+    expect(chunks).toBeGreaterThan(2);
+
+    // B's chunk writes wait until all of them are under way (or 5 s went by, when they come one at a time).
+    const client = pair.b.client;
+    const write = client.writeFile.bind(client);
+    let writing = 0;
+    let most = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const timeout = setTimeout(release, 5_000);
+    client.writeFile = async (path, data) => {
+      if (!path.includes('.pieces/')) return write(path, data);
+      most = Math.max(most, ++writing);
+      if (writing >= chunks) release();
+      await released;
+      writing -= 1;
+      return write(path, data);
+    };
+    try {
+      await pair.link.deliverAtOnce('b');
+    } finally {
+      clearTimeout(timeout);
+      client.writeFile = write;
+    }
+    expect(most).toBe(chunks);
+
+    await syncUntilQuiet(pair);
+    const path = uploadsPath(name);
+    expect(await sha256Of(pair, 'b', path)).toBe(await sha256Of(pair, 'a', path));
+    expect(failuresIn(pair.journal)).toEqual([]);
+  });
+
   it('a big file overwritten with other big bytes arrives as the new version', async () => {
     const name = 'overwritten.bin';
     const path = uploadsPath(name);

@@ -98,10 +98,29 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
     expect(runs[0]).toBe(Math.ceil(chunks / BLOB_CHUNKS_PER_RUN));
     expect(runs[1]).toBe(2);
     expect(await storeB.has(staged.sha256)).toBe(true);
-    expect(await php(a, `echo count(glob('${ROOT}/wp-content/upgrade/playground-sync/blobs/cut/*/*'));`)).toBe('0');
     await storeA.remove(staged.sha256);
+    expect(await php(a, `echo count(glob('${ROOT}/wp-content/upgrade/playground-sync/blobs/cut/*/*'));`)).toBe('0');
     await storeB.remove(staged.sha256);
     expect(await php(b, `echo json_encode(glob('${ROOT}/wp-content/upgrade/playground-sync/blobs/incoming/*'));`)).toBe('[]');
+  });
+
+  it('a cut removes the chunk files of the batch before the last, read long ago: a big blob never lies cut whole', async () => {
+    const source = `${ROOT}/wp-content/uploads/cut-batches.bin`;
+    const batch = BLOB_CHUNKS_PER_RUN * BLOB_CHUNK_BYTES;
+    const size = 3 * batch + 7;
+    await php(a, `file_put_contents('${source}', random_bytes(${size}));`);
+    const staged = await storeA.stage(source);
+    const cutFiles = async () => Number(await php(a, `echo count(glob('${ROOT}/wp-content/upgrade/playground-sync/blobs/cut/${staged.sha256}/*'));`));
+    const original = await php(a, `echo bin2hex(file_get_contents('${source}'));`);
+    for (let offset = 0; offset < size; offset += BLOB_CHUNK_BYTES) {
+      const bytes = await storeA.readChunk(staged.sha256, offset, Math.min(BLOB_CHUNK_BYTES, size - offset));
+      expect(Buffer.from(bytes).toString('hex')).toBe(original.slice(offset * 2, (offset + bytes.byteLength) * 2));
+      expect(await cutFiles()).toBeLessThanOrEqual(2 * BLOB_CHUNKS_PER_RUN);
+    }
+    // Each cut left the batch before it: at the end, the last two batches' files (the last one short).
+    expect(await cutFiles()).toBe(BLOB_CHUNKS_PER_RUN + 1);
+    await storeA.remove(staged.sha256);
+    expect(await cutFiles()).toBe(0);
   });
 
   it('takes chunks in any order, joins only what follows without a gap, and a repeated or overlapping chunk adds only what is new', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_DATA_BYTES, FrameAssembler, jsonStringBytes, MAX_OPEN_FRAME_SETS, MAX_WIRE_MESSAGE_BYTES, toFrames, type Frame } from '../../src/sync/framing';
+import { FRAME_DATA_BYTES, FrameAssembler, MAX_OPEN_FRAME_SETS, MAX_WIRE_MESSAGE_BYTES, toFrames, type Frame } from '../../src/sync/framing';
+import { jsonStringBytes } from '../../src/sync/json-size';
 
 const SENDER = { pairId: 'pair-1', from: 'peer-a' };
 const RECEIVER = { pairId: 'pair-1', self: 'peer-b', peer: 'peer-a' };

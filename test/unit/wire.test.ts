@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
+import { BLOB_CHUNK_BYTES } from '../../src/files/blob-store';
 import { ENVELOPE_KINDS, MAX_ENVELOPE_BYTES, parseEnvelope, type Envelope } from '../../src/sync/wire';
 
 const PAIR = 'pair-1';
@@ -106,7 +107,7 @@ describe('parseEnvelope rejects with a readable reason', () => {
     ['a blob request for a name that is no sha256', { ...valid['blob-request'], sha256: '../x' }, /sha256: /],
     ['a blob request at a negative offset', { ...valid['blob-request'], offset: -1 }, /offset: /],
     ['a blob chunk that is not base64', { ...valid['blob-chunk'], base64: 'AA$A' }, /base64: /],
-    ['a blob chunk bigger than a chunk', { ...valid['blob-chunk'], base64: 'A'.repeat(200_000) }, /base64: /],
+    ['a blob chunk bigger than a chunk', { ...valid['blob-chunk'], base64: 'A'.repeat((BLOB_CHUNK_BYTES / 3) * 4 + 4) }, /base64: /],
     ['a blob chunk without its size', { ...valid['blob-chunk'], size: undefined }, /size: /],
     ['a blob missing with a fractional name', { ...valid['blob-missing'], sha256: 1.5 }, /sha256: /],
     ['a copy request with a bad file hash', { ...valid['snapshot-request'], files: [['index.php', 'abc']] }, /files\.0\.1: /],
@@ -143,6 +144,18 @@ describe('parseEnvelope rejects with a readable reason', () => {
   it('by default anything above the global message limit', () => {
     const huge = 'x'.repeat(MAX_ENVELOPE_BYTES + 1);
     expect(rejection(huge)).toMatch(/larger than/);
+  });
+
+  it('blob chunk base64: every character outside A-Z, a-z, 0-9, +, / and end padding', () => {
+    const accepts = (base64: string) => parseEnvelope({ ...valid['blob-chunk'], base64 }, { pairId: PAIR, self: SELF }).ok;
+    const alphabet = /^[A-Za-z0-9+/]$/;
+    for (let code = 0; code < 256; code++) {
+      const character = String.fromCharCode(code);
+      expect([code, accepts(`AA${character}A`)]).toEqual([code, alphabet.test(character)]);
+    }
+    for (const text of ['AAA\u2028', 'AA😀', 'AAA=', 'AA==', 'A===', 'AA=A', '=AAA', 'AAAAA', 'AAAA====']) {
+      expect([text, accepts(text)]).toEqual([text, ['AAA=', 'AA=='].includes(text)]);
+    }
   });
 
   it('values that are not JSON', () => {
