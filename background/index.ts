@@ -13,6 +13,7 @@ import { applyTabReport, markDocumentGone, removeTab, retainTabs } from '../src/
 import { journalBackground } from './background-journal';
 import { dismissEndedPairing, onPeerReport, onTabGone, onTabSite, pair, routeEnvelope, setSync, unpair } from './pairing-service';
 import { journalAppend, journalClear, journalSetStatus, pairings, registry } from './stores';
+import { forgetPort, rememberPort } from './tab-ports';
 
 browser.runtime.onConnect.addListener((port: Runtime.Port) => {
   if (port.name !== TAB_PORT_NAME) return;
@@ -26,7 +27,11 @@ browser.runtime.onConnect.addListener((port: Runtime.Port) => {
   // never for navigations inside the page's frames. A stopped worker loses its ports without
   // this event; the tab's content script reconnects and reports again.
   let documentId: string | undefined;
-  port.onDisconnect.addListener(() => void registry.update((current) => markDocumentGone(current, tabId, documentId, Date.now())));
+  rememberPort(tabId, port);
+  port.onDisconnect.addListener(() => {
+    forgetPort(tabId, port);
+    void registry.update((current) => markDocumentGone(current, tabId, documentId, Date.now()));
+  });
   port.onMessage.addListener((message: unknown) => {
     const parsed = parseMessage(TabToBackgroundSchema, message, 'tab message');
     if (!parsed.ok) {

@@ -24,6 +24,7 @@ import {
 import { journalBackground } from './background-journal';
 import { endedPairings, journalSettlePending, pairings, registry } from './stores';
 import { sendToTab } from './tab-messages';
+import { postToTab } from './tab-ports';
 
 const siteLabel = (site: { siteUrl: string }) => site.siteUrl;
 
@@ -273,7 +274,9 @@ export async function routeEnvelope(fromTabId: number, pairId: string, envelope:
     });
     return;
   }
-  await sendToTab(otherSide(pairing, fromTabId).tabId, { type: 'bg/envelope', pairId, envelope });
+  const to = otherSide(pairing, fromTabId).tabId;
+  const message = { type: 'bg/envelope', pairId, envelope } as const;
+  if (!postToTab(to, message)) await sendToTab(to, message);
 }
 
 async function fail(pairId: string, error: string): Promise<void> {

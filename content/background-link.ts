@@ -10,7 +10,11 @@ export class BackgroundLink {
   private port: Runtime.Port | undefined;
   private connectedBefore = false;
 
-  constructor(private readonly onReconnect: () => void = () => undefined) {}
+  constructor(
+    private readonly onReconnect: () => void = () => undefined,
+    /** What the background posts down the port (envelopes from the paired tab); not yet validated. */
+    private readonly onMessage: (message: unknown) => void = () => undefined,
+  ) {}
 
   send(message: TabToBackground): void {
     try {
@@ -28,6 +32,7 @@ export class BackgroundLink {
     port.onDisconnect.addListener(() => {
       if (this.port === port) this.port = undefined;
     });
+    port.onMessage.addListener((message: unknown) => this.onMessage(message));
     this.port = port;
     if (this.connectedBefore) queueMicrotask(this.onReconnect);
     this.connectedBefore = true;

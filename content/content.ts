@@ -29,10 +29,14 @@ let site: SiteInfo | undefined;
 let client = 0;
 let attachment = 0;
 
-const background = new BackgroundLink(() => {
-  reportSite();
-  host.resendPending();
-});
+const background = new BackgroundLink(
+  () => {
+    reportSite();
+    host.resendPending();
+  },
+  // Posted down the port, nothing waits for an answer: what goes wrong is journaled by the peer.
+  (message) => void receiveFromBackground(message).catch(() => undefined),
+);
 const host = new PeerHost((message) => background.send(message));
 
 function reportSite(): void {
@@ -97,14 +101,18 @@ async function handle(command: BackgroundToTab): Promise<TabReply> {
   }
 }
 
-browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
-  // Only our own background talks to this script (other extensions cannot reach it without
-  // externally_connectable, and a page has no access to runtime messaging).
-  if (sender.id !== browser.runtime.id || sender.tab) return undefined;
+function receiveFromBackground(message: unknown): Promise<TabReply> {
   const parsed = parseMessage(BackgroundToTabSchema, message, 'background message');
   if (!parsed.ok) {
     journalRejected('background message', parsed.error);
     return Promise.resolve<TabReply>({ ok: false, error: parsed.error });
   }
   return handle(parsed.value).catch((error: unknown): TabReply => ({ ok: false, error: error instanceof Error ? error.message : String(error) }));
+}
+
+browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
+  // Only our own background talks to this script (other extensions cannot reach it without
+  // externally_connectable, and a page has no access to runtime messaging).
+  if (sender.id !== browser.runtime.id || sender.tab) return undefined;
+  return receiveFromBackground(message);
 });
