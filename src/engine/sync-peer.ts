@@ -230,17 +230,13 @@ export class SyncPeer {
     const store = BlobStore.forSite(readerOf(client), root);
     await store.clear();
     const reader = new SizeAwareReader(readerOf(client), store);
-    const recorder = await FileRecorder.start(
-      {
-        ...readerOf(client),
-        journalFSEvents: (path, callback) =>
-          client.journalFSEvents(path, (operation) => {
-            callback(operation);
-            started.peer?.scheduleFileFlush();
-          }),
-      },
-      { root, exclusions, reader, onUnsentBlobs: (names) => void started.peer?.blobs.discardUnlessHeld(names) },
-    );
+    const recorder = await FileRecorder.start({ ...readerOf(client), journalFSEvents: (path, callback) => client.journalFSEvents(path, callback) }, {
+      root,
+      exclusions,
+      reader,
+      onUnsentBlobs: (names) => void started.peer?.blobs.discardUnlessHeld(names),
+      onTracked: () => started.peer?.scheduleFileFlush(),
+    });
     const peer = new SyncPeer(options, siteUrl, root, recorder, exclusions, store, reader);
     peer.feed = feed;
     started.peer = peer;

@@ -31,6 +31,11 @@ export interface FileRecorderOptions {
   readonly reader?: FileContentReader;
   /** Blobs staged for reads that no batch sent (echoes, bytes the peer has): the store may drop them. */
   readonly onUnsentBlobs?: (names: string[]) => void;
+  /**
+   * An event touched a synced path: the owner's cue that a batch may be due. The engine's own
+   * writes in excluded places (a 50 MB blob staged, chunks arriving) are no such cue.
+   */
+  readonly onTracked?: () => void;
 }
 
 export interface RecorderStats {
@@ -180,6 +185,7 @@ export class FileRecorder {
     const tracked = this.translate(op);
     if (tracked.length === 0) return;
     this.counters.trackedEvents++;
+    this.options.onTracked?.();
     for (const request of tracked.flatMap((one) => this.tracker.record(one))) this.scheduleRead(request);
     if (this.tracker.hasPendingScans && !this.scanning) this.scanning = this.scanPending();
   }

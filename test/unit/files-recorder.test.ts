@@ -258,6 +258,26 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
     expect(recorder.stats.fallbackReads).toBe(0);
   });
 
+  it('cues its owner for writes to synced paths only, not for the engine\'s own writes in its scratch area', async () => {
+    const site = new FakeSite(START);
+    const cues: number[] = [];
+    const recorder = await FileRecorder.start(site, {
+      root: ROOT,
+      exclusions: EXCLUSIONS,
+      start: await manifestOfSite(site),
+      reader: wholeFileReader(site),
+      onTracked: () => cues.push(recorder.stats.events),
+    });
+    await site.mkdir('/wordpress/wp-content/upgrade/playground-sync/blobs/tmp');
+    for (let i = 0; i < 5; i++) site.phpWrite(`/wordpress/wp-content/upgrade/playground-sync/blobs/tmp/piece-${i}`, 'staged bytes');
+    for (let i = 0; i < 6; i++) await tick();
+    expect(recorder.stats.events).toBeGreaterThanOrEqual(5);
+    expect(cues).toEqual([]);
+    site.phpWrite('/wordpress/wp-content/uploads/pic.png', 'png v2');
+    for (let i = 0; i < 6; i++) await tick();
+    expect(cues.length).toBeGreaterThan(0);
+  });
+
   it('a file moved before its read ran is read again where it went, before the batch is taken (moves travel as delete + arrival)', async () => {
     const site = new FakeSite(START);
     const recorder = await FileRecorder.start(site, { root: ROOT, exclusions: EXCLUSIONS, start: await manifestOfSite(site), reader: wholeFileReader(site) });
