@@ -38,6 +38,11 @@ export type StatResult = number | 'absent' | 'directory';
 export interface StatRequest {
   readonly path: string;
   readonly hashIfSize?: number;
+  /**
+   * The sha256 the file likely has: when this store holds that blob (the file was staged from it,
+   * or placed from it), the file is compared with it instead of hashed.
+   */
+  readonly likelySha256?: string;
 }
 
 /** A stat whose file had the size asked for: its sha256 as well. */
@@ -117,7 +122,9 @@ export class BlobStore {
   /** Like {@link statFiles}; a file of the size a request names is hashed too, in the same run. */
   async statAndHash(requests: readonly StatRequest[]): Promise<(StatResult | HashedStat)[]> {
     if (requests.length === 0) return [];
-    const body = requests.map(({ path, hashIfSize }) => (hashIfSize === undefined ? path : [path, hashIfSize]));
+    const body = requests.map(({ path, hashIfSize, likelySha256 }) =>
+      hashIfSize === undefined ? path : likelySha256 === undefined ? [path, hashIfSize] : [path, hashIfSize, likelySha256],
+    );
     const answers = await this.answer('stat', {}, StatAnswer, JSON.stringify(body));
     if (answers.length !== requests.length) throw new BlobStoreError('stat', `${answers.length} answers for ${requests.length} paths`);
     return answers.map((answer) => (Array.isArray(answer) ? { size: answer[0], sha256: answer[1] } : answer));

@@ -40,7 +40,7 @@ const STAT_GATHER_MS = 16;
  * would cut a burst of a thousand reads into stat runs of a few paths each.
  */
 export class SizeAwareReader implements FileContentReader {
-  private queue: { path: string; hashIfSize?: number; observing?: (at: number) => void; resolve: (result: StatResult | HashedStat) => void; reject: (error: unknown) => void }[] = [];
+  private queue: { path: string; known?: FileState; observing?: (at: number) => void; resolve: (result: StatResult | HashedStat) => void; reject: (error: unknown) => void }[] = [];
   private statting = false;
   private readonly limit: Limiter;
 
@@ -53,7 +53,7 @@ export class SizeAwareReader implements FileContentReader {
   }
 
   async read(absolute: string, known?: FileState, observing?: (at: number) => void): Promise<ReadResult> {
-    const stat = await this.stat(absolute, known?.size, observing);
+    const stat = await this.stat(absolute, known, observing);
     if (typeof stat !== 'object') return this.readSized(absolute, stat);
     if (stat.sha256 === known?.sha256) return { size: stat.size, sha256: stat.sha256, unread: true };
     return this.readSized(absolute, stat.size);
@@ -89,8 +89,8 @@ export class SizeAwareReader implements FileContentReader {
     return { size: staged.size, sha256: staged.sha256, blob: true };
   }
 
-  private stat(path: string, hashIfSize?: number, observing?: (at: number) => void): Promise<StatResult | HashedStat> {
-    const answer = new Promise<StatResult | HashedStat>((resolve, reject) => this.queue.push({ path, hashIfSize, observing, resolve, reject }));
+  private stat(path: string, known?: FileState, observing?: (at: number) => void): Promise<StatResult | HashedStat> {
+    const answer = new Promise<StatResult | HashedStat>((resolve, reject) => this.queue.push({ path, known, observing, resolve, reject }));
     if (!this.statting) void this.statQueued();
     return answer;
   }
@@ -106,7 +106,10 @@ export class SizeAwareReader implements FileContentReader {
         const now = performance.now();
         for (const { observing } of batch) observing?.(now);
         try {
-          const sizes = await this.store.statAndHash(batch.map(({ path, hashIfSize }) => ({ path, hashIfSize })));
+          // A big file read before (or placed from a blob) is likely still what its blob holds: compared, not hashed.
+          const sizes = await this.store.statAndHash(
+            batch.map(({ path, known }) => (known ? { path, hashIfSize: known.size, likelySha256: known.sha256 } : { path })),
+          );
           batch.forEach(({ resolve }, index) => resolve(sizes[index]!));
         } catch (error) {
           for (const { reject } of batch) reject(error);

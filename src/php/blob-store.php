@@ -196,6 +196,32 @@ function pgsync_blob_absorb( string $incoming, string $name, ?HashContext $hash 
 	return $have;
 }
 
+/** Whether the files $a and $b hold the same bytes (compared a step at a time: cheaper than hashing one). */
+function pgsync_blob_same_bytes( string $a, string $b ): bool {
+	clearstatcache();
+	if ( ! is_file( $b ) || @filesize( $a ) !== @filesize( $b ) ) {
+		return false;
+	}
+	$in_a = @fopen( $a, 'rb' );
+	$in_b = @fopen( $b, 'rb' );
+	$same = false !== $in_a && false !== $in_b;
+	while ( $same ) {
+		$bytes_a = fread( $in_a, PGSYNC_BLOB_STEP );
+		$bytes_b = fread( $in_b, PGSYNC_BLOB_STEP );
+		$same    = false !== $bytes_a && $bytes_a === $bytes_b;
+		if ( '' === $bytes_a ) {
+			break;
+		}
+	}
+	if ( false !== $in_a ) {
+		fclose( $in_a );
+	}
+	if ( false !== $in_b ) {
+		fclose( $in_b );
+	}
+	return $same;
+}
+
 /** Removes the files in $dir, then $dir itself. */
 function pgsync_blob_remove_dir( string $dir ): void {
 	foreach ( (array) @scandir( $dir ) as $entry ) {
@@ -218,9 +244,11 @@ try {
 			$pgsync_sizes = array();
 			clearstatcache();
 			foreach ( $pgsync_paths as $pgsync_entry ) {
-				// A path, or [path, size]: hash the file too when it has that size (an echo check).
+				// A path, or [path, size] or [path, size, sha256]: hash the file too when it has that size (an
+				// echo check), unless the store's blob of that sha256 holds the same bytes (a compare is cheaper).
 				$pgsync_path      = is_array( $pgsync_entry ) ? (string) ( $pgsync_entry[0] ?? '' ) : (string) $pgsync_entry;
 				$pgsync_hash_size = is_array( $pgsync_entry ) ? (int) ( $pgsync_entry[1] ?? -1 ) : -1;
+				$pgsync_maybe     = is_array( $pgsync_entry ) ? (string) ( $pgsync_entry[2] ?? '' ) : '';
 				// One stat per path (following links, as reading the file would).
 				$pgsync_stat = @stat( $pgsync_path );
 				if ( false === $pgsync_stat ) {
@@ -228,7 +256,8 @@ try {
 				} elseif ( 0040000 === ( $pgsync_stat['mode'] & 0170000 ) ) {
 					$pgsync_sizes[] = 'directory';
 				} elseif ( $pgsync_stat['size'] === $pgsync_hash_size ) {
-					$pgsync_hash    = @hash_file( 'sha256', $pgsync_path );
+					$pgsync_same    = 1 === preg_match( '/^[0-9a-f]{64}$/', $pgsync_maybe ) && pgsync_blob_same_bytes( $pgsync_path, $pgsync_blob_dir . '/' . $pgsync_maybe );
+					$pgsync_hash    = $pgsync_same ? $pgsync_maybe : @hash_file( 'sha256', $pgsync_path );
 					$pgsync_sizes[] = false === $pgsync_hash ? $pgsync_stat['size'] : array( $pgsync_stat['size'], $pgsync_hash );
 				} else {
 					$pgsync_sizes[] = $pgsync_stat['size'];

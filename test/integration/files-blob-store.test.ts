@@ -123,6 +123,31 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
     expect(await cutFiles()).toBe(0);
   });
 
+  it('tells whether a big file still holds what a blob holds by comparing the two, and hashes it when it does not', async () => {
+    const source = `${ROOT}/wp-content/uploads/compared.bin`;
+    const size = 3 * 1048576 + 11;
+    await php(a, `file_put_contents('${source}', random_bytes(${size}));`);
+    const staged = await storeA.stage(source);
+    const [same] = await storeA.statAndHash([{ path: source, hashIfSize: size, likelySha256: staged.sha256 }]);
+    expect(same).toEqual({ size, sha256: staged.sha256 });
+
+    // One byte changed, the size kept: not the blob's bytes, so hashed.
+    await php(a, `$h = fopen('${source}', 'r+b'); fseek($h, 2000000); fwrite($h, chr(ord(file_get_contents('${source}', false, null, 2000000, 1)) ^ 1)); fclose($h);`);
+    const [changed] = await storeA.statAndHash([{ path: source, hashIfSize: size, likelySha256: staged.sha256 }]);
+    expect(changed).toEqual({ size, sha256: await sha256On(a, source) });
+    expect(await sha256On(a, source)).not.toBe(staged.sha256);
+
+    // The comparison is what answered: a blob whose bytes are the file's is trusted to be named by them.
+    const blobFile = `${ROOT}/wp-content/upgrade/playground-sync/blobs/${staged.sha256}`;
+    await php(a, `copy('${source}', '${blobFile}');`);
+    const [trusted] = await storeA.statAndHash([{ path: source, hashIfSize: size, likelySha256: staged.sha256 }]);
+    expect(trusted).toEqual({ size, sha256: staged.sha256 });
+    // A name that is no sha256 is never a path.
+    const [refused] = await storeA.statAndHash([{ path: source, hashIfSize: size, likelySha256: '../../../wp-config.php' }]);
+    expect(refused).toEqual({ size, sha256: await sha256On(a, source) });
+    await storeA.remove(staged.sha256);
+  });
+
   it('takes chunks in any order, joins only what follows without a gap, and a repeated or overlapping chunk adds only what is new', async () => {
     const bytes = new TextEncoder().encode('0123456789');
     const name = 'a'.repeat(64);
