@@ -1,4 +1,4 @@
-import { BLOB_CHUNK_BYTES, BlobStore } from '../../src/files';
+import { BLOB_CHUNK_BYTES, BLOB_STORE_AREA, BlobStore } from '../../src/files';
 import { snapshotBlobs, type SnapshotMeta } from '../../src/engine/snapshot';
 import type { NodeSite } from '../harness';
 
@@ -15,5 +15,8 @@ export async function pullSnapshotBlobs(from: NodeSite, to: NodeSite, meta: Snap
     }
     const finished = await target.finish(sha256);
     if (!finished.ok) throw new Error(`blob ${sha256} arrived as ${finished.actualSha256}`);
+    // The source's chunks cut for serving go when its peer lets go of the copy; the blob itself is compared on both sides.
+    const cut = `/wordpress/${BLOB_STORE_AREA}/cut/${sha256}`;
+    if (await from.client.isDir(cut)) await from.client.rmdir(cut, { recursive: true });
   }
 }
