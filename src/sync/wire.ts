@@ -242,7 +242,7 @@ function decodeBounded(input: unknown, maxBytes: number): Parsed<unknown> {
  */
 const NOT_BASE64_DIGIT = /[^\0-\x7f]|[\0-*,-.:-@[-`{-\x7f]/;
 
-/** Base64 with padding: checked with one scan for a foreign character (a blob chunk is checked on every hop). */
+/** Base64 with padding, checked with one scan for a foreign character (every blob chunk a tab receives is checked). */
 function isBase64Text(text: string): boolean {
   if (text.length % 4 !== 0) return false;
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
