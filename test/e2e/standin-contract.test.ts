@@ -544,6 +544,26 @@ function wpRun(page: Page, php: string): Promise<string> {
   }, php);
 }
 
+/** Whether any file of the saved site's database directory in OPFS contains `text`. */
+function opfsDatabaseHolds(page: Page, slug: string, text: string): Promise<boolean> {
+  return page.evaluate(async ({ slug, text }) => {
+    let dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('sites');
+    for (const name of [`site-${slug}`, 'wp-content', 'database']) {
+      dir = await dir.getDirectoryHandle(name);
+    }
+    const needle = new TextEncoder().encode(text);
+    for await (const entry of (dir as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
+      if (entry.kind !== 'file') continue;
+      const bytes = new Uint8Array(await (await (entry as FileSystemFileHandle).getFile()).arrayBuffer());
+      outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
+        for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
+        return true;
+      }
+    }
+    return false;
+  }, { slug, text });
+}
+
 function listSites(page: Page) {
   return page.evaluate(() => (window as unknown as SavedSitesWindow).playgroundSites!.list());
 }
@@ -578,6 +598,9 @@ describe('saved sites and site switching on the stand-in, as on the real site', 
       return { inSite: inSite.slug, inOpfs: inOpfs.slug, wpConfig };
     }, savedSlug);
     expect(record).toEqual({ inSite: savedSlug, inOpfs: savedSlug, wpConfig: true });
+    // The mount mirrors a request's writes to OPFS after it ends, as on the real site: a reload right
+    // after a write can lose it there too, so the next test reloads once the post has reached OPFS.
+    await expect.poll(() => opfsDatabaseHolds(tab.page, savedSlug, 'Kept by OPFS'), { timeout: 15_000 }).toBe(true);
   });
 
   it('reloads a saved site with its content (same scope, same posts)', async () => {
