@@ -4,6 +4,7 @@ import { groupByBytes, JOURNAL_MESSAGE_BYTES } from '../src/journal/journal';
 import type { SiteClient } from '../src/platform/site-client';
 import type { BackgroundToTab, PeerRole, TabToBackground } from '../src/protocol/runtime';
 import { SyncPeer } from '../src/engine/sync-peer';
+import { BroadcastLane } from '../src/sync/broadcast-lane';
 import { unpairSite } from '../src/engine/unpair-site';
 
 type PeerStart = Extract<BackgroundToTab, { type: 'bg/peer-start' }>;
@@ -26,6 +27,8 @@ export class PeerHost {
   private role: PeerRole | null = null;
   private paused = false;
   private resendTimer: ReturnType<typeof setInterval> | undefined;
+  /** The running peer's lane straight to the paired tab (big files' bytes skip the service worker). */
+  private lane: BroadcastLane | null = null;
 
   constructor(private readonly report: (message: TabToBackground) => void) {}
 
@@ -47,7 +50,11 @@ export class PeerHost {
       await installIdShards(client, plan, command.peerId, { replace: true });
     }
     this.paused = !command.syncOn;
+    // Chunks may come while the peer is still starting (a copy's first bytes): they wait for it.
+    const lane = BroadcastLane.open((message) => void starting.then((peer) => peer.receiveLane(message)).catch(() => undefined));
+    this.lane = lane;
     const starting = SyncPeer.start({
+      lane,
       client,
       pairId,
       peerId: command.peerId,
@@ -112,6 +119,8 @@ export class PeerHost {
   /** Stops the peer and leaves the site as it is (the page replaced its client, another pairing starts). */
   async stop(): Promise<void> {
     clearInterval(this.resendTimer);
+    this.lane?.close();
+    this.lane = null;
     const peer = this.peer;
     this.peer = undefined;
     this.role = null;

@@ -16,12 +16,25 @@ export type BlobMessage = Body<'blob-request'> | Body<'blob-chunk'> | Body<'blob
 type NewEntry = Omit<JournalEntry, 'id' | 'time' | 'site'>;
 /** A blob as a transfer needs to know it: its name and size. */
 export type BlobRef = Pick<BlobWriteChange, 'sha256' | 'size'>;
+/** One chunk's bytes, however they came. */
+export type ChunkBytes = Pick<Body<'blob-chunk'>, 'sha256' | 'offset' | 'size'> & { readonly bytes: Uint8Array };
+
+/** This tab's lane (wire.ts): its address, and how to answer the paired tab on that tab's lane. */
+export interface TransferLane {
+  readonly address: string;
+  readonly send: (to: string, chunk: ChunkBytes) => void;
+}
 
 export interface BlobTransferOptions {
   /** This site's blob store (the recorder stages big files into it). */
   readonly store: Pick<BlobStore, 'has' | 'partSize' | 'readChunk' | 'writeChunk' | 'finish' | 'remove'>;
   /** Sends one blob envelope's body to the peer (the caller adds the header). */
   readonly send: (message: BlobMessage) => void;
+  /**
+   * A channel straight between the two tabs, beside the link: chunks are asked for with its
+   * address and served on the asker's. Without it (or once it proved unreachable) they go over the link.
+   */
+  readonly lane?: TransferLane;
   /** A fetch ended (the blob is in the store, or it failed): deltas waiting for it may go on. */
   readonly onFetchEnded: () => void;
   /** Bytes of a blob being pulled are in the store's part up to `written`. */
@@ -72,6 +85,8 @@ export class BlobTransfer {
   private readonly queue: { sha256: string; size: number }[] = [];
   private active: Fetch | null = null;
   private readonly failed = new Map<string, string>();
+  /** Whether chunks asked for on this side's lane arrive there: untried until one does, or until a fetch stalls first. */
+  private lane: 'untried' | 'works' | 'unreachable' = 'untried';
 
   constructor(private readonly options: BlobTransferOptions) {}
 
@@ -134,6 +149,14 @@ export class BlobTransfer {
       this.options.send({ kind: 'blob-missing', sha256 });
       return;
     }
+    if (request.replyTo !== undefined && this.options.lane) {
+      try {
+        this.options.lane.send(request.replyTo, { sha256, offset, size, bytes });
+        return;
+      } catch {
+        // The lane is closed or cannot carry these bytes: the link can.
+      }
+    }
     this.options.send({ kind: 'blob-chunk', sha256, offset, size, base64: bytesToBase64(bytes) });
   }
 
@@ -168,16 +191,35 @@ export class BlobTransfer {
     return { kind: 'waiting' };
   }
 
-  /**
-   * One chunk of the blob being pulled: written to the store at once (the window's chunks are
-   * written side by side), then booked through `inOrder`. Late or repeated chunks are dropped;
-   * malformed ones are journaled.
-   */
+  /** One chunk of the blob being pulled, from the link (see `receiveBytes`). */
   async receiveChunk(chunk: Body<'blob-chunk'>): Promise<void> {
+    const fetch = this.awaiting(chunk);
+    if (fetch === null) return;
+    const { sha256, offset, size } = chunk;
+    await this.receiveBytes(fetch, { sha256, offset, size, bytes: base64ToBytes(chunk.base64) });
+  }
+
+  /** One chunk of the blob being pulled, from this side's lane: the lane works. */
+  async receiveLaneChunk(chunk: ChunkBytes): Promise<void> {
+    const fetch = this.awaiting(chunk);
+    if (fetch === null) return;
+    this.lane = 'works';
+    await this.receiveBytes(fetch, chunk);
+  }
+
+  /** The fetch a chunk belongs to, if it was asked for and has not come yet (late and repeated chunks are dropped). */
+  private awaiting({ sha256, offset }: Pick<ChunkBytes, 'sha256' | 'offset'>): Fetch | null {
     const fetch = this.active;
-    if (fetch === null || fetch.sha256 !== chunk.sha256 || !fetch.inFlight.has(chunk.offset)) return;
+    return fetch !== null && fetch.sha256 === sha256 && fetch.inFlight.has(offset) ? fetch : null;
+  }
+
+  /**
+   * A chunk of `fetch`: written to the store at once (the window's chunks are written side by
+   * side), then booked through `inOrder`. Malformed ones are journaled.
+   */
+  private async receiveBytes(fetch: Fetch, chunk: ChunkBytes): Promise<void> {
     const expected = Math.min(BLOB_CHUNK_BYTES, fetch.size - chunk.offset);
-    const bytes = base64ToBytes(chunk.base64);
+    const { bytes } = chunk;
     if (chunk.size !== fetch.size || bytes.byteLength !== expected) {
       const summary = `${bytes.byteLength} bytes at ${chunk.offset} of a blob of ${chunk.size}, expected ${expected} of ${fetch.size}`;
       this.reject(`Rejected blob chunk: ${summary}`);
@@ -228,7 +270,29 @@ export class BlobTransfer {
     const fetch = this.active;
     if (fetch === null) return;
     fetch.lastHeard = this.now();
-    for (const offset of fetch.inFlight) this.options.send({ kind: 'blob-request', sha256: fetch.sha256, offset });
+    for (const offset of fetch.inFlight) this.request(fetch.sha256, offset);
+  }
+
+  /**
+   * Nothing came for a while: what was asked for is asked for again. A lane that never brought a
+   * chunk is given up for the link (the tabs cannot reach each other directly, e.g. one is in an
+   * incognito window).
+   */
+  askAgainAfterStall(): void {
+    if (this.active === null) return;
+    if (this.options.lane && this.lane === 'untried') {
+      this.lane = 'unreachable';
+      this.options.journal([
+        {
+          direction: 'local',
+          kind: 'pairing',
+          target: 'big files',
+          summary: 'The paired tab cannot be reached directly (another browser profile, or an incognito window?): big files go through the extension, more slowly',
+          status: 'info',
+        },
+      ]);
+    }
+    this.askAgain();
   }
 
   /**
@@ -290,14 +354,20 @@ export class BlobTransfer {
   private askForMore(fetch: Fetch): void {
     while (fetch.inFlight.size + fetch.storing + fetch.stored.size < BLOB_WINDOW && fetch.next < fetch.size) {
       fetch.inFlight.add(fetch.next);
-      this.options.send({ kind: 'blob-request', sha256: fetch.sha256, offset: fetch.next });
+      this.request(fetch.sha256, fetch.next);
       fetch.next += BLOB_CHUNK_BYTES;
     }
   }
 
+  private request(sha256: string, offset: number): void {
+    const lane = this.options.lane;
+    const replyTo = lane && this.lane !== 'unreachable' ? { replyTo: lane.address } : {};
+    this.options.send({ kind: 'blob-request', sha256, offset, ...replyTo });
+  }
+
   /** Requests or chunks lost on the way (a service worker stopped in between): asked for again. */
   private askAgainIfStalled(fetch: Fetch): void {
-    if (this.now() - fetch.lastHeard >= BLOB_STALL_MS) this.askAgain();
+    if (this.now() - fetch.lastHeard >= BLOB_STALL_MS) this.askAgainAfterStall();
   }
 
   private async finish(fetch: Fetch): Promise<void> {

@@ -35,7 +35,8 @@ import { fitEntry } from '../journal/journal';
 import { deltasToResend, type ResendState } from '../sync/resend-policy';
 import { FrameAssembler, isFrameLike, MAX_FRAMED_ENVELOPE_BYTES, MAX_WIRE_MESSAGE_BYTES, toFrames } from '../sync/framing';
 import { jsonByteLength } from '../sync/json-size';
-import { MAX_ENVELOPE_BYTES, parseEnvelope, WIRE_VERSION, type Envelope, type EnvelopeOf, type PeerMessage } from '../sync/wire';
+import { MAX_ENVELOPE_BYTES, parseEnvelope, parseLaneChunk, WIRE_VERSION, type Envelope, type EnvelopeOf, type PeerMessage } from '../sync/wire';
+import type { BlobLane } from '../sync/broadcast-lane';
 import { BLOB_STALL_MS, BlobTransfer, type BlobMessage } from './blob-transfer';
 import { blobWritesOf, decodeDelta, encodeDelta, isEmptyDelta, WireDeltaSchema, type Delta, type WireDelta } from './delta';
 import { missingEngineFiles, reinstallEngine } from './engine-files';
@@ -63,6 +64,11 @@ export interface SyncPeerOptions {
   remotePeerId: string;
   /** Hands one JSON-safe envelope to the transport towards the paired site. */
   send: (message: PeerMessage<WireDelta>) => void;
+  /**
+   * This tab's lane straight to the paired tab (wire.ts), for blob chunks' bytes; what arrives on
+   * it goes to `receiveLane`. Without one, they go by `send` like everything else.
+   */
+  lane?: BlobLane;
   /** Journal lines as they happen. */
   onJournal?: (entries: JournalEntry[]) => void;
   /** Quiet time after the last file event before file-only changes go out. */
@@ -187,6 +193,12 @@ export class SyncPeer {
     this.blobs = new BlobTransfer({
       store,
       send: (message) => this.sendBlobMessage(message),
+      lane: options.lane && {
+        address: options.lane.address,
+        send: (to, chunk) => {
+          if (!this.stopping) options.lane?.send(to, { v: WIRE_VERSION, kind: 'blob-bytes', pairId: options.pairId, from: options.peerId, ...chunk });
+        },
+      },
       onFetchEnded: () => {
         this.fetchEnded = true;
         void this.step(() => this.applyReadyIfReceiving());
@@ -269,6 +281,17 @@ export class SyncPeer {
     await beside?.work;
   }
 
+  /** Takes one message from this tab's lane (a blob chunk's bytes): stored beside the ordered steps; anything else is journaled and dropped. */
+  async receiveLane(message: unknown): Promise<void> {
+    if (this.stopping) return;
+    const parsed = parseLaneChunk(message, { pairId: this.options.pairId, self: this.options.peerId, peer: this.options.remotePeerId });
+    if (!parsed.ok) {
+      this.journal([{ direction: 'received', kind: 'input', target: 'peer message', summary: parsed.error.slice(0, 500), status: 'rejected' }]);
+      return;
+    }
+    await this.beside(this.blobs.receiveLaneChunk(parsed.value)).work;
+  }
+
   /** Applies received deltas again after a failure (e.g. once its cause was fixed). */
   retry(): Promise<void> {
     return this.step(() => this.applyReady([...inboxReady(this.inbox)]));
@@ -331,7 +354,7 @@ export class SyncPeer {
       const quiet = this.copyTarget.quietFor(performance.now());
       if (id === null || quiet === null || this.paused) return false;
       // Chunk requests or answers lost on the way (a service worker stopped in between): asked for again first.
-      if (quiet >= BLOB_STALL_MS && this.copyTarget.fetch !== null) this.blobs.askAgain();
+      if (quiet >= BLOB_STALL_MS && this.copyTarget.fetch !== null) this.blobs.askAgainAfterStall();
       if (quiet < quietMs) return false;
       const reason = `Nothing heard of the copy for ${Math.round(quiet / 1000)} s: asked for it again`;
       this.sendControl({ ...this.header('snapshot-abort'), seq: this.outbox.lastSeq, snapshotId: id, reason });

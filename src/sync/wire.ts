@@ -36,7 +36,12 @@ import { PairIdSchema, PeerIdSchema } from './ids';
  * A delta's big files (and a copy's bytes) travel as blobs named by sha256 (`blob: true` writes): the receiver asks
  * for their bytes with `blob-request` (a `sha256` and an `offset`), the sender answers each with
  * a `blob-chunk` (the bytes from `offset` in `base64`, at most BLOB_CHUNK_BYTES of them, and the
- * blob's whole `size`), or `blob-missing` when it no longer has that blob.
+ * blob's whole `size`), or `blob-missing` when it no longer has that blob. A request may carry
+ * `replyTo`, the address of the asking tab's lane (below): the bytes may then come that way.
+ *
+ * A lane is a channel straight between the two tabs (a BroadcastChannel whose name only the two
+ * peers learn, over the link), beside the link: it carries only `blob-bytes` messages, a chunk's
+ * bytes as they are (structured clone, no base64, no hop through the service worker).
  *
  * Payloads (`delta.payload`, snapshot chunks and metadata) are opaque here: pass a schema to
  * `parseEnvelope` or validate them where they are used.
@@ -78,6 +83,10 @@ const snapshotId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'a snapsho
 const rejoinId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'a rejoin id is 1-64 letters, digits or dashes'));
 /** A site's synced files (relative path, sha256). */
 const fileHashes = v.pipe(v.array(v.strictTuple([RelativePathSchema, sha256])), v.maxLength(MAX_REQUEST_FILES));
+
+/** Where a tab's lane receives (`pgsync-lane:` and a random UUID: the name is its only secret). */
+export const LANE_ADDRESS_PATTERN = /^pgsync-lane:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const laneAddress = v.pipe(v.string(), v.regex(LANE_ADDRESS_PATTERN, 'not a lane address'));
 
 /** The base64 of at most one blob chunk. */
 const chunkBase64 = v.pipe(
@@ -154,7 +163,7 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
       /** Files the answering peer wants as they are on the reloaded site (differing, and no change of its own on the way). */
       want: v.pipe(v.array(RelativePathSchema), v.maxLength(MAX_REQUEST_FILES)),
     }),
-    v.strictObject({ ...header('blob-request'), sha256, offset: counter }),
+    v.strictObject({ ...header('blob-request'), sha256, offset: counter, replyTo: v.optional(laneAddress) }),
     v.strictObject({ ...header('blob-chunk'), sha256, offset: counter, size: counter, base64: chunkBase64 }),
     v.strictObject({ ...header('blob-missing'), sha256 }),
   ]);
@@ -172,6 +181,22 @@ export type Envelope<P = unknown> = AnyEnvelope extends infer E
 export type EnvelopeOf<K extends EnvelopeKind, P = unknown> = Extract<Envelope<P>, { kind: K }>;
 /** What a peer puts on the link: an envelope, or a frame of one too big for a single message. */
 export type PeerMessage<P = unknown> = Envelope<P> | Frame;
+
+/** A blob chunk's bytes on a lane (see above): the answer to a `blob-request` that named the lane. */
+export const LaneChunkSchema = v.strictObject({
+  v: v.literal(WIRE_VERSION),
+  kind: v.literal('blob-bytes'),
+  pairId: PairIdSchema,
+  from: PeerIdSchema,
+  sha256,
+  offset: counter,
+  size: counter,
+  bytes: v.pipe(
+    v.custom<Uint8Array>((input) => input instanceof Uint8Array, 'not bytes'),
+    v.check((bytes) => bytes.byteLength <= BLOB_CHUNK_BYTES, `more than ${BLOB_CHUNK_BYTES} bytes in one chunk`),
+  ),
+});
+export type LaneChunk = v.InferOutput<typeof LaneChunkSchema>;
 
 export interface ParseEnvelopeOptions<P> {
   /** The pairing this peer is in: envelopes for any other are refused. */
@@ -203,14 +228,24 @@ export function parseEnvelope<P = unknown>(input: unknown, options: ParseEnvelop
   if (!parsed.ok) return parsed;
   const envelope = parsed.value as Envelope<P>;
 
-  if (envelope.pairId !== options.pairId) {
-    return reject(`pairId: belongs to pairing ${envelope.pairId}, not ${options.pairId}`);
-  }
-  if (options.self !== undefined && envelope.from === options.self) return reject('from: claims to come from this peer');
-  if (options.peer !== undefined && envelope.from !== options.peer) {
-    return reject(`from: ${envelope.from} is not the paired peer ${options.peer}`);
-  }
-  return { ok: true, value: envelope };
+  const sender = checkSender(envelope, options);
+  return sender === null ? { ok: true, value: envelope } : reject(sender);
+}
+
+/** Checks untrusted input from a lane as `parseEnvelope` checks the link's (`Rejected lane message: …`). */
+export function parseLaneChunk(input: unknown, options: Pick<ParseEnvelopeOptions<unknown>, 'pairId' | 'self' | 'peer'>): Parsed<LaneChunk> {
+  const parsed = parseMessage(LaneChunkSchema, input, 'lane message');
+  if (!parsed.ok) return parsed;
+  const sender = checkSender(parsed.value, options);
+  return sender === null ? parsed : { ok: false, error: `Rejected lane message: ${sender}` };
+}
+
+/** What is wrong with who sent a message (another pairing, this peer itself, a stranger), or null. */
+function checkSender(message: { pairId: string; from: string }, options: Pick<ParseEnvelopeOptions<unknown>, 'pairId' | 'self' | 'peer'>): string | null {
+  if (message.pairId !== options.pairId) return `pairId: belongs to pairing ${message.pairId}, not ${options.pairId}`;
+  if (options.self !== undefined && message.from === options.self) return 'from: claims to come from this peer';
+  if (options.peer !== undefined && message.from !== options.peer) return `from: ${message.from} is not the paired peer ${options.peer}`;
+  return null;
 }
 
 function reject(error: string): { ok: false; error: string } {

@@ -69,6 +69,9 @@ describe('journeys: big uploads and installs in paired tabs', () => {
     await openAdminPage(tabB, '/wp-admin/upload.php?mode=list');
     expect(await wpJson<string>(tabB, `get_post(${id})->post_title`)).toBe('big-archive');
     expect(await troubleInJournal(popup)).toEqual([]);
+    // Its bytes went straight from tab to tab: the lane never stalled into the slower way through the extension.
+    const journal = (await sessionState(popup)).journal ?? [];
+    expect(journal.filter((entry) => entry.target === 'big files').map((entry) => entry.summary)).toEqual([]);
   }, 600_000);
 
   it(`an import of ${IMPORTED_POSTS} posts run from a tool's button in one tab reaches the other, and the other tab's edits still arrive`, async () => {

@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { shardIds } from '../../src/engine/pair-sites';
 import { SyncPeer, type SyncPeerOptions } from '../../src/engine/sync-peer';
+import { BroadcastLane } from '../../src/sync/broadcast-lane';
 import type { JournalEntry } from '../../src/journal/entry';
 import { appendEntries } from '../../src/journal/journal';
 import {
@@ -39,6 +40,8 @@ export interface EnginePair {
   readonly problems: { readonly a: (string | null)[]; readonly b: (string | null)[] };
   /** Every call each side's peer made to its site, measured as a page-bridge message (`stopPair` checks them). */
   readonly siteMessages: { readonly a: SiteMessageLog; readonly b: SiteMessageLog };
+  /** With `lanes`: every message that arrived on a side's lane, as it came (read and let go of it at will). */
+  readonly laneLog: { readonly to: Side; readonly message: unknown }[];
 }
 
 export interface StartPairOptions {
@@ -50,6 +53,8 @@ export interface StartPairOptions {
   readonly sites?: Pick<BootNodeSiteOptions, 'phpInstances' | 'servePrimaryFirst' | 'messagesFrom' | 'maxRequests'>;
   /** How each site's PHP runtime rotates (default: not within a test). */
   readonly rotation?: { readonly a?: SiteRotation; readonly b?: SiteRotation };
+  /** Each peer gets a lane to the other as in the extension (BroadcastLane, a real BroadcastChannel): big files' bytes skip the link. */
+  readonly lanes?: boolean;
 }
 
 export type SiteRotation = Pick<BootNodeSiteOptions, 'maxRequests' | 'rotation'>;
@@ -65,12 +70,21 @@ export async function startPair(combination: Combination, name: string, options:
   const problems = { a: [] as (string | null)[], b: [] as (string | null)[] };
   const peers: Partial<Record<Side, SyncPeer>> = {};
   const siteMessages = { a: measureSiteMessages(a.client).log, b: measureSiteMessages(b.client).log };
+  const laneLog: EnginePair['laneLog'] = [];
   const startPeer: PeerStarter = async (side, extra = {}) => {
     const page = new PeerPage();
     const other: Side = side === 'a' ? 'b' : 'a';
     const send = link.attach(side, (message) => peers[side]!.receive(message));
-    const peer = await SyncPeer.start({
+    const lane = options.lanes
+      ? BroadcastLane.open((message) => {
+          laneLog.push({ to: side, message });
+          void starting.then((peer) => peer.receiveLane(message));
+        })
+      : undefined;
+    if (lane) page.onClose(() => lane.close());
+    const starting = SyncPeer.start({
       ...extra,
+      lane,
       client: measureSiteMessages((side === 'a' ? a : b).client, siteMessages[side]).client,
       pairId: 'pair-1',
       peerId: `peer-${side}`,
@@ -83,13 +97,14 @@ export async function startPair(combination: Combination, name: string, options:
       }),
       onProblem: page.gate((problem: string | null) => problems[side].push(problem)),
     });
+    const peer = await starting;
     peers[side] = peer;
     pageOfPeer.set(peer, page);
     return peer;
   };
   const peerA = await startPeer('a');
   const peerB = await startPeer('b');
-  const pair: EnginePair = { a, b, peerA, peerB, link, journal, problems, siteMessages };
+  const pair: EnginePair = { a, b, peerA, peerB, link, journal, problems, siteMessages, laneLog };
   peerStarters.set(pair, startPeer);
   return pair;
 }
@@ -107,8 +122,13 @@ const pageOfPeer = new WeakMap<SyncPeer, PeerPage>();
  */
 class PeerPage {
   private open = true;
+  private readonly closing: (() => void)[] = [];
   close(): void {
     this.open = false;
+    for (const work of this.closing.splice(0)) work();
+  }
+  onClose(work: () => void): void {
+    this.closing.push(work);
   }
   gate<A extends unknown[]>(callback: (...args: A) => unknown): (...args: A) => void {
     return (...args) => {
@@ -146,6 +166,7 @@ export function oversizedSiteMessages(pair: EnginePair): string[] {
 export async function stopPair(pair: EnginePair | undefined): Promise<void> {
   await pair?.peerA.stop();
   await pair?.peerB.stop();
+  if (pair) for (const peer of [pair.peerA, pair.peerB]) pageOfPeer.get(peer)?.close();
   await pair?.a.dispose();
   await pair?.b.dispose();
   // Every engine test checks the bound, whatever it is about.

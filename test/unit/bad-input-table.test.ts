@@ -24,7 +24,8 @@ import { PopupCommandSchema } from '../../src/protocol/popup';
 import { BackgroundToTabSchema, TabToBackgroundSchema } from '../../src/protocol/runtime';
 import { MAX_MESSAGE_BYTES, parseMessage, type Parsed } from '../../src/protocol/validate';
 import { FrameAssembler, FrameSchema } from '../../src/sync/framing';
-import { MAX_ENVELOPE_BYTES, envelopeSchema, parseEnvelope, type ParseEnvelopeOptions } from '../../src/sync/wire';
+import { LaneChunkSchema, MAX_ENVELOPE_BYTES, envelopeSchema, parseEnvelope, parseLaneChunk, type ParseEnvelopeOptions } from '../../src/sync/wire';
+import { BLOB_CHUNK_BYTES } from '../../src/files/blob-store';
 
 type Json = unknown;
 type Path = readonly (string | number)[];
@@ -196,10 +197,13 @@ const envelopes = [
   { ...header, kind: 'snapshot-abort', snapshotId: 'snap-1', reason: 'WordPress 6.5.5 here, 6.7 there' },
   { ...header, kind: 'rejoin', rejoinId: 'rejoin-1', pageSince: HLC, baseSeq: 0, files: [['wp-content/plugins/hello.php', SHA]] },
   { ...header, kind: 'rejoined', rejoinId: 'rejoin-1', pageSince: HLC, baseSeq: 3, want: ['wp-content/plugins/hello.php'] },
-  { ...header, kind: 'blob-request', sha256: SHA, offset: 147_456 },
+  { ...header, kind: 'blob-request', sha256: SHA, offset: 147_456, replyTo: 'pgsync-lane:0b5c3a3e-2f43-4f4b-9d6e-2a1f1c2b3d4e' },
   { ...header, kind: 'blob-chunk', sha256: SHA, offset: 0, size: 2_000_000, base64: 'AAAA' },
   { ...header, kind: 'blob-missing', sha256: SHA },
 ];
+
+/** A chunk's bytes on a lane, as structured clone delivers them. */
+const laneChunk = { v: 1, kind: 'blob-bytes', pairId: PAIR, from: PEER, sha256: SHA, offset: 0, size: 3, bytes: new Uint8Array([1, 2, 3]) };
 
 const changesReady = { type: CHANGES_READY_TYPE, peer: PEER, error: 'SQLSTATE[HY000]: General error: 10 disk I/O error' };
 
@@ -426,6 +430,22 @@ const BOUNDARIES: readonly Boundary[] = [
       { field: 'hlc', variant: 'forged: HLC with a 13-digit clock', make: () => ({ ...delta(), hlc: '10191dd9dec7b.0000.peer-a' }) },
       { field: '(whole message)', variant: 'forged: a JSON string that is not JSON', make: () => '{"v":1,' },
       { field: '(whole message)', variant: 'forged: null', make: () => null },
+    ],
+  },
+  {
+    name: 'peer → peer (lane)',
+    where: 'src/sync/wire.ts parseLaneChunk in SyncPeer.receiveLane (journaled rejected)',
+    schema: LaneChunkSchema,
+    accept: (input) => parseLaneChunk(input, { pairId: PAIR, self: SELF, peer: PEER }),
+    samples: [laneChunk],
+    json: false,
+    forged: [
+      { field: 'pairId', variant: 'forged: another pairing', make: () => ({ ...laneChunk, pairId: 'pair-2' }) },
+      { field: 'from', variant: 'forged: from = this peer (echo)', make: () => ({ ...laneChunk, from: SELF }) },
+      { field: 'from', variant: 'forged: from a third peer', make: () => ({ ...laneChunk, from: 'peer-z' }) },
+      { field: 'bytes', variant: 'forged: more bytes than one chunk', make: () => ({ ...laneChunk, bytes: new Uint8Array(BLOB_CHUNK_BYTES + 1) }) },
+      { field: 'bytes', variant: 'forged: base64 text instead of bytes', make: () => ({ ...laneChunk, bytes: 'AQID' }) },
+      { field: 'bytes', variant: 'forged: an array of numbers instead of bytes', make: () => ({ ...laneChunk, bytes: [1, 2, 3] }) },
     ],
   },
 ];

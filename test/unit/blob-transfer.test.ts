@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BLOB_CHUNK_BYTES, type BlobWriteChange } from '../../src/files';
 import { sha256Hex } from '../../src/files/sha256';
-import { BLOB_STALL_MS, BLOB_WINDOW, BlobTransfer, type BlobMessage } from '../../src/engine/blob-transfer';
+import { BLOB_STALL_MS, BLOB_WINDOW, BlobTransfer, type BlobMessage, type ChunkBytes } from '../../src/engine/blob-transfer';
 
 /** The blob store's contract, in memory: blobs by name, incoming chunks in any order, joined up to the first gap. */
 class MemoryStore {
@@ -61,26 +61,43 @@ class MemoryStore {
   };
 }
 
-/** Two transfers over a queue each way, delivered when the test says. */
-function pairOfSides() {
+/**
+ * How the tabs' lanes behave: they carry chunks, they never bring anything (tabs that cannot
+ * reach each other), or posting on them throws (a closed lane).
+ */
+type LaneBehaviour = 'delivers' | 'drops' | 'throws';
+
+/** Two transfers over a queue each way, delivered when the test says; with `lane`, each side also has a lane. */
+function pairOfSides(lane?: LaneBehaviour) {
   let clock = 0;
-  const make = (outbox: BlobMessage[]) => {
+  /** Chunks posted on a lane, by the address they were posted to. */
+  const lanes = new Map<string, ChunkBytes[]>();
+  const make = (outbox: BlobMessage[], address: string) => {
     const store = new MemoryStore();
     const ended: number[] = [];
     const journal: string[] = [];
+    lanes.set(address, []);
     const transfer = new BlobTransfer({
       store,
       send: (message) => outbox.push(message),
+      lane: lane && {
+        address,
+        send: (to, chunk) => {
+          if (lane === 'throws') throw new Error('the lane is closed');
+          if (lane === 'delivers') lanes.get(to)?.push(chunk);
+        },
+      },
       onFetchEnded: () => ended.push(clock),
       journal: (entries) => journal.push(...entries.map((entry) => entry.summary)),
       now: () => clock,
     });
-    return { store, transfer, ended, journal, outbox };
+    return { store, transfer, ended, journal, outbox, address };
   };
   const toReceiver: BlobMessage[] = [];
   const toSender: BlobMessage[] = [];
-  const sender = make(toReceiver);
-  const receiver = make(toSender);
+  const sender = make(toReceiver, 'pgsync-lane:00000000-0000-4000-8000-00000000000a');
+  const receiver = make(toSender, 'pgsync-lane:00000000-0000-4000-8000-00000000000b');
+  const onReceiverLane = lanes.get(receiver.address)!;
   const deliver = async (messages: BlobMessage[], to: BlobTransfer) => {
     for (const message of messages.splice(0)) {
       if (message.kind === 'blob-request') await to.serve(message);
@@ -93,16 +110,20 @@ function pairOfSides() {
     receiver,
     toReceiver,
     toSender,
+    onReceiverLane,
     advance: (ms: number) => (clock += ms),
+    /** Delivers the receiver's requests to the sender, nothing else. */
+    serve: () => deliver(toSender, sender.transfer),
     /** Delivers what is queued each way once; `shuffle` reverses what reaches the receiver. */
     async exchange(shuffle = false) {
       await deliver(toSender, sender.transfer);
       if (shuffle) toReceiver.reverse();
       await deliver(toReceiver, receiver.transfer);
+      for (const chunk of onReceiverLane.splice(0)) await receiver.transfer.receiveLaneChunk(chunk);
     },
     /** Delivers both ways until nothing moves. */
     async settle() {
-      while (toReceiver.length + toSender.length > 0) await this.exchange();
+      while (toReceiver.length + toSender.length + onReceiverLane.length > 0) await this.exchange();
     },
   };
 }
@@ -290,5 +311,85 @@ describe('BlobTransfer', () => {
     await link.settle();
     expect(link.receiver.store.blobs.has(first.write.sha256)).toBe(false);
     expectSameBytes(link.receiver.store.blobs.get(second.write.sha256), second.bytes);
+  });
+});
+
+describe('BlobTransfer with a lane between the tabs', () => {
+  const requestsIn = (messages: BlobMessage[]) => messages.filter((message) => message.kind === 'blob-request');
+
+  it('asks with its lane and gets every chunk on it, none over the link', async () => {
+    const link = pairOfSides('delivers');
+    const { bytes, write } = await blobOf(BLOB_WINDOW * BLOB_CHUNK_BYTES + 5);
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offer(1, [write]);
+    await link.receiver.transfer.prepare([write]);
+    expect(requestsIn(link.toSender).map((request) => request.replyTo)).toEqual(Array(BLOB_WINDOW).fill(link.receiver.address));
+    let overTheLink = 0;
+    while (link.toReceiver.length + link.toSender.length + link.onReceiverLane.length > 0) {
+      overTheLink += link.toReceiver.filter((message) => message.kind === 'blob-chunk').length;
+      await link.exchange();
+    }
+    expect(overTheLink).toBe(0);
+    expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
+    expect([link.receiver.journal, link.sender.journal]).toEqual([[], []]);
+  });
+
+  it('gives a lane that never brought a chunk up for the link once a fetch stalls, says so once, and finishes over the link', async () => {
+    const link = pairOfSides('drops');
+    const { bytes, write } = await blobOf(3 * BLOB_CHUNK_BYTES);
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offer(1, [write]);
+    await link.receiver.transfer.prepare([write]);
+    await link.settle();
+    expect(link.receiver.store.holdsPart(write.sha256)).toBe(false);
+
+    link.advance(BLOB_STALL_MS);
+    await link.receiver.transfer.prepare([write]);
+    expect(requestsIn(link.toSender).map((request) => [request.offset, request.replyTo])).toEqual([0, 1, 2].map((index) => [index * BLOB_CHUNK_BYTES, undefined]));
+    await link.settle();
+    expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
+    expect(link.receiver.journal).toEqual([expect.stringMatching(/^The paired tab cannot be reached directly .*: big files go through the extension/)]);
+
+    // The next blob is asked for over the link from the start; no second line.
+    const next = await blobOf(BLOB_CHUNK_BYTES + 1);
+    link.sender.store.blobs.set(next.write.sha256, next.bytes);
+    link.sender.transfer.offer(2, [next.write]);
+    await link.receiver.transfer.prepare([next.write]);
+    expect(requestsIn(link.toSender).every((request) => request.replyTo === undefined)).toBe(true);
+    await link.settle();
+    expectSameBytes(link.receiver.store.blobs.get(next.write.sha256), next.bytes);
+    expect(link.receiver.journal).toHaveLength(1);
+  });
+
+  it('keeps a lane that worked when a later fetch stalls (requests lost on the link), and asks on it again', async () => {
+    const link = pairOfSides('delivers');
+    const { bytes, write } = await blobOf(2 * BLOB_CHUNK_BYTES);
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offer(1, [write]);
+    await link.receiver.transfer.prepare([write]);
+    await link.serve();
+    // The first chunk comes on the lane; the second is lost.
+    link.onReceiverLane.splice(1);
+    await link.exchange();
+    expect(link.toSender).toEqual([]);
+    link.advance(BLOB_STALL_MS);
+    await link.receiver.transfer.prepare([write]);
+    expect(requestsIn(link.toSender).map((request) => [request.offset, request.replyTo])).toEqual([[BLOB_CHUNK_BYTES, link.receiver.address]]);
+    await link.settle();
+    expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
+    expect(link.receiver.journal).toEqual([]);
+  });
+
+  it('answers over the link when the lane cannot carry a chunk', async () => {
+    const link = pairOfSides('throws');
+    const { bytes, write } = await blobOf(2 * BLOB_CHUNK_BYTES + 9);
+    link.sender.store.blobs.set(write.sha256, bytes);
+    link.sender.transfer.offer(1, [write]);
+    await link.receiver.transfer.prepare([write]);
+    await link.serve();
+    expect(link.toReceiver.map((message) => message.kind)).toEqual(['blob-chunk', 'blob-chunk', 'blob-chunk']);
+    await link.settle();
+    expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
+    expect([link.receiver.journal, link.sender.journal]).toEqual([[], []]);
   });
 });

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { BLOB_CHUNK_BYTES } from '../../src/files/blob-store';
-import { ENVELOPE_KINDS, MAX_ENVELOPE_BYTES, parseEnvelope, type Envelope } from '../../src/sync/wire';
+import { ENVELOPE_KINDS, MAX_ENVELOPE_BYTES, parseEnvelope, parseLaneChunk, type Envelope } from '../../src/sync/wire';
 
 const PAIR = 'pair-1';
 const SELF = 'peer-b';
@@ -106,6 +106,7 @@ describe('parseEnvelope rejects with a readable reason', () => {
     ['a negative chunk index', { ...valid['snapshot-chunk'], index: -1 }, /index: /],
     ['a blob request for a name that is no sha256', { ...valid['blob-request'], sha256: '../x' }, /sha256: /],
     ['a blob request at a negative offset', { ...valid['blob-request'], offset: -1 }, /offset: /],
+    ['a blob request whose lane is no lane address', { ...valid['blob-request'], replyTo: 'playground-sync' }, /replyTo: not a lane address/],
     ['a blob chunk that is not base64', { ...valid['blob-chunk'], base64: 'AA$A' }, /base64: /],
     ['a blob chunk bigger than a chunk', { ...valid['blob-chunk'], base64: 'A'.repeat((BLOB_CHUNK_BYTES / 3) * 4 + 4) }, /base64: /],
     ['a blob chunk without its size', { ...valid['blob-chunk'], size: undefined }, /size: /],
@@ -173,5 +174,32 @@ describe('Envelope type', () => {
     if (!parsed.ok) throw new Error(parsed.error);
     const envelope: Envelope = parsed.value;
     expect(envelope.kind === 'resend' && envelope.resendFrom).toBe(3);
+  });
+});
+
+describe('parseLaneChunk', () => {
+  const lane = { v: 1, kind: 'blob-bytes', pairId: PAIR, from: 'peer-a', sha256: 'a'.repeat(64), offset: 0, size: 3, bytes: new Uint8Array([1, 2, 3]) };
+  const parseLane = (input: unknown, peer?: string) => parseLaneChunk(input, { pairId: PAIR, self: SELF, peer });
+
+  it('accepts a chunk of the paired peer, its bytes as bytes; and a blob request may name a lane', () => {
+    expect(parseLane(lane, 'peer-a')).toEqual({ ok: true, value: lane });
+    const request = { ...valid['blob-request'], replyTo: 'pgsync-lane:0b5c3a3e-2f43-4f4b-9d6e-2a1f1c2b3d4e' };
+    expect(parse(request)).toEqual({ ok: true, value: request });
+  });
+
+  it.each([
+    ['another pairing', { ...lane, pairId: 'pair-2' }, /^Rejected lane message: pairId: belongs to pairing pair-2/],
+    ['an echo of this peer', { ...lane, from: SELF }, /^Rejected lane message: from: claims to come from this peer/],
+    ['a peer that is not the paired one', { ...lane, from: 'peer-c' }, /^Rejected lane message: from: peer-c is not the paired peer peer-a/],
+    ['bytes as base64 text', { ...lane, bytes: 'AQID' }, /^Rejected lane message: bytes: not bytes/],
+    ['bytes as a plain array', { ...lane, bytes: [1, 2, 3] }, /^Rejected lane message: bytes: not bytes/],
+    ['more bytes than a chunk', { ...lane, bytes: new Uint8Array(BLOB_CHUNK_BYTES + 1) }, /^Rejected lane message: bytes: more than/],
+    ['an envelope of the link', valid.ack, /^Rejected lane message: /],
+    ['an extra field', { ...lane, code: 'eval' }, /^Rejected lane message: code: /],
+    ['a name that is no sha256', { ...lane, sha256: '../etc/passwd' }, /^Rejected lane message: sha256: /],
+    ['null', null, /^Rejected lane message: /],
+  ])('rejects %s with a readable reason', (_, input, reason) => {
+    const parsed = parseLane(input, 'peer-a');
+    expect(parsed.ok ? 'accepted' : parsed.error).toMatch(reason);
   });
 });
