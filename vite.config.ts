@@ -12,6 +12,13 @@ export default defineConfig({
       contentScripts: { standaloneFiles: ['content/bridge.ts', 'content/content.ts'] },
     }),
   ],
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, minify: false },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+    minify: false,
+    // The toolbar icons are set by path (`action.setIcon`), which takes no data: URL.
+    assetsInlineLimit: (file) => (file.endsWith('.png') ? false : undefined),
+  },
   server: { cors: { origin: [/chrome-extension:\/\//] } },
 });

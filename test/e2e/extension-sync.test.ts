@@ -161,6 +161,8 @@ describe('Playground Sync between two paired Playground tabs', () => {
     expect(await titleOfPost(tabA, firstPostId)).toBe('Edited while paused');
     await expect.poll(async () => pendingOf(await currentPairing(), tabIdA), POLL).toBeGreaterThanOrEqual(1);
     await expect.poll(async () => Number(await badgeText()), POLL).toBeGreaterThanOrEqual(1);
+    // Amber on the grey icon while sync is off (#78350f), green again once it is on.
+    expect(await popup.evaluate(() => chrome.action.getBadgeBackgroundColor({}))).toEqual([0x78, 0x35, 0x0f, 255]);
     await expect
       .poll(() => pairingCard().locator(`[data-testid="pending"][data-tab-id="${tabIdA}"]`).textContent(), POLL)
       .toMatch(/\d+ changes? pending/);
@@ -170,6 +172,7 @@ describe('Playground Sync between two paired Playground tabs', () => {
     await setSyncInPopup(true);
     await expect.poll(() => titleOfPost(tabB, firstPostId), POLL).toBe('Edited while paused');
     await expect.poll(async () => pendingOf(await currentPairing(), tabIdA), POLL).toBe(0);
+    await expect.poll(() => popup.evaluate(() => chrome.action.getBadgeBackgroundColor({})), POLL).toEqual([0x15, 0x80, 0x3d, 255]);
   });
 
   it('the same post edited differently on both sides while paused converges to one title, journaled as a conflict', async () => {

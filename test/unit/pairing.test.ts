@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { badgeFor } from '../../src/pairing/badge';
+import { BADGE_COLORS, badgeFor } from '../../src/pairing/badge';
+import { ICON_TILES } from '../../src/pairing/icon';
 import { checkPairRequest } from '../../src/pairing/pair-request';
 import type { Pairing } from '../../src/pairing/pairings';
 import {
@@ -111,6 +112,51 @@ describe('toolbar badge', () => {
     expect(badgeFor([live])).toMatchObject({ text: '', title: expect.stringMatching(/syncing, 0 changes/) });
     expect(badgeFor([withPending(withPending(live, 1, 2), 2, 1)]).text).toBe('3');
     expect(badgeFor([withPending(live, 1, 5000)]).text).toBe('999+');
+  });
+
+  it('greys the icon while nothing syncs, and keeps it in colour while something does or needs the user', () => {
+    const live = pairing('p', 1, 2);
+    const off = { ...live, syncOn: false };
+    expect(badgeFor([]).icon).toBe('inactive');
+    expect(badgeFor([off]).icon).toBe('inactive');
+    expect(badgeFor([live]).icon).toBe('active');
+    expect(badgeFor([off, { ...pairing('q', 3, 4) }])).toMatchObject({ icon: 'active', text: 'off', title: expect.stringMatching(/sync off for one pairing/) });
+    expect(badgeFor([markError(live, 'tab gone')]).icon).toBe('active');
+  });
+
+  it('colours every badge so its white text reads (≥ 4.5:1) and it stands apart from the icon under it', () => {
+    const luminance = (hex: string) => {
+      const [r, g, b] = [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    const contrast = (x: string, y: string) => {
+      const [light, dark] = [luminance(x), luminance(y)].sort((p, q) => q - p);
+      return (light! + 0.05) / (dark! + 0.05);
+    };
+    const hue = (hex: string) => {
+      const [r, g, b] = [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16));
+      return (Math.atan2(Math.sqrt(3) * (g! - b!), 2 * r! - g! - b!) * 180) / Math.PI;
+    };
+    const apart = (x: string, y: string) => {
+      const turn = Math.abs(hue(x) - hue(y)) % 360;
+      return Math.min(turn, 360 - turn);
+    };
+    const live = pairing('p', 1, 2);
+    const states = [
+      badgeFor([withPending(live, 1, 3)]),
+      badgeFor([{ ...live, syncOn: false }]),
+      badgeFor([startCopy(live, { fromTabId: 1, toTabId: 2, reason: 'pairing' })]),
+      badgeFor([markError(live, 'tab gone')]),
+    ];
+    expect(new Set(states.map((badge) => badge.color)).size).toBe(4);
+    for (const badge of states) {
+      expect(contrast(badge.color, '#ffffff'), badge.title).toBeGreaterThanOrEqual(4.5);
+      // A different hue from the tile (blue, or grey, which has none: then a different lightness).
+      const tile = ICON_TILES[badge.icon];
+      if (badge.icon === 'active') expect(apart(badge.color, tile), badge.title).toBeGreaterThanOrEqual(60);
+      else expect(contrast(badge.color, tile), badge.title).toBeGreaterThanOrEqual(1.5);
+    }
+    expect(Object.values(BADGE_COLORS)).toEqual(expect.arrayContaining(states.map((badge) => badge.color)));
   });
 
   it('shows off (with the waiting count), copying and error, error first', () => {
