@@ -3,7 +3,7 @@
  * testbed/vite.config.ts` → testbed/dist (served by testbed/server.ts).
  */
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type Plugin } from 'vite';
+import { defineConfig, type Plugin, type Rolldown } from 'vite';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const stub = fileURLToPath(new URL('./src/unsupported-php-version.ts', import.meta.url));
@@ -32,6 +32,15 @@ const alias = [
   { find: /^worker_threads$/, replacement: fileURLToPath(new URL('./src/no-worker-threads.ts', import.meta.url)) },
 ];
 
+/**
+ * @wp-playground/storage imports `fs` and `path` for its Node code paths, which the stand-in never
+ * takes: Vite's note that they are left out of the browser bundle is expected, not a problem.
+ */
+function quietLogs(level: Rolldown.LogLevel, log: Rolldown.RolldownLog, handler: Rolldown.LogOrStringHandler): void {
+  if (/Module "(fs|path)" has been externalized for browser compatibility, imported by .*@wp-playground\/storage/.test(log.message)) return;
+  handler(level, log);
+}
+
 export default defineConfig({
   root,
   base: '/',
@@ -42,8 +51,8 @@ export default defineConfig({
   worker: {
     format: 'es',
     plugins: () => [binaryImportsAsUrls()],
-    // Emscripten's PHP loader uses direct eval on purpose.
-    rolldownOptions: { checks: { eval: false } },
+    // Emscripten's PHP loader uses direct eval on purpose; the PHP runtime's bundle takes its time.
+    rolldownOptions: { checks: { eval: false, bundlerTimings: false }, onLog: quietLogs },
   },
   build: {
     outDir: 'dist',
@@ -55,7 +64,8 @@ export default defineConfig({
     chunkSizeWarningLimit: 20_000,
     modulePreload: { polyfill: false },
     rolldownOptions: {
-      checks: { eval: false },
+      checks: { eval: false, bundlerTimings: false },
+      onLog: quietLogs,
       input: {
         index: `${root}index.html`,
         remote: `${root}remote.html`,

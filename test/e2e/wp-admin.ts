@@ -7,17 +7,13 @@
 import { expect } from 'vitest';
 import type { Frame, FrameLocator, Locator, Page } from 'playwright-core';
 import type { PlaygroundTab } from './browser';
+import { goToInTab, wpJson } from './tab-client';
+
+export { readFileFromTab, runPhpInTab, savedToOpfs, wpJson } from './tab-client';
 
 /** Generous: every step runs real PHP (WASM) in a browser on a shared 2-core machine. */
 export const WP_ADMIN_TIMEOUT = 60_000;
 
-/** The page's Playground client members used here (every call is async through Comlink). */
-interface PageClient {
-  goTo(path: string): Promise<void>;
-  run(request: { code: string }): Promise<{ text: string; errors: string; exitCode: number }>;
-  readFileAsBuffer(path: string): Promise<Uint8Array>;
-}
-type PageWindow = { playground?: PageClient; playgroundSites?: { getClient(): PageClient | undefined } };
 
 export interface PostRow {
   id: number;
@@ -52,14 +48,7 @@ export function currentAdminPath(tab: PlaygroundTab): string {
 
 /** Navigates the WordPress frame to a site path (like typing it in the address bar) and waits for it to load. */
 export async function openAdminPage(tab: PlaygroundTab, path: string): Promise<void> {
-  await tab.page.evaluate(async (target) => {
-    const w = window as unknown as PageWindow;
-    const client = w.playgroundSites?.getClient() ?? w.playground;
-    if (!client) {
-      throw new Error('No Playground client on the page.');
-    }
-    await client.goTo(target);
-  }, path);
+  await goToInTab(tab, path);
   const expectedPath = path.split('?')[0]!;
   await expect
     .poll(() => currentAdminPath(tab).split('?')[0], { timeout: WP_ADMIN_TIMEOUT, interval: 200 })
@@ -318,49 +307,6 @@ export async function isPluginActive(tab: PlaygroundTab, slug: string): Promise<
 
 // ---------------------------------------------------------------------------------------------
 // Read-back for assertions (through the page's client, not the UI)
-
-/** A file's bytes from the tab's site, e.g. `/wordpress/wp-content/uploads/2025/01/a.png`. */
-export async function readFileFromTab(tab: PlaygroundTab, path: string): Promise<Uint8Array> {
-  const bytes = await tab.page.evaluate(async (target) => {
-    const w = window as unknown as PageWindow;
-    const client = w.playgroundSites?.getClient() ?? w.playground;
-    if (!client) {
-      throw new Error('No Playground client on the page.');
-    }
-    return Array.from(await client.readFileAsBuffer(target));
-  }, path);
-  return new Uint8Array(bytes);
-}
-
-/** Waits until Playground has written the tab's saved site back to OPFS (it does so after each request, asynchronously). */
-export async function savedToOpfs(tab: PlaygroundTab): Promise<void> {
-  await tab.page.evaluate(async () => {
-    const w = window as unknown as PageWindow;
-    const client = (w.playgroundSites?.getClient() ?? w.playground) as unknown as { flushOpfs(mountpoint: string): Promise<void> } | undefined;
-    if (!client) {
-      throw new Error('No Playground client on the page.');
-    }
-    await client.flushOpfs('/wordpress');
-  });
-}
-
-/** Runs PHP in the tab's site and returns its output (rejects on a fatal error). */
-export async function runPhpInTab(tab: PlaygroundTab, code: string): Promise<string> {
-  return tab.page.evaluate(async (php) => {
-    const w = window as unknown as PageWindow;
-    const client = w.playgroundSites?.getClient() ?? w.playground;
-    if (!client) {
-      throw new Error('No Playground client on the page.');
-    }
-    return (await client.run({ code: php })).text;
-  }, code);
-}
-
-/** Runs PHP after loading WordPress and decodes what it echoes as JSON. */
-export async function wpJson<T>(tab: PlaygroundTab, phpExpression: string): Promise<T> {
-  const text = await runPhpInTab(tab, `<?php require '/wordpress/wp-load.php'; echo json_encode(${phpExpression});`);
-  return JSON.parse(text) as T;
-}
 
 /** `PRAGMA integrity_check` of the site's SQLite file, opened on its own (works on either driver). */
 export function databaseIntegrity(tab: PlaygroundTab): Promise<string> {
