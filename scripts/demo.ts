@@ -59,7 +59,7 @@ console.log(`Pairing: ${state}`);
 const title = 'Hello from the first tab';
 const postId = await wpJson<number>(
   tabs[0]!,
-  `wp_insert_post(['post_title' => ${JSON.stringify(title)}, 'post_content' => 'Published in the first tab by npm run demo. Playground Sync copied it into this one.', 'post_status' => 'publish'])`,
+  `wp_insert_post(['post_author' => 1, 'post_title' => ${JSON.stringify(title)}, 'post_content' => 'Published in the first tab by npm run demo. Playground Sync copied it into this one.', 'post_status' => 'publish'])`,
 );
 const published = Date.now();
 while (!(await wpJson<boolean>(tabs[1]!, `get_post_status(${postId}) === 'publish'`))) {
