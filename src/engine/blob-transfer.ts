@@ -65,6 +65,8 @@ interface Fetch {
   readonly stored: Set<number>;
   finishing: boolean;
   lastHeard: number;
+  /** This fetch stalled with its chunks asked for on the lane: the rest is asked for over the link. */
+  viaLink: boolean;
 }
 
 /**
@@ -270,24 +272,30 @@ export class BlobTransfer {
     const fetch = this.active;
     if (fetch === null) return;
     fetch.lastHeard = this.now();
-    for (const offset of fetch.inFlight) this.request(fetch.sha256, offset);
+    for (const offset of fetch.inFlight) this.request(fetch, offset);
   }
 
   /**
-   * Nothing came for a while: what was asked for is asked for again. A lane that never brought a
-   * chunk is given up for the link (the tabs cannot reach each other directly, e.g. one is in an
-   * incognito window).
+   * Nothing came for a while: what was asked for is asked for again, over the link. The lane is
+   * only a faster way: a fetch that stalled on it goes on over the link, and a lane that never
+   * brought a chunk is given up for good (the tabs cannot reach each other directly, e.g. one is
+   * in an incognito window); one that did is tried again for the next blob.
    */
   askAgainAfterStall(): void {
-    if (this.active === null) return;
-    if (this.options.lane && this.lane === 'untried') {
-      this.lane = 'unreachable';
+    const fetch = this.active;
+    if (fetch === null) return;
+    if (this.options.lane && this.lane !== 'unreachable' && !fetch.viaLink) {
+      fetch.viaLink = true;
+      const never = this.lane === 'untried';
+      if (never) this.lane = 'unreachable';
       this.options.journal([
         {
           direction: 'local',
           kind: 'pairing',
           target: 'big files',
-          summary: 'The paired tab cannot be reached directly (another browser profile, or an incognito window?): big files go through the extension, more slowly',
+          summary: never
+            ? 'The paired tab cannot be reached directly (another browser profile, or an incognito window?): big files go through the extension, more slowly'
+            : `A big file (${formatSize(fetch.size)}) stopped coming straight from the paired tab: the rest comes through the extension`,
           status: 'info',
         },
       ]);
@@ -344,7 +352,7 @@ export class BlobTransfer {
       // Chunks are asked for at their boundaries: a part that ends between two is taken up from the last one.
       const part = await this.options.store.partSize(next.sha256);
       const written = part >= next.size ? part : part - (part % BLOB_CHUNK_BYTES);
-      const fetch: Fetch = { ...next, written, next: written, inFlight: new Set(), storing: 0, stored: new Set(), finishing: false, lastHeard: this.now() };
+      const fetch: Fetch = { ...next, written, next: written, inFlight: new Set(), storing: 0, stored: new Set(), finishing: false, lastHeard: this.now(), viaLink: false };
       this.active = fetch;
       if (written >= fetch.size) await this.finish(fetch);
       else this.askForMore(fetch);
@@ -354,15 +362,15 @@ export class BlobTransfer {
   private askForMore(fetch: Fetch): void {
     while (fetch.inFlight.size + fetch.storing + fetch.stored.size < BLOB_WINDOW && fetch.next < fetch.size) {
       fetch.inFlight.add(fetch.next);
-      this.request(fetch.sha256, fetch.next);
+      this.request(fetch, fetch.next);
       fetch.next += BLOB_CHUNK_BYTES;
     }
   }
 
-  private request(sha256: string, offset: number): void {
+  private request(fetch: Fetch, offset: number): void {
     const lane = this.options.lane;
-    const replyTo = lane && this.lane !== 'unreachable' ? { replyTo: lane.address } : {};
-    this.options.send({ kind: 'blob-request', sha256, offset, ...replyTo });
+    const replyTo = lane && this.lane !== 'unreachable' && !fetch.viaLink ? { replyTo: lane.address } : {};
+    this.options.send({ kind: 'blob-request', sha256: fetch.sha256, offset, ...replyTo });
   }
 
   /** Requests or chunks lost on the way (a service worker stopped in between): asked for again. */
@@ -424,4 +432,8 @@ export class BlobTransfer {
 function unique<T extends BlobRef>(blobs: readonly T[]): T[] {
   const seen = new Set<string>();
   return blobs.filter(({ sha256 }) => !seen.has(sha256) && (seen.add(sha256), true));
+}
+
+function formatSize(bytes: number): string {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
 }

@@ -55,6 +55,18 @@ export async function pairInPopup(popup: Page, tabIds: readonly number[]): Promi
   await popup.locator('[data-testid="pair"]').click();
 }
 
+/** Prints the pairings and the last `count` journal lines (for a test that failed without saying why). */
+export async function printJournalTail(extensionPage: Page, count: number): Promise<void> {
+  const state = await sessionState(extensionPage).catch(() => ({}) as Awaited<ReturnType<typeof sessionState>>);
+  const pairings = (state.pairings ?? []).map((pairing) => ({ phase: pairing.phase, error: pairing.error, copy: pairing.copy, sides: pairing.sides.map((side) => ({ tab: side.tabId, pending: side.pending, problem: side.problem })) }));
+  const lines = (state.journal ?? []).slice(-count);
+  console.info(
+    `[pairings] ${JSON.stringify(pairings)}\n[journal, last ${lines.length}]\n${lines
+      .map((entry) => `${new Date(entry.time).toISOString().slice(11, 23)} ${entry.site} ${entry.direction} ${entry.kind} ${entry.target.slice(0, 60)} ${entry.status}: ${entry.summary}`)
+      .join('\n')}`,
+  );
+}
+
 /**
  * Journal lines a user would read as trouble (failed, or refused input), as `status: summary`.
  * When there are any, the journal up to the last of them is printed: what led there.

@@ -214,7 +214,8 @@ export async function uploadMediaFile(tab: PlaygroundTab, fileName: string, byte
   const multiFileInput = wp.locator('#plupload-upload-ui input[type="file"]');
   await wp.locator('#plupload-upload-ui, #html-upload-ui').first().waitFor({ state: 'attached', timeout: WP_ADMIN_TIMEOUT });
   if ((await multiFileInput.count()) > 0) {
-    await multiFileInput.setInputFiles(file);
+    // A big file crosses to the browser first (tens of MB over the DevTools protocol): slow on a busy machine.
+    await multiFileInput.setInputFiles(file, { timeout });
     // Each finished upload gets an item with an edit link to its attachment; a failed one, an error.
     const editLink = wp.locator('#media-items .media-item a.edit-attachment').first();
     const failure = wp.locator('#media-items .media-item .error-div, #media-items .media-item.error').first();
@@ -234,7 +235,7 @@ export async function uploadMediaFile(tab: PlaygroundTab, fileName: string, byte
   if (await browserLink.isVisible()) {
     await browserLink.click();
   }
-  await wp.locator('#async-upload').setInputFiles(file);
+  await wp.locator('#async-upload').setInputFiles(file, { timeout });
   await wp.locator('#html-upload').click();
   await expect.poll(() => currentAdminPath(tab), { timeout }).toMatch(/^\/wp-admin\/upload\.php/);
   const newest = wp.locator('[data-id], #the-list tr[id^="post-"]').first();
@@ -277,7 +278,7 @@ function mimeTypeOf(fileName: string): string {
 export async function uploadAndActivatePlugin(tab: PlaygroundTab, zipBytes: Uint8Array, fileName = 'plugin.zip'): Promise<string> {
   await openAdminPage(tab, '/wp-admin/plugin-install.php?tab=upload');
   const wp = wpAdminFrame(tab);
-  await wp.locator('#pluginzip').setInputFiles({ name: fileName, mimeType: 'application/zip', buffer: Buffer.from(zipBytes) });
+  await wp.locator('#pluginzip').setInputFiles({ name: fileName, mimeType: 'application/zip', buffer: Buffer.from(zipBytes) }, { timeout: WP_ADMIN_TIMEOUT });
   await wp.locator('#install-plugin-submit').click();
   const installedActivateLink = wp.getByRole('link', { name: 'Activate Plugin' });
   await installedActivateLink.waitFor({ state: 'visible', timeout: WP_ADMIN_TIMEOUT });
