@@ -16,13 +16,18 @@ import { EndedNotices } from './EndedNotices';
 import { ErrorLine } from './ErrorLine';
 import { Journal } from './Journal';
 import { NoticeLine } from './NoticeLine';
-import { checkPair, currentSelection, pairedTabIds, toggleSelection } from './pair-selection';
+import { lastChangeAt } from './labels';
+import { LocalOnlyPanel } from './LocalOnlyPanel';
+import { PinHint } from './PinHint';
+import { checkPair, currentSelection, pairedTabIds, preselection, toggleSelection } from './pair-selection';
 import { PairControls } from './PairControls';
 import { PairingCard } from './PairingCard';
 import { displayNames } from './site-names';
+import { goToTab, openPlaygroundTabs } from './tab-actions';
 import { TabList } from './TabList';
 import { commandKey, useCommands } from './use-commands';
 import { useJournal } from './use-journal';
+import { usePinHint } from './use-pin-hint';
 import { useSessionValue } from './use-session-value';
 
 const noEntries: readonly JournalEntry[] = [];
@@ -38,7 +43,9 @@ export function App() {
   const journal = useJournal() ?? noEntries;
   const ended = useSessionValue<EndedPairings>(ENDED_PAIRINGS_STORAGE_KEY, noEndedPairings) ?? noEndedPairings;
   const commands = useCommands();
-  const [picked, setPicked] = useState<number[]>([]);
+  const pinHint = usePinHint();
+  // Until the user ticks or unticks a tab, exactly two ready tabs are picked for them.
+  const [picked, setPicked] = useState<number[] | null>(null);
   const [differ, setDiffer] = useState<DifferQuestion>();
   const [notice, setNotice] = useState<string>();
 
@@ -52,16 +59,19 @@ export function App() {
 
   const tabs = useMemo(() => listTabs(registry ?? emptyRegistry), [registry]);
   const paired = useMemo(() => pairedTabIds(pairings), [pairings]);
-  const selected = currentSelection(picked, tabs, paired);
+  const unpaired = useMemo(() => tabs.filter((tab) => !paired.has(tab.tabId)), [tabs, paired]);
+  const selected = currentSelection(picked ?? preselection(unpaired), tabs, paired);
   const check = checkPair(selected, tabs);
+  const now = useNow(1000);
 
-  const namesOf = (tabIds: readonly number[], scopes: readonly (string | undefined)[] = []) =>
+  /** `paired`: the sites as a pairing knows them (scope and name when paired), for tabs that may have moved on since. */
+  const namesOf = (tabIds: readonly number[], paired: readonly { scope: string; name: string }[] = []) =>
     displayNames(
       tabIds.map((tabId, index) => {
         const site = registry?.[tabId]?.site;
-        const scope = scopes[index] ?? site?.scope;
-        // A reloaded tab runs another site: its name is only ours while the scope matches.
-        return { tabId, scope, name: site && site.scope === scope ? site.name : undefined };
+        const scope = paired[index]?.scope ?? site?.scope;
+        // A reloaded tab runs another site: the tab's name is only this site's while the scope matches.
+        return { tabId, scope, name: site && site.scope === scope ? site.name : paired[index]?.name };
       }),
     ) as [string, string];
 
@@ -72,7 +82,7 @@ export function App() {
         setDiffer({ tabIds, sides: outcome.sides });
       } else if (outcome.kind === 'ok') {
         setDiffer(undefined);
-        setPicked([]);
+        setPicked(null);
         const names = namesOf(tabIds);
         if (keep === undefined) {
           setNotice(`Paired ${names[0]} and ${names[1]}: changes now sync both ways.`);
@@ -90,19 +100,26 @@ export function App() {
     void commands.run({ type: 'popup/unpair', pairId: pairing.pairId });
   };
 
+  // The errored pairing goes, then the same two tabs pair afresh (asking which site to keep if they differ).
+  const pairAgain = (pairing: Pairing) => {
+    const tabIds = pairing.sides.map((side) => side.tabId) as [number, number];
+    setNotice(undefined);
+    void commands.run({ type: 'popup/unpair', pairId: pairing.pairId }, (outcome) => {
+      if (outcome.kind === 'ok') pair(tabIds);
+    });
+  };
+  const isReady = (tabId: number) => registry?.[tabId]?.status === 'ready';
+  const showTab = (tabId: number) => void goToTab(tabId).catch(() => setNotice('That tab is gone.'));
+
   const pairBusy = commands.isBusy(commandKey({ type: 'popup/pair' }));
 
   return (
     <main>
       <header class="header">
         <h1>Playground Sync</h1>
-        {pairings.length > 0 ? (
-          <span class="header__summary">
-            {pairings.length} pairing{pairings.length === 1 ? '' : 's'}
-          </span>
-        ) : null}
       </header>
 
+      {pinHint.show ? <PinHint onDismiss={pinHint.dismiss} /> : null}
       {commands.failure ? <ErrorLine failure={commands.failure} onDismiss={commands.dismiss} /> : null}
       {notice ? <NoticeLine text={notice} onDismiss={() => setNotice(undefined)} /> : null}
       <EndedNotices ended={ended} onDismiss={(pairId) => void commands.run({ type: 'popup/dismiss-ended', pairId })} />
@@ -127,12 +144,18 @@ export function App() {
                 pairing={pairing}
                 names={namesOf(
                   pairing.sides.map((side) => side.tabId),
-                  pairing.sides.map((side) => side.scope),
+                  pairing.sides,
                 )}
+                lastChange={lastChangeAt(pairing, journal)}
+                now={now}
                 syncBusy={commands.isBusy(commandKey({ type: 'popup/set-sync', pairId: pairing.pairId }))}
-                unpairBusy={commands.isBusy(commandKey({ type: 'popup/unpair', pairId: pairing.pairId }))}
+                unpairBusy={commands.isBusy(commandKey({ type: 'popup/unpair', pairId: pairing.pairId })) || pairBusy}
+                canPairAgain={pairing.sides.every((side) => isReady(side.tabId))}
+                currentUrls={[registry?.[pairing.sides[0].tabId]?.site?.siteUrl, registry?.[pairing.sides[1].tabId]?.site?.siteUrl]}
                 onSetSync={(on) => setSync(pairing, on)}
                 onUnpair={() => unpair(pairing)}
+                onPairAgain={() => pairAgain(pairing)}
+                onGoToTab={showTab}
               />
             ))}
           </ul>
@@ -140,16 +163,25 @@ export function App() {
       ) : null}
 
       <section aria-labelledby="tabs-title">
-        <h2 id="tabs-title">Playground tabs</h2>
+        <h2 id="tabs-title">{pairings.length > 0 ? 'Other Playground tabs' : 'Playground tabs'}</h2>
         {registry === undefined ? (
           <p class="hint">Loading…</p>
         ) : (
           <>
-            <TabList tabs={tabs} paired={paired} selected={selected} onToggle={(tabId) => setPicked(toggleSelection(selected, tabId))} />
-            {tabs.length > 0 ? <PairControls check={check} busy={pairBusy} blocked={differ !== undefined} onPair={pair} /> : null}
+            <TabList
+              tabs={unpaired}
+              selected={selected}
+              anyPaired={pairings.length > 0}
+              onToggle={(tabId) => setPicked(toggleSelection(selected, tabId))}
+              onGoToTab={showTab}
+              onOpenTabs={(count) => void openPlaygroundTabs(count)}
+            />
+            {unpaired.length > 0 ? <PairControls check={check} busy={pairBusy} blocked={differ !== undefined} onPair={pair} /> : null}
           </>
         )}
       </section>
+
+      <LocalOnlyPanel />
 
       <Journal
         journal={journal}
@@ -158,4 +190,14 @@ export function App() {
       />
     </main>
   );
+}
+
+/** The current time, renewed every `everyMs` while the popup is open ("last change 5 s ago" moves on). */
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
 }

@@ -28,11 +28,9 @@ export function DifferPanel({ sides, names, busy, onKeep, onCancel }: DifferPane
               disabled={busy}
               onClick={() => onKeep(side.tabId)}
             >
-              Keep this site
+              Keep {names[index]}
             </button>
-            <span class="differ__explain">
-              Keeps <strong>{names[index]}</strong>, replaces {names[1 - index]}
-            </span>
+            <span class="differ__explain">Replaces {names[1 - index]} with a copy of it</span>
           </div>
         ))}
       </div>

@@ -3,89 +3,91 @@ import { describeStorage, describeTabStatus } from './labels';
 import { MAX_SELECTED, tabAvailability } from './pair-selection';
 
 interface TabListProps {
+  /** Playground tabs not in a pairing. */
   tabs: readonly TabEntry[];
-  paired: ReadonlySet<number>;
   selected: readonly number[];
   onToggle: (tabId: number) => void;
+  onGoToTab: (tabId: number) => void;
+  /** Opens this many new Playground tabs. */
+  onOpenTabs: (count: number) => void;
+  /** Whether any tab is paired (then no open tab to pair is not a first run). */
+  anyPaired: boolean;
 }
 
-export function TabList({ tabs, paired, selected, onToggle }: TabListProps) {
-  if (tabs.length === 0) {
-    return (
-      <p class="hint" data-testid="no-tabs">
-        No Playground tabs yet. Open <strong>playground.wordpress.net</strong> in two tabs to pair them.
-      </p>
-    );
-  }
+/** The Playground tabs that can be paired, one line per site; a way to open them when there are not two. */
+export function TabList({ tabs, selected, onToggle, onGoToTab, onOpenTabs, anyPaired }: TabListProps) {
+  const missing = Math.max(0, MAX_SELECTED - tabs.length);
+  const opener =
+    missing > 0 ? (
+      <div class="open-tabs" data-testid="no-tabs">
+        <p class="hint">
+          {tabs.length === 0
+            ? anyPaired
+              ? 'No other Playground tab is open.'
+              : 'Pair two WordPress Playground sites: open two Playground tabs, then pick them here.'
+            : 'Open one more Playground tab to pair it with this one.'}
+        </p>
+        <button type="button" class="button" data-testid="open-tabs" onClick={() => onOpenTabs(missing)}>
+          {missing === 2 ? 'Open two Playground tabs' : 'Open a Playground tab'}
+        </button>
+      </div>
+    ) : null;
+  if (tabs.length === 0) return opener;
   const full = selected.length >= MAX_SELECTED;
   return (
-    <ul class="tabs" data-testid="tab-list">
-      {tabs.map((tab) => (
-        <TabRow
-          key={tab.tabId}
-          tab={tab}
-          paired={paired.has(tab.tabId)}
-          checked={selected.includes(tab.tabId)}
-          selectionFull={full}
-          availability={tabAvailability(tab, paired)}
-          onToggle={() => onToggle(tab.tabId)}
-        />
-      ))}
-    </ul>
+    <>
+      <ul class="tabs" data-testid="tab-list">
+        {tabs.map((tab) => (
+          <TabRow
+            key={tab.tabId}
+            tab={tab}
+            checked={selected.includes(tab.tabId)}
+            selectionFull={full}
+            availability={tabAvailability(tab, new Set())}
+            onToggle={() => onToggle(tab.tabId)}
+            onGoToTab={() => onGoToTab(tab.tabId)}
+          />
+        ))}
+      </ul>
+      {opener}
+    </>
   );
 }
 
 interface TabRowProps {
   tab: TabEntry;
-  paired: boolean;
   checked: boolean;
   selectionFull: boolean;
   availability: ReturnType<typeof tabAvailability>;
   onToggle: () => void;
+  onGoToTab: () => void;
 }
 
-function TabRow({ tab, paired, checked, selectionFull, availability, onToggle }: TabRowProps) {
+function TabRow({ tab, checked, selectionFull, availability, onToggle, onGoToTab }: TabRowProps) {
   const site = tab.site;
-  const name = site?.name ?? `Tab ${tab.tabId}`;
+  const name = site?.name ?? 'A Playground tab';
   const disabled = !availability.selectable || (!checked && selectionFull);
   const why = !availability.selectable ? availability.reason : disabled ? 'Two tabs are selected: unselect one first' : `Select ${name} to pair it`;
   return (
-    <li
-      class={`tab tab--${tab.status}${checked ? ' tab--selected' : ''}${paired ? ' tab--paired' : ''}`}
-      data-testid="tab"
-      data-tab-id={tab.tabId}
-      data-scope={site?.scope ?? ''}
-    >
-      <div class="tab__title">
+    <li class={`tab tab--${tab.status}${checked ? ' tab--selected' : ''}`} data-testid="tab" data-tab-id={tab.tabId} data-scope={site?.scope ?? ''}>
+      <div class="tab__line">
         <label class="tab__select" title={why}>
           <input type="checkbox" data-testid="select-tab" checked={checked} disabled={disabled} onChange={onToggle} />
-          <span class="tab__name">{name}</span>
+          <span class="tab__name" title={site?.siteUrl}>
+            {name}
+          </span>
         </label>
-        <span class="tab__chips">
-          {paired ? (
-            <span class="chip chip--paired" data-testid="paired">
-              Paired
-            </span>
-          ) : null}
-          <span class={`status status--${tab.status}`}>{describeTabStatus(tab.status)}</span>
-        </span>
+        {site ? (
+          <span class="tab__facts" title={`WordPress ${site.wordpressVersion}, PHP ${site.phpVersion}, ${describeStorage(site.storage).toLowerCase()}`}>
+            WP <span data-testid="wp-version">{site.wordpressVersion}</span> · PHP <span data-testid="php-version">{site.phpVersion}</span> ·{' '}
+            <span data-testid="storage">{describeStorage(site.storage)}</span>
+          </span>
+        ) : null}
+        {tab.status === 'ready' ? null : <span class={`status status--${tab.status}`}>{describeTabStatus(tab.status)}</span>}
+        <button type="button" class="link tab__go" data-testid="go-to-tab" onClick={onGoToTab}>
+          Go to tab<span class="visually-hidden"> of {name}</span>
+        </button>
       </div>
-      {site ? (
-        <dl class="facts">
-          <dt>Scope</dt>
-          <dd data-testid="scope">{site.scope}</dd>
-          <dt>Site</dt>
-          <dd class="tab__url" title={site.siteUrl}>
-            {site.siteUrl}
-          </dd>
-          <dt>WordPress</dt>
-          <dd data-testid="wp-version">{site.wordpressVersion}</dd>
-          <dt>PHP</dt>
-          <dd data-testid="php-version">{site.phpVersion}</dd>
-          <dt>Storage</dt>
-          <dd data-testid="storage">{describeStorage(site.storage)}</dd>
-        </dl>
-      ) : null}
       {tab.detail ? <p class="tab__detail">{tab.detail}</p> : null}
     </li>
   );

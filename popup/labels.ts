@@ -1,5 +1,6 @@
 import type { StorageKind } from '../src/protocol/site';
 import type { TabStatus } from '../src/registry/tab-registry';
+import type { JournalEntry } from '../src/journal/entry';
 import type { Pairing, PairingPhase } from '../src/pairing/pairings';
 
 const STATUS_LABELS: Record<TabStatus, string> = {
@@ -10,9 +11,9 @@ const STATUS_LABELS: Record<TabStatus, string> = {
 };
 
 const STORAGE_LABELS: Record<StorageKind, string> = {
-  temporary: 'Temporary (lost on reload)',
-  opfs: 'Saved in this browser',
-  'local-fs': 'Saved to a local folder',
+  temporary: 'Temporary',
+  opfs: 'Saved in browser',
+  'local-fs': 'Saved to folder',
   unknown: 'Unknown',
 };
 
@@ -31,4 +32,39 @@ export const describePhase = (pairing: Pick<Pairing, 'phase' | 'syncOn' | 'sides
 export function describePending(pending: number): string {
   if (pending <= 0) return 'Up to date';
   return `${pending} change${pending === 1 ? '' : 's'} pending`;
+}
+
+/** How long ago, in the popup's words: "just now", "12 s ago", "3 min ago", "2 h ago". */
+export function describeAgo(then: number, now: number): string {
+  const seconds = Math.max(0, Math.round((now - then) / 1000));
+  if (seconds < 5) return 'just now';
+  if (seconds < 60) return `${seconds} s ago`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  return `${Math.floor(minutes / 60)} h ago`;
+}
+
+/** When a change of a person's last crossed between the pairing's sites (journal lines about rows or files), if ever. */
+export function lastChangeAt(pairing: Pick<Pairing, 'sides' | 'createdAt'>, journal: readonly Pick<JournalEntry, 'site' | 'kind' | 'status' | 'time'>[]): number | undefined {
+  const sites = new Set(pairing.sides.map((side) => side.siteUrl.replace(/\/+$/, '')));
+  let last: number | undefined;
+  for (const entry of journal) {
+    if ((entry.kind !== 'rows' && entry.kind !== 'files') || (entry.status !== 'applied' && entry.status !== 'conflict')) continue;
+    if (entry.time < pairing.createdAt || !sites.has(entry.site.replace(/\/+$/, ''))) continue;
+    last = Math.max(last ?? 0, entry.time);
+  }
+  return last;
+}
+
+/**
+ * An error about the pairing in the sites' names: the URLs the engine names them by (each side's
+ * when paired, and its current one if the tab reloaded since) become the names the popup shows.
+ */
+export function inSiteNames(text: string, urlsOfSides: readonly (readonly (string | undefined)[])[], names: readonly string[]): string {
+  const named = urlsOfSides.flatMap((urls, index) => urls.flatMap((url) => (url ? [{ url: url.replace(/\/+$/, ''), name: names[index]! }] : [])));
+  // Longest first: one scope's URL may begin another's ("scope:a" and "scope:a2").
+  return named
+    .filter(({ url }) => url !== '')
+    .sort((x, y) => y.url.length - x.url.length)
+    .reduce((out, { url, name }) => out.split(`${url}/`).join(name).split(url).join(name), text);
 }

@@ -22,6 +22,12 @@ export function currentSelection(selected: readonly number[], tabs: readonly Tab
   return selected.filter((tabId) => selectable.has(tabId)).slice(0, MAX_SELECTED);
 }
 
+/** What is picked before the user picks: the two tabs when exactly two can be paired, else nothing. */
+export function preselection(tabs: readonly TabEntry[]): number[] {
+  const ready = tabs.filter((tab) => tabAvailability(tab, new Set()).selectable);
+  return ready.length === MAX_SELECTED ? ready.map((tab) => tab.tabId) : [];
+}
+
 export function toggleSelection(selected: readonly number[], tabId: number): number[] {
   if (selected.includes(tabId)) return selected.filter((id) => id !== tabId);
   return selected.length < MAX_SELECTED ? [...selected, tabId] : [...selected];

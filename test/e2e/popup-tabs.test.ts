@@ -45,12 +45,14 @@ describe('popup lists the open Playground tabs', () => {
     const popup = await browser.openExtensionPage('popup/index.html');
     await waitForScopes(popup, [first.scope, second.scope]);
 
+    // One line per site: a ready tab can be ticked and shows no status chip; its URL is its name's tooltip.
     const row = popup.locator(`[data-testid="tab"][data-scope="${first.scope}"]`);
-    await expect.poll(() => row.locator('.status').textContent()).toBe('Ready');
+    await expect.poll(() => row.locator('[data-testid="select-tab"]').isEnabled()).toBe(true);
+    expect(await row.locator('.status').count()).toBe(0);
     expect(await row.locator('[data-testid="wp-version"]').textContent()).toMatch(/^\d+\.\d+/);
     expect(await row.locator('[data-testid="php-version"]').textContent()).toMatch(/^\d+\.\d+\.\d+/);
-    expect(await row.locator('[data-testid="storage"]').textContent()).toContain('Temporary');
-    expect(await row.locator('.tab__url').textContent()).toBe(first.absoluteUrl);
+    expect(await row.locator('[data-testid="storage"]').textContent()).toBe('Temporary');
+    expect(await row.locator('.tab__name').getAttribute('title')).toBe(first.absoluteUrl);
 
     // A reload boots a new temporary site on a new scope; the popup follows without being reopened.
     await second.page.reload();

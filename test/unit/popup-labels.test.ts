@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backgroundUnavailable, interpretReply, readableError, RESTARTING_MESSAGE } from '../../popup/command-reply';
-import { copyPercent, describeCopy } from '../../popup/copy-progress';
-import { describePending, describePhase } from '../../popup/labels';
+import { copyPercent, describeBytes, describeCopyAmount } from '../../popup/copy-progress';
+import { describeAgo, describePending, describePhase, inSiteNames, lastChangeAt } from '../../popup/labels';
 import { displayNames } from '../../popup/site-names';
 import { formatPlugins, summaryRows } from '../../popup/summary-rows';
 import type { PairedSide } from '../../src/pairing/pairings';
@@ -15,8 +15,12 @@ describe('popup copy progress', () => {
     expect(copyPercent({ done: 120, total: 100 })).toBe(100);
   });
 
-  it('names both sides', () => {
-    expect(describeCopy({ done: 2, total: 5 }, 'Blog', 'Shop')).toBe('Copying Blog → Shop: 40%');
+  it('says how much of how much in bytes people read, and "Preparing…" until the total is known', () => {
+    expect(describeCopyAmount({ done: 0, total: 0 })).toBe('Preparing…');
+    expect(describeCopyAmount({ done: 24_600_000, total: 39_700_000 })).toBe('24.6 of 39.7 MB');
+    expect(describeCopyAmount({ done: 812_000, total: 1_200_000 })).toBe('812 KB of 1.2 MB');
+    expect(describeCopyAmount({ done: 50_000_000, total: 40_000_000 })).toBe('40.0 of 40.0 MB');
+    expect([999, 1000, 99_949, 123_456_789, 2_500_000_000].map(describeBytes)).toEqual(['999 B', '1.0 KB', '99.9 KB', '123 MB', '2.5 GB']);
   });
 });
 
@@ -73,6 +77,43 @@ describe('popup labels', () => {
     expect(describePhase({ phase: 'live', syncOn: false, sides: sides('files gone: reinstalling') })).toBe('Paused');
   });
 
+  it('says how long ago in seconds, minutes or hours', () => {
+    expect([0, 4_000, 12_000, 59_000, 61_000, 3_599_000, 7_300_000].map((ago) => describeAgo(1_000_000_000 - ago, 1_000_000_000))).toEqual([
+      'just now',
+      'just now',
+      '12 s ago',
+      '59 s ago',
+      '1 min ago',
+      '59 min ago',
+      '2 h ago',
+    ]);
+  });
+
+  it('finds the last change that crossed between a pairing’s sites since it was made, from the journal', () => {
+    const pairing = { createdAt: 1000, sides: [{ siteUrl: 'https://p.net/scope:a/' }, { siteUrl: 'https://p.net/scope:b' }] } as Parameters<typeof lastChangeAt>[0];
+    const line = (site: string, time: number, kind = 'rows', status = 'applied') => ({ site, time, kind, status }) as Parameters<typeof lastChangeAt>[1][number];
+    expect(lastChangeAt(pairing, [])).toBeUndefined();
+    expect(
+      lastChangeAt(pairing, [
+        line('https://p.net/scope:a', 2000),
+        line('https://p.net/scope:b/', 3000, 'files'),
+        line('https://p.net/scope:a', 4000, 'pairing', 'info'),
+        line('https://p.net/scope:c', 5000),
+        line('https://p.net/scope:a', 6000, 'rows', 'failed'),
+        line('https://p.net/scope:a', 500),
+      ]),
+    ).toBe(3000);
+  });
+
+  it('puts the sites’ names where an error names their URLs', () => {
+    const urls = [['https://p.net/scope:a/', 'https://p.net/scope:a2/'], ['https://p.net/scope:b', undefined]];
+    expect(inSiteNames('https://p.net/scope:a/ was reloaded while its state was copied to https://p.net/scope:b; pair again', urls, ['Blog', 'Shop'])).toBe(
+      'Blog was reloaded while its state was copied to Shop; pair again',
+    );
+    // A tab that reloaded reports its new site: that URL is its side's too.
+    expect(inSiteNames('https://p.net/scope:a2/ was reloaded', urls, ['Blog', 'Shop'])).toBe('Blog was reloaded');
+  });
+
   it('counts pending changes in words', () => {
     expect(describePending(0)).toBe('Up to date');
     expect(describePending(1)).toBe('1 change pending');
@@ -103,5 +144,20 @@ describe('popup content summaries', () => {
   it('shortens long plugin lists', () => {
     expect(formatPlugins([])).toBe('None');
     expect(formatPlugins(['a', 'b', 'c', 'd', 'e'])).toBe('a, b, c +2 more');
+  });
+});
+
+describe('popup: what does not sync', () => {
+  it('lists every local-only rule and excluded path with its reason, from the lists the engine uses', async () => {
+    const { localOnlyGroups } = await import('../../popup/local-only-view');
+    const { LOCAL_ONLY } = await import('../../src/sync/local-only');
+    const { STATIC_EXCLUSIONS } = await import('../../src/files/exclusions');
+    const groups = localOnlyGroups();
+    expect(groups.map((group) => group.title)).toEqual(['Database rows', 'Database tables', 'Files']);
+    expect(groups[0]!.items.map((item) => item.why)).toEqual(LOCAL_ONLY.rows.map((rule) => rule.why));
+    expect(groups[0]!.items[0]!.what).toMatch(/^Options: cron, doing_cron, rewrite_rules, siteurl, home, .* \+\d+ more$/);
+    expect(groups[2]!.items).toHaveLength(STATIC_EXCLUSIONS.length);
+    expect(groups[2]!.items).toContainEqual({ what: 'wp-content/database/', why: expect.stringMatching(/^SQLite database directory/) });
+    for (const item of groups.flatMap((group) => group.items)) expect(item.why.length).toBeGreaterThan(10);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pairing } from '../../src/pairing/pairings';
 import type { TabEntry } from '../../src/registry/tab-registry';
-import { checkPair, currentSelection, pairedTabIds, tabAvailability, toggleSelection } from '../../popup/pair-selection';
+import { checkPair, currentSelection, pairedTabIds, preselection, tabAvailability, toggleSelection } from '../../popup/pair-selection';
 
 const tab = (tabId: number, scope: string, status: TabEntry['status'] = 'ready'): TabEntry => ({
   tabId,
@@ -41,6 +41,14 @@ describe('popup tab selection', () => {
     expect(tabAvailability(tabs[0]!, paired)).toEqual({ selectable: true });
     expect(tabAvailability(tabs[3]!, paired)).toEqual({ selectable: false, reason: 'Not ready yet' });
     expect(tabAvailability(tabs[4]!, paired)).toEqual({ selectable: false, reason: 'Already paired' });
+  });
+
+  it('picks the two tabs for the user when exactly two are ready, and nothing otherwise', () => {
+    expect(preselection([tab(1, 'a'), tab(2, 'b')])).toEqual([1, 2]);
+    expect(preselection([tab(1, 'a'), tab(2, 'b'), tab(3, 'c', 'waiting')])).toEqual([1, 2]);
+    expect(preselection([tab(1, 'a'), tab(2, 'b'), tab(3, 'c')])).toEqual([]);
+    expect(preselection([tab(1, 'a'), tab(2, 'b', 'waiting')])).toEqual([]);
+    expect(preselection([])).toEqual([]);
   });
 
   it('selects at most two tabs and unselects on a second click', () => {
