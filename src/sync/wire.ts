@@ -85,7 +85,7 @@ const rejoinId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'a rejoin id
 const fileHashes = v.pipe(v.array(v.strictTuple([RelativePathSchema, sha256])), v.maxLength(MAX_REQUEST_FILES));
 
 /** Where a tab's lane receives (`pgsync-lane:` and a random UUID: the name is its only secret). */
-export const LANE_ADDRESS_PATTERN = /^pgsync-lane:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const LANE_ADDRESS_PATTERN = /^pgsync-lane:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const laneAddress = v.pipe(v.string(), v.regex(LANE_ADDRESS_PATTERN, 'not a lane address'));
 
 /** The base64 of at most one blob chunk. */
