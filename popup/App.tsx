@@ -31,6 +31,8 @@ import { usePinHint } from './use-pin-hint';
 import { useSessionValue } from './use-session-value';
 
 const noEntries: readonly JournalEntry[] = [];
+/** How long a notice stays before it goes on its own. */
+const NOTICE_MS = 10_000;
 
 interface DifferQuestion {
   tabIds: [number, number];
@@ -52,6 +54,13 @@ export function App() {
   // A pairing that ends on its own while the popup is open makes what it last said about pairing stale.
   const newestEnd = ended.reduce((newest, entry) => Math.max(newest, entry.at), 0);
   const seenEnd = useRef(newestEnd);
+  // A notice confirms a click; the pairing's card says how things stand from then on (a name in an
+  // old notice may not even exist any more: a reloaded temporary site comes back under a new one).
+  useEffect(() => {
+    if (notice === undefined) return;
+    const timer = setTimeout(() => setNotice(undefined), NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [notice]);
   useEffect(() => {
     if (newestEnd > seenEnd.current) setNotice(undefined);
     seenEnd.current = newestEnd;

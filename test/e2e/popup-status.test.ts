@@ -131,6 +131,8 @@ describe('popup, status first: from no tab to a live pairing, through a copy and
     expect(await card().locator('[data-testid="sync-toggle"]').getAttribute('aria-label')).toBe(`Sync ${names!.replace(' ⇄ ', ' and ')}`);
     await popup.evaluate(() => window.scrollTo(0, 0));
     await snap('6-live');
+    // "Paired A and B" confirmed the click; it goes on its own (the card says how things stand).
+    await expect.poll(() => popup.locator('[data-testid="notice"]').count(), POLL).toBe(0);
   });
 
   it('"Go to tab" brings that tab to the front', async () => {
