@@ -11,7 +11,9 @@ export default defineConfig({
     sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/unit/**/*.test.tsx'], environment: 'node' },
+        // Seeded runs of the file recorder wait on timers, not the CPU: many at once (it.concurrent). They run
+        // beside the typecheck and lint (scripts/run-tests.ts): a busy machine is no reason for a unit test to fail.
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/unit/**/*.test.tsx'], environment: 'node', maxConcurrency: 20, testTimeout: 30_000 },
       },
       {
         test: {

@@ -119,7 +119,7 @@ async function expectNoExcludedPaths(changes: readonly FileChange[]): Promise<vo
 describe('FileRecorder with browser-like asynchronous delivery', () => {
   // 40 seeds by default (each takes ~0.2 s of timer ticks); PG_SYNC_FILE_SEEDS=5000 for a long run.
   const seeds = Number(process.env.PG_SYNC_FILE_SEEDS ?? 40);
-  it.each(Array.from({ length: seeds }, (_, seed) => seed + 1))('random operations converge (seed %i)', async (seed) => {
+  it.concurrent.each(Array.from({ length: seeds }, (_, seed) => seed + 1))('random operations converge (seed %i)', async (seed) => {
     const random = randomGenerator(seed);
     const { site, peer, recorder, peerRecorder } = await startTwoRecordedSites();
     const counter = { next: 0 };
@@ -142,7 +142,7 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
     await peerRecorder.stop();
   });
 
-  it.each(Array.from({ length: Number(process.env.PG_SYNC_UNDO_SEEDS ?? 30) }, (_, seed) => seed + 101))(
+  it.concurrent.each(Array.from({ length: Number(process.env.PG_SYNC_UNDO_SEEDS ?? 30) }, (_, seed) => seed + 101))(
     'a received batch undone (its database part failed, or one of its changes) leaves the peer as it was and sends nothing back (seed %i)',
     async (seed) => {
       const random = randomGenerator(seed);

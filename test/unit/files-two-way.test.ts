@@ -168,7 +168,7 @@ const syncedFiles = (site: FakeSite) => site.snapshot().filter(([path, text]) =>
 describe('file sync both ways at once (folder moves, writes and deletes on both sides)', () => {
   // PG_SYNC_TWO_WAY_SEEDS=20000 for a long run.
   const seeds = Number(process.env.PG_SYNC_TWO_WAY_SEEDS ?? 60);
-  it.each(Array.from({ length: seeds }, (_, seed) => seed + 1))('converges (seed %i)', async (seed) => {
+  it.concurrent.each(Array.from({ length: seeds }, (_, seed) => seed + 1))('converges (seed %i)', async (seed) => {
     const random = randomGenerator(seed);
     let wall = 1_000_000;
     // Each side's wall clock runs a little ahead of or behind the other's.
