@@ -19,6 +19,8 @@ export default defineConfig({
     minify: false,
     // The toolbar icons are set by path (`action.setIcon`), which takes no data: URL.
     assetsInlineLimit: (file) => (file.endsWith('.png') ? false : undefined),
+    // Pages the manifest does not name: the journal's own page, opened from the popup.
+    rollupOptions: { input: { journal: 'popup/journal.html' } },
   },
   server: { cors: { origin: [/chrome-extension:\/\//] } },
 });

@@ -11,7 +11,7 @@ import { isPlaygroundUrl } from '../src/platform/playground-origin';
 import { retainPairings } from '../src/pairing/pairings-state';
 import { applyTabReport, markDocumentGone, removeTab, retainTabs } from '../src/registry/tab-registry';
 import { journalBackground } from './background-journal';
-import { dismissEndedPairing, onPeerReport, onTabGone, onTabSite, pair, routeEnvelope, setSync, unpair } from './pairing-service';
+import { dismissEndedPairing, onPeerReport, onTabGone, onTabSite, openInTabs, pair, retryPairing, routeEnvelope, setSync, unpair } from './pairing-service';
 import { journalAppend, journalClear, journalSetStatus, pairings, registry } from './stores';
 import { forgetPort, rememberPort } from './tab-ports';
 
@@ -90,6 +90,10 @@ function runCommand(command: PopupCommand): Promise<PopupReply> {
       return journalClear().then(() => ({ ok: true }));
     case 'popup/dismiss-ended':
       return dismissEndedPairing(command.pairId);
+    case 'popup/retry':
+      return retryPairing(command.pairId);
+    case 'popup/open-in-tabs':
+      return openInTabs(command.pairId, command.path);
   }
 }
 

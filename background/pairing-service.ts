@@ -1,3 +1,4 @@
+import browser from 'webextension-polyfill';
 import type { PopupReply } from '../src/protocol/popup';
 import type { BackgroundToTab, ContentSummary, TabToBackground } from '../src/protocol/runtime';
 import { checkPairRequest, type PairableSite } from '../src/pairing/pair-request';
@@ -132,6 +133,27 @@ async function endPairing(pairing: Pairing, reason: string): Promise<void> {
 
 export async function dismissEndedPairing(pairId: string): Promise<PopupReply> {
   await endedPairings.update((ended) => dismissEnded(ended, pairId));
+  return { ok: true };
+}
+
+/** Both tabs of a pairing apply again what they could not apply. */
+export async function retryPairing(pairId: string): Promise<PopupReply> {
+  const pairing = findPairing(await pairings.read(), pairId);
+  if (!pairing) return { ok: false, error: 'These sites are no longer paired.' };
+  const replies = await Promise.all(pairing.sides.map((s) => sendToTab(s.tabId, { type: 'bg/retry', pairId })));
+  const failed = replies.find((reply) => !reply.ok);
+  return failed && !failed.ok ? { ok: false, error: `Could not try again: ${failed.error}` } : { ok: true };
+}
+
+/** Shows `path` in both tabs of a pairing, and brings the first to the front. */
+export async function openInTabs(pairId: string, path: string): Promise<PopupReply> {
+  const pairing = findPairing(await pairings.read(), pairId);
+  if (!pairing) return { ok: false, error: 'These sites are no longer paired.' };
+  const replies = await Promise.all(pairing.sides.map((s) => sendToTab(s.tabId, { type: 'bg/open-path', path })));
+  const failed = replies.find((reply) => !reply.ok);
+  if (failed && !failed.ok) return { ok: false, error: `Could not open the page: ${failed.error}` };
+  const tab = await browser.tabs.update(pairing.sides[0].tabId, { active: true });
+  if (tab.windowId !== undefined) await browser.windows.update(tab.windowId, { focused: true });
   return { ok: true };
 }
 

@@ -98,6 +98,12 @@ async function handle(command: BackgroundToTab): Promise<TabReply> {
     case 'bg/sync':
       host.setSync(command.pairId, command.on);
       return { ok: true };
+    case 'bg/retry':
+      await host.retry(command.pairId);
+      return { ok: true };
+    case 'bg/open-path':
+      await relay.goTo(command.path);
+      return { ok: true };
   }
 }
 

@@ -146,6 +146,12 @@ export class PeerHost {
     this.peer.setPaused(!on);
   }
 
+  /** The user asked to apply again what this site could not apply (its cause fixed meanwhile). */
+  retry(pairId: string): Promise<void> {
+    if (!this.peer || this.role?.pairId !== pairId) return Promise.reject(new Error(`This tab is not running pairing ${pairId}`));
+    return this.peer.retry();
+  }
+
   /** After the background came back: what it may have missed goes out again. */
   resendPending(): void {
     if (!this.paused) this.peer?.resendPending();

@@ -14,6 +14,7 @@ import type { DifferSide } from './command-reply';
 import { DifferPanel } from './DifferPanel';
 import { EndedNotices } from './EndedNotices';
 import { ErrorLine } from './ErrorLine';
+import { focusedElement, useFocusKeeper, type FocusTarget } from './focus';
 import { Journal } from './Journal';
 import { NoticeLine } from './NoticeLine';
 import { lastChangeAt } from './labels';
@@ -27,12 +28,18 @@ import { goToTab, openPlaygroundTabs } from './tab-actions';
 import { TabList } from './TabList';
 import { commandKey, useCommands } from './use-commands';
 import { useJournal } from './use-journal';
+import { useJournalSites } from './use-journal-sites';
+import { useNow } from './use-now';
 import { usePinHint } from './use-pin-hint';
 import { useSessionValue } from './use-session-value';
 
 const noEntries: readonly JournalEntry[] = [];
 /** How long a notice stays before it goes on its own. */
 const NOTICE_MS = 10_000;
+/** Where focus goes when what had it is gone and nothing better is known: the popup's title. */
+const TITLE = '#popup-title';
+/** The journal looks after its own focus (its rewrite, issue 12). */
+const JOURNAL = '[data-testid="journal"]';
 
 interface DifferQuestion {
   tabIds: [number, number];
@@ -50,6 +57,13 @@ export function App() {
   const [picked, setPicked] = useState<number[] | null>(null);
   const [differ, setDiffer] = useState<DifferQuestion>();
   const [notice, setNotice] = useState<string>();
+  // Keyboard users keep their place: the button that opened the differ panel gets focus back when
+  // it closes, and when a click removes what had focus (a dismissed line, an unpaired card) focus
+  // goes to the first of `focusAfter` that exists, never to <body>.
+  const differOpener = useRef<HTMLElement | null>(null);
+  const focusAfter = useRef<readonly FocusTarget[]>([]);
+  useFocusKeeper(() => [...focusAfter.current, TITLE], JOURNAL);
+  const focusNextAfter = (...targets: FocusTarget[]) => (focusAfter.current = targets);
 
   // A pairing that ends on its own while the popup is open makes what it last said about pairing stale.
   const newestEnd = ended.reduce((newest, entry) => Math.max(newest, entry.at), 0);
@@ -72,6 +86,7 @@ export function App() {
   const selected = currentSelection(picked ?? preselection(unpaired), tabs, paired);
   const check = checkPair(selected, tabs);
   const now = useNow(1000);
+  const journalSites = useJournalSites(registry, pairings, commands);
 
   /** `paired`: the sites as a pairing knows them (scope and name when paired), for tabs that may have moved on since. */
   const namesOf = (tabIds: readonly number[], paired: readonly { scope: string; name: string }[] = []) =>
@@ -84,12 +99,16 @@ export function App() {
       }),
     ) as [string, string];
 
-  const pair = (tabIds: [number, number], keep?: number) => {
+  /** `opener`: the control that asked (focus goes back to it if the differ panel opens and is cancelled). */
+  const pair = (tabIds: [number, number], keep?: number, opener: HTMLElement | null = focusedElement()) => {
     setNotice(undefined);
+    if (keep === undefined) differOpener.current = opener;
     void commands.run({ type: 'popup/pair', tabIds, ...(keep === undefined ? {} : { keep }) }, (outcome) => {
       if (outcome.kind === 'differ') {
         setDiffer({ tabIds, sides: outcome.sides });
       } else if (outcome.kind === 'ok') {
+        // The pairing's card is what to look at next (until it is drawn, the tab list's heading).
+        focusNextAfter('#pairings-title', '#tabs-title');
         setDiffer(undefined);
         setPicked(null);
         const names = namesOf(tabIds);
@@ -106,32 +125,50 @@ export function App() {
   const setSync = (pairing: Pairing, on: boolean) => commands.run({ type: 'popup/set-sync', pairId: pairing.pairId, on });
   const unpair = (pairing: Pairing) => {
     setNotice(undefined);
+    // The card goes: another pairing, else the tabs it leaves (ticked again, so Pair is next).
+    focusNextAfter('#pairings-title', '[data-testid="pair"]', '#tabs-title');
     void commands.run({ type: 'popup/unpair', pairId: pairing.pairId });
   };
 
   // The errored pairing goes, then the same two tabs pair afresh (asking which site to keep if they differ).
   const pairAgain = (pairing: Pairing) => {
     const tabIds = pairing.sides.map((side) => side.tabId) as [number, number];
+    const opener = focusedElement();
     setNotice(undefined);
+    focusNextAfter('#pairings-title', '[data-testid="pair"]', '#tabs-title');
     void commands.run({ type: 'popup/unpair', pairId: pairing.pairId }, (outcome) => {
-      if (outcome.kind === 'ok') pair(tabIds);
+      if (outcome.kind === 'ok') pair(tabIds, undefined, opener);
     });
   };
   const isReady = (tabId: number) => registry?.[tabId]?.status === 'ready';
   const showTab = (tabId: number) => void goToTab(tabId).catch(() => setNotice('That tab is gone.'));
 
   const pairBusy = commands.isBusy(commandKey({ type: 'popup/pair' }));
+  /** The differ panel closes without an answer (Cancel, Esc): back to what opened it, else to Pair. */
+  const cancelDiffer = () => {
+    focusNextAfter(differOpener.current, '[data-testid="pair"]', '#tabs-title');
+    setDiffer(undefined);
+  };
+  /** A line at the top goes: the next line's dismiss button, else the title. */
+  const dismissing =
+    <Args extends unknown[]>(dismiss: (...args: Args) => void) =>
+    (...args: Args) => {
+      focusNextAfter('.line__close');
+      dismiss(...args);
+    };
 
   return (
     <main>
       <header class="header">
-        <h1>Playground Sync</h1>
+        <h1 id="popup-title" tabIndex={-1}>
+          Playground Sync
+        </h1>
       </header>
 
-      {pinHint.show ? <PinHint onDismiss={pinHint.dismiss} /> : null}
-      {commands.failure ? <ErrorLine failure={commands.failure} onDismiss={commands.dismiss} /> : null}
-      {notice ? <NoticeLine text={notice} onDismiss={() => setNotice(undefined)} /> : null}
-      <EndedNotices ended={ended} onDismiss={(pairId) => void commands.run({ type: 'popup/dismiss-ended', pairId })} />
+      {pinHint.show ? <PinHint onDismiss={dismissing(pinHint.dismiss)} /> : null}
+      {commands.failure ? <ErrorLine failure={commands.failure} onDismiss={dismissing(commands.dismiss)} /> : null}
+      {notice ? <NoticeLine text={notice} onDismiss={dismissing(() => setNotice(undefined))} /> : null}
+      <EndedNotices ended={ended} onDismiss={dismissing((pairId: string) => void commands.run({ type: 'popup/dismiss-ended', pairId }))} />
 
       {differ ? (
         <DifferPanel
@@ -139,13 +176,15 @@ export function App() {
           names={namesOf(differ.sides.map((side) => side.tabId))}
           busy={pairBusy}
           onKeep={(tabId) => pair(differ.tabIds, tabId)}
-          onCancel={() => setDiffer(undefined)}
+          onCancel={cancelDiffer}
         />
       ) : null}
 
       {pairings.length > 0 ? (
         <section aria-labelledby="pairings-title">
-          <h2 id="pairings-title">Paired sites</h2>
+          <h2 id="pairings-title" tabIndex={-1}>
+            Paired sites
+          </h2>
           <ul class="pairings" data-testid="pairings">
             {pairings.map((pairing) => (
               <PairingCard
@@ -172,7 +211,9 @@ export function App() {
       ) : null}
 
       <section aria-labelledby="tabs-title">
-        <h2 id="tabs-title">{pairings.length > 0 ? 'Other Playground tabs' : 'Playground tabs'}</h2>
+        <h2 id="tabs-title" tabIndex={-1}>
+          {pairings.length > 0 ? 'Other Playground tabs' : 'Playground tabs'}
+        </h2>
         {registry === undefined ? (
           <p class="hint">Loading…</p>
         ) : (
@@ -192,21 +233,8 @@ export function App() {
 
       <LocalOnlyPanel />
 
-      <Journal
-        journal={journal}
-        clearing={commands.isBusy(commandKey({ type: 'popup/clear-journal' }))}
-        onClear={() => void commands.run({ type: 'popup/clear-journal' })}
-      />
+      <Journal journal={journal} now={now} {...journalSites} />
     </main>
   );
 }
 
-/** The current time, renewed every `everyMs` while the popup is open ("last change 5 s ago" moves on). */
-function useNow(everyMs: number): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), everyMs);
-    return () => clearInterval(timer);
-  }, [everyMs]);
-  return now;
-}

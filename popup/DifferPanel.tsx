@@ -1,3 +1,4 @@
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import type { DifferSide } from './command-reply';
 import { SummaryTable } from './SummaryTable';
 
@@ -9,10 +10,26 @@ interface DifferPanelProps {
   onCancel: () => void;
 }
 
+/**
+ * Which site to keep. It asks for an answer, so focus moves to its heading when it opens (a screen
+ * reader reads the question; Tab reaches "Keep …" next), and Esc answers Cancel. Where focus goes
+ * when it closes is the App's business (back to the button that opened it).
+ */
 export function DifferPanel({ sides, names, busy, onKeep, onCancel }: DifferPanelProps) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useLayoutEffect(() => heading.current?.focus(), []);
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key !== 'Escape' || busy) return;
+    // This Esc is used up here: nothing else (an enclosing panel, the browser) should act on it too.
+    event.preventDefault();
+    event.stopPropagation();
+    onCancel();
+  };
   return (
-    <section class="card differ" data-testid="differ" aria-labelledby="differ-title">
-      <h2 id="differ-title">These sites already hold different content</h2>
+    <section class="card differ" data-testid="differ" aria-labelledby="differ-title" onKeyDown={onKeyDown}>
+      <h2 id="differ-title" tabIndex={-1} ref={heading}>
+        These sites already hold different content
+      </h2>
       <p>
         Only one can be kept. The site you keep is copied over the other one: the other site's posts, pages, users, plugins and
         files are <strong>replaced</strong>, then the two stay in sync.

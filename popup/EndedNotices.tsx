@@ -15,7 +15,7 @@ export function EndedNotices({ ended, onDismiss }: EndedNoticesProps) {
           <span class="line__text">
             <strong>Pairing ended.</strong> <span data-testid="ended-reason">{notice.reason}</span>
           </span>
-          <button type="button" class="line__close" aria-label="Dismiss" title="Dismiss" onClick={() => onDismiss(notice.pairId)}>
+          <button type="button" class="line__close" aria-label="Dismiss this notice" title="Dismiss" onClick={() => onDismiss(notice.pairId)}>
             ×
           </button>
         </li>

@@ -11,7 +11,7 @@ export function ErrorLine({ failure, onDismiss }: { failure: Failure; onDismiss:
           Try again
         </button>
       ) : null}
-      <button type="button" class="line__close" aria-label="Dismiss" title="Dismiss" onClick={onDismiss}>
+      <button type="button" class="line__close" aria-label="Dismiss this error" title="Dismiss" onClick={onDismiss}>
         ×
       </button>
     </div>

@@ -4,7 +4,7 @@ export function NoticeLine({ text, onDismiss }: { text: string; onDismiss: () =>
       <span class="line__text" data-testid="notice">
         {text}
       </span>
-      <button type="button" class="line__close" aria-label="Dismiss" title="Dismiss" onClick={onDismiss}>
+      <button type="button" class="line__close" aria-label="Dismiss this notice" title="Dismiss" onClick={onDismiss}>
         ×
       </button>
     </div>

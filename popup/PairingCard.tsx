@@ -46,8 +46,9 @@ export function PairingCard(props: PairingCardProps) {
   return (
     <li class={`card pairing pairing--${pairing.phase}`} data-testid="pairing" data-pair-id={pairing.pairId} data-phase={pairing.phase}>
       <div class="pairing__head">
-        <h3 class="pairing__names">
-          {names[0]} <span aria-label="and">⇄</span> {names[1]}
+        {/* Read as "A and B": an aria-label on the arrow's bare span is not allowed (axe: aria-prohibited-attr). */}
+        <h3 class="pairing__names" aria-label={`${names[0]} and ${names[1]}`}>
+          {names[0]} ⇄ {names[1]}
         </h3>
         {pairing.phase === 'error' ? null : (
           <SyncSwitch
@@ -83,6 +84,7 @@ export function PairingCard(props: PairingCardProps) {
         <div class="pairing__actions">
           <button type="button" class="button" data-testid="unpair" disabled={unpairBusy} onClick={onUnpair}>
             {unpairBusy ? 'Unpairing…' : 'Unpair'}
+            <span class="visually-hidden"> {names[0]} and {names[1]}</span>
           </button>
         </div>
       )}
@@ -118,11 +120,12 @@ function ErrorBlock({ pairing, names, currentUrls, canPairAgain, unpairBusy, onP
       <div class="pairing__actions">
         {canPairAgain ? (
           <button type="button" class="button button--primary" data-testid="pair-again" disabled={unpairBusy} onClick={onPairAgain}>
-            Pair again
+            Pair again<span class="visually-hidden">: {names[0]} and {names[1]}</span>
           </button>
         ) : null}
         <button type="button" class="button" data-testid="unpair" disabled={unpairBusy} onClick={onUnpair}>
           {unpairBusy ? 'Unpairing…' : 'Unpair'}
+          <span class="visually-hidden"> {names[0]} and {names[1]}</span>
         </button>
       </div>
     </div>

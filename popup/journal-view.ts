@@ -1,7 +1,7 @@
 import type { JournalEntry, JournalKind, JournalStatus } from '../src/journal/entry';
-import { filterJournal, type JournalFilter } from '../src/journal/journal';
+import type { PeopleEntry } from './journal-people';
 
-/** Rows rendered at once: the journal holds up to 2,000 entries and the popup must open fast. */
+/** Entries rendered at once: the journal holds up to 2,000 lines and the page must open fast. */
 export const JOURNAL_RENDER_LIMIT = 300;
 
 const pad = (value: number, width = 2) => String(value).padStart(width, '0');
@@ -25,75 +25,74 @@ export function exportFilename(date: Date): string {
   return `playground-sync-journal-${day}-${clock}.ndjson`;
 }
 
-const DIRECTIONS: Record<JournalEntry['direction'], { arrow: string; word: string }> = {
-  sent: { arrow: '↑', word: 'Sent' },
-  received: { arrow: '↓', word: 'Received' },
-  local: { arrow: '•', word: 'Local' },
-};
+const DIRECTION_WORDS: Record<JournalEntry['direction'], string> = { sent: 'Sent by', received: 'Applied on', local: 'On' };
 
 export const KIND_LABELS: Record<JournalKind, string> = {
+  change: 'Changes',
   rows: 'Rows',
   schema: 'Schema',
   files: 'Files',
   pairing: 'Pairing',
-  input: 'Input',
+  input: 'Refused input',
 };
 
+/** Statuses as people read them: a change is "Synced" once the other site applied it. */
 export const STATUS_LABELS: Record<JournalStatus, string> = {
-  pending: 'Pending',
-  applied: 'Applied',
+  pending: 'On its way',
+  applied: 'Synced',
   failed: 'Failed',
   conflict: 'Conflict',
-  rejected: 'Rejected',
+  rejected: 'Refused',
   info: 'Info',
 };
 
-export interface JournalRowView {
-  id: string;
-  clock: string;
-  arrow: string;
-  /** "Sent by scope-a", "Received into scope-b", "Local to scope-a". */
-  direction: string;
-  kind: JournalKind;
-  kindLabel: string;
-  target: string;
-  summary: string;
-  status: JournalStatus;
-  statusLabel: string;
-}
-
+/** "Sent by Lively River", "Applied on Daring Lagoon", "On Lively River". */
 export function directionText(entry: Pick<JournalEntry, 'direction' | 'site'>): string {
-  const preposition = { sent: 'by', received: 'into', local: 'to' }[entry.direction];
-  return `${DIRECTIONS[entry.direction].word} ${preposition} ${entry.site}`;
+  return `${DIRECTION_WORDS[entry.direction]} ${entry.site}`;
 }
 
-export function journalRowView(entry: JournalEntry): JournalRowView {
-  return {
-    id: entry.id,
-    clock: formatClock(entry.time),
-    arrow: DIRECTIONS[entry.direction].arrow,
-    direction: directionText(entry),
-    kind: entry.kind,
-    kindLabel: KIND_LABELS[entry.kind],
-    target: entry.target,
-    summary: entry.repeats ? `${entry.summary} (${entry.repeats + 1} times)` : entry.summary,
-    status: entry.status,
-    statusLabel: STATUS_LABELS[entry.status],
-  };
+export interface JournalViewFilter {
+  readonly statuses?: readonly JournalStatus[];
+  readonly kinds?: readonly JournalKind[];
+  /** Entries about this site (sent by it, applied on it, or about it). */
+  readonly site?: string | undefined;
+  /** Words the entry's text holds (summary, detail, values), case-insensitive. */
+  readonly text?: string | undefined;
+}
+
+const withoutSlash = (url: string) => url.replace(/\/+$/, '');
+
+export function matchesFilter(entry: PeopleEntry, filter: JournalViewFilter): boolean {
+  if (filter.statuses?.length && !filter.statuses.includes(entry.status)) return false;
+  if (filter.kinds?.length && !filter.kinds.includes(entry.kind)) return false;
+  if (filter.site && ![entry.from, ...entry.to].some((site) => withoutSlash(site) === withoutSlash(filter.site!))) return false;
+  const words = filter.text?.trim().toLowerCase();
+  if (words) {
+    const haystack = [entry.summary, entry.detail ?? '', ...(entry.conflict ?? []).flatMap((value) => [value.field, value.kept, value.lost])].join('\n').toLowerCase();
+    if (!haystack.includes(words)) return false;
+  }
+  return true;
 }
 
 export interface VisibleJournal {
   /** Newest first, at most `limit`. */
-  entries: JournalEntry[];
-  /** Every entry the filter matches, oldest first (what an export writes). */
-  matching: JournalEntry[];
+  entries: PeopleEntry[];
+  /** Every entry the filter matches, oldest first. */
+  matching: PeopleEntry[];
   hidden: number;
 }
 
-export function visibleJournal(journal: readonly JournalEntry[], filter: JournalFilter, limit = JOURNAL_RENDER_LIMIT): VisibleJournal {
-  const matching = filterJournal(journal, filter);
+export function visibleJournal(journal: readonly PeopleEntry[], filter: JournalViewFilter, limit = JOURNAL_RENDER_LIMIT): VisibleJournal {
+  const matching = journal.filter((entry) => matchesFilter(entry, filter));
   const entries = matching.slice(Math.max(0, matching.length - limit)).reverse();
   return { entries, matching, hidden: matching.length - entries.length };
+}
+
+/** The lines an export writes for `entries`: every line they stand for, clocks and all, oldest first. */
+export function exportLines(entries: readonly PeopleEntry[]): JournalEntry[] {
+  // A technical line shown on its own is also among its change's lines: once in the export.
+  const lines = new Map(entries.flatMap((entry) => entry.lines).map((line) => [line.id, line]));
+  return [...lines.values()].sort((a, b) => a.time - b.time);
 }
 
 /** A `<select>` value ('' = all) as a filter list. */

@@ -18,3 +18,36 @@ export function displayNames(sites: readonly NamedSite[]): string[] {
     return base[index] === tag ? tag : `${base[index]} (${tag})`;
   });
 }
+
+/** A site as the journal names it: its URL, and where its name may be found. */
+export interface KnownSite {
+  readonly siteUrl: string;
+  readonly name?: string | undefined;
+  readonly scope?: string | undefined;
+}
+
+const withoutSlash = (url: string) => url.replace(/\/+$/, '');
+
+/**
+ * Names for the site URLs journal lines carry: the name a tab or pairing knows the site by (the
+ * latest known wins), else its scope ("scope:lively-river" → "lively-river"), else the URL.
+ */
+export function siteNamer(known: readonly KnownSite[]): (siteUrl: string) => string {
+  const names = new Map<string, string>();
+  for (const site of known) if (site.name?.trim()) names.set(withoutSlash(site.siteUrl), site.name.trim());
+  const shared = new Set([...names.values()].filter((name, index, all) => all.indexOf(name) !== index));
+  return (siteUrl) => {
+    const scope = /\/scope:([^/]+)/.exec(siteUrl)?.[1];
+    const name = names.get(withoutSlash(siteUrl));
+    // New Playground sites share one default name: the scope tells them apart.
+    if (name) return shared.has(name) && scope ? `${name} (${scope})` : name;
+    return scope ?? (siteUrl || 'a site');
+  };
+}
+
+const PLAYGROUND_SITE_URL = /https:\/\/[\w.-]+(?::\d+)?\/scope:[\w.-]+\/?/g;
+
+/** Sites' URLs in a sentence (the background's lines name sites by URL) said by their names. */
+export function withSiteNames(text: string, nameOf: (siteUrl: string) => string): string {
+  return text.replace(PLAYGROUND_SITE_URL, (url) => nameOf(url));
+}

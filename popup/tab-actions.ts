@@ -12,3 +12,8 @@ export async function goToTab(tabId: number): Promise<void> {
 export async function openPlaygroundTabs(count: number): Promise<void> {
   for (let index = 0; index < count; index++) await browser.tabs.create({ url: PLAYGROUND, active: index === count - 1 });
 }
+
+/** The journal's own page, in a new tab (an extension page: it reads the journal as the popup does). */
+export async function openJournalPage(): Promise<void> {
+  await browser.tabs.create({ url: browser.runtime.getURL('popup/journal.html') });
+}

@@ -63,6 +63,11 @@ export class RelayedClient implements SiteClient {
     });
   }
 
+  /** Shows `path` (a page of the site) in the tab's Playground frame. Not a `SiteClient` member: only a tab has a page to show. */
+  async goTo(path: string): Promise<void> {
+    await this.call('goTo', path);
+  }
+
   private call(method: RelayedMethod, ...args: unknown[]): Promise<unknown> {
     return this.send({ type: 'call', client: this.client, method, args });
   }

@@ -23,6 +23,15 @@ const ConflictSchema = v.object({
   remoteHlc: HlcStringSchema,
   /** Which version both sites end with: the local one here, and the peer applies it in turn. */
   kept: v.literal('local'),
+  /**
+   * The local row that won, to show beside the batch's row (its `row` in the batch): cells as in
+   * a batch, except that text beyond 1,000 characters (code points; bytes for `$b64` text) is
+   * cut to its first 1,000 and "…", and BLOBs are null. For 'unique key held by a newer local
+   * row', the row holding that key (its primary key differs from `key`). Null when there is no
+   * such row (a local delete won, the holder of a unique key was not found) or it is local-only
+   * (never synced, and kept out of the journal too). Absent from reports of older builds.
+   */
+  local: v.optional(v.nullable(v.record(v.string(), CellSchema))),
 });
 export type ApplyConflict = v.InferOutput<typeof ConflictSchema>;
 

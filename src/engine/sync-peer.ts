@@ -1084,7 +1084,7 @@ export class SyncPeer {
     if (!failed) {
       await transaction.commit();
       this.fileVersions.record(apply, decoded.delta.hlc);
-      this.journal(describeApply({ ...decoded.delta, files: apply }, files, db, beaten));
+      this.journal(describeApply({ ...decoded.delta, files: apply }, files, db, beaten, { from: fromSiteUrl, to: this.siteUrl }));
       await this.blobs.releaseReceived(blobWrites);
       return 'applied';
     }
@@ -1097,7 +1097,7 @@ export class SyncPeer {
       this.sendControl({ ...this.header('nack'), seq: this.outbox.lastSeq, nackSeq: batch.seq, reason: refusal.slice(0, 1000) });
       return 'failed';
     }
-    this.journal(describeApply({ ...decoded.delta, files: apply }, files, db, beaten));
+    this.journal(describeApply({ ...decoded.delta, files: apply }, files, db, beaten, { from: fromSiteUrl, to: this.siteUrl }));
     const reason = files.failures[0]?.reason ?? (db?.status === 'failed' ? db.error.message : `database batch ${db?.seq} out of order`);
     this.sendControl({ ...this.header('nack'), seq: this.outbox.lastSeq, nackSeq: batch.seq, reason: reason.slice(0, 1000) });
     return 'failed';

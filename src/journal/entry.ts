@@ -1,7 +1,12 @@
 import * as v from 'valibot';
 
 /** What a journal entry is about. */
-export const JOURNAL_KINDS = ['rows', 'schema', 'files', 'pairing', 'input'] as const;
+export const JOURNAL_KINDS = ['change', 'rows', 'schema', 'files', 'pairing', 'input'] as const;
+/**
+ * Kinds that detail a change for its authors (tables, statements, file counts): a \`change\` line
+ * says the same for people, so these are shown only on request when they carry a change key.
+ */
+export const TECHNICAL_KINDS = ['rows', 'schema', 'files'] as const;
 /** How it ended. `rejected`: bad input refused at a boundary, nothing applied. */
 export const JOURNAL_STATUSES = ['pending', 'applied', 'failed', 'conflict', 'rejected', 'info'] as const;
 
@@ -9,6 +14,18 @@ const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 
 /** The longest text each field of a line holds (see `fitEntry`). */
 export const JOURNAL_TEXT_LIMITS = { target: 500, summary: 500, detail: 20_000 } as const;
+
+/** Values kept per conflict line at most. */
+export const CONFLICT_VALUES_MAX = 20;
+
+/** One field both sites changed: the value kept on both, and the one overwritten. */
+export const ConflictValueSchema = v.strictObject({
+  /** "Post “Hello”: title" */
+  field: text(200),
+  kept: text(1_100),
+  lost: text(1_100),
+});
+export type ConflictValue = v.InferOutput<typeof ConflictValueSchema>;
 
 /** One line of the sync journal, as stored, shown in the popup and exported as NDJSON. */
 export const JournalEntrySchema = v.strictObject({
@@ -32,6 +49,19 @@ export const JournalEntrySchema = v.strictObject({
    * repeated.
    */
   repeats: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /**
+   * The change a line is about: the sending site's clock when it took it, the same on the line
+   * that sent it and on every line that applied it elsewhere, so they read as one entry.
+   */
+  change: v.optional(text(64)),
+  /** On a line about a change received: the site it came from. */
+  from: v.optional(text(200)),
+  /** A conflict's values: what both sites keep and what was overwritten, field by field. */
+  conflict: v.optional(v.pipe(v.array(ConflictValueSchema), v.maxLength(CONFLICT_VALUES_MAX))),
+  /** A page of the sites' wp-admin where the change can be seen ("/wp-admin/post.php?post=5&action=edit"). */
+  openPath: v.optional(v.pipe(text(500), v.startsWith('/'))),
+  /** Clock values, for the export only (people never need them). */
+  clocks: v.optional(text(300)),
 });
 export type JournalEntry = v.InferOutput<typeof JournalEntrySchema>;
 export type JournalKind = JournalEntry['kind'];

@@ -1,4 +1,4 @@
-import { JOURNAL_TEXT_LIMITS, type JournalEntry, type JournalKind, type JournalStatus } from './entry';
+import { JOURNAL_TEXT_LIMITS, type JournalEntry, type JournalStatus } from './entry';
 
 /** Entries kept; the oldest go first. Exports are for troubleshooting, not an archive. */
 export const JOURNAL_CAPACITY = 2000;
@@ -112,26 +112,13 @@ export function fitEntry<T extends Omit<JournalEntry, 'id' | 'time' | 'site'>>(e
 
 const { target: TARGET_MAX, summary: SUMMARY_MAX, detail: DETAIL_MAX } = JOURNAL_TEXT_LIMITS;
 
-export interface JournalFilter {
-  kinds?: readonly JournalKind[];
-  statuses?: readonly JournalStatus[];
-}
-
-export function filterJournal(journal: readonly JournalEntry[], filter: JournalFilter): JournalEntry[] {
-  return journal.filter(
-    (entry) =>
-      (!filter.kinds?.length || filter.kinds.includes(entry.kind)) &&
-      (!filter.statuses?.length || filter.statuses.includes(entry.status)),
-  );
-}
-
 /** One JSON object per line, oldest first: greppable, and loads in any NDJSON tool. */
 export function toNdjson(journal: readonly JournalEntry[]): string {
   return journal.map((entry) => JSON.stringify(entry)).join('\n') + (journal.length ? '\n' : '');
 }
 
-/** Counts for the badge and the popup header. */
-export function countByStatus(journal: readonly JournalEntry[]): Record<JournalStatus, number> {
+/** Entries (lines, or the journal page's entries for people) by status. */
+export function countByStatus(journal: readonly Pick<JournalEntry, 'status'>[]): Record<JournalStatus, number> {
   const counts: Record<JournalStatus, number> = { pending: 0, applied: 0, failed: 0, conflict: 0, rejected: 0, info: 0 };
   for (const entry of journal) counts[entry.status] += 1;
   return counts;

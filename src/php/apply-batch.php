@@ -471,16 +471,16 @@ function pgsync_apply_row( PGSync_Batch_Rows $rows, array $item, array &$report 
 			$report['conflicts'][] = array(
 				'table' => $table,
 				'key'   => $change['key'],
-			) + $winner + array( 'remoteHlc' => $rows->hlc, 'kept' => 'local' );
+			) + $winner + array(
+				'remoteHlc' => $rows->hlc,
+				'kept'      => 'local',
+				'local'     => pgsync_conflict_local( $rows, $table, $info, $item['key'] ),
+			);
 			return;
 		}
 		if ( 'delete' === $change['op'] ) {
 			$rows->flush_upserts( $report );
-			$plain = array();
-			foreach ( $item['key'] as $column => $cell ) {
-				$plain[ $column ] = $cell[1];
-			}
-			$existing = pgsync_read_row( $rows->pdo, $table, $info, $plain, $rows->stmts );
+			$existing = pgsync_read_row( $rows->pdo, $table, $info, pgsync_plain_key( $item['key'] ), $rows->stmts );
 			if ( null !== $existing && $rows->is_local_only_row( $info, $existing['values'] ) ) {
 				++$report['localOnly'];
 				return;
@@ -506,13 +506,15 @@ function pgsync_apply_row( PGSync_Batch_Rows $rows, array $item, array &$report 
 function pgsync_upsert_one( PGSync_Batch_Rows $rows, array $item, array $row, array &$report ) {
 	$change = $item['change'];
 	try {
-		if ( ! pgsync_upsert_row( $rows, $change['table'], $item['info'], $row ) ) {
+		$kept = null;
+		if ( ! pgsync_upsert_row( $rows, $change['table'], $item['info'], $row, $kept ) ) {
 			$report['conflicts'][] = array(
 				'table'     => $change['table'],
 				'key'       => $change['key'],
 				'reason'    => 'unique key held by a newer local row',
 				'remoteHlc' => $rows->hlc,
 				'kept'      => 'local',
+				'local'     => null === $kept ? null : pgsync_conflict_local( $rows, $change['table'], $item['info'], $kept ),
 			);
 			return;
 		}
@@ -521,6 +523,57 @@ function pgsync_upsert_one( PGSync_Batch_Rows $rows, array $item, array $row, ar
 	} catch ( Throwable $error ) {
 		throw pgsync_row_error( $change, $error );
 	}
+}
+
+/** Decoded key cells as the plain values pgsync_read_row() takes. */
+function pgsync_plain_key( array $key ) {
+	return array_map(
+		function ( $cell ) {
+			return $cell[1];
+		},
+		$key
+	);
+}
+
+/**
+ * The local row that won a conflict, for the report: its cells encoded as captured rows' are,
+ * text cut short (pgsync_report_text()) and BLOBs null, so the report stays small whatever the
+ * row holds. Null when the row is gone (a local delete won), or local-only (its values stay on
+ * this site: the journal and its export included).
+ *
+ * @param array $key Decoded key cells.
+ */
+function pgsync_conflict_local( PGSync_Batch_Rows $rows, $table, array $info, array $key ) {
+	$image = pgsync_read_row( $rows->pdo, $table, $info, pgsync_plain_key( $key ), $rows->stmts );
+	if ( null === $image || $rows->is_local_only_row( $info, $image['values'] ) ) {
+		return null;
+	}
+	$cells = array();
+	foreach ( $image['cells'] as $column => $cell ) {
+		if ( is_string( $cell ) || ( is_array( $cell ) && isset( $cell['$b64'] ) ) ) {
+			$cell = pgsync_report_text( $image['values'][ $column ] );
+		} elseif ( is_array( $cell ) && isset( $cell['$blob'] ) ) {
+			$cell = null;
+		}
+		$cells[ $column ] = $cell;
+	}
+	return (object) $cells;
+}
+
+/**
+ * A TEXT value as a report's cell: beyond 1,000 characters, its first 1,000 and "…" (bytes for
+ * text that is not valid UTF-8, which has no characters to count).
+ */
+function pgsync_report_text( $text ) {
+	// Characters never outnumber bytes: text of at most 1,000 bytes is never cut.
+	if ( strlen( $text ) > 1000 ) {
+		if ( ! pgsync_is_utf8( $text ) ) {
+			$text = substr( $text, 0, 1000 ) . '…';
+		} elseif ( preg_match( '~^.{1000}(?=.)~su', $text, $m ) ) {
+			$text = $m[0] . '…';
+		}
+	}
+	return pgsync_encode_cell( $text, 'text' );
 }
 
 /** Key cells in primary-key order as decoded cells; the key must name exactly the primary key. */
@@ -662,9 +715,10 @@ function pgsync_delete_row( PDO $pdo, $table, array $key, $cache = null ) {
  * INSERT … ON CONFLICT(pk) DO UPDATE (never REPLACE, which deletes first). When another unique
  * key is taken by a different local row (both sites created the same option, say), last writer
  * wins on that key too: the local row goes if its version is older, else the remote row is
- * skipped (returns false).
+ * skipped (returns false, with $kept set to the local row's key as decoded cells; null when
+ * the row holding the key was not found).
  */
-function pgsync_upsert_row( PGSync_Batch_Rows $rows, $table, array $info, array $row ) {
+function pgsync_upsert_row( PGSync_Batch_Rows $rows, $table, array $info, array $row, &$kept = null ) {
 	$sql = $rows->upsert_sql( $table, $info, $row );
 	for ( $attempt = 0; ; ++$attempt ) {
 		$stmt = null;
@@ -684,7 +738,7 @@ function pgsync_upsert_row( PGSync_Batch_Rows $rows, $table, array $info, array 
 			if ( $attempt > 3 || null === $unique || array_diff( $unique, array_keys( $row ) ) ) {
 				throw $error;
 			}
-			if ( ! pgsync_evict_unique_holder( $rows->pdo, $table, $info, $unique, $row, $rows->hlc, $rows->stmts ) ) {
+			if ( ! pgsync_evict_unique_holder( $rows->pdo, $table, $info, $unique, $row, $rows->hlc, $rows->stmts, $kept ) ) {
 				return false;
 			}
 		}
@@ -721,7 +775,12 @@ function pgsync_unique_columns( PDOException $error, $table ) {
 	return $columns;
 }
 
-function pgsync_evict_unique_holder( PDO $pdo, $table, array $info, array $unique, array $row, $hlc, $cache = null ) {
+/**
+ * Deletes the local row that holds $row's $unique key, as this site's own delete, unless that
+ * row is newer: then returns false, with its key (decoded cells) in $kept. False too when no
+ * row is found.
+ */
+function pgsync_evict_unique_holder( PDO $pdo, $table, array $info, array $unique, array $row, $hlc, $cache = null, &$kept = null ) {
 	$q      = 'pgsync_quote_id';
 	$match  = array_intersect_key( $row, array_flip( $unique ) );
 	$select = array();
@@ -741,6 +800,7 @@ function pgsync_evict_unique_holder( PDO $pdo, $table, array $info, array $uniqu
 	}
 	$key_text = pgsync_key_text( $pdo, $key, $cache );
 	if ( null !== pgsync_local_winner( $pdo, $table, $key_text, $hlc, $cache ) ) {
+		$kept = $key;
 		return false;
 	}
 	pgsync_delete_row( $pdo, $table, $key, $cache );

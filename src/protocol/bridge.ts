@@ -32,6 +32,7 @@ export const RELAYED_METHODS = [
   'isDir',
   'fileExists',
   'replayFSJournal',
+  'goTo',
 ] as const;
 export type RelayedMethod = (typeof RELAYED_METHODS)[number];
 

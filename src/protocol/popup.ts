@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { PairIdSchema } from '../sync/ids';
-import { TabIdSchema, type ContentSummary } from './runtime';
+import { SitePathSchema, TabIdSchema, type ContentSummary } from './runtime';
 
 /** Popup -> background (`runtime.sendMessage`). The popup reads state from storage; it only sends commands. */
 export const PopupCommandSchema = v.variant('type', [
@@ -15,6 +15,10 @@ export const PopupCommandSchema = v.variant('type', [
   v.strictObject({ type: v.literal('popup/clear-journal') }),
   /** The user read why a pairing ended: the notice goes. */
   v.strictObject({ type: v.literal('popup/dismiss-ended'), pairId: PairIdSchema }),
+  /** Both sites apply again what they could not apply (a failed change's "Try again"). */
+  v.strictObject({ type: v.literal('popup/retry'), pairId: PairIdSchema }),
+  /** Show the same page of both sites, each in its tab (a journal entry's "Open in both tabs"). */
+  v.strictObject({ type: v.literal('popup/open-in-tabs'), pairId: PairIdSchema, path: SitePathSchema }),
 ]);
 export type PopupCommand = v.InferOutput<typeof PopupCommandSchema>;
 

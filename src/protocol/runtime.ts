@@ -79,6 +79,16 @@ export const TabToBackgroundSchema = v.variant('type', [
 export type TabToBackground = v.InferOutput<typeof TabToBackgroundSchema>;
 
 /**
+ * A page of a site, relative to the site's URL ("/wp-admin/post.php?post=5&action=edit"): never
+ * another host (`//host`), a scheme, or a character a URL does not carry as is.
+ */
+export const SitePathSchema = v.pipe(
+  v.string(),
+  v.maxLength(500),
+  v.regex(/^\/(?!\/)[\w\-./?=&%~+,:@]*$/, 'a path of the site ("/wp-admin/…")'),
+);
+
+/**
  * Background -> content script (`tabs.sendMessage`, top frame). `peer/start` roles: `source`
  * start, then send this site's full state; `target` start, wait for the peer's full state,
  * install it, then sync; `resume` a saved site that reloaded goes on from what it kept (no copy).
@@ -97,6 +107,10 @@ export const BackgroundToTabSchema = v.variant('type', [
   v.strictObject({ type: v.literal('bg/peer-stop'), pairId: PairIdSchema }),
   v.strictObject({ type: v.literal('bg/envelope'), pairId: PairIdSchema, envelope: v.unknown() }),
   v.strictObject({ type: v.literal('bg/sync'), pairId: PairIdSchema, on: v.boolean() }),
+  /** Apply again what this site could not apply (the user fixed the cause). */
+  v.strictObject({ type: v.literal('bg/retry'), pairId: PairIdSchema }),
+  /** Show a page of the site in the tab ("Open in both tabs" of a journal entry). */
+  v.strictObject({ type: v.literal('bg/open-path'), path: SitePathSchema }),
 ]);
 export type BackgroundToTab = v.InferOutput<typeof BackgroundToTabSchema>;
 

@@ -1,6 +1,6 @@
 /**
  * Faults that live in the browser (issue "Reliability"): a paired tab reloads in the middle of a
- * sync; a paired tab is closed and a new one is paired in its place (its site differs: the popup
+ * sync; a change the other site cannot apply (and the user's Try again); a paired tab is closed and a new one is paired in its place (its site differs: the popup
  * asks which side to keep). The service worker stopped mid-sync is in extension-sync.test.ts.
  */
 import { resolve } from 'node:path';
@@ -61,6 +61,27 @@ describe('Playground Sync under browser faults', () => {
     const journal = (await sessionState(popup)).journal ?? [];
     expect(journal.some((entry) => /lost its site \(the tab was reloaded\): restoring it/.test(entry.summary))).toBe(true);
     expect(journal.filter((entry) => entry.status === 'failed')).toEqual([]);
+  });
+
+  it('a change the other site cannot apply is said as failed, holds what follows, and applies with Try again once its cause is gone', async () => {
+    const rawPdo = `global $wpdb; $pdo = method_exists($wpdb, 'get_driver') ? $wpdb->get_driver()->get_sqlite_pdo() : $wpdb->dbh->get_pdo();`;
+    const poison = `CREATE TRIGGER e2e_poison BEFORE INSERT ON wp_posts WHEN NEW.post_title = 'Toxic 1' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`;
+    await runPhpInTab(tabB, `<?php require '/wordpress/wp-load.php'; ${rawPdo} $pdo->exec(${JSON.stringify(poison)});`);
+    await insertPosts(tabA, 'Toxic', 1);
+    await insertPosts(tabA, 'Waiting behind', 1);
+
+    const entry = popup.locator('[data-testid="journal-entry"][data-kind="change"]', { hasText: 'Post “Toxic 1” published' });
+    await expect.poll(() => entry.getAttribute('data-status'), POLL).toBe('failed');
+    await entry.locator('button[aria-expanded]').click();
+    expect(await entry.locator('[data-testid="journal-detail"]').textContent()).toContain('refused by the test');
+    await expect.poll(async () => (await postsLike(tabA, 'Waiting behind')).length, POLL).toBe(1);
+    expect(await postsLike(tabB, 'Waiting behind')).toEqual([]);
+
+    await runPhpInTab(tabB, `<?php require '/wordpress/wp-load.php'; ${rawPdo} $pdo->exec('DROP TRIGGER e2e_poison');`);
+    await entry.locator('[data-testid="retry"]').click();
+    await expect.poll(async () => (await postsLike(tabB, 'Waiting behind')).length, POLL).toBe(1);
+    expect(await postsLike(tabB, 'Toxic')).toEqual(await postsLike(tabA, 'Toxic'));
+    await expect.poll(() => entry.getAttribute('data-status'), POLL).toBe('applied');
   });
 
   it('closing a paired tab ends the pairing; a new tab pairs again, keeping the side the user picks', async () => {

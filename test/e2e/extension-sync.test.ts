@@ -5,9 +5,11 @@
  *
  *   npm run build && npx vitest run --project e2e test/e2e/extension-sync.test.ts
  */
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { expectNoAxeViolations } from './axe';
 import { launchBrowser, type LaunchedBrowser, type PlaygroundTab } from './browser';
 import { chromeTabIdOf as tabIdIn, POLL, sessionState as stateIn, SYNC_TIMEOUT, type JournalEntry, type Pairing, type SessionState } from './extension-state';
 import { makePng } from './fixtures/make-png';
@@ -52,6 +54,14 @@ describe('Playground Sync between two paired Playground tabs', () => {
 
   async function badgeText(): Promise<string> {
     return popup.evaluate(() => chrome.action.getBadgeText({}));
+  }
+
+  /** A site's name as the journal says it: new sites share a default name, told apart by their scope. */
+  async function siteNameOf(tab: PlaygroundTab, tabId: number): Promise<string> {
+    const registry = (await sessionState()).registry ?? {};
+    const name = registry[tabId]?.site?.name ?? '';
+    const shared = Object.values(registry).filter((entry) => entry.site?.name === name).length > 1;
+    return shared ? `${name} (${tab.scope})` : name;
   }
 
   function pendingOf(pairing: Pairing | undefined, tabId: number): number {
@@ -123,6 +133,24 @@ describe('Playground Sync between two paired Playground tabs', () => {
     firstPostId = await publishPostInBlockEditor(tabA, 'Synced from A', 'Written in tab A.');
     await expect.poll(() => titleOfPost(tabB, firstPostId), POLL).toBe('Synced from A');
     expect(await titleOfPost(tabA, firstPostId)).toBe('Synced from A');
+
+    // The popup's journal says it as a person would: one entry, from A to B, synced; the tables behind it only on request.
+    const [nameA, nameB] = await Promise.all([siteNameOf(tabA, tabIdA), siteNameOf(tabB, tabIdB)]);
+    const published = popup.locator('[data-testid="journal-entry"][data-kind="change"]', { hasText: 'Post “Synced from A” published' });
+    await expect.poll(() => published.count(), POLL).toBe(1);
+    await expect.poll(() => published.getAttribute('data-status'), POLL).toBe('applied');
+    expect(await published.locator('[data-testid="journal-route"]').textContent()).toBe(`${nameA} → ${nameB}`);
+    expect(await popup.locator('[data-testid="journal-entry"][data-kind="rows"]').count()).toBe(0);
+    await popup.locator('[data-testid="show-technical"]').check();
+    await expect.poll(() => popup.locator('[data-testid="journal-entry"][data-kind="rows"]').count(), POLL).toBeGreaterThan(0);
+    await popup.locator('[data-testid="show-technical"]').uncheck();
+    // Its details open in place and close with Esc, the focus back on the entry.
+    await published.locator('button[aria-expanded]').click();
+    await expect.poll(() => published.locator('[data-testid="journal-detail"]').textContent(), POLL).toContain(`Applied on ${nameB}`);
+    await expectNoAxeViolations(popup, 'the popup with a journal entry open');
+    await popup.keyboard.press('Escape');
+    expect(await published.locator('[data-testid="journal-detail"]').count()).toBe(0);
+    expect(await popup.evaluate(() => document.activeElement?.getAttribute('aria-expanded'))).toBe('false');
   });
 
   it('an image uploaded in B’s media library arrives byte for byte in A’s uploads', async () => {
@@ -197,13 +225,32 @@ describe('Playground Sync between two paired Playground tabs', () => {
     await expect
       .poll(async () => (await journal()).filter((entry) => entry.status === 'conflict').length, POLL)
       .toBeGreaterThan(conflictsBefore);
-    await popup.locator('[data-testid="filter-status"]').selectOption('conflict');
-    await expect.poll(() => popup.locator('[data-testid="journal-entry"][data-status="conflict"]').count(), POLL).toBeGreaterThan(0);
-    expect(await popup.locator('[data-testid="journal-entry"]:not([data-status="conflict"])').count()).toBe(0);
-    await popup.locator('[data-testid="journal-entry"][data-status="conflict"] button').first().click();
-    await expect.poll(() => popup.locator('[data-testid="journal-detail"]').count(), POLL).toBe(1);
-    await popup.locator('[data-testid="journal-detail"] button').first().click();
-    await popup.locator('[data-testid="filter-status"]').selectOption('');
+    // The journal's own page shows the conflict with both titles, and opens the post in both tabs.
+    const page = await browser.openExtensionPage('popup/journal.html');
+    await page.locator('[data-testid="filter-status"]').selectOption('conflict');
+    const titles = { kept: (await titleOfPost(tabA, firstPostId))!, lost: '' };
+    titles.lost = titles.kept === 'Title from A' ? 'Title from B' : 'Title from A';
+    const conflict = page.locator('[data-testid="journal-entry"][data-status="conflict"]', { hasText: `Post “${titles.kept}” changed on both sites at once` });
+    await expect.poll(() => conflict.count(), POLL).toBe(1);
+    expect(await page.locator('[data-testid="journal-entry"]:not([data-status="conflict"])').count()).toBe(0);
+    await conflict.locator('button[aria-expanded]').click();
+    const titleRow = conflict.locator('[data-testid="journal-conflict"] tr', { hasText: ': title' });
+    expect(await titleRow.locator('[data-testid="conflict-kept"]').textContent()).toBe(titles.kept);
+    expect(await titleRow.locator('[data-testid="conflict-lost"]').textContent()).toBe(titles.lost);
+    expect(await conflict.textContent()).not.toMatch(/\d{13}|version/);
+    await expectNoAxeViolations(page, 'the journal page with a conflict open');
+    await conflict.locator('[data-testid="open-in-tabs"]').click();
+    for (const tab of [tabA, tabB]) {
+      await expect.poll(() => currentAdminPath(tab), POLL).toBe(`/wp-admin/post.php?post=${firstPostId}&action=edit`);
+    }
+    // The export holds every line, clock values included (only there).
+    await page.locator('[data-testid="filter-status"]').selectOption('');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="export"]').click()]);
+    const exported = (await readFile((await download.path())!, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as JournalEntry);
+    expect(exported.some((line) => line.status === 'conflict' && line.clocks !== undefined)).toBe(true);
+    expect(exported.some((line) => line.kind === 'change' && line.summary.startsWith('Post “Synced from A” published'))).toBe(true);
+    await page.close();
+    for (const tab of [tabA, tabB]) await openAdminPage(tab, '/wp-admin/');
   });
 
   it('a reloaded tab B (new scope) is restored from A and keeps syncing', async () => {

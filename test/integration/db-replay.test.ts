@@ -198,6 +198,24 @@ describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (comb
     expect(title).toBe(newest.peer === a.peerId ? 'Title from A' : 'Title from B');
   });
 
+  it('reports the values of the local row that won a conflict, long text cut short', async () => {
+    const id = (await inWordPress(a.site, `$result = wp_insert_post(array('post_title' => 'Shared', 'post_status' => 'publish'));`)) as number;
+    await sync(a, b);
+    await inWordPress(a.site, `wp_update_post(array('ID' => ${id}, 'post_title' => 'Title from A'));`);
+    const fromA = await a.take();
+    await new Promise((resolve) => setTimeout(resolve, 5)); // wall-clock based clocks: B's edit is the newer
+    // 1,501 characters, 3,001 bytes: cut on a character boundary, not a byte count.
+    await inWordPress(b.site, `wp_update_post(array('ID' => ${id}, 'post_title' => 'Local title', 'post_content' => 'x' . str_repeat('é', 1500)));`);
+    const onB = await Promise.all(fromA.map((batch) => apply(batch, b, a)));
+    const conflict = onB
+      .flatMap((result) => (result.status === 'applied' ? result.conflicts : []))
+      .find((c) => c.table === 'wp_posts' && c.key['ID'] === id);
+    expect(conflict).toMatchObject({ reason: 'local version is newer', kept: 'local' });
+    expect(conflict?.local).toMatchObject({ ID: id, post_title: 'Local title', post_content: `x${'é'.repeat(999)}…` });
+    await sync(b, a);
+    expect(await differences(a, b)).toEqual([]);
+  });
+
   it('keeps a local change not drained yet, then a pull that captures sends it and both converge on it', async () => {
     // Raw PDO in a script that never loads WordPress: captured by the triggers, drained by nobody.
     await a.site.client.run({
@@ -236,10 +254,18 @@ describe.each(COMBINATIONS)('replay on the $driver driver, WordPress $wp', (comb
     ];
     expect(results.every((result) => result.status === 'applied')).toBe(true);
     const conflicts = results.flatMap((result) => (result.status === 'applied' ? result.conflicts : []));
-    expect(conflicts.filter((c) => c.table === 'wp_options')).toHaveLength(1);
-    expect(await differences(a, b)).toEqual([]);
     const newest = [...fromA, ...fromB].reduce((x, y) => (x.hlc > y.hlc ? x : y));
-    expect(await inWordPress(a.site, `$result = get_option('pg_same');`)).toBe(newest.peer === a.peerId ? 'A' : 'B');
+    const aWins = newest.peer === a.peerId;
+    // The report shows the local row that keeps the key: its own primary key, not the batch row's.
+    expect(conflicts.filter((c) => c.table === 'wp_options')).toEqual([
+      expect.objectContaining({
+        reason: 'unique key held by a newer local row',
+        key: { option_id: aWins ? 6001 : 5001 },
+        local: expect.objectContaining({ option_id: aWins ? 5001 : 6001, option_name: 'pg_same', option_value: aWins ? 'A' : 'B' }),
+      }),
+    ]);
+    expect(await differences(a, b)).toEqual([]);
+    expect(await inWordPress(a.site, `$result = get_option('pg_same');`)).toBe(aWins ? 'A' : 'B');
   });
 
   it('applies a big batch in shared statements, falls back row by row for a unique-key clash in it, and captures again right after', async () => {

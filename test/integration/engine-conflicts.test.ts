@@ -49,6 +49,12 @@ describe.each(COMBINATIONS)('conflicts through the engine, WordPress $wp on the 
     expect(await inWordPress<string>(pair.b, `$result = get_the_title(${id});`)).toBe(title);
     const conflicts = journalSince(pair, mark).filter((entry) => entry.status === 'conflict');
     expect(conflicts.map((entry) => entry.target)).toContainEqual(expect.stringMatching(new RegExp(`^wp_posts \\{"ID":${id}\\}`)));
+    // For people: one entry naming the post as both sites keep it, with both titles, and where to see it.
+    const lost = title === 'Title from A' ? 'Title from B' : 'Title from A';
+    const [people, ...more] = conflicts.filter((entry) => entry.kind === 'change');
+    expect(more).toEqual([]);
+    expect(people).toMatchObject({ summary: `Post “${title}” changed on both sites at once: the later change is kept on both`, openPath: `/wp-admin/post.php?post=${id}&action=edit` });
+    expect(people!.conflict).toContainEqual({ field: `Post “${title}”: title`, kept: title, lost });
   });
 
   it('converges when one site deletes a post the other retitles', async () => {

@@ -116,6 +116,43 @@ describe.each(['7.4', '8.3'] as const)('database engine PHP on PHP %s', (version
     });
   });
 
+  it("reports a conflict's local row with its cells as captured, text cut after 1,000 characters, BLOBs and local-only rows left out", async () => {
+    const result = await runPhp(`
+      $pdo = new PDO('sqlite::memory:');
+      $pdo->setAttribute(PDO::ATTR_ERRMODE, PDO::ERRMODE_EXCEPTION);
+      $pdo->setAttribute(PDO::ATTR_STRINGIFY_FETCHES, true);
+      $pdo->exec('CREATE TABLE wp_options (option_id INTEGER PRIMARY KEY, option_name TEXT UNIQUE, option_value)');
+      pgsync_create_engine_tables($pdo);
+      $insert = $pdo->prepare('INSERT INTO wp_options VALUES (?, ?, ?)');
+      foreach (array(str_repeat('a', 1000), str_repeat('a', 1001), str_repeat('é', 1000), str_repeat('é', 1001), str_repeat("\\xff", 1500)) as $i => $text) {
+        $insert->execute(array($i + 1, 'o' . ($i + 1), $text));
+      }
+      $pdo->exec("INSERT INTO wp_options VALUES (6, 'o6', zeroblob(5000)), (7, 'o7', 1.5), (8, 'o8', 9223372036854775807), (9, '_transient_x', 'stays here')");
+      $rows = new PGSync_Batch_Rows($pdo, array('tablePrefix' => 'wp_'), '0191dd9dec7b.0000.peer-a', 'https://a.test', 'https://b.test');
+      $out = array();
+      foreach (range(1, 10) as $id) {
+        $out[] = pgsync_conflict_local($rows, 'wp_options', $rows->table('wp_options'), array('option_id' => array('?', $id, PDO::PARAM_INT)));
+      }
+      $rows->close();
+      echo pgsync_json($out);
+    `);
+    const row = (id: number, value: unknown) => ({ option_id: id, option_name: `o${id}`, option_value: value });
+    expect(result).toEqual([
+      row(1, 'a'.repeat(1000)),
+      row(2, `${'a'.repeat(1000)}…`),
+      row(3, 'é'.repeat(1000)),
+      row(4, `${'é'.repeat(1000)}…`),
+      // Not valid UTF-8: cut after 1,000 bytes.
+      row(5, { $b64: Buffer.concat([Buffer.alloc(1000, 0xff), Buffer.from('…')]).toString('base64') }),
+      row(6, null),
+      row(7, { $real: '1.5' }),
+      row(8, { $int: '9223372036854775807' }),
+      // Local-only (a transient), then no row at all.
+      null,
+      null,
+    ]);
+  });
+
   it('generates triggers that capture synced rows only, stay quiet while applying, and are idempotent', async () => {
     const result = await runPhp(`
       $pdo = new PDO('sqlite::memory:');

@@ -263,7 +263,7 @@ const BOUNDARIES: readonly Boundary[] = [
     ],
     json: false,
     forged: [
-      ...['constructor', '__proto__', 'setIframeSandboxFlags', 'goTo'].map((method) => ({
+      ...['constructor', '__proto__', 'setIframeSandboxFlags', 'setProgress'].map((method) => ({
         field: 'method',
         variant: `forged: not allow-listed (${method})`,
         make: () => ({ type: 'call', id: 1, client: 1, method, args: [] }),
@@ -340,9 +340,13 @@ const BOUNDARIES: readonly Boundary[] = [
       { type: 'bg/peer-stop', pairId: PAIR },
       { type: 'bg/envelope', pairId: PAIR, envelope: { kind: 'ack' } },
       { type: 'bg/sync', pairId: PAIR, on: false },
+      { type: 'bg/open-path', path: '/wp-admin/post.php?post=5&action=edit' },
+      { type: 'bg/retry', pairId: PAIR },
     ],
     json: true,
     forged: [
+      { field: 'path', variant: 'forged: another host ("//evil.example/")', make: () => ({ type: 'bg/open-path', path: '//evil.example/' }) },
+      { field: 'path', variant: 'forged: a script URL', make: () => ({ type: 'bg/open-path', path: 'javascript:alert(1)' }) },
       { field: 'role', variant: 'forged: unknown role "owner"', make: () => ({ type: 'bg/peer-start', pairId: PAIR, peerId: SELF, remotePeerId: PEER, role: 'owner', syncOn: true }) },
       { field: 'peerId', variant: 'forged: "__proto__" peer id', make: () => ({ type: 'bg/peer-start', pairId: PAIR, peerId: '__proto__', remotePeerId: PEER, role: 'resume', syncOn: true }) },
     ],
@@ -357,9 +361,12 @@ const BOUNDARIES: readonly Boundary[] = [
       { type: 'popup/unpair', pairId: PAIR },
       { type: 'popup/set-sync', pairId: PAIR, on: true },
       { type: 'popup/clear-journal' },
+      { type: 'popup/open-in-tabs', pairId: PAIR, path: '/wp-admin/options-general.php' },
+      { type: 'popup/retry', pairId: PAIR },
     ],
     json: true,
     forged: [
+      { field: 'path', variant: 'forged: an absolute URL', make: () => ({ type: 'popup/open-in-tabs', pairId: PAIR, path: 'https://evil.example/' }) },
       { field: 'tabIds', variant: 'forged: three tabs', make: () => ({ type: 'popup/pair', tabIds: [1, 2, 3] }), names: ['tabIds.2'] },
       { field: 'tabIds', variant: 'forged: one tab', make: () => ({ type: 'popup/pair', tabIds: [1] }), names: ['tabIds.1'] },
     ],

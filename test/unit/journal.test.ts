@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JournalEntrySchema, type JournalEntry } from '../../src/journal/entry';
-import { appendEntries, countByStatus, filterJournal, fitEntry, groupByBytes, JOURNAL_MAX_BYTES, JOURNAL_MESSAGE_BYTES, settlePendingLines, toNdjson } from '../../src/journal/journal';
+import { appendEntries, countByStatus, fitEntry, groupByBytes, JOURNAL_MAX_BYTES, JOURNAL_MESSAGE_BYTES, settlePendingLines, toNdjson } from '../../src/journal/journal';
 import { RecurringFailures } from '../../src/journal/recurring';
 import { parseMessage } from '../../src/protocol/validate';
 
@@ -60,13 +60,6 @@ describe('journal', () => {
     expect(fitted.detail).toContain('the stack');
     const short = { direction: 'local', kind: 'rows', target: 'wp_posts', summary: 'fine', status: 'applied' } as const;
     expect(fitEntry(short)).toBe(short);
-  });
-
-  it('filters by kind and by status, both or neither', () => {
-    expect(filterJournal(journal, {}).map((e) => e.id)).toEqual(['1', '2', '3']);
-    expect(filterJournal(journal, { kinds: ['rows'] }).map((e) => e.id)).toEqual(['1', '3']);
-    expect(filterJournal(journal, { statuses: ['failed', 'conflict'] }).map((e) => e.id)).toEqual(['2', '3']);
-    expect(filterJournal(journal, { kinds: ['rows'], statuses: ['failed'] })).toEqual([]);
   });
 
   it('exports NDJSON that parses back line by line into valid entries', () => {

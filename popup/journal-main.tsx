@@ -1,0 +1,4 @@
+import { render } from 'preact';
+import { JournalPage } from './JournalPage';
+
+render(<JournalPage />, document.getElementById('app')!);
