@@ -42,8 +42,13 @@ describe('popup, status first: from no tab to a live pairing, through a copy and
   afterAll(() => browser?.close());
 
   const card = () => popup.locator('[data-testid="pairing"]');
+  /** The popup as it looks now, light and dark (`npm run screenshots`). */
   const snap = async (name: string) => {
-    if (SCREENSHOTS) await popup.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+    if (!SCREENSHOTS) return;
+    await popup.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+    await popup.emulateMedia({ colorScheme: 'dark' });
+    await popup.screenshot({ path: join(SCREENSHOTS, 'dark', `${name}.png`) });
+    await popup.emulateMedia({ colorScheme: 'light' });
   };
   const phase = async () => (await sessionState(popup)).pairings?.[0]?.phase;
   /** No axe violation in light and dark, the journal's latest changes included. */
@@ -191,6 +196,11 @@ describe('popup, status first: from no tab to a live pairing, through a copy and
     await popup.evaluate(() => window.scrollTo(0, 0));
     await snap('6-live');
     await accessible('live');
+    // The change reached the other site: the latest changes say it in people's words.
+    const change = popup.locator('[data-testid="journal-entry"][data-kind="change"]', { hasText: 'Post “Popup status: a change” published' });
+    await expect.poll(() => change.getAttribute('data-status'), POLL).toBe('applied');
+    await change.scrollIntoViewIfNeeded();
+    await snap('8-latest-changes');
     // "Paired A and B" confirmed the click; it goes on its own (the card says how things stand).
     await expect.poll(() => popup.locator('[data-testid="notice"]').count(), POLL).toBe(0);
   });
@@ -211,7 +221,8 @@ describe('popup, status first: from no tab to a live pairing, through a copy and
     await popup.emulateMedia({ colorScheme: 'light' });
     await popup.keyboard.press('Space');
     await expect.poll(async () => (await sessionState(popup)).pairings?.[0]?.syncOn, POLL).toBe(true);
-    expect(await focused()).toBe('sync-toggle');
+    // The switch is disabled until the command's reply (which may come after the stored state): focus comes back then.
+    await expect.poll(focused, { timeout: 10_000, interval: 100 }).toBe('sync-toggle');
   });
 
   it('"Go to tab" brings that tab to the front', async () => {
