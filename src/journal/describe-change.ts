@@ -328,7 +328,7 @@ export function describeChange(delta: DescribableDelta): ChangeDescription | nul
     else otherTables.set(change.table, (otherTables.get(change.table) ?? 0) + 1);
   }
   for (const [table, count] of otherTables) {
-    subjects.mention(`table:${table}`, () => ({ rank: RANK.other, noun: `${count} row${count === 1 ? '' : 's'} of ${table}`, verb: 'written' }));
+    subjects.mention(`table:${table}`, () => ({ rank: RANK.other, noun: `${count} row${count === 1 ? '' : 's'} of ${table}`, verb: 'changed' }));
   }
   describeSchema(subjects, delta.db?.ddl ?? []);
   describeFiles(subjects, delta.files, attachmentFileNames(rows));

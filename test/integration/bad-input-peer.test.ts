@@ -256,8 +256,10 @@ describe('bad input fed to a real peer, WordPress 6.5 on the AST driver', () => 
     const rows = [{ op: 'upsert', table: 'wp_no_such_table', key: { id: 1 }, row: { id: 1, note: 'forged' } }];
     const entries = await feedB({ ...last, seq, hlc: now(), payload: { files: [], db: batch(last, dbSeq, rows), hlc: now() } });
     const failures = failuresIn(entries).filter((entry) => entry.direction === 'received');
+    // Said for people (what was not applied, and why), and in the technical line behind it.
     expect(failures).toEqual([
-      expect.objectContaining({ status: 'failed', summary: expect.stringMatching(new RegExp(`^Batch ${dbSeq} rolled back, nothing applied: .*no such table: wp_no_such_table`)) }),
+      expect.objectContaining({ kind: 'change', status: 'failed', summary: expect.stringMatching(/^Not applied: 1 row of wp_no_such_table changed\. Nothing of it was written: .*no such table: wp_no_such_table/) }),
+      expect.objectContaining({ kind: 'rows', status: 'failed', summary: expect.stringMatching(new RegExp(`^Batch ${dbSeq} rolled back, nothing applied: .*no such table: wp_no_such_table`)) }),
     ]);
   });
 

@@ -49,9 +49,12 @@ describe.each(REPLAY_COMBINATIONS)('a failing replay, WordPress $wp on the $driv
       await syncUntilQuiet(pair);
     });
     const received = failuresIn(journalSince(pair, mark)).filter((entry) => entry.direction === 'received');
+    // Each time: one line for people (what was not applied) and the technical one behind it, both with the cause.
     expect(received.length).toBeGreaterThan(0);
+    expect(received.filter((entry) => entry.kind === 'change').length).toBe(received.length / 2);
     for (const entry of received) {
-      expect(entry).toMatchObject({ kind: 'rows', summary: expect.stringMatching(/rolled back, nothing applied/) });
+      if (entry.kind === 'change') expect(entry.summary).toMatch(/^Not applied: Post “Poison” published.*Nothing of it was written: .*poison refused by the test/);
+      else expect(entry).toMatchObject({ kind: 'rows', summary: expect.stringMatching(/rolled back, nothing applied/) });
       expect(entry.detail).toContain('poison refused by the test');
     }
     expect(pair.peerA.pendingCount).toBe(2);

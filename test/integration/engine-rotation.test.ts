@@ -153,14 +153,15 @@ $wpdb->query("DROP TABLE {$wpdb->prefix}pg_gone");`,
       await pair.link.settle();
     }
     const failures = failuresIn(journalSince(pair, mark));
-    // One line on each side (B could not apply it, A heard so), each counting the four resends.
-    expect(failures.map((line) => [line.direction, line.repeats])).toEqual(
+    // One line on each side (B could not apply it, said for people and technically; A heard so), each counting the four resends.
+    expect(failures.map((line) => [line.direction, line.kind, line.repeats])).toEqual(
       expect.arrayContaining([
-        ['received', 4],
-        ['sent', 4],
+        ['received', 'change', 4],
+        ['received', 'rows', 4],
+        ['sent', 'rows', 4],
       ]),
     );
-    expect(failures).toHaveLength(2);
+    expect(failures).toHaveLength(3);
     expect(pair.problems.b.at(-1)).toMatch(/held back/);
 
     await inWordPress(pair.b, `${RAW_PDO_PHP} $pdo->exec('DROP TRIGGER engine_test_poison');`);

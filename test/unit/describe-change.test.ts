@@ -103,7 +103,7 @@ describe('a change as a person names it', () => {
   });
 
   it('counts rows of tables WordPress does not have', () => {
-    expect(describeChange(rows({ op: 'upsert', table: 'wp_shop_orders', key: { id: 1 }, row: { id: 1 } }))?.summary).toBe('1 row of wp_shop_orders written');
+    expect(describeChange(rows({ op: 'upsert', table: 'wp_shop_orders', key: { id: 1 }, row: { id: 1 } }))?.summary).toBe('1 row of wp_shop_orders changed');
   });
 
   it('names one row and the wp-admin page that shows it', () => {
