@@ -1,4 +1,4 @@
-import type { JournalEntry } from '../src/journal/entry';
+import type { JournalEntry } from '../src/protocol/journal-entry';
 import { journalAppend } from './stores';
 
 type Line = Pick<JournalEntry, 'kind' | 'target' | 'summary' | 'status'> & Partial<Pick<JournalEntry, 'detail' | 'site' | 'direction'>>;

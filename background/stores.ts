@@ -1,7 +1,7 @@
 import browser from 'webextension-polyfill';
 import { appendEntries, settlePendingLines } from '../src/journal/journal';
 import { PagedJournalWriter } from '../src/journal/journal-pages';
-import type { JournalEntry } from '../src/journal/entry';
+import type { JournalEntry } from '../src/protocol/journal-entry';
 import {
   ENDED_PAIRINGS_STORAGE_KEY,
   noEndedPairings,

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { JournalEntry } from '../src/journal/entry';
+import type { JournalEntry } from '../src/protocol/journal-entry';
 import type { WireDelta } from '../src/engine/delta';
 import { FRAME_KIND } from '../src/sync/framing';
 import type { SyncPeer } from '../src/engine/sync-peer';

@@ -1,4 +1,4 @@
-import type { JournalEntry } from '../src/journal/entry';
+import type { JournalEntry } from '../src/protocol/journal-entry';
 
 /** A journal line for input this tab refused (a forged or malformed message). */
 export function rejectedInput(site: string, target: string, summary: string): JournalEntry {

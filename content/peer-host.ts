@@ -1,5 +1,5 @@
 import { planIdShards, installIdShards, surveyIdTables } from '../src/ids';
-import type { JournalEntry } from '../src/journal/entry';
+import type { JournalEntry } from '../src/protocol/journal-entry';
 import { groupByBytes, JOURNAL_MESSAGE_BYTES } from '../src/journal/journal';
 import type { SiteClient } from '../src/platform/site-client';
 import type { BackgroundToTab, PeerRole, TabToBackground } from '../src/protocol/runtime';

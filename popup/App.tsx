@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { JournalEntry } from '../src/journal/entry';
+import type { JournalEntry } from '../src/protocol/journal-entry';
 import {
   ENDED_PAIRINGS_STORAGE_KEY,
   noEndedPairings,

@@ -1,5 +1,5 @@
 import { useMemo } from 'preact/hooks';
-import type { JournalEntry } from '../src/journal/entry';
+import type { JournalEntry } from '../src/protocol/journal-entry';
 import { JournalItem, type JournalItemProps } from './JournalItem';
 import { peopleJournal } from './journal-people';
 import { openJournalPage } from './tab-actions';

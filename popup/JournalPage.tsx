@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'preact/hooks';
-import { JOURNAL_KINDS, JOURNAL_STATUSES, TECHNICAL_KINDS } from '../src/journal/entry';
+import { JOURNAL_KINDS, JOURNAL_STATUSES, TECHNICAL_KINDS } from '../src/protocol/journal-entry';
 import { countByStatus, toNdjson } from '../src/journal/journal';
 import { emptyRegistry, REGISTRY_STORAGE_KEY, type TabRegistry } from '../src/registry/tab-registry';
 import { noPairings, PAIRINGS_STORAGE_KEY, type Pairings } from '../src/pairing/pairings';

@@ -1,4 +1,4 @@
-import { TECHNICAL_KINDS, type ConflictValue, type JournalEntry, type JournalKind, type JournalStatus } from '../src/journal/entry';
+import { TECHNICAL_KINDS, type ConflictValue, type JournalEntry, type JournalKind, type JournalStatus } from '../src/protocol/journal-entry';
 
 /**
  * The journal as people read it: one entry per change a person made, however many lines the

@@ -1,4 +1,4 @@
-import type { JournalEntry, JournalKind, JournalStatus } from '../src/journal/entry';
+import type { JournalEntry, JournalKind, JournalStatus } from '../src/protocol/journal-entry';
 import type { PeopleEntry } from './journal-people';
 
 /** Entries rendered at once: the journal holds up to 2,000 lines and the page must open fast. */

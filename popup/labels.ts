@@ -1,6 +1,6 @@
 import type { StorageKind } from '../src/protocol/site';
 import type { TabStatus } from '../src/registry/tab-registry';
-import type { JournalEntry } from '../src/journal/entry';
+import type { JournalEntry } from '../src/protocol/journal-entry';
 import type { Pairing, PairingPhase } from '../src/pairing/pairings';
 
 const STATUS_LABELS: Record<TabStatus, string> = {

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import browser, { type Storage } from 'webextension-polyfill';
-import type { JournalEntry } from '../src/journal/entry';
+import type { JournalEntry } from '../src/protocol/journal-entry';
 import { JOURNAL_INDEX_KEY, JOURNAL_PAGE_KEY_PREFIX, journalLines, journalPageKey, type JournalIndex } from '../src/journal/journal-pages';
 
 const noLines: readonly JournalEntry[] = [];

@@ -1,17 +1,25 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Integration files known to run longest start first, so on CI's two workers the last minutes
- * are not one long file running alone (a clean checkout has no timings for vitest to sort by).
- * Measured on CI; the rest keep vitest's own order.
+ * Integration and E2E files known to run longest start first, so on CI's two workers the last
+ * minutes are not one long file running alone (a clean checkout has no timings for vitest to sort
+ * by). Measured on CI; the rest keep vitest's own order.
  */
 const LONGEST_FIRST = [
+  'test/integration/engine-resume.test.ts',
   'test/integration/fuzz/fuzz.test.ts',
   'test/integration/engine-copy.test.ts',
-  'test/integration/id-shards.test.ts',
   'test/integration/engine-rotation.test.ts',
+  'test/integration/db-sync.test.ts',
+  'test/integration/fuzz/fuzz-regressions.test.ts',
+  'test/integration/harness.test.ts',
   'test/integration/engine-delivery.test.ts',
   'test/integration/engine-sync.test.ts',
+  'test/e2e/journeys-sites.test.ts',
+  'test/e2e/extension-sync.test.ts',
+  'test/e2e/standin-contract.test.ts',
+  'test/e2e/journeys-editing.test.ts',
+  'test/e2e/journeys-size.test.ts',
 ];
 
 export default class LongestFirstSequencer extends BaseSequencer {

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { HlcStringSchema } from '../sync/hlc';
-import { PeerIdSchema } from '../sync/ids';
+import { PeerIdSchema } from '../protocol/ids';
 
 /**
  * One drained batch of database changes, as the site's outbox holds it (the `pull` engine task

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { SiteClient } from '../platform/site-client';
 import { parseMessage, type Parsed } from '../protocol/validate';
-import { PeerIdSchema } from '../sync/ids';
+import { PeerIdSchema } from '../protocol/ids';
 import { ChangeBatchSchema, type CheckedChangeBatch } from './batch';
 import { runEngineTask } from './engine-task';
 import { ENGINE_DIR } from './php-sources';

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { SiteClient } from '../platform/site-client';
 import { localOnlyPhpArray } from '../sync/local-only';
-import { PeerIdSchema } from '../sync/ids';
+import { PeerIdSchema } from '../protocol/ids';
 import { runEngineTask } from './engine-task';
 import { ENGINE_DIR, ENGINE_PHP_FILES, ENGINE_PRELOAD_PATH, ENGINE_PRELOAD_PHP } from './php-sources';
 

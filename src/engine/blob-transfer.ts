@@ -1,5 +1,5 @@
 import { BLOB_CHUNK_BYTES, type BlobStore, type BlobWriteChange } from '../files';
-import type { JournalEntry } from '../journal/entry';
+import type { JournalEntry } from '../protocol/journal-entry';
 import type { EnvelopeOf } from '../sync/wire';
 import { base64ToBytes, bytesToBase64 } from './base64';
 

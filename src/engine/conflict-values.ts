@@ -2,7 +2,7 @@ import type { ApplyConflict } from '../db';
 import type { Cell, RowChange } from '../db/batch';
 import type { FileChange } from '../files';
 import { adminPathOf, nameRow } from '../journal/describe-change';
-import { CONFLICT_VALUES_MAX, type ConflictValue } from '../journal/entry';
+import { CONFLICT_VALUES_MAX, type ConflictValue } from '../protocol/journal-entry';
 import type { Delta } from './delta';
 
 /** Columns that differ on every save (when, not what): never the point of a conflict. A term's `count` is recounted by each site. */

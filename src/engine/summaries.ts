@@ -1,6 +1,6 @@
 import type { ApplyResult } from '../db';
 import type { ApplyReport, FileChange } from '../files';
-import type { JournalEntry } from '../journal/entry';
+import type { JournalEntry } from '../protocol/journal-entry';
 import { describeChange } from '../journal/describe-change';
 import { adminPathFor, conflictValues, type SiteUrls } from './conflict-values';
 import type { Delta } from './delta';

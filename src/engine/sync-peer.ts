@@ -10,7 +10,7 @@ import {
   type FileContentReader,
 } from '../files';
 import type { SiteClient } from '../platform/site-client';
-import type { JournalEntry } from '../journal/entry';
+import type { JournalEntry } from '../protocol/journal-entry';
 import { RecurringFailures } from '../journal/recurring';
 import { compareHlc, createHlcClock, decodeHlc, encodeHlc, type Hlc, type HlcClock } from '../sync/hlc';
 import {

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { PeerIdSchema } from '../sync/ids';
+import { PeerIdSchema } from '../protocol/ids';
 
 /**
  * The ID range plan of a pairing: which autoincrement IDs each peer may hand out.

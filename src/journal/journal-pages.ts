@@ -1,4 +1,4 @@
-import type { JournalEntry } from './entry';
+import type { JournalEntry } from '../protocol/journal-entry';
 import { entryBytes, JOURNAL_CAPACITY, JOURNAL_MAX_BYTES, JOURNAL_MESSAGE_BYTES } from './journal';
 
 /**

@@ -1,4 +1,4 @@
-import { JOURNAL_TEXT_LIMITS, type JournalEntry, type JournalStatus } from './entry';
+import { JOURNAL_TEXT_LIMITS, type JournalEntry, type JournalStatus } from '../protocol/journal-entry';
 
 /** Entries kept; the oldest go first. Exports are for troubleshooting, not an archive. */
 export const JOURNAL_CAPACITY = 2000;

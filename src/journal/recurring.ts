@@ -1,4 +1,4 @@
-import type { JournalEntry } from './entry';
+import type { JournalEntry } from '../protocol/journal-entry';
 
 /**
  * The failure lines a peer journaled, so that the same failure again (a batch resent every few

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { PairIdSchema } from '../sync/ids';
+import { PairIdSchema } from './ids';
 import { SitePathSchema, TabIdSchema, type ContentSummary } from './runtime';
 
 /** Popup -> background (`runtime.sendMessage`). The popup reads state from storage; it only sends commands. */

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { JournalEntrySchema } from '../journal/entry';
-import { ID_PATTERN, PairIdSchema, PeerIdSchema } from '../sync/ids';
+import { JournalEntrySchema } from './journal-entry';
+import { ID_PATTERN, PairIdSchema, PeerIdSchema } from './ids';
 import { SiteInfoSchema } from './site';
 
 /** Name of the long-lived `chrome.runtime` port each Playground tab's content script opens. */

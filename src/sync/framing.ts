@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { PairIdSchema, PeerIdSchema } from './ids';
+import { PairIdSchema, PeerIdSchema } from '../protocol/ids';
 import { jsonStringBytes, utf8Bytes } from './json-size';
 import { parseMessage, type Parsed } from '../protocol/validate';
 

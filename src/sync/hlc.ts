@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { isValidId } from './ids';
+import { isValidId } from '../protocol/ids';
 
 /**
  * Hybrid logical clock (Kulkarni et al.): wall-clock milliseconds plus a counter for events in

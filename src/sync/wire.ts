@@ -5,7 +5,7 @@ import { parseMessage, type Parsed } from '../protocol/validate';
 import { MAX_WIRE_MESSAGE_BYTES, type Frame } from './framing';
 import { HlcStringSchema } from './hlc';
 import { jsonByteLength, utf8Bytes } from './json-size';
-import { PairIdSchema, PeerIdSchema } from './ids';
+import { PairIdSchema, PeerIdSchema } from '../protocol/ids';
 
 /**
  * The envelope two peers exchange. Header on every kind:

@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { JournalEntry } from '../../src/journal/entry';
+import type { JournalEntry } from '../../src/protocol/journal-entry';
 import { journalFromItems } from '../../src/journal/journal-pages';
 import type { Pairing } from '../../src/pairing/pairings';
 import type { TabRegistry } from '../../src/registry/tab-registry';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGES_READY_TYPE, ENGINE_TABLES } from '../../src/db';
-import type { JournalEntry } from '../../src/journal/entry';
+import type { JournalEntry } from '../../src/protocol/journal-entry';
 import { encodeHlc } from '../../src/sync/hlc';
 import { MAX_ENVELOPE_BYTES } from '../../src/sync/wire';
 import { dumpSiteState, formatDifferences, type NodeSite } from '../harness';

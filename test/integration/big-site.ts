@@ -1,6 +1,6 @@
 import { shardIds } from '../../src/engine/pair-sites';
 import { SyncPeer } from '../../src/engine/sync-peer';
-import type { JournalEntry } from '../../src/journal/entry';
+import type { JournalEntry } from '../../src/protocol/journal-entry';
 import { bootNodeSite, type NodeSite } from '../harness';
 import { TestLink } from '../harness/test-link';
 import { inWordPress } from './engine-support';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardIds } from '../../src/engine/pair-sites';
 import { BlobStore } from '../../src/files';
 import { SyncPeer, type SyncPeerOptions } from '../../src/engine/sync-peer';
-import type { JournalEntry } from '../../src/journal/entry';
+import type { JournalEntry } from '../../src/protocol/journal-entry';
 import { bootNodeSite, type NodeSite } from '../harness';
 import { TestLink, type LinkFaults } from '../harness/test-link';
 import {

@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import { shardIds } from '../../src/engine/pair-sites';
 import { SyncPeer, type SyncPeerOptions } from '../../src/engine/sync-peer';
 import { BroadcastLane } from '../../src/sync/broadcast-lane';
-import type { JournalEntry } from '../../src/journal/entry';
+import type { JournalEntry } from '../../src/protocol/journal-entry';
 import { appendEntries } from '../../src/journal/journal';
 import {
   bootNodeSite,

@@ -3,7 +3,7 @@ import { shardIds } from '../../src/engine/pair-sites';
 import { SyncPeer } from '../../src/engine/sync-peer';
 import { unpairSite } from '../../src/engine/unpair-site';
 import { RANGE_FLOOR } from '../../src/ids';
-import type { JournalEntry } from '../../src/journal/entry';
+import type { JournalEntry } from '../../src/protocol/journal-entry';
 import { ENGINE_TRACES_PHP, NO_ENGINE_TRACES, parseEngineTraces, type EngineTraces } from '../harness/engine-traces';
 import type { NodeSite } from '../harness';
 import { TestLink } from '../harness/test-link';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../../src/journal/entry';
+import type { JournalEntry } from '../../src/protocol/journal-entry';
 import { appendEntries, JOURNAL_CAPACITY, JOURNAL_MAX_BYTES, settlePendingLines } from '../../src/journal/journal';
 import {
   JOURNAL_INDEX_KEY,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../../src/journal/entry';
+import type { JournalEntry } from '../../src/protocol/journal-entry';
 import { peopleJournal, SAME_CHANGE_WINDOW_MS } from '../../popup/journal-people';
 import { siteNamer, withSiteNames } from '../../popup/site-names';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JournalEntrySchema, type JournalEntry } from '../../src/journal/entry';
+import { JournalEntrySchema, type JournalEntry } from '../../src/protocol/journal-entry';
 import { appendEntries, countByStatus, fitEntry, groupByBytes, JOURNAL_MAX_BYTES, JOURNAL_MESSAGE_BYTES, settlePendingLines, toNdjson } from '../../src/journal/journal';
 import { RecurringFailures } from '../../src/journal/recurring';
 import { parseMessage } from '../../src/protocol/validate';

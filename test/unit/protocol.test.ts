@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseMessage } from '../../src/protocol/validate';
 import { TabToBackgroundSchema } from '../../src/protocol/runtime';
 import { BridgeHandshakeSchema, ContentToBridgeSchema } from '../../src/protocol/bridge';
@@ -54,5 +56,16 @@ describe('boundary messages', () => {
     expect(parseMessage(BridgeHandshakeSchema, { type: 'playground-sync/bridge-handshake', nonce: 'x' }, 'h').ok).toBe(
       false,
     );
+  });
+});
+
+describe('src/protocol', () => {
+  it('is a leaf: its modules import valibot and each other, nothing else of the extension', () => {
+    const folder = 'src/protocol';
+    const imports = readdirSync(folder)
+      .filter((name) => name.endsWith('.ts'))
+      .flatMap((name) => [...readFileSync(join(folder, name), 'utf8').matchAll(/from '([^']+)'/g)].map((match) => `${name}: ${match[1]}`));
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.filter((line) => !/: (valibot|\.\/[\w-]+)$/.test(line))).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { applyFileChanges, type BlobStore, type EchoRegistry, type PlannedChange
 import { absolutePath } from '../../files/paths';
 import { IdShardPlanSchema, installIdShards, type IdShardPlan } from '../../ids';
 import type { SiteClient } from '../../platform/site-client';
-import { PeerIdSchema } from '../../sync/ids';
+import { PeerIdSchema } from '../../protocol/ids';
 import { localOnlyPhpArray } from '../../sync/local-only';
 import { refusalFor } from './compatibility';
 import { planFileChanges } from './file-plan';

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { TreeManifest } from '../../files';
 import { HlcStringSchema } from '../../sync/hlc';
-import { PeerIdSchema } from '../../sync/ids';
+import { PeerIdSchema } from '../../protocol/ids';
 
 export const SNAPSHOT_FORMAT_VERSION = 2;
 
