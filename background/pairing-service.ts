@@ -136,22 +136,27 @@ export async function dismissEndedPairing(pairId: string): Promise<PopupReply> {
   return { ok: true };
 }
 
+/** Sends `message` to both tabs of `pairing`; answers the first refusal's reason, or null. */
+async function tellBothSides(pairing: Pairing, message: BackgroundToTab): Promise<string | null> {
+  const replies = await Promise.all(pairing.sides.map((s) => sendToTab(s.tabId, message)));
+  const failed = replies.find((reply) => !reply.ok);
+  return failed && !failed.ok ? failed.error : null;
+}
+
 /** Both tabs of a pairing apply again what they could not apply. */
 export async function retryPairing(pairId: string): Promise<PopupReply> {
   const pairing = findPairing(await pairings.read(), pairId);
   if (!pairing) return { ok: false, error: 'These sites are no longer paired.' };
-  const replies = await Promise.all(pairing.sides.map((s) => sendToTab(s.tabId, { type: 'bg/retry', pairId })));
-  const failed = replies.find((reply) => !reply.ok);
-  return failed && !failed.ok ? { ok: false, error: `Could not try again: ${failed.error}` } : { ok: true };
+  const refused = await tellBothSides(pairing, { type: 'bg/retry', pairId });
+  return refused === null ? { ok: true } : { ok: false, error: `Could not try again: ${refused}` };
 }
 
 /** Shows `path` in both tabs of a pairing, and brings the first to the front. */
 export async function openInTabs(pairId: string, path: string): Promise<PopupReply> {
   const pairing = findPairing(await pairings.read(), pairId);
   if (!pairing) return { ok: false, error: 'These sites are no longer paired.' };
-  const replies = await Promise.all(pairing.sides.map((s) => sendToTab(s.tabId, { type: 'bg/open-path', path })));
-  const failed = replies.find((reply) => !reply.ok);
-  if (failed && !failed.ok) return { ok: false, error: `Could not open the page: ${failed.error}` };
+  const refused = await tellBothSides(pairing, { type: 'bg/open-path', path });
+  if (refused !== null) return { ok: false, error: `Could not open the page: ${refused}` };
   const tab = await browser.tabs.update(pairing.sides[0].tabId, { active: true });
   if (tab.windowId !== undefined) await browser.windows.update(tab.windowId, { focused: true });
   return { ok: true };
@@ -161,15 +166,14 @@ export async function setSync(pairId: string, on: boolean): Promise<PopupReply> 
   const updated = await pairings.update((current) => updatePairing(current, pairId, (p) => (p.syncOn === on ? p : { ...p, syncOn: on })));
   const pairing = findPairing(updated, pairId);
   if (!pairing) return { ok: false, error: 'This pairing no longer exists.' };
-  const replies = await Promise.all(pairing.sides.map((s) => sendToTab(s.tabId, { type: 'bg/sync', pairId, on })));
+  const refused = await tellBothSides(pairing, { type: 'bg/sync', pairId, on });
   void journalBackground({
     kind: 'pairing',
     target: pairing.sides.map((s) => s.scope).join(' ↔ '),
     summary: on ? 'Sync on: waiting changes flow again' : 'Sync off: changes wait on each side until sync is on again',
     status: 'info',
   });
-  const failed = replies.find((reply) => !reply.ok);
-  return failed && !failed.ok ? { ok: false, error: failed.error } : { ok: true };
+  return refused === null ? { ok: true } : { ok: false, error: refused };
 }
 
 /**

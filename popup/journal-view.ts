@@ -1,5 +1,6 @@
 import type { JournalEntry, JournalKind, JournalStatus } from '../src/protocol/journal-entry';
 import type { PeopleEntry } from './journal-people';
+import { siteKey } from './site-names';
 
 /** Entries rendered at once: the journal holds up to 2,000 lines and the page must open fast. */
 export const JOURNAL_RENDER_LIMIT = 300;
@@ -60,12 +61,10 @@ export interface JournalViewFilter {
   readonly text?: string | undefined;
 }
 
-const withoutSlash = (url: string) => url.replace(/\/+$/, '');
-
 export function matchesFilter(entry: PeopleEntry, filter: JournalViewFilter): boolean {
   if (filter.statuses?.length && !filter.statuses.includes(entry.status)) return false;
   if (filter.kinds?.length && !filter.kinds.includes(entry.kind)) return false;
-  if (filter.site && ![entry.from, ...entry.to].some((site) => withoutSlash(site) === withoutSlash(filter.site!))) return false;
+  if (filter.site && ![entry.from, ...entry.to].some((site) => siteKey(site) === siteKey(filter.site!))) return false;
   const words = filter.text?.trim().toLowerCase();
   if (words) {
     const haystack = [entry.summary, entry.detail ?? '', ...(entry.conflict ?? []).flatMap((value) => [value.field, value.kept, value.lost])].join('\n').toLowerCase();

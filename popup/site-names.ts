@@ -26,7 +26,8 @@ export interface KnownSite {
   readonly scope?: string | undefined;
 }
 
-const withoutSlash = (url: string) => url.replace(/\/+$/, '');
+/** A site URL as the journal and pairings compare it (with or without its trailing slash). */
+export const siteKey = (url: string) => url.replace(/\/+$/, '');
 
 /**
  * Names for the site URLs journal lines carry: the name a tab or pairing knows the site by (the
@@ -34,11 +35,11 @@ const withoutSlash = (url: string) => url.replace(/\/+$/, '');
  */
 export function siteNamer(known: readonly KnownSite[]): (siteUrl: string) => string {
   const names = new Map<string, string>();
-  for (const site of known) if (site.name?.trim()) names.set(withoutSlash(site.siteUrl), site.name.trim());
+  for (const site of known) if (site.name?.trim()) names.set(siteKey(site.siteUrl), site.name.trim());
   const shared = new Set([...names.values()].filter((name, index, all) => all.indexOf(name) !== index));
   return (siteUrl) => {
     const scope = /\/scope:([^/]+)/.exec(siteUrl)?.[1];
-    const name = names.get(withoutSlash(siteUrl));
+    const name = names.get(siteKey(siteUrl));
     // New Playground sites share one default name: the scope tells them apart.
     if (name) return shared.has(name) && scope ? `${name} (${scope})` : name;
     return scope ?? (siteUrl || 'a site');

@@ -2,7 +2,7 @@ import { useMemo } from 'preact/hooks';
 import type { Pairings } from '../src/pairing/pairings';
 import type { TabRegistry } from '../src/registry/tab-registry';
 import type { PeopleEntry } from './journal-people';
-import { siteNamer, type KnownSite } from './site-names';
+import { siteKey, siteNamer, type KnownSite } from './site-names';
 import type { Commands } from './use-commands';
 
 export interface JournalSites {
@@ -13,8 +13,6 @@ export interface JournalSites {
   canRetry: (entry: PeopleEntry) => boolean;
   onRetry: (entry: PeopleEntry) => void;
 }
-
-const withoutSlash = (url: string) => url.replace(/\/+$/, '');
 
 /**
  * What a journal view needs to know about the sites: their names (as the tabs and pairings know
@@ -29,8 +27,8 @@ export function useJournalSites(registry: TabRegistry | undefined, pairings: Pai
     return siteNamer(known);
   }, [registry, pairings]);
   const pairingOf = (entry: PeopleEntry) => {
-    const sites = new Set([entry.from, ...entry.to].map(withoutSlash));
-    return pairings.find((pairing) => pairing.sides.every((side) => sites.has(withoutSlash(side.siteUrl))));
+    const sites = new Set([entry.from, ...entry.to].map(siteKey));
+    return pairings.find((pairing) => pairing.sides.every((side) => sites.has(siteKey(side.siteUrl))));
   };
   return {
     nameOf,

@@ -1,7 +1,7 @@
 import type { ApplyResult } from '../db';
 import type { ApplyReport, FileChange } from '../files';
 import type { JournalEntry } from '../protocol/journal-entry';
-import { describeChange } from '../journal/describe-change';
+import { describeChange, type ChangeDescription } from '../journal/describe-change';
 import { adminPathFor, conflictValues, type SiteUrls } from './conflict-values';
 import type { Delta } from './delta';
 
@@ -67,8 +67,12 @@ function technicalLines(delta: Delta, direction: Direction, status: JournalEntry
 }
 
 /** The people line of a change: what it did as a person names it, when it did anything a person would name. */
-function changeLine(delta: Delta, direction: Direction, status: JournalEntry['status'], extra: Partial<NewEntry> = {}): NewEntry | null {
-  const described = describeChange(delta);
+function changeLine(
+  described: ChangeDescription | null,
+  direction: Direction,
+  status: JournalEntry['status'],
+  extra: Partial<NewEntry> = {},
+): NewEntry | null {
   if (!described) return null;
   return {
     direction,
@@ -88,7 +92,7 @@ function ofChange(delta: Delta, entries: readonly (NewEntry | null)[], from?: st
 
 /** The journal lines a delta makes when it is sent: its people line and its technical lines. */
 export function describeDelta(delta: Delta, direction: Direction, status: JournalEntry['status']): NewEntry[] {
-  return ofChange(delta, [changeLine(delta, direction, status), ...technicalLines(delta, direction, status)]);
+  return ofChange(delta, [changeLine(describeChange(delta), direction, status), ...technicalLines(delta, direction, status)]);
 }
 
 /**
@@ -97,8 +101,9 @@ export function describeDelta(delta: Delta, direction: Direction, status: Journa
  */
 export function describeApply(delta: Delta, files: ApplyReport, db: ApplyResult | null, beaten: readonly FileChange[] = [], siteUrls?: SiteUrls): NewEntry[] {
   const from = siteUrls?.from;
+  const described = describeChange(delta);
   const people = (status: JournalEntry['status'], extra: Partial<NewEntry> = {}) =>
-    changeLine(delta, 'received', status, extra) ?? {
+    changeLine(described, 'received', status, extra) ?? {
       direction: 'received' as const,
       kind: 'change' as const,
       target: 'WordPress housekeeping',
@@ -111,7 +116,7 @@ export function describeApply(delta: Delta, files: ApplyReport, db: ApplyResult 
     return ofChange(
       delta,
       [
-        people('failed', { summary: `Not applied yet: ${describeChange(delta)?.summary ?? 'a change'} (a file could not be written; it is tried again)`, detail: cause }),
+        people('failed', { summary: `Not applied yet: ${described?.summary ?? 'a change'} (a file could not be written; it is tried again)`, detail: cause }),
         {
           direction: 'received',
           kind: 'files',
@@ -130,7 +135,7 @@ export function describeApply(delta: Delta, files: ApplyReport, db: ApplyResult 
       delta,
       [
         people('failed', {
-          summary: `Not applied: ${describeChange(delta)?.summary ?? 'a change'}. Nothing of it was written: ${db.error.message}`,
+          summary: `Not applied: ${described?.summary ?? 'a change'}. Nothing of it was written: ${db.error.message}`,
           detail: `${db.error.cause}\n\nThe changes after it wait here until it is applied: once its cause is fixed, Try again.`,
         }),
         {
@@ -187,7 +192,7 @@ export function describeApply(delta: Delta, files: ApplyReport, db: ApplyResult 
     });
   }
   const { values, subjects } = conflictValues(delta, conflicts, beaten, siteUrls);
-  if (values.length === 0) return ofChange(delta, [changeLine(delta, 'received', 'applied'), ...technical], from);
+  if (values.length === 0) return ofChange(delta, [changeLine(described, 'received', 'applied'), ...technical], from);
   const openPath = conflicts.map((conflict) => adminPathFor(delta, conflict)).find((path) => path !== null);
   return ofChange(
     delta,
