@@ -26,6 +26,11 @@ interface PathVersion {
 export class FileVersions {
   private readonly versions = new Map<string, PathVersion>();
 
+  /** A full-state copy replaced the site: every version known so far is the copy's. */
+  forgetAll(): void {
+    this.versions.clear();
+  }
+
   /** Records that `changes`, carried by a delta stamped `hlc`, are this site's now. */
   record(changes: readonly FileChange[], hlc: string): void {
     for (const change of changes) {

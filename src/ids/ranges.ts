@@ -125,11 +125,6 @@ export function peerNaturalZone(plan: IdShardPlan, peer: string): IdRange | null
   return hi + shift <= plan.idLimit ? { lo: lo + shift, hi: hi + shift } : null;
 }
 
-export function otherPeer(plan: IdShardPlan, peer: string): string {
-  peerRange(plan, peer);
-  return peer === plan.first ? plan.second : plan.first;
-}
-
 /**
  * How a range stands when its next free ID is `next`. Exhausted means the next insert is refused
  * (never moved into the peer's range); low means at most `lowWater` IDs are left.

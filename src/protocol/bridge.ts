@@ -15,7 +15,6 @@ export const BridgeHandshakeSchema = v.strictObject({
   type: v.literal(BRIDGE_HANDSHAKE),
   nonce: v.pipe(v.string(), v.regex(/^[0-9a-f]{32}$/)),
 });
-export type BridgeHandshake = v.InferOutput<typeof BridgeHandshakeSchema>;
 
 /** Plain-data client methods the content script may call through the bridge. */
 export const RELAYED_METHODS = [

@@ -75,11 +75,6 @@ export function outboxMarkSent<P>(state: OutboxState<P>, seqs: readonly number[]
   };
 }
 
-/** Unacknowledged batches never sent, or sent at least `retryAfterMs` ago, oldest first. */
-export function outboxDue<P>(state: OutboxState<P>, nowMs: number, retryAfterMs: number): readonly OutboxEntry<P>[] {
-  return state.unacked.filter((entry) => entry.sentAt === null || nowMs - entry.sentAt >= retryAfterMs);
-}
-
 /**
  * The receiver has applied everything up to `upTo`. Stale (lower) acks are harmless no-ops
  * (acks may arrive out of order); an ack beyond `lastSeq` means the receiver's cursor comes from
@@ -213,17 +208,6 @@ export function inboxReady<P>(cursor: InboxCursor<P>): readonly SequencedBatch<P
 }
 
 /**
- * The missing range, if batches are held beyond a hole: for a periodic re-ask when a resend
- * request or its answer was lost.
- */
-export function inboxGap<P>(cursor: InboxCursor<P>): { from: number; to: number } | null {
-  const ready = inboxReady(cursor);
-  const beyond = cursor.held[ready.length];
-  if (beyond === undefined) return null;
-  return { from: cursor.appliedUpTo + ready.length + 1, to: beyond.seq - 1 };
-}
-
-/**
  * Every envelope carries the sender's latest seq: if it is beyond what we applied and hold, the
  * tail of the stream was lost (no later batch would reveal the gap). Returns where to resend
  * from, or `null` when nothing is missing.
@@ -234,16 +218,6 @@ export function inboxObserveSenderSeq<P>(cursor: InboxCursor<P>, senderLastSeq: 
   const have = cursor.appliedUpTo + ready.length;
   const holeBelowHeld = cursor.held.length > ready.length;
   return senderLastSeq > have || holeBelowHeld ? have + 1 : null;
-}
-
-/**
- * After installing a snapshot that contains everything up to `upTo`: held batches beyond it stay,
- * older ones go. Never moves the cursor back.
- */
-export function inboxFastForward<P>(cursor: InboxCursor<P>, upTo: number): InboxCursor<P> {
-  assertSeq(upTo, 0);
-  if (upTo <= cursor.appliedUpTo) return cursor;
-  return { appliedUpTo: upTo, held: cursor.held.filter((entry) => entry.seq > upTo), askedResendFrom: null };
 }
 
 function heldRun<P>(cursor: InboxCursor<P>, from: number): SequencedBatch<P>[] {

@@ -7,7 +7,6 @@ import {
   MIN_RANGE_SIZE,
   RANGE_FLOOR,
   canonicalPlanJson,
-  otherPeer,
   peerNaturalZone,
   peerRange,
   planIdShards,
@@ -35,7 +34,6 @@ describe('ID range plan', () => {
     });
     expect(peerRange(plan, 'peer-a')).toEqual({ lo: 1_000_000_000, hi: 1_100_000_000 });
     expect(peerRange(plan, 'peer-b')).toEqual({ lo: 1_100_000_000, hi: 1_200_000_000 });
-    expect(otherPeer(plan, 'peer-a')).toBe('peer-b');
     expect(() => peerRange(plan, 'peer-c')).toThrow(RangeError);
   });
 

@@ -3,14 +3,11 @@ import {
   createInboxCursor,
   createOutbox,
   inboxApplied,
-  inboxFastForward,
-  inboxGap,
   inboxObserveSenderSeq,
   inboxReady,
   inboxReceive,
   outboxAck,
   outboxDropPending,
-  outboxDue,
   outboxEnqueue,
   outboxMarkSent,
   outboxPending,
@@ -19,6 +16,7 @@ import {
   type OutboxState,
   type SequencedBatch,
 } from '../../src/sync/sequencing';
+import { deltasToResend } from '../../src/sync/resend-policy';
 
 type Payload = { readonly rows: string };
 
@@ -93,23 +91,6 @@ describe('outbox', () => {
     if (!result.ok) expect(result.error).toMatch(error);
   });
 
-  it('lists what is due for (re)transmission', () => {
-    let state = outboxWith(3);
-    expect(outboxDue(state, 1_000, 5_000).map((e) => e.seq)).toEqual([1, 2, 3]);
-    state = outboxMarkSent(state, [1, 2], 1_000);
-    expect(outboxDue(state, 1_000, 5_000).map((e) => e.seq)).toEqual([3]);
-    expect(outboxDue(state, 5_999, 5_000).map((e) => e.seq)).toEqual([3]);
-    expect(outboxDue(state, 6_000, 5_000).map((e) => e.seq)).toEqual([1, 2, 3]);
-    state = outboxMarkSent(state, [1], 6_000);
-    expect(state.unacked.map((e) => [e.seq, e.attempts, e.sentAt])).toEqual([
-      [1, 2, 6_000],
-      [2, 1, 1_000],
-      [3, 0, null],
-    ]);
-    // A reconnect: resend everything pending regardless of timers.
-    expect(outboxDue(state, 6_000, 0).map((e) => e.seq)).toEqual([1, 2, 3]);
-  });
-
   it('answers a resend request from the requested seq on', () => {
     const acked = outboxAck(outboxWith(6), 2);
     if (!acked.ok) throw new Error(acked.error);
@@ -170,7 +151,6 @@ describe('inbox cursor', () => {
     result = inboxReceive(cursor, batch(3));
     expect(result.arrival).toEqual({ kind: 'gap', resendFrom: 2, askResend: false, held: true });
     cursor = result.cursor;
-    expect(inboxGap(cursor)).toEqual({ from: 2, to: 2 });
 
     result = inboxReceive(cursor, batch(2));
     expect(result.arrival).toEqual({ kind: 'apply', batches: [batch(2), batch(3), batch(4)] });
@@ -178,7 +158,6 @@ describe('inbox cursor', () => {
     const drained = drain(result.cursor, result.arrival.batches);
     expect(drained.applied).toEqual([2, 3, 4]);
     expect(drained.cursor).toEqual({ appliedUpTo: 4, held: [], askedResendFrom: null });
-    expect(inboxGap(drained.cursor)).toBeNull();
   });
 
   it('keeps held batches when applying the arriving one fails, and offers them again later', () => {
@@ -248,28 +227,6 @@ describe('inbox cursor', () => {
     expect(inboxObserveSenderSeq(inboxApplied(ready, 5), 8)).toBe(7);
   });
 
-  it('fast-forwards past a snapshot, keeping later held batches, never going back', () => {
-    let cursor = createInboxCursor<Payload>(2);
-    for (const seq of [5, 9, 12]) cursor = inboxReceive(cursor, batch(seq)).cursor;
-    const forwarded = inboxFastForward(cursor, 9);
-    expect(forwarded).toEqual({ appliedUpTo: 9, held: [batch(12)], askedResendFrom: null });
-    expect(inboxFastForward(forwarded, 4)).toBe(forwarded);
-  });
-
-  it('hands out held batches that became next in line on the following arrival', () => {
-    let cursor = createInboxCursor<Payload>();
-    for (const seq of [6, 7]) cursor = inboxReceive(cursor, batch(seq)).cursor;
-    cursor = inboxFastForward(cursor, 5);
-    expect(inboxReady(cursor)).toEqual([batch(6), batch(7)]);
-    expect(inboxGap(cursor)).toBeNull();
-    expect(inboxGap(inboxReceive(cursor, batch(10)).cursor)).toEqual({ from: 8, to: 9 });
-    const result = inboxReceive(cursor, batch(9));
-    expect(result.arrival).toEqual({ kind: 'apply', batches: [batch(6), batch(7)] });
-    if (result.arrival.kind !== 'apply') throw new Error('expected apply');
-    const drained = drain(result.cursor, result.arrival.batches).cursor;
-    expect(drained.held).toEqual([batch(9)]);
-    expect(inboxReceive(drained, batch(8)).arrival).toEqual({ kind: 'apply', batches: [batch(8), batch(9)] });
-  });
 });
 
 describe('end to end over a bad transport', () => {
@@ -334,7 +291,7 @@ describe('end to end over a bad transport', () => {
         outbox = outboxEnqueue(outbox, { rows: `b${produced}` }).state;
       }
       // Sender: (re)transmit what is due; the transport drops 30%, duplicates 10%.
-      const due = outboxDue(outbox, now, 1_000);
+      const due = deltasToResend(outbox, now, { lastProgressMs: 0, refusedFrom: null });
       outbox = outboxMarkSent(outbox, due.map((entry) => entry.seq), now);
       for (const entry of due) {
         if (random() < 0.3) continue;
