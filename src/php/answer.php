@@ -40,7 +40,11 @@ function pgsync_answer_error( $error, $code = null ) {
 function pgsync_answer_send( $head ) {
 	$notices = '';
 	while ( ob_get_level() >= PGSYNC_ANSWER_BUFFER_LEVEL ) {
-		$notices = (string) ob_get_clean() . $notices;
+		$held = ob_get_clean();
+		if ( false === $held ) {
+			break; // A buffer started as not removable: what it holds stays out of the notices.
+		}
+		$notices = $held . $notices;
 	}
 	echo "\n@@PGSYNC_RESULT@@", $head, ',"notices":', pgsync_answer_json( $notices, JSON_INVALID_UTF8_SUBSTITUTE ), "}\n";
 	ob_start(
