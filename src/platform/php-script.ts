@@ -3,6 +3,7 @@ import type * as v from 'valibot';
 import answerPrologue from '../php/answer.php?raw';
 import { runBounded, type BoundedRunClient, type BoundedRunRequest } from './bounded-run';
 import { PhpScriptError, readAnswer } from './php-answer';
+import type { PhpResult } from './site-client';
 
 export interface PhpScript extends BoundedRunRequest {
   /** What the script does, for errors: "pull", "ID shard survey", "snapshot facts". */
@@ -20,7 +21,9 @@ export async function runPhpScript<TSchema extends v.GenericSchema>(
   schema: TSchema,
 ): Promise<v.InferOutput<TSchema>> {
   const { what, ...request } = script;
-  let response;
+  // Checked here: after the prologue, runBounded's own check would only see the prologue's.
+  if (!request.code.startsWith('<?php')) throw new Error(`The ${what} script must start with <?php`);
+  let response: PhpResult;
   try {
     response = await runBounded(client, { ...request, code: answerPrologue + request.code });
   } catch (error) {
