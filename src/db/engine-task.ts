@@ -1,20 +1,15 @@
-import * as v from 'valibot';
-import { runBounded, type BoundedRunClient, type BoundedRunRequest } from '../platform/bounded-run';
+import type * as v from 'valibot';
+import { PhpScriptError } from '../platform/php-answer';
+import { runPhpScript } from '../platform/php-script';
 import type { SiteClient } from '../platform/site-client';
-import { parseMessage } from '../protocol/validate';
 import { ENGINE_DIR, ENGINE_TASK_PATH } from './php-sources';
 
 /**
  * Runs one task of src/php/engine-task.php through `client.run()`. The input goes into a JSON
- * file (never into PHP source); the answer comes back after a marker line. Other PHP that answers
- * the same way (the content summary) runs through `runAnsweringPhp`.
+ * file (never into PHP source); the answer is the one every script gives (src/php/answer.php).
  */
 
 export type EngineTask = 'install' | 'pull' | 'apply' | 'uninstall';
-
-const RESULT_MARKER = '\n@@PGSYNC_RESULT@@';
-const AnswerSchema = v.object({ notices: v.string(), result: v.unknown() });
-const TaskErrorSchema = v.object({ status: v.literal('error'), error: v.string() });
 
 /**
  * The engine's PHP may be gone (older Playground builds lose /internal when they rotate the
@@ -23,9 +18,10 @@ const TaskErrorSchema = v.object({ status: v.literal('error'), error: v.string()
  * would make php-wasm rotate the runtime once more.
  */
 export const ENGINE_MISSING_ERROR = 'Playground Sync’s PHP is not on this site (lost with the PHP runtime): reinstall it';
+const ENGINE_MISSING_CODE = 'engine-missing';
 const taskCode = `<?php
 if ( ! is_file( ${JSON.stringify(ENGINE_TASK_PATH)} ) || ! is_file( (string) getenv( 'PGSYNC_INPUT' ) ) ) {
-  echo ${JSON.stringify(RESULT_MARKER)}, json_encode( array( 'notices' => '', 'result' => array( 'status' => 'error', 'error' => ${JSON.stringify(ENGINE_MISSING_ERROR)} ) ) );
+  pgsync_answer_error( ${JSON.stringify(ENGINE_MISSING_ERROR)}, ${JSON.stringify(ENGINE_MISSING_CODE)} );
   return;
 }
 require ${JSON.stringify(ENGINE_TASK_PATH)};`;
@@ -35,20 +31,10 @@ const encoder = new TextEncoder();
 
 /** The task failed because the site lost the engine's files (its PHP or the task's input) with the runtime: worth running again once they are back. */
 export function lostWithRuntime(error: unknown): boolean {
-  return error instanceof EngineTaskError && error.message.includes(ENGINE_MISSING_ERROR);
+  return error instanceof PhpScriptError && error.code === ENGINE_MISSING_CODE;
 }
 
-export class EngineTaskError extends Error {
-  constructor(
-    readonly task: string,
-    message: string,
-  ) {
-    super(`Playground Sync ${task} failed: ${message}`);
-    this.name = 'EngineTaskError';
-  }
-}
-
-/** The task's result, checked by `schema`. Throws `EngineTaskError` when PHP failed or answered nothing. */
+/** The task's result, checked by `schema`. Throws `PhpScriptError` when PHP failed or answered nothing usable. */
 export async function runEngineTask<TSchema extends v.GenericSchema>(
   client: SiteClient,
   task: EngineTask,
@@ -58,10 +44,10 @@ export async function runEngineTask<TSchema extends v.GenericSchema>(
   inputCounter += 1;
   const inputPath = `${ENGINE_DIR}/input-${task}-${Date.now()}-${inputCounter}.json`;
   try {
-    return await runAnsweringPhp(
+    return await runPhpScript(
       client,
-      task,
       {
+        what: task,
         code: taskCode,
         env: { PGSYNC_TASK: task, PGSYNC_INPUT: inputPath, PGSYNC_DOCROOT: await client.documentRoot },
         // As bytes: php-wasm writes a string into its file system many times slower than encoded bytes.
@@ -70,33 +56,10 @@ export async function runEngineTask<TSchema extends v.GenericSchema>(
       schema,
     );
   } catch (error) {
-    if (error instanceof EngineTaskError || (await client.isDir(ENGINE_DIR).catch(() => true))) throw error;
-    throw new EngineTaskError(task, ENGINE_MISSING_ERROR);
+    // A task that answered its own error ran with the engine in place; anything else may be the engine's files going.
+    if ((error instanceof PhpScriptError && error.failure === 'refused') || (await client.isDir(ENGINE_DIR).catch(() => true))) throw error;
+    throw new PhpScriptError(task, 'run-failed', ENGINE_MISSING_ERROR, { code: ENGINE_MISSING_CODE, cause: error });
   } finally {
     await client.unlink(inputPath).catch(() => undefined);
   }
-}
-
-/**
- * Runs PHP that answers as engine-task.php does: `{notices, result}` as JSON after the last
- * RESULT_MARKER, `result` being `{status: 'error', error}` on failure. Returns `result` checked
- * by `schema`; throws `EngineTaskError` (labelled `what`) otherwise.
- */
-export async function runAnsweringPhp<TSchema extends v.GenericSchema>(
-  client: BoundedRunClient,
-  what: string,
-  request: BoundedRunRequest,
-  schema: TSchema,
-): Promise<v.InferOutput<TSchema>> {
-  const response = await runBounded(client, request);
-  const at = response.text.lastIndexOf(RESULT_MARKER);
-  if (at < 0) {
-    throw new EngineTaskError(what, `no answer (exit ${response.exitCode}): ${response.text}\n${response.errors}`.trim());
-  }
-  const answer = v.parse(AnswerSchema, JSON.parse(response.text.slice(at + RESULT_MARKER.length)));
-  const failure = v.safeParse(TaskErrorSchema, answer.result);
-  if (failure.success) throw new EngineTaskError(what, failure.output.error);
-  const parsed = parseMessage(schema, answer.result, `${what} answer`);
-  if (!parsed.ok) throw new EngineTaskError(what, parsed.error);
-  return parsed.value;
 }

@@ -33,6 +33,6 @@ export {
   type PullResult,
 } from './change-feed';
 export { ENGINE_TABLES, ENGINE_TRIGGER_PREFIX } from './engine-tables';
-export { EngineTaskError, lostWithRuntime } from './engine-task';
+export { lostWithRuntime } from './engine-task';
 export { installCapture, type CaptureInstallation, type InstallCaptureOptions } from './install-capture';
 export { uninstallCapture, type CaptureRemoval } from './uninstall-capture';

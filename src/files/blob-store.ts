@@ -1,6 +1,8 @@
 import * as v from 'valibot';
 import blobStoreSource from '../php/blob-store.php?raw';
-import { runBounded, type BoundedRunClient } from '../platform/bounded-run';
+import { base64ToBytes } from '../engine/base64';
+import type { BoundedRunClient } from '../platform/bounded-run';
+import { runPhpScript } from '../platform/php-script';
 import type { SiteClient } from '../platform/site-client';
 import { ENGINE_SCRATCH_AREA } from './exclusions';
 import { absolutePath } from './paths';
@@ -85,8 +87,6 @@ export class BlobStoreError extends Error {
   }
 }
 
-const decoder = new TextDecoder();
-
 /** What the store runs and reads through. */
 export type BlobStoreClient = BoundedRunClient & Pick<SiteClient, 'mkdir'>;
 
@@ -154,9 +154,7 @@ export class BlobStore {
         // Gone meanwhile (the blob removed, the runtime rotated): read the slow way.
       }
     }
-    const bytes = await this.runOperation('read', { sha256, offset, length });
-    if (bytes[0] !== 0x44 /* D */) throw refusal('read', bytes);
-    return bytes.subarray(1);
+    return base64ToBytes(await this.answer('read', { sha256, offset, length }, v.string()));
   }
 
   /**
@@ -276,35 +274,22 @@ export class BlobStore {
     return ready;
   }
 
-  private async answer<TSchema extends v.GenericSchema>(
+  private answer<TSchema extends v.GenericSchema>(
     operation: string,
     args: Record<string, unknown>,
     schema: TSchema,
     body?: string | Uint8Array,
   ): Promise<v.InferOutput<TSchema>> {
-    const bytes = await this.runOperation(operation, args, body);
-    if (bytes[0] !== 0x4a /* J */) throw refusal(operation, bytes);
-    let value: unknown;
-    try {
-      value = JSON.parse(decoder.decode(bytes.subarray(1)));
-    } catch {
-      throw new BlobStoreError(operation, 'the answer is not JSON');
-    }
-    const parsed = v.safeParse(schema, value);
-    if (!parsed.success) throw new BlobStoreError(operation, `unexpected answer (${parsed.issues[0].message})`);
-    return parsed.output;
-  }
-
-  private async runOperation(operation: string, args: Record<string, unknown>, body?: string | Uint8Array): Promise<Uint8Array> {
-    const response = await runBounded(this.client, {
-      code: blobStoreSource,
-      env: { PGSYNC_BLOB_DIR: this.directory, PGSYNC_BLOB_OP: operation, PGSYNC_BLOB_ARGS: JSON.stringify(args) },
-      ...(body === undefined ? {} : { body }),
-    });
-    if (response.exitCode !== 0 || response.errors) {
-      throw new BlobStoreError(operation, response.errors || `PHP exit code ${response.exitCode}`);
-    }
-    return response.bytes;
+    return runPhpScript(
+      this.client,
+      {
+        what: `blob store ${operation}`,
+        code: blobStoreSource,
+        env: { PGSYNC_BLOB_DIR: this.directory, PGSYNC_BLOB_OP: operation, PGSYNC_BLOB_ARGS: JSON.stringify(args) },
+        ...(body === undefined ? {} : { body }),
+      },
+      schema,
+    );
   }
 }
 
@@ -316,9 +301,4 @@ function checkedRange(offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
     throw new BlobStoreError('range', `bad offset ${offset} or length ${length}`);
   }
-}
-
-function refusal(operation: string, bytes: Uint8Array): BlobStoreError {
-  const text = decoder.decode(bytes.subarray(0, 2000));
-  return new BlobStoreError(operation, text.startsWith('E') ? text.slice(1) : `unexpected answer ${JSON.stringify(text.slice(0, 200))}`);
 }

@@ -1,4 +1,6 @@
-import { runBounded, type BoundedRunClient } from '../platform/bounded-run';
+import * as v from 'valibot';
+import type { BoundedRunClient } from '../platform/bounded-run';
+import { runPhpScript } from '../platform/php-script';
 
 /**
  * Where this site's SQLite database is, asked of WordPress itself: sqlite-database-integration
@@ -8,24 +10,25 @@ import { runBounded, type BoundedRunClient } from '../platform/bounded-run';
  * these constants is defined.
  */
 export async function findDatabasePath(client: BoundedRunClient, root: string): Promise<string | null> {
-  const response = await runBounded(client, {
-    code: `<?php
+  const path = await runPhpScript(
+    client,
+    {
+      what: 'database path lookup',
+      code: `<?php
 define( 'SHORTINIT', true );
-ob_start();
 require_once getenv( 'PG_SYNC_ROOT' ) . '/wp-load.php';
-ob_end_clean();
 if ( defined( 'DB_PATH' ) ) {
-	echo DB_PATH;
+	pgsync_answer( DB_PATH );
 } elseif ( defined( 'FQDB' ) ) {
-	echo FQDB;
+	pgsync_answer( FQDB );
 } elseif ( defined( 'FQDBDIR' ) ) {
-	echo rtrim( FQDBDIR, '/' ) . '/' . ( defined( 'DB_FILE' ) ? DB_FILE : '.ht.sqlite' );
+	pgsync_answer( rtrim( FQDBDIR, '/' ) . '/' . ( defined( 'DB_FILE' ) ? DB_FILE : '.ht.sqlite' ) );
+} else {
+	pgsync_answer( null );
 }`,
-    env: { PG_SYNC_ROOT: root.replace(/\/+$/, '') },
-  });
-  if (response.exitCode !== 0 || response.errors) {
-    throw new Error(`Could not find the database path: ${response.errors || `PHP exit code ${response.exitCode}`}`);
-  }
-  const path = response.text.trim();
+      env: { PG_SYNC_ROOT: root.replace(/\/+$/, '') },
+    },
+    v.nullable(v.string()),
+  );
   return path === '' ? null : path;
 }

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
-import { runBounded, type BoundedRunClient } from '../platform/bounded-run';
+import type { BoundedRunClient } from '../platform/bounded-run';
+import { runPhpScript } from '../platform/php-script';
 import type { SiteClient } from '../platform/site-client';
 import type { Exclusions } from './exclusions';
 import type { NodeType } from './file-change';
@@ -24,17 +25,18 @@ export interface BuiltManifest extends TreeManifest {
  * be ~1,500 round trips in the browser). Needs the PHP instance free: call it between requests.
  */
 export async function buildManifest(client: BoundedRunClient, root: string, exclusions: Exclusions): Promise<BuiltManifest> {
-  const response = await runBounded(client, {
-    code: treeManifestSource,
-    env: {
-      PG_SYNC_ROOT: root,
-      PG_SYNC_EXCLUSIONS: JSON.stringify(exclusions.rules.map(({ kind, path }) => ({ kind, path }))),
+  const answer = await runPhpScript(
+    client,
+    {
+      what: `file manifest of ${root}`,
+      code: treeManifestSource,
+      env: {
+        PG_SYNC_ROOT: root,
+        PG_SYNC_EXCLUSIONS: JSON.stringify(exclusions.rules.map(({ kind, path }) => ({ kind, path }))),
+      },
     },
-  });
-  if (response.exitCode !== 0 || response.errors) {
-    throw new Error(`Could not list ${root}: ${response.errors || `PHP exit code ${response.exitCode}`}`);
-  }
-  const answer = v.parse(ManifestAnswerSchema, JSON.parse(response.text));
+    ManifestAnswerSchema,
+  );
   const files = new Map<string, FileState>();
   for (const [path, size, sha256] of answer.files) {
     if (!exclusions.isExcluded(path)) files.set(path, { size, sha256 });

@@ -3,8 +3,8 @@
  * Lists the synced tree with each file's size and sha256, in one run (cheaper than one client
  * call per file). Input through the environment: PG_SYNC_ROOT (absolute) and PG_SYNC_EXCLUSIONS
  * (JSON list of {kind, path}); excluded directories are not even entered. Symlinks are skipped
- * (the journal does not report them either). Prints JSON: {"files": [[path, size, sha256], ...],
- * "directories": [path, ...], "unreadable": [path, ...]}, paths relative to the root.
+ * (the journal does not report them either). Answers (src/php/answer.php) {"files": [[path, size,
+ * sha256], ...], "directories": [path, ...], "unreadable": [path, ...]}, paths relative to the root.
  */
 $pg_sync_root  = rtrim( (string) getenv( 'PG_SYNC_ROOT' ), '/' );
 $pg_sync_rules = json_decode( (string) getenv( 'PG_SYNC_EXCLUSIONS' ), true, 8, JSON_THROW_ON_ERROR );
@@ -67,11 +67,11 @@ while ( $pg_sync_pending ) {
 		}
 	}
 }
-echo json_encode(
+pgsync_answer(
 	array(
 		'files'       => $pg_sync_files,
 		'directories' => $pg_sync_directories,
 		'unreadable'  => $pg_sync_unreadable,
 	),
-	JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE
+	JSON_INVALID_UTF8_SUBSTITUTE
 );

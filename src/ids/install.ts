@@ -9,6 +9,7 @@ const SurveyAnswerSchema = v.object({
   tables: v.record(v.string(), v.object({ pk: v.string(), maxId: v.pipe(v.number(), v.safeInteger()) })),
   installed: v.nullable(v.object({ plan: v.string(), self: v.string() })),
 });
+const InstallAnswerSchema = v.object({ status: v.picklist(['installed', 'unchanged']), tables: v.array(v.string()) });
 
 export interface SiteIdSurveyWithPlan extends SiteIdSurvey {
   /** The plan already installed on the site (canonical JSON) and which peer it is there, if any. */
@@ -17,7 +18,7 @@ export interface SiteIdSurveyWithPlan extends SiteIdSurvey {
 
 /** Reads what planning needs from one site: PHP_INT_SIZE and every AUTOINCREMENT table's largest ID. */
 export async function surveyIdTables(client: SiteClient): Promise<SiteIdSurveyWithPlan> {
-  return v.parse(SurveyAnswerSchema, await runIdShardScript(client, 'survey'));
+  return runIdShardScript(client, 'survey', SurveyAnswerSchema);
 }
 
 /**
@@ -25,7 +26,7 @@ export async function surveyIdTables(client: SiteClient): Promise<SiteIdSurveyWi
  * persisted) and records the plan and this site's peer id in the database.
  *
  * Idempotent: the same plan and peer again is `unchanged`; another plan on a sharded site throws
- * `IdShardRefusal('other-plan')`, and so does a site already holding IDs at or above the plan's
+ * a `PhpScriptError` with code `other-plan`, and so does a site already holding IDs at or above the plan's
  * base (`ids-above-base`) or a plan beyond the site's PHP integers (`int-size`). The filter takes
  * effect from the next PHP request on. `replace: true` (a new pairing of a site paired before)
  * drops another plan first instead of refusing it; the ids-above-base check still applies.
@@ -41,15 +42,11 @@ export async function installIdShards(
   // The filter does nothing on a site without a plan row, so it can go in first: a site that
   // refuses this plan because it holds another keeps allocating from the one it holds.
   await restoreIdShardFiles(client);
-  const result = await runIdShardScript(client, 'install', {
+  return runIdShardScript(client, 'install', InstallAnswerSchema, {
     PG_SYNC_ID_PLAN: planJson,
     PG_SYNC_ID_SELF: self,
     ...(options.replace ? { PG_SYNC_ID_REPLACE: '1' } : {}),
   });
-  return v.parse(
-    v.object({ status: v.picklist(['installed', 'unchanged']), tables: v.array(v.string()) }),
-    result,
-  );
 }
 
 /**

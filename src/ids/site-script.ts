@@ -1,25 +1,7 @@
-import * as v from 'valibot';
-import { runBounded } from '../platform/bounded-run';
+import type * as v from 'valibot';
+import { runPhpScript } from '../platform/php-script';
 import type { SiteClient } from '../platform/site-client';
 import { ID_SHARDS_INSTALL_PHP, ID_SHARDS_LIBRARY_PATH, ID_SHARDS_PHP } from './id-shards-php';
-
-const RESULT_MARKER = '\n@@PG_SYNC_ID_SHARDS@@';
-
-const AnswerSchema = v.variant('ok', [
-  v.object({ ok: v.literal(true), result: v.unknown() }),
-  v.object({ ok: v.literal(false), error: v.object({ code: v.string(), message: v.string() }) }),
-]);
-
-/** A refusal of the site's ID shard script: `code` says which (`other-plan`, `ids-above-base`, `int-size`, …). */
-export class IdShardRefusal extends Error {
-  override readonly name = 'IdShardRefusal';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export type IdShardAction = 'survey' | 'install' | 'status' | 'uninstall';
 
@@ -32,23 +14,21 @@ export async function writeIdShardLibrary(client: SiteClient): Promise<void> {
   await client.writeFile(ID_SHARDS_LIBRARY_PATH, ID_SHARDS_PHP);
 }
 
-/** Runs src/php/id-shards-install.php on the site; resolves with its result, throws its refusal. */
-export async function runIdShardScript(
+/**
+ * Runs src/php/id-shards-install.php on the site; resolves with its result checked by `schema`.
+ * A refusal is a `PhpScriptError` whose `code` says which (`other-plan`, `ids-above-base`, `int-size`, …).
+ */
+export async function runIdShardScript<TSchema extends v.GenericSchema>(
   client: SiteClient,
   action: IdShardAction,
+  schema: TSchema,
   env: Record<string, string> = {},
-): Promise<unknown> {
+): Promise<v.InferOutput<TSchema>> {
   const documentRoot = await client.documentRoot;
   await writeIdShardLibrary(client);
-  const response = await runBounded(client, {
-    code: ID_SHARDS_INSTALL_PHP,
-    env: { ...env, PG_SYNC_ID_ACTION: action, PG_SYNC_DOCROOT: documentRoot },
-  });
-  const at = response.text.lastIndexOf(RESULT_MARKER);
-  if (at < 0) {
-    throw new Error(`ID shard ${action} gave no answer (exit ${response.exitCode}):\n${response.text}\n${response.errors}`);
-  }
-  const answer = v.parse(AnswerSchema, JSON.parse(response.text.slice(at + RESULT_MARKER.length)));
-  if (!answer.ok) throw new IdShardRefusal(answer.error.code, answer.error.message);
-  return answer.result;
+  return runPhpScript(
+    client,
+    { what: `ID shard ${action}`, code: ID_SHARDS_INSTALL_PHP, env: { ...env, PG_SYNC_ID_ACTION: action, PG_SYNC_DOCROOT: documentRoot } },
+    schema,
+  );
 }

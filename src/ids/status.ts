@@ -59,7 +59,7 @@ export interface IdShardStatus {
 
 /** What the site recorded about its shard: both peers' ranges and every table's cursor; null when not sharded. */
 export async function readIdShardStatus(client: SiteClient): Promise<IdShardStatus | null> {
-  const answer = v.parse(StatusAnswerSchema, await runIdShardScript(client, 'status'));
+  const answer = await runIdShardScript(client, 'status', StatusAnswerSchema);
   if (answer === null) return null;
   const plan = v.parse(IdShardPlanSchema, JSON.parse(answer.plan));
   return {

@@ -10,5 +10,5 @@ import { runIdShardScript } from './site-script';
  */
 export async function uninstallIdShards(client: SiteClient): Promise<{ removed: boolean }> {
   if (await client.fileExists(ID_SHARDS_PRELOAD_PATH)) await client.unlink(ID_SHARDS_PRELOAD_PATH);
-  return v.parse(v.object({ removed: v.boolean() }), await runIdShardScript(client, 'uninstall'));
+  return runIdShardScript(client, 'uninstall', v.object({ removed: v.boolean() }));
 }

@@ -6,8 +6,8 @@
  * the list of paths to stat or the ranges to unpack come as the request body
  * (php://input). Names were validated by the caller and are checked again here.
  *
- * Answers: `read` prints "D" and the raw bytes; every other operation prints "J" and JSON.
- * A refusal is "E" and the reason, for all of them.
+ * Answers through src/php/answer.php; `read` answers its bytes in base64. A refusal is an error
+ * answer with the reason.
  */
 $pgsync_blob_dir  = rtrim( (string) getenv( 'PGSYNC_BLOB_DIR' ), '/' );
 $pgsync_blob_op   = (string) getenv( 'PGSYNC_BLOB_OP' );
@@ -17,13 +17,9 @@ if ( ! is_array( $pgsync_blob_args ) ) {
 }
 const PGSYNC_BLOB_STEP = 1048576;
 
-/** A refusal: answered as "E" and the reason (an exit or a fatal would make php-wasm rotate the runtime). */
+/** A refusal: answered as an error with the reason (an exit or a fatal would make php-wasm rotate the runtime). */
 function pgsync_blob_fail( string $reason ): void {
 	throw new RuntimeException( $reason );
-}
-
-function pgsync_blob_answer( $value ): void {
-	echo 'J', json_encode( $value, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES );
 }
 
 function pgsync_blob_name( array $args ): string {
@@ -263,7 +259,7 @@ try {
 					$pgsync_sizes[] = $pgsync_stat['size'];
 				}
 			}
-			pgsync_blob_answer( $pgsync_sizes );
+			pgsync_answer( $pgsync_sizes );
 			break;
 
 		case 'stage':
@@ -295,7 +291,7 @@ try {
 			} else {
 				rename( $pgsync_temp, $pgsync_blob_dir . '/' . $pgsync_hash );
 			}
-			pgsync_blob_answer( array( 'sha256' => $pgsync_hash, 'size' => $pgsync_size ) );
+			pgsync_answer( array( 'sha256' => $pgsync_hash, 'size' => $pgsync_size ) );
 			break;
 
 		case 'read':
@@ -312,7 +308,7 @@ try {
 			fseek( $pgsync_in, $pgsync_offset );
 			$pgsync_bytes = $pgsync_length > 0 ? (string) fread( $pgsync_in, $pgsync_length ) : '';
 			fclose( $pgsync_in );
-			echo 'D', $pgsync_bytes;
+			pgsync_answer( base64_encode( $pgsync_bytes ) );
 			break;
 
 		case 'cut':
@@ -349,7 +345,7 @@ try {
 				$pgsync_cut[] = $pgsync_at;
 			}
 			fclose( $pgsync_in );
-			pgsync_blob_answer( $pgsync_cut );
+			pgsync_answer( $pgsync_cut );
 			break;
 
 		case 'finish':
@@ -365,19 +361,19 @@ try {
 			$pgsync_hash = hash_final( $pgsync_context );
 			if ( $pgsync_hash !== $pgsync_name ) {
 				unlink( $pgsync_part );
-				pgsync_blob_answer( array( 'ok' => false, 'sha256' => $pgsync_hash ) );
+				pgsync_answer( array( 'ok' => false, 'sha256' => $pgsync_hash ) );
 				break;
 			}
 			rename( $pgsync_part, $pgsync_blob_dir . '/' . $pgsync_name );
-			pgsync_blob_answer( array( 'ok' => true ) );
+			pgsync_answer( array( 'ok' => true ) );
 			break;
 
 		case 'has':
-			pgsync_blob_answer( is_file( $pgsync_blob_dir . '/' . pgsync_blob_name( $pgsync_blob_args ) ) );
+			pgsync_answer( is_file( $pgsync_blob_dir . '/' . pgsync_blob_name( $pgsync_blob_args ) ) );
 			break;
 
 		case 'part-size':
-			pgsync_blob_answer( pgsync_blob_absorb( $pgsync_blob_incoming, pgsync_blob_name( $pgsync_blob_args ) ) );
+			pgsync_answer( pgsync_blob_absorb( $pgsync_blob_incoming, pgsync_blob_name( $pgsync_blob_args ) ) );
 			break;
 
 		case 'place':
@@ -396,7 +392,7 @@ try {
 				@unlink( $pgsync_temp );
 				pgsync_blob_fail( 'could not place the blob' );
 			}
-			pgsync_blob_answer( true );
+			pgsync_answer( true );
 			break;
 
 		case 'unpack':
@@ -416,7 +412,7 @@ try {
 				$pgsync_results[] = pgsync_blob_unpack_one( $pgsync_in, $pgsync_blob_dir, (array) $pgsync_entry );
 			}
 			fclose( $pgsync_in );
-			pgsync_blob_answer( $pgsync_results );
+			pgsync_answer( $pgsync_results );
 			break;
 
 		case 'remove':
@@ -425,7 +421,7 @@ try {
 			@unlink( $pgsync_blob_incoming . '/' . $pgsync_name . '.part' );
 			pgsync_blob_remove_dir( $pgsync_blob_incoming . '/' . $pgsync_name . '.pieces' );
 			pgsync_blob_remove_dir( $pgsync_blob_cut . '/' . $pgsync_name );
-			pgsync_blob_answer( true );
+			pgsync_answer( true );
 			break;
 
 		case 'clear':
@@ -441,12 +437,14 @@ try {
 					}
 				}
 			}
-			pgsync_blob_answer( true );
+			pgsync_answer( true );
 			break;
 
 		default:
 			pgsync_blob_fail( 'unknown operation' );
 	}
 } catch ( RuntimeException $pgsync_refusal ) {
-	echo 'E', $pgsync_refusal->getMessage();
+	pgsync_answer_error( $pgsync_refusal->getMessage() );
+} catch ( Throwable $pgsync_error ) {
+	pgsync_answer_error( $pgsync_error );
 }

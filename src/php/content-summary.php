@@ -11,11 +11,9 @@
  * holding local-only.php, local-only-rules.php, url-rewrite.php, capture-common.php).
  *
  * WordPress loads with SHORTINIT: no plugin or theme code runs, so nothing else can print an
- * answer; whatever prints after ours (shutdown functions) is swallowed. Answers like
- * engine-task.php: {notices, result} after the marker line.
+ * answer; whatever prints after ours (shutdown functions) is swallowed (src/php/answer.php).
  */
 define( 'SHORTINIT', true );
-ob_start();
 
 /** What stands in for the site's URL in the digest (the same on every site). */
 function pgsync_summary_placeholder_url() {
@@ -108,35 +106,21 @@ try {
 	}
 	$pgsync_plugins = array_values( array_map( 'strval', (array) get_option( 'active_plugins', array() ) ) );
 	sort( $pgsync_plugins );
-	$pgsync_result = array(
-		'posts'      => $pgsync_counts['post'],
-		'pages'      => $pgsync_counts['page'],
-		'media'      => $pgsync_counts['attachment'],
-		'comments'   => (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->comments}" ),
-		'users'      => (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->users}" ),
-		'plugins'    => $pgsync_plugins,
-		'theme'      => (string) get_option( 'stylesheet' ),
-		'rows'       => $pgsync_rows,
-		'rowsDigest' => $pgsync_rows_digest,
-		'dbPath'     => defined( 'DB_PATH' ) ? DB_PATH : ( defined( 'FQDB' ) ? FQDB : null ),
+	pgsync_answer(
+		array(
+			'posts'      => $pgsync_counts['post'],
+			'pages'      => $pgsync_counts['page'],
+			'media'      => $pgsync_counts['attachment'],
+			'comments'   => (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->comments}" ),
+			'users'      => (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->users}" ),
+			'plugins'    => $pgsync_plugins,
+			'theme'      => (string) get_option( 'stylesheet' ),
+			'rows'       => $pgsync_rows,
+			'rowsDigest' => $pgsync_rows_digest,
+			'dbPath'     => defined( 'DB_PATH' ) ? DB_PATH : ( defined( 'FQDB' ) ? FQDB : null ),
+		),
+		JSON_INVALID_UTF8_SUBSTITUTE
 	);
 } catch ( Throwable $error ) {
-	$pgsync_result = array(
-		'status' => 'error',
-		'error'  => get_class( $error ) . ': ' . $error->getMessage(),
-	);
+	pgsync_answer_error( $error );
 }
-$pgsync_notices = (string) ob_get_clean();
-echo "\n@@PGSYNC_RESULT@@", json_encode(
-	array(
-		'notices' => 1 === preg_match( '//u', $pgsync_notices ) ? $pgsync_notices : base64_encode( $pgsync_notices ),
-		'result'  => $pgsync_result,
-	),
-	JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE
-);
-// Output of shutdown functions would come after the answer: swallowed.
-ob_start(
-	static function () {
-		return '';
-	}
-);

@@ -2,13 +2,12 @@
 /**
  * Playground Sync: one engine task per run() call from the extension. PGSYNC_TASK names it
  * (install | pull | apply | uninstall), PGSYNC_INPUT is a JSON file with its input: data never travels
- * inside PHP source. The answer is one JSON document after a marker line, so whatever WordPress
- * prints while loading cannot corrupt it.
+ * inside PHP source. It answers through src/php/answer.php (put before the run's code), so whatever
+ * WordPress prints while loading cannot corrupt the answer.
  *
  * Only `install`, `uninstall` and schema-changing `apply` load WordPress, and then only its database layer
  * (SHORTINIT: no plugins, hooks, cron or option writes): a full boot would make local changes.
  */
-ob_start();
 require_once __DIR__ . '/local-only.php';
 require_once __DIR__ . '/url-rewrite.php';
 require_once __DIR__ . '/capture-common.php';
@@ -153,14 +152,7 @@ try {
 	if ( ! in_array( $pgsync_task, array( 'install', 'uninstall' ), true ) && null === pgsync_config() ) {
 		throw new RuntimeException( 'Capture is not installed on this site' );
 	}
-	$pgsync_result = call_user_func( 'pgsync_task_' . $pgsync_task, $pgsync_input );
+	pgsync_answer( call_user_func( 'pgsync_task_' . $pgsync_task, $pgsync_input ) );
 } catch ( Throwable $error ) {
-	$pgsync_result = array(
-		'status' => 'error',
-		'error'  => get_class( $error ) . ': ' . $error->getMessage(),
-	);
+	pgsync_answer_error( $error );
 }
-$pgsync_notices = (string) ob_get_clean();
-$pgsync_notices = pgsync_is_utf8( $pgsync_notices ) ? $pgsync_notices : base64_encode( $pgsync_notices );
-echo "\n@@PGSYNC_RESULT@@", '{"notices":', pgsync_json( $pgsync_notices ), ',"result":',
-	$pgsync_result instanceof PGSync_Raw_Json ? $pgsync_result->json : pgsync_json( $pgsync_result ), '}';

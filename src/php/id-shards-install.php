@@ -4,13 +4,12 @@
  *
  * Env: PG_SYNC_DOCROOT, PG_SYNC_ID_ACTION (survey | install | status | uninstall), for install also
  * PG_SYNC_ID_PLAN (the canonical plan JSON, see src/ids/ranges.ts) and PG_SYNC_ID_SELF (this
- * site's peer id). Answers with one JSON document after a marker line:
- * {"ok": true, "result": …} or {"ok": false, "error": {"code": …, "message": …}}.
+ * site's peer id). Answers through src/php/answer.php; a refusal has a code the extension acts
+ * on (`other-plan`, `ids-above-base`, `int-size`, …).
  *
  * WordPress is loaded with SHORTINIT: only to reach the raw SQLite PDO, nothing else runs.
  */
 define( 'SHORTINIT', true );
-ob_start();
 require_once getenv( 'PG_SYNC_DOCROOT' ) . '/wp-load.php';
 require_once '/internal/shared/playground-sync/id-shards.php';
 
@@ -213,14 +212,6 @@ function playground_sync_id_shards_uninstall( PDO $pdo ) {
 	return array( 'removed' => null !== $installed );
 }
 
-function playground_sync_id_shards_answer( array $answer ) {
-	$printed = (string) ob_get_clean();
-	if ( '' !== $printed ) {
-		$answer['printed'] = 1 === preg_match( '//u', $printed ) ? $printed : base64_encode( $printed );
-	}
-	echo "\n@@PG_SYNC_ID_SHARDS@@", json_encode( $answer, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE );
-}
-
 try {
 	$pdo = playground_sync_id_shards_pdo();
 	if ( null === $pdo ) {
@@ -238,20 +229,9 @@ try {
 	} else {
 		throw new Playground_Sync_Id_Shards_Refusal( 'bad-action', 'Unknown action ' . var_export( $action, true ) );
 	}
-	playground_sync_id_shards_answer(
-		array(
-			'ok'     => true,
-			'result' => $result,
-		)
-	);
+	pgsync_answer( $result );
 } catch ( Playground_Sync_Id_Shards_Refusal $e ) {
-	playground_sync_id_shards_answer(
-		array(
-			'ok'    => false,
-			'error' => array(
-				'code'    => $e->reason,
-				'message' => $e->getMessage(),
-			),
-		)
-	);
+	pgsync_answer_error( $e->getMessage(), $e->reason );
+} catch ( Throwable $e ) {
+	pgsync_answer_error( $e );
 }

@@ -8,10 +8,9 @@
  *
  * Env: PGSYNC_DOCROOT; optional PGSYNC_SNAPSHOT_COPY_TO (absolute path of the copy).
  * Loads WordPress with SHORTINIT (database layer only: nothing runs that writes).
- * Answers with one JSON document after the marker line.
+ * Answers through src/php/answer.php.
  */
 define( 'SHORTINIT', true );
-ob_start();
 
 /**
  * Copies $from to $to with the copy sized once up front (PHP's copy() grows it a few kilobytes
@@ -101,23 +100,20 @@ try {
 		$pgsync_pdo->exec( 'ROLLBACK' );
 		throw $error;
 	}
-	$pgsync_result = array(
-		'ok'                  => true,
-		'wordpressVersion'    => (string) $wp_version,
-		'phpVersion'          => PHP_VERSION,
-		'databaseDriver'      => $pgsync_driver,
-		'sqliteDriverVersion' => defined( 'SQLITE_DRIVER_VERSION' ) ? (string) SQLITE_DRIVER_VERSION : null,
-		'databasePath'        => $pgsync_db_path,
-		'journalMode'         => $pgsync_journal_mode,
-		'tablePrefix'         => (string) $wpdb->prefix,
-		'engine'              => $pgsync_engine,
-		'copy'                => $pgsync_copy,
+	pgsync_answer(
+		array(
+			'wordpressVersion'    => (string) $wp_version,
+			'phpVersion'          => PHP_VERSION,
+			'databaseDriver'      => $pgsync_driver,
+			'sqliteDriverVersion' => defined( 'SQLITE_DRIVER_VERSION' ) ? (string) SQLITE_DRIVER_VERSION : null,
+			'databasePath'        => $pgsync_db_path,
+			'journalMode'         => $pgsync_journal_mode,
+			'tablePrefix'         => (string) $wpdb->prefix,
+			'engine'              => $pgsync_engine,
+			'copy'                => $pgsync_copy,
+		),
+		JSON_INVALID_UTF8_SUBSTITUTE
 	);
 } catch ( Throwable $error ) {
-	$pgsync_result = array(
-		'ok'    => false,
-		'error' => get_class( $error ) . ': ' . $error->getMessage(),
-	);
+	pgsync_answer_error( $error );
 }
-ob_end_clean();
-echo "\n@@PGSYNC_SNAPSHOT@@", json_encode( $pgsync_result, JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE );

@@ -6,8 +6,7 @@
  * or gone since the manifest was built).
  *
  * Input (PGSYNC_SNAPSHOT_INPUT, a JSON file): {"root": "/wordpress", "paths": [...], "out": path}.
- * Answers after the marker line: {"ok": true, "packed": [[path, size, sha256], ...], "gone": [...],
- * "sha256": the pack's}.
+ * Answers (src/php/answer.php) {"packed": [[path, size, sha256], ...], "gone": [...], "sha256": the pack's}.
  */
 try {
 	$pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_SNAPSHOT_INPUT' ) ), true, 16, JSON_THROW_ON_ERROR );
@@ -44,16 +43,14 @@ try {
 	// Files that shrank or went since they were sized leave no bytes behind.
 	ftruncate( $pgsync_out, $pgsync_written );
 	fclose( $pgsync_out );
-	$pgsync_result = array(
-		'ok'     => true,
-		'packed' => $pgsync_packed,
-		'gone'   => $pgsync_gone,
-		'sha256' => hash_final( $pgsync_whole ),
+	pgsync_answer(
+		array(
+			'packed' => $pgsync_packed,
+			'gone'   => $pgsync_gone,
+			'sha256' => hash_final( $pgsync_whole ),
+		),
+		JSON_INVALID_UTF8_SUBSTITUTE
 	);
 } catch ( Throwable $error ) {
-	$pgsync_result = array(
-		'ok'    => false,
-		'error' => get_class( $error ) . ': ' . $error->getMessage(),
-	);
+	pgsync_answer_error( $error );
 }
-echo "\n@@PGSYNC_SNAPSHOT@@", json_encode( $pgsync_result, JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE );

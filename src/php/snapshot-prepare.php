@@ -12,9 +12,8 @@
  *
  * Input (PGSYNC_SNAPSHOT_INPUT, a JSON file): {dbPath, herePath (this site's database), tablePrefix,
  * engineDir, fromUrl, toUrl, peerId, sourcePeerId, sourceBatchSeq, targetHlc}. Needs capture-common.php and url-rewrite.php in
- * engineDir. Answers after the marker line.
+ * engineDir. Answers through src/php/answer.php.
  */
-ob_start();
 
 /** The later of two encoded clocks (either may be null), re-stamped with this peer. */
 function pgsync_snapshot_later_clock( $a, $b, $peer ) {
@@ -199,20 +198,17 @@ try {
 		$pgsync_pdo->exec( 'ROLLBACK' );
 		throw $error;
 	}
-	$pgsync_result = array(
-		'ok'               => true,
-		'ownBatchSeq'      => $pgsync_engine['ownBatchSeq'],
-		'hlc'              => $pgsync_engine['hlc'],
-		'idPlan'           => null === $pgsync_shards ? null : $pgsync_shards['plan'],
-		'droppedIdPlan'    => null === $pgsync_shards ? null : $pgsync_shards['dropped'],
-		'urlCellsRewritten' => $pgsync_cells,
-		'localRowsKept'    => $pgsync_local,
+	pgsync_answer(
+		array(
+			'ownBatchSeq'       => $pgsync_engine['ownBatchSeq'],
+			'hlc'               => $pgsync_engine['hlc'],
+			'idPlan'            => null === $pgsync_shards ? null : $pgsync_shards['plan'],
+			'droppedIdPlan'     => null === $pgsync_shards ? null : $pgsync_shards['dropped'],
+			'urlCellsRewritten' => $pgsync_cells,
+			'localRowsKept'     => $pgsync_local,
+		),
+		JSON_INVALID_UTF8_SUBSTITUTE
 	);
 } catch ( Throwable $error ) {
-	$pgsync_result = array(
-		'ok'    => false,
-		'error' => get_class( $error ) . ': ' . $error->getMessage(),
-	);
+	pgsync_answer_error( $error );
 }
-ob_end_clean();
-echo "\n@@PGSYNC_SNAPSHOT@@", json_encode( $pgsync_result, JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE );

@@ -1,10 +1,10 @@
 import * as v from 'valibot';
-import { runAnsweringPhp } from '../db/engine-task';
 import { ENGINE_PHP_FILES } from '../db/php-sources';
 import { Exclusions } from '../files/exclusions';
 import { buildManifest, type BuiltManifest } from '../files/manifest';
 import { sha256Hex } from '../files/sha256';
 import contentSummaryPhp from '../php/content-summary.php?raw';
+import { runPhpScript } from '../platform/php-script';
 import type { SiteClient } from '../platform/site-client';
 import { ContentSummarySchema, type ContentSummary } from '../protocol/runtime';
 import { localOnlyPhpArray } from '../sync/local-only';
@@ -33,10 +33,10 @@ export async function readContentSummary(client: SiteClient): Promise<ContentSum
   try {
     for (const name of LIBRARY_FILES) await client.writeFile(`${library}/${name}`, ENGINE_PHP_FILES[name]!);
     await client.writeFile(`${library}/local-only-rules.php`, `<?php\nreturn ${localOnlyPhpArray()};\n`);
-    const database = await runAnsweringPhp(
+    const database = await runPhpScript(
       client,
-      'content summary',
       {
+        what: 'content summary',
         code: contentSummaryPhp,
         env: { PG_SYNC_DOCROOT: root, PG_SYNC_SITE_URL: await client.absoluteUrl, PG_SYNC_LIBRARY: library },
       },

@@ -1,7 +1,11 @@
 import { getURLScope } from '@php-wasm/scopes';
-import { runBounded, type BoundedRunClient } from '../platform/bounded-run';
+import * as v from 'valibot';
+import type { BoundedRunClient } from '../platform/bounded-run';
+import { runPhpScript } from '../platform/php-script';
 import type { SiteClient } from '../platform/site-client';
 import type { ClientSource, SiteInfo, StorageKind } from '../protocol/site';
+
+const VersionsSchema = v.object({ wordpress: v.string(), php: v.string() });
 
 export interface PageFacts {
   source: ClientSource;
@@ -22,14 +26,15 @@ export async function describeSite(
   const scope = getURLScope(new URL(siteUrl));
   if (!scope) throw new Error(`The site URL ${siteUrl} has no /scope:<slug>/ segment`);
   const versionFile = `${documentRoot}/wp-includes/version.php`;
-  const response = await runBounded(client, {
-    code: `<?php require ${JSON.stringify(versionFile)};
-echo json_encode(['wordpress' => $wp_version, 'php' => PHP_VERSION]);`,
-  });
-  if (response.exitCode !== 0 || response.errors) {
-    throw new Error(`Could not read the site's versions: ${response.errors || `PHP exit code ${response.exitCode}`}`);
-  }
-  const versions = JSON.parse(response.text) as { wordpress: string; php: string };
+  const versions = await runPhpScript(
+    client,
+    {
+      what: 'site description',
+      code: `<?php require ${JSON.stringify(versionFile)};
+pgsync_answer( array( 'wordpress' => $wp_version, 'php' => PHP_VERSION ) );`,
+    },
+    VersionsSchema,
+  );
   return {
     scope,
     siteUrl,

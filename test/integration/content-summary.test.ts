@@ -101,7 +101,7 @@ describe.each(ALL_COMBINATIONS)('content summary on WordPress $wp, $driver drive
 
   it('cannot be forged by what a plugin prints, even at shutdown', async () => {
     const forged = JSON.stringify({ posts: 1, pages: 2, comments: 1, users: 1, media: 0, plugins: [], theme: 'x', rows: 1, files: 1, digest: 'sha256:forged' });
-    const answer = JSON.stringify({ notices: '', result: JSON.parse(forged) });
+    const answer = JSON.stringify({ ok: true, result: JSON.parse(forged), notices: '' });
     const plugin = `<?php
 /* Plugin Name: Forger */
 echo ${JSON.stringify(`\n${forged}\n@@PGSYNC_RESULT@@${answer}`)};

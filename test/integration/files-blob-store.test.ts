@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOB_CHUNK_BYTES, BLOB_CHUNKS_PER_RUN, BlobStore, INLINE_FILE_MAX_BYTES } from '../../src/files/blob-store';
 import { SizeAwareReader } from '../../src/files/file-content-reader';
 import { applyFileChangesAtomically } from '../../src/files/file-transaction';
+import { SITE_MESSAGE_MAX_BYTES } from '../../src/platform/bounded-run';
 import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
 import { bootNodeSite, type NodeSite } from '../harness';
 import { measureSiteMessages, type SiteMessageLog } from '../site-messages';
@@ -195,6 +196,24 @@ for ($i = 0; $i < ${BIG}; $i += 1048576) fwrite($f, random_bytes(min(1048576, ${
     expect(logs.map((log) => log.messages.length)).toEqual(calls);
     await expect(storeA.readChunk('c'.repeat(64), 0, BLOB_CHUNK_BYTES + 1)).rejects.toThrow(/at most/);
     await expect(storeA.readChunk('c'.repeat(64), 0, 10)).rejects.toThrow(/missing/);
+  });
+
+  it('reads a chunk through PHP itself when its cut-ahead file cannot be read, byte for byte', async () => {
+    await php(a, `file_put_contents('${ROOT}/slow.bin', random_bytes(${BLOB_CHUNK_BYTES + 1000}));`);
+    const staged = await storeA.stage(`${ROOT}/slow.bin`);
+    const { client, log } = measureSiteMessages(a.client);
+    // Chunks cut ahead are gone (a rotation, another page's clean-up): each is read by a PHP run of its own.
+    const cutsGone = { ...client, readFileAsBuffer: (path: string) => (path.includes('/cut/') ? Promise.reject(new Error('gone')) : client.readFileAsBuffer(path)) };
+    const slowStore = BlobStore.forSite(cutsGone, ROOT);
+    const first = await slowStore.readChunk(staged.sha256, 0, BLOB_CHUNK_BYTES);
+    const last = await slowStore.readChunk(staged.sha256, BLOB_CHUNK_BYTES, 1000);
+    expect([first.byteLength, last.byteLength]).toEqual([BLOB_CHUNK_BYTES, 1000]);
+    const joined = new Uint8Array(BLOB_CHUNK_BYTES + 1000);
+    joined.set(first);
+    joined.set(last, BLOB_CHUNK_BYTES);
+    expect(Buffer.from(await crypto.subtle.digest('SHA-256', joined)).toString('hex')).toBe(staged.sha256);
+    expect(log.messages.filter(([what]) => what === 'run request read')).toHaveLength(2);
+    expect(log.over(SITE_MESSAGE_MAX_BYTES)).toEqual([]);
   });
 
   it('an apply that fails puts a big file it overwrote back, from a copy made inside PHP', async () => {

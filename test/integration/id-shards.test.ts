@@ -401,7 +401,7 @@ try {
 
   it('installs idempotently, refuses another plan, and refuses a site that already holds IDs in the ranges', async () => {
     expect(await installIdShards(a.client, plan, 'peer-a')).toMatchObject({ status: 'unchanged' });
-    await expect(installIdShards(a.client, plan, 'peer-b')).rejects.toMatchObject({ name: 'IdShardRefusal', code: 'other-plan' });
+    await expect(installIdShards(a.client, plan, 'peer-b')).rejects.toMatchObject({ name: 'PhpScriptError', code: 'other-plan' });
     const other = { ...plan, base: plan.base + plan.size * 2 };
     await expect(installIdShards(a.client, other, 'peer-a')).rejects.toMatchObject({ code: 'other-plan' });
     // The refused plans changed nothing: the site still allocates from its first range.
