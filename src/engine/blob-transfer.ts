@@ -1,7 +1,7 @@
 import { BLOB_CHUNK_BYTES, type BlobStore, type BlobWriteChange } from '../files';
 import type { JournalEntry } from '../protocol/journal-entry';
 import type { EnvelopeOf } from '../sync/wire';
-import { base64ToBytes, bytesToBase64 } from './base64';
+import { base64ToBytes, bytesToBase64 } from '../platform/base64';
 
 /** The holder of blobs received deltas name. */
 const RECEIVED = 'in';

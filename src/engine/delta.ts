@@ -12,7 +12,7 @@ import {
   type FileChange,
 } from '../files';
 import { HlcStringSchema } from '../sync/hlc';
-import { base64ToBytes, bytesToBase64 } from './base64';
+import { base64ToBytes, bytesToBase64 } from '../platform/base64';
 
 /**
  * What one `delta` envelope carries: the file changes and the database batch of one stretch of

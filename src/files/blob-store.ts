@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import blobStoreSource from '../php/blob-store.php?raw';
-import { base64ToBytes } from '../engine/base64';
+import { base64ToBytes } from '../platform/base64';
 import type { BoundedRunClient } from '../platform/bounded-run';
 import { runPhpScript } from '../platform/php-script';
 import type { SiteClient } from '../platform/site-client';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToBase64 } from '../../src/engine/base64';
+import { bytesToBase64 } from '../../src/platform/base64';
 import { makePng } from './files-png';
 import {
   RAW_PDO_PHP,

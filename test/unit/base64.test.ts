@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { base64ToBytes, bytesToBase64 } from '../../src/engine/base64';
+import { base64ToBytes, bytesToBase64 } from '../../src/platform/base64';
 
 describe('base64', () => {
   it.each([0, 1, 2, 3, 4, 5, 6, 100, 8191, 147_456, 147_457])('matches the standard encoding for %i random bytes, both ways', (length) => {

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { sha256Hex } from '../../files';
 import { SNAPSHOT_CHUNK_BYTES, WIRE_VERSION, type EnvelopeOf } from '../../sync/wire';
-import { base64ToBytes, bytesToBase64 } from '../base64';
+import { base64ToBytes, bytesToBase64 } from '../../platform/base64';
 import { decodeSnapshotHeader, encodeSnapshotHeader } from './header';
 import { SnapshotMetaSchema, SnapshotRefusal, type SiteSnapshot, type SnapshotMeta } from './snapshot';
 
