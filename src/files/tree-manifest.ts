@@ -8,7 +8,3 @@ export interface TreeManifest {
   readonly files: ReadonlyMap<string, FileState>;
   readonly directories: ReadonlySet<string>;
 }
-
-export function emptyManifest(): TreeManifest {
-  return { files: new Map(), directories: new Set() };
-}
