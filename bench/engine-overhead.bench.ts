@@ -7,7 +7,7 @@ import { median, recordSection, timeMs, type Measurement } from './record';
 /**
  * What pairing costs a site's own requests: the same requests on a paired site (capture
  * triggers, drain at request end, ID shard filter) and on an unpaired site booted from the same
- * snapshot, in one process, in blocks of four (unpaired, paired, paired, unpaired): each block's
+ * copy, in one process, in blocks of four (unpaired, paired, paired, unpaired): each block's
  * ratio has both sites once first and once second, so order effects cancel inside it and drift
  * across blocks. The ratio reported is the median of the block ratios.
  */
@@ -102,7 +102,7 @@ test('capture overhead: paired versus unpaired site', async () => {
         name: scenario.name,
         value: ratio,
         unit: '×',
-        baseline: 'the same site unpaired, same snapshot, same process',
+        baseline: 'the same site unpaired, same copy, same process',
         target: `≤ ${scenario.target}×`,
         met: ratio <= scenario.target,
         notes:

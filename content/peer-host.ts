@@ -59,7 +59,7 @@ export class PeerHost {
       pairId,
       peerId: command.peerId,
       remotePeerId: command.remotePeerId,
-      awaitSnapshot: command.role === 'target',
+      awaitCopy: command.role === 'target',
       resume: command.role === 'resume',
       paused: this.paused,
       send: (envelope) => this.report({ type: 'tab/envelope', pairId, envelope }),

@@ -25,7 +25,7 @@ const InstallResultSchema = v.object({
   /** Capture triggers in place (three per table with a primary key). */
   triggers: v.number(),
   created: v.number(),
-  /** Tables that cannot be captured row by row (no primary key): snapshot-only. */
+  /** Tables that cannot be captured row by row (no primary key): copy-only. */
   tablesWithoutPk: v.array(v.string()),
   /**
    * A reinstall's catch-up on schema work done while the engine's files were gone (see

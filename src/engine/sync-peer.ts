@@ -8,7 +8,7 @@ import type { BlobLane } from '../sync/broadcast-lane';
 import { BlobTransfer } from './blob-transfer';
 import { blobWritesOf, encodeDelta, type Delta, type WireDelta } from './delta';
 import { FileVersions } from './file-versions';
-import type { HeldDelta } from './snapshot-exchange';
+import type { HeldDelta } from './copy-exchange';
 import { describeDelta } from './summaries';
 import { applyDelta, type ApplyDeltaContext } from './peer/apply-delta';
 import { CopySourceFlow } from './peer/copy-source-flow';
@@ -43,7 +43,7 @@ export interface SyncPeerOptions {
   fileSettleMs?: number;
   wallClock?: () => number;
   /** Ask the peer for a full-state copy right away; send no local changes until it is installed. */
-  awaitSnapshot?: boolean;
+  awaitCopy?: boolean;
   /**
    * The site is a saved site that reloaded while paired: it kept its files and database (with the
    * engine's tables and captured rows) and lost this peer. Resume from there with the peer, which
@@ -108,7 +108,7 @@ export class SyncPeer {
     const { peerId, remotePeerId, pairId } = options;
     this.clock = createHlcClock(peerId, { wallClock: options.wallClock });
     this.paused = options.paused ?? false;
-    this.live = !options.awaitSnapshot;
+    this.live = !options.awaitCopy;
     this.journal = new PeerJournal({ peerId, siteUrl: site.siteUrl, wallClock: options.wallClock, onJournal: options.onJournal, onJournalStatus: options.onJournalStatus });
     this.steps = new Steps((error) => this.journal.unexpected(error));
     this.guard = new EngineGuard({
@@ -245,7 +245,7 @@ export class SyncPeer {
     const peer = new SyncPeer(options, site, feed);
     started.peer = peer;
     if (options.resume) await peer.steps.run(() => peer.rejoin.ask());
-    else if (options.awaitSnapshot) await peer.requestSnapshot();
+    else if (options.awaitCopy) await peer.requestCopy();
     // Changes captured while capture was being installed.
     peer.local.schedulePull();
     return peer;
@@ -334,7 +334,7 @@ export class SyncPeer {
    * changes are dropped (the copy replaced them) and deltas flow from the copy's position on both
    * sides. While paused, the request goes out on resume.
    */
-  requestSnapshot(): Promise<void> {
+  requestCopy(): Promise<void> {
     if (this.paused) {
       this.copyOnResume = true;
       return Promise.resolve();
@@ -370,7 +370,7 @@ export class SyncPeer {
     if (paused) return;
     if (this.copyOnResume) {
       this.copyOnResume = false;
-      void this.requestSnapshot();
+      void this.requestCopy();
     }
     if (!this.deltasFlow) return;
     this.resendPending();
@@ -432,16 +432,16 @@ export class SyncPeer {
         else await this.receiveDelta(held);
         return;
       }
-      case 'snapshot-request':
+      case 'copy-request':
         return this.copyOut.answer(envelope);
-      case 'snapshot-begin':
-      case 'snapshot-chunk':
-      case 'snapshot-end':
+      case 'copy-begin':
+      case 'copy-chunk':
+      case 'copy-end':
         return this.copyIn.receivePart(envelope);
-      case 'snapshot-installed':
+      case 'copy-installed':
         return this.copyOut.installed(envelope);
-      case 'snapshot-abort':
-        if (this.copyIn.id === envelope.snapshotId) return this.copyIn.aborted(envelope.snapshotId, envelope.reason);
+      case 'copy-abort':
+        if (this.copyIn.id === envelope.copyId) return this.copyIn.aborted(envelope.copyId, envelope.reason);
         return this.copyOut.aborted(envelope);
       case 'resend': {
         const error = this.link.answerResend(envelope.resendFrom, decodeHlc(envelope.hlc));

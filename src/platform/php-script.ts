@@ -6,7 +6,7 @@ import { PhpScriptError, readAnswer } from './php-answer';
 import type { PhpResult } from './site-client';
 
 export interface PhpScript extends BoundedRunRequest {
-  /** What the script does, for errors: "pull", "ID shard survey", "snapshot facts". */
+  /** What the script does, for errors: "pull", "ID shard survey", "copy facts". */
   readonly what: string;
 }
 

@@ -37,8 +37,8 @@ export type AckResult<P> =
 
 export type ResendResult<P> =
   | { readonly ok: true; readonly batches: readonly SequencedBatch<P>[] }
-  /** The peer asks for batches already acknowledged and dropped: it lost its state and needs a snapshot. */
-  | { readonly ok: false; readonly needsSnapshot: true; readonly error: string };
+  /** The peer asks for batches already acknowledged and dropped: it lost its state and needs a copy. */
+  | { readonly ok: false; readonly needsCopy: true; readonly error: string };
 
 export function createOutbox<P>(): OutboxState<P> {
   return { lastSeq: 0, ackedUpTo: 0, unacked: [] };
@@ -79,7 +79,7 @@ export function outboxMarkSent<P>(state: OutboxState<P>, seqs: readonly number[]
  * The receiver has applied everything up to `upTo`. Stale (lower) acks are harmless no-ops
  * (acks may arrive out of order); an ack beyond `lastSeq` means the receiver's cursor comes from
  * another life of this outbox (e.g. a reloaded temporary site restarted its numbering), which
- * the caller must resolve by re-pairing or a snapshot, never by guessing.
+ * the caller must resolve by re-pairing or a copy, never by guessing.
  */
 export function outboxAck<P>(state: OutboxState<P>, upTo: number): AckResult<P> {
   if (!Number.isSafeInteger(upTo) || upTo < 0) return { ok: false, error: `Bad ack ${upTo}` };
@@ -98,12 +98,12 @@ export function outboxAck<P>(state: OutboxState<P>, upTo: number): AckResult<P> 
 /** The batches from `fromSeq` on, for a receiver that reported a gap. */
 export function outboxResend<P>(state: OutboxState<P>, fromSeq: number): ResendResult<P> {
   if (!Number.isSafeInteger(fromSeq) || fromSeq < 1) {
-    return { ok: false, needsSnapshot: true, error: `Bad resend request from ${fromSeq}` };
+    return { ok: false, needsCopy: true, error: `Bad resend request from ${fromSeq}` };
   }
   if (fromSeq <= state.ackedUpTo) {
     return {
       ok: false,
-      needsSnapshot: true,
+      needsCopy: true,
       error: `Resend from ${fromSeq} asked, but everything up to ${state.ackedUpTo} was acknowledged and dropped`,
     };
   }

@@ -18,11 +18,11 @@ import { PairIdSchema, PeerIdSchema } from '../protocol/ids';
  * - `ackUpTo`: the sender has applied every batch of the receiver's up to here (piggybacked acks).
  * - `hlc`: the sender's clock (encoded), merged by the receiver.
  *
- * The full-state copy: the target sends `snapshot-request` (a fresh `snapshotId`, its files);
- * the source answers `snapshot-begin`, `-chunk`s, `-end` under that id (the snapshot's header:
+ * The full-state copy: the target sends `copy-request` (a fresh `copyId`, its files);
+ * the source answers `copy-begin`, `-chunk`s, `-end` under that id (the copy's header:
  * description, file list, pack index); the target then pulls the database file and the pack of
- * file bytes the header names as blobs (below), and answers `snapshot-installed` (its `seq`:
- * where its deltas go on from) or `snapshot-abort` (either side: why the copy cannot be made or
+ * file bytes the header names as blobs (below), and answers `copy-installed` (its `seq`:
+ * where its deltas go on from) or `copy-abort` (either side: why the copy cannot be made or
  * installed).
  *
  * Resuming after a saved site reloaded (its page, and the peer in it, started over from what the
@@ -43,7 +43,7 @@ import { PairIdSchema, PeerIdSchema } from '../protocol/ids';
  * peers learn, over the link), beside the link: it carries only `blob-bytes` messages, a chunk's
  * bytes as they are (structured clone, no base64, no hop through the service worker).
  *
- * Payloads (`delta.payload`, snapshot chunks and metadata) are opaque here: pass a schema to
+ * Payloads (`delta.payload`, copy chunks and metadata) are opaque here: pass a schema to
  * `parseEnvelope` or validate them where they are used.
  */
 export const WIRE_VERSION = 1;
@@ -54,12 +54,12 @@ export const ENVELOPE_KINDS = [
   'ack',
   'nack',
   'resend',
-  'snapshot-begin',
-  'snapshot-chunk',
-  'snapshot-end',
-  'snapshot-request',
-  'snapshot-installed',
-  'snapshot-abort',
+  'copy-begin',
+  'copy-chunk',
+  'copy-end',
+  'copy-request',
+  'copy-installed',
+  'copy-abort',
   'rejoin',
   'rejoined',
   'blob-request',
@@ -70,8 +70,8 @@ export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
 /** Largest envelope accepted as one message, as UTF-8 JSON; bigger ones travel as frames (framing.ts). */
 export const MAX_ENVELOPE_BYTES = MAX_WIRE_MESSAGE_BYTES;
-/** Bytes of one snapshot chunk before base64: its envelope stays one message. */
-export const SNAPSHOT_CHUNK_BYTES = 144 * 1024;
+/** Bytes of one copy chunk before base64: its envelope stays one message. */
+export const COPY_CHUNK_BYTES = 144 * 1024;
 
 const counter = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const positive = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
@@ -79,7 +79,7 @@ const siteUrl = v.pipe(v.string(), v.maxLength(500), v.url(), v.regex(/^https?:\
 /** Files a target holds in a copy request: a bare WordPress has about 2,000. */
 export const MAX_REQUEST_FILES = 200_000;
 const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a lowercase hex sha256'));
-const snapshotId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'a snapshot id is 1-64 letters, digits or dashes'));
+const copyId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'a copy id is 1-64 letters, digits or dashes'));
 const rejoinId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'a rejoin id is 1-64 letters, digits or dashes'));
 /** A site's synced files (relative path, sha256). */
 const fileHashes = v.pipe(v.array(v.strictTuple([RelativePathSchema, sha256])), v.maxLength(MAX_REQUEST_FILES));
@@ -119,30 +119,30 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
     v.strictObject({ ...header('nack'), nackSeq: positive, reason: v.pipe(v.string(), v.maxLength(2000)) }),
     v.strictObject({ ...header('resend'), resendFrom: positive }),
     v.strictObject({
-      ...header('snapshot-begin'),
-      snapshotId,
+      ...header('copy-begin'),
+      copyId,
       siteUrl,
-      /** The sender's seq the snapshot includes: the receiver fast-forwards its cursor to it. */
+      /** The sender's seq the copy includes: the receiver fast-forwards its cursor to it. */
       baseSeq: counter,
       chunkCount: counter,
       byteLength: counter,
       meta: present,
     }),
-    v.strictObject({ ...header('snapshot-chunk'), snapshotId, index: counter, data: present }),
+    v.strictObject({ ...header('copy-chunk'), copyId, index: counter, data: present }),
     v.strictObject({
-      ...header('snapshot-end'),
-      snapshotId,
+      ...header('copy-end'),
+      copyId,
       chunkCount: counter,
       digest: v.pipe(v.string(), v.maxLength(200)),
     }),
     v.strictObject({
-      ...header('snapshot-request'),
-      snapshotId,
+      ...header('copy-request'),
+      copyId,
       /** The target's files (relative path, sha256): the source ships bytes only for the others. */
       files: fileHashes,
     }),
-    v.strictObject({ ...header('snapshot-installed'), snapshotId }),
-    v.strictObject({ ...header('snapshot-abort'), snapshotId, reason: v.pipe(v.string(), v.maxLength(2000)) }),
+    v.strictObject({ ...header('copy-installed'), copyId }),
+    v.strictObject({ ...header('copy-abort'), copyId, reason: v.pipe(v.string(), v.maxLength(2000)) }),
     v.strictObject({
       ...header('rejoin'),
       rejoinId,

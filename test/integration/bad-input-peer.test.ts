@@ -98,7 +98,7 @@ const REFUSED_ENVELOPES: readonly BadEnvelope[] = [
   { name: 'forged: a seq beyond 2^53', make: (last) => ({ ...last, seq: 2 ** 53 }), reason: /^Rejected envelope: seq: / },
   {
     name: 'forged: a copy request naming ../ paths',
-    make: (last) => ({ ...header(last), kind: 'snapshot-request', snapshotId: 'forged-1', files: [['../../etc/passwd', 'a'.repeat(64)]] }),
+    make: (last) => ({ ...header(last), kind: 'copy-request', copyId: 'forged-1', files: [['../../etc/passwd', 'a'.repeat(64)]] }),
     reason: /^Rejected envelope: files\.0\.0: /,
   },
   {

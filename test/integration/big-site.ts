@@ -89,7 +89,7 @@ export async function copyAOntoB(
     peerId: 'peer-b',
     remotePeerId: 'peer-a',
     send: link.attach('b', (m) => peers.b!.receive(m)),
-    awaitSnapshot: true,
+    awaitCopy: true,
     onCopyDone: (error) => copies.push(error),
   });
   beforeCopy(peers.b);

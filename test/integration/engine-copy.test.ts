@@ -41,7 +41,7 @@ async function bootPair(name: string, a: Combination, b: Combination = a): Promi
   };
 }
 
-/** A's peer live; B's started by `startB` (with `awaitSnapshot` by default). */
+/** A's peer live; B's started by `startB` (with `awaitCopy` by default). */
 async function startCopyPair(
   sites: { a: NodeSite; b: NodeSite },
   options: { faults?: LinkFaults; seed?: number; b?: Partial<SyncPeerOptions> } = {},
@@ -73,7 +73,7 @@ async function startCopyPair(
       peerId: 'peer-b',
       remotePeerId: 'peer-a',
       send: sendB,
-      awaitSnapshot: true,
+      awaitCopy: true,
       onCopyDone: (error) => pair.copies.push({ error }),
       onCopyProgress: (progress) => pair.progress.push(progress),
       onPending: (count) => pair.pending.push(count),
@@ -127,7 +127,7 @@ describe('pairing two sites that already differ (WordPress 6.5, AST driver)', ()
   });
   afterAll(() => stopCopyPair(pair));
 
-  it('copies A onto B when B starts with awaitSnapshot: B equals A, journaled once', async () => {
+  it('copies A onto B when B starts with awaitCopy: B equals A, journaled once', async () => {
     await pair.link.settle();
     expect(pair.copies).toEqual([{ error: undefined }]);
     await expectConverged(pair);
@@ -151,7 +151,7 @@ describe('pairing two sites that already differ (WordPress 6.5, AST driver)', ()
 
   it("delivers A's writes made during a copy after it (B asks again while live)", async () => {
     pair.heldForB = [];
-    await pair.peerB.requestSnapshot();
+    await pair.peerB.requestCopy();
     await pair.link.settle(); // A captured and answered; B has not seen the answer yet
     await inWordPress(pair.a, `wp_insert_post(['post_title' => 'During the copy', 'post_status' => 'publish']);`);
     await pair.a.client.writeFile('/wordpress/wp-content/during-copy.txt', 'written on A during the copy');
@@ -204,7 +204,7 @@ describe('a reloaded target: a fresh site and a new SyncPeer, while A keeps its 
   beforeAll(async () => {
     const sites = await bootPair('reload', { driver: 'ast', wp: 'nightly' });
     await shardIds({ client: sites.a.client, peerId: 'peer-a' }, { client: sites.b.client, peerId: 'peer-b' });
-    pair = await startCopyPair(sites, { b: { awaitSnapshot: false } });
+    pair = await startCopyPair(sites, { b: { awaitCopy: false } });
     for (const n of [1, 2, 3]) {
       await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Old life B ${n}', 'post_status' => 'publish']);`);
       await pair.peerB.flush();
@@ -345,7 +345,7 @@ describe("a copy's bytes given up or lost while they are pulled", () => {
 
   it('whose source lost them: the copy fails with the reason, the source is told, nothing is held', async () => {
     pair.heldForB = [];
-    await pair.peerB.requestSnapshot();
+    await pair.peerB.requestCopy();
     await pair.link.settle();
     await BlobStore.forSite(pair.a.client, '/wordpress').clear();
     const held = pair.heldForB.splice(0);
@@ -369,14 +369,14 @@ describe('a refused copy: WordPress 6.5 → nightly', () => {
   beforeAll(async () => {
     const sites = await bootPair('refused', { driver: 'ast', wp: '6.5' }, { driver: 'ast', wp: 'nightly' });
     await inWordPress(sites.a, `wp_insert_post(['post_title' => 'Never copied', 'post_status' => 'publish']);`);
-    pair = await startCopyPair(sites, { b: { awaitSnapshot: false } });
+    pair = await startCopyPair(sites, { b: { awaitCopy: false } });
   });
   afterAll(() => stopCopyPair(pair));
 
   it('journals the refusal, leaves B unchanged, and does not start live sync on B', async () => {
     await pair.peerB.stop();
     await expectUnchanged(pair.b, async () => {
-      await pair.startB(pair.b, { awaitSnapshot: true });
+      await pair.startB(pair.b, { awaitCopy: true });
       await pair.link.settle();
     });
     expect(pair.copies).toEqual([{ error: expect.stringMatching(/^The source runs WordPress 6\.5\.\d+ and this site WordPress 6\.\d/) }]);

@@ -61,7 +61,7 @@ function kindsSentSince(pair: EnginePair, mark: number, from: 'a' | 'b'): string
 
 /** No full-state copy since the marks: no copy envelope either way, no journal line about one. */
 function expectNothingCopiedInFull(pair: EnginePair, journalMark: number, linkMark: number): void {
-  const copyKinds = [...kindsSentSince(pair, linkMark, 'a'), ...kindsSentSince(pair, linkMark, 'b')].filter((kind) => kind.startsWith('snapshot-'));
+  const copyKinds = [...kindsSentSince(pair, linkMark, 'a'), ...kindsSentSince(pair, linkMark, 'b')].filter((kind) => kind.startsWith('copy-'));
   expect(copyKinds).toEqual([]);
   expect(journalSince(pair, journalMark).filter((line) => line.target === 'full-state copy')).toEqual([]);
 }

@@ -142,7 +142,7 @@ export class FakeSite {
   }
 
   /** The tree as text, for comparisons. */
-  snapshot(): [string, string][] {
+  copy(): [string, string][] {
     return [...this.nodes]
       .map(([path, node]): [string, string] => [path, node === DIR ? '<dir>' : new TextDecoder().decode(node)])
       .sort(([a], [b]) => comparePaths(a, b));

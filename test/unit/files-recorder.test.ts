@@ -36,7 +36,7 @@ const START: Record<string, string | 'dir'> = {
 async function manifestOfSite(site: FakeSite): Promise<TreeManifest> {
   const files = new Map<string, FileState>();
   const directories = new Set<string>();
-  for (const [path, text] of site.snapshot()) {
+  for (const [path, text] of site.copy()) {
     const relative = path.slice(ROOT.length + 1);
     if (relative === '' || EXCLUSIONS.isExcluded(relative)) continue;
     if (text === '<dir>') directories.add(relative);
@@ -47,7 +47,7 @@ async function manifestOfSite(site: FakeSite): Promise<TreeManifest> {
 
 /** The synced part of a tree (exclusions left out), for comparing the two sites. */
 function synced(site: FakeSite): [string, string][] {
-  return site.snapshot().filter(([path]) => path === ROOT || !EXCLUSIONS.isExcluded(path.slice(ROOT.length + 1)));
+  return site.copy().filter(([path]) => path === ROOT || !EXCLUSIONS.isExcluded(path.slice(ROOT.length + 1)));
 }
 
 function randomGenerator(seed: number): () => number {
@@ -168,7 +168,7 @@ describe('FileRecorder with browser-like asynchronous delivery', () => {
         expect(peerRecorder.peerState()).toEqual(peerBelief);
         await tick();
         expect((await peerRecorder.takeBatch()).changes).toEqual([]);
-        expect(peer.snapshot().filter(([path]) => path.includes('/upgrade/playground-sync/'))).toEqual([]);
+        expect(peer.copy().filter(([path]) => path.includes('/upgrade/playground-sync/'))).toEqual([]);
 
         const kept = await applyFileChangesAtomically(peer, changes, { root: ROOT, echo: peerRecorder, statFiles: allSmall });
         expect(kept.report.failures).toEqual([]);
@@ -335,9 +335,9 @@ describe('applyFileChanges', () => {
       { op: 'mkdir', path: 'wp-content/uploads/2026' },
     ];
     expect(await applyFileChanges(peer, changes, { root: ROOT })).toEqual({ applied: 3, failures: [] });
-    const after = peer.snapshot();
+    const after = peer.copy();
     expect(await applyFileChanges(peer, changes, { root: ROOT })).toEqual({ applied: 3, failures: [] });
-    expect(peer.snapshot()).toEqual(after);
+    expect(peer.copy()).toEqual(after);
   });
 
   it('refuses bytes that do not match their hash and paths that leave the root, and goes on', async () => {

@@ -66,7 +66,7 @@ function randomGenerator(seed: number): () => number {
 async function manifestOfSite(site: FakeSite): Promise<TreeManifest> {
   const files = new Map<string, FileState>();
   const directories = new Set<string>();
-  for (const [path, text] of site.snapshot()) {
+  for (const [path, text] of site.copy()) {
     const relative = path.slice(ROOT.length + 1);
     if (relative === '' || EXCLUSIONS.isExcluded(relative)) continue;
     if (text === '<dir>') directories.add(relative);
@@ -163,7 +163,7 @@ function randomOperation(site: FakeSite, random: () => number, counter: { next: 
   }
 }
 
-const syncedFiles = (site: FakeSite) => site.snapshot().filter(([path, text]) => path.startsWith(`${FOLDER}/`) && text !== '<dir>');
+const syncedFiles = (site: FakeSite) => site.copy().filter(([path, text]) => path.startsWith(`${FOLDER}/`) && text !== '<dir>');
 
 describe('file sync both ways at once (folder moves, writes and deletes on both sides)', () => {
   // PG_SYNC_TWO_WAY_SEEDS=20000 for a long run.

@@ -41,10 +41,10 @@ describe('reading the answer of a PHP script', () => {
   });
 
   it('says PHP gave no answer, with its exit code, output and errors', () => {
-    const error = failure(() => readAnswer('snapshot facts', response('before', 255, 'PHP Fatal error: Uncaught Error: Call to undefined function x()'), Counted));
+    const error = failure(() => readAnswer('copy facts', response('before', 255, 'PHP Fatal error: Uncaught Error: Call to undefined function x()'), Counted));
     expect(error.failure).toBe('no-answer');
     expect(error.message).toBe(
-      'Playground Sync snapshot facts failed: no answer (PHP exit code 255); output: before; errors: PHP Fatal error: Uncaught Error: Call to undefined function x()',
+      'Playground Sync copy facts failed: no answer (PHP exit code 255); output: before; errors: PHP Fatal error: Uncaught Error: Call to undefined function x()',
     );
   });
 

@@ -48,7 +48,7 @@ describe('popup command replies', () => {
 
   it('keeps errors to one readable sentence', () => {
     expect(readableError('TypeError: tab 3 is gone\n    at pair (background.js:10:3)')).toBe('tab 3 is gone');
-    expect(readableError(new Error('Snapshot failed'))).toBe('Snapshot failed');
+    expect(readableError(new Error('Copy failed'))).toBe('Copy failed');
     expect(readableError('')).toBe('Something went wrong; try again.');
     expect(readableError('x'.repeat(400))).toHaveLength(300);
   });

@@ -99,11 +99,11 @@ describe('outbox', () => {
     expect(outboxResend(acked.state, 7)).toEqual({ ok: true, batches: [] });
   });
 
-  it('asks for a snapshot when the peer wants batches it already acknowledged', () => {
+  it('asks for a copy when the peer wants batches it already acknowledged', () => {
     const acked = outboxAck(outboxWith(6), 4);
     if (!acked.ok) throw new Error(acked.error);
     const result = outboxResend(acked.state, 3);
-    expect(result).toMatchObject({ ok: false, needsSnapshot: true });
+    expect(result).toMatchObject({ ok: false, needsCopy: true });
     if (!result.ok) expect(result.error).toMatch(/up to 4 was acknowledged/);
     expect(outboxResend(acked.state, 0).ok).toBe(false);
   });

@@ -1,7 +1,7 @@
 import type { EnvelopeOf } from '../../sync/wire';
 import type { BlobTransfer } from '../blob-transfer';
-import { captureSnapshot, snapshotBlobs, snapshotToEnvelopes } from '../snapshot';
-import { CopySource, formatBytes, type HeldDelta } from '../snapshot-exchange';
+import { captureCopy, copyBlobs, copyToEnvelopes } from '../copy';
+import { CopySource, formatBytes, type HeldDelta } from '../copy-exchange';
 import type { DeltaLink } from './delta-link';
 import type { LocalChanges } from './local-changes';
 import type { PeerJournal } from './peer-journal';
@@ -47,9 +47,9 @@ export class CopySourceFlow {
   }
 
   /** Answers a copy request; call from a step. */
-  async answer(request: EnvelopeOf<'snapshot-request'>): Promise<void> {
+  async answer(request: EnvelopeOf<'copy-request'>): Promise<void> {
     const { site, link, blobs, journal, local } = this.context;
-    const refuse = (reason: string) => link.control('snapshot-abort', { snapshotId: request.snapshotId, reason });
+    const refuse = (reason: string) => link.control('copy-abort', { copyId: request.copyId, reason });
     const cannot = this.context.cannotServe();
     if (cannot !== null) return refuse(cannot);
     if (!this.source.accept(request)) return;
@@ -60,7 +60,7 @@ export class CopySourceFlow {
       await local.pull();
       await local.send(null);
       const baseSeq = link.lastSeq;
-      const snapshot = await captureSnapshot(site.client, {
+      const copy = await captureCopy(site.client, {
         store: site.store,
         discard: (names) => blobs.discardUnlessHeld(names),
         targetFiles: new Map(request.files),
@@ -68,11 +68,11 @@ export class CopySourceFlow {
         wallClock: this.context.wallClock,
       });
       // Served until the target installed the copy or gave it up.
-      blobs.offerFor(holderOf(request.snapshotId), snapshotBlobs(snapshot.meta));
-      this.served = request.snapshotId;
-      const envelopes = await snapshotToEnvelopes(snapshot, { snapshotId: request.snapshotId, baseSeq, header: link.stamp() });
+      blobs.offerFor(holderOf(request.copyId), copyBlobs(copy.meta));
+      this.served = request.copyId;
+      const envelopes = await copyToEnvelopes(copy, { copyId: request.copyId, baseSeq, header: link.stamp() });
       for (const envelope of envelopes) link.post(envelope);
-      const { meta } = snapshot;
+      const { meta } = copy;
       const line = journal.write([
         {
           direction: 'sent',
@@ -82,33 +82,33 @@ export class CopySourceFlow {
           status: 'pending',
         },
       ]);
-      journal.trackCopy(request.snapshotId, line);
+      journal.trackCopy(request.copyId, line);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       refuse(`The paired site could not take its full state: ${message}`.slice(0, 2000));
       journal.write([{ direction: 'sent', kind: 'pairing', target: 'full-state copy', summary: `Could not send this site’s full state: ${message}`.slice(0, 500), status: 'failed' }]);
       await this.withdraw();
-      await this.context.applyHeld(this.source.settle(request.snapshotId) ?? []);
+      await this.context.applyHeld(this.source.settle(request.copyId) ?? []);
     }
   }
 
   /** The target installed the copy: its deltas go on after `seq` (its numbering may have restarted). */
-  async installed(envelope: EnvelopeOf<'snapshot-installed'>): Promise<void> {
-    if (this.served === envelope.snapshotId) await this.withdraw();
-    const held = this.source.settle(envelope.snapshotId);
+  async installed(envelope: EnvelopeOf<'copy-installed'>): Promise<void> {
+    if (this.served === envelope.copyId) await this.withdraw();
+    const held = this.source.settle(envelope.copyId);
     if (held === null) return;
-    this.context.journal.copySettled(envelope.snapshotId, 'applied');
+    this.context.journal.copySettled(envelope.copyId, 'applied');
     this.context.restartInbox(envelope.seq);
     this.context.journal.write([{ direction: 'sent', kind: 'pairing', target: 'full-state copy', summary: 'The paired site installed this site’s full state', status: 'applied' }]);
     await this.context.applyHeld(held);
   }
 
   /** The target gave up the copy. */
-  async aborted(envelope: EnvelopeOf<'snapshot-abort'>): Promise<void> {
-    if (this.served === envelope.snapshotId) await this.withdraw();
-    const held = this.source.settle(envelope.snapshotId);
+  async aborted(envelope: EnvelopeOf<'copy-abort'>): Promise<void> {
+    if (this.served === envelope.copyId) await this.withdraw();
+    const held = this.source.settle(envelope.copyId);
     if (held === null) return;
-    this.context.journal.copySettled(envelope.snapshotId, 'info');
+    this.context.journal.copySettled(envelope.copyId, 'info');
     this.context.journal.write([
       {
         direction: 'sent',

@@ -1,6 +1,6 @@
 import { BLOB_STALL_MS, type BlobTransfer } from '../blob-transfer';
-import { installSnapshot, readSiteFacts, refusalFor, siteFileHashes, snapshotBlobs } from '../snapshot';
-import { copyBytes, CopyTarget, describeCopy, describeCopyDetail, type HeldDelta, type SnapshotPart } from '../snapshot-exchange';
+import { installCopy, readSiteFacts, refusalFor, siteFileHashes, copyBlobs } from '../copy';
+import { copyBytes, CopyTarget, describeCopy, describeCopyDetail, type HeldDelta, type CopyPart } from '../copy-exchange';
 import type { DeltaLink } from './delta-link';
 import type { LocalChanges } from './local-changes';
 import type { PeerJournal } from './peer-journal';
@@ -58,7 +58,7 @@ export class CopyTargetFlow {
     this.target.start(id, performance.now());
     try {
       const files = await siteFileHashes(this.context.site.client);
-      this.context.link.control('snapshot-request', { snapshotId: id, files: [...files] });
+      this.context.link.control('copy-request', { copyId: id, files: [...files] });
     } catch (error) {
       await this.fail(id, error, false);
     }
@@ -76,7 +76,7 @@ export class CopyTargetFlow {
     if (quiet >= BLOB_STALL_MS && this.target.fetch !== null) this.context.blobs.askAgainAfterStall();
     if (quiet < quietMs) return false;
     const reason = `Nothing heard of the copy for ${Math.round(quiet / 1000)} s: asked for it again`;
-    this.context.link.control('snapshot-abort', { snapshotId: id, reason });
+    this.context.link.control('copy-abort', { copyId: id, reason });
     await this.abandonBlobs(id);
     // The source's deltas held meanwhile are in the new copy or come again after it.
     this.target.settle();
@@ -85,7 +85,7 @@ export class CopyTargetFlow {
     return true;
   }
 
-  async receivePart(part: SnapshotPart): Promise<void> {
+  async receivePart(part: CopyPart): Promise<void> {
     const id = this.target.id;
     if (id === null) return;
     let progress;
@@ -139,7 +139,7 @@ export class CopyTargetFlow {
     do {
       // A fetch may end inside `prepare` (a part complete already): then it is looked at again.
       this.fetchEnded = false;
-      blobs = await this.context.blobs.prepare(snapshotBlobs(fetch.snapshot.meta), holderOf(id));
+      blobs = await this.context.blobs.prepare(copyBlobs(fetch.copy.meta), holderOf(id));
     } while (blobs.kind === 'waiting' && this.fetchEnded);
     if (blobs.kind === 'waiting') return;
     if (blobs.kind === 'failed') {
@@ -156,15 +156,15 @@ export class CopyTargetFlow {
 
   private async install(id: string): Promise<void> {
     const { site, peerId, link, blobs, journal, local } = this.context;
-    const { snapshot, baseSeq, sourceCursor, headerBytes } = this.target.fetch!;
+    const { copy, baseSeq, sourceCursor, headerBytes } = this.target.fetch!;
     let installation;
     try {
-      installation = await installSnapshot(site.client, snapshot, { peerId, siteUrl: site.siteUrl, echo: site.recorder, store: site.store });
+      installation = await installCopy(site.client, copy, { peerId, siteUrl: site.siteUrl, echo: site.recorder, store: site.store });
     } catch (error) {
       await this.fail(id, error, true);
       return;
     }
-    await blobs.releaseReceived(snapshotBlobs(snapshot.meta), holderOf(id));
+    await blobs.releaseReceived(copyBlobs(copy.meta), holderOf(id));
     await local.replacedByCopy();
     // Numbering goes on beyond the source's cursor for this site, so none of it is taken for a duplicate.
     const dropped = link.dropPending(sourceCursor);
@@ -174,15 +174,15 @@ export class CopyTargetFlow {
     const elapsed = performance.now() - this.target.startedAt;
     const held = this.target.settle();
     this.context.goLive();
-    link.control('snapshot-installed', { snapshotId: id });
+    link.control('copy-installed', { copyId: id });
     journal.write([
       {
         direction: 'received',
         kind: 'pairing',
-        target: snapshot.meta.siteUrl,
-        summary: describeCopy(snapshot, elapsed),
+        target: copy.meta.siteUrl,
+        summary: describeCopy(copy, elapsed),
         status: 'applied',
-        detail: describeCopyDetail(installation, copyBytes(snapshot.meta, headerBytes)),
+        detail: describeCopyDetail(installation, copyBytes(copy.meta, headerBytes)),
       },
       ...(dropped.length === 0
         ? []
@@ -207,7 +207,7 @@ export class CopyTargetFlow {
     await this.abandonBlobs(id);
     const held = this.target.settle();
     const message = error instanceof Error ? error.message : String(error);
-    if (tellPeer) this.context.link.control('snapshot-abort', { snapshotId: id, reason: message.slice(0, 2000) });
+    if (tellPeer) this.context.link.control('copy-abort', { copyId: id, reason: message.slice(0, 2000) });
     const live = this.context.isLive();
     this.context.journal.write([
       {
@@ -232,6 +232,6 @@ export class CopyTargetFlow {
   /** The blobs of the copy `id` in flight here: no more pulling, and what was pulled goes. */
   private async abandonBlobs(id: string): Promise<void> {
     const fetch = this.target.fetch;
-    if (this.target.id === id && fetch !== null) await this.context.blobs.abandon(snapshotBlobs(fetch.snapshot.meta), holderOf(id));
+    if (this.target.id === id && fetch !== null) await this.context.blobs.abandon(copyBlobs(fetch.copy.meta), holderOf(id));
   }
 }

@@ -3,7 +3,7 @@ import type { Envelope, EnvelopeOf } from '../../sync/wire';
 import { decodeDelta, encodeDelta, type WireDelta } from '../delta';
 import type { FileVersions } from '../file-versions';
 import { filesWanted, pathsBelowFoldersOnTheWay, pathsOnTheWay } from '../rejoin';
-import { siteFileHashes } from '../snapshot';
+import { siteFileHashes } from '../copy';
 import type { DeltaLink } from './delta-link';
 import type { LocalChanges } from './local-changes';
 import type { PeerJournal } from './peer-journal';

@@ -84,7 +84,7 @@ export async function replayOps(ops: readonly Op[], settings: FuzzSettings, chec
     const pending = pair.peerA.pendingCount + pair.peerB.pendingCount;
     if (pending > 0) return `${pending} deltas left unacknowledged`;
     // Nothing in a run asks for one: a reload resumes from what the site kept.
-    const copies = pair.link.log.filter(({ json }) => (JSON.parse(json) as { kind: string }).kind.startsWith('snapshot-'));
+    const copies = pair.link.log.filter(({ json }) => (JSON.parse(json) as { kind: string }).kind.startsWith('copy-'));
     if (copies.length > 0) return `a full-state copy was made (${copies.length} copy envelopes), first:\n${copies[0]!.json.slice(0, 500)}`;
     const unsharded = [await idsBelowRanges(pair.a, before.a, 'A'), await idsBelowRanges(pair.b, before.b, 'B')].filter(Boolean).join('\n');
     if (unsharded !== '') return `rows numbered outside the ID ranges:\n${unsharded}`;

@@ -1,36 +1,36 @@
 import type { SiteFacts } from './site-facts';
-import { SnapshotRefusal, type SnapshotMeta } from './snapshot';
+import { CopyRefusal, type CopyMeta } from './site-copy';
 
 function majorMinor(version: string): string {
   return version.split('.').slice(0, 2).join('.');
 }
 
 /**
- * Why a site cannot take a snapshot as it is, or null when it can. A database file only works
+ * Why a site cannot take a copy as it is, or null when it can. A database file only works
  * under the WordPress that wrote it (schema upgrades run on version changes) and the SQLite
  * driver that wrote it (the AST driver keeps its own information-schema tables).
  */
-export function refusalFor(meta: SnapshotMeta, target: SiteFacts): SnapshotRefusal | null {
+export function refusalFor(meta: CopyMeta, target: SiteFacts): CopyRefusal | null {
   if (meta.wordpressVersion !== target.wordpressVersion) {
-    return new SnapshotRefusal(
+    return new CopyRefusal(
       'version-mismatch',
       `The source runs WordPress ${meta.wordpressVersion} and this site WordPress ${target.wordpressVersion}: both must run the same version`,
     );
   }
   if (majorMinor(meta.phpVersion) !== majorMinor(target.phpVersion)) {
-    return new SnapshotRefusal(
+    return new CopyRefusal(
       'version-mismatch',
       `The source runs PHP ${meta.phpVersion} and this site PHP ${target.phpVersion}: both must run the same PHP version`,
     );
   }
   if (meta.databaseDriver !== target.databaseDriver) {
-    return new SnapshotRefusal(
+    return new CopyRefusal(
       'driver-mismatch',
       `The source's database is run by ${meta.databaseDriver} and this site's by ${target.databaseDriver}: both must use the same SQLite driver`,
     );
   }
   if (meta.sqliteDriverVersion !== null && target.sqliteDriverVersion !== null && meta.sqliteDriverVersion !== target.sqliteDriverVersion) {
-    return new SnapshotRefusal(
+    return new CopyRefusal(
       'driver-mismatch',
       `The source uses SQLite integration ${meta.sqliteDriverVersion} and this site ${target.sqliteDriverVersion}: both must use the same version`,
     );

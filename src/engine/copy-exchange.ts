@@ -2,15 +2,15 @@ import type { SequencedBatch } from '../sync/sequencing';
 import type { EnvelopeOf } from '../sync/wire';
 import type { WireDelta } from './delta';
 import {
-  snapshotBlobs,
-  SnapshotReassembler,
-  type SiteSnapshot,
-  type SnapshotBegin,
-  type SnapshotChunk,
-  type SnapshotEnd,
-  type SnapshotInstallation,
-  type SnapshotMeta,
-} from './snapshot';
+  copyBlobs,
+  CopyReassembler,
+  type SiteCopy,
+  type CopyBegin,
+  type CopyChunk,
+  type CopyEnd,
+  type CopyInstallation,
+  type CopyMeta,
+} from './copy';
 
 /**
  * The bookkeeping of a full-state copy on both ends, free of I/O: which request is in flight,
@@ -25,18 +25,18 @@ export interface HeldDelta {
   readonly siteUrl: string;
 }
 
-export type SnapshotPart = SnapshotBegin | SnapshotChunk | SnapshotEnd;
+export type CopyPart = CopyBegin | CopyChunk | CopyEnd;
 
 export type TargetProgress =
   /** Not this copy's, or nothing to do yet. */
   | { readonly kind: 'ignored' }
-  /** `begun`: the description a `snapshot-begin` just brought (check it before the bytes are in). */
-  | { readonly kind: 'progress'; readonly done: number; readonly total: number; readonly begun: SnapshotMeta | null }
-  | { readonly kind: 'complete'; readonly reassembler: SnapshotReassembler; readonly begun: SnapshotMeta | null; readonly sourceCursor: number };
+  /** `begun`: the description a `copy-begin` just brought (check it before the bytes are in). */
+  | { readonly kind: 'progress'; readonly done: number; readonly total: number; readonly begun: CopyMeta | null }
+  | { readonly kind: 'complete'; readonly reassembler: CopyReassembler; readonly begun: CopyMeta | null; readonly sourceCursor: number };
 
 /** A copy whose header is in and checked: its blobs (database, pack) are being pulled. */
 export interface CopyFetch {
-  readonly snapshot: SiteSnapshot;
+  readonly copy: SiteCopy;
   readonly baseSeq: number;
   readonly sourceCursor: number;
   readonly headerBytes: number;
@@ -45,8 +45,8 @@ export interface CopyFetch {
 }
 
 /** The bytes a copy moves: its header and its blobs. */
-export function copyBytes(meta: SnapshotMeta, headerBytes: number): number {
-  return snapshotBlobs(meta).reduce((sum, blob) => sum + blob.size, headerBytes);
+export function copyBytes(meta: CopyMeta, headerBytes: number): number {
+  return copyBlobs(meta).reduce((sum, blob) => sum + blob.size, headerBytes);
 }
 
 /** The target's side: one request at a time. */
@@ -56,11 +56,11 @@ export class CopyTarget {
     readonly startedAt: number;
     /** When the source was last heard of for this copy (the request, or its latest envelope). */
     heardAt: number;
-    reassembler: SnapshotReassembler | null;
-    /** The source's cursor for this site's deltas when it answered (`ackUpTo` of `snapshot-begin`). */
+    reassembler: CopyReassembler | null;
+    /** The source's cursor for this site's deltas when it answered (`ackUpTo` of `copy-begin`). */
     sourceCursor: number;
-    /** Chunks and the end marker that overtook `snapshot-begin`. */
-    early: (SnapshotChunk | SnapshotEnd)[];
+    /** Chunks and the end marker that overtook `copy-begin`. */
+    early: (CopyChunk | CopyEnd)[];
     deltas: HeldDelta[];
     fetch: CopyFetch | null;
   } | null = null;
@@ -84,8 +84,8 @@ export class CopyTarget {
   }
 
   /** The header of the copy in flight is in and checked: its blobs are pulled next. */
-  startFetch(snapshot: SiteSnapshot, reassembler: SnapshotReassembler, sourceCursor: number): CopyFetch {
-    const fetch: CopyFetch = { snapshot, baseSeq: reassembler.baseSeq, sourceCursor, headerBytes: reassembler.byteLength, stored: new Map() };
+  startFetch(copy: SiteCopy, reassembler: CopyReassembler, sourceCursor: number): CopyFetch {
+    const fetch: CopyFetch = { copy, baseSeq: reassembler.baseSeq, sourceCursor, headerBytes: reassembler.byteLength, stored: new Map() };
     if (this.active !== null) this.active.fetch = fetch;
     return fetch;
   }
@@ -96,11 +96,11 @@ export class CopyTarget {
    */
   stored(sha256: string, written: number, now: number): { done: number; total: number } | null {
     const fetch = this.active?.fetch;
-    if (!fetch || !snapshotBlobs(fetch.snapshot.meta).some((blob) => blob.sha256 === sha256)) return null;
+    if (!fetch || !copyBlobs(fetch.copy.meta).some((blob) => blob.sha256 === sha256)) return null;
     this.active!.heardAt = now;
     fetch.stored.set(sha256, written);
     const done = [...fetch.stored.values()].reduce((sum, bytes) => sum + bytes, fetch.headerBytes);
-    return { done, total: copyBytes(fetch.snapshot.meta, fetch.headerBytes) };
+    return { done, total: copyBytes(fetch.copy.meta, fetch.headerBytes) };
   }
 
   /** Milliseconds since the source was last heard of for the copy in flight; null without one. */
@@ -114,17 +114,17 @@ export class CopyTarget {
   }
 
   /**
-   * Takes a snapshot envelope. Throws `SnapshotRefusal` when it is malformed or inconsistent;
+   * Takes a copy envelope. Throws `CopyRefusal` when it is malformed or inconsistent;
    * envelopes of another or a settled copy are ignored (late duplicates).
    */
-  receive(part: SnapshotPart, now: number): TargetProgress {
+  receive(part: CopyPart, now: number): TargetProgress {
     const active = this.active;
-    if (active === null || part.snapshotId !== active.id || active.fetch !== null) return { kind: 'ignored' };
+    if (active === null || part.copyId !== active.id || active.fetch !== null) return { kind: 'ignored' };
     active.heardAt = now;
-    let begun: SnapshotMeta | null = null;
-    if (part.kind === 'snapshot-begin') {
+    let begun: CopyMeta | null = null;
+    if (part.kind === 'copy-begin') {
       if (active.reassembler !== null) return { kind: 'ignored' };
-      active.reassembler = new SnapshotReassembler(part);
+      active.reassembler = new CopyReassembler(part);
       active.sourceCursor = part.ackUpTo;
       begun = active.reassembler.meta;
       for (const early of active.early.splice(0)) active.reassembler.receive(early);
@@ -159,10 +159,10 @@ export class CopySource {
   private outstanding: { readonly id: string; deltas: HeldDelta[] } | null = null;
 
   /** True the first time a request id is seen: answer it; duplicates are dropped. */
-  accept(request: EnvelopeOf<'snapshot-request'>): boolean {
-    if (this.answered.has(request.snapshotId)) return false;
-    this.answered.add(request.snapshotId);
-    this.outstanding = { id: request.snapshotId, deltas: [] };
+  accept(request: EnvelopeOf<'copy-request'>): boolean {
+    if (this.answered.has(request.copyId)) return false;
+    this.answered.add(request.copyId);
+    this.outstanding = { id: request.copyId, deltas: [] };
     return true;
   }
 
@@ -185,8 +185,8 @@ export class CopySource {
 }
 
 /** "Copied the full state of <url>: 1,234 files (56 sent), 1.2 MB database, in 850 ms". */
-export function describeCopy(snapshot: SiteSnapshot, elapsedMs: number): string {
-  const { meta } = snapshot;
+export function describeCopy(copy: SiteCopy, elapsedMs: number): string {
+  const { meta } = copy;
   return (
     `Copied the full state of ${meta.siteUrl}: ${meta.fileCount.toLocaleString('en-US')} files ` +
     `(${meta.shippedFileCount.toLocaleString('en-US')} sent), ${formatBytes(meta.database.size)} database, ` +
@@ -195,7 +195,7 @@ export function describeCopy(snapshot: SiteSnapshot, elapsedMs: number): string 
 }
 
 /** `byteLength`: header and blobs. */
-export function describeCopyDetail(installation: SnapshotInstallation, byteLength: number): string {
+export function describeCopyDetail(installation: CopyInstallation, byteLength: number): string {
   const { files } = installation;
   return (
     `${formatBytes(byteLength)} transferred; ${files.written} file(s) written, ${files.deleted} deleted, ` +

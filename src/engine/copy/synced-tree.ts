@@ -16,7 +16,7 @@ export async function readSyncedTree(client: SiteClient, databasePath: string): 
 }
 
 /**
- * Path → sha256 of every file the site holds: what a target hands the source so the snapshot
+ * Path → sha256 of every file the site holds: what a target hands the source so the copy
  * ships only the files it lacks (about 60 bytes a file as JSON).
  */
 export function fileHashes(tree: SyncedTree): Map<string, string> {

@@ -2,23 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyBatch, installCapture } from '../../src/db';
 import { shardIds } from '../../src/engine/pair-sites';
 import {
-  captureSnapshot,
-  installSnapshot,
+  captureCopy,
+  installCopy,
   readSiteFacts,
   siteFileHashes,
-  SnapshotReassembler,
-  SnapshotRefusal,
-  snapshotToEnvelopes,
-  type SiteSnapshot,
-  type SnapshotChunk,
-  type SnapshotEnd,
-  type SnapshotEnvelope,
-  type SnapshotInstallation,
-} from '../../src/engine/snapshot';
+  CopyReassembler,
+  CopyRefusal,
+  copyToEnvelopes,
+  type SiteCopy,
+  type CopyChunk,
+  type CopyEnd,
+  type CopyEnvelope,
+  type CopyInstallation,
+} from '../../src/engine/copy';
 import { peerNaturalZone, readIdShardStatus } from '../../src/ids';
 import type { SiteClient } from '../../src/platform/site-client';
 import { ENGINE_TABLE_PREFIX } from '../../src/sync/local-only';
-import { parseEnvelope, SNAPSHOT_CHUNK_BYTES } from '../../src/sync/wire';
+import { parseEnvelope, COPY_CHUNK_BYTES } from '../../src/sync/wire';
 import {
   LOCAL_ONLY_RULES,
   bootNodeSite,
@@ -36,10 +36,10 @@ import {
 import { makePng } from './files-png';
 import { outboxReader } from './db-support';
 import { RAW_PDO_PHP } from './engine-support';
-import { pullSnapshotBlobs, storeOf } from './snapshot-support';
+import { pullCopyBlobs, storeOf } from './copy-support';
 
 /**
- * The full-state copy between two real WordPress sites: A's snapshot header reaches B through
+ * The full-state copy between two real WordPress sites: A's copy header reaches B through
  * the envelope path (JSON round trip, chunks shuffled and duplicated), its blobs (database,
  * pack) from A's store into B's, and B ends equal to A while staying itself (URL, peer id, ID
  * range, capture).
@@ -67,10 +67,10 @@ function differences(a: NodeSite, stateA: SiteState, b: NodeSite, stateB: SiteSt
   );
 }
 
-/** Sends the snapshot as JSON text, shuffled, with duplicates, and reassembles it on the other side. */
-async function throughTheWire(snapshot: SiteSnapshot, mangle?: (envelopes: SnapshotEnvelope[]) => void): Promise<SiteSnapshot> {
+/** Sends the copy as JSON text, shuffled, with duplicates, and reassembles it on the other side. */
+async function throughTheWire(copy: SiteCopy, mangle?: (envelopes: CopyEnvelope[]) => void): Promise<SiteCopy> {
   const header = { pairId: 'pair-1', from: 'peer-a', seq: 3, ackUpTo: 0, hlc: '000000000001.0000.peer-a' };
-  const envelopes = await snapshotToEnvelopes(snapshot, { snapshotId: 'snap-1', baseSeq: 3, header });
+  const envelopes = await copyToEnvelopes(copy, { copyId: 'snap-1', baseSeq: 3, header });
   mangle?.(envelopes);
   const wire = envelopes.map((envelope) => JSON.stringify(envelope));
   const [first, ...rest] = wire;
@@ -80,9 +80,9 @@ async function throughTheWire(snapshot: SiteSnapshot, mangle?: (envelopes: Snaps
     return parsed.value;
   });
   const begin = parseEnvelope(first, { pairId: 'pair-1' });
-  if (!begin.ok || begin.value.kind !== 'snapshot-begin') throw new Error('no begin');
-  const reassembler = new SnapshotReassembler(begin.value);
-  for (const envelope of received) reassembler.receive(envelope as SnapshotChunk | SnapshotEnd);
+  if (!begin.ok || begin.value.kind !== 'copy-begin') throw new Error('no begin');
+  const reassembler = new CopyReassembler(begin.value);
+  for (const envelope of received) reassembler.receive(envelope as CopyChunk | CopyEnd);
   expect(reassembler.isComplete).toBe(true);
   return reassembler.assemble();
 }
@@ -94,8 +94,8 @@ function stringCells(state: SiteState): string[] {
 describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on the $driver driver', ({ driver, wp }) => {
   let a: NodeSite;
   let b: NodeSite;
-  let installation: SnapshotInstallation;
-  let snapshot: SiteSnapshot;
+  let installation: CopyInstallation;
+  let copy: SiteCopy;
   let outboxOfA: ReturnType<typeof outboxReader>;
 
   beforeAll(async () => {
@@ -143,18 +143,18 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
 
   it('copies A onto B through the envelope path: B equals A', async () => {
     const started = performance.now();
-    snapshot = await captureSnapshot(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(b.client) });
-    const received = await throughTheWire(snapshot);
-    await pullSnapshotBlobs(a, b, received.meta);
-    installation = await installSnapshot(b.client, received, { peerId: 'peer-b', store: storeOf(b) });
+    copy = await captureCopy(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(b.client) });
+    const received = await throughTheWire(copy);
+    await pullCopyBlobs(a, b, received.meta);
+    installation = await installCopy(b.client, received, { peerId: 'peer-b', store: storeOf(b) });
     const elapsed = performance.now() - started;
     console.log(
-      `[snapshot ${wp}/${driver}] A→B ${elapsed.toFixed(0)} ms: database ${snapshot.meta.database.size} B, ` +
-        `${snapshot.meta.shippedFileCount}/${snapshot.meta.fileCount} files shipped, ` +
+      `[copy ${wp}/${driver}] A→B ${elapsed.toFixed(0)} ms: database ${copy.meta.database.size} B, ` +
+        `${copy.meta.shippedFileCount}/${copy.meta.fileCount} files shipped, ` +
         `${installation.files.written} written, ${installation.files.deleted} deleted, ${installation.urlCellsRewritten} URL cells`,
     );
-    expect(snapshot.meta.sourcePeerId).toBe('peer-a');
-    expect(snapshot.meta.lastBatchSeq).toBeGreaterThan(0);
+    expect(copy.meta.sourcePeerId).toBe('peer-a');
+    expect(copy.meta.lastBatchSeq).toBeGreaterThan(0);
     expect(installation.files.deleted).toBeGreaterThan(0);
     expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
     expect(await php(b.client, `echo get_option('blogname') . '|' . implode(',', get_option('active_plugins'));`)).toBe(
@@ -190,9 +190,9 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
   it("keeps B's engine identity: its peer id, its cursor for A at A's last batch, its own ID range", async () => {
     const facts = await readSiteFacts(b.client);
     expect(facts.engine?.peerId).toBe('peer-b');
-    expect(facts.engine?.cursors).toEqual({ 'peer-a': snapshot.meta.lastBatchSeq });
+    expect(facts.engine?.cursors).toEqual({ 'peer-a': copy.meta.lastBatchSeq });
     expect(facts.engine?.hlc).toMatch(/\.peer-b$/);
-    expect(installation.baseBatchSeq).toBe(snapshot.meta.lastBatchSeq);
+    expect(installation.baseBatchSeq).toBe(copy.meta.lastBatchSeq);
     const shards = await readIdShardStatus(b.client);
     expect(shards?.self).toBe('peer-b');
     expect(shards?.peer).toBe('peer-a');
@@ -217,69 +217,69 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
     }
   });
 
-  it('installs the same snapshot again without change (idempotent)', async () => {
+  it('installs the same copy again without change (idempotent)', async () => {
     const before = await dumpSiteState(b);
-    await installSnapshot(b.client, snapshot, { peerId: 'peer-b', store: storeOf(b) });
+    await installCopy(b.client, copy, { peerId: 'peer-b', store: storeOf(b) });
     expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
     expect(before.files).toEqual((await dumpSiteState(b)).files);
   });
 
   it('refuses another WordPress version and a corrupt chunk, changing nothing', async () => {
     const before = await dumpSiteState(b);
-    const otherVersion = { ...snapshot, meta: { ...snapshot.meta, wordpressVersion: '6.0.1' } };
-    await expect(installSnapshot(b.client, otherVersion, { peerId: 'peer-b', store: storeOf(b) })).rejects.toMatchObject({
-      name: 'SnapshotRefusal',
+    const otherVersion = { ...copy, meta: { ...copy.meta, wordpressVersion: '6.0.1' } };
+    await expect(installCopy(b.client, otherVersion, { peerId: 'peer-b', store: storeOf(b) })).rejects.toMatchObject({
+      name: 'CopyRefusal',
       code: 'version-mismatch',
       message: expect.stringContaining('WordPress 6.0.1'),
     });
-    const corrupt = throughTheWire(snapshot, (envelopes) => {
-      const chunk = envelopes.find((envelope): envelope is SnapshotChunk => envelope.kind === 'snapshot-chunk')!;
+    const corrupt = throughTheWire(copy, (envelopes) => {
+      const chunk = envelopes.find((envelope): envelope is CopyChunk => envelope.kind === 'copy-chunk')!;
       const data = chunk.data as string;
       chunk.data = (data[0] === 'A' ? 'B' : 'A') + data.slice(1);
     });
-    await expect(corrupt).rejects.toBeInstanceOf(SnapshotRefusal);
+    await expect(corrupt).rejects.toBeInstanceOf(CopyRefusal);
     await expect(corrupt).rejects.toThrow(/do not match the digest/);
     const after = await dumpSiteState(b);
     expect(formatDifferences(compareSiteStates(before, after, { aUrl: b.siteUrl, bUrl: b.siteUrl }))).toBe('');
   });
 
-  it("refuses a snapshot whose blobs are not in the store, and a pack whose bytes are not the files', changing nothing", async () => {
+  it("refuses a copy whose blobs are not in the store, and a pack whose bytes are not the files', changing nothing", async () => {
     const before = await dumpSiteState(b);
-    const unknownDatabase = { ...snapshot, meta: { ...snapshot.meta, database: { size: 1, sha256: 'd'.repeat(64) } } };
-    await expect(installSnapshot(b.client, unknownDatabase, { peerId: 'peer-b', store: storeOf(b) })).rejects.toMatchObject({
-      name: 'SnapshotRefusal',
+    const unknownDatabase = { ...copy, meta: { ...copy.meta, database: { size: 1, sha256: 'd'.repeat(64) } } };
+    await expect(installCopy(b.client, unknownDatabase, { peerId: 'peer-b', store: storeOf(b) })).rejects.toMatchObject({
+      name: 'CopyRefusal',
       code: 'transfer',
     });
     // A pack that lies about a file's bytes: that write fails, the database stays B's own.
     await b.client.writeFile('/wordpress/wp-content/plugins/snap-demo/inc/blob.bin', 'changed on B');
     const lying = {
-      ...snapshot,
+      ...copy,
       files: {
-        ...snapshot.files,
+        ...copy.files,
         manifest: {
-          ...snapshot.files.manifest,
-          files: new Map([...snapshot.files.manifest.files, ['wp-content/plugins/snap-demo/inc/blob.bin', { size: 5, sha256: 'e'.repeat(64) }]]),
+          ...copy.files.manifest,
+          files: new Map([...copy.files.manifest.files, ['wp-content/plugins/snap-demo/inc/blob.bin', { size: 5, sha256: 'e'.repeat(64) }]]),
         },
-        packed: [...snapshot.files.packed, { size: 5, sha256: 'e'.repeat(64) }],
+        packed: [...copy.files.packed, { size: 5, sha256: 'e'.repeat(64) }],
       },
     };
-    await expect(installSnapshot(b.client, lying, { peerId: 'peer-b', store: storeOf(b) })).rejects.toThrow(/blob\.bin \(5 bytes\): (its bytes have sha256|the pack ends)/);
+    await expect(installCopy(b.client, lying, { peerId: 'peer-b', store: storeOf(b) })).rejects.toThrow(/blob\.bin \(5 bytes\): (its bytes have sha256|the pack ends)/);
     expect((await dumpSiteState(b)).tables).toEqual(before.tables);
-    await installSnapshot(b.client, snapshot, { peerId: 'peer-b', store: storeOf(b) });
+    await installCopy(b.client, copy, { peerId: 'peer-b', store: storeOf(b) });
   });
 
-  it(`ships chunks of at most ${SNAPSHOT_CHUNK_BYTES} bytes`, async () => {
+  it(`ships chunks of at most ${COPY_CHUNK_BYTES} bytes`, async () => {
     const header = { pairId: 'pair-1', from: 'peer-a', seq: 0, ackUpTo: 0, hlc: '000000000001.0000.peer-a' };
-    const envelopes = await snapshotToEnvelopes(snapshot, { snapshotId: 's', baseSeq: 0, header });
+    const envelopes = await copyToEnvelopes(copy, { copyId: 's', baseSeq: 0, header });
     for (const envelope of envelopes) {
-      if (envelope.kind === 'snapshot-chunk') expect(Buffer.from(envelope.data as string, 'base64').length).toBeLessThanOrEqual(SNAPSHOT_CHUNK_BYTES);
+      if (envelope.kind === 'copy-chunk') expect(Buffer.from(envelope.data as string, 'base64').length).toBeLessThanOrEqual(COPY_CHUNK_BYTES);
     }
   });
 
   it("goes on with deltas from the copy: B's next batch applies on A and A's next batch on B", async () => {
-    const again = await captureSnapshot(a.client, { store: storeOf(a) });
-    await pullSnapshotBlobs(a, b, again.meta);
-    const installed = await installSnapshot(b.client, again, { peerId: 'peer-b', store: storeOf(b) });
+    const again = await captureCopy(a.client, { store: storeOf(a) });
+    await pullCopyBlobs(a, b, again.meta);
+    const installed = await installCopy(b.client, again, { peerId: 'peer-b', store: storeOf(b) });
     const outboxOfB = outboxReader(b.client, 'peer-b');
     {
       await php(b.client, `wp_insert_post(['post_title' => 'Live from B', 'post_status' => 'publish', 'post_content' => home_url('/b/')]);`);

@@ -1,15 +1,15 @@
 <?php
 /**
- * Playground Sync, full-state copy: concatenates the files a snapshot ships into one file, so
+ * Playground Sync, full-state copy: concatenates the files a copy ships into one file, so
  * the extension reads them with a single readFileAsBuffer instead of one call per file. Each
  * file is hashed as it is read: the answer says what was really packed (a file may have changed
  * or gone since the manifest was built).
  *
- * Input (PGSYNC_SNAPSHOT_INPUT, a JSON file): {"root": "/wordpress", "paths": [...], "out": path}.
+ * Input (PGSYNC_COPY_INPUT, a JSON file): {"root": "/wordpress", "paths": [...], "out": path}.
  * Answers (src/php/answer.php) {"packed": [[path, size, sha256], ...], "gone": [...], "sha256": the pack's}.
  */
 try {
-	$pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_SNAPSHOT_INPUT' ) ), true, 16, JSON_THROW_ON_ERROR );
+	$pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_COPY_INPUT' ) ), true, 16, JSON_THROW_ON_ERROR );
 	$pgsync_root  = rtrim( (string) $pgsync_input['root'], '/' );
 	$pgsync_out   = fopen( (string) $pgsync_input['out'], 'wb' );
 	if ( false === $pgsync_out ) {

@@ -1,12 +1,12 @@
 import { sha256Hex } from '../../src/files';
-import type { SnapshotMeta } from '../../src/engine/snapshot';
+import type { CopyMeta } from '../../src/engine/copy';
 
-/** A snapshot description of a source `peer-a` for `database` (and a pack of `packBytes`), with file counts to taste. */
-export async function snapshotMetaFor(
+/** A copy description of a source `peer-a` for `database` (and a pack of `packBytes`), with file counts to taste. */
+export async function copyMetaFor(
   database: Uint8Array,
   files: { fileCount: number; shippedFileCount: number },
-  pack: SnapshotMeta['pack'] = null,
-): Promise<SnapshotMeta> {
+  pack: CopyMeta['pack'] = null,
+): Promise<CopyMeta> {
   return {
     format: 2,
     wordpressVersion: '6.5.5',

@@ -1,9 +1,9 @@
 import * as v from 'valibot';
 import { RelativePathSchema, type FileState } from '../../files';
-import { SnapshotMetaSchema, SnapshotRefusal, type SiteSnapshot } from './snapshot';
+import { CopyMetaSchema, CopyRefusal, type SiteCopy } from './site-copy';
 
 /**
- * A snapshot's header, the part that travels in snapshot envelopes: UTF-8 JSON of the meta, the
+ * A copy's header, the part that travels in copy envelopes: UTF-8 JSON of the meta, the
  * file list, the directories, the pack's index and what the source could not read. The bytes
  * (database, pack) travel as blobs. Decoding checks the structure and that the index fits the
  * pack; content hashes are checked where bytes are used (each blob as it arrives, each file as
@@ -13,7 +13,7 @@ const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a lowercase hex
 const size = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 
 const HeaderSchema = v.strictObject({
-  meta: SnapshotMetaSchema,
+  meta: CopyMetaSchema,
   files: v.array(v.tuple([RelativePathSchema, size, sha256])),
   directories: v.array(RelativePathSchema),
   /** The pack's index in pack order. */
@@ -21,21 +21,21 @@ const HeaderSchema = v.strictObject({
   unreadable: v.array(RelativePathSchema),
 });
 
-export function encodeSnapshotHeader(snapshot: SiteSnapshot): Uint8Array {
+export function encodeCopyHeader(copy: SiteCopy): Uint8Array {
   return new TextEncoder().encode(
     JSON.stringify({
-      meta: snapshot.meta,
-      files: [...snapshot.files.manifest.files].map(([path, state]) => [path, state.size, state.sha256]),
-      directories: [...snapshot.files.manifest.directories],
-      packed: snapshot.files.packed.map((file) => [file.sha256, file.size]),
-      unreadable: snapshot.files.unreadable,
+      meta: copy.meta,
+      files: [...copy.files.manifest.files].map(([path, state]) => [path, state.size, state.sha256]),
+      directories: [...copy.files.manifest.directories],
+      packed: copy.files.packed.map((file) => [file.sha256, file.size]),
+      unreadable: copy.files.unreadable,
     }),
   );
 }
 
-/** Throws `SnapshotRefusal('corrupt')` with the reason when the bytes are not a well-formed snapshot header. */
-export function decodeSnapshotHeader(bytes: Uint8Array): SiteSnapshot {
-  const corrupt = (why: string) => new SnapshotRefusal('corrupt', `Not a valid snapshot: ${why}`);
+/** Throws `CopyRefusal('corrupt')` with the reason when the bytes are not a well-formed copy header. */
+export function decodeCopyHeader(bytes: Uint8Array): SiteCopy {
+  const corrupt = (why: string) => new CopyRefusal('corrupt', `Not a valid copy: ${why}`);
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Exclusions, type FileState } from '../../src/files';
-import { planFileChanges, SnapshotRefusal, type SiteSnapshot, type SyncedTree } from '../../src/engine/snapshot';
+import { planFileChanges, CopyRefusal, type SiteCopy, type SyncedTree } from '../../src/engine/copy';
 
 const ROOT = '/wordpress';
 const state = (sha: string, size = 1): FileState => ({ size, sha256: sha.repeat(64) });
@@ -13,14 +13,14 @@ function targetTree(files: Record<string, FileState>, directories: string[]): Sy
   };
 }
 
-function snapshotOf(
+function copyOf(
   files: Record<string, FileState>,
   directories: string[],
   shipped: string[],
   unreadable: string[] = [],
-): SiteSnapshot {
+): SiteCopy {
   return {
-    meta: {} as SiteSnapshot['meta'],
+    meta: {} as SiteCopy['meta'],
     files: {
       manifest: { files: new Map(Object.entries(files)), directories: new Set(directories) },
       packed: shipped.map((sha) => ({ sha256: sha.repeat(64), size: 1 })),
@@ -35,8 +35,8 @@ describe('planFileChanges', () => {
       { 'wp-runtime.json': state('a'), 'blueprint-bundle/blueprint.json': state('b'), 'index.php': state('c') },
       ['blueprint-bundle'],
     );
-    const snapshot = snapshotOf({ 'wp-runtime.json': state('d'), 'index.php': state('c') }, [], ['d']);
-    expect(planFileChanges(tree, snapshot)).toEqual([]);
+    const copy = copyOf({ 'wp-runtime.json': state('d'), 'index.php': state('c') }, [], ['d']);
+    expect(planFileChanges(tree, copy)).toEqual([]);
   });
 
   it('deletes extra nodes, creates directories, writes missing and different files', () => {
@@ -44,12 +44,12 @@ describe('planFileChanges', () => {
       { 'wp-content/plugins/old/old.php': state('a'), 'wp-content/plugins/hello.php': state('b'), 'wp-content/index.php': state('c') },
       ['wp-content', 'wp-content/plugins', 'wp-content/plugins/old'],
     );
-    const snapshot = snapshotOf(
+    const copy = copyOf(
       { 'wp-content/plugins/new/new.php': state('d'), 'wp-content/plugins/hello.php': state('e'), 'wp-content/index.php': state('c') },
       ['wp-content', 'wp-content/plugins', 'wp-content/plugins/new'],
       ['d', 'e'],
     );
-    expect(planFileChanges(tree, snapshot).map((change) => `${change.op} ${change.path}`)).toEqual([
+    expect(planFileChanges(tree, copy).map((change) => `${change.op} ${change.path}`)).toEqual([
       'delete wp-content/plugins/old',
       'mkdir wp-content/plugins/new',
       'write wp-content/plugins/hello.php',
@@ -62,20 +62,20 @@ describe('planFileChanges', () => {
       'wp-content',
       'wp-content/database',
     ]);
-    const snapshot = snapshotOf({ 'wp-content/database/other.sqlite': state('c') }, ['wp-content', 'wp-content/database'], ['c']);
-    expect(planFileChanges(tree, snapshot)).toEqual([]);
+    const copy = copyOf({ 'wp-content/database/other.sqlite': state('c') }, ['wp-content', 'wp-content/database'], ['c']);
+    expect(planFileChanges(tree, copy)).toEqual([]);
   });
 
   it('keeps what the source could not read', () => {
     const tree = targetTree({ 'wp-content/uploads/private/a.jpg': state('a') }, ['wp-content', 'wp-content/uploads', 'wp-content/uploads/private']);
-    const snapshot = snapshotOf({}, ['wp-content', 'wp-content/uploads'], [], ['wp-content/uploads/private']);
-    expect(planFileChanges(tree, snapshot)).toEqual([]);
+    const copy = copyOf({}, ['wp-content', 'wp-content/uploads'], [], ['wp-content/uploads/private']);
+    expect(planFileChanges(tree, copy)).toEqual([]);
   });
 
-  it('refuses, naming the files, when bytes this site lacks are not in the snapshot', () => {
+  it('refuses, naming the files, when bytes this site lacks are not in the copy', () => {
     const tree = targetTree({}, ['wp-content']);
-    const snapshot = snapshotOf({ 'wp-content/a.php': state('a'), 'wp-content/b.php': state('b') }, ['wp-content'], ['a']);
-    expect(() => planFileChanges(tree, snapshot)).toThrow(SnapshotRefusal);
-    expect(() => planFileChanges(tree, snapshot)).toThrow('lacks the bytes of 1 file(s) this site does not hold (wp-content/b.php)');
+    const copy = copyOf({ 'wp-content/a.php': state('a'), 'wp-content/b.php': state('b') }, ['wp-content'], ['a']);
+    expect(() => planFileChanges(tree, copy)).toThrow(CopyRefusal);
+    expect(() => planFileChanges(tree, copy)).toThrow('lacks the bytes of 1 file(s) this site does not hold (wp-content/b.php)');
   });
 });

@@ -3,21 +3,21 @@ import type { TreeManifest } from '../../files';
 import { HlcStringSchema } from '../../sync/hlc';
 import { PeerIdSchema } from '../../protocol/ids';
 
-export const SNAPSHOT_FORMAT_VERSION = 2;
+export const COPY_FORMAT_VERSION = 2;
 
 const counter = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a lowercase hex sha256'));
 const BlobSchema = v.strictObject({ size: counter, sha256 });
 
 /**
- * What a snapshot says about its source: enough for a target to refuse it before receiving the
+ * What a copy says about its source: enough for a target to refuse it before receiving the
  * bytes (versions) and to become the source's peer after installing it (URL, peer, sequence).
- * Travels as the `meta` of `snapshot-begin`, so it stays small: the file list is in the header.
+ * Travels as the `meta` of `copy-begin`, so it stays small: the file list is in the header.
  * The bytes are two blobs the target pulls from the source's blob store: the database file and
  * the pack of the shipped files.
  */
-export const SnapshotMetaSchema = v.strictObject({
-  format: v.literal(SNAPSHOT_FORMAT_VERSION),
+export const CopyMetaSchema = v.strictObject({
+  format: v.literal(COPY_FORMAT_VERSION),
   /** `$wp_version`: the target must run exactly this. */
   wordpressVersion: v.pipe(v.string(), v.minLength(1), v.maxLength(100)),
   /** `PHP_VERSION`: the target must run the same major.minor. */
@@ -31,20 +31,20 @@ export const SnapshotMetaSchema = v.strictObject({
   sourcePeerId: v.nullable(PeerIdSchema),
   /** The source's database file relative to its document root (informational: the target keeps its own). */
   dbPathRelative: v.nullable(v.pipe(v.string(), v.maxLength(1000))),
-  /** The source's last drained batch: every change up to it is in the snapshot. */
+  /** The source's last drained batch: every change up to it is in the copy. */
   lastBatchSeq: counter,
-  /** The source's clock when the snapshot was taken. */
+  /** The source's clock when the copy was taken. */
   hlc: v.nullable(HlcStringSchema),
   /** Wall-clock milliseconds at capture. */
   capturedAt: counter,
   database: BlobSchema,
-  /** The shipped files' bytes one after another (see `SnapshotFiles.packed`); null when none are shipped. */
+  /** The shipped files' bytes one after another (see `CopyFiles.packed`); null when none are shipped. */
   pack: v.nullable(BlobSchema),
   /** How many files the manifest lists and how many of them carry bytes. */
   fileCount: counter,
   shippedFileCount: counter,
 });
-export type SnapshotMeta = v.InferOutput<typeof SnapshotMetaSchema>;
+export type CopyMeta = v.InferOutput<typeof CopyMetaSchema>;
 
 /** One file's bytes in the pack. */
 export interface PackedFile {
@@ -52,12 +52,12 @@ export interface PackedFile {
   readonly size: number;
 }
 
-export interface SnapshotFiles {
+export interface CopyFiles {
   /** The source's synced tree (relative paths, exclusions left out). */
   readonly manifest: TreeManifest;
   /**
    * The pack's index, in pack order, each sha256 once: every file of the manifest, or only those
-   * the target was known to lack (see `captureSnapshot`'s `targetFiles`).
+   * the target was known to lack (see `captureCopy`'s `targetFiles`).
    */
   readonly packed: readonly PackedFile[];
   /** Paths the source could not list or read: the target keeps whatever it has there. */
@@ -68,19 +68,19 @@ export interface SnapshotFiles {
  * One site's full state: its description and file list; the bytes (database file, pack) are
  * blobs named in `meta`, in the source's blob store and, once pulled, in the target's.
  */
-export interface SiteSnapshot {
-  readonly meta: SnapshotMeta;
-  readonly files: SnapshotFiles;
+export interface SiteCopy {
+  readonly meta: CopyMeta;
+  readonly files: CopyFiles;
 }
 
-/** The blobs that hold a snapshot's bytes: the database file, then the pack (if any). */
-export function snapshotBlobs(meta: SnapshotMeta): PackedFile[] {
+/** The blobs that hold a copy's bytes: the database file, then the pack (if any). */
+export function copyBlobs(meta: CopyMeta): PackedFile[] {
   return meta.pack === null ? [meta.database] : [meta.database, meta.pack];
 }
 
-/** A snapshot refused before anything was changed; `code` says why, `message` in words. */
-export class SnapshotRefusal extends Error {
-  override readonly name = 'SnapshotRefusal';
+/** A copy refused before anything was changed; `code` says why, `message` in words. */
+export class CopyRefusal extends Error {
+  override readonly name = 'CopyRefusal';
   constructor(
     readonly code: 'version-mismatch' | 'driver-mismatch' | 'missing-bytes' | 'corrupt' | 'transfer',
     message: string,

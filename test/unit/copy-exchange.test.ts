@@ -1,21 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { snapshotMetaFor } from './snapshot-fixtures';
-import { snapshotToEnvelopes, type SiteSnapshot, type SnapshotChunk, type SnapshotEnvelope } from '../../src/engine/snapshot';
-import { CopySource, CopyTarget, describeCopy, formatBytes, type HeldDelta } from '../../src/engine/snapshot-exchange';
+import { copyMetaFor } from './copy-fixtures';
+import { copyToEnvelopes, type SiteCopy, type CopyChunk, type CopyEnvelope } from '../../src/engine/copy';
+import { CopySource, CopyTarget, describeCopy, formatBytes, type HeldDelta } from '../../src/engine/copy-exchange';
 import type { EnvelopeOf } from '../../src/sync/wire';
 
 const header = { pairId: 'pair-1', from: 'peer-a', seq: 9, ackUpTo: 5, hlc: '0191dd9dec7b.0000.peer-a' };
 
-async function makeSnapshot(databaseBytes: number): Promise<SiteSnapshot> {
+async function makeCopy(databaseBytes: number): Promise<SiteCopy> {
   const database = new Uint8Array(databaseBytes).map((_, index) => (index * 7) % 251);
   return {
-    meta: await snapshotMetaFor(database, { fileCount: 1234, shippedFileCount: 56 }),
+    meta: await copyMetaFor(database, { fileCount: 1234, shippedFileCount: 56 }),
     files: { manifest: { files: new Map(), directories: new Set() }, packed: [], unreadable: [] },
   };
 }
 
-const envelopesOf = async (snapshotId: string, bytes = 600_000): Promise<SnapshotEnvelope[]> =>
-  snapshotToEnvelopes(await makeSnapshot(bytes), { snapshotId, baseSeq: 9, header });
+const envelopesOf = async (copyId: string, bytes = 600_000): Promise<CopyEnvelope[]> =>
+  copyToEnvelopes(await makeCopy(bytes), { copyId, baseSeq: 9, header });
 
 const delta = (seq: number): HeldDelta => ({ batch: { seq, payload: { files: [], db: null, hlc: 'x' } as never }, siteUrl: 'https://a.test' });
 
@@ -55,21 +55,21 @@ describe('CopyTarget', () => {
     expect(target.receive(begin!, 1)).toMatchObject({ kind: 'progress', done: 0, total: expect.any(Number) as unknown, begun: { siteUrl: 'https://playground.wordpress.net/scope:a' } });
     const progress = target.receive(first!, 1);
     expect(progress).toMatchObject({ kind: 'progress', begun: null });
-    if (progress.kind === 'progress') expect(progress.done).toBe(Buffer.from((first as SnapshotChunk).data as string, 'base64').length);
+    if (progress.kind === 'progress') expect(progress.done).toBe(Buffer.from((first as CopyChunk).data as string, 'base64').length);
   });
 
   it('counts the blobs in the progress once the header is in, and ignores late header parts meanwhile', async () => {
     const target = new CopyTarget();
     target.start('copy-1', 0);
-    const snapshot = await makeSnapshot(1000);
+    const copy = await makeCopy(1000);
     const withPack = {
-      meta: { ...snapshot.meta, pack: { size: 5000, sha256: 'c'.repeat(64) } },
-      files: { ...snapshot.files, packed: [{ size: 5000, sha256: 'e'.repeat(64) }] },
+      meta: { ...copy.meta, pack: { size: 5000, sha256: 'c'.repeat(64) } },
+      files: { ...copy.files, packed: [{ size: 5000, sha256: 'e'.repeat(64) }] },
     };
-    const [begin, ...rest] = await snapshotToEnvelopes(withPack, { snapshotId: 'copy-1', baseSeq: 9, header });
+    const [begin, ...rest] = await copyToEnvelopes(withPack, { copyId: 'copy-1', baseSeq: 9, header });
     const started = target.receive(begin!, 1);
     if (started.kind !== 'progress') throw new Error(started.kind);
-    const headerBytes = (begin as EnvelopeOf<'snapshot-begin'>).byteLength;
+    const headerBytes = (begin as EnvelopeOf<'copy-begin'>).byteLength;
     expect(started.total).toBe(headerBytes + 1000 + 5000);
     let complete;
     for (const part of rest) complete = target.receive(part, 2);
@@ -104,13 +104,13 @@ describe('CopyTarget', () => {
     const [begin, chunk] = await envelopesOf('copy-1');
     target.receive(begin!, 1);
     target.receive(chunk!, 1);
-    const forged = { ...(chunk as SnapshotChunk), data: `B${((chunk as SnapshotChunk).data as string).slice(1)}` };
+    const forged = { ...(chunk as CopyChunk), data: `B${((chunk as CopyChunk).data as string).slice(1)}` };
     expect(() => target.receive(forged, 1)).toThrow(/arrived twice with different bytes/);
   });
 });
 
 describe('CopySource', () => {
-  const request = (snapshotId: string): EnvelopeOf<'snapshot-request'> => ({ ...header, v: 1, kind: 'snapshot-request', snapshotId, files: [] });
+  const request = (copyId: string): EnvelopeOf<'copy-request'> => ({ ...header, v: 1, kind: 'copy-request', copyId, files: [] });
 
   it('answers a request once, holds deltas until that copy settles, and ignores a second settle', () => {
     const source = new CopySource();
@@ -128,7 +128,7 @@ describe('CopySource', () => {
 
 describe('copy summaries', () => {
   it('says what was copied, in words', async () => {
-    expect(describeCopy(await makeSnapshot(1_234_567), 850.4)).toBe(
+    expect(describeCopy(await makeCopy(1_234_567), 850.4)).toBe(
       'Copied the full state of https://playground.wordpress.net/scope:a: 1,234 files (56 sent), 1.2 MB database, in 850 ms',
     );
     expect([formatBytes(999), formatBytes(446_500), formatBytes(15_200_000)]).toEqual(['999 B', '446.5 kB', '15.2 MB']);

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { SiteClient } from '../../platform/site-client';
-import { runSnapshotScript } from './snapshot-php';
+import { runCopyScript } from './copy-php';
 
 const FactsSchema = v.object({
   wordpressVersion: v.string(),
@@ -29,7 +29,7 @@ export type DatabaseCopy = NonNullable<v.InferOutput<typeof FactsSchema>['copy']
 
 /** What a site is: versions, database driver and path, the engine's identity. Changes nothing. */
 export async function readSiteFacts(client: SiteClient): Promise<SiteFacts> {
-  const { copy: _copy, ...facts } = await runSnapshotScript(client, 'facts', FactsSchema, {
+  const { copy: _copy, ...facts } = await runCopyScript(client, 'facts', FactsSchema, {
     env: { PGSYNC_DOCROOT: await client.documentRoot },
   });
   return facts;
@@ -40,8 +40,8 @@ export async function readSiteFacts(client: SiteClient): Promise<SiteFacts> {
  * transaction (the engine's sequence number belongs to exactly these bytes).
  */
 export async function copyDatabase(client: SiteClient, copyTo: string): Promise<{ facts: SiteFacts; copy: DatabaseCopy }> {
-  const { copy, ...facts } = await runSnapshotScript(client, 'facts', FactsSchema, {
-    env: { PGSYNC_DOCROOT: await client.documentRoot, PGSYNC_SNAPSHOT_COPY_TO: copyTo },
+  const { copy, ...facts } = await runCopyScript(client, 'facts', FactsSchema, {
+    env: { PGSYNC_DOCROOT: await client.documentRoot, PGSYNC_COPY_DATABASE_TO: copyTo },
   });
   if (!copy) throw new Error('The database was not copied');
   return { facts, copy };

@@ -10,13 +10,13 @@
  *
  * This site's local-only rows (sessions, salts, cron, transients) replace the copy's.
  *
- * Input (PGSYNC_SNAPSHOT_INPUT, a JSON file): {dbPath, herePath (this site's database), tablePrefix,
+ * Input (PGSYNC_COPY_INPUT, a JSON file): {dbPath, herePath (this site's database), tablePrefix,
  * engineDir, fromUrl, toUrl, peerId, sourcePeerId, sourceBatchSeq, targetHlc}. Needs capture-common.php and url-rewrite.php in
  * engineDir. Answers through src/php/answer.php.
  */
 
 /** The later of two encoded clocks (either may be null), re-stamped with this peer. */
-function pgsync_snapshot_later_clock( $a, $b, $peer ) {
+function pgsync_copy_later_clock( $a, $b, $peer ) {
 	$best = null;
 	foreach ( array( $a, $b ) as $text ) {
 		$clock = null === $text ? null : pgsync_hlc_decode( $text );
@@ -27,7 +27,7 @@ function pgsync_snapshot_later_clock( $a, $b, $peer ) {
 	return null === $best ? null : pgsync_hlc_encode( $best[0], $best[1], $peer );
 }
 
-function pgsync_snapshot_reset_engine( PDO $pdo, array $input ) {
+function pgsync_copy_reset_engine( PDO $pdo, array $input ) {
 	$q = 'pgsync_quote_id';
 	pgsync_create_engine_tables( $pdo );
 	// The source's pending work is in the copy itself; none of it is this site's to send.
@@ -44,7 +44,7 @@ function pgsync_snapshot_reset_engine( PDO $pdo, array $input ) {
 		$pdo->prepare( "INSERT INTO $cursor (peer, applied_up_to) VALUES (?, ?) ON CONFLICT(peer) DO UPDATE SET applied_up_to = excluded.applied_up_to" )
 			->execute( array( $input['sourcePeerId'], (int) $input['sourceBatchSeq'] ) );
 	}
-	$clock = pgsync_snapshot_later_clock( pgsync_meta_get( $pdo, 'hlc' ), $input['targetHlc'], $input['peerId'] );
+	$clock = pgsync_copy_later_clock( pgsync_meta_get( $pdo, 'hlc' ), $input['targetHlc'], $input['peerId'] );
 	pgsync_meta_set( $pdo, 'peer', $input['peerId'] );
 	pgsync_meta_set( $pdo, 'last_batch_seq', $own_seq );
 	if ( null !== $clock ) {
@@ -57,7 +57,7 @@ function pgsync_snapshot_reset_engine( PDO $pdo, array $input ) {
 }
 
 /** The copied plan as this peer: its range and the source's swap places. Null when unsharded. */
-function pgsync_snapshot_reset_id_shards( PDO $pdo, $self ) {
+function pgsync_copy_reset_id_shards( PDO $pdo, $self ) {
 	if ( ! pgsync_table_exists( $pdo, '_wp_sqlite_pgsync_id_plan' ) ) {
 		return null;
 	}
@@ -93,7 +93,7 @@ function pgsync_snapshot_reset_id_shards( PDO $pdo, $self ) {
  * replace the copy's, so the copy does not log this tab out. A kept row keeps its primary key
  * unless a copied row holds it; then the table gives it a new one.
  */
-function pgsync_snapshot_keep_local_rows( PDO $pdo, PDO $here, $table_prefix ) {
+function pgsync_copy_keep_local_rows( PDO $pdo, PDO $here, $table_prefix ) {
 	$q     = 'pgsync_quote_id';
 	$rules = pgsync_local_only_rules();
 	$kept  = 0;
@@ -125,7 +125,7 @@ function pgsync_snapshot_keep_local_rows( PDO $pdo, PDO $here, $table_prefix ) {
 }
 
 /** Rewrites the site URL in every TEXT cell of every user table; returns the number of cells changed. */
-function pgsync_snapshot_rewrite_urls( PDO $pdo, $from, $to ) {
+function pgsync_copy_rewrite_urls( PDO $pdo, $from, $to ) {
 	$q       = 'pgsync_quote_id';
 	$changed = 0;
 	foreach ( pgsync_user_tables( $pdo ) as $table ) {
@@ -172,7 +172,7 @@ function pgsync_snapshot_rewrite_urls( PDO $pdo, $from, $to ) {
 }
 
 try {
-	$pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_SNAPSHOT_INPUT' ) ), true, 16, JSON_THROW_ON_ERROR );
+	$pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_COPY_INPUT' ) ), true, 16, JSON_THROW_ON_ERROR );
 	require_once $pgsync_input['engineDir'] . '/capture-common.php';
 	require_once $pgsync_input['engineDir'] . '/url-rewrite.php';
 	require_once $pgsync_input['engineDir'] . '/local-only.php';
@@ -186,10 +186,10 @@ try {
 	try {
 		pgsync_create_engine_tables( $pgsync_pdo );
 		$pgsync_pdo->exec( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'applying' ) ) . ' (marker) VALUES (1)' );
-		$pgsync_engine = pgsync_snapshot_reset_engine( $pgsync_pdo, $pgsync_input );
-		$pgsync_shards = pgsync_snapshot_reset_id_shards( $pgsync_pdo, $pgsync_input['peerId'] );
-		$pgsync_cells  = pgsync_snapshot_rewrite_urls( $pgsync_pdo, $pgsync_input['fromUrl'], $pgsync_input['toUrl'] );
-		$pgsync_local  = pgsync_snapshot_keep_local_rows( $pgsync_pdo, $pgsync_here, $pgsync_input['tablePrefix'] );
+		$pgsync_engine = pgsync_copy_reset_engine( $pgsync_pdo, $pgsync_input );
+		$pgsync_shards = pgsync_copy_reset_id_shards( $pgsync_pdo, $pgsync_input['peerId'] );
+		$pgsync_cells  = pgsync_copy_rewrite_urls( $pgsync_pdo, $pgsync_input['fromUrl'], $pgsync_input['toUrl'] );
+		$pgsync_local  = pgsync_copy_keep_local_rows( $pgsync_pdo, $pgsync_here, $pgsync_input['tablePrefix'] );
 		$pgsync_pdo->exec( 'DELETE FROM ' . pgsync_quote_id( pgsync_engine_table( 'applying' ) ) );
 		// Whatever a trigger let through is already part of the copy.
 		$pgsync_pdo->exec( 'DELETE FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) );

@@ -10,22 +10,22 @@ import { localOnlyPhpArray } from '../../sync/local-only';
 import { refusalFor } from './compatibility';
 import { planFileChanges } from './file-plan';
 import { readSiteFacts } from './site-facts';
-import { snapshotBlobs, SnapshotRefusal, type SiteSnapshot } from './snapshot';
-import { runSnapshotScript } from './snapshot-php';
+import { copyBlobs, CopyRefusal, type SiteCopy } from './site-copy';
+import { runCopyScript } from './copy-php';
 import { readSyncedTree } from './synced-tree';
 
-export interface InstallSnapshotOptions {
+export interface InstallCopyOptions {
   /** This (target) site's peer id: it stays itself, whatever the copy says. */
   readonly peerId: string;
   /** Default `await client.absoluteUrl`. */
   readonly siteUrl?: string;
   /** This site's file recorder, if one runs: the copied files are not local changes. */
   readonly echo?: EchoRegistry;
-  /** This site's blob store, holding the snapshot's blobs (pulled and checked against their sha256). */
+  /** This site's blob store, holding the copy's blobs (pulled and checked against their sha256). */
   readonly store: Pick<BlobStore, 'has' | 'place' | 'unpack'>;
 }
 
-export interface SnapshotInstallation {
+export interface CopyInstallation {
   /**
    * The source's last batch the copy contains (`meta.lastBatchSeq`): this site's database cursor
    * for the source now stands here, so the source's next batch (this + 1) applies and older
@@ -60,11 +60,11 @@ const STAGED_SUFFIX = '.pgsync-incoming';
 const SIDE_FILES = ['-journal', '-wal', '-shm'];
 
 /**
- * Brings this site to the snapshot's state, staying itself (peer id, URL, ID range).
+ * Brings this site to the copy's state, staying itself (peer id, URL, ID range).
  *
  * Order, so that a failure leaves a working site and a retry converges:
- * 1. checks that change nothing: WordPress/PHP/driver versions (`SnapshotRefusal`), the
- *    snapshot's blobs in the store, bytes in the pack for every file this site lacks;
+ * 1. checks that change nothing: WordPress/PHP/driver versions (`CopyRefusal`), the
+ *    copy's blobs in the store, bytes in the pack for every file this site lacks;
  * 2. the copy is placed from the store beside this site's database file and made this site's
  *    there (engine identity, cursors, ID plan, URLs) in one transaction;
  * 3. files: deleted, created, then written from the pack (inside PHP, each checked against its
@@ -75,28 +75,28 @@ const SIDE_FILES = ['-journal', '-wal', '-shm'];
  *
  * A failure in 1–2 changes nothing; in 3 the old database stays and some files are already the
  * source's; after 4 the data is the source's and a failure in 5 leaves capture to re-install.
- * Every step is idempotent: calling again with the same snapshot completes it.
+ * Every step is idempotent: calling again with the same copy completes it.
  * Run it while the site is idle (no page request in flight, the site's SyncPeer stopped).
  */
-export async function installSnapshot(
+export async function installCopy(
   client: SiteClient,
-  snapshot: SiteSnapshot,
-  options: InstallSnapshotOptions,
-): Promise<SnapshotInstallation> {
+  copy: SiteCopy,
+  options: InstallCopyOptions,
+): Promise<CopyInstallation> {
   const started = performance.now();
   const peerId = v.parse(PeerIdSchema, options.peerId);
   const siteUrl = (options.siteUrl ?? (await client.absoluteUrl)).replace(/\/+$/, '');
-  const { meta } = snapshot;
+  const { meta } = copy;
 
   const facts = await readSiteFacts(client);
   const refusal = refusalFor(meta, facts);
   if (refusal) throw refusal;
   const { store } = options;
-  for (const blob of snapshotBlobs(meta)) {
-    if (!(await store.has(blob.sha256))) throw new SnapshotRefusal('transfer', `The snapshot's bytes (blob ${blob.sha256.slice(0, 12)}…) are not in this site's store`);
+  for (const blob of copyBlobs(meta)) {
+    if (!(await store.has(blob.sha256))) throw new CopyRefusal('transfer', `The copy's bytes (blob ${blob.sha256.slice(0, 12)}…) are not in this site's store`);
   }
   const tree = await readSyncedTree(client, facts.databasePath);
-  const changes = planFileChanges(tree, snapshot);
+  const changes = planFileChanges(tree, copy);
 
   await writeEngineFiles(client);
   const staged = facts.databasePath + STAGED_SUFFIX;
@@ -104,7 +104,7 @@ export async function installSnapshot(
   let prepared: v.InferOutput<typeof PrepareAnswerSchema>;
   try {
     await store.place(meta.database.sha256, staged);
-    prepared = await runSnapshotScript(client, 'prepare', PrepareAnswerSchema, {
+    prepared = await runCopyScript(client, 'prepare', PrepareAnswerSchema, {
       input: {
         dbPath: staged,
         herePath: facts.databasePath,
@@ -124,7 +124,7 @@ export async function installSnapshot(
       changes.filter((change) => change.op !== 'write'),
       { root: tree.root, echo: options.echo },
     );
-    const failures = [...applied.failures.map((failure) => failure.reason), ...(await unpackWrites(snapshot, writes, tree.root, options))];
+    const failures = [...applied.failures.map((failure) => failure.reason), ...(await unpackWrites(copy, writes, tree.root, options))];
     if (failures.length > 0) {
       throw new Error(
         `${failures.length} of ${changes.length} file changes failed (the database was left as it was; ` +
@@ -166,16 +166,16 @@ type PlannedWrite = Extract<PlannedChange, { op: 'write' }>;
 
 /** Writes the files' bytes from the pack blob to their paths in one PHP run; answers what failed, as reasons. */
 async function unpackWrites(
-  snapshot: SiteSnapshot,
+  copy: SiteCopy,
   writes: readonly PlannedWrite[],
   root: string,
-  { store, echo }: InstallSnapshotOptions,
+  { store, echo }: InstallCopyOptions,
 ): Promise<string[]> {
-  const { pack } = snapshot.meta;
+  const { pack } = copy.meta;
   if (writes.length === 0 || pack === null) return [];
   const offsets = new Map<string, number>();
   let at = 0;
-  for (const file of snapshot.files.packed) {
+  for (const file of copy.files.packed) {
     if (!offsets.has(file.sha256)) offsets.set(file.sha256, at);
     at += file.size;
   }

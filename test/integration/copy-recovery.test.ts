@@ -2,17 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCapture } from '../../src/db';
 import { shardIds } from '../../src/engine/pair-sites';
 import {
-  captureSnapshot,
-  installSnapshot,
+  captureCopy,
+  installCopy,
   readSiteFacts,
   siteFileHashes,
-  SnapshotReassembler,
-  snapshotToEnvelopes,
-  type SiteSnapshot,
-  type SnapshotBegin,
-  type SnapshotChunk,
-  type SnapshotEnd,
-} from '../../src/engine/snapshot';
+  CopyReassembler,
+  copyToEnvelopes,
+  type SiteCopy,
+  type CopyBegin,
+  type CopyChunk,
+  type CopyEnd,
+} from '../../src/engine/copy';
 import { readIdShardStatus } from '../../src/ids';
 import type { BlobStore } from '../../src/files';
 import type { SiteClient } from '../../src/platform/site-client';
@@ -27,7 +27,7 @@ import {
   type NodeSite,
   type SiteState,
 } from '../harness';
-import { pullSnapshotBlobs, storeOf } from './snapshot-support';
+import { pullCopyBlobs, storeOf } from './copy-support';
 
 /**
  * The full-state copy's other cases: a fresh site's copy time, a peer that lost its state (a
@@ -51,13 +51,13 @@ async function php(client: SiteClient, code: string): Promise<string> {
   return response.text;
 }
 
-async function transfer(snapshot: SiteSnapshot): Promise<{ snapshot: SiteSnapshot; envelopes: number; jsonBytes: number }> {
+async function transfer(copy: SiteCopy): Promise<{ copy: SiteCopy; envelopes: number; jsonBytes: number }> {
   const header = { pairId: 'pair-1', from: 'peer-a', seq: 0, ackUpTo: 0, hlc: '000000000001.0000.peer-a' };
-  const texts = (await snapshotToEnvelopes(snapshot, { snapshotId: 'snap-1', baseSeq: 0, header })).map((e) => JSON.stringify(e));
-  const [begin, ...rest] = texts.map((text) => JSON.parse(text) as SnapshotBegin | SnapshotChunk | SnapshotEnd);
-  const reassembler = new SnapshotReassembler(begin as SnapshotBegin);
-  for (const envelope of rest) reassembler.receive(envelope as SnapshotChunk | SnapshotEnd);
-  return { snapshot: await reassembler.assemble(), envelopes: texts.length, jsonBytes: texts.reduce((sum, text) => sum + text.length, 0) };
+  const texts = (await copyToEnvelopes(copy, { copyId: 'snap-1', baseSeq: 0, header })).map((e) => JSON.stringify(e));
+  const [begin, ...rest] = texts.map((text) => JSON.parse(text) as CopyBegin | CopyChunk | CopyEnd);
+  const reassembler = new CopyReassembler(begin as CopyBegin);
+  for (const envelope of rest) reassembler.receive(envelope as CopyChunk | CopyEnd);
+  return { copy: await reassembler.assemble(), envelopes: texts.length, jsonBytes: texts.reduce((sum, text) => sum + text.length, 0) };
 }
 
 /** The site's client with `writeFile` failing for paths matching `failing`. */
@@ -104,21 +104,21 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
       const t0 = performance.now();
       const targetFiles = withFileList ? await siteFileHashes(b.client) : undefined;
       const t1 = performance.now();
-      const snapshot = await captureSnapshot(a.client, { store: storeOf(a), targetFiles });
+      const copy = await captureCopy(a.client, { store: storeOf(a), targetFiles });
       const t2 = performance.now();
-      const moved = await transfer(snapshot);
-      await pullSnapshotBlobs(a, b, snapshot.meta);
+      const moved = await transfer(copy);
+      await pullCopyBlobs(a, b, copy.meta);
       const t3 = performance.now();
-      await installSnapshot(b.client, moved.snapshot, { peerId: 'peer-b', store: storeOf(b) });
+      await installCopy(b.client, moved.copy, { peerId: 'peer-b', store: storeOf(b) });
       const t4 = performance.now();
       timings.push(
         `${withFileList ? 'with' : 'without'} the target's file list: total ${(t4 - t0).toFixed(0)} ms ` +
           `(target files ${(t1 - t0).toFixed(0)}, capture ${(t2 - t1).toFixed(0)}, transfer ${(t3 - t2).toFixed(0)}, install ${(t4 - t3).toFixed(0)}); ` +
-          `${moved.envelopes} envelopes, ${(moved.jsonBytes / 1e6).toFixed(1)} MB JSON, ${snapshot.meta.shippedFileCount}/${snapshot.meta.fileCount} files shipped`,
+          `${moved.envelopes} envelopes, ${(moved.jsonBytes / 1e6).toFixed(1)} MB JSON, ${copy.meta.shippedFileCount}/${copy.meta.fileCount} files shipped`,
       );
       expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
     }
-    console.log(`[snapshot fresh 6.5/ast]\n${timings.join('\n')}`);
+    console.log(`[copy fresh 6.5/ast]\n${timings.join('\n')}`);
   });
 
   it('restores a peer that lost its state (its database back to a fresh install) as itself', async () => {
@@ -129,13 +129,13 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
       await php(a.client, `wp_insert_post(['post_title' => 'Before the reload', 'post_status' => 'publish']);`);
       await loseState(b);
       expect((await readSiteFacts(b.client)).engine).toBeNull();
-      const moved = await transfer(await captureSnapshot(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(b.client) }));
-      await pullSnapshotBlobs(a, b, moved.snapshot.meta);
-      const installation = await installSnapshot(b.client, moved.snapshot, { peerId: 'peer-b', store: storeOf(b) });
+      const moved = await transfer(await captureCopy(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(b.client) }));
+      await pullCopyBlobs(a, b, moved.copy.meta);
+      const installation = await installCopy(b.client, moved.copy, { peerId: 'peer-b', store: storeOf(b) });
       expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
       const facts = await readSiteFacts(b.client);
       expect(facts.engine?.peerId).toBe('peer-b');
-      expect(facts.engine?.cursors).toEqual({ 'peer-a': moved.snapshot.meta.lastBatchSeq });
+      expect(facts.engine?.cursors).toEqual({ 'peer-a': moved.copy.meta.lastBatchSeq });
       expect(installation.idPlan).toEqual(plan);
       expect((await readIdShardStatus(b.client))?.self).toBe('peer-b');
       expect((await readIdShardStatus(a.client))?.self).toBe('peer-a');
@@ -147,10 +147,10 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
     await a.client.writeFile('/wordpress/wp-content/plugins/retry-demo/a.php', '<?php // a');
     await a.client.writeFile('/wordpress/wp-content/plugins/retry-demo/b.php', '<?php // b');
     await php(a.client, `wp_insert_post(['post_title' => 'Retry post', 'post_status' => 'publish']);`);
-    const snapshot = (await transfer(await captureSnapshot(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(b.client) }))).snapshot;
-    await pullSnapshotBlobs(a, b, snapshot.meta);
+    const copy = (await transfer(await captureCopy(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(b.client) }))).copy;
+    await pullCopyBlobs(a, b, copy.meta);
     const before = await dumpSiteState(b);
-    await expect(installSnapshot(b.client, snapshot, { peerId: 'peer-b', store: failingWrites(storeOf(b), /retry-demo\/b\.php$/) })).rejects.toThrow(
+    await expect(installCopy(b.client, copy, { peerId: 'peer-b', store: failingWrites(storeOf(b), /retry-demo\/b\.php$/) })).rejects.toThrow(
       /1 of \d+ file changes failed \(the database was left as it was.*disk full/,
     );
     const half = await dumpSiteState(b);
@@ -159,7 +159,7 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
     const databaseDirectory = (await readSiteFacts(b.client)).databasePath.replace(/\/[^/]+$/, '');
     expect((await b.client.listFiles(databaseDirectory)).filter((name) => name.includes('pgsync'))).toEqual([]);
 
-    await installSnapshot(b.client, snapshot, { peerId: 'peer-b', store: storeOf(b) });
+    await installCopy(b.client, copy, { peerId: 'peer-b', store: storeOf(b) });
     expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
   });
 
@@ -168,9 +168,9 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
     try {
       const before = await dumpSiteState(nightly);
       // Refused on its description, before its bytes are pulled.
-      const snapshot = await captureSnapshot(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(nightly.client) });
-      await expect(installSnapshot(nightly.client, snapshot, { peerId: 'peer-c', store: storeOf(nightly) })).rejects.toMatchObject({
-        name: 'SnapshotRefusal',
+      const copy = await captureCopy(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(nightly.client) });
+      await expect(installCopy(nightly.client, copy, { peerId: 'peer-c', store: storeOf(nightly) })).rejects.toMatchObject({
+        name: 'CopyRefusal',
         code: 'version-mismatch',
         message: expect.stringMatching(/^The source runs WordPress 6\.5\.5 and this site WordPress 6\.7/),
       });

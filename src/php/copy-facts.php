@@ -1,12 +1,12 @@
 <?php
 /**
  * Playground Sync, full-state copy: what a site is (versions, database driver and path, the
- * engine's identity and sequence) and, when PGSYNC_SNAPSHOT_COPY_TO is set, a copy of its
+ * engine's identity and sequence) and, when PGSYNC_COPY_DATABASE_TO is set, a copy of its
  * database file taken inside one read transaction, so the bytes and the sequence number
  * reported next to them belong together (a writer cannot commit while the SHARED lock is held;
  * in the browser, where PHP instances may not share file locks, this is best effort).
  *
- * Env: PGSYNC_DOCROOT; optional PGSYNC_SNAPSHOT_COPY_TO (absolute path of the copy).
+ * Env: PGSYNC_DOCROOT; optional PGSYNC_COPY_DATABASE_TO (absolute path of the copy).
  * Loads WordPress with SHORTINIT (database layer only: nothing runs that writes).
  * Answers through src/php/answer.php.
  */
@@ -16,7 +16,7 @@ define( 'SHORTINIT', true );
  * Copies $from to $to with the copy sized once up front (PHP's copy() grows it a few kilobytes
  * at a time, and Emscripten's in-memory file system copies a growing file whole each time).
  */
-function pgsync_snapshot_copy( string $from, string $to ): bool {
+function pgsync_copy_database( string $from, string $to ): bool {
 	$in  = @fopen( $from, 'rb' );
 	$out = false === $in ? false : @fopen( $to, 'wb' );
 	if ( false === $out ) {
@@ -33,7 +33,7 @@ function pgsync_snapshot_copy( string $from, string $to ): bool {
 	return fclose( $out ) && $copied === $size;
 }
 
-function pgsync_snapshot_facts_engine( PDO $pdo ) {
+function pgsync_copy_facts_engine( PDO $pdo ) {
 	$has = $pdo->query( "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('_wp_sqlite_pgsync_meta', '_wp_sqlite_pgsync_cursor')" )->fetchColumn();
 	if ( 2 !== (int) $has ) {
 		return null;
@@ -77,17 +77,17 @@ try {
 		// The main file alone misses what sits in the WAL: fold it in first.
 		$pgsync_pdo->query( 'PRAGMA wal_checkpoint(TRUNCATE)' )->fetchAll();
 	}
-	$pgsync_copy_to = (string) getenv( 'PGSYNC_SNAPSHOT_COPY_TO' );
+	$pgsync_copy_to = (string) getenv( 'PGSYNC_COPY_DATABASE_TO' );
 	$pgsync_pdo->exec( 'BEGIN' );
 	try {
 		// The first read takes the SHARED lock that keeps writers out until COMMIT.
-		$pgsync_engine = pgsync_snapshot_facts_engine( $pgsync_pdo );
+		$pgsync_engine = pgsync_copy_facts_engine( $pgsync_pdo );
 		$pgsync_copy   = null;
 		if ( '' !== $pgsync_copy_to ) {
 			if ( 'wal' === $pgsync_journal_mode && is_file( $pgsync_db_path . '-wal' ) && filesize( $pgsync_db_path . '-wal' ) > 0 ) {
 				throw new RuntimeException( 'The database is in WAL mode and its WAL could not be checkpointed: try again when the site is idle' );
 			}
-			if ( ! pgsync_snapshot_copy( $pgsync_db_path, $pgsync_copy_to ) ) {
+			if ( ! pgsync_copy_database( $pgsync_db_path, $pgsync_copy_to ) ) {
 				throw new RuntimeException( "Could not copy the database to $pgsync_copy_to" );
 			}
 			$pgsync_copy = array(

@@ -3,11 +3,11 @@ import type { BlobStore, FileState, StagedBlob } from '../../files';
 import { relativeToRoot } from '../../files/paths';
 import type { SiteClient } from '../../platform/site-client';
 import { copyDatabase, type SiteFacts } from './site-facts';
-import { SNAPSHOT_FORMAT_VERSION, type PackedFile, type SiteSnapshot } from './snapshot';
-import { runSnapshotScript, scratchPath } from './snapshot-php';
+import { COPY_FORMAT_VERSION, type PackedFile, type SiteCopy } from './site-copy';
+import { runCopyScript, scratchPath } from './copy-php';
 import { readSyncedTree } from './synced-tree';
 
-export interface CaptureSnapshotOptions {
+export interface CaptureCopyOptions {
   /** This site's blob store: the database copy and the pack go into it, to be served from there. */
   readonly store: Pick<BlobStore, 'stage'>;
   /** Blobs staged for a capture that failed midway: default, left where they are. */
@@ -33,14 +33,14 @@ const PackAnswerSchema = v.object({
  * Takes the site's full state: copies the database file and reads the engine's batch
  * sequence in one read transaction, then lists and hashes the synced tree and packs the file
  * bytes the target needs in one PHP run. The copy and the pack go into the blob store (hashed
- * there, never read into JavaScript); the snapshot names them in its meta.
+ * there, never read into JavaScript); the copy names them in its meta.
  *
  * Consistency: in Node (one PHP instance) nothing runs between these steps. In the browser a
  * page request may write between the database copy and the file listing; such a change is in
  * the changelog after `lastBatchSeq` and reaches the target as an ordinary delta after the
  * install. Files changed meanwhile are packed as they are when read (the manifest follows).
  */
-export async function captureSnapshot(client: SiteClient, options: CaptureSnapshotOptions): Promise<SiteSnapshot> {
+export async function captureCopy(client: SiteClient, options: CaptureCopyOptions): Promise<SiteCopy> {
   const siteUrl = (options.siteUrl ?? (await client.absoluteUrl)).replace(/\/+$/, '');
   const { store } = options;
   const databaseCopy = await scratchPath(client, 'database.sqlite');
@@ -64,8 +64,8 @@ export async function captureSnapshot(client: SiteClient, options: CaptureSnapsh
 
 async function captureFiles(
   client: SiteClient,
-  options: CaptureSnapshotOptions & { siteUrl: string; database: StagedBlob; facts: SiteFacts },
-): Promise<SiteSnapshot> {
+  options: CaptureCopyOptions & { siteUrl: string; database: StagedBlob; facts: SiteFacts },
+): Promise<SiteCopy> {
   const { siteUrl, database, facts } = options;
   const tree = await readSyncedTree(client, facts.databasePath);
   const files = new Map<string, FileState>(tree.manifest.files);
@@ -79,7 +79,7 @@ async function captureFiles(
 
   return {
     meta: {
-      format: SNAPSHOT_FORMAT_VERSION,
+      format: COPY_FORMAT_VERSION,
       wordpressVersion: facts.wordpressVersion,
       phpVersion: facts.phpVersion,
       databaseDriver: facts.databaseDriver,
@@ -98,7 +98,7 @@ async function captureFiles(
     files: {
       manifest: { files, directories: tree.manifest.directories },
       packed,
-      // The root itself ('' from PHP) unreadable would mean no snapshot at all: buildManifest throws first.
+      // The root itself ('' from PHP) unreadable would mean no copy at all: buildManifest throws first.
       unreadable: tree.manifest.unreadable.filter((path) => path !== ''),
     },
   };
@@ -111,7 +111,7 @@ async function captureFiles(
  */
 async function packFiles(
   client: SiteClient,
-  { store, discard }: Pick<CaptureSnapshotOptions, 'store' | 'discard'>,
+  { store, discard }: Pick<CaptureCopyOptions, 'store' | 'discard'>,
   root: string,
   paths: readonly string[],
   files: Map<string, FileState>,
@@ -119,7 +119,7 @@ async function packFiles(
   if (paths.length === 0) return { pack: null, packed: [] };
   const out = await scratchPath(client, 'files.pack');
   try {
-    const answer = await runSnapshotScript(client, 'pack', PackAnswerSchema, { input: { root, paths, out } });
+    const answer = await runCopyScript(client, 'pack', PackAnswerSchema, { input: { root, paths, out } });
     const packed: PackedFile[] = [];
     let at = 0;
     for (const [path, size, sha256] of answer.packed) {

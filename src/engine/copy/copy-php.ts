@@ -1,40 +1,40 @@
 // `?raw` is resolved by Vite in the extension build and by Vitest in tests: one loader for both.
 import type * as v from 'valibot';
-import snapshotFactsSource from '../../php/snapshot-facts.php?raw';
-import snapshotPackSource from '../../php/snapshot-pack.php?raw';
-import snapshotPrepareSource from '../../php/snapshot-prepare.php?raw';
+import copyFactsSource from '../../php/copy-facts.php?raw';
+import copyPackSource from '../../php/copy-pack.php?raw';
+import copyPrepareSource from '../../php/copy-prepare.php?raw';
 import { ENGINE_DIR } from '../../db/php-sources';
 import type { BoundedRunClient } from '../../platform/bounded-run';
 import { runPhpScript } from '../../platform/php-script';
 import type { SiteClient } from '../../platform/site-client';
 
 const SCRIPTS = {
-  facts: snapshotFactsSource,
-  pack: snapshotPackSource,
-  prepare: snapshotPrepareSource,
+  facts: copyFactsSource,
+  pack: copyPackSource,
+  prepare: copyPrepareSource,
 } as const;
 
-export type SnapshotScript = keyof typeof SCRIPTS;
+export type CopyScript = keyof typeof SCRIPTS;
 
 /** Scratch files of a copy in progress (MEMFS outside /wordpress: no FS journal sees them). */
-export const SNAPSHOT_WORK_DIR = `${ENGINE_DIR}/snapshot`;
+export const COPY_WORK_DIR = `${ENGINE_DIR}/copy`;
 
 let scratchCounter = 0;
 
 /** A fresh path in the work directory (created on demand). */
 export async function scratchPath(client: Pick<SiteClient, 'isDir' | 'mkdir'>, name: string): Promise<string> {
-  if (!(await client.isDir(SNAPSHOT_WORK_DIR))) await client.mkdir(SNAPSHOT_WORK_DIR);
+  if (!(await client.isDir(COPY_WORK_DIR))) await client.mkdir(COPY_WORK_DIR);
   scratchCounter += 1;
-  return `${SNAPSHOT_WORK_DIR}/${Date.now()}-${scratchCounter}-${name}`;
+  return `${COPY_WORK_DIR}/${Date.now()}-${scratchCounter}-${name}`;
 }
 
 /**
- * Runs one src/php/snapshot-*.php script through `client.run()`; input goes into a JSON file,
+ * Runs one src/php/copy-*.php script through `client.run()`; input goes into a JSON file,
  * never into PHP source. Resolves with the result checked by `schema`; throws `PhpScriptError`.
  */
-export async function runSnapshotScript<TSchema extends v.GenericSchema>(
+export async function runCopyScript<TSchema extends v.GenericSchema>(
   client: BoundedRunClient & Pick<SiteClient, 'isDir' | 'mkdir'>,
-  script: SnapshotScript,
+  script: CopyScript,
   schema: TSchema,
   options: { input?: unknown; env?: Record<string, string> } = {},
 ): Promise<v.InferOutput<TSchema>> {
@@ -43,9 +43,9 @@ export async function runSnapshotScript<TSchema extends v.GenericSchema>(
     return await runPhpScript(
       client,
       {
-        what: `snapshot ${script}`,
+        what: `copy ${script}`,
         code: SCRIPTS[script],
-        env: { ...options.env, ...(inputPath ? { PGSYNC_SNAPSHOT_INPUT: inputPath } : {}) },
+        env: { ...options.env, ...(inputPath ? { PGSYNC_COPY_INPUT: inputPath } : {}) },
         inputs: inputPath ? [{ path: inputPath, data: JSON.stringify(options.input) }] : [],
       },
       schema,
