@@ -1,45 +1,70 @@
-import { planIdShards, installIdShards, surveyIdTables } from '../src/ids';
-import type { JournalEntry } from '../src/protocol/journal-entry';
-import { groupByBytes, JOURNAL_MESSAGE_BYTES } from '../src/journal/journal';
-import type { SiteClient } from '../src/platform/site-client';
-import type { BackgroundToTab, PeerRole, TabToBackground } from '../src/protocol/runtime';
-import { SyncPeer } from '../src/engine/sync-peer';
-import { BroadcastLane } from '../src/sync/broadcast-lane';
-import { unpairSite } from '../src/engine/unpair-site';
+import { planIdShards, installIdShards, surveyIdTables } from '../ids';
+import type { JournalEntry } from '../protocol/journal-entry';
+import { groupByBytes, JOURNAL_MESSAGE_BYTES } from '../journal/journal';
+import type { SiteClient } from '../platform/site-client';
+import type { BackgroundToTab, PeerRole, TabToBackground } from '../protocol/runtime';
+import { SyncPeer, type SyncPeerOptions } from '../engine/sync-peer';
+import type { BlobLane } from '../sync/broadcast-lane';
+import { unpairSite } from '../engine/unpair-site';
 
-type PeerStart = Extract<BackgroundToTab, { type: 'bg/peer-start' }>;
+export type PeerStart = Extract<BackgroundToTab, { type: 'bg/peer-start' }>;
+
+/** A lane straight to the paired tab, closed when its peer stops. */
+export type ClosableLane = BlobLane & { close(): void };
+
+/** Runs `work` every `ms` until the answered function is called (`setInterval` in a tab). */
+export type Repeat = (ms: number, work: () => void) => () => void;
+
+export interface MemberHostOptions {
+  /** The site this tab runs (the page's client). */
+  readonly client: SiteClient;
+  /** Tells the background: envelopes, journal lines, pending counts, problems, copy progress. */
+  readonly report: (message: TabToBackground) => void;
+  /** The tab's timer (see `RESEND_EVERY_MS`). */
+  readonly repeat: Repeat;
+  /** Opens this tab's lane for a peer (`BroadcastLane.open` in a tab); none: big files' bytes go by `report` too. */
+  readonly openLane?: (receive: (message: unknown) => void) => ClosableLane;
+  /** Settings of the engine a tab leaves at their defaults (tests set them). */
+  readonly tuning?: Pick<SyncPeerOptions, 'fileSettleMs' | 'wallClock'>;
+}
 
 /** How often the tab's timer looks for work left undone: deltas to send again (the service worker may drop them; see resend-policy.ts), a stalled copy, an unanswered rejoin, a lost engine. */
-const RESEND_EVERY_MS = 3000;
+export const RESEND_EVERY_MS = 3000;
 /** A full-state copy that heard nothing from the other tab this long is asked for again. */
 const COPY_QUIET_MS = 15_000;
 /** A rejoin request (a saved site resuming after its reload) that got no answer this long goes out again. */
 const REJOIN_QUIET_MS = 10_000;
 
 /**
- * Runs this tab's end of a pairing: one SyncPeer on the page's client, fed with the envelopes the
- * background routes here, reporting its envelopes, journal, pending count and copy progress.
+ * Runs a tab's end of a pairing (a member of it): one SyncPeer on the page's client, fed with the
+ * envelopes the background routes here, reporting its envelopes, journal, pending count and copy progress.
  */
-export class PeerHost {
+export class MemberHost {
   private peer: SyncPeer | undefined;
   /** The peer being started: the paired tab may answer what it sends while starting (a copy or rejoin request) before it is ready. */
   private starting: { pairId: string; peer: Promise<SyncPeer> } | null = null;
   private role: PeerRole | null = null;
   private paused = false;
-  private resendTimer: ReturnType<typeof setInterval> | undefined;
+  private stopTimer: (() => void) | undefined;
   /** The running peer's lane straight to the paired tab (big files' bytes skip the service worker). */
-  private lane: BroadcastLane | null = null;
+  private lane: ClosableLane | null = null;
 
-  constructor(private readonly report: (message: TabToBackground) => void) {}
+  constructor(private readonly options: MemberHostOptions) {}
 
   /** The pairing this tab runs a peer for (told to the background with every site report). */
   get current(): PeerRole | null {
     return this.role;
   }
 
-  async start(client: SiteClient, command: PeerStart): Promise<void> {
+  /** The peer running now, if any. */
+  get runningPeer(): SyncPeer | undefined {
+    return this.peer;
+  }
+
+  async start(command: PeerStart): Promise<void> {
     if (this.role?.pairId === command.pairId && this.role.peerId === command.peerId && this.peer) return;
     await this.stop();
+    const { client, report } = this.options;
     const { pairId } = command;
     if (command.role === 'source') {
       // A new pairing starts clean, even when an earlier one ended without removing the engine.
@@ -51,10 +76,11 @@ export class PeerHost {
     }
     this.paused = !command.syncOn;
     // Chunks may come while the peer is still starting (a copy's first bytes): they wait for it.
-    const lane = BroadcastLane.open((message) => void starting.then((peer) => peer.receiveLane(message)).catch(() => undefined));
+    const lane = this.options.openLane?.((message) => void starting.then((peer) => peer.receiveLane(message)).catch(() => undefined)) ?? null;
     this.lane = lane;
     const starting = SyncPeer.start({
-      lane,
+      ...this.options.tuning,
+      ...(lane ? { lane } : {}),
       client,
       pairId,
       peerId: command.peerId,
@@ -62,15 +88,15 @@ export class PeerHost {
       awaitSnapshot: command.role === 'target',
       resume: command.role === 'resume',
       paused: this.paused,
-      send: (envelope) => this.report({ type: 'tab/envelope', pairId, envelope }),
+      send: (envelope) => report({ type: 'tab/envelope', pairId, envelope }),
       onJournal: (entries: JournalEntry[]) => {
-        for (const group of groupByBytes(entries, JOURNAL_MESSAGE_BYTES)) this.report({ type: 'tab/journal', entries: group });
+        for (const group of groupByBytes(entries, JOURNAL_MESSAGE_BYTES)) report({ type: 'tab/journal', entries: group });
       },
-      onJournalStatus: (ids, status) => this.report({ type: 'tab/journal-status', ids: ids.slice(-1000), status }),
-      onPending: (pending) => this.report({ type: 'tab/pending', pairId, pending }),
-      onProblem: (problem) => this.report({ type: 'tab/problem', pairId, problem: problem?.slice(0, 500) ?? null }),
-      onCopyProgress: ({ done, total }) => this.report({ type: 'tab/copy-progress', pairId, done, total }),
-      onCopyDone: (error) => this.report({ type: 'tab/copy-done', pairId, ...(error ? { error: error.slice(0, 2000) } : {}) }),
+      onJournalStatus: (ids, status) => report({ type: 'tab/journal-status', ids: ids.slice(-1000), status }),
+      onPending: (pending) => report({ type: 'tab/pending', pairId, pending }),
+      onProblem: (problem) => report({ type: 'tab/problem', pairId, problem: problem?.slice(0, 500) ?? null }),
+      onCopyProgress: ({ done, total }) => report({ type: 'tab/copy-progress', pairId, done, total }),
+      onCopyDone: (error) => report({ type: 'tab/copy-done', pairId, ...(error ? { error: error.slice(0, 2000) } : {}) }),
     });
     this.starting = { pairId, peer: starting };
     try {
@@ -82,15 +108,18 @@ export class PeerHost {
     if (this.peer.isPaused !== this.paused) this.peer.setPaused(this.paused);
     this.role = { pairId, peerId: command.peerId };
     // What the popup shows of this side starts from this page's peer (a reloaded page's old counts are gone).
-    this.report({ type: 'tab/pending', pairId, pending: this.peer.pendingCount });
-    this.report({ type: 'tab/problem', pairId, problem: null });
-    this.resendTimer = setInterval(() => {
-      if (!this.paused && this.peer && this.peer.pendingCount > 0) this.peer.resendDue();
-      void this.peer?.askAgainIfCopyStalled(COPY_QUIET_MS);
-      void this.peer?.rejoinAgainIfUnanswered(REJOIN_QUIET_MS);
-      // A few file look-ups, no PHP request: older builds lose the engine's files on a runtime rotation.
-      void this.peer?.repairIfLost();
-    }, RESEND_EVERY_MS);
+    report({ type: 'tab/pending', pairId, pending: this.peer.pendingCount });
+    report({ type: 'tab/problem', pairId, problem: null });
+    this.stopTimer = this.options.repeat(RESEND_EVERY_MS, () => this.lookForWorkLeft());
+  }
+
+  /** What the tab's timer does each time. */
+  private lookForWorkLeft(): void {
+    if (!this.paused && this.peer && this.peer.pendingCount > 0) this.peer.resendDue();
+    void this.peer?.askAgainIfCopyStalled(COPY_QUIET_MS);
+    void this.peer?.rejoinAgainIfUnanswered(REJOIN_QUIET_MS);
+    // A few file look-ups, no PHP request: older builds lose the engine's files on a runtime rotation.
+    void this.peer?.repairIfLost();
   }
 
   /**
@@ -98,9 +127,10 @@ export class PeerHost {
    * site, so later writes leave no trace. A stop for a pairing other than the one running is stale
    * and changes nothing. Resolves with the journal line of the removal.
    */
-  async end(client: SiteClient, pairId: string): Promise<JournalEntry | null> {
+  async end(pairId: string): Promise<JournalEntry | null> {
     if (this.role && this.role.pairId !== pairId) return null;
     await this.stop();
+    const { client } = this.options;
     const site = (await client.absoluteUrl).slice(0, 200);
     const line = { id: crypto.randomUUID(), time: Date.now(), direction: 'local', site, kind: 'pairing', target: site } as const;
     try {
@@ -118,7 +148,8 @@ export class PeerHost {
 
   /** Stops the peer and leaves the site as it is (the page replaced its client, another pairing starts). */
   async stop(): Promise<void> {
-    clearInterval(this.resendTimer);
+    this.stopTimer?.();
+    this.stopTimer = undefined;
     this.lane?.close();
     this.lane = null;
     const peer = this.peer;
@@ -128,12 +159,9 @@ export class PeerHost {
   }
 
   /** Hands an envelope from the paired tab to the peer (which validates it and journals what it refuses). */
-  receive(pairId: string, envelope: unknown): Promise<void> {
-    if (this.starting?.pairId === pairId) return this.starting.peer.then((peer) => peer.receive(envelope));
-    if (!this.peer || this.role?.pairId !== pairId) {
-      return Promise.reject(new Error(`This tab is not running pairing ${pairId}`));
-    }
-    return this.peer.receive(envelope);
+  async receive(pairId: string, envelope: unknown): Promise<void> {
+    if (this.starting?.pairId === pairId) return (await this.starting.peer).receive(envelope);
+    return this.running(pairId).receive(envelope);
   }
 
   setSync(pairId: string, on: boolean): void {
@@ -141,19 +169,23 @@ export class PeerHost {
       this.paused = !on;
       return;
     }
-    if (!this.peer || this.role?.pairId !== pairId) throw new Error(`This tab is not running pairing ${pairId}`);
+    const peer = this.running(pairId);
     this.paused = !on;
-    this.peer.setPaused(!on);
+    peer.setPaused(!on);
   }
 
   /** The user asked to apply again what this site could not apply (its cause fixed meanwhile). */
-  retry(pairId: string): Promise<void> {
-    if (!this.peer || this.role?.pairId !== pairId) return Promise.reject(new Error(`This tab is not running pairing ${pairId}`));
-    return this.peer.retry();
+  async retry(pairId: string): Promise<void> {
+    await this.running(pairId).retry();
   }
 
   /** After the background came back: what it may have missed goes out again. */
   resendPending(): void {
     if (!this.paused) this.peer?.resendPending();
+  }
+
+  private running(pairId: string): SyncPeer {
+    if (!this.peer || this.role?.pairId !== pairId) throw new Error(`This tab is not running pairing ${pairId}`);
+    return this.peer;
   }
 }
