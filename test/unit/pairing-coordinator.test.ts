@@ -107,7 +107,7 @@ describe('PairingCoordinator', () => {
 
   it('unpairs: both tabs stop their peer, the pairing is gone, no line of theirs stays pending', async () => {
     const { tabs, background, coordinator, pairId } = await livePair();
-    await background.journal.append([{ id: 'sent-1', time: 1, direction: 'out', site: 'https://playground.wordpress.net/scope:amber', kind: 'rows', target: 'wp_posts', summary: 'x', status: 'pending' }]);
+    await background.journal.append([{ id: 'sent-1', time: 1, direction: 'sent', site: 'https://playground.wordpress.net/scope:amber', kind: 'rows', target: 'wp_posts', summary: 'x', status: 'pending' }]);
     expect(await coordinator.unpair(pairId)).toEqual({ ok: true });
     expect(tabs.kinds()).toEqual(['1 bg/peer-stop', '2 bg/peer-stop']);
     expect(background.pairings.value).toEqual([]);
