@@ -1,4 +1,3 @@
-import { planIdShards, installIdShards, surveyIdTables } from '../ids';
 import type { JournalEntry } from '../protocol/journal-entry';
 import { groupByBytes, JOURNAL_MESSAGE_BYTES } from '../journal/journal';
 import type { SiteClient } from '../platform/site-client';
@@ -6,6 +5,7 @@ import type { BackgroundToTab, PeerRole, TabToBackground } from '../protocol/run
 import { SyncPeer, type SyncPeerOptions } from '../engine/sync-peer';
 import type { BlobLane } from '../sync/broadcast-lane';
 import { unpairSite } from '../engine/unpair-site';
+import { shardCopySource } from './copy-source';
 
 export type PeerStart = Extract<BackgroundToTab, { type: 'bg/peer-start' }>;
 
@@ -69,10 +69,7 @@ export class MemberHost {
     if (command.role === 'source') {
       // A new pairing starts clean, even when an earlier one ended without removing the engine.
       await unpairSite(client);
-      // The copy carries this plan to the other site, which takes its own range from it. A plan of
-      // an earlier pairing is replaced: the new ranges start above every ID the site holds.
-      const plan = planIdShards({ first: command.peerId, second: command.remotePeerId, sites: [await surveyIdTables(client)] });
-      await installIdShards(client, plan, command.peerId, { replace: true });
+      await shardCopySource(client, command.peerId, command.remotePeerId);
     }
     this.paused = !command.syncOn;
     // Chunks may come while the peer is still starting (a copy's first bytes): they wait for it.

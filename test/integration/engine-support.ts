@@ -59,13 +59,15 @@ export interface StartPairOptions {
   readonly rotation?: { readonly a?: SiteRotation; readonly b?: SiteRotation };
   /** Each peer gets a lane to the other as in the extension (BroadcastLane, a real BroadcastChannel): big files' bytes skip the link. */
   readonly lanes?: boolean;
+  /** The site kept when pairing: its full state is copied to the other (default `a`). */
+  readonly keep?: Side;
 }
 
 export type SiteRotation = Pick<BootNodeSiteOptions, 'maxRequests' | 'rotation'>;
 
 /**
- * Boots two fresh sites and pairs their tabs as the popup does (A kept: its full state is copied
- * to B), then answers once the pairing is live. The link's log starts there: what it holds is
+ * Boots two fresh sites and pairs their tabs as the popup does (A kept unless `keep` says: its
+ * full state is copied to B), then answers once the pairing is live. The link's log starts there: what it holds is
  * what crossed after the copy.
  */
 export async function startPair(combination: Combination, name: string, options: StartPairOptions = {}): Promise<EnginePair> {
@@ -73,19 +75,26 @@ export async function startPair(combination: Combination, name: string, options:
   const url = (side: string) => `https://playground.wordpress.net/scope:${name}-${driver}-${wp.replace('.', '')}-${side}/`;
   const a = await bootNodeSite({ ...options.sites, driver, wp, siteUrl: url('a'), ...options.rotation?.a });
   const b = await bootNodeSite({ ...options.sites, driver, wp, siteUrl: url('b'), ...options.rotation?.b });
-  const joined = await joinSites({ a, b }, options);
-  return joined;
+  return joinSites({ a, b }, options);
 }
 
-/**
- * Pairs the tabs of two booted sites through the in-process extension, over a TestLink (see
- * `startPair`); `ids` names the pairing and peers (default `pair-1`, `peer-a`, `peer-b`).
- */
-export async function joinSites(
-  { a, b }: { a: NodeSite; b: NodeSite },
-  options: StartPairOptions & { readonly ids?: { pairId: string; a: string; b: string } } = {},
-): Promise<EnginePair> {
-  const ids = options.ids ?? { pairId: 'pair-1', a: 'peer-a', b: 'peer-b' };
+/** Names of a pairing and its two peers. */
+export interface PairIds {
+  readonly pairId: string;
+  readonly a: string;
+  readonly b: string;
+}
+
+export interface JoinOptions extends StartPairOptions {
+  /** Default `pair-1`, `peer-a`, `peer-b`. */
+  readonly ids?: PairIds;
+  /** Runs once both peers started, before the copy's first message crosses. */
+  readonly beforeCopy?: (pair: EnginePair) => void;
+}
+
+/** Pairs the tabs of two booted sites through the in-process extension, over a TestLink (see `startPair`). */
+export async function joinSites({ a, b }: { a: NodeSite; b: NodeSite }, options: JoinOptions = {}): Promise<EnginePair> {
+  let ids = options.ids ?? { pairId: 'pair-1', a: 'peer-a', b: 'peer-b' };
   const link = new TestLink(options.faults, options.seed);
   const problems = { a: [] as (string | null)[], b: [] as (string | null)[] };
   const siteMessages = { a: measureSiteMessages(a.client).log, b: measureSiteMessages(b.client).log };
@@ -132,15 +141,12 @@ export async function joinSites(
     return tab;
   };
   const tabs = { a: await openTab('a', a), b: await openTab('b', b) };
-  const paired = extension.pair([tabs.a.tabId, tabs.b.tabId], tabs.a.tabId);
-  await untilLive(extension, link, paired, ids.pairId);
-  link.log.splice(0);
   const peerOf = (tab: InProcessTab) => {
     const peer = tab.host.runningPeer;
     if (!peer) throw new Error(`Tab ${tab.tabId} runs no peer`);
     return peer;
   };
-  return {
+  const pair: EnginePair = {
     a,
     b,
     get peerA() {
@@ -152,29 +158,52 @@ export async function joinSites(
     link,
     extension,
     tabs,
-    pairId: ids.pairId,
+    get pairId() {
+      return ids.pairId;
+    },
     journal: extension.background.journal.entries,
     problems,
     siteMessages,
     laneLog,
   };
+  pairers.set(pair, async (next, beforeCopy) => {
+    ids = next;
+    const reply = await extension.pair([tabs.a.tabId, tabs.b.tabId], tabs[options.keep ?? 'a'].tabId);
+    if (!reply.ok) throw new Error(`Pairing failed: ${reply.error}`);
+    beforeCopy?.(pair);
+    await untilLive(extension, link, ids.pairId);
+  });
+  await pairAgain(pair, ids, options.beforeCopy);
+  return pair;
+}
+
+type Pairer = (ids: PairIds, beforeCopy?: (pair: EnginePair) => void) => Promise<void>;
+const pairers = new WeakMap<EnginePair, Pairer>();
+
+/**
+ * Pairs the two tabs of `pair` (again, once unpaired) as the popup does, under `ids`, and
+ * answers once live. The link's log starts there: what it holds is what crossed after the copy.
+ */
+export async function pairAgain(pair: EnginePair, ids: PairIds, beforeCopy?: (pair: EnginePair) => void): Promise<void> {
+  const pairTabs = pairers.get(pair);
+  if (!pairTabs) throw new Error('pairAgain needs a pair made by joinSites');
+  await pairTabs(ids, beforeCopy);
+  pair.link.log.splice(0);
 }
 
 const pairIdOf = (envelope: unknown) => (typeof (envelope as { pairId?: unknown })?.pairId === 'string' ? (envelope as { pairId: string }).pairId : undefined);
 
 /** Delivers until the pairing's copy is installed and it is live (a failed copy throws). */
-async function untilLive(extension: InProcessExtension, link: TestLink, paired: Promise<{ ok: boolean; error?: string }>, pairId: string): Promise<void> {
-  let answered: { ok: boolean; error?: string } | undefined;
-  void paired.then((reply) => (answered = reply));
-  const deadline = Date.now() + 120_000;
+async function untilLive(extension: InProcessExtension, link: TestLink, pairId: string): Promise<void> {
+  const deadline = Date.now() + 300_000;
   for (;;) {
     await link.settle();
     await extension.idle();
     const pairing = await extension.pairing(pairId);
-    if (answered && !answered.ok) throw new Error(`Pairing failed: ${answered.error}`);
     if (pairing?.phase === 'error') throw new Error(`Pairing failed: ${pairing.error}`);
-    if (answered && pairing?.phase === 'live' && link.pending === 0) return;
-    if (Date.now() > deadline) throw new Error(`The pairing is not live after 2 minutes: ${JSON.stringify(pairing)}`);
+    if (pairing?.phase === 'live' && link.pending === 0) return;
+    if (!pairing) throw new Error(`Pairing ${pairId} is gone`);
+    if (Date.now() > deadline) throw new Error(`The pairing is not live after 5 minutes: ${JSON.stringify(pairing)}`);
     // The copy works on (a lane's bytes, the target's install) between two messages.
     if (link.pending === 0) await new Promise((resolve) => setTimeout(resolve, 2));
   }
