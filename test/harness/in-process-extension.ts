@@ -206,6 +206,8 @@ class OpenPage {
   readonly memberPage: MemberPage;
   readonly timers = new Set<() => void>();
   private readonly lanes: ClosableLane[] = [];
+  /** Background messages this page refused as malformed (the extension journals them). */
+  readonly refused: string[] = [];
   private open = true;
   siteReady = false;
 
@@ -240,9 +242,7 @@ class OpenPage {
       ready: () => this.siteReady,
       goTo,
       report: (message) => this.report(message),
-      onRejected: (summary) => {
-        throw new Error(`A background message was refused: ${summary}`);
-      },
+      onRejected: (summary) => this.refused.push(summary),
     };
   }
 
