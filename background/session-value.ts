@@ -1,5 +1,5 @@
 import browser from 'webextension-polyfill';
-import type { Stored } from '../src/pairing/coordinator';
+import type { Stored } from '../src/pairing/coordinator-deps';
 
 /**
  * One value in `chrome.storage.session`, never only in memory: the service worker is stopped

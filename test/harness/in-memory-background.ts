@@ -1,5 +1,5 @@
 import { appendEntries, settlePendingLines } from '../../src/journal/journal';
-import type { CoordinatorDeps, CoordinatorIds, CoordinatorJournal, Stored, TabTransport } from '../../src/pairing/coordinator';
+import type { CoordinatorDeps, CoordinatorIds, CoordinatorJournal, Stored, TabTransport } from '../../src/pairing/coordinator-deps';
 import { noEndedPairings, noPairings, type EndedPairings, type Pairings } from '../../src/pairing/pairings';
 import type { JournalEntry } from '../../src/protocol/journal-entry';
 import { emptyRegistry, type TabRegistry } from '../../src/registry/tab-registry';

@@ -1,4 +1,5 @@
-import { PairingCoordinator, type CoordinatorIds } from '../../src/pairing/coordinator';
+import { PairingCoordinator } from '../../src/pairing/coordinator';
+import type { CoordinatorIds } from '../../src/pairing/coordinator-deps';
 import { answerBackground, type MemberPage } from '../../src/pairing/member-commands';
 import { MemberHost, type ClosableLane, type MemberHostOptions } from '../../src/pairing/member-host';
 import { findPairing, pairingOfTab } from '../../src/pairing/pairings-state';
