@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootNodeSite, type NodeSite } from '../harness';
+import { ENGINE_TRACES_PHP, NO_ENGINE_TRACES, parseEngineTraces } from '../harness/engine-traces';
 import { InProcessExtension, type InProcessTab } from '../harness/in-process-extension';
 import { expectConverged, inWordPress } from './engine-support';
 
@@ -71,5 +72,17 @@ describe('pairing through the coordinator (WordPress 6.5, AST driver)', () => {
     for (const site of [a, b]) expect(await titles(site)).toEqual(['Coordinator: from A', 'Coordinator: from B', 'Coordinator: on A before pairing']);
     await expectConverged({ a, b });
     expect(extension.background.journal.entries.filter((entry) => entry.status === 'failed' || entry.status === 'rejected')).toEqual([]);
+  });
+
+  it('ends the pairing when a tab closes: the popup says why, and the other site is left without the engine', async () => {
+    const { pairId } = (await extension.pairingOf(tabs[0].tabId))!;
+    await extension.closeTab(tabs[1].tabId);
+    expect(await extension.pairingOf(tabs[0].tabId)).toBeUndefined();
+    expect(extension.background.endedPairings.value).toMatchObject([{ pairId, reason: 'The tab of coordinator-b was closed.' }]);
+    expect(tabs[0].host.runningPeer).toBeUndefined();
+    const traces = async (site: NodeSite) => parseEngineTraces((await site.client.run({ code: ENGINE_TRACES_PHP })).text);
+    expect(await traces(a)).toEqual(NO_ENGINE_TRACES);
+    // The closed tab's site was gone before anyone could take the engine off it.
+    expect(await traces(b)).not.toEqual(NO_ENGINE_TRACES);
   });
 });
