@@ -5,14 +5,13 @@
  */
 import browser, { type Runtime } from 'webextension-polyfill';
 import { PopupCommandSchema, type PopupCommand, type PopupReply } from '../src/protocol/popup';
-import { TAB_PORT_NAME, TabToBackgroundSchema, type TabToBackground } from '../src/protocol/runtime';
+import { TAB_PORT_NAME, TabToBackgroundSchema } from '../src/protocol/runtime';
 import { parseMessage } from '../src/protocol/validate';
 import { isPlaygroundUrl } from '../src/platform/playground-origin';
-import { retainPairings } from '../src/pairing/pairings-state';
-import { applyTabReport, markDocumentGone, removeTab, retainTabs } from '../src/registry/tab-registry';
+import { markDocumentGone } from '../src/registry/tab-registry';
 import { journalBackground } from './background-journal';
-import { dismissEndedPairing, onPeerReport, onTabGone, onTabSite, openInTabs, pair, retryPairing, routeEnvelope, setSync, unpair } from './pairing-service';
-import { journalAppend, journalClear, journalSetStatus, pairings, registry } from './stores';
+import { coordinator, openInTabs } from './coordinator';
+import { journalClear, registry } from './stores';
 import { forgetPort, rememberPort } from './tab-ports';
 
 browser.runtime.onConnect.addListener((port: Runtime.Port) => {
@@ -39,33 +38,11 @@ browser.runtime.onConnect.addListener((port: Runtime.Port) => {
       return;
     }
     if (parsed.value.type === 'tab/site') documentId = parsed.value.document.id;
-    void onTabMessage(tabId, parsed.value).catch((error: unknown) =>
+    void coordinator.onTabMessage(tabId, parsed.value).catch((error: unknown) =>
       journalBackground({ kind: 'pairing', target: `tab ${tabId}`, summary: `Unexpected error: ${describe(error)}`, status: 'failed' }),
     );
   });
 });
-
-async function onTabMessage(tabId: number, message: TabToBackground): Promise<void> {
-  switch (message.type) {
-    case 'tab/site':
-      await registry.update((current) => applyTabReport(current, tabId, message, Date.now()));
-      return onTabSite(tabId, message);
-    case 'tab/waiting':
-    case 'tab/error':
-      await registry.update((current) => applyTabReport(current, tabId, message, Date.now()));
-      return;
-    case 'tab/envelope':
-      return routeEnvelope(tabId, message.pairId, message.envelope);
-    case 'tab/journal':
-      await journalAppend(message.entries);
-      return;
-    case 'tab/journal-status':
-      await journalSetStatus(message.ids, message.status);
-      return;
-    default:
-      return onPeerReport(tabId, message);
-  }
-}
 
 browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
   // Commands come from our own pages (the popup) only, never from a content script or a page.
@@ -81,17 +58,17 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
 function runCommand(command: PopupCommand): Promise<PopupReply> {
   switch (command.type) {
     case 'popup/pair':
-      return pair(command.tabIds, command.keep);
+      return coordinator.pair(command.tabIds, command.keep);
     case 'popup/unpair':
-      return unpair(command.pairId);
+      return coordinator.unpair(command.pairId);
     case 'popup/set-sync':
-      return setSync(command.pairId, command.on);
+      return coordinator.setSync(command.pairId, command.on);
     case 'popup/clear-journal':
       return journalClear().then(() => ({ ok: true }));
     case 'popup/dismiss-ended':
-      return dismissEndedPairing(command.pairId);
+      return coordinator.dismissEnded(command.pairId);
     case 'popup/retry':
-      return retryPairing(command.pairId);
+      return coordinator.retry(command.pairId);
     case 'popup/open-in-tabs':
       return openInTabs(command.pairId, command.path);
   }
@@ -101,23 +78,13 @@ function runCommand(command: PopupCommand): Promise<PopupReply> {
 // tab's port (above). Without the `tabs` permission `tab.url` is known only for Playground pages.
 browser.tabs.onUpdated.addListener((tabId, change, tab) => {
   if (change.url === undefined && change.status !== 'loading') return;
-  if (!isPlaygroundUrl(tab.url)) void forgetTab(tabId, 'left Playground');
+  if (!isPlaygroundUrl(tab.url)) void coordinator.onTabGone(tabId, 'left Playground');
 });
 
-browser.tabs.onRemoved.addListener((tabId) => void forgetTab(tabId, 'was closed'));
-
-async function forgetTab(tabId: number, what: 'was closed' | 'left Playground'): Promise<void> {
-  if (!(String(tabId) in (await registry.read()))) return;
-  await registry.update((current) => removeTab(current, tabId));
-  await onTabGone(tabId, what);
-}
+browser.tabs.onRemoved.addListener((tabId) => void coordinator.onTabGone(tabId, 'was closed'));
 
 // A worker that slept may have missed closed tabs: reconcile with what is open now.
-void browser.tabs.query({}).then(async (tabs) => {
-  const open = tabs.flatMap((tab) => (tab.id === undefined ? [] : [tab.id]));
-  const current = await registry.update((all) => retainTabs(all, open));
-  await pairings.update((all) => retainPairings(all, current));
-});
+void browser.tabs.query({}).then((tabs) => coordinator.reconcile(tabs.flatMap((tab) => (tab.id === undefined ? [] : [tab.id]))));
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

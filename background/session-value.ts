@@ -1,17 +1,12 @@
 import browser from 'webextension-polyfill';
-
-export interface SessionValue<T> {
-  read(): Promise<T>;
-  /** Read-change-write, serialized with every other update of this value. Unchanged (same object): not written. */
-  update(change: (value: T) => T): Promise<T>;
-}
+import type { Stored } from '../src/pairing/coordinator-deps';
 
 /**
  * One value in `chrome.storage.session`, never only in memory: the service worker is stopped
  * after 30 s idle and all it knows must survive that. Updates are serialized so concurrent
- * events never overwrite each other.
+ * events never overwrite each other; an unchanged value (the same object) is not written.
  */
-export function sessionValue<T>(key: string, fallback: T, onWrite?: (value: T) => void): SessionValue<T> {
+export function sessionValue<T>(key: string, fallback: T, onWrite?: (value: T) => void): Stored<T> {
   let queue: Promise<unknown> = Promise.resolve();
   // This worker is the value's only writer: once read, it is known until the worker stops (every
   // envelope between paired tabs reads the pairings; a storage call each cost a blob transfer time).

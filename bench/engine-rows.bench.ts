@@ -105,7 +105,7 @@ test('rows replicated per second, and pairing time', async () => {
     await expectReplicated(pair);
 
     recordSection('20-engine-pairing', `Sync engine: pairing two fresh sites (${SETUP})`, [
-      { name: 'pair two fresh sites: shardIds + both SyncPeer.start', value: pair.pairMs, unit: 'ms', notes: 'one sample' },
+      { name: 'pair two fresh sites as the popup does (full copy A → B, then live)', value: pair.pairMs, unit: 'ms', notes: 'one sample' },
       { name: 'boot both sites from the snapshot and pair them', value: pair.bootAndPairMs, unit: 'ms' },
     ]);
 

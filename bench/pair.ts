@@ -15,8 +15,8 @@ import {
 } from '../test/integration/engine-support';
 
 /**
- * The engine tests' pair (test/integration/engine-support.ts: two real WordPress sites, ID
- * shards, a SyncPeer on each, a JSON TestLink), timed for benchmarks: how long pairing took,
+ * The engine tests' pair (test/integration/engine-support.ts: two real WordPress sites in tabs of
+ * the in-process extension, paired by its coordinator, a JSON TestLink between them), timed for benchmarks: how long pairing took,
  * and how long each peer's `receive()` took with each message. Times of sends and applies come
  * from the journal (epoch ms, the clock PHP's `microtime()` reads too).
  */
@@ -31,7 +31,7 @@ export interface Receipt {
 }
 
 export interface TimedPair extends EnginePair {
-  /** shardIds plus both SyncPeer.start, without booting the two sites. */
+  /** Pairing as the popup does (the coordinator: ID shards, both peers, the full copy A → B), without booting the two sites. */
   readonly pairMs: number;
   readonly bootAndPairMs: number;
   readonly receipts: Record<Side, Receipt[]>;

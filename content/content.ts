@@ -5,14 +5,13 @@
  */
 import browser, { type Runtime } from 'webextension-polyfill';
 import { BRIDGE_HANDSHAKE, type BridgeToContent } from '../src/protocol/bridge';
-import { BackgroundToTabSchema, type BackgroundToTab, type TabReply } from '../src/protocol/runtime';
-import { parseMessage } from '../src/protocol/validate';
 import { connectRelay } from '../src/bridge/relayed-client';
 import { describeSite } from '../src/site/describe-site';
-import { readContentSummary } from '../src/site/content-summary';
 import type { SiteInfo } from '../src/protocol/site';
+import { MemberHost } from '../src/pairing/member-host';
+import { answerBackground, type MemberPage } from '../src/pairing/member-commands';
+import { BroadcastLane } from '../src/sync/broadcast-lane';
 import { BackgroundLink } from './background-link';
-import { PeerHost } from './peer-host';
 import { rejectedInput } from './journal-lines';
 
 function openBridgeChannel(): MessagePort {
@@ -35,9 +34,8 @@ const background = new BackgroundLink(
     host.resendPending();
   },
   // Posted down the port, nothing waits for an answer: what goes wrong is journaled by the peer.
-  (message) => void receiveFromBackground(message).catch(() => undefined),
+  (message) => void answerBackground(page, message).catch(() => undefined),
 );
-const host = new PeerHost((message) => background.send(message));
 
 function reportSite(): void {
   if (site) background.send({ type: 'tab/site', site, document: { id: documentId, client }, peer: host.current });
@@ -74,51 +72,33 @@ const relay = connectRelay(
   (error) => journalRejected('bridge channel', error),
 );
 
+const host = new MemberHost({
+  client: relay,
+  report: (message) => background.send(message),
+  repeat: (ms, work) => {
+    const timer = setInterval(work, ms);
+    return () => clearInterval(timer);
+  },
+  openLane: (receive) => BroadcastLane.open(receive),
+});
+
+const page: MemberPage = {
+  host,
+  client: relay,
+  ready: () => site !== undefined,
+  goTo: (path) => relay.goTo(path),
+  report: (message) => background.send(message),
+  onRejected: (summary) => journalRejected('background message', summary),
+};
+
 // A page restored from the back/forward cache lost its port meanwhile: the background learns it is back.
 window.addEventListener('pageshow', (event) => {
   if (event.persisted) reportSite();
 });
 
-async function handle(command: BackgroundToTab): Promise<TabReply> {
-  if (!site) throw new Error('The Playground site in this tab is not ready yet');
-  switch (command.type) {
-    case 'bg/summary':
-      return { ok: true, summary: await readContentSummary(relay) };
-    case 'bg/peer-start':
-      await host.start(relay, command);
-      return { ok: true };
-    case 'bg/peer-stop': {
-      const line = await host.end(relay, command.pairId);
-      if (line) background.send({ type: 'tab/journal', entries: [line] });
-      return line?.status === 'failed' ? { ok: false, error: line.summary } : { ok: true };
-    }
-    case 'bg/envelope':
-      await host.receive(command.pairId, command.envelope);
-      return { ok: true };
-    case 'bg/sync':
-      host.setSync(command.pairId, command.on);
-      return { ok: true };
-    case 'bg/retry':
-      await host.retry(command.pairId);
-      return { ok: true };
-    case 'bg/open-path':
-      await relay.goTo(command.path);
-      return { ok: true };
-  }
-}
-
-function receiveFromBackground(message: unknown): Promise<TabReply> {
-  const parsed = parseMessage(BackgroundToTabSchema, message, 'background message');
-  if (!parsed.ok) {
-    journalRejected('background message', parsed.error);
-    return Promise.resolve<TabReply>({ ok: false, error: parsed.error });
-  }
-  return handle(parsed.value).catch((error: unknown): TabReply => ({ ok: false, error: error instanceof Error ? error.message : String(error) }));
-}
-
 browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
   // Only our own background talks to this script (other extensions cannot reach it without
   // externally_connectable, and a page has no access to runtime messaging).
   if (sender.id !== browser.runtime.id || sender.tab) return undefined;
-  return receiveFromBackground(message);
+  return answerBackground(page, message);
 });

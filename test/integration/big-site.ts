@@ -1,9 +1,7 @@
-import { shardIds } from '../../src/engine/pair-sites';
-import { SyncPeer } from '../../src/engine/sync-peer';
-import type { JournalEntry } from '../../src/protocol/journal-entry';
+import type { SyncPeer } from '../../src/engine/sync-peer';
 import { bootNodeSite, type NodeSite } from '../harness';
-import { TestLink } from '../harness/test-link';
-import { inWordPress } from './engine-support';
+import type { TestLink } from '../harness/test-link';
+import { inWordPress, joinSites, type EnginePair } from './engine-support';
 
 /**
  * A big site for the full copy (issue 11): 100 MB+ of incompressible uploads in thousands of
@@ -46,29 +44,25 @@ foreach (new RecursiveIteratorIterator(new RecursiveDirectoryIterator(WP_CONTENT
 $result = ['uploadBytes' => $bytes, 'uploads' => $count, 'posts' => (int) $wpdb->get_var("SELECT COUNT(*) FROM $wpdb->posts WHERE post_title LIKE 'Copy big %'")];`,
   );
 
-/** A site booted, ID-sharded with a fresh B, and filled (uploads, rows): A is the copy's source. */
+/** A site booted and filled (uploads, rows), and a fresh B: A is the copy's source. */
 export async function bootBigSiteAndFreshSite(name: string): Promise<{ a: NodeSite; b: NodeSite }> {
   const url = (side: string) => `https://playground.wordpress.net/scope:${name}-${side}/`;
   const a = await bootNodeSite({ driver: 'ast', wp: 'nightly', siteUrl: url('a') });
   const b = await bootNodeSite({ driver: 'ast', wp: 'nightly', siteUrl: url('b') });
-  await shardIds({ client: a.client, peerId: 'peer-a' }, { client: b.client, peerId: 'peer-b' });
   await inWordPress(a, writeUploads);
   await inWordPress(a, insertRows(a.facts.databasePath));
   return { a, b };
 }
 
-export interface CopyRun {
-  readonly link: TestLink;
-  readonly journal: JournalEntry[];
+export interface CopyRun extends EnginePair {
   /** Each copy B finished: undefined, or the error. */
   readonly copies: (string | undefined)[];
-  readonly peerA: SyncPeer;
-  readonly peerB: SyncPeer;
 }
 
 /**
- * Starts A's peer, then B's asking for A's full state (`beforeB` runs in between, `beforeCopy`
- * once both run, before any message is delivered), and lets the copy run to its end.
+ * Pairs A's tab with B's as the popup does, A kept: once both peers started, `beforeB` and
+ * `beforeCopy` run (before any message is delivered), then the copy runs to its end and the
+ * pairing is live.
  */
 export async function copyAOntoB(
   a: NodeSite,
@@ -76,23 +70,18 @@ export async function copyAOntoB(
   beforeB: (peerA: SyncPeer, link: TestLink) => void = () => {},
   beforeCopy: (peerB: SyncPeer) => void = () => {},
 ): Promise<CopyRun> {
-  const link = new TestLink();
-  const journal: JournalEntry[] = [];
   const copies: (string | undefined)[] = [];
-  const peers: { a?: SyncPeer; b?: SyncPeer } = {};
-  const common = { pairId: 'pair-1', onJournal: (entries: JournalEntry[]) => journal.push(...entries), fileSettleMs: 10 };
-  peers.a = await SyncPeer.start({ ...common, client: a.client, peerId: 'peer-a', remotePeerId: 'peer-b', send: link.attach('a', (m) => peers.a!.receive(m)) });
-  beforeB(peers.a, link);
-  peers.b = await SyncPeer.start({
-    ...common,
-    client: b.client,
-    peerId: 'peer-b',
-    remotePeerId: 'peer-a',
-    send: link.attach('b', (m) => peers.b!.receive(m)),
-    awaitCopy: true,
-    onCopyDone: (error) => copies.push(error),
-  });
-  beforeCopy(peers.b);
-  await link.settle();
-  return { link, journal, copies, peerA: peers.a, peerB: peers.b };
+  const pair = await joinSites(
+    { a, b },
+    {
+      beforeCopy: (started) => {
+        started.tabs.b.observe((message) => {
+          if (message.type === 'tab/copy-done') copies.push(message.error);
+        });
+        beforeB(started.peerA, started.link);
+        beforeCopy(started.peerB);
+      },
+    },
+  );
+  return Object.assign(pair, { copies });
 }

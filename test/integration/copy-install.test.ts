@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyBatch, installCapture } from '../../src/db';
-import { shardIds } from '../../src/engine/pair-sites';
+import { shardCopySource } from '../../src/pairing/copy-source';
 import {
   captureCopy,
   installCopy,
@@ -15,7 +15,7 @@ import {
   type CopyEnvelope,
   type CopyInstallation,
 } from '../../src/engine/copy';
-import { peerNaturalZone, readIdShardStatus } from '../../src/ids';
+import { installIdShards, peerNaturalZone, readIdShardStatus } from '../../src/ids';
 import type { SiteClient } from '../../src/platform/site-client';
 import { ENGINE_TABLE_PREFIX } from '../../src/sync/local-only';
 import { parseEnvelope, COPY_CHUNK_BYTES } from '../../src/sync/wire';
@@ -105,7 +105,7 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
     await installCapture(a.client, { peerId: 'peer-a' });
     outboxOfA = outboxReader(a.client, 'peer-a');
     await installCapture(b.client, { peerId: 'peer-b' });
-    await shardIds({ client: a.client, peerId: 'peer-a' }, { client: b.client, peerId: 'peer-b' });
+    await installIdShards(b.client, await shardCopySource(a.client, 'peer-a', 'peer-b'), 'peer-b');
 
     await a.client.mkdir('/wordpress/wp-content/plugins/snap-demo/inc');
     await a.client.writeFile('/wordpress/wp-content/plugins/snap-demo/snap-demo.php', '<?php\n/* Plugin Name: Snap demo */\n');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCapture } from '../../src/db';
-import { shardIds } from '../../src/engine/pair-sites';
+import { shardCopySource } from '../../src/pairing/copy-source';
 import {
   captureCopy,
   installCopy,
@@ -13,7 +13,7 @@ import {
   type CopyChunk,
   type CopyEnd,
 } from '../../src/engine/copy';
-import { readIdShardStatus } from '../../src/ids';
+import { installIdShards, readIdShardStatus } from '../../src/ids';
 import type { BlobStore } from '../../src/files';
 import type { SiteClient } from '../../src/platform/site-client';
 import { ENGINE_TABLE_PREFIX } from '../../src/sync/local-only';
@@ -124,7 +124,8 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
   it('restores a peer that lost its state (its database back to a fresh install) as itself', async () => {
     await installCapture(a.client, { peerId: 'peer-a' });
     await installCapture(b.client, { peerId: 'peer-b' });
-    const plan = await shardIds({ client: a.client, peerId: 'peer-a' }, { client: b.client, peerId: 'peer-b' });
+    const plan = await shardCopySource(a.client, 'peer-a', 'peer-b');
+    await installIdShards(b.client, plan, 'peer-b');
     {
       await php(a.client, `wp_insert_post(['post_title' => 'Before the reload', 'post_status' => 'publish']);`);
       await loseState(b);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shardIds } from '../../src/engine/pair-sites';
+import { installIdShards } from '../../src/ids';
+import { shardCopySource } from '../../src/pairing/copy-source';
 import { BlobStore } from '../../src/files';
 import { SyncPeer, type SyncPeerOptions } from '../../src/engine/sync-peer';
 import type { JournalEntry } from '../../src/protocol/journal-entry';
@@ -116,7 +117,7 @@ describe('pairing two sites that already differ (WordPress 6.5, AST driver)', ()
 
   beforeAll(async () => {
     const sites = await bootPair('differ', { driver: 'ast', wp: '6.5' });
-    await shardIds({ client: sites.a.client, peerId: 'peer-a' }, { client: sites.b.client, peerId: 'peer-b' });
+    await shardCopySource(sites.a.client, 'peer-a', 'peer-b');
     await inWordPress(sites.a, `foreach (['One', 'Two'] as $t) wp_insert_post(['post_title' => "A only $t", 'post_status' => 'publish']); update_option('blogname', 'Site A');`);
     await sites.a.client.mkdir('/wordpress/wp-content/plugins/a-plugin');
     await sites.a.client.writeFile('/wordpress/wp-content/plugins/a-plugin/a-plugin.php', '<?php /* Plugin Name: A plugin */');
@@ -203,7 +204,8 @@ describe('a reloaded target: a fresh site and a new SyncPeer, while A keeps its 
 
   beforeAll(async () => {
     const sites = await bootPair('reload', { driver: 'ast', wp: 'nightly' });
-    await shardIds({ client: sites.a.client, peerId: 'peer-a' }, { client: sites.b.client, peerId: 'peer-b' });
+    // B syncs live before it asks for a copy: it takes its range of A's plan now.
+    await installIdShards(sites.b.client, await shardCopySource(sites.a.client, 'peer-a', 'peer-b'), 'peer-b');
     pair = await startCopyPair(sites, { b: { awaitCopy: false } });
     for (const n of [1, 2, 3]) {
       await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Old life B ${n}', 'post_status' => 'publish']);`);
@@ -249,7 +251,7 @@ describe.each([3, 11])('the copy over a link that duplicates, reorders and delay
 
   beforeAll(async () => {
     const sites = await bootPair(`faults${seed}`, { driver: 'legacy', wp: '6.5' });
-    await shardIds({ client: sites.a.client, peerId: 'peer-a' }, { client: sites.b.client, peerId: 'peer-b' });
+    await shardCopySource(sites.a.client, 'peer-a', 'peer-b');
     await inWordPress(sites.a, `for ($i = 1; $i <= 5; $i++) wp_insert_post(['post_title' => "Faulty A $i", 'post_status' => 'publish']);`);
     await inWordPress(sites.b, `wp_insert_post(['post_title' => 'Faulty B only', 'post_status' => 'publish']);`);
     pair = await startCopyPair(sites, { faults: { duplicate: 0.3, reorder: 0.5, delay: 0.3 }, seed });
@@ -273,7 +275,7 @@ describe('a copy whose envelopes were lost (e.g. a service worker stopped in bet
 
   beforeAll(async () => {
     const sites = await bootPair('lost', { driver: 'ast', wp: 'nightly' });
-    await shardIds({ client: sites.a.client, peerId: 'peer-a' }, { client: sites.b.client, peerId: 'peer-b' });
+    await shardCopySource(sites.a.client, 'peer-a', 'peer-b');
     await inWordPress(sites.a, `wp_insert_post(['post_title' => 'Lost copy A', 'post_status' => 'publish']);`);
     pair = await startCopyPair(sites);
   });
@@ -317,7 +319,7 @@ describe("a copy's bytes given up or lost while they are pulled", () => {
 
   beforeAll(async () => {
     const sites = await bootPair('blobs-mid', { driver: 'ast', wp: 'nightly' });
-    await shardIds({ client: sites.a.client, peerId: 'peer-a' }, { client: sites.b.client, peerId: 'peer-b' });
+    await shardCopySource(sites.a.client, 'peer-a', 'peer-b');
     await inWordPress(sites.a, `wp_insert_post(['post_title' => 'Mid-pull A', 'post_status' => 'publish']); file_put_contents(WP_CONTENT_DIR . '/mid-pull.bin', random_bytes(3 * 1024 * 1024));`);
     pair = await startCopyPair(sites);
   });

@@ -173,9 +173,12 @@ wp_update_post(['ID' => $post->ID, 'post_title' => 'Resume: A lost in flight, re
     await pair.peerB.flush();
     const journalMark = pair.journal.length;
     const linkMark = pair.link.log.length;
-    await reloadSide(pair, 'a', { paused: true });
+    // Sync switched off in the popup (both sides), then A reloads: it comes back with sync off.
+    expect(await pair.extension.coordinator.setSync(pair.pairId, false)).toEqual({ ok: true });
+    await reloadSide(pair, 'a');
+    expect(pair.peerA.isPaused).toBe(true);
 
-    // Sync off on A: both sides go on working, nothing crosses.
+    // Sync off: both sides go on working, nothing crosses.
     await inWordPress(pair.a, `wp_insert_post(['post_title' => 'Resumed: A while off', 'post_status' => 'publish']); file_put_contents('${PLUGIN}/while-off.php', '<?php // off');`);
     await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Resumed: B while off', 'post_status' => 'publish']);`);
     await syncUntilQuiet(pair);
@@ -183,7 +186,7 @@ wp_update_post(['ID' => $post->ID, 'post_title' => 'Resume: A lost in flight, re
     expect(await titlesLike(pair.b, 'Resumed: A%')).toEqual(['Resumed: A after']);
     expect(pair.peerA.pendingCount).toBeGreaterThan(0);
 
-    pair.peerA.setPaused(false);
+    expect(await pair.extension.coordinator.setSync(pair.pairId, true)).toEqual({ ok: true });
     await syncUntilQuiet(pair);
     await expectSettled(pair, idsBefore);
     expectNothingCopiedInFull(pair, journalMark, linkMark);

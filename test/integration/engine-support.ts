@@ -1,9 +1,7 @@
 import { expect } from 'vitest';
-import { shardIds } from '../../src/engine/pair-sites';
-import { SyncPeer, type SyncPeerOptions } from '../../src/engine/sync-peer';
+import type { SyncPeer } from '../../src/engine/sync-peer';
 import { BroadcastLane } from '../../src/sync/broadcast-lane';
 import type { JournalEntry } from '../../src/protocol/journal-entry';
-import { appendEntries } from '../../src/journal/journal';
 import {
   bootNodeSite,
   compareSiteStates,
@@ -13,15 +11,17 @@ import {
   type NodeSite,
   type SiteState,
 } from '../harness';
+import { InProcessExtension, type InProcessTab } from '../harness/in-process-extension';
 import { TestLink, type LinkFaults, type Side } from '../harness/test-link';
 import { measureSiteMessages, type SiteMessageLog } from '../site-messages';
 import { CONVERGENCE_RULES } from './db-support';
 import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
 
 /**
- * Shared by the engine-*.test.ts files: two real WordPress sites, each with a SyncPeer, joined
- * by a JSON TestLink; helpers to run PHP in them, sync until nothing moves, and judge
- * convergence on table contents and file trees.
+ * Shared by the engine-*.test.ts files: two real WordPress sites, each in a tab of the extension
+ * run in this process (`InProcessExtension`: the real pairing coordinator and member hosts),
+ * paired as the popup pairs them, their envelopes crossing a JSON TestLink; helpers to run PHP in
+ * them, sync until nothing moves, and judge convergence on table contents and file trees.
  */
 
 import type { Combination } from '../harness';
@@ -30,15 +30,19 @@ export { ALL_COMBINATIONS, type Combination } from '../harness';
 export interface EnginePair {
   readonly a: NodeSite;
   readonly b: NodeSite;
-  /** The peer of each side's current page (a new one after `reloadSide`). */
-  peerA: SyncPeer;
-  peerB: SyncPeer;
+  /** The peer each side's current page runs (another one after `reloadSide`). */
+  readonly peerA: SyncPeer;
+  readonly peerB: SyncPeer;
   readonly link: TestLink;
-  /** Every journal line of both peers, in order; a line sent again under its id (a recurring failure's count) replaces it. */
+  /** The extension both tabs run in, and their tabs. */
+  readonly extension: InProcessExtension;
+  readonly tabs: { readonly a: InProcessTab; readonly b: InProcessTab };
+  readonly pairId: string;
+  /** Every journal line (the background's and both peers'), in order; a line sent again under its id (a recurring failure's count) replaces it. */
   readonly journal: JournalEntry[];
   /** What each side reported as keeping it from syncing (`SyncPeer`'s `onProblem`), latest last. */
   readonly problems: { readonly a: (string | null)[]; readonly b: (string | null)[] };
-  /** Every call each side's peer made to its site, measured as a page-bridge message (`stopPair` checks them). */
+  /** Every call each side's tab made to its site, measured as a page-bridge message (`stopPair` checks them). */
   readonly siteMessages: { readonly a: SiteMessageLog; readonly b: SiteMessageLog };
   /** With `lanes`: every message that arrived on a side's lane, as it came (read and let go of it at will). */
   readonly laneLog: { readonly to: Side; readonly message: unknown }[];
@@ -55,106 +59,171 @@ export interface StartPairOptions {
   readonly rotation?: { readonly a?: SiteRotation; readonly b?: SiteRotation };
   /** Each peer gets a lane to the other as in the extension (BroadcastLane, a real BroadcastChannel): big files' bytes skip the link. */
   readonly lanes?: boolean;
+  /** The site kept when pairing: its full state is copied to the other (default `a`). */
+  readonly keep?: Side;
 }
 
 export type SiteRotation = Pick<BootNodeSiteOptions, 'maxRequests' | 'rotation'>;
 
+/**
+ * Boots two fresh sites and pairs their tabs as the popup does (A kept unless `keep` says: its
+ * full state is copied to B), then answers once the pairing is live. The link's log starts there: what it holds is
+ * what crossed after the copy.
+ */
 export async function startPair(combination: Combination, name: string, options: StartPairOptions = {}): Promise<EnginePair> {
   const { driver, wp } = combination;
   const url = (side: string) => `https://playground.wordpress.net/scope:${name}-${driver}-${wp.replace('.', '')}-${side}/`;
   const a = await bootNodeSite({ ...options.sites, driver, wp, siteUrl: url('a'), ...options.rotation?.a });
   const b = await bootNodeSite({ ...options.sites, driver, wp, siteUrl: url('b'), ...options.rotation?.b });
-  await shardIds({ client: a.client, peerId: 'peer-a' }, { client: b.client, peerId: 'peer-b' });
+  return joinSites({ a, b }, options);
+}
+
+/** Names of a pairing and its two peers. */
+export interface PairIds {
+  readonly pairId: string;
+  readonly a: string;
+  readonly b: string;
+}
+
+export interface JoinOptions extends StartPairOptions {
+  /** Default `pair-1`, `peer-a`, `peer-b`. */
+  readonly ids?: PairIds;
+  /** Runs once both peers started, before the copy's first message crosses. */
+  readonly beforeCopy?: (pair: EnginePair) => void;
+}
+
+/** Pairs the tabs of two booted sites through the in-process extension, over a TestLink (see `startPair`). */
+export async function joinSites({ a, b }: { a: NodeSite; b: NodeSite }, options: JoinOptions = {}): Promise<EnginePair> {
+  let ids = options.ids ?? { pairId: 'pair-1', a: 'peer-a', b: 'peer-b' };
   const link = new TestLink(options.faults, options.seed);
-  const journal: JournalEntry[] = [];
   const problems = { a: [] as (string | null)[], b: [] as (string | null)[] };
-  const peers: Partial<Record<Side, SyncPeer>> = {};
   const siteMessages = { a: measureSiteMessages(a.client).log, b: measureSiteMessages(b.client).log };
   const laneLog: EnginePair['laneLog'] = [];
-  const startPeer: PeerStarter = async (side, extra = {}) => {
-    const page = new PeerPage();
-    const other: Side = side === 'a' ? 'b' : 'a';
-    const send = link.attach(side, (message) => peers[side]!.receive(message));
-    const lane = options.lanes
-      ? BroadcastLane.open((message) => {
-          laneLog.push({ to: side, message });
-          void starting.then((peer) => peer.receiveLane(message));
-        })
-      : undefined;
-    if (lane) page.onClose(() => lane.close());
-    const starting = SyncPeer.start({
-      ...extra,
-      lane,
-      client: measureSiteMessages((side === 'a' ? a : b).client, siteMessages[side]).client,
-      pairId: 'pair-1',
-      peerId: `peer-${side}`,
-      remotePeerId: `peer-${other}`,
-      fileSettleMs: options.fileSettleMs ?? 10,
-      send: page.gate(send),
-      onJournal: page.gate((entries: JournalEntry[]) => journal.splice(0, journal.length, ...appendEntries(journal, entries, { entries: Infinity, bytes: Infinity }))),
-      onJournalStatus: page.gate((ids: string[], status: JournalEntry['status']) => {
-        for (const entry of journal) if (ids.includes(entry.id)) entry.status = status;
-      }),
-      onProblem: page.gate((problem: string | null) => problems[side].push(problem)),
+  const sideOfTab = new Map<number, Side>();
+  const sendFrom = new Map<Side, (envelope: unknown) => void>();
+  const extension = new InProcessExtension({
+    ids: { pairId: () => ids.pairId, peerId: (tabId) => ids[sideOfTab.get(tabId)!] },
+    // What the background posts to a tab crosses the link from the other side.
+    routeEnvelope: (toTabId, command) => {
+      const to = sideOfTab.get(toTabId);
+      if (!to) return false;
+      sendFrom.get(to === 'a' ? 'b' : 'a')!(command.envelope);
+      return true;
+    },
+  });
+  const openTab = async (side: Side, site: NodeSite) => {
+    const tab = await extension.openTab(site, {
+      wrapClient: (client) => measureSiteMessages(client, siteMessages[side]).client,
+      tuning: { fileSettleMs: options.fileSettleMs ?? 10 },
+      ...(options.lanes
+        ? {
+            openLane: (receive: (message: unknown) => void) =>
+              BroadcastLane.open((message) => {
+                laneLog.push({ to: side, message });
+                receive(message);
+              }),
+          }
+        : {}),
     });
-    const peer = await starting;
-    peers[side] = peer;
-    pageOfPeer.set(peer, page);
+    sideOfTab.set(tab.tabId, side);
+    tab.observe((message) => {
+      if (message.type === 'tab/problem') problems[side].push(message.problem);
+    });
+    sendFrom.set(
+      side,
+      link.attach(side, async (envelope) => {
+        const reply = await tab.answer({ type: 'bg/envelope', pairId: pairIdOf(envelope) ?? ids.pairId, envelope });
+        if (!reply.ok) throw new Error(`Side ${side} could not take an envelope: ${reply.error}`);
+        // What the envelope caused (acks, answers) is routed before the link goes on.
+        await extension.idle();
+      }),
+    );
+    return tab;
+  };
+  const tabs = { a: await openTab('a', a), b: await openTab('b', b) };
+  const peerOf = (tab: InProcessTab) => {
+    const peer = tab.host.runningPeer;
+    if (!peer) throw new Error(`Tab ${tab.tabId} runs no peer`);
     return peer;
   };
-  const peerA = await startPeer('a');
-  const peerB = await startPeer('b');
-  const pair: EnginePair = { a, b, peerA, peerB, link, journal, problems, siteMessages, laneLog };
-  peerStarters.set(pair, startPeer);
+  const pair: EnginePair = {
+    a,
+    b,
+    get peerA() {
+      return peerOf(tabs.a);
+    },
+    get peerB() {
+      return peerOf(tabs.b);
+    },
+    link,
+    extension,
+    tabs,
+    get pairId() {
+      return ids.pairId;
+    },
+    journal: extension.background.journal.entries,
+    problems,
+    siteMessages,
+    laneLog,
+  };
+  pairers.set(pair, async (next, beforeCopy) => {
+    ids = next;
+    const reply = await extension.pair([tabs.a.tabId, tabs.b.tabId], tabs[options.keep ?? 'a'].tabId);
+    if (!reply.ok) throw new Error(`Pairing failed: ${reply.error}`);
+    beforeCopy?.(pair);
+    await untilLive(extension, link, ids.pairId);
+  });
+  await pairAgain(pair, ids, options.beforeCopy);
   return pair;
 }
 
-/** What `reloadSide` may ask of the resumed peer besides resuming. */
-export type ResumeOptions = Pick<SyncPeerOptions, 'paused'>;
-
-type PeerStarter = (side: Side, extra?: ResumeOptions & { resume?: true }) => Promise<SyncPeer>;
-const peerStarters = new WeakMap<EnginePair, PeerStarter>();
-const pageOfPeer = new WeakMap<SyncPeer, PeerPage>();
+type Pairer = (ids: PairIds, beforeCopy?: (pair: EnginePair) => void) => Promise<void>;
+const pairers = new WeakMap<EnginePair, Pairer>();
 
 /**
- * The page a peer runs in: while it is open the peer's envelopes, journal lines and problems go
- * out; once it closed (a reload) nothing of it reaches anyone, whatever it still runs.
+ * Pairs the two tabs of `pair` (again, once unpaired) as the popup does, under `ids`, and
+ * answers once live. The link's log starts there: what it holds is what crossed after the copy.
  */
-class PeerPage {
-  private open = true;
-  private readonly closing: (() => void)[] = [];
-  close(): void {
-    this.open = false;
-    for (const work of this.closing.splice(0)) work();
-  }
-  onClose(work: () => void): void {
-    this.closing.push(work);
-  }
-  gate<A extends unknown[]>(callback: (...args: A) => unknown): (...args: A) => void {
-    return (...args) => {
-      if (this.open) callback(...args);
-    };
+export async function pairAgain(pair: EnginePair, ids: PairIds, beforeCopy?: (pair: EnginePair) => void): Promise<void> {
+  const pairTabs = pairers.get(pair);
+  if (!pairTabs) throw new Error('pairAgain needs a pair made by joinSites');
+  await pairTabs(ids, beforeCopy);
+  pair.link.log.splice(0);
+}
+
+const pairIdOf = (envelope: unknown) => (typeof (envelope as { pairId?: unknown })?.pairId === 'string' ? (envelope as { pairId: string }).pairId : undefined);
+
+/** Delivers until the pairing's copy is installed and it is live (a failed copy throws). */
+async function untilLive(extension: InProcessExtension, link: TestLink, pairId: string): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    await link.settle();
+    await extension.idle();
+    const pairing = await extension.pairing(pairId);
+    if (pairing?.phase === 'error') throw new Error(`Pairing failed: ${pairing.error}`);
+    if (pairing?.phase === 'live' && link.pending === 0) return;
+    if (!pairing) throw new Error(`Pairing ${pairId} is gone`);
+    if (Date.now() > deadline) throw new Error(`The pairing is not live after 5 minutes: ${JSON.stringify(pairing)}`);
+    // The copy works on (a lane's bytes, the target's install) between two messages.
+    if (link.pending === 0) await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
 
 /**
  * Reloads `side`'s saved site abruptly, as a tab reload does: its peer is not stopped first and
  * sends nothing more, what is in flight to or from it is lost, the site keeps only `/wordpress`
- * (see `NodeSite.reload`). Then a new peer starts there with `resume` (same pair and peer ids)
- * and takes the old one's place on the link and in the pair. Answers the envelopes lost.
+ * (see `NodeSite.reload`). Its new page reports the site and the background resumes its side
+ * (same pair and peer ids), as in the extension. Answers the envelopes lost.
  */
-export async function reloadSide(pair: EnginePair, side: Side, options: ResumeOptions = {}): Promise<number> {
-  const startPeer = peerStarters.get(pair);
-  if (!startPeer) throw new Error('reloadSide needs a pair made by startPair');
-  const oldPeer = side === 'a' ? pair.peerA : pair.peerB;
-  pageOfPeer.get(oldPeer)?.close();
+export async function reloadSide(pair: EnginePair, side: Side): Promise<number> {
+  const tab = pair.tabs[side];
+  // The page goes at once; what the background was routing meanwhile still reaches the link, and is lost with the rest.
+  const reloading = tab.reload();
+  await pair.extension.idle();
   const lost = pair.link.discard(side);
-  await (side === 'a' ? pair.a : pair.b).reload();
-  // Its timers die with the page; everything it still tries fails on the closed client and is heard by no one.
-  void oldPeer.stop().catch(() => undefined);
-  const peer = await startPeer(side, { ...options, resume: true });
-  if (side === 'a') pair.peerA = peer;
-  else pair.peerB = peer;
+  await reloading;
+  await pair.extension.idle();
+  if (!tab.host.runningPeer) throw new Error(`The reloaded side ${side} did not resume: ${JSON.stringify(await pair.extension.pairing(pair.pairId))}`);
   return lost;
 }
 
@@ -164,9 +233,7 @@ export function oversizedSiteMessages(pair: EnginePair): string[] {
 }
 
 export async function stopPair(pair: EnginePair | undefined): Promise<void> {
-  await pair?.peerA.stop();
-  await pair?.peerB.stop();
-  if (pair) for (const peer of [pair.peerA, pair.peerB]) pageOfPeer.get(peer)?.close();
+  await pair?.extension.stopAll();
   await pair?.a.dispose();
   await pair?.b.dispose();
   // Every engine test checks the bound, whatever it is about.
@@ -174,11 +241,14 @@ export async function stopPair(pair: EnginePair | undefined): Promise<void> {
 }
 
 /** Flushes both peers and delivers until nothing moves any more. */
-export async function syncUntilQuiet({ peerA, peerB, link }: Pick<EnginePair, 'peerA' | 'peerB' | 'link'>): Promise<void> {
+export async function syncUntilQuiet(pair: Pick<EnginePair, 'peerA' | 'peerB' | 'link'> & { readonly extension?: InProcessExtension }): Promise<void> {
+  const { link, extension } = pair;
   for (let round = 0; round < 10; round++) {
     const before = link.log.length;
-    await peerA.flush();
-    await peerB.flush();
+    await pair.peerA.flush();
+    await pair.peerB.flush();
+    // The background routes what the flushes sent onto the link.
+    await extension?.idle();
     await link.settle();
     if (link.log.length === before) return;
   }

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shardIds } from '../../src/engine/pair-sites';
-import { SyncPeer } from '../../src/engine/sync-peer';
 import { unpairSite } from '../../src/engine/unpair-site';
 import { RANGE_FLOOR } from '../../src/ids';
-import type { JournalEntry } from '../../src/protocol/journal-entry';
 import { ENGINE_TRACES_PHP, NO_ENGINE_TRACES, parseEngineTraces, type EngineTraces } from '../harness/engine-traces';
 import type { NodeSite } from '../harness';
 import { TestLink } from '../harness/test-link';
@@ -12,6 +9,7 @@ import {
   expectConverged,
   failuresIn,
   inWordPress,
+  pairAgain,
   startPair,
   stopPair,
   syncUntilQuiet,
@@ -19,9 +17,10 @@ import {
 } from './engine-support';
 
 /**
- * Unpair takes the engine off both sites (defect 5 of issue 10): no trigger, engine table,
- * preload or engine file is left, later writes leave no trace and get ordinary IDs, and a new
- * pairing sends only what changed after it started.
+ * Unpair (the popup's, through the background) takes the engine off both sites (defect 5 of
+ * issue 10): no trigger, engine table, preload or engine file is left, later writes leave no
+ * trace and get ordinary IDs, and a new pairing, once its copy is made, sends only what changed
+ * after it.
  */
 
 async function tracesOf(site: NodeSite): Promise<EngineTraces> {
@@ -57,14 +56,15 @@ describe.each(ALL_COMBINATIONS)('unpair on WordPress $wp, $driver driver', (comb
     expect(installed.schema).toEqual(expect.arrayContaining([expect.stringMatching(/^trigger _wp_sqlite_pgsync_trg_/), 'table _wp_sqlite_pgsync_changelog', 'table _wp_sqlite_pgsync_id_plan']));
     expect(installed.preloads.length).toBe(2);
 
-    await pair.peerA.stop();
-    await pair.peerB.stop();
-    for (const site of [pair.a, pair.b]) {
-      const removed = await unpairSite(site.client);
-      expect(removed.triggers.length).toBeGreaterThan(0);
-      expect(removed.tables).toContain('_wp_sqlite_pgsync_changelog');
-      expect(await tracesOf(site)).toEqual(NO_ENGINE_TRACES);
-    }
+    const mark = pair.journal.length;
+    expect(await pair.extension.coordinator.unpair(pair.pairId)).toEqual({ ok: true });
+    await pair.extension.idle();
+    const removals = pair.journal.slice(mark).filter((line) => line.summary.startsWith('Sync removed from this site'));
+    const withoutSlash = (url: string) => url.replace(/\/+$/, '');
+    expect(removals.map((line) => withoutSlash(line.site)).sort()).toEqual([pair.a.siteUrl, pair.b.siteUrl].map(withoutSlash).sort());
+    for (const line of removals) expect(line.summary).toMatch(/^Sync removed from this site: [1-9]\d* capture triggers, [1-9]\d* engine tables, [1-9]\d* preloads$/);
+    for (const site of [pair.a, pair.b]) expect(await tracesOf(site)).toEqual(NO_ENGINE_TRACES);
+    expect(await pair.extension.pairingOf(pair.tabs.a.tabId)).toBeUndefined();
     // Idempotent: a second removal finds nothing and fails on nothing.
     expect(await unpairSite(pair.a.client)).toEqual({ triggers: [], tables: [], preloads: [] });
   });
@@ -89,40 +89,17 @@ describe.each(ALL_COMBINATIONS)('unpair on WordPress $wp, $driver driver', (comb
     expect(await tracesOf(pair.b)).toEqual(NO_ENGINE_TRACES);
   });
 
-  it('starts a new pairing clean: its first deltas hold only changes made after it started', async () => {
-    const journal: JournalEntry[] = [];
-    const link = new TestLink();
-    const peers: { a?: SyncPeer; b?: SyncPeer } = {};
-    await shardIds({ client: pair.a.client, peerId: 'peer-a2' }, { client: pair.b.client, peerId: 'peer-b2' });
-    const common = { pairId: 'pair-2', onJournal: (entries: JournalEntry[]) => journal.push(...entries), fileSettleMs: 10 };
-    peers.a = await SyncPeer.start({
-      ...common,
-      client: pair.a.client,
-      peerId: 'peer-a2',
-      remotePeerId: 'peer-b2',
-      send: link.attach('a', (message) => peers.a!.receive(message)),
-    });
-    peers.b = await SyncPeer.start({
-      ...common,
-      client: pair.b.client,
-      peerId: 'peer-b2',
-      remotePeerId: 'peer-a2',
-      send: link.attach('b', (message) => peers.b!.receive(message)),
-    });
-    const second = { ...pair, peerA: peers.a, peerB: peers.b, link, journal };
-    try {
-      const id = await inWordPress<number>(pair.b, insertPost('After pairing again'));
-      expect(id).toBeGreaterThanOrEqual(RANGE_FLOOR);
-      await syncUntilQuiet(second);
-      const sent = rowsSent(link, 0);
-      expect(sent.filter((row) => row.startsWith('wp_posts '))).toEqual([`wp_posts {"ID":${id}}`]);
-      expect(sent).not.toContain(`wp_posts {"ID":${unpairedPost}}`);
-      expect(sent).not.toContain(`wp_options {"option_id":${unpairedOption}}`);
-      expect(failuresIn(journal)).toEqual([]);
-      expect(await inWordPress(pair.a, `$result = get_the_title(${id});`)).toBe('After pairing again');
-    } finally {
-      await peers.a.stop();
-      await peers.b.stop();
-    }
+  it('starts a new pairing clean: once its copy is made, its deltas hold only changes made after it', async () => {
+    await pairAgain(pair, { pairId: 'pair-2', a: 'peer-a2', b: 'peer-b2' });
+    const id = await inWordPress<number>(pair.b, insertPost('After pairing again'));
+    expect(id).toBeGreaterThanOrEqual(RANGE_FLOOR);
+    await syncUntilQuiet(pair);
+    const sent = rowsSent(pair.link, 0);
+    expect(sent.filter((row) => row.startsWith('wp_posts '))).toEqual([`wp_posts {"ID":${id}}`]);
+    expect(sent).not.toContain(`wp_posts {"ID":${unpairedPost}}`);
+    expect(sent).not.toContain(`wp_options {"option_id":${unpairedOption}}`);
+    expect(failuresIn(pair.journal)).toEqual([]);
+    expect(await inWordPress(pair.a, `$result = get_the_title(${id});`)).toBe('After pairing again');
+    await expectConverged(pair);
   });
 });

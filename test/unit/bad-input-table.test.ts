@@ -331,7 +331,7 @@ const BOUNDARIES: readonly Boundary[] = [
   },
   {
     name: 'background → content',
-    where: 'content/content.ts runtime.onMessage (journals a rejected background message)',
+    where: 'content/content.ts runtime.onMessage → src/pairing/member-commands.ts answerBackground (journals a rejected background message)',
     schema: BackgroundToTabSchema,
     accept: (input) => parseMessage(BackgroundToTabSchema, overJson(input), 'background message'),
     samples: [

@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { PairingCoordinator } from '../../src/pairing/coordinator';
+import type { BackgroundToTab, ContentSummary, TabReply } from '../../src/protocol/runtime';
+import type { SiteInfo, StorageKind } from '../../src/protocol/site';
+import { memoryBackground } from '../harness/in-memory-background';
+
+const summary = (digest: string): ContentSummary => ({ posts: 1, pages: 1, comments: 0, users: 1, media: 0, plugins: [], theme: 'twentyfour', rows: 10, files: 5, digest });
+
+const site = (scope: string, storage: StorageKind): SiteInfo => ({
+  scope,
+  siteUrl: `https://playground.wordpress.net/scope:${scope}/`,
+  name: scope,
+  wordpressVersion: '6.7',
+  phpVersion: '8.3.0',
+  storage,
+  clientSource: 'playgroundSites',
+});
+
+/** Tabs that answer every command as told and remember what they were sent. */
+class ScriptedTabs {
+  readonly sent: { tabId: number; message: BackgroundToTab }[] = [];
+  readonly posted: { tabId: number; message: BackgroundToTab }[] = [];
+  digests = new Map<number, string>();
+  refuse = new Map<number, string>();
+  send(tabId: number, message: BackgroundToTab): Promise<TabReply> {
+    this.sent.push({ tabId, message });
+    const refusal = this.refuse.get(tabId);
+    if (refusal) return Promise.resolve({ ok: false, error: refusal });
+    if (message.type === 'bg/summary') return Promise.resolve({ ok: true, summary: summary(this.digests.get(tabId) ?? 'same') });
+    return Promise.resolve({ ok: true });
+  }
+  post(tabId: number, message: BackgroundToTab): boolean {
+    this.posted.push({ tabId, message });
+    return true;
+  }
+  kinds(): string[] {
+    return this.sent.map(({ tabId, message }) => `${tabId} ${message.type}${message.type === 'bg/peer-start' ? ` ${message.role}` : ''}`);
+  }
+}
+
+let counter = 0;
+async function setUp(storage: StorageKind = 'temporary') {
+  const tabs = new ScriptedTabs();
+  const background = memoryBackground(tabs, { ids: { pairId: () => `pair-${++counter}`, peerId: (tabId) => `peer-${tabId}-${counter}` }, now: () => 1000 });
+  const coordinator = new PairingCoordinator(background.deps);
+  const report = (tabId: number, scope: string, document = `doc-${tabId}`, client = 1, siteStorage = storage) =>
+    coordinator.onTabMessage(tabId, { type: 'tab/site', site: site(scope, siteStorage), document: { id: document, client } });
+  await report(1, 'amber');
+  await report(2, 'birch');
+  return { tabs, background, coordinator, report };
+}
+
+async function livePair(storage: StorageKind = 'temporary') {
+  const setup = await setUp(storage);
+  expect(await setup.coordinator.pair([1, 2], undefined)).toEqual({ ok: true });
+  const { pairId } = setup.background.pairings.value[0]!;
+  await setup.coordinator.onTabMessage(2, { type: 'tab/copy-done', pairId });
+  setup.tabs.sent.length = 0;
+  return { ...setup, pairId };
+}
+
+describe('PairingCoordinator', () => {
+  it('pairs two tabs of the same content: the first picked is copied to the second, which then goes live', async () => {
+    const { tabs, background, coordinator } = await setUp();
+    expect(await coordinator.pair([1, 2], undefined)).toEqual({ ok: true });
+    expect(tabs.kinds()).toEqual(['1 bg/summary', '2 bg/summary', '1 bg/peer-start source', '2 bg/peer-start target']);
+    const [pairing] = background.pairings.value;
+    expect(pairing).toMatchObject({ phase: 'copying', syncOn: true, copy: { fromTabId: 1, toTabId: 2, reason: 'pairing' } });
+    expect(tabs.sent[2]!.message).toEqual({ type: 'bg/peer-start', pairId: pairing!.pairId, peerId: pairing!.sides[0].peerId, remotePeerId: pairing!.sides[1].peerId, role: 'source', syncOn: true });
+    expect(background.journal.entries.map((entry) => entry.summary)).toEqual([
+      expect.stringMatching(/^Paired https:\/\/playground.wordpress.net\/scope:amber\/ with .*scope:birch\/: copying/),
+    ]);
+
+    await coordinator.onTabMessage(1, { type: 'tab/copy-done', pairId: pairing!.pairId });
+    expect(background.pairings.value[0]!.phase).toBe('copying');
+    await coordinator.onTabMessage(2, { type: 'tab/copy-done', pairId: pairing!.pairId });
+    expect(background.pairings.value[0]!.phase).toBe('live');
+  });
+
+  it('asks which site to keep when their content differs, and copies the kept one', async () => {
+    const { tabs, background, coordinator } = await setUp();
+    tabs.digests.set(2, 'other');
+    const reply = await coordinator.pair([1, 2], undefined);
+    expect(reply).toMatchObject({ ok: false, differ: [{ tabId: 1 }, { tabId: 2 }] });
+    expect(background.pairings.value).toEqual([]);
+
+    tabs.sent.length = 0;
+    expect(await coordinator.pair([1, 2], 2)).toEqual({ ok: true });
+    expect(tabs.kinds()).toEqual(['2 bg/peer-start source', '1 bg/peer-start target']);
+    expect(background.pairings.value[0]!.copy).toMatchObject({ fromTabId: 2, toTabId: 1 });
+  });
+
+  it('refuses a tab already paired, and a site to keep that is not one of the two', async () => {
+    const { coordinator, report } = await livePair();
+    await report(3, 'cedar');
+    expect(await coordinator.pair([1, 3], undefined)).toEqual({ ok: false, error: 'amber is already paired: unpair it first.' });
+    expect(await coordinator.pair([2, 3], 1)).toMatchObject({ ok: false });
+  });
+
+  it('marks the pairing failed when a tab cannot start its peer', async () => {
+    const { tabs, background, coordinator } = await setUp();
+    tabs.refuse.set(1, 'The Playground site in this tab is not ready yet');
+    expect(await coordinator.pair([1, 2], 1)).toEqual({ ok: false, error: 'The Playground site in this tab is not ready yet' });
+    expect(tabs.kinds()).toEqual(['1 bg/peer-start source']);
+    expect(background.pairings.value[0]).toMatchObject({ phase: 'error', error: 'Could not start syncing: The Playground site in this tab is not ready yet' });
+  });
+
+  it('unpairs: both tabs stop their peer, the pairing is gone, no line of theirs stays pending', async () => {
+    const { tabs, background, coordinator, pairId } = await livePair();
+    await background.journal.append([{ id: 'sent-1', time: 1, direction: 'sent', site: 'https://playground.wordpress.net/scope:amber', kind: 'rows', target: 'wp_posts', summary: 'x', status: 'pending' }]);
+    expect(await coordinator.unpair(pairId)).toEqual({ ok: true });
+    expect(tabs.kinds()).toEqual(['1 bg/peer-stop', '2 bg/peer-stop']);
+    expect(background.pairings.value).toEqual([]);
+    expect(background.endedPairings.value).toEqual([]);
+    expect(background.journal.entries.find((entry) => entry.id === 'sent-1')!.status).toBe('info');
+    expect(await coordinator.unpair(pairId)).toEqual({ ok: false, error: 'This pairing no longer exists.' });
+  });
+
+  it('ends the pairing when a paired tab closes, says why, and forgets the reason once the tabs are paired again', async () => {
+    const { tabs, background, coordinator, report, pairId } = await livePair();
+    await coordinator.onTabGone(2, 'was closed');
+    expect(tabs.kinds()).toEqual(['1 bg/peer-stop', '2 bg/peer-stop']);
+    expect(background.registry.value[2]).toBeUndefined();
+    expect(background.endedPairings.value).toEqual([
+      { pairId, tabIds: [1, 2], siteUrls: [expect.stringContaining('amber'), expect.stringContaining('birch')], reason: 'The tab of birch was closed.', at: 1000 },
+    ]);
+    await report(2, 'birch', 'doc-2b');
+    expect(await coordinator.pair([1, 2], 1)).toEqual({ ok: true });
+    expect(background.endedPairings.value).toEqual([]);
+  });
+
+  it('ends the pairing when a paired tab switches to another site, which is left as it is', async () => {
+    const { tabs, background, report } = await livePair();
+    await report(1, 'other-site', 'doc-1', 2);
+    expect(tabs.kinds()).toEqual(['1 bg/peer-stop', '2 bg/peer-stop']);
+    expect(background.pairings.value).toEqual([]);
+    expect(background.endedPairings.value[0]!.reason).toMatch(/^The tab of amber switched to another site, other-site/);
+  });
+
+  it('restores a temporary site its reload lost from the other side', async () => {
+    const { tabs, background, report } = await livePair('temporary');
+    await report(2, 'birch', 'doc-2-reloaded');
+    expect(tabs.kinds()).toEqual(['2 bg/peer-start target']);
+    expect(background.pairings.value[0]).toMatchObject({ phase: 'copying', copy: { fromTabId: 1, toTabId: 2, reason: 'restore' } });
+    expect(background.pairings.value[0]!.sides[1].document.id).toBe('doc-2-reloaded');
+  });
+
+  it('resumes a saved site that reloaded while live, without a copy', async () => {
+    const { tabs, background, report } = await livePair('opfs');
+    await report(1, 'amber', 'doc-1-reloaded');
+    expect(tabs.kinds()).toEqual(['1 bg/peer-start resume']);
+    expect(background.pairings.value[0]).toMatchObject({ phase: 'live' });
+    expect(background.journal.entries.at(-1)!.summary).toMatch(/scope:amber\/ was reloaded and kept its saved content/);
+  });
+
+  it('leaves a pairing alone when its tab only reconnects with the peer it runs', async () => {
+    const { tabs, background, coordinator, pairId } = await livePair('opfs');
+    const peerId = background.pairings.value[0]!.sides[0].peerId;
+    await coordinator.onTabMessage(1, { type: 'tab/site', site: site('amber', 'opfs'), document: { id: 'doc-1-reloaded', client: 1 }, peer: { pairId, peerId } });
+    expect(tabs.kinds()).toEqual([]);
+  });
+
+  it('tells a tab that runs a peer of no pairing to stop it', async () => {
+    const { tabs, coordinator } = await setUp();
+    await coordinator.onTabMessage(1, { type: 'tab/site', site: site('amber', 'temporary'), document: { id: 'doc-1', client: 1 }, peer: { pairId: 'gone', peerId: 'peer-x' } });
+    expect(tabs.kinds()).toEqual(['1 bg/peer-stop']);
+  });
+
+  it('routes an envelope to the other tab of its pairing only, and refuses one from a tab outside it', async () => {
+    const { tabs, background, coordinator, report, pairId } = await livePair();
+    await coordinator.onTabMessage(1, { type: 'tab/envelope', pairId, envelope: { kind: 'ack' } });
+    expect(tabs.posted).toEqual([{ tabId: 2, message: { type: 'bg/envelope', pairId, envelope: { kind: 'ack' } } }]);
+    await report(3, 'cedar');
+    await coordinator.onTabMessage(3, { type: 'tab/envelope', pairId, envelope: { kind: 'ack' } });
+    expect(tabs.posted).toHaveLength(1);
+    expect(background.journal.entries.at(-1)).toMatchObject({ status: 'rejected', target: 'tab 3' });
+  });
+
+  it('pauses both sides, and keeps what a tab reports of its side', async () => {
+    const { tabs, background, coordinator, pairId } = await livePair();
+    expect(await coordinator.setSync(pairId, false)).toEqual({ ok: true });
+    expect(tabs.sent.map(({ message }) => message)).toEqual([
+      { type: 'bg/sync', pairId, on: false },
+      { type: 'bg/sync', pairId, on: false },
+    ]);
+    await coordinator.onTabMessage(2, { type: 'tab/pending', pairId, pending: 7 });
+    await coordinator.onTabMessage(2, { type: 'tab/problem', pairId, problem: 'The engine files are gone' });
+    expect(background.pairings.value[0]).toMatchObject({ syncOn: false, sides: [{ pending: 0 }, { pending: 7, problem: 'The engine files are gone' }] });
+  });
+
+  it('fails the pairing when the copy fails', async () => {
+    const { background, coordinator } = await setUp();
+    await coordinator.pair([1, 2], 1);
+    const { pairId } = background.pairings.value[0]!;
+    await coordinator.onTabMessage(2, { type: 'tab/copy-done', pairId, error: 'disk full' });
+    expect(background.pairings.value[0]).toMatchObject({ phase: 'error', error: 'The full-state copy failed: disk full' });
+  });
+});
