@@ -1,4 +1,6 @@
+import { lostWithRuntime } from '../../db';
 import { BLOB_STALL_MS, type BlobTransfer } from '../blob-transfer';
+import { missingEngineFiles } from '../engine-files';
 import { installCopy, readSiteFacts, refusalFor, siteFileHashes, copyBlobs } from '../copy';
 import { copyBytes, CopyTarget, describeCopy, describeCopyDetail, type HeldDelta, type CopyPart } from '../copy-exchange';
 import type { DeltaLink } from './delta-link';
@@ -24,6 +26,15 @@ export interface CopyTargetContext {
   readonly applyHeld: (held: readonly HeldDelta[]) => Promise<void>;
   readonly onCopyProgress?: (progress: { done: number; total: number }) => void;
   readonly onCopyDone?: (error?: string) => void;
+}
+
+/** Installs of one copy when the site keeps losing the engine's PHP under it. */
+const COPY_INSTALL_ATTEMPTS = 3;
+
+/** Whether `error` came from the engine's PHP gone with a rotated runtime (its files are missing now). */
+async function lostToRotation(site: PeerSite, error: unknown): Promise<boolean> {
+  if (lostWithRuntime(error)) return true;
+  return (await missingEngineFiles(site.client).catch(() => [])).length > 0;
 }
 
 /** Who holds a copy's blobs in the store while this site pulls and installs them. */
@@ -158,11 +169,16 @@ export class CopyTargetFlow {
     const { site, peerId, link, blobs, journal, local } = this.context;
     const { copy, baseSeq, sourceCursor, headerBytes } = this.target.fetch!;
     let installation;
-    try {
-      installation = await installCopy(site.client, copy, { peerId, siteUrl: site.siteUrl, echo: site.recorder, store: site.store });
-    } catch (error) {
-      await this.fail(id, error, true);
-      return;
+    for (let attempt = 1; installation === undefined; attempt++) {
+      try {
+        installation = await installCopy(site.client, copy, { peerId, siteUrl: site.siteUrl, echo: site.recorder, store: site.store });
+      } catch (error) {
+        // Every step of an install is idempotent: one that lost the engine's PHP to a runtime rotation (older
+        // builds) is completed by installing again, which writes it back.
+        if (attempt < COPY_INSTALL_ATTEMPTS && (await lostToRotation(site, error))) continue;
+        await this.fail(id, error, true);
+        return;
+      }
     }
     await blobs.releaseReceived(copyBlobs(copy.meta), holderOf(id));
     await local.replacedByCopy();
