@@ -9,6 +9,7 @@ import type { SiteClient } from '../platform/site-client';
  */
 export async function unpairSite(client: SiteClient): Promise<CaptureRemoval> {
   // ID shards first: their script runs from the engine's directory, which the capture's removal deletes.
-  await uninstallIdShards(client);
-  return uninstallCapture(client);
+  const shards = await uninstallIdShards(client);
+  const capture = await uninstallCapture(client);
+  return { ...capture, preloads: [...shards.preloads, ...capture.preloads] };
 }
