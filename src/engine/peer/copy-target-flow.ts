@@ -1,11 +1,14 @@
 import { lostWithRuntime } from '../../db';
+import { describeChange } from '../../journal/describe-change';
+import type { SequencedBatch } from '../../sync/sequencing';
 import { BLOB_STALL_MS, type BlobTransfer } from '../blob-transfer';
+import { decodeDelta, type WireDelta } from '../delta';
 import { missingEngineFiles } from '../engine-files';
 import { installCopy, readSiteFacts, refusalFor, siteFileHashes, copyBlobs } from '../copy';
 import { copyBytes, CopyTarget, describeCopy, describeCopyDetail, type HeldDelta, type CopyPart } from '../copy-exchange';
 import type { DeltaLink } from './delta-link';
 import type { LocalChanges } from './local-changes';
-import type { PeerJournal } from './peer-journal';
+import type { NewEntry, PeerJournal } from './peer-journal';
 import type { PeerSite } from './peer-site';
 
 export interface CopyTargetContext {
@@ -200,18 +203,7 @@ export class CopyTargetFlow {
         status: 'applied',
         detail: describeCopyDetail(installation, copyBytes(copy.meta, headerBytes)),
       },
-      ...(dropped.length === 0
-        ? []
-        : [
-            {
-              direction: 'local' as const,
-              kind: 'pairing' as const,
-              target: 'local changes',
-              summary: `Dropped ${dropped.length} unsent local change(s) made before the copy: the copy replaced them`,
-              status: 'info' as const,
-              detail: `Batches ${dropped[0]!.seq} to ${dropped.at(-1)!.seq}`,
-            },
-          ]),
+      ...droppedLines(dropped),
     ]);
     this.context.onCopyDone?.();
     await this.context.applyHeld(held);
@@ -250,4 +242,22 @@ export class CopyTargetFlow {
     const fetch = this.target.fetch;
     if (this.target.id === id && fetch !== null) await this.context.blobs.abandon(copyBlobs(fetch.copy.meta), holderOf(id));
   }
+}
+
+/**
+ * What the copy replaced of this site's own changes, never sent. Said to people when they made
+ * them (a post, a setting); WordPress's own writes of a fresh page are a technical line.
+ */
+function droppedLines(dropped: readonly SequencedBatch<WireDelta>[]): NewEntry[] {
+  if (dropped.length === 0) return [];
+  const made = dropped.flatMap((batch) => {
+    const decoded = decodeDelta(batch.payload);
+    return decoded.ok ? (describeChange(decoded.delta)?.subjects ?? []) : [];
+  });
+  const detail = `Batches ${dropped[0]!.seq} to ${dropped.at(-1)!.seq}${made.length > 0 ? `:\n${made.join('\n')}` : ''}`;
+  if (made.length === 0) {
+    return [{ direction: 'local', kind: 'rows', target: 'local changes', summary: `Dropped ${dropped.length} unsent change(s) WordPress made before the copy: the copy replaced them`, status: 'info', detail }];
+  }
+  const named = made.length === 1 ? made[0]! : `${made[0]} and ${made.length - 1} more`;
+  return [{ direction: 'local', kind: 'pairing', target: 'local changes', summary: `Replaced by the copy, never sent: ${named}`, status: 'info', detail }];
 }
