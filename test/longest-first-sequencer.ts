@@ -21,10 +21,14 @@ const LONGEST_FIRST = [
   'test/integration/content-summary.test.ts',
   'test/integration/id-shards.test.ts',
   'test/e2e/journeys-sites.test.ts',
-  'test/e2e/extension-sync.test.ts',
   'test/e2e/standin-contract.test.ts',
+  'test/e2e/extension-sync.test.ts',
   'test/e2e/journeys-editing.test.ts',
   'test/e2e/journeys-size.test.ts',
+  'test/e2e/extension-older-build.test.ts',
+  'test/e2e/extension-unpair.test.ts',
+  'test/e2e/popup-status.test.ts',
+  'test/e2e/extension-faults.test.ts',
 ];
 
 export default class LongestFirstSequencer extends BaseSequencer {
