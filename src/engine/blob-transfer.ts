@@ -11,7 +11,7 @@ export const BLOB_WINDOW = 12;
 /** A fetch that heard nothing for this long asks again for what it is waiting for. */
 export const BLOB_STALL_MS = 5_000;
 
-type Body<K extends 'blob-request' | 'blob-chunk' | 'blob-missing'> = Omit<EnvelopeOf<K>, 'v' | 'pairId' | 'from' | 'seq' | 'ackUpTo' | 'hlc'>;
+type Body<K extends 'blob-request' | 'blob-chunk' | 'blob-missing'> = Omit<EnvelopeOf<K>, 'v' | 'pairId' | 'from' | 'to' | 'seq' | 'ackUpTo' | 'hlc'>;
 export type BlobMessage = Body<'blob-request'> | Body<'blob-chunk'> | Body<'blob-missing'>;
 type NewEntry = Omit<JournalEntry, 'id' | 'time' | 'site'>;
 /** A blob as a transfer needs to know it: its name and size. */
@@ -28,8 +28,8 @@ export interface TransferLane {
 export interface BlobTransferOptions {
   /** This site's blob store (the recorder stages big files into it). */
   readonly store: Pick<BlobStore, 'has' | 'partSize' | 'readChunk' | 'writeChunk' | 'finish' | 'remove'>;
-  /** Sends one blob envelope's body to the peer (the caller adds the header). */
-  readonly send: (message: BlobMessage) => void;
+  /** Sends one blob envelope's body to the member `to` (the caller adds the header). */
+  readonly send: (to: string, message: BlobMessage) => void;
   /**
    * A channel straight between the two tabs, beside the link: chunks are asked for with its
    * address and served on the asker's. Without it (or once it proved unreachable) they go over the link.
@@ -54,6 +54,8 @@ export type BlobReadiness = { readonly kind: 'ready' } | { readonly kind: 'waiti
 interface Fetch {
   readonly sha256: string;
   readonly size: number;
+  /** The member whose delta named the blob: it serves the bytes. */
+  readonly source: string;
   /** Bytes stored from the start of the blob without a gap. */
   written: number;
   /** The next offset to ask for. */
@@ -70,8 +72,9 @@ interface Fetch {
 }
 
 /**
- * Big files between two sites, for one peer: the sending side serves chunks of the blobs its
- * unacknowledged deltas name; the receiving side pulls the blobs a delta names before it is
+ * Big files between a site and the other members of its group: the sending side serves chunks of
+ * the blobs its unacknowledged deltas name to whoever asks; the receiving side pulls the blobs a
+ * delta names from the member that sent it before it is
  * applied, one blob at a time with at most BLOB_WINDOW chunks out or being stored, each stored as
  * it arrives, in any order (resuming where the stored bytes stop having a gap).
  *
@@ -84,7 +87,7 @@ export class BlobTransfer {
   private readonly offered = new Map<string, number>();
   private readonly offeredBySeq = new Map<number, string[]>();
   private readonly offeredFor = new Map<string, string[]>();
-  private readonly queue: { sha256: string; size: number }[] = [];
+  private readonly queue: { sha256: string; size: number; source: string }[] = [];
   private active: Fetch | null = null;
   private readonly failed = new Map<string, string>();
   /** Whether chunks asked for on this side's lane arrive there: untried until one does, or until a fetch stalls first. */
@@ -133,11 +136,11 @@ export class BlobTransfer {
   }
 
   /** Answers a chunk request: the bytes from its offset, or that this side has no such blob. */
-  async serve(request: Body<'blob-request'>): Promise<void> {
+  async serve(request: Body<'blob-request'>, from: string): Promise<void> {
     const { sha256, offset } = request;
     const size = this.offered.get(sha256);
     if (size === undefined) {
-      this.options.send({ kind: 'blob-missing', sha256 });
+      this.options.send(from, { kind: 'blob-missing', sha256 });
       return;
     }
     if (offset >= size || offset % BLOB_CHUNK_BYTES !== 0) {
@@ -148,7 +151,7 @@ export class BlobTransfer {
     try {
       bytes = await this.options.store.readChunk(sha256, offset, Math.min(BLOB_CHUNK_BYTES, size - offset));
     } catch {
-      this.options.send({ kind: 'blob-missing', sha256 });
+      this.options.send(from, { kind: 'blob-missing', sha256 });
       return;
     }
     if (request.replyTo !== undefined && this.options.lane) {
@@ -159,7 +162,7 @@ export class BlobTransfer {
         // The lane is closed or cannot carry these bytes: the link can.
       }
     }
-    this.options.send({ kind: 'blob-chunk', sha256, offset, size, base64: bytesToBase64(bytes) });
+    this.options.send(from, { kind: 'blob-chunk', sha256, offset, size, base64: bytesToBase64(bytes) });
   }
 
   // --- Receiving side ----------------------------------------------------------------------
@@ -169,7 +172,7 @@ export class BlobTransfer {
    * Asked again for the same delta (a resend, the next apply attempt) it starts no second fetch.
    * A failed fetch is reported once: asked again after that, it starts over.
    */
-  async prepare(blobs: readonly BlobRef[], holder = RECEIVED): Promise<BlobReadiness> {
+  async prepare(blobs: readonly BlobRef[], source: string, holder = RECEIVED): Promise<BlobReadiness> {
     let waiting = false;
     for (const { sha256, size } of unique(blobs)) {
       this.hold(sha256, holder);
@@ -184,7 +187,7 @@ export class BlobTransfer {
       } else if (this.queue.some((queued) => queued.sha256 === sha256)) {
         waiting = true;
       } else if (!(await this.options.store.has(sha256))) {
-        this.queue.push({ sha256, size });
+        this.queue.push({ sha256, size, source });
         waiting = true;
       }
     }
@@ -194,25 +197,25 @@ export class BlobTransfer {
   }
 
   /** One chunk of the blob being pulled, from the link (see `receiveBytes`). */
-  async receiveChunk(chunk: Body<'blob-chunk'>): Promise<void> {
-    const fetch = this.awaiting(chunk);
+  async receiveChunk(chunk: Body<'blob-chunk'>, from: string): Promise<void> {
+    const fetch = this.awaiting(chunk, from);
     if (fetch === null) return;
     const { sha256, offset, size } = chunk;
     await this.receiveBytes(fetch, { sha256, offset, size, bytes: base64ToBytes(chunk.base64) });
   }
 
   /** One chunk of the blob being pulled, from this side's lane: the lane works. */
-  async receiveLaneChunk(chunk: ChunkBytes): Promise<void> {
-    const fetch = this.awaiting(chunk);
+  async receiveLaneChunk(chunk: ChunkBytes, from: string): Promise<void> {
+    const fetch = this.awaiting(chunk, from);
     if (fetch === null) return;
     this.lane = 'works';
     await this.receiveBytes(fetch, chunk);
   }
 
   /** The fetch a chunk belongs to, if it was asked for and has not come yet (late and repeated chunks are dropped). */
-  private awaiting({ sha256, offset }: Pick<ChunkBytes, 'sha256' | 'offset'>): Fetch | null {
+  private awaiting({ sha256, offset }: Pick<ChunkBytes, 'sha256' | 'offset'>, from: string): Fetch | null {
     const fetch = this.active;
-    return fetch !== null && fetch.sha256 === sha256 && fetch.inFlight.has(offset) ? fetch : null;
+    return fetch !== null && fetch.source === from && fetch.sha256 === sha256 && fetch.inFlight.has(offset) ? fetch : null;
   }
 
   /**
@@ -253,14 +256,14 @@ export class BlobTransfer {
     else if (!fetch.finishing) await this.finish(fetch);
   }
 
-  /** The peer does not have a blob this side is pulling (any more). */
-  async onMissing(sha256: string): Promise<void> {
+  /** The member `from` does not have a blob this side is pulling from it (any more). */
+  async onMissing(sha256: string, from: string): Promise<void> {
     const reason = 'the paired site no longer has these bytes';
-    if (this.active?.sha256 === sha256) {
+    if (this.active?.sha256 === sha256 && this.active.source === from) {
       await this.end(this.active, reason);
       return;
     }
-    const queued = this.queue.findIndex((entry) => entry.sha256 === sha256);
+    const queued = this.queue.findIndex((entry) => entry.sha256 === sha256 && entry.source === from);
     if (queued < 0) return;
     this.queue.splice(queued, 1);
     this.failed.set(sha256, reason);
@@ -304,14 +307,17 @@ export class BlobTransfer {
   }
 
   /**
-   * The deltas that asked for blobs are gone (the peer's numbering started over): no fetch goes
-   * on and no failure is remembered. Parts stay in the store: a delta naming the same blob again
-   * resumes where its part ended.
+   * The deltas that asked `source` for blobs are gone (its numbering started over): no fetch from
+   * it goes on and no failure is remembered. Parts stay in the store: a delta naming the same blob
+   * again resumes where its part ended.
    */
-  forgetFetches(): void {
-    this.active = null;
-    this.queue.length = 0;
+  forgetFetches(source: string): void {
+    if (this.active?.source === source) this.active = null;
+    const kept = this.queue.filter((entry) => entry.source !== source);
+    this.queue.splice(0, this.queue.length, ...kept);
     this.failed.clear();
+    // Another member's fetch waiting behind a forgotten one starts now; one that cannot start fails when its delta asks again.
+    void this.startNext().catch(() => undefined);
   }
 
   /** A received delta was applied (or given up): the blobs it named go, unless something else holds them. */
@@ -370,7 +376,7 @@ export class BlobTransfer {
   private request(fetch: Fetch, offset: number): void {
     const lane = this.options.lane;
     const replyTo = lane && this.lane !== 'unreachable' && !fetch.viaLink ? { replyTo: lane.address } : {};
-    this.options.send({ kind: 'blob-request', sha256: fetch.sha256, offset, ...replyTo });
+    this.options.send(fetch.source, { kind: 'blob-request', sha256: fetch.sha256, offset, ...replyTo });
   }
 
   /** Requests or chunks lost on the way (a service worker stopped in between): asked for again. */

@@ -4,6 +4,7 @@ import type { JournalEntry } from '../protocol/journal-entry';
 import { createHlcClock, decodeHlc, type HlcClock } from '../sync/hlc';
 import type { SequencedBatch } from '../sync/sequencing';
 import { parseLaneChunk, WIRE_VERSION, type Envelope, type PeerMessage } from '../sync/wire';
+import { GroupLinks, type LinkParts } from './peer/group-links';
 import type { BlobLane } from '../sync/broadcast-lane';
 import { BlobTransfer } from './blob-transfer';
 import { blobWritesOf, encodeDelta, type Delta, type WireDelta } from './delta';
@@ -27,14 +28,15 @@ export { MAX_BATCHES_IN_FLIGHT } from './peer/local-changes';
 export interface SyncPeerOptions {
   client: SiteClient;
   pairId: string;
-  /** This site's peer id, and the paired site's. */
+  /** This site's peer id. */
   peerId: string;
-  remotePeerId: string;
-  /** Hands one JSON-safe envelope to the transport towards the paired site. */
+  /** The other members of the group (their peer ids): one link to each. */
+  members: readonly string[];
+  /** Hands one JSON-safe envelope to the transport; its `to` names the member it is for. */
   send: (message: PeerMessage<WireDelta>) => void;
   /**
-   * This tab's lane straight to the paired tab (wire.ts), for blob chunks' bytes; what arrives on
-   * it goes to `receiveLane`. Without one, they go by `send` like everything else.
+   * This tab's lane to the other tabs (wire.ts), for blob chunks' bytes; what arrives on it goes
+   * to `receiveLane`. Without one, they go by `send` like everything else.
    */
   lane?: BlobLane;
   /** Journal lines as they happen. */
@@ -42,12 +44,12 @@ export interface SyncPeerOptions {
   /** Quiet time after the last file event before file-only changes go out. */
   fileSettleMs?: number;
   wallClock?: () => number;
-  /** Ask the peer for a full-state copy right away; send no local changes until it is installed. */
-  awaitCopy?: boolean;
+  /** Ask this member for a full-state copy right away; send no local changes until it is installed. */
+  awaitCopyFrom?: string;
   /**
    * The site is a saved site that reloaded while paired: it kept its files and database (with the
-   * engine's tables and captured rows) and lost this peer. Resume from there with the peer, which
-   * is still running: no full-state copy (see `rejoin.ts`).
+   * engine's tables and captured rows) and lost this peer. Resume from there with the other
+   * members, which are still running: no full-state copy (see `rejoin.ts`).
    */
   resume?: boolean;
   /** Start with sync off (see `setPaused`). */
@@ -58,7 +60,7 @@ export interface SyncPeerOptions {
   onCopyProgress?: (progress: { done: number; total: number }) => void;
   /** A full-state copy this site asked for ended: installed, or not (`error`, also journaled). */
   onCopyDone?: (error?: string) => void;
-  /** Journal lines whose status changed: a sent delta's lines become `applied` once the peer acknowledged it. */
+  /** Journal lines whose status changed: a sent delta's lines become `applied` once every member acknowledged it. */
   onJournalStatus?: (ids: string[], status: JournalEntry['status']) => void;
   /**
    * What keeps this site from syncing right now (its engine files lost, a received change it
@@ -68,12 +70,14 @@ export interface SyncPeerOptions {
 }
 
 /**
- * One site's end of a pairing, put together from parts with one job each (src/engine/peer/):
- * the site's own changes made into deltas (LocalChanges), the delta link with acks and resends
- * (DeltaLink), the all-or-nothing apply (applyDelta), both ends of the full-state copy
- * (CopyTargetFlow, CopySourceFlow), resuming after a reload (RejoinFlow), the engine put back
- * when Playground loses it (EngineGuard), and the journal (PeerJournal). This class holds the
- * state they share (sync on or off, live or waiting for a copy) and routes envelopes to them.
+ * One site's end of a sync group, put together from parts with one job each (src/engine/peer/).
+ * Once per site: its own changes made into deltas (LocalChanges), the engine put back when
+ * Playground loses it (EngineGuard), big files (BlobTransfer) and the journal (PeerJournal).
+ * Once per other member (GroupLinks): the delta link with acks and resends (DeltaLink), both ends
+ * of the full-state copy (CopyTargetFlow, CopySourceFlow) and resuming after a reload
+ * (RejoinFlow). Every delta goes from its origin to each member directly, under one numbering,
+ * and the all-or-nothing apply (applyDelta) serves every link. This class holds the state the
+ * parts share (sync on or off, live or waiting for a copy) and routes envelopes to them.
  * Everything that touches the site runs one step at a time (Steps), except the bytes of blob
  * chunks: served and stored beside the steps, so a window of them moves at once.
  */
@@ -83,15 +87,9 @@ export class SyncPeer {
   private readonly journal: PeerJournal;
   private readonly guard: EngineGuard;
   private readonly fileVersions = new FileVersions();
-  private readonly link: DeltaLink;
   private readonly blobs: BlobTransfer;
   private readonly local: LocalChanges;
-  private readonly copyIn: CopyTargetFlow;
-  private readonly copyOut: CopySourceFlow;
-  private readonly rejoin: RejoinFlow;
-  private readonly applying: ApplyDeltaContext;
-  /** The paired site's URL from its latest delta, for held deltas applied later. */
-  private lastPeerSiteUrl = '';
+  private readonly links = new GroupLinks();
   private paused: boolean;
   private stopping = false;
   /** False until the copy asked for at start is installed (and after it failed): no deltas in or out. */
@@ -99,16 +97,18 @@ export class SyncPeer {
   /** A copy asked for while paused: requested on resume. */
   private copyOnResume = false;
   private problem: string | null = null;
+  private pendingReported = 0;
 
   private constructor(
     private readonly options: SyncPeerOptions,
     private readonly site: PeerSite,
     feed: ChangeFeed,
   ) {
-    const { peerId, remotePeerId, pairId } = options;
+    const { peerId, pairId } = options;
+    if (options.members.length === 0) throw new Error('A sync group needs at least one other member');
     this.clock = createHlcClock(peerId, { wallClock: options.wallClock });
     this.paused = options.paused ?? false;
-    this.live = !options.awaitCopy;
+    this.live = options.awaitCopyFrom === undefined;
     this.journal = new PeerJournal({ peerId, siteUrl: site.siteUrl, wallClock: options.wallClock, onJournal: options.onJournal, onJournalStatus: options.onJournalStatus });
     this.steps = new Steps((error) => this.journal.unexpected(error));
     this.guard = new EngineGuard({
@@ -120,21 +120,9 @@ export class SyncPeer {
       onSiteSwitched: () => this.markStopping(),
       onReinstalledDuringTask: () => this.local.schedulePull(),
     });
-    this.link = new DeltaLink({
-      pairId,
-      peerId,
-      remotePeerId,
-      siteUrl: site.siteUrl,
-      clock: this.clock,
-      journal: this.journal,
-      send: options.send,
-      deltasFlow: () => this.deltasFlow,
-      stopped: () => this.stopping,
-      onPending: options.onPending,
-    });
     this.blobs = new BlobTransfer({
       store: site.store,
-      send: (message) => this.link.control(message.kind, message),
+      send: (to, message) => this.links.get(to)?.link.control(message.kind, message),
       lane: options.lane && {
         address: options.lane.address,
         send: (to, chunk) => {
@@ -142,7 +130,7 @@ export class SyncPeer {
         },
       },
       onFetchEnded: () => {
-        this.copyIn.noteFetchEnded();
+        for (const parts of this.links.all()) parts.copyIn.noteFetchEnded();
         void this.steps.run(() => this.applyHeldIfReceiving());
       },
       // A stored chunk is booked as a step of its own; the copy in flight installs once its bytes are all
@@ -152,9 +140,11 @@ export class SyncPeer {
           ? Promise.resolve()
           : this.steps.run(async () => {
               await work();
-              await this.copyIn.installIfFetched(true);
+              for (const parts of this.links.all()) await parts.copyIn.installIfFetched(true);
             }),
-      onStored: (sha256, written) => this.copyIn.stored(sha256, written),
+      onStored: (sha256, written) => {
+        for (const parts of this.links.all()) parts.copyIn.stored(sha256, written);
+      },
       journal: (entries) => this.journal.write(entries),
     });
     this.local = new LocalChanges({
@@ -168,63 +158,7 @@ export class SyncPeer {
       fileSettleMs: options.fileSettleMs ?? 150,
       send: (delta) => this.sendLocalDelta(delta),
     });
-    const restartInbox = (appliedUpTo: number) => this.restartInbox(appliedUpTo);
-    const applyHeld = (held: readonly HeldDelta[]) => this.applyHeld(held);
-    const resendPending = () => this.resendPending();
-    this.copyIn = new CopyTargetFlow({
-      site,
-      peerId,
-      link: this.link,
-      blobs: this.blobs,
-      journal: this.journal,
-      local: this.local,
-      isLive: () => this.live,
-      isPaused: () => this.paused,
-      goLive: () => {
-        this.live = true;
-      },
-      restartInbox,
-      resendPending,
-      applyHeld,
-      onCopyProgress: options.onCopyProgress,
-      onCopyDone: options.onCopyDone,
-    });
-    this.copyOut = new CopySourceFlow({
-      site,
-      link: this.link,
-      blobs: this.blobs,
-      journal: this.journal,
-      local: this.local,
-      wallClock: options.wallClock,
-      cannotServe: () => {
-        if (this.paused) return 'Sync is paused on the paired site';
-        if (!this.live || this.copyIn.id !== null) return 'The paired site is waiting for a full-state copy itself';
-        return null;
-      },
-      restartInbox,
-      applyHeld,
-    });
-    this.rejoin = new RejoinFlow({
-      site,
-      peerId,
-      remotePeerId,
-      link: this.link,
-      local: this.local,
-      fileVersions: this.fileVersions,
-      journal: this.journal,
-      pageSince: this.clock.now(),
-      restartInbox,
-      resendPending,
-    });
-    this.applying = {
-      site,
-      remotePeerId,
-      fileVersions: this.fileVersions,
-      blobs: this.blobs,
-      guard: this.guard,
-      journal: this.journal,
-      sendLocalFirst: () => this.local.send(null),
-    };
+    for (const remotePeerId of new Set(options.members)) this.links.add(this.openLink(remotePeerId));
   }
 
   /** Installs capture on the site (idempotent) and starts recording. */
@@ -244,25 +178,27 @@ export class SyncPeer {
     );
     const peer = new SyncPeer(options, site, feed);
     started.peer = peer;
-    if (options.resume) await peer.steps.run(() => peer.rejoin.ask());
-    else if (options.awaitCopy) await peer.requestCopy();
+    if (options.resume) await peer.steps.run(async () => {
+      for (const parts of peer.links.all()) await parts.rejoin.ask();
+    });
+    else if (options.awaitCopyFrom !== undefined) await peer.requestCopy();
     // Changes captured while capture was being installed.
     peer.local.schedulePull();
     return peer;
   }
 
-  /** Unacknowledged deltas (the badge's pending count). */
+  /** Unacknowledged deltas (the badge's pending count): what some member has not acknowledged yet. */
   get pendingCount(): number {
-    return this.link.pending.length;
+    return this.links.pendingCount;
   }
 
   get isPaused(): boolean {
     return this.paused;
   }
 
-  /** Whether the site still waits for the paired site to answer its rejoin request. */
+  /** Whether the site still waits for a member to answer its rejoin request. */
   get rejoining(): boolean {
-    return this.rejoin.waiting;
+    return this.links.some((parts) => parts.rejoin.waiting);
   }
 
   /** Sends what the site holds right now: changes made outside requests, files still settling. */
@@ -285,17 +221,20 @@ export class SyncPeer {
   /** Takes one message from this tab's lane (a blob chunk's bytes): stored beside the ordered steps; anything else is journaled and dropped. */
   async receiveLane(message: unknown): Promise<void> {
     if (this.stopping) return;
-    const parsed = parseLaneChunk(message, { pairId: this.options.pairId, self: this.options.peerId, peer: this.options.remotePeerId });
-    if (!parsed.ok) {
-      this.journal.refused('peer message', parsed.error);
+    const parsed = parseLaneChunk(message, { pairId: this.options.pairId, self: this.options.peerId });
+    const from = parsed.ok ? parsed.value.from : '';
+    if (!parsed.ok || !this.links.get(from)) {
+      this.journal.refused('peer message', parsed.ok ? `Rejected lane message: from: ${from} is not a member of this group` : parsed.error);
       return;
     }
-    await this.steps.beside(this.blobs.receiveLaneChunk(parsed.value)).work;
+    await this.steps.beside(this.blobs.receiveLaneChunk(parsed.value, from)).work;
   }
 
   /** Applies received deltas again after a failure (e.g. once its cause was fixed). */
   retry(): Promise<void> {
-    return this.steps.run(() => this.applyInOrder(this.link.ready()));
+    return this.steps.run(async () => {
+      for (const parts of this.links.all()) await this.applyInOrder(parts, parts.link.ready());
+    });
   }
 
   /**
@@ -315,31 +254,31 @@ export class SyncPeer {
   /** Sends every unacknowledged delta again (after a reconnect), and asks again for the blob chunks on their way here. */
   resendPending(): void {
     this.blobs.askAgain();
-    this.link.resendAll();
+    for (const parts of this.links.all()) parts.link.resendAll();
   }
 
   /**
    * What a tab's timer calls every few seconds: sends again the unacknowledged deltas whose wait
    * is over (see resend-policy.ts: backing off while nothing is heard, never while acknowledgements
-   * come, never a delta the paired site refused).
+   * come, never a delta the member refused).
    */
   resendDue(nowMs = performance.now()): void {
-    this.link.resendDue(nowMs);
+    for (const parts of this.links.all()) parts.link.resendDue(nowMs);
   }
 
   /**
-   * Asks the paired site for its full state. Resolves once the request (with this site's file
-   * hashes) is sent; the copy ends with `onCopyDone` and a journal line. While it is in flight
-   * this site sends no deltas and holds the paired site's; once installed, its own unacknowledged
-   * changes are dropped (the copy replaced them) and deltas flow from the copy's position on both
-   * sides. While paused, the request goes out on resume.
+   * Asks the member `awaitCopyFrom` for its full state. Resolves once the request (with this
+   * site's file hashes) is sent; the copy ends with `onCopyDone` and a journal line. While it is
+   * in flight this site sends no deltas and holds the source's; once installed, its own
+   * unacknowledged changes are dropped (the copy replaced them) and deltas flow from the copy's
+   * position on both sides. While paused, the request goes out on resume.
    */
   requestCopy(): Promise<void> {
     if (this.paused) {
       this.copyOnResume = true;
       return Promise.resolve();
     }
-    return this.steps.run(() => this.copyIn.request());
+    return this.steps.run(() => this.copySource().copyIn.request());
   }
 
   /**
@@ -348,7 +287,7 @@ export class SyncPeer {
    * again under a new id. Resolves whether it asked again.
    */
   askAgainIfCopyStalled(quietMs: number): Promise<boolean> {
-    return this.steps.run(() => this.copyIn.askAgainIfStalled(quietMs));
+    return this.steps.run(() => this.copySource().copyIn.askAgainIfStalled(quietMs));
   }
 
   /**
@@ -356,13 +295,17 @@ export class SyncPeer {
    * answer may have been lost with a service worker stopped in between). Resolves whether it did.
    */
   rejoinAgainIfUnanswered(quietMs: number): Promise<boolean> {
-    return this.steps.run(() => this.rejoin.askAgainIfUnanswered(quietMs));
+    return this.steps.run(async () => {
+      let asked = false;
+      for (const parts of this.links.all()) asked = (await parts.rejoin.askAgainIfUnanswered(quietMs)) || asked;
+      return asked;
+    });
   }
 
   /**
    * Sync off: local changes are still captured and queued (see `onPending`), nothing is sent and
-   * the paired site's deltas are left unapplied (it keeps them until acknowledged). On resume every
-   * pending delta goes out and the paired site is asked for what it sent meanwhile.
+   * the other members' deltas are left unapplied (they keep them until acknowledged). On resume
+   * every pending delta goes out and each member is asked for what it sent meanwhile.
    */
   setPaused(paused: boolean): void {
     if (paused === this.paused) return;
@@ -374,7 +317,7 @@ export class SyncPeer {
     }
     if (!this.deltasFlow) return;
     this.resendPending();
-    this.link.control('resend', { resendFrom: this.link.appliedUpTo + 1 });
+    for (const { link } of this.links.all()) link.control('resend', { resendFrom: link.appliedUpTo + 1 });
   }
 
   /** Stops for good. Work in flight may fail as its site goes (a replaced client): that is no failure to report. */
@@ -382,13 +325,109 @@ export class SyncPeer {
     this.markStopping();
     this.local.stopFlushing();
     await this.steps.settled();
-    await this.copyOut.withdraw().catch(() => undefined);
+    for (const parts of this.links.all()) await parts.copyOut.withdraw().catch(() => undefined);
     await this.local.close();
+  }
+
+  /** The links and flows toward one other member. */
+  private openLink(remotePeerId: string): LinkParts {
+    const { site, options } = this;
+    const { peerId, pairId } = options;
+    const link = new DeltaLink({
+      pairId,
+      peerId,
+      remotePeerId,
+      siteUrl: site.siteUrl,
+      clock: this.clock,
+      journal: this.journal,
+      send: options.send,
+      deltasFlow: () => this.deltasFlow,
+      stopped: () => this.stopping,
+      onPending: () => this.reportPending(),
+    });
+    const restartInbox = (appliedUpTo: number) => {
+      link.restartInbox(appliedUpTo);
+      this.blobs.forgetFetches(remotePeerId);
+    };
+    const applyHeld = async (held: readonly HeldDelta[]) => {
+      for (const delta of held) await this.receiveDelta(parts, delta);
+    };
+    const resendPending = () => {
+      this.blobs.askAgain();
+      link.resendAll();
+    };
+    const copyIn = new CopyTargetFlow({
+      site,
+      peerId,
+      link,
+      blobs: this.blobs,
+      journal: this.journal,
+      local: this.local,
+      isLive: () => this.live,
+      isPaused: () => this.paused,
+      goLive: () => {
+        this.live = true;
+      },
+      restartInbox,
+      resendPending,
+      applyHeld,
+      onCopyProgress: options.onCopyProgress,
+      onCopyDone: options.onCopyDone,
+    });
+    const copyOut = new CopySourceFlow({
+      site,
+      link,
+      blobs: this.blobs,
+      journal: this.journal,
+      local: this.local,
+      wallClock: options.wallClock,
+      cannotServe: () => {
+        if (this.paused) return 'Sync is paused on the paired site';
+        if (!this.live || this.copyInFlight) return 'The paired site is waiting for a full-state copy itself';
+        return null;
+      },
+      restartInbox,
+      applyHeld,
+    });
+    const rejoin = new RejoinFlow({
+      site,
+      peerId,
+      remotePeerId,
+      link,
+      local: this.local,
+      fileVersions: this.fileVersions,
+      journal: this.journal,
+      pageSince: this.clock.now(),
+      restartInbox,
+      resendPending,
+    });
+    const applying: ApplyDeltaContext = {
+      site,
+      remotePeerId,
+      fileVersions: this.fileVersions,
+      blobs: this.blobs,
+      guard: this.guard,
+      journal: this.journal,
+      sendLocalFirst: () => this.local.send(null),
+    };
+    const parts: LinkParts = { remotePeerId, link, copyIn, copyOut, rejoin, applying, lastSiteUrl: '' };
+    return parts;
+  }
+
+  /** The member a copy is asked of. */
+  private copySource(): LinkParts {
+    const source = this.links.get(this.options.awaitCopyFrom ?? this.options.members[0]!);
+    if (!source) throw new Error(`${this.options.awaitCopyFrom} is not a member of this group`);
+    return source;
+  }
+
+  private get copyInFlight(): boolean {
+    return this.links.some((parts) => parts.copyIn.id !== null);
   }
 
   /** Deltas flow: not paused, not waiting for (or after a failed) first copy, no copy in flight, not rejoining. */
   private get deltasFlow(): boolean {
-    return !this.paused && this.live && this.copyIn.id === null && !this.rejoin.waiting;
+    return !this.paused && this.live && !this.copyInFlight && !this.rejoining;
   }
 
   private markStopping(): void {
@@ -396,103 +435,119 @@ export class SyncPeer {
     this.journal.stopping = true;
   }
 
-  /** Puts a delta of this site's changes in the link's outbox and sends it; answers its seq. */
+  /** Numbers a delta of this site's changes once, puts it in every link's outbox and sends it; answers its seq. */
   private sendLocalDelta(delta: Delta): number {
-    const batch = this.link.enqueue(encodeDelta(delta));
-    this.blobs.offer(batch.seq, blobWritesOf(batch.payload));
-    this.journal.trackSent(batch.seq, this.journal.write(describeDelta(delta, 'sent', 'pending')));
-    this.link.send(batch);
-    return batch.seq;
+    const payload = encodeDelta(delta);
+    const batches = this.links.all().map(({ link }) => ({ link, batch: link.enqueue(payload) }));
+    const seq = batches[0]!.batch.seq;
+    if (batches.some(({ batch }) => batch.seq !== seq)) throw new Error(`The links' numbering parted (${batches.map(({ batch }) => batch.seq).join(', ')})`);
+    this.blobs.offer(seq, blobWritesOf(payload));
+    this.journal.trackSent(seq, this.journal.write(describeDelta(delta, 'sent', 'pending')));
+    for (const { link, batch } of batches) link.send(batch);
+    return seq;
   }
 
   private async handle(message: unknown): Promise<Beside | void> {
-    const envelope = this.link.take(message);
+    const parts = this.linkOf(message);
+    if (!parts) return;
+    const envelope = parts.link.take(message);
     if (envelope === null) return;
     const clock = decodeHlc(envelope.hlc);
     if (clock) this.clock.receive(clock);
-    if (this.rejoin.isStale(envelope, clock)) return;
-    if (envelope.kind === 'rejoin') return this.rejoin.answer(envelope, clock);
-    if (envelope.kind === 'rejoined') return this.rejoin.answered(envelope, clock);
-    if (this.link.acknowledge(envelope.ackUpTo, clock)) {
-      this.journal.sentAcknowledged(envelope.ackUpTo);
-      this.local.acknowledged(envelope.ackUpTo);
-      await this.blobs.releaseAcked(envelope.ackUpTo);
+    if (parts.rejoin.isStale(envelope, clock)) return;
+    if (envelope.kind === 'rejoin') return parts.rejoin.answer(envelope, clock);
+    if (envelope.kind === 'rejoined') return parts.rejoin.answered(envelope, clock);
+    if (parts.link.acknowledge(envelope.ackUpTo, clock)) {
+      const upTo = this.links.newlyAckedByAll();
+      if (upTo !== null) {
+        this.journal.sentAcknowledged(upTo);
+        this.local.acknowledged(upTo);
+        await this.blobs.releaseAcked(upTo);
+      }
     }
-    return this.dispatch(envelope);
+    return this.dispatch(parts, envelope);
   }
 
-  private async dispatch(envelope: Envelope<WireDelta>): Promise<Beside | void> {
+  /** The link a message came on, by its sender; a sender outside the group is refused (journaled). */
+  private linkOf(message: unknown): LinkParts | undefined {
+    const from = typeof message === 'object' && message !== null ? (message as { from?: unknown }).from : undefined;
+    const parts = typeof from === 'string' ? this.links.get(from) : undefined;
+    if (parts) return parts;
+    // The first link's checks say what is wrong with it (a forgery, another pairing, no sender).
+    const first = this.links.all()[0]!;
+    if (first.link.take(message) !== null) this.journal.refused('peer message', `Rejected envelope: from: ${String(from)} is not a member of this group`);
+    return undefined;
+  }
+
+  private async dispatch(parts: LinkParts, envelope: Envelope<WireDelta>): Promise<Beside | void> {
+    const { link, copyIn, copyOut } = parts;
     switch (envelope.kind) {
       case 'delta': {
         const held: HeldDelta = { batch: { seq: envelope.seq, payload: envelope.payload }, siteUrl: envelope.siteUrl };
-        if (this.copyIn.id !== null) this.copyIn.holdDelta(held);
-        // Not applied, not acknowledged: the paired site sends it again on resume or after the copy.
-        else if (!this.live || this.paused) return;
-        else if (this.copyOut.holding) this.copyOut.holdDelta(held);
-        else await this.receiveDelta(held);
+        if (copyIn.id !== null) copyIn.holdDelta(held);
+        // Not applied, not acknowledged: the member sends it again on resume or after the copy.
+        else if (!this.live || this.paused || this.copyInFlight) return;
+        else if (copyOut.holding) copyOut.holdDelta(held);
+        else await this.receiveDelta(parts, held);
         return;
       }
       case 'copy-request':
-        return this.copyOut.answer(envelope);
+        return copyOut.answer(envelope);
       case 'copy-begin':
       case 'copy-chunk':
       case 'copy-end':
-        return this.copyIn.receivePart(envelope);
+        return copyIn.receivePart(envelope);
       case 'copy-installed':
-        return this.copyOut.installed(envelope);
+        return copyOut.installed(envelope);
       case 'copy-abort':
-        if (this.copyIn.id === envelope.copyId) return this.copyIn.aborted(envelope.copyId, envelope.reason);
-        return this.copyOut.aborted(envelope);
+        if (copyIn.id === envelope.copyId) return copyIn.aborted(envelope.copyId, envelope.reason);
+        return copyOut.aborted(envelope);
       case 'resend': {
-        const error = this.link.answerResend(envelope.resendFrom, decodeHlc(envelope.hlc));
+        const error = link.answerResend(envelope.resendFrom, decodeHlc(envelope.hlc));
         if (error !== null) this.journal.write([{ direction: 'received', kind: 'pairing', target: 'peer', summary: error, status: 'failed' }]);
         return;
       }
       // Served and stored beside the ordered steps, so a window of chunks moves at once and live
       // deltas do not wait behind a big file; a stored chunk is booked in order (`inOrder`).
       case 'blob-request':
-        return this.steps.beside(this.blobs.serve(envelope));
+        return this.steps.beside(this.blobs.serve(envelope, envelope.from));
       case 'blob-chunk':
-        return this.steps.beside(this.blobs.receiveChunk(envelope));
+        return this.steps.beside(this.blobs.receiveChunk(envelope, envelope.from));
       case 'blob-missing':
-        await this.blobs.onMissing(envelope.sha256);
-        return this.copyIn.installIfFetched(true);
+        await this.blobs.onMissing(envelope.sha256, envelope.from);
+        return copyIn.installIfFetched(true);
       case 'nack':
-        this.link.refused(envelope.nackSeq);
+        link.refused(envelope.nackSeq);
         this.journal.write([
           { direction: 'sent', kind: 'rows', target: `batch ${envelope.nackSeq}`, summary: `The paired site could not apply it: ${envelope.reason}`, status: 'failed' },
         ]);
         return;
       default:
         // ack, hello: the piggybacked ackUpTo was the point; a lost tail shows up here.
-        if (this.deltasFlow && !this.copyOut.holding) this.link.observeSenderSeq(envelope.seq);
+        if (this.deltasFlow && !copyOut.holding) link.observeSenderSeq(envelope.seq);
     }
   }
 
-  private async receiveDelta({ batch, siteUrl }: HeldDelta): Promise<void> {
-    const ready = this.link.receive(batch);
-    if (ready.length > 0) await this.applyInOrder(ready, siteUrl);
+  private async receiveDelta(parts: LinkParts, { batch, siteUrl }: HeldDelta): Promise<void> {
+    const ready = parts.link.receive(batch);
+    if (ready.length > 0) await this.applyInOrder(parts, ready, siteUrl);
   }
 
-  private async applyHeld(held: readonly HeldDelta[]): Promise<void> {
-    for (const delta of held) await this.receiveDelta(delta);
-  }
-
-  /** A blob fetch ended: the deltas it held back go on, unless this site stopped taking the paired site's changes meanwhile. */
+  /** A blob fetch ended: the deltas it held back go on, unless this site stopped taking other members' changes meanwhile. */
   private async applyHeldIfReceiving(): Promise<void> {
-    if (!this.live || this.paused || this.copyIn.id !== null || this.copyOut.holding) return;
-    await this.applyInOrder(this.link.ready());
+    if (!this.live || this.paused || this.copyInFlight) return;
+    for (const parts of this.links.all()) if (!parts.copyOut.holding) await this.applyInOrder(parts, parts.link.ready());
   }
 
   /**
-   * Applies deltas in order; stops at the first failure and keeps it and the rest for `retry()`.
-   * A delta whose blobs are still on their way is kept the same way, without a failure: it is
-   * applied once they are here (see BlobTransfer).
+   * Applies one member's deltas in order; stops at the first failure and keeps it and the rest
+   * for `retry()`. A delta whose blobs are still on their way is kept the same way, without a
+   * failure: it is applied once they are here (see BlobTransfer). The other links go on.
    */
-  private async applyInOrder(batches: readonly SequencedBatch<WireDelta>[], fromSiteUrl?: string): Promise<void> {
-    const outcome = await this.link.applyInOrder(batches, async (batch) => {
-      this.lastPeerSiteUrl = fromSiteUrl ?? this.lastPeerSiteUrl;
-      const applied = await applyDelta(this.applying, batch, this.lastPeerSiteUrl);
+  private async applyInOrder(parts: LinkParts, batches: readonly SequencedBatch<WireDelta>[], fromSiteUrl?: string): Promise<void> {
+    const outcome = await parts.link.applyInOrder(batches, async (batch) => {
+      parts.lastSiteUrl = fromSiteUrl ?? parts.lastSiteUrl;
+      const applied = await applyDelta(parts.applying, batch, parts.lastSiteUrl);
       if (applied.kind !== 'failed') return applied.kind;
       this.setProblem(`Changes from the paired site are held back: batch ${batch.seq} could not be applied (see the journal)`);
       return { failed: applied.reason };
@@ -500,13 +555,11 @@ export class SyncPeer {
     if (outcome === 'applied') this.setProblem(null);
   }
 
-  /**
-   * The paired site's deltas go on after `appliedUpTo` (a rejoin, a full-state copy): those held
-   * here are gone, and so are the blob fetches they started (a part received so far stays, to resume from).
-   */
-  private restartInbox(appliedUpTo: number): void {
-    this.link.restartInbox(appliedUpTo);
-    this.blobs.forgetFetches();
+  private reportPending(): void {
+    const pending = this.links.pendingCount;
+    if (pending === this.pendingReported) return;
+    this.pendingReported = pending;
+    this.options.onPending?.(pending);
   }
 
   private setProblem(problem: string | null): void {

@@ -35,6 +35,8 @@ export const FrameSchema = v.pipe(
     kind: v.literal(FRAME_KIND),
     pairId: PairIdSchema,
     from: PeerIdSchema,
+    /** The member the envelope is for: a group's transport routes by it. */
+    to: PeerIdSchema,
     frameId,
     index: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
     count: v.pipe(v.number(), v.safeInteger(), v.minValue(2), v.maxValue(MAX_FRAMES)),
@@ -55,7 +57,7 @@ const isLow = (code: number) => code >= 0xdc00 && code <= 0xdfff;
  */
 export function toFrames(
   json: string,
-  sender: { readonly pairId: string; readonly from: string },
+  sender: { readonly pairId: string; readonly from: string; readonly to: string },
   options: { readonly frameId?: string; readonly dataBytes?: number; readonly maxMessageBytes?: number } = {},
 ): Frame[] | null {
   const maxMessageBytes = options.maxMessageBytes ?? MAX_WIRE_MESSAGE_BYTES;
@@ -75,7 +77,7 @@ export function toFrames(
     slices.push(json.slice(start, end));
     start = end;
   }
-  return slices.map((data, index) => ({ v: FRAME_VERSION, kind: FRAME_KIND, pairId: sender.pairId, from: sender.from, frameId: id, index, count: slices.length, data }));
+  return slices.map((data, index) => ({ v: FRAME_VERSION, kind: FRAME_KIND, pairId: sender.pairId, from: sender.from, to: sender.to, frameId: id, index, count: slices.length, data }));
 }
 
 export function isFrameLike(input: unknown): boolean {
@@ -164,6 +166,7 @@ function parseFrame(input: unknown, expected: { readonly pairId: string; readonl
   const frame = parsed.value;
   if (frame.pairId !== expected.pairId) return { ok: false, error: `Rejected frame: pairId: belongs to pairing ${frame.pairId}, not ${expected.pairId}` };
   if (frame.from === expected.self) return { ok: false, error: 'Rejected frame: from: claims to come from this peer' };
+  if (frame.to !== expected.self) return { ok: false, error: `Rejected frame: to: meant for ${frame.to}, not this peer` };
   if (expected.peer !== undefined && frame.from !== expected.peer) return { ok: false, error: `Rejected frame: from: ${frame.from} is not the paired peer ${expected.peer}` };
   return { ok: true, value: frame };
 }

@@ -11,7 +11,7 @@ import { PairIdSchema, PeerIdSchema } from '../protocol/ids';
  * The envelope two peers exchange. Header on every kind:
  * - `v`: wire version; a peer refuses versions it does not speak.
  * - `pairId`: the pairing this belongs to; anything from another pairing is refused.
- * - `from`: the sending peer.
+ * - `from`: the sending peer; `to`: the member it is for (a group's transport routes by it).
  * - `seq`: on `delta`, the batch's own sequence number (≥ 1); on every other kind, the sender's
  *   latest assigned seq (0: none yet), so a receiver notices a lost final batch
  *   (`inboxObserveSenderSeq`) without waiting for the next one.
@@ -104,6 +104,7 @@ function header<K extends EnvelopeKind>(kind: K) {
     kind: v.literal(kind),
     pairId: PairIdSchema,
     from: PeerIdSchema,
+    to: PeerIdSchema,
     seq: counter,
     ackUpTo: counter,
     hlc: HlcStringSchema,
@@ -241,9 +242,10 @@ export function parseLaneChunk(input: unknown, options: Pick<ParseEnvelopeOption
 }
 
 /** What is wrong with who sent a message (another pairing, this peer itself, a stranger), or null. */
-function checkSender(message: { pairId: string; from: string }, options: Pick<ParseEnvelopeOptions<unknown>, 'pairId' | 'self' | 'peer'>): string | null {
+function checkSender(message: { pairId: string; from: string; to?: string }, options: Pick<ParseEnvelopeOptions<unknown>, 'pairId' | 'self' | 'peer'>): string | null {
   if (message.pairId !== options.pairId) return `pairId: belongs to pairing ${message.pairId}, not ${options.pairId}`;
   if (options.self !== undefined && message.from === options.self) return 'from: claims to come from this peer';
+  if (options.self !== undefined && message.to !== undefined && message.to !== options.self) return `to: meant for ${message.to}, not this peer`;
   if (options.peer !== undefined && message.from !== options.peer) return `from: ${message.from} is not the paired peer ${options.peer}`;
   return null;
 }

@@ -69,7 +69,7 @@ function differences(a: NodeSite, stateA: SiteState, b: NodeSite, stateB: SiteSt
 
 /** Sends the copy as JSON text, shuffled, with duplicates, and reassembles it on the other side. */
 async function throughTheWire(copy: SiteCopy, mangle?: (envelopes: CopyEnvelope[]) => void): Promise<SiteCopy> {
-  const header = { pairId: 'pair-1', from: 'peer-a', seq: 3, ackUpTo: 0, hlc: '000000000001.0000.peer-a' };
+  const header = { pairId: 'pair-1', from: 'peer-a', to: 'peer-b', seq: 3, ackUpTo: 0, hlc: '000000000001.0000.peer-a' };
   const envelopes = await copyToEnvelopes(copy, { copyId: 'snap-1', baseSeq: 3, header });
   mangle?.(envelopes);
   const wire = envelopes.map((envelope) => JSON.stringify(envelope));
@@ -269,7 +269,7 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
   });
 
   it(`ships chunks of at most ${COPY_CHUNK_BYTES} bytes`, async () => {
-    const header = { pairId: 'pair-1', from: 'peer-a', seq: 0, ackUpTo: 0, hlc: '000000000001.0000.peer-a' };
+    const header = { pairId: 'pair-1', from: 'peer-a', to: 'peer-b', seq: 0, ackUpTo: 0, hlc: '000000000001.0000.peer-a' };
     const envelopes = await copyToEnvelopes(copy, { copyId: 's', baseSeq: 0, header });
     for (const envelope of envelopes) {
       if (envelope.kind === 'copy-chunk') expect(Buffer.from(envelope.data as string, 'base64').length).toBeLessThanOrEqual(COPY_CHUNK_BYTES);

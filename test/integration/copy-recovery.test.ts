@@ -52,7 +52,7 @@ async function php(client: SiteClient, code: string): Promise<string> {
 }
 
 async function transfer(copy: SiteCopy): Promise<{ copy: SiteCopy; envelopes: number; jsonBytes: number }> {
-  const header = { pairId: 'pair-1', from: 'peer-a', seq: 0, ackUpTo: 0, hlc: '000000000001.0000.peer-a' };
+  const header = { pairId: 'pair-1', from: 'peer-a', to: 'peer-b', seq: 0, ackUpTo: 0, hlc: '000000000001.0000.peer-a' };
   const texts = (await copyToEnvelopes(copy, { copyId: 'snap-1', baseSeq: 0, header })).map((e) => JSON.stringify(e));
   const [begin, ...rest] = texts.map((text) => JSON.parse(text) as CopyBegin | CopyChunk | CopyEnd);
   const reassembler = new CopyReassembler(begin as CopyBegin);

@@ -42,7 +42,7 @@ async function bootPair(name: string, a: Combination, b: Combination = a): Promi
   };
 }
 
-/** A's peer live; B's started by `startB` (with `awaitCopy` by default). */
+/** A's peer live; B's started by `startB` (asking A for a copy by default). */
 async function startCopyPair(
   sites: { a: NodeSite; b: NodeSite },
   options: { faults?: LinkFaults; seed?: number; b?: Partial<SyncPeerOptions> } = {},
@@ -58,7 +58,7 @@ async function startCopyPair(
     ...common,
     client: sites.a.client,
     peerId: 'peer-a',
-    remotePeerId: 'peer-b',
+    members: ['peer-b'],
     send: link.attach('a', (message) => pair.peerA.receive(message)),
   });
   pair.startB = async (site, overrides = {}) => {
@@ -72,9 +72,9 @@ async function startCopyPair(
       ...common,
       client: site.client,
       peerId: 'peer-b',
-      remotePeerId: 'peer-a',
+      members: ['peer-a'],
       send: sendB,
-      awaitCopy: true,
+      awaitCopyFrom: 'peer-a',
       onCopyDone: (error) => pair.copies.push({ error }),
       onCopyProgress: (progress) => pair.progress.push(progress),
       onPending: (count) => pair.pending.push(count),
@@ -207,7 +207,7 @@ describe('a reloaded target: a fresh site and a new SyncPeer, while A keeps its 
     const sites = await bootPair('reload', { driver: 'ast', wp: 'nightly' });
     // B syncs live before it asks for a copy: it takes its range of A's plan now.
     await installIdShards(sites.b.client, await shardCopySource(sites.a.client, 'peer-a', 'peer-b'), 'peer-b');
-    pair = await startCopyPair(sites, { b: { awaitCopy: false } });
+    pair = await startCopyPair(sites, { b: { awaitCopyFrom: undefined } });
     for (const n of [1, 2, 3]) {
       await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Old life B ${n}', 'post_status' => 'publish']);`);
       await pair.peerB.flush();
@@ -372,14 +372,14 @@ describe('a refused copy: WordPress 6.5 → nightly', () => {
   beforeAll(async () => {
     const sites = await bootPair('refused', { driver: 'ast', wp: '6.5' }, { driver: 'ast', wp: 'nightly' });
     await inWordPress(sites.a, `wp_insert_post(['post_title' => 'Never copied', 'post_status' => 'publish']);`);
-    pair = await startCopyPair(sites, { b: { awaitCopy: false } });
+    pair = await startCopyPair(sites, { b: { awaitCopyFrom: undefined } });
   });
   afterAll(() => stopCopyPair(pair));
 
   it('journals the refusal, leaves B unchanged, and does not start live sync on B', async () => {
     await pair.peerB.stop();
     await expectUnchanged(pair.b, async () => {
-      await pair.startB(pair.b, { awaitCopy: true });
+      await pair.startB(pair.b, { awaitCopyFrom: 'peer-a' });
       await pair.link.settle();
     });
     expect(pair.copies).toEqual([{ error: expect.stringMatching(/^The source runs WordPress 6\.5\.\d+ and this site WordPress 6\.\d/) }]);

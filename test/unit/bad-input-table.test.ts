@@ -103,7 +103,7 @@ const wireDelta = {
   hlc: HLC,
 };
 
-const header = { v: 1, pairId: PAIR, from: PEER, seq: 3, ackUpTo: 2, hlc: HLC };
+const header = { v: 1, pairId: PAIR, from: PEER, to: SELF, seq: 3, ackUpTo: 2, hlc: HLC };
 
 // ---------------------------------------------------------------------------------------------
 // Boundaries
@@ -132,7 +132,7 @@ const overJson = (input: Json): Json => (input === undefined ? undefined : JSON.
 
 const peerOptions: ParseEnvelopeOptions<v.InferOutput<typeof WireDeltaSchema>> = { pairId: PAIR, self: SELF, peer: PEER, payload: WireDeltaSchema };
 
-const frameSample = { v: 1, kind: 'frame', pairId: PAIR, from: PEER, frameId: 'frame-1', index: 0, count: 3, data: '{"v":1,"kind":"delta"' };
+const frameSample = { v: 1, kind: 'frame', pairId: PAIR, from: PEER, to: SELF, frameId: 'frame-1', index: 0, count: 3, data: '{"v":1,"kind":"delta"' };
 
 /** What SyncPeer does with a frame: a fresh assembler's verdict on it (a valid first frame waits for the rest). */
 function receiveFrameAsPeer(input: Json): Parsed<unknown> {
@@ -376,12 +376,13 @@ const BOUNDARIES: readonly Boundary[] = [
     where: 'src/sync/framing.ts FrameAssembler.accept in SyncPeer.receive (journaled rejected)',
     schema: FrameSchema,
     accept: receiveFrameAsPeer,
-    samples: [{ v: 1, kind: 'frame', pairId: PAIR, from: PEER, frameId: 'frame-1', index: 0, count: 3, data: '{"v":1,"kind":"delta"' }],
+    samples: [{ v: 1, kind: 'frame', pairId: PAIR, from: PEER, to: SELF, frameId: 'frame-1', index: 0, count: 3, data: '{"v":1,"kind":"delta"' }],
     json: true,
     forged: [
       { field: 'pairId', variant: 'forged: another pairing', make: () => ({ ...frameSample, pairId: 'pair-2' }) },
       { field: 'from', variant: 'forged: from = this peer (echo)', make: () => ({ ...frameSample, from: SELF }) },
       { field: 'from', variant: 'forged: from a third peer', make: () => ({ ...frameSample, from: 'peer-z' }) },
+      { field: 'to', variant: 'forged: meant for another member', make: () => ({ ...frameSample, to: 'peer-z' }) },
       { field: 'index', variant: 'forged: index past the count', make: () => ({ ...frameSample, index: 3 }), names: ['(whole message)'] },
       { field: 'count', variant: 'forged: a set of one frame', make: () => ({ ...frameSample, count: 1 }) },
       { field: 'frameId', variant: 'forged: path-like frame id', make: () => ({ ...frameSample, frameId: '../x' }) },
@@ -400,6 +401,7 @@ const BOUNDARIES: readonly Boundary[] = [
       { field: 'pairId', variant: 'forged: another pairing', make: () => ({ ...delta(), pairId: 'pair-2' }) },
       { field: 'from', variant: 'forged: from = this peer (echo)', make: () => ({ ...delta(), from: SELF }) },
       { field: 'from', variant: 'forged: from a third peer', make: () => ({ ...delta(), from: 'peer-z' }) },
+      { field: 'to', variant: 'forged: meant for another member', make: () => ({ ...delta(), to: 'peer-z' }) },
       { field: 'v', variant: 'forged: wire version 2', make: () => ({ ...delta(), v: 2 }) },
       { field: 'kind', variant: 'forged: unknown kind "exec"', make: () => ({ ...header, kind: 'exec', sql: 'DROP TABLE wp_users' }) },
       { field: 'seq', variant: 'forged: seq 0 on a delta', make: () => ({ ...delta(), seq: 0 }) },

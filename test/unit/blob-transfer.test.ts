@@ -65,6 +65,10 @@ class MemoryStore {
  * How the tabs' lanes behave: they carry chunks, they never bring anything (tabs that cannot
  * reach each other), or posting on them throws (a closed lane).
  */
+/** The member serving blobs, and the one pulling them. */
+const SENDER = 'peer-a';
+const RECEIVER = 'peer-b';
+
 type LaneBehaviour = 'delivers' | 'drops' | 'throws';
 
 /** Two transfers over a queue each way, delivered when the test says; with `lane`, each side also has a lane. */
@@ -79,7 +83,7 @@ function pairOfSides(lane?: LaneBehaviour) {
     lanes.set(address, []);
     const transfer = new BlobTransfer({
       store,
-      send: (message) => outbox.push(message),
+      send: (_to, message) => outbox.push(message),
       lane: lane && {
         address,
         send: (to, chunk) => {
@@ -100,9 +104,9 @@ function pairOfSides(lane?: LaneBehaviour) {
   const onReceiverLane = lanes.get(receiver.address)!;
   const deliver = async (messages: BlobMessage[], to: BlobTransfer) => {
     for (const message of messages.splice(0)) {
-      if (message.kind === 'blob-request') await to.serve(message);
-      else if (message.kind === 'blob-chunk') await to.receiveChunk(message);
-      else await to.onMissing(message.sha256);
+      if (message.kind === 'blob-request') await to.serve(message, RECEIVER);
+      else if (message.kind === 'blob-chunk') await to.receiveChunk(message, SENDER);
+      else await to.onMissing(message.sha256, SENDER);
     }
   };
   return {
@@ -119,7 +123,7 @@ function pairOfSides(lane?: LaneBehaviour) {
       await deliver(toSender, sender.transfer);
       if (shuffle) toReceiver.reverse();
       await deliver(toReceiver, receiver.transfer);
-      for (const chunk of onReceiverLane.splice(0)) await receiver.transfer.receiveLaneChunk(chunk);
+      for (const chunk of onReceiverLane.splice(0)) await receiver.transfer.receiveLaneChunk(chunk, SENDER);
     },
     /** Delivers both ways until nothing moves. */
     async settle() {
@@ -145,7 +149,7 @@ describe('BlobTransfer', () => {
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offer(1, [write]);
 
-    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'waiting' });
+    expect(await link.receiver.transfer.prepare([write], SENDER)).toEqual({ kind: 'waiting' });
     expect(link.toSender).toHaveLength(BLOB_WINDOW);
     let requests = 0;
     while (link.toReceiver.length + link.toSender.length > 0) {
@@ -156,7 +160,7 @@ describe('BlobTransfer', () => {
     expect(requests).toBe(BLOB_WINDOW + 3);
     expect(link.receiver.ended).toHaveLength(1);
     expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
-    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'ready' });
+    expect(await link.receiver.transfer.prepare([write], SENDER)).toEqual({ kind: 'ready' });
     expect(link.receiver.journal).toEqual([]);
   });
 
@@ -165,13 +169,13 @@ describe('BlobTransfer', () => {
     const { bytes, write } = await blobOf(3 * BLOB_CHUNK_BYTES);
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offer(1, [write]);
-    await link.receiver.transfer.prepare([write]);
+    await link.receiver.transfer.prepare([write], SENDER);
     const first = link.toSender.splice(0);
     expect(first.map((message) => message.kind === 'blob-request' && message.offset)).toEqual([0, BLOB_CHUNK_BYTES, 2 * BLOB_CHUNK_BYTES]);
-    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'waiting' });
+    expect(await link.receiver.transfer.prepare([write], SENDER)).toEqual({ kind: 'waiting' });
     expect(link.toSender).toEqual([]);
     link.advance(BLOB_STALL_MS);
-    await link.receiver.transfer.prepare([write]);
+    await link.receiver.transfer.prepare([write], SENDER);
     expect(link.toSender).toEqual(first);
     await link.settle();
     expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
@@ -183,7 +187,7 @@ describe('BlobTransfer', () => {
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offer(1, [write]);
     link.receiver.store.parts.set(write.sha256, bytes.slice(0, 4 * BLOB_CHUNK_BYTES));
-    await link.receiver.transfer.prepare([write]);
+    await link.receiver.transfer.prepare([write], SENDER);
     expect(link.toSender.map((message) => message.kind === 'blob-request' && message.offset)).toEqual([4 * BLOB_CHUNK_BYTES, 5 * BLOB_CHUNK_BYTES]);
     await link.settle();
     expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
@@ -192,15 +196,15 @@ describe('BlobTransfer', () => {
   it('reports a blob the sender does not have once, then tries again when asked again', async () => {
     const link = pairOfSides();
     const { bytes, write } = await blobOf(2 * BLOB_CHUNK_BYTES);
-    await link.receiver.transfer.prepare([write]);
+    await link.receiver.transfer.prepare([write], SENDER);
     await link.settle();
     expect(link.receiver.ended).toHaveLength(1);
-    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'failed', reason: 'the paired site no longer has these bytes' });
+    expect(await link.receiver.transfer.prepare([write], SENDER)).toEqual({ kind: 'failed', reason: 'the paired site no longer has these bytes' });
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offer(2, [write]);
-    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'waiting' });
+    expect(await link.receiver.transfer.prepare([write], SENDER)).toEqual({ kind: 'waiting' });
     await link.settle();
-    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'ready' });
+    expect(await link.receiver.transfer.prepare([write], SENDER)).toEqual({ kind: 'ready' });
   });
 
   it('reports bytes that do not match their name, and keeps none of them', async () => {
@@ -208,9 +212,9 @@ describe('BlobTransfer', () => {
     const { bytes, write } = await blobOf(BLOB_CHUNK_BYTES + 1);
     link.sender.store.blobs.set(write.sha256, bytes.map((byte) => byte ^ 1));
     link.sender.transfer.offer(1, [write]);
-    await link.receiver.transfer.prepare([write]);
+    await link.receiver.transfer.prepare([write], SENDER);
     await link.settle();
-    const readiness = await link.receiver.transfer.prepare([write]);
+    const readiness = await link.receiver.transfer.prepare([write], SENDER);
     expect(readiness.kind).toBe('failed');
     expect(link.receiver.store.blobs.has(write.sha256)).toBe(false);
   });
@@ -218,26 +222,26 @@ describe('BlobTransfer', () => {
   it('drops late or unknown chunks quietly, and journals one whose size or length is wrong and gives the fetch up', async () => {
     const link = pairOfSides();
     const { write } = await blobOf(2 * BLOB_CHUNK_BYTES);
-    await link.receiver.transfer.prepare([write]);
+    await link.receiver.transfer.prepare([write], SENDER);
     link.toSender.splice(0);
     const receive = (message: Partial<Extract<BlobMessage, { kind: 'blob-chunk' }>>) =>
-      link.receiver.transfer.receiveChunk({ kind: 'blob-chunk', sha256: write.sha256, offset: 0, size: write.size, base64: 'AAAA', ...message });
+      link.receiver.transfer.receiveChunk({ kind: 'blob-chunk', sha256: write.sha256, offset: 0, size: write.size, base64: 'AAAA', ...message }, SENDER);
     await receive({ offset: 7 });
     await receive({ sha256: 'c'.repeat(64) });
     expect(link.receiver.journal).toEqual([]);
     await receive({ size: write.size + 1 });
     expect(link.receiver.journal).toEqual([`Rejected blob chunk: 3 bytes at 0 of a blob of ${write.size + 1}, expected ${BLOB_CHUNK_BYTES} of ${write.size}`]);
     expect(link.receiver.ended).toHaveLength(1);
-    expect((await link.receiver.transfer.prepare([write])).kind).toBe('failed');
+    expect((await link.receiver.transfer.prepare([write], SENDER)).kind).toBe('failed');
     expect(link.receiver.store.parts.size).toBe(0);
   });
 
   it('gives up a blob whose part cannot be finished (announced empty) instead of failing the step', async () => {
     const link = pairOfSides();
     const { write } = await blobOf(0);
-    expect(await link.receiver.transfer.prepare([write])).toEqual({ kind: 'waiting' });
+    expect(await link.receiver.transfer.prepare([write], SENDER)).toEqual({ kind: 'waiting' });
     expect(link.toSender).toEqual([]);
-    expect((await link.receiver.transfer.prepare([write])).kind).toBe('failed');
+    expect((await link.receiver.transfer.prepare([write], SENDER)).kind).toBe('failed');
   });
 
   it('serves only the blobs of unacknowledged deltas, at chunk offsets, and lets them go once acknowledged unless still held', async () => {
@@ -246,7 +250,7 @@ describe('BlobTransfer', () => {
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offer(1, [write]);
     link.sender.transfer.offer(2, [write]);
-    await link.sender.transfer.serve({ kind: 'blob-request', sha256: write.sha256, offset: 5 });
+    await link.sender.transfer.serve({ kind: 'blob-request', sha256: write.sha256, offset: 5 }, RECEIVER);
     expect(link.sender.journal).toEqual([`Rejected blob request: offset 5 is not a chunk of the ${write.size} bytes of ${write.sha256.slice(0, 12)}…`]);
     await link.sender.transfer.releaseAcked(1);
     expect(link.sender.store.blobs.has(write.sha256)).toBe(true);
@@ -254,7 +258,7 @@ describe('BlobTransfer', () => {
     expect(link.sender.store.blobs.has(write.sha256)).toBe(true);
     await link.sender.transfer.releaseAcked(2);
     expect(link.sender.store.blobs.has(write.sha256)).toBe(false);
-    await link.sender.transfer.serve({ kind: 'blob-request', sha256: write.sha256, offset: 0 });
+    await link.sender.transfer.serve({ kind: 'blob-request', sha256: write.sha256, offset: 0 }, RECEIVER);
     expect(link.toReceiver).toEqual([{ kind: 'blob-missing', sha256: write.sha256 }]);
   });
 
@@ -264,12 +268,12 @@ describe('BlobTransfer', () => {
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offerFor('copy:snap-1', [write]);
     await link.sender.transfer.releaseAcked(Number.POSITIVE_INFINITY);
-    expect(await link.receiver.transfer.prepare([write], 'copy-in:snap-1')).toEqual({ kind: 'waiting' });
+    expect(await link.receiver.transfer.prepare([write], SENDER, 'copy-in:snap-1')).toEqual({ kind: 'waiting' });
     await link.settle();
     expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
     await link.sender.transfer.withdraw('copy:snap-1');
     expect(link.sender.store.blobs.has(write.sha256)).toBe(false);
-    await link.sender.transfer.serve({ kind: 'blob-request', sha256: write.sha256, offset: 0 });
+    await link.sender.transfer.serve({ kind: 'blob-request', sha256: write.sha256, offset: 0 }, RECEIVER);
     expect(link.toReceiver).toEqual([{ kind: 'blob-missing', sha256: write.sha256 }]);
   });
 
@@ -278,7 +282,7 @@ describe('BlobTransfer', () => {
     const stored: number[] = [];
     const receiver = new BlobTransfer({
       store: link.receiver.store,
-      send: (message) => link.toSender.push(message),
+      send: (_to, message) => link.toSender.push(message),
       onFetchEnded: () => undefined,
       onStored: (_, written) => stored.push(written),
       journal: () => undefined,
@@ -286,10 +290,10 @@ describe('BlobTransfer', () => {
     const { bytes, write } = await blobOf(2 * BLOB_CHUNK_BYTES + 1);
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offer(1, [write]);
-    await receiver.prepare([write]);
+    await receiver.prepare([write], SENDER);
     while (link.toSender.length > 0) {
-      for (const message of link.toSender.splice(0)) if (message.kind === 'blob-request') await link.sender.transfer.serve(message);
-      for (const message of link.toReceiver.splice(0)) if (message.kind === 'blob-chunk') await receiver.receiveChunk(message);
+      for (const message of link.toSender.splice(0)) if (message.kind === 'blob-request') await link.sender.transfer.serve(message, RECEIVER);
+      for (const message of link.toReceiver.splice(0)) if (message.kind === 'blob-chunk') await receiver.receiveChunk(message, SENDER);
     }
     expect(stored).toEqual([BLOB_CHUNK_BYTES, 2 * BLOB_CHUNK_BYTES, write.size]);
   });
@@ -302,8 +306,8 @@ describe('BlobTransfer', () => {
       link.sender.store.blobs.set(write.sha256, bytes);
       link.sender.transfer.offer(1, [write]);
     }
-    expect(await link.receiver.transfer.prepare([first.write], 'copy-in:snap-1')).toEqual({ kind: 'waiting' });
-    expect(await link.receiver.transfer.prepare([second.write])).toEqual({ kind: 'waiting' });
+    expect(await link.receiver.transfer.prepare([first.write], SENDER, 'copy-in:snap-1')).toEqual({ kind: 'waiting' });
+    expect(await link.receiver.transfer.prepare([second.write], SENDER)).toEqual({ kind: 'waiting' });
     await link.exchange();
     expect(link.receiver.store.holdsPart(first.write.sha256)).toBe(true);
     await link.receiver.transfer.abandon([first.write], 'copy-in:snap-1');
@@ -322,7 +326,7 @@ describe('BlobTransfer with a lane between the tabs', () => {
     const { bytes, write } = await blobOf(BLOB_WINDOW * BLOB_CHUNK_BYTES + 5);
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offer(1, [write]);
-    await link.receiver.transfer.prepare([write]);
+    await link.receiver.transfer.prepare([write], SENDER);
     expect(requestsIn(link.toSender).map((request) => request.replyTo)).toEqual(Array(BLOB_WINDOW).fill(link.receiver.address));
     let overTheLink = 0;
     while (link.toReceiver.length + link.toSender.length + link.onReceiverLane.length > 0) {
@@ -339,12 +343,12 @@ describe('BlobTransfer with a lane between the tabs', () => {
     const { bytes, write } = await blobOf(3 * BLOB_CHUNK_BYTES);
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offer(1, [write]);
-    await link.receiver.transfer.prepare([write]);
+    await link.receiver.transfer.prepare([write], SENDER);
     await link.settle();
     expect(link.receiver.store.holdsPart(write.sha256)).toBe(false);
 
     link.advance(BLOB_STALL_MS);
-    await link.receiver.transfer.prepare([write]);
+    await link.receiver.transfer.prepare([write], SENDER);
     expect(requestsIn(link.toSender).map((request) => [request.offset, request.replyTo])).toEqual([0, 1, 2].map((index) => [index * BLOB_CHUNK_BYTES, undefined]));
     await link.settle();
     expectSameBytes(link.receiver.store.blobs.get(write.sha256), bytes);
@@ -354,7 +358,7 @@ describe('BlobTransfer with a lane between the tabs', () => {
     const next = await blobOf(BLOB_CHUNK_BYTES + 1);
     link.sender.store.blobs.set(next.write.sha256, next.bytes);
     link.sender.transfer.offer(2, [next.write]);
-    await link.receiver.transfer.prepare([next.write]);
+    await link.receiver.transfer.prepare([next.write], SENDER);
     expect(requestsIn(link.toSender).every((request) => request.replyTo === undefined)).toBe(true);
     await link.settle();
     expectSameBytes(link.receiver.store.blobs.get(next.write.sha256), next.bytes);
@@ -366,14 +370,14 @@ describe('BlobTransfer with a lane between the tabs', () => {
     const { bytes, write } = await blobOf(3 * BLOB_CHUNK_BYTES);
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offer(1, [write]);
-    await link.receiver.transfer.prepare([write]);
+    await link.receiver.transfer.prepare([write], SENDER);
     await link.serve();
     // The first chunk comes on the lane; the other two are lost on it.
     link.onReceiverLane.splice(1);
     await link.exchange();
     expect(link.toSender).toEqual([]);
     link.advance(BLOB_STALL_MS);
-    await link.receiver.transfer.prepare([write]);
+    await link.receiver.transfer.prepare([write], SENDER);
     expect(requestsIn(link.toSender).map((request) => [request.offset, request.replyTo])).toEqual([
       [BLOB_CHUNK_BYTES, undefined],
       [2 * BLOB_CHUNK_BYTES, undefined],
@@ -385,7 +389,7 @@ describe('BlobTransfer with a lane between the tabs', () => {
     const next = await blobOf(BLOB_CHUNK_BYTES + 1);
     link.sender.store.blobs.set(next.write.sha256, next.bytes);
     link.sender.transfer.offer(2, [next.write]);
-    await link.receiver.transfer.prepare([next.write]);
+    await link.receiver.transfer.prepare([next.write], SENDER);
     expect(requestsIn(link.toSender).map((request) => request.replyTo)).toEqual([link.receiver.address, link.receiver.address]);
     await link.settle();
     expectSameBytes(link.receiver.store.blobs.get(next.write.sha256), next.bytes);
@@ -396,7 +400,7 @@ describe('BlobTransfer with a lane between the tabs', () => {
     const { bytes, write } = await blobOf(2 * BLOB_CHUNK_BYTES + 9);
     link.sender.store.blobs.set(write.sha256, bytes);
     link.sender.transfer.offer(1, [write]);
-    await link.receiver.transfer.prepare([write]);
+    await link.receiver.transfer.prepare([write], SENDER);
     await link.serve();
     expect(link.toReceiver.map((message) => message.kind)).toEqual(['blob-chunk', 'blob-chunk', 'blob-chunk']);
     await link.settle();

@@ -4,7 +4,7 @@ import { copyToEnvelopes, type SiteCopy, type CopyChunk, type CopyEnvelope } fro
 import { CopySource, CopyTarget, describeCopy, formatBytes, type HeldDelta } from '../../src/engine/copy-exchange';
 import type { EnvelopeOf } from '../../src/sync/wire';
 
-const header = { pairId: 'pair-1', from: 'peer-a', seq: 9, ackUpTo: 5, hlc: '0191dd9dec7b.0000.peer-a' };
+const header = { pairId: 'pair-1', from: 'peer-a', to: 'peer-b', seq: 9, ackUpTo: 5, hlc: '0191dd9dec7b.0000.peer-a' };
 
 async function makeCopy(databaseBytes: number): Promise<SiteCopy> {
   const database = new Uint8Array(databaseBytes).map((_, index) => (index * 7) % 251);

@@ -18,7 +18,7 @@ import {
 import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
 import { parseEnvelope, COPY_CHUNK_BYTES } from '../../src/sync/wire';
 
-const header = { pairId: 'pair-1', from: 'peer-a', seq: 4, ackUpTo: 1, hlc: '0191dd9dec7b.0000.peer-a' };
+const header = { pairId: 'pair-1', from: 'peer-a', to: 'peer-b', seq: 4, ackUpTo: 1, hlc: '0191dd9dec7b.0000.peer-a' };
 
 function noise(length: number, seed: number): Uint8Array {
   const bytes = new Uint8Array(length);

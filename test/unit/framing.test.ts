@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FRAME_DATA_BYTES, FrameAssembler, MAX_OPEN_FRAME_SETS, MAX_WIRE_MESSAGE_BYTES, toFrames, type Frame } from '../../src/sync/framing';
 import { jsonStringBytes } from '../../src/sync/json-size';
 
-const SENDER = { pairId: 'pair-1', from: 'peer-a' };
+const SENDER = { pairId: 'pair-1', from: 'peer-a', to: 'peer-b' };
 const RECEIVER = { pairId: 'pair-1', self: 'peer-b', peer: 'peer-a' };
 const utf8Bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
@@ -103,13 +103,14 @@ describe('framing: envelopes bigger than one message', () => {
     expect(assemble(last.slice(1), assembler)).toEqual([envelopeJson(String(sets.length - 1).repeat(600_000))]);
   });
 
-  const frame: Frame = { v: 1, kind: 'frame', pairId: 'pair-1', from: 'peer-a', frameId: 'f-1', index: 0, count: 2, data: 'abc' };
+  const frame: Frame = { v: 1, kind: 'frame', pairId: 'pair-1', from: 'peer-a', to: 'peer-b', frameId: 'f-1', index: 0, count: 2, data: 'abc' };
   const forged: Record<string, unknown> = {
     'an index past the count': { ...frame, index: 2 },
     'a single-frame set': { ...frame, count: 1 },
     'another pairing': { ...frame, pairId: 'pair-2' },
     'this peer as sender': { ...frame, from: 'peer-b' },
     'a third peer as sender': { ...frame, from: 'peer-c' },
+    'another member as addressee': { ...frame, to: 'peer-c' },
     'a slice over the frame size': { ...frame, data: 'x'.repeat(FRAME_DATA_BYTES + 1) },
     'an empty slice': { ...frame, data: '' },
     'a path-like frame id': { ...frame, frameId: '../x' },

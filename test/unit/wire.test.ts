@@ -5,7 +5,7 @@ import { ENVELOPE_KINDS, MAX_ENVELOPE_BYTES, parseEnvelope, parseLaneChunk, type
 
 const PAIR = 'pair-1';
 const SELF = 'peer-b';
-const header = { v: 1, pairId: PAIR, from: 'peer-a', seq: 3, ackUpTo: 2, hlc: '0191dd9dec7b.0000.peer-a' };
+const header = { v: 1, pairId: PAIR, from: 'peer-a', to: SELF, seq: 3, ackUpTo: 2, hlc: '0191dd9dec7b.0000.peer-a' };
 const siteUrl = 'https://playground.wordpress.net/scope:alpha/';
 
 const valid: Record<(typeof ENVELOPE_KINDS)[number], Record<string, unknown>> = {
@@ -94,6 +94,8 @@ describe('parseEnvelope rejects with a readable reason', () => {
     ['a forged peer id', { ...valid.ack, from: '../../etc' }, /from: a peer id/],
     ['an empty pair id', { ...valid.ack, pairId: '' }, /pairId: a pair id/],
     ['an echo of our own envelope', { ...valid.ack, from: SELF }, /from: claims to come from this peer/],
+    ['an envelope meant for another member', { ...valid.ack, to: 'peer-c' }, /to: meant for peer-c, not this peer/],
+    ['an envelope for no one', { ...valid.ack, to: undefined }, /to: /],
     ['an extra field', { ...valid.ack, sql: 'DROP TABLE wp_posts' }, /sql: /],
     ['a delta without payload', { ...valid.delta, payload: undefined }, /payload: /],
     ['a copy chunk without data', { ...valid['copy-chunk'], data: undefined }, /data: required/],

@@ -11,7 +11,7 @@ export type CopyEnd = EnvelopeOf<'copy-end'>;
 export type CopyEnvelope = CopyBegin | CopyChunk | CopyEnd;
 
 /** The header fields every envelope carries, as the sending peer fills them in. */
-export type EnvelopeHeader = Pick<CopyBegin, 'pairId' | 'from' | 'seq' | 'ackUpTo' | 'hlc'>;
+export type EnvelopeHeader = Pick<CopyBegin, 'pairId' | 'from' | 'to' | 'seq' | 'ackUpTo' | 'hlc'>;
 
 export interface CopyTransferOptions {
   readonly copyId: string;

@@ -37,7 +37,7 @@ export async function applyDelta(context: ApplyDeltaContext, batch: SequencedBat
     return { kind: 'failed', reason: decoded.error };
   }
   const blobWrites = blobWritesOf(batch.payload);
-  const fetched = await blobs.prepare(blobWrites);
+  const fetched = await blobs.prepare(blobWrites, context.remotePeerId);
   if (fetched.kind === 'waiting') return { kind: 'waiting' };
   if (fetched.kind === 'failed') {
     const reason = `The bytes of a big file could not be fetched: ${fetched.reason}`;

@@ -153,7 +153,7 @@ export class CopyTargetFlow {
     do {
       // A fetch may end inside `prepare` (a part complete already): then it is looked at again.
       this.fetchEnded = false;
-      blobs = await this.context.blobs.prepare(copyBlobs(fetch.copy.meta), holderOf(id));
+      blobs = await this.context.blobs.prepare(copyBlobs(fetch.copy.meta), this.context.link.remotePeerId, holderOf(id));
     } while (blobs.kind === 'waiting' && this.fetchEnded);
     if (blobs.kind === 'waiting') return;
     if (blobs.kind === 'failed') {

@@ -41,7 +41,7 @@ export interface DeltaLinkOptions {
   readonly onPending?: (count: number) => void;
 }
 
-type Control<K extends Envelope['kind']> = Omit<Extract<Envelope<WireDelta>, { kind: K }>, 'v' | 'kind' | 'pairId' | 'from' | 'ackUpTo' | 'hlc' | 'seq'>;
+type Control<K extends Envelope['kind']> = Omit<Extract<Envelope<WireDelta>, { kind: K }>, 'v' | 'kind' | 'pairId' | 'from' | 'to' | 'ackUpTo' | 'hlc' | 'seq'>;
 
 /** What became of received deltas given to `applyInOrder`. */
 export type InOrderOutcome = 'applied' | 'waiting' | 'failed' | 'none';
@@ -64,6 +64,11 @@ export class DeltaLink {
 
   constructor(private readonly options: DeltaLinkOptions) {
     this.frames = new FrameAssembler({ pairId: options.pairId, self: options.peerId, peer: options.remotePeerId });
+  }
+
+  /** The member at the other end of this link. */
+  get remotePeerId(): string {
+    return this.options.remotePeerId;
   }
 
   get lastSeq(): number {
@@ -90,8 +95,8 @@ export class DeltaLink {
 
   /** What every envelope carries besides its kind: who sends it, its latest seq, what of the paired site's it applied, when. */
   stamp() {
-    const { pairId, peerId, clock } = this.options;
-    return { pairId, from: peerId, seq: this.outbox.lastSeq, ackUpTo: this.inbox.appliedUpTo, hlc: encodeHlc(clock.now()) };
+    const { pairId, peerId, remotePeerId, clock } = this.options;
+    return { pairId, from: peerId, to: remotePeerId, seq: this.outbox.lastSeq, ackUpTo: this.inbox.appliedUpTo, hlc: encodeHlc(clock.now()) };
   }
 
   /** Sends a control envelope of `kind` (anything but a delta). */
@@ -106,7 +111,7 @@ export class DeltaLink {
       this.options.send(envelope);
       return;
     }
-    const frames = toFrames(JSON.stringify(envelope), { pairId: this.options.pairId, from: this.options.peerId });
+    const frames = toFrames(JSON.stringify(envelope), { pairId: this.options.pairId, from: this.options.peerId, to: this.options.remotePeerId });
     for (const frame of frames ?? [envelope]) this.options.send(frame);
   }
 
