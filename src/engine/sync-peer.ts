@@ -3,7 +3,7 @@ import type { SiteClient } from '../platform/site-client';
 import type { JournalEntry } from '../protocol/journal-entry';
 import { createHlcClock, decodeHlc, type HlcClock } from '../sync/hlc';
 import type { SequencedBatch } from '../sync/sequencing';
-import { parseLaneChunk, WIRE_VERSION, type Envelope, type PeerMessage } from '../sync/wire';
+import { MAX_ENVELOPE_BYTES, parseLaneChunk, WIRE_VERSION, type Envelope, type PeerMessage } from '../sync/wire';
 import { GroupLinks, type LinkParts } from './peer/group-links';
 import type { BlobLane } from '../sync/broadcast-lane';
 import { BlobTransfer } from './blob-transfer';
@@ -470,12 +470,15 @@ export class SyncPeer {
 
   /** The link a message came on, by its sender; a sender outside the group is refused (journaled). */
   private linkOf(message: unknown): LinkParts | undefined {
-    const from = typeof message === 'object' && message !== null ? (message as { from?: unknown }).from : undefined;
+    const from = senderOf(message);
     const parts = typeof from === 'string' ? this.links.get(from) : undefined;
     if (parts) return parts;
-    // The first link's checks say what is wrong with it (a forgery, another pairing, no sender).
-    const first = this.links.all()[0]!;
-    if (first.link.take(message) !== null) this.journal.refused('peer message', `Rejected envelope: from: ${String(from)} is not a member of this group`);
+    if (typeof from === 'string' && from !== this.options.peerId) {
+      this.journal.refused('peer message', `Rejected envelope: from: ${from.slice(0, 100)} is not a member of this group`);
+    } else {
+      // A link's own checks say what is wrong with it (no sender, an echo of this member's own).
+      this.links.all()[0]!.link.take(message);
+    }
     return undefined;
   }
 
@@ -567,4 +570,17 @@ export class SyncPeer {
     this.problem = problem;
     this.options.onProblem?.(problem);
   }
+}
+
+/** Who a message says it is from, before it is checked (a JSON text is read for it too). */
+function senderOf(message: unknown): unknown {
+  let value = message;
+  if (typeof message === 'string' && message.length <= MAX_ENVELOPE_BYTES) {
+    try {
+      value = JSON.parse(message);
+    } catch {
+      return undefined;
+    }
+  }
+  return typeof value === 'object' && value !== null ? (value as { from?: unknown }).from : undefined;
 }

@@ -1,7 +1,9 @@
 /**
- * A message link between two sync peers for tests: messages cross as JSON (as over
+ * A message link between sync peers for tests: messages cross as JSON (as over
  * `chrome.runtime` ports, so anything JSON cannot carry shows up here), and a seeded random
- * source can duplicate, reorder and hold them back. `settle()` delivers until both sides are quiet.
+ * source can duplicate, reorder and hold them back. `settle()` delivers until every side is quiet.
+ * With two sides a message goes to the other one; with more, to the side its `to` names (name
+ * the sides by their members' peer ids).
  */
 export interface LinkFaults {
   /** Chance that a message is delivered twice. */
@@ -12,22 +14,25 @@ export interface LinkFaults {
   delay?: number;
 }
 
+/** The two sides of a pair. */
 export type Side = 'a' | 'b';
+/** Any side: a pair's, or a group member's (named by its peer id). */
+type Name = string;
 type Receiver = (message: unknown) => Promise<void>;
 
 interface InFlight {
-  from: Side;
-  to: Side;
+  from: Name;
+  to: Name;
   json: string;
   heldRounds: number;
 }
 
 export class TestLink {
   private readonly queue: InFlight[] = [];
-  private readonly receivers = new Map<Side, Receiver>();
+  private readonly receivers = new Map<Name, Receiver>();
   private readonly random: () => number;
   /** Every message as sent, for reading in a failure. */
-  readonly log: { from: Side; json: string }[] = [];
+  readonly log: { from: Name; json: string }[] = [];
 
   constructor(
     private readonly faults: LinkFaults = {},
@@ -37,10 +42,10 @@ export class TestLink {
   }
 
   /** Registers `side`'s receiver and returns the function it sends with. */
-  attach(side: Side, receive: Receiver): (message: unknown) => void {
+  attach(side: Name, receive: Receiver): (message: unknown) => void {
     this.receivers.set(side, receive);
-    const to: Side = side === 'a' ? 'b' : 'a';
     return (message) => {
+      const to = this.destination(side, message);
       const json = JSON.stringify(message);
       this.log.push({ from: side, json });
       this.queue.push({ from: side, to, json, heldRounds: this.chance(this.faults.delay) ? 1 + Math.floor(this.random() * 3) : 0 });
@@ -53,7 +58,7 @@ export class TestLink {
   }
 
   /** Messages queued to `to` (held ones included), oldest first, as sent. */
-  queuedFor(to: Side): string[] {
+  queuedFor(to: Name): string[] {
     return this.queue.filter((message) => message.to === to).map((message) => message.json);
   }
 
@@ -61,7 +66,7 @@ export class TestLink {
    * Loses every message in flight to or from `side` (its page went away with them), held and
    * duplicated copies included. Answers how many were lost.
    */
-  discard(side: Side): number {
+  discard(side: Name): number {
     const kept = this.queue.filter((message) => message.to !== side && message.from !== side);
     const lost = this.queue.length - kept.length;
     this.queue.splice(0, this.queue.length, ...kept);
@@ -90,7 +95,7 @@ export class TestLink {
    * Delivers up to `count` of the messages queued for `to` (and whatever they cause), oldest
    * first unless the batch is reordered; a held message passed over waits one round less.
    */
-  async deliverSome(to: Side, count: number): Promise<void> {
+  async deliverSome(to: Name, count: number): Promise<void> {
     const ready: InFlight[] = [];
     for (const message of this.queue) {
       if (ready.length >= count) break;
@@ -109,7 +114,7 @@ export class TestLink {
    * Hands every message queued for `to` to its receiver at once, without waiting for one to be
    * handled before the next (as the extension's content script does), then waits for them all.
    */
-  async deliverAtOnce(to: Side): Promise<void> {
+  async deliverAtOnce(to: Name): Promise<void> {
     const ready = this.queue.filter((message) => message.to === to);
     for (const message of ready) this.queue.splice(this.queue.indexOf(message), 1);
     const receive = this.receivers.get(to);
@@ -121,7 +126,7 @@ export class TestLink {
    * Delivers the oldest message queued for `to` that `matches` (held or not), and whatever it
    * causes, ahead of the others: a message overtaking older ones on the way. Answers whether one did.
    */
-  async deliverFirst(to: Side, matches: (message: { kind: string }) => boolean): Promise<boolean> {
+  async deliverFirst(to: Name, matches: (message: { kind: string }) => boolean): Promise<boolean> {
     const message = this.queue.find((queued) => queued.to === to && matches(JSON.parse(queued.json) as { kind: string }));
     if (!message) return false;
     this.queue.splice(this.queue.indexOf(message), 1);
@@ -129,6 +134,14 @@ export class TestLink {
     if (!receive) throw new Error(`Nothing attached on side ${to}`);
     await receive(JSON.parse(message.json));
     return true;
+  }
+
+  /** The side `to` names when one is attached under that name; otherwise the other of two sides ('a' and 'b'). */
+  private destination(from: Name, message: unknown): Name {
+    const named = typeof message === 'object' && message !== null ? (message as { to?: unknown }).to : undefined;
+    if (typeof named === 'string' && this.receivers.has(named)) return named;
+    if (from === 'a' || from === 'b') return from === 'a' ? 'b' : 'a';
+    throw new Error(`No side for a message from ${from} to ${String(named)}`);
   }
 
   private chance(probability = 0): boolean {

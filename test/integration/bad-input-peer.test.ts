@@ -84,7 +84,7 @@ const REFUSED_ENVELOPES: readonly BadEnvelope[] = [
   { name: 'oversized: a nack reason over 2000 characters', make: (last) => ({ ...header(last), kind: 'nack', nackSeq: 1, reason: 'x'.repeat(2001) }), reason: /^Rejected envelope: reason: / },
   { name: 'forged: another pairing', make: (last, next) => ({ ...last, seq: next.seq, pairId: 'pair-2' }), reason: /^Rejected envelope: pairId: belongs to pairing pair-2, not pair-1$/ },
   { name: 'forged: from = this peer (an echo)', make: (last, next) => ({ ...last, seq: next.seq, from: SIDE_B }), reason: /^Rejected envelope: from: claims to come from this peer$/ },
-  { name: 'forged: from a third peer', make: (last, next) => ({ ...last, seq: next.seq, from: 'peer-z' }), reason: /^Rejected envelope: from: peer-z is not the paired peer peer-a$/ },
+  { name: 'forged: from a third peer', make: (last, next) => ({ ...last, seq: next.seq, from: 'peer-z' }), reason: /^Rejected envelope: from: peer-z is not a member of this group$/ },
   { name: 'forged: an unknown kind', make: (last) => ({ ...header(last), kind: 'exec', sql: 'DROP TABLE wp_users' }), reason: /^Rejected envelope: kind: / },
   { name: 'forged: wire version 2', make: (last, next) => ({ ...last, seq: next.seq, v: 2 }), reason: /^Rejected envelope: v: unsupported wire version 2/ },
   { name: 'forged: an unknown key', make: (last, next) => ({ ...last, seq: next.seq, sql: 'DROP TABLE wp_users' }), reason: /^Rejected envelope: sql: / },
@@ -110,8 +110,8 @@ const REFUSED_ENVELOPES: readonly BadEnvelope[] = [
 ];
 
 function header(last: DeltaEnvelope): Record<string, unknown> {
-  const { v, pairId, from, ackUpTo } = last;
-  return { v, pairId, from, seq: last.seq, ackUpTo, hlc: now() };
+  const { v, pairId, from, to, ackUpTo } = last;
+  return { v, pairId, from, to, seq: last.seq, ackUpTo, hlc: now() };
 }
 
 /** A batch as A's drain stores it (without its id), and its content id (sha1 of that JSON, as the drain computes it). */

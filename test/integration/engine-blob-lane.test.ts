@@ -98,7 +98,7 @@ describe('big files on the lane between the tabs, WordPress nightly on the ast d
     const rejected = pair.journal.slice(journalMark).filter(({ status }) => status === 'rejected');
     expect(rejected.map(({ summary }) => summary)).toEqual([
       expect.stringMatching(/^Rejected lane message: pairId: belongs to pairing pair-2/),
-      expect.stringMatching(/^Rejected lane message: from: peer-z is not the paired peer peer-b/),
+      expect.stringMatching(/^Rejected lane message: from: peer-z is not a member of this group/),
       expect.stringMatching(/^Rejected lane message: bytes: not bytes/),
       expect.stringMatching(/^Rejected lane message: bytes: more than/),
     ]);
