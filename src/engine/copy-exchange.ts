@@ -38,6 +38,8 @@ export type TargetProgress =
 export interface CopyFetch {
   readonly copy: SiteCopy;
   readonly baseSeq: number;
+  /** The other members' deltas the copy includes, by member. */
+  readonly applied: Readonly<Record<string, number>>;
   readonly sourceCursor: number;
   readonly headerBytes: number;
   /** Bytes of each blob in the store so far, by sha256. */
@@ -85,7 +87,7 @@ export class CopyTarget {
 
   /** The header of the copy in flight is in and checked: its blobs are pulled next. */
   startFetch(copy: SiteCopy, reassembler: CopyReassembler, sourceCursor: number): CopyFetch {
-    const fetch: CopyFetch = { copy, baseSeq: reassembler.baseSeq, sourceCursor, headerBytes: reassembler.byteLength, stored: new Map() };
+    const fetch: CopyFetch = { copy, baseSeq: reassembler.baseSeq, applied: reassembler.applied, sourceCursor, headerBytes: reassembler.byteLength, stored: new Map() };
     if (this.active !== null) this.active.fetch = fetch;
     return fetch;
   }

@@ -3,7 +3,7 @@ import type { SiteClient } from '../platform/site-client';
 import type { JournalEntry } from '../protocol/journal-entry';
 import { createHlcClock, decodeHlc, type HlcClock } from '../sync/hlc';
 import type { SequencedBatch } from '../sync/sequencing';
-import { MAX_ENVELOPE_BYTES, parseLaneChunk, WIRE_VERSION, type Envelope, type PeerMessage } from '../sync/wire';
+import { MAX_ENVELOPE_BYTES, parseLaneChunk, WIRE_VERSION, type Envelope, type EnvelopeOf, type PeerMessage } from '../sync/wire';
 import { GroupLinks, type LinkParts } from './peer/group-links';
 import type { BlobLane } from '../sync/broadcast-lane';
 import { BlobTransfer } from './blob-transfer';
@@ -14,7 +14,7 @@ import { describeDelta } from './summaries';
 import { applyDelta, type ApplyDeltaContext } from './peer/apply-delta';
 import { CopySourceFlow } from './peer/copy-source-flow';
 import { CopyTargetFlow } from './peer/copy-target-flow';
-import { DeltaLink } from './peer/delta-link';
+import { DeltaLink, type DeltaLinkOptions } from './peer/delta-link';
 import { EngineGuard } from './peer/engine-guard';
 import { LocalChanges } from './peer/local-changes';
 import { openPeerSite } from './peer/open-site';
@@ -320,6 +320,35 @@ export class SyncPeer {
     for (const { link } of this.links.all()) link.control('resend', { resendFrom: link.appliedUpTo + 1 });
   }
 
+  /**
+   * A member joined the group: a link to it opens, holding every delta of this site some member
+   * has not acknowledged yet. The newcomer installs a copy from one member, then says (`hello`)
+   * what of this site's the copy held; the rest goes to it.
+   */
+  addMember(remotePeerId: string): Promise<void> {
+    return this.steps.run(async () => {
+      if (this.links.get(remotePeerId) || remotePeerId === this.options.peerId) return;
+      const lastSeq = this.links.all()[0]!.link.lastSeq;
+      this.links.add(this.openLink(remotePeerId, { lastSeq, retained: this.links.retained() }));
+      this.reportPending();
+    });
+  }
+
+  /**
+   * A member left the group: its link closes, and what only it had not acknowledged is released.
+   * The last other member cannot be removed (the group ends instead).
+   */
+  removeMember(remotePeerId: string): Promise<void> {
+    return this.steps.run(async () => {
+      if (this.links.size <= 1 || !this.links.get(remotePeerId)) return;
+      const parts = this.links.remove(remotePeerId)!;
+      await parts.copyOut.withdraw().catch(() => undefined);
+      this.blobs.forgetFetches(remotePeerId);
+      await this.releaseAckedByAll();
+      this.reportPending();
+    });
+  }
+
   /** Stops for good. Work in flight may fail as its site goes (a replaced client): that is no failure to report. */
   async stop(): Promise<void> {
     this.markStopping();
@@ -330,7 +359,7 @@ export class SyncPeer {
   }
 
   /** The links and flows toward one other member. */
-  private openLink(remotePeerId: string): LinkParts {
+  private openLink(remotePeerId: string, startFrom?: DeltaLinkOptions['startFrom']): LinkParts {
     const { site, options } = this;
     const { peerId, pairId } = options;
     const link = new DeltaLink({
@@ -344,6 +373,7 @@ export class SyncPeer {
       deltasFlow: () => this.deltasFlow,
       stopped: () => this.stopping,
       onPending: () => this.reportPending(),
+      ...(startFrom ? { startFrom } : {}),
     });
     const restartInbox = (appliedUpTo: number) => {
       link.restartInbox(appliedUpTo);
@@ -370,6 +400,8 @@ export class SyncPeer {
       },
       restartInbox,
       resendPending,
+      dropPending: (atLeast) => this.dropPending(atLeast),
+      joinOthers: (applied) => this.joinOthers(remotePeerId, applied),
       applyHeld,
       onCopyProgress: options.onCopyProgress,
       onCopyDone: options.onCopyDone,
@@ -381,6 +413,7 @@ export class SyncPeer {
       journal: this.journal,
       local: this.local,
       wallClock: options.wallClock,
+      appliedFromOthers: () => this.links.appliedFrom(remotePeerId),
       cannotServe: () => {
         if (this.paused) return 'Sync is paused on the paired site';
         if (!this.live || this.copyInFlight) return 'The paired site is waiting for a full-state copy itself';
@@ -410,8 +443,38 @@ export class SyncPeer {
       journal: this.journal,
       sendLocalFirst: () => this.local.send(null),
     };
-    const parts: LinkParts = { remotePeerId, link, copyIn, copyOut, rejoin, applying, lastSiteUrl: '' };
+    const parts: LinkParts = { remotePeerId, link, copyIn, copyOut, rejoin, applying, lastSiteUrl: '', restartInbox };
     return parts;
+  }
+
+  /** A copy replaced this site's unsent deltas: every link forgets them, under one numbering still. Answers those dropped. */
+  private dropPending(atLeast: number): readonly SequencedBatch<WireDelta>[] {
+    const dropped = this.links.retained();
+    for (const { link } of this.links.all()) link.dropPending(atLeast);
+    return dropped;
+  }
+
+  /**
+   * The copy from `source` is installed: each other member's deltas go on after what the copy
+   * included of them, and each is told where this site's go on (`hello`).
+   */
+  private joinOthers(source: string, applied: Readonly<Record<string, number>>): void {
+    for (const parts of this.links.all()) {
+      if (parts.remotePeerId === source) continue;
+      parts.restartInbox(applied[parts.remotePeerId] ?? 0);
+      parts.link.restartResends();
+      parts.link.control('hello', { siteUrl: this.site.siteUrl });
+    }
+  }
+
+  /**
+   * A member's state was replaced by a copy (`hello`): its deltas go on after `seq`, and what of
+   * this site's it acknowledged beyond what the copy held goes to it again.
+   */
+  private greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>): void {
+    parts.restartInbox(envelope.seq);
+    parts.link.rewind(envelope.ackUpTo, this.links.retained());
+    parts.link.resendAll();
   }
 
   /** The member a copy is asked of. */
@@ -457,15 +520,17 @@ export class SyncPeer {
     if (parts.rejoin.isStale(envelope, clock)) return;
     if (envelope.kind === 'rejoin') return parts.rejoin.answer(envelope, clock);
     if (envelope.kind === 'rejoined') return parts.rejoin.answered(envelope, clock);
-    if (parts.link.acknowledge(envelope.ackUpTo, clock)) {
-      const upTo = this.links.newlyAckedByAll();
-      if (upTo !== null) {
-        this.journal.sentAcknowledged(upTo);
-        this.local.acknowledged(upTo);
-        await this.blobs.releaseAcked(upTo);
-      }
-    }
+    if (parts.link.acknowledge(envelope.ackUpTo, clock)) await this.releaseAckedByAll();
     return this.dispatch(parts, envelope);
+  }
+
+  /** What every member has acknowledged leaves the site's outbox, with its blobs, and its journal lines read as applied. */
+  private async releaseAckedByAll(): Promise<void> {
+    const upTo = this.links.newlyAckedByAll();
+    if (upTo === null) return;
+    this.journal.sentAcknowledged(upTo);
+    this.local.acknowledged(upTo);
+    await this.blobs.releaseAcked(upTo);
   }
 
   /** The link a message came on, by its sender; a sender outside the group is refused (journaled). */
@@ -494,6 +559,8 @@ export class SyncPeer {
         else await this.receiveDelta(parts, held);
         return;
       }
+      case 'hello':
+        return this.greeted(parts, envelope);
       case 'copy-request':
         return copyOut.answer(envelope);
       case 'copy-begin':

@@ -40,8 +40,15 @@ export type ResendResult<P> =
   /** The peer asks for batches already acknowledged and dropped: it lost its state and needs a copy. */
   | { readonly ok: false; readonly needsCopy: true; readonly error: string };
 
-export function createOutbox<P>(): OutboxState<P> {
-  return { lastSeq: 0, ackedUpTo: 0, unacked: [] };
+/**
+ * An empty outbox, or one that joins a numbering already under way: `lastSeq` assigned so far,
+ * `retained` the batches still kept for some receiver (contiguous up to `lastSeq`), all
+ * unacknowledged for this one.
+ */
+export function createOutbox<P>(from: { readonly lastSeq: number; readonly retained: readonly SequencedBatch<P>[] } = { lastSeq: 0, retained: [] }): OutboxState<P> {
+  assertSeq(from.lastSeq, 0);
+  const unacked = from.retained.map(({ seq, payload }) => ({ seq, payload, sentAt: null, attempts: 0 }));
+  return { lastSeq: from.lastSeq, ackedUpTo: from.lastSeq - unacked.length, unacked };
 }
 
 /** Assigns the next seq to `payload` and keeps it until acknowledged. */
@@ -123,6 +130,26 @@ export function outboxDropPending<P>(
   assertSeq(atLeast, 0);
   const lastSeq = Math.max(state.lastSeq, atLeast);
   return { state: { lastSeq, ackedUpTo: lastSeq, unacked: [] }, dropped: outboxPending(state) };
+}
+
+/**
+ * The receiver starts over from `upTo` (its state was replaced by a copy that had this sender's
+ * batches only up to there): what it had acknowledged beyond is unacknowledged again, taken
+ * from `retained` (the sender's batches some other receiver has not acknowledged either). Where
+ * `retained` lacks one, the outbox goes back only to the first it can send without a gap.
+ */
+export function outboxRewind<P>(state: OutboxState<P>, upTo: number, retained: readonly SequencedBatch<P>[]): OutboxState<P> {
+  assertSeq(upTo, 0);
+  if (upTo >= state.ackedUpTo) return state;
+  const bySeq = new Map(retained.map((batch) => [batch.seq, batch]));
+  let ackedUpTo = state.ackedUpTo;
+  const back: OutboxEntry<P>[] = [];
+  while (ackedUpTo > upTo && bySeq.has(ackedUpTo)) {
+    const { seq, payload } = bySeq.get(ackedUpTo)!;
+    back.unshift({ seq, payload, sentAt: null, attempts: 0 });
+    ackedUpTo -= 1;
+  }
+  return { ...state, ackedUpTo, unacked: [...back, ...state.unacked] };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -43,10 +43,16 @@ import { PairIdSchema, PeerIdSchema } from '../protocol/ids';
  * peers learn, over the link), beside the link: it carries only `blob-bytes` messages, a chunk's
  * bytes as they are (structured clone, no base64, no hop through the service worker).
  *
+ * A member whose state a full-state copy replaced sends `hello` to the members other than the
+ * copy's source (which has `copy-installed`): its deltas go on after `seq`, and none before it
+ * will come (again).
+ *
  * Payloads (`delta.payload`, copy chunks and metadata) are opaque here: pass a schema to
  * `parseEnvelope` or validate them where they are used.
  */
 export const WIRE_VERSION = 1;
+/** Members of one sync group, at most (every member runs a link to each other one). */
+export const MAX_GROUP_MEMBERS = 16;
 
 export const ENVELOPE_KINDS = [
   'hello',
@@ -125,6 +131,11 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
       siteUrl,
       /** The sender's seq the copy includes: the receiver fast-forwards its cursor to it. */
       baseSeq: counter,
+      /**
+       * The other members' deltas the copy includes (the source had applied them, by member): the
+       * receiver's links to them go on after these.
+       */
+      applied: v.optional(v.pipe(v.record(PeerIdSchema, counter), v.check((record) => Object.keys(record).length <= MAX_GROUP_MEMBERS, `more than ${MAX_GROUP_MEMBERS} members`))),
       chunkCount: counter,
       byteLength: counter,
       meta: present,

@@ -17,6 +17,8 @@ export interface CopyTransferOptions {
   readonly copyId: string;
   /** The sender's latest delta seq the copy includes: the receiver fast-forwards its inbox to it. */
   readonly baseSeq: number;
+  /** The other members' deltas the copy includes, by member (see wire.ts). */
+  readonly applied?: Readonly<Record<string, number>>;
   readonly header: EnvelopeHeader;
   /** Bytes per chunk before base64, at most (and by default) COPY_CHUNK_BYTES. */
   readonly chunkBytes?: number;
@@ -46,6 +48,7 @@ export async function copyToEnvelopes(copy: SiteCopy, options: CopyTransferOptio
       kind: 'copy-begin',
       siteUrl: copy.meta.siteUrl,
       baseSeq: options.baseSeq,
+      ...(options.applied ? { applied: { ...options.applied } } : {}),
       chunkCount,
       byteLength: bytes.length,
       meta: copy.meta,
@@ -68,6 +71,8 @@ export async function copyToEnvelopes(copy: SiteCopy, options: CopyTransferOptio
 export class CopyReassembler {
   readonly copyId: string;
   readonly baseSeq: number;
+  /** The other members' deltas the copy includes, by member. */
+  readonly applied: Readonly<Record<string, number>>;
   readonly meta: CopyMeta;
   private readonly chunkCount: number;
   /** Bytes announced by `copy-begin`. */
@@ -86,6 +91,7 @@ export class CopyReassembler {
     }
     this.copyId = begin.copyId;
     this.baseSeq = begin.baseSeq;
+    this.applied = begin.applied ?? {};
     this.meta = meta.output;
     this.chunkCount = begin.chunkCount;
     this.byteLength = begin.byteLength;

@@ -14,6 +14,8 @@ export interface CopySourceContext {
   readonly journal: PeerJournal;
   readonly local: LocalChanges;
   readonly wallClock?: () => number;
+  /** The deltas of the group's other members this site applied, by member: the copy includes them. */
+  readonly appliedFromOthers: () => Record<string, number>;
   /** Why this site cannot serve a copy now (sync paused, waiting for a copy itself), or null. */
   readonly cannotServe: () => string | null;
   /** The paired site's deltas go on after `appliedUpTo`. */
@@ -60,6 +62,7 @@ export class CopySourceFlow {
       await local.pull();
       await local.send(null);
       const baseSeq = link.lastSeq;
+      const applied = this.context.appliedFromOthers();
       const copy = await captureCopy(site.client, {
         store: site.store,
         discard: (names) => blobs.discardUnlessHeld(names),
@@ -70,7 +73,7 @@ export class CopySourceFlow {
       // Served until the target installed the copy or gave it up.
       blobs.offerFor(holderOf(request.copyId), copyBlobs(copy.meta));
       this.served = request.copyId;
-      const envelopes = await copyToEnvelopes(copy, { copyId: request.copyId, baseSeq, header: link.stamp() });
+      const envelopes = await copyToEnvelopes(copy, { copyId: request.copyId, baseSeq, applied, header: link.stamp() });
       for (const envelope of envelopes) link.post(envelope);
       const { meta } = copy;
       const line = journal.write([

@@ -25,6 +25,13 @@ export interface CopyTargetContext {
   /** The paired site's deltas go on after `appliedUpTo`. */
   readonly restartInbox: (appliedUpTo: number) => void;
   readonly resendPending: () => void;
+  /**
+   * The copy replaced this site's own unsent deltas: every link forgets them, and numbering goes
+   * on after `atLeast` or the last seq, whichever is higher. Answers those forgotten.
+   */
+  readonly dropPending: (atLeast: number) => readonly SequencedBatch<WireDelta>[];
+  /** The copy is installed: the links to the group's other members go on from what it included of theirs (`applied`). */
+  readonly joinOthers: (applied: Readonly<Record<string, number>>) => void;
   /** Applies the paired site's deltas held while the copy was in flight. */
   readonly applyHeld: (held: readonly HeldDelta[]) => Promise<void>;
   readonly onCopyProgress?: (progress: { done: number; total: number }) => void;
@@ -170,7 +177,7 @@ export class CopyTargetFlow {
 
   private async install(id: string): Promise<void> {
     const { site, peerId, link, blobs, journal, local } = this.context;
-    const { copy, baseSeq, sourceCursor, headerBytes } = this.target.fetch!;
+    const { copy, baseSeq, applied, sourceCursor, headerBytes } = this.target.fetch!;
     let installation;
     for (let attempt = 1; installation === undefined; attempt++) {
       try {
@@ -186,7 +193,7 @@ export class CopyTargetFlow {
     await blobs.releaseReceived(copyBlobs(copy.meta), holderOf(id));
     await local.replacedByCopy();
     // Numbering goes on beyond the source's cursor for this site, so none of it is taken for a duplicate.
-    const dropped = link.dropPending(sourceCursor);
+    const dropped = this.context.dropPending(sourceCursor);
     await blobs.releaseAcked(Number.POSITIVE_INFINITY);
     journal.sentDropped();
     this.context.restartInbox(baseSeq);
@@ -194,6 +201,7 @@ export class CopyTargetFlow {
     const held = this.target.settle();
     this.context.goLive();
     link.control('copy-installed', { copyId: id });
+    this.context.joinOthers(applied);
     journal.write([
       {
         direction: 'received',

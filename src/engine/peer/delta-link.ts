@@ -16,6 +16,7 @@ import {
   outboxMarkSent,
   outboxPending,
   outboxResend,
+  outboxRewind,
   type InboxCursor,
   type OutboxState,
   type SequencedBatch,
@@ -39,6 +40,8 @@ export interface DeltaLinkOptions {
   /** Nothing more goes out once the peer stops: its site may be another one now. */
   readonly stopped: () => boolean;
   readonly onPending?: (count: number) => void;
+  /** This site's numbering so far, for a link opened to a member that joined later (default: none yet). */
+  readonly startFrom?: { readonly lastSeq: number; readonly retained: readonly SequencedBatch<WireDelta>[] };
 }
 
 type Control<K extends Envelope['kind']> = Omit<Extract<Envelope<WireDelta>, { kind: K }>, 'v' | 'kind' | 'pairId' | 'from' | 'to' | 'ackUpTo' | 'hlc' | 'seq'>;
@@ -53,7 +56,7 @@ export type InOrderOutcome = 'applied' | 'waiting' | 'failed' | 'none';
  * on the wire (stamped, as frames when too big for one message) and takes them off it (validated).
  */
 export class DeltaLink {
-  private outbox: OutboxState<WireDelta> = createOutbox();
+  private outbox: OutboxState<WireDelta>;
   private inbox: InboxCursor<WireDelta> = createInboxCursor();
   /** When unacknowledged deltas go out again on their own (resend-policy.ts). */
   private resend: ResendState = { lastProgressMs: 0, refusedFrom: null };
@@ -64,6 +67,7 @@ export class DeltaLink {
 
   constructor(private readonly options: DeltaLinkOptions) {
     this.frames = new FrameAssembler({ pairId: options.pairId, self: options.peerId, peer: options.remotePeerId });
+    this.outbox = createOutbox(options.startFrom);
   }
 
   /** The member at the other end of this link. */
@@ -210,6 +214,15 @@ export class DeltaLink {
     this.setOutbox(state);
     this.restartResends();
     return dropped;
+  }
+
+  /**
+   * The member at the other end starts over from `upTo` of this site's deltas (a copy replaced its
+   * state): those it had acknowledged beyond are sent again, taken from `retained`.
+   */
+  rewind(upTo: number, retained: readonly SequencedBatch<WireDelta>[]): void {
+    this.setOutbox(outboxRewind(this.outbox, upTo, retained));
+    this.restartResends();
   }
 
   // --- The paired site's deltas -----------------------------------------------------------

@@ -3,6 +3,8 @@ import type { CopyTargetFlow } from './copy-target-flow';
 import type { DeltaLink } from './delta-link';
 import type { ApplyDeltaContext } from './apply-delta';
 import type { RejoinFlow } from './rejoin-flow';
+import type { SequencedBatch } from '../../sync/sequencing';
+import type { WireDelta } from '../delta';
 
 /** What one member keeps for each other member of its group. */
 export interface LinkParts {
@@ -14,6 +16,8 @@ export interface LinkParts {
   readonly applying: ApplyDeltaContext;
   /** That member's URL from its latest delta, for its held deltas applied later. */
   lastSiteUrl: string;
+  /** That member's deltas go on after `appliedUpTo` (a rejoin, a copy): those held here, and their blob fetches, are gone. */
+  readonly restartInbox: (appliedUpTo: number) => void;
 }
 
 /**
@@ -28,6 +32,17 @@ export class GroupLinks {
   add(parts: LinkParts): void {
     if (this.links.has(parts.remotePeerId)) throw new Error(`Already linked to ${parts.remotePeerId}`);
     this.links.set(parts.remotePeerId, parts);
+  }
+
+  /** Takes the link to `remotePeerId` away; answers it. */
+  remove(remotePeerId: string): LinkParts | undefined {
+    const parts = this.links.get(remotePeerId);
+    this.links.delete(remotePeerId);
+    return parts;
+  }
+
+  get size(): number {
+    return this.links.size;
   }
 
   get(remotePeerId: string): LinkParts | undefined {
@@ -56,6 +71,17 @@ export class GroupLinks {
     if (upTo <= this.releasedUpTo) return null;
     this.releasedUpTo = upTo;
     return upTo;
+  }
+
+  /** This member's deltas some link has not had acknowledged: every one after `ackedByAll`. */
+  retained(): readonly SequencedBatch<WireDelta>[] {
+    const slowest = this.all().reduce((slow, parts) => (parts.link.ackedUpTo < slow.link.ackedUpTo ? parts : slow));
+    return slowest.link.pending;
+  }
+
+  /** The other members' deltas this site applied, by member, but for `except`'s. */
+  appliedFrom(except: string): Record<string, number> {
+    return Object.fromEntries(this.all().filter((parts) => parts.remotePeerId !== except).map((parts) => [parts.remotePeerId, parts.link.appliedUpTo]));
   }
 
   /** Deltas of this member some link still waits to have acknowledged (the badge's count). */
