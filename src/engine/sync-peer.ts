@@ -30,6 +30,8 @@ export interface SyncPeerOptions {
   /** This site's peer id, and the paired site's. */
   peerId: string;
   remotePeerId: string;
+  /** This site's slot in the ID plan: a full-state copy gives it this slot's range. */
+  idSlot: number;
   /** Hands one JSON-safe envelope to the transport towards the paired site. */
   send: (message: PeerMessage<WireDelta>) => void;
   /**
@@ -174,6 +176,7 @@ export class SyncPeer {
     this.copyIn = new CopyTargetFlow({
       site,
       peerId,
+      idSlot: options.idSlot,
       link: this.link,
       blobs: this.blobs,
       journal: this.journal,
