@@ -49,7 +49,7 @@ test('ID shard filter overhead', async () => {
   for (const driver of ['ast', 'legacy'] as const) {
     const site = await bootNodeSite({ driver, wp: '6.5', siteUrl: `https://playground.wordpress.net/scope:ids-overhead-${driver}/` });
     const survey = await surveyIdTables(site.client);
-    await installIdShards(site.client, planIdShards({ first: 'peer-a', second: 'peer-b', sites: [survey] }), 'peer-a');
+    await installIdShards(site.client, planIdShards({ sites: [survey] }), 0);
     const response = await site.client.run({ code: MEASURE });
     await site.dispose();
     const result = JSON.parse(response.text.slice(response.text.indexOf('{'))) as { ratio: number; with: number; without: number; sharded: number };

@@ -32,6 +32,8 @@ export interface SyncPeerOptions {
   peerId: string;
   /** The other members of the group (their peer ids): one link to each. */
   members: readonly string[];
+  /** This site's slot in the ID plan: a full-state copy gives it this slot's range. */
+  idSlot: number;
   /** Hands one JSON-safe envelope to the transport; its `to` names the member it is for. */
   send: (message: PeerMessage<WireDelta>) => void;
   /**
@@ -389,6 +391,7 @@ export class SyncPeer {
     const copyIn = new CopyTargetFlow({
       site,
       peerId,
+      idSlot: options.idSlot,
       link,
       blobs: this.blobs,
       journal: this.journal,

@@ -6,12 +6,11 @@ import { runIdShardScript } from './site-script';
 const StatusAnswerSchema = v.nullable(
   v.object({
     plan: v.string(),
-    self: v.string(),
+    self_slot: v.number(),
     self_lo: v.number(),
     self_hi: v.number(),
-    peer: v.string(),
-    peer_lo: v.number(),
-    peer_hi: v.number(),
+    group_lo: v.number(),
+    group_hi: v.number(),
     installed_at: v.string(),
     tables: v.array(
       v.object({
@@ -41,33 +40,36 @@ export interface TableIdStatus {
   readonly refusedAt: string | null;
   /**
    * Inserts SQLite numbered itself because the filter does not rewrite their shape (INSERT …
-   * SELECT, no column list, …): their IDs may lie outside this peer's range.
+   * SELECT, no column list, …): their IDs may lie outside this site's range.
    */
   readonly unsharded: number;
 }
 
 export interface IdShardStatus {
   readonly plan: IdShardPlan;
-  readonly self: string;
+  /** This site's slot in the plan, and the range it hands out IDs from. */
+  readonly slot: number;
   readonly selfRange: IdRange;
-  readonly peer: string;
-  readonly peerRange: IdRange;
+  /** Every slot's range together: IDs of the group's other members lie there, outside `selfRange`. */
+  readonly groupRange: IdRange;
   readonly installedAt: string;
   /** Tables that have an allocator row (every AUTOINCREMENT table at install, later ones after their first insert). */
   readonly tables: readonly TableIdStatus[];
 }
 
-/** What the site recorded about its shard: both peers' ranges and every table's cursor; null when not sharded. */
+/**
+ * What the site recorded about its shard: its slot and range, the group's, and every table's
+ * cursor; null when not sharded (or holding a plan of an older format, which it no longer allocates from).
+ */
 export async function readIdShardStatus(client: SiteClient): Promise<IdShardStatus | null> {
   const answer = await runIdShardScript(client, 'status', StatusAnswerSchema);
   if (answer === null) return null;
   const plan = v.parse(IdShardPlanSchema, JSON.parse(answer.plan));
   return {
     plan,
-    self: answer.self,
+    slot: answer.self_slot,
     selfRange: { lo: answer.self_lo, hi: answer.self_hi },
-    peer: answer.peer,
-    peerRange: { lo: answer.peer_lo, hi: answer.peer_hi },
+    groupRange: { lo: answer.group_lo, hi: answer.group_hi },
     installedAt: answer.installed_at,
     tables: answer.tables.map((row) => ({
       table: row.table_name,

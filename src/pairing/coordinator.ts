@@ -31,6 +31,10 @@ type SiteReport = Extract<TabToBackground, { type: 'tab/site' }>;
 type PeerReport = Extract<TabToBackground, { type: 'tab/pending' | 'tab/problem' | 'tab/copy-progress' | 'tab/copy-done' }>;
 type PeerStartRole = Extract<BackgroundToTab, { type: 'bg/peer-start' }>['role'];
 
+/** ID plan slots of a pairing: the copy source plans the ranges and takes the first. */
+const SOURCE_SLOT = 0;
+const TARGET_SLOT = 1;
+
 /**
  * The background's pairing logic, platform-free: pairs tabs (one side's full state copied to the
  * other, then live), stops, pauses and retries pairings, follows what tabs report (a reload is
@@ -75,7 +79,7 @@ export class PairingCoordinator {
     const pairing: Pairing = startCopy(
       {
         pairId: ids.pairId(),
-        sides: [this.newSide(sourceSite), this.newSide(targetSite)],
+        sides: [this.newSide(sourceSite, SOURCE_SLOT), this.newSide(targetSite, TARGET_SLOT)],
         syncOn: true,
         phase: 'copying',
         createdAt: now(),
@@ -286,12 +290,14 @@ export class PairingCoordinator {
 
   /** Starts the peer of `tabId`'s side of `pairing` in its tab. */
   private startPeer(pairing: Pairing, tabId: number, role: PeerStartRole): Promise<TabReply> {
+    const side = sideOf(pairing, tabId)!;
     return this.deps.tabs.send(tabId, {
       type: 'bg/peer-start',
       pairId: pairing.pairId,
-      peerId: sideOf(pairing, tabId)!.peerId,
+      peerId: side.peerId,
       remotePeerId: otherSide(pairing, tabId).peerId,
       role,
+      slot: side.slot,
       syncOn: pairing.syncOn,
     });
   }
@@ -340,10 +346,11 @@ export class PairingCoordinator {
     return reply.summary ?? `Tab ${tabId} did not describe its content`;
   }
 
-  private newSide({ tabId, site, document }: PairableSite): PairedSide {
+  private newSide({ tabId, site, document }: PairableSite, slot: number): PairedSide {
     return {
       tabId,
       peerId: this.deps.ids.peerId(tabId),
+      slot,
       scope: site.scope,
       siteUrl: site.siteUrl,
       name: site.name,

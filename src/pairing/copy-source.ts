@@ -2,13 +2,13 @@ import { installIdShards, planIdShards, surveyIdTables, type IdShardPlan } from 
 import type { SiteClient } from '../platform/site-client';
 
 /**
- * Gives a new pairing its ID ranges on the site whose full state is copied to the other: planned
- * from this site's survey (the new ranges start above every ID it holds, `peerId` takes the lower
- * one) and installed here, replacing an earlier pairing's plan. The copy carries the plan to the
- * other site, which takes its own range from it.
+ * Gives a new group its ID ranges on the site whose full state is copied to the others: planned
+ * from this site's survey (every slot's range starts above every ID it holds) and installed here
+ * in `slot`, replacing an earlier pairing's plan. The copy carries the plan to each other member,
+ * which takes its own slot's range from it.
  */
-export async function shardCopySource(client: SiteClient, peerId: string, remotePeerId: string): Promise<IdShardPlan> {
-  const plan = planIdShards({ first: peerId, second: remotePeerId, sites: [await surveyIdTables(client)] });
-  await installIdShards(client, plan, peerId, { replace: true });
+export async function shardCopySource(client: SiteClient, slot: number): Promise<IdShardPlan> {
+  const plan = planIdShards({ sites: [await surveyIdTables(client)] });
+  await installIdShards(client, plan, slot, { replace: true });
   return plan;
 }

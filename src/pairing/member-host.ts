@@ -69,7 +69,7 @@ export class MemberHost {
     if (command.role === 'source') {
       // A new pairing starts clean, even when an earlier one ended without removing the engine.
       await unpairSite(client);
-      await shardCopySource(client, command.peerId, command.remotePeerId);
+      await shardCopySource(client, command.slot);
     }
     this.paused = !command.syncOn;
     // Chunks may come while the peer is still starting (a copy's first bytes): they wait for it.
@@ -82,6 +82,7 @@ export class MemberHost {
       pairId,
       peerId: command.peerId,
       members: [command.remotePeerId],
+      idSlot: command.slot,
       ...(command.role === 'target' ? { awaitCopyFrom: command.remotePeerId } : {}),
       resume: command.role === 'resume',
       paused: this.paused,

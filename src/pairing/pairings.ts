@@ -10,6 +10,11 @@ import type { StorageKind } from '../protocol/site';
 export interface PairedSide {
   tabId: number;
   peerId: string;
+  /**
+   * This side's slot in the ID plan (the copy source's 0, the target's 1): fixed for the pairing,
+   * kept when a reload restores or resumes the side.
+   */
+  slot: number;
   scope: string;
   siteUrl: string;
   /** The site's name as the page showed it when paired (or restored). */

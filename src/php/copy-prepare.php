@@ -4,15 +4,16 @@
  * site's own database file, not yet in use) into this site's, in one transaction: the copy must
  * pass quick_check; the engine's identity becomes this site's (peer id, clock, an empty
  * changelog, cursors, its own batch sequence where the source's cursor for it stands); the ID
- * shard plan is held as this peer (or dropped when this peer is not in it); every string cell
+ * shard plan is held in this site's slot (or dropped when of an older format); every string cell
  * of every user table has the source's site URL rewritten to this site's. The applying marker
  * keeps the copied capture triggers silent meanwhile. Any error rolls it all back.
  *
  * This site's local-only rows (sessions, salts, cron, transients) replace the copy's.
  *
  * Input (PGSYNC_COPY_INPUT, a JSON file): {dbPath, herePath (this site's database), tablePrefix,
- * engineDir, fromUrl, toUrl, peerId, sourcePeerId, sourceBatchSeq, targetHlc}. Needs capture-common.php and url-rewrite.php in
- * engineDir. Answers through src/php/answer.php.
+ * engineDir, idShardsLibrary, fromUrl, toUrl, peerId, idSlot, sourcePeerId, sourceBatchSeq, targetHlc}.
+ * Needs capture-common.php, url-rewrite.php and local-only.php in engineDir, and the ID shard
+ * library (src/php/id-shards.php) at idShardsLibrary. Answers through src/php/answer.php.
  */
 
 /** The later of two encoded clocks (either may be null), re-stamped with this peer. */
@@ -56,36 +57,35 @@ function pgsync_copy_reset_engine( PDO $pdo, array $input ) {
 	);
 }
 
-/** The copied plan as this peer: its range and the source's swap places. Null when unsharded. */
-function pgsync_copy_reset_id_shards( PDO $pdo, $self ) {
-	if ( ! pgsync_table_exists( $pdo, '_wp_sqlite_pgsync_id_plan' ) ) {
+/**
+ * The copied plan, held in this site's slot: every member holds the same plan, only the slot and
+ * its range are the site's own. A plan of an older format (it names peers, not slots) gives this
+ * site no range: dropped, unsharded until paired again. Null when the copy is unsharded.
+ */
+function pgsync_copy_reset_id_shards( PDO $pdo, $slot ) {
+	if ( ! pgsync_table_exists( $pdo, PLAYGROUND_SYNC_ID_PLAN_TABLE ) ) {
 		return null;
 	}
-	$row = $pdo->query( 'SELECT plan, self, self_lo, self_hi, peer, peer_lo, peer_hi FROM "_wp_sqlite_pgsync_id_plan" WHERE id = 1' )->fetch( PDO::FETCH_ASSOC );
-	if ( ! is_array( $row ) ) {
+	$plan = $pdo->query( 'SELECT plan FROM ' . pgsync_quote_id( PLAYGROUND_SYNC_ID_PLAN_TABLE ) . ' WHERE id = 1' )->fetchColumn();
+	if ( false === $plan ) {
 		return null;
 	}
-	if ( $row['self'] !== $self && $row['peer'] !== $self ) {
-		// Another pairing's plan: this peer has no range in it. Unsharded until paired again.
-		$pdo->exec( 'DELETE FROM "_wp_sqlite_pgsync_id_plan"' );
-		if ( pgsync_table_exists( $pdo, '_wp_sqlite_pgsync_id_ranges' ) ) {
-			$pdo->exec( 'DELETE FROM "_wp_sqlite_pgsync_id_ranges"' );
-		}
-		return array( 'plan' => null, 'dropped' => $row['plan'] );
+	$ranges = playground_sync_id_shards_slot_ranges( $plan, $slot );
+	if ( null === $ranges ) {
+		// Dropped, not emptied: the next install creates the tables as this version has them.
+		$pdo->exec( 'DROP TABLE ' . pgsync_quote_id( PLAYGROUND_SYNC_ID_PLAN_TABLE ) );
+		$pdo->exec( 'DROP TABLE IF EXISTS ' . pgsync_quote_id( PLAYGROUND_SYNC_ID_RANGES_TABLE ) );
+		return array( 'plan' => null, 'dropped' => $plan );
 	}
-	if ( $row['peer'] === $self ) {
-		$pdo->prepare( 'UPDATE "_wp_sqlite_pgsync_id_plan" SET self = ?, self_lo = ?, self_hi = ?, peer = ?, peer_lo = ?, peer_hi = ? WHERE id = 1' )
-			->execute( array( $row['peer'], $row['peer_lo'], $row['peer_hi'], $row['self'], $row['self_lo'], $row['self_hi'] ) );
-		list( $lo, $hi ) = array( (int) $row['peer_lo'], (int) $row['peer_hi'] );
-	} else {
-		list( $lo, $hi ) = array( (int) $row['self_lo'], (int) $row['self_hi'] );
-	}
-	if ( pgsync_table_exists( $pdo, '_wp_sqlite_pgsync_id_ranges' ) ) {
+	list( $lo, $hi ) = $ranges;
+	$pdo->prepare( 'UPDATE ' . pgsync_quote_id( PLAYGROUND_SYNC_ID_PLAN_TABLE ) . ' SET self_slot = ?, self_lo = ?, self_hi = ? WHERE id = 1' )
+		->execute( array( $slot, $lo, $hi ) );
+	if ( pgsync_table_exists( $pdo, PLAYGROUND_SYNC_ID_RANGES_TABLE ) ) {
 		// The allocator skips IDs already used in its range, so starting at lo is safe.
-		$pdo->prepare( 'UPDATE "_wp_sqlite_pgsync_id_ranges" SET lo = ?, hi = ?, next = ?, refused = 0, refused_at = NULL, unsharded = 0' )
+		$pdo->prepare( 'UPDATE ' . pgsync_quote_id( PLAYGROUND_SYNC_ID_RANGES_TABLE ) . ' SET lo = ?, hi = ?, next = ?, refused = 0, refused_at = NULL, unsharded = 0' )
 			->execute( array( $lo, $hi, $lo ) );
 	}
-	return array( 'plan' => $row['plan'], 'dropped' => null );
+	return array( 'plan' => $plan, 'dropped' => null );
 }
 
 /**
@@ -176,6 +176,7 @@ try {
 	require_once $pgsync_input['engineDir'] . '/capture-common.php';
 	require_once $pgsync_input['engineDir'] . '/url-rewrite.php';
 	require_once $pgsync_input['engineDir'] . '/local-only.php';
+	require_once $pgsync_input['idShardsLibrary'];
 	$pgsync_pdo = pgsync_open_pdo( $pgsync_input['dbPath'] );
 	$pgsync_check = $pgsync_pdo->query( 'PRAGMA quick_check' )->fetchAll( PDO::FETCH_COLUMN );
 	if ( array( 'ok' ) !== $pgsync_check ) {
@@ -187,7 +188,7 @@ try {
 		pgsync_create_engine_tables( $pgsync_pdo );
 		$pgsync_pdo->exec( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'applying' ) ) . ' (marker) VALUES (1)' );
 		$pgsync_engine = pgsync_copy_reset_engine( $pgsync_pdo, $pgsync_input );
-		$pgsync_shards = pgsync_copy_reset_id_shards( $pgsync_pdo, $pgsync_input['peerId'] );
+		$pgsync_shards = pgsync_copy_reset_id_shards( $pgsync_pdo, $pgsync_input['idSlot'] );
 		$pgsync_cells  = pgsync_copy_rewrite_urls( $pgsync_pdo, $pgsync_input['fromUrl'], $pgsync_input['toUrl'] );
 		$pgsync_local  = pgsync_copy_keep_local_rows( $pgsync_pdo, $pgsync_here, $pgsync_input['tablePrefix'] );
 		$pgsync_pdo->exec( 'DELETE FROM ' . pgsync_quote_id( pgsync_engine_table( 'applying' ) ) );

@@ -3,8 +3,8 @@
  * Playground Sync: ID shards, the `run()` script that surveys, installs and reports.
  *
  * Env: PG_SYNC_DOCROOT, PG_SYNC_ID_ACTION (survey | install | status | uninstall), for install also
- * PG_SYNC_ID_PLAN (the canonical plan JSON, see src/ids/ranges.ts) and PG_SYNC_ID_SELF (this
- * site's peer id). Answers through src/php/answer.php; a refusal has a code the extension acts
+ * PG_SYNC_ID_PLAN (the canonical plan JSON, see src/ids/ranges.ts) and PG_SYNC_ID_SLOT (this
+ * site's slot in it). Answers through src/php/answer.php; a refusal has a code the extension acts
  * on (`other-plan`, `ids-above-base`, `int-size`, …).
  *
  * WordPress is loaded with SHORTINIT: only to reach the raw SQLite PDO, nothing else runs.
@@ -45,12 +45,11 @@ function playground_sync_id_shards_create_tables( PDO $pdo ) {
 		'CREATE TABLE IF NOT EXISTS ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) . ' (
 			id INTEGER PRIMARY KEY CHECK (id = 1),
 			plan TEXT NOT NULL,
-			self TEXT NOT NULL,
+			self_slot INTEGER NOT NULL,
 			self_lo INTEGER NOT NULL,
 			self_hi INTEGER NOT NULL,
-			peer TEXT NOT NULL,
-			peer_lo INTEGER NOT NULL,
-			peer_hi INTEGER NOT NULL,
+			group_lo INTEGER NOT NULL,
+			group_hi INTEGER NOT NULL,
 			installed_at TEXT NOT NULL
 		)'
 	);
@@ -68,47 +67,45 @@ function playground_sync_id_shards_create_tables( PDO $pdo ) {
 	);
 }
 
-/** The plan's two ranges, checked: [self_lo, self_hi, peer, peer_lo, peer_hi]. */
-function playground_sync_id_shards_read_plan( $json, $self ) {
-	$plan = json_decode( (string) $json, true );
-	foreach ( array( 'base', 'size', 'lowWater', 'idLimit' ) as $field ) {
-		if ( ! is_array( $plan ) || ! isset( $plan[ $field ] ) || ! is_int( $plan[ $field ] ) || $plan[ $field ] < 0 ) {
-			throw new Playground_Sync_Id_Shards_Refusal( 'bad-plan', "The plan has no valid $field" );
-		}
+/** The plan's ranges for `$slot`, checked: [self_lo, self_hi, group_lo, group_hi]. */
+function playground_sync_id_shards_read_plan( $json, $slot ) {
+	try {
+		$ranges = playground_sync_id_shards_slot_ranges( $json, $slot );
+	} catch ( InvalidArgumentException $e ) {
+		throw new Playground_Sync_Id_Shards_Refusal( 'bad-plan', $e->getMessage() );
+	} catch ( RangeException $e ) {
+		throw new Playground_Sync_Id_Shards_Refusal( 'int-size', $e->getMessage() );
 	}
-	if ( ! isset( $plan['first'], $plan['second'] ) || $plan['first'] === $plan['second'] ) {
-		throw new Playground_Sync_Id_Shards_Refusal( 'bad-plan', 'The plan needs two different peers' );
+	if ( null === $ranges ) {
+		throw new Playground_Sync_Id_Shards_Refusal( 'bad-plan', 'The plan is not one of version 2' );
 	}
-	if ( $self !== $plan['first'] && $self !== $plan['second'] ) {
-		throw new Playground_Sync_Id_Shards_Refusal( 'bad-plan', "Peer $self is not in the plan" );
-	}
-	$end = $plan['base'] + 2 * $plan['size'];
-	if ( ! is_int( $end ) || $end > $plan['idLimit'] ) {
-		throw new Playground_Sync_Id_Shards_Refusal( 'bad-plan', 'The ranges pass the plan\'s idLimit' );
-	}
-	if ( $plan['idLimit'] > PHP_INT_MAX ) {
-		throw new Playground_Sync_Id_Shards_Refusal( 'int-size', 'The ranges pass PHP_INT_MAX (' . PHP_INT_SIZE . '-byte PHP)' );
-	}
-	$first  = array( $plan['base'], $plan['base'] + $plan['size'] );
-	$second = array( $plan['base'] + $plan['size'], $end );
-	return $self === $plan['first']
-		? array( $first[0], $first[1], $plan['second'], $second[0], $second[1] )
-		: array( $second[0], $second[1], $plan['first'], $first[0], $first[1] );
+	return $ranges;
 }
 
+/**
+ * The plan this site holds: its row, or for a row of an older format (it names peers, not slots)
+ * its plan with `self_slot` null, another plan to every install; null when none.
+ */
 function playground_sync_id_shards_installed( PDO $pdo ) {
+	$row = playground_sync_id_shards_plan_row( $pdo );
+	if ( null !== $row ) {
+		return $row;
+	}
 	try {
-		$row = $pdo->query( 'SELECT plan, self, self_lo, self_hi, peer, peer_lo, peer_hi, installed_at FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) . ' WHERE id = 1' )->fetch( PDO::FETCH_ASSOC );
+		$plan = $pdo->query( 'SELECT plan FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) . ' WHERE id = 1' )->fetchColumn();
 	} catch ( Exception $e ) {
 		return null;
 	}
-	if ( ! is_array( $row ) ) {
-		return null;
-	}
-	foreach ( array( 'self_lo', 'self_hi', 'peer_lo', 'peer_hi' ) as $column ) {
-		$row[ $column ] = (int) $row[ $column ];
-	}
-	return $row;
+	return false === $plan ? null : array(
+		'plan'      => (string) $plan,
+		'self_slot' => null,
+	);
+}
+
+/** Drops the plan and the ranges: the pairing ended, or another plan takes their place. */
+function playground_sync_id_shards_drop_tables( PDO $pdo ) {
+	$pdo->exec( 'DROP TABLE IF EXISTS ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) );
+	$pdo->exec( 'DROP TABLE IF EXISTS ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE ) );
 }
 
 function playground_sync_id_shards_survey( PDO $pdo ) {
@@ -125,30 +122,35 @@ function playground_sync_id_shards_survey( PDO $pdo ) {
 		'tables'     => (object) $tables,
 		'installed'  => null === $installed ? null : array(
 			'plan' => $installed['plan'],
-			'self' => $installed['self'],
+			'slot' => $installed['self_slot'],
 		),
 	);
 }
 
-function playground_sync_id_shards_install( PDO $pdo, $plan_json, $self, $replace = false ) {
-	list( $self_lo, $self_hi, $peer, $peer_lo, $peer_hi ) = playground_sync_id_shards_read_plan( $plan_json, $self );
+function playground_sync_id_shards_install( PDO $pdo, $plan_json, $slot, $replace = false ) {
+	list( $self_lo, $self_hi, $group_lo, $group_hi ) = playground_sync_id_shards_read_plan( $plan_json, $slot );
 	$plan = json_decode( $plan_json, true );
 	$pdo->exec( 'BEGIN IMMEDIATE' );
 	try {
-		playground_sync_id_shards_create_tables( $pdo );
 		$installed = playground_sync_id_shards_installed( $pdo );
-		if ( $replace && null !== $installed && ( $installed['plan'] !== $plan_json || $installed['self'] !== $self ) ) {
+		if ( null !== $installed && ( $installed['plan'] !== $plan_json || $installed['self_slot'] !== $slot ) ) {
+			if ( ! $replace ) {
+				$held = null === $installed['self_slot'] ? 'an older version\'s plan' : "slot {$installed['self_slot']} of";
+				throw new Playground_Sync_Id_Shards_Refusal(
+					'other-plan',
+					"This site already holds $held {$installed['plan']}; pair again to change the ranges"
+				);
+			}
 			// A new pairing: its plan was made above every ID this site holds, the old ranges included.
-			$pdo->exec( 'DELETE FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) );
-			$pdo->exec( 'DELETE FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE ) );
 			$installed = null;
 		}
-		if ( null !== $installed && ( $installed['plan'] !== $plan_json || $installed['self'] !== $self ) ) {
-			throw new Playground_Sync_Id_Shards_Refusal(
-				'other-plan',
-				"This site is already sharded as {$installed['self']} with {$installed['plan']}; pair again to change the ranges"
-			);
+		if ( null === $installed ) {
+			// The sequences go back below the old zone, which may be another slot's in the new plan.
+			playground_sync_id_shards_lower_sequences( $pdo );
+			// Also what an older version left: the tables come back as this version has them.
+			playground_sync_id_shards_drop_tables( $pdo );
 		}
+		playground_sync_id_shards_create_tables( $pdo );
 		$tables = playground_sync_id_shards_autoincrement_tables( $pdo );
 		if ( null === $installed ) {
 			foreach ( $tables as $name => $pk ) {
@@ -159,9 +161,9 @@ function playground_sync_id_shards_install( PDO $pdo, $plan_json, $self, $replac
 			}
 			$insert = $pdo->prepare(
 				'INSERT INTO ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE )
-				. ' (id, plan, self, self_lo, self_hi, peer, peer_lo, peer_hi, installed_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)'
+				. ' (id, plan, self_slot, self_lo, self_hi, group_lo, group_hi, installed_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?)'
 			);
-			$insert->execute( array( $plan_json, $self, $self_lo, $self_hi, $peer, $peer_lo, $peer_hi, gmdate( 'Y-m-d H:i:s' ) ) );
+			$insert->execute( array( $plan_json, $slot, $self_lo, $self_hi, $group_lo, $group_hi, gmdate( 'Y-m-d H:i:s' ) ) );
 		}
 		foreach ( $tables as $name => $pk ) {
 			playground_sync_id_shards_ensure_row( $pdo, $name, $pk, array( $self_lo, $self_hi ) );
@@ -178,7 +180,7 @@ function playground_sync_id_shards_install( PDO $pdo, $plan_json, $self, $replac
 }
 
 function playground_sync_id_shards_status( PDO $pdo ) {
-	$installed = playground_sync_id_shards_installed( $pdo );
+	$installed = playground_sync_id_shards_plan_row( $pdo );
 	if ( null === $installed ) {
 		return null;
 	}
@@ -199,8 +201,7 @@ function playground_sync_id_shards_uninstall( PDO $pdo ) {
 	$pdo->exec( 'BEGIN IMMEDIATE' );
 	try {
 		playground_sync_id_shards_lower_sequences( $pdo );
-		$pdo->exec( 'DROP TABLE IF EXISTS ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) );
-		$pdo->exec( 'DROP TABLE IF EXISTS ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE ) );
+		playground_sync_id_shards_drop_tables( $pdo );
 		$pdo->exec( 'COMMIT' );
 	} catch ( Exception $e ) {
 		try {
@@ -221,7 +222,11 @@ try {
 	if ( 'survey' === $action ) {
 		$result = playground_sync_id_shards_survey( $pdo );
 	} elseif ( 'install' === $action ) {
-		$result = playground_sync_id_shards_install( $pdo, (string) getenv( 'PG_SYNC_ID_PLAN' ), (string) getenv( 'PG_SYNC_ID_SELF' ), '1' === getenv( 'PG_SYNC_ID_REPLACE' ) );
+		$slot   = (string) getenv( 'PG_SYNC_ID_SLOT' );
+		if ( ! preg_match( '~^[0-9]{1,9}$~', $slot ) ) {
+			throw new Playground_Sync_Id_Shards_Refusal( 'bad-plan', 'No valid slot: ' . var_export( $slot, true ) );
+		}
+		$result = playground_sync_id_shards_install( $pdo, (string) getenv( 'PG_SYNC_ID_PLAN' ), (int) $slot, '1' === getenv( 'PG_SYNC_ID_REPLACE' ) );
 	} elseif ( 'status' === $action ) {
 		$result = playground_sync_id_shards_status( $pdo );
 	} elseif ( 'uninstall' === $action ) {

@@ -3,12 +3,12 @@
  * Playground Sync: ID shards, the part that runs on every request.
  *
  * A `query` filter gives every INSERT/REPLACE into an AUTOINCREMENT table that leaves the primary
- * key out an explicit key from this peer's range, taken from the allocator table with one
- * `UPDATE … RETURNING` on the raw SQLite PDO. SQLite's own choice (max(rowid) + 1) would land
- * above the other peer's IDs as soon as one of them arrives; an explicit key keeps
- * `last_insert_rowid()`, and so `$wpdb->insert_id`, truthful on both drivers.
+ * key out an explicit key from this site's range (its slot's in the group's plan), taken from the
+ * allocator table with one `UPDATE … RETURNING` on the raw SQLite PDO. SQLite's own choice
+ * (max(rowid) + 1) would land above another member's IDs as soon as one of them arrives; an
+ * explicit key keeps `last_insert_rowid()`, and so `$wpdb->insert_id`, truthful on both drivers.
  *
- * `INSERT … ON DUPLICATE KEY UPDATE` (add_option's insert) gets a key too, so two peers' new
+ * `INSERT … ON DUPLICATE KEY UPDATE` (add_option's insert) gets a key too, so two members' new
  * options never share an option_id (rows are versioned by primary key). When the statement
  * updates an existing row instead, the taken ID stays unused and the row keeps its key. The key
  * column is written in another letter case there: see playground_sync_id_shards_upsert_key_name().
@@ -19,7 +19,7 @@
  *
  * When the range has no ID left for a statement, the statement is replaced by one that fails
  * (`$wpdb->insert()` returns false, `last_error` names the table) and the refusal is counted in
- * the allocator row: an insert never takes an ID from the other peer's range. Inserts into a
+ * the allocator row: an insert never takes an ID from another slot's range. Inserts into a
  * sharded table that are left to SQLite are counted there too (`unsharded`).
  *
  * The preload stub requires this file and registers the filter. PHP 7.4+.
@@ -56,7 +56,7 @@ function playground_sync_id_shards_pdo() {
 }
 
 /**
- * Per-request state: the PDO, this peer's range (null: no plan installed) and what each table
+ * Per-request state: the PDO, this site's range (null: no plan installed) and what each table
  * name resolved to (allocator info, or false when the table is not sharded).
  */
 function &playground_sync_id_shards_state() {
@@ -78,7 +78,7 @@ function playground_sync_id_shards_forget_tables() {
 	$state['tables'] = array();
 }
 
-/** This peer's range from the plan row, or null when the site has no plan. Read once per request. */
+/** This site's range from the plan row, or null when the site has no plan. Read once per request. */
 function playground_sync_id_shards_local_range() {
 	$state = &playground_sync_id_shards_state();
 	if ( ! $state['loaded'] ) {
@@ -89,16 +89,75 @@ function playground_sync_id_shards_local_range() {
 			return null;
 		}
 		$state['pdo'] = $pdo;
-		try {
-			$row = $pdo->query( 'SELECT self_lo, self_hi FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) . ' WHERE id = 1' )->fetch( PDO::FETCH_NUM );
-		} catch ( Exception $e ) {
-			$row = false; // No plan table: this site is not sharded.
-		}
-		if ( is_array( $row ) ) {
-			$state['range'] = array( (int) $row[0], (int) $row[1] );
+		$row          = playground_sync_id_shards_plan_row( $pdo );
+		if ( null !== $row ) {
+			$state['range'] = array( $row['self_lo'], $row['self_hi'] );
 		}
 	}
 	return $state['range'];
+}
+
+/**
+ * The plan (its canonical JSON, src/ids/ranges.ts) checked, with `$slot`'s range and the group
+ * zone, every slot's range together: array(self_lo, self_hi, group_lo, group_hi). Null for a plan
+ * of another version (an older one names peers, not slots): it has no range for a slot. Throws
+ * InvalidArgumentException for a malformed plan or a slot outside it, and RangeException when
+ * its IDs pass this PHP's integers.
+ */
+function playground_sync_id_shards_slot_ranges( $plan_json, $slot ) {
+	$plan = json_decode( (string) $plan_json, true );
+	if ( ! is_array( $plan ) || ! isset( $plan['version'] ) || 2 !== $plan['version'] ) {
+		return null;
+	}
+	if ( isset( $plan['idLimit'] ) && is_float( $plan['idLimit'] ) ) {
+		throw new RangeException( 'The plan\'s idLimit passes PHP_INT_MAX (' . PHP_INT_SIZE . '-byte PHP)' );
+	}
+	foreach ( array( 'base', 'size', 'slots', 'lowWater', 'idLimit' ) as $field ) {
+		if ( ! isset( $plan[ $field ] ) || ! is_int( $plan[ $field ] ) || $plan[ $field ] < 0 ) {
+			throw new InvalidArgumentException( "The plan has no valid $field" );
+		}
+	}
+	if ( ! is_int( $slot ) || $slot < 0 || $slot >= $plan['slots'] ) {
+		throw new InvalidArgumentException( 'Slot ' . var_export( $slot, true ) . " is not in the plan ({$plan['slots']} slots)" );
+	}
+	$group_hi = $plan['base'] + $plan['slots'] * $plan['size'];
+	// Above the ranges: every slot's natural zone (playground_sync_id_shards_lift_sequences()).
+	$zones_hi = $group_hi + $plan['slots'] * $plan['size'];
+	if ( ! is_int( $zones_hi ) ) {
+		throw new RangeException( 'The plan\'s ranges pass PHP_INT_MAX (' . PHP_INT_SIZE . '-byte PHP)' );
+	}
+	if ( $zones_hi > $plan['idLimit'] ) {
+		throw new InvalidArgumentException( 'The ranges and their natural zones pass the plan\'s idLimit' );
+	}
+	$self_lo = $plan['base'] + $slot * $plan['size'];
+	return array( $self_lo, $self_lo + $plan['size'], $plan['base'], $group_hi );
+}
+
+/**
+ * The plan row (integers as integers), or null when the site holds no plan or one of an older
+ * format (it names peers, not slots): this version does not allocate from such a plan.
+ */
+function playground_sync_id_shards_plan_row( PDO $pdo ) {
+	try {
+		$row = $pdo->query( 'SELECT plan, self_slot, self_lo, self_hi, group_lo, group_hi, installed_at FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) . ' WHERE id = 1' )->fetch( PDO::FETCH_ASSOC );
+	} catch ( Exception $e ) {
+		return null; // No plan table, or one without these columns.
+	}
+	if ( ! is_array( $row ) ) {
+		return null;
+	}
+	foreach ( array( 'self_slot', 'self_lo', 'self_hi', 'group_lo', 'group_hi' ) as $column ) {
+		$row[ $column ] = (int) $row[ $column ];
+	}
+	return $row;
+}
+
+/**
+ * The first ID of this site's natural zone: its range moved up by the group zone's size, above
+ * every slot's range and apart from every other slot's zone (the plan keeps them below idLimit).
+ */
+function playground_sync_id_shards_natural_floor( array $plan_row ) {
+	return $plan_row['self_lo'] + ( $plan_row['group_hi'] - $plan_row['group_lo'] );
 }
 
 /**
@@ -145,18 +204,14 @@ function playground_sync_id_shards_ensure_row( PDO $pdo, $table, $pk, array $ran
 /**
  * Undoes playground_sync_id_shards_lift_sequences() when the pairing ends, so new rows get
  * ordinary IDs again (max(ID) + 1): a sequence still at its lifted value (SQLite numbered no row
- * in the zone) goes back to the largest ID the table holds or this peer's allocator handed out.
+ * in the zone) goes back to the largest ID the table holds or this site's allocator handed out.
  */
 function playground_sync_id_shards_lower_sequences( PDO $pdo ) {
-	try {
-		$row = $pdo->query( 'SELECT self_lo, self_hi FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) . ' WHERE id = 1' )->fetch( PDO::FETCH_NUM );
-	} catch ( Exception $e ) {
+	$row = playground_sync_id_shards_plan_row( $pdo );
+	if ( null === $row ) {
 		return;
 	}
-	if ( ! is_array( $row ) ) {
-		return;
-	}
-	$lifted = (int) $row[0] + 2 * ( (int) $row[1] - (int) $row[0] ) - 1;
+	$lifted = (int) ( playground_sync_id_shards_natural_floor( $row ) - 1 );
 	$next   = $pdo->prepare( 'SELECT lo, next FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE ) . ' WHERE table_name = ?' );
 	foreach ( $pdo->query( "SELECT name FROM sqlite_sequence WHERE CAST(seq AS INTEGER) = $lifted" )->fetchAll( PDO::FETCH_COLUMN ) as $table ) {
 		$pk = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
@@ -178,33 +233,23 @@ function playground_sync_id_shards_lower_sequences( PDO $pdo ) {
  * Where SQLite numbers a new row itself: statements the filter leaves alone, and every insert
  * while the filter is missing (an older Playground build's runtime rotation takes it, with the
  * rest of the engine's files, until the extension puts them back; the request that rotated runs
- * without it). SQLite takes max(largest ID, sqlite_sequence) + 1. On the site with the lower
- * range that is the next ID of the other site's range as soon as rows of it arrived, which the
- * other site hands out next; on two sites without the filter at once it is the same ID on both.
- * Either way two different rows get one key, and the newer replaces the other on both sites.
+ * without it). SQLite takes max(largest ID, sqlite_sequence) + 1. Once rows of a higher slot
+ * arrived, that is the next ID of that member's range, which it hands out next; on two sites
+ * without the filter at once it is the same ID on both. Either way two different rows get one
+ * key, and the newer replaces the other on every site.
  *
- * So each sharded table's sqlite_sequence is raised to just below this peer's own zone: its range
- * moved up by two range sizes, above both ranges, where the allocator never hands out an ID and
- * the other peer's own zone is not. Never lowers a sequence; does nothing on a site without a
- * plan, or when the zone would pass the plan's idLimit (PHP's integers on 32-bit PHP).
- * `$tables`: names to lift, or null for every AUTOINCREMENT table. Answers how many it raised.
+ * So each sharded table's sqlite_sequence is raised to just below this site's natural zone
+ * (playground_sync_id_shards_natural_floor()): above every slot's range, where no allocator
+ * hands out an ID, and apart from every other member's zone. Never lowers a sequence; does
+ * nothing on a site without a plan. `$tables`: names to lift, or null for every AUTOINCREMENT
+ * table. Answers how many it raised.
  */
 function playground_sync_id_shards_lift_sequences( PDO $pdo, $tables = null ) {
-	try {
-		$row = $pdo->query( 'SELECT plan, self_lo, self_hi FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_PLAN_TABLE ) . ' WHERE id = 1' )->fetch( PDO::FETCH_NUM );
-	} catch ( Exception $e ) {
-		return 0; // No plan table: this site is not sharded.
-	}
-	if ( ! is_array( $row ) ) {
+	$row = playground_sync_id_shards_plan_row( $pdo );
+	if ( null === $row ) {
 		return 0;
 	}
-	$plan  = json_decode( (string) $row[0], true );
-	$size  = (int) $row[2] - (int) $row[1];
-	$floor = (int) $row[1] + 2 * $size;
-	$end   = $floor + $size;
-	if ( ! is_array( $plan ) || ! isset( $plan['idLimit'] ) || ! is_int( $end ) || $end > $plan['idLimit'] ) {
-		return 0;
-	}
+	$floor = playground_sync_id_shards_natural_floor( $row );
 	if ( null === $tables ) {
 		$tables = $pdo->query( "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%'" )->fetchAll( PDO::FETCH_COLUMN );
 	}

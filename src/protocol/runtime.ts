@@ -101,6 +101,8 @@ export const BackgroundToTabSchema = v.variant('type', [
     peerId: PeerIdSchema,
     remotePeerId: PeerIdSchema,
     role: v.picklist(['source', 'target', 'resume']),
+    /** This site's slot in the group's ID plan: the range its new rows take their IDs from. */
+    slot: v.pipe(v.number(), v.integer(), v.minValue(0)),
     syncOn: v.boolean(),
   }),
   /** The pairing ended (unpaired, its other tab closed or left): the tab removes the engine from its site. */

@@ -15,7 +15,7 @@ import {
   type CopyEnvelope,
   type CopyInstallation,
 } from '../../src/engine/copy';
-import { installIdShards, peerNaturalZone, readIdShardStatus } from '../../src/ids';
+import { installIdShards, readIdShardStatus, slotNaturalZone, slotRange } from '../../src/ids';
 import type { SiteClient } from '../../src/platform/site-client';
 import { ENGINE_TABLE_PREFIX } from '../../src/sync/local-only';
 import { parseEnvelope, COPY_CHUNK_BYTES } from '../../src/sync/wire';
@@ -105,7 +105,7 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
     await installCapture(a.client, { peerId: 'peer-a' });
     outboxOfA = outboxReader(a.client, 'peer-a');
     await installCapture(b.client, { peerId: 'peer-b' });
-    await installIdShards(b.client, await shardCopySource(a.client, 'peer-a', 'peer-b'), 'peer-b');
+    await installIdShards(b.client, await shardCopySource(a.client, 0), 1);
 
     await a.client.mkdir('/wordpress/wp-content/plugins/snap-demo/inc');
     await a.client.writeFile('/wordpress/wp-content/plugins/snap-demo/snap-demo.php', '<?php\n/* Plugin Name: Snap demo */\n');
@@ -146,7 +146,7 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
     copy = await captureCopy(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(b.client) });
     const received = await throughTheWire(copy);
     await pullCopyBlobs(a, b, received.meta);
-    installation = await installCopy(b.client, received, { peerId: 'peer-b', store: storeOf(b) });
+    installation = await installCopy(b.client, received, { peerId: 'peer-b', idSlot: 1, store: storeOf(b) });
     const elapsed = performance.now() - started;
     console.log(
       `[copy ${wp}/${driver}] A→B ${elapsed.toFixed(0)} ms: database ${copy.meta.database.size} B, ` +
@@ -187,18 +187,17 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
     );
   });
 
-  it("keeps B's engine identity: its peer id, its cursor for A at A's last batch, its own ID range", async () => {
+  it("keeps B's engine identity: its peer id, its cursor for A at A's last batch, its own ID slot and range", async () => {
     const facts = await readSiteFacts(b.client);
     expect(facts.engine?.peerId).toBe('peer-b');
     expect(facts.engine?.cursors).toEqual({ 'peer-a': copy.meta.lastBatchSeq });
     expect(facts.engine?.hlc).toMatch(/\.peer-b$/);
     expect(installation.baseBatchSeq).toBe(copy.meta.lastBatchSeq);
     const shards = await readIdShardStatus(b.client);
-    expect(shards?.self).toBe('peer-b');
-    expect(shards?.peer).toBe('peer-a');
-    expect(installation.idPlan?.second).toBe('peer-b');
+    expect(shards).toMatchObject({ plan: installation.idPlan, slot: 1, selfRange: slotRange(installation.idPlan!, 1) });
+    expect((await readIdShardStatus(a.client))?.slot).toBe(0);
     // The copy's sequences were A's: lifted to B's own zone, where SQLite alone numbers B's rows.
-    const zone = peerNaturalZone(installation.idPlan!, 'peer-b')!;
+    const zone = slotNaturalZone(installation.idPlan!, 1);
     const seq = Number(await php(b.client, `${RAW_PDO_PHP} echo $pdo->query("SELECT seq FROM sqlite_sequence WHERE name = '$wpdb->posts'")->fetchColumn();`));
     expect(seq).toBe(zone.lo - 1);
   });
@@ -219,7 +218,7 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
 
   it('installs the same copy again without change (idempotent)', async () => {
     const before = await dumpSiteState(b);
-    await installCopy(b.client, copy, { peerId: 'peer-b', store: storeOf(b) });
+    await installCopy(b.client, copy, { peerId: 'peer-b', idSlot: 1, store: storeOf(b) });
     expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
     expect(before.files).toEqual((await dumpSiteState(b)).files);
   });
@@ -227,7 +226,7 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
   it('refuses another WordPress version and a corrupt chunk, changing nothing', async () => {
     const before = await dumpSiteState(b);
     const otherVersion = { ...copy, meta: { ...copy.meta, wordpressVersion: '6.0.1' } };
-    await expect(installCopy(b.client, otherVersion, { peerId: 'peer-b', store: storeOf(b) })).rejects.toMatchObject({
+    await expect(installCopy(b.client, otherVersion, { peerId: 'peer-b', idSlot: 1, store: storeOf(b) })).rejects.toMatchObject({
       name: 'CopyRefusal',
       code: 'version-mismatch',
       message: expect.stringContaining('WordPress 6.0.1'),
@@ -246,7 +245,7 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
   it("refuses a copy whose blobs are not in the store, and a pack whose bytes are not the files', changing nothing", async () => {
     const before = await dumpSiteState(b);
     const unknownDatabase = { ...copy, meta: { ...copy.meta, database: { size: 1, sha256: 'd'.repeat(64) } } };
-    await expect(installCopy(b.client, unknownDatabase, { peerId: 'peer-b', store: storeOf(b) })).rejects.toMatchObject({
+    await expect(installCopy(b.client, unknownDatabase, { peerId: 'peer-b', idSlot: 1, store: storeOf(b) })).rejects.toMatchObject({
       name: 'CopyRefusal',
       code: 'transfer',
     });
@@ -263,9 +262,9 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
         packed: [...copy.files.packed, { size: 5, sha256: 'e'.repeat(64) }],
       },
     };
-    await expect(installCopy(b.client, lying, { peerId: 'peer-b', store: storeOf(b) })).rejects.toThrow(/blob\.bin \(5 bytes\): (its bytes have sha256|the pack ends)/);
+    await expect(installCopy(b.client, lying, { peerId: 'peer-b', idSlot: 1, store: storeOf(b) })).rejects.toThrow(/blob\.bin \(5 bytes\): (its bytes have sha256|the pack ends)/);
     expect((await dumpSiteState(b)).tables).toEqual(before.tables);
-    await installCopy(b.client, copy, { peerId: 'peer-b', store: storeOf(b) });
+    await installCopy(b.client, copy, { peerId: 'peer-b', idSlot: 1, store: storeOf(b) });
   });
 
   it(`ships chunks of at most ${COPY_CHUNK_BYTES} bytes`, async () => {
@@ -279,7 +278,7 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
   it("goes on with deltas from the copy: B's next batch applies on A and A's next batch on B", async () => {
     const again = await captureCopy(a.client, { store: storeOf(a) });
     await pullCopyBlobs(a, b, again.meta);
-    const installed = await installCopy(b.client, again, { peerId: 'peer-b', store: storeOf(b) });
+    const installed = await installCopy(b.client, again, { peerId: 'peer-b', idSlot: 1, store: storeOf(b) });
     const outboxOfB = outboxReader(b.client, 'peer-b');
     {
       await php(b.client, `wp_insert_post(['post_title' => 'Live from B', 'post_status' => 'publish', 'post_content' => home_url('/b/')]);`);

@@ -109,7 +109,7 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
       const moved = await transfer(copy);
       await pullCopyBlobs(a, b, copy.meta);
       const t3 = performance.now();
-      await installCopy(b.client, moved.copy, { peerId: 'peer-b', store: storeOf(b) });
+      await installCopy(b.client, moved.copy, { peerId: 'peer-b', idSlot: 1, store: storeOf(b) });
       const t4 = performance.now();
       timings.push(
         `${withFileList ? 'with' : 'without'} the target's file list: total ${(t4 - t0).toFixed(0)} ms ` +
@@ -124,22 +124,22 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
   it('restores a peer that lost its state (its database back to a fresh install) as itself', async () => {
     await installCapture(a.client, { peerId: 'peer-a' });
     await installCapture(b.client, { peerId: 'peer-b' });
-    const plan = await shardCopySource(a.client, 'peer-a', 'peer-b');
-    await installIdShards(b.client, plan, 'peer-b');
+    const plan = await shardCopySource(a.client, 0);
+    await installIdShards(b.client, plan, 1);
     {
       await php(a.client, `wp_insert_post(['post_title' => 'Before the reload', 'post_status' => 'publish']);`);
       await loseState(b);
       expect((await readSiteFacts(b.client)).engine).toBeNull();
       const moved = await transfer(await captureCopy(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(b.client) }));
       await pullCopyBlobs(a, b, moved.copy.meta);
-      const installation = await installCopy(b.client, moved.copy, { peerId: 'peer-b', store: storeOf(b) });
+      const installation = await installCopy(b.client, moved.copy, { peerId: 'peer-b', idSlot: 1, store: storeOf(b) });
       expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
       const facts = await readSiteFacts(b.client);
       expect(facts.engine?.peerId).toBe('peer-b');
       expect(facts.engine?.cursors).toEqual({ 'peer-a': moved.copy.meta.lastBatchSeq });
       expect(installation.idPlan).toEqual(plan);
-      expect((await readIdShardStatus(b.client))?.self).toBe('peer-b');
-      expect((await readIdShardStatus(a.client))?.self).toBe('peer-a');
+      expect((await readIdShardStatus(b.client))?.slot).toBe(1);
+      expect((await readIdShardStatus(a.client))?.slot).toBe(0);
     }
   });
 
@@ -151,7 +151,7 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
     const copy = (await transfer(await captureCopy(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(b.client) }))).copy;
     await pullCopyBlobs(a, b, copy.meta);
     const before = await dumpSiteState(b);
-    await expect(installCopy(b.client, copy, { peerId: 'peer-b', store: failingWrites(storeOf(b), /retry-demo\/b\.php$/) })).rejects.toThrow(
+    await expect(installCopy(b.client, copy, { peerId: 'peer-b', idSlot: 1, store: failingWrites(storeOf(b), /retry-demo\/b\.php$/) })).rejects.toThrow(
       /1 of \d+ file changes failed \(the database was left as it was.*disk full/,
     );
     const half = await dumpSiteState(b);
@@ -160,7 +160,7 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
     const databaseDirectory = (await readSiteFacts(b.client)).databasePath.replace(/\/[^/]+$/, '');
     expect((await b.client.listFiles(databaseDirectory)).filter((name) => name.includes('pgsync'))).toEqual([]);
 
-    await installCopy(b.client, copy, { peerId: 'peer-b', store: storeOf(b) });
+    await installCopy(b.client, copy, { peerId: 'peer-b', idSlot: 1, store: storeOf(b) });
     expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
   });
 
@@ -170,7 +170,7 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
       const before = await dumpSiteState(nightly);
       // Refused on its description, before its bytes are pulled.
       const copy = await captureCopy(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(nightly.client) });
-      await expect(installCopy(nightly.client, copy, { peerId: 'peer-c', store: storeOf(nightly) })).rejects.toMatchObject({
+      await expect(installCopy(nightly.client, copy, { peerId: 'peer-c', idSlot: 1, store: storeOf(nightly) })).rejects.toMatchObject({
         name: 'CopyRefusal',
         code: 'version-mismatch',
         message: expect.stringMatching(/^The source runs WordPress 6\.5\.5 and this site WordPress 6\.7/),

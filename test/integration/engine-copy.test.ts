@@ -59,6 +59,7 @@ async function startCopyPair(
     client: sites.a.client,
     peerId: 'peer-a',
     members: ['peer-b'],
+    idSlot: 0,
     send: link.attach('a', (message) => pair.peerA.receive(message)),
   });
   pair.startB = async (site, overrides = {}) => {
@@ -73,6 +74,7 @@ async function startCopyPair(
       client: site.client,
       peerId: 'peer-b',
       members: ['peer-a'],
+      idSlot: 1,
       send: sendB,
       awaitCopyFrom: 'peer-a',
       onCopyDone: (error) => pair.copies.push({ error }),
@@ -117,7 +119,7 @@ describe('pairing two sites that already differ (WordPress 6.5, AST driver)', ()
 
   beforeAll(async () => {
     const sites = await bootPair('differ', { driver: 'ast', wp: '6.5' });
-    await shardCopySource(sites.a.client, 'peer-a', 'peer-b');
+    await shardCopySource(sites.a.client, 0);
     await inWordPress(sites.a, `foreach (['One', 'Two'] as $t) wp_insert_post(['post_title' => "A only $t", 'post_status' => 'publish']); update_option('blogname', 'Site A');`);
     await sites.a.client.mkdir('/wordpress/wp-content/plugins/a-plugin');
     await sites.a.client.writeFile('/wordpress/wp-content/plugins/a-plugin/a-plugin.php', '<?php /* Plugin Name: A plugin */');
@@ -206,7 +208,7 @@ describe('a reloaded target: a fresh site and a new SyncPeer, while A keeps its 
   beforeAll(async () => {
     const sites = await bootPair('reload', { driver: 'ast', wp: 'nightly' });
     // B syncs live before it asks for a copy: it takes its range of A's plan now.
-    await installIdShards(sites.b.client, await shardCopySource(sites.a.client, 'peer-a', 'peer-b'), 'peer-b');
+    await installIdShards(sites.b.client, await shardCopySource(sites.a.client, 0), 1);
     pair = await startCopyPair(sites, { b: { awaitCopyFrom: undefined } });
     for (const n of [1, 2, 3]) {
       await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Old life B ${n}', 'post_status' => 'publish']);`);
@@ -252,7 +254,7 @@ describe.each([3, 11])('the copy over a link that duplicates, reorders and delay
 
   beforeAll(async () => {
     const sites = await bootPair(`faults${seed}`, { driver: 'legacy', wp: '6.5' });
-    await shardCopySource(sites.a.client, 'peer-a', 'peer-b');
+    await shardCopySource(sites.a.client, 0);
     await inWordPress(sites.a, `for ($i = 1; $i <= 5; $i++) wp_insert_post(['post_title' => "Faulty A $i", 'post_status' => 'publish']);`);
     await inWordPress(sites.b, `wp_insert_post(['post_title' => 'Faulty B only', 'post_status' => 'publish']);`);
     pair = await startCopyPair(sites, { faults: { duplicate: 0.3, reorder: 0.5, delay: 0.3 }, seed });
@@ -276,7 +278,7 @@ describe('a copy whose envelopes were lost (e.g. a service worker stopped in bet
 
   beforeAll(async () => {
     const sites = await bootPair('lost', { driver: 'ast', wp: 'nightly' });
-    await shardCopySource(sites.a.client, 'peer-a', 'peer-b');
+    await shardCopySource(sites.a.client, 0);
     await inWordPress(sites.a, `wp_insert_post(['post_title' => 'Lost copy A', 'post_status' => 'publish']);`);
     pair = await startCopyPair(sites);
   });
@@ -320,7 +322,7 @@ describe("a copy's bytes given up or lost while they are pulled", () => {
 
   beforeAll(async () => {
     const sites = await bootPair('blobs-mid', { driver: 'ast', wp: 'nightly' });
-    await shardCopySource(sites.a.client, 'peer-a', 'peer-b');
+    await shardCopySource(sites.a.client, 0);
     await inWordPress(sites.a, `wp_insert_post(['post_title' => 'Mid-pull A', 'post_status' => 'publish']); file_put_contents(WP_CONTENT_DIR . '/mid-pull.bin', random_bytes(3 * 1024 * 1024));`);
     pair = await startCopyPair(sites);
   });

@@ -42,12 +42,13 @@ async function startGroup(combination: Combination, name: string): Promise<Group
   const link = new TestLink();
   const journal: JournalEntry[] = [];
   const peers = {} as Record<Member, SyncPeer>;
-  for (const member of MEMBERS) {
+  for (const [slot, member] of MEMBERS.entries()) {
     peers[member] = await SyncPeer.start({
       client: sites[member].client,
       pairId: 'group-1',
       peerId: member,
       members: MEMBERS.filter((other) => other !== member),
+      idSlot: slot,
       send: link.attach(member, (message) => peers[member].receive(message)),
       onJournal: (entries) => journal.push(...entries),
       fileSettleMs: 10,

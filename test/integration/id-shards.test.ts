@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { installIdShards, peerNaturalZone, peerRange, planIdShards, readIdShardStatus, surveyIdTables, type IdShardPlan } from '../../src/ids';
+import { groupRange, installIdShards, planIdShards, readIdShardStatus, slotNaturalZone, slotRange, surveyIdTables, type IdRange, type IdShardPlan } from '../../src/ids';
 import type { SiteClient } from '../../src/platform/site-client';
 import { bootNodeSite, type NodeSite, type SqliteDriverId, type WordPressVersionId } from '../harness';
 
 /**
- * ID shards on real WordPress: two sites booted from the same snapshot, sharded as peers A and B,
- * each creating content through WordPress's own API while the other's rows arrive as the replay
- * will bring them (raw PDO, explicit IDs).
+ * ID shards on real WordPress: sites booted from the same snapshot, sharded in slots 0 (A) and 1
+ * (B) of one plan (and C in slot 2 where a test needs a third member), each creating content
+ * through WordPress's own API while the others' rows arrive as the replay will bring them (raw
+ * PDO, explicit IDs).
  */
 
 const COMBINATIONS: readonly (readonly [SqliteDriverId, WordPressVersionId])[] = [
@@ -15,6 +16,10 @@ const COMBINATIONS: readonly (readonly [SqliteDriverId, WordPressVersionId])[] =
   ['ast', 'nightly'],
   ['legacy', 'nightly'],
 ];
+
+const SLOT_A = 0;
+const SLOT_B = 1;
+const SLOT_C = 2;
 
 const OUT_MARKER = '\n@@ID_SHARDS_TEST@@';
 
@@ -130,40 +135,73 @@ $out = max((int) $seq->fetchColumn(), (int) $pdo->query("SELECT max(rowid) FROM 
   );
 }
 
-function inRange(id: number, range: { lo: number; hi: number }): boolean {
+/**
+ * Copies `from`'s posts and post meta with IDs in `range` to `to` as the replay will: explicit IDs
+ * through raw PDO. Answers the copied posts' IDs and how many meta rows went along.
+ */
+async function copyPostsInRange(from: NodeSite, to: NodeSite, range: IdRange): Promise<{ posts: number[]; meta: number }> {
+  const rows = await wp<{ posts: Record<string, string>[]; meta: Record<string, string>[] }>(
+    from.client,
+    `$out = array(
+	'posts' => $wpdb->get_results("SELECT * FROM $wpdb->posts WHERE ID >= ${range.lo} AND ID < ${range.hi} ORDER BY ID", ARRAY_A),
+	'meta' => $wpdb->get_results("SELECT * FROM $wpdb->postmeta WHERE meta_id >= ${range.lo} AND meta_id < ${range.hi} ORDER BY meta_id", ARRAY_A));`,
+  );
+  const inserted = await wp<{ error: string | null }>(
+    to.client,
+    `$pdo = playground_sync_id_shards_pdo();
+$data = json_decode(${JSON.stringify(JSON.stringify(rows))}, true);
+try {
+	foreach (array($wpdb->posts => $data['posts'], $wpdb->postmeta => $data['meta']) as $table => $table_rows) {
+		foreach ($table_rows as $row) {
+			$columns = array_keys($row);
+			$pdo->prepare("INSERT INTO \\"$table\\" (\\"" . implode('", "', $columns) . '") VALUES (' . implode(', ', array_fill(0, count($columns), '?')) . ')')->execute(array_values($row));
+		}
+	}
+	$out = array('error' => null);
+} catch (PDOException $e) { $out = array('error' => $e->getMessage()); }`,
+  );
+  expect(inserted.error).toBeNull();
+  return { posts: rows.posts.map((row) => Number(row['ID'])), meta: rows.meta.length };
+}
+
+function inRange(id: number, range: IdRange): boolean {
   return id >= range.lo && id < range.hi;
 }
 
 describe.each(COMBINATIONS)('ID shards on the %s driver, WordPress %s', (driver, version) => {
   let a: NodeSite;
   let b: NodeSite;
+  /** A third member, sharded only by the tests that need it. */
+  let c: NodeSite;
   let plan: IdShardPlan;
 
   beforeAll(async () => {
     const scope = `${driver}-${version.replace('.', '')}`;
     a = await bootNodeSite({ driver, wp: version, siteUrl: `https://playground.wordpress.net/scope:ids-${scope}-a/` });
     b = await bootNodeSite({ driver, wp: version, siteUrl: `https://playground.wordpress.net/scope:ids-${scope}-b/` });
+    c = await bootNodeSite({ driver, wp: version, siteUrl: `https://playground.wordpress.net/scope:ids-${scope}-c/` });
   });
 
   afterAll(async () => {
     await a?.dispose();
     await b?.dispose();
+    await c?.dispose();
   });
 
   beforeEach(async () => {
     await a.resetDatabase();
     await b.resetDatabase();
-    plan = planIdShards({ first: 'peer-a', second: 'peer-b', sites: [await surveyIdTables(a.client), await surveyIdTables(b.client)] });
-    expect(await installIdShards(a.client, plan, 'peer-a')).toMatchObject({ status: 'installed' });
-    expect(await installIdShards(b.client, plan, 'peer-b')).toMatchObject({ status: 'installed' });
+    plan = planIdShards({ sites: [await surveyIdTables(a.client), await surveyIdTables(b.client)] });
+    expect(await installIdShards(a.client, plan, SLOT_A)).toMatchObject({ status: 'installed' });
+    expect(await installIdShards(b.client, plan, SLOT_B)).toMatchObject({ status: 'installed' });
   });
 
-  it('gives content created through WordPress IDs from each peer\'s own range, with the right insert_id', async () => {
-    for (const [site, peer] of [
-      [a, 'peer-a'],
-      [b, 'peer-b'],
+  it('gives content created through WordPress IDs from each slot\'s own range, with the right insert_id', async () => {
+    for (const [site, peer, slot] of [
+      [a, 'peer-a', SLOT_A],
+      [b, 'peer-b', SLOT_B],
     ] as const) {
-      const range = peerRange(plan, peer);
+      const range = slotRange(plan, slot);
       const made = await createContent(site.client, peer);
       expect(made.error).toBeUndefined();
       for (const id of [made.post, made.meta, made.directMeta, made.term, made.termTaxonomy, made.tag, made.comment, made.commentMeta, made.user, ...made.userMetaIds]) {
@@ -178,13 +216,13 @@ describe.each(COMBINATIONS)('ID shards on the %s driver, WordPress %s', (driver,
       expect(made.userMetaIds.length).toBeGreaterThan(5);
     }
     const status = await readIdShardStatus(a.client);
-    expect(status).toMatchObject({ self: 'peer-a', peer: 'peer-b', selfRange: peerRange(plan, 'peer-a'), peerRange: peerRange(plan, 'peer-b') });
+    expect(status).toMatchObject({ plan, slot: SLOT_A, selfRange: slotRange(plan, SLOT_A), groupRange: groupRange(plan) });
     expect(status?.tables.find((table) => table.table === 'wp_posts')).toMatchObject({ pk: 'ID', state: 'ok', refused: 0 });
   });
 
-  it('keeps new local IDs in the local range after rows with the other peer\'s higher IDs arrive', async () => {
-    const own = peerRange(plan, 'peer-a');
-    const foreign = peerRange(plan, 'peer-b');
+  it('keeps new local IDs in the local range after rows with another slot\'s higher IDs arrive', async () => {
+    const own = slotRange(plan, SLOT_A);
+    const foreign = slotRange(plan, SLOT_B);
     const arriving = (n: number) => foreign.lo + 7 + n;
     await cloneRowsRaw(a.client, 'posts', [{ from: 1, overrides: { ID: arriving(0), post_title: 'From B', post_name: 'from-b' } }]);
     await cloneRowsRaw(a.client, 'postmeta', [{ from: 1, overrides: { meta_id: arriving(1), post_id: arriving(0) } }]);
@@ -194,8 +232,8 @@ describe.each(COMBINATIONS)('ID shards on the %s driver, WordPress %s', (driver,
     await cloneRowsRaw(a.client, 'users', [{ from: 1, overrides: { ID: arriving(5), user_login: 'from-b', user_nicename: 'from-b' } }]);
     await cloneRowsRaw(a.client, 'usermeta', [{ from: 1, overrides: { umeta_id: arriving(6), user_id: arriving(5) } }]);
     // SQLite alone would continue above the arrived rows, in B's range, were the sequences not
-    // lifted: it numbers in A's own zone instead, above both ranges.
-    expect(await nativeNextId(a.client, 'posts')).toBe(peerNaturalZone(plan, 'peer-a')!.lo);
+    // lifted: it numbers in A's own zone instead, above every slot's range.
+    expect(await nativeNextId(a.client, 'posts')).toBe(slotNaturalZone(plan, SLOT_A).lo);
 
     const made = await createContent(a.client, 'peer-a');
     expect(made.error).toBeUndefined();
@@ -212,7 +250,7 @@ describe.each(COMBINATIONS)('ID shards on the %s driver, WordPress %s', (driver,
   });
 
   it('steps over IDs already used inside the local range (an explicit import)', async () => {
-    const own = peerRange(plan, 'peer-a');
+    const own = slotRange(plan, SLOT_A);
     const first = await wp<number>(a.client, `$out = wp_insert_post(array('post_title' => 'First', 'post_status' => 'draft'));`);
     expect(first).toBe(own.lo);
     const imported = await wp<number>(
@@ -220,8 +258,8 @@ describe.each(COMBINATIONS)('ID shards on the %s driver, WordPress %s', (driver,
       `$out = wp_insert_post(array('import_id' => ${own.lo + 5}, 'post_title' => 'Imported', 'post_status' => 'draft'));`,
     );
     expect(imported).toBe(own.lo + 5);
-    // A row from the other peer too, so neither a bare cursor (lo + 1) nor SQLite (above it) would do.
-    await cloneRowsRaw(a.client, 'posts', [{ from: 1, overrides: { ID: peerRange(plan, 'peer-b').lo + 9, post_name: 'from-b' } }]);
+    // A row from another slot too, so neither a bare cursor (lo + 1) nor SQLite (above it) would do.
+    await cloneRowsRaw(a.client, 'posts', [{ from: 1, overrides: { ID: slotRange(plan, SLOT_B).lo + 9, post_name: 'from-b' } }]);
     const next = await wp<number[]>(
       a.client,
       `$out = array();
@@ -231,11 +269,11 @@ for ($i = 0; $i < 2; $i++) { $out[] = wp_insert_post(array('post_title' => "Afte
   });
 
   it('gives options from add_option an ID in the local range; add_option, update_option and delete_option work', async () => {
-    for (const [site, peer] of [
-      [a, 'peer-a'],
-      [b, 'peer-b'],
+    for (const [site, slot] of [
+      [a, SLOT_A],
+      [b, SLOT_B],
     ] as const) {
-      const own = peerRange(plan, peer);
+      const own = slotRange(plan, slot);
       const result = await wp<{
         added: boolean;
         insertId: number;
@@ -276,7 +314,7 @@ $out = array('added' => $added, 'insertId' => $insert_id, 'updated' => $updated,
   });
 
   it('gives a table a plugin creates later a range, in the request that creates it and after', async () => {
-    const own = peerRange(plan, 'peer-b');
+    const own = slotRange(plan, SLOT_B);
     const created = await wp<{ ids: number[]; names: string[]; error: string }>(
       b.client,
       `require_once ABSPATH . 'wp-admin/includes/upgrade.php';
@@ -298,8 +336,8 @@ $out = array('ids' => $ids, 'names' => $wpdb->get_col("SELECT name FROM $table O
   });
 
   it('keeps allocating in the local range after an ALTER rebuilds wp_posts', async () => {
-    const own = peerRange(plan, 'peer-a');
-    const foreign = peerRange(plan, 'peer-b');
+    const own = slotRange(plan, SLOT_A);
+    const foreign = slotRange(plan, SLOT_B);
     await cloneRowsRaw(a.client, 'posts', [{ from: 1, overrides: { ID: foreign.lo + 50, post_name: 'from-b' } }]);
     const result = await wp<{ altered: unknown; post: number; title: string; error: string }>(
       a.client,
@@ -313,12 +351,12 @@ $out = array('altered' => $altered, 'post' => $post, 'title' => get_post($post)-
     const next = await wp<number>(a.client, `$out = wp_insert_post(array('post_title' => 'Next request', 'post_status' => 'draft'));`);
     expect(next).toBe(own.lo + 1);
     // The rebuilt table's sequence (reset by the AST driver) is lifted again by the next insert.
-    expect(await nativeNextId(a.client, 'posts')).toBe(peerNaturalZone(plan, 'peer-a')!.lo);
+    expect(await nativeNextId(a.client, 'posts')).toBe(slotNaturalZone(plan, SLOT_A).lo);
   });
 
   it('refuses an insert once the range is used up instead of taking an ID beyond it, and reports it', async () => {
-    const own = peerRange(plan, 'peer-a');
-    // A range with three IDs left: as if peer A had inserted almost 100 million posts.
+    const own = slotRange(plan, SLOT_A);
+    // A range with three IDs left: as if A had inserted almost 100 million posts.
     await wp(a.client, `playground_sync_id_shards_pdo()->exec("UPDATE _wp_sqlite_pgsync_id_ranges SET next = ${own.hi - 3} WHERE table_name = 'wp_posts'");`);
     expect((await readIdShardStatus(a.client))?.tables.find((table) => table.table === 'wp_posts')).toMatchObject({ left: 3, state: 'low' });
     const result = await wp<{ ok: number[]; multi: unknown; refused: string; error: string; above: number; rows: number }>(
@@ -345,7 +383,7 @@ $out = array('ok' => $ok, 'multi' => $multi,
     expect(posts?.refusedAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
   });
 
-  it('keeps every row of interleaved inserts on both peers once each side\'s rows are copied over', async () => {
+  it('keeps every row of interleaved inserts on both sites once each side\'s rows are copied over', async () => {
     const rounds = 4;
     const made: Record<'a' | 'b', number[]> = { a: [], b: [] };
     for (let round = 0; round < rounds; round++) {
@@ -362,33 +400,13 @@ $out = $id;`,
     }
     expect(new Set([...made.a, ...made.b]).size).toBe(2 * rounds);
     // Both sides' new rows, copied to the other as the replay will: explicit IDs through raw PDO.
-    const copy = async (from: NodeSite, to: NodeSite, range: { lo: number; hi: number }) => {
-      const rows = await wp<{ posts: Record<string, string>[]; meta: Record<string, string>[] }>(
-        from.client,
-        `$out = array(
-	'posts' => $wpdb->get_results("SELECT * FROM $wpdb->posts WHERE ID >= ${range.lo} AND ID < ${range.hi} ORDER BY ID", ARRAY_A),
-	'meta' => $wpdb->get_results("SELECT * FROM $wpdb->postmeta WHERE meta_id >= ${range.lo} AND meta_id < ${range.hi} ORDER BY meta_id", ARRAY_A));`,
-      );
-      const inserted = await wp<{ error: string | null }>(
-        to.client,
-        `$pdo = playground_sync_id_shards_pdo();
-$data = json_decode(${JSON.stringify(JSON.stringify(rows))}, true);
-try {
-	foreach (array($wpdb->posts => $data['posts'], $wpdb->postmeta => $data['meta']) as $table => $table_rows) {
-		foreach ($table_rows as $row) {
-			$columns = array_keys($row);
-			$pdo->prepare("INSERT INTO \\"$table\\" (\\"" . implode('", "', $columns) . '") VALUES (' . implode(', ', array_fill(0, count($columns), '?')) . ')')->execute(array_values($row));
-		}
-	}
-	$out = array('error' => null);
-} catch (PDOException $e) { $out = array('error' => $e->getMessage()); }`,
-      );
-      expect(inserted.error).toBeNull();
-      expect(rows.meta.length).toBeGreaterThanOrEqual(rounds);
-      return rows.posts.map((row) => Number(row['ID']));
+    const copy = async (from: NodeSite, to: NodeSite, range: IdRange) => {
+      const copied = await copyPostsInRange(from, to, range);
+      expect(copied.meta).toBeGreaterThanOrEqual(rounds);
+      return copied.posts;
     };
-    expect(await copy(a, b, peerRange(plan, 'peer-a'))).toEqual(made.a);
-    expect(await copy(b, a, peerRange(plan, 'peer-b'))).toEqual(made.b);
+    expect(await copy(a, b, slotRange(plan, SLOT_A))).toEqual(made.a);
+    expect(await copy(b, a, slotRange(plan, SLOT_B))).toEqual(made.b);
     const everyPost = `$out = array_map('intval', $wpdb->get_col("SELECT ID FROM $wpdb->posts WHERE post_title LIKE 'Round %' ORDER BY ID"));`;
     const all = [...made.a, ...made.b].sort((x, y) => x - y);
     expect(await wp<number[]>(a.client, everyPost)).toEqual(all);
@@ -399,35 +417,39 @@ try {
     expect(after.b).toBe(Math.max(...made.b) + 1);
   });
 
-  it('installs idempotently, refuses another plan, and refuses a site that already holds IDs in the ranges', async () => {
-    expect(await installIdShards(a.client, plan, 'peer-a')).toMatchObject({ status: 'unchanged' });
-    await expect(installIdShards(a.client, plan, 'peer-b')).rejects.toMatchObject({ name: 'PhpScriptError', code: 'other-plan' });
+  it('installs idempotently, refuses another plan or slot, and refuses a site that already holds IDs in the ranges', async () => {
+    expect(await installIdShards(a.client, plan, SLOT_A)).toMatchObject({ status: 'unchanged' });
+    await expect(installIdShards(a.client, plan, SLOT_B)).rejects.toMatchObject({ name: 'PhpScriptError', code: 'other-plan' });
     const other = { ...plan, base: plan.base + plan.size * 2 };
-    await expect(installIdShards(a.client, other, 'peer-a')).rejects.toMatchObject({ code: 'other-plan' });
+    await expect(installIdShards(a.client, other, SLOT_A)).rejects.toMatchObject({ code: 'other-plan' });
     // The refused plans changed nothing: the site still allocates from its first range.
     expect(await wp<number>(a.client, `$out = wp_insert_post(array('post_title' => 'Still A', 'post_status' => 'draft'));`)).toBe(plan.base);
-    expect(await installIdShards(a.client, plan, 'peer-a')).toMatchObject({ status: 'unchanged' });
+    expect(await installIdShards(a.client, plan, SLOT_A)).toMatchObject({ status: 'unchanged' });
     expect(await wp<number>(a.client, `$out = wp_insert_post(array('post_title' => 'Still A', 'post_status' => 'draft'));`)).toBe(plan.base + 1);
 
     await b.resetDatabase();
     await cloneRowsRaw(b.client, 'posts', [{ from: 1, overrides: { ID: plan.base + 3 } }]);
-    await expect(installIdShards(b.client, plan, 'peer-b')).rejects.toMatchObject({ code: 'ids-above-base' });
+    await expect(installIdShards(b.client, plan, SLOT_B)).rejects.toMatchObject({ code: 'ids-above-base' });
     expect(await readIdShardStatus(b.client)).toBeNull();
   });
 
   it('replaces the plan of an earlier pairing when asked (a site paired again): new ranges above every ID it holds', async () => {
     const held = await wp<number>(a.client, `$out = wp_insert_post(array('post_title' => 'Before re-pairing', 'post_status' => 'draft'));`);
-    const next = planIdShards({ first: 'peer-a2', second: 'peer-c', sites: [await surveyIdTables(a.client)] });
+    const next = planIdShards({ sites: [await surveyIdTables(a.client)] });
     expect(next.base).toBeGreaterThan(held);
-    expect(await installIdShards(a.client, next, 'peer-a2', { replace: true })).toMatchObject({ status: 'installed' });
+    expect(await installIdShards(a.client, next, SLOT_B, { replace: true })).toMatchObject({ status: 'installed' });
     expect(await wp<number>(a.client, `$out = wp_insert_post(array('post_title' => 'Re-paired', 'post_status' => 'draft'));`)).toBe(
-      peerRange(next, 'peer-a2').lo,
+      slotRange(next, SLOT_B).lo,
     );
-    expect(await readIdShardStatus(a.client)).toMatchObject({ self: 'peer-a2' });
+    expect(await readIdShardStatus(a.client)).toMatchObject({ plan: next, slot: SLOT_B });
+    expect(await nativeNextId(a.client, 'posts')).toBe(slotNaturalZone(next, SLOT_B).lo);
+    // The same plan in a lower slot: SQLite's own numbering moves down to that slot's zone, out of B's old one.
+    expect(await installIdShards(b.client, plan, SLOT_A, { replace: true })).toMatchObject({ status: 'installed' });
+    expect(await nativeNextId(b.client, 'posts')).toBe(slotNaturalZone(plan, SLOT_A).lo);
   });
 
   it('rewrites multi-row VALUES and REPLACE, and leaves explicit keys, INSERT … SELECT and the applying engine alone', async () => {
-    const own = peerRange(plan, 'peer-a');
+    const own = slotRange(plan, SLOT_A);
     const result = await wp<Record<string, number | number[]>>(
       a.client,
       `$wpdb->query("INSERT INTO $wpdb->postmeta (post_id, meta_key, meta_value) VALUES (1, 'm', 'one'), (1, 'm', 'two'), (1, 'm', 'three')");
@@ -439,8 +461,8 @@ $wpdb->insert($wpdb->postmeta, array('meta_id' => 777, 'post_id' => 1, 'meta_key
 $explicit = $wpdb->insert_id;
 $wpdb->query("INSERT INTO $wpdb->postmeta (post_id, meta_key, meta_value) SELECT post_id, 'copied', meta_value FROM $wpdb->postmeta WHERE meta_key = 'explicit'");
 $selected = (int) $wpdb->get_var("SELECT meta_id FROM $wpdb->postmeta WHERE meta_key = 'copied'");
-// A row from the other peer: SQLite alone would now number above it.
-playground_sync_id_shards_pdo()->exec("INSERT INTO $wpdb->postmeta (meta_id, post_id, meta_key, meta_value) VALUES (${peerRange(plan, 'peer-b').lo + 100}, 1, 'arrived', 'x')");
+// A row from another slot: SQLite alone would now number above it.
+playground_sync_id_shards_pdo()->exec("INSERT INTO $wpdb->postmeta (meta_id, post_id, meta_key, meta_value) VALUES (${slotRange(plan, SLOT_B).lo + 100}, 1, 'arrived', 'x')");
 $GLOBALS['playground_sync_applying_remote'] = true;
 $wpdb->insert($wpdb->postmeta, array('post_id' => 1, 'meta_key' => 'applying', 'meta_value' => 'x'));
 $applying = $wpdb->insert_id;
@@ -455,12 +477,82 @@ $out = array('multi' => $multi, 'multiInsertId' => $multi_insert_id, 'replace' =
     expect(result['multiInsertId']).toBe(own.lo + 2);
     expect(result['replace']).toBe(own.lo + 3);
     expect(result['explicit']).toBe(777);
-    // INSERT … SELECT is left to SQLite (numbering in A's own zone, above both ranges) and counted.
-    const zone = peerNaturalZone(plan, 'peer-a')!;
+    // INSERT … SELECT is left to SQLite (numbering in A's own zone, above every range) and counted.
+    const zone = slotNaturalZone(plan, SLOT_A);
     expect(result['selected']).toBe(zone.lo);
     expect(result['applying']).toBe(zone.lo + 1);
     expect(result['after']).toBe(own.lo + 4);
     const postmeta = (await readIdShardStatus(a.client))?.tables.find((table) => table.table === 'wp_postmeta');
     expect(postmeta?.unsharded).toBe(1);
+  });
+  it('gives three members on slots 0, 1 and 2 disjoint IDs inside their own ranges while they insert at once, and after each other\'s rows arrive', async () => {
+    await c.resetDatabase();
+    expect(await installIdShards(c.client, plan, SLOT_C)).toMatchObject({ status: 'installed' });
+    const members = [
+      { site: a, slot: SLOT_A },
+      { site: b, slot: SLOT_B },
+      { site: c, slot: SLOT_C },
+    ];
+    const insertPosts = (site: NodeSite, round: number) =>
+      wp<number[]>(
+        site.client,
+        `$out = array();
+for ($i = 0; $i < 4; $i++) {
+	$id = wp_insert_post(array('post_title' => "Group round ${round} post $i", 'post_status' => 'publish'));
+	add_post_meta($id, 'round', '${round}');
+	$out[] = $id;
+}`,
+      );
+    const expectOwnRanges = (made: number[][]) => {
+      expect(new Set(made.flat()).size).toBe(made.flat().length);
+      for (const [i, { slot }] of members.entries()) {
+        const own = slotRange(plan, slot);
+        for (const id of made[i]!) expect(inRange(id, own), `slot ${slot}: ${id} in [${own.lo}, ${own.hi})`).toBe(true);
+      }
+    };
+
+    const first = await Promise.all(members.map(({ site }) => insertPosts(site, 0)));
+    expectOwnRanges(first);
+    // Every member's rows reach every other, so each holds rows of a higher slot than its own.
+    for (const from of members) {
+      for (const to of members) {
+        if (to !== from) expect((await copyPostsInRange(from.site, to.site, slotRange(plan, from.slot))).posts).toEqual(first[members.indexOf(from)]);
+      }
+    }
+    const everyPost = `$out = array_map('intval', $wpdb->get_col("SELECT ID FROM $wpdb->posts WHERE post_title LIKE 'Group round %' ORDER BY ID"));`;
+    for (const { site } of members) expect(await wp<number[]>(site.client, everyPost)).toEqual(first.flat().sort((x, y) => x - y));
+    for (const { site, slot } of members) expect(await nativeNextId(site.client, 'posts')).toBe(slotNaturalZone(plan, slot).lo);
+
+    const second = await Promise.all(members.map(({ site }) => insertPosts(site, 1)));
+    expectOwnRanges(second);
+    expectOwnRanges(first.map((ids, i) => [...ids, ...second[i]!]));
+    for (const [i, ids] of second.entries()) expect(ids[0]).toBe(Math.max(...first[i]!) + 1);
+  });
+
+  it('treats a plan row an older version left (two named peers) as another plan: refused, replaced when asked', async () => {
+    await b.resetDatabase();
+    const versionOne = JSON.stringify({ version: 1, first: 'peer-a', second: 'peer-b', base: plan.base, size: plan.size, lowWater: plan.lowWater, idLimit: plan.idLimit });
+    const oldSelf = { lo: plan.base + plan.size, hi: plan.base + 2 * plan.size };
+    // The plan table and row as the version before slots wrote them.
+    await wp(
+      b.client,
+      `$pdo = playground_sync_id_shards_pdo();
+$pdo->exec('CREATE TABLE _wp_sqlite_pgsync_id_plan (id INTEGER PRIMARY KEY CHECK (id = 1), plan TEXT NOT NULL, self TEXT NOT NULL,
+	self_lo INTEGER NOT NULL, self_hi INTEGER NOT NULL, peer TEXT NOT NULL, peer_lo INTEGER NOT NULL, peer_hi INTEGER NOT NULL, installed_at TEXT NOT NULL)');
+$pdo->prepare('INSERT INTO _wp_sqlite_pgsync_id_plan VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)')
+	->execute(array(${JSON.stringify(versionOne)}, 'peer-b', ${oldSelf.lo}, ${oldSelf.hi}, 'peer-a', ${plan.base}, ${plan.base + plan.size}, '2024-01-01 00:00:00'));`,
+    );
+    expect((await surveyIdTables(b.client)).installed).toEqual({ plan: versionOne, slot: null });
+    expect(await readIdShardStatus(b.client)).toBeNull();
+    // The filter stands aside from a plan it cannot read: WordPress goes on inserting.
+    const meanwhile = await wp<number>(b.client, `$out = wp_insert_post(array('post_title' => 'Under the old plan', 'post_status' => 'draft'));`);
+    expect(meanwhile).toBeGreaterThan(0);
+    expect(meanwhile).toBeLessThan(plan.base);
+
+    await expect(installIdShards(b.client, plan, SLOT_B)).rejects.toMatchObject({ name: 'PhpScriptError', code: 'other-plan', message: expect.stringContaining("an older version's plan") });
+    expect(await installIdShards(b.client, plan, SLOT_B, { replace: true })).toMatchObject({ status: 'installed' });
+    expect(await readIdShardStatus(b.client)).toMatchObject({ plan, slot: SLOT_B, selfRange: slotRange(plan, SLOT_B), groupRange: groupRange(plan) });
+    expect(await wp<number>(b.client, `$out = wp_insert_post(array('post_title' => 'Under the new plan', 'post_status' => 'draft'));`)).toBe(slotRange(plan, SLOT_B).lo);
+    expect(await installIdShards(b.client, plan, SLOT_B)).toMatchObject({ status: 'unchanged' });
   });
 });

@@ -336,7 +336,7 @@ const BOUNDARIES: readonly Boundary[] = [
     accept: (input) => parseMessage(BackgroundToTabSchema, overJson(input), 'background message'),
     samples: [
       { type: 'bg/summary' },
-      { type: 'bg/peer-start', pairId: PAIR, peerId: SELF, remotePeerId: PEER, role: 'resume', syncOn: true },
+      { type: 'bg/peer-start', pairId: PAIR, peerId: SELF, remotePeerId: PEER, role: 'resume', slot: 1, syncOn: true },
       { type: 'bg/peer-stop', pairId: PAIR },
       { type: 'bg/envelope', pairId: PAIR, envelope: { kind: 'ack' } },
       { type: 'bg/sync', pairId: PAIR, on: false },
@@ -347,8 +347,8 @@ const BOUNDARIES: readonly Boundary[] = [
     forged: [
       { field: 'path', variant: 'forged: another host ("//evil.example/")', make: () => ({ type: 'bg/open-path', path: '//evil.example/' }) },
       { field: 'path', variant: 'forged: a script URL', make: () => ({ type: 'bg/open-path', path: 'javascript:alert(1)' }) },
-      { field: 'role', variant: 'forged: unknown role "owner"', make: () => ({ type: 'bg/peer-start', pairId: PAIR, peerId: SELF, remotePeerId: PEER, role: 'owner', syncOn: true }) },
-      { field: 'peerId', variant: 'forged: "__proto__" peer id', make: () => ({ type: 'bg/peer-start', pairId: PAIR, peerId: '__proto__', remotePeerId: PEER, role: 'resume', syncOn: true }) },
+      { field: 'role', variant: 'forged: unknown role "owner"', make: () => ({ type: 'bg/peer-start', pairId: PAIR, peerId: SELF, remotePeerId: PEER, role: 'owner', slot: 1, syncOn: true }) },
+      { field: 'peerId', variant: 'forged: "__proto__" peer id', make: () => ({ type: 'bg/peer-start', pairId: PAIR, peerId: '__proto__', remotePeerId: PEER, role: 'resume', slot: 1, syncOn: true }) },
     ],
   },
   {

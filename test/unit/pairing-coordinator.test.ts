@@ -66,7 +66,9 @@ describe('PairingCoordinator', () => {
     expect(tabs.kinds()).toEqual(['1 bg/summary', '2 bg/summary', '1 bg/peer-start source', '2 bg/peer-start target']);
     const [pairing] = background.pairings.value;
     expect(pairing).toMatchObject({ phase: 'copying', syncOn: true, copy: { fromTabId: 1, toTabId: 2, reason: 'pairing' } });
-    expect(tabs.sent[2]!.message).toEqual({ type: 'bg/peer-start', pairId: pairing!.pairId, peerId: pairing!.sides[0].peerId, remotePeerId: pairing!.sides[1].peerId, role: 'source', syncOn: true });
+    expect(tabs.sent[2]!.message).toEqual({ type: 'bg/peer-start', pairId: pairing!.pairId, peerId: pairing!.sides[0].peerId, remotePeerId: pairing!.sides[1].peerId, role: 'source', slot: 0, syncOn: true });
+    expect(tabs.sent[3]!.message).toMatchObject({ role: 'target', slot: 1 });
+    expect(pairing!.sides.map((side) => [side.tabId, side.slot])).toEqual([[1, 0], [2, 1]]);
     expect(background.journal.entries.map((entry) => entry.summary)).toEqual([
       expect.stringMatching(/^Paired https:\/\/playground.wordpress.net\/scope:amber\/ with .*scope:birch\/: copying/),
     ]);
@@ -88,6 +90,8 @@ describe('PairingCoordinator', () => {
     expect(await coordinator.pair([1, 2], 2)).toEqual({ ok: true });
     expect(tabs.kinds()).toEqual(['2 bg/peer-start source', '1 bg/peer-start target']);
     expect(background.pairings.value[0]!.copy).toMatchObject({ fromTabId: 2, toTabId: 1 });
+    // The kept site plans the ID ranges: slot 0 is the source's, whichever tab it is.
+    expect(tabs.sent.map(({ tabId, message }) => [tabId, message.type === 'bg/peer-start' ? message.slot : null])).toEqual([[2, 0], [1, 1]]);
   });
 
   it('refuses a tab already paired, and a site to keep that is not one of the two', async () => {
@@ -141,6 +145,7 @@ describe('PairingCoordinator', () => {
     const { tabs, background, report } = await livePair('temporary');
     await report(2, 'birch', 'doc-2-reloaded');
     expect(tabs.kinds()).toEqual(['2 bg/peer-start target']);
+    expect(tabs.sent[0]!.message).toMatchObject({ role: 'target', slot: 1 });
     expect(background.pairings.value[0]).toMatchObject({ phase: 'copying', copy: { fromTabId: 1, toTabId: 2, reason: 'restore' } });
     expect(background.pairings.value[0]!.sides[1].document.id).toBe('doc-2-reloaded');
   });
@@ -149,6 +154,7 @@ describe('PairingCoordinator', () => {
     const { tabs, background, report } = await livePair('opfs');
     await report(1, 'amber', 'doc-1-reloaded');
     expect(tabs.kinds()).toEqual(['1 bg/peer-start resume']);
+    expect(tabs.sent[0]!.message).toMatchObject({ role: 'resume', slot: 0 });
     expect(background.pairings.value[0]).toMatchObject({ phase: 'live' });
     expect(background.journal.entries.at(-1)!.summary).toMatch(/scope:amber\/ was reloaded and kept its saved content/);
   });

@@ -37,8 +37,8 @@ function registryOf(...sites: [number, SiteInfo][]): TabRegistry {
 const pairing = (pairId: string, a: number, b: number): Pairing => ({
   pairId,
   sides: [
-    { tabId: a, peerId: `peer-${a}`, scope: `s${a}`, siteUrl: `https://playground.wordpress.net/scope:s${a}`, name: 'site', storage: 'temporary', document: { id: `doc-${a}`, client: 1 }, pending: 0 },
-    { tabId: b, peerId: `peer-${b}`, scope: `s${b}`, siteUrl: `https://playground.wordpress.net/scope:s${b}`, name: 'site', storage: 'temporary', document: { id: `doc-${b}`, client: 1 }, pending: 0 },
+    { tabId: a, peerId: `peer-${a}`, slot: 0, scope: `s${a}`, siteUrl: `https://playground.wordpress.net/scope:s${a}`, name: 'site', storage: 'temporary', document: { id: `doc-${a}`, client: 1 }, pending: 0 },
+    { tabId: b, peerId: `peer-${b}`, slot: 1, scope: `s${b}`, siteUrl: `https://playground.wordpress.net/scope:s${b}`, name: 'site', storage: 'temporary', document: { id: `doc-${b}`, client: 1 }, pending: 0 },
   ],
   syncOn: true,
   phase: 'live',

@@ -59,6 +59,7 @@ describe('popup labels', () => {
     const side = (problem?: string): PairedSide => ({
       tabId: 1,
       peerId: 'p',
+      slot: 0,
       scope: 's',
       siteUrl: 'u',
       name: 'Site',

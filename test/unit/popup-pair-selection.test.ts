@@ -25,8 +25,8 @@ const tab = (tabId: number, scope: string, status: TabEntry['status'] = 'ready')
 const pairing = (a: number, b: number): Pairing => ({
   pairId: `p-${a}-${b}`,
   sides: [
-    { tabId: a, peerId: 'a', scope: 'x', siteUrl: 'https://x/', name: 'site', storage: 'temporary', document: { id: 'doc-a', client: 1 }, pending: 0 },
-    { tabId: b, peerId: 'b', scope: 'y', siteUrl: 'https://y/', name: 'site', storage: 'temporary', document: { id: 'doc-b', client: 1 }, pending: 0 },
+    { tabId: a, peerId: 'a', slot: 0, scope: 'x', siteUrl: 'https://x/', name: 'site', storage: 'temporary', document: { id: 'doc-a', client: 1 }, pending: 0 },
+    { tabId: b, peerId: 'b', slot: 1, scope: 'y', siteUrl: 'https://y/', name: 'site', storage: 'temporary', document: { id: 'doc-b', client: 1 }, pending: 0 },
   ],
   syncOn: true,
   phase: 'live',

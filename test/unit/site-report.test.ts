@@ -9,6 +9,7 @@ const PAIR = { pairId: 'pair-1', phase: 'live' } as const;
 const side = (storage: StorageKind = 'temporary'): PairedSide => ({
   tabId: 1,
   peerId: 'peer-1',
+  slot: 1,
   scope: 'amber-otter',
   siteUrl: 'https://playground.wordpress.net/scope:amber-otter/',
   name: 'Amber Otter',

@@ -3,7 +3,7 @@ import { installCapture, type CaptureInstallation } from '../../db';
 import { ENGINE_DIR, ENGINE_PHP_FILES } from '../../db/php-sources';
 import { applyFileChanges, type BlobStore, type EchoRegistry, type PlannedChange, type UnpackEntry } from '../../files';
 import { absolutePath } from '../../files/paths';
-import { IdShardPlanSchema, installIdShards, type IdShardPlan } from '../../ids';
+import { ID_SHARDS_LIBRARY_PATH, IdShardPlanSchema, installIdShards, writeIdShardLibrary, type IdShardPlan } from '../../ids';
 import type { SiteClient } from '../../platform/site-client';
 import { PeerIdSchema } from '../../protocol/ids';
 import { localOnlyPhpArray } from '../../sync/local-only';
@@ -17,6 +17,8 @@ import { readSyncedTree } from './synced-tree';
 export interface InstallCopyOptions {
   /** This (target) site's peer id: it stays itself, whatever the copy says. */
   readonly peerId: string;
+  /** This site's slot in the copied ID plan: its own range, whichever slot the source holds. */
+  readonly idSlot: number;
   /** Default `await client.absoluteUrl`. */
   readonly siteUrl?: string;
   /** This site's file recorder, if one runs: the copied files are not local changes. */
@@ -38,9 +40,9 @@ export interface CopyInstallation {
   readonly urlCellsRewritten: number;
   /** This site's local-only rows (sessions, salts, cron, transients) kept instead of the copy's. */
   readonly localRowsKept: number;
-  /** The ID shard plan this site now holds as itself; null when unsharded. */
+  /** The ID shard plan this site now holds in its slot; null when unsharded. */
   readonly idPlan: IdShardPlan | null;
-  /** A copied plan of another pairing (this peer not in it), removed: shard again. */
+  /** A copied plan of an older format (it names peers, not slots), removed: shard again. */
   readonly droppedIdPlan: string | null;
   readonly capture: CaptureInstallation;
   readonly durationMs: number;
@@ -110,9 +112,11 @@ export async function installCopy(
         herePath: facts.databasePath,
         tablePrefix: facts.tablePrefix,
         engineDir: ENGINE_DIR,
+        idShardsLibrary: ID_SHARDS_LIBRARY_PATH,
         fromUrl: meta.siteUrl,
         toUrl: siteUrl,
         peerId,
+        idSlot: options.idSlot,
         sourcePeerId: meta.sourcePeerId === peerId ? null : meta.sourcePeerId,
         sourceBatchSeq: meta.lastBatchSeq,
         targetHlc: facts.engine?.hlc ?? null,
@@ -143,7 +147,7 @@ export async function installCopy(
 
   const capture = await installCapture(client, { peerId, siteUrl });
   const idPlan = prepared.idPlan === null ? null : v.parse(IdShardPlanSchema, JSON.parse(prepared.idPlan));
-  if (idPlan) await installIdShards(client, idPlan, peerId);
+  if (idPlan) await installIdShards(client, idPlan, options.idSlot);
 
   return {
     baseBatchSeq: meta.lastBatchSeq,
@@ -192,6 +196,7 @@ async function writeEngineFiles(client: SiteClient): Promise<void> {
   if (!(await client.isDir(ENGINE_DIR))) await client.mkdir(ENGINE_DIR);
   for (const [name, source] of Object.entries(ENGINE_PHP_FILES)) await client.writeFile(`${ENGINE_DIR}/${name}`, source);
   await client.writeFile(`${ENGINE_DIR}/local-only-rules.php`, `<?php\nreturn ${localOnlyPhpArray()};\n`);
+  await writeIdShardLibrary(client);
 }
 
 async function removeWithSideFiles(client: SiteClient, path: string): Promise<void> {

@@ -14,6 +14,8 @@ import type { PeerSite } from './peer-site';
 export interface CopyTargetContext {
   readonly site: PeerSite;
   readonly peerId: string;
+  /** This site's slot in the copied ID plan. */
+  readonly idSlot: number;
   readonly link: DeltaLink;
   readonly blobs: BlobTransfer;
   readonly journal: PeerJournal;
@@ -176,12 +178,12 @@ export class CopyTargetFlow {
   }
 
   private async install(id: string): Promise<void> {
-    const { site, peerId, link, blobs, journal, local } = this.context;
+    const { site, peerId, idSlot, link, blobs, journal, local } = this.context;
     const { copy, baseSeq, applied, sourceCursor, headerBytes } = this.target.fetch!;
     let installation;
     for (let attempt = 1; installation === undefined; attempt++) {
       try {
-        installation = await installCopy(site.client, copy, { peerId, siteUrl: site.siteUrl, echo: site.recorder, store: site.store });
+        installation = await installCopy(site.client, copy, { peerId, idSlot, siteUrl: site.siteUrl, echo: site.recorder, store: site.store });
       } catch (error) {
         // Every step of an install is idempotent: one that lost the engine's PHP to a runtime rotation (older
         // builds) is completed by installing again, which writes it back.

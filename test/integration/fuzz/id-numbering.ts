@@ -28,7 +28,7 @@ $pdo = new PDO('sqlite:' . ${JSON.stringify(site.facts.databasePath)});
 $pdo->setAttribute(PDO::ATTR_ERRMODE, PDO::ERRMODE_EXCEPTION);
 $since = json_decode(${JSON.stringify(JSON.stringify(since?.tables ?? {}))}, true);
 try {
-  $base = (int) $pdo->query('SELECT min(self_lo, peer_lo) FROM "_wp_sqlite_pgsync_id_plan" WHERE id = 1')->fetchColumn();
+  $base = (int) $pdo->query('SELECT group_lo FROM "_wp_sqlite_pgsync_id_plan" WHERE id = 1')->fetchColumn();
 } catch (Exception $e) {
   $base = 0;
 }
