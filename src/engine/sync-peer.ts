@@ -337,6 +337,24 @@ export class SyncPeer {
   }
 
   /**
+   * A member starts over (its page reloaded and its site is restored from another member's copy):
+   * its link opens again as for a member that joins, so what the copy lacks of this site's is
+   * still here to send. Call on every other member before the member asks for its copy.
+   */
+  resetMember(remotePeerId: string): Promise<void> {
+    return this.steps.run(async () => {
+      if (!this.links.get(remotePeerId)) return;
+      // Taken before the link goes: what only it had not acknowledged is kept too.
+      const retained = this.links.retained();
+      const parts = this.links.remove(remotePeerId)!;
+      await parts.copyOut.withdraw().catch(() => undefined);
+      this.blobs.forgetFetches(remotePeerId);
+      this.links.add(this.openLink(remotePeerId, { lastSeq: parts.link.lastSeq, retained }));
+      this.reportPending();
+    });
+  }
+
+  /**
    * A member left the group: its link closes, and what only it had not acknowledged is released.
    * The last other member cannot be removed (the group ends instead).
    */
@@ -359,6 +377,7 @@ export class SyncPeer {
     for (const parts of this.links.all()) await parts.copyOut.withdraw().catch(() => undefined);
     await this.local.close();
   }
+
 
   /** The links and flows toward one other member. */
   private openLink(remotePeerId: string, startFrom?: DeltaLinkOptions['startFrom']): LinkParts {
@@ -471,12 +490,24 @@ export class SyncPeer {
   }
 
   /**
-   * A member's state was replaced by a copy (`hello`): its deltas go on after `seq`, and what of
-   * this site's it acknowledged beyond what the copy held goes to it again.
+   * A member's state was replaced by a copy (`hello`): its deltas go on after `seq`, and this
+   * site's go to it from what the copy held. Its link was opened (again) before it asked for the
+   * copy (`addMember`, `resetMember`), so every one of them is still here; a member that
+   * acknowledged more before its copy than the copy held was not reset, and is told so.
    */
   private greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>): void {
     parts.restartInbox(envelope.seq);
-    parts.link.rewind(envelope.ackUpTo, this.links.retained());
+    if (envelope.ackUpTo < parts.link.ackedUpTo) {
+      this.journal.write([
+        {
+          direction: 'received',
+          kind: 'pairing',
+          target: parts.remotePeerId,
+          summary: `A member restarted from a copy without this site's changes ${envelope.ackUpTo + 1} to ${parts.link.ackedUpTo}, which it had acknowledged before: pair again to bring it back in step`,
+          status: 'failed',
+        },
+      ]);
+    }
     parts.link.resendAll();
   }
 

@@ -132,26 +132,6 @@ export function outboxDropPending<P>(
   return { state: { lastSeq, ackedUpTo: lastSeq, unacked: [] }, dropped: outboxPending(state) };
 }
 
-/**
- * The receiver starts over from `upTo` (its state was replaced by a copy that had this sender's
- * batches only up to there): what it had acknowledged beyond is unacknowledged again, taken
- * from `retained` (the sender's batches some other receiver has not acknowledged either). Where
- * `retained` lacks one, the outbox goes back only to the first it can send without a gap.
- */
-export function outboxRewind<P>(state: OutboxState<P>, upTo: number, retained: readonly SequencedBatch<P>[]): OutboxState<P> {
-  assertSeq(upTo, 0);
-  if (upTo >= state.ackedUpTo) return state;
-  const bySeq = new Map(retained.map((batch) => [batch.seq, batch]));
-  let ackedUpTo = state.ackedUpTo;
-  const back: OutboxEntry<P>[] = [];
-  while (ackedUpTo > upTo && bySeq.has(ackedUpTo)) {
-    const { seq, payload } = bySeq.get(ackedUpTo)!;
-    back.unshift({ seq, payload, sentAt: null, attempts: 0 });
-    ackedUpTo -= 1;
-  }
-  return { ...state, ackedUpTo, unacked: [...back, ...state.unacked] };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Receiver side: one cursor per sender
 

@@ -12,7 +12,6 @@ import {
   outboxMarkSent,
   outboxPending,
   outboxResend,
-  outboxRewind,
   type InboxCursor,
   type OutboxState,
   type SequencedBatch,
@@ -138,23 +137,6 @@ describe('an outbox shared by a group (one numbering, one cursor per receiver)',
     expect(resend.ok && resend.batches.map((item) => item.seq)).toEqual([4, 5]);
   });
 
-  it('rewinds a receiver whose state a copy replaced to what the copy held, from the batches another receiver still keeps', () => {
-    const acked = outboxAck(outboxWith(6), 5);
-    if (!acked.ok) throw new Error(acked.error);
-    // Another receiver acknowledged only up to 2: batches 3 to 6 are still kept for it.
-    const rewound = outboxRewind(acked.state, 2, [3, 4, 5, 6].map(batch));
-    expect(rewound.ackedUpTo).toBe(2);
-    expect(outboxPending(rewound).map((item) => item.seq)).toEqual([3, 4, 5, 6]);
-    expect(outboxPending(rewound)[0]!.payload).toEqual({ rows: 'b3' });
-  });
-
-  it('rewinds no further than it can send without a gap, and never forward', () => {
-    const acked = outboxAck(outboxWith(6), 5);
-    if (!acked.ok) throw new Error(acked.error);
-    expect(outboxRewind(acked.state, 1, [4, 5, 6].map(batch)).ackedUpTo).toBe(3);
-    expect(outboxRewind(acked.state, 5, [])).toBe(acked.state);
-    expect(outboxRewind(acked.state, 6, [])).toBe(acked.state);
-  });
 });
 
 describe('inbox cursor', () => {

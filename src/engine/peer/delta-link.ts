@@ -16,7 +16,6 @@ import {
   outboxMarkSent,
   outboxPending,
   outboxResend,
-  outboxRewind,
   type InboxCursor,
   type OutboxState,
   type SequencedBatch,
@@ -214,15 +213,6 @@ export class DeltaLink {
     this.setOutbox(state);
     this.restartResends();
     return dropped;
-  }
-
-  /**
-   * The member at the other end starts over from `upTo` of this site's deltas (a copy replaced its
-   * state): those it had acknowledged beyond are sent again, taken from `retained`.
-   */
-  rewind(upTo: number, retained: readonly SequencedBatch<WireDelta>[]): void {
-    this.setOutbox(outboxRewind(this.outbox, upTo, retained));
-    this.restartResends();
   }
 
   // --- The paired site's deltas -----------------------------------------------------------
