@@ -1,0 +1,168 @@
+import { expect } from 'vitest';
+import { installIdShards, type IdShardPlan } from '../../src/ids';
+import { shardCopySource } from '../../src/pairing/copy-source';
+import { SyncPeer, type SyncPeerOptions } from '../../src/engine/sync-peer';
+import type { JournalEntry } from '../../src/protocol/journal-entry';
+import { bootNodeSite, formatDifferences, type BootNodeSiteOptions, type NodeSite } from '../harness';
+import { TestLink, type LinkFaults } from '../harness/test-link';
+import { siteDifferences, type Combination } from './engine-support';
+
+/**
+ * A sync group of real WordPress sites in this process, for the engine's group tests and the
+ * group fuzzer: one `SyncPeer` per member, each with a link to every other member, wired through
+ * one JSON `TestLink` whose sides are the members' peer ids (it routes by each envelope's `to`).
+ * Members join (a copy from one member, after every member opened a link to them), leave, and are
+ * restored after a reload (their links reset first), as the pairing coordinator orders it.
+ */
+export class TestGroup {
+  readonly sites = new Map<string, NodeSite>();
+  readonly peers = new Map<string, SyncPeer>();
+  readonly journal: JournalEntry[] = [];
+  /** How each copy a member asked for ended (undefined: installed), in order. */
+  readonly copies: (string | undefined)[] = [];
+  readonly link: TestLink;
+  private readonly slots = new Map<string, number>();
+  private nextSlot = 0;
+  private plan: IdShardPlan | null = null;
+
+  constructor(
+    readonly combination: Combination,
+    readonly name: string,
+    options: { faults?: LinkFaults; seed?: number; peer?: Partial<SyncPeerOptions> } = {},
+  ) {
+    this.link = new TestLink(options.faults, options.seed);
+    this.peerOptions = options.peer ?? {};
+  }
+
+  private readonly peerOptions: Partial<SyncPeerOptions>;
+
+  /** The members now, in the order they joined. */
+  get members(): string[] {
+    return [...this.peers.keys()];
+  }
+
+  peer(member: string): SyncPeer {
+    const peer = this.peers.get(member);
+    if (!peer) throw new Error(`${member} is not a member`);
+    return peer;
+  }
+
+  site(member: string): NodeSite {
+    const site = this.sites.get(member);
+    if (!site) throw new Error(`No site for ${member}`);
+    return site;
+  }
+
+  /** Boots a fresh site for `member` (not in the group yet). */
+  async boot(member: string, options: Partial<BootNodeSiteOptions> = {}): Promise<NodeSite> {
+    const { driver, wp } = this.combination;
+    const site = await bootNodeSite({ driver, wp, siteUrl: `https://playground.wordpress.net/scope:${this.name}-${member}-${this.sites.size}/`, ...options });
+    this.sites.set(member, site);
+    return site;
+  }
+
+  /**
+   * Makes the group: `kept`'s site is the one every other member is copied from (`copy: true`), or
+   * all sites are equal already and go live as they are (`copy: false`, each takes its slot of
+   * the kept site's plan).
+   */
+  async create(members: readonly string[], kept: string, copy: boolean): Promise<void> {
+    this.plan = await shardCopySource(this.site(kept).client, 0);
+    this.slots.set(kept, 0);
+    this.nextSlot = 1;
+    for (const member of members) if (member !== kept) this.slots.set(member, this.nextSlot++);
+    if (!copy) for (const member of members) if (member !== kept) await installIdShards(this.site(member).client, this.plan, this.slots.get(member)!);
+    for (const member of [kept, ...members.filter((other) => other !== kept)]) {
+      await this.start(member, members, copy && member !== kept ? kept : undefined);
+    }
+  }
+
+  /** A new member joins: every member opens a link to it, then it starts asking `copyFrom` for a copy. */
+  async join(member: string, copyFrom: string): Promise<void> {
+    for (const peer of this.peers.values()) await peer.addMember(member);
+    this.slots.set(member, this.nextSlot++);
+    await this.start(member, [...this.members, member], copyFrom);
+  }
+
+  /** `member` leaves: the others close their links to it, it stops, what was on its way to or from it is lost. */
+  async leave(member: string): Promise<void> {
+    const peer = this.peer(member);
+    this.peers.delete(member);
+    for (const other of this.peers.values()) await other.removeMember(member);
+    await peer.stop();
+    this.link.discard(member);
+  }
+
+  /**
+   * `member`'s page reloaded and lost its temporary site: the others reset their links to it, and
+   * a fresh site under the same id and slot is restored from `copyFrom`.
+   */
+  async restore(member: string, copyFrom: string): Promise<void> {
+    await this.peer(member).stop();
+    this.peers.delete(member);
+    this.link.discard(member);
+    await this.site(member).dispose();
+    for (const other of this.peers.values()) await other.resetMember(member);
+    await this.boot(member);
+    await this.start(member, [...this.members, member], copyFrom);
+  }
+
+  /** Flushes every member and delivers until nothing moves any more. */
+  async sync(): Promise<void> {
+    for (let round = 0; round < 10; round++) {
+      const before = this.link.log.length;
+      for (const peer of this.peers.values()) await peer.flush();
+      await this.link.settle();
+      if (this.link.log.length === before) return;
+    }
+    throw new Error('the members kept sending after 10 rounds');
+  }
+
+  /** Every member holds what the first one holds, local-only data aside; answers the differences found. */
+  async differences(): Promise<string> {
+    const [first, ...others] = this.members;
+    const found: string[] = [];
+    for (const other of others) {
+      const differences = await siteDifferences(this.site(first!), this.site(other));
+      if (differences !== formatDifferences([])) found.push(`${first} against ${other}:\n${differences}`);
+    }
+    return found.join('\n');
+  }
+
+  async expectConverged(): Promise<void> {
+    expect(await this.differences()).toBe('');
+  }
+
+  async stop(): Promise<void> {
+    for (const peer of this.peers.values()) await peer.stop();
+    for (const site of this.sites.values()) await site.dispose();
+  }
+
+  private async start(member: string, members: readonly string[], copyFrom: string | undefined): Promise<void> {
+    const peer = await SyncPeer.start({
+      fileSettleMs: 10,
+      ...this.peerOptions,
+      client: this.site(member).client,
+      pairId: `group-${this.name}`,
+      peerId: member,
+      members: members.filter((other) => other !== member),
+      idSlot: this.slots.get(member)!,
+      ...(copyFrom ? { awaitCopyFrom: copyFrom } : {}),
+      // A member that left takes nothing more.
+      send: this.link.attach(member, (message) => this.peers.get(member)?.receive(message) ?? Promise.resolve()),
+      onJournal: (entries) => this.journal.push(...entries),
+      onCopyDone: (error) => this.copies.push(error),
+    });
+    this.peers.set(member, peer);
+  }
+
+  /** The group's ID plan (after `create`). */
+  get idPlan(): IdShardPlan {
+    if (!this.plan) throw new Error('The group was not created');
+    return this.plan;
+  }
+
+  slotOf(member: string): number {
+    return this.slots.get(member)!;
+  }
+}
