@@ -52,7 +52,7 @@ describe.each(COMBINATIONS)('a sync group of three equal sites, WordPress $wp on
   });
 
   it('takes files, a big one included, from each member to every member', async () => {
-    const big = new Uint8Array(3 * 1024 * 1024).map((_, index) => (index * 31) % 251);
+    const big = new Uint8Array(600 * 1024).map((_, index) => (index * 31) % 251);
     for (const member of THREE) await group.site(member).client.mkdir('/wordpress/wp-content/uploads/group');
     await group.site('peer-a').client.writeFile('/wordpress/wp-content/uploads/group/from-a.txt', 'written on A');
     await group.site('peer-b').client.writeFile('/wordpress/wp-content/uploads/group/from-b.bin', big);
