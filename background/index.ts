@@ -59,6 +59,10 @@ function runCommand(command: PopupCommand): Promise<PopupReply> {
   switch (command.type) {
     case 'popup/pair':
       return coordinator.pair(command.tabIds, command.keep);
+    case 'popup/add-tab':
+      return coordinator.addTab(command.pairId, command.tabId);
+    case 'popup/remove-tab':
+      return coordinator.removeTab(command.pairId, command.tabId);
     case 'popup/unpair':
       return coordinator.unpair(command.pairId);
     case 'popup/set-sync':

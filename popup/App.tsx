@@ -23,7 +23,7 @@ import { PinHint } from './PinHint';
 import { checkPair, currentSelection, pairedTabIds, preselection, toggleSelection } from './pair-selection';
 import { PairControls } from './PairControls';
 import { PairingCard } from './PairingCard';
-import { displayNames } from './site-names';
+import { displayNames, listNames } from './site-names';
 import { goToTab, openPlaygroundTabs } from './tab-actions';
 import { TabList } from './TabList';
 import { commandKey, useCommands } from './use-commands';
@@ -42,8 +42,8 @@ const TITLE = '#popup-title';
 const JOURNAL = '[data-testid="journal"]';
 
 interface DifferQuestion {
-  tabIds: [number, number];
-  sides: [DifferSide, DifferSide];
+  tabIds: number[];
+  sides: DifferSide[];
 }
 
 export function App() {
@@ -97,10 +97,10 @@ export function App() {
         // A reloaded tab runs another site: the tab's name is only this site's while the scope matches.
         return { tabId, scope, name: site && site.scope === scope ? site.name : paired[index]?.name };
       }),
-    ) as [string, string];
+    );
 
   /** `opener`: the control that asked (focus goes back to it if the differ panel opens and is cancelled). */
-  const pair = (tabIds: [number, number], keep?: number, opener: HTMLElement | null = focusedElement()) => {
+  const pair = (tabIds: number[], keep?: number, opener: HTMLElement | null = focusedElement()) => {
     setNotice(undefined);
     if (keep === undefined) differOpener.current = opener;
     void commands.run({ type: 'popup/pair', tabIds, ...(keep === undefined ? {} : { keep }) }, (outcome) => {
@@ -113,16 +113,32 @@ export function App() {
         setPicked(null);
         const names = namesOf(tabIds);
         if (keep === undefined) {
-          setNotice(`Paired ${names[0]} and ${names[1]}: changes now sync both ways.`);
+          setNotice(
+            names.length === 2
+              ? `Paired ${names[0]} and ${names[1]}: changes now sync both ways.`
+              : `Syncing ${listNames(names)}: a change in any of them reaches all.`,
+          );
         } else {
-          const [kept, replaced] = keep === tabIds[0] ? names : [names[1], names[0]];
-          setNotice(`Keeping ${kept}: ${replaced} is replaced by a copy of it (progress below).`);
+          const kept = names[tabIds.indexOf(keep)];
+          const replaced = names.filter((_, index) => tabIds[index] !== keep);
+          setNotice(`Keeping ${kept}: ${listNames(replaced)} ${replaced.length > 1 ? 'are' : 'is'} replaced by a copy of it (progress below).`);
         }
       }
     });
   };
 
   const setSync = (pairing: Pairing, on: boolean) => commands.run({ type: 'popup/set-sync', pairId: pairing.pairId, on });
+  const addTab = (pairing: Pairing, tabId: number) => {
+    setNotice(undefined);
+    void commands.run({ type: 'popup/add-tab', pairId: pairing.pairId, tabId }, (outcome) => {
+      if (outcome.kind === 'ok') setNotice(`Adding ${namesOf([tabId])[0]}: its site is replaced by a copy of the group's (progress below).`);
+    });
+  };
+  const removeTab = (pairing: Pairing, tabId: number) => {
+    setNotice(undefined);
+    focusNextAfter('#pairings-title', '#tabs-title');
+    void commands.run({ type: 'popup/remove-tab', pairId: pairing.pairId, tabId });
+  };
   const unpair = (pairing: Pairing) => {
     setNotice(undefined);
     // The card goes: another pairing, else the tabs it leaves (ticked again, so Pair is next).
@@ -132,7 +148,7 @@ export function App() {
 
   // The errored pairing goes, then the same two tabs pair afresh (asking which site to keep if they differ).
   const pairAgain = (pairing: Pairing) => {
-    const tabIds = pairing.sides.map((side) => side.tabId) as [number, number];
+    const tabIds = pairing.sides.map((side) => side.tabId);
     const opener = focusedElement();
     setNotice(undefined);
     focusNextAfter('#pairings-title', '[data-testid="pair"]', '#tabs-title');
@@ -199,7 +215,16 @@ export function App() {
                 syncBusy={commands.isBusy(commandKey({ type: 'popup/set-sync', pairId: pairing.pairId }))}
                 unpairBusy={commands.isBusy(commandKey({ type: 'popup/unpair', pairId: pairing.pairId })) || pairBusy}
                 canPairAgain={pairing.sides.every((side) => isReady(side.tabId))}
-                currentUrls={[registry?.[pairing.sides[0].tabId]?.site?.siteUrl, registry?.[pairing.sides[1].tabId]?.site?.siteUrl]}
+                currentUrls={pairing.sides.map((side) => registry?.[side.tabId]?.site?.siteUrl)}
+                addable={unpaired
+                  .filter((tab) => tab.status === 'ready' && tab.site)
+                  .map((tab) => ({ tabId: tab.tabId, name: namesOf([tab.tabId])[0]! }))}
+                membersBusy={
+                  commands.isBusy(commandKey({ type: 'popup/add-tab', pairId: pairing.pairId })) ||
+                  commands.isBusy(commandKey({ type: 'popup/remove-tab', pairId: pairing.pairId }))
+                }
+                onAddTab={(tabId) => addTab(pairing, tabId)}
+                onRemoveTab={(tabId) => removeTab(pairing, tabId)}
                 onSetSync={(on) => setSync(pairing, on)}
                 onUnpair={() => unpair(pairing)}
                 onPairAgain={() => pairAgain(pairing)}

@@ -1,10 +1,11 @@
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import type { DifferSide } from './command-reply';
+import { listNames } from './site-names';
 import { SummaryTable } from './SummaryTable';
 
 interface DifferPanelProps {
-  sides: [DifferSide, DifferSide];
-  names: [string, string];
+  sides: readonly DifferSide[];
+  names: readonly string[];
   busy: boolean;
   onKeep: (tabId: number) => void;
   onCancel: () => void;
@@ -31,10 +32,10 @@ export function DifferPanel({ sides, names, busy, onKeep, onCancel }: DifferPane
         These sites already hold different content
       </h2>
       <p>
-        Only one can be kept. The site you keep is copied over the other one: the other site's posts, pages, users, plugins and
-        files are <strong>replaced</strong>, then the two stay in sync.
+        Only one can be kept. The site you keep is copied over the {sides.length > 2 ? 'others' : 'other one'}: their posts, pages, users,
+        plugins and files are <strong>replaced</strong>, then {sides.length > 2 ? `all ${sides.length}` : 'the two'} stay in sync.
       </p>
-      <SummaryTable names={names} summaries={[sides[0].summary, sides[1].summary]} />
+      <SummaryTable names={names} summaries={sides.map((side) => side.summary)} />
       <div class="differ__choices">
         {sides.map((side, index) => (
           <div class="differ__choice" key={side.tabId}>
@@ -47,7 +48,7 @@ export function DifferPanel({ sides, names, busy, onKeep, onCancel }: DifferPane
             >
               Keep {names[index]}
             </button>
-            <span class="differ__explain">Replaces {names[1 - index]} with a copy of it</span>
+            <span class="differ__explain">Replaces {listNames(names.filter((_, other) => other !== index))} with a copy of it</span>
           </div>
         ))}
       </div>

@@ -5,7 +5,7 @@ interface PairControlsProps {
   busy: boolean;
   /** Another question (which site to keep) is open. */
   blocked: boolean;
-  onPair: (tabIds: [number, number]) => void;
+  onPair: (tabIds: number[]) => void;
 }
 
 export function PairControls({ check, busy, blocked, onPair }: PairControlsProps) {
@@ -18,7 +18,7 @@ export function PairControls({ check, busy, blocked, onPair }: PairControlsProps
         disabled={!check.ok || busy || blocked}
         onClick={() => check.ok && onPair(check.tabIds)}
       >
-        {busy ? 'Pairing…' : 'Pair'}
+        {busy ? 'Pairing…' : check.ok && check.tabIds.length > 2 ? `Sync ${check.tabIds.length} tabs` : 'Pair'}
       </button>
       {check.ok ? null : (
         <p class={`pair-controls__reason${check.why === 'refused' ? ' pair-controls__reason--refused' : ''}`} data-testid="pair-reason">

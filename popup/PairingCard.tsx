@@ -3,21 +3,28 @@ import type { Pairing, PairedSide } from '../src/pairing/pairings';
 import { readableError } from './command-reply';
 import { copyPercent, describeCopyAmount } from './copy-progress';
 import { describeAgo, describePending, describePhase, inSiteNames, isStalled } from './labels';
+import { listNames } from './site-names';
 import { SyncSwitch } from './SyncSwitch';
 
 interface PairingCardProps {
   pairing: Pairing;
-  /** Display names of the two sides, in `pairing.sides` order. */
-  names: [string, string];
-  /** When a change last crossed between the two sites, if one has. */
+  /** Display names of the sides, in `pairing.sides` order. */
+  names: string[];
+  /** When a change last crossed between the sites, if one has. */
   lastChange: number | undefined;
   now: number;
   syncBusy: boolean;
   unpairBusy: boolean;
-  /** Both tabs are still open and ready: the pairing can be made again after an error. */
+  /** Every tab is still open and ready: the group can be made again after an error. */
   canPairAgain: boolean;
   /** The site URL each side's tab reports now (another one after a reload), to name it in errors. */
-  currentUrls: [string | undefined, string | undefined];
+  currentUrls: (string | undefined)[];
+  /** Ready tabs outside every group, which could join this one. */
+  addable: { tabId: number; name: string }[];
+  /** A tab is being added or removed. */
+  membersBusy: boolean;
+  onAddTab: (tabId: number) => void;
+  onRemoveTab: (tabId: number) => void;
   onSetSync: (on: boolean) => Promise<void>;
   onUnpair: () => void;
   onPairAgain: () => void;
@@ -25,12 +32,13 @@ interface PairingCardProps {
 }
 
 /**
- * One pairing, status first: "Lively River ⇄ Daring Lagoon" with its switch, then how it is
- * (Live · last change 5 s ago; a copy's progress; an error with the action that fixes it), then
- * one line per side.
+ * One group, status first: "Lively River ⇄ Daring Lagoon" with its switch, then how it is
+ * (Live · last change 5 s ago; copies' progress; an error with the action that fixes it), then
+ * one line per side (each can be taken out of a group of three or more), then adding a tab.
  */
 export function PairingCard(props: PairingCardProps) {
   const { pairing, names, syncBusy, unpairBusy, onSetSync, onUnpair } = props;
+  const everyone = listNames(names);
   // The switch follows the click at once; storage confirms (or the reply's failure reverts) it.
   const [wanted, setWanted] = useState<boolean>();
   const syncOn = wanted ?? pairing.syncOn;
@@ -47,15 +55,15 @@ export function PairingCard(props: PairingCardProps) {
     <li class={`card pairing pairing--${pairing.phase}`} data-testid="pairing" data-pair-id={pairing.pairId} data-phase={pairing.phase}>
       <div class="pairing__head">
         {/* Read as "A and B": an aria-label on the arrow's bare span is not allowed (axe: aria-prohibited-attr). */}
-        <h3 class="pairing__names" aria-label={`${names[0]} and ${names[1]}`}>
-          {names[0]} ⇄ {names[1]}
+        <h3 class="pairing__names" aria-label={everyone}>
+          {names.join(' ⇄ ')}
         </h3>
         {pairing.phase === 'error' ? null : (
           <SyncSwitch
             on={syncOn}
             disabled={syncBusy || copying}
             disabledReason="Sync starts once the copy is done"
-            label={`Sync ${names[0]} and ${names[1]}`}
+            label={`Sync ${everyone}`}
             onChange={(on) => void toggle(on)}
           />
         )}
@@ -76,15 +84,24 @@ export function PairingCard(props: PairingCardProps) {
 
       <ul class="pairing__sides">
         {pairing.sides.map((side, index) => (
-          <SideLine key={side.tabId} pairing={pairing} side={side} name={names[index]!} onGoToTab={props.onGoToTab} />
+          <SideLine
+            key={side.tabId}
+            pairing={pairing}
+            side={side}
+            name={names[index]!}
+            onGoToTab={props.onGoToTab}
+            onRemove={pairing.sides.length > 2 && pairing.phase !== 'error' ? () => props.onRemoveTab(side.tabId) : undefined}
+            busy={props.membersBusy}
+          />
         ))}
       </ul>
 
       {pairing.phase === 'error' ? null : (
         <div class="pairing__actions">
+          {props.addable.length > 0 ? <AddTab addable={props.addable} busy={props.membersBusy || copying} onAdd={props.onAddTab} /> : null}
           <button type="button" class="button" data-testid="unpair" disabled={unpairBusy} onClick={onUnpair}>
             {unpairBusy ? 'Unpairing…' : 'Unpair'}
-            <span class="visually-hidden"> {names[0]} and {names[1]}</span>
+            <span class="visually-hidden"> {everyone}</span>
           </button>
         </div>
       )}
@@ -92,22 +109,49 @@ export function PairingCard(props: PairingCardProps) {
   );
 }
 
-function CopyBlock({ pairing, names }: { pairing: Pairing; names: [string, string] }) {
-  const copy = pairing.copy;
+function CopyBlock({ pairing, names }: { pairing: Pairing; names: string[] }) {
   const nameOf = (tabId: number) => names[pairing.sides.findIndex((side) => side.tabId === tabId)] ?? 'the other site';
+  const copies = pairing.sides.flatMap((side) => (side.copy ? [{ to: side.tabId, ...side.copy }] : []));
+  if (copies.length === 0) return <div class="copy__label" data-testid="copy-label">Preparing the copy…</div>;
   return (
-    <div class="copy">
-      <div class="copy__label" data-testid="copy-label">
-        {copy ? `Copying ${nameOf(copy.fromTabId)} → ${nameOf(copy.toTabId)}: ${describeCopyAmount(copy)}` : 'Preparing the copy…'}
-      </div>
-      {/* Without a known total the bar is indeterminate (it moves) instead of sitting at 0 %. */}
-      {copy && copy.total > 0 ? (
-        <progress data-testid="copy-progress" max={100} value={copyPercent(copy)} aria-label="Copy progress" />
-      ) : (
-        <progress data-testid="copy-progress" aria-label="Copy progress" />
-      )}
-      {copy?.reason === 'restore' ? <p class="hint">A tab was reloaded and lost its site; it gets the other site's content back.</p> : null}
-    </div>
+    <>
+      {copies.map((copy) => (
+        <div class="copy" key={copy.to}>
+          <div class="copy__label" data-testid="copy-label">
+            {`Copying ${nameOf(copy.fromTabId)} → ${nameOf(copy.to)}: ${describeCopyAmount(copy)}`}
+          </div>
+          {/* Without a known total the bar is indeterminate (it moves) instead of sitting at 0 %. */}
+          {copy.total > 0 ? (
+            <progress data-testid="copy-progress" max={100} value={copyPercent(copy)} aria-label={`Copy progress to ${nameOf(copy.to)}`} />
+          ) : (
+            <progress data-testid="copy-progress" aria-label={`Copy progress to ${nameOf(copy.to)}`} />
+          )}
+          {copy.reason === 'restore' ? <p class="hint">A tab was reloaded and lost its site; it gets the group's content back.</p> : null}
+        </div>
+      ))}
+    </>
+  );
+}
+
+function AddTab({ addable, busy, onAdd }: { addable: { tabId: number; name: string }[]; busy: boolean; onAdd: (tabId: number) => void }) {
+  const [chosen, setChosen] = useState<number>();
+  const tabId = addable.some((tab) => tab.tabId === chosen) ? chosen! : addable[0]!.tabId;
+  return (
+    <span class="add-tab">
+      <label class="visually-hidden" for="add-tab-choice">
+        Tab to add
+      </label>
+      <select id="add-tab-choice" data-testid="add-tab-choice" value={tabId} onChange={(event) => setChosen(Number((event.target as HTMLSelectElement).value))}>
+        {addable.map((tab) => (
+          <option key={tab.tabId} value={tab.tabId}>
+            {tab.name}
+          </option>
+        ))}
+      </select>
+      <button type="button" class="button" data-testid="add-tab" disabled={busy} onClick={() => onAdd(tabId)}>
+        Add to group
+      </button>
+    </span>
   );
 }
 
@@ -120,21 +164,31 @@ function ErrorBlock({ pairing, names, currentUrls, canPairAgain, unpairBusy, onP
       <div class="pairing__actions">
         {canPairAgain ? (
           <button type="button" class="button button--primary" data-testid="pair-again" disabled={unpairBusy} onClick={onPairAgain}>
-            Pair again<span class="visually-hidden">: {names[0]} and {names[1]}</span>
+            Pair again<span class="visually-hidden">: {listNames(names)}</span>
           </button>
         ) : null}
         <button type="button" class="button" data-testid="unpair" disabled={unpairBusy} onClick={onUnpair}>
           {unpairBusy ? 'Unpairing…' : 'Unpair'}
-          <span class="visually-hidden"> {names[0]} and {names[1]}</span>
+          <span class="visually-hidden"> {listNames(names)}</span>
         </button>
       </div>
     </div>
   );
 }
 
-function SideLine({ pairing, side, name, onGoToTab }: { pairing: Pairing; side: PairedSide; name: string; onGoToTab: (tabId: number) => void }) {
+interface SideLineProps {
+  pairing: Pairing;
+  side: PairedSide;
+  name: string;
+  onGoToTab: (tabId: number) => void;
+  /** Takes the side out of the group (none: it cannot be, in a group of two). */
+  onRemove: (() => void) | undefined;
+  busy: boolean;
+}
+
+function SideLine({ pairing, side, name, onGoToTab, onRemove, busy }: SideLineProps) {
   // During a copy a side is its source or the one being replaced; up to date or pending only while live.
-  const role = pairing.copy ? (pairing.copy.fromTabId === side.tabId ? 'Source' : 'Being replaced') : pairing.phase === 'copying' ? 'Copying' : null;
+  const role = side.copy ? 'Being replaced' : pairing.sides.some((other) => other.copy?.fromTabId === side.tabId) ? 'Source' : null;
   const state = pairing.phase === 'error' ? null : (role ?? describePending(side.pending));
   return (
     <li class="side" data-tab-id={side.tabId}>
@@ -149,6 +203,11 @@ function SideLine({ pairing, side, name, onGoToTab }: { pairing: Pairing; side: 
       <button type="button" class="link" data-testid="go-to-tab" onClick={() => onGoToTab(side.tabId)}>
         Go to tab<span class="visually-hidden"> of {name}</span>
       </button>
+      {onRemove ? (
+        <button type="button" class="link" data-testid="remove-tab" data-tab-id={side.tabId} disabled={busy} onClick={onRemove}>
+          Remove<span class="visually-hidden"> {name} from the group</span>
+        </button>
+      ) : null}
       {side.problem ? (
         <p class="side__problem" data-testid="side-problem" data-tab-id={side.tabId}>
           {side.problem}

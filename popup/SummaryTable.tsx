@@ -1,29 +1,36 @@
 import type { ContentSummary } from '../src/protocol/runtime';
 import { summaryRows } from './summary-rows';
 
-export function SummaryTable({ names, summaries }: { names: [string, string]; summaries: [ContentSummary, ContentSummary] }) {
+export function SummaryTable({ names, summaries }: { names: readonly string[]; summaries: readonly ContentSummary[] }) {
   return (
     <table class="summary" data-testid="summary">
       <colgroup>
         <col class="summary__labels" />
-        <col />
-        <col />
+        {names.map((name) => (
+          <col key={name} />
+        ))}
       </colgroup>
       <thead>
         <tr>
           <th scope="col">
             <span class="visually-hidden">Content</span>
           </th>
-          <th scope="col">{names[0]}</th>
-          <th scope="col">{names[1]}</th>
+          {names.map((name) => (
+            <th scope="col" key={name}>
+              {name}
+            </th>
+          ))}
         </tr>
       </thead>
       <tbody>
-        {summaryRows(summaries[0], summaries[1]).map((row) => (
+        {summaryRows(summaries).map((row) => (
           <tr key={row.label} class={row.differs ? 'summary__row--differs' : undefined}>
             <th scope="row">{row.label}</th>
-            <td title={row.titles[0]}>{row.values[0]}</td>
-            <td title={row.titles[1]}>{row.values[1]}</td>
+            {row.values.map((value, index) => (
+              <td key={index} title={row.titles[index]}>
+                {value}
+              </td>
+            ))}
           </tr>
         ))}
       </tbody>

@@ -11,7 +11,7 @@ export interface DifferSide {
 export type CommandOutcome =
   | { kind: 'ok' }
   | { kind: 'failed'; message: string; retryable: boolean }
-  | { kind: 'differ'; message: string; sides: [DifferSide, DifferSide] };
+  | { kind: 'differ'; message: string; sides: DifferSide[] };
 
 export const backgroundUnavailable: CommandOutcome = { kind: 'failed', message: RESTARTING_MESSAGE, retryable: true };
 
@@ -41,7 +41,7 @@ export function interpretReply(reply: unknown): CommandOutcome {
   if (answer.ok) return { kind: 'ok' };
   const message = readableError(answer.error);
   if (Array.isArray(answer.differ) && answer.differ.length === 2) {
-    return { kind: 'differ', message, sides: answer.differ as [DifferSide, DifferSide] };
+    return { kind: 'differ', message, sides: answer.differ };
   }
   return { kind: 'failed', message, retryable: false };
 }

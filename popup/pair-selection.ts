@@ -1,8 +1,9 @@
 import type { Pairings } from '../src/pairing/pairings';
+import { MAX_GROUP_MEMBERS } from '../src/protocol/ids';
 import type { TabEntry } from '../src/registry/tab-registry';
 
-/** A pairing joins exactly two tabs. */
-export const MAX_SELECTED = 2;
+/** A group joins two or more tabs, up to this many. */
+export const MAX_SELECTED = MAX_GROUP_MEMBERS;
 
 export function pairedTabIds(pairings: Pairings): Set<number> {
   return new Set(pairings.flatMap((pairing) => pairing.sides.map((side) => side.tabId)));
@@ -25,7 +26,7 @@ export function currentSelection(selected: readonly number[], tabs: readonly Tab
 /** What is picked before the user picks: the two tabs when exactly two can be paired, else nothing. */
 export function preselection(tabs: readonly TabEntry[]): number[] {
   const ready = tabs.filter((tab) => tabAvailability(tab, new Set()).selectable);
-  return ready.length === MAX_SELECTED ? ready.map((tab) => tab.tabId) : [];
+  return ready.length === 2 ? ready.map((tab) => tab.tabId) : [];
 }
 
 export function toggleSelection(selected: readonly number[], tabId: number): number[] {
@@ -34,24 +35,23 @@ export function toggleSelection(selected: readonly number[], tabId: number): num
 }
 
 /**
- * Whether the selected tabs can be paired. `incomplete`: the user has not picked two yet;
- * `refused`: the background would refuse these two, `reason` says why.
+ * Whether the selected tabs can be synced. `incomplete`: the user has not picked two yet;
+ * `refused`: the background would refuse these, `reason` says why.
  */
-export type PairCheck =
-  | { ok: true; tabIds: [number, number] }
-  | { ok: false; why: 'incomplete' | 'refused'; reason: string };
+export type PairCheck = { ok: true; tabIds: number[] } | { ok: false; why: 'incomplete' | 'refused'; reason: string };
 
 export function checkPair(selected: readonly number[], tabs: readonly TabEntry[]): PairCheck {
-  const [first, second] = selected.map((tabId) => tabs.find((tab) => tab.tabId === tabId));
-  if (!first) return { ok: false, why: 'incomplete', reason: 'Select two ready tabs to pair their sites.' };
-  if (!second) return { ok: false, why: 'incomplete', reason: 'Select one more tab.' };
-  const scope = first.site?.scope;
-  if (scope !== undefined && scope === second.site?.scope) {
+  const picked = selected.map((tabId) => tabs.find((tab) => tab.tabId === tabId)).filter((tab) => tab !== undefined);
+  if (picked.length === 0) return { ok: false, why: 'incomplete', reason: 'Select two or more ready tabs to sync their sites.' };
+  if (picked.length === 1) return { ok: false, why: 'incomplete', reason: 'Select one more tab.' };
+  const scopes = picked.map((tab) => tab.site?.scope);
+  const shared = scopes.find((scope, index) => scope !== undefined && scopes.indexOf(scope) !== index);
+  if (shared !== undefined) {
     return {
       ok: false,
       why: 'refused',
-      reason: `Both tabs show the same site (scope “${scope}”), so there is nothing to sync. Pick tabs of two different sites.`,
+      reason: `Two tabs show the same site (scope “${shared}”), so there is nothing to sync. Pick tabs of different sites.`,
     };
   }
-  return { ok: true, tabIds: [first.tabId, second.tabId] };
+  return { ok: true, tabIds: picked.map((tab) => tab.tabId) };
 }

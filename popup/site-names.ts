@@ -52,3 +52,9 @@ const PLAYGROUND_SITE_URL = /https:\/\/[\w.-]+(?::\d+)?\/scope:[\w.-]+\/?/g;
 export function withSiteNames(text: string, nameOf: (siteUrl: string) => string): string {
   return text.replace(PLAYGROUND_SITE_URL, (url) => nameOf(url));
 }
+
+/** "A", "A and B", "A, B and C". */
+export function listNames(names: readonly string[]): string {
+  if (names.length <= 1) return names[0] ?? '';
+  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}

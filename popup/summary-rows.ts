@@ -2,9 +2,10 @@ import type { ContentSummary } from '../src/protocol/runtime';
 
 export interface SummaryRow {
   label: string;
-  values: [string, string];
+  /** One per site, in the order given. */
+  values: string[];
   /** Full text where the shown value is shortened (the plugin list). */
-  titles: [string, string];
+  titles: string[];
   differs: boolean;
 }
 
@@ -26,21 +27,22 @@ const COUNTS = [
   ['Files', 'files'],
 ] as const;
 
-/** Both sites' summaries side by side, for the "which site to keep" question. */
-export function summaryRows(left: ContentSummary, right: ContentSummary): SummaryRow[] {
-  const row = (label: string, a: string, b: string, titles: [string, string] = [a, b]): SummaryRow => ({
+/** The sites' summaries side by side, for the "which site to keep" question. */
+export function summaryRows(summaries: readonly ContentSummary[]): SummaryRow[] {
+  const row = (label: string, values: string[], titles: string[] = values): SummaryRow => ({
     label,
-    values: [a, b],
+    values,
     titles,
-    differs: titles[0] !== titles[1],
+    differs: new Set(titles).size > 1,
   });
   const plugins = (summary: ContentSummary) => [...summary.plugins].sort();
   return [
-    ...COUNTS.map(([label, key]) => row(label, String(left[key]), String(right[key]))),
-    row('Active plugins', formatPlugins(plugins(left)), formatPlugins(plugins(right)), [
-      plugins(left).join(', ') || 'None',
-      plugins(right).join(', ') || 'None',
-    ]),
-    row('Theme', left.theme || 'None', right.theme || 'None'),
+    ...COUNTS.map(([label, key]) => row(label, summaries.map((summary) => String(summary[key])))),
+    row(
+      'Active plugins',
+      summaries.map((summary) => formatPlugins(plugins(summary))),
+      summaries.map((summary) => plugins(summary).join(', ') || 'None'),
+    ),
+    row('Theme', summaries.map((summary) => summary.theme || 'None')),
   ];
 }

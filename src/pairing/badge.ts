@@ -23,7 +23,7 @@ export const BADGE_COLORS = { syncing: '#15803d', copying: '#a21caf', off: '#783
  */
 export function badgeFor(pairings: Pairings): BadgeState {
   if (pairings.length === 0) return { text: '', color: BADGE_COLORS.off, title: 'Playground Sync: no paired tabs', icon: 'inactive' };
-  const pending = pairings.reduce((sum, pairing) => sum + pairing.sides[0].pending + pairing.sides[1].pending, 0);
+  const pending = pairings.reduce((sum, pairing) => sum + pairing.sides.reduce((total, side) => total + side.pending, 0), 0);
   const count = pending > 999 ? '999+' : pending > 0 ? String(pending) : '';
   const waiting = pending === 1 ? '1 change waiting' : `${pending} changes waiting`;
   const failed = pairings.find((pairing) => pairing.phase === 'error');

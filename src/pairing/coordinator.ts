@@ -1,3 +1,4 @@
+import { MAX_GROUP_MEMBERS } from '../protocol/ids';
 import type { PopupReply } from '../protocol/popup';
 import type { BackgroundToTab, ContentSummary, TabReply, TabToBackground } from '../protocol/runtime';
 import { backgroundEntry, type BackgroundLine } from '../journal/background-line';
@@ -7,15 +8,18 @@ import type { Pairing, PairedSide } from './pairings';
 import type { CoordinatorDeps } from './coordinator-deps';
 import { judgeSiteReport } from './site-report';
 import {
+  addSide,
+  copyInstalled,
+  copySourceFor,
   dismissEnded,
   dismissEndedOfTabs,
   findPairing,
   markError,
-  markLive,
-  otherSide,
+  otherSides,
   pairingOfTab,
   recordEnded,
   removePairing,
+  removeSide,
   retainPairings,
   sideOf,
   startCopy,
@@ -31,61 +35,57 @@ type SiteReport = Extract<TabToBackground, { type: 'tab/site' }>;
 type PeerReport = Extract<TabToBackground, { type: 'tab/pending' | 'tab/problem' | 'tab/copy-progress' | 'tab/copy-done' }>;
 type PeerStartRole = Extract<BackgroundToTab, { type: 'bg/peer-start' }>['role'];
 
-/** ID plan slots of a pairing: the copy source plans the ranges and takes the first. */
+/** The ID plan slot of a group's first copy source (it plans the ranges); the others follow in order. */
 const SOURCE_SLOT = 0;
-const TARGET_SLOT = 1;
 
 /**
- * The background's pairing logic, platform-free: pairs tabs (one side's full state copied to the
- * other, then live), stops, pauses and retries pairings, follows what tabs report (a reload is
- * restored or resumed, another site ends the pairing) and routes envelopes between paired tabs.
- * Every state it keeps is in its stores, so a restarted background goes on where it stopped.
+ * The background's pairing logic, platform-free: groups two or more tabs (one side's full state
+ * copied to every other, then live), adds and removes tabs, stops, pauses and retries groups,
+ * follows what tabs report (a reload is restored or resumes, another site takes the tab out) and
+ * routes envelopes to the member each one names. Every state it keeps is in its stores, so a
+ * restarted background goes on where it stopped.
  */
 export class PairingCoordinator {
   constructor(private readonly deps: CoordinatorDeps) {}
 
   /**
-   * Pairs two tabs: one side's full state is copied to the other, then live sync starts. Sites
-   * holding different content are paired only once the user said which one to keep.
+   * Syncs two or more tabs as a group: one site's full state is copied to every other, then live
+   * sync starts. Sites holding different content are grouped only once the user said which one to keep.
    */
-  async pair(tabIds: readonly [number, number], keep: number | undefined): Promise<PopupReply> {
+  async pair(tabIds: readonly number[], keep: number | undefined): Promise<PopupReply> {
     const { registry, pairings, endedPairings, ids, now } = this.deps;
     const check = checkPairRequest(await registry.read(), await pairings.read(), tabIds);
     if (!check.ok) return check;
-    if (keep !== undefined && !tabIds.includes(keep)) return { ok: false, error: 'The site to keep must be one of the two tabs.' };
+    if (keep !== undefined && !tabIds.includes(keep)) return { ok: false, error: 'The site to keep must be one of the tabs picked.' };
 
-    let source = keep ?? tabIds[0];
+    let source = keep ?? tabIds[0]!;
     if (keep === undefined) {
       const summaries = await Promise.all(check.sites.map(({ tabId }) => this.readSummary(tabId)));
       const failed = summaries.find((summary) => typeof summary === 'string');
       if (typeof failed === 'string') return { ok: false, error: failed };
-      const [first, second] = summaries as [ContentSummary, ContentSummary];
-      if (first.digest !== second.digest) {
+      const read = summaries as ContentSummary[];
+      if (new Set(read.map((summary) => summary.digest)).size > 1) {
         return {
           ok: false,
-          error: 'These sites already hold different content: choose which one to keep. The other one will be replaced by a copy of it.',
-          differ: [
-            { tabId: check.sites[0].tabId, summary: first },
-            { tabId: check.sites[1].tabId, summary: second },
-          ],
+          error: 'These sites already hold different content: choose which one to keep. The others will be replaced by a copy of it.',
+          differ: check.sites.map(({ tabId }, index) => ({ tabId, summary: read[index]! })),
         };
       }
       // Same content: copying either way changes nothing users made; the first picked is the source.
-      source = check.sites[0].tabId;
+      source = check.sites[0]!.tabId;
     }
 
-    const [sourceSite, targetSite] =
-      check.sites[0].tabId === source ? [check.sites[0], check.sites[1]] : [check.sites[1], check.sites[0]];
-    const pairing: Pairing = startCopy(
-      {
-        pairId: ids.pairId(),
-        sides: [this.newSide(sourceSite, SOURCE_SLOT), this.newSide(targetSite, TARGET_SLOT)],
-        syncOn: true,
-        phase: 'copying',
-        createdAt: now(),
-      },
-      { fromTabId: sourceSite.tabId, toTabId: targetSite.tabId, reason: 'pairing' },
-    );
+    const sourceSite = check.sites.find((site) => site.tabId === source)!;
+    const targetSites = check.sites.filter((site) => site.tabId !== source);
+    let pairing: Pairing = {
+      pairId: ids.pairId(),
+      sides: [this.newSide(sourceSite, SOURCE_SLOT), ...targetSites.map((site, index) => this.newSide(site, SOURCE_SLOT + 1 + index))],
+      nextSlot: SOURCE_SLOT + 1 + targetSites.length,
+      syncOn: true,
+      phase: 'copying',
+      createdAt: now(),
+    };
+    for (const target of targetSites) pairing = startCopy(pairing, target.tabId, { fromTabId: source, reason: 'pairing' });
     // Re-checked inside the update: another pair request may have taken one of the tabs meanwhile.
     let taken = false;
     await pairings.update((current) => {
@@ -95,13 +95,56 @@ export class PairingCoordinator {
     if (taken) return { ok: false, error: 'One of these tabs was paired meanwhile.' };
     // Why an earlier pairing of these tabs ended no longer matters once they are paired again.
     await endedPairings.update((ended) => dismissEndedOfTabs(ended, tabIds));
+    const others = targetSites.map(({ site }) => site.siteUrl);
     this.note({
       kind: 'pairing',
-      target: `${sourceSite.site.scope} → ${targetSite.site.scope}`,
-      summary: `Paired ${sourceSite.site.siteUrl} with ${targetSite.site.siteUrl}: copying the first one's full state to the second`,
+      target: `${sourceSite.site.scope} → ${targetSites.map(({ site }) => site.scope).join(', ')}`,
+      summary:
+        others.length === 1
+          ? `Paired ${sourceSite.site.siteUrl} with ${others[0]}: copying the first one's full state to the second`
+          : `Grouped ${sourceSite.site.siteUrl} with ${others.join(', ')}: copying the first one's full state to the others`,
       status: 'info',
     });
-    return this.startCopying(pairing, pairing.sides[0], pairing.sides[1]);
+    return this.startCopying(pairing, pairing.sides[0]!, pairing.sides.slice(1));
+  }
+
+  /**
+   * Adds a tab to a running group: every member opens a link to it first, then it asks one of them
+   * for a copy of the group's state and goes live once that is installed.
+   */
+  async addTab(pairId: string, tabId: number): Promise<PopupReply> {
+    const { registry, pairings, endedPairings } = this.deps;
+    const pairing = findPairing(await pairings.read(), pairId);
+    if (!pairing) return { ok: false, error: 'This group no longer exists.' };
+    if (pairing.phase === 'error') return { ok: false, error: 'This group stopped: pair its tabs again.' };
+    if (sideOf(pairing, tabId)) return { ok: false, error: 'This tab is in the group already.' };
+    const check = checkPairRequest(await registry.read(), await pairings.read(), [...pairing.sides.map((side) => side.tabId), tabId], pairId);
+    if (!check.ok) return check;
+    if (pairing.sides.length >= MAX_GROUP_MEMBERS) return { ok: false, error: `A group has at most ${MAX_GROUP_MEMBERS} tabs.` };
+    const source = copySourceFor(pairing, tabId);
+    if (!source) return { ok: false, error: 'Every tab of this group is being copied into: try again once that is done.' };
+    const joining = this.newSide(check.sites.at(-1)!, pairing.nextSlot);
+    const refused = await this.tellEverySide(pairing, { type: 'bg/member', pairId, change: 'add', peerId: joining.peerId });
+    if (refused !== null) return { ok: false, error: `Could not add the tab: ${refused}` };
+    const updated = await pairings.update((all) =>
+      updatePairing(all, pairId, (p) => startCopy(addSide(p, joining), tabId, { fromTabId: source.tabId, reason: 'join' })),
+    );
+    await endedPairings.update((ended) => dismissEndedOfTabs(ended, [tabId]));
+    this.note({ kind: 'pairing', target: joining.scope, summary: `${joining.siteUrl} joined the group: copying ${source.siteUrl}'s full state to it`, status: 'info' });
+    const reply = await this.startPeer(findPairing(updated, pairId)!, tabId, 'target', source.peerId);
+    if (reply.ok) return { ok: true };
+    await this.fail(pairId, `Could not add ${joining.siteUrl}: ${reply.error}`);
+    return { ok: false, error: reply.error };
+  }
+
+  /** Takes a tab out of its group, which goes on without it (a group of two ends: unpaired). */
+  async removeTab(pairId: string, tabId: number): Promise<PopupReply> {
+    const pairing = findPairing(await this.deps.pairings.read(), pairId);
+    const side = pairing && sideOf(pairing, tabId);
+    if (!pairing || !side) return { ok: false, error: 'This tab is not in that group.' };
+    if (pairing.sides.length <= 2) return this.unpair(pairId);
+    await this.leave(pairing, side, `${side.siteUrl} left the group: changes no longer flow between it and the others`);
+    return { ok: true };
   }
 
   unpair(pairId: string): Promise<PopupReply> {
@@ -113,7 +156,7 @@ export class PairingCoordinator {
     return { ok: true };
   }
 
-  /** Both tabs of a pairing apply again what they could not apply. */
+  /** Every tab of a group applies again what it could not apply. */
   async retry(pairId: string): Promise<PopupReply> {
     const pairing = findPairing(await this.deps.pairings.read(), pairId);
     if (!pairing) return { ok: false, error: 'These sites are no longer paired.' };
@@ -127,7 +170,7 @@ export class PairingCoordinator {
     if (!pairing) return { ok: false, error: 'These sites are no longer paired.' };
     const refused = await this.tellEverySide(pairing, { type: 'bg/open-path', path });
     if (refused !== null) return { ok: false, error: `Could not open the page: ${refused}` };
-    return { ok: true, frontTabId: pairing.sides[0].tabId };
+    return { ok: true, frontTabId: pairing.sides[0]!.tabId };
   }
 
   async setSync(pairId: string, on: boolean): Promise<PopupReply> {
@@ -168,13 +211,19 @@ export class PairingCoordinator {
     }
   }
 
-  /** A tab closed or left Playground: it leaves the registry, and its pairing ends (a new tab is a new site: pair it again). */
+  /**
+   * A tab closed or left Playground: it leaves the registry and its group, which goes on without
+   * it; a group left with one tab ends (a new tab is a new site: add it again).
+   */
   async onTabGone(tabId: number, what: TabGone): Promise<void> {
     const { registry, pairings } = this.deps;
     if (!(String(tabId) in (await registry.read()))) return;
     await registry.update((current) => removeTab(current, tabId));
     const pairing = pairingOfTab(await pairings.read(), tabId);
-    if (pairing) await this.endPairing(pairing, `The tab of ${sideOf(pairing, tabId)?.name ?? 'a site'} ${what}.`);
+    if (!pairing) return;
+    const side = sideOf(pairing, tabId)!;
+    if (pairing.sides.length <= 2) return this.endPairing(pairing, `The tab of ${side.name} ${what}.`);
+    await this.leave(pairing, side, `The tab of ${side.name} ${what}: it left the group, which goes on without it`);
   }
 
   /** A background that slept may have missed closed tabs: only `openTabIds` are still there. */
@@ -200,41 +249,48 @@ export class PairingCoordinator {
     const mine = sideOf(pairing, tabId)!;
     const verdict = judgeSiteReport(pairing, mine, report);
     if (verdict.kind === 'unchanged') return;
-    if (verdict.kind === 'end') return this.endPairing(pairing, verdict.reason);
-    const other = otherSide(pairing, tabId);
+    if (verdict.kind === 'end') {
+      if (pairing.sides.length <= 2) return this.endPairing(pairing, verdict.reason);
+      return this.leave(pairing, mine, `${verdict.reason.replace(/ Pair again to sync it\.$/, '')} It left the group, which goes on without it.`);
+    }
     // The page that would have marked its sent lines applied is gone.
     await this.deps.journal.settlePending([mine.siteUrl]);
     if (verdict.kind === 'resume') return this.resume(pairing, tabId, report);
-    if (pairing.phase === 'copying' && pairing.copy?.toTabId !== tabId) {
-      await this.fail(pairing.pairId, `${site.siteUrl} was reloaded while its state was being copied to the other tab; pair again`);
+    const source = copySourceFor(pairing, tabId);
+    if (!source || pairing.sides.some((side) => side.copy?.fromTabId === tabId)) {
+      await this.fail(pairing.pairId, `${site.siteUrl} was reloaded while its state was being copied to another tab; pair again`);
       return;
     }
-    await this.deps.pairings.update((all) =>
-      updatePairing(all, pairing.pairId, (p) =>
-        startCopy(withReportedSite(p, tabId, report), { fromTabId: other.tabId, toTabId: tabId, reason: 'restore' }),
-      ),
+    // Every other member opens its link to the reloaded tab again before it asks for its copy.
+    const refused = await this.tellSides(otherSides(pairing, tabId), { type: 'bg/member', pairId: pairing.pairId, change: 'reset', peerId: mine.peerId });
+    if (refused !== null) {
+      await this.fail(pairing.pairId, `Could not restore ${site.siteUrl}: ${refused}`);
+      return;
+    }
+    const updated = await this.deps.pairings.update((all) =>
+      updatePairing(all, pairing.pairId, (p) => startCopy(withReportedSite(p, tabId, report), tabId, { fromTabId: source.tabId, reason: 'restore' })),
     );
     this.note({
       kind: 'pairing',
       site: site.siteUrl,
       target: site.scope,
-      summary: `${site.siteUrl} lost its site (the tab was reloaded): restoring it from ${other.siteUrl}`,
+      summary: `${site.siteUrl} lost its site (the tab was reloaded): restoring it from ${source.siteUrl}`,
       status: 'info',
     });
-    const reply = await this.startPeer(pairing, tabId, 'target');
+    const reply = await this.startPeer(findPairing(updated, pairing.pairId) ?? pairing, tabId, 'target', source.peerId);
     if (!reply.ok) await this.fail(pairing.pairId, `Could not restore ${site.siteUrl}: ${reply.error}`);
   }
 
   /** A paired saved site reloaded while live: its new page goes on from what the site kept, without a copy. */
   private async resume(pairing: Pairing, tabId: number, report: SiteReport): Promise<void> {
     const { site } = report;
-    const other = otherSide(pairing, tabId);
+    const others = otherSides(pairing, tabId).map((side) => side.siteUrl);
     await this.deps.pairings.update((all) => updatePairing(all, pairing.pairId, (p) => withReportedSite(p, tabId, report)));
     this.note({
       kind: 'pairing',
       site: site.siteUrl,
       target: site.scope,
-      summary: `${site.siteUrl} was reloaded and kept its saved content: syncing with ${other.siteUrl} goes on from there`,
+      summary: `${site.siteUrl} was reloaded and kept its saved content: syncing with ${others.join(', ')} goes on from there`,
       status: 'info',
     });
     const reply = await this.startPeer(pairing, tabId, 'resume');
@@ -254,52 +310,61 @@ export class PairingCoordinator {
         await pairings.update((all) => updatePairing(all, report.pairId, (p) => withProblem(p, tabId, report.problem)));
         return;
       case 'tab/copy-progress':
-        await pairings.update((all) => updatePairing(all, report.pairId, (p) => withCopyProgress(p, report.done, report.total)));
+        await pairings.update((all) => updatePairing(all, report.pairId, (p) => withCopyProgress(p, tabId, report.done, report.total)));
         return;
       case 'tab/copy-done':
         if (report.error) await this.fail(report.pairId, `The full-state copy failed: ${report.error}`);
-        else await pairings.update((all) => updatePairing(all, report.pairId, (p) => (p.copy?.toTabId === tabId ? markLive(p) : p)));
+        else await pairings.update((all) => updatePairing(all, report.pairId, (p) => copyInstalled(p, tabId)));
     }
   }
 
-  /** Routes an envelope to the other tab of its pairing; a lost one is sent again by its peer. */
+  /** Routes an envelope to the member it names (`to`); a lost one is sent again by its peer. */
   private async routeEnvelope(fromTabId: number, pairId: string, envelope: unknown): Promise<void> {
     const pairing = findPairing(await this.deps.pairings.read(), pairId);
-    if (!pairing || !sideOf(pairing, fromTabId)) {
-      this.note({
-        kind: 'input',
-        target: `tab ${fromTabId}`,
-        summary: `Rejected a message for pairing ${pairId.slice(0, 64)}: this tab is not part of it`,
-        status: 'rejected',
-      });
-      return;
-    }
-    const to = otherSide(pairing, fromTabId).tabId;
+    const refuse = (why: string) =>
+      this.note({ kind: 'input', target: `tab ${fromTabId}`, summary: `Rejected a message for pairing ${pairId.slice(0, 64)}: ${why}`, status: 'rejected' });
+    if (!pairing || !sideOf(pairing, fromTabId)) return refuse('this tab is not part of it');
+    const named = typeof envelope === 'object' && envelope !== null ? (envelope as { to?: unknown }).to : undefined;
+    const to = otherSides(pairing, fromTabId).find((side) => side.peerId === named);
+    // A member that left a moment ago: what was on its way to it is dropped without a word.
+    if (!to) return typeof named === 'string' ? undefined : refuse('it names no member to go to');
     const message = { type: 'bg/envelope', pairId, envelope } as const;
-    if (!this.deps.tabs.post?.(to, message)) await this.deps.tabs.send(to, message);
+    if (!this.deps.tabs.post?.(to.tabId, message)) await this.deps.tabs.send(to.tabId, message);
   }
 
-  /** Starts the source (it shards IDs and answers the copy request), then the target (it asks for the copy). */
-  private async startCopying(pairing: Pairing, from: PairedSide, to: PairedSide): Promise<PopupReply> {
-    const sourceStarted = await this.startPeer(pairing, from.tabId, 'source');
-    const started = sourceStarted.ok ? await this.startPeer(pairing, to.tabId, 'target') : sourceStarted;
+  /** Starts the source (it shards IDs and answers the copy requests), then every target (each asks it for a copy). */
+  private async startCopying(pairing: Pairing, from: PairedSide, to: readonly PairedSide[]): Promise<PopupReply> {
+    let started = await this.startPeer(pairing, from.tabId, 'source');
+    for (const target of to) if (started.ok) started = await this.startPeer(pairing, target.tabId, 'target', from.peerId);
     if (started.ok) return { ok: true };
     await this.fail(pairing.pairId, `Could not start syncing: ${started.error}`);
     return { ok: false, error: started.error };
   }
 
-  /** Starts the peer of `tabId`'s side of `pairing` in its tab. */
-  private startPeer(pairing: Pairing, tabId: number, role: PeerStartRole): Promise<TabReply> {
+  /** Starts the peer of `tabId`'s side of `pairing` in its tab (a target asks `copyFrom` for its copy). */
+  private startPeer(pairing: Pairing, tabId: number, role: PeerStartRole, copyFrom?: string): Promise<TabReply> {
     const side = sideOf(pairing, tabId)!;
     return this.deps.tabs.send(tabId, {
       type: 'bg/peer-start',
       pairId: pairing.pairId,
       peerId: side.peerId,
-      remotePeerId: otherSide(pairing, tabId).peerId,
+      members: otherSides(pairing, tabId).map((other) => other.peerId),
       role,
+      ...(copyFrom ? { copyFrom } : {}),
       slot: side.slot,
       syncOn: pairing.syncOn,
     });
+  }
+
+  /** `side` leaves the group: its engine stops, the others close their links to it, the group goes on. */
+  private async leave(pairing: Pairing, side: PairedSide, summary: string): Promise<void> {
+    const { pairings, tabs, journal } = this.deps;
+    await pairings.update((all) => updatePairing(all, pairing.pairId, (p) => removeSide(p, side.tabId)));
+    await tabs.send(side.tabId, { type: 'bg/peer-stop', pairId: pairing.pairId });
+    const refused = await this.tellSides(otherSides(pairing, side.tabId), { type: 'bg/member', pairId: pairing.pairId, change: 'remove', peerId: side.peerId });
+    await journal.settlePending([side.siteUrl]);
+    this.note({ kind: 'pairing', site: side.siteUrl, target: side.scope, summary, status: 'info' });
+    if (refused !== null) await this.fail(pairing.pairId, `A tab could not let ${side.siteUrl} go: ${refused}`);
   }
 
   private async stopPairing(pairId: string, summary: (sites: string) => string): Promise<PopupReply> {
@@ -318,8 +383,8 @@ export class PairingCoordinator {
     await this.deps.endedPairings.update((ended) =>
       recordEnded(ended, {
         pairId: pairing.pairId,
-        tabIds: [pairing.sides[0].tabId, pairing.sides[1].tabId],
-        siteUrls: [pairing.sides[0].siteUrl, pairing.sides[1].siteUrl],
+        tabIds: pairing.sides.map((side) => side.tabId),
+        siteUrls: pairing.sides.map((side) => side.siteUrl),
         reason,
         at: this.deps.now(),
       }),
@@ -334,8 +399,12 @@ export class PairingCoordinator {
   }
 
   /** Sends `message` to every tab of `pairing`; answers the first refusal's reason, or null. */
-  private async tellEverySide(pairing: Pairing, message: BackgroundToTab): Promise<string | null> {
-    const replies = await Promise.all(pairing.sides.map((s) => this.deps.tabs.send(s.tabId, message)));
+  private tellEverySide(pairing: Pairing, message: BackgroundToTab): Promise<string | null> {
+    return this.tellSides(pairing.sides, message);
+  }
+
+  private async tellSides(sides: readonly PairedSide[], message: BackgroundToTab): Promise<string | null> {
+    const replies = await Promise.all(sides.map((s) => this.deps.tabs.send(s.tabId, message)));
     const failed = replies.find((reply) => !reply.ok);
     return failed && !failed.ok ? failed.error : null;
   }

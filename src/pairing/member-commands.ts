@@ -51,6 +51,9 @@ async function answerCommand(page: MemberPage, command: BackgroundToTab): Promis
     case 'bg/retry':
       await host.retry(command.pairId);
       return { ok: true };
+    case 'bg/member':
+      await host.changeMember(command.pairId, command.change, command.peerId);
+      return { ok: true };
     case 'bg/open-path':
       await page.goTo(command.path);
       return { ok: true };

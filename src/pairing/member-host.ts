@@ -81,9 +81,9 @@ export class MemberHost {
       client,
       pairId,
       peerId: command.peerId,
-      members: [command.remotePeerId],
+      members: command.members,
       idSlot: command.slot,
-      ...(command.role === 'target' ? { awaitCopyFrom: command.remotePeerId } : {}),
+      ...(command.role === 'target' ? { awaitCopyFrom: command.copyFrom ?? command.members[0]! } : {}),
       resume: command.role === 'resume',
       paused: this.paused,
       send: (envelope) => report({ type: 'tab/envelope', pairId, envelope }),
@@ -170,6 +170,14 @@ export class MemberHost {
     const peer = this.running(pairId);
     this.paused = !on;
     peer.setPaused(!on);
+  }
+
+  /** The group's membership changed (see `bg/member`). */
+  async changeMember(pairId: string, change: 'add' | 'remove' | 'reset', peerId: string): Promise<void> {
+    const peer = this.starting?.pairId === pairId ? await this.starting.peer : this.running(pairId);
+    if (change === 'add') await peer.addMember(peerId);
+    else if (change === 'remove') await peer.removeMember(peerId);
+    else await peer.resetMember(peerId);
   }
 
   /** The user asked to apply again what this site could not apply (its cause fixed meanwhile). */

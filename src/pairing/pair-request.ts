@@ -10,39 +10,35 @@ export interface PairableSite {
   document: TabDocument;
 }
 
-export type PairCheck = { ok: true; sites: [PairableSite, PairableSite] } | { ok: false; error: string };
+export type PairCheck = { ok: true; sites: PairableSite[] } | { ok: false; error: string };
 
 /**
- * Whether two tabs can be paired, and why not in words: both must be open Playground tabs whose
+ * Whether tabs can sync as a group, and why not in words: two or more open Playground tabs whose
  * site is ready, on different scopes (one scope is one site: a tab cannot sync with itself), not
- * paired already, and able to take each other's full state (same WordPress and PHP version).
+ * in another group (tabs of `group` may be: it is the one they are added to), and able to take
+ * each other's full state (the same WordPress version; PHP versions may differ).
  */
-export function checkPairRequest(registry: TabRegistry, pairings: Pairings, tabIds: readonly [number, number]): PairCheck {
-  const [a, b] = tabIds;
-  if (a === b) return { ok: false, error: 'Pick two different tabs.' };
-  const sites = [] as unknown as [PairableSite, PairableSite];
+export function checkPairRequest(registry: TabRegistry, pairings: Pairings, tabIds: readonly number[], group?: string): PairCheck {
+  if (new Set(tabIds).size !== tabIds.length) return { ok: false, error: 'Pick different tabs.' };
+  if (tabIds.length < 2) return { ok: false, error: 'Pick at least two tabs.' };
+  const sites: PairableSite[] = [];
   for (const tabId of tabIds) {
     const entry = registry[tabId];
     if (!entry) return { ok: false, error: `Tab ${tabId} is not an open Playground tab.` };
     if (entry.status !== 'ready' || !entry.site || !entry.document) return { ok: false, error: `The site in tab ${tabId} is not ready yet.` };
-    if (pairingOfTab(pairings, tabId)) return { ok: false, error: `${entry.site.name} is already paired: unpair it first.` };
+    const pairing = pairingOfTab(pairings, tabId);
+    if (pairing && pairing.pairId !== group) return { ok: false, error: `${entry.site.name} is already syncing with other tabs: take it out of its group first.` };
     sites.push({ tabId, site: entry.site, document: entry.document });
   }
-  const [first, second] = sites;
-  if (first.site.scope === second.site.scope) {
-    return { ok: false, error: `Both tabs show the same site (scope ${first.site.scope}): a site cannot sync with itself.` };
+  for (const [index, first] of sites.entries()) {
+    const twin = sites.slice(index + 1).find((other) => other.site.scope === first.site.scope);
+    if (twin) return { ok: false, error: `Two tabs show the same site (scope ${first.site.scope}): a site cannot sync with itself.` };
   }
-  if (first.site.wordpressVersion !== second.site.wordpressVersion) {
+  const versions = [...new Set(sites.map(({ site }) => site.wordpressVersion))];
+  if (versions.length > 1) {
     return {
       ok: false,
-      error: `The sites run different WordPress versions (${first.site.wordpressVersion} and ${second.site.wordpressVersion}): pairing needs the same version on both.`,
-    };
-  }
-  const minor = (version: string) => version.split('.').slice(0, 2).join('.');
-  if (minor(first.site.phpVersion) !== minor(second.site.phpVersion)) {
-    return {
-      ok: false,
-      error: `The sites run different PHP versions (${first.site.phpVersion} and ${second.site.phpVersion}): pairing needs the same version on both.`,
+      error: `The sites run different WordPress versions (${versions.join(', ')}): syncing needs the same version on every site.`,
     };
   }
   return { ok: true, sites };

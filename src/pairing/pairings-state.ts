@@ -22,9 +22,14 @@ export function sideOf(pairing: Pairing, tabId: number): PairedSide | undefined 
   return pairing.sides.find((side) => side.tabId === tabId);
 }
 
-/** The other tab of the pairing. */
-export function otherSide(pairing: Pairing, tabId: number): PairedSide {
-  return pairing.sides[0].tabId === tabId ? pairing.sides[1] : pairing.sides[0];
+/** The pairing's other tabs. */
+export function otherSides(pairing: Pairing, tabId: number): PairedSide[] {
+  return pairing.sides.filter((side) => side.tabId !== tabId);
+}
+
+/** A side whose state a new copy can come from: one not being copied into itself. */
+export function copySourceFor(pairing: Pairing, tabId: number): PairedSide | undefined {
+  return otherSides(pairing, tabId).find((side) => !side.copy);
 }
 
 export function updatePairing(pairings: Pairings, pairId: string, change: (pairing: Pairing) => Pairing): Pairings {
@@ -44,7 +49,7 @@ export function removePairing(pairings: Pairings, pairId: string): Pairings {
 }
 
 export function updateSide(pairing: Pairing, tabId: number, change: (side: PairedSide) => PairedSide): Pairing {
-  const sides = pairing.sides.map((side) => (side.tabId === tabId ? change(side) : side)) as [PairedSide, PairedSide];
+  const sides = pairing.sides.map((side) => (side.tabId === tabId ? change(side) : side));
   return sides.every((side, index) => side === pairing.sides[index]) ? pairing : { ...pairing, sides };
 }
 
@@ -60,23 +65,43 @@ export function withProblem(pairing: Pairing, tabId: number, problem: string | n
   });
 }
 
-export function startCopy(pairing: Pairing, copy: Omit<CopyProgress, 'done' | 'total'>): Pairing {
-  return { ...pairing, phase: 'copying', copy: { ...copy, done: 0, total: 0 }, error: undefined };
+/** A copy into `toTabId` starts. */
+export function startCopy(pairing: Pairing, toTabId: number, copy: Omit<CopyProgress, 'done' | 'total'>): Pairing {
+  const started = updateSide(pairing, toTabId, (side) => ({ ...side, copy: { ...copy, done: 0, total: 0 } }));
+  return { ...started, phase: 'copying', error: undefined };
 }
 
-export function withCopyProgress(pairing: Pairing, done: number, total: number): Pairing {
-  if (!pairing.copy) return pairing;
-  return { ...pairing, copy: { ...pairing.copy, done, total } };
+export function withCopyProgress(pairing: Pairing, toTabId: number, done: number, total: number): Pairing {
+  return updateSide(pairing, toTabId, (side) => (side.copy ? { ...side, copy: { ...side.copy, done, total } } : side));
 }
 
-export function markLive(pairing: Pairing): Pairing {
-  const { copy: _copy, error: _error, ...rest } = pairing;
+/** The copy into `toTabId` is installed: once no copy is under way, the group is live. */
+export function copyInstalled(pairing: Pairing, toTabId: number): Pairing {
+  const done = updateSide(pairing, toTabId, withoutCopy);
+  if (done.sides.some((side) => side.copy) || done.phase === 'error') return done;
+  const { error: _error, ...rest } = done;
   return { ...rest, phase: 'live' };
 }
 
 export function markError(pairing: Pairing, error: string): Pairing {
-  const { copy: _copy, ...rest } = pairing;
-  return { ...rest, phase: 'error', error };
+  return { ...pairing, sides: pairing.sides.map(withoutCopy), phase: 'error', error };
+}
+
+/** A tab joins the group, in the next slot. */
+export function addSide(pairing: Pairing, side: Omit<PairedSide, 'slot'>): Pairing {
+  return { ...pairing, sides: [...pairing.sides, { ...side, slot: pairing.nextSlot }], nextSlot: pairing.nextSlot + 1 };
+}
+
+/** A tab leaves the group (its slot is not given out again). */
+export function removeSide(pairing: Pairing, tabId: number): Pairing {
+  const left = copyInstalled(pairing, tabId);
+  return { ...left, sides: left.sides.filter((side) => side.tabId !== tabId) };
+}
+
+function withoutCopy(side: PairedSide): PairedSide {
+  if (!side.copy) return side;
+  const { copy: _copy, ...rest } = side;
+  return rest;
 }
 
 /** Drops pairings whose tabs are gone (closed while the service worker slept). */

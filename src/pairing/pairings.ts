@@ -1,6 +1,7 @@
 /**
  * The pairings the background keeps in `chrome.storage.session` (key `PAIRINGS_STORAGE_KEY`),
- * read by the popup. Plain JSON; every change is a pure function returning a new state.
+ * read by the popup. A pairing is a sync group of two or more tabs (its sides, in the order they
+ * joined). Plain JSON; every change is a pure function returning a new state.
  */
 export const PAIRINGS_STORAGE_KEY = 'pairings';
 
@@ -11,8 +12,8 @@ export interface PairedSide {
   tabId: number;
   peerId: string;
   /**
-   * This side's slot in the ID plan (the copy source's 0, the target's 1): fixed for the pairing,
-   * kept when a reload restores or resumes the side.
+   * This side's slot in the ID plan (the first copy source's 0, then one each in the order they
+   * joined): fixed for the group, kept when a reload restores or resumes the side, never reused.
    */
   slot: number;
   scope: string;
@@ -27,28 +28,32 @@ export interface PairedSide {
   pending: number;
   /** What keeps this side from syncing right now, as its tab last reported (none: absent). */
   problem?: string;
+  /** A full-state copy into this side, under way. */
+  copy?: CopyProgress;
 }
 
 /**
- * `copying`: one side's full state is going to the other (pairing sites that differ, or restoring
- * a reloaded tab); `live`: deltas flow (when `syncOn`); `error`: stopped, `error` says why.
+ * `copying`: a side's full state is going to another (grouping sites that differ, restoring a
+ * reloaded tab, a tab joining); `live`: deltas flow (when `syncOn`); `error`: stopped, `error` says why.
  */
 export type PairingPhase = 'copying' | 'live' | 'error';
 
+/** A copy into a side: from which tab, why, and bytes so far. */
 export interface CopyProgress {
   fromTabId: number;
-  toTabId: number;
-  reason: 'pairing' | 'restore';
+  reason: 'pairing' | 'restore' | 'join';
   done: number;
   total: number;
 }
 
 export interface Pairing {
   pairId: string;
-  sides: [PairedSide, PairedSide];
+  /** Two or more, in the order they joined. */
+  sides: PairedSide[];
+  /** The ID slot the next tab to join takes. */
+  nextSlot: number;
   syncOn: boolean;
   phase: PairingPhase;
-  copy?: CopyProgress;
   error?: string;
   createdAt: number;
 }
@@ -63,8 +68,8 @@ export const ENDED_PAIRINGS_LIMIT = 5;
 /** Why a pairing ended on its own, shown in the popup until the user dismisses it. */
 export interface EndedPairing {
   pairId: string;
-  tabIds: [number, number];
-  siteUrls: [string, string];
+  tabIds: number[];
+  siteUrls: string[];
   reason: string;
   at: number;
 }

@@ -28,7 +28,7 @@ export interface PairedSiteReport {
  * reload loses it.
  */
 export function judgeSiteReport(
-  pairing: Pick<Pairing, 'pairId' | 'phase' | 'copy'>,
+  pairing: Pick<Pairing, 'pairId' | 'phase' | 'sides'>,
   side: PairedSide,
   report: PairedSiteReport,
 ): SiteReportVerdict {
@@ -50,8 +50,10 @@ export function judgeSiteReport(
   }
   if (lostOnReload(side.storage) && lostOnReload(site.storage)) return { kind: 'restore' };
   const savedSiteReloaded = site.scope === side.scope && !lostOnReload(side.storage) && !lostOnReload(site.storage);
-  if (savedSiteReloaded && pairing.phase === 'live') return { kind: 'resume' };
-  if (savedSiteReloaded && pairing.phase === 'copying' && pairing.copy?.toTabId === side.tabId) return { kind: 'restore' };
+  // A side a copy goes into or comes from is not live: its reload cannot resume.
+  const inACopy = side.copy !== undefined || pairing.sides.some((other) => other.copy?.fromTabId === side.tabId);
+  if (savedSiteReloaded && !inACopy && pairing.phase !== 'error') return { kind: 'resume' };
+  if (savedSiteReloaded && side.copy) return { kind: 'restore' };
   return {
     kind: 'end',
     reason:

@@ -13,3 +13,6 @@ export const PairIdSchema = v.pipe(v.string(), v.regex(ID_PATTERN, 'a pair id is
 export function isValidId(id: string): boolean {
   return ID_PATTERN.test(id);
 }
+
+/** Tabs in one sync group, at most: every member runs a link to each other one. */
+export const MAX_GROUP_MEMBERS = 16;

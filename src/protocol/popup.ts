@@ -1,15 +1,23 @@
 import * as v from 'valibot';
-import { PairIdSchema } from './ids';
+import { MAX_GROUP_MEMBERS, PairIdSchema } from './ids';
 import { SitePathSchema, TabIdSchema, type ContentSummary } from './runtime';
 
 /** Popup -> background (`runtime.sendMessage`). The popup reads state from storage; it only sends commands. */
 export const PopupCommandSchema = v.variant('type', [
   /**
-   * Pair two tabs. Without `keep`, sites whose content differs are not paired: the reply lists both
-   * summaries and the popup asks which side to keep. With `keep`, that tab's full state is copied
-   * to the other, then live sync starts.
+   * Sync two or more tabs (a group). Without `keep`, sites whose content differs are not grouped:
+   * the reply lists every summary and the popup asks which site to keep. With `keep`, that tab's
+   * full state is copied to every other one, then live sync starts.
    */
-  v.strictObject({ type: v.literal('popup/pair'), tabIds: v.strictTuple([TabIdSchema, TabIdSchema]), keep: v.optional(TabIdSchema) }),
+  v.strictObject({
+    type: v.literal('popup/pair'),
+    tabIds: v.pipe(v.array(TabIdSchema), v.minLength(2), v.maxLength(MAX_GROUP_MEMBERS)),
+    keep: v.optional(TabIdSchema),
+  }),
+  /** Adds a tab to a group: its site is replaced by a copy of the group's. */
+  v.strictObject({ type: v.literal('popup/add-tab'), pairId: PairIdSchema, tabId: TabIdSchema }),
+  /** Takes a tab out of a group (the group goes on without it; with two tabs left, this unpairs). */
+  v.strictObject({ type: v.literal('popup/remove-tab'), pairId: PairIdSchema, tabId: TabIdSchema }),
   v.strictObject({ type: v.literal('popup/unpair'), pairId: PairIdSchema }),
   v.strictObject({ type: v.literal('popup/set-sync'), pairId: PairIdSchema, on: v.boolean() }),
   v.strictObject({ type: v.literal('popup/clear-journal') }),

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { JournalEntrySchema } from './journal-entry';
-import { ID_PATTERN, PairIdSchema, PeerIdSchema } from './ids';
+import { ID_PATTERN, MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } from './ids';
 import { SiteInfoSchema } from './site';
 
 /** Name of the long-lived `chrome.runtime` port each Playground tab's content script opens. */
@@ -99,12 +99,21 @@ export const BackgroundToTabSchema = v.variant('type', [
     type: v.literal('bg/peer-start'),
     pairId: PairIdSchema,
     peerId: PeerIdSchema,
-    remotePeerId: PeerIdSchema,
+    /** The group's other members. */
+    members: v.pipe(v.array(PeerIdSchema), v.minLength(1), v.maxLength(MAX_GROUP_MEMBERS - 1)),
     role: v.picklist(['source', 'target', 'resume']),
+    /** A `target`'s copy comes from this member. */
+    copyFrom: v.optional(PeerIdSchema),
     /** This site's slot in the group's ID plan: the range its new rows take their IDs from. */
     slot: v.pipe(v.number(), v.integer(), v.minValue(0)),
     syncOn: v.boolean(),
   }),
+  /**
+   * The group's membership changed while this tab runs in it: a member joined (`add`: a link to
+   * it opens before it asks anyone for its copy), left (`remove`), or starts over from a copy after
+   * its reload (`reset`: its link opens again).
+   */
+  v.strictObject({ type: v.literal('bg/member'), pairId: PairIdSchema, change: v.picklist(['add', 'remove', 'reset']), peerId: PeerIdSchema }),
   /** The pairing ended (unpaired, its other tab closed or left): the tab removes the engine from its site. */
   v.strictObject({ type: v.literal('bg/peer-stop'), pairId: PairIdSchema }),
   v.strictObject({ type: v.literal('bg/envelope'), pairId: PairIdSchema, envelope: v.unknown() }),

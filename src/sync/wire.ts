@@ -5,7 +5,7 @@ import { parseMessage, type Parsed } from '../protocol/validate';
 import { MAX_WIRE_MESSAGE_BYTES, type Frame } from './framing';
 import { HlcStringSchema } from './hlc';
 import { jsonByteLength, utf8Bytes } from './json-size';
-import { PairIdSchema, PeerIdSchema } from '../protocol/ids';
+import { MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } from '../protocol/ids';
 
 /**
  * The envelope two peers exchange. Header on every kind:
@@ -51,8 +51,6 @@ import { PairIdSchema, PeerIdSchema } from '../protocol/ids';
  * `parseEnvelope` or validate them where they are used.
  */
 export const WIRE_VERSION = 1;
-/** Members of one sync group, at most (every member runs a link to each other one). */
-export const MAX_GROUP_MEMBERS = 16;
 
 export const ENVELOPE_KINDS = [
   'hello',

@@ -58,7 +58,7 @@ export async function pairInPopup(popup: Page, tabIds: readonly number[]): Promi
 /** Prints the pairings and the last `count` journal lines (for a test that failed without saying why). */
 export async function printJournalTail(extensionPage: Page, count: number): Promise<void> {
   const state = await sessionState(extensionPage).catch(() => ({}) as Awaited<ReturnType<typeof sessionState>>);
-  const pairings = (state.pairings ?? []).map((pairing) => ({ phase: pairing.phase, error: pairing.error, copy: pairing.copy, sides: pairing.sides.map((side) => ({ tab: side.tabId, pending: side.pending, problem: side.problem })) }));
+  const pairings = (state.pairings ?? []).map((pairing) => ({ phase: pairing.phase, error: pairing.error, sides: pairing.sides.map((side) => ({ tab: side.tabId, pending: side.pending, problem: side.problem, copy: side.copy })) }));
   const lines = (state.journal ?? []).slice(-count);
   console.info(
     `[pairings] ${JSON.stringify(pairings)}\n[journal, last ${lines.length}]\n${lines

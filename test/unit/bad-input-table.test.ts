@@ -336,7 +336,9 @@ const BOUNDARIES: readonly Boundary[] = [
     accept: (input) => parseMessage(BackgroundToTabSchema, overJson(input), 'background message'),
     samples: [
       { type: 'bg/summary' },
-      { type: 'bg/peer-start', pairId: PAIR, peerId: SELF, remotePeerId: PEER, role: 'resume', slot: 1, syncOn: true },
+      { type: 'bg/peer-start', pairId: PAIR, peerId: SELF, members: [PEER], role: 'resume', slot: 1, syncOn: true },
+      { type: 'bg/peer-start', pairId: PAIR, peerId: SELF, members: [PEER, 'peer-c'], role: 'target', copyFrom: PEER, slot: 2, syncOn: true },
+      { type: 'bg/member', pairId: PAIR, change: 'add', peerId: 'peer-c' },
       { type: 'bg/peer-stop', pairId: PAIR },
       { type: 'bg/envelope', pairId: PAIR, envelope: { kind: 'ack' } },
       { type: 'bg/sync', pairId: PAIR, on: false },
@@ -347,8 +349,8 @@ const BOUNDARIES: readonly Boundary[] = [
     forged: [
       { field: 'path', variant: 'forged: another host ("//evil.example/")', make: () => ({ type: 'bg/open-path', path: '//evil.example/' }) },
       { field: 'path', variant: 'forged: a script URL', make: () => ({ type: 'bg/open-path', path: 'javascript:alert(1)' }) },
-      { field: 'role', variant: 'forged: unknown role "owner"', make: () => ({ type: 'bg/peer-start', pairId: PAIR, peerId: SELF, remotePeerId: PEER, role: 'owner', slot: 1, syncOn: true }) },
-      { field: 'peerId', variant: 'forged: "__proto__" peer id', make: () => ({ type: 'bg/peer-start', pairId: PAIR, peerId: '__proto__', remotePeerId: PEER, role: 'resume', slot: 1, syncOn: true }) },
+      { field: 'role', variant: 'forged: unknown role "owner"', make: () => ({ type: 'bg/peer-start', pairId: PAIR, peerId: SELF, members: [PEER], role: 'owner', slot: 1, syncOn: true }) },
+      { field: 'peerId', variant: 'forged: "__proto__" peer id', make: () => ({ type: 'bg/peer-start', pairId: PAIR, peerId: '__proto__', members: [PEER], role: 'resume', slot: 1, syncOn: true }) },
     ],
   },
   {
@@ -359,6 +361,9 @@ const BOUNDARIES: readonly Boundary[] = [
     samples: [
       { type: 'popup/pair', tabIds: [11, 12], keep: 11 },
       { type: 'popup/unpair', pairId: PAIR },
+      { type: 'popup/pair', tabIds: [11, 12, 13] },
+      { type: 'popup/add-tab', pairId: PAIR, tabId: 14 },
+      { type: 'popup/remove-tab', pairId: PAIR, tabId: 12 },
       { type: 'popup/set-sync', pairId: PAIR, on: true },
       { type: 'popup/clear-journal' },
       { type: 'popup/open-in-tabs', pairId: PAIR, path: '/wp-admin/options-general.php' },
@@ -367,8 +372,8 @@ const BOUNDARIES: readonly Boundary[] = [
     json: true,
     forged: [
       { field: 'path', variant: 'forged: an absolute URL', make: () => ({ type: 'popup/open-in-tabs', pairId: PAIR, path: 'https://evil.example/' }) },
-      { field: 'tabIds', variant: 'forged: three tabs', make: () => ({ type: 'popup/pair', tabIds: [1, 2, 3] }), names: ['tabIds.2'] },
-      { field: 'tabIds', variant: 'forged: one tab', make: () => ({ type: 'popup/pair', tabIds: [1] }), names: ['tabIds.1'] },
+      { field: 'tabIds', variant: 'forged: seventeen tabs', make: () => ({ type: 'popup/pair', tabIds: Array.from({ length: 17 }, (_, index) => index + 1) }) },
+      { field: 'tabIds', variant: 'forged: one tab', make: () => ({ type: 'popup/pair', tabIds: [1] }) },
     ],
   },
   {

@@ -34,7 +34,10 @@ class ScriptedTabs {
     return true;
   }
   kinds(): string[] {
-    return this.sent.map(({ tabId, message }) => `${tabId} ${message.type}${message.type === 'bg/peer-start' ? ` ${message.role}` : ''}`);
+    return this.sent.map(({ tabId, message }) => {
+      const detail = message.type === 'bg/peer-start' ? ` ${message.role}` : message.type === 'bg/member' ? ` ${message.change} ${message.peerId}` : '';
+      return `${tabId} ${message.type}${detail}`;
+    });
   }
 }
 
@@ -65,9 +68,10 @@ describe('PairingCoordinator', () => {
     expect(await coordinator.pair([1, 2], undefined)).toEqual({ ok: true });
     expect(tabs.kinds()).toEqual(['1 bg/summary', '2 bg/summary', '1 bg/peer-start source', '2 bg/peer-start target']);
     const [pairing] = background.pairings.value;
-    expect(pairing).toMatchObject({ phase: 'copying', syncOn: true, copy: { fromTabId: 1, toTabId: 2, reason: 'pairing' } });
-    expect(tabs.sent[2]!.message).toEqual({ type: 'bg/peer-start', pairId: pairing!.pairId, peerId: pairing!.sides[0].peerId, remotePeerId: pairing!.sides[1].peerId, role: 'source', slot: 0, syncOn: true });
-    expect(tabs.sent[3]!.message).toMatchObject({ role: 'target', slot: 1 });
+    expect(pairing).toMatchObject({ phase: 'copying', syncOn: true, sides: [{ tabId: 1 }, { tabId: 2, copy: { fromTabId: 1, reason: 'pairing' } }] });
+    const [source, target] = pairing!.sides;
+    expect(tabs.sent[2]!.message).toEqual({ type: 'bg/peer-start', pairId: pairing!.pairId, peerId: source!.peerId, members: [target!.peerId], role: 'source', slot: 0, syncOn: true });
+    expect(tabs.sent[3]!.message).toMatchObject({ role: 'target', slot: 1, members: [source!.peerId], copyFrom: source!.peerId });
     expect(pairing!.sides.map((side) => [side.tabId, side.slot])).toEqual([[1, 0], [2, 1]]);
     expect(background.journal.entries.map((entry) => entry.summary)).toEqual([
       expect.stringMatching(/^Paired https:\/\/playground.wordpress.net\/scope:amber\/ with .*scope:birch\/: copying/),
@@ -89,7 +93,7 @@ describe('PairingCoordinator', () => {
     tabs.sent.length = 0;
     expect(await coordinator.pair([1, 2], 2)).toEqual({ ok: true });
     expect(tabs.kinds()).toEqual(['2 bg/peer-start source', '1 bg/peer-start target']);
-    expect(background.pairings.value[0]!.copy).toMatchObject({ fromTabId: 2, toTabId: 1 });
+    expect(background.pairings.value[0]!.sides.find((side) => side.tabId === 1)!.copy).toMatchObject({ fromTabId: 2 });
     // The kept site plans the ID ranges: slot 0 is the source's, whichever tab it is.
     expect(tabs.sent.map(({ tabId, message }) => [tabId, message.type === 'bg/peer-start' ? message.slot : null])).toEqual([[2, 0], [1, 1]]);
   });
@@ -97,7 +101,7 @@ describe('PairingCoordinator', () => {
   it('refuses a tab already paired, and a site to keep that is not one of the two', async () => {
     const { coordinator, report } = await livePair();
     await report(3, 'cedar');
-    expect(await coordinator.pair([1, 3], undefined)).toEqual({ ok: false, error: 'amber is already paired: unpair it first.' });
+    expect(await coordinator.pair([1, 3], undefined)).toEqual({ ok: false, error: 'amber is already syncing with other tabs: take it out of its group first.' });
     expect(await coordinator.pair([2, 3], 1)).toMatchObject({ ok: false });
   });
 
@@ -144,10 +148,11 @@ describe('PairingCoordinator', () => {
   it('restores a temporary site its reload lost from the other side', async () => {
     const { tabs, background, report } = await livePair('temporary');
     await report(2, 'birch', 'doc-2-reloaded');
-    expect(tabs.kinds()).toEqual(['2 bg/peer-start target']);
-    expect(tabs.sent[0]!.message).toMatchObject({ role: 'target', slot: 1 });
-    expect(background.pairings.value[0]).toMatchObject({ phase: 'copying', copy: { fromTabId: 1, toTabId: 2, reason: 'restore' } });
-    expect(background.pairings.value[0]!.sides[1].document.id).toBe('doc-2-reloaded');
+    // The other member opens its link to the reloaded tab again before that tab asks it for a copy.
+    expect(tabs.kinds()).toEqual([`1 bg/member reset ${background.pairings.value[0]!.sides[1]!.peerId}`, '2 bg/peer-start target']);
+    expect(tabs.sent[1]!.message).toMatchObject({ role: 'target', slot: 1 });
+    expect(background.pairings.value[0]).toMatchObject({ phase: 'copying', sides: [{ tabId: 1 }, { tabId: 2, copy: { fromTabId: 1, reason: 'restore' } }] });
+    expect(background.pairings.value[0]!.sides[1]!.document.id).toBe('doc-2-reloaded');
   });
 
   it('resumes a saved site that reloaded while live, without a copy', async () => {
@@ -161,7 +166,7 @@ describe('PairingCoordinator', () => {
 
   it('leaves a pairing alone when its tab only reconnects with the peer it runs', async () => {
     const { tabs, background, coordinator, pairId } = await livePair('opfs');
-    const peerId = background.pairings.value[0]!.sides[0].peerId;
+    const peerId = background.pairings.value[0]!.sides[0]!.peerId;
     await coordinator.onTabMessage(1, { type: 'tab/site', site: site('amber', 'opfs'), document: { id: 'doc-1-reloaded', client: 1 }, peer: { pairId, peerId } });
     expect(tabs.kinds()).toEqual([]);
   });
@@ -174,12 +179,18 @@ describe('PairingCoordinator', () => {
 
   it('routes an envelope to the other tab of its pairing only, and refuses one from a tab outside it', async () => {
     const { tabs, background, coordinator, report, pairId } = await livePair();
-    await coordinator.onTabMessage(1, { type: 'tab/envelope', pairId, envelope: { kind: 'ack' } });
-    expect(tabs.posted).toEqual([{ tabId: 2, message: { type: 'bg/envelope', pairId, envelope: { kind: 'ack' } } }]);
+    const to = background.pairings.value[0]!.sides[1]!.peerId;
+    await coordinator.onTabMessage(1, { type: 'tab/envelope', pairId, envelope: { kind: 'ack', to } });
+    expect(tabs.posted).toEqual([{ tabId: 2, message: { type: 'bg/envelope', pairId, envelope: { kind: 'ack', to } } }]);
     await report(3, 'cedar');
-    await coordinator.onTabMessage(3, { type: 'tab/envelope', pairId, envelope: { kind: 'ack' } });
+    await coordinator.onTabMessage(3, { type: 'tab/envelope', pairId, envelope: { kind: 'ack', to } });
     expect(tabs.posted).toHaveLength(1);
     expect(background.journal.entries.at(-1)).toMatchObject({ status: 'rejected', target: 'tab 3' });
+    // Nor to itself, nor without an addressee.
+    await coordinator.onTabMessage(2, { type: 'tab/envelope', pairId, envelope: { kind: 'ack', to } });
+    await coordinator.onTabMessage(1, { type: 'tab/envelope', pairId, envelope: { kind: 'ack' } });
+    expect(tabs.posted).toHaveLength(1);
+    expect(background.journal.entries.at(-1)).toMatchObject({ status: 'rejected', summary: expect.stringMatching(/names no member/) });
   });
 
   it('pauses both sides, and keeps what a tab reports of its side', async () => {
@@ -200,5 +211,89 @@ describe('PairingCoordinator', () => {
     const { pairId } = background.pairings.value[0]!;
     await coordinator.onTabMessage(2, { type: 'tab/copy-done', pairId, error: 'disk full' });
     expect(background.pairings.value[0]).toMatchObject({ phase: 'error', error: 'The full-state copy failed: disk full' });
+  });
+
+  describe('groups of three or more tabs', () => {
+    async function liveGroup() {
+      const setup = await setUp();
+      await setup.report(3, 'cedar');
+      expect(await setup.coordinator.pair([1, 2, 3], undefined)).toEqual({ ok: true });
+      const { pairId } = setup.background.pairings.value[0]!;
+      await setup.coordinator.onTabMessage(2, { type: 'tab/copy-done', pairId });
+      await setup.coordinator.onTabMessage(3, { type: 'tab/copy-done', pairId });
+      setup.tabs.sent.length = 0;
+      return { ...setup, pairId, peer: (tabId: number) => setup.background.pairings.value[0]!.sides.find((side) => side.tabId === tabId)!.peerId };
+    }
+
+    it('copies the kept site to every other tab, each in its own slot, and is live once every copy is installed', async () => {
+      const { tabs, background, coordinator, report } = await setUp();
+      await report(3, 'cedar');
+      tabs.digests.set(3, 'other');
+      expect(await coordinator.pair([1, 2, 3], undefined)).toMatchObject({ ok: false, differ: [{ tabId: 1 }, { tabId: 2 }, { tabId: 3 }] });
+      tabs.sent.length = 0;
+      expect(await coordinator.pair([1, 2, 3], 3)).toEqual({ ok: true });
+      expect(tabs.kinds()).toEqual(['3 bg/peer-start source', '1 bg/peer-start target', '2 bg/peer-start target']);
+      const group = background.pairings.value[0]!;
+      const peerOf = (tabId: number) => group.sides.find((side) => side.tabId === tabId)!.peerId;
+      expect(tabs.sent[1]!.message).toMatchObject({ members: [peerOf(3), peerOf(2)], copyFrom: peerOf(3), slot: 1 });
+      expect(group.sides.map((side) => [side.tabId, side.slot])).toEqual([[3, 0], [1, 1], [2, 2]]);
+      expect(group.nextSlot).toBe(3);
+      await coordinator.onTabMessage(1, { type: 'tab/copy-done', pairId: group.pairId });
+      expect(background.pairings.value[0]!.phase).toBe('copying');
+      await coordinator.onTabMessage(2, { type: 'tab/copy-done', pairId: group.pairId });
+      expect(background.pairings.value[0]!.phase).toBe('live');
+      expect(background.journal.entries.at(0)!.summary).toMatch(/^Grouped .*scope:cedar\/ with .*scope:amber\/, .*scope:birch\/: copying the first one's full state to the others$/);
+    });
+
+    it('routes each envelope to the member it names, and drops one for a member that left', async () => {
+      const { tabs, coordinator, pairId, peer } = await liveGroup();
+      await coordinator.onTabMessage(1, { type: 'tab/envelope', pairId, envelope: { kind: 'ack', to: peer(3) } });
+      await coordinator.onTabMessage(1, { type: 'tab/envelope', pairId, envelope: { kind: 'ack', to: peer(2) } });
+      expect(tabs.posted.map(({ tabId }) => tabId)).toEqual([3, 2]);
+      await coordinator.onTabMessage(1, { type: 'tab/envelope', pairId, envelope: { kind: 'ack', to: 'peer-gone' } });
+      expect(tabs.posted).toHaveLength(2);
+    });
+
+    it('adds a tab: every member opens a link to it first, then it asks one of them for a copy, in the next slot', async () => {
+      const { tabs, background, coordinator, report, pairId, peer } = await liveGroup();
+      await report(4, 'dune');
+      expect(await coordinator.addTab(pairId, 4)).toEqual({ ok: true });
+      const joined = background.pairings.value[0]!.sides.at(-1)!;
+      expect(tabs.kinds()).toEqual([`1 bg/member add ${joined.peerId}`, `2 bg/member add ${joined.peerId}`, `3 bg/member add ${joined.peerId}`, '4 bg/peer-start target']);
+      expect(tabs.sent[3]!.message).toMatchObject({ members: [peer(1), peer(2), peer(3)], copyFrom: peer(1), slot: 3 });
+      expect(joined).toMatchObject({ tabId: 4, slot: 3, copy: { fromTabId: 1, reason: 'join' } });
+      expect(background.pairings.value[0]!.phase).toBe('copying');
+      expect(await coordinator.addTab(pairId, 4)).toEqual({ ok: false, error: 'This tab is in the group already.' });
+    });
+
+    it('takes a tab out, and the group goes on without it; a closed tab leaves the same way; the last two unpair', async () => {
+      const { tabs, background, coordinator, pairId, peer } = await liveGroup();
+      const leaving = peer(2);
+      expect(await coordinator.removeTab(pairId, 2)).toEqual({ ok: true });
+      expect(tabs.kinds()).toEqual(['2 bg/peer-stop', `1 bg/member remove ${leaving}`, `3 bg/member remove ${leaving}`]);
+      expect(background.pairings.value[0]!.sides.map((side) => side.tabId)).toEqual([1, 3]);
+      expect(background.journal.entries.at(-1)!.summary).toMatch(/scope:birch\/ left the group/);
+      tabs.sent.length = 0;
+      await coordinator.onTabGone(3, 'was closed');
+      expect(tabs.kinds()).toEqual(['1 bg/peer-stop', '3 bg/peer-stop']);
+      expect(background.pairings.value).toEqual([]);
+    });
+
+    it('lets a closed tab leave a group of three, which goes on live', async () => {
+      const { tabs, background, coordinator, peer } = await liveGroup();
+      const leaving = peer(3);
+      await coordinator.onTabGone(3, 'was closed');
+      expect(tabs.kinds()).toEqual(['3 bg/peer-stop', `1 bg/member remove ${leaving}`, `2 bg/member remove ${leaving}`]);
+      expect(background.pairings.value[0]).toMatchObject({ phase: 'live' });
+      expect(background.journal.entries.at(-1)!.summary).toBe('The tab of cedar was closed: it left the group, which goes on without it');
+    });
+
+    it('restores a reloaded tab from a member not being copied into, after every other member reset its link', async () => {
+      const { tabs, background, report, peer } = await liveGroup();
+      await report(1, 'amber', 'doc-1-reloaded');
+      expect(tabs.kinds()).toEqual([`2 bg/member reset ${peer(1)}`, `3 bg/member reset ${peer(1)}`, '1 bg/peer-start target']);
+      expect(tabs.sent[2]!.message).toMatchObject({ copyFrom: peer(2), slot: 0 });
+      expect(background.pairings.value[0]!.sides[0]).toMatchObject({ tabId: 1, copy: { fromTabId: 2, reason: 'restore' } });
+    });
   });
 });

@@ -4,10 +4,13 @@ import { ICON_TILES } from '../../src/pairing/icon';
 import { checkPairRequest } from '../../src/pairing/pair-request';
 import type { Pairing } from '../../src/pairing/pairings';
 import {
+  addSide,
+  copyInstalled,
+  copySourceFor,
   markError,
-  markLive,
-  otherSide,
+  otherSides,
   pairingOfTab,
+  removeSide,
   removePairing,
   retainPairings,
   startCopy,
@@ -40,6 +43,7 @@ const pairing = (pairId: string, a: number, b: number): Pairing => ({
     { tabId: a, peerId: `peer-${a}`, slot: 0, scope: `s${a}`, siteUrl: `https://playground.wordpress.net/scope:s${a}`, name: 'site', storage: 'temporary', document: { id: `doc-${a}`, client: 1 }, pending: 0 },
     { tabId: b, peerId: `peer-${b}`, slot: 1, scope: `s${b}`, siteUrl: `https://playground.wordpress.net/scope:s${b}`, name: 'site', storage: 'temporary', document: { id: `doc-${b}`, client: 1 }, pending: 0 },
   ],
+  nextSlot: 2,
   syncOn: true,
   phase: 'live',
   createdAt: 1,
@@ -54,19 +58,26 @@ describe('pair requests', () => {
   it('refuses, with the reason, the same scope, the same tab, a tab not ready, a tab already paired', () => {
     const registry = registryOf([1, site('a')], [2, site('a')], [3, site('c')], [4, site('d')]);
     expect(checkPairRequest(registry, [], [1, 2])).toEqual({ ok: false, error: expect.stringMatching(/same site \(scope a\)/) });
-    expect(checkPairRequest(registry, [], [3, 3])).toEqual({ ok: false, error: 'Pick two different tabs.' });
+    expect(checkPairRequest(registry, [], [3, 3])).toEqual({ ok: false, error: 'Pick different tabs.' });
+    expect(checkPairRequest(registry, [], [3])).toEqual({ ok: false, error: 'Pick at least two tabs.' });
     expect(checkPairRequest(markDocumentGone(registry, 4, 'doc-4', 2), [], [3, 4])).toEqual({ ok: false, error: expect.stringMatching(/not ready/) });
-    expect(checkPairRequest(registry, [pairing('p', 3, 9)], [3, 4])).toEqual({ ok: false, error: expect.stringMatching(/already paired/) });
+    expect(checkPairRequest(registry, [pairing('p', 3, 9)], [3, 4])).toEqual({ ok: false, error: expect.stringMatching(/already syncing with other tabs/) });
+    // Tabs of the group a tab is added to may be in it.
+    expect(checkPairRequest(registry, [pairing('p', 3, 9)], [3, 4], 'p').ok).toBe(true);
     expect(checkPairRequest(registry, [], [3, 7])).toEqual({ ok: false, error: expect.stringMatching(/not an open Playground tab/) });
   });
 
-  it('refuses sites on other WordPress or PHP versions (a full copy needs the same)', () => {
-    const wp = registryOf([1, site('a')], [2, site('b', { wordpressVersion: '6.5.5' })]);
-    expect(checkPairRequest(wp, [], [1, 2])).toEqual({ ok: false, error: expect.stringMatching(/WordPress versions \(6\.7 and 6\.5\.5\)/) });
-    const php = registryOf([1, site('a')], [2, site('b', { phpVersion: '8.2.1' })]);
-    expect(checkPairRequest(php, [], [1, 2])).toEqual({ ok: false, error: expect.stringMatching(/PHP versions/) });
-    const patch = registryOf([1, site('a')], [2, site('b', { phpVersion: '8.3.9' })]);
-    expect(checkPairRequest(patch, [], [1, 2]).ok).toBe(true);
+  it('refuses sites on other WordPress versions (a full copy needs the same), and takes any PHP versions', () => {
+    const wp = registryOf([1, site('a')], [2, site('b', { wordpressVersion: '6.5.5' })], [3, site('c')]);
+    expect(checkPairRequest(wp, [], [1, 2, 3])).toEqual({ ok: false, error: expect.stringMatching(/WordPress versions \(6\.7, 6\.5\.5\)/) });
+    const php = registryOf([1, site('a', { phpVersion: '7.4.33' })], [2, site('b', { phpVersion: '8.1.2' })], [3, site('c', { phpVersion: '8.4.1' })]);
+    expect(checkPairRequest(php, [], [1, 2, 3]).ok).toBe(true);
+  });
+
+  it('accepts a group of several tabs and refuses two of them on one scope', () => {
+    const registry = registryOf([1, site('a')], [2, site('b')], [3, site('c')], [4, site('b')]);
+    expect(checkPairRequest(registry, [], [1, 2, 3])).toMatchObject({ ok: true, sites: [{ tabId: 1 }, { tabId: 2 }, { tabId: 3 }] });
+    expect(checkPairRequest(registry, [], [1, 2, 4])).toEqual({ ok: false, error: expect.stringMatching(/same site \(scope b\)/) });
   });
 });
 
@@ -74,13 +85,13 @@ describe('pairings state', () => {
   it('finds a tab’s pairing and the other side, and leaves other pairings untouched', () => {
     const all = [pairing('p', 1, 2), pairing('q', 3, 4)];
     expect(pairingOfTab(all, 4)?.pairId).toBe('q');
-    expect(otherSide(all[0]!, 2).tabId).toBe(1);
+    expect(otherSides(all[0]!, 2).map((side) => side.tabId)).toEqual([1]);
     const updated = updatePairing(all, 'p', (p) => withPending(p, 2, 5));
-    expect(updated[0]!.sides[1].pending).toBe(5);
+    expect(updated[0]!.sides[1]!.pending).toBe(5);
     expect(updated[1]).toBe(all[1]);
     expect(updatePairing(all, 'p', (p) => withPending(p, 2, 0))).toBe(all);
     const stalled = withProblem(all[0]!, 2, 'files gone');
-    expect(stalled.sides[1].problem).toBe('files gone');
+    expect(stalled.sides[1]!.problem).toBe('files gone');
     expect(withProblem(stalled, 2, 'files gone')).toBe(stalled);
     expect(withProblem(stalled, 2, null).sides[1]).not.toHaveProperty('problem');
     expect(withProblem(all[0]!, 2, null)).toBe(all[0]);
@@ -88,14 +99,27 @@ describe('pairings state', () => {
   });
 
   it('goes copying → live with progress, or to error with the reason', () => {
-    const copying = startCopy(pairing('p', 1, 2), { fromTabId: 1, toTabId: 2, reason: 'restore' });
-    expect(copying).toMatchObject({ phase: 'copying', copy: { done: 0, total: 0, reason: 'restore' } });
-    expect(withCopyProgress(copying, 40, 100).copy).toMatchObject({ done: 40, total: 100 });
-    const live = markLive(withCopyProgress(copying, 100, 100));
+    const copying = startCopy(pairing('p', 1, 2), 2, { fromTabId: 1, reason: 'restore' });
+    expect(copying).toMatchObject({ phase: 'copying', sides: [{ tabId: 1 }, { tabId: 2, copy: { done: 0, total: 0, reason: 'restore' } }] });
+    expect(withCopyProgress(copying, 2, 40, 100).sides[1]!.copy).toMatchObject({ done: 40, total: 100 });
+    const live = copyInstalled(withCopyProgress(copying, 2, 100, 100), 2);
     expect(live.phase).toBe('live');
-    expect(live).not.toHaveProperty('copy');
+    expect(live.sides[1]).not.toHaveProperty('copy');
     expect(markError(copying, 'boom')).toMatchObject({ phase: 'error', error: 'boom' });
-    expect(markError(copying, 'boom')).not.toHaveProperty('copy');
+    expect(markError(copying, 'boom').sides[1]).not.toHaveProperty('copy');
+  });
+
+  it('stays copying until every copy into a group is installed; a joining tab takes the next slot, a leaving one gives none back', () => {
+    const group = addSide(pairing('p', 1, 2), { ...pairing('x', 3, 4).sides[0]!, tabId: 3, peerId: 'peer-3' });
+    expect(group.sides.map((side) => side.slot)).toEqual([0, 1, 2]);
+    const copying = startCopy(startCopy(group, 2, { fromTabId: 1, reason: 'pairing' }), 3, { fromTabId: 1, reason: 'join' });
+    expect(copySourceFor(copying, 3)?.tabId).toBe(1);
+    expect(copyInstalled(copying, 2).phase).toBe('copying');
+    expect(copyInstalled(copyInstalled(copying, 2), 3).phase).toBe('live');
+    const left = removeSide(copyInstalled(copying, 2), 3);
+    expect(left).toMatchObject({ phase: 'live', nextSlot: 3 });
+    expect(left.sides.map((side) => side.tabId)).toEqual([1, 2]);
+    expect(addSide(left, { ...left.sides[0]!, tabId: 5, peerId: 'peer-5' }).sides.at(-1)!.slot).toBe(3);
   });
 
   it('drops pairings whose tabs are gone', () => {
@@ -145,7 +169,7 @@ describe('toolbar badge', () => {
     const states = [
       badgeFor([withPending(live, 1, 3)]),
       badgeFor([{ ...live, syncOn: false }]),
-      badgeFor([startCopy(live, { fromTabId: 1, toTabId: 2, reason: 'pairing' })]),
+      badgeFor([startCopy(live, 2, { fromTabId: 1, reason: 'pairing' })]),
       badgeFor([markError(live, 'tab gone')]),
     ];
     expect(new Set(states.map((badge) => badge.color)).size).toBe(4);
@@ -163,7 +187,7 @@ describe('toolbar badge', () => {
     const off = { ...pairing('p', 1, 2), syncOn: false };
     expect(badgeFor([off]).text).toBe('off');
     expect(badgeFor([withPending(off, 1, 4)])).toMatchObject({ text: '4', title: 'Playground Sync: sync off, 4 changes waiting' });
-    const copying = startCopy(pairing('q', 3, 4), { fromTabId: 3, toTabId: 4, reason: 'pairing' });
+    const copying = startCopy(pairing('q', 3, 4), 4, { fromTabId: 3, reason: 'pairing' });
     expect(badgeFor([off, copying]).text).toBe('…');
     expect(badgeFor([off, copying, markError(pairing('r', 5, 6), 'tab gone')])).toMatchObject({ text: '!', title: 'Playground Sync: tab gone' });
   });

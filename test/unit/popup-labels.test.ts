@@ -133,7 +133,7 @@ describe('popup content summaries', () => {
   const base: ContentSummary = { posts: 1, pages: 2, comments: 0, users: 1, media: 0, plugins: ['hello'], theme: 'twentytwentyfive', rows: 300, files: 1500, digest: 'a' };
 
   it('shows both sides per row and marks what differs', () => {
-    const rows = summaryRows(base, { ...base, posts: 5, plugins: ['hello', 'akismet'] });
+    const rows = summaryRows([base, { ...base, posts: 5, plugins: ['hello', 'akismet'] }]);
     expect(rows.map((row) => row.label)).toEqual(['Posts', 'Pages', 'Comments', 'Users', 'Media', 'Database rows', 'Files', 'Active plugins', 'Theme']);
     expect(rows[0]).toMatchObject({ values: ['1', '5'], differs: true });
     expect(rows[1]).toMatchObject({ values: ['2', '2'], differs: false });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pairing } from '../../src/pairing/pairings';
 import type { TabEntry } from '../../src/registry/tab-registry';
-import { checkPair, currentSelection, pairedTabIds, preselection, tabAvailability, toggleSelection } from '../../popup/pair-selection';
+import { checkPair, currentSelection, MAX_SELECTED, pairedTabIds, preselection, tabAvailability, toggleSelection } from '../../popup/pair-selection';
 
 const tab = (tabId: number, scope: string, status: TabEntry['status'] = 'ready'): TabEntry => ({
   tabId,
@@ -28,6 +28,7 @@ const pairing = (a: number, b: number): Pairing => ({
     { tabId: a, peerId: 'a', slot: 0, scope: 'x', siteUrl: 'https://x/', name: 'site', storage: 'temporary', document: { id: 'doc-a', client: 1 }, pending: 0 },
     { tabId: b, peerId: 'b', slot: 1, scope: 'y', siteUrl: 'https://y/', name: 'site', storage: 'temporary', document: { id: 'doc-b', client: 1 }, pending: 0 },
   ],
+  nextSlot: 2,
   syncOn: true,
   phase: 'live',
   createdAt: 0,
@@ -51,11 +52,13 @@ describe('popup tab selection', () => {
     expect(preselection([])).toEqual([]);
   });
 
-  it('selects at most two tabs and unselects on a second click', () => {
+  it('selects as many tabs as a group takes and unselects on a second click', () => {
     expect(toggleSelection([], 1)).toEqual([1]);
     expect(toggleSelection([1], 2)).toEqual([1, 2]);
-    expect(toggleSelection([1, 2], 3)).toEqual([1, 2]);
+    expect(toggleSelection([1, 2], 3)).toEqual([1, 2, 3]);
     expect(toggleSelection([1, 2], 1)).toEqual([2]);
+    const full = Array.from({ length: MAX_SELECTED }, (_, index) => index + 1);
+    expect(toggleSelection(full, 99)).toEqual(full);
   });
 
   it('drops selected tabs that closed, reload or got paired', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { PairedSide } from '../../src/pairing/pairings';
+import type { PairedSide, Pairing } from '../../src/pairing/pairings';
 import { dismissEnded, dismissEndedOfTabs, recordEnded } from '../../src/pairing/pairings-state';
 import { judgeSiteReport, type PairedSiteReport } from '../../src/pairing/site-report';
 import type { SiteInfo, StorageKind } from '../../src/protocol/site';
 
-const PAIR = { pairId: 'pair-1', phase: 'live' } as const;
+const PAIR: Pick<Pairing, 'pairId' | 'phase' | 'sides'> = { pairId: 'pair-1', phase: 'live', sides: [] };
 
 const side = (storage: StorageKind = 'temporary'): PairedSide => ({
   tabId: 1,
@@ -73,13 +73,17 @@ describe('a paired saved site that reloaded (a new document, the same site)', ()
   });
 
   it('gets the copy again when it reloaded while being copied into, and ends the pairing otherwise', () => {
-    const copyInto = (toTabId: number) => ({ pairId: PAIR.pairId, phase: 'copying' as const, copy: { fromTabId: 9, toTabId, reason: 'pairing' as const, done: 0, total: 0 } });
-    expect(judgeSiteReport(copyInto(1), side('opfs'), reloaded)).toEqual({ kind: 'restore' });
-    expect(judgeSiteReport(copyInto(9), side('opfs'), reloaded)).toEqual({
+    const copy = (fromTabId: number) => ({ fromTabId, reason: 'pairing' as const, done: 0, total: 0 });
+    const copying = { pairId: PAIR.pairId, phase: 'copying' as const };
+    expect(judgeSiteReport({ ...copying, sides: [] }, { ...side('opfs'), copy: copy(9) }, reloaded)).toEqual({ kind: 'restore' });
+    // The source of a copy into another tab.
+    expect(judgeSiteReport({ ...copying, sides: [{ ...side(), tabId: 9, copy: copy(1) }] }, side('opfs'), reloaded)).toEqual({
       kind: 'end',
       reason: expect.stringMatching(/^Amber Otter was reloaded and keeps its saved content\. Pair again/),
     });
-    expect(judgeSiteReport({ pairId: PAIR.pairId, phase: 'error' }, side('opfs'), reloaded)).toMatchObject({ kind: 'end' });
+    expect(judgeSiteReport({ pairId: PAIR.pairId, phase: 'error', sides: [] }, side('opfs'), reloaded)).toMatchObject({ kind: 'end' });
+    // Another tab of the group being copied into: this one is live and resumes.
+    expect(judgeSiteReport({ ...copying, sides: [{ ...side(), tabId: 7, copy: copy(8) }] }, side('opfs'), reloaded)).toEqual({ kind: 'resume' });
   });
 
   it('is another site when the reloaded tab opened a different saved site', () => {

@@ -1,26 +1,18 @@
 import type { SiteFacts } from './site-facts';
 import { CopyRefusal, type CopyMeta } from './site-copy';
 
-function majorMinor(version: string): string {
-  return version.split('.').slice(0, 2).join('.');
-}
-
 /**
  * Why a site cannot take a copy as it is, or null when it can. A database file only works
  * under the WordPress that wrote it (schema upgrades run on version changes) and the SQLite
- * driver that wrote it (the AST driver keeps its own information-schema tables).
+ * driver that wrote it (the AST driver keeps its own information-schema tables). PHP versions
+ * may differ: WordPress runs one site's files and database on any PHP it supports (the reason
+ * to sync tabs across a PHP matrix).
  */
 export function refusalFor(meta: CopyMeta, target: SiteFacts): CopyRefusal | null {
   if (meta.wordpressVersion !== target.wordpressVersion) {
     return new CopyRefusal(
       'version-mismatch',
       `The source runs WordPress ${meta.wordpressVersion} and this site WordPress ${target.wordpressVersion}: both must run the same version`,
-    );
-  }
-  if (majorMinor(meta.phpVersion) !== majorMinor(target.phpVersion)) {
-    return new CopyRefusal(
-      'version-mismatch',
-      `The source runs PHP ${meta.phpVersion} and this site PHP ${target.phpVersion}: both must run the same PHP version`,
     );
   }
   if (meta.databaseDriver !== target.databaseDriver) {
