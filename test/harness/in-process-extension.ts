@@ -16,7 +16,7 @@ import { memoryBackground, type MemoryBackground } from './in-memory-background'
  * The extension in one Node process: the real pairing coordinator on in-memory stores, and tabs
  * that each run a real WordPress site (`NodeSite`) with the real member host and command
  * handler. Messages between them cross as JSON, as over `chrome.runtime`; reports are validated
- * as the background validates them. Pair as the popup does: `extension.pair([tabA, tabB], keep)`.
+ * as the background validates them. Pair as the popup does: `extension.pair([tabA, tabB, …], keep)`.
  */
 
 type EnvelopeCommand = Extract<BackgroundToTab, { type: 'bg/envelope' }>;
@@ -83,9 +83,19 @@ export class InProcessExtension {
     return tab;
   }
 
-  /** What the popup's Pair button does. */
-  pair(tabIds: readonly [number, number], keep?: number) {
+  /** What the popup's Pair button does (two tabs, or more: a group). */
+  pair(tabIds: readonly number[], keep?: number) {
     return this.coordinator.pair(tabIds, keep);
+  }
+
+  /** What a group card's "Add to group" does. */
+  addTab(pairId: string, tabId: number) {
+    return this.coordinator.addTab(pairId, tabId);
+  }
+
+  /** What a group card's "Remove" does. */
+  removeTab(pairId: string, tabId: number) {
+    return this.coordinator.removeTab(pairId, tabId);
   }
 
   async pairingOf(tabId: number): Promise<Pairing | undefined> {
