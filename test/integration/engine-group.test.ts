@@ -48,6 +48,11 @@ describe.each(COMBINATIONS)('a sync group of three equal sites, WordPress $wp on
     await group.sync();
     await group.expectConverged();
     for (const site of THREE) for (const [origin, id] of ids) expect(await titleOf(group, site, id)).toBe(`From ${origin}`);
+    // Each member's journal says where each post came from: its origin, never a member that relayed it.
+    // Each member's journal says where each change came from: its origin (no member relays another's).
+    const url = (member: string) => group.site(member).siteUrl.replace(/\/$/, '');
+    const pairs = new Set(group.journal.filter((entry) => entry.direction === 'received').map((entry) => `${entry.site.replace(/\/$/, '')} ← ${entry.from?.replace(/\/$/, '')}`));
+    expect([...pairs].sort()).toEqual(THREE.flatMap((site) => THREE.filter((origin) => origin !== site).map((origin) => `${url(site)} ← ${url(origin)}`)).sort());
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
