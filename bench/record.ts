@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mulberry32 } from '../test/harness/test-link';
 
 /** One measured quantity: targets are ratios against a baseline measured in the same process. */
 export interface Measurement {
@@ -38,4 +39,17 @@ export async function timeMs(work: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await work();
   return performance.now() - started;
+}
+
+/**
+ * The `level` interval of `statistic` over resamples of each of `sets` (drawn with replacement,
+ * each set on its own): how much a figure from this many samples may move. Seeded, so a run's
+ * interval can be reproduced from its samples.
+ */
+export function bootstrapInterval(sets: readonly number[][], statistic: (...resampled: number[][]) => number, level = 0.9, rounds = 2000): [number, number] {
+  const random = mulberry32(rounds);
+  const resample = (values: readonly number[]) => values.map(() => values[Math.floor(random() * values.length)]!);
+  const outcomes = Array.from({ length: rounds }, () => statistic(...sets.map(resample)));
+  const tail = ((1 - level) / 2) * 100;
+  return [percentile(outcomes, tail), percentile(outcomes, 100 - tail)];
 }

@@ -33,6 +33,8 @@ export class TestLink {
   private readonly random: () => number;
   /** Every message as sent, for reading in a failure. */
   readonly log: { from: Name; json: string }[] = [];
+  /** Told the side each message is queued for, as it is queued (see prompt-delivery.ts). */
+  onQueued: ((to: Name) => void) | null = null;
 
   constructor(
     private readonly faults: LinkFaults = {},
@@ -50,6 +52,7 @@ export class TestLink {
       this.log.push({ from: side, json });
       this.queue.push({ from: side, to, json, heldRounds: this.chance(this.faults.delay) ? 1 + Math.floor(this.random() * 3) : 0 });
       if (this.chance(this.faults.duplicate)) this.queue.push({ from: side, to, json, heldRounds: 1 });
+      this.onQueued?.(to);
     };
   }
 
