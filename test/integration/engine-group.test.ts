@@ -10,10 +10,9 @@ import { TestGroup } from './group-support';
  * member by member.
  */
 
-const COMBINATIONS: readonly Combination[] = [
-  { driver: 'ast', wp: 'nightly' },
-  { driver: 'legacy', wp: '6.5' },
-];
+// Group logic is the same on both drivers: one describe runs on each (capture and apply per driver are the pair tests' business).
+const CURRENT: Combination = { driver: 'ast', wp: 'nightly' };
+const OLDER: Combination = { driver: 'legacy', wp: '6.5' };
 const THREE = ['peer-a', 'peer-b', 'peer-c'];
 
 const titleOf = (group: TestGroup, member: string, id: number) => inWordPress<string>(group.site(member), `$result = get_the_title(${id});`);
@@ -22,8 +21,8 @@ const countTitled = (group: TestGroup, member: string, title: string) =>
 const publish = (group: TestGroup, member: string, title: string) =>
   inWordPress<number>(group.site(member), `$result = wp_insert_post(['post_title' => '${title}', 'post_status' => 'publish']);`);
 
-describe.each(COMBINATIONS)('a sync group of three equal sites, WordPress $wp on the $driver driver', (combination) => {
-  const group = new TestGroup(combination, 'equal');
+describe('a sync group of three equal sites, WordPress nightly on the ast driver', () => {
+  const group = new TestGroup(CURRENT, 'equal');
 
   beforeAll(async () => {
     for (const member of THREE) await group.boot(member);
@@ -113,8 +112,8 @@ describe.each(COMBINATIONS)('a sync group of three equal sites, WordPress $wp on
  * other member; a fourth member joins later (a copy from one member, the rest from each member's
  * outbox), a member's page reloads and it is restored, and one leaves.
  */
-describe('a sync group made by copying, joined, restored and left, WordPress nightly on the ast driver', () => {
-  const group = new TestGroup({ driver: 'ast', wp: 'nightly' }, 'made');
+describe('a sync group made by copying, joined, restored and left, WordPress 6.5 on the legacy driver', () => {
+  const group = new TestGroup(OLDER, 'made');
 
   beforeAll(async () => {
     for (const member of THREE) await group.boot(member);
