@@ -289,7 +289,11 @@ export class SyncPeer {
    * again under a new id. Resolves whether it asked again.
    */
   askAgainIfCopyStalled(quietMs: number): Promise<boolean> {
-    return this.steps.run(() => this.copySource().copyIn.askAgainIfStalled(quietMs));
+    return this.steps.run(async () => {
+      let asked = false;
+      for (const { copyIn } of this.links.all()) if (copyIn.id !== null) asked = (await copyIn.askAgainIfStalled(quietMs)) || asked;
+      return asked;
+    });
   }
 
   /**
@@ -513,8 +517,9 @@ export class SyncPeer {
 
   /** The member a copy is asked of. */
   private copySource(): LinkParts {
-    const source = this.links.get(this.options.awaitCopyFrom ?? this.options.members[0]!);
-    if (!source) throw new Error(`${this.options.awaitCopyFrom} is not a member of this group`);
+    const name = this.options.awaitCopyFrom ?? this.options.members[0]!;
+    const source = this.links.get(name);
+    if (!source) throw new Error(`Cannot ask ${name} for a copy: it is not a member of this group any more`);
     return source;
   }
 
