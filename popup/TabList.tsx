@@ -25,7 +25,9 @@ export function TabList({ tabs, selected, onToggle, onGoToTab, onOpenTabs, anyPa
             ? anyPaired
               ? 'No other Playground tab is open.'
               : 'Pair two WordPress Playground sites: open two Playground tabs, then pick them here.'
-            : 'Open one more Playground tab to pair it with this one.'}
+            : anyPaired
+              ? 'Add it to a group above (Add to group), or open one more Playground tab to pair it with.'
+              : 'Open one more Playground tab to pair it with this one.'}
         </p>
         <button type="button" class="button" data-testid="open-tabs" onClick={() => onOpenTabs(missing)}>
           {missing === 2 ? 'Open two Playground tabs' : 'Open a Playground tab'}
