@@ -458,7 +458,8 @@ export class SyncPeer {
       journal: this.journal,
       pageSince: this.clock.now(),
       restartInbox,
-      resendPending,
+      // A reloaded member's deltas wait until every member answered its rejoin: the last answer sends them on every link.
+      resendPending: () => this.resendPending(),
     });
     const applying: ApplyDeltaContext = {
       site,

@@ -107,6 +107,17 @@ describe('a sync group through the coordinator (WordPress nightly, AST driver)',
     expect(failures()).toEqual([]);
   });
 
+  it('resumes a member whose saved site reloaded, with every other member, without a copy', async () => {
+    await publish('b', 'before A reloads');
+    await tab('a').reload();
+    await publish('a', 'after A reloaded');
+    await publish('d', 'while A resumed');
+    await untilQuiet();
+    for (const name of ['a', 'b', 'c', 'd']) expect(await titles(name)).toEqual(expect.arrayContaining(['Group: before A reloads', 'Group: after A reloaded', 'Group: while A resumed']));
+    await expectConvergedMembers();
+    expect(failures()).toEqual([]);
+  });
+
   it('takes a tab out and closes another: the group goes on with the last two', async () => {
     expect(await extension.removeTab(pairId, tab('b').tabId)).toEqual({ ok: true });
     expect(tab('b').host.runningPeer).toBeUndefined();
