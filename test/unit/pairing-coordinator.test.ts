@@ -288,6 +288,15 @@ describe('PairingCoordinator', () => {
       expect(background.journal.entries.at(-1)!.summary).toBe('The tab of cedar was closed: it left the group, which goes on without it');
     });
 
+    it('lets a tab that switched to another site leave the group, which goes on; the site switched to is left as it is', async () => {
+      const { tabs, background, report, peer } = await liveGroup();
+      const leaving = peer(2);
+      await report(2, 'another-site', 'doc-2', 2);
+      expect(tabs.kinds()).toEqual(['2 bg/peer-stop', `1 bg/member remove ${leaving}`, `3 bg/member remove ${leaving}`]);
+      expect(background.pairings.value[0]!.sides.map((side) => side.tabId)).toEqual([1, 3]);
+      expect(background.journal.entries.at(-1)!.summary).toMatch(/^The tab of birch switched to another site, another-site, which was left as it is\. It left the group, which goes on without it\.$/);
+    });
+
     it('restores a reloaded tab from a member not being copied into, after every other member reset its link', async () => {
       const { tabs, background, report, peer } = await liveGroup();
       await report(1, 'amber', 'doc-1-reloaded');
