@@ -16,7 +16,8 @@ interface TabListProps {
 
 /** The Playground tabs that can be paired, one line per site; a way to open them when there are not two. */
 export function TabList({ tabs, selected, onToggle, onGoToTab, onOpenTabs, anyPaired }: TabListProps) {
-  const missing = Math.max(0, MAX_SELECTED - tabs.length);
+  // Tabs to open so that two can be paired (a group may take more, but two is what it starts from).
+  const missing = Math.max(0, 2 - tabs.length);
   const opener =
     missing > 0 ? (
       <div class="open-tabs" data-testid="no-tabs">
@@ -69,7 +70,7 @@ function TabRow({ tab, checked, selectionFull, availability, onToggle, onGoToTab
   const site = tab.site;
   const name = site?.name ?? 'A Playground tab';
   const disabled = !availability.selectable || (!checked && selectionFull);
-  const why = !availability.selectable ? availability.reason : disabled ? 'Two tabs are selected: unselect one first' : `Select ${name} to pair it`;
+  const why = !availability.selectable ? availability.reason : disabled ? `${MAX_SELECTED} tabs are selected, as many as a group takes: unselect one first` : `Select ${name} to pair it`;
   return (
     <li class={`tab tab--${tab.status}${checked ? ' tab--selected' : ''}`} data-testid="tab" data-tab-id={tab.tabId} data-scope={site?.scope ?? ''}>
       <div class="tab__line">
