@@ -289,7 +289,9 @@ export class SyncPeer {
    * again under a new id. Resolves whether it asked again.
    */
   askAgainIfCopyStalled(quietMs: number): Promise<boolean> {
-    return this.steps.run(() => this.copySource().copyIn.askAgainIfStalled(quietMs));
+    // Asked of the link the copy is in flight on, if any: the member the site was copied from
+    // (`awaitCopyFrom`) may have left the group long after the copy was installed.
+    return this.steps.run(async () => (await this.links.all().find((parts) => parts.copyIn.id !== null)?.copyIn.askAgainIfStalled(quietMs)) ?? false);
   }
 
   /**

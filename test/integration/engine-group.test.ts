@@ -187,4 +187,14 @@ describe('a sync group made by copying, joined, restored and left, WordPress nig
     expect(await countTitled(group, 'peer-c', 'C never sees this')).toBe(0);
     for (const member of group.members) expect(group.peer(member).pendingCount, member).toBe(0);
   });
+
+  it('lets the member every other was copied from leave: the tab timer, looking for a stalled copy, finds none and the rest sync on', async () => {
+    await group.leave('peer-a');
+    for (const member of group.members) expect(await group.peer(member).askAgainIfCopyStalled(0), member).toBe(false);
+    await publish(group, 'peer-b', 'After A left');
+    await group.sync();
+    await group.expectConverged();
+    expect(await countTitled(group, 'peer-d', 'After A left')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
 });
