@@ -4,10 +4,15 @@
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin, type Rolldown } from 'vite';
+import { SUPPORTED_PHP_VERSIONS } from './src/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const stub = fileURLToPath(new URL('./src/unsupported-php-version.ts', import.meta.url));
-const UNUSED_PHP_BUILDS = ['8-5', '8-4', '8-2', '8-1', '8-0', '7-4', '5-2'];
+/** Every PHP build @php-wasm/web imports (`@php-wasm/web-8-3`, …); each weighs 40–55 MB. */
+const ALL_PHP_BUILDS = ['8.5', '8.4', '8.3', '8.2', '8.1', '8.0', '7.4', '5.2'];
+const UNUSED_PHP_BUILDS = ALL_PHP_BUILDS.filter((version) => !(SUPPORTED_PHP_VERSIONS as readonly string[]).includes(version)).map(
+  (version) => version.replace('.', '-'),
+);
 
 /**
  * The php-wasm packages import binary files (`php_8_3.wasm`, `icu.dat`, `intl.so`) as if a
@@ -23,6 +28,25 @@ function binaryImportsAsUrls(): Plugin {
       }
       const resolved = await this.resolve(source, importer, { skipSelf: true });
       return resolved ? `${resolved.id}?url` : null;
+    },
+  };
+}
+
+const NO_INTL_MODULE = '\0standin-no-intl-extension';
+
+/**
+ * The stand-in never loads PHP's intl extension (a site asks for it in its blueprint): leave out
+ * each bundled version's two `intl.so` builds (~13 MB a version); asking for one fails plainly.
+ */
+function intlExtensionLeftOut(): Plugin {
+  return {
+    name: 'standin-intl-extension-left-out',
+    enforce: 'pre',
+    resolveId(source) {
+      return /\/extensions\/intl\/intl\.so\?url$/.test(source) ? NO_INTL_MODULE : null;
+    },
+    load(id) {
+      return id === NO_INTL_MODULE ? `throw new Error('The intl extension is not bundled in the offline stand-in.');` : null;
     },
   };
 }
@@ -47,10 +71,10 @@ export default defineConfig({
   publicDir: false,
   logLevel: 'warn',
   resolve: { alias },
-  plugins: [binaryImportsAsUrls()],
+  plugins: [intlExtensionLeftOut(), binaryImportsAsUrls()],
   worker: {
     format: 'es',
-    plugins: () => [binaryImportsAsUrls()],
+    plugins: () => [intlExtensionLeftOut(), binaryImportsAsUrls()],
     // Emscripten's PHP loader uses direct eval on purpose; the PHP runtime's bundle takes its time.
     rolldownOptions: { checks: { eval: false, bundlerTimings: false }, onLog: quietLogs },
   },

@@ -47,11 +47,16 @@ export async function chromeTabIdOf(extensionPage: Page, tab: PlaygroundTab): Pr
   return tabId!;
 }
 
-/** Ticks both tabs in the popup and clicks Pair. */
-export async function pairInPopup(popup: Page, tabIds: readonly number[]): Promise<void> {
+/** Ticks the tabs in the popup's list. */
+export async function selectTabsInPopup(popup: Page, tabIds: readonly number[]): Promise<void> {
   for (const tabId of tabIds) {
     await popup.locator(`[data-testid="tab"][data-tab-id="${tabId}"] [data-testid="select-tab"]`).check({ timeout: SYNC_TIMEOUT });
   }
+}
+
+/** Ticks the tabs in the popup and clicks Pair (or "Sync N tabs"). */
+export async function pairInPopup(popup: Page, tabIds: readonly number[]): Promise<void> {
+  await selectTabsInPopup(popup, tabIds);
   await popup.locator('[data-testid="pair"]').click();
 }
 

@@ -497,6 +497,18 @@ describe('offline stand-in for playground.wordpress.net', () => {
     }
   });
 
+  it('runs the PHP version asked for with ?php=7.4 (default 8.3)', async () => {
+    const tab = await browser.openPlaygroundTab(`${PLAYGROUND_URL}?php=7.4`);
+    try {
+      const phpVersionOf = (page: Page) =>
+        page.evaluate(async () => (await (window as unknown as PageWindow).playgroundSites!.getClient()!.run({ code: '<?php echo PHP_VERSION;' })).text);
+      expect(await phpVersionOf(tab.page)).toMatch(/^7\.4\./);
+      expect(await phpVersionOf(first.page)).toMatch(/^8\.3\./);
+    } finally {
+      await tab.page.close();
+    }
+  });
+
   it('boots a new temporary site on a new scope when a tab reloads', async () => {
     const marker = await second.page.evaluate(async () => {
       const c = (window as unknown as PageWindow).playgroundSites!.getClient()!;

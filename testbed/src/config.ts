@@ -3,8 +3,19 @@
  * behind these URLs are served by testbed/server.ts straight from node_modules.
  */
 
-/** The one PHP version bundled (the real site's default); other versions are aliased away. */
-export const PHP_VERSION = '8.3';
+/**
+ * PHP versions a page can ask for with `?php=`, as on the real site; only these are bundled, the
+ * other builds @php-wasm/web knows are aliased away (see vite.config.ts).
+ */
+export const SUPPORTED_PHP_VERSIONS = ['8.3', '7.4', '8.4'] as const;
+export type SupportedPhpVersion = (typeof SUPPORTED_PHP_VERSIONS)[number];
+/** The real site's default. */
+export const DEFAULT_PHP_VERSION: SupportedPhpVersion = '8.3';
+
+export function normalizePhpVersion(requested: string | null | undefined): SupportedPhpVersion {
+  const found = SUPPORTED_PHP_VERSIONS.find((v) => v === requested);
+  return found ?? DEFAULT_PHP_VERSION;
+}
 
 /** WordPress builds of @wp-playground/wordpress-builds (minified zip + static assets folder). */
 export const SUPPORTED_WP_VERSIONS = ['nightly', 'beta', '6.5', '6.4', '6.3', '6.2'] as const;

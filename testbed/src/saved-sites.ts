@@ -8,7 +8,11 @@ export interface SiteRecord {
   slug: string;
   name: string;
   storage: 'temporary' | 'opfs';
+  /** The PHP version the site runs: `?php=` for a new site, the recorded one for a saved site. */
+  phpVersion: SupportedPhpVersion;
 }
+
+import { normalizePhpVersion, type SupportedPhpVersion } from './config';
 
 export const SITES_ROOT = '/sites';
 export const SITE_RECORD_FILE = 'wp-runtime.json';
@@ -19,7 +23,7 @@ export function opfsPathOf(slug: string): string {
 
 /** The record a saved site keeps in its directory (the fields the real record starts with). */
 export function siteRecordJson(site: SiteRecord): string {
-  return JSON.stringify({ slug: site.slug, name: site.name, storage: 'opfs', whenCreated: Date.now() }, null, 2);
+  return JSON.stringify({ slug: site.slug, name: site.name, storage: 'opfs', phpVersion: site.phpVersion, whenCreated: Date.now() }, null, 2);
 }
 
 /** Every saved site with a readable record; a directory without one is no site (as on the real site). */
@@ -36,9 +40,11 @@ export async function listSavedSites(): Promise<SiteRecord[]> {
     if (handle.kind !== 'directory' || !name.startsWith('site-')) continue;
     try {
       const file = await (await (handle as FileSystemDirectoryHandle).getFileHandle(SITE_RECORD_FILE)).getFile();
-      const record = JSON.parse(await file.text()) as { slug?: unknown; name?: unknown };
+      const record = JSON.parse(await file.text()) as { slug?: unknown; name?: unknown; phpVersion?: unknown };
       if (typeof record.slug === 'string') {
-        found.push({ slug: record.slug, name: typeof record.name === 'string' ? record.name : record.slug, storage: 'opfs' });
+        const name = typeof record.name === 'string' ? record.name : record.slug;
+        const phpVersion = normalizePhpVersion(typeof record.phpVersion === 'string' ? record.phpVersion : undefined);
+        found.push({ slug: record.slug, name, storage: 'opfs', phpVersion });
       }
     } catch {
       // No record (yet): not a site.

@@ -9,7 +9,7 @@
 import { setupPostMessageRelay } from '@php-wasm/web';
 import type { PlaygroundClient } from '@wp-playground/client';
 import { startPlaygroundWeb } from '@wp-playground/client';
-import { OLDER_BUILD_QUERY, PHP_VERSION, normalizeWpVersion } from './config';
+import { OLDER_BUILD_QUERY, normalizePhpVersion, normalizeWpVersion } from './config';
 import { listSavedSites, opfsPathOf, siteRecordJson, type SiteRecord } from './saved-sites';
 
 interface SiteInfo {
@@ -52,11 +52,13 @@ function newTemporarySite(): SiteRecord {
     .join('')
     .slice(0, 6);
   const slug = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${suffix}`;
-  return { name, slug, storage: 'temporary' };
+  return { name, slug, storage: 'temporary', phpVersion: requestedPhpVersion };
 }
 
 const query = new URL(window.location.href).searchParams;
 const wpVersion = normalizeWpVersion(query.get('wp'));
+/** `?php=7.4` as on the real site (default 8.3): a new site runs it; a saved one keeps the version it was saved with. */
+const requestedPhpVersion = normalizePhpVersion(query.get('php'));
 const olderBuild = query.get(OLDER_BUILD_QUERY.name) === OLDER_BUILD_QUERY.value;
 
 const setText = (selector: string, text: string) => {
@@ -69,6 +71,7 @@ const setStatus = (text: string) => setText('[data-site-status]', text);
 const showSite = (site: SiteRecord) => {
   setText('[data-site-name]', site.name);
   setText('[data-site-storage]', site.storage === 'opfs' ? 'Saved in this browser' : 'Temporary site');
+  setText('[data-site-php]', `PHP ${site.phpVersion}`);
 };
 
 /** Puts `?site-slug=` in the address bar without a navigation, as the real site does for a saved site. */
@@ -129,7 +132,7 @@ function bootSite(site: SiteRecord): RunningSite {
     blueprint: {
       landingPage: '/wp-admin/',
       login: true,
-      preferredVersions: { php: PHP_VERSION as '8.3', wp: wpVersion },
+      preferredVersions: { php: site.phpVersion, wp: wpVersion },
       features: { networking: false },
     },
     // A saved site boots from its OPFS directory, as on the real site.

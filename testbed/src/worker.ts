@@ -24,7 +24,7 @@ import {
   getFileNotFoundActionForWordPress,
   getLoadedWordPressVersion,
 } from '@wp-playground/wordpress';
-import { PHP_VERSION, sqliteZipUrl, staticAssetsDirectoryFor, wordPressZipUrl, type SqliteDriver } from './config';
+import { normalizePhpVersion, sqliteZipUrl, staticAssetsDirectoryFor, wordPressZipUrl, type SqliteDriver, type SupportedPhpVersion } from './config';
 import { dropInternalOnRotation } from './older-runtime-rotation';
 import offlineNetworkMuPlugin from './mu-plugins/0-offline-network.php?raw';
 import playgroundWebMuPlugin from './mu-plugins/1-playground-web.php?raw';
@@ -92,6 +92,7 @@ class StandInWorkerEndpoint extends PHPWorker {
   async boot({
     scope,
     wpVersion = 'nightly',
+    phpVersion,
     sapiName = 'cli',
     wordpressInstallMode = 'download-and-install',
     sqliteDriver = 'ast',
@@ -110,7 +111,7 @@ class StandInWorkerEndpoint extends PHPWorker {
       // Start both downloads before PHP boots; bootWordPress awaits them when it needs them.
       const wordPressZip = fetchAsFile(wordPressZipUrl(wpVersion), 'wp.zip');
       const sqliteZip = fetchAsFile(sqliteZipUrl(sqliteDriver), 'sqlite.zip');
-      const requestHandler = await this.createRequestHandler(siteUrl, sapiName);
+      const requestHandler = await this.createRequestHandler(siteUrl, sapiName, normalizePhpVersion(phpVersion));
       for (const mount of mounts) {
         await this.mountOpfs(mount);
       }
@@ -141,14 +142,14 @@ class StandInWorkerEndpoint extends PHPWorker {
     }
   }
 
-  private async createRequestHandler(siteUrl: string, sapiName: string): Promise<PHPRequestHandler> {
+  private async createRequestHandler(siteUrl: string, sapiName: string, phpVersion: SupportedPhpVersion): Promise<PHPRequestHandler> {
     const sitePathname = new URL(siteUrl).pathname;
     const knownRemoteAssetPaths = this.knownRemoteAssetPaths;
     const requestHandler: PHPRequestHandler = await bootRequestHandler({
       siteUrl,
-      phpVersion: PHP_VERSION,
+      phpVersion,
       sapiName,
-      createPhpRuntime: async () => await loadWebRuntime(PHP_VERSION),
+      createPhpRuntime: async () => await loadWebRuntime(phpVersion),
       // Networking is off, as on the real site without `?networking=yes`.
       phpIniEntries: {
         allow_url_fopen: '0',
