@@ -1,7 +1,8 @@
 /**
  * `npm run fuzz -- --seeds N --from S [--ops K] [--combination legacy:6.5] [--minimize | --no-shrink] [--all-kinds]`: runs N
  * convergence-fuzz seeds from S through vitest (the engine's PHP comes in as `?raw` imports, which
- * only vite resolves). Failures are printed and saved under .cache/fuzz-failures/.
+ * only vite resolves). `--members M`: group seeds instead, on a sync group that starts with M
+ * members (group-fuzz.test.ts). Failures are printed and saved under .cache/fuzz-failures/.
  */
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -15,16 +16,19 @@ const { values } = parseArgs({
     minimize: { type: 'boolean', default: false },
     'no-shrink': { type: 'boolean', default: false },
     'all-kinds': { type: 'boolean', default: false },
+    members: { type: 'string' },
   },
 });
 
-const run = spawnSync('npx', ['vitest', 'run', '--project', 'integration', 'test/integration/fuzz/fuzz.test.ts'], {
+const seeds = values.members
+  ? { file: 'group-fuzz.test.ts', env: { FUZZ_GROUP_SEEDS: values.seeds, FUZZ_GROUP_FROM: values.from, FUZZ_GROUP_OPS: values.ops, FUZZ_GROUP_MEMBERS: values.members } }
+  : { file: 'fuzz.test.ts', env: { FUZZ_SEEDS: values.seeds, FUZZ_FROM: values.from, FUZZ_OPS: values.ops } };
+
+const run = spawnSync('npx', ['vitest', 'run', '--project', 'integration', `test/integration/fuzz/${seeds.file}`], {
   stdio: 'inherit',
   env: {
     ...process.env,
-    FUZZ_SEEDS: values.seeds,
-    FUZZ_FROM: values.from,
-    FUZZ_OPS: values.ops,
+    ...seeds.env,
     FUZZ_COMBINATION: values.combination,
     FUZZ_MINIMIZE: values.minimize ? '1' : '0',
     FUZZ_SHRINK: values['no-shrink'] ? '0' : '1',

@@ -498,11 +498,13 @@ export class SyncPeer {
    * A member's state was replaced by a copy (`hello`): its deltas go on after `seq`, and this
    * site's go to it from what the copy held. Its link was opened (again) before it asked for the
    * copy (`addMember`, `resetMember`), so every one of them is still here; a member that
-   * acknowledged more before its copy than the copy held was not reset, and is told so.
+   * acknowledged more before its copy than the copy held was not reset, and is told so. A hello
+   * that later envelopes of the member overtook on the way (`overtaken`) moves nothing back: the
+   * deltas they carried were applied here, and acknowledged there, after it.
    */
-  private greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>): void {
-    parts.restartInbox(envelope.seq);
-    if (envelope.ackUpTo < parts.link.ackedUpTo) {
+  private greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>, overtaken: boolean): void {
+    if (!overtaken || envelope.seq > parts.link.appliedUpTo) parts.restartInbox(envelope.seq);
+    if (!overtaken && envelope.ackUpTo < parts.link.ackedUpTo) {
       this.journal.write([
         {
           direction: 'received',
@@ -557,11 +559,12 @@ export class SyncPeer {
     if (envelope === null) return;
     const clock = decodeHlc(envelope.hlc);
     if (clock) this.clock.receive(clock);
+    const overtaken = parts.link.heard(clock);
     if (parts.rejoin.isStale(envelope, clock)) return;
     if (envelope.kind === 'rejoin') return parts.rejoin.answer(envelope, clock);
     if (envelope.kind === 'rejoined') return parts.rejoin.answered(envelope, clock);
     if (parts.link.acknowledge(envelope.ackUpTo, clock)) await this.releaseAckedByAll();
-    return this.dispatch(parts, envelope);
+    return this.dispatch(parts, envelope, overtaken);
   }
 
   /** What every member has acknowledged leaves the site's outbox, with its blobs, and its journal lines read as applied. */
@@ -587,7 +590,7 @@ export class SyncPeer {
     return undefined;
   }
 
-  private async dispatch(parts: LinkParts, envelope: Envelope<WireDelta>): Promise<Beside | void> {
+  private async dispatch(parts: LinkParts, envelope: Envelope<WireDelta>, overtaken: boolean): Promise<Beside | void> {
     const { link, copyIn, copyOut } = parts;
     switch (envelope.kind) {
       case 'delta': {
@@ -600,7 +603,7 @@ export class SyncPeer {
         return;
       }
       case 'hello':
-        return this.greeted(parts, envelope);
+        return this.greeted(parts, envelope, overtaken);
       case 'copy-request':
         return copyOut.answer(envelope);
       case 'copy-begin':

@@ -7,6 +7,17 @@ import { bootNodeSite, formatDifferences, type BootNodeSiteOptions, type NodeSit
 import { TestLink, type LinkFaults } from '../harness/test-link';
 import { siteDifferences, type Combination } from './engine-support';
 
+export interface TestGroupOptions {
+  readonly faults?: LinkFaults;
+  /** Seeds the link's faults. */
+  readonly seed?: number;
+  readonly peer?: Partial<SyncPeerOptions>;
+  /** How every member's site boots (PHP instances, rotation, who relays messages). */
+  readonly sites?: Partial<BootNodeSiteOptions>;
+  /** Runs on every site once booted, before its member starts (a restored member's new site too). */
+  readonly onBoot?: (site: NodeSite) => Promise<void>;
+}
+
 /**
  * A sync group of real WordPress sites in this process, for the engine's group tests and the
  * group fuzzer: one `SyncPeer` per member, each with a link to every other member, wired through
@@ -22,19 +33,20 @@ export class TestGroup {
   readonly copies: (string | undefined)[] = [];
   readonly link: TestLink;
   private readonly slots = new Map<string, number>();
+  /** Members whose copy is in flight, and the member each asked. */
+  private readonly copying = new Map<string, string>();
   private nextSlot = 0;
   private plan: IdShardPlan | null = null;
+  private readonly options: TestGroupOptions;
 
   constructor(
     readonly combination: Combination,
     readonly name: string,
-    options: { faults?: LinkFaults; seed?: number; peer?: Partial<SyncPeerOptions> } = {},
+    options: TestGroupOptions = {},
   ) {
     this.link = new TestLink(options.faults, options.seed);
-    this.peerOptions = options.peer ?? {};
+    this.options = options;
   }
-
-  private readonly peerOptions: Partial<SyncPeerOptions>;
 
   /** The members now, in the order they joined. */
   get members(): string[] {
@@ -56,8 +68,10 @@ export class TestGroup {
   /** Boots a fresh site for `member` (not in the group yet). */
   async boot(member: string, options: Partial<BootNodeSiteOptions> = {}): Promise<NodeSite> {
     const { driver, wp } = this.combination;
-    const site = await bootNodeSite({ driver, wp, siteUrl: `https://playground.wordpress.net/scope:${this.name}-${member}-${this.sites.size}/`, ...options });
+    const siteUrl = `https://playground.wordpress.net/scope:${this.name}-${member}-${this.sites.size}/`;
+    const site = await bootNodeSite({ ...this.options.sites, driver, wp, siteUrl, ...options });
     this.sites.set(member, site);
+    await this.options.onBoot?.(site);
     return site;
   }
 
@@ -88,6 +102,7 @@ export class TestGroup {
   async leave(member: string): Promise<void> {
     const peer = this.peer(member);
     this.peers.delete(member);
+    this.copying.delete(member);
     for (const other of this.peers.values()) await other.removeMember(member);
     await peer.stop();
     this.link.discard(member);
@@ -100,11 +115,47 @@ export class TestGroup {
   async restore(member: string, copyFrom: string): Promise<void> {
     await this.peer(member).stop();
     this.peers.delete(member);
+    this.copying.delete(member);
     this.link.discard(member);
     await this.site(member).dispose();
     for (const other of this.peers.values()) await other.resetMember(member);
     await this.boot(member);
     await this.start(member, [...this.members, member], copyFrom);
+  }
+
+  /** The member `member`'s copy is asked of, while it is in flight. */
+  copySourceOf(member: string): string | undefined {
+    return this.copying.get(member);
+  }
+
+  /**
+   * Delivers only between `member` and the member its copy comes from until the copy ended (what
+   * the others send it meanwhile waits on the link); at once when no copy is in flight.
+   */
+  async untilCopied(member: string): Promise<void> {
+    for (let idle = 0; this.copying.has(member); ) {
+      const source = this.copying.get(member)!;
+      const before = `${this.link.pending} ${this.link.log.length}`;
+      await this.link.deliverSome(member, 100);
+      await this.link.deliverSome(source, 100);
+      if (`${this.link.pending} ${this.link.log.length}` !== before) idle = 0;
+      else if (++idle > 200) throw new Error(`${member}'s copy from ${source} stalled`);
+      // The copy's install and blob bytes go on between two messages.
+      else await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+
+  /**
+   * Flushes `member` and delivers until every other member acknowledged its changes: what a
+   * member that leaves on purpose waits for (nothing relays its changes once it is gone).
+   */
+  async untilAcknowledged(member: string): Promise<void> {
+    await this.peer(member).flush();
+    for (let round = 0; this.peer(member).pendingCount > 0; round++) {
+      if (round > 200) throw new Error(`${member}'s changes are still unacknowledged after 200 rounds`);
+      for (const other of this.members) if (other !== member) await this.link.deliverSome(other, 100);
+      await this.link.deliverSome(member, 100);
+    }
   }
 
   /** Flushes every member and delivers until nothing moves any more. */
@@ -139,9 +190,10 @@ export class TestGroup {
   }
 
   private async start(member: string, members: readonly string[], copyFrom: string | undefined): Promise<void> {
+    if (copyFrom) this.copying.set(member, copyFrom);
     const peer = await SyncPeer.start({
       fileSettleMs: 10,
-      ...this.peerOptions,
+      ...this.options.peer,
       client: this.site(member).client,
       pairId: `group-${this.name}`,
       peerId: member,
@@ -151,7 +203,10 @@ export class TestGroup {
       // A member that left takes nothing more.
       send: this.link.attach(member, (message) => this.peers.get(member)?.receive(message) ?? Promise.resolve()),
       onJournal: (entries) => this.journal.push(...entries),
-      onCopyDone: (error) => this.copies.push(error),
+      onCopyDone: (error) => {
+        this.copying.delete(member);
+        this.copies.push(error);
+      },
     });
     this.peers.set(member, peer);
   }

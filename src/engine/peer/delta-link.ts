@@ -61,6 +61,8 @@ export class DeltaLink {
   private resend: ResendState = { lastProgressMs: 0, refusedFrom: null };
   /** The paired site's clock on the envelope that carried the latest acknowledgement. */
   private lastAckClock: Hlc | null = null;
+  /** The latest clock on an envelope taken from the paired site. */
+  private newestHeard: Hlc | null = null;
   /** Envelopes too big for one message arrive as frames: joined here. */
   private readonly frames: FrameAssembler;
 
@@ -134,6 +136,17 @@ export class DeltaLink {
     if (parsed.ok) return parsed.value;
     this.options.journal.refused('peer message', parsed.error);
     return null;
+  }
+
+  /**
+   * Notes the clock of an envelope just taken from the paired site; answers whether one it sent
+   * later came first (the transport reordered them).
+   */
+  heard(clock: Hlc | null): boolean {
+    if (clock === null) return false;
+    if (this.newestHeard !== null && compareHlc(clock, this.newestHeard) < 0) return true;
+    this.newestHeard = clock;
+    return false;
   }
 
   // --- This site's deltas -----------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type { SyncPeer } from '../../../src/engine/sync-peer';
-import { mulberry32 } from '../../harness/test-link';
+import { mulberry32, type Side } from '../../harness/test-link';
 import type { NodeSite } from '../../harness';
 import { reloadSide, type EnginePair } from '../engine-support';
 import { LEDGER_PLUGIN_PHP, OP_PHP, PHP_HELPERS } from './op-php';
@@ -11,45 +11,74 @@ const DONE_MARKER = '@@FUZZ_OP_DONE@@';
 export const WRITE_ENDPOINT_PATH = 'wp-content/upgrade/pg-fuzz-write.php';
 
 /**
+ * What ops run on: a pair's two sides (`pairTarget`) or a sync group's members (`groupTarget` in
+ * group-target.ts), each side with its site, its peer and the messages queued for it.
+ */
+export interface OpTarget<S extends string> {
+  site(side: S): NodeSite;
+  peer(side: S): SyncPeer;
+  deliver(side: S, count: number): Promise<void>;
+  /** Runs before WordPress work on `side` (a group member waiting for its copy gets it first). */
+  beforeWork?(side: S): Promise<void>;
+  /** Tab and membership events: `reload` on a pair; `join`, `leave`, `restore` in a group. */
+  tabEvent(op: Op<S>): Promise<void>;
+}
+
+export function pairTarget(pair: EnginePair): OpTarget<Side> {
+  return {
+    site: (side) => (side === 'a' ? pair.a : pair.b),
+    peer: (side) => (side === 'a' ? pair.peerA : pair.peerB),
+    deliver: (side, count) => pair.link.deliverSome(side, count),
+    async tabEvent(op) {
+      if (op.kind !== 'reload') throw new Error(`${op.kind}: not an op on a pair`);
+      await reloadSide(pair, op.side);
+    },
+  };
+}
+
+/**
  * Runs ops in order. Consecutive request-kind ops on one side share one PHP request (loading
  * WordPress dominates an op's cost); each runs in its own scope, and the request's drain at the
  * end captures them together, as one page load doing several things would. `concurrent-writes`
- * issues its page requests at once; `rotate` replaces the side's PHP runtimes; `reload` reloads
- * the side's saved site abruptly and resumes its peer; sync steps run on the pair. Call `installWriteEndpoint` on both sites first.
+ * issues its page requests at once; `rotate` replaces the side's PHP runtimes; tab and membership
+ * events go to the target; sync steps run on the side's peer and its queue. Call
+ * `installWriteEndpoint` on every site first.
  */
-export async function executeOps(pair: EnginePair, ops: readonly Op[]): Promise<void> {
+export async function executeOps<S extends string>(target: OpTarget<S>, ops: readonly Op<S>[]): Promise<void> {
   for (let start = 0; start < ops.length; ) {
     const op = ops[start]!;
-    const site = op.side === 'a' ? pair.a : pair.b;
     if (!isRequestOp(op)) {
-      await runAlone(pair, site, op, start);
+      await runAlone(target, op, start);
       start += 1;
       continue;
     }
     let end = start + 1;
     while (end < ops.length && isRequestOp(ops[end]!) && ops[end]!.side === op.side) end++;
-    await runInOneRequest(site, ops.slice(start, end), start);
+    await target.beforeWork?.(op.side);
+    await runInOneRequest(target.site(op.side), ops.slice(start, end), start);
     start = end;
   }
 }
 
-async function runAlone(pair: EnginePair, site: NodeSite, op: Op, index: number): Promise<void> {
-  const peer = op.side === 'a' ? pair.peerA : pair.peerB;
+async function runAlone<S extends string>(target: OpTarget<S>, op: Op<S>, index: number): Promise<void> {
   switch (op.kind) {
     case 'flush':
-      return peer.flush();
+      return target.peer(op.side).flush();
     case 'deliver':
-      return pair.link.deliverSome(op.side, Number(op.args.count));
+      return target.deliver(op.side, Number(op.args.count));
     case 'repair':
-      return runTabTimer(peer);
+      return runTabTimer(target.peer(op.side));
     case 'rotate':
-      await site.rotate(op.args.instances as 'primary' | 'secondaries' | 'all');
+      await target.site(op.side).rotate(op.args.instances as 'primary' | 'secondaries' | 'all');
       return;
     case 'concurrent-writes':
-      return runConcurrently(site, concurrentWrites(op), index);
+      await target.beforeWork?.(op.side);
+      return runConcurrently(target.site(op.side), concurrentWrites(op), index);
     case 'reload':
-      await reloadSide(pair, op.side);
-      return;
+    case 'join':
+    case 'leave':
+    case 'restore':
+      return target.tabEvent(op);
     default:
       throw new Error(`op #${index} ${JSON.stringify(op)}: not an op that runs alone`);
   }
@@ -66,7 +95,7 @@ export async function runTabTimer(peer: SyncPeer): Promise<void> {
   await peer.repairIfLost();
 }
 
-async function runInOneRequest(site: NodeSite, ops: readonly Op[], firstIndex: number): Promise<void> {
+async function runInOneRequest(site: NodeSite, ops: readonly Op<string>[], firstIndex: number): Promise<void> {
   const code = `<?php
 require '/wordpress/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/admin.php';
@@ -90,7 +119,7 @@ ${ops.map(opPhp).join('\n')}
  * any ends: the site's request handler runs them on its PHP instances at the same time, each
  * ending with its own drain.
  */
-async function runConcurrently(site: NodeSite, writes: readonly Op[], index: number): Promise<void> {
+async function runConcurrently(site: NodeSite, writes: readonly Op<string>[], index: number): Promise<void> {
   const responses = await Promise.all(
     writes.map((write) => site.client.request({ url: site.url(WRITE_ENDPOINT_PATH), method: 'POST', body: writeRequestBody(write) })),
   );
@@ -130,11 +159,11 @@ ${CONCURRENT_WRITE_KINDS.map((kind) => `  case '${kind}':\n    ${opClosure(kind)
 echo '${DONE_MARKER}';
 `;
 
-function writeRequestBody(write: Op): string {
+function writeRequestBody(write: Op<string>): string {
   return base64(JSON.stringify({ kind: write.kind, args: write.args, bytes: Buffer.from(bytesOf(write)).toString('base64') }));
 }
 
-function opPhp(op: Op): string {
+function opPhp(op: Op<string>): string {
   return `${opClosure(op.kind as RequestKind)}(json_decode(base64_decode('${base64(JSON.stringify(op.args))}'), true), base64_decode('${Buffer.from(bytesOf(op)).toString('base64')}'), $plugin);
 echo '${DONE_MARKER}';`;
 }
@@ -146,7 +175,7 @@ function opClosure(kind: RequestKind): string {
 })`;
 }
 
-function bytesOf(op: Op): Uint8Array {
+function bytesOf(op: Op<string>): Uint8Array {
   return typeof op.args.bytesSeed === 'number' ? opBytes(op.args.bytesSeed, Number(op.args.size)) : new Uint8Array();
 }
 

@@ -51,3 +51,30 @@ export function fuzzPlan(env: NodeJS.ProcessEnv): readonly FuzzRun[] {
 function range(from: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => from + i);
 }
+
+/** Which group seeds run: on a group that starts with `members` members. */
+export interface GroupFuzzRun extends FuzzRun {
+  readonly members: number;
+}
+
+// Two seeds of three members and one of five, 20 workload ops each, keep the file inside CI's
+// budget (about 45 s on a 2-core machine); each holds two kinds of membership change: seed 4 a
+// leave and a join, 312 a join and the joiner's restore, 386 (five members) a join and a restore
+// from the joiner's copy. (Seed 45 with five members found a bug: see
+// group-fuzz-regressions.test.ts.)
+// Hundreds more run locally with `npm run fuzz -- --members 3`.
+const GROUP_CI_PLAN: readonly GroupFuzzRun[] = [
+  { ...CI_PLAN[0]!, members: 3, seeds: [4, 312], workloadOps: 20 },
+  { ...CI_PLAN[0]!, members: 5, seeds: [386], workloadOps: 20 },
+];
+
+/**
+ * FUZZ_GROUP_SEEDS=N FUZZ_GROUP_FROM=S: N group seeds from S instead of the CI set;
+ * FUZZ_GROUP_MEMBERS: members at the start (3); FUZZ_GROUP_OPS: workload ops per seed (200);
+ * FUZZ_COMBINATION, FUZZ_ALL_KINDS, FUZZ_SHRINK, FUZZ_MINIMIZE as for pairs.
+ */
+export function groupFuzzPlan(env: NodeJS.ProcessEnv): readonly GroupFuzzRun[] {
+  if (!env.FUZZ_GROUP_SEEDS) return GROUP_CI_PLAN;
+  const [pairRun] = fuzzPlan({ ...env, FUZZ_SEEDS: env.FUZZ_GROUP_SEEDS, FUZZ_FROM: env.FUZZ_GROUP_FROM, FUZZ_OPS: env.FUZZ_GROUP_OPS });
+  return [{ ...pairRun!, members: Number(env.FUZZ_GROUP_MEMBERS ?? 3) }];
+}

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import type { LinkFaults } from '../../harness/test-link';
 import { failuresIn, siteDifferences, startPair, stopPair, syncUntilQuiet, type Combination, type EnginePair, type StartPairOptions } from '../engine-support';
-import { executeOps, installWriteEndpoint, runTabTimer } from './execute-op';
+import { errorText, saveFailure } from './failure-file';
+import { executeOps, installWriteEndpoint, pairTarget, runTabTimer } from './execute-op';
 import { idHighs, idsBelowRanges } from './id-numbering';
 import { minimizeOps, shortestFailingPrefix } from './shrink';
 import { generateOps, isWorkloadOp, type ExcludableKind, type Op } from './workload';
@@ -33,17 +33,21 @@ export function buildOf(settings: FuzzSettings): 'current' | 'older' {
 export const FUZZ_FAULTS: LinkFaults = { duplicate: 0.2, reorder: 0.3, delay: 0.2 };
 
 /** File-only changes go out with a flush or a request's drain, never on a timer: timers would make runs differ. */
-const NO_FILE_TIMER_MS = 2 ** 30;
+export const NO_FILE_TIMER_MS = 2 ** 30;
+
+/** How every site of a run boots for its build: who relays messages, what a rotation loses. */
+export function buildSiteOptions(settings: FuzzSettings): { messagesFrom: 'all' | 'primary'; rotation?: 'older' } {
+  return buildOf(settings) === 'older' ? { messagesFrom: 'primary', rotation: 'older' } : { messagesFrom: 'all' };
+}
 
 function pairOptions(settings: FuzzSettings): StartPairOptions {
   const { linkSeed, faults = FUZZ_FAULTS } = settings;
-  const older = buildOf(settings) === 'older';
-  const rotation = older ? ({ rotation: 'older' } as const) : {};
+  const { messagesFrom, ...rotation } = buildSiteOptions(settings);
   return {
     faults,
     seed: linkSeed,
     fileSettleMs: NO_FILE_TIMER_MS,
-    sites: { messagesFrom: older ? 'primary' : 'all' },
+    sites: { messagesFrom },
     rotation: { a: rotation, b: rotation },
   };
 }
@@ -72,7 +76,7 @@ export async function replayOps(ops: readonly Op[], settings: FuzzSettings, chec
     try {
       await installWriteEndpoint(pair.a);
       await installWriteEndpoint(pair.b);
-      await executeOps(pair, ops);
+      await executeOps(pairTarget(pair), ops);
     } catch (error) {
       return errorText(error);
     }
@@ -143,19 +147,10 @@ export function describeFailure(result: SeedResult, combination: Combination): s
   return text;
 }
 
-export function countWorkloadOps(ops: readonly Op[]): number {
+export function countWorkloadOps(ops: readonly Op<string>[]): number {
   return ops.filter(isWorkloadOp).length;
 }
 
 function saveProgress(seed: number, combination: Combination, ops: readonly Op[]): void {
   saveFailure(`seed-${seed}-${combination.driver}-${combination.wp}.minimizing.json`, JSON.stringify(ops, null, 1));
-}
-
-function saveFailure(name: string, text: string): void {
-  mkdirSync('.cache/fuzz-failures', { recursive: true });
-  writeFileSync(`.cache/fuzz-failures/${name}`, text);
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

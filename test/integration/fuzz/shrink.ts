@@ -1,15 +1,15 @@
 import type { Op } from './workload';
 
 /** Replays ops on fresh sites: what went wrong, or null. */
-export type Judge = (ops: readonly Op[]) => Promise<string | null>;
+export type Judge<O extends Op<string> = Op> = (ops: readonly O[]) => Promise<string | null>;
 
-export interface Shrunk {
-  readonly ops: Op[];
+export interface Shrunk<O extends Op<string> = Op> {
+  readonly ops: O[];
   readonly problem: string;
 }
 
 /** Bisects on prefix length: the returned prefix fails, one op shorter passed (sites are deterministic given the ops). */
-export async function shortestFailingPrefix(ops: readonly Op[], problem: string, judge: Judge): Promise<Shrunk> {
+export async function shortestFailingPrefix<O extends Op<string>>(ops: readonly O[], problem: string, judge: Judge<O>): Promise<Shrunk<O>> {
   let passing = 0;
   let failing = ops.length;
   let failingProblem = problem;
@@ -27,10 +27,10 @@ export async function shortestFailingPrefix(ops: readonly Op[], problem: string,
  * while the rest still fails the same way. Slow (many replays); `npm run fuzz -- --minimize`.
  * Dropping ops shifts what later `pick`s select, which is fine: any list that fails is a repro.
  */
-export async function minimizeOps(start: Shrunk, judge: Judge, onProgress?: (ops: readonly Op[]) => void): Promise<Shrunk> {
+export async function minimizeOps<O extends Op<string>>(start: Shrunk<O>, judge: Judge<O>, onProgress?: (ops: readonly O[]) => void): Promise<Shrunk<O>> {
   let current = start;
   const wanted = problemSignature(start.problem)[0];
-  const stillFails = async (candidate: Op[]) => {
+  const stillFails = async (candidate: O[]) => {
     const problem = await judge(candidate);
     if (problem === null || wanted === undefined || !problemSignature(problem).includes(wanted)) return false;
     current = { ops: candidate, problem };

@@ -63,30 +63,38 @@ export type SyncKind = 'flush' | 'deliver' | 'repair';
  */
 export type TabKind = 'reload';
 
-/** Kinds a fuzz run may leave out (`exclude`). */
-export type ExcludableKind = WorkloadKind | TabKind;
+/**
+ * What happens to a sync group's membership (group fuzzing only, see group-workload.ts): `join`, a
+ * new member boots and joins with a copy from a live member; `leave`, a member leaves; `restore`,
+ * a member's page reloaded and lost its temporary site, restored from another member's copy.
+ */
+export type MembershipKind = 'join' | 'leave' | 'restore';
 
-export interface Op {
-  readonly kind: WorkloadKind | SyncKind | TabKind;
-  readonly side: Side;
+/** Kinds a fuzz run may leave out (`exclude`). */
+export type ExcludableKind = WorkloadKind | TabKind | MembershipKind;
+
+/** One op on a side: a pair's `a` or `b`, or a group member's peer id (`GroupOp`). */
+export interface Op<S extends string = Side> {
+  readonly kind: WorkloadKind | SyncKind | TabKind | MembershipKind;
+  readonly side: S;
   readonly args: Readonly<Record<string, ArgValue>>;
 }
 
-export function isSyncStep(op: Op): boolean {
+export function isSyncStep(op: Op<string>): boolean {
   return op.kind === 'flush' || op.kind === 'deliver' || op.kind === 'repair';
 }
 
 /** Ops of the workload (what `workloadOps` counts): neither sync steps nor tab events. */
-export function isWorkloadOp(op: Op): boolean {
+export function isWorkloadOp(op: Op<string>): boolean {
   return op.kind in GENERATORS;
 }
 
 /** Ops of request kinds: consecutive ones on one side share one PHP request (see executeOps). */
-export function isRequestOp(op: Op): op is Op & { readonly kind: RequestKind } {
+export function isRequestOp<S extends string>(op: Op<S>): op is Op<S> & { readonly kind: RequestKind } {
   return isWorkloadOp(op) && op.kind !== 'concurrent-writes' && op.kind !== 'rotate';
 }
 
-class Dice {
+export class Dice {
   private readonly next: () => number;
   constructor(seed: number) {
     this.next = mulberry32(seed);
@@ -202,7 +210,7 @@ function workloadKind<K extends WorkloadKind>(dice: Dice, kinds: readonly K[], t
 }
 
 /** The writes of a `concurrent-writes` op, each a request-kind op on the same side, from its args alone. */
-export function concurrentWrites(op: Op): Op[] {
+export function concurrentWrites<S extends string>(op: Op<S>): Op<S>[] {
   const dice = new Dice(Number(op.args.writesSeed));
   const total = weightOf(CONCURRENT_WRITE_KINDS);
   return Array.from({ length: Number(op.args.count) }, () => {
@@ -211,8 +219,8 @@ export function concurrentWrites(op: Op): Op[] {
   });
 }
 
-function syncStep(dice: Dice): Op {
-  const side = dice.oneOf(['a', 'b'] as const);
+function syncStep<S extends string>(dice: Dice, sides: readonly S[]): Op<S> {
+  const side = dice.oneOf(sides);
   if (dice.chance(0.15)) return { kind: 'repair', side, args: {} };
   return dice.chance(0.4) ? { kind: 'flush', side, args: {} } : { kind: 'deliver', side, args: { count: 1 + dice.int(4) } };
 }
@@ -226,29 +234,56 @@ function tabDice(seed: number): Dice {
 }
 
 /**
- * `workloadOps` workload ops of `seed`: bursts of 1–6 ops on one side (one request each burst
- * of request kinds, see executeOps), with sync steps between bursts at random, and now and then
- * a side's reload. Bursts on both sides between two deliveries are concurrent edits as far as the
- * sites can tell. `exclude`: kinds not to generate.
+ * Who the ops run on: the sides a burst or a sync step may pick right now, and the tab events drawn
+ * after each burst from the tab dice (a pair's reloads; a group's joins, leaves and restores,
+ * which change the sides).
+ */
+export interface Roster<S extends string> {
+  sides(): readonly S[];
+  afterBurst(tabs: Dice): Op<S>[];
+}
+
+/** The pair's two sides, and now and then a side's reload (unless `reload` is excluded). */
+function pairRoster(exclude: readonly ExcludableKind[]): Roster<Side> {
+  const reloads = !exclude.includes('reload');
+  return {
+    sides: () => ['a', 'b'],
+    afterBurst(tabs) {
+      const reloadHere = tabs.chance(RELOAD_CHANCE_PER_BURST);
+      const reloadSide = tabs.oneOf(['a', 'b'] as const);
+      return reloads && reloadHere ? [{ kind: 'reload', side: reloadSide, args: {} }] : [];
+    },
+  };
+}
+
+/**
+ * `workloadOps` workload ops of `seed` on a pair: see `generateWorkload`, with a side's reload
+ * now and then. `exclude`: kinds not to generate.
  */
 export function generateOps(seed: number, workloadOps: number, exclude: readonly ExcludableKind[] = []): Op[] {
+  return generateWorkload(seed, workloadOps, pairRoster(exclude), exclude);
+}
+
+/**
+ * `workloadOps` workload ops of `seed`: bursts of 1–6 ops on one side (one request each burst
+ * of request kinds, see executeOps), with sync steps between bursts at random, and after each
+ * burst the roster's tab events. Bursts on several sides between two deliveries are concurrent
+ * edits as far as the sites can tell. `exclude`: workload kinds not to generate.
+ */
+export function generateWorkload<S extends string>(seed: number, workloadOps: number, roster: Roster<S>, exclude: readonly ExcludableKind[] = []): Op<S>[] {
   const dice = new Dice(seed);
   const tabs = tabDice(seed);
-  const reloads = !exclude.includes('reload');
   const kinds = WORKLOAD_KINDS.filter((kind) => !exclude.includes(kind));
   const totalWeight = weightOf(kinds);
-  const ops: Op[] = [];
+  const ops: Op<S>[] = [];
   for (let made = 0; made < workloadOps; ) {
-    const side = dice.oneOf(['a', 'b'] as const);
+    const side = dice.oneOf(roster.sides());
     for (let burst = 1 + dice.int(6); burst > 0 && made < workloadOps; burst--, made++) {
       const kind = workloadKind(dice, kinds, totalWeight);
       ops.push({ kind, side, args: GENERATORS[kind].args(dice) });
     }
-    while (dice.chance(0.6)) ops.push(syncStep(dice));
-    const reloadHere = tabs.chance(RELOAD_CHANCE_PER_BURST);
-    const reloadSide = tabs.oneOf(['a', 'b'] as const);
-    if (reloads && reloadHere) ops.push({ kind: 'reload', side: reloadSide, args: {} });
+    while (dice.chance(0.6)) ops.push(syncStep(dice, roster.sides()));
+    ops.push(...roster.afterBurst(tabs));
   }
   return ops;
 }
-

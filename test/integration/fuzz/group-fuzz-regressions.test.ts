@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { failuresIn, inWordPress } from '../engine-support';
+import { TestGroup } from '../group-support';
+import type { GroupOp } from './group-workload';
+import { replayGroupOps } from './run-group-fuzz';
+
+/**
+ * What the group fuzzer found, written as TestGroup scenarios (no link faults, so the
+ * interleaving is the one described). `it.fails`: a known gap, reported and not fixed yet; when
+ * the fix lands this turns red, and becomes a plain `it`.
+ */
+
+const THREE = ['m1', 'm2', 'm3'];
+const AST_NIGHTLY = { driver: 'ast', wp: 'nightly' } as const;
+
+const publish = (group: TestGroup, member: string, title: string) =>
+  inWordPress<number>(group.site(member), `$result = wp_insert_post(['post_title' => '${title}', 'post_status' => 'publish']);`);
+const titledOn = (group: TestGroup, member: string, title: string) =>
+  inWordPress<number>(group.site(member), `$result = count(get_posts(['title' => '${title}', 'post_status' => 'publish']));`);
+
+async function equalGroup(name: string): Promise<TestGroup> {
+  const group = new TestGroup(AST_NIGHTLY, name);
+  for (const member of THREE) await group.boot(member);
+  await group.create(THREE, 'm1', false);
+  return group;
+}
+
+describe('group fuzz regressions', () => {
+  let group: TestGroup | undefined;
+  afterEach(async () => {
+    await group?.stop();
+    group = undefined;
+  });
+
+  // Seed 3 (3 members, 100 workload ops): a joiner's `hello` to m2 was held back on the link and its
+  // first delta overtook it. m2 applied and acknowledged the delta, then the late hello restarted
+  // its inbox before it; the joiner had forgotten the delta (acknowledged by all), so every later
+  // delta of the joiner's waited on m2 for one no one could send again ("Resend from 1 asked, but
+  // everything up to 1 was acknowledged and dropped").
+  it('keeps what a joiner sent when its hello arrives after its first delta', async () => {
+    group = await equalGroup('overtaken-hello');
+    await group.boot('m4');
+    await group.join('m4', 'm1');
+    await group.untilCopied('m4');
+    await publish(group, 'm4', 'First from the joiner');
+    await group.peer('m4').flush();
+    expect(await group.link.deliverFirst('m2', (message) => message.kind === 'delta')).toBe(true);
+    await group.sync();
+    await publish(group, 'm4', 'Second from the joiner');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm2', 'Second from the joiner')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+    for (const member of group.members) expect(group.peer(member).pendingCount, member).toBe(0);
+  });
+
+  // Nothing relays a member's changes (docs/architecture.md, "Toward sync groups"): a member gone
+  // with a change that reached only some members leaves the rest divergent for good. The fuzzer
+  // lets a member leave, or reload before its restore, only once every other member acknowledged
+  // its changes (group-target.ts). A fix: survivors compare what they applied of the member gone
+  // and the ones ahead send the others what they lack (kept received deltas, or rows by origin).
+  it.fails('takes a change of a member that left abruptly to every member that stays', async () => {
+    group = await equalGroup('abrupt-leave');
+    await publish(group, 'm3', 'Only m1 heard of it');
+    await group.peer('m3').flush();
+    await group.link.deliverSome('m1', 100);
+    expect(await titledOn(group, 'm1', 'Only m1 heard of it')).toBe(1);
+    await group.leave('m3');
+    await group.sync();
+    await group.expectConverged();
+  });
+
+  it.fails('takes a change of a member whose page reloaded before it reached every member, once restored', async () => {
+    group = await equalGroup('abrupt-restore');
+    await publish(group, 'm3', 'Only m1 heard of it');
+    await group.peer('m3').flush();
+    await group.link.deliverSome('m1', 100);
+    expect(await titledOn(group, 'm1', 'Only m1 heard of it')).toBe(1);
+    await group.restore('m3', 'm2');
+    await group.sync();
+    await group.expectConverged();
+  });
+
+  // Seed 45 (5 members, 20 workload ops; the CI seed first chosen), shrunk to 21 ops: after m5's
+  // page reloaded and its restore from m2 began, m2 wrote b.txt (m1 had written it before, m4 may
+  // have deleted a file meanwhile). Drained, m5 holds another b.txt than m1 (and the others):
+  //   file wp-content/plugins/fuzz-files/b.txt: m1 3c3ce2f0… ≠ m5 568b595c…
+  // Not fixed: a file written on a copy's source while the copy is in flight, or what the copy
+  // holds against the deltas held back meanwhile, is the suspect (see the report of issue 13's fuzzing).
+  it.fails('gives a restored member the file its copy source wrote while the copy was in flight (seed 45)', async () => {
+    const ops: GroupOp[] = [
+      {"kind":"write-file","side":"m1","args":{"path":"c.bin","bytesSeed":459485,"size":963}},
+      {"kind":"create-post","side":"m1","args":{"type":"page","status":"draft","title":"<em>x</em> a&b","linkSelf":false}},
+      {"kind":"delete-post-meta","side":"m1","args":{"pick":0.103,"key":"fuzz_link"}},
+      {"kind":"rotate","side":"m1","args":{"instances":"secondaries"}},
+      {"kind":"write-file","side":"m1","args":{"path":"b.txt","bytesSeed":908711,"size":795}},
+      {"kind":"rename-file","side":"m1","args":{"pick":0.832,"to":"deep/x/f.txt"}},
+      {"kind":"flush","side":"m2","args":{}},
+      {"kind":"repair","side":"m1","args":{}},
+      {"kind":"join","side":"m6","args":{"from":"m3"}},
+      {"kind":"create-post","side":"m3","args":{"type":"post","status":"publish","title":"percent%s emoji 🌊","linkSelf":false}},
+      {"kind":"deliver","side":"m2","args":{"count":4}},
+      {"kind":"repair","side":"m5","args":{}},
+      {"kind":"create-post","side":"m3","args":{"type":"page","status":"private","title":"tea \"dq\"","linkSelf":true}},
+      {"kind":"repair","side":"m4","args":{}},
+      {"kind":"set-user-meta","side":"m2","args":{"pick":0.506,"key":"fuzz_size","shape":"nested","text":"back\\slash emoji 🌊","number":680}},
+      {"kind":"flush","side":"m3","args":{}},
+      {"kind":"set-post-meta","side":"m4","args":{"pick":0.569,"key":"fuzz_list","add":false,"shape":"number","text":"Ünïcødé percent%s","number":389}},
+      {"kind":"delete-file","side":"m4","args":{"pick":0.315}},
+      {"kind":"create-term","side":"m4","args":{"taxonomy":"category","name":"Green","parentPick":0.628}},
+      {"kind":"restore","side":"m5","args":{"from":"m2"}},
+      {"kind":"write-file","side":"m2","args":{"path":"b.txt","bytesSeed":83257,"size":762}},
+    ];
+    expect(await replayGroupOps(ops, { combination: AST_NIGHTLY, linkSeed: 45, members: 5 })).toBeNull();
+  });
+});
