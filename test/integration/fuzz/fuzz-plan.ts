@@ -63,10 +63,8 @@ export interface GroupFuzzRun extends FuzzRun {
 // from the joiner's copy. (Seed 45 with five members found a bug: see
 // group-fuzz-regressions.test.ts.)
 // Hundreds more run locally with `npm run fuzz -- --members 3`.
-const GROUP_CI_PLAN: readonly GroupFuzzRun[] = [
-  { ...CI_PLAN[0]!, members: 3, seeds: [4, 312], workloadOps: 20 },
-  { ...CI_PLAN[0]!, members: 5, seeds: [386], workloadOps: 20 },
-];
+// One seed of five members in CI (joins, leaves and restores among them; about 40 s): the budget takes no more.
+const GROUP_CI_PLAN: readonly GroupFuzzRun[] = [{ ...CI_PLAN[0]!, members: 5, seeds: [386], workloadOps: 20 }];
 
 /**
  * FUZZ_GROUP_SEEDS=N FUZZ_GROUP_FROM=S: N group seeds from S instead of the CI set;

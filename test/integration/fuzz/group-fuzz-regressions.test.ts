@@ -10,6 +10,12 @@ import { replayGroupOps } from './run-group-fuzz';
  * the fix lands this turns red, and becomes a plain `it`.
  */
 
+/**
+ * A known gap's test, run with FUZZ_KNOWN_GAPS=1 (about 90 s for the three: CI's budget leaves
+ * them out; `npm run fuzz` runs them too). Each `it.fails` until its fix lands.
+ */
+const knownGap = process.env.FUZZ_KNOWN_GAPS === '1' ? it.fails : it.skip;
+
 const THREE = ['m1', 'm2', 'm3'];
 const AST_NIGHTLY = { driver: 'ast', wp: 'nightly' } as const;
 
@@ -59,7 +65,7 @@ describe('group fuzz regressions', () => {
   // lets a member leave, or reload before its restore, only once every other member acknowledged
   // its changes (group-target.ts). A fix: survivors compare what they applied of the member gone
   // and the ones ahead send the others what they lack (kept received deltas, or rows by origin).
-  it.fails('takes a change of a member that left abruptly to every member that stays', async () => {
+  knownGap('takes a change of a member that left abruptly to every member that stays', async () => {
     group = await equalGroup('abrupt-leave');
     await publish(group, 'm3', 'Only m1 heard of it');
     await group.peer('m3').flush();
@@ -70,7 +76,7 @@ describe('group fuzz regressions', () => {
     await group.expectConverged();
   });
 
-  it.fails('takes a change of a member whose page reloaded before it reached every member, once restored', async () => {
+  knownGap('takes a change of a member whose page reloaded before it reached every member, once restored', async () => {
     group = await equalGroup('abrupt-restore');
     await publish(group, 'm3', 'Only m1 heard of it');
     await group.peer('m3').flush();
@@ -87,7 +93,7 @@ describe('group fuzz regressions', () => {
   //   file wp-content/plugins/fuzz-files/b.txt: m1 3c3ce2f0… ≠ m5 568b595c…
   // Not fixed: a file written on a copy's source while the copy is in flight, or what the copy
   // holds against the deltas held back meanwhile, is the suspect (see the report of issue 13's fuzzing).
-  it.fails('gives a restored member the file its copy source wrote while the copy was in flight (seed 45)', async () => {
+  knownGap('gives a restored member the file its copy source wrote while the copy was in flight (seed 45)', async () => {
     const ops: GroupOp[] = [
       {"kind":"write-file","side":"m1","args":{"path":"c.bin","bytesSeed":459485,"size":963}},
       {"kind":"create-post","side":"m1","args":{"type":"page","status":"draft","title":"<em>x</em> a&b","linkSelf":false}},
