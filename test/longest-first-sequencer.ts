@@ -8,10 +8,12 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const LONGEST_FIRST = [
   'test/integration/engine-resume.test.ts',
   'test/integration/fuzz/fuzz.test.ts',
+  'test/integration/fuzz/group-fuzz.test.ts',
   'test/integration/engine-concurrency.test.ts',
   'test/integration/engine-rotation.test.ts',
   'test/integration/engine-copy.test.ts',
   'test/integration/fuzz/fuzz-regressions.test.ts',
+  'test/integration/fuzz/group-fuzz-regressions.test.ts',
   'test/integration/engine-delivery.test.ts',
   'test/integration/engine-import.test.ts',
   'test/integration/harness.test.ts',
