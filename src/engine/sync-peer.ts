@@ -334,9 +334,7 @@ export class SyncPeer {
   addMember(remotePeerId: string): Promise<void> {
     return this.steps.run(async () => {
       if (this.links.get(remotePeerId) || remotePeerId === this.options.peerId) return;
-      const lastSeq = this.links.all()[0]!.link.lastSeq;
-      this.links.add(this.openLink(remotePeerId, { lastSeq, retained: this.links.retained() }));
-      this.reportPending();
+      this.openLinkHoldingRetained(remotePeerId, this.links.all()[0]!.link.lastSeq, this.links.retained());
     });
   }
 
@@ -350,11 +348,8 @@ export class SyncPeer {
       if (!this.links.get(remotePeerId)) return;
       // Taken before the link goes: what only it had not acknowledged is kept too.
       const retained = this.links.retained();
-      const parts = this.links.remove(remotePeerId)!;
-      await parts.copyOut.withdraw().catch(() => undefined);
-      this.blobs.forgetFetches(remotePeerId);
-      this.links.add(this.openLink(remotePeerId, { lastSeq: parts.link.lastSeq, retained }));
-      this.reportPending();
+      const closed = await this.closeLink(remotePeerId);
+      this.openLinkHoldingRetained(remotePeerId, closed.link.lastSeq, retained);
     });
   }
 
@@ -365,12 +360,24 @@ export class SyncPeer {
   removeMember(remotePeerId: string): Promise<void> {
     return this.steps.run(async () => {
       if (this.links.size <= 1 || !this.links.get(remotePeerId)) return;
-      const parts = this.links.remove(remotePeerId)!;
-      await parts.copyOut.withdraw().catch(() => undefined);
-      this.blobs.forgetFetches(remotePeerId);
+      await this.closeLink(remotePeerId);
       await this.releaseAckedByAll();
       this.reportPending();
     });
+  }
+
+  /** A link to `remotePeerId` holding `retained` (this site's deltas some member has not acknowledged) under the numbering so far. */
+  private openLinkHoldingRetained(remotePeerId: string, lastSeq: number, retained: readonly SequencedBatch<WireDelta>[]): void {
+    this.links.add(this.openLink(remotePeerId, { lastSeq, retained }));
+    this.reportPending();
+  }
+
+  /** The link to `remotePeerId` goes: the copy it served is withdrawn, the blobs it was asked for forgotten. Call with a link there. */
+  private async closeLink(remotePeerId: string): Promise<LinkParts> {
+    const parts = this.links.remove(remotePeerId)!;
+    await parts.copyOut.withdraw().catch(() => undefined);
+    this.blobs.forgetFetches(remotePeerId);
+    return parts;
   }
 
   /** Stops for good. Work in flight may fail as its site goes (a replaced client): that is no failure to report. */

@@ -1,6 +1,6 @@
 import type { LinkFaults } from '../../harness/test-link';
 import { failuresIn, siteDifferences, startPair, stopPair, syncUntilQuiet, type Combination, type EnginePair, type StartPairOptions } from '../engine-support';
-import { errorText, saveFailure } from './failure-file';
+import { errorText, failureReport, saveFailure } from './failure-file';
 import { executeOps, installWriteEndpoint, pairTarget, runTabTimer } from './execute-op';
 import { idHighs, idsBelowRanges } from './id-numbering';
 import { minimizeOps, shortestFailingPrefix } from './shrink';
@@ -135,14 +135,14 @@ export async function runSeed(seed: number, workloadOps: number, combination: Co
 export function describeFailure(result: SeedResult, combination: Combination): string {
   const shortest = result.shortest ?? { ops: result.ops, problem: result.problem ?? '' };
   const settings = JSON.stringify({ combination, linkSeed: result.seed });
-  const text = [
-    `Fuzz seed ${result.seed} (${combination.driver} driver, WordPress ${combination.wp}) failed after ${result.ops.length} ops.`,
-    `Shortest failing op list found: ${shortest.ops.length} ops. Replay in a test:`,
-    `  expect(await replayOps(OPS, ${settings})).toBeNull();`,
-    `const OPS: Op[] = [\n${shortest.ops.map((op) => `  ${JSON.stringify(op)},`).join('\n')}\n];`,
-    `Problem with that list:\n${shortest.problem}`,
-    `Problem with all ops:\n${result.problem}`,
-  ].join('\n');
+  const text = failureReport({
+    headline: `Fuzz seed ${result.seed} (${combination.driver} driver, WordPress ${combination.wp}) failed after ${result.ops.length} ops.`,
+    replay: `replayOps(OPS, ${settings})`,
+    opType: 'Op',
+    ops: shortest.ops,
+    problem: shortest.problem,
+    allOpsProblem: result.problem,
+  });
   saveFailure(`seed-${result.seed}-${combination.driver}-${combination.wp}.txt`, text);
   return text;
 }

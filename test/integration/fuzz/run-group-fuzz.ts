@@ -1,6 +1,6 @@
 import { failuresIn } from '../engine-support';
 import { TestGroup } from '../group-support';
-import { errorText, saveFailure } from './failure-file';
+import { errorText, failureReport, saveFailure } from './failure-file';
 import { executeOps, installWriteEndpoint, runTabTimer } from './execute-op';
 import { groupTarget } from './group-target';
 import { firstMembers, generateGroupOps, type GroupOp } from './group-workload';
@@ -103,14 +103,14 @@ export async function runGroupSeed(seed: number, workloadOps: number, members: n
 export function describeGroupFailure(result: GroupSeedResult, combination: Combination): string {
   const shortest = result.shortest ?? { ops: result.ops, problem: result.problem ?? '' };
   const settings = JSON.stringify({ combination, linkSeed: result.seed, members: result.members });
-  const text = [
-    `Group fuzz seed ${result.seed}, ${result.members} members (${combination.driver} driver, WordPress ${combination.wp}) failed after ${result.ops.length} ops.`,
-    `Shortest failing op list found: ${shortest.ops.length} ops. Replay in a test:`,
-    `  expect(await replayGroupOps(OPS, ${settings})).toBeNull();`,
-    `const OPS: GroupOp[] = [\n${shortest.ops.map((op) => `  ${JSON.stringify(op)},`).join('\n')}\n];`,
-    `Problem with that list:\n${shortest.problem}`,
-    `Problem with all ops:\n${result.problem}`,
-  ].join('\n');
+  const text = failureReport({
+    headline: `Group fuzz seed ${result.seed}, ${result.members} members (${combination.driver} driver, WordPress ${combination.wp}) failed after ${result.ops.length} ops.`,
+    replay: `replayGroupOps(OPS, ${settings})`,
+    opType: 'GroupOp',
+    ops: shortest.ops,
+    problem: shortest.problem,
+    allOpsProblem: result.problem,
+  });
   saveFailure(`${failureName(result.seed, result.members, combination)}.txt`, text);
   return text;
 }
