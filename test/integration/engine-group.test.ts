@@ -3,10 +3,6 @@ import { slotRange } from '../../src/ids';
 import { failuresIn, inWordPress, type Combination } from './engine-support';
 import { TestGroup } from './group-support';
 
-
-// Out of CI's 30-minute budget (about 45 s of its integration time): `npm run test:groups` runs every group test.
-const RUN_GROUP_TESTS = process.env.PG_SYNC_GROUP_TESTS === '1';
-
 /**
  * Sync groups in the engine: every member runs one link to each other member, under one
  * numbering of its own changes. Real WordPress sites, wired through one JSON TestLink that routes
@@ -25,7 +21,7 @@ const countTitled = (group: TestGroup, member: string, title: string) =>
 const publish = (group: TestGroup, member: string, title: string) =>
   inWordPress<number>(group.site(member), `$result = wp_insert_post(['post_title' => '${title}', 'post_status' => 'publish']);`);
 
-describe.runIf(RUN_GROUP_TESTS)('a sync group of three equal sites, WordPress nightly on the ast driver', () => {
+describe('a sync group of three equal sites, WordPress nightly on the ast driver', () => {
   const group = new TestGroup(CURRENT, 'equal');
 
   beforeAll(async () => {
@@ -116,7 +112,7 @@ describe.runIf(RUN_GROUP_TESTS)('a sync group of three equal sites, WordPress ni
  * other member; a fourth member joins later (a copy from one member, the rest from each member's
  * outbox), a member's page reloads and it is restored, and one leaves.
  */
-describe.runIf(RUN_GROUP_TESTS)('a sync group made by copying, joined, restored and left, WordPress 6.5 on the legacy driver', () => {
+describe('a sync group made by copying, joined, restored and left, WordPress 6.5 on the legacy driver', () => {
   const group = new TestGroup(OLDER, 'made');
 
   beforeAll(async () => {

@@ -4,10 +4,6 @@ import { InProcessExtension, type InProcessTab } from '../harness/in-process-ext
 import { inWordPress, siteDifferences } from './engine-support';
 import { formatDifferences } from '../harness';
 
-
-// Out of CI's 30-minute budget (about 45 s of its integration time): `npm run test:groups` runs every group test.
-const RUN_GROUP_TESTS = process.env.PG_SYNC_GROUP_TESTS === '1';
-
 /**
  * A sync group of real WordPress sites made by the extension's own pairing code, as the popup
  * makes one: three tabs grouped (the kept site copied to the two others), a fourth added, one
@@ -17,7 +13,7 @@ const RUN_GROUP_TESTS = process.env.PG_SYNC_GROUP_TESTS === '1';
 
 const url = (name: string) => `https://playground.wordpress.net/scope:group-${name}/`;
 
-describe.runIf(RUN_GROUP_TESTS)('a sync group through the coordinator (WordPress nightly, AST driver)', () => {
+describe('a sync group through the coordinator (WordPress nightly, AST driver)', () => {
   const sites = new Map<string, NodeSite>();
   const tabs = new Map<string, InProcessTab>();
   let extension: InProcessExtension;
