@@ -9,6 +9,7 @@ import type { BlobLane } from '../sync/broadcast-lane';
 import { BlobTransfer } from './blob-transfer';
 import { blobWritesOf, encodeDelta, type Delta, type WireDelta } from './delta';
 import { FileVersions } from './file-versions';
+import { KeptDeltas } from './peer/kept-deltas';
 import type { HeldDelta } from './copy-exchange';
 import { describeDelta } from './summaries';
 import { applyDelta, type ApplyDeltaContext } from './peer/apply-delta';
@@ -90,6 +91,7 @@ export class SyncPeer {
   private readonly guard: EngineGuard;
   private readonly fileVersions = new FileVersions();
   private readonly blobs: BlobTransfer;
+  private readonly kept: KeptDeltas;
   private readonly local: LocalChanges;
   private readonly links = new GroupLinks();
   private paused: boolean;
@@ -149,6 +151,7 @@ export class SyncPeer {
       },
       journal: (entries) => this.journal.write(entries),
     });
+    this.kept = new KeptDeltas(this.blobs);
     this.local = new LocalChanges({
       site,
       feed,
@@ -235,7 +238,7 @@ export class SyncPeer {
   /** Applies received deltas again after a failure (e.g. once its cause was fixed). */
   retry(): Promise<void> {
     return this.steps.run(async () => {
-      for (const parts of this.links.all()) await this.applyInOrder(parts, parts.link.ready());
+      for (const parts of this.links.receiving()) await this.applyInOrder(parts, parts.link.ready());
     });
   }
 
@@ -324,6 +327,8 @@ export class SyncPeer {
     if (!this.deltasFlow) return;
     this.resendPending();
     for (const { link } of this.links.all()) link.control('resend', { resendFrom: link.appliedUpTo + 1 });
+    // What was held meanwhile that no one sends again (a member that left, its deltas relayed).
+    void this.steps.run(() => this.applyHeldIfReceiving());
   }
 
   /**
@@ -349,21 +354,42 @@ export class SyncPeer {
       // Taken before the link goes: what only it had not acknowledged is kept too.
       const retained = this.links.retained();
       const closed = await this.closeLink(remotePeerId);
+      // Its numbering starts over after what its copy holds.
+      await this.kept.forget(remotePeerId);
       this.openLinkHoldingRetained(remotePeerId, closed.link.lastSeq, retained);
     });
   }
 
   /**
    * A member left the group: its link closes, and what only it had not acknowledged is released.
+   * It may have sent its last deltas to only some members: what this site kept of its deltas goes
+   * to every member that stays (`relay`), and its deltas still on their way here are applied.
    * The last other member cannot be removed (the group ends instead).
    */
   removeMember(remotePeerId: string): Promise<void> {
     return this.steps.run(async () => {
       if (this.links.size <= 1 || !this.links.get(remotePeerId)) return;
-      await this.closeLink(remotePeerId);
+      const gone = await this.closeLink(remotePeerId, 'left');
+      this.relayKept(remotePeerId);
+      this.tellRelayed(gone);
+      await this.kept.relayed(remotePeerId, this.links.all().map((parts) => parts.remotePeerId));
+      await this.kept.left(remotePeerId);
       await this.releaseAckedByAll();
       this.reportPending();
     });
+  }
+
+  /** Tells every member (or `to`) how far this site has the deltas of the member that left at `gone`: those that relayed them to it forget them once all have them. */
+  private tellRelayed(gone: LinkParts, to = this.links.all()): void {
+    for (const { link } of to) link.control('relayed', { origin: gone.remotePeerId, upTo: gone.link.appliedUpTo });
+  }
+
+  /** Sends every member what this site kept of `origin`'s deltas (it left the group): each applies what it lacks. */
+  private relayKept(origin: string): void {
+    const kept = this.kept.of(origin);
+    for (const { link } of this.links.all()) {
+      for (const { batch, siteUrl } of kept) link.control('relay', { origin, originSeq: batch.seq, siteUrl, payload: batch.payload });
+    }
   }
 
   /** A link to `remotePeerId` holding `retained` (this site's deltas some member has not acknowledged) under the numbering so far. */
@@ -372,9 +398,13 @@ export class SyncPeer {
     this.reportPending();
   }
 
-  /** The link to `remotePeerId` goes: the copy it served is withdrawn, the blobs it was asked for forgotten. Call with a link there. */
-  private async closeLink(remotePeerId: string): Promise<LinkParts> {
-    const parts = this.links.remove(remotePeerId)!;
+  /**
+   * The link to `remotePeerId` goes: the copy it served is withdrawn, the blobs it was asked for
+   * forgotten. A member that `left` keeps its link for its deltas still on their way. Call with a
+   * link there.
+   */
+  private async closeLink(remotePeerId: string, left?: 'left'): Promise<LinkParts> {
+    const parts = (left ? this.links.retire(remotePeerId) : this.links.remove(remotePeerId))!;
     await parts.copyOut.withdraw().catch(() => undefined);
     this.blobs.forgetFetches(remotePeerId);
     return parts;
@@ -403,7 +433,9 @@ export class SyncPeer {
       journal: this.journal,
       send: options.send,
       deltasFlow: () => this.deltasFlow,
-      stopped: () => this.stopping,
+      settledUpTo: () => this.links.ackedByAll,
+      // A link that closed (the member left, or starts over on a new one) says nothing more.
+      stopped: () => this.stopping || this.links.get(remotePeerId) !== parts,
       onPending: () => this.reportPending(),
       ...(startFrom ? { startFrom } : {}),
     });
@@ -471,13 +503,18 @@ export class SyncPeer {
     const applying: ApplyDeltaContext = {
       site,
       remotePeerId,
+      blobSource: () => parts.relayedBy ?? remotePeerId,
+      // In a pair no one else could lack it.
+      applied: (batch) => {
+        if (this.links.size >= 2) this.kept.keep(remotePeerId, { batch, siteUrl: parts.lastSiteUrl });
+      },
       fileVersions: this.fileVersions,
       blobs: this.blobs,
       guard: this.guard,
       journal: this.journal,
       sendLocalFirst: () => this.local.send(null),
     };
-    const parts: LinkParts = { remotePeerId, link, copyIn, copyOut, rejoin, applying, lastSiteUrl: '', restartInbox };
+    const parts: LinkParts = { remotePeerId, link, copyIn, copyOut, rejoin, applying, lastSiteUrl: '', relayedBy: null, restartInbox };
     return parts;
   }
 
@@ -509,8 +546,11 @@ export class SyncPeer {
    * that later envelopes of the member overtook on the way (`overtaken`) moves nothing back: the
    * deltas they carried were applied here, and acknowledged there, after it.
    */
-  private greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>, overtaken: boolean): void {
-    if (!overtaken || envelope.seq > parts.link.appliedUpTo) parts.restartInbox(envelope.seq);
+  private async greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>, overtaken: boolean): Promise<void> {
+    if (!overtaken || envelope.seq > parts.link.appliedUpTo) {
+      parts.restartInbox(envelope.seq);
+      await this.kept.forget(parts.remotePeerId);
+    }
     if (!overtaken && envelope.ackUpTo < parts.link.ackedUpTo) {
       this.journal.write([
         {
@@ -567,6 +607,12 @@ export class SyncPeer {
     const clock = decodeHlc(envelope.hlc);
     if (clock) this.clock.receive(clock);
     const overtaken = parts.link.heard(clock);
+    if (envelope.settled !== undefined) await this.kept.settle(parts.remotePeerId, envelope.settled);
+    if (this.links.get(parts.remotePeerId) !== parts) {
+      // A member that left: its deltas still on their way are applied, nothing else of it counts.
+      if (envelope.kind === 'delta') await this.takeDelta(parts, { batch: { seq: envelope.seq, payload: envelope.payload }, siteUrl: envelope.siteUrl });
+      return;
+    }
     if (parts.rejoin.isStale(envelope, clock)) return;
     if (envelope.kind === 'rejoin') return parts.rejoin.answer(envelope, clock);
     if (envelope.kind === 'rejoined') return parts.rejoin.answered(envelope, clock);
@@ -574,10 +620,15 @@ export class SyncPeer {
     return this.dispatch(parts, envelope, overtaken);
   }
 
-  /** What every member has acknowledged leaves the site's outbox, with its blobs, and its journal lines read as applied. */
+  /**
+   * What every member has acknowledged leaves the site's outbox, with its blobs, and its journal
+   * lines read as applied. In a group, the members are told at once (`settled`): they forget what
+   * they kept of it for relaying, big files included.
+   */
   private async releaseAckedByAll(): Promise<void> {
     const upTo = this.links.newlyAckedByAll();
     if (upTo === null) return;
+    if (this.links.size >= 2) for (const { link } of this.links.all()) link.control('ack', {});
     this.journal.sentAcknowledged(upTo);
     this.local.acknowledged(upTo);
     await this.blobs.releaseAcked(upTo);
@@ -586,7 +637,7 @@ export class SyncPeer {
   /** The link a message came on, by its sender; a sender outside the group is refused (journaled). */
   private linkOf(message: unknown): LinkParts | undefined {
     const from = senderOf(message);
-    const parts = typeof from === 'string' ? this.links.get(from) : undefined;
+    const parts = typeof from === 'string' ? (this.links.get(from) ?? this.links.departed(from)) : undefined;
     if (parts) return parts;
     if (typeof from === 'string' && from !== this.options.peerId) {
       this.journal.refused('peer message', `Rejected envelope: from: ${from.slice(0, 100)} is not a member of this group`);
@@ -602,6 +653,7 @@ export class SyncPeer {
     switch (envelope.kind) {
       case 'delta': {
         const held: HeldDelta = { batch: { seq: envelope.seq, payload: envelope.payload }, siteUrl: envelope.siteUrl };
+        parts.relayedBy = null;
         if (copyIn.id !== null) copyIn.holdDelta(held);
         // Not applied, not acknowledged: the member sends it again on resume or after the copy.
         else if (!this.live || this.paused || this.copyInFlight) return;
@@ -609,6 +661,10 @@ export class SyncPeer {
         else await this.receiveDelta(parts, held);
         return;
       }
+      case 'relay':
+        return this.relayed(parts, envelope);
+      case 'relayed':
+        return this.kept.heard(parts.remotePeerId, envelope.origin, envelope.upTo);
       case 'hello':
         return this.greeted(parts, envelope, overtaken);
       case 'copy-request':
@@ -648,6 +704,36 @@ export class SyncPeer {
     }
   }
 
+  /**
+   * A delta of `envelope.origin`'s, relayed by `relayer` (the origin left the group): applied in
+   * the origin's order, once, as if the origin had sent it, its big files pulled from the relayer.
+   */
+  private async relayed(relayer: LinkParts, envelope: EnvelopeOf<'relay', WireDelta>): Promise<void> {
+    const { origin } = envelope;
+    // This site's own deltas come back from every member that kept them: nothing to apply.
+    if (origin === this.options.peerId) return;
+    const parts = this.links.get(origin) ?? this.links.departed(origin);
+    if (!parts) {
+      this.journal.refused('peer message', `Rejected relay: ${origin.slice(0, 100)} is not a member of this group, nor one that left it`);
+      return;
+    }
+    const had = parts.link.appliedUpTo >= envelope.originSeq;
+    parts.relayedBy = relayer.remotePeerId;
+    await this.takeDelta(parts, { batch: { seq: envelope.originSeq, payload: envelope.payload }, siteUrl: envelope.siteUrl });
+    // What it applies now is told to every member (applyInOrder); what it had, to the relayer.
+    if (had && this.links.departed(origin) === parts) this.tellRelayed(parts, [relayer]);
+  }
+
+  /**
+   * A delta no one will send again (relayed, or from a member that left): applied now, held while
+   * sync is off, dropped while a copy will replace this site's state.
+   */
+  private async takeDelta(parts: LinkParts, held: HeldDelta): Promise<void> {
+    if (!this.live || this.copyInFlight) return;
+    if (this.paused) parts.link.hold(held.batch);
+    else await this.receiveDelta(parts, held);
+  }
+
   private async receiveDelta(parts: LinkParts, { batch, siteUrl }: HeldDelta): Promise<void> {
     const ready = parts.link.receive(batch);
     if (ready.length > 0) await this.applyInOrder(parts, ready, siteUrl);
@@ -656,7 +742,7 @@ export class SyncPeer {
   /** A blob fetch ended: the deltas it held back go on, unless this site stopped taking other members' changes meanwhile. */
   private async applyHeldIfReceiving(): Promise<void> {
     if (!this.live || this.paused || this.copyInFlight) return;
-    for (const parts of this.links.all()) if (!parts.copyOut.holding) await this.applyInOrder(parts, parts.link.ready());
+    for (const parts of this.links.receiving()) if (!parts.copyOut.holding) await this.applyInOrder(parts, parts.link.ready());
   }
 
   /**
@@ -673,6 +759,7 @@ export class SyncPeer {
       return { failed: applied.reason };
     });
     if (outcome === 'applied') this.setProblem(null);
+    if (outcome !== 'none' && this.links.departed(parts.remotePeerId) === parts) this.tellRelayed(parts);
   }
 
   private reportPending(): void {

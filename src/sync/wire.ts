@@ -17,6 +17,8 @@ import { MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } from '../protocol/ids';
  *   (`inboxObserveSenderSeq`) without waiting for the next one.
  * - `ackUpTo`: the sender has applied every batch of the receiver's up to here (piggybacked acks).
  * - `hlc`: the sender's clock (encoded), merged by the receiver.
+ * - `settled` (optional): every member of the group acknowledged the sender's deltas up to here;
+ *   a receiver forgets what it kept of them for relaying (below).
  *
  * The full-state copy: the target sends `copy-request` (a fresh `copyId`, its files);
  * the source answers `copy-begin`, `-chunk`s, `-end` under that id (the copy's header:
@@ -47,6 +49,15 @@ import { MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } from '../protocol/ids';
  * copy's source (which has `copy-installed`): its deltas go on after `seq`, and none before it
  * will come (again).
  *
+ * A member that leaves the group may have sent its last deltas to only some members (its tab
+ * closed, the others' sync was off). Every member keeps the deltas of the others it applied until
+ * their origin says they are `settled`; when a member leaves, each one that stays sends what it
+ * kept of the member gone to every other as `relay` (the delta as its origin sent it: `origin`,
+ * its seq `originSeq`, the origin's `siteUrl` and `payload`). A receiver applies each in the
+ * origin's order, once, as if the origin had sent it; its big files are pulled from the relayer.
+ * It answers `relayed` (it has the origin's deltas `upTo` there): the relayer forgets them once
+ * every member it relayed them to has them all.
+ *
  * Payloads (`delta.payload`, copy chunks and metadata) are opaque here: pass a schema to
  * `parseEnvelope` or validate them where they are used.
  */
@@ -69,6 +80,8 @@ export const ENVELOPE_KINDS = [
   'blob-request',
   'blob-chunk',
   'blob-missing',
+  'relay',
+  'relayed',
 ] as const;
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
@@ -112,6 +125,7 @@ function header<K extends EnvelopeKind>(kind: K) {
     seq: counter,
     ackUpTo: counter,
     hlc: HlcStringSchema,
+    settled: v.optional(counter),
   };
 }
 
@@ -176,15 +190,17 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
     v.strictObject({ ...header('blob-request'), sha256, offset: counter, replyTo: v.optional(laneAddress) }),
     v.strictObject({ ...header('blob-chunk'), sha256, offset: counter, size: counter, base64: chunkBase64 }),
     v.strictObject({ ...header('blob-missing'), sha256 }),
+    v.strictObject({ ...header('relay'), origin: PeerIdSchema, originSeq: positive, siteUrl, payload }),
+    v.strictObject({ ...header('relayed'), origin: PeerIdSchema, upTo: counter }),
   ]);
 }
 
 export const EnvelopeSchema = envelopeSchema(present);
 
 type AnyEnvelope = v.InferOutput<typeof EnvelopeSchema>;
-/** An envelope whose `delta` payload has type `P`. */
+/** An envelope whose `delta` (and `relay`) payload has type `P`. */
 export type Envelope<P = unknown> = AnyEnvelope extends infer E
-  ? E extends { kind: 'delta' }
+  ? E extends { kind: 'delta' | 'relay' }
     ? Omit<E, 'payload'> & { payload: P }
     : E
   : never;

@@ -47,8 +47,7 @@ describe('a sync group of three equal sites, WordPress nightly on the ast driver
     await group.sync();
     await group.expectConverged();
     for (const site of THREE) for (const [origin, id] of ids) expect(await titleOf(group, site, id)).toBe(`From ${origin}`);
-    // Each member's journal says where each post came from: its origin, never a member that relayed it.
-    // Each member's journal says where each change came from: its origin (no member relays another's).
+    // Each member's journal says where each change came from: its origin.
     const url = (member: string) => group.site(member).siteUrl.replace(/\/$/, '');
     const pairs = new Set(group.journal.filter((entry) => entry.direction === 'received').map((entry) => `${entry.site.replace(/\/$/, '')} ← ${entry.from?.replace(/\/$/, '')}`));
     expect([...pairs].sort()).toEqual(THREE.flatMap((site) => THREE.filter((origin) => origin !== site).map((origin) => `${url(site)} ← ${url(origin)}`)).sort());
@@ -100,10 +99,46 @@ describe('a sync group of three equal sites, WordPress nightly on the ast driver
     const stranger = { v: 1, kind: 'ack', pairId: 'group-equal', from: 'peer-z', to: 'peer-a', seq: 0, ackUpTo: 0, hlc: '0191dd9dec7b.0000.peer-z' };
     await group.peer('peer-a').receive(stranger);
     await group.peer('peer-a').receive({ ...stranger, from: 'peer-b', to: 'peer-c' });
+    // A member relaying the deltas of someone that never was in the group.
+    const relay = { ...stranger, kind: 'relay', from: 'peer-b', origin: 'peer-z', originSeq: 1, siteUrl: 'https://playground.wordpress.net/scope:z/', payload: { files: [], db: null, hlc: '0191dd9dec7b.0000.peer-z' } };
+    await group.peer('peer-a').receive(relay);
     const refused = group.journal.slice(mark).filter((entry) => entry.status === 'rejected').map((entry) => entry.summary);
-    expect(refused).toEqual([expect.stringMatching(/from: peer-z is not a member of this group/), expect.stringMatching(/to: meant for peer-c, not this peer/)]);
+    expect(refused).toEqual([
+      expect.stringMatching(/from: peer-z is not a member of this group/),
+      expect.stringMatching(/to: meant for peer-c, not this peer/),
+      expect.stringMatching(/Rejected relay: peer-z is not a member of this group, nor one that left it/),
+    ]);
     await group.sync();
     await group.expectConverged();
+  });
+
+  // Last: C leaves. A user turned sync off in B, then edited in C and closed its tab: only A had
+  // C's last changes. The members that stay relay them to each other.
+  it('gives every member that stays what a member gone abruptly sent to only some: a post and a big file', async () => {
+    const photo = new Uint8Array(700 * 1024).map((_, index) => (index * 7) % 253);
+    const mark = group.journal.length;
+    group.peer('peer-b').setPaused(true);
+    await publish(group, 'peer-c', 'Written just before C closed');
+    await group.site('peer-c').client.mkdir('/wordpress/wp-content/uploads/relayed');
+    await group.site('peer-c').client.writeFile('/wordpress/wp-content/uploads/relayed/last-from-c.bin', photo);
+    await group.peer('peer-c').flush();
+    // A takes C's deltas and pulls the big file's bytes from C; B, with sync off, leaves them unapplied.
+    const onA = () => group.site('peer-a').client.fileExists('/wordpress/wp-content/uploads/relayed/last-from-c.bin');
+    for (let round = 0; round < 500 && !(await onA()); round++) {
+      for (const member of THREE) await group.link.deliverSome(member, 100);
+      // The file's bytes are pulled between two messages.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(await group.site('peer-a').client.readFileAsBuffer('/wordpress/wp-content/uploads/relayed/last-from-c.bin')).toEqual(photo);
+    expect(await countTitled(group, 'peer-b', 'Written just before C closed')).toBe(0);
+    await group.leave('peer-c');
+    group.peer('peer-b').setPaused(false);
+    await group.sync();
+    await group.expectConverged();
+    expect(await countTitled(group, 'peer-b', 'Written just before C closed')).toBe(1);
+    expect(await group.site('peer-b').client.readFileAsBuffer('/wordpress/wp-content/uploads/relayed/last-from-c.bin')).toEqual(photo);
+    expect(failuresIn(group.journal.slice(mark))).toEqual([]);
+    for (const member of group.members) expect(group.peer(member).pendingCount, member).toBe(0);
   });
 });
 

@@ -146,8 +146,8 @@ export class TestGroup {
   }
 
   /**
-   * Flushes `member` and delivers until every other member acknowledged its changes: what a
-   * member that leaves on purpose waits for (nothing relays its changes once it is gone).
+   * Flushes `member` and delivers until every other member acknowledged its changes: what the
+   * fuzzer waits for before a member reloads (a reloaded member's old life is not relayed).
    */
   async untilAcknowledged(member: string): Promise<void> {
     await this.peer(member).flush();

@@ -48,6 +48,7 @@ function side(self: string, peer: string): Side {
       journal: peerJournal,
       send: (message) => sent.push(message),
       deltasFlow: () => state.flowing,
+      settledUpTo: () => 0,
       stopped: () => false,
     }),
   };

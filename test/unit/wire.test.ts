@@ -38,6 +38,8 @@ const valid: Record<(typeof ENVELOPE_KINDS)[number], Record<string, unknown>> = 
   'copy-installed': { ...header, kind: 'copy-installed', copyId: 'snap-1' },
   'copy-abort': { ...header, kind: 'copy-abort', copyId: 'snap-1', reason: 'WordPress 6.5.5 here, 6.7 there' },
   rejoin: { ...header, kind: 'rejoin', rejoinId: 'rejoin-1', pageSince: '0191dd9dec70.0000.peer-a', baseSeq: 0, files: [['wp-content/uploads/photo.jpg', 'b'.repeat(64)]] },
+  relay: { ...header, kind: 'relay', settled: 2, origin: 'peer-c', originSeq: 4, siteUrl, payload: { rows: [{ tbl: 'wp_posts', pk: [1] }] } },
+  relayed: { ...header, kind: 'relayed', origin: 'peer-c', upTo: 4 },
   rejoined: { ...header, kind: 'rejoined', rejoinId: 'rejoin-1', pageSince: '0191dd9dec70.0000.peer-a', baseSeq: 7, want: ['wp-content/uploads/photo.jpg'] },
 };
 
@@ -115,6 +117,11 @@ describe('parseEnvelope rejects with a readable reason', () => {
     ['a blob missing with a fractional name', { ...valid['blob-missing'], sha256: 1.5 }, /sha256: /],
     ['a copy request with a bad file hash', { ...valid['copy-request'], files: [['index.php', 'abc']] }, /files\.0\.1: /],
     ['a copy request without files', { ...valid['copy-request'], files: undefined }, /files: /],
+    ['a relay of a delta numbered 0', { ...valid.relay, originSeq: 0 }, /originSeq: /],
+    ['a relay with no origin', { ...valid.relay, origin: undefined }, /origin: /],
+    ['a relay from a forged origin', { ...valid.relay, origin: '../x' }, /origin: a peer id/],
+    ['a relay without payload', { ...valid.relay, payload: undefined }, /payload: /],
+    ['a negative settled seq', { ...valid.ack, settled: -1 }, /settled: /],
     ['an oversized abort reason', { ...valid['copy-abort'], reason: 'x'.repeat(2001) }, /reason: /],
     ['null', null, /Rejected envelope: /],
     ['an array', [valid.ack], /Rejected envelope: /],

@@ -12,7 +12,12 @@ import type { PeerSite } from './peer-site';
 
 export interface ApplyDeltaContext {
   readonly site: PeerSite;
+  /** The delta's origin. */
   readonly remotePeerId: string;
+  /** Who its big files' bytes are pulled from: the origin, or the member that relayed it (wire.ts, `relay`). */
+  readonly blobSource: () => string;
+  /** The delta is committed: kept for relaying (its received blobs are let go right after). */
+  readonly applied: (batch: SequencedBatch<WireDelta>) => void;
   readonly fileVersions: FileVersions;
   readonly blobs: BlobTransfer;
   readonly guard: EngineGuard;
@@ -37,7 +42,7 @@ export async function applyDelta(context: ApplyDeltaContext, batch: SequencedBat
     return { kind: 'failed', reason: decoded.error };
   }
   const blobWrites = blobWritesOf(batch.payload);
-  const fetched = await blobs.prepare(blobWrites, context.remotePeerId);
+  const fetched = await blobs.prepare(blobWrites, context.blobSource());
   if (fetched.kind === 'waiting') return { kind: 'waiting' };
   if (fetched.kind === 'failed') {
     const reason = `The bytes of a big file could not be fetched: ${fetched.reason}`;
@@ -65,6 +70,7 @@ export async function applyDelta(context: ApplyDeltaContext, batch: SequencedBat
     await transaction.commit();
     context.fileVersions.record(apply, delta.hlc);
     journal.write(describe());
+    context.applied(batch);
     await blobs.releaseReceived(blobWrites);
     return { kind: 'applied' };
   }

@@ -39,6 +39,8 @@ export interface DeltaLinkOptions {
   /** Nothing more goes out once the peer stops: its site may be another one now. */
   readonly stopped: () => boolean;
   readonly onPending?: (count: number) => void;
+  /** How far every member of the group acknowledged this site's deltas (sent as `settled`: the others forget what they kept of them to relay). */
+  readonly settledUpTo: () => number;
   /** This site's numbering so far, for a link opened to a member that joined later (default: none yet). */
   readonly startFrom?: { readonly lastSeq: number; readonly retained: readonly SequencedBatch<WireDelta>[] };
 }
@@ -101,7 +103,15 @@ export class DeltaLink {
   /** What every envelope carries besides its kind: who sends it, its latest seq, what of the paired site's it applied, when. */
   stamp() {
     const { pairId, peerId, remotePeerId, clock } = this.options;
-    return { pairId, from: peerId, to: remotePeerId, seq: this.outbox.lastSeq, ackUpTo: this.inbox.appliedUpTo, hlc: encodeHlc(clock.now()) };
+    return {
+      pairId,
+      from: peerId,
+      to: remotePeerId,
+      seq: this.outbox.lastSeq,
+      ackUpTo: this.inbox.appliedUpTo,
+      hlc: encodeHlc(clock.now()),
+      settled: this.options.settledUpTo(),
+    };
   }
 
   /** Sends a control envelope of `kind` (anything but a delta). */
@@ -241,6 +251,12 @@ export class DeltaLink {
     if (arrival.kind === 'duplicate') this.control('ack', {});
     else if (arrival.askResend) this.control('resend', { resendFrom: arrival.resendFrom });
     return [];
+  }
+
+  /** Keeps a received delta unapplied (sync is off): `ready()` hands it out later, in order. */
+  hold(batch: SequencedBatch<WireDelta>): void {
+    if (batch.seq <= this.inbox.appliedUpTo || this.inbox.held.some((held) => held.seq === batch.seq)) return;
+    this.inbox = { ...this.inbox, held: [...this.inbox.held, batch].sort((a, b) => a.seq - b.seq) };
   }
 
   /** Received deltas held back (waiting for bytes, or after a failure), in order. */

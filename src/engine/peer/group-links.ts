@@ -16,6 +16,8 @@ export interface LinkParts {
   readonly applying: ApplyDeltaContext;
   /** That member's URL from its latest delta, for its held deltas applied later. */
   lastSiteUrl: string;
+  /** The member that relayed that member's latest delta (it left the group), or null: it sent it itself. */
+  relayedBy: string | null;
   /** That member's deltas go on after `appliedUpTo` (a rejoin, a copy): those held here, and their blob fetches, are gone. */
   readonly restartInbox: (appliedUpTo: number) => void;
 }
@@ -27,11 +29,31 @@ export interface LinkParts {
  */
 export class GroupLinks {
   private readonly links = new Map<string, LinkParts>();
+  /** The links to members that left: their deltas still in flight, or relayed by the members that stay, are applied through them. */
+  private readonly gone = new Map<string, LinkParts>();
   private releasedUpTo = 0;
 
   add(parts: LinkParts): void {
     if (this.links.has(parts.remotePeerId)) throw new Error(`Already linked to ${parts.remotePeerId}`);
+    this.gone.delete(parts.remotePeerId);
     this.links.set(parts.remotePeerId, parts);
+  }
+
+  /** The member `remotePeerId` left: its link no longer counts, but still takes its deltas (`departed`). Answers it. */
+  retire(remotePeerId: string): LinkParts | undefined {
+    const parts = this.remove(remotePeerId);
+    if (parts) this.gone.set(remotePeerId, parts);
+    return parts;
+  }
+
+  /** The link to a member that left. */
+  departed(remotePeerId: string): LinkParts | undefined {
+    return this.gone.get(remotePeerId);
+  }
+
+  /** Every link deltas are applied through: the members' and those of members that left. */
+  receiving(): readonly LinkParts[] {
+    return [...this.links.values(), ...this.gone.values()];
   }
 
   /** Takes the link to `remotePeerId` away; answers it. */

@@ -8,9 +8,10 @@ import type { GroupOp } from './group-workload';
  * popup's copy to end before editing, and before a membership change touches a member the copy
  * comes from (a coordinator asks a live member, and does not let the source go mid-copy).
  *
- * A member leaves, or reloads before its restore, once every other member acknowledged its
- * changes: nothing relays a member's changes, so one gone with changes that reached only some
- * members leaves the group divergent for good (fuzz-regressions.test.ts, `it.fails`).
+ * A member leaves whenever the op comes, its changes in flight or not: the members that stay
+ * relay what each kept of its deltas. It reloads before its restore only once every other member
+ * acknowledged its changes: a restored member's old life is not relayed yet (a known gap,
+ * group-fuzz-regressions.test.ts).
  */
 export function groupTarget(group: TestGroup): OpTarget<string> {
   const copiesFrom = async (source: string) => {
@@ -30,7 +31,6 @@ export function groupTarget(group: TestGroup): OpTarget<string> {
           return group.join(op.side, from);
         case 'leave':
           await copiesFrom(op.side);
-          await group.untilAcknowledged(op.side);
           return group.leave(op.side);
         case 'restore':
           await copiesFrom(op.side);
