@@ -3,13 +3,14 @@ import type { SiteClient } from '../platform/site-client';
 import type { JournalEntry } from '../protocol/journal-entry';
 import { createHlcClock, decodeHlc, type HlcClock } from '../sync/hlc';
 import type { SequencedBatch } from '../sync/sequencing';
-import { MAX_ENVELOPE_BYTES, parseLaneChunk, WIRE_VERSION, type Envelope, type EnvelopeOf, type PeerMessage } from '../sync/wire';
+import { MAX_ENVELOPE_BYTES, parseLaneChunk, WIRE_VERSION, type Envelope, type PeerMessage } from '../sync/wire';
 import { GroupLinks, type LinkParts } from './peer/group-links';
 import type { BlobLane } from '../sync/broadcast-lane';
 import { BlobTransfer } from './blob-transfer';
 import { blobWritesOf, encodeDelta, type Delta, type WireDelta } from './delta';
 import { FileVersions } from './file-versions';
 import { KeptDeltas } from './peer/kept-deltas';
+import { Membership } from './peer/membership';
 import type { HeldDelta } from './copy-exchange';
 import { describeDelta } from './summaries';
 import { applyDelta, type ApplyDeltaContext } from './peer/apply-delta';
@@ -79,7 +80,9 @@ export interface SyncPeerOptions {
  * Once per other member (GroupLinks): the delta link with acks and resends (DeltaLink), both ends
  * of the full-state copy (CopyTargetFlow, CopySourceFlow) and resuming after a reload
  * (RejoinFlow). Every delta goes from its origin to each member directly, under one numbering,
- * and the all-or-nothing apply (applyDelta) serves every link. This class holds the state the
+ * and the all-or-nothing apply (applyDelta) serves every link. Members joining, starting over and
+ * leaving change the links (Membership); the other members' deltas applied here are kept until
+ * all have them, for a member that leaves before they reached every member (KeptDeltas). This class holds the state the
  * parts share (sync on or off, live or waiting for a copy) and routes envelopes to them.
  * Everything that touches the site runs one step at a time (Steps), except the bytes of blob
  * chunks: served and stored beside the steps, so a window of them moves at once.
@@ -92,6 +95,7 @@ export class SyncPeer {
   private readonly fileVersions = new FileVersions();
   private readonly blobs: BlobTransfer;
   private readonly kept: KeptDeltas;
+  private readonly membership: Membership;
   private readonly local: LocalChanges;
   private readonly links = new GroupLinks();
   private paused: boolean;
@@ -152,6 +156,18 @@ export class SyncPeer {
       journal: (entries) => this.journal.write(entries),
     });
     this.kept = new KeptDeltas(this.blobs);
+    this.membership = new Membership({
+      peerId,
+      siteUrl: site.siteUrl,
+      links: this.links,
+      kept: this.kept,
+      blobs: this.blobs,
+      journal: this.journal,
+      openLink: (remotePeerId, startFrom) => this.openLink(remotePeerId, startFrom),
+      takeDelta: (parts, held) => this.takeDelta(parts, held),
+      releaseAckedByAll: () => this.releaseAckedByAll(),
+      reportPending: () => this.reportPending(),
+    });
     this.local = new LocalChanges({
       site,
       feed,
@@ -331,83 +347,19 @@ export class SyncPeer {
     void this.steps.run(() => this.applyHeldIfReceiving());
   }
 
-  /**
-   * A member joined the group: a link to it opens, holding every delta of this site some member
-   * has not acknowledged yet. The newcomer installs a copy from one member, then says (`hello`)
-   * what of this site's the copy held; the rest goes to it.
-   */
+  /** A member joined the group (see Membership.add). */
   addMember(remotePeerId: string): Promise<void> {
-    return this.steps.run(async () => {
-      if (this.links.get(remotePeerId) || remotePeerId === this.options.peerId) return;
-      this.openLinkHoldingRetained(remotePeerId, this.links.all()[0]!.link.lastSeq, this.links.retained());
-    });
+    return this.steps.run(async () => this.membership.add(remotePeerId));
   }
 
-  /**
-   * A member starts over (its page reloaded and its site is restored from another member's copy):
-   * its link opens again as for a member that joins, so what the copy lacks of this site's is
-   * still here to send. Call on every other member before the member asks for its copy.
-   */
+  /** A member starts over from a copy: call on every other member before it asks for its copy (see Membership.reset). */
   resetMember(remotePeerId: string): Promise<void> {
-    return this.steps.run(async () => {
-      if (!this.links.get(remotePeerId)) return;
-      // Taken before the link goes: what only it had not acknowledged is kept too.
-      const retained = this.links.retained();
-      const closed = await this.closeLink(remotePeerId);
-      // Its numbering starts over after what its copy holds.
-      await this.kept.forget(remotePeerId);
-      this.openLinkHoldingRetained(remotePeerId, closed.link.lastSeq, retained);
-    });
+    return this.steps.run(() => this.membership.reset(remotePeerId));
   }
 
-  /**
-   * A member left the group: its link closes, and what only it had not acknowledged is released.
-   * It may have sent its last deltas to only some members: what this site kept of its deltas goes
-   * to every member that stays (`relay`), and its deltas still on their way here are applied.
-   * The last other member cannot be removed (the group ends instead).
-   */
+  /** A member left the group; the last other member cannot be removed (see Membership.remove). */
   removeMember(remotePeerId: string): Promise<void> {
-    return this.steps.run(async () => {
-      if (this.links.size <= 1 || !this.links.get(remotePeerId)) return;
-      const gone = await this.closeLink(remotePeerId, 'left');
-      this.relayKept(remotePeerId);
-      this.tellRelayed(gone);
-      await this.kept.relayed(remotePeerId, this.links.all().map((parts) => parts.remotePeerId));
-      await this.kept.left(remotePeerId);
-      await this.releaseAckedByAll();
-      this.reportPending();
-    });
-  }
-
-  /** Tells every member (or `to`) how far this site has the deltas of the member that left at `gone`: those that relayed them to it forget them once all have them. */
-  private tellRelayed(gone: LinkParts, to = this.links.all()): void {
-    for (const { link } of to) link.control('relayed', { origin: gone.remotePeerId, upTo: gone.link.appliedUpTo });
-  }
-
-  /** Sends every member what this site kept of `origin`'s deltas (it left the group): each applies what it lacks. */
-  private relayKept(origin: string): void {
-    const kept = this.kept.of(origin);
-    for (const { link } of this.links.all()) {
-      for (const { batch, siteUrl } of kept) link.control('relay', { origin, originSeq: batch.seq, siteUrl, payload: batch.payload });
-    }
-  }
-
-  /** A link to `remotePeerId` holding `retained` (this site's deltas some member has not acknowledged) under the numbering so far. */
-  private openLinkHoldingRetained(remotePeerId: string, lastSeq: number, retained: readonly SequencedBatch<WireDelta>[]): void {
-    this.links.add(this.openLink(remotePeerId, { lastSeq, retained }));
-    this.reportPending();
-  }
-
-  /**
-   * The link to `remotePeerId` goes: the copy it served is withdrawn, the blobs it was asked for
-   * forgotten. A member that `left` keeps its link for its deltas still on their way. Call with a
-   * link there.
-   */
-  private async closeLink(remotePeerId: string, left?: 'left'): Promise<LinkParts> {
-    const parts = (left ? this.links.retire(remotePeerId) : this.links.remove(remotePeerId))!;
-    await parts.copyOut.withdraw().catch(() => undefined);
-    this.blobs.forgetFetches(remotePeerId);
-    return parts;
+    return this.steps.run(() => this.membership.remove(remotePeerId));
   }
 
   /** Stops for good. Work in flight may fail as its site goes (a replaced client): that is no failure to report. */
@@ -415,7 +367,7 @@ export class SyncPeer {
     this.markStopping();
     this.local.stopFlushing();
     await this.steps.settled();
-    for (const parts of this.links.all()) await parts.copyOut.withdraw().catch(() => undefined);
+    await this.membership.closeAll();
     await this.local.close();
   }
 
@@ -466,7 +418,7 @@ export class SyncPeer {
       restartInbox,
       resendPending,
       dropPending: (atLeast) => this.dropPending(atLeast),
-      joinOthers: (applied) => this.joinOthers(remotePeerId, applied),
+      joinOthers: (applied) => this.membership.joinOthers(remotePeerId, applied),
       applyHeld,
       onCopyProgress: options.onCopyProgress,
       onCopyDone: options.onCopyDone,
@@ -523,46 +475,6 @@ export class SyncPeer {
     const dropped = this.links.retained();
     for (const { link } of this.links.all()) link.dropPending(atLeast);
     return dropped;
-  }
-
-  /**
-   * The copy from `source` is installed: each other member's deltas go on after what the copy
-   * included of them, and each is told where this site's go on (`hello`).
-   */
-  private joinOthers(source: string, applied: Readonly<Record<string, number>>): void {
-    for (const parts of this.links.all()) {
-      if (parts.remotePeerId === source) continue;
-      parts.restartInbox(applied[parts.remotePeerId] ?? 0);
-      parts.link.restartResends();
-      parts.link.control('hello', { siteUrl: this.site.siteUrl });
-    }
-  }
-
-  /**
-   * A member's state was replaced by a copy (`hello`): its deltas go on after `seq`, and this
-   * site's go to it from what the copy held. Its link was opened (again) before it asked for the
-   * copy (`addMember`, `resetMember`), so every one of them is still here; a member that
-   * acknowledged more before its copy than the copy held was not reset, and is told so. A hello
-   * that later envelopes of the member overtook on the way (`overtaken`) moves nothing back: the
-   * deltas they carried were applied here, and acknowledged there, after it.
-   */
-  private async greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>, overtaken: boolean): Promise<void> {
-    if (!overtaken || envelope.seq > parts.link.appliedUpTo) {
-      parts.restartInbox(envelope.seq);
-      await this.kept.forget(parts.remotePeerId);
-    }
-    if (!overtaken && envelope.ackUpTo < parts.link.ackedUpTo) {
-      this.journal.write([
-        {
-          direction: 'received',
-          kind: 'pairing',
-          target: parts.remotePeerId,
-          summary: `A member restarted from a copy without this site's changes ${envelope.ackUpTo + 1} to ${parts.link.ackedUpTo}, which it had acknowledged before: pair again to bring it back in step`,
-          status: 'failed',
-        },
-      ]);
-    }
-    parts.link.resendAll();
   }
 
   /** The member a copy is asked of. */
@@ -662,11 +574,11 @@ export class SyncPeer {
         return;
       }
       case 'relay':
-        return this.relayed(parts, envelope);
+        return this.membership.relayed(parts, envelope);
       case 'relayed':
         return this.kept.heard(parts.remotePeerId, envelope.origin, envelope.upTo);
       case 'hello':
-        return this.greeted(parts, envelope, overtaken);
+        return this.membership.greeted(parts, envelope, overtaken);
       case 'copy-request':
         return copyOut.answer(envelope);
       case 'copy-begin':
@@ -705,26 +617,6 @@ export class SyncPeer {
   }
 
   /**
-   * A delta of `envelope.origin`'s, relayed by `relayer` (the origin left the group): applied in
-   * the origin's order, once, as if the origin had sent it, its big files pulled from the relayer.
-   */
-  private async relayed(relayer: LinkParts, envelope: EnvelopeOf<'relay', WireDelta>): Promise<void> {
-    const { origin } = envelope;
-    // This site's own deltas come back from every member that kept them: nothing to apply.
-    if (origin === this.options.peerId) return;
-    const parts = this.links.get(origin) ?? this.links.departed(origin);
-    if (!parts) {
-      this.journal.refused('peer message', `Rejected relay: ${origin.slice(0, 100)} is not a member of this group, nor one that left it`);
-      return;
-    }
-    const had = parts.link.appliedUpTo >= envelope.originSeq;
-    parts.relayedBy = relayer.remotePeerId;
-    await this.takeDelta(parts, { batch: { seq: envelope.originSeq, payload: envelope.payload }, siteUrl: envelope.siteUrl });
-    // What it applies now is told to every member (applyInOrder); what it had, to the relayer.
-    if (had && this.links.departed(origin) === parts) this.tellRelayed(parts, [relayer]);
-  }
-
-  /**
    * A delta no one will send again (relayed, or from a member that left): applied now, held while
    * sync is off, dropped while a copy will replace this site's state.
    */
@@ -759,7 +651,7 @@ export class SyncPeer {
       return { failed: applied.reason };
     });
     if (outcome === 'applied') this.setProblem(null);
-    if (outcome !== 'none' && this.links.departed(parts.remotePeerId) === parts) this.tellRelayed(parts);
+    if (outcome !== 'none') this.membership.applied(parts);
   }
 
   private reportPending(): void {

@@ -1,0 +1,183 @@
+import type { SequencedBatch } from '../../sync/sequencing';
+import type { EnvelopeOf } from '../../sync/wire';
+import type { BlobTransfer } from '../blob-transfer';
+import type { HeldDelta } from '../copy-exchange';
+import type { WireDelta } from '../delta';
+import type { DeltaLinkOptions } from './delta-link';
+import type { GroupLinks, LinkParts } from './group-links';
+import type { KeptDeltas } from './kept-deltas';
+import type { PeerJournal } from './peer-journal';
+
+export interface MembershipContext {
+  /** This member's peer id. */
+  readonly peerId: string;
+  readonly siteUrl: string;
+  readonly links: GroupLinks;
+  readonly kept: KeptDeltas;
+  readonly blobs: BlobTransfer;
+  readonly journal: PeerJournal;
+  /** The parts of a new link to `remotePeerId` (not added to `links`). */
+  readonly openLink: (remotePeerId: string, startFrom?: DeltaLinkOptions['startFrom']) => LinkParts;
+  /** A delta no one will send again (relayed, or from a member that left): applied, or held while sync is off. */
+  readonly takeDelta: (parts: LinkParts, held: HeldDelta) => Promise<void>;
+  /** What every remaining link acknowledged leaves the site. */
+  readonly releaseAckedByAll: () => Promise<void>;
+  readonly reportPending: () => void;
+}
+
+/**
+ * Who is in the group, as one member sees it: members that join, start over from a copy or leave;
+ * a copy's target greeting the others (`hello`) and greeted by them; the deltas of a member that
+ * left, relayed among those that stay (wire.ts, `relay`, `relayed`). Runs inside the member's steps.
+ */
+export class Membership {
+  constructor(private readonly context: MembershipContext) {}
+
+  /**
+   * A member joined the group: a link to it opens, holding every delta of this site some member
+   * has not acknowledged yet. The newcomer installs a copy from one member, then says (`hello`)
+   * what of this site's the copy held; the rest goes to it.
+   */
+  add(remotePeerId: string): void {
+    const { links, peerId } = this.context;
+    if (links.get(remotePeerId) || remotePeerId === peerId) return;
+    this.openHoldingRetained(remotePeerId, links.all()[0]!.link.lastSeq, links.retained());
+  }
+
+  /**
+   * A member starts over (its page reloaded and its site is restored from another member's copy):
+   * its link opens again as for a member that joins, so what the copy lacks of this site's is
+   * still here to send. Call on every other member before the member asks for its copy.
+   */
+  async reset(remotePeerId: string): Promise<void> {
+    const { links, kept } = this.context;
+    if (!links.get(remotePeerId)) return;
+    // Taken before the link goes: what only it had not acknowledged is kept too.
+    const retained = links.retained();
+    const closed = await this.close(remotePeerId);
+    // Its numbering starts over after what its copy holds.
+    await kept.forget(remotePeerId);
+    this.openHoldingRetained(remotePeerId, closed.link.lastSeq, retained);
+  }
+
+  /**
+   * A member left the group: its link closes, and what only it had not acknowledged is released.
+   * It may have sent its last deltas to only some members: what this site kept of its deltas goes
+   * to every member that stays (`relay`), and its deltas still on their way here are applied.
+   * The last other member cannot be removed (the group ends instead).
+   */
+  async remove(remotePeerId: string): Promise<void> {
+    const { links, kept } = this.context;
+    if (links.size <= 1 || !links.get(remotePeerId)) return;
+    const gone = await this.close(remotePeerId, 'left');
+    this.relayKept(remotePeerId);
+    this.tellRelayed(gone);
+    await kept.relayed(remotePeerId, links.all().map((parts) => parts.remotePeerId));
+    await kept.left(remotePeerId);
+    await this.context.releaseAckedByAll();
+    this.context.reportPending();
+  }
+
+  /** Every link closes (the member stops): the copies it served are withdrawn. */
+  async closeAll(): Promise<void> {
+    for (const parts of this.context.links.all()) await parts.copyOut.withdraw().catch(() => undefined);
+  }
+
+  /**
+   * The copy from `source` is installed: each other member's deltas go on after what the copy
+   * included of them, and each is told where this site's go on (`hello`).
+   */
+  joinOthers(source: string, applied: Readonly<Record<string, number>>): void {
+    for (const parts of this.context.links.all()) {
+      if (parts.remotePeerId === source) continue;
+      parts.restartInbox(applied[parts.remotePeerId] ?? 0);
+      parts.link.restartResends();
+      parts.link.control('hello', { siteUrl: this.context.siteUrl });
+    }
+  }
+
+  /**
+   * A member's state was replaced by a copy (`hello`): its deltas go on after `seq`, and this
+   * site's go to it from what the copy held. Its link was opened (again) before it asked for the
+   * copy (`add`, `reset`), so every one of them is still here; a member that acknowledged more
+   * before its copy than the copy held was not reset, and is told so. A hello that later
+   * envelopes of the member overtook on the way (`overtaken`) moves nothing back: the deltas they
+   * carried were applied here, and acknowledged there, after it.
+   */
+  async greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>, overtaken: boolean): Promise<void> {
+    if (!overtaken || envelope.seq > parts.link.appliedUpTo) {
+      parts.restartInbox(envelope.seq);
+      await this.context.kept.forget(parts.remotePeerId);
+    }
+    if (!overtaken && envelope.ackUpTo < parts.link.ackedUpTo) {
+      this.context.journal.write([
+        {
+          direction: 'received',
+          kind: 'pairing',
+          target: parts.remotePeerId,
+          summary: `A member restarted from a copy without this site's changes ${envelope.ackUpTo + 1} to ${parts.link.ackedUpTo}, which it had acknowledged before: pair again to bring it back in step`,
+          status: 'failed',
+        },
+      ]);
+    }
+    parts.link.resendAll();
+  }
+
+  /**
+   * A delta of `envelope.origin`'s, relayed by `relayer` (the origin left the group): applied in
+   * the origin's order, once, as if the origin had sent it, its big files pulled from the relayer.
+   */
+  async relayed(relayer: LinkParts, envelope: EnvelopeOf<'relay', WireDelta>): Promise<void> {
+    const { links, journal, peerId } = this.context;
+    const { origin } = envelope;
+    // This site's own deltas come back from every member that kept them: nothing to apply.
+    if (origin === peerId) return;
+    const parts = links.get(origin) ?? links.departed(origin);
+    if (!parts) {
+      journal.refused('peer message', `Rejected relay: ${origin.slice(0, 100)} is not a member of this group, nor one that left it`);
+      return;
+    }
+    const had = parts.link.appliedUpTo >= envelope.originSeq;
+    parts.relayedBy = relayer.remotePeerId;
+    await this.context.takeDelta(parts, { batch: { seq: envelope.originSeq, payload: envelope.payload }, siteUrl: envelope.siteUrl });
+    // What it applies now is told to every member (`applied`); what it had, to the relayer.
+    if (had && links.departed(origin) === parts) this.tellRelayed(parts, [relayer]);
+  }
+
+  /** Deltas were applied through the link `parts`: if its member left, every member hears how far this site has them. */
+  applied(parts: LinkParts): void {
+    if (this.context.links.departed(parts.remotePeerId) === parts) this.tellRelayed(parts);
+  }
+
+  /** Tells every member (or `to`) how far this site has the deltas of the member that left at `gone`: those that relayed them here forget them once all have them. */
+  private tellRelayed(gone: LinkParts, to = this.context.links.all()): void {
+    for (const { link } of to) link.control('relayed', { origin: gone.remotePeerId, upTo: gone.link.appliedUpTo });
+  }
+
+  /** Sends every member what this site kept of `origin`'s deltas (it left the group): each applies what it lacks. */
+  private relayKept(origin: string): void {
+    const kept = this.context.kept.of(origin);
+    for (const { link } of this.context.links.all()) {
+      for (const { batch, siteUrl } of kept) link.control('relay', { origin, originSeq: batch.seq, siteUrl, payload: batch.payload });
+    }
+  }
+
+  /** A link to `remotePeerId` holding `retained` (this site's deltas some member has not acknowledged) under the numbering so far. */
+  private openHoldingRetained(remotePeerId: string, lastSeq: number, retained: readonly SequencedBatch<WireDelta>[]): void {
+    this.context.links.add(this.context.openLink(remotePeerId, { lastSeq, retained }));
+    this.context.reportPending();
+  }
+
+  /**
+   * The link to `remotePeerId` goes: the copy it served is withdrawn, the blobs it was asked for
+   * forgotten. A member that `left` keeps its link for its deltas still on their way. Call with a
+   * link there.
+   */
+  private async close(remotePeerId: string, left?: 'left'): Promise<LinkParts> {
+    const { links, blobs } = this.context;
+    const parts = (left ? links.retire(remotePeerId) : links.remove(remotePeerId))!;
+    await parts.copyOut.withdraw().catch(() => undefined);
+    blobs.forgetFetches(remotePeerId);
+    return parts;
+  }
+}
