@@ -627,6 +627,9 @@ export class SyncPeer {
   }
 
   private async receiveDelta(parts: LinkParts, { batch, siteUrl }: HeldDelta): Promise<void> {
+    // One this site has already (applied, or by a copy of its origin) is kept all the same: some
+    // member may lack it, and this site relays it if its origin leaves first.
+    if (batch.seq <= parts.link.appliedUpTo && this.links.size >= 2) this.kept.keep(parts.remotePeerId, { batch, siteUrl });
     const ready = parts.link.receive(batch);
     if (ready.length > 0) await this.applyInOrder(parts, ready, siteUrl);
   }

@@ -75,6 +75,10 @@ export class CopySourceFlow {
       this.served = request.copyId;
       const envelopes = await copyToEnvelopes(copy, { copyId: request.copyId, baseSeq, applied, header: link.stamp() });
       for (const envelope of envelopes) link.post(envelope);
+      // This site's deltas the target has only by the copy (and any after it), sent again: the target
+      // keeps those some member has not acknowledged for relaying, should this site leave the group
+      // before they reached every member (KeptDeltas).
+      link.resendAll();
       const { meta } = copy;
       const line = journal.write([
         {

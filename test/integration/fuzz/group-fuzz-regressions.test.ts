@@ -76,6 +76,24 @@ describe('group fuzz regressions', () => {
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // Seed 7101 (3 members, 300 workload ops): m3 was restored from m2, whose latest changes had not
+  // reached m1 yet; m2 then left. m3 held them by its copy, not as deltas it applied, so no one
+  // kept them to relay, and m1 never had them. Now a copy's source sends its unacknowledged deltas
+  // after the copy, and the target keeps them. (A member gone whose deltas another has only by a
+  // copy from a third member, gone too, is still not relayed.)
+  it('takes a change of a member that left to every member, when another had it only by a copy of it', async () => {
+    group = await equalGroup('left-after-copy');
+    await publish(group, 'm2', 'Only in the copy');
+    await group.peer('m2').flush();
+    await group.restore('m3', 'm2');
+    await group.untilCopied('m3');
+    expect(await titledOn(group, 'm3', 'Only in the copy')).toBe(1);
+    expect(await titledOn(group, 'm1', 'Only in the copy')).toBe(0);
+    await group.leave('m2');
+    await group.sync();
+    await group.expectConverged();
+  });
+
   knownGap('takes a change of a member whose page reloaded before it reached every member, once restored', async () => {
     group = await equalGroup('abrupt-restore');
     await publish(group, 'm3', 'Only m1 heard of it');
