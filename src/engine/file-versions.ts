@@ -2,6 +2,9 @@ import type { FileChange } from '../files';
 import { ancestorsOf, isSameOrInside } from '../files/paths';
 import { compareHlc, decodeHlc } from '../sync/hlc';
 
+/** One path's version as a full-state copy carries it: its path, `changed`, `removed` and `cleared` (see PathVersion). */
+export type FileVersionEntry = readonly [path: string, changed: string, removed: boolean, cleared: string | null];
+
 interface PathVersion {
   /** Clock of the last change to the path itself. */
   readonly changed: string;
@@ -21,14 +24,25 @@ interface PathVersion {
  * changed later is skipped, and the peer, seeing this site's newer change arrive, applies it:
  * both end with the newer version. A folder this site removed later (even if made again since)
  * also beats a received change below it. Rows keep their versions in the database; these live
- * as long as the peer (a restarted peer treats every remote change as newer).
+ * as long as the peer and go with a full-state copy of its site (a resumed peer treats every
+ * remote change as newer).
  */
 export class FileVersions {
   private readonly versions = new Map<string, PathVersion>();
 
-  /** A full-state copy replaced the site: every version known so far is the copy's. */
-  forgetAll(): void {
+  /** Every path's version, for a full-state copy of this site. */
+  entries(): FileVersionEntry[] {
+    return [...this.versions].map(([path, { changed, removed, cleared }]) => [path, changed, removed, cleared]);
+  }
+
+  /**
+   * A full-state copy replaced the site: its files are the source's, and so are their versions.
+   * A change the source had not applied yet when it was copied may be older than the copy's
+   * file, and must lose here as it loses there.
+   */
+  replaceWith(entries: readonly FileVersionEntry[]): void {
     this.versions.clear();
+    for (const [path, changed, removed, cleared] of entries) this.versions.set(path, { changed, removed, cleared });
   }
 
   /** Records that `changes`, carried by a delta stamped `hlc`, are this site's now. */

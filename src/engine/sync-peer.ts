@@ -429,6 +429,7 @@ export class SyncPeer {
       blobs: this.blobs,
       journal: this.journal,
       local: this.local,
+      fileVersions: this.fileVersions,
       wallClock: options.wallClock,
       appliedFromOthers: () => this.links.appliedFrom(remotePeerId),
       cannotServe: () => {

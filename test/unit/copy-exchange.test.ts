@@ -10,7 +10,7 @@ async function makeCopy(databaseBytes: number): Promise<SiteCopy> {
   const database = new Uint8Array(databaseBytes).map((_, index) => (index * 7) % 251);
   return {
     meta: await copyMetaFor(database, { fileCount: 1234, shippedFileCount: 56 }),
-    files: { manifest: { files: new Map(), directories: new Set() }, packed: [], unreadable: [] },
+    files: { manifest: { files: new Map(), directories: new Set() }, packed: [], unreadable: [], versions: [] },
   };
 }
 

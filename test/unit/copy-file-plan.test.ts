@@ -25,6 +25,7 @@ function copyOf(
       manifest: { files: new Map(Object.entries(files)), directories: new Set(directories) },
       packed: shipped.map((sha) => ({ sha256: sha.repeat(64), size: 1 })),
       unreadable,
+      versions: [],
     },
   };
 }

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../../src/files';
-import type { CopyMeta } from '../../src/engine/copy';
+import { COPY_FORMAT_VERSION, type CopyMeta } from '../../src/engine/copy';
 
 /** A copy description of a source `peer-a` for `database` (and a pack of `packBytes`), with file counts to taste. */
 export async function copyMetaFor(
@@ -8,7 +8,7 @@ export async function copyMetaFor(
   pack: CopyMeta['pack'] = null,
 ): Promise<CopyMeta> {
   return {
-    format: 2,
+    format: COPY_FORMAT_VERSION,
     wordpressVersion: '6.5.5',
     phpVersion: '8.3.33',
     databaseDriver: 'WP_MySQL_On_SQLite',

@@ -55,6 +55,10 @@ async function makeCopy(fillerFiles = 4000): Promise<SiteCopy> {
       },
       packed,
       unreadable: ['wp-content/uploads/private'],
+      versions: [
+        ['wp-content/plugins/demo/demo.php', '0191dd9dec7b.0001.peer-c', false, null],
+        ['wp-content/uploads/gone', '0191dd9dec7b.0002.peer-a', true, '0191dd9dec7b.0002.peer-a'],
+      ],
     },
   };
 }
@@ -83,6 +87,7 @@ describe('copy header', () => {
     expect(decoded.files.manifest.directories).toEqual(copy.files.manifest.directories);
     expect(decoded.files.packed).toEqual(copy.files.packed);
     expect(decoded.files.unreadable).toEqual(['wp-content/uploads/private']);
+    expect(decoded.files.versions).toEqual(copy.files.versions);
   });
 
   it('carries no file or database bytes: a few hundred bytes for a handful of files', async () => {

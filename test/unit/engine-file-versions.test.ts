@@ -85,4 +85,15 @@ describe('FileVersions: last writer wins per path', () => {
     const rename: FileChange = { op: 'rename', path: 'from.txt', toPath: 'to.txt', nodeType: 'file' };
     expect(versions.partition([rename], hlc(9, 'b')).beaten).toEqual([rename]);
   });
+
+  it("judges on a copy's target as on its source, and forgets what the target knew before", () => {
+    const source = new FileVersions();
+    source.record([write('a.txt'), { op: 'delete', path: 'gone', nodeType: 'directory' }], hlc(10, 'a'));
+    const target = new FileVersions();
+    target.record([write('mine.txt')], hlc(20, 'c'));
+    target.replaceWith(source.entries());
+    const received = [write('a.txt'), write('gone/y.txt'), write('mine.txt')];
+    expect(target.partition(received, hlc(9, 'b'))).toEqual(source.partition(received, hlc(9, 'b')));
+    expect(target.partition(received, hlc(9, 'b')).apply).toEqual([write('mine.txt')]);
+  });
 });

@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import type { BlobStore, FileState, StagedBlob } from '../../files';
 import { relativeToRoot } from '../../files/paths';
 import type { SiteClient } from '../../platform/site-client';
+import type { FileVersionEntry } from '../file-versions';
 import { copyDatabase, type SiteFacts } from './site-facts';
 import { COPY_FORMAT_VERSION, type PackedFile, type SiteCopy } from './site-copy';
 import { runCopyScript, scratchPath } from './copy-php';
@@ -18,6 +19,8 @@ export interface CaptureCopyOptions {
    * WordPress).
    */
   readonly targetFiles?: ReadonlyMap<string, string>;
+  /** The site's file versions (`FileVersions.entries()`), taken with its files: default, none known. */
+  readonly versions?: readonly FileVersionEntry[];
   /** Default `await client.absoluteUrl`. */
   readonly siteUrl?: string;
   readonly wallClock?: () => number;
@@ -100,6 +103,7 @@ async function captureFiles(
       packed,
       // The root itself ('' from PHP) unreadable would mean no copy at all: buildManifest throws first.
       unreadable: tree.manifest.unreadable.filter((path) => path !== ''),
+      versions: options.versions ?? [],
     },
   };
 }

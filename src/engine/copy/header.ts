@@ -1,13 +1,14 @@
 import * as v from 'valibot';
 import { RelativePathSchema, type FileState } from '../../files';
+import { HlcStringSchema } from '../../sync/hlc';
 import { CopyMetaSchema, CopyRefusal, type SiteCopy } from './site-copy';
 
 /**
  * A copy's header, the part that travels in copy envelopes: UTF-8 JSON of the meta, the
- * file list, the directories, the pack's index and what the source could not read. The bytes
- * (database, pack) travel as blobs. Decoding checks the structure and that the index fits the
- * pack; content hashes are checked where bytes are used (each blob as it arrives, each file as
- * it is unpacked).
+ * file list, the directories, the pack's index, what the source could not read and its file
+ * versions. The bytes (database, pack) travel as blobs. Decoding checks the structure and that
+ * the index fits the pack; content hashes are checked where bytes are used (each blob as it
+ * arrives, each file as it is unpacked).
  */
 const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a lowercase hex sha256'));
 const size = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
@@ -19,6 +20,8 @@ const HeaderSchema = v.strictObject({
   /** The pack's index in pack order. */
   packed: v.array(v.tuple([sha256, size])),
   unreadable: v.array(RelativePathSchema),
+  /** [path, changed, removed, cleared]: see FileVersions. */
+  versions: v.array(v.tuple([RelativePathSchema, HlcStringSchema, v.boolean(), v.nullable(HlcStringSchema)])),
 });
 
 export function encodeCopyHeader(copy: SiteCopy): Uint8Array {
@@ -29,6 +32,7 @@ export function encodeCopyHeader(copy: SiteCopy): Uint8Array {
       directories: [...copy.files.manifest.directories],
       packed: copy.files.packed.map((file) => [file.sha256, file.size]),
       unreadable: copy.files.unreadable,
+      versions: copy.files.versions,
     }),
   );
 }
@@ -59,6 +63,7 @@ export function decodeCopyHeader(bytes: Uint8Array): SiteCopy {
       manifest: { files, directories: new Set(header.directories) },
       packed: header.packed.map(([hash, length]) => ({ sha256: hash, size: length })),
       unreadable: header.unreadable,
+      versions: header.versions,
     },
   };
 }

@@ -2,8 +2,10 @@ import * as v from 'valibot';
 import type { TreeManifest } from '../../files';
 import { HlcStringSchema } from '../../sync/hlc';
 import { PeerIdSchema } from '../../protocol/ids';
+import type { FileVersionEntry } from '../file-versions';
 
-export const COPY_FORMAT_VERSION = 2;
+/** 3: the header carries the source's file versions. */
+export const COPY_FORMAT_VERSION = 3;
 
 const counter = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a lowercase hex sha256'));
@@ -62,6 +64,11 @@ export interface CopyFiles {
   readonly packed: readonly PackedFile[];
   /** Paths the source could not list or read: the target keeps whatever it has there. */
   readonly unreadable: readonly string[];
+  /**
+   * The source's file versions when it was copied (`FileVersions`): the target judges the changes
+   * that come after the copy by them, as the source does.
+   */
+  readonly versions: readonly FileVersionEntry[];
 }
 
 /**

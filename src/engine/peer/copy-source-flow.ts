@@ -2,6 +2,7 @@ import type { EnvelopeOf } from '../../sync/wire';
 import type { BlobTransfer } from '../blob-transfer';
 import { captureCopy, copyBlobs, copyToEnvelopes } from '../copy';
 import { CopySource, formatBytes, type HeldDelta } from '../copy-exchange';
+import type { FileVersions } from '../file-versions';
 import type { DeltaLink } from './delta-link';
 import type { LocalChanges } from './local-changes';
 import type { PeerJournal } from './peer-journal';
@@ -13,6 +14,8 @@ export interface CopySourceContext {
   readonly blobs: BlobTransfer;
   readonly journal: PeerJournal;
   readonly local: LocalChanges;
+  /** This site's file versions: the copy carries them with its files. */
+  readonly fileVersions: Pick<FileVersions, 'entries'>;
   readonly wallClock?: () => number;
   /** The deltas of the group's other members this site applied, by member: the copy includes them. */
   readonly appliedFromOthers: () => Record<string, number>;
@@ -64,6 +67,8 @@ export class CopySourceFlow {
       const baseSeq = link.lastSeq;
       const applied = this.context.appliedFromOthers();
       const copy = await captureCopy(site.client, {
+        // Nothing records a version while this step runs: they are the versions of the files captured.
+        versions: this.context.fileVersions.entries(),
         store: site.store,
         discard: (names) => blobs.discardUnlessHeld(names),
         targetFiles: new Map(request.files),

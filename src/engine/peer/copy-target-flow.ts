@@ -193,7 +193,7 @@ export class CopyTargetFlow {
       }
     }
     await blobs.releaseReceived(copyBlobs(copy.meta), holderOf(id));
-    await local.replacedByCopy();
+    await local.replacedByCopy(copy.files.versions);
     // Numbering goes on beyond the source's cursor for this site, so none of it is taken for a duplicate.
     const dropped = this.context.dropPending(sourceCursor);
     await blobs.releaseAcked(Number.POSITIVE_INFINITY);

@@ -3,7 +3,7 @@ import type { FileChange } from '../../files';
 import { encodeHlc, type HlcClock } from '../../sync/hlc';
 import type { Delta } from '../delta';
 import { isEmptyDelta } from '../delta';
-import type { FileVersions } from '../file-versions';
+import type { FileVersionEntry, FileVersions } from '../file-versions';
 import { currentFiles, orderedChanges } from '../rejoin';
 import { splitSyncable } from '../syncable-changes';
 import type { EngineGuard } from './engine-guard';
@@ -113,12 +113,13 @@ export class LocalChanges {
   }
 
   /**
-   * A full-state copy replaced the site: what was recorded so far is the copy's, the site's outbox
-   * was emptied and its batch numbering goes on from the copy's.
+   * A full-state copy replaced the site: what was recorded so far is the copy's, its files'
+   * versions are the source's (`versions`), the site's outbox was emptied and its batch numbering
+   * goes on from the copy's.
    */
-  async replacedByCopy(): Promise<void> {
+  async replacedByCopy(versions: readonly FileVersionEntry[]): Promise<void> {
     await this.options.site.recorder.takeBatch();
-    this.options.fileVersions.forgetAll();
+    this.options.fileVersions.replaceWith(versions);
     this.batchOfDelta.clear();
     this.options.feed.restart();
   }
