@@ -457,9 +457,9 @@ export class SyncPeer {
       site,
       remotePeerId,
       blobSource: () => parts.relayedBy ?? remotePeerId,
-      // In a pair no one else could lack it.
+      // A relayed one is not kept: its relayer sent it to every member.
       applied: (batch) => {
-        if (this.links.size >= 2) this.kept.keep(remotePeerId, { batch, siteUrl: parts.lastSiteUrl });
+        if (this.othersThan(remotePeerId) && parts.relayedBy === null) this.kept.keep(remotePeerId, { batch, siteUrl: parts.lastSiteUrl });
       },
       fileVersions: this.fileVersions,
       blobs: this.blobs,
@@ -523,7 +523,7 @@ export class SyncPeer {
     if (envelope.settled !== undefined) await this.kept.settle(parts.remotePeerId, envelope.settled);
     if (this.links.get(parts.remotePeerId) !== parts) {
       // A member that left: its deltas still on their way are applied, nothing else of it counts.
-      if (envelope.kind === 'delta') await this.takeDelta(parts, { batch: { seq: envelope.seq, payload: envelope.payload }, siteUrl: envelope.siteUrl });
+      if (envelope.kind === 'delta') await this.membership.fromGone(parts, { batch: { seq: envelope.seq, payload: envelope.payload }, siteUrl: envelope.siteUrl });
       return;
     }
     if (parts.rejoin.isStale(envelope, clock)) return;
@@ -577,11 +577,11 @@ export class SyncPeer {
       case 'relay':
         return this.membership.relayed(parts, envelope);
       case 'relayed':
-        return this.kept.heard(parts.remotePeerId, envelope.origin, envelope.upTo);
+        return this.membership.heard(parts.remotePeerId, envelope.origin, envelope.upTo);
       case 'hello':
         return this.membership.greeted(parts, envelope, overtaken);
       case 'copy-request':
-        return copyOut.answer(envelope);
+        return this.membership.copyRequested(parts, envelope);
       case 'copy-begin':
       case 'copy-chunk':
       case 'copy-end':
@@ -630,7 +630,7 @@ export class SyncPeer {
   private async receiveDelta(parts: LinkParts, { batch, siteUrl }: HeldDelta): Promise<void> {
     // One this site has already (applied, or by a copy of its origin) is kept all the same: some
     // member may lack it, and this site relays it if its origin leaves first.
-    if (batch.seq <= parts.link.appliedUpTo && this.links.size >= 2) this.kept.keep(parts.remotePeerId, { batch, siteUrl });
+    if (batch.seq <= parts.link.appliedUpTo && this.othersThan(parts.remotePeerId)) this.kept.keep(parts.remotePeerId, { batch, siteUrl });
     const ready = parts.link.receive(batch);
     if (ready.length > 0) await this.applyInOrder(parts, ready, siteUrl);
   }
@@ -655,7 +655,12 @@ export class SyncPeer {
       return { failed: applied.reason };
     });
     if (outcome === 'applied') this.setProblem(null);
-    if (outcome !== 'none') this.membership.applied(parts);
+    if (outcome !== 'none') await this.membership.applied(parts);
+  }
+
+  /** Whether a member other than `origin` is in the group: one that may lack `origin`'s deltas (none in a pair). */
+  private othersThan(origin: string): boolean {
+    return this.links.some((parts) => parts.remotePeerId !== origin);
   }
 
   private reportPending(): void {

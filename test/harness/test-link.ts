@@ -67,10 +67,11 @@ export class TestLink {
 
   /**
    * Loses every message in flight to or from `side` (its page went away with them), held and
-   * duplicated copies included. Answers how many were lost.
+   * duplicated copies included; with `onlyTo`, only those to it (what it sent still arrives, as
+   * the background routes what a closed tab sent before). Answers how many were lost.
    */
-  discard(side: Name): number {
-    const kept = this.queue.filter((message) => message.to !== side && message.from !== side);
+  discard(side: Name, onlyTo = false): number {
+    const kept = this.queue.filter((message) => message.to !== side && (onlyTo || message.from !== side));
     const lost = this.queue.length - kept.length;
     this.queue.splice(0, this.queue.length, ...kept);
     return lost;

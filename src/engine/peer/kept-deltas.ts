@@ -16,9 +16,9 @@ export interface KeptDelta {
  */
 export class KeptDeltas {
   private readonly byOrigin = new Map<string, Map<number, KeptDelta>>();
-  /** By origin gone: the members this site relayed its deltas to that have not said they have them all. */
-  private readonly relayedTo = new Map<string, Set<string>>();
-  /** By origin gone: how far each member said it has its deltas. */
+  /** By origin gone (or starting over): the members this site relayed its deltas to that have not said they have them all, and the last relayed. */
+  private readonly relayedTo = new Map<string, { waiting: Set<string>; upTo: number }>();
+  /** By origin gone (or starting over): how far each member said it has its deltas. */
   private readonly heardUpTo = new Map<string, Map<string, number>>();
 
   constructor(private readonly blobs: BlobTransfer) {}
@@ -48,10 +48,18 @@ export class KeptDeltas {
     return [...(this.byOrigin.get(origin)?.values() ?? [])].sort((a, b) => a.batch.seq - b.batch.seq);
   }
 
-  /** `origin` left: its kept deltas were relayed to `members`, and are kept until each of them has them all (`heard`). */
-  relayed(origin: string, members: readonly string[]): Promise<void> {
-    this.relayedTo.set(origin, new Set(members));
-    return this.forgetOnceRelayed(origin);
+  /**
+   * `origin` left, or starts over: what is kept of its deltas was relayed to `members`, and is kept
+   * until each of them has it all (`heard`). Answers it: the deltas relayed now, those kept since
+   * the last relay of `origin`'s (`since`: all by default).
+   */
+  async relayed(origin: string, members: readonly string[], since = 0): Promise<KeptDelta[]> {
+    const relayed = this.of(origin).filter((delta) => delta.batch.seq > since);
+    const upTo = relayed.at(-1)?.batch.seq ?? since;
+    const earlier = this.relayedTo.get(origin);
+    this.relayedTo.set(origin, { waiting: new Set([...(earlier?.waiting ?? []), ...members]), upTo: Math.max(upTo, earlier?.upTo ?? 0) });
+    await this.forgetOnceRelayed(origin);
+    return relayed;
   }
 
   /** `member` has `origin`'s deltas up to `upTo` (wire.ts, `relayed`; it may say so before this site relayed anything). */
@@ -64,27 +72,20 @@ export class KeptDeltas {
 
   /** `member` left too: nothing relayed waits for it any more. */
   async left(member: string): Promise<void> {
-    for (const [origin, waiting] of this.relayedTo) {
+    for (const [origin, { waiting }] of this.relayedTo) {
       waiting.delete(member);
       await this.forgetOnceRelayed(origin);
     }
   }
 
   private async forgetOnceRelayed(origin: string): Promise<void> {
-    const waiting = this.relayedTo.get(origin);
-    if (!waiting) return;
-    const last = this.of(origin).at(-1)?.batch.seq ?? 0;
-    for (const member of waiting) if ((this.heardUpTo.get(origin)?.get(member) ?? 0) >= last) waiting.delete(member);
-    if (waiting.size > 0) return;
+    const relayed = this.relayedTo.get(origin);
+    if (!relayed) return;
+    for (const member of relayed.waiting) if ((this.heardUpTo.get(origin)?.get(member) ?? 0) >= relayed.upTo) relayed.waiting.delete(member);
+    if (relayed.waiting.size > 0) return;
     this.relayedTo.delete(origin);
-    this.heardUpTo.delete(origin);
-    await this.forget(origin);
-  }
-
-  /** Forgets everything kept of `origin`'s (it starts over from a copy: its numbering restarts after what the copy held). */
-  async forget(origin: string): Promise<void> {
-    await this.settle(origin, Number.POSITIVE_INFINITY);
-    this.byOrigin.delete(origin);
+    // Only what was relayed: a member that started over goes on sending, numbered after it.
+    await this.settle(origin, relayed.upTo);
   }
 }
 

@@ -31,6 +31,12 @@ export interface MembershipContext {
  * left, relayed among those that stay (wire.ts, `relay`, `relayed`). Runs inside the member's steps.
  */
 export class Membership {
+  /**
+   * By member starting over: the members yet to say how far they have its old life's deltas, the
+   * furthest any said, and its copy request while held back.
+   */
+  private readonly reconciling = new Map<string, { waiting: Set<string>; upTo: number; request?: EnvelopeOf<'copy-request'> }>();
+
   constructor(private readonly context: MembershipContext) {}
 
   /**
@@ -50,14 +56,44 @@ export class Membership {
    * still here to send. Call on every other member before the member asks for its copy.
    */
   async reset(remotePeerId: string): Promise<void> {
-    const { links, kept } = this.context;
+    const { links } = this.context;
     if (!links.get(remotePeerId)) return;
     // Taken before the link goes: what only it had not acknowledged is kept too.
     const retained = links.retained();
     const closed = await this.close(remotePeerId);
-    // Its numbering starts over after what its copy holds.
-    await kept.forget(remotePeerId);
+    const others = links.all();
+    // Its old life may have reached only some members, and its new one numbers its deltas after what
+    // its copy holds: every member first has every delta of the old life any member had.
+    await this.relayToOthers(closed, others);
     this.openHoldingRetained(remotePeerId, closed.link.lastSeq, retained);
+    links.get(remotePeerId)!.restartInbox(closed.link.appliedUpTo);
+    this.reconciling.set(remotePeerId, { waiting: new Set(others.map((parts) => parts.remotePeerId)), upTo: closed.link.appliedUpTo });
+  }
+
+  /**
+   * A copy request of a member that starts over is answered once this site has every delta of its
+   * old life that any other member had (each says how far it has them, `relayed`): the copy then
+   * holds them all, and the new life's deltas, numbered after it, are never taken for old ones.
+   */
+  async copyRequested(parts: LinkParts, request: EnvelopeOf<'copy-request'>): Promise<void> {
+    const reconciling = this.reconciling.get(parts.remotePeerId);
+    // Asked again (the member's timer found the copy stalled): a member that never answers does not hold the restore for ever.
+    if (reconciling && reconciling.request === undefined) {
+      reconciling.request = request;
+      return;
+    }
+    this.reconciling.delete(parts.remotePeerId);
+    await parts.copyOut.answer(request);
+  }
+
+  /** `member` has the deltas of `origin` (a member gone, or starting over) up to `upTo`. */
+  async heard(member: string, origin: string, upTo: number): Promise<void> {
+    await this.context.kept.heard(member, origin, upTo);
+    const reconciling = this.reconciling.get(origin);
+    if (!reconciling) return;
+    reconciling.waiting.delete(member);
+    reconciling.upTo = Math.max(reconciling.upTo, upTo);
+    await this.answerOnceReconciled(origin);
   }
 
   /**
@@ -70,12 +106,48 @@ export class Membership {
     const { links, kept } = this.context;
     if (links.size <= 1 || !links.get(remotePeerId)) return;
     const gone = await this.close(remotePeerId, 'left');
-    this.relayKept(remotePeerId);
-    this.tellRelayed(gone);
-    await kept.relayed(remotePeerId, links.all().map((parts) => parts.remotePeerId));
+    this.reconciling.delete(remotePeerId);
+    await this.relayToOthers(gone, links.all());
     await kept.left(remotePeerId);
+    for (const [origin, { waiting }] of this.reconciling) {
+      waiting.delete(remotePeerId);
+      await this.answerOnceReconciled(origin);
+    }
     await this.context.releaseAckedByAll();
     this.context.reportPending();
+  }
+
+  /**
+   * The member at `old` left, or starts over: what this site kept of its deltas (after `since`)
+   * goes to `others`, each told how far this site has them; kept until each of them has them all.
+   */
+  private async relayToOthers(old: LinkParts, others: readonly LinkParts[], since = 0): Promise<void> {
+    const origin = old.remotePeerId;
+    const relayed = await this.context.kept.relayed(origin, others.map((parts) => parts.remotePeerId), since);
+    for (const { link } of others) {
+      for (const { batch, siteUrl } of relayed) link.control('relay', { origin, originSeq: batch.seq, siteUrl, payload: batch.payload });
+    }
+    this.tellRelayed(old, others);
+  }
+
+  /**
+   * A delta of a member that left, still on its way when it left (`gone`, its link): applied, and
+   * relayed to every member, which may not have it.
+   */
+  async fromGone(gone: LinkParts, held: HeldDelta): Promise<void> {
+    const before = gone.link.appliedUpTo;
+    gone.relayedBy = null;
+    await this.context.takeDelta(gone, held);
+    if (gone.link.appliedUpTo > before) await this.relayToOthers(gone, this.context.links.all(), before);
+  }
+
+  /** Answers the copy request of `origin` (starting over) held back, once this site has what every member had of its old life. */
+  private async answerOnceReconciled(origin: string): Promise<void> {
+    const reconciling = this.reconciling.get(origin);
+    const parts = this.context.links.get(origin);
+    if (!reconciling || !parts || reconciling.waiting.size > 0 || parts.link.appliedUpTo < reconciling.upTo) return;
+    this.reconciling.delete(origin);
+    if (reconciling.request) await parts.copyOut.answer(reconciling.request);
   }
 
   /** Every link closes (the member stops): the copies it served are withdrawn. */
@@ -104,11 +176,8 @@ export class Membership {
    * envelopes of the member overtook on the way (`overtaken`) moves nothing back: the deltas they
    * carried were applied here, and acknowledged there, after it.
    */
-  async greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>, overtaken: boolean): Promise<void> {
-    if (!overtaken || envelope.seq > parts.link.appliedUpTo) {
-      parts.restartInbox(envelope.seq);
-      await this.context.kept.forget(parts.remotePeerId);
-    }
+  greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>, overtaken: boolean): void {
+    if (!overtaken || envelope.seq > parts.link.appliedUpTo) parts.restartInbox(envelope.seq);
     if (!overtaken && envelope.ackUpTo < parts.link.ackedUpTo) {
       this.context.journal.write([
         {
@@ -144,22 +213,18 @@ export class Membership {
     if (had && links.departed(origin) === parts) this.tellRelayed(parts, [relayer]);
   }
 
-  /** Deltas were applied through the link `parts`: if its member left, every member hears how far this site has them. */
-  applied(parts: LinkParts): void {
+  /**
+   * Deltas were applied through the link `parts`: if its member left, every member hears how far
+   * this site has them; if it starts over, its copy may be answered now.
+   */
+  async applied(parts: LinkParts): Promise<void> {
     if (this.context.links.departed(parts.remotePeerId) === parts) this.tellRelayed(parts);
+    await this.answerOnceReconciled(parts.remotePeerId);
   }
 
   /** Tells every member (or `to`) how far this site has the deltas of the member that left at `gone`: those that relayed them here forget them once all have them. */
   private tellRelayed(gone: LinkParts, to = this.context.links.all()): void {
     for (const { link } of to) link.control('relayed', { origin: gone.remotePeerId, upTo: gone.link.appliedUpTo });
-  }
-
-  /** Sends every member what this site kept of `origin`'s deltas (it left the group): each applies what it lacks. */
-  private relayKept(origin: string): void {
-    const kept = this.context.kept.of(origin);
-    for (const { link } of this.context.links.all()) {
-      for (const { batch, siteUrl } of kept) link.control('relay', { origin, originSeq: batch.seq, siteUrl, payload: batch.payload });
-    }
   }
 
   /** A link to `remotePeerId` holding `retained` (this site's deltas some member has not acknowledged) under the numbering so far. */

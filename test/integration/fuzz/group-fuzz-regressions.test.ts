@@ -6,15 +6,8 @@ import { replayGroupOps } from './run-group-fuzz';
 
 /**
  * What the group fuzzer found, written as TestGroup scenarios (no link faults, so the
- * interleaving is the one described). `it.fails`: a known gap, reported and not fixed yet; when
- * the fix lands this turns red, and becomes a plain `it`.
+ * interleaving is the one described). Each failed before its fix.
  */
-
-/**
- * A known gap's test, run with FUZZ_KNOWN_GAPS=1 (about 75 s for the two: CI's budget leaves
- * them out; `npm run fuzz` runs them too). Each `it.fails` until its fix lands.
- */
-const knownGap = process.env.FUZZ_KNOWN_GAPS === '1' ? it.fails : it.skip;
 
 const THREE = ['m1', 'm2', 'm3'];
 const AST_NIGHTLY = { driver: 'ast', wp: 'nightly' } as const;
@@ -79,6 +72,25 @@ describe('group fuzz regressions', () => {
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // A member's change still on its way when the others heard it left: the member it reaches relays
+  // it to the others (m2, with sync off, had dropped its own copy of it).
+  it('relays a change of a member that left which arrives after the others closed their links to it', async () => {
+    group = await equalGroup('late-after-leave');
+    group.peer('m2').setPaused(true);
+    await publish(group, 'm3', 'On its way as m3 left');
+    await group.peer('m3').flush();
+    await group.link.deliverSome('m2', 100);
+    await group.leave('m3', true);
+    expect(group.link.queuedFor('m1').length).toBeGreaterThan(0);
+    await group.link.deliverSome('m1', 100);
+    expect(await titledOn(group, 'm1', 'On its way as m3 left')).toBe(1);
+    group.peer('m2').setPaused(false);
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm2', 'On its way as m3 left')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
   // Seed 7101 (3 members, 300 workload ops): m3 was restored from m2, whose latest changes had not
   // reached m1 yet; m2 then left. m3 held them by its copy, not as deltas it applied, so no one
   // kept them to relay, and m1 never had them. Now a copy's source sends its unacknowledged deltas
@@ -97,7 +109,10 @@ describe('group fuzz regressions', () => {
     await group.expectConverged();
   });
 
-  knownGap('takes a change of a member whose page reloaded before it reached every member, once restored', async () => {
+  // A member whose page reloaded while a change of its own had reached only some members: the others
+  // relay its old life's deltas among themselves, and its copy's source answers once it has them all
+  // (Membership.reset). Failed before: the old change stayed on m1 only.
+  it('takes a change of a member whose page reloaded before it reached every member, once restored', async () => {
     group = await equalGroup('abrupt-restore');
     await publish(group, 'm3', 'Only m1 heard of it');
     await group.peer('m3').flush();
@@ -106,6 +121,27 @@ describe('group fuzz regressions', () => {
     await group.restore('m3', 'm2');
     await group.sync();
     await group.expectConverged();
+    expect(await titledOn(group, 'm3', 'Only m1 heard of it')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
+  // The same, with the restored member's copy request reaching its source before the relay of the
+  // member that had the old change: the source waits for it (without the wait, the copy lacks the
+  // old change, and the restored member's next change, numbered as that one, is taken for it on m1).
+  it('waits to copy a restored member until its source has every change of its old life some member had', async () => {
+    group = await equalGroup('restore-overtaken');
+    await publish(group, 'm3', 'Only m1 heard of it');
+    await group.peer('m3').flush();
+    await group.link.deliverSome('m1', 100);
+    await group.restore('m3', 'm2');
+    expect(await group.link.deliverFirst('m2', (message) => message.kind === 'copy-request')).toBe(true);
+    await group.sync();
+    await publish(group, 'm3', 'First after the reload');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm2', 'Only m1 heard of it')).toBe(1);
+    expect(await titledOn(group, 'm1', 'First after the reload')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
   });
 
   // Seed 45 (5 members, 20 workload ops; the CI seed first chosen), shrunk to 21 ops: after m5's
