@@ -608,7 +608,7 @@ export class SyncPeer {
       case 'nack':
         link.refused(envelope.nackSeq);
         this.journal.write([
-          { direction: 'sent', kind: 'rows', target: `batch ${envelope.nackSeq}`, summary: `The paired site could not apply it: ${envelope.reason}`, status: 'failed' },
+          { direction: 'sent', kind: 'rows', target: `batch ${envelope.nackSeq}`, summary: `${this.refuser(parts)} could not apply it: ${envelope.reason}`, status: 'failed' },
         ]);
         return;
       default:
@@ -656,6 +656,11 @@ export class SyncPeer {
     });
     if (outcome === 'applied') this.setProblem(null);
     if (outcome !== 'none') await this.membership.applied(parts);
+  }
+
+  /** Who refused a delta of this site's, as its journal line says: in a group, the member's site. */
+  private refuser(parts: LinkParts): string {
+    return this.links.size >= 2 && parts.lastSiteUrl !== '' ? `The member at ${parts.lastSiteUrl}` : 'The paired site';
   }
 
   /** Whether a member other than `origin` is in the group: one that may lack `origin`'s deltas (none in a pair). */

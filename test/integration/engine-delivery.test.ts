@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SiteClient } from '../../src/platform/site-client';
 import {
+  POISON_TRIGGER,
   RAW_PDO_PHP,
   expectConverged,
   expectUnchanged,
@@ -25,9 +26,6 @@ const REPLAY_COMBINATIONS: readonly Combination[] = [
   { driver: 'ast', wp: '6.5' },
   { driver: 'legacy', wp: 'nightly' },
 ];
-
-const POISON_TRIGGER = `CREATE TRIGGER engine_test_poison BEFORE INSERT ON wp_posts WHEN NEW.post_title = 'Poison'
-  BEGIN SELECT RAISE(ABORT, 'poison refused by the test'); END`;
 
 describe.each(REPLAY_COMBINATIONS)('a failing replay, WordPress $wp on the $driver driver', (combination) => {
   let pair: EnginePair;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slotRange } from '../../src/ids';
-import { failuresIn, inWordPress, type Combination } from './engine-support';
+import { failuresIn, inWordPress, POISON_TRIGGER, RAW_PDO_PHP, type Combination } from './engine-support';
 import { TestGroup } from './group-support';
 
 /**
@@ -110,6 +110,38 @@ describe('a sync group of three equal sites, WordPress nightly on the ast driver
     ]);
     await group.sync();
     await group.expectConverged();
+  });
+
+  it('holds a change one member cannot apply on that member, says so, and lets the rest go on', async () => {
+    const mark = group.journal.length;
+    // Something on B refuses one post (as a table its plugins lack would).
+    await inWordPress(group.site('peer-b'), `${RAW_PDO_PHP} $pdo->exec(${JSON.stringify(POISON_TRIGGER)});`);
+    await publish(group, 'peer-a', 'Poison');
+    await publish(group, 'peer-a', 'After the poison, from A');
+    await publish(group, 'peer-c', 'From C meanwhile');
+    await group.sync();
+    // C has everything; B has C's post, and holds A's two (the second waits behind the first, in A's order).
+    expect(await countTitled(group, 'peer-c', 'Poison')).toBe(1);
+    expect(await countTitled(group, 'peer-c', 'After the poison, from A')).toBe(1);
+    expect(await countTitled(group, 'peer-b', 'From C meanwhile')).toBe(1);
+    expect(await countTitled(group, 'peer-b', 'Poison')).toBe(0);
+    expect(await countTitled(group, 'peer-b', 'After the poison, from A')).toBe(0);
+    const url = (member: string) => group.site(member).siteUrl.replace(/\/$/, '');
+    const failuresOn = (member: string) => failuresIn(group.journal.slice(mark)).filter((entry) => entry.site.replace(/\/$/, '') === url(member));
+    expect(failuresOn('peer-b').filter((entry) => entry.direction === 'received').map((entry) => entry.summary)).toContainEqual(
+      expect.stringMatching(/^Not applied: Post “Poison” published[\s\S]*poison refused by the test/),
+    );
+    // A's line names the member that refused it (B has sent A a change, so A knows its URL).
+    expect(failuresOn('peer-a').map((entry) => entry.summary)).toContainEqual(expect.stringMatching(new RegExp(`^The member at ${url('peer-b')}/? could not apply it: [\\s\\S]*poison refused by the test`)));
+    expect(failuresOn('peer-c')).toEqual([]);
+    expect(group.peer('peer-a').pendingCount).toBe(2);
+    expect(group.peer('peer-c').pendingCount).toBe(0);
+    // The cause goes; B applies them again.
+    await inWordPress(group.site('peer-b'), `${RAW_PDO_PHP} $pdo->exec('DROP TRIGGER engine_test_poison');`);
+    await group.peer('peer-b').retry();
+    await group.sync();
+    await group.expectConverged();
+    expect(group.peer('peer-a').pendingCount).toBe(0);
   });
 
   // Last: C leaves. A user turned sync off in B, then edited in C and closed its tab: only A had

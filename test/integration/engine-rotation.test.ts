@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  POISON_TRIGGER,
   RAW_PDO_PHP,
   expectConverged,
   failuresIn,
@@ -20,9 +21,6 @@ import {
  * reinstalls and sends what was captured meanwhile, the sites converge, and no journal line
  * repeats.
  */
-
-const POISON_TRIGGER = `CREATE TRIGGER engine_test_poison BEFORE INSERT ON wp_posts WHEN NEW.post_title = 'Poison'
-  BEGIN SELECT RAISE(ABORT, 'poison refused by the test'); END`;
 
 const COMBINATIONS: readonly Combination[] = [
   { driver: 'legacy', wp: 'nightly' },

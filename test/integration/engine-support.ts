@@ -318,6 +318,14 @@ echo ${JSON.stringify(RESULT_MARKER)}, json_encode($result);
 export const RAW_PDO_PHP = `global $wpdb;
 $pdo = method_exists($wpdb, 'get_driver') ? $wpdb->get_driver()->get_sqlite_pdo() : $wpdb->dbh->get_pdo();`;
 
+/**
+ * A trigger of the test's own, outside the engine, that refuses a post titled "Poison" (run it
+ * with RAW_PDO_PHP): what a site that cannot apply a change (a table its plugins lack, a newer
+ * schema) looks like to the engine. `DROP TRIGGER engine_test_poison` removes the cause.
+ */
+export const POISON_TRIGGER = `CREATE TRIGGER engine_test_poison BEFORE INSERT ON wp_posts WHEN NEW.post_title = 'Poison'
+  BEGIN SELECT RAISE(ABORT, 'poison refused by the test'); END`;
+
 /** Journal lines added since `mark` (a previous `journal.length`). */
 export function journalSince(pair: EnginePair, mark: number): JournalEntry[] {
   return pair.journal.slice(mark);
