@@ -80,7 +80,8 @@ export class Membership {
     // Asked again (the member's timer found the copy stalled): a member that never answers does not hold the restore for ever.
     if (reconciling && reconciling.request === undefined) {
       reconciling.request = request;
-      return;
+      // Nothing more may come to wait for (no other member, or all said so already).
+      return this.answerOnceReconciled(parts.remotePeerId);
     }
     this.reconciling.delete(parts.remotePeerId);
     await parts.copyOut.answer(request);

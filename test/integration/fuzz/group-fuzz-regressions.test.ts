@@ -144,6 +144,22 @@ describe('group fuzz regressions', () => {
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // Seeds 7203–7205 (3 members): a group down to two, one of them reloaded: the copy's source waited
+  // for word of the old life from other members, and there were none (a pair's restore is the same).
+  it('restores the reloaded member of a group of two without waiting for anyone', async () => {
+    group = new TestGroup(AST_NIGHTLY, 'restore-in-two');
+    for (const member of ['m1', 'm2']) await group.boot(member);
+    await group.create(['m1', 'm2'], 'm1', false);
+    await publish(group, 'm2', 'Before the reload');
+    await group.sync();
+    await group.restore('m2', 'm1');
+    await group.untilCopied('m2');
+    await publish(group, 'm2', 'After the reload');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm1', 'After the reload')).toBe(1);
+  });
+
   // Seed 45 (5 members, 20 workload ops; the CI seed first chosen), shrunk to 21 ops: after m5's
   // page reloaded and its restore from m2 began, m2 wrote b.txt, which m1 had written before. m2's
   // copy held m2's b.txt and none of m1's changes; m2 then spared its newer b.txt from m1's older
