@@ -1,8 +1,5 @@
 import { expect, test } from 'vitest';
-import type { Worker } from 'playwright-core';
-import type { PlaygroundTab } from '../test/e2e/browser';
-import { openTwoTabs, pairFromPopup } from './chromium-tabs';
-import { journalFromItems } from '../src/journal/journal-pages';
+import { appliedOn, nextAppliedOn, openTwoTabs, pairFromPopup, savePost, session, siteOf, sleep, type StoredPairing } from './chromium-tabs';
 import { median, percentile, recordSection, type Measurement } from './record';
 
 /**
@@ -22,55 +19,6 @@ const LIVE_SAVES = 50;
 const PROTOTYPE_SAVES = 20;
 const PROTOTYPE_FLUSH_MS = 3000;
 
-interface StoredEntry {
-  time: number;
-  direction: string;
-  kind: string;
-  status: string;
-  summary: string;
-  site: string;
-}
-
-interface StoredPairing {
-  pairId: string;
-  phase: string;
-  sides: { tabId: number; scope: string }[];
-}
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-async function session(worker: Worker): Promise<{ journal: StoredEntry[]; pairings?: StoredPairing[] }> {
-  const items = (await worker.evaluate(() => chrome.storage.session.get(null))) as Record<string, unknown>;
-  return { journal: journalFromItems(items) as StoredEntry[], pairings: items.pairings as StoredPairing[] | undefined };
-}
-
-/** Saves a post in the tab's site; answers the page's clock when the save request returned. */
-function savePost(tab: PlaygroundTab, title: string): Promise<number> {
-  return tab.page.evaluate(async (postTitle) => {
-    const w = window as unknown as { playgroundSites: { getClient(): { run(r: { code: string }): Promise<unknown> } } };
-    await w.playgroundSites.getClient().run({
-      code: `<?php require '/wordpress/wp-load.php'; wp_insert_post(['post_title' => ${JSON.stringify(postTitle)}, 'post_status' => 'publish', 'post_content' => 'Latency probe']);`,
-    });
-    return Date.now();
-  }, title);
-}
-
-/** The rows batches B applied so far, oldest first. */
-async function appliedOnB(worker: Worker, bSite: string): Promise<StoredEntry[]> {
-  return ((await session(worker)).journal ?? []).filter(
-    (entry) => entry.direction === 'received' && entry.kind === 'rows' && entry.status === 'applied' && entry.site === bSite,
-  );
-}
-
-/** Waits for the next rows batch B applied after `seen` entries; answers its journal time. */
-async function nextAppliedOnB(worker: Worker, bSite: string, seen: number): Promise<{ time: number; count: number }> {
-  for (;;) {
-    const applied = await appliedOnB(worker, bSite);
-    if (applied.length > seen) return { time: applied[seen]!.time, count: applied.length };
-    await sleep(5);
-  }
-}
-
 test('propagation latency and full copy in Chromium', async () => {
   const tabs = await openTwoTabs();
   const { browser, a, b, worker, tabIds } = tabs;
@@ -86,12 +34,12 @@ test('propagation latency and full copy in Chromium', async () => {
     const copied = ((await session(worker)).journal ?? []).find((entry) => entry.summary.startsWith('Copied the full state'));
     const copyMs = Number(/in ([\d,]+) ms/.exec(copied?.summary ?? '')?.[1]?.replace(/,/g, '') ?? NaN);
 
-    const bSite = b.absoluteUrl.replace(/\/+$/, '');
-    let seen = (await appliedOnB(worker, bSite)).length;
+    const bSite = siteOf(b);
+    let seen = (await appliedOn(worker, bSite)).length;
     const live: number[] = [];
     for (let index = 0; index < LIVE_SAVES; index++) {
       const savedAt = await savePost(a, `Live ${index}`);
-      const arrived = await nextAppliedOnB(worker, bSite, seen);
+      const arrived = await nextAppliedOn(worker, bSite, seen);
       seen = arrived.count;
       live.push(arrived.time - savedAt);
     }
@@ -114,7 +62,7 @@ test('propagation latency and full copy in Chromium', async () => {
     for (let index = 0; index < PROTOTYPE_SAVES; index++) {
       await sleep(Math.random() * 1000);
       const savedAt = await savePost(a, `Prototype ${index}`);
-      const arrived = await nextAppliedOnB(worker, bSite, seen);
+      const arrived = await nextAppliedOn(worker, bSite, seen);
       seen = arrived.count;
       prototype.push(arrived.time - savedAt);
     }
