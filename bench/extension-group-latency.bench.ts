@@ -14,7 +14,7 @@ import { bootstrapInterval, median, percentile, recordSection, type Measurement 
  * Run `npm run build:all` first (`npm run bench` does).
  */
 
-const SAVES_EACH = 40;
+const SAVES_EACH = 60;
 const TARGET_RATIO = 1.5;
 
 /** Saves a post in `origin`; answers how long until every other member of its group committed it. */
