@@ -91,6 +91,12 @@ const page: MemberPage = {
   onRejected: (summary) => journalRejected('background message', summary),
 };
 
+// Closing (or leaving) the page while one of its changes has not reached every member would lose
+// it with the page: the browser asks first ("Leave site? Changes you made may not be saved.").
+window.addEventListener('beforeunload', (event) => {
+  if (host.hasUnsyncedChanges) event.preventDefault();
+});
+
 // A page restored from the back/forward cache lost its port meanwhile: the background learns it is back.
 window.addEventListener('pageshow', (event) => {
   if (event.persisted) reportSite();

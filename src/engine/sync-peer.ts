@@ -213,6 +213,15 @@ export class SyncPeer {
     return this.links.pendingCount;
   }
 
+  /**
+   * Whether some change of this site has not reached every member yet: not in a delta yet (waiting
+   * in the site's outbox, files settling) or not acknowledged by every member. A page that closes
+   * now takes it with it.
+   */
+  get hasUnsyncedChanges(): boolean {
+    return this.local.unsent || this.links.pendingCount > 0;
+  }
+
   get isPaused(): boolean {
     return this.paused;
   }

@@ -111,6 +111,11 @@ export class MemberHost {
     this.stopTimer = this.options.repeat(RESEND_EVERY_MS, () => this.lookForWorkLeft());
   }
 
+  /** Whether this page holds a change that has not reached every member yet (see SyncPeer.hasUnsyncedChanges). */
+  get hasUnsyncedChanges(): boolean {
+    return this.peer?.hasUnsyncedChanges ?? false;
+  }
+
   /** What the tab's timer does each time. */
   private lookForWorkLeft(): void {
     if (!this.paused && this.peer && this.peer.pendingCount > 0) this.peer.resendDue();

@@ -67,6 +67,34 @@ interface PageGlobals {
 }
 
 /** True when a visible browser window can be shown. */
+/** What a Playground page's "Leave site?" question is answered (the extension asks while a change has not synced yet), and how often it was asked. */
+const leaving = new WeakMap<Page, { answer: 'leave' | 'stay'; asked: number }>();
+
+/**
+ * Answers a page's "Leave site?" question (beforeunload) as a person would: `leave` (the default of
+ * every Playground tab, so a reload or a close in a test goes ahead) or `stay`. Other dialogs are
+ * dismissed, as Playwright does by default.
+ */
+export function answerLeaving(page: Page, answer: 'leave' | 'stay'): void {
+  const known = leaving.get(page);
+  if (known) {
+    known.answer = answer;
+    return;
+  }
+  const state = { answer, asked: 0 };
+  leaving.set(page, state);
+  page.on('dialog', (dialog) => {
+    if (dialog.type() !== 'beforeunload') return void dialog.dismiss().catch(() => undefined);
+    state.asked += 1;
+    void (state.answer === 'leave' ? dialog.accept() : dialog.dismiss()).catch(() => undefined);
+  });
+}
+
+/** How many times the page asked "Leave site?" so far. */
+export function timesAskedToLeave(page: Page): number {
+  return leaving.get(page)?.asked ?? 0;
+}
+
 export function hasDisplay(): boolean {
   return Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 }
@@ -160,6 +188,7 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Launch
 
   async function openPlaygroundTab(url = PLAYGROUND_URL): Promise<PlaygroundTab> {
     const page = await context.newPage();
+    answerLeaving(page, 'leave');
     const started = Date.now();
     await page.goto(url, { waitUntil: 'domcontentloaded' });
     const tab = await waitForPlayground(page);

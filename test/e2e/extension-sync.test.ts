@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { expectNoAxeViolations } from './axe';
-import { launchBrowser, type LaunchedBrowser, type PlaygroundTab } from './browser';
+import { answerLeaving, launchBrowser, timesAskedToLeave, type LaunchedBrowser, type PlaygroundTab } from './browser';
 import { chromeTabIdOf as tabIdIn, POLL, sessionState as stateIn, SYNC_TIMEOUT, type JournalEntry, type Pairing, type SessionState } from './extension-state';
 import { makePng } from './fixtures/make-png';
 import { makeTestPluginZip, TEST_PLUGIN_FILE, TEST_PLUGIN_ROW_NOTE, TEST_PLUGIN_SLUG, TEST_PLUGIN_TABLE_SUFFIX } from './fixtures/make-plugin-zip';
@@ -196,6 +196,13 @@ describe('Playground Sync between two paired Playground tabs', () => {
       .toMatch(/\d+ changes? pending/);
     // A's save is stored and counted as waiting: B must still hold the old title.
     expect(await titleOfPost(tabB, firstPostId)).toBe('Synced from A');
+    // Closing A now would lose the edit with the page: the browser asks first ("Leave site?"), and the person stays.
+    answerLeaving(tabA.page, 'stay');
+    const asked = timesAskedToLeave(tabA.page);
+    await tabA.page.close({ runBeforeUnload: true });
+    await expect.poll(() => timesAskedToLeave(tabA.page), POLL).toBe(asked + 1);
+    expect(tabA.page.isClosed()).toBe(false);
+    answerLeaving(tabA.page, 'leave');
 
     await setSyncInPopup(true);
     await expect.poll(() => titleOfPost(tabB, firstPostId), POLL).toBe('Edited while paused');

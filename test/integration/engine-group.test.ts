@@ -80,7 +80,10 @@ describe('a sync group of three equal sites, WordPress nightly on the ast driver
   });
 
   it('keeps a change pending until every member has it, while the others go on', async () => {
+    expect(group.peer('peer-a').hasUnsyncedChanges).toBe(false);
     await publish(group, 'peer-a', 'C is away');
+    // In the site's outbox, not in a delta yet: a page closing now would take it along (the tab asks first).
+    expect(group.peer('peer-a').hasUnsyncedChanges).toBe(true);
     await group.peer('peer-a').flush();
     // B takes it and answers; C hears nothing yet.
     for (let round = 0; round < 5; round++) {
@@ -89,8 +92,10 @@ describe('a sync group of three equal sites, WordPress nightly on the ast driver
     }
     expect(await countTitled(group, 'peer-b', 'C is away')).toBe(1);
     expect(group.peer('peer-a').pendingCount).toBe(1);
+    expect(group.peer('peer-a').hasUnsyncedChanges).toBe(true);
     await group.sync();
     expect(group.peer('peer-a').pendingCount).toBe(0);
+    expect(group.peer('peer-a').hasUnsyncedChanges).toBe(false);
     await group.expectConverged();
   });
 

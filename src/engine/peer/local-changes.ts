@@ -38,10 +38,17 @@ export class LocalChanges {
   private pullQueued = false;
   /** Batches wait in the site's outbox until fewer of the ones taken are unacknowledged. */
   private pullHeld = false;
+  /** A pull is taking batches from the site's outbox now. */
+  private pulling = false;
   /** The database batch (its seq in the site's outbox) each unacknowledged delta carries. */
   private readonly batchOfDelta = new Map<number, number>();
 
   constructor(private readonly options: LocalChangesOptions) {}
+
+  /** Whether changes of this site are not in a delta yet: batches waiting in its outbox, files settling. */
+  get unsent(): boolean {
+    return this.pullQueued || this.pulling || this.pullHeld || this.fileTimer !== undefined;
+  }
 
   /** The site said batches wait in its outbox: one pull, queued behind the work in progress. */
   schedulePull(): void {
@@ -56,7 +63,10 @@ export class LocalChanges {
   /** Files were recorded: they go out once the site has been quiet for a moment. */
   scheduleFileFlush(): void {
     clearTimeout(this.fileTimer);
-    this.fileTimer = setTimeout(() => void this.options.steps.run(() => this.send(null)), this.options.fileSettleMs);
+    this.fileTimer = setTimeout(() => {
+      this.fileTimer = undefined;
+      void this.options.steps.run(() => this.send(null));
+    }, this.options.fileSettleMs);
   }
 
   /**
@@ -70,12 +80,17 @@ export class LocalChanges {
     const room = MAX_BATCHES_IN_FLIGHT - this.batchOfDelta.size;
     this.pullHeld = room <= 0;
     if (this.pullHeld) return;
-    const { batches, errors, more } = await guard.run(() => feed.pull(room));
-    for (const cause of errors) {
-      journal.write([{ direction: 'local', kind: 'rows', target: 'site capture', summary: cause.slice(0, 500), status: 'failed', detail: cause }]);
+    this.pulling = true;
+    try {
+      const { batches, errors, more } = await guard.run(() => feed.pull(room));
+      for (const cause of errors) {
+        journal.write([{ direction: 'local', kind: 'rows', target: 'site capture', summary: cause.slice(0, 500), status: 'failed', detail: cause }]);
+      }
+      for (const batch of batches) await this.send(batch);
+      this.pullHeld = more;
+    } finally {
+      this.pulling = false;
     }
-    for (const batch of batches) await this.send(batch);
-    this.pullHeld = more;
     this.pullAgainIfRoom();
   }
 
@@ -127,6 +142,7 @@ export class LocalChanges {
   /** No more file flushes of their own (the peer is stopping). */
   stopFlushing(): void {
     clearTimeout(this.fileTimer);
+    this.fileTimer = undefined;
   }
 
   /** Stops listening to the site's drains and recording its files. */
