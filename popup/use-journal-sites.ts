@@ -21,6 +21,8 @@ export interface JournalSites {
 export function useJournalSites(registry: TabRegistry | undefined, pairings: Pairings, commands: Commands): JournalSites {
   const nameOf = useMemo(() => {
     const known: KnownSite[] = [
+      // Sites that left a group first: a tab or pairing that knows the site now has the latest name.
+      ...pairings.flatMap((pairing) => pairing.formerSides ?? []),
       ...pairings.flatMap((pairing) => pairing.sides.map((side) => ({ siteUrl: side.siteUrl, name: side.name, scope: side.scope }))),
       ...Object.values(registry ?? {}).flatMap((tab) => (tab.site ? [{ siteUrl: tab.site.siteUrl, name: tab.site.name, scope: tab.site.scope }] : [])),
     ];

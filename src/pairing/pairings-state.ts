@@ -1,6 +1,7 @@
 import type { TabRegistry } from '../registry/tab-registry';
 import {
   ENDED_PAIRINGS_LIMIT,
+  FORMER_SIDES_LIMIT,
   type CopyProgress,
   type EndedPairing,
   type EndedPairings,
@@ -95,7 +96,9 @@ export function addSide(pairing: Pairing, side: Omit<PairedSide, 'slot'>): Pairi
 /** A tab leaves the group (its slot is not given out again). */
 export function removeSide(pairing: Pairing, tabId: number): Pairing {
   const left = copyInstalled(pairing, tabId);
-  return { ...left, sides: left.sides.filter((side) => side.tabId !== tabId) };
+  const gone = left.sides.find((side) => side.tabId === tabId);
+  const former = gone ? [...(left.formerSides ?? []), { siteUrl: gone.siteUrl, name: gone.name, scope: gone.scope }].slice(-FORMER_SIDES_LIMIT) : left.formerSides;
+  return { ...left, sides: left.sides.filter((side) => side.tabId !== tabId), ...(former ? { formerSides: former } : {}) };
 }
 
 function withoutCopy(side: PairedSide): PairedSide {

@@ -52,11 +52,17 @@ export interface Pairing {
   sides: PairedSide[];
   /** The ID slot the next tab to join takes. */
   nextSlot: number;
+  /** Sites that left the group, newest last (at most FORMER_SIDES_LIMIT): the journal still names them. */
+  formerSides?: FormerSide[];
   syncOn: boolean;
   phase: PairingPhase;
   error?: string;
   createdAt: number;
 }
+
+/** A site that was in a group, as the journal's lines about it name it. */
+export type FormerSide = Pick<PairedSide, 'siteUrl' | 'name' | 'scope'>;
+export const FORMER_SIDES_LIMIT = 16;
 
 export type Pairings = readonly Pairing[];
 export const noPairings: Pairings = [];

@@ -119,6 +119,9 @@ describe('pairings state', () => {
     const left = removeSide(copyInstalled(copying, 2), 3);
     expect(left).toMatchObject({ phase: 'live', nextSlot: 3 });
     expect(left.sides.map((side) => side.tabId)).toEqual([1, 2]);
+    // The journal still names the site that left.
+    const gone = copying.sides.find((side) => side.tabId === 3)!;
+    expect(left.formerSides).toEqual([{ siteUrl: gone.siteUrl, name: gone.name, scope: gone.scope }]);
     expect(addSide(left, { ...left.sides[0]!, tabId: 5, peerId: 'peer-5' }).sides.at(-1)!.slot).toBe(3);
   });
 
