@@ -135,6 +135,29 @@ describe('group fuzz regressions', () => {
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // Seed 7213 (3 members, 300 workload ops): m3's last change of its old life reached m2 only; m3
+  // was restored from m2, whose copy held that change, and m3's hello (its deltas go on after it)
+  // reached m1 before m2's relay of it: m1 moved its inbox past the change it lacked and dropped
+  // the relay as a duplicate. Now a member holds a restored member's hello and new deltas until
+  // it has every delta of the old life any member had.
+  it('takes the old life of a restored member relayed after its hello', async () => {
+    group = await equalGroup('hello-before-relay');
+    await publish(group, 'm3', 'Only m2 heard of it');
+    await group.peer('m3').flush();
+    await group.link.deliverSome('m2', 100);
+    expect(await titledOn(group, 'm2', 'Only m2 heard of it')).toBe(1);
+    await group.restore('m3', 'm2');
+    await group.untilCopied('m3');
+    expect(await group.link.deliverFirst('m1', (message) => message.kind === 'hello')).toBe(true);
+    await group.sync();
+    await publish(group, 'm3', 'First after the reload');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm1', 'Only m2 heard of it')).toBe(1);
+    expect(await titledOn(group, 'm1', 'First after the reload')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
   // Seeds 7203–7205 (3 members): a group down to two, one of them reloaded: the copy's source waited
   // for word of the old life from other members, and there were none (a pair's restore is the same).
   it('restores the reloaded member of a group of two without waiting for anyone', async () => {
