@@ -165,6 +165,10 @@ export class SyncPeer {
       journal: this.journal,
       openLink: (remotePeerId, startFrom) => this.openLink(remotePeerId, startFrom),
       takeDelta: (parts, held) => this.takeDelta(parts, held),
+      receiveDelta: (parts, held) => {
+        parts.relayedBy = null;
+        return this.takeDelta(parts, held);
+      },
       releaseAckedByAll: () => this.releaseAckedByAll(),
       reportPending: () => this.reportPending(),
     });
@@ -580,7 +584,7 @@ export class SyncPeer {
         // Not applied, not acknowledged: the member sends it again on resume or after the copy.
         else if (!this.live || this.paused || this.copyInFlight) return;
         else if (copyOut.holding) copyOut.holdDelta(held);
-        else await this.receiveDelta(parts, held);
+        else if (!this.membership.holdsBack(parts, held)) await this.receiveDelta(parts, held);
         return;
       }
       case 'relay':
@@ -622,7 +626,7 @@ export class SyncPeer {
         return;
       default:
         // ack, hello: the piggybacked ackUpTo was the point; a lost tail shows up here.
-        if (this.deltasFlow && !copyOut.holding) link.observeSenderSeq(envelope.seq);
+        if (this.deltasFlow && !copyOut.holding && !this.membership.isReconciling(parts.remotePeerId)) link.observeSenderSeq(envelope.seq);
     }
   }
 

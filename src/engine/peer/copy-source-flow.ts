@@ -62,7 +62,7 @@ export class CopySourceFlow {
     await this.withdraw();
     try {
       // Everything captured so far goes into the outbox first: the copy contains up to baseSeq.
-      await local.pull();
+      await local.pullAll();
       await local.send(null);
       const baseSeq = link.lastSeq;
       const applied = this.context.appliedFromOthers();

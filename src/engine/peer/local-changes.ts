@@ -74,15 +74,27 @@ export class LocalChanges {
    * Call from a step.
    */
   async pull(): Promise<void> {
-    const { feed, guard, journal } = this.options;
     // The site's outbox keeps batches durably: this side holds only a window of them (memory stays
     // bounded through a big import, or while sync is paused), and takes more as they are acknowledged.
     const room = MAX_BATCHES_IN_FLIGHT - this.batchOfDelta.size;
     this.pullHeld = room <= 0;
-    if (this.pullHeld) return;
+    if (!this.pullHeld) await this.take(room);
+  }
+
+  /**
+   * Takes every batch waiting in the site's outbox into deltas, past the window: a full-state copy
+   * is about to hold their rows, and its target's database cursor for this site goes past them, so
+   * they must be deltas its target has (and keeps for relaying) too. Call from a step.
+   */
+  pullAll(): Promise<void> {
+    return this.take(Number.POSITIVE_INFINITY);
+  }
+
+  private async take(limit: number): Promise<void> {
+    const { feed, guard, journal } = this.options;
     this.pulling = true;
     try {
-      const { batches, errors, more } = await guard.run(() => feed.pull(room));
+      const { batches, errors, more } = await guard.run(() => feed.pull(limit));
       for (const cause of errors) {
         journal.write([{ direction: 'local', kind: 'rows', target: 'site capture', summary: cause.slice(0, 500), status: 'failed', detail: cause }]);
       }

@@ -20,9 +20,25 @@ export interface MembershipContext {
   readonly openLink: (remotePeerId: string, startFrom?: DeltaLinkOptions['startFrom']) => LinkParts;
   /** A delta no one will send again (relayed, or from a member that left): applied, or held while sync is off. */
   readonly takeDelta: (parts: LinkParts, held: HeldDelta) => Promise<void>;
+  /** A delta its origin sent, held back here until now (see Membership.holdsBack). */
+  readonly receiveDelta: (parts: LinkParts, held: HeldDelta) => Promise<void>;
   /** What every remaining link acknowledged leaves the site. */
   readonly releaseAckedByAll: () => Promise<void>;
   readonly reportPending: () => void;
+}
+
+/** A member starting over, as the others reconcile its old life (see Membership.reset). */
+interface Reconciling {
+  /** The members yet to say how far they have its old life's deltas. */
+  readonly waiting: Set<string>;
+  /** The furthest of its old life's deltas any member said it has. */
+  upTo: number;
+  /** Its copy request, on its copy's source, while held back. */
+  request?: EnvelopeOf<'copy-request'>;
+  /** Where its new life's deltas go on (its `hello`), on the other members, while held back. */
+  helloSeq?: number;
+  /** Its new life's deltas, while held back. */
+  readonly newLife: HeldDelta[];
 }
 
 /**
@@ -33,9 +49,10 @@ export interface MembershipContext {
 export class Membership {
   /**
    * By member starting over: the members yet to say how far they have its old life's deltas, the
-   * furthest any said, and its copy request while held back.
+   * furthest any said, and its copy request while held back; on the other members, its `hello`
+   * and its new life's deltas while held back.
    */
-  private readonly reconciling = new Map<string, { waiting: Set<string>; upTo: number; request?: EnvelopeOf<'copy-request'> }>();
+  private readonly reconciling = new Map<string, Reconciling>();
 
   constructor(private readonly context: MembershipContext) {}
 
@@ -67,7 +84,25 @@ export class Membership {
     await this.relayToOthers(closed, others);
     this.openHoldingRetained(remotePeerId, closed.link.lastSeq, retained);
     links.get(remotePeerId)!.restartInbox(closed.link.appliedUpTo);
-    this.reconciling.set(remotePeerId, { waiting: new Set(others.map((parts) => parts.remotePeerId)), upTo: closed.link.appliedUpTo });
+    this.reconciling.set(remotePeerId, { waiting: new Set(others.map((parts) => parts.remotePeerId)), upTo: closed.link.appliedUpTo, newLife: [] });
+  }
+
+  /**
+   * A delta of `parts`' member, sent by it: held back (answers true) while it starts over and this
+   * site lacks some of its old life another member had. Its new life numbers after what its copy
+   * held of the old one, and the old deltas come relayed: taken after them, in the origin's order.
+   */
+  holdsBack(parts: LinkParts, delta: HeldDelta): boolean {
+    const reconciling = this.reconciling.get(parts.remotePeerId);
+    if (!reconciling) return false;
+    // Sent again while held back (its timer): once is enough.
+    if (!reconciling.newLife.some((held) => held.batch.seq === delta.batch.seq)) reconciling.newLife.push(delta);
+    return true;
+  }
+
+  /** Whether `origin` starts over and this site has not had its old life as far as any member had it yet. */
+  isReconciling(origin: string): boolean {
+    return this.reconciling.has(origin);
   }
 
   /**
@@ -149,6 +184,8 @@ export class Membership {
     if (!reconciling || !parts || reconciling.waiting.size > 0 || parts.link.appliedUpTo < reconciling.upTo) return;
     this.reconciling.delete(origin);
     if (reconciling.request) await parts.copyOut.answer(reconciling.request);
+    if (reconciling.helloSeq !== undefined && reconciling.helloSeq > parts.link.appliedUpTo) parts.restartInbox(reconciling.helloSeq);
+    for (const delta of reconciling.newLife) await this.context.receiveDelta(parts, delta);
   }
 
   /** Every link closes (the member stops): the copies it served are withdrawn. */
@@ -178,7 +215,11 @@ export class Membership {
    * carried were applied here, and acknowledged there, after it.
    */
   greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>, overtaken: boolean): void {
-    if (!overtaken || envelope.seq > parts.link.appliedUpTo) parts.restartInbox(envelope.seq);
+    const reconciling = this.reconciling.get(parts.remotePeerId);
+    // A member starting over: its old life's deltas relayed here come first (see holdsBack); its new
+    // life's are held back meanwhile, so nothing past the hello is applied when the inbox moves.
+    if (reconciling) reconciling.helloSeq = envelope.seq;
+    else if (!overtaken || envelope.seq > parts.link.appliedUpTo) parts.restartInbox(envelope.seq);
     if (!overtaken && envelope.ackUpTo < parts.link.ackedUpTo) {
       this.context.journal.write([
         {

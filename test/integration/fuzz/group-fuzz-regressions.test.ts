@@ -135,6 +135,58 @@ describe('group fuzz regressions', () => {
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // Seed 7213 (3 members, 300 workload ops): m3's last change of its old life reached m2 only; m3
+  // was restored from m2, whose copy held that change, and m3's hello (its deltas go on after it)
+  // reached m1 before m2's relay of it: m1 moved its inbox past the change it lacked and dropped
+  // the relay as a duplicate. Now a member holds a restored member's hello and new deltas until
+  // it has every delta of the old life any member had.
+  it('takes the old life of a restored member relayed after its hello', async () => {
+    group = await equalGroup('hello-before-relay');
+    await publish(group, 'm3', 'Only m2 heard of it');
+    await group.peer('m3').flush();
+    await group.link.deliverSome('m2', 100);
+    expect(await titledOn(group, 'm2', 'Only m2 heard of it')).toBe(1);
+    await group.restore('m3', 'm2');
+    await group.untilCopied('m3');
+    expect(await group.link.deliverFirst('m1', (message) => message.kind === 'hello')).toBe(true);
+    await group.sync();
+    await publish(group, 'm3', 'First after the reload');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm1', 'Only m2 heard of it')).toBe(1);
+    expect(await titledOn(group, 'm1', 'First after the reload')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
+  // Seed 7210 (3 members, 300 workload ops): m1 had MAX_BATCHES_IN_FLIGHT database batches unacknowledged
+  // (a member was slow), so its later batches waited in its site's outbox, not yet deltas; m5's copy
+  // from m1 held their rows, and its database cursor for m1 went past them. m1 reloaded before it sent
+  // them: no member had them to relay, m1's copy from m4 lacked them (its new life reused their IDs),
+  // and m5 dropped m1's new batches, numbered alike, as duplicates. A copy's source now makes every
+  // batch waiting in its outbox a delta before it captures its state.
+  it('relays the rows a member had only in its site outbox when a copy of it was taken', async () => {
+    group = await equalGroup('copy-of-unsent-batches');
+    group.peer('m2').setPaused(true);
+    for (let post = 1; post <= 6; post++) {
+      await publish(group, 'm1', `Waiting post ${post}`);
+      await group.peer('m1').flush();
+    }
+    await group.link.deliverSome('m3', 100);
+    await group.boot('m4');
+    await group.join('m4', 'm1');
+    await group.untilCopied('m4');
+    expect(await titledOn(group, 'm4', 'Waiting post 6')).toBe(1);
+    await group.restore('m1', 'm3');
+    group.peer('m2').setPaused(false);
+    await group.sync();
+    await publish(group, 'm1', 'First after the reload');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm1', 'Waiting post 6')).toBe(1);
+    expect(await titledOn(group, 'm4', 'First after the reload')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
   // Seeds 7203–7205 (3 members): a group down to two, one of them reloaded: the copy's source waited
   // for word of the old life from other members, and there were none (a pair's restore is the same).
   it('restores the reloaded member of a group of two without waiting for anyone', async () => {
