@@ -177,7 +177,11 @@ export class Membership {
     if (gone.link.appliedUpTo > before) await this.relayToOthers(gone, this.context.links.all(), before);
   }
 
-  /** Answers the copy request of `origin` (starting over) held back, once this site has what every member had of its old life. */
+  /**
+   * Once this site has what every member had of the old life of `origin` (starting over): answers
+   * its copy request held back (on its copy's source), or takes its `hello` and new deltas held
+   * back (on the others).
+   */
   private async answerOnceReconciled(origin: string): Promise<void> {
     const reconciling = this.reconciling.get(origin);
     const parts = this.context.links.get(origin);
