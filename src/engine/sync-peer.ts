@@ -82,8 +82,9 @@ export interface SyncPeerOptions {
  * (RejoinFlow). Every delta goes from its origin to each member directly, under one numbering,
  * and the all-or-nothing apply (applyDelta) serves every link. Members joining, starting over and
  * leaving change the links (Membership); the other members' deltas applied here are kept until
- * all have them, for a member that leaves before they reached every member (KeptDeltas). This class holds the state the
- * parts share (sync on or off, live or waiting for a copy) and routes envelopes to them.
+ * all have them, for a member that leaves before they reached every member (KeptDeltas). This
+ * class holds the state the parts share (sync on or off, live or waiting for a copy) and routes
+ * envelopes to them.
  * Everything that touches the site runs one step at a time (Steps), except the bytes of blob
  * chunks: served and stored beside the steps, so a window of them moves at once.
  */
@@ -165,7 +166,7 @@ export class SyncPeer {
       journal: this.journal,
       openLink: (remotePeerId, startFrom) => this.openLink(remotePeerId, startFrom),
       takeDelta: (parts, held) => this.takeDelta(parts, held),
-      receiveDelta: (parts, held) => {
+      takeFromOrigin: (parts, held) => {
         parts.relayedBy = null;
         return this.takeDelta(parts, held);
       },
@@ -470,10 +471,7 @@ export class SyncPeer {
       site,
       remotePeerId,
       blobSource: () => parts.relayedBy ?? remotePeerId,
-      // A relayed one is not kept: its relayer sent it to every member.
-      applied: (batch) => {
-        if (this.othersThan(remotePeerId) && parts.relayedBy === null) this.kept.keep(remotePeerId, { batch, siteUrl: parts.lastSiteUrl });
-      },
+      applied: (batch) => this.keepForRelaying(parts, batch, parts.lastSiteUrl),
       fileVersions: this.fileVersions,
       blobs: this.blobs,
       guard: this.guard,
@@ -641,9 +639,8 @@ export class SyncPeer {
   }
 
   private async receiveDelta(parts: LinkParts, { batch, siteUrl }: HeldDelta): Promise<void> {
-    // One this site has already (applied, or by a copy of its origin) is kept all the same: some
-    // member may lack it, and this site relays it if its origin leaves first.
-    if (batch.seq <= parts.link.appliedUpTo && this.othersThan(parts.remotePeerId)) this.kept.keep(parts.remotePeerId, { batch, siteUrl });
+    // One this site has already (applied, or by a copy of its origin) is kept all the same.
+    if (batch.seq <= parts.link.appliedUpTo) this.keepForRelaying(parts, batch, siteUrl);
     const ready = parts.link.receive(batch);
     if (ready.length > 0) await this.applyInOrder(parts, ready, siteUrl);
   }
@@ -676,9 +673,14 @@ export class SyncPeer {
     return this.links.size >= 2 && parts.lastSiteUrl !== '' ? `The member at ${parts.lastSiteUrl}` : 'The paired site';
   }
 
-  /** Whether a member other than `origin` is in the group: one that may lack `origin`'s deltas (none in a pair). */
-  private othersThan(origin: string): boolean {
-    return this.links.some((parts) => parts.remotePeerId !== origin);
+  /**
+   * Keeps a delta of `parts`' member that this site has, should some member lack it when its origin
+   * leaves (KeptDeltas): unless no other member is linked (a pair) or it came relayed (its relayer
+   * sent it to every member).
+   */
+  private keepForRelaying(parts: LinkParts, batch: SequencedBatch<WireDelta>, siteUrl: string): void {
+    const others = this.links.some((other) => other.remotePeerId !== parts.remotePeerId);
+    if (others && parts.relayedBy === null) this.kept.keep(parts.remotePeerId, { batch, siteUrl });
   }
 
   private reportPending(): void {

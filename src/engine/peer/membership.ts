@@ -20,8 +20,8 @@ export interface MembershipContext {
   readonly openLink: (remotePeerId: string, startFrom?: DeltaLinkOptions['startFrom']) => LinkParts;
   /** A delta no one will send again (relayed, or from a member that left): applied, or held while sync is off. */
   readonly takeDelta: (parts: LinkParts, held: HeldDelta) => Promise<void>;
-  /** A delta its origin sent, held back here until now (see Membership.holdsBack). */
-  readonly receiveDelta: (parts: LinkParts, held: HeldDelta) => Promise<void>;
+  /** A delta its origin sent itself (held back here, or on its way when it left): as `takeDelta`, not taken for a relayed one. */
+  readonly takeFromOrigin: (parts: LinkParts, held: HeldDelta) => Promise<void>;
   /** What every remaining link acknowledged leaves the site. */
   readonly releaseAckedByAll: () => Promise<void>;
   readonly reportPending: () => void;
@@ -172,8 +172,7 @@ export class Membership {
    */
   async fromGone(gone: LinkParts, held: HeldDelta): Promise<void> {
     const before = gone.link.appliedUpTo;
-    gone.relayedBy = null;
-    await this.context.takeDelta(gone, held);
+    await this.context.takeFromOrigin(gone, held);
     if (gone.link.appliedUpTo > before) await this.relayToOthers(gone, this.context.links.all(), before);
   }
 
@@ -189,7 +188,7 @@ export class Membership {
     this.reconciling.delete(origin);
     if (reconciling.request) await parts.copyOut.answer(reconciling.request);
     if (reconciling.helloSeq !== undefined && reconciling.helloSeq > parts.link.appliedUpTo) parts.restartInbox(reconciling.helloSeq);
-    for (const delta of reconciling.newLife) await this.context.receiveDelta(parts, delta);
+    for (const delta of reconciling.newLife) await this.context.takeFromOrigin(parts, delta);
   }
 
   /** Every link closes (the member stops): the copies it served are withdrawn. */

@@ -111,49 +111,31 @@ describe('group fuzz regressions', () => {
 
   // A member whose page reloaded while a change of its own had reached only some members: the others
   // relay its old life's deltas among themselves, and its copy's source answers once it has them all
-  // (Membership.reset). Failed before: the old change stayed on m1 only. When the restored member's
-  // copy request reaches its source before m1's relay, the source waits for it (without the wait,
-  // the copy lacks the old change, and the restored member's next change, numbered as that one, is
-  // taken for it on m1).
+  // (Membership.reset). Failed before: the old change stayed where it was. When the restored member's
+  // copy request reaches its source before the relay, the source waits for it (without the wait, the
+  // copy lacks the old change, and the restored member's next change, numbered as that one, is taken
+  // for it). Seed 7213: the old change reached m2 only, m3 was restored from m2, and m3's hello reached
+  // m1 before m2's relay: m1 moved its inbox past the change and dropped the relay as a duplicate; now
+  // a member holds a restored member's hello and new deltas until it has the old life as far as any
+  // member had it.
   it.each([
-    ['after', false],
-    ['before', true],
-  ])('takes a change of a member whose page reloaded before it reached every member, its copy request %s the relay', async (_, requestFirst) => {
-    group = await equalGroup(`abrupt-restore-${requestFirst ? 'overtaken' : 'in-order'}`);
-    await publish(group, 'm3', 'Only m1 heard of it');
+    ['its copy request after the relay', 'm1', 'm2', null],
+    ['its copy request before the relay', 'm1', 'm2', 'copy-request'],
+    ['its hello before the relay (seed 7213)', 'm2', 'm1', 'hello'],
+  ] as const)('takes a change of a member whose page reloaded before it reached every member, %s', async (_, heardBy, lacking, overtaking) => {
+    group = await equalGroup(`abrupt-restore-${overtaking ?? 'in-order'}`);
+    await publish(group, 'm3', 'Only one member heard of it');
     await group.peer('m3').flush();
-    await group.link.deliverSome('m1', 100);
-    expect(await titledOn(group, 'm1', 'Only m1 heard of it')).toBe(1);
+    await group.link.deliverSome(heardBy, 100);
+    expect(await titledOn(group, heardBy, 'Only one member heard of it')).toBe(1);
     await group.restore('m3', 'm2');
-    if (requestFirst) expect(await group.link.deliverFirst('m2', (message) => message.kind === 'copy-request')).toBe(true);
+    if (overtaking === 'hello') await group.untilCopied('m3');
+    if (overtaking) expect(await group.link.deliverFirst(overtaking === 'hello' ? 'm1' : 'm2', (message) => message.kind === overtaking)).toBe(true);
     await group.sync();
     await publish(group, 'm3', 'First after the reload');
     await group.sync();
     await group.expectConverged();
-    expect(await titledOn(group, 'm3', 'Only m1 heard of it')).toBe(1);
-    expect(await titledOn(group, 'm1', 'First after the reload')).toBe(1);
-    expect(failuresIn(group.journal)).toEqual([]);
-  });
-
-  // Seed 7213 (3 members, 300 workload ops): m3's last change of its old life reached m2 only; m3
-  // was restored from m2, whose copy held that change, and m3's hello (its deltas go on after it)
-  // reached m1 before m2's relay of it: m1 moved its inbox past the change it lacked and dropped
-  // the relay as a duplicate. Now a member holds a restored member's hello and new deltas until
-  // it has every delta of the old life any member had.
-  it('takes the old life of a restored member relayed after its hello', async () => {
-    group = await equalGroup('hello-before-relay');
-    await publish(group, 'm3', 'Only m2 heard of it');
-    await group.peer('m3').flush();
-    await group.link.deliverSome('m2', 100);
-    expect(await titledOn(group, 'm2', 'Only m2 heard of it')).toBe(1);
-    await group.restore('m3', 'm2');
-    await group.untilCopied('m3');
-    expect(await group.link.deliverFirst('m1', (message) => message.kind === 'hello')).toBe(true);
-    await group.sync();
-    await publish(group, 'm3', 'First after the reload');
-    await group.sync();
-    await group.expectConverged();
-    expect(await titledOn(group, 'm1', 'Only m2 heard of it')).toBe(1);
+    expect(await titledOn(group, lacking, 'Only one member heard of it')).toBe(1);
     expect(await titledOn(group, 'm1', 'First after the reload')).toBe(1);
     expect(failuresIn(group.journal)).toEqual([]);
   });
