@@ -172,6 +172,7 @@ export class SyncPeer {
       },
       releaseAckedByAll: () => this.releaseAckedByAll(),
       reportPending: () => this.reportPending(),
+      awaitingCopy: () => !this.live || this.copyInFlight,
     });
     this.local = new LocalChanges({
       site,
@@ -411,6 +412,7 @@ export class SyncPeer {
     };
     const applyHeld = async (held: readonly HeldDelta[]) => {
       for (const delta of held) await this.receiveDelta(parts, delta);
+      await this.membership.takeRelaysHeldDuringCopy();
     };
     const resendPending = () => {
       this.blobs.askAgain();
@@ -446,6 +448,7 @@ export class SyncPeer {
       fileVersions: this.fileVersions,
       wallClock: options.wallClock,
       appliedFromOthers: () => this.links.appliedFrom(remotePeerId),
+      handOver: (applied) => this.membership.handOver(parts, applied),
       cannotServe: () => {
         if (this.paused) return 'Sync is paused on the paired site';
         if (!this.live || this.copyInFlight) return 'The paired site is waiting for a full-state copy itself';
@@ -639,9 +642,11 @@ export class SyncPeer {
   }
 
   private async receiveDelta(parts: LinkParts, { batch, siteUrl }: HeldDelta): Promise<void> {
-    // One this site has already (applied, or by a copy of its origin) is kept all the same.
-    if (batch.seq <= parts.link.appliedUpTo) this.keepForRelaying(parts, batch, siteUrl);
-    const ready = parts.link.receive(batch);
+    // One this site has already (applied, or by a copy) is kept all the same: its big files are pulled if not here.
+    if (batch.seq <= parts.link.appliedUpTo && this.keepsForRelaying(parts)) {
+      await this.kept.keepHad(parts.remotePeerId, { batch, siteUrl }, parts.relayedBy ?? parts.remotePeerId);
+    }
+    const ready = parts.link.receive(batch, parts.relayedBy === null);
     if (ready.length > 0) await this.applyInOrder(parts, ready, siteUrl);
   }
 
@@ -674,13 +679,22 @@ export class SyncPeer {
   }
 
   /**
-   * Keeps a delta of `parts`' member that this site has, should some member lack it when its origin
-   * leaves (KeptDeltas): unless no other member is linked (a pair) or it came relayed (its relayer
-   * sent it to every member).
+   * Keeps a delta of `parts`' member that this site applied, should some member lack it when its
+   * origin leaves or starts over (KeptDeltas).
    */
   private keepForRelaying(parts: LinkParts, batch: SequencedBatch<WireDelta>, siteUrl: string): void {
+    if (this.keepsForRelaying(parts)) this.kept.keep(parts.remotePeerId, { batch, siteUrl });
+  }
+
+  /**
+   * Whether this site keeps the deltas of `parts`' member for relaying: unless no other member is
+   * linked (a pair), or its member left and they came relayed (their relayer sent them to every
+   * member, and keeps them until all have them).
+   */
+  private keepsForRelaying(parts: LinkParts): boolean {
     const others = this.links.some((other) => other.remotePeerId !== parts.remotePeerId);
-    if (others && parts.relayedBy === null) this.kept.keep(parts.remotePeerId, { batch, siteUrl });
+    const relayedFromGone = parts.relayedBy !== null && this.links.get(parts.remotePeerId) !== parts;
+    return others && !relayedFromGone;
   }
 
   private reportPending(): void {

@@ -56,7 +56,11 @@ import { MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } from '../protocol/ids';
  * its seq `originSeq`, the origin's `siteUrl` and `payload`). A receiver applies each in the
  * origin's order, once, as if the origin had sent it; its big files are pulled from the relayer.
  * It answers `relayed` (it has the origin's deltas `upTo` there): the relayer forgets them once
- * every member it relayed them to has them all.
+ * every member it relayed them to has them all. A member that starts over is relayed the same
+ * way. A member that joins (or starts over) after a relay says `relayed` for every member gone
+ * its copy names, as far as the copy has its deltas: each member relays it what it still keeps
+ * past that. A copy's source also sends its target, after the copy, as `relay`, what it kept of
+ * the other members' deltas the copy holds: the target keeps them for relaying in its turn.
  *
  * Payloads (`delta.payload`, copy chunks and metadata) are opaque here: pass a schema to
  * `parseEnvelope` or validate them where they are used.

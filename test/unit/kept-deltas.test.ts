@@ -76,4 +76,58 @@ describe('KeptDeltas', () => {
     expect(kept.of(ORIGIN)).toEqual([]);
     expect(store.removed).toEqual([sha256]);
   });
+
+  it('keeps nothing again that every member has (a late duplicate of a settled delta)', async () => {
+    const { kept } = await keeper();
+    kept.keep(ORIGIN, { batch: { seq: 1, payload: rows(1) }, siteUrl: SITE });
+    await kept.settle(ORIGIN, 1);
+    expect(kept.keep(ORIGIN, { batch: { seq: 1, payload: rows(1) }, siteUrl: SITE })).toBe(false);
+    expect(kept.keep(ORIGIN, { batch: { seq: 2, payload: rows(2) }, siteUrl: SITE })).toBe(true);
+    expect(kept.of(ORIGIN).map((delta) => delta.batch.seq)).toEqual([2]);
+  });
+
+  it('pulls the big file of a delta it has only by a copy from the member that sent it, and serves it from then on', async () => {
+    const { kept, blobs, store, sha256, answers } = await keeper();
+    const bytes = store.blobs.get(sha256)!;
+    store.blobs.delete(sha256);
+    await kept.keepHad(ORIGIN, { batch: { seq: 1, payload: bigFile(sha256) }, siteUrl: SITE }, 'peer-s');
+    expect(answers.at(-1)).toMatchObject({ to: 'peer-s', message: { kind: 'blob-request', sha256, offset: 0 } });
+    await blobs.receiveChunk({ kind: 'blob-chunk', sha256, offset: 0, size: 1000, base64: Buffer.from(bytes).toString('base64') }, 'peer-s');
+    await blobs.serve({ kind: 'blob-request', sha256, offset: 0 }, 'peer-b');
+    expect(answers.at(-1)).toMatchObject({ to: 'peer-b', message: { kind: 'blob-chunk', sha256, offset: 0, size: 1000 } });
+  });
+
+  it('relays what it kept of a member gone to a member that joined after the relay, past what it says its copy has', async () => {
+    const { kept } = await keeper();
+    for (const seq of [1, 2, 3]) kept.keep(ORIGIN, { batch: { seq, payload: rows(seq) }, siteUrl: SITE });
+    await kept.relayed(ORIGIN, ['peer-b']);
+    kept.joined('peer-j', [ORIGIN]);
+    // B has them all, but J's copy was taken before: kept for J.
+    expect(await kept.heard('peer-b', ORIGIN, 3)).toEqual([]);
+    expect(kept.of(ORIGIN)).toHaveLength(3);
+    expect((await kept.heard('peer-j', ORIGIN, 1)).map((delta) => delta.batch.seq)).toEqual([2, 3]);
+    // Said again as it applies them: nothing relayed twice.
+    expect(await kept.heard('peer-j', ORIGIN, 2)).toEqual([]);
+    expect(kept.of(ORIGIN)).toHaveLength(3);
+    await kept.heard('peer-j', ORIGIN, 3);
+    expect(kept.of(ORIGIN)).toEqual([]);
+  });
+
+  it('relays again to a member that started over, once it says how far its copy has them; a member starting over waits for it no more', async () => {
+    const { kept } = await keeper();
+    for (const seq of [1, 2]) kept.keep(ORIGIN, { batch: { seq, payload: rows(seq) }, siteUrl: SITE });
+    kept.keep('peer-r', { batch: { seq: 1, payload: rows(1) }, siteUrl: SITE });
+    await kept.relayed(ORIGIN, ['peer-b', 'peer-x']);
+    await kept.relayed('peer-r', ['peer-b', 'peer-x']);
+    await kept.heard('peer-x', ORIGIN, 2);
+    await kept.heard('peer-b', 'peer-r', 1);
+    // X reloads: its new life has ORIGIN's deltas only as far as its copy, and nothing of peer-r's old life to say.
+    await kept.startsOver('peer-x', [ORIGIN]);
+    expect(kept.of('peer-r')).toEqual([]);
+    await kept.heard('peer-b', ORIGIN, 2);
+    expect(kept.of(ORIGIN)).toHaveLength(2);
+    expect((await kept.heard('peer-x', ORIGIN, 0)).map((delta) => delta.batch.seq)).toEqual([1, 2]);
+    await kept.heard('peer-x', ORIGIN, 2);
+    expect(kept.of(ORIGIN)).toEqual([]);
+  });
 });

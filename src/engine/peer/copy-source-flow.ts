@@ -19,6 +19,8 @@ export interface CopySourceContext {
   readonly wallClock?: () => number;
   /** The deltas of the group's other members this site applied, by member: the copy includes them. */
   readonly appliedFromOthers: () => Record<string, number>;
+  /** Sends the target, with the copy, what this site kept for relaying of the deltas it holds (`applied`). */
+  readonly handOver: (applied: Readonly<Record<string, number>>) => void;
   /** Why this site cannot serve a copy now (sync paused, waiting for a copy itself), or null. */
   readonly cannotServe: () => string | null;
   /** The paired site's deltas go on after `appliedUpTo`. */
@@ -84,6 +86,7 @@ export class CopySourceFlow {
       // keeps those some member has not acknowledged for relaying, should this site leave the group
       // before they reached every member (KeptDeltas).
       link.resendAll();
+      this.context.handOver(applied);
       const { meta } = copy;
       const line = journal.write([
         {

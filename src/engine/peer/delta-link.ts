@@ -45,7 +45,8 @@ export interface DeltaLinkOptions {
   readonly startFrom?: { readonly lastSeq: number; readonly retained: readonly SequencedBatch<WireDelta>[] };
 }
 
-type Control<K extends Envelope['kind']> = Omit<Extract<Envelope<WireDelta>, { kind: K }>, 'v' | 'kind' | 'pairId' | 'from' | 'to' | 'ackUpTo' | 'hlc' | 'seq'>;
+/** The body of a control envelope of `kind`: what `DeltaLink.control` stamps. */
+export type Control<K extends Envelope['kind']> = Omit<Extract<Envelope<WireDelta>, { kind: K }>, 'v' | 'kind' | 'pairId' | 'from' | 'to' | 'ackUpTo' | 'hlc' | 'seq'>;
 
 /** What became of received deltas given to `applyInOrder`. */
 export type InOrderOutcome = 'applied' | 'waiting' | 'failed' | 'none';
@@ -242,14 +243,16 @@ export class DeltaLink {
 
   /**
    * Takes a delta of the paired site's: answers the deltas now ready to apply in order (none when
-   * it came early or twice; a duplicate is acknowledged again, a gap asked for).
+   * it came early or twice; a duplicate is acknowledged again, a gap asked for unless
+   * `askForGaps` is false: a relayed delta's gap is filled by the other relays, and the member
+   * may not have what its old life sent).
    */
-  receive(batch: SequencedBatch<WireDelta>): readonly SequencedBatch<WireDelta>[] {
+  receive(batch: SequencedBatch<WireDelta>, askForGaps = true): readonly SequencedBatch<WireDelta>[] {
     const { cursor, arrival } = inboxReceive(this.inbox, batch);
     this.inbox = cursor;
     if (arrival.kind === 'apply') return arrival.batches;
     if (arrival.kind === 'duplicate') this.control('ack', {});
-    else if (arrival.askResend) this.control('resend', { resendFrom: arrival.resendFrom });
+    else if (arrival.askResend && askForGaps) this.control('resend', { resendFrom: arrival.resendFrom });
     return [];
   }
 

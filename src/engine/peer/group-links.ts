@@ -51,6 +51,17 @@ export class GroupLinks {
     return this.gone.get(remotePeerId);
   }
 
+  /** The links to members that left. */
+  allDeparted(): readonly LinkParts[] {
+    return [...this.gone.values()];
+  }
+
+  /** A link to a member that left before this site joined (a copy named it): its deltas relayed by the members come through it. */
+  addDeparted(parts: LinkParts): void {
+    if (this.links.has(parts.remotePeerId) || this.gone.has(parts.remotePeerId)) return;
+    this.gone.set(parts.remotePeerId, parts);
+  }
+
   /** Every link deltas are applied through: the members' and those of members that left. */
   receiving(): readonly LinkParts[] {
     return [...this.links.values(), ...this.gone.values()];
@@ -101,9 +112,9 @@ export class GroupLinks {
     return slowest.link.pending;
   }
 
-  /** The other members' deltas this site applied, by member, but for `except`'s. */
+  /** The deltas this site applied of every other member, and of every member that left, by member, but for `except`'s. */
   appliedFrom(except: string): Record<string, number> {
-    return Object.fromEntries(this.all().filter((parts) => parts.remotePeerId !== except).map((parts) => [parts.remotePeerId, parts.link.appliedUpTo]));
+    return Object.fromEntries(this.receiving().filter((parts) => parts.remotePeerId !== except).map((parts) => [parts.remotePeerId, parts.link.appliedUpTo]));
   }
 
   /** Deltas of this member some link still waits to have acknowledged (the badge's count). */

@@ -16,24 +16,40 @@ export interface KeptDelta {
  */
 export class KeptDeltas {
   private readonly byOrigin = new Map<string, Map<number, KeptDelta>>();
-  /** By origin gone (or starting over): the members this site relayed its deltas to that have not said they have them all, and the last relayed. */
-  private readonly relayedTo = new Map<string, { waiting: Set<string>; upTo: number }>();
+  /**
+   * By origin gone (or starting over): the members this site relayed its deltas to (`reached`),
+   * those of them, and members that joined since, that have not said they have them all
+   * (`waiting`), and the last relayed.
+   */
+  private readonly relayedTo = new Map<string, { waiting: Set<string>; reached: Set<string>; upTo: number }>();
   /** By origin gone (or starting over): how far each member said it has its deltas. */
   private readonly heardUpTo = new Map<string, Map<string, number>>();
+  /** By origin: up to where every member has its deltas (nothing up to there is kept again, a late duplicate say). */
+  private readonly settledUpTo = new Map<string, number>();
 
   constructor(private readonly blobs: BlobTransfer) {}
 
-  /** A delta of `origin`'s was applied here (call before its received blobs are let go). */
-  keep(origin: string, kept: KeptDelta): void {
+  /** A delta of `origin`'s was applied here (call before its received blobs are let go). Answers whether it is kept now and was not before. */
+  keep(origin: string, kept: KeptDelta): boolean {
     const deltas = this.byOrigin.get(origin) ?? new Map<number, KeptDelta>();
     this.byOrigin.set(origin, deltas);
-    if (deltas.has(kept.batch.seq)) return;
+    if (deltas.has(kept.batch.seq) || kept.batch.seq <= (this.settledUpTo.get(origin) ?? 0)) return false;
     deltas.set(kept.batch.seq, kept);
     this.blobs.offerFor(holderOf(origin, kept.batch.seq), blobWritesOf(kept.batch.payload));
+    return true;
+  }
+
+  /**
+   * A delta of `origin`'s this site has without applying it (by a copy): kept as `keep` does, its
+   * big files pulled from `from` (the site's files may hold newer bytes by now).
+   */
+  async keepHad(origin: string, kept: KeptDelta, from: string): Promise<void> {
+    if (this.keep(origin, kept)) await this.blobs.prepare(blobWritesOf(kept.batch.payload), from, holderOf(origin, kept.batch.seq));
   }
 
   /** Every member has `origin`'s deltas up to `upTo`: they are forgotten, with their blobs. */
   async settle(origin: string, upTo: number): Promise<void> {
+    this.settledUpTo.set(origin, Math.max(upTo, this.settledUpTo.get(origin) ?? 0));
     const deltas = this.byOrigin.get(origin);
     if (!deltas) return;
     for (const seq of [...deltas.keys()]) {
@@ -43,9 +59,9 @@ export class KeptDeltas {
     }
   }
 
-  /** What is kept of `origin`'s deltas, in its order. */
-  of(origin: string): KeptDelta[] {
-    return [...(this.byOrigin.get(origin)?.values() ?? [])].sort((a, b) => a.batch.seq - b.batch.seq);
+  /** What is kept of `origin`'s deltas, in its order (up to `upTo`: all by default). */
+  of(origin: string, upTo = Number.POSITIVE_INFINITY): KeptDelta[] {
+    return [...(this.byOrigin.get(origin)?.values() ?? [])].filter((delta) => delta.batch.seq <= upTo).sort((a, b) => a.batch.seq - b.batch.seq);
   }
 
   /**
@@ -57,17 +73,56 @@ export class KeptDeltas {
     const relayed = this.of(origin).filter((delta) => delta.batch.seq > since);
     const upTo = relayed.at(-1)?.batch.seq ?? since;
     const earlier = this.relayedTo.get(origin);
-    this.relayedTo.set(origin, { waiting: new Set([...(earlier?.waiting ?? []), ...members]), upTo: Math.max(upTo, earlier?.upTo ?? 0) });
+    this.relayedTo.set(origin, {
+      waiting: new Set([...(earlier?.waiting ?? []), ...members]),
+      reached: new Set([...(earlier?.reached ?? []), ...members]),
+      upTo: Math.max(upTo, earlier?.upTo ?? 0),
+    });
     await this.forgetOnceRelayed(origin);
     return relayed;
   }
 
-  /** `member` has `origin`'s deltas up to `upTo` (wire.ts, `relayed`; it may say so before this site relayed anything). */
-  heard(member: string, origin: string, upTo: number): Promise<void> {
+  /**
+   * `member` has `origin`'s deltas up to `upTo` (wire.ts, `relayed`; it may say so before this site
+   * relayed anything). Answers what to relay to it: when this site relayed `origin`'s deltas
+   * before `member` joined (or started over), what it keeps past `upTo`.
+   */
+  async heard(member: string, origin: string, upTo: number): Promise<KeptDelta[]> {
     const heard = this.heardUpTo.get(origin) ?? new Map<string, number>();
     this.heardUpTo.set(origin, heard);
     heard.set(member, Math.max(upTo, heard.get(member) ?? 0));
-    return this.forgetOnceRelayed(origin);
+    const relayed = this.relayedTo.get(origin);
+    let missing: KeptDelta[] = [];
+    if (relayed && !relayed.reached.has(member)) {
+      relayed.reached.add(member);
+      missing = this.of(origin).filter((delta) => delta.batch.seq > upTo);
+      if (missing.length > 0) relayed.waiting.add(member);
+    }
+    await this.forgetOnceRelayed(origin);
+    return missing;
+  }
+
+  /**
+   * `member` joined the group: what this site relayed of `departed` (members gone) is kept until
+   * it too says it has it all (its copy may have been taken before its source had it all).
+   */
+  joined(member: string, departed: readonly string[]): void {
+    for (const origin of departed) this.relayedTo.get(origin)?.waiting.add(member);
+  }
+
+  /**
+   * `member` starts over from a copy: what it said it had counts no more. What this site relayed
+   * of `departed` is relayed to it again once it says how far its copy has it; what it relayed of
+   * a member starting over waits for it no more (its new life hears of it from its copy).
+   */
+  async startsOver(member: string, departed: readonly string[]): Promise<void> {
+    for (const heard of this.heardUpTo.values()) heard.delete(member);
+    for (const [origin, relayed] of this.relayedTo) {
+      relayed.reached.delete(member);
+      if (departed.includes(origin)) relayed.waiting.add(member);
+      else relayed.waiting.delete(member);
+      await this.forgetOnceRelayed(origin);
+    }
   }
 
   /** `member` left too: nothing relayed waits for it any more. */

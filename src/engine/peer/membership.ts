@@ -3,9 +3,9 @@ import type { EnvelopeOf } from '../../sync/wire';
 import type { BlobTransfer } from '../blob-transfer';
 import type { HeldDelta } from '../copy-exchange';
 import type { WireDelta } from '../delta';
-import type { DeltaLinkOptions } from './delta-link';
+import type { Control, DeltaLinkOptions } from './delta-link';
 import type { GroupLinks, LinkParts } from './group-links';
-import type { KeptDeltas } from './kept-deltas';
+import type { KeptDelta, KeptDeltas } from './kept-deltas';
 import type { PeerJournal } from './peer-journal';
 
 export interface MembershipContext {
@@ -25,6 +25,8 @@ export interface MembershipContext {
   /** What every remaining link acknowledged leaves the site. */
   readonly releaseAckedByAll: () => Promise<void>;
   readonly reportPending: () => void;
+  /** Whether this site waits for a copy (its first, or one in flight): its state is about to be replaced. */
+  readonly awaitingCopy: () => boolean;
 }
 
 /** A member starting over, as the others reconcile its old life (see Membership.reset). */
@@ -53,6 +55,8 @@ export class Membership {
    * and its new life's deltas while held back.
    */
   private readonly reconciling = new Map<string, Reconciling>();
+  /** Relays that came while this site waited for a copy: taken once it is installed (or given up). */
+  private relaysDuringCopy: { relayer: string; envelope: EnvelopeOf<'relay', WireDelta> }[] = [];
 
   constructor(private readonly context: MembershipContext) {}
 
@@ -65,6 +69,8 @@ export class Membership {
     const { links, peerId } = this.context;
     if (links.get(remotePeerId) || remotePeerId === peerId) return;
     this.openHoldingRetained(remotePeerId, links.all()[0]!.link.lastSeq, links.retained());
+    // Its copy may be taken before its source has every relayed delta of a member gone.
+    this.context.kept.joined(remotePeerId, this.departedMembers());
   }
 
   /**
@@ -84,6 +90,9 @@ export class Membership {
     await this.relayToOthers(closed, others);
     this.openHoldingRetained(remotePeerId, closed.link.lastSeq, retained);
     links.get(remotePeerId)!.restartInbox(closed.link.appliedUpTo);
+    // What its old life had of members gone counts no more, nor does it answer for others starting over.
+    await this.context.kept.startsOver(remotePeerId, this.departedMembers());
+    await this.stopWaitingFor(remotePeerId);
     this.reconciling.set(remotePeerId, { waiting: new Set(others.map((parts) => parts.remotePeerId)), upTo: closed.link.appliedUpTo, newLife: [] });
   }
 
@@ -122,9 +131,14 @@ export class Membership {
     await parts.copyOut.answer(request);
   }
 
-  /** `member` has the deltas of `origin` (a member gone, or starting over) up to `upTo`. */
+  /**
+   * `member` has the deltas of `origin` (a member gone, or starting over) up to `upTo`. A member
+   * that joined (or started over) after this site relayed them gets what it lacks of them.
+   */
   async heard(member: string, origin: string, upTo: number): Promise<void> {
-    await this.context.kept.heard(member, origin, upTo);
+    const missing = await this.context.kept.heard(member, origin, upTo);
+    const to = this.context.links.get(member);
+    for (const delta of missing) to?.link.control('relay', relayOf(origin, delta));
     const reconciling = this.reconciling.get(origin);
     if (!reconciling) return;
     reconciling.waiting.delete(member);
@@ -145,10 +159,7 @@ export class Membership {
     this.reconciling.delete(remotePeerId);
     await this.relayToOthers(gone, links.all());
     await kept.left(remotePeerId);
-    for (const [origin, { waiting }] of this.reconciling) {
-      waiting.delete(remotePeerId);
-      await this.answerOnceReconciled(origin);
-    }
+    await this.stopWaitingFor(remotePeerId);
     await this.context.releaseAckedByAll();
     this.context.reportPending();
   }
@@ -160,10 +171,28 @@ export class Membership {
   private async relayToOthers(old: LinkParts, others: readonly LinkParts[], since = 0): Promise<void> {
     const origin = old.remotePeerId;
     const relayed = await this.context.kept.relayed(origin, others.map((parts) => parts.remotePeerId), since);
-    for (const { link } of others) {
-      for (const { batch, siteUrl } of relayed) link.control('relay', { origin, originSeq: batch.seq, siteUrl, payload: batch.payload });
-    }
+    for (const { link } of others) for (const delta of relayed) link.control('relay', relayOf(origin, delta));
     this.tellRelayed(old, others);
+  }
+
+  /** Members starting over wait for `member` no more to say how far it has their old life (it left, or starts over too). */
+  private async stopWaitingFor(member: string): Promise<void> {
+    for (const [origin, { waiting }] of this.reconciling) {
+      if (!waiting.delete(member)) continue;
+      await this.answerOnceReconciled(origin);
+    }
+  }
+
+  /**
+   * A copy of this site goes to `target`: with it, what this site kept of the other members'
+   * deltas the copy holds (`applied`), which the target keeps too. Should their origin start over
+   * or leave before every member has them, the target may be the only member left with them.
+   */
+  handOver(target: LinkParts, applied: Readonly<Record<string, number>>): void {
+    for (const { remotePeerId: origin } of this.context.links.all()) {
+      if (origin === target.remotePeerId) continue;
+      for (const delta of this.context.kept.of(origin, applied[origin] ?? 0)) target.link.control('relay', relayOf(origin, delta));
+    }
   }
 
   /**
@@ -198,14 +227,35 @@ export class Membership {
 
   /**
    * The copy from `source` is installed: each other member's deltas go on after what the copy
-   * included of them, and each is told where this site's go on (`hello`).
+   * included of them, and each is told where this site's go on (`hello`). The members gone that
+   * the copy names get a link for their deltas the members relay, and every member hears how far
+   * the copy has them (`relayed`): what one relayed before this site was here comes again.
    */
   joinOthers(source: string, applied: Readonly<Record<string, number>>): void {
-    for (const parts of this.context.links.all()) {
+    const { links, peerId } = this.context;
+    for (const parts of links.all()) {
       if (parts.remotePeerId === source) continue;
       parts.restartInbox(applied[parts.remotePeerId] ?? 0);
       parts.link.restartResends();
       parts.link.control('hello', { siteUrl: this.context.siteUrl });
+    }
+    for (const [member, upTo] of Object.entries(applied)) {
+      if (member === peerId || member === source || links.get(member) || links.departed(member)) continue;
+      const gone = this.context.openLink(member);
+      gone.restartInbox(upTo);
+      links.addDeparted(gone);
+    }
+    for (const gone of links.allDeparted()) this.tellRelayed(gone);
+  }
+
+  /** The relays held while this site waited for a copy, taken now (it was installed, or given up). */
+  async takeRelaysHeldDuringCopy(): Promise<void> {
+    if (this.context.awaitingCopy()) return;
+    const held = this.relaysDuringCopy;
+    this.relaysDuringCopy = [];
+    for (const { relayer, envelope } of held) {
+      const parts = this.context.links.get(relayer);
+      if (parts) await this.relayed(parts, envelope);
     }
   }
 
@@ -238,14 +288,19 @@ export class Membership {
   }
 
   /**
-   * A delta of `envelope.origin`'s, relayed by `relayer` (the origin left the group): applied in
-   * the origin's order, once, as if the origin had sent it, its big files pulled from the relayer.
+   * A delta of `envelope.origin`'s, relayed by `relayer` (the origin left the group or starts over,
+   * or it came with a copy): applied in the origin's order, once, as if the origin had sent it,
+   * its big files pulled from the relayer. While this site waits for a copy, held until then.
    */
   async relayed(relayer: LinkParts, envelope: EnvelopeOf<'relay', WireDelta>): Promise<void> {
     const { links, journal, peerId } = this.context;
     const { origin } = envelope;
     // This site's own deltas come back from every member that kept them: nothing to apply.
     if (origin === peerId) return;
+    if (this.context.awaitingCopy()) {
+      this.relaysDuringCopy.push({ relayer: relayer.remotePeerId, envelope });
+      return;
+    }
     const parts = links.get(origin) ?? links.departed(origin);
     if (!parts) {
       journal.refused('peer message', `Rejected relay: ${origin.slice(0, 100)} is not a member of this group, nor one that left it`);
@@ -272,6 +327,10 @@ export class Membership {
     for (const { link } of to) link.control('relayed', { origin: gone.remotePeerId, upTo: gone.link.appliedUpTo });
   }
 
+  private departedMembers(): string[] {
+    return this.context.links.allDeparted().map((parts) => parts.remotePeerId);
+  }
+
   /** A link to `remotePeerId` holding `retained` (this site's deltas some member has not acknowledged) under the numbering so far. */
   private openHoldingRetained(remotePeerId: string, lastSeq: number, retained: readonly SequencedBatch<WireDelta>[]): void {
     this.context.links.add(this.context.openLink(remotePeerId, { lastSeq, retained }));
@@ -290,4 +349,9 @@ export class Membership {
     blobs.forgetFetches(remotePeerId);
     return parts;
   }
+}
+
+/** The body of a `relay` of `origin`'s delta: as its origin sent it. */
+function relayOf(origin: string, { batch, siteUrl }: KeptDelta): Control<'relay'> {
+  return { origin, originSeq: batch.seq, siteUrl, payload: batch.payload };
 }

@@ -140,6 +140,49 @@ describe('group fuzz regressions', () => {
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // Seed 7401 (5 members, 300 workload ops), the shape of it: a change of m3's reached m2 only; m4
+  // joined with a copy from m2, which held it; m2 left, and m3 reloaded before it had sent it to m1
+  // again. m4 had it only in its database, not among the deltas it kept, so no one relayed it to m1.
+  // A copy's source now hands its target, with the copy, what it kept of the deltas the copy holds.
+  it('relays a change of a reloaded member that another member had only through a copy from a member gone since', async () => {
+    group = await equalGroup('handed-over-with-copy');
+    await publish(group, 'm3', 'Only m2 heard of it');
+    await group.peer('m3').flush();
+    await group.link.deliverSome('m2', 100);
+    await group.boot('m4');
+    await group.join('m4', 'm2');
+    await group.untilCopied('m4');
+    expect(await titledOn(group, 'm4', 'Only m2 heard of it')).toBe(1);
+    await group.leave('m2');
+    await group.restore('m3', 'm4');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm1', 'Only m2 heard of it')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
+  // Seed 7218 (3 members, 300 workload ops), the shape of it: m3 left with a change that reached m1
+  // only; m4 joined with a copy from m2 taken before m1's relay reached m2. m4 had never known m3, so
+  // it took no relay of m3's, and no one sent it again. A copy now names the members gone with how
+  // far it has their deltas; its target says so to every member, and each relays what it kept past it.
+  it('takes to a member that joined after another left the change of the member gone its copy lacked', async () => {
+    group = await equalGroup('joined-after-leave');
+    await publish(group, 'm3', 'Only m1 heard of it');
+    await group.peer('m3').flush();
+    await group.link.deliverSome('m1', 100);
+    await group.leave('m3');
+    await group.boot('m4');
+    await group.join('m4', 'm2');
+    // m2 captures the copy before m1's relay reaches it.
+    expect(await group.link.deliverFirst('m2', (message) => message.kind === 'copy-request')).toBe(true);
+    await group.untilCopied('m4');
+    expect(await titledOn(group, 'm4', 'Only m1 heard of it')).toBe(0);
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm4', 'Only m1 heard of it')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
   // Seed 7210 (3 members, 300 workload ops): m1 had MAX_BATCHES_IN_FLIGHT database batches unacknowledged
   // (a member was slow), so its later batches waited in its site's outbox, not yet deltas; m5's copy
   // from m1 held their rows, and its database cursor for m1 went past them. m1 reloaded before it sent
