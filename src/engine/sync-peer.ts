@@ -408,6 +408,7 @@ export class SyncPeer {
     });
     const restartInbox = (appliedUpTo: number) => {
       link.restartInbox(appliedUpTo);
+      parts.arrivals.clear();
       this.blobs.forgetFetches(remotePeerId);
     };
     const applyHeld = async (held: readonly HeldDelta[]) => {
@@ -481,7 +482,7 @@ export class SyncPeer {
       journal: this.journal,
       sendLocalFirst: () => this.local.send(null),
     };
-    const parts: LinkParts = { remotePeerId, link, copyIn, copyOut, rejoin, applying, lastSiteUrl: '', relayedBy: null, restartInbox };
+    const parts: LinkParts = { remotePeerId, link, copyIn, copyOut, rejoin, applying, lastSiteUrl: '', relayedBy: null, arrivals: new Map(), restartInbox };
     return parts;
   }
 
@@ -601,6 +602,7 @@ export class SyncPeer {
       case 'copy-end':
         return copyIn.receivePart(envelope);
       case 'copy-installed':
+        this.membership.greetedWithCopy(parts.remotePeerId);
         return copyOut.installed(envelope);
       case 'copy-abort':
         if (copyIn.id === envelope.copyId) return copyIn.aborted(envelope.copyId, envelope.reason);
@@ -627,7 +629,7 @@ export class SyncPeer {
         return;
       default:
         // ack, hello: the piggybacked ackUpTo was the point; a lost tail shows up here.
-        if (this.deltasFlow && !copyOut.holding && !this.membership.isReconciling(parts.remotePeerId)) link.observeSenderSeq(envelope.seq);
+        if (this.deltasFlow && !copyOut.holding && this.membership.mayAskForLostDeltas(parts.remotePeerId)) link.observeSenderSeq(envelope.seq);
     }
   }
 
@@ -637,17 +639,25 @@ export class SyncPeer {
    */
   private async takeDelta(parts: LinkParts, held: HeldDelta): Promise<void> {
     if (!this.live || this.copyInFlight) return;
-    if (this.paused) parts.link.hold(held.batch);
-    else await this.receiveDelta(parts, held);
+    if (!this.paused) return this.receiveDelta(parts, held);
+    this.noteArrival(parts, held);
+    parts.link.hold(held.batch);
   }
 
-  private async receiveDelta(parts: LinkParts, { batch, siteUrl }: HeldDelta): Promise<void> {
+  private async receiveDelta(parts: LinkParts, held: HeldDelta): Promise<void> {
+    const { batch, siteUrl } = held;
     // One this site has already (applied, or by a copy) is kept all the same: its big files are pulled if not here.
     if (batch.seq <= parts.link.appliedUpTo && this.keepsForRelaying(parts)) {
       await this.kept.keepHad(parts.remotePeerId, { batch, siteUrl }, parts.relayedBy ?? parts.remotePeerId);
     }
+    this.noteArrival(parts, held);
     const ready = parts.link.receive(batch, parts.relayedBy === null);
-    if (ready.length > 0) await this.applyInOrder(parts, ready, siteUrl);
+    if (ready.length > 0) await this.applyInOrder(parts, ready);
+  }
+
+  /** How a delta not applied yet arrived (`parts.relayedBy`: who relayed it, if anyone), for when it is. */
+  private noteArrival(parts: LinkParts, { batch, siteUrl }: HeldDelta): void {
+    if (batch.seq > parts.link.appliedUpTo) parts.arrivals.set(batch.seq, { siteUrl, relayedBy: parts.relayedBy });
   }
 
   /** A blob fetch ended: the deltas it held back go on, unless this site stopped taking other members' changes meanwhile. */
@@ -661,10 +671,12 @@ export class SyncPeer {
    * for `retry()`. A delta whose blobs are still on their way is kept the same way, without a
    * failure: it is applied once they are here (see BlobTransfer). The other links go on.
    */
-  private async applyInOrder(parts: LinkParts, batches: readonly SequencedBatch<WireDelta>[], fromSiteUrl?: string): Promise<void> {
+  private async applyInOrder(parts: LinkParts, batches: readonly SequencedBatch<WireDelta>[]): Promise<void> {
     const outcome = await parts.link.applyInOrder(batches, async (batch) => {
-      parts.lastSiteUrl = fromSiteUrl ?? parts.lastSiteUrl;
+      const arrival = parts.arrivals.get(batch.seq);
+      if (arrival) ({ siteUrl: parts.lastSiteUrl, relayedBy: parts.relayedBy } = arrival);
       const applied = await applyDelta(parts.applying, batch, parts.lastSiteUrl);
+      if (applied.kind === 'applied') parts.arrivals.delete(batch.seq);
       if (applied.kind !== 'failed') return applied.kind;
       this.setProblem(`Changes from the paired site are held back: batch ${batch.seq} could not be applied (see the journal)`);
       return { failed: applied.reason };

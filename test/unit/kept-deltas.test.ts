@@ -130,4 +130,16 @@ describe('KeptDeltas', () => {
     await kept.heard('peer-x', ORIGIN, 2);
     expect(kept.of(ORIGIN)).toEqual([]);
   });
+
+  it('keeps what it relayed of a member starting over until the members it went to have it, whatever its new life says is settled', async () => {
+    const { kept } = await keeper();
+    for (const seq of [1, 2, 3]) kept.keep(ORIGIN, { batch: { seq, payload: rows(seq) }, siteUrl: SITE });
+    await kept.relayed(ORIGIN, ['peer-b']);
+    // Its new life numbers after its copy: it says 3 is settled before B has the relays.
+    await kept.settle(ORIGIN, 3);
+    expect(kept.of(ORIGIN)).toHaveLength(3);
+    await kept.heard('peer-b', ORIGIN, 3);
+    expect(kept.of(ORIGIN)).toEqual([]);
+  });
 });
+

@@ -6,6 +6,12 @@ import type { RejoinFlow } from './rejoin-flow';
 import type { SequencedBatch } from '../../sync/sequencing';
 import type { WireDelta } from '../delta';
 
+/** How a delta of a member's arrived: its origin's URL then, and who relayed it (null: its origin sent it). */
+export interface Arrival {
+  readonly siteUrl: string;
+  readonly relayedBy: string | null;
+}
+
 /** What one member keeps for each other member of its group. */
 export interface LinkParts {
   readonly remotePeerId: string;
@@ -14,10 +20,15 @@ export interface LinkParts {
   readonly copyOut: CopySourceFlow;
   readonly rejoin: RejoinFlow;
   readonly applying: ApplyDeltaContext;
-  /** That member's URL from its latest delta, for its held deltas applied later. */
+  /** That member's URL on the delta applied last (or being applied). */
   lastSiteUrl: string;
-  /** The member that relayed that member's latest delta (it left the group), or null: it sent it itself. */
+  /** The member that relayed that member's latest delta (received, or applied last), or null: it sent it itself. */
   relayedBy: string | null;
+  /**
+   * How each of that member's deltas waiting here arrived, by seq: they may be applied later with
+   * others, which came with another URL (a life of the member before it started over) or relayer.
+   */
+  readonly arrivals: Map<number, Arrival>;
   /** That member's deltas go on after `appliedUpTo` (a rejoin, a copy): those held here, and their blob fetches, are gone. */
   readonly restartInbox: (appliedUpTo: number) => void;
 }

@@ -47,13 +47,19 @@ export class KeptDeltas {
     if (this.keep(origin, kept)) await this.blobs.prepare(blobWritesOf(kept.batch.payload), from, holderOf(origin, kept.batch.seq));
   }
 
-  /** Every member has `origin`'s deltas up to `upTo`: they are forgotten, with their blobs. */
+  /**
+   * Every member has `origin`'s deltas up to `upTo`: they are forgotten, with their blobs. What
+   * this site relayed stays until the members it went to say they have it: a member that starts
+   * over says every delta of its old life is settled once its copy's source had them, while
+   * the relays to the others may still be on their way (and lost, should it start over again).
+   */
   async settle(origin: string, upTo: number): Promise<void> {
     this.settledUpTo.set(origin, Math.max(upTo, this.settledUpTo.get(origin) ?? 0));
     const deltas = this.byOrigin.get(origin);
     if (!deltas) return;
+    const relayedUpTo = this.relayedTo.get(origin)?.upTo ?? 0;
     for (const seq of [...deltas.keys()]) {
-      if (seq > upTo) continue;
+      if (seq > upTo || seq <= relayedUpTo) continue;
       deltas.delete(seq);
       await this.blobs.withdraw(holderOf(origin, seq));
     }
@@ -140,7 +146,7 @@ export class KeptDeltas {
     if (relayed.waiting.size > 0) return;
     this.relayedTo.delete(origin);
     // Only what was relayed: a member that started over goes on sending, numbered after it.
-    await this.settle(origin, relayed.upTo);
+    await this.settle(origin, Math.max(relayed.upTo, this.settledUpTo.get(origin) ?? 0));
   }
 }
 

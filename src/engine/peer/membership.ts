@@ -55,6 +55,12 @@ export class Membership {
    * and its new life's deltas while held back.
    */
   private readonly reconciling = new Map<string, Reconciling>();
+  /**
+   * Members that joined or start over, until they said where their deltas go on (`hello`, or
+   * `copy-installed` to their copy's source): what they send before that is numbered past what
+   * this site has of them, and no gap to ask for.
+   */
+  private readonly ungreeted = new Set<string>();
   /** Relays that came while this site waited for a copy: taken once it is installed (or given up). */
   private relaysDuringCopy: { relayer: string; envelope: EnvelopeOf<'relay', WireDelta> }[] = [];
 
@@ -69,6 +75,7 @@ export class Membership {
     const { links, peerId } = this.context;
     if (links.get(remotePeerId) || remotePeerId === peerId) return;
     this.openHoldingRetained(remotePeerId, links.all()[0]!.link.lastSeq, links.retained());
+    this.ungreeted.add(remotePeerId);
     // Its copy may be taken before its source has every relayed delta of a member gone.
     this.context.kept.joined(remotePeerId, this.departedMembers());
   }
@@ -90,6 +97,7 @@ export class Membership {
     await this.relayToOthers(closed, others);
     this.openHoldingRetained(remotePeerId, closed.link.lastSeq, retained);
     links.get(remotePeerId)!.restartInbox(closed.link.appliedUpTo);
+    this.ungreeted.add(remotePeerId);
     // What its old life had of members gone counts no more, nor does it answer for others starting over.
     await this.context.kept.startsOver(remotePeerId, this.departedMembers());
     await this.stopWaitingFor(remotePeerId);
@@ -109,9 +117,18 @@ export class Membership {
     return true;
   }
 
-  /** Whether `origin` starts over and this site has not had its old life as far as any member had it yet. */
-  isReconciling(origin: string): boolean {
-    return this.reconciling.has(origin);
+  /**
+   * Whether a gap in `origin`'s deltas that its latest seq shows may be asked for again: not while
+   * it joins or starts over (its deltas before its `hello` are not its to send) nor while this site
+   * has not had its old life as far as any member had it.
+   */
+  mayAskForLostDeltas(origin: string): boolean {
+    return !this.reconciling.has(origin) && !this.ungreeted.has(origin);
+  }
+
+  /** The member installed this site's copy: its deltas go on from there (CopySourceFlow.installed). */
+  greetedWithCopy(remotePeerId: string): void {
+    this.ungreeted.delete(remotePeerId);
   }
 
   /**
@@ -157,6 +174,7 @@ export class Membership {
     if (links.size <= 1 || !links.get(remotePeerId)) return;
     const gone = await this.close(remotePeerId, 'left');
     this.reconciling.delete(remotePeerId);
+    this.ungreeted.delete(remotePeerId);
     await this.relayToOthers(gone, links.all());
     await kept.left(remotePeerId);
     await this.stopWaitingFor(remotePeerId);
@@ -268,6 +286,7 @@ export class Membership {
    * carried were applied here, and acknowledged there, after it.
    */
   greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>, overtaken: boolean): void {
+    this.ungreeted.delete(parts.remotePeerId);
     const reconciling = this.reconciling.get(parts.remotePeerId);
     // A member starting over: its old life's deltas relayed here come first (see holdsBack); its new
     // life's are held back meanwhile, so nothing past the hello is applied when the inbox moves.
@@ -314,11 +333,12 @@ export class Membership {
   }
 
   /**
-   * Deltas were applied through the link `parts`: if its member left, every member hears how far
-   * this site has them; if it starts over, its copy may be answered now.
+   * Deltas were applied through the link `parts`: if its member left, or they came relayed, every
+   * member hears how far this site has them (its relayers forget them once all have them); if
+   * it starts over, its copy may be answered now.
    */
   async applied(parts: LinkParts): Promise<void> {
-    if (this.context.links.departed(parts.remotePeerId) === parts) this.tellRelayed(parts);
+    if (parts.relayedBy !== null || this.context.links.departed(parts.remotePeerId) === parts) this.tellRelayed(parts);
     await this.answerOnceReconciled(parts.remotePeerId);
   }
 
