@@ -435,7 +435,7 @@ export class SyncPeer {
       restartInbox,
       resendPending,
       dropPending: (atLeast) => this.dropPending(atLeast),
-      joinOthers: (applied) => this.membership.joinOthers(remotePeerId, applied),
+      joinOthers: (applied, kept) => this.membership.joinOthers(remotePeerId, applied, kept),
       applyHeld,
       onCopyProgress: options.onCopyProgress,
       onCopyDone: options.onCopyDone,

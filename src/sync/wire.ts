@@ -59,8 +59,8 @@ import { MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } from '../protocol/ids';
  * every member it relayed them to has them all. A member that starts over is relayed the same
  * way. A member that joins (or starts over) after a relay says `relayed` for every member gone
  * its copy names, as far as the copy has its deltas: each member relays it what it still keeps
- * past that. A copy's source also sends its target, after the copy, as `relay`, what it kept of
- * the other members' deltas the copy holds: the target keeps them for relaying in its turn.
+ * past that. A member that starts over relays its own old deltas its copy handed over (those
+ * some member may lack) and says `relayed` for itself: the others wait for that word too.
  *
  * Payloads (`delta.payload`, copy chunks and metadata) are opaque here: pass a schema to
  * `parseEnvelope` or validate them where they are used.

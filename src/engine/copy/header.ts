@@ -1,12 +1,14 @@
 import * as v from 'valibot';
 import { RelativePathSchema, type FileState } from '../../files';
 import { HlcStringSchema } from '../../sync/hlc';
+import { PeerIdSchema } from '../../protocol/ids';
+import { WireDeltaSchema } from '../delta';
 import { CopyMetaSchema, CopyRefusal, type SiteCopy } from './site-copy';
 
 /**
  * A copy's header, the part that travels in copy envelopes: UTF-8 JSON of the meta, the
- * file list, the directories, the pack's index, what the source could not read and its file
- * versions. The bytes (database, pack) travel as blobs. Decoding checks the structure and that
+ * file list, the directories, the pack's index, what the source could not read, its file
+ * versions and the deltas it kept for relaying. The bytes (database, pack) travel as blobs. Decoding checks the structure and that
  * the index fits the pack; content hashes are checked where bytes are used (each blob as it
  * arrives, each file as it is unpacked).
  */
@@ -22,6 +24,15 @@ const HeaderSchema = v.strictObject({
   unreadable: v.array(RelativePathSchema),
   /** [path, changed, removed, cleared]: see FileVersions. */
   versions: v.array(v.tuple([RelativePathSchema, HlcStringSchema, v.boolean(), v.nullable(HlcStringSchema)])),
+  /** See SiteCopy.kept. */
+  kept: v.array(
+    v.strictObject({
+      origin: PeerIdSchema,
+      seq: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+      siteUrl: v.pipe(v.string(), v.maxLength(2000)),
+      payload: WireDeltaSchema,
+    }),
+  ),
 });
 
 export function encodeCopyHeader(copy: SiteCopy): Uint8Array {
@@ -33,6 +44,7 @@ export function encodeCopyHeader(copy: SiteCopy): Uint8Array {
       packed: copy.files.packed.map((file) => [file.sha256, file.size]),
       unreadable: copy.files.unreadable,
       versions: copy.files.versions,
+      kept: copy.kept ?? [],
     }),
   );
 }
@@ -65,5 +77,6 @@ export function decodeCopyHeader(bytes: Uint8Array): SiteCopy {
       unreadable: header.unreadable,
       versions: header.versions,
     },
+    kept: header.kept,
   };
 }

@@ -15,6 +15,7 @@ export {
   copyBlobs,
   type PackedFile,
   type SiteCopy,
+  type HandedOverDelta,
   type CopyFiles,
   type CopyMeta,
 } from './site-copy';

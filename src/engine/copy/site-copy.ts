@@ -2,10 +2,11 @@ import * as v from 'valibot';
 import type { TreeManifest } from '../../files';
 import { HlcStringSchema } from '../../sync/hlc';
 import { PeerIdSchema } from '../../protocol/ids';
+import type { WireDelta } from '../delta';
 import type { FileVersionEntry } from '../file-versions';
 
-/** 3: the header carries the source's file versions. */
-export const COPY_FORMAT_VERSION = 3;
+/** 4: the header carries the deltas its source kept for relaying (3: the source's file versions). */
+export const COPY_FORMAT_VERSION = 4;
 
 const counter = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'not a lowercase hex sha256'));
@@ -71,6 +72,14 @@ export interface CopyFiles {
   readonly versions: readonly FileVersionEntry[];
 }
 
+/** A delta of a group member's (`origin`) that the copy holds, as its origin sent it. */
+export interface HandedOverDelta {
+  readonly origin: string;
+  readonly seq: number;
+  readonly siteUrl: string;
+  readonly payload: WireDelta;
+}
+
 /**
  * One site's full state: its description and file list; the bytes (database file, pack) are
  * blobs named in `meta`, in the source's blob store and, once pulled, in the target's.
@@ -78,6 +87,11 @@ export interface CopyFiles {
 export interface SiteCopy {
   readonly meta: CopyMeta;
   readonly files: CopyFiles;
+  /**
+   * In a group, the deltas of the members (the target's own old ones too) the copy holds that its
+   * source kept for relaying, since some member may lack them: the target keeps them in its turn.
+   */
+  readonly kept?: readonly HandedOverDelta[];
 }
 
 /** The blobs that hold a copy's bytes: the database file, then the pack (if any). */

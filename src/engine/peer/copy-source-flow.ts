@@ -1,6 +1,6 @@
 import type { EnvelopeOf } from '../../sync/wire';
 import type { BlobTransfer } from '../blob-transfer';
-import { captureCopy, copyBlobs, copyToEnvelopes } from '../copy';
+import { captureCopy, copyBlobs, copyToEnvelopes, type HandedOverDelta } from '../copy';
 import { CopySource, formatBytes, type HeldDelta } from '../copy-exchange';
 import type { FileVersions } from '../file-versions';
 import type { DeltaLink } from './delta-link';
@@ -19,8 +19,8 @@ export interface CopySourceContext {
   readonly wallClock?: () => number;
   /** The deltas of the group's other members this site applied, by member: the copy includes them. */
   readonly appliedFromOthers: () => Record<string, number>;
-  /** Sends the target, with the copy, what this site kept for relaying of the deltas it holds (`applied`). */
-  readonly handOver: (applied: Readonly<Record<string, number>>) => void;
+  /** What this site kept for relaying of the deltas the copy holds (`applied`, and the target's own): the copy hands them over. */
+  readonly handOver: (applied: Readonly<Record<string, number>>) => HandedOverDelta[];
   /** Why this site cannot serve a copy now (sync paused, waiting for a copy itself), or null. */
   readonly cannotServe: () => string | null;
   /** The paired site's deltas go on after `appliedUpTo`. */
@@ -68,7 +68,7 @@ export class CopySourceFlow {
       await local.send(null);
       const baseSeq = link.lastSeq;
       const applied = this.context.appliedFromOthers();
-      const copy = await captureCopy(site.client, {
+      const captured = await captureCopy(site.client, {
         // Nothing records a version while this step runs: they are the versions of the files captured.
         versions: this.context.fileVersions.entries(),
         store: site.store,
@@ -77,6 +77,7 @@ export class CopySourceFlow {
         siteUrl: site.siteUrl,
         wallClock: this.context.wallClock,
       });
+      const copy = { ...captured, kept: this.context.handOver(applied) };
       // Served until the target installed the copy or gave it up.
       blobs.offerFor(holderOf(request.copyId), copyBlobs(copy.meta));
       this.served = request.copyId;
@@ -86,7 +87,6 @@ export class CopySourceFlow {
       // keeps those some member has not acknowledged for relaying, should this site leave the group
       // before they reached every member (KeptDeltas).
       link.resendAll();
-      this.context.handOver(applied);
       const { meta } = copy;
       const line = journal.write([
         {

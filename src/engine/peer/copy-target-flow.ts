@@ -4,7 +4,7 @@ import type { SequencedBatch } from '../../sync/sequencing';
 import { BLOB_STALL_MS, type BlobTransfer } from '../blob-transfer';
 import { decodeDelta, type WireDelta } from '../delta';
 import { missingEngineFiles } from '../engine-files';
-import { installCopy, readSiteFacts, refusalFor, siteFileHashes, copyBlobs } from '../copy';
+import { installCopy, readSiteFacts, refusalFor, siteFileHashes, copyBlobs, type HandedOverDelta } from '../copy';
 import { copyBytes, CopyTarget, describeCopy, describeCopyDetail, type HeldDelta, type CopyPart } from '../copy-exchange';
 import type { DeltaLink } from './delta-link';
 import type { LocalChanges } from './local-changes';
@@ -33,7 +33,7 @@ export interface CopyTargetContext {
    */
   readonly dropPending: (atLeast: number) => readonly SequencedBatch<WireDelta>[];
   /** The copy is installed: the links to the group's other members go on from what it included of theirs (`applied`). */
-  readonly joinOthers: (applied: Readonly<Record<string, number>>) => void;
+  readonly joinOthers: (applied: Readonly<Record<string, number>>, kept: readonly HandedOverDelta[]) => Promise<void>;
   /** Applies the paired site's deltas held while the copy was in flight. */
   readonly applyHeld: (held: readonly HeldDelta[]) => Promise<void>;
   readonly onCopyProgress?: (progress: { done: number; total: number }) => void;
@@ -203,7 +203,7 @@ export class CopyTargetFlow {
     const held = this.target.settle();
     this.context.goLive();
     link.control('copy-installed', { copyId: id });
-    this.context.joinOthers(applied);
+    await this.context.joinOthers(applied, copy.kept ?? []);
     journal.write([
       {
         direction: 'received',

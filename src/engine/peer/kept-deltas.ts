@@ -94,6 +94,8 @@ export class KeptDeltas {
    * before `member` joined (or started over), what it keeps past `upTo`.
    */
   async heard(member: string, origin: string, upTo: number): Promise<KeptDelta[]> {
+    // An origin that started over says how far it has its own old deltas: nothing relayed waits for that.
+    if (member === origin) return [];
     const heard = this.heardUpTo.get(origin) ?? new Map<string, number>();
     this.heardUpTo.set(origin, heard);
     heard.set(member, Math.max(upTo, heard.get(member) ?? 0));

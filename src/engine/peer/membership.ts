@@ -1,5 +1,6 @@
 import type { SequencedBatch } from '../../sync/sequencing';
 import type { EnvelopeOf } from '../../sync/wire';
+import type { HandedOverDelta } from '../copy';
 import type { BlobTransfer } from '../blob-transfer';
 import type { HeldDelta } from '../copy-exchange';
 import type { WireDelta } from '../delta';
@@ -31,7 +32,7 @@ export interface MembershipContext {
 
 /** A member starting over, as the others reconcile its old life (see Membership.reset). */
 interface Reconciling {
-  /** The members yet to say how far they have its old life's deltas. */
+  /** The members yet to say how far they have its old life's deltas (itself too, once its copy is installed: it relays those its copy handed over). */
   readonly waiting: Set<string>;
   /** The furthest of its old life's deltas any member said it has. */
   upTo: number;
@@ -90,6 +91,8 @@ export class Membership {
     if (!links.get(remotePeerId)) return;
     // Taken before the link goes: what only it had not acknowledged is kept too.
     const retained = links.retained();
+    // Started over again before its last restore was reconciled here: what was held back of that life goes.
+    this.reconciling.delete(remotePeerId);
     const closed = await this.close(remotePeerId);
     const others = links.all();
     // Its old life may have reached only some members, and its new one numbers its deltas after what
@@ -101,7 +104,9 @@ export class Membership {
     // What its old life had of members gone counts no more, nor does it answer for others starting over.
     await this.context.kept.startsOver(remotePeerId, this.departedMembers());
     await this.stopWaitingFor(remotePeerId);
-    this.reconciling.set(remotePeerId, { waiting: new Set(others.map((parts) => parts.remotePeerId)), upTo: closed.link.appliedUpTo, newLife: [] });
+    // It says how far it has its old life once its copy is installed (relayOwnOldLife); its copy's source does not wait for that.
+    const waiting = new Set([...others.map((parts) => parts.remotePeerId), remotePeerId]);
+    this.reconciling.set(remotePeerId, { waiting, upTo: closed.link.appliedUpTo, newLife: [] });
   }
 
   /**
@@ -141,6 +146,7 @@ export class Membership {
     // Asked again (the member's timer found the copy stalled): a member that never answers does not hold the restore for ever.
     if (reconciling && reconciling.request === undefined) {
       reconciling.request = request;
+      reconciling.waiting.delete(parts.remotePeerId);
       // Nothing more may come to wait for (no other member, or all said so already).
       return this.answerOnceReconciled(parts.remotePeerId);
     }
@@ -202,15 +208,16 @@ export class Membership {
   }
 
   /**
-   * A copy of this site goes to `target`: with it, what this site kept of the other members'
-   * deltas the copy holds (`applied`), which the target keeps too. Should their origin start over
-   * or leave before every member has them, the target may be the only member left with them.
+   * A copy of this site goes to `target`: what this site kept of the members' deltas the copy
+   * holds (`applied`), which the target keeps too. Should their origin start over or leave before
+   * every member has them, the target may be the only member left with them. Of a target that
+   * starts over, its own old deltas: it relays them to the members that lack them.
    */
-  handOver(target: LinkParts, applied: Readonly<Record<string, number>>): void {
-    for (const { remotePeerId: origin } of this.context.links.all()) {
-      if (origin === target.remotePeerId) continue;
-      for (const delta of this.context.kept.of(origin, applied[origin] ?? 0)) target.link.control('relay', relayOf(origin, delta));
-    }
+  handOver(target: LinkParts, applied: Readonly<Record<string, number>>): HandedOverDelta[] {
+    const upTo = { ...applied, [target.remotePeerId]: target.link.appliedUpTo };
+    return this.context.links.all().flatMap(({ remotePeerId: origin }) =>
+      this.context.kept.of(origin, upTo[origin] ?? 0).map(({ batch, siteUrl }) => ({ origin, seq: batch.seq, siteUrl, payload: batch.payload })),
+    );
   }
 
   /**
@@ -247,9 +254,11 @@ export class Membership {
    * The copy from `source` is installed: each other member's deltas go on after what the copy
    * included of them, and each is told where this site's go on (`hello`). The members gone that
    * the copy names get a link for their deltas the members relay, and every member hears how far
-   * the copy has them (`relayed`): what one relayed before this site was here comes again.
+   * the copy has them (`relayed`): what one relayed before this site was here comes again. What
+   * the source kept for relaying (`kept`) is kept here; this site's own old deltas among them
+   * (it starts over) go to the members, which wait for word of them (see `reset`).
    */
-  joinOthers(source: string, applied: Readonly<Record<string, number>>): void {
+  async joinOthers(source: string, applied: Readonly<Record<string, number>>, kept: readonly HandedOverDelta[]): Promise<void> {
     const { links, peerId } = this.context;
     for (const parts of links.all()) {
       if (parts.remotePeerId === source) continue;
@@ -264,6 +273,23 @@ export class Membership {
       links.addDeparted(gone);
     }
     for (const gone of links.allDeparted()) this.tellRelayed(gone);
+    for (const { origin, seq, siteUrl, payload } of kept) {
+      if (origin === peerId || links.get(origin)) await this.context.kept.keepHad(origin, { batch: { seq, payload }, siteUrl }, source);
+    }
+    await this.relayOwnOldLife(source);
+  }
+
+  /**
+   * This site started over from a copy of `source`'s: its old deltas the copy handed over (those
+   * some member may lack) go to every other member, and every member hears how far this site
+   * has them: each waits for that before it takes this site's new deltas (see `reset`).
+   */
+  private async relayOwnOldLife(source: string): Promise<void> {
+    const { links, kept, peerId } = this.context;
+    const others = links.all().filter((parts) => parts.remotePeerId !== source);
+    const relayed = await kept.relayed(peerId, others.map((parts) => parts.remotePeerId));
+    for (const { link } of others) for (const delta of relayed) link.control('relay', relayOf(peerId, delta));
+    for (const { link } of links.all()) link.control('relayed', { origin: peerId, upTo: relayed.at(-1)?.batch.seq ?? 0 });
   }
 
   /** The relays held while this site waited for a copy, taken now (it was installed, or given up). */

@@ -161,6 +161,29 @@ describe('group fuzz regressions', () => {
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // Seed 7216 (3 members, 300 workload ops), the shape of it: m2's change reached m3 only; m2 reloaded
+  // and was restored from m3, which relayed the change to m1; then m3 reloaded too, before its relay
+  // reached m1 (lost with its page). m1 stopped waiting for m3's word on m2's old life, took m2's
+  // hello and skipped the change. Now a restored member relays its own old deltas that its copy
+  // handed over, and the others wait for its word too.
+  it('takes a change of a reloaded member to every member when the member that relayed it reloads before the relay lands', async () => {
+    group = await equalGroup('relayer-reloads');
+    await publish(group, 'm2', 'Only m3 heard of it');
+    await group.peer('m2').flush();
+    await group.link.deliverSome('m3', 100);
+    await group.restore('m2', 'm3');
+    await group.untilCopied('m2');
+    expect(await titledOn(group, 'm1', 'Only m3 heard of it')).toBe(0);
+    await group.restore('m3', 'm2');
+    await group.sync();
+    await publish(group, 'm2', 'First after the reloads');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm1', 'Only m3 heard of it')).toBe(1);
+    expect(await titledOn(group, 'm1', 'First after the reloads')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
   // Seed 7218 (3 members, 300 workload ops), the shape of it: m3 left with a change that reached m1
   // only; m4 joined with a copy from m2 taken before m1's relay reached m2. m4 had never known m3, so
   // it took no relay of m3's, and no one sent it again. A copy now names the members gone with how
