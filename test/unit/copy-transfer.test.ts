@@ -15,6 +15,7 @@ import {
   type CopyEnd,
   type CopyEnvelope,
 } from '../../src/engine/copy';
+import { encodeDelta } from '../../src/engine/delta';
 import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
 import { parseEnvelope, COPY_CHUNK_BYTES } from '../../src/sync/wire';
 
@@ -88,6 +89,16 @@ describe('copy header', () => {
     expect(decoded.files.packed).toEqual(copy.files.packed);
     expect(decoded.files.unreadable).toEqual(['wp-content/uploads/private']);
     expect(decoded.files.versions).toEqual(copy.files.versions);
+  });
+
+  it('carries the deltas its source kept for relaying, and refuses one that is not a delta', async () => {
+    const payload = encodeDelta({ files: [], db: null, hlc: '0191dd9dec7b.0003.peer-c' });
+    const kept = [{ origin: 'peer-c', seq: 3, siteUrl: 'https://playground.wordpress.net/scope:c', payload }];
+    const copy = { ...(await makeCopy(0)), kept };
+    expect(decodeCopyHeader(encodeCopyHeader(copy)).kept).toEqual(kept);
+    expect(decodeCopyHeader(encodeCopyHeader(await makeCopy(0))).kept).toEqual([]);
+    const forged = { ...copy, kept: [{ ...kept[0]!, payload: { rows: 'not a delta' } as unknown as typeof payload }] };
+    expect(() => decodeCopyHeader(encodeCopyHeader(forged))).toThrow(/Not a valid copy: kept\.0\.payload/);
   });
 
   it('carries no file or database bytes: a few hundred bytes for a handful of files', async () => {
