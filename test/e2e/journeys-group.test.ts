@@ -37,13 +37,8 @@ function uploadedCopies(tab: PlaygroundTab, fileName: string): Promise<{ md5: st
   );
 }
 
-/**
- * Out of CI's run for its 30-minute budget (about 110 s with three tabs on three PHP runtimes):
- * `npm run test:e2e:group` (or PG_SYNC_E2E_GROUP=1) runs it after `npm run build:all`.
- */
-const runGroupJourney = process.env.PG_SYNC_E2E_GROUP === '1';
-
-describe.runIf(runGroupJourney)('journeys: a sync group of three tabs on PHP 7.4, 8.3 and 8.4', () => {
+// About 110 s: three tabs on three PHP runtimes. `npm run test:e2e:group` runs it alone.
+describe('journeys: a sync group of three tabs on PHP 7.4, 8.3 and 8.4', () => {
   let browser: LaunchedBrowser;
   let popup: Page;
   const tabs = {} as Record<PhpVersion, PlaygroundTab>;

@@ -497,8 +497,7 @@ describe('offline stand-in for playground.wordpress.net', () => {
     }
   });
 
-  // Only the group journey opens tabs on other PHP versions: it runs with it (PG_SYNC_E2E_GROUP=1), out of CI's budget.
-  it.runIf(process.env.PG_SYNC_E2E_GROUP === '1')('runs the PHP version asked for with ?php=7.4 (default 8.3)', async () => {
+  it('runs the PHP version asked for with ?php=7.4 (default 8.3)', async () => {
     const tab = await browser.openPlaygroundTab(`${PLAYGROUND_URL}?php=7.4`);
     try {
       const phpVersionOf = (page: Page) =>

@@ -10,11 +10,7 @@ import { groupFuzzPlan } from './fuzz-plan';
  * fixed; `npm run fuzz -- --members 3 --seeds N --from S` runs others.
  */
 
-// Out of CI's run for its 30-minute budget (about 35 s); `npm run fuzz -- --members 5` and
-// PG_SYNC_FUZZ_GROUP=1 run the fixed set. CI keeps group-fuzz-regressions.test.ts.
-const runGroupFuzz = process.env.PG_SYNC_FUZZ_GROUP === '1' || process.env.FUZZ_GROUP_SEEDS !== undefined;
-
-describe.runIf(runGroupFuzz).each(groupFuzzPlan(process.env))(
+describe.each(groupFuzzPlan(process.env))(
   'group convergence fuzz, $members members, WordPress $combination.wp on the $combination.driver driver',
   ({ combination, members, seeds, workloadOps, exclude, shrink, minimize }) => {
     it.each(seeds)(`seed %i converges after ${workloadOps} workload ops`, async (seed) => {
