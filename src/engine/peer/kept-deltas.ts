@@ -110,6 +110,11 @@ export class KeptDeltas {
     return missing;
   }
 
+  /** The last of `origin`'s deltas this site relayed (0: none, or all it relayed every member has). */
+  relayedUpTo(origin: string): number {
+    return this.relayedTo.get(origin)?.upTo ?? 0;
+  }
+
   /**
    * `member` joined the group: what this site relayed of `departed` (members gone) is kept until
    * it too says it has it all (its copy may have been taken before its source had it all).

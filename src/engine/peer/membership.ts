@@ -143,6 +143,8 @@ export class Membership {
    */
   async copyRequested(parts: LinkParts, request: EnvelopeOf<'copy-request'>): Promise<void> {
     const reconciling = this.reconciling.get(parts.remotePeerId);
+    // The same request twice (the transport repeated it): it is answered once, when reconciled.
+    if (reconciling?.request?.copyId === request.copyId) return;
     // Asked again (the member's timer found the copy stalled): a member that never answers does not hold the restore for ever.
     if (reconciling && reconciling.request === undefined) {
       reconciling.request = request;
@@ -220,14 +222,9 @@ export class Membership {
     );
   }
 
-  /**
-   * A delta of a member that left, still on its way when it left (`gone`, its link): applied, and
-   * relayed to every member, which may not have it.
-   */
+  /** A delta of a member that left, still on its way when it left (`gone`, its link): applied (and relayed, see `applied`). */
   async fromGone(gone: LinkParts, held: HeldDelta): Promise<void> {
-    const before = gone.link.appliedUpTo;
     await this.context.takeFromOrigin(gone, held);
-    if (gone.link.appliedUpTo > before) await this.relayToOthers(gone, this.context.links.all(), before);
   }
 
   /**
@@ -359,12 +356,16 @@ export class Membership {
   }
 
   /**
-   * Deltas were applied through the link `parts`: if its member left, or they came relayed, every
-   * member hears how far this site has them (its relayers forget them once all have them); if
-   * it starts over, its copy may be answered now.
+   * Deltas were applied through the link `parts`. If its member left, those it sent itself (on
+   * their way when it left, or waiting here for an earlier one) are relayed to every member, which
+   * may lack them; if its member left, or they came relayed, every member hears how far this site
+   * has them (its relayers forget them once all have them); if it starts over, its copy may be
+   * answered now.
    */
   async applied(parts: LinkParts): Promise<void> {
-    if (parts.relayedBy !== null || this.context.links.departed(parts.remotePeerId) === parts) this.tellRelayed(parts);
+    const { links, kept } = this.context;
+    if (links.departed(parts.remotePeerId) === parts) await this.relayToOthers(parts, links.all(), kept.relayedUpTo(parts.remotePeerId));
+    else if (parts.relayedBy !== null) this.tellRelayed(parts);
     await this.answerOnceReconciled(parts.remotePeerId);
   }
 

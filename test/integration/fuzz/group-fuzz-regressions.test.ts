@@ -184,6 +184,49 @@ describe('group fuzz regressions', () => {
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // Seed 7222 (3 members, 300 workload ops), the shape of it: m3's second change reached m1 before its
+  // first, and waited there for it; m3 left, m2 relayed the first, and m1 applied both. m1 had relayed
+  // what it kept of m3 when m3 left, not the second it applied later: m2 never had it.
+  it('relays the change of a member gone that waited for an earlier one, once the relay of that one lets it through', async () => {
+    group = await equalGroup('waiting-for-a-relay');
+    await publish(group, 'm3', 'First from m3');
+    await group.peer('m3').flush();
+    const first = group.peer('m3').pendingCount;
+    await publish(group, 'm3', 'Second from m3');
+    await group.peer('m3').flush();
+    const seqOf = (message: { kind: string }) => (message.kind === 'delta' ? (message as unknown as { seq: number }).seq : 0);
+    while (await group.link.deliverFirst('m2', (message) => seqOf(message) > 0 && seqOf(message) <= first));
+    while (await group.link.deliverFirst('m1', (message) => seqOf(message) > first));
+    expect(await titledOn(group, 'm1', 'Second from m3')).toBe(0);
+    await group.leave('m3');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm2', 'Second from m3')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
+  // Seed 7226 (3 members, 300 workload ops), the shape of it: a restored member's copy request reached
+  // its source twice (the transport repeated it) while the source waited for the relay of the member's
+  // old change: the second was taken for the member asking again after a stall and answered at once,
+  // without the change, and the member's new changes were numbered as old ones.
+  it('answers a restored member’s copy request repeated by the transport only once its old life is reconciled', async () => {
+    group = await equalGroup('repeated-copy-request');
+    await publish(group, 'm3', 'Only m1 heard of it');
+    await group.peer('m3').flush();
+    await group.link.deliverSome('m1', 100);
+    await group.restore('m3', 'm2');
+    const request = group.link.queuedFor('m2').find((json) => json.includes('"kind":"copy-request"'))!;
+    expect(await group.link.deliverFirst('m2', (message) => message.kind === 'copy-request')).toBe(true);
+    await group.peer('m2').receive(JSON.parse(request));
+    await group.sync();
+    await publish(group, 'm3', 'First after the reload');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm2', 'Only m1 heard of it')).toBe(1);
+    expect(await titledOn(group, 'm1', 'First after the reload')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
   // Seed 7218 (3 members, 300 workload ops), the shape of it: m3 left with a change that reached m1
   // only; m4 joined with a copy from m2 taken before m1's relay reached m2. m4 had never known m3, so
   // it took no relay of m3's, and no one sent it again. A copy now names the members gone with how
