@@ -114,7 +114,11 @@ export async function bootSitePage(options: PageOptions, siteUrl: string, source
     if (disposed) return;
     disposed = true;
     await closeClient();
-    shareOpcache(endpoint.primaryPhp(), siteKind);
+    try {
+      shareOpcache(endpoint.primaryPhp(), siteKind);
+    } catch {
+      // Only a speed-up: a page whose PHP broke (a failed boot being disposed) shares nothing.
+    }
     await endpoint[Symbol.asyncDispose]();
     runtime.releaseProcessIds();
   };
