@@ -5,8 +5,8 @@ import { dateFilesByContent, filesUnder, hasContentTime } from './file-times';
  * Every new site compiled WordPress, the SQLite driver and the platform's plugins anew (about a
  * second of its first request). Sites of one process share what their OPcache file cache holds
  * (`/internal/shared/opcache/<build id>/<source path>.bin`): a site gives its entries back when it
- * is disposed, and a new site starts with them. Only entries of files dated by their content at
- * boot and unchanged since are kept, and a new site dates its boot files by their content too
+ * is disposed, and a new site starts with them. Only entries of files dated by their content (at
+ * boot or a rotation) and unchanged since are kept, and a new site dates its boot files so too
  * (file-times.ts), so an entry is valid on the new site exactly where its file holds the same
  * bytes; OPcache compiles any other file as before.
  */
