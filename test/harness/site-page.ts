@@ -10,6 +10,7 @@ import { NodePlaygroundEndpoint } from './node-endpoint';
 import { phpSource } from './php-scripts';
 import { createRuntimeFactory } from './php-runtime';
 import { captureSnapshot, restoreSnapshot, type WordPressSnapshot } from './snapshot';
+import { dateCodeByContent, shareOpcache, warmOpcache } from './warm-opcache';
 
 /**
  * One page load of a site: the worker's PHP instances, its endpoint and the client the page hands
@@ -99,7 +100,11 @@ export async function bootSitePage(options: PageOptions, siteUrl: string, source
 
   late.handler = handler;
   if (options.servePrimaryFirst) servePrimaryFirst(handler);
-  keepSecondariesOnPrimaryFiles(await handler.getPrimaryPhp(), secondaries, sharedPaths);
+  const primary = await handler.getPrimaryPhp();
+  const siteKind = `${wp}/${driver}`;
+  warmOpcache(primary, siteKind);
+  keepSecondariesOnPrimaryFiles(primary, secondaries, sharedPaths);
+  dateByContentOnRotation(primary);
   const endpoint = await NodePlaygroundEndpoint.attach(handler);
   late.endpoint = endpoint;
   for (const php of instancesThatRelay) endpoint.relayMessagesFrom(php);
@@ -109,6 +114,11 @@ export async function bootSitePage(options: PageOptions, siteUrl: string, source
     if (disposed) return;
     disposed = true;
     await closeClient();
+    try {
+      shareOpcache(endpoint.primaryPhp(), siteKind);
+    } catch {
+      // Only a speed-up: a page whose PHP broke (a failed boot being disposed) shares nothing.
+    }
     await endpoint[Symbol.asyncDispose]();
     runtime.releaseProcessIds();
   };
@@ -203,6 +213,19 @@ function keepSecondariesOnPrimaryFiles(primary: PHP, secondaries: readonly PHP[]
         runtime.FS.mount(runtime.PROXYFS, { root: path, fs: primaryFs }, path);
       }
     }
+  };
+}
+
+/**
+ * php-wasm's rotation copies every file into the new runtime, each dated now: for 2 seconds OPcache
+ * would cache none of them (see file-times.ts). This dates them by their content instead.
+ */
+function dateByContentOnRotation(primary: PHP): void {
+  const rotating = primary as unknown as { rotateRuntime(): Promise<void> };
+  const rotate = rotating.rotateRuntime.bind(primary);
+  rotating.rotateRuntime = async () => {
+    await rotate();
+    dateCodeByContent(primary);
   };
 }
 

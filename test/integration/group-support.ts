@@ -3,9 +3,9 @@ import { installIdShards, type IdShardPlan } from '../../src/ids';
 import { shardCopySource } from '../../src/pairing/copy-source';
 import { SyncPeer, type SyncPeerOptions } from '../../src/engine/sync-peer';
 import type { JournalEntry } from '../../src/protocol/journal-entry';
-import { bootNodeSite, formatDifferences, type BootNodeSiteOptions, type NodeSite } from '../harness';
+import { bootNodeSite, dumpSiteState, formatDifferences, type BootNodeSiteOptions, type NodeSite } from '../harness';
 import { TestLink, type LinkFaults } from '../harness/test-link';
-import { siteDifferences, type Combination } from './engine-support';
+import { differencesBetween, type Combination } from './engine-support';
 
 export interface TestGroupOptions {
   readonly faults?: LinkFaults;
@@ -163,8 +163,11 @@ export class TestGroup {
   async differences(): Promise<string> {
     const [first, ...others] = this.members;
     const found: string[] = [];
+    const firstSite = this.site(first!);
+    const firstState = await dumpSiteState(firstSite);
     for (const other of others) {
-      const differences = await siteDifferences(this.site(first!), this.site(other));
+      const otherSite = this.site(other);
+      const differences = differencesBetween(firstState, await dumpSiteState(otherSite), firstSite.siteUrl, otherSite.siteUrl);
       if (differences !== formatDifferences([])) found.push(`${first} against ${other}:\n${differences}`);
     }
     return found.join('\n');
