@@ -11,6 +11,7 @@ import {
   type BlobWriteChange,
   type FileChange,
 } from '../files';
+import { PeerIdSchema } from '../protocol/ids';
 import { HlcStringSchema } from '../sync/hlc';
 import { base64ToBytes, bytesToBase64 } from '../platform/base64';
 
@@ -45,6 +46,12 @@ export const WireDeltaSchema = v.strictObject({
   files: v.array(WireFileChangeSchema),
   db: v.nullable(ChangeBatchSchema),
   hlc: HlcStringSchema,
+  /**
+   * In a group, the deltas of the other members its origin had applied when it sent it, by
+   * member: it may build on them (a row of a table another member's delta created). A member
+   * that fails to apply it while it lacks some of them waits for them, and tries again.
+   */
+  deps: v.optional(v.record(PeerIdSchema, v.pipe(v.number(), v.safeInteger(), v.minValue(0)))),
 });
 export type WireDelta = v.InferOutput<typeof WireDeltaSchema>;
 

@@ -474,6 +474,7 @@ export class SyncPeer {
     const applying: ApplyDeltaContext = {
       site,
       remotePeerId,
+      lacksDeps: (deps) => this.lacksDeps(deps),
       blobSource: () => parts.relayedBy ?? remotePeerId,
       applied: (batch) => this.keepForRelaying(parts, batch, parts.lastSiteUrl),
       fileVersions: this.fileVersions,
@@ -517,7 +518,8 @@ export class SyncPeer {
 
   /** Numbers a delta of this site's changes once, puts it in every link's outbox and sends it; answers its seq. */
   private sendLocalDelta(delta: Delta): number {
-    const payload = encodeDelta(delta);
+    // In a group, what this site applied of the others goes with it: a member applies it only once it has that too.
+    const payload = this.links.size >= 2 ? { ...encodeDelta(delta), deps: this.links.appliedFrom() } : encodeDelta(delta);
     const batches = this.links.all().map(({ link }) => ({ link, batch: link.enqueue(payload) }));
     const seq = batches[0]!.batch.seq;
     if (batches.some(({ batch }) => batch.seq !== seq)) throw new Error(`The links' numbering parted (${batches.map(({ batch }) => batch.seq).join(', ')})`);
@@ -672,6 +674,7 @@ export class SyncPeer {
    * failure: it is applied once they are here (see BlobTransfer). The other links go on.
    */
   private async applyInOrder(parts: LinkParts, batches: readonly SequencedBatch<WireDelta>[]): Promise<void> {
+    const before = parts.link.appliedUpTo;
     const outcome = await parts.link.applyInOrder(batches, async (batch) => {
       const arrival = parts.arrivals.get(batch.seq);
       if (arrival) ({ siteUrl: parts.lastSiteUrl, relayedBy: parts.relayedBy } = arrival);
@@ -683,6 +686,19 @@ export class SyncPeer {
     });
     if (outcome === 'applied') this.setProblem(null);
     if (outcome !== 'none') await this.membership.applied(parts);
+    // Another member's deltas may have waited for these (see `WireDelta.deps`).
+    if (parts.link.appliedUpTo > before && this.links.size >= 2) await this.applyHeldIfReceiving();
+  }
+
+  /**
+   * Whether this site has not applied some of the deltas `deps` names (see `WireDelta.deps`); a
+   * member it never knew of is not waited for.
+   */
+  private lacksDeps(deps: Readonly<Record<string, number>>): boolean {
+    return Object.entries(deps).some(([member, upTo]) => {
+      const parts = this.links.get(member) ?? this.links.departed(member);
+      return parts !== undefined && parts.link.appliedUpTo < upTo;
+    });
   }
 
   /** Who refused a delta of this site's, as its journal line says: in a group, the member's site. */

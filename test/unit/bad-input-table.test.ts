@@ -200,7 +200,7 @@ const envelopes = [
   { ...header, kind: 'blob-request', sha256: SHA, offset: 147_456, replyTo: 'pgsync-lane:0b5c3a3e-2f43-4f4b-9d6e-2a1f1c2b3d4e' },
   { ...header, kind: 'blob-chunk', sha256: SHA, offset: 0, size: 2_000_000, base64: 'AAAA' },
   { ...header, kind: 'blob-missing', sha256: SHA },
-  { ...header, kind: 'relay', settled: 2, origin: 'peer-c', originSeq: 4, siteUrl: SITE_URL, payload: wireDelta },
+  { ...header, kind: 'relay', settled: 2, origin: 'peer-c', originSeq: 4, siteUrl: SITE_URL, payload: { ...(wireDelta as object), deps: { 'peer-a': 3, 'peer-d': 0 } } },
   { ...header, kind: 'relayed', origin: 'peer-c', upTo: 4 },
 ];
 

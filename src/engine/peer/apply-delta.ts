@@ -14,6 +14,8 @@ export interface ApplyDeltaContext {
   readonly site: PeerSite;
   /** The delta's origin. */
   readonly remotePeerId: string;
+  /** Whether this site lacks some of the other members' deltas the delta's origin had applied (`WireDelta.deps`): a failure then waits for them. */
+  readonly lacksDeps: (deps: Readonly<Record<string, number>>) => boolean;
   /** Who its big files' bytes are pulled from: the origin, or the member that relayed it (wire.ts, `relay`). */
   readonly blobSource: () => string;
   /** The delta is committed: kept for relaying (its received blobs are let go right after). */
@@ -26,7 +28,7 @@ export interface ApplyDeltaContext {
   readonly sendLocalFirst: () => Promise<void>;
 }
 
-/** A delta applied; or waiting for its big files' bytes; or not applied at all, with the reason told to the sender. */
+/** A delta applied; or waiting (for its big files' bytes, or, having failed, for deltas of other members it may build on); or not applied at all, with the reason told to the sender. */
 export type ApplyOutcome = { readonly kind: 'applied' } | { readonly kind: 'waiting' } | { readonly kind: 'failed'; readonly reason: string };
 
 /**
@@ -75,6 +77,8 @@ export async function applyDelta(context: ApplyDeltaContext, batch: SequencedBat
     return { kind: 'applied' };
   }
   const undoProblems = await transaction.rollback();
+  // It may build on a delta of another member this site has not applied yet (see `WireDelta.deps`): tried again once it has.
+  if (undoProblems.length === 0 && refusal === null && batch.payload.deps && context.lacksDeps(batch.payload.deps)) return { kind: 'waiting' };
   if (undoProblems.length > 0) {
     journal.write([
       { direction: 'received', kind: 'files', target: `batch ${batch.seq}`, summary: 'Some files of a failed batch could not be put back', status: 'failed', detail: undoProblems.join('\n') },

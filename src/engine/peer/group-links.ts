@@ -124,7 +124,7 @@ export class GroupLinks {
   }
 
   /** The deltas this site applied of every other member, and of every member that left, by member, but for `except`'s. */
-  appliedFrom(except: string): Record<string, number> {
+  appliedFrom(except?: string): Record<string, number> {
     return Object.fromEntries(this.receiving().filter((parts) => parts.remotePeerId !== except).map((parts) => [parts.remotePeerId, parts.link.appliedUpTo]));
   }
 

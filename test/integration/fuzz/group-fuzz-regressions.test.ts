@@ -227,6 +227,26 @@ describe('group fuzz regressions', () => {
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // Seed 7228 (3 members, 300 workload ops), the shape of it: m5 (joined from m2) wrote a row of a table
+  // that a delta of another member had created; its delta reached m1 before that one did, and m1
+  // failed it ("no such table"). A member's deltas now name what it had applied of the others
+  // (`WireDelta.deps`), and a member applies one only once it has those too.
+  it('applies a member’s change that builds on another member’s only once it has that one too', async () => {
+    group = await equalGroup('causal-order');
+    const table = `$table = $GLOBALS['wpdb']->prefix . 'group_notes';`;
+    await inWordPress(group.site('m1'), `${table} $GLOBALS['wpdb']->query("CREATE TABLE $table (id bigint(20) unsigned NOT NULL AUTO_INCREMENT, note text, PRIMARY KEY (id))"); $result = 1;`);
+    await group.peer('m1').flush();
+    await group.link.deliverSome('m2', 100);
+    await inWordPress(group.site('m2'), `${table} $result = $GLOBALS['wpdb']->insert($table, ['note' => 'from m2']);`);
+    await group.peer('m2').flush();
+    const fromM2 = (message: { kind: string }) => message.kind === 'delta' && (message as unknown as { from: string }).from === 'm2';
+    expect(await group.link.deliverFirst('m3', fromM2)).toBe(true);
+    await group.sync();
+    await group.expectConverged();
+    expect(await inWordPress<string>(group.site('m3'), `${table} $result = $GLOBALS['wpdb']->get_var("SELECT note FROM $table");`)).toBe('from m2');
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
   // Seed 7218 (3 members, 300 workload ops), the shape of it: m3 left with a change that reached m1
   // only; m4 joined with a copy from m2 taken before m1's relay reached m2. m4 had never known m3, so
   // it took no relay of m3's, and no one sent it again. A copy now names the members gone with how
