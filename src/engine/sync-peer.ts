@@ -716,13 +716,12 @@ export class SyncPeer {
 
   /**
    * Whether this site keeps the deltas of `parts`' member for relaying: unless no other member is
-   * linked (a pair), or its member left and they came relayed (their relayer sent them to every
-   * member, and keeps them until all have them).
+   * linked (a pair). Those of a member gone that came relayed too: their relayer may reload before
+   * every member has them (fuzz seed 7246), and this site relays on what it applies of a member
+   * gone (Membership.applied), each delta once.
    */
   private keepsForRelaying(parts: LinkParts): boolean {
-    const others = this.links.some((other) => other.remotePeerId !== parts.remotePeerId);
-    const relayedFromGone = parts.relayedBy !== null && this.links.get(parts.remotePeerId) !== parts;
-    return others && !relayedFromGone;
+    return this.links.some((other) => other.remotePeerId !== parts.remotePeerId);
   }
 
   private reportPending(): void {

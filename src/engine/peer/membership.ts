@@ -356,9 +356,10 @@ export class Membership {
   }
 
   /**
-   * Deltas were applied through the link `parts`. If its member left, those it sent itself (on
-   * their way when it left, or waiting here for an earlier one) are relayed to every member, which
-   * may lack them; if its member left, or they came relayed, every member hears how far this site
+   * Deltas were applied through the link `parts`. If its member left, they are relayed on to every
+   * member, which may lack them (its own on their way when it left, or waiting here for an earlier
+   * one; relayed ones, whose relayer may reload before all have them); if its member left, or they
+   * came relayed, every member hears how far this site
    * has them (its relayers forget them once all have them); if it starts over, its copy may be
    * answered now.
    */

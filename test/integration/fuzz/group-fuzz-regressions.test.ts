@@ -247,6 +247,36 @@ describe('group fuzz regressions', () => {
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // Seed 7246 (3 members, 300 workload ops), the shape of it: m3 left with a change only m4 had; m4
+  // relayed it; m1 reloaded and was restored from m2, whose copy was taken before m4's relay reached
+  // m2; then m4 reloaded too, before m1 heard of the change. m2 had it, but relayed deltas of a member
+  // gone were not kept (their relayer was to keep them): no one could send it to m1.
+  it('takes a change of a member gone to a restored member when the member that relayed it reloads too', async () => {
+    group = await equalGroup('relayed-then-relayer-reloads');
+    await group.boot('m4');
+    await group.join('m4', 'm1');
+    await group.untilCopied('m4');
+    await group.sync();
+    await publish(group, 'm3', 'Only m4 heard of it');
+    await group.peer('m3').flush();
+    await group.link.deliverSome('m4', 100);
+    await group.leave('m3');
+    await group.restore('m1', 'm2');
+    const fromM4About = (origin: string, kind: string) => (message: { kind: string }) =>
+      message.kind === kind && (message as unknown as { from: string; origin: string }).from === 'm4' && (message as unknown as { origin: string }).origin === origin;
+    // m2 takes the copy request, hears from m4 how far it has m1's old life, and answers before m4's relay.
+    expect(await group.link.deliverFirst('m2', (message) => message.kind === 'copy-request')).toBe(true);
+    expect(await group.link.deliverFirst('m2', fromM4About('m1', 'relayed'))).toBe(true);
+    expect(await group.link.deliverFirst('m2', fromM4About('m3', 'relay'))).toBe(true);
+    expect(await titledOn(group, 'm2', 'Only m4 heard of it')).toBe(1);
+    await group.untilCopied('m1');
+    await group.restore('m4', 'm2');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm1', 'Only m4 heard of it')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
   // Seed 7218 (3 members, 300 workload ops), the shape of it: m3 left with a change that reached m1
   // only; m4 joined with a copy from m2 taken before m1's relay reached m2. m4 had never known m3, so
   // it took no relay of m3's, and no one sent it again. A copy now names the members gone with how
