@@ -274,6 +274,8 @@ export class Membership {
       if (origin === peerId || links.get(origin)) await this.context.kept.keepHad(origin, { batch: { seq, payload }, siteUrl }, source);
     }
     await this.relayOwnOldLife(source);
+    // A member that started over while this site's own copy was in flight: the copy may hold its old life as far as any member had it.
+    for (const origin of [...this.reconciling.keys()]) await this.answerOnceReconciled(origin);
   }
 
   /**

@@ -277,6 +277,29 @@ describe('group fuzz regressions', () => {
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // Seed 7244 (3 members, 300 workload ops), the shape of it: m1 reloaded while m4's own copy (a restore)
+  // was in flight; m4's copy held m1's old life as far as any member had it, but nothing looked at m1's
+  // reconciliation again once it was installed, so m4 held m1's hello and new changes for ever.
+  it('takes the new changes of a member that reloaded while this member’s own copy was in flight', async () => {
+    group = await equalGroup('restore-during-own-copy');
+    await publish(group, 'm1', 'Only m2 heard of it');
+    await group.peer('m1').flush();
+    await group.link.deliverSome('m2', 100);
+    await group.restore('m3', 'm2');
+    await group.restore('m1', 'm2');
+    await group.untilCopied('m1');
+    // m3, its copy still in flight, hears how far m2 and m1 have m1's old life before the copy brings it.
+    while (await group.link.deliverFirst('m3', (message) => message.kind === 'relayed'));
+    await group.untilCopied('m3');
+    await group.sync();
+    await publish(group, 'm1', 'First after both reloads');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm3', 'First after both reloads')).toBe(1);
+    for (const member of group.members) expect(group.peer(member).pendingCount, member).toBe(0);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
   // Seed 7218 (3 members, 300 workload ops), the shape of it: m3 left with a change that reached m1
   // only; m4 joined with a copy from m2 taken before m1's relay reached m2. m4 had never known m3, so
   // it took no relay of m3's, and no one sent it again. A copy now names the members gone with how
