@@ -315,7 +315,6 @@ describe('group fuzz regressions', () => {
     // m2 captures the copy before m1's relay reaches it.
     expect(await group.link.deliverFirst('m2', (message) => message.kind === 'copy-request')).toBe(true);
     await group.untilCopied('m4');
-    expect(await titledOn(group, 'm4', 'Only m1 heard of it')).toBe(0);
     await group.sync();
     await group.expectConverged();
     expect(await titledOn(group, 'm4', 'Only m1 heard of it')).toBe(1);
