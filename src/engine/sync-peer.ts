@@ -99,6 +99,8 @@ export class SyncPeer {
   private readonly membership: Membership;
   private readonly local: LocalChanges;
   private readonly links = new GroupLinks();
+  /** Links whose next delta waits (for its big files, or for deltas of other members it may build on), not failed. */
+  private readonly waiting = new Set<LinkParts>();
   private paused: boolean;
   private stopping = false;
   /** False until the copy asked for at start is installed (and after it failed): no deltas in or out. */
@@ -662,10 +664,13 @@ export class SyncPeer {
     if (batch.seq > parts.link.appliedUpTo) parts.arrivals.set(batch.seq, { siteUrl, relayedBy: parts.relayedBy });
   }
 
-  /** A blob fetch ended: the deltas it held back go on, unless this site stopped taking other members' changes meanwhile. */
-  private async applyHeldIfReceiving(): Promise<void> {
+  /** A blob fetch ended (or, `onlyWaiting`, another link applied deltas): the deltas held back go on, unless this site stopped taking other members' changes meanwhile; `onlyWaiting` leaves a failed one for its retry. */
+  private async applyHeldIfReceiving(onlyWaiting = false): Promise<void> {
     if (!this.live || this.paused || this.copyInFlight) return;
-    for (const parts of this.links.receiving()) if (!parts.copyOut.holding) await this.applyInOrder(parts, parts.link.ready());
+    for (const parts of this.links.receiving()) {
+      if (parts.copyOut.holding || (onlyWaiting && !this.waiting.has(parts))) continue;
+      await this.applyInOrder(parts, parts.link.ready());
+    }
   }
 
   /**
@@ -686,8 +691,10 @@ export class SyncPeer {
     });
     if (outcome === 'applied') this.setProblem(null);
     if (outcome !== 'none') await this.membership.applied(parts);
-    // Another member's deltas may have waited for these (see `WireDelta.deps`).
-    if (parts.link.appliedUpTo > before && this.links.size >= 2) await this.applyHeldIfReceiving();
+    if (outcome === 'waiting') this.waiting.add(parts);
+    else if (outcome !== 'none') this.waiting.delete(parts);
+    // Another member's deltas may have waited for these (see `WireDelta.deps`); one that failed waits for a retry.
+    if (parts.link.appliedUpTo > before && this.links.size >= 2) await this.applyHeldIfReceiving(true);
   }
 
   /**
