@@ -67,7 +67,11 @@ const keyCells = v.pipe(cells, v.check((key) => Object.keys(key).length > 0, 'a 
 export const RowChangeSchema = v.variant('op', [
   /** The row's image when it was drained: inserted or updated, whatever happened in between. */
   v.strictObject({ op: v.literal('upsert'), table: tableName, key: keyCells, row: cells }),
-  v.strictObject({ op: v.literal('delete'), table: tableName, key: keyCells }),
+  /**
+   * `hlc`: only on a row evicted because a newer row took one of its unique keys: the version of
+   * that row, not the batch's, so that a later change of the evicted row made elsewhere wins.
+   */
+  v.strictObject({ op: v.literal('delete'), table: tableName, key: keyCells, hlc: v.optional(HlcStringSchema) }),
 ]);
 export type RowChange = v.InferOutput<typeof RowChangeSchema>;
 
@@ -87,7 +91,7 @@ export const ChangeBatchSchema = v.pipe(
      * number it has applied as a duplicate only when this matches.
      */
     id: v.pipe(v.string(), v.regex(/^[0-9a-f]{40}$/, 'a content id (40 hex digits)')),
-    /** The sender's clock when it drained: the version of every row in the batch. */
+    /** The sender's clock when it drained: the version of every row in the batch (but an eviction's: see `hlc` on a delete). */
     hlc: HlcStringSchema,
     /** The sender's site URL (no trailing slash). */
     siteUrl: v.pipe(v.string(), v.maxLength(500), v.url(), v.regex(/^https?:\/\//, 'a site URL is http(s)')),

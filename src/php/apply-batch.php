@@ -255,7 +255,9 @@ class PGSync_Batch_Rows {
 		$this->stmts        = new ArrayObject();
 		$this->rewrite_plan = playground_sync_url_plan( $from_site_url, $to_site_url );
 		$changelog          = pgsync_quote_id( pgsync_engine_table( 'changelog' ) );
-		foreach ( $pdo->query( "SELECT tbl, pk FROM $changelog" )->fetchAll( PDO::FETCH_NUM ) as $entry ) {
+		$stmt               = $pdo->prepare( "SELECT tbl, pk FROM $changelog WHERE op <> ?" );
+		$stmt->execute( array( pgsync_eviction_op() ) );
+		foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $entry ) {
 			$this->pending[ $entry[0] . "\0" . $entry[1] ] = true;
 		}
 	}
@@ -321,7 +323,11 @@ class PGSync_Batch_Rows {
 						$item['key']      = pgsync_decode_key( $info, $change['key'] );
 						$item['key_text'] = pgsync_key_text( $this->pdo, $item['key'], $this->stmts );
 					}
-					$texts[] = array( $change['table'], $item['key_text'] );
+					if ( isset( $change['hlc'] ) ) {
+						$item['hlc'] = $change['hlc'];
+					} else {
+						$texts[] = array( $change['table'], $item['key_text'] );
+					}
 				}
 			} catch ( Throwable $error ) {
 				throw pgsync_row_error( $change, $error );
@@ -332,18 +338,35 @@ class PGSync_Batch_Rows {
 		return $keyed;
 	}
 
-	/** Why the local row wins over this batch (see pgsync_winner_reason()), from what key_all() read. */
-	public function local_winner( $table, $key_text ) {
-		$id      = $table . "\0" . $key_text;
-		$pending = isset( $this->pending[ $id ] );
+	/**
+	 * Why the local row wins over the change $item of this batch (see pgsync_winner_reason()),
+	 * from what key_all() read.
+	 */
+	public function local_winner( array $item ) {
+		$table    = $item['change']['table'];
+		$key_text = $item['key_text'];
+		$id       = $table . "\0" . $key_text;
+		$pending  = isset( $this->pending[ $id ] );
+		if ( isset( $item['hlc'] ) ) {
+			return pgsync_winner_reason( $pending, pgsync_row_version( $this->pdo, $table, $key_text, $this->stmts ), $item['hlc'] );
+		}
 		// Only newer versions were read; a pending row's version is reported whatever it is.
 		$local = $this->newer[ $id ] ?? ( $pending ? pgsync_row_version( $this->pdo, $table, $key_text, $this->stmts ) : null );
 		return pgsync_winner_reason( $pending, $local, $this->hlc );
 	}
 
-	/** The row now holds the batch's version (stored by store_versions()). */
-	public function applied( $table, $key_text ) {
-		$this->applied[] = array( $table, $key_text );
+	/** The version of the change $item: its own (an eviction's), else the batch's. */
+	public function version_of( array $item ) {
+		return $item['hlc'] ?? $this->hlc;
+	}
+
+	/** The row of $item now holds its change's version (the batch's are stored by store_versions()). */
+	public function applied( array $item ) {
+		if ( isset( $item['hlc'] ) ) {
+			pgsync_set_version( $this->pdo, $item['change']['table'], $item['key_text'], $item['hlc'], $this->stmts );
+			return;
+		}
+		$this->applied[] = array( $item['change']['table'], $item['key_text'] );
 	}
 
 	public function store_versions() {
@@ -408,7 +431,7 @@ class PGSync_Batch_Rows {
 		if ( count( $queued ) > 1 && $this->upsert_together( $queued ) ) {
 			foreach ( $queued as $entry ) {
 				++$report['upserted'];
-				$this->applied( $entry[0]['change']['table'], $entry[0]['key_text'] );
+				$this->applied( $entry[0] );
 			}
 			return;
 		}
@@ -464,15 +487,14 @@ function pgsync_apply_row( PGSync_Batch_Rows $rows, array $item, array &$report 
 		return;
 	}
 	try {
-		$table    = $change['table'];
-		$key_text = $item['key_text'];
-		$winner   = $rows->local_winner( $table, $key_text );
+		$table  = $change['table'];
+		$winner = $rows->local_winner( $item );
 		if ( null !== $winner ) {
 			$report['conflicts'][] = array(
 				'table' => $table,
 				'key'   => $change['key'],
 			) + $winner + array(
-				'remoteHlc' => $rows->hlc,
+				'remoteHlc' => $rows->version_of( $item ),
 				'kept'      => 'local',
 				'local'     => pgsync_conflict_local( $rows, $table, $info, $item['key'] ),
 			);
@@ -496,7 +518,7 @@ function pgsync_apply_row( PGSync_Batch_Rows $rows, array $item, array &$report 
 			$rows->queue_upsert( $item, $row, $report );
 			return;
 		}
-		$rows->applied( $table, $key_text );
+		$rows->applied( $item );
 	} catch ( Throwable $error ) {
 		throw pgsync_row_error( $change, $error );
 	}
@@ -506,20 +528,28 @@ function pgsync_apply_row( PGSync_Batch_Rows $rows, array $item, array &$report 
 function pgsync_upsert_one( PGSync_Batch_Rows $rows, array $item, array $row, array &$report ) {
 	$change = $item['change'];
 	try {
-		$kept = null;
-		if ( ! pgsync_upsert_row( $rows, $change['table'], $item['info'], $row, $kept ) ) {
+		$kept   = null;
+		$winner = null;
+		if ( ! pgsync_upsert_row( $rows, $change['table'], $item['info'], $row, $kept, $winner ) ) {
+			// The row lost: it is dead from the winner's version on, on every member. Those that
+			// had it before the winner came evict it too, but one that gets it only once the
+			// winner is gone (or never sees the winner: a local change deleted before it was sent)
+			// would keep it. So the loss travels too.
+			if ( null !== $winner ) {
+				pgsync_evict_row( $rows->pdo, $change['table'], $item['key'], $item['key_text'], pgsync_winner_is_pending( $winner ) ? null : $winner['localHlc'], $rows->stmts );
+			}
 			$report['conflicts'][] = array(
 				'table'     => $change['table'],
 				'key'       => $change['key'],
 				'reason'    => 'unique key held by a newer local row',
-				'remoteHlc' => $rows->hlc,
+				'remoteHlc' => $rows->version_of( $item ),
 				'kept'      => 'local',
 				'local'     => null === $kept ? null : pgsync_conflict_local( $rows, $change['table'], $item['info'], $kept ),
 			);
 			return;
 		}
 		++$report['upserted'];
-		$rows->applied( $change['table'], $item['key_text'] );
+		$rows->applied( $item );
 	} catch ( Throwable $error ) {
 		throw pgsync_row_error( $change, $error );
 	}
@@ -623,7 +653,7 @@ function pgsync_decode_row( array $info, $cells, PGSync_Batch_Rows $rows ) {
  */
 function pgsync_winner_reason( $pending, $local_hlc, $hlc ) {
 	if ( $pending ) {
-		return array( 'reason' => 'local change not sent yet', 'localHlc' => $local_hlc );
+		return array( 'reason' => pgsync_pending_reason(), 'localHlc' => $local_hlc );
 	}
 	if ( null !== $local_hlc && strcmp( $local_hlc, $hlc ) > 0 ) {
 		return array( 'reason' => 'local version is newer', 'localHlc' => $local_hlc );
@@ -631,19 +661,19 @@ function pgsync_winner_reason( $pending, $local_hlc, $hlc ) {
 	return null;
 }
 
-/** The row's version, or null. */
-function pgsync_row_version( PDO $pdo, $table, $key_text, $cache = null ) {
-	$stmt = pgsync_prepare_cached( $pdo, 'SELECT hlc FROM ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' WHERE tbl = ? AND pk = ?', $cache );
-	$stmt->execute( array( $table, $key_text ) );
-	$local = $stmt->fetchColumn();
-	$stmt->closeCursor();
-	return false === $local ? null : $local;
+function pgsync_pending_reason() {
+	return 'local change not sent yet';
+}
+
+/** Whether the local row won (pgsync_winner_reason()) by a change not sent yet, whose version is still to come. */
+function pgsync_winner_is_pending( array $winner ) {
+	return pgsync_pending_reason() === $winner['reason'];
 }
 
 /** pgsync_winner_reason() for one row, read from the database. */
 function pgsync_local_winner( PDO $pdo, $table, $key_text, $hlc, $cache = null ) {
-	$stmt = pgsync_prepare_cached( $pdo, 'SELECT 1 FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . ' WHERE tbl = ? AND pk = ? LIMIT 1', $cache );
-	$stmt->execute( array( $table, $key_text ) );
+	$stmt = pgsync_prepare_cached( $pdo, 'SELECT 1 FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . ' WHERE tbl = ? AND pk = ? AND op <> ? LIMIT 1', $cache );
+	$stmt->execute( array( $table, $key_text, pgsync_eviction_op() ) );
 	$pending = false !== $stmt->fetchColumn();
 	$stmt->closeCursor();
 	return pgsync_winner_reason( $pending, pgsync_row_version( $pdo, $table, $key_text, $cache ), $hlc );
@@ -715,10 +745,10 @@ function pgsync_delete_row( PDO $pdo, $table, array $key, $cache = null ) {
  * INSERT … ON CONFLICT(pk) DO UPDATE (never REPLACE, which deletes first). When another unique
  * key is taken by a different local row (both sites created the same option, say), last writer
  * wins on that key too: the local row goes if its version is older, else the remote row is
- * skipped (returns false, with $kept set to the local row's key as decoded cells; null when
- * the row holding the key was not found).
+ * skipped (returns false, with $kept set to the local row's key as decoded cells and $winner to
+ * why it won; both null when the row holding the key was not found).
  */
-function pgsync_upsert_row( PGSync_Batch_Rows $rows, $table, array $info, array $row, &$kept = null ) {
+function pgsync_upsert_row( PGSync_Batch_Rows $rows, $table, array $info, array $row, &$kept = null, &$winner = null ) {
 	$sql = $rows->upsert_sql( $table, $info, $row );
 	for ( $attempt = 0; ; ++$attempt ) {
 		$stmt = null;
@@ -738,7 +768,7 @@ function pgsync_upsert_row( PGSync_Batch_Rows $rows, $table, array $info, array 
 			if ( $attempt > 3 || null === $unique || array_diff( $unique, array_keys( $row ) ) ) {
 				throw $error;
 			}
-			if ( ! pgsync_evict_unique_holder( $rows->pdo, $table, $info, $unique, $row, $rows->hlc, $rows->stmts, $kept ) ) {
+			if ( ! pgsync_evict_unique_holder( $rows->pdo, $table, $info, $unique, $row, $rows->hlc, $rows->stmts, $kept, $winner ) ) {
 				return false;
 			}
 		}
@@ -776,11 +806,11 @@ function pgsync_unique_columns( PDOException $error, $table ) {
 }
 
 /**
- * Deletes the local row that holds $row's $unique key, as this site's own delete, unless that
- * row is newer: then returns false, with its key (decoded cells) in $kept. False too when no
- * row is found.
+ * Evicts the local row that holds $row's $unique key (pgsync_evict_row() at $hlc, the version
+ * of the row that takes its place), unless that row wins: then returns false, with its key
+ * (decoded cells) in $kept and why it won in $winner. False too when no row is found.
  */
-function pgsync_evict_unique_holder( PDO $pdo, $table, array $info, array $unique, array $row, $hlc, $cache = null, &$kept = null ) {
+function pgsync_evict_unique_holder( PDO $pdo, $table, array $info, array $unique, array $row, $hlc, $cache = null, &$kept = null, &$winner = null ) {
 	$q      = 'pgsync_quote_id';
 	$match  = array_intersect_key( $row, array_flip( $unique ) );
 	$select = array();
@@ -799,15 +829,27 @@ function pgsync_evict_unique_holder( PDO $pdo, $table, array $info, array $uniqu
 		$key[ $column ] = pgsync_decode_cell( pgsync_encode_cell( $holder[ 2 * $i ], $holder[ 2 * $i + 1 ] ) );
 	}
 	$key_text = pgsync_key_text( $pdo, $key, $cache );
-	if ( null !== pgsync_local_winner( $pdo, $table, $key_text, $hlc, $cache ) ) {
+	$winner   = pgsync_local_winner( $pdo, $table, $key_text, $hlc, $cache );
+	if ( null !== $winner ) {
 		$kept = $key;
 		return false;
 	}
-	pgsync_delete_row( $pdo, $table, $key, $cache );
-	pgsync_set_version( $pdo, $table, $key_text, $hlc, $cache );
-	// The peer may hold the evicted row too, with nothing left here to collide with when it comes
-	// back (its winner deleted meanwhile, say): the eviction travels as this site's delete.
-	pgsync_prepare_cached( $pdo, 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . " (tbl, pk, op) VALUES (?, ?, 'D')", $cache )
-		->execute( array( $table, $key_text ) );
+	pgsync_evict_row( $pdo, $table, $key, $key_text, $hlc, $cache );
 	return true;
+}
+
+/**
+ * Deletes the row $key (decoded cells), if it is here, because a row versioned $hlc took one of
+ * its unique keys. The other members may hold it too, with nothing to collide with when they
+ * get it (its winner deleted meanwhile, say): the eviction travels as a delete versioned $hlc
+ * (pgsync_eviction_op()), so it never beats a later change of that row made elsewhere. $hlc
+ * null: the winner is a local change not sent yet, and the delete goes with it, as this site's.
+ */
+function pgsync_evict_row( PDO $pdo, $table, array $key, $key_text, $hlc, $cache = null ) {
+	pgsync_delete_row( $pdo, $table, $key, $cache );
+	if ( null !== $hlc ) {
+		pgsync_set_version( $pdo, $table, $key_text, $hlc, $cache );
+	}
+	pgsync_prepare_cached( $pdo, 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) . ' (tbl, pk, op) VALUES (?, ?, ?)', $cache )
+		->execute( array( $table, $key_text, null === $hlc ? 'D' : pgsync_eviction_op() ) );
 }

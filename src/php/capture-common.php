@@ -43,6 +43,24 @@ function pgsync_create_engine_tables( PDO $pdo ) {
 	$pdo->exec( 'CREATE TABLE IF NOT EXISTS ' . $q( pgsync_engine_table( 'applied' ) ) . ' (peer TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (peer, seq)) WITHOUT ROWID' );
 }
 
+/** The row's version, or null. */
+function pgsync_row_version( PDO $pdo, $table, $key_text, $cache = null ) {
+	$stmt = pgsync_prepare_cached( $pdo, 'SELECT hlc FROM ' . pgsync_quote_id( pgsync_engine_table( 'rowver' ) ) . ' WHERE tbl = ? AND pk = ?', $cache );
+	$stmt->execute( array( $table, $key_text ) );
+	$local = $stmt->fetchColumn();
+	$stmt->closeCursor();
+	return false === $local ? null : $local;
+}
+
+/**
+ * The changelog's op for a row this site deleted only because a newer row of another member
+ * took one of its unique keys: drained as a delete versioned as that winner (pgsync_evicted_delete()),
+ * and never a local change "not sent yet" that beats a newer one of that row.
+ */
+function pgsync_eviction_op() {
+	return 'E';
+}
+
 /** A task result that is JSON text already (big batches are not decoded and encoded again). */
 final class PGSync_Raw_Json {
 	/** @var string */

@@ -57,7 +57,7 @@ function pgsync_capture_batch( PDO $pdo, array $config ) {
 			pgsync_log_missed_schema( $pdo, $missed, $config['tablePrefix'], pgsync_local_only_rules() );
 		}
 		$changelog = pgsync_quote_id( pgsync_engine_table( 'changelog' ) );
-		$entries   = $pdo->query( "SELECT seq, tbl, pk, ddl FROM $changelog ORDER BY seq" )->fetchAll( PDO::FETCH_NUM );
+		$entries   = $pdo->query( "SELECT seq, tbl, pk, ddl, op FROM $changelog ORDER BY seq" )->fetchAll( PDO::FETCH_NUM );
 		$seq       = null;
 		if ( count( $entries ) > 0 ) {
 			$seq  = pgsync_store_batches( $pdo, $config, $entries );
@@ -227,20 +227,27 @@ function pgsync_batch_read_keys() {
  * and row versions. Returns the last batch's seq, or null when there was nothing to send.
  */
 function pgsync_store_batches( PDO $pdo, array $config, array $entries ) {
-	$rules = pgsync_local_only_rules();
-	$ddl   = array();
-	$keys  = array();
+	$rules   = pgsync_local_only_rules();
+	$ddl     = array();
+	$keys    = array();
+	$evicted = array(); // Keys whose every entry is an eviction (see pgsync_evicted_delete()).
 	foreach ( $entries as $entry ) {
-		list( , $table, $pk, $statement ) = $entry;
+		list( , $table, $pk, $statement, $op ) = $entry;
 		if ( null !== $statement ) {
 			$ddl[] = array(
 				'table' => $table,
 				'sql'   => $statement,
 			);
 		} else {
+			$id = $table . "\0" . $pk;
 			// Re-inserting moves a key to its latest position: rows go in order of their last change.
-			unset( $keys[ $table . "\0" . $pk ] );
-			$keys[ $table . "\0" . $pk ] = array( $table, $pk );
+			$first_entry    = ! isset( $keys[ $id ] );
+			$evicted[ $id ] = pgsync_eviction_op() === $op && ( $first_entry || isset( $evicted[ $id ] ) );
+			if ( ! $evicted[ $id ] ) {
+				unset( $evicted[ $id ] );
+			}
+			unset( $keys[ $id ] );
+			$keys[ $id ] = array( $table, $pk );
 		}
 	}
 	$tables  = array();
@@ -279,6 +286,13 @@ function pgsync_store_batches( PDO $pdo, array $config, array $entries ) {
 				$value            = is_int( $values[ $i ] ) || is_string( $values[ $i ] ) || null === $values[ $i ] ? $values[ $i ] : null;
 				$cells[ $column ] = pgsync_key_cell( $value );
 			}
+			if ( isset( $evicted[ $table . "\0" . $pk ] ) ) {
+				$change = pgsync_evicted_delete( $pdo, $table, $pk, $cells, $image );
+				if ( null !== $change ) {
+					$batch->add( $table, $pk, pgsync_json( $change ), false );
+				}
+				continue;
+			}
 			$change = array(
 				'table' => $table,
 				'key'   => $cells,
@@ -291,6 +305,25 @@ function pgsync_store_batches( PDO $pdo, array $config, array $entries ) {
 		}
 	}
 	return $batch->finish();
+}
+
+/**
+ * The delete a row evicted over a unique key travels as (see pgsync_evict_unique_holder()):
+ * versioned as the row that won, not as this drain, so that a later change of the evicted row
+ * made elsewhere still wins over it on every member. Null when the row is back (a newer version of
+ * it came since, from a member that sends it on its own).
+ */
+function pgsync_evicted_delete( PDO $pdo, $table, $pk, array $cells, $image ) {
+	$version = pgsync_row_version( $pdo, $table, $pk );
+	if ( null !== $image || null === $version ) {
+		return null;
+	}
+	return array(
+		'table' => $table,
+		'key'   => $cells,
+		'op'    => 'delete',
+		'hlc'   => $version,
+	);
 }
 
 /** Collects row changes (as JSON) into outbox batches of bounded size; see pgsync_store_batches(). */
@@ -309,12 +342,15 @@ final class PGSync_Batch_Builder {
 		$this->ddl    = $ddl;
 	}
 
-	public function add( $table, $pk, $json ) {
+	/** $versioned: whether the row takes the batch's version (not when the change carries its own). */
+	public function add( $table, $pk, $json, $versioned = true ) {
 		if ( count( $this->rows ) > 0 && ( count( $this->rows ) >= pgsync_batch_max_rows() || $this->bytes + strlen( $json ) > pgsync_batch_max_bytes() ) ) {
 			$this->store();
 		}
-		$this->rows[]     = $json;
-		$this->versions[] = array( $table, $pk );
+		$this->rows[] = $json;
+		if ( $versioned ) {
+			$this->versions[] = array( $table, $pk );
+		}
 		$this->bytes     += strlen( $json );
 	}
 

@@ -21,6 +21,10 @@ const countTitled = (group: TestGroup, member: string, title: string) =>
 const publish = (group: TestGroup, member: string, title: string) =>
   inWordPress<number>(group.site(member), `$result = wp_insert_post(['post_title' => '${title}', 'post_status' => 'publish']);`);
 
+const optionOn = (group: TestGroup, member: string, name: string) => inWordPress<string | false>(group.site(member), `$result = get_option('${name}');`);
+/** Clocks run on wall time: a few milliseconds order two changes made on different members. */
+const later = () => new Promise((resolve) => setTimeout(resolve, 5));
+
 describe('a sync group of three equal sites, WordPress nightly on the ast driver', () => {
   const group = new TestGroup(CURRENT, 'equal');
 
@@ -77,6 +81,47 @@ describe('a sync group of three equal sites, WordPress nightly on the ast driver
     const titles = await Promise.all(THREE.map((member) => titleOf(group, member, id)));
     expect(new Set(titles).size).toBe(1);
     expect(THREE.map((member) => `Title from ${member}`)).toContain(titles[0]);
+  });
+
+  // One option name, three rows: B's, C's newer one, and B's edit of its own, the last write,
+  // made before B heard of C's. A had B's row when C's came: C's evicted it there, after B's edit.
+  // Every member ends with B's edit (fuzzer, seed 7255: A's eviction beat B's edit on A and C, and
+  // deleted B's row on B, which had turned C's away).
+  it('ends with the last write on every member when three members write one option name in different orders', async () => {
+    const mark = group.journal.length;
+    await inWordPress(group.site('peer-b'), `add_option('group_unique', 'made on B');`);
+    await group.peer('peer-b').flush();
+    await group.link.deliverSome('peer-a', 100);
+    await later();
+    await inWordPress(group.site('peer-c'), `add_option('group_unique', 'made on C');`);
+    await group.peer('peer-c').flush();
+    await later();
+    await inWordPress(group.site('peer-b'), `update_option('group_unique', 'edited on B');`);
+    await group.peer('peer-b').flush();
+    await later();
+    expect(await group.link.deliverFirst('peer-a', (message) => (message as { from?: string }).from === 'peer-c' && message.kind === 'delta')).toBe(true);
+    expect(await optionOn(group, 'peer-a', 'group_unique')).toBe('made on C');
+    await group.sync();
+    await group.expectConverged();
+    for (const member of THREE) expect(await optionOn(group, member, 'group_unique'), member).toBe('edited on B');
+    expect(failuresIn(group.journal.slice(mark))).toEqual([]);
+  });
+
+  // C's own row, not sent yet, keeps B's out of C; then C deletes its row before sending it. The
+  // others never see C's row, so only C can tell them that B's lost: every member ends without one.
+  it('ends alike when a member keeps out a row by a change it then deletes before sending it', async () => {
+    // Raw PDO in scripts that never load WordPress: captured by the triggers, drained by nobody until the flush.
+    const rawOnC = (sql: string) => group.site('peer-c').client.run({ code: `<?php (new PDO('sqlite:${group.site('peer-c').facts.databasePath}'))->exec(${JSON.stringify(sql)});` });
+    await inWordPress(group.site('peer-b'), `add_option('group_unsent', 'made on B');`);
+    await group.peer('peer-b').flush();
+    await later();
+    await rawOnC(`INSERT INTO wp_options (option_name, option_value, autoload) VALUES ('group_unsent', 'made on C', 'off')`);
+    await group.link.deliverSome('peer-c', 100);
+    await rawOnC(`DELETE FROM wp_options WHERE option_name = 'group_unsent'`);
+    await group.peer('peer-c').flush();
+    await group.sync();
+    await group.expectConverged();
+    for (const member of THREE) expect(await optionOn(group, member, 'group_unsent'), member).toBe(false);
   });
 
   it('keeps a change pending until every member has it, while the others go on', async () => {

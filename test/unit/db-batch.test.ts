@@ -29,6 +29,8 @@ const batch: ChangeBatch = {
       row: { ID: 4, post_title: 'é', bin: { $blob: 'AP8=' }, odd: { $b64: 'YcMo' }, big: { $int: '9007199254740993' }, f: { $real: '1.5' }, n: null },
     },
     { op: 'delete', table: 'wp_postmeta', key: { meta_id: 9 } },
+    // A unique-key eviction: versioned as the row that won, not as the batch.
+    { op: 'delete', table: 'wp_options', key: { option_id: 1100000004 }, hlc: '019ab3c4d5e0.0000.peer-c' },
   ],
 };
 
@@ -44,6 +46,8 @@ describe('ChangeBatchSchema', () => {
     ['an upsert without its row', { ...batch, rows: [{ op: 'upsert', table: 't', key: { id: 1 } }] }, /rows/],
     ['an unknown cell tag', { ...batch, rows: [{ op: 'delete', table: 't', key: { id: { $raw: 'x' } } }] }, /rows/],
     ['a bad clock', { ...batch, hlc: 'yesterday' }, /hlc/],
+    ['a bad clock on an evicted row', { ...batch, rows: [{ op: 'delete', table: 't', key: { id: 1 }, hlc: 'yesterday' }] }, /rows/],
+    ['a clock of its own on an upsert', { ...batch, rows: [{ op: 'upsert', table: 't', key: { id: 1 }, row: { id: 1 }, hlc: '019ab3c4d5e0.0000.peer-c' }] }, /rows/],
     ['seq 0', { ...batch, seq: 0 }, /seq/],
     ['a bad peer id', { ...batch, peer: 'peer a' }, /peer/],
     ['another format version', { ...batch, v: 2 }, /v/],
