@@ -308,7 +308,8 @@ export class Membership {
    * copy (`add`, `reset`), so every one of them is still here; a member that acknowledged more
    * before its copy than the copy held was not reset, and is told so. A hello that later
    * envelopes of the member overtook on the way (`overtaken`) moves nothing back: the deltas they
-   * carried were applied here, and acknowledged there, after it.
+   * carried were applied here, and acknowledged there, after it. A hello past what this site has
+   * of the member skips nothing: the rest of its old life comes first (`awaitOldLife`).
    */
   greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>, overtaken: boolean): void {
     this.ungreeted.delete(parts.remotePeerId);
@@ -316,7 +317,8 @@ export class Membership {
     // A member starting over: its old life's deltas relayed here come first (see holdsBack); its new
     // life's are held back meanwhile, so nothing past the hello is applied when the inbox moves.
     if (reconciling) reconciling.helloSeq = envelope.seq;
-    else if (!overtaken || envelope.seq > parts.link.appliedUpTo) parts.restartInbox(envelope.seq);
+    else if (envelope.seq > parts.link.appliedUpTo) this.awaitOldLife(parts.remotePeerId, envelope.seq);
+    else if (!overtaken) parts.restartInbox(envelope.seq);
     if (!overtaken && envelope.ackUpTo < parts.link.ackedUpTo) {
       this.context.journal.write([
         {
@@ -329,6 +331,16 @@ export class Membership {
       ]);
     }
     parts.link.resendAll();
+  }
+
+  /**
+   * A member that started over unseen by this site (it joined since, from a copy taken before the
+   * member's old life reached its source) greets it past what this site has of that old life. The
+   * rest of the old life comes relayed (the member relays it itself, see relayOwnOldLife): its new
+   * life waits for it, as on the members that saw it start over, rather than skip it.
+   */
+  private awaitOldLife(origin: string, helloSeq: number): void {
+    this.reconciling.set(origin, { waiting: new Set(), upTo: helloSeq, helloSeq, newLife: [] });
   }
 
   /**
