@@ -321,6 +321,28 @@ describe('group fuzz regressions', () => {
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // Seed 7407 (5 members, 300 workload ops), the shape of it: m1 reloaded with a change only m3 had;
+  // m4 joined with a copy from m2, m1's copy source, taken before m3's relay of that change reached
+  // m2. m4 had not seen m1 start over: m1's hello, past what m4's copy had of m1, moved m4's inbox
+  // over the change, and m1's own relay of it came too late. Now such a hello waits for the rest.
+  it('takes to a member that joined while another started over the old change its copy lacked', async () => {
+    group = await equalGroup('joined-during-restore');
+    await publish(group, 'm1', 'Old life, only m3 heard of it');
+    await group.peer('m1').flush();
+    await group.link.deliverSome('m3', 100);
+    await group.restore('m1', 'm2');
+    await group.boot('m4');
+    await group.join('m4', 'm2');
+    // m2 captures m4's copy before m3's relay of m1's change reaches it (m1's own copy waits for that relay).
+    expect(await group.link.deliverFirst('m2', (message) => message.kind === 'copy-request' && (message as { from?: string }).from === 'm4')).toBe(true);
+    await group.untilCopied('m4');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm4', 'Old life, only m3 heard of it')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+    for (const member of group.members) expect(group.peer(member).pendingCount, member).toBe(0);
+  });
+
   // Seed 7210 (3 members, 300 workload ops): m1 had MAX_BATCHES_IN_FLIGHT database batches unacknowledged
   // (a member was slow), so its later batches waited in its site's outbox, not yet deltas; m5's copy
   // from m1 held their rows, and its database cursor for m1 went past them. m1 reloaded before it sent
