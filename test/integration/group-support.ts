@@ -25,6 +25,9 @@ export interface TestGroupOptions {
  * Members join (a copy from one member, after every member opened a link to them), leave, and are
  * restored after a reload (their links reset first), as the pairing coordinator orders it.
  */
+/** Rounds without progress between a copy's two ends before `untilCopied` lets the rest of the group move. */
+const PAIR_ALONE_ROUNDS = 20;
+
 export class TestGroup {
   readonly sites = new Map<string, NodeSite>();
   readonly peers = new Map<string, SyncPeer>();
@@ -133,7 +136,9 @@ export class TestGroup {
 
   /**
    * Delivers only between `member` and the member its copy comes from until the copy ended (what
-   * the others send it meanwhile waits on the link); at once when no copy is in flight.
+   * the others send it meanwhile waits on the link); at once when no copy is in flight. A source
+   * that holds the copy until it has the old life of a member starting over waits on the whole
+   * group: once the two alone stall, the other members get their messages too.
    */
   async untilCopied(member: string): Promise<void> {
     for (let idle = 0; this.copying.has(member); ) {
@@ -141,6 +146,7 @@ export class TestGroup {
       const before = `${this.link.pending} ${this.link.log.length}`;
       await this.link.deliverSome(member, 100);
       await this.link.deliverSome(source, 100);
+      if (idle >= PAIR_ALONE_ROUNDS) for (const other of this.members) if (other !== member && other !== source) await this.link.deliverSome(other, 100);
       if (`${this.link.pending} ${this.link.log.length}` !== before) idle = 0;
       else if (++idle > 200) throw new Error(`${member}'s copy from ${source} stalled`);
       // The copy's install and blob bytes go on between two messages.

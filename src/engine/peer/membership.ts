@@ -62,6 +62,14 @@ export class Membership {
    * this site has of them, and no gap to ask for.
    */
   private readonly ungreeted = new Set<string>();
+  /** Members that joined (not started over), until their copy is installed or they leave. */
+  private readonly joining = new Set<string>();
+  /**
+   * By joining member: its copy request, held while this site lacks some member's old life (that
+   * member starts over): the copy would lack it too, and nobody would relay it to a member that
+   * was not there when it started over. Answered once every such member is reconciled here.
+   */
+  private readonly joinRequestsHeld = new Map<string, EnvelopeOf<'copy-request'>>();
   /** Relays that came while this site waited for a copy: taken once it is installed (or given up). */
   private relaysDuringCopy: { relayer: string; envelope: EnvelopeOf<'relay', WireDelta> }[] = [];
 
@@ -77,6 +85,7 @@ export class Membership {
     if (links.get(remotePeerId) || remotePeerId === peerId) return;
     this.openHoldingRetained(remotePeerId, links.all()[0]!.link.lastSeq, links.retained());
     this.ungreeted.add(remotePeerId);
+    this.joining.add(remotePeerId);
     // Its copy may be taken before its source has every relayed delta of a member gone.
     this.context.kept.joined(remotePeerId, this.departedMembers());
   }
@@ -93,6 +102,7 @@ export class Membership {
     const retained = links.retained();
     // Started over again before its last restore was reconciled here: what was held back of that life goes.
     this.reconciling.delete(remotePeerId);
+    this.forgetJoining(remotePeerId);
     const closed = await this.close(remotePeerId);
     const others = links.all();
     // Its old life may have reached only some members, and its new one numbers its deltas after what
@@ -105,7 +115,9 @@ export class Membership {
     await this.context.kept.startsOver(remotePeerId, this.departedMembers());
     await this.stopWaitingFor(remotePeerId);
     // It says how far it has its old life once its copy is installed (relayOwnOldLife); its copy's source does not wait for that.
-    const waiting = new Set([...others.map((parts) => parts.remotePeerId), remotePeerId]);
+    // Nor does anyone wait for a member still joining: it has nothing of the old life but its copy,
+    // which its source makes once it has that life (see copyRequested), or it waits for the rest (awaitOldLife).
+    const waiting = new Set([...others.map((parts) => parts.remotePeerId).filter((member) => !this.joining.has(member)), remotePeerId]);
     this.reconciling.set(remotePeerId, { waiting, upTo: closed.link.appliedUpTo, newLife: [] });
   }
 
@@ -134,6 +146,7 @@ export class Membership {
   /** The member installed this site's copy: its deltas go on from there (CopySourceFlow.installed). */
   greetedWithCopy(remotePeerId: string): void {
     this.ungreeted.delete(remotePeerId);
+    this.forgetJoining(remotePeerId);
   }
 
   /**
@@ -152,7 +165,18 @@ export class Membership {
       // Nothing more may come to wait for (no other member, or all said so already).
       return this.answerOnceReconciled(parts.remotePeerId);
     }
-    this.reconciling.delete(parts.remotePeerId);
+    if (this.reconciling.delete(parts.remotePeerId)) await this.answerJoinRequestsOnceAllReconciled();
+    if (this.joining.has(parts.remotePeerId) && this.reconciling.size > 0) {
+      // Asked again (its timer found the copy stalled): a member that never answers does not hold the join for ever.
+      const askedAgain = this.joinRequestsHeld.has(parts.remotePeerId);
+      this.joinRequestsHeld.delete(parts.remotePeerId);
+      if (!askedAgain) {
+        this.joinRequestsHeld.set(parts.remotePeerId, request);
+        // It cannot say how far it has anyone's old life before its copy is in.
+        await this.stopWaitingFor(parts.remotePeerId);
+        return;
+      }
+    }
     await parts.copyOut.answer(request);
   }
 
@@ -181,8 +205,9 @@ export class Membership {
     const { links, kept } = this.context;
     if (links.size <= 1 || !links.get(remotePeerId)) return;
     const gone = await this.close(remotePeerId, 'left');
-    this.reconciling.delete(remotePeerId);
     this.ungreeted.delete(remotePeerId);
+    this.forgetJoining(remotePeerId);
+    if (this.reconciling.delete(remotePeerId)) await this.answerJoinRequestsOnceAllReconciled();
     await this.relayToOthers(gone, links.all());
     await kept.left(remotePeerId);
     await this.stopWaitingFor(remotePeerId);
@@ -217,7 +242,8 @@ export class Membership {
    */
   handOver(target: LinkParts, applied: Readonly<Record<string, number>>): HandedOverDelta[] {
     const upTo = { ...applied, [target.remotePeerId]: target.link.appliedUpTo };
-    return this.context.links.all().flatMap(({ remotePeerId: origin }) =>
+    const { links } = this.context;
+    return [...links.all(), ...links.allDeparted()].flatMap(({ remotePeerId: origin }) =>
       this.context.kept.of(origin, upTo[origin] ?? 0).map(({ batch, siteUrl }) => ({ origin, seq: batch.seq, siteUrl, payload: batch.payload })),
     );
   }
@@ -240,6 +266,20 @@ export class Membership {
     if (reconciling.request) await parts.copyOut.answer(reconciling.request);
     if (reconciling.helloSeq !== undefined && reconciling.helloSeq > parts.link.appliedUpTo) parts.restartInbox(reconciling.helloSeq);
     for (const delta of reconciling.newLife) await this.context.takeFromOrigin(parts, delta);
+    await this.answerJoinRequestsOnceAllReconciled();
+  }
+
+  /** Once every member starting over is reconciled here, the copies held for members that join are made. */
+  private async answerJoinRequestsOnceAllReconciled(): Promise<void> {
+    if (this.reconciling.size > 0) return;
+    const held = [...this.joinRequestsHeld];
+    this.joinRequestsHeld.clear();
+    for (const [member, request] of held) await this.context.links.get(member)?.copyOut.answer(request);
+  }
+
+  private forgetJoining(member: string): void {
+    this.joining.delete(member);
+    this.joinRequestsHeld.delete(member);
   }
 
   /** Every link closes (the member stops): the copies it served are withdrawn. */
@@ -269,10 +309,12 @@ export class Membership {
       gone.restartInbox(upTo);
       links.addDeparted(gone);
     }
-    for (const gone of links.allDeparted()) this.tellRelayed(gone);
     for (const { origin, seq, siteUrl, payload } of kept) {
-      if (origin === peerId || links.get(origin)) await this.context.kept.keepHad(origin, { batch: { seq, payload }, siteUrl }, source);
+      if (origin === peerId || links.get(origin) || links.departed(origin)) await this.context.kept.keepHad(origin, { batch: { seq, payload }, siteUrl }, source);
     }
+    // What the source kept of members gone, some member may still lack: should the source reload
+    // before they all have it, only this site would hold it. It goes to every member, as the source's did.
+    for (const gone of links.allDeparted()) await this.relayToOthers(gone, links.all());
     await this.relayOwnOldLife(source);
     // A member that started over while this site's own copy was in flight: the copy may hold its old life as far as any member had it.
     for (const origin of [...this.reconciling.keys()]) await this.answerOnceReconciled(origin);
@@ -313,6 +355,7 @@ export class Membership {
    */
   greeted(parts: LinkParts, envelope: EnvelopeOf<'hello'>, overtaken: boolean): void {
     this.ungreeted.delete(parts.remotePeerId);
+    this.forgetJoining(parts.remotePeerId);
     const reconciling = this.reconciling.get(parts.remotePeerId);
     // A member starting over: its old life's deltas relayed here come first (see holdsBack); its new
     // life's are held back meanwhile, so nothing past the hello is applied when the inbox moves.

@@ -343,6 +343,53 @@ describe('group fuzz regressions', () => {
     for (const member of group.members) expect(group.peer(member).pendingCount, member).toBe(0);
   });
 
+  // Seed 7415 (5 members, 300 workload ops), the shape of it: m1 reloaded with a change only m2, its
+  // copy source, had; its copy went in and it relayed the change before m4 joined. m4's copy came
+  // from m3 before m3 had the change (m3 was still reconciling m1's old life): nobody relayed it to
+  // m4, which had not been there, and m1 had let it go. A member now makes a joiner's copy only once
+  // every member starting over is reconciled here.
+  it('makes a joiner’s copy only once the old life of a member starting over is all here', async () => {
+    group = await equalGroup('joined-from-reconciling');
+    await publish(group, 'm1', 'Old life, only m2 heard of it');
+    await group.peer('m1').flush();
+    await group.link.deliverSome('m2', 100);
+    await group.restore('m1', 'm2');
+    await group.untilCopied('m1');
+    await group.boot('m4');
+    await group.join('m4', 'm3');
+    // m3 has not heard of the change yet: its relays wait on the link.
+    expect(await group.link.deliverFirst('m3', (message) => message.kind === 'copy-request' && (message as { from?: string }).from === 'm4')).toBe(true);
+    await group.untilCopied('m4');
+    await group.sync();
+    await group.expectConverged();
+    expect(await titledOn(group, 'm4', 'Old life, only m2 heard of it')).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+    for (const member of group.members) expect(group.peer(member).pendingCount, member).toBe(0);
+  });
+
+  // Seed 7419 (5 members, 300 workload ops), the shape of it: m3 left with a change only m2 had; m2
+  // relayed it to m1, and m4 joined with a copy from m2 (which holds it); then m2 reloaded before
+  // its relay reached m1, and its copy from m1 lacked it. Only m4's database had it: a copy handed
+  // over what its source kept of the live members only. Now it hands over what it kept of the
+  // members gone too, and the target relays that to every member.
+  it('takes a change of a member gone to every member when its relayer reloads after a copy of it was taken', async () => {
+    group = await equalGroup('relayer-copied-then-reloaded');
+    await publish(group, 'm3', 'Gone with m3');
+    await group.peer('m3').flush();
+    await group.link.deliverSome('m2', 100);
+    await group.leave('m3');
+    await group.boot('m4');
+    await group.join('m4', 'm2');
+    await group.untilCopied('m4');
+    // m2's relay to m1 is lost with its page.
+    await group.restore('m2', 'm1');
+    await group.untilCopied('m2');
+    await group.sync();
+    await group.expectConverged();
+    for (const member of group.members) expect(await titledOn(group, member, 'Gone with m3'), member).toBe(1);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
   // Seed 7210 (3 members, 300 workload ops): m1 had MAX_BATCHES_IN_FLIGHT database batches unacknowledged
   // (a member was slow), so its later batches waited in its site's outbox, not yet deltas; m5's copy
   // from m1 held their rows, and its database cursor for m1 went past them. m1 reloaded before it sent
