@@ -322,12 +322,14 @@ export class SyncPeer {
   /**
    * A copy in flight that heard nothing from the source for `quietMs` (its request or some of its
    * envelopes were lost, e.g. with a service worker stopped in between) is aborted and asked for
-   * again under a new id. Resolves whether it asked again.
+   * again under a new id. Resolves whether it asked again. A restored member's hello held here as
+   * long waits no more for a member that never said how far it has the old life (its tab hangs).
    */
   askAgainIfCopyStalled(quietMs: number): Promise<boolean> {
     return this.steps.run(async () => {
       let asked = false;
       for (const { copyIn } of this.links.all()) if (copyIn.id !== null) asked = (await copyIn.askAgainIfStalled(quietMs)) || asked;
+      await this.membership.stopWaitingForSilent(quietMs);
       return asked;
     });
   }

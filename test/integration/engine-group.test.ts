@@ -307,4 +307,44 @@ describe('a sync group made by copying, joined, restored and left, WordPress 6.5
     for (const member of group.members) await group.peer(member).askAgainIfCopyStalled(0);
     expect(failuresIn(group.journal)).toEqual([]);
   });
+
+  // D's tab hangs: it never says how far it has C's old life when C reloads. B, C's copy source,
+  // answers C once C asks again; E takes C's hello and new changes once its tab's timer finds them
+  // held as long (15 s in the extension, 0 here). When D wakes up, all converge.
+  it('lets a restored member go on on every member while another member hangs', async () => {
+    await group.boot('peer-e');
+    await group.join('peer-e', 'peer-b');
+    await group.untilCopied('peer-e');
+    await group.sync();
+    const hung = 'peer-d';
+    // Nothing reaches D, and what D sent (its word on C's old life) waits on the link until it wakes up.
+    const fromHung = (message: { kind: string }) => (message as { from?: string }).from === hung;
+    const deliverWhileHung = async () => {
+      for (let round = 0, quiet = 0; round < 500 && quiet < 10; round++) {
+        const before = `${group.link.pending} ${group.link.log.length}`;
+        for (const member of group.members) if (member !== hung) while (await group.link.deliverFirst(member, (message) => !fromHung(message)));
+        // A copy's install and blob bytes go on between two messages.
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        quiet = `${group.link.pending} ${group.link.log.length}` === before ? quiet + 1 : 0;
+      }
+    };
+    await group.restore('peer-c', 'peer-b');
+    await deliverWhileHung();
+    expect(group.copySourceOf('peer-c')).toBe('peer-b');
+    await group.peer('peer-c').askAgainIfCopyStalled(0);
+    await deliverWhileHung();
+    expect(group.copySourceOf('peer-c')).toBeUndefined();
+    await publish(group, 'peer-c', 'While D hangs');
+    await group.peer('peer-c').flush();
+    await deliverWhileHung();
+    expect(await countTitled(group, 'peer-b', 'While D hangs')).toBe(1);
+    expect(await countTitled(group, 'peer-e', 'While D hangs')).toBe(0);
+    await group.peer('peer-e').askAgainIfCopyStalled(0);
+    await deliverWhileHung();
+    expect(await countTitled(group, 'peer-e', 'While D hangs')).toBe(1);
+    await group.sync();
+    await group.expectConverged();
+    expect(failuresIn(group.journal)).toEqual([]);
+    for (const member of group.members) expect(group.peer(member).pendingCount, member).toBe(0);
+  });
 });

@@ -40,6 +40,8 @@ interface Reconciling {
   request?: EnvelopeOf<'copy-request'>;
   /** Where its new life's deltas go on (its `hello`), on the other members, while held back. */
   helloSeq?: number;
+  /** When its `hello` came (`performance.now()`), on the other members. */
+  helloAt?: number;
   /** Its new life's deltas, while held back. */
   readonly newLife: HeldDelta[];
 }
@@ -226,6 +228,22 @@ export class Membership {
     this.tellRelayed(old, others);
   }
 
+  /**
+   * A member starting over greeted this site `quietMs` ago or more, and another member has still
+   * not said how far it has the old life (its tab hangs): this site waits for it no more, as the
+   * copy's source does once the restored member asks again. What only the silent member had of the
+   * old life does not come. The member starting over itself is still waited for: it is there (it
+   * greeted), and its word follows its relays of the old life.
+   */
+  async stopWaitingForSilent(quietMs: number): Promise<void> {
+    const now = performance.now();
+    for (const [origin, { waiting, helloAt }] of [...this.reconciling]) {
+      if (helloAt === undefined || now - helloAt < quietMs || ![...waiting].some((member) => member !== origin)) continue;
+      for (const member of [...waiting]) if (member !== origin) waiting.delete(member);
+      await this.answerOnceReconciled(origin);
+    }
+  }
+
   /** Members starting over wait for `member` no more to say how far it has their old life (it left, or starts over too). */
   private async stopWaitingFor(member: string): Promise<void> {
     for (const [origin, { waiting }] of this.reconciling) {
@@ -359,7 +377,7 @@ export class Membership {
     const reconciling = this.reconciling.get(parts.remotePeerId);
     // A member starting over: its old life's deltas relayed here come first (see holdsBack); its new
     // life's are held back meanwhile, so nothing past the hello is applied when the inbox moves.
-    if (reconciling) reconciling.helloSeq = envelope.seq;
+    if (reconciling) Object.assign(reconciling, { helloSeq: envelope.seq, helloAt: performance.now() });
     else if (envelope.seq > parts.link.appliedUpTo) this.awaitOldLife(parts.remotePeerId, envelope.seq);
     else if (!overtaken) parts.restartInbox(envelope.seq);
     if (!overtaken && envelope.ackUpTo < parts.link.ackedUpTo) {
