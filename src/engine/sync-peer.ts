@@ -371,9 +371,12 @@ export class SyncPeer {
     return this.steps.run(async () => this.membership.add(remotePeerId));
   }
 
-  /** A member starts over from a copy: call on every other member before it asks for its copy (see Membership.reset). */
-  resetMember(remotePeerId: string): Promise<void> {
-    return this.steps.run(() => this.membership.reset(remotePeerId));
+  /**
+   * A member starts over from a copy, its new life at the site URL `life`: call on every other
+   * member before it asks for its copy (see Membership.reset).
+   */
+  resetMember(remotePeerId: string, life?: string): Promise<void> {
+    return this.steps.run(() => this.membership.reset(remotePeerId, life));
   }
 
   /** A member left the group; the last other member cannot be removed (see Membership.remove). */
@@ -598,7 +601,7 @@ export class SyncPeer {
       case 'relay':
         return this.membership.relayed(parts, envelope);
       case 'relayed':
-        return this.membership.heard(parts.remotePeerId, envelope.origin, envelope.upTo);
+        return this.membership.heard(parts.remotePeerId, envelope.origin, envelope.upTo, envelope.life);
       case 'hello':
         return this.membership.greeted(parts, envelope, overtaken);
       case 'copy-request':

@@ -262,7 +262,7 @@ export class PairingCoordinator {
       return;
     }
     // Every other member opens its link to the reloaded tab again before it asks for its copy.
-    const refused = await this.tellSides(otherSides(pairing, tabId), { type: 'bg/member', pairId: pairing.pairId, change: 'reset', peerId: mine.peerId });
+    const refused = await this.tellSides(otherSides(pairing, tabId), { type: 'bg/member', pairId: pairing.pairId, change: 'reset', peerId: mine.peerId, life: site.siteUrl });
     if (refused !== null) {
       await this.fail(pairing.pairId, `Could not restore ${site.siteUrl}: ${refused}`);
       return;

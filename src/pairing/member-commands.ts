@@ -52,7 +52,7 @@ async function answerCommand(page: MemberPage, command: BackgroundToTab): Promis
       await host.retry(command.pairId);
       return { ok: true };
     case 'bg/member':
-      await host.changeMember(command.pairId, command.change, command.peerId);
+      await host.changeMember(command.pairId, command.change, command.peerId, command.life);
       return { ok: true };
     case 'bg/open-path':
       await page.goTo(command.path);

@@ -177,12 +177,12 @@ export class MemberHost {
     peer.setPaused(!on);
   }
 
-  /** The group's membership changed (see `bg/member`). */
-  async changeMember(pairId: string, change: 'add' | 'remove' | 'reset', peerId: string): Promise<void> {
+  /** The group's membership changed (see `bg/member`; `life`: a reset member's new site URL). */
+  async changeMember(pairId: string, change: 'add' | 'remove' | 'reset', peerId: string, life?: string): Promise<void> {
     const peer = this.starting?.pairId === pairId ? await this.starting.peer : this.running(pairId);
     if (change === 'add') await peer.addMember(peerId);
     else if (change === 'remove') await peer.removeMember(peerId);
-    else await peer.resetMember(peerId);
+    else await peer.resetMember(peerId, life);
   }
 
   /** The user asked to apply again what this site could not apply (its cause fixed meanwhile). */

@@ -111,9 +111,16 @@ export const BackgroundToTabSchema = v.variant('type', [
   /**
    * The group's membership changed while this tab runs in it: a member joined (`add`: a link to
    * it opens before it asks anyone for its copy), left (`remove`), or starts over from a copy after
-   * its reload (`reset`: its link opens again).
+   * its reload (`reset`: its link opens again; `life`: the site URL of its new life, which names
+   * this restore in what the members say of the old life, see wire.ts `relayed`).
    */
-  v.strictObject({ type: v.literal('bg/member'), pairId: PairIdSchema, change: v.picklist(['add', 'remove', 'reset']), peerId: PeerIdSchema }),
+  v.strictObject({
+    type: v.literal('bg/member'),
+    pairId: PairIdSchema,
+    change: v.picklist(['add', 'remove', 'reset']),
+    peerId: PeerIdSchema,
+    life: v.optional(SiteInfoSchema.entries.siteUrl),
+  }),
   /** The pairing ended (unpaired, its other tab closed or left): the tab removes the engine from its site. */
   v.strictObject({ type: v.literal('bg/peer-stop'), pairId: PairIdSchema }),
   v.strictObject({ type: v.literal('bg/envelope'), pairId: PairIdSchema, envelope: v.unknown() }),

@@ -60,7 +60,9 @@ import { MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } from '../protocol/ids';
  * way. A member that joins (or starts over) after a relay says `relayed` for every member gone
  * its copy names, as far as the copy has its deltas: each member relays it what it still keeps
  * past that. A member that starts over relays its own old deltas its copy handed over (those
- * some member may lack) and says `relayed` for itself: the others wait for that word too.
+ * some member may lack) and says `relayed` for itself: the others wait for that word too. A word
+ * on a member starting over names its new life (`life`, its new site URL): a word on an earlier
+ * restore, late on the link, does not count for this one.
  *
  * Payloads (`delta.payload`, copy chunks and metadata) are opaque here: pass a schema to
  * `parseEnvelope` or validate them where they are used.
@@ -195,7 +197,7 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
     v.strictObject({ ...header('blob-chunk'), sha256, offset: counter, size: counter, base64: chunkBase64 }),
     v.strictObject({ ...header('blob-missing'), sha256 }),
     v.strictObject({ ...header('relay'), origin: PeerIdSchema, originSeq: positive, siteUrl, payload }),
-    v.strictObject({ ...header('relayed'), origin: PeerIdSchema, upTo: counter }),
+    v.strictObject({ ...header('relayed'), origin: PeerIdSchema, upTo: counter, life: v.optional(siteUrl) }),
   ]);
 }
 

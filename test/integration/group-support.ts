@@ -38,6 +38,8 @@ export class TestGroup {
   private readonly slots = new Map<string, number>();
   /** Members whose copy is in flight, and the member each asked. */
   private readonly copying = new Map<string, string>();
+  /** Sites booted so far (each gets its own scope). */
+  private boots = 0;
   private nextSlot = 0;
   private plan: IdShardPlan | null = null;
   private readonly options: TestGroupOptions;
@@ -71,7 +73,8 @@ export class TestGroup {
   /** Boots a fresh site for `member` (not in the group yet). */
   async boot(member: string, options: Partial<BootNodeSiteOptions> = {}): Promise<NodeSite> {
     const { driver, wp } = this.combination;
-    const siteUrl = `https://playground.wordpress.net/scope:${this.name}-${member}-${this.sites.size}/`;
+    // A scope of its own at every boot, as a reloaded Playground tab gets: a member's lives have different URLs.
+    const siteUrl = `https://playground.wordpress.net/scope:${this.name}-${member}-${this.boots++}/`;
     const site = await bootNodeSite({ ...this.options.sites, driver, wp, siteUrl, ...options });
     this.sites.set(member, site);
     await this.options.onBoot?.(site);
@@ -124,8 +127,9 @@ export class TestGroup {
     this.copying.delete(member);
     this.link.discard(member);
     await this.site(member).dispose();
-    for (const other of this.peers.values()) await other.resetMember(member);
-    await this.boot(member);
+    // The reloaded page reports its new site first: the others' resets name its new life.
+    const site = await this.boot(member);
+    for (const other of this.peers.values()) await other.resetMember(member, site.siteUrl);
     await this.start(member, [...this.members, member], copyFrom);
   }
 

@@ -36,6 +36,13 @@ interface Reconciling {
   readonly waiting: Set<string>;
   /** The furthest of its old life's deltas any member said it has. */
   upTo: number;
+  /**
+   * Its new life's site URL, as the coordinator named it: only words naming it count (a word on an
+   * earlier restore may come late). None given: every word counts.
+   */
+  readonly life?: string;
+  /** Started by its hello (`awaitOldLife`): it waits for the relays up to there, not for words. */
+  readonly byHello?: true;
   /** Its copy request, on its copy's source, while held back. */
   request?: EnvelopeOf<'copy-request'>;
   /** Where its new life's deltas go on (its `hello`), on the other members, while held back. */
@@ -72,6 +79,8 @@ export class Membership {
    * was not there when it started over. Answered once every such member is reconciled here.
    */
   private readonly joinRequestsHeld = new Map<string, EnvelopeOf<'copy-request'>>();
+  /** By member that started over: the site URL of its latest life, named in what this site says of its deltas. */
+  private readonly lives = new Map<string, string>();
   /** Relays that came while this site waited for a copy: taken once it is installed (or given up). */
   private relaysDuringCopy: { relayer: string; envelope: EnvelopeOf<'relay', WireDelta> }[] = [];
 
@@ -97,9 +106,11 @@ export class Membership {
    * its link opens again as for a member that joins, so what the copy lacks of this site's is
    * still here to send. Call on every other member before the member asks for its copy.
    */
-  async reset(remotePeerId: string): Promise<void> {
+  async reset(remotePeerId: string, life?: string): Promise<void> {
     const { links } = this.context;
     if (!links.get(remotePeerId)) return;
+    if (life !== undefined) this.lives.set(remotePeerId, life);
+    else this.lives.delete(remotePeerId);
     // Taken before the link goes: what only it had not acknowledged is kept too.
     const retained = links.retained();
     // Started over again before its last restore was reconciled here: what was held back of that life goes.
@@ -120,7 +131,7 @@ export class Membership {
     // Nor does anyone wait for a member still joining: it has nothing of the old life but its copy,
     // which its source makes once it has that life (see copyRequested), or it waits for the rest (awaitOldLife).
     const waiting = new Set([...others.map((parts) => parts.remotePeerId).filter((member) => !this.joining.has(member)), remotePeerId]);
-    this.reconciling.set(remotePeerId, { waiting, upTo: closed.link.appliedUpTo, newLife: [] });
+    this.reconciling.set(remotePeerId, { waiting, upTo: closed.link.appliedUpTo, newLife: [], ...(life !== undefined ? { life } : {}) });
   }
 
   /**
@@ -186,12 +197,12 @@ export class Membership {
    * `member` has the deltas of `origin` (a member gone, or starting over) up to `upTo`. A member
    * that joined (or started over) after this site relayed them gets what it lacks of them.
    */
-  async heard(member: string, origin: string, upTo: number): Promise<void> {
+  async heard(member: string, origin: string, upTo: number, life?: string): Promise<void> {
     const missing = await this.context.kept.heard(member, origin, upTo);
     const to = this.context.links.get(member);
     for (const delta of missing) to?.link.control('relay', relayOf(origin, delta));
     const reconciling = this.reconciling.get(origin);
-    if (!reconciling) return;
+    if (!reconciling || reconciling.byHello || (reconciling.life !== undefined && !sameSite(life, reconciling.life))) return;
     reconciling.waiting.delete(member);
     reconciling.upTo = Math.max(reconciling.upTo, upTo);
     await this.answerOnceReconciled(origin);
@@ -348,7 +359,7 @@ export class Membership {
     const others = links.all().filter((parts) => parts.remotePeerId !== source);
     const relayed = await kept.relayed(peerId, others.map((parts) => parts.remotePeerId));
     for (const { link } of others) for (const delta of relayed) link.control('relay', relayOf(peerId, delta));
-    for (const { link } of links.all()) link.control('relayed', { origin: peerId, upTo: relayed.at(-1)?.batch.seq ?? 0 });
+    for (const { link } of links.all()) link.control('relayed', { origin: peerId, upTo: relayed.at(-1)?.batch.seq ?? 0, life: this.context.siteUrl });
   }
 
   /** The relays held while this site waited for a copy, taken now (it was installed, or given up). */
@@ -401,7 +412,7 @@ export class Membership {
    * life waits for it, as on the members that saw it start over, rather than skip it.
    */
   private awaitOldLife(origin: string, helloSeq: number): void {
-    this.reconciling.set(origin, { waiting: new Set(), upTo: helloSeq, helloSeq, newLife: [] });
+    this.reconciling.set(origin, { waiting: new Set(), upTo: helloSeq, helloSeq, newLife: [], byHello: true });
   }
 
   /**
@@ -447,7 +458,8 @@ export class Membership {
 
   /** Tells every member (or `to`) how far this site has the deltas of the member that left at `gone`: those that relayed them here forget them once all have them. */
   private tellRelayed(gone: LinkParts, to = this.context.links.all()): void {
-    for (const { link } of to) link.control('relayed', { origin: gone.remotePeerId, upTo: gone.link.appliedUpTo });
+    const life = this.lives.get(gone.remotePeerId);
+    for (const { link } of to) link.control('relayed', { origin: gone.remotePeerId, upTo: gone.link.appliedUpTo, ...(life !== undefined ? { life } : {}) });
   }
 
   private departedMembers(): string[] {
@@ -472,6 +484,11 @@ export class Membership {
     blobs.forgetFetches(remotePeerId);
     return parts;
   }
+}
+
+/** Whether two site URLs name the same site (a trailing slash aside). */
+function sameSite(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 }
 
 /** The body of a `relay` of `origin`'s delta: as its origin sent it. */

@@ -390,6 +390,40 @@ describe('group fuzz regressions', () => {
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // Seed 7278 (3 members, 300 workload ops), the shape of it: m3 reloaded twice. m1's word on m3's
+  // first old life ("I have it up to here", `relayed`) was still on its way to m2 when m3 reloaded
+  // again and asked m2 for its copy. m2 took that late word for one on this restore and answered at
+  // once, without m3's change that only m1 had: m3's new life numbered its changes like it, and m1
+  // refused them. Each word on a member starting over now names its new life (its site URL).
+  it('answers a restored member’s copy only on words about this restore, not a late one about the last', async () => {
+    group = await equalGroup('late-word');
+    await group.restore('m3', 'm1');
+    // Only m1 and m3 talk until m3's copy is in: m1's word to m2 stays on the link.
+    for (let round = 0; group.copySourceOf('m3') !== undefined; round++) {
+      if (round > 1000) throw new Error("m3's copy from m1 stalled");
+      await group.link.deliverSome('m3', 100);
+      await group.link.deliverSome('m1', 100);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await publish(group, 'm3', 'From the second life');
+    await group.peer('m3').flush();
+    await group.link.deliverSome('m1', 100);
+    await group.restore('m3', 'm2');
+    const fromM1 = (message: { kind: string }) => (message as { from?: string }).from === 'm1';
+    expect(await group.link.deliverFirst('m2', (message) => message.kind === 'relayed' && fromM1(message))).toBe(true);
+    expect(await group.link.deliverFirst('m2', (message) => message.kind === 'copy-request')).toBe(true);
+    await group.untilCopied('m3');
+    await group.sync();
+    await publish(group, 'm3', 'From the third life');
+    await group.sync();
+    await group.expectConverged();
+    for (const member of group.members) {
+      expect(await titledOn(group, member, 'From the second life'), member).toBe(1);
+      expect(await titledOn(group, member, 'From the third life'), member).toBe(1);
+    }
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
   // Seed 7210 (3 members, 300 workload ops): m1 had MAX_BATCHES_IN_FLIGHT database batches unacknowledged
   // (a member was slow), so its later batches waited in its site's outbox, not yet deltas; m5's copy
   // from m1 held their rows, and its database cursor for m1 went past them. m1 reloaded before it sent
