@@ -128,9 +128,8 @@ export class Membership {
     await this.context.kept.startsOver(remotePeerId, this.departedMembers());
     await this.stopWaitingFor(remotePeerId);
     // It says how far it has its old life once its copy is installed (relayOwnOldLife); its copy's source does not wait for that.
-    // Nor does anyone wait for a member still joining: it has nothing of the old life but its copy,
-    // which its source makes once it has that life (see copyRequested), or it waits for the rest (awaitOldLife).
-    const waiting = new Set([...others.map((parts) => parts.remotePeerId).filter((member) => !this.joining.has(member)), remotePeerId]);
+    // Nor does this site wait for a member whose copy it holds back: that copy is made once it has the old life (see copyRequested).
+    const waiting = new Set([...others.map((parts) => parts.remotePeerId).filter((member) => !this.joinRequestsHeld.has(member)), remotePeerId]);
     this.reconciling.set(remotePeerId, { waiting, upTo: closed.link.appliedUpTo, newLife: [], ...(life !== undefined ? { life } : {}) });
   }
 
