@@ -230,7 +230,7 @@ function pgsync_store_batches( PDO $pdo, array $config, array $entries ) {
 	$rules   = pgsync_local_only_rules();
 	$ddl     = array();
 	$keys    = array();
-	$evicted = array(); // Keys whose every entry is an eviction (see pgsync_evicted_delete()).
+	$evicted = array(); // By key: whether every entry of it is an eviction (see pgsync_evicted_delete()).
 	foreach ( $entries as $entry ) {
 		list( , $table, $pk, $statement, $op ) = $entry;
 		if ( null !== $statement ) {
@@ -240,12 +240,8 @@ function pgsync_store_batches( PDO $pdo, array $config, array $entries ) {
 			);
 		} else {
 			$id = $table . "\0" . $pk;
+			$evicted[ $id ] = ( $evicted[ $id ] ?? true ) && pgsync_eviction_op() === $op;
 			// Re-inserting moves a key to its latest position: rows go in order of their last change.
-			$first_entry    = ! isset( $keys[ $id ] );
-			$evicted[ $id ] = pgsync_eviction_op() === $op && ( $first_entry || isset( $evicted[ $id ] ) );
-			if ( ! $evicted[ $id ] ) {
-				unset( $evicted[ $id ] );
-			}
 			unset( $keys[ $id ] );
 			$keys[ $id ] = array( $table, $pk );
 		}
@@ -286,7 +282,7 @@ function pgsync_store_batches( PDO $pdo, array $config, array $entries ) {
 				$value            = is_int( $values[ $i ] ) || is_string( $values[ $i ] ) || null === $values[ $i ] ? $values[ $i ] : null;
 				$cells[ $column ] = pgsync_key_cell( $value );
 			}
-			if ( isset( $evicted[ $table . "\0" . $pk ] ) ) {
+			if ( $evicted[ $table . "\0" . $pk ] ) {
 				$change = pgsync_evicted_delete( $pdo, $table, $pk, $cells, $image );
 				if ( null !== $change ) {
 					$batch->add( $table, $pk, pgsync_json( $change ), false );
