@@ -40,7 +40,8 @@ export function interpretReply(reply: unknown): CommandOutcome {
   const answer = reply as { ok: boolean; error?: unknown; differ?: unknown };
   if (answer.ok) return { kind: 'ok' };
   const message = readableError(answer.error);
-  if (Array.isArray(answer.differ) && answer.differ.length === 2) {
+  // A group of any size asks which site to keep; fewer than two sides is no question.
+  if (Array.isArray(answer.differ) && answer.differ.length >= 2) {
     return { kind: 'differ', message, sides: answer.differ };
   }
   return { kind: 'failed', message, retryable: false };

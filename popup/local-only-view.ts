@@ -29,21 +29,28 @@ const NAMES_SHOWN = 8;
 export function localOnlyGroups(): LocalOnlyGroup[] {
   const rows = LOCAL_ONLY.rows.map((rule) => {
     const names = [...rule.exact, ...rule.prefixes.map((prefix) => `${prefix}…`), ...rule.suffixes.map((suffix) => `…${suffix}`)];
-    const shown = names.slice(0, NAMES_SHOWN).join(', ');
-    const more = names.length > NAMES_SHOWN ? ` +${names.length - NAMES_SHOWN} more` : '';
-    return { what: `${TABLE_NAMES[rule.table]}: ${shown}${more}`, why: rule.why };
+    return { what: `${TABLE_NAMES[rule.table]}: ${namesUpTo(names)}`, why: rule.why };
   });
   const tables = {
     what: [...LOCAL_ONLY.tablePrefixes.map((prefix) => `${prefix}…`), ...LOCAL_ONLY.tables].join(', '),
     why: "The database engine's own tables (SQLite's and the WordPress SQLite driver's) and Playground Sync's bookkeeping.",
   };
-  const files = STATIC_EXCLUSIONS.map((rule) => ({
-    what: rule.kind === 'directory' ? `${rule.path}/` : rule.path,
-    why: rule.why.charAt(0).toUpperCase() + rule.why.slice(1),
-  }));
+  // Rules with one reason (WordPress core's files and folders) are one line.
+  const pathsByWhy = new Map<string, string[]>();
+  for (const rule of STATIC_EXCLUSIONS) {
+    const paths = pathsByWhy.get(rule.why) ?? [];
+    paths.push(rule.kind === 'directory' ? `${rule.path}/` : rule.path);
+    pathsByWhy.set(rule.why, paths);
+  }
+  const files = [...pathsByWhy].map(([why, paths]) => ({ what: namesUpTo(paths), why: why.charAt(0).toUpperCase() + why.slice(1) }));
   return [
     { title: 'Database rows', items: rows },
     { title: 'Database tables', items: [tables] },
     { title: 'Files', items: files },
   ];
+}
+
+function namesUpTo(names: readonly string[]): string {
+  const more = names.length > NAMES_SHOWN ? ` +${names.length - NAMES_SHOWN} more` : '';
+  return names.slice(0, NAMES_SHOWN).join(', ') + more;
 }

@@ -6,6 +6,7 @@ import captureDrainSource from '../php/capture-drain.php?raw';
 import capturePreloadSource from '../php/capture-preload.php?raw';
 import captureTriggersSource from '../php/capture-triggers.php?raw';
 import engineTaskSource from '../php/engine-task.php?raw';
+import sessionCarrySource from '../php/session-carry.php?raw';
 import { LOCAL_ONLY_PHP } from '../sync/local-only-php';
 import { URL_REWRITE_PHP } from '../sync/url-rewrite';
 
@@ -25,6 +26,7 @@ export const ENGINE_PHP_FILES: Readonly<Record<string, string>> = {
   'capture-drain.php': captureDrainSource,
   'apply-batch.php': applyBatchSource,
   'engine-task.php': engineTaskSource,
+  'session-carry.php': sessionCarrySource,
 };
 
 export const ENGINE_PRELOAD_PHP: string = capturePreloadSource;

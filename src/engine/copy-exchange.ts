@@ -198,10 +198,11 @@ export function describeCopy(copy: SiteCopy, elapsedMs: number): string {
 
 /** `byteLength`: header and blobs. */
 export function describeCopyDetail(installation: CopyInstallation, byteLength: number): string {
-  const { files } = installation;
+  const { files, databaseUpgrade: upgrade } = installation;
   return (
     `${formatBytes(byteLength)} transferred; ${files.written} file(s) written, ${files.deleted} deleted, ` +
     `${files.directories} folder(s) created; ${installation.urlCellsRewritten} URL cell(s) rewritten; ` +
+    (upgrade ? `database upgraded for this WordPress (version ${upgrade.from} → ${upgrade.to}); ` : '') +
     `install ${Math.round(installation.durationMs)} ms`
   );
 }

@@ -34,8 +34,40 @@ export const PLAYGROUND_OWN_FILES: readonly ExclusionRule[] = [
   },
 ];
 
+const CORE_WHY = 'WordPress itself, as the Playground build this tab booted has it: each member runs its own version';
+
+/**
+ * WordPress core: every member keeps the WordPress its tab booted, so members on different
+ * versions can sync (content, plugins, themes, uploads and wp-config.php do sync). The list is
+ * the files and folders a WordPress release puts in the document root, plus `.default_theme`,
+ * which Playground's builds add beside them.
+ */
+export const WORDPRESS_CORE: readonly ExclusionRule[] = [
+  ...['wp-admin', 'wp-includes'].map((path) => ({ kind: 'directory' as const, path, why: CORE_WHY })),
+  ...[
+    'index.php',
+    'license.txt',
+    'readme.html',
+    'wp-activate.php',
+    'wp-blog-header.php',
+    'wp-comments-post.php',
+    'wp-config-sample.php',
+    'wp-cron.php',
+    'wp-links-opml.php',
+    'wp-load.php',
+    'wp-login.php',
+    'wp-mail.php',
+    'wp-settings.php',
+    'wp-signup.php',
+    'wp-trackback.php',
+    'xmlrpc.php',
+    '.default_theme',
+  ].map((path) => ({ kind: 'file' as const, path, why: CORE_WHY })),
+];
+
 /** What never syncs on any site. The database's own location is added at runtime. */
 export const STATIC_EXCLUSIONS: readonly ExclusionRule[] = [
+  ...WORDPRESS_CORE,
   {
     kind: 'directory',
     path: 'wp-content/database',

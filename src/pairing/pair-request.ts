@@ -15,8 +15,9 @@ export type PairCheck = { ok: true; sites: PairableSite[] } | { ok: false; error
 /**
  * Whether tabs can sync as a group, and why not in words: two or more open Playground tabs whose
  * site is ready, on different scopes (one scope is one site: a tab cannot sync with itself), not
- * in another group (tabs of `group` may be: it is the one they are added to), and able to take
- * each other's full state (the same WordPress version; PHP versions may differ).
+ * in another group (tabs of `group` may be: it is the one they are added to). WordPress and PHP
+ * versions may differ: each member keeps its own WordPress (see `WORDPRESS_CORE`); whether a
+ * copy fits the target's database driver is checked where it is installed.
  */
 export function checkPairRequest(registry: TabRegistry, pairings: Pairings, tabIds: readonly number[], group?: string): PairCheck {
   if (new Set(tabIds).size !== tabIds.length) return { ok: false, error: 'Pick different tabs.' };
@@ -33,13 +34,6 @@ export function checkPairRequest(registry: TabRegistry, pairings: Pairings, tabI
   for (const [index, first] of sites.entries()) {
     const twin = sites.slice(index + 1).find((other) => other.site.scope === first.site.scope);
     if (twin) return { ok: false, error: `Two tabs show the same site (scope ${first.site.scope}): a site cannot sync with itself.` };
-  }
-  const versions = [...new Set(sites.map(({ site }) => site.wordpressVersion))];
-  if (versions.length > 1) {
-    return {
-      ok: false,
-      error: `The sites run different WordPress versions (${versions.join(', ')}): syncing needs the same version on every site.`,
-    };
   }
   return { ok: true, sites };
 }

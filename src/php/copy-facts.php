@@ -56,7 +56,7 @@ function pgsync_copy_facts_engine( PDO $pdo ) {
 
 try {
 	require_once rtrim( (string) getenv( 'PGSYNC_DOCROOT' ), '/' ) . '/wp-load.php';
-	global $wpdb, $wp_version;
+	global $wpdb, $wp_version, $wp_db_version;
 	$pgsync_db_path = defined( 'DB_PATH' ) ? DB_PATH : ( defined( 'FQDB' ) ? FQDB : null );
 	if ( null === $pgsync_db_path || ! is_file( $pgsync_db_path ) ) {
 		throw new RuntimeException( 'No SQLite database file found (DB_PATH / FQDB)' );
@@ -103,6 +103,7 @@ try {
 	pgsync_answer(
 		array(
 			'wordpressVersion'    => (string) $wp_version,
+			'wordpressDbVersion'  => (int) $wp_db_version,
 			'phpVersion'          => PHP_VERSION,
 			'databaseDriver'      => $pgsync_driver,
 			'sqliteDriverVersion' => defined( 'SQLITE_DRIVER_VERSION' ) ? (string) SQLITE_DRIVER_VERSION : null,

@@ -8,7 +8,8 @@
  * of every user table has the source's site URL rewritten to this site's. The applying marker
  * keeps the copied capture triggers silent meanwhile. Any error rolls it all back.
  *
- * This site's local-only rows (sessions, salts, cron, transients) replace the copy's.
+ * This site's local-only rows (sessions, salts, cron, transients, its WordPress's database
+ * version) replace the copy's; the copy's database version is answered (`copiedDbVersion`).
  *
  * Input (PGSYNC_COPY_INPUT, a JSON file): {dbPath, herePath (this site's database), tablePrefix,
  * engineDir, idShardsLibrary, fromUrl, toUrl, peerId, idSlot, sourcePeerId, sourceBatchSeq, targetHlc}.
@@ -124,6 +125,18 @@ function pgsync_copy_keep_local_rows( PDO $pdo, PDO $here, $table_prefix ) {
 	return $kept;
 }
 
+/** The `db_version` option the copy holds (its WordPress's database version), or null without one. */
+function pgsync_copy_db_version( PDO $pdo, $table_prefix ) {
+	$options = $table_prefix . 'options';
+	if ( ! pgsync_table_exists( $pdo, $options ) ) {
+		return null;
+	}
+	$stmt = $pdo->prepare( 'SELECT option_value FROM ' . pgsync_quote_id( $options ) . " WHERE option_name = 'db_version'" );
+	$stmt->execute();
+	$value = $stmt->fetchColumn();
+	return false === $value || ! is_numeric( $value ) ? null : (int) $value;
+}
+
 /** Rewrites the site URL in every TEXT cell of every user table; returns the number of cells changed. */
 function pgsync_copy_rewrite_urls( PDO $pdo, $from, $to ) {
 	$q       = 'pgsync_quote_id';
@@ -190,6 +203,7 @@ try {
 		$pgsync_engine = pgsync_copy_reset_engine( $pgsync_pdo, $pgsync_input );
 		$pgsync_shards = pgsync_copy_reset_id_shards( $pgsync_pdo, $pgsync_input['idSlot'] );
 		$pgsync_cells  = pgsync_copy_rewrite_urls( $pgsync_pdo, $pgsync_input['fromUrl'], $pgsync_input['toUrl'] );
+		$pgsync_db_version = pgsync_copy_db_version( $pgsync_pdo, $pgsync_input['tablePrefix'] );
 		$pgsync_local  = pgsync_copy_keep_local_rows( $pgsync_pdo, $pgsync_here, $pgsync_input['tablePrefix'] );
 		$pgsync_pdo->exec( 'DELETE FROM ' . pgsync_quote_id( pgsync_engine_table( 'applying' ) ) );
 		// Whatever a trigger let through is already part of the copy.
@@ -207,6 +221,7 @@ try {
 			'droppedIdPlan'     => null === $pgsync_shards ? null : $pgsync_shards['dropped'],
 			'urlCellsRewritten' => $pgsync_cells,
 			'localRowsKept'     => $pgsync_local,
+			'copiedDbVersion'   => $pgsync_db_version,
 		),
 		JSON_INVALID_UTF8_SUBSTITUTE
 	);

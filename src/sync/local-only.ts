@@ -76,6 +76,9 @@ export const LOCAL_ONLY: LocalOnlyList = {
         'home',
         'recently_activated',
         'recovery_keys',
+        // The schema level of this site's own WordPress: members may run different versions.
+        'db_version',
+        'db_upgraded',
         ...SALT_OPTIONS,
       ],
       prefixes: ['_transient_', '_site_transient_', '_wp_session'],
@@ -84,7 +87,8 @@ export const LOCAL_ONLY: LocalOnlyList = {
       suffixes: ['.lock'],
       why:
         'Caches, schedules, locks and secrets of this site: transients, cron, rewrite rules (regenerated), ' +
-        'the site URL (differs per tab), updater and batch-job locks, salts, recovery keys, sessions.',
+        'the site URL (differs per tab), the database version of its own WordPress, updater and batch-job locks, ' +
+        'salts, recovery keys, sessions.',
     },
     {
       table: 'sitemeta',

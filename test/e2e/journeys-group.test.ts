@@ -1,7 +1,8 @@
 /**
- * A sync group of three tabs running three PHP versions (7.4, 8.3, 8.4; the same WordPress), end
- * to end: the built extension (dist/) in Chromium, Playground tabs of the offline stand-in opened
- * with `?php=` as on the real site. Grouped from the popup as a person does, a post published in one
+ * A sync group of three tabs running three PHP versions (7.4, 8.3, 8.4) and two WordPress versions
+ * (6.5 on the PHP 7.4 tab, nightly on the others), end to end: the built extension (dist/) in
+ * Chromium, Playground tabs of the offline stand-in opened with `?php=` and `?wp=` as on the real
+ * site. Each tab keeps its own WordPress throughout. Grouped from the popup as a person does, a post published in one
  * tab's block editor and an image uploaded on another's media screen reach all three; a reloaded
  * temporary site is restored from another member; a tab removed from the group on its card no
  * longer gets what the others write. Screenshots of the popup go to the folder printed at the start.
@@ -22,6 +23,17 @@ import { databaseIntegrity, postTitlesOnPostsScreen, publishPostInBlockEditor, r
 const SCREENS = join(tmpdir(), 'pg-sync-journeys');
 const PHP_VERSIONS = ['7.4', '8.3', '8.4'] as const;
 type PhpVersion = (typeof PHP_VERSIONS)[number];
+/** The WordPress each tab runs (`?wp=`), as its own `$wp_version` reads. */
+const WORDPRESS: Record<PhpVersion, { query: string; version: RegExp }> = {
+  '7.4': { query: '&wp=6.5', version: /^6\.5\.\d+$/ },
+  '8.3': { query: '', version: /^6\.7-alpha/ },
+  '8.4': { query: '', version: /^6\.7-alpha/ },
+};
+
+/** The tab's WordPress version, read through its client. */
+function wordpressVersionOf(tab: PlaygroundTab): Promise<string> {
+  return wpJson<string>(tab, `$GLOBALS['wp_version']`);
+}
 
 /** Titles of the published posts of a site, read through its client. */
 function publishedTitles(tab: PlaygroundTab): Promise<string[]> {
@@ -38,7 +50,7 @@ function uploadedCopies(tab: PlaygroundTab, fileName: string): Promise<{ md5: st
 }
 
 // About 110 s: three tabs on three PHP runtimes. `npm run test:e2e:group` runs it alone.
-describe('journeys: a sync group of three tabs on PHP 7.4, 8.3 and 8.4', () => {
+describe('journeys: a sync group of three tabs on PHP 7.4 (WordPress 6.5), 8.3 and 8.4 (nightly)', () => {
   let browser: LaunchedBrowser;
   let popup: Page;
   const tabs = {} as Record<PhpVersion, PlaygroundTab>;
@@ -65,7 +77,7 @@ describe('journeys: a sync group of three tabs on PHP 7.4, 8.3 and 8.4', () => {
     mkdirSync(SCREENS, { recursive: true });
     console.info(`[journeys-group] popup screenshots in ${SCREENS}`);
     browser = await launchBrowser({ extensionPath: resolve('dist') });
-    const opened = await Promise.all(PHP_VERSIONS.map((php) => browser.openPlaygroundTab(`${PLAYGROUND_URL}?php=${php}`)));
+    const opened = await Promise.all(PHP_VERSIONS.map((php) => browser.openPlaygroundTab(`${PLAYGROUND_URL}?php=${php}${WORDPRESS[php].query}`)));
     PHP_VERSIONS.forEach((php, index) => (tabs[php] = opened[index]!));
     popup = await browser.openExtensionPage('popup/index.html');
     await popup.setViewportSize({ width: 420, height: 1000 });
@@ -76,11 +88,12 @@ describe('journeys: a sync group of three tabs on PHP 7.4, 8.3 and 8.4', () => {
     if (task.result?.state === 'fail' && popup) await printJournalTail(popup, 60);
   });
 
-  it('the popup lists each tab with its PHP version; ticking all three and "Sync 3 tabs" makes a live group', async () => {
+  it('the popup lists each tab with its PHP and WordPress versions; ticking all three and "Sync 3 tabs" makes a live group', async () => {
     for (const php of PHP_VERSIONS) tabIds[php] = await chromeTabIdOf(popup, tabs[php]);
     for (const php of PHP_VERSIONS) {
       const row = popup.locator(`[data-testid="tab"][data-tab-id="${tabIds[php]}"]`);
       await expect.poll(() => row.locator('[data-testid="php-version"]').textContent(), POLL).toMatch(new RegExp(`^${php.replace('.', '\\.')}\\.`));
+      expect(await row.locator('[data-testid="wp-version"]').textContent()).toMatch(WORDPRESS[php].version);
     }
     await selectTabsInPopup(popup, PHP_VERSIONS.map((php) => tabIds[php]));
     const pair = popup.locator('[data-testid="pair"]');
@@ -98,12 +111,14 @@ describe('journeys: a sync group of three tabs on PHP 7.4, 8.3 and 8.4', () => {
     await waitForLiveGroup(3);
     expect(await card().locator('[data-testid="remove-tab"]').count()).toBe(3);
     await screenshot('3-group-live');
+    // The copy brought the kept site's content, not its WordPress.
+    for (const php of PHP_VERSIONS) expect(await wordpressVersionOf(tabs[php])).toMatch(WORDPRESS[php].version);
     await expectNoFailure();
   });
 
-  it('a post published on PHP 7.4 and an image uploaded on PHP 8.4 reach all three tabs', async () => {
+  it('a post published on PHP 7.4 (WordPress 6.5) and an image uploaded on PHP 8.4 (nightly) reach all three tabs', async () => {
     const title = 'Published on PHP 7.4';
-    await publishPostInBlockEditor(tabs['7.4'], title, 'Written in the block editor of the PHP 7.4 tab.');
+    await publishPostInBlockEditor(tabs['7.4'], title, 'Written in the block editor of the PHP 7.4 tab, WordPress 6.5.');
     const photo = makePng(96, 84);
     await uploadMediaFile(tabs['8.4'], 'group-photo.png', photo);
     const expected = { md5: [createHash('md5').update(photo).digest('hex')], attachments: 1 };
@@ -136,6 +151,7 @@ describe('journeys: a sync group of three tabs on PHP 7.4, 8.3 and 8.4', () => {
     const sources = (['7.4', '8.3'] as const).map((php) => tabs[php].absoluteUrl);
     expect(sources.some((siteUrl) => restoreLine?.summary.endsWith(`restoring it from ${siteUrl}`))).toBe(true);
     expect(await wpJson<string>(tabs['8.4'], 'PHP_VERSION')).toMatch(/^8\.4\./);
+    expect(await wordpressVersionOf(tabs['8.4'])).toMatch(WORDPRESS['8.4'].version);
     expect((await postTitlesOnPostsScreen(tabs['8.4'])).map((row) => row.title)).toContain('Published on PHP 7.4');
     expect(await uploadedCopies(tabs['8.4'], 'group-photo.png')).toEqual(await uploadedCopies(tabs['8.3'], 'group-photo.png'));
     await expectNoFailure();

@@ -42,7 +42,8 @@ describe.each(ALL_COMBINATIONS)('content summary on WordPress $wp, $driver drive
     expect(first.digest).toBe(second.digest);
     expect(first).toMatchObject({ posts: 1, pages: 2, comments: 1, users: 1, media: 0, plugins: [] });
     expect(first.rows).toBeGreaterThan(100);
-    expect(first.files).toBeGreaterThan(1000);
+    // Themes, plugins and wp-config.php: WordPress core is each site's own and does not count.
+    expect(first.files).toBeGreaterThan(50);
     expect(first.theme).toMatch(/^twenty/);
     // The summary leaves nothing behind.
     expect((await a.client.run({ code: `<?php echo json_encode(glob('/tmp/playground-sync-*'));` })).text).toBe('[]');

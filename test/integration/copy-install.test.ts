@@ -223,13 +223,13 @@ describe.each(COMBINATIONS)('full-state copy between two WordPress $wp sites on 
     expect(before.files).toEqual((await dumpSiteState(b)).files);
   });
 
-  it('refuses another WordPress version and a corrupt chunk, changing nothing', async () => {
+  it('refuses another database driver and a corrupt chunk, changing nothing', async () => {
     const before = await dumpSiteState(b);
-    const otherVersion = { ...copy, meta: { ...copy.meta, wordpressVersion: '6.0.1' } };
-    await expect(installCopy(b.client, otherVersion, { peerId: 'peer-b', idSlot: 1, store: storeOf(b) })).rejects.toMatchObject({
+    const otherDriver = { ...copy, meta: { ...copy.meta, databaseDriver: 'Another_Driver' } };
+    await expect(installCopy(b.client, otherDriver, { peerId: 'peer-b', idSlot: 1, store: storeOf(b) })).rejects.toMatchObject({
       name: 'CopyRefusal',
-      code: 'version-mismatch',
-      message: expect.stringContaining('WordPress 6.0.1'),
+      code: 'driver-mismatch',
+      message: expect.stringContaining('Another_Driver'),
     });
     const corrupt = throughTheWire(copy, (envelopes) => {
       const chunk = envelopes.find((envelope): envelope is CopyChunk => envelope.kind === 'copy-chunk')!;

@@ -28,10 +28,11 @@ import {
   type SiteState,
 } from '../harness';
 import { pullCopyBlobs, storeOf } from './copy-support';
+import { ACROSS_VERSIONS_RULES } from './db-support';
 
 /**
  * The full-state copy's other cases: a fresh site's copy time, a peer that lost its state (a
- * temporary tab reloaded), a failure half-way and its retry, a real WordPress version mismatch.
+ * temporary tab reloaded), a failure half-way and its retry, copies between WordPress versions.
  */
 
 const ENGINE_TABLES: IgnoreRule[] = [
@@ -39,10 +40,21 @@ const ENGINE_TABLES: IgnoreRule[] = [
 ];
 const url = (side: string) => `https://playground.wordpress.net/scope:snap-recovery-${side}/`;
 
-function differences(a: NodeSite, stateA: SiteState, b: NodeSite, stateB: SiteState): string {
+function differences(a: NodeSite, stateA: SiteState, b: NodeSite, stateB: SiteState, also: readonly IgnoreRule[] = []): string {
   return formatDifferences(
-    compareSiteStates(stateA, stateB, { aUrl: a.siteUrl, bUrl: b.siteUrl, ignore: [...LOCAL_ONLY_RULES, ...ENGINE_TABLES] }),
+    compareSiteStates(stateA, stateB, { aUrl: a.siteUrl, bUrl: b.siteUrl, ignore: [...LOCAL_ONLY_RULES, ...ENGINE_TABLES, ...also] }),
   );
+}
+
+/** Sites on two WordPress versions, and the engine's scratch area and blob store (a copy's source keeps its blobs). */
+const CORE_AND_DB_VERSION: IgnoreRule[] = [...ACROSS_VERSIONS_RULES, { kind: 'file', path: /^wp-content\/upgrade\//, why: 'the engine’s scratch area' }];
+/** What 6.6's upgrade changes in a 6.5 database: `autoload` 'yes'/'no' become 'on'/'off'. */
+const UPGRADED_AUTOLOAD: IgnoreRule = { kind: 'column', table: /^wp_options$/, columns: ['autoload'], why: 'rewritten by the upgrade on one side only (not synced in this test)' };
+
+/** sha256 of every file of WordPress core (wp-admin, wp-includes, the root's own files). */
+async function coreFiles(site: NodeSite): Promise<Record<string, string>> {
+  const { files } = await dumpSiteState(site);
+  return Object.fromEntries(Object.entries(files).filter(([path]) => /^(?:wp-admin|wp-includes)\//.test(path) || /^wp-(?!config)[a-z-]+\.php$/.test(path)));
 }
 
 async function php(client: SiteClient, code: string): Promise<string> {
@@ -164,19 +176,50 @@ describe('full-state copy: fresh sites, lost state, failures', () => {
     expect(differences(a, await dumpSiteState(a), b, await dumpSiteState(b))).toBe('');
   });
 
-  it('refuses a site on another WordPress version, changing nothing', async () => {
+  it('installs across WordPress versions, both ways: each site keeps its own WordPress, and a database older than it is upgraded', async () => {
     const nightly = await bootNodeSite({ driver: 'ast', wp: 'nightly', siteUrl: url('nightly') });
     try {
-      const before = await dumpSiteState(nightly);
-      // Refused on its description, before its bytes are pulled.
-      const copy = await captureCopy(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(nightly.client) });
-      await expect(installCopy(nightly.client, copy, { peerId: 'peer-c', idSlot: 1, store: storeOf(nightly) })).rejects.toMatchObject({
-        name: 'CopyRefusal',
-        code: 'version-mismatch',
-        message: expect.stringMatching(/^The source runs WordPress 6\.5\.5 and this site WordPress 6\.7/),
-      });
-      const after = await dumpSiteState(nightly);
-      expect(formatDifferences(compareSiteStates(before, after, { aUrl: nightly.siteUrl, bUrl: nightly.siteUrl }))).toBe('');
+      const coreBefore = await coreFiles(nightly);
+      // Logged in, as a Playground tab is; the copy brings another password hash, which WordPress signs its cookies with.
+      expect((await nightly.visit('/wp-admin/profile.php')).url).toMatch(/\/wp-admin\/profile\.php$/);
+      const passwordHash = `echo $wpdb->get_var("SELECT user_pass FROM $wpdb->users WHERE user_login = 'admin'");`;
+      expect(await php(nightly.client, passwordHash)).not.toBe(await php(a.client, passwordHash));
+      await php(a.client, `wp_insert_post(['post_title' => 'Written under 6.5', 'post_status' => 'publish']);`);
+      // The copy's database as an older WordPress (6.4) left it: the target's WordPress upgrades it.
+      await php(a.client, `update_option('db_version', 56657);`);
+      const moved = await transfer(await captureCopy(a.client, { store: storeOf(a), targetFiles: await siteFileHashes(nightly.client) }));
+      await pullCopyBlobs(a, nightly, moved.copy.meta);
+      const installation = await installCopy(nightly.client, moved.copy, { peerId: 'peer-c', idSlot: 1, store: storeOf(nightly) });
+      expect(installation.databaseUpgrade).toEqual({ from: 56657, to: 57155 });
+      // Still logged in: the session went on under the copied user row.
+      expect(installation.sessionCarried).toBe('admin');
+      // (The profile screen: the Dashboard would write a Quick Draft.)
+      const profile = await nightly.visit('/wp-admin/profile.php');
+      expect([profile.url, profile.redirects]).toEqual([expect.stringMatching(/\/wp-admin\/profile\.php$/), []]);
+      expect(await php(nightly.client, passwordHash)).toBe(await php(a.client, passwordHash));
+      // Only the engine can ask for that (a one-time secret it wrote): a page's own request is refused.
+      expect(JSON.parse((await nightly.client.request({ url: '/?playground-sync-carry-session=forged' })).text)).toEqual({ carried: null, refused: 'not asked by Playground Sync' });
+      expect(await php(nightly.client, `require ABSPATH . WPINC . '/version.php'; echo $wp_version, ' ', get_option('db_version');`)).toMatch(/^6\.7-alpha-\d+ 57155$/);
+      expect(await coreFiles(nightly)).toEqual(coreBefore);
+      expect(await php(a.client, `echo get_option('db_version');`)).toBe('56657');
+      expect(differences(a, await dumpSiteState(a), nightly, await dumpSiteState(nightly), [...CORE_AND_DB_VERSION, UPGRADED_AUTOLOAD])).toBe('');
+      const turnedOn = `echo $wpdb->get_var("SELECT count(*) FROM $wpdb->options WHERE autoload = 'on'");`;
+      expect([await php(a.client, turnedOn), Number(await php(nightly.client, turnedOn)) > 0]).toEqual(['0', true]);
+
+      // And back: 6.5 takes the newer site's copy and keeps its WordPress and database version; nothing to upgrade.
+      await php(a.client, `update_option('db_version', 57155);`);
+      await php(nightly.client, `wp_insert_post(['post_title' => 'Written under 6.7', 'post_status' => 'publish']);`);
+      const aCore = await coreFiles(a);
+      const back = await transfer(await captureCopy(nightly.client, { store: storeOf(nightly), targetFiles: await siteFileHashes(a.client) }));
+      await pullCopyBlobs(nightly, a, back.copy.meta);
+      const installedBack = await installCopy(a.client, back.copy, { peerId: 'peer-a', idSlot: 0, store: storeOf(a) });
+      expect(installedBack.databaseUpgrade).toBeNull();
+      expect(await php(a.client, `require ABSPATH . WPINC . '/version.php'; echo $wp_version, ' ', get_option('db_version');`)).toBe('6.5.5 57155');
+      expect(await coreFiles(a)).toEqual(aCore);
+      expect(differences(a, await dumpSiteState(a), nightly, await dumpSiteState(nightly), CORE_AND_DB_VERSION)).toBe('');
+      expect(await php(a.client, `echo implode(',', array_map(fn ($p) => $p->post_title, get_posts(['numberposts' => -1, 'orderby' => 'title', 'order' => 'ASC', 's' => 'Written under'])));`)).toBe(
+        'Written under 6.5,Written under 6.7',
+      );
     } finally {
       await nightly.dispose();
     }

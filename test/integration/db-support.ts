@@ -164,6 +164,20 @@ function escape(text: string): string {
 
 export const CONVERGENCE_RULES: readonly IgnoreRule[] = [...LOCAL_ONLY_RULES, ...ENGINE_LOCAL_ONLY_RULES];
 
+/**
+ * Sites on different WordPress versions: each keeps its own WordPress (wp-admin, wp-includes, the
+ * root's files but wp-config.php, and what Playground's build puts beside them). Written out here,
+ * not taken from the engine's exclusion list, so a path missing there shows as a difference.
+ */
+export const ACROSS_VERSIONS_RULES: readonly IgnoreRule[] = [
+  ...CONVERGENCE_RULES,
+  {
+    kind: 'file',
+    path: /^(?:wp-admin\/|wp-includes\/|[^/]+\.(?:php|html|txt)$|\.default_theme$|wordpress-remote-asset-paths$)(?<!^wp-config\.php)/,
+    why: "each site's own WordPress",
+  },
+];
+
 export async function differences(a: CapturedSite, b: CapturedSite, ignore = CONVERGENCE_RULES): Promise<string[]> {
   return compareSiteStates(await dumpSiteState(a.site), await dumpSiteState(b.site), {
     aUrl: a.site.siteUrl,

@@ -368,11 +368,11 @@ describe("a copy's bytes given up or lost while they are pulled", () => {
   });
 });
 
-describe('a refused copy: WordPress 6.5 → nightly', () => {
+describe('a refused copy: the AST driver’s database → a site on the legacy driver', () => {
   let pair: CopyPair;
 
   beforeAll(async () => {
-    const sites = await bootPair('refused', { driver: 'ast', wp: '6.5' }, { driver: 'ast', wp: 'nightly' });
+    const sites = await bootPair('refused', { driver: 'ast', wp: '6.5' }, { driver: 'legacy', wp: '6.5' });
     await inWordPress(sites.a, `wp_insert_post(['post_title' => 'Never copied', 'post_status' => 'publish']);`);
     pair = await startCopyPair(sites, { b: { awaitCopyFrom: undefined } });
   });
@@ -384,11 +384,11 @@ describe('a refused copy: WordPress 6.5 → nightly', () => {
       await pair.startB(pair.b, { awaitCopyFrom: 'peer-a' });
       await pair.link.settle();
     });
-    expect(pair.copies).toEqual([{ error: expect.stringMatching(/^The source runs WordPress 6\.5\.\d+ and this site WordPress 6\.\d/) }]);
+    expect(pair.copies).toEqual([{ error: expect.stringMatching(/^The source's database is run by WP_MySQL_On_SQLite and this site's by WP_SQLite_Translator/) }]);
     const failed = copyEntries(pair.journal).filter((entry) => entry.status === 'failed');
     expect(failed).toEqual([
       expect.objectContaining({
-        summary: expect.stringMatching(/^Could not copy the paired site’s full state: The source runs WordPress 6\.5/),
+        summary: expect.stringMatching(/^Could not copy the paired site’s full state: The source's database is run by WP_MySQL_On_SQLite/),
         detail: expect.stringContaining('Live sync has not started'),
       }),
     ]);

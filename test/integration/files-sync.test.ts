@@ -205,7 +205,7 @@ describe('file sync between two Node WordPress sites', () => {
     await php(
       a,
       `foreach (glob('/wordpress/wp-content/plugins/pg-moved/*.php') as $f) { file_put_contents($f, file_get_contents($f)); touch($f); }
-      $v = '/wordpress/wp-includes/version.php'; file_put_contents($v, file_get_contents($v));`,
+      $v = '/wordpress/wp-content/index.php'; file_put_contents($v, file_get_contents($v));`,
     );
     await a.client.writeFile('/wordpress/wp-content/plugins/pg-moved/assets/app.js', 'console.log(1);');
     expect((await recorderA.takeBatch()).changes).toEqual([]);

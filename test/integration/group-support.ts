@@ -5,6 +5,7 @@ import { SyncPeer, type SyncPeerOptions } from '../../src/engine/sync-peer';
 import type { JournalEntry } from '../../src/protocol/journal-entry';
 import { bootNodeSite, dumpSiteState, formatDifferences, type BootNodeSiteOptions, type NodeSite } from '../harness';
 import { TestLink, type LinkFaults } from '../harness/test-link';
+import { CONVERGENCE_RULES } from './db-support';
 import { differencesBetween, type Combination } from './engine-support';
 
 export interface TestGroupOptions {
@@ -38,6 +39,8 @@ export class TestGroup {
   private readonly slots = new Map<string, number>();
   /** Members whose copy is in flight, and the member each asked. */
   private readonly copying = new Map<string, string>();
+  /** How each member's site boots beyond the group's combination (its WordPress version): a restore boots it the same way. */
+  private readonly bootOptions = new Map<string, Partial<BootNodeSiteOptions>>();
   /** Sites booted so far (each gets its own scope). */
   private boots = 0;
   private nextSlot = 0;
@@ -71,7 +74,8 @@ export class TestGroup {
   }
 
   /** Boots a fresh site for `member` (not in the group yet). */
-  async boot(member: string, options: Partial<BootNodeSiteOptions> = {}): Promise<NodeSite> {
+  async boot(member: string, options: Partial<BootNodeSiteOptions> = this.bootOptions.get(member) ?? {}): Promise<NodeSite> {
+    this.bootOptions.set(member, options);
     const { driver, wp } = this.combination;
     // A scope of its own at every boot, as a reloaded Playground tab gets: a member's lives have different URLs.
     const siteUrl = `https://playground.wordpress.net/scope:${this.name}-${member}-${this.boots++}/`;
@@ -169,22 +173,22 @@ export class TestGroup {
     throw new Error('the members kept sending after 10 rounds');
   }
 
-  /** Every member holds what the first one holds, local-only data aside; answers the differences found. */
-  async differences(): Promise<string> {
+  /** Every member holds what the first one holds, local-only data aside (and what `ignore` leaves out); answers the differences found. */
+  async differences(ignore = CONVERGENCE_RULES): Promise<string> {
     const [first, ...others] = this.members;
     const found: string[] = [];
     const firstSite = this.site(first!);
     const firstState = await dumpSiteState(firstSite);
     for (const other of others) {
       const otherSite = this.site(other);
-      const differences = differencesBetween(firstState, await dumpSiteState(otherSite), firstSite.siteUrl, otherSite.siteUrl);
+      const differences = differencesBetween(firstState, await dumpSiteState(otherSite), firstSite.siteUrl, otherSite.siteUrl, ignore);
       if (differences !== formatDifferences([])) found.push(`${first} against ${other}:\n${differences}`);
     }
     return found.join('\n');
   }
 
-  async expectConverged(): Promise<void> {
-    expect(await this.differences()).toBe('');
+  async expectConverged(ignore = CONVERGENCE_RULES): Promise<void> {
+    expect(await this.differences(ignore)).toBe('');
   }
 
   async stop(): Promise<void> {

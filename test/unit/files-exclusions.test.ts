@@ -18,6 +18,11 @@ describe('file exclusions', () => {
     'playground-site-metadata.json',
     'blueprint-bundle/blueprint.json',
     'wordpress-remote-asset-paths',
+    'wp-includes/version.php',
+    'wp-admin/index.php',
+    'wp-login.php',
+    'index.php',
+    '.default_theme',
   ])('never syncs %s', (path) => {
     expect(ast302.isExcluded(path)).toBe(true);
   });
@@ -29,7 +34,9 @@ describe('file exclusions', () => {
     'wp-content/debug.log.txt',
     'wp-content/uploads/2026/11/photo.png',
     'wp-config.php',
-    'wp-includes/version.php',
+    'wp-content/index.php',
+    'wp-content/themes/twentytwentyfour/style.css',
+    'my-index.php',
     'wp-content/wp-runtime.json',
     'wp-content/plugins/x/blueprint-bundle/x.json',
   ])('syncs %s', (path) => {

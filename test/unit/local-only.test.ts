@@ -70,6 +70,8 @@ describe('isLocalOnlyRow', () => {
     'home',
     'recently_activated',
     'recovery_keys',
+    'db_version',
+    'db_upgraded',
     'auth_key',
     'nonce_salt',
     'logged_in_key',
@@ -106,6 +108,7 @@ describe('isLocalOnlyRow', () => {
     '.lockfile',
     'wp_lock',
     'sidebars_widgets',
+    'initial_db_version',
   ])('syncs the option %s', (name) => {
     expect(isLocalOnlyRow('wp_options', 'wp_', option(name))).toBe(false);
   });

@@ -67,9 +67,9 @@ describe('pair requests', () => {
     expect(checkPairRequest(registry, [], [3, 7])).toEqual({ ok: false, error: expect.stringMatching(/not an open Playground tab/) });
   });
 
-  it('refuses sites on other WordPress versions (a full copy needs the same), and takes any PHP versions', () => {
+  it('takes sites on other WordPress and PHP versions (each member keeps its own WordPress)', () => {
     const wp = registryOf([1, site('a')], [2, site('b', { wordpressVersion: '6.5.5' })], [3, site('c')]);
-    expect(checkPairRequest(wp, [], [1, 2, 3])).toEqual({ ok: false, error: expect.stringMatching(/WordPress versions \(6\.7, 6\.5\.5\)/) });
+    expect(checkPairRequest(wp, [], [1, 2, 3])).toMatchObject({ ok: true, sites: [{ tabId: 1 }, { tabId: 2 }, { tabId: 3 }] });
     const php = registryOf([1, site('a', { phpVersion: '7.4.33' })], [2, site('b', { phpVersion: '8.1.2' })], [3, site('c', { phpVersion: '8.4.1' })]);
     expect(checkPairRequest(php, [], [1, 2, 3]).ok).toBe(true);
   });

@@ -38,6 +38,10 @@ describe('popup command replies', () => {
       { tabId: 2, summary: { ...summary, posts: 3 } },
     ];
     expect(interpretReply({ ok: false, error: 'The sites differ.', differ: sides })).toEqual({ kind: 'differ', message: 'The sites differ.', sides });
+    // Three tabs whose content differs are asked the same question (it was refused with no way to choose).
+    const three = [...sides, { tabId: 3, summary: { ...summary, pages: 4 } }];
+    expect(interpretReply({ ok: false, error: 'The sites differ.', differ: three })).toEqual({ kind: 'differ', message: 'The sites differ.', sides: three });
+    expect(interpretReply({ ok: false, error: 'The sites differ.', differ: sides.slice(0, 1) })).toMatchObject({ kind: 'failed' });
   });
 
   it('treats no answer as the background restarting, which can be retried', () => {
@@ -157,7 +161,9 @@ describe('popup: what does not sync', () => {
     expect(groups.map((group) => group.title)).toEqual(['Database rows', 'Database tables', 'Files']);
     expect(groups[0]!.items.map((item) => item.why)).toEqual(LOCAL_ONLY.rows.map((rule) => rule.why));
     expect(groups[0]!.items[0]!.what).toMatch(/^Options: cron, doing_cron, rewrite_rules, siteurl, home, .* \+\d+ more$/);
-    expect(groups[2]!.items).toHaveLength(STATIC_EXCLUSIONS.length);
+    // One line per reason: WordPress core's files and folders share one.
+    expect(groups[2]!.items).toHaveLength(new Set(STATIC_EXCLUSIONS.map((rule) => rule.why)).size);
+    expect(groups[2]!.items[0]).toEqual({ what: expect.stringMatching(/^wp-admin\/, wp-includes\/, index\.php, .* \+\d+ more$/), why: expect.stringMatching(/^WordPress itself/) });
     expect(groups[2]!.items).toContainEqual({ what: 'wp-content/database/', why: expect.stringMatching(/^SQLite database directory/) });
     for (const item of groups.flatMap((group) => group.items)) expect(item.why.length).toBeGreaterThan(10);
   });

@@ -2,19 +2,13 @@ import type { SiteFacts } from './site-facts';
 import { CopyRefusal, type CopyMeta } from './site-copy';
 
 /**
- * Why a site cannot take a copy as it is, or null when it can. A database file only works
- * under the WordPress that wrote it (schema upgrades run on version changes) and the SQLite
- * driver that wrote it (the AST driver keeps its own information-schema tables). PHP versions
- * may differ: WordPress runs one site's files and database on any PHP it supports (the reason
- * to sync tabs across a PHP matrix).
+ * Why a site cannot take a copy as it is, or null when it can. A database file only works under
+ * the SQLite driver that wrote it (the AST driver keeps its own information-schema tables).
+ * WordPress and PHP versions may differ: WordPress core never travels in a copy (each member
+ * keeps the one its tab booted, see `WORDPRESS_CORE`), WordPress runs on any PHP it supports, and
+ * a database older than the target's WordPress is upgraded once installed (`installCopy`).
  */
 export function refusalFor(meta: CopyMeta, target: SiteFacts): CopyRefusal | null {
-  if (meta.wordpressVersion !== target.wordpressVersion) {
-    return new CopyRefusal(
-      'version-mismatch',
-      `The source runs WordPress ${meta.wordpressVersion} and this site WordPress ${target.wordpressVersion}: both must run the same version`,
-    );
-  }
   if (meta.databaseDriver !== target.databaseDriver) {
     return new CopyRefusal(
       'driver-mismatch',

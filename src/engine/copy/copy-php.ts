@@ -3,6 +3,7 @@ import type * as v from 'valibot';
 import copyFactsSource from '../../php/copy-facts.php?raw';
 import copyPackSource from '../../php/copy-pack.php?raw';
 import copyPrepareSource from '../../php/copy-prepare.php?raw';
+import copyUpgradeSource from '../../php/copy-upgrade.php?raw';
 import { ENGINE_DIR } from '../../db/php-sources';
 import type { BoundedRunClient } from '../../platform/bounded-run';
 import { runPhpScript } from '../../platform/php-script';
@@ -12,6 +13,7 @@ const SCRIPTS = {
   facts: copyFactsSource,
   pack: copyPackSource,
   prepare: copyPrepareSource,
+  upgrade: copyUpgradeSource,
 } as const;
 
 export type CopyScript = keyof typeof SCRIPTS;

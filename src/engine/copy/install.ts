@@ -7,6 +7,7 @@ import { ID_SHARDS_LIBRARY_PATH, IdShardPlanSchema, installIdShards, writeIdShar
 import type { SiteClient } from '../../platform/site-client';
 import { PeerIdSchema } from '../../protocol/ids';
 import { localOnlyPhpArray } from '../../sync/local-only';
+import { carrySession } from './carry-session';
 import { refusalFor } from './compatibility';
 import { planFileChanges } from './file-plan';
 import { readSiteFacts } from './site-facts';
@@ -45,6 +46,10 @@ export interface CopyInstallation {
   /** A copied plan of an older format (it names peers, not slots), removed: shard again. */
   readonly droppedIdPlan: string | null;
   readonly capture: CaptureInstallation;
+  /** The login of the tab's session, kept through the copy (null: nobody was logged in, or it could not be). */
+  readonly sessionCarried: string | null;
+  /** The copy's database came from an older WordPress: this site's upgraded it, from one database version to another. */
+  readonly databaseUpgrade: v.InferOutput<typeof UpgradeAnswerSchema> | null;
   readonly durationMs: number;
 }
 
@@ -55,7 +60,10 @@ const PrepareAnswerSchema = v.object({
   droppedIdPlan: v.nullable(v.string()),
   urlCellsRewritten: v.number(),
   localRowsKept: v.number(),
+  copiedDbVersion: v.nullable(v.number()),
 });
+
+const UpgradeAnswerSchema = v.object({ from: v.number(), to: v.number() });
 
 /** Suffix of the incoming database, staged next to the site's own (same mount: `mv` is a rename). */
 const STAGED_SUFFIX = '.pgsync-incoming';
@@ -65,7 +73,7 @@ const SIDE_FILES = ['-journal', '-wal', '-shm'];
  * Brings this site to the copy's state, staying itself (peer id, URL, ID range).
  *
  * Order, so that a failure leaves a working site and a retry converges:
- * 1. checks that change nothing: WordPress/PHP/driver versions (`CopyRefusal`), the
+ * 1. checks that change nothing: the database driver (`CopyRefusal`), the
  *    copy's blobs in the store, bytes in the pack for every file this site lacks;
  * 2. the copy is placed from the store beside this site's database file and made this site's
  *    there (engine identity, cursors, ID plan, URLs) in one transaction;
@@ -73,7 +81,10 @@ const SIDE_FILES = ['-journal', '-wal', '-shm'];
  *    sha256) until the tree equals the source's (excluded paths and this site's database
  *    directory untouched);
  * 4. the staged file replaces the database (a stale `-journal` removed first): one rename;
- * 5. capture re-installed (PHP under /internal, triggers checked), ID shards re-attached.
+ * 5. capture re-installed (PHP under /internal, triggers checked), ID shards re-attached;
+ * 6. a database older than this site's WordPress (the source runs an older version) upgraded by
+ *    it, as wp-admin would ask to; the upgrade's changes are captured and reach the others;
+ * 7. the tab's login carried over to the copied user rows (`carrySession`).
  *
  * A failure in 1–2 changes nothing; in 3 the old database stays and some files are already the
  * source's; after 4 the data is the source's and a failure in 5 leaves capture to re-install.
@@ -148,6 +159,11 @@ export async function installCopy(
   const capture = await installCapture(client, { peerId, siteUrl });
   const idPlan = prepared.idPlan === null ? null : v.parse(IdShardPlanSchema, JSON.parse(prepared.idPlan));
   if (idPlan) await installIdShards(client, idPlan, options.idSlot);
+  const databaseUpgrade =
+    prepared.copiedDbVersion !== null && prepared.copiedDbVersion < facts.wordpressDbVersion
+      ? await runCopyScript(client, 'upgrade', UpgradeAnswerSchema, { input: { docroot: await client.documentRoot, fromDbVersion: prepared.copiedDbVersion } })
+      : null;
+  const sessionCarried = await carrySession(client);
 
   return {
     baseBatchSeq: meta.lastBatchSeq,
@@ -162,6 +178,8 @@ export async function installCopy(
     idPlan,
     droppedIdPlan: prepared.droppedIdPlan,
     capture,
+    databaseUpgrade,
+    sessionCarried,
     durationMs: performance.now() - started,
   };
 }

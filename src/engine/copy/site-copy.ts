@@ -103,7 +103,7 @@ export function copyBlobs(meta: CopyMeta): PackedFile[] {
 export class CopyRefusal extends Error {
   override readonly name = 'CopyRefusal';
   constructor(
-    readonly code: 'version-mismatch' | 'driver-mismatch' | 'missing-bytes' | 'corrupt' | 'transfer',
+    readonly code: 'driver-mismatch' | 'missing-bytes' | 'corrupt' | 'transfer',
     message: string,
   ) {
     super(message);

@@ -4,6 +4,8 @@ import { runCopyScript } from './copy-php';
 
 const FactsSchema = v.object({
   wordpressVersion: v.string(),
+  /** The database version this WordPress's code writes (`$wp_db_version`). */
+  wordpressDbVersion: v.number(),
   phpVersion: v.string(),
   /** The class that runs the SQL: `WP_MySQL_On_SQLite` (AST driver) or `WP_SQLite_Translator` (legacy). */
   databaseDriver: v.string(),
