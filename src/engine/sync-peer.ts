@@ -498,6 +498,7 @@ export class SyncPeer {
   private dropPending(atLeast: number): readonly SequencedBatch<WireDelta>[] {
     const dropped = this.links.retained();
     for (const { link } of this.links.all()) link.dropPending(atLeast);
+    this.membership.startedOverAfter(Math.max(atLeast, ...this.links.all().map(({ link }) => link.lastSeq)));
     return dropped;
   }
 

@@ -347,4 +347,49 @@ describe('a sync group made by copying, joined, restored and left, WordPress 6.5
     expect(failuresIn(group.journal)).toEqual([]);
     for (const member of group.members) expect(group.peer(member).pendingCount, member).toBe(0);
   });
+  // E's page reloads, then C's, both restored from B. B answers E's copy before D's relays of C's
+  // old life reach it, and C's copy after: C's new life is numbered past its old one, E's copy
+  // holds less of it. E's hello to C said so, and C journaled "pair again" although the rest of
+  // its old life was on its way to E, relayed (fuzzer, seed 7489 with five members).
+  it('restores two members one after the other from one source without a false alarm, and each gets the other’s old life', async () => {
+    await group.sync();
+    const mark = group.journal.length;
+    await publish(group, 'peer-c', 'Old life of C');
+    await group.peer('peer-c').flush();
+    // Only D has it when the reloads come.
+    await group.link.deliverSome('peer-d', 100);
+    expect(await countTitled(group, 'peer-d', 'Old life of C')).toBe(1);
+    const from = (sender: string, kind: string, origin?: string) => (message: { kind: string }) => {
+      const envelope = message as { kind: string; from?: string; origin?: string };
+      return envelope.from === sender && envelope.kind === kind && (origin === undefined || envelope.origin === origin);
+    };
+    const sentBy = (sender: string) => (message: { kind: string }) => (message as { from?: string }).from === sender;
+    // Until `member`'s copy is in, it gets only what `source` sends it, and `source` only what `toSource` lets through.
+    const copyAlone = async (member: string, source: string, toSource: (message: { kind: string }) => boolean) => {
+      for (let round = 0; group.copySourceOf(member) !== undefined; round++) {
+        expect(round).toBeLessThan(500);
+        while (await group.link.deliverFirst(member, sentBy(source)));
+        while (await group.link.deliverFirst(source, toSource));
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    };
+    await group.restore('peer-e', 'peer-b');
+    await group.restore('peer-c', 'peer-b');
+    // B hears D's word on E's old life, then E's request: E's copy goes out before D's relays of C's old life arrive.
+    expect(await group.link.deliverFirst('peer-b', from('peer-d', 'relayed', 'peer-e'))).toBe(true);
+    expect(await group.link.deliverFirst('peer-b', from('peer-e', 'copy-request'))).toBe(true);
+    // Only what B and E send each other moves until E's copy is in.
+    await copyAlone('peer-e', 'peer-b', sentBy('peer-e'));
+    expect(await countTitled(group, 'peer-e', 'Old life of C')).toBe(0);
+    // C's copy waits for D's relays; E's hello to C arrives once it is in.
+    await copyAlone('peer-c', 'peer-b', () => true);
+    await group.sync();
+    await group.expectConverged();
+    for (const member of group.members) expect(await countTitled(group, member, 'Old life of C'), member).toBe(1);
+    await publish(group, 'peer-c', 'New life of C');
+    await group.sync();
+    await group.expectConverged();
+    expect(await countTitled(group, 'peer-e', 'New life of C')).toBe(1);
+    expect(failuresIn(group.journal.slice(mark))).toEqual([]);
+  });
 });

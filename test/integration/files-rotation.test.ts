@@ -36,8 +36,8 @@ describe('file recorder across a runtime rotation', () => {
     const batch = await recorder.takeBatch();
     const reported = recorder.stats.trackedEvents - before.trackedEvents;
     console.log(`[files] rotation: ${reported} journal events on synced paths, ${recorder.stats.reads - before.reads} reads`);
-    // WordPress alone is ~1,500 files: the rotation did re-report the tree.
-    expect(reported).toBeGreaterThan(1000);
+    // The synced tree of a fresh site (its themes and plugins, about 450 files; WordPress core is not synced): the rotation did re-report it.
+    expect(reported).toBeGreaterThan(300);
     expect(batch.changes).toEqual([]);
 
     const after = await site.client.run({ code: `<?php file_put_contents('/wordpress/wp-content/after-rotation.txt', 'still here');` });

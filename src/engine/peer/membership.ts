@@ -81,6 +81,8 @@ export class Membership {
   private readonly joinRequestsHeld = new Map<string, EnvelopeOf<'copy-request'>>();
   /** By member that started over: the site URL of its latest life, named in what this site says of its deltas. */
   private readonly lives = new Map<string, string>();
+  /** This site's own deltas up to here are of a life before its latest copy (0: it never started over). */
+  private ownOldLifeUpTo = 0;
   /** Relays that came while this site waited for a copy: taken once it is installed (or given up). */
   private relaysDuringCopy: { relayer: string; envelope: EnvelopeOf<'relay', WireDelta> }[] = [];
 
@@ -153,6 +155,11 @@ export class Membership {
    */
   mayAskForLostDeltas(origin: string): boolean {
     return !this.reconciling.has(origin) && !this.ungreeted.has(origin);
+  }
+
+  /** This site installed a copy: its own numbering goes on after `seq`, what its source had of it (see `greeted`). */
+  startedOverAfter(seq: number): void {
+    this.ownOldLifeUpTo = seq;
   }
 
   /** The member installed this site's copy: its deltas go on from there (CopySourceFlow.installed). */
@@ -390,13 +397,17 @@ export class Membership {
     if (reconciling) Object.assign(reconciling, { helloSeq: envelope.seq, helloAt: performance.now() });
     else if (envelope.seq > parts.link.appliedUpTo) this.awaitOldLife(parts.remotePeerId, envelope.seq);
     else if (!overtaken) parts.restartInbox(envelope.seq);
-    if (!overtaken && envelope.ackUpTo < parts.link.ackedUpTo) {
+    // This site's deltas of its own old life (up to its restart) count as acknowledged on every
+    // link, but reach a member relayed (relayOwnOldLife, awaitOldLife), not on the link: only its
+    // current life's can be missing for good.
+    const lacksFrom = Math.max(envelope.ackUpTo, this.ownOldLifeUpTo) + 1;
+    if (!overtaken && lacksFrom <= parts.link.ackedUpTo) {
       this.context.journal.write([
         {
           direction: 'received',
           kind: 'pairing',
           target: parts.remotePeerId,
-          summary: `A member restarted from a copy without this site's changes ${envelope.ackUpTo + 1} to ${parts.link.ackedUpTo}, which it had acknowledged before: pair again to bring it back in step`,
+          summary: `A member restarted from a copy without this site's changes ${lacksFrom} to ${parts.link.ackedUpTo}, which it had acknowledged before: pair again to bring it back in step`,
           status: 'failed',
         },
       ]);
