@@ -87,7 +87,8 @@ const SIDE_FILES = ['-journal', '-wal', '-shm'];
  * 7. the tab's login carried over to the copied user rows (`carrySession`).
  *
  * A failure in 1–2 changes nothing; in 3 the old database stays and some files are already the
- * source's; after 4 the data is the source's and a failure in 5 leaves capture to re-install.
+ * source's; after 4 the data is the source's and a failure in 5 leaves capture to re-install, in 6
+ * the upgrade to run again (7 does not fail: a tab it could not keep logged in asks for a login).
  * Every step is idempotent: calling again with the same copy completes it.
  * Run it while the site is idle (no page request in flight, the site's SyncPeer stopped).
  */
