@@ -37,13 +37,19 @@ export async function spareNewerInFolderDeletes(
 /**
  * What of a received delta's file changes to apply: last writer wins per path
  * ({@link FileVersions.partition}), and its folder deletes spare what this site changed later.
+ * `record`: what the delta's versions now stand for here, once applied: the changes applied and
+ * every folder delete, spared or not. A spared folder was still removed at `hlc`: a change below
+ * it older than that, arriving later from a third member, must lose here as it loses where the
+ * folder went whole (fuzzer, seed 7520).
  */
 export async function fileChangesToApply(
   changes: readonly FileChange[],
   hlc: string,
   versions: FileVersions,
   site: Parameters<typeof spareNewerInFolderDeletes>[3],
-): Promise<{ apply: FileChange[]; beaten: FileChange[] }> {
-  const { apply, beaten } = versions.partition(changes, hlc);
-  return { apply: await spareNewerInFolderDeletes(apply, hlc, versions, site), beaten };
+): Promise<{ apply: FileChange[]; beaten: FileChange[]; record: FileChange[] }> {
+  const { apply: kept, beaten } = versions.partition(changes, hlc);
+  const apply = await spareNewerInFolderDeletes(kept, hlc, versions, site);
+  const folderDeletes = kept.filter((change) => change.op === 'delete' && change.nodeType === 'directory' && !apply.includes(change));
+  return { apply, beaten, record: [...apply, ...folderDeletes] };
 }

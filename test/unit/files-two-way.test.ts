@@ -97,11 +97,11 @@ async function deliverOne(to: Side, from: Side): Promise<void> {
   if (!delta) return;
   to.clock.receive(decodeHlc(delta.hlc)!);
   await send(to, from); // local changes still settling go out first, stamped after this delta
-  const { apply } = await fileChangesToApply(delta.files, delta.hlc, to.versions, { client: to.site, root: ROOT, exclusions: EXCLUSIONS });
+  const { apply, record } = await fileChangesToApply(delta.files, delta.hlc, to.versions, { client: to.site, root: ROOT, exclusions: EXCLUSIONS });
   const transaction = await applyFileChangesAtomically(to.site, apply, { root: ROOT, echo: to.recorder, statFiles: allSmall });
   expect(transaction.report.failures, `${to.name} applying ${JSON.stringify(apply.map(describeChange))}`).toEqual([]);
   await transaction.commit();
-  to.versions.record(apply, delta.hlc);
+  to.versions.record(record, delta.hlc);
   await tick();
 }
 

@@ -53,7 +53,7 @@ export async function applyDelta(context: ApplyDeltaContext, batch: SequencedBat
   }
   const { delta } = decoded;
   await context.sendLocalFirst();
-  const { apply, beaten } = await fileChangesToApply(delta.files, delta.hlc, context.fileVersions, site);
+  const { apply, beaten, record } = await fileChangesToApply(delta.files, delta.hlc, context.fileVersions, site);
   const transaction = await applyFileChangesAtomically(site.client, apply, { root: site.root, echo: site.recorder, blobs: site.store });
   const files = transaction.report;
   let db: Awaited<ReturnType<typeof applyCheckedBatch>> | null = null;
@@ -70,7 +70,7 @@ export async function applyDelta(context: ApplyDeltaContext, batch: SequencedBat
   const describe = () => describeApply({ ...delta, files: apply }, files, db, beaten, { from: fromSiteUrl, to: site.siteUrl });
   if (refusal === null && files.failures.length === 0 && db?.status !== 'failed' && db?.status !== 'gap') {
     await transaction.commit();
-    context.fileVersions.record(apply, delta.hlc);
+    context.fileVersions.record(record, delta.hlc);
     journal.write(describe());
     context.applied(batch);
     await blobs.releaseReceived(blobWrites);
