@@ -2,8 +2,8 @@
  * A sync group of three tabs running three PHP versions (7.4, 8.3, 8.4) and two WordPress versions
  * (6.5 on the PHP 7.4 tab, nightly on the others), end to end: the built extension (dist/) in
  * Chromium, Playground tabs of the offline stand-in opened with `?php=` and `?wp=` as on the real
- * site. Each tab keeps its own WordPress throughout. Grouped from the popup as a person does, a post published in one
- * tab's block editor and an image uploaded on another's media screen reach all three; a reloaded
+ * site. Each tab keeps its own WordPress throughout. Grouped from the popup as a person does, a post published in
+ * each tab's block editor and an image uploaded on each tab's media screen reach all three; a reloaded
  * temporary site is restored from another member; a tab removed from the group on its card no
  * longer gets what the others write. Screenshots of the popup go to the folder printed at the start.
  *
@@ -29,6 +29,9 @@ const WORDPRESS: Record<PhpVersion, { query: string; version: RegExp }> = {
   '8.3': { query: '', version: /^6\.7-alpha/ },
   '8.4': { query: '', version: /^6\.7-alpha/ },
 };
+
+/** The image each tab uploads. */
+const photoOf = (php: PhpVersion) => `group-photo-${php.replace('.', '')}.png`;
 
 /** The tab's WordPress version, read through its client. */
 function wordpressVersionOf(tab: PlaygroundTab): Promise<string> {
@@ -116,18 +119,21 @@ describe('journeys: a sync group of three tabs on PHP 7.4 (WordPress 6.5), 8.3 a
     await expectNoFailure();
   });
 
-  it('a post published on PHP 7.4 (WordPress 6.5) and an image uploaded on PHP 8.4 (nightly) reach all three tabs', async () => {
-    const title = 'Published on PHP 7.4';
-    await publishPostInBlockEditor(tabs['7.4'], title, 'Written in the block editor of the PHP 7.4 tab, WordPress 6.5.');
-    const photo = makePng(96, 84);
-    await uploadMediaFile(tabs['8.4'], 'group-photo.png', photo);
-    const expected = { md5: [createHash('md5').update(photo).digest('hex')], attachments: 1 };
-
-    for (const php of PHP_VERSIONS) {
-      await expect.poll(() => publishedTitles(tabs[php]), POLL).toContain(title);
-      await expect.poll(() => uploadedCopies(tabs[php], 'group-photo.png'), POLL).toEqual(expected);
+  it('a post published in each tab’s block editor and an image uploaded on each tab’s media screen reach all three tabs', async () => {
+    const expected = {} as Record<PhpVersion, { md5: string[]; attachments: number }>;
+    for (const [index, php] of PHP_VERSIONS.entries()) {
+      await publishPostInBlockEditor(tabs[php], `Published on PHP ${php}`, `Written in the block editor of the PHP ${php} tab.`);
+      const photo = makePng(96 + index, 84);
+      await uploadMediaFile(tabs[php], photoOf(php), photo);
+      expected[php] = { md5: [createHash('md5').update(photo).digest('hex')], attachments: 1 };
     }
-    await screenshot('4-post-and-image-synced');
+    for (const tab of PHP_VERSIONS) {
+      for (const origin of PHP_VERSIONS) {
+        await expect.poll(() => publishedTitles(tabs[tab]), POLL).toContain(`Published on PHP ${origin}`);
+        await expect.poll(() => uploadedCopies(tabs[tab], photoOf(origin)), POLL).toEqual(expected[origin]);
+      }
+    }
+    await screenshot('4-posts-and-images-synced');
     await expectNoFailure();
   });
 
@@ -152,8 +158,8 @@ describe('journeys: a sync group of three tabs on PHP 7.4 (WordPress 6.5), 8.3 a
     expect(sources.some((siteUrl) => restoreLine?.summary.endsWith(`restoring it from ${siteUrl}`))).toBe(true);
     expect(await wpJson<string>(tabs['8.4'], 'PHP_VERSION')).toMatch(/^8\.4\./);
     expect(await wordpressVersionOf(tabs['8.4'])).toMatch(WORDPRESS['8.4'].version);
-    expect((await postTitlesOnPostsScreen(tabs['8.4'])).map((row) => row.title)).toContain('Published on PHP 7.4');
-    expect(await uploadedCopies(tabs['8.4'], 'group-photo.png')).toEqual(await uploadedCopies(tabs['8.3'], 'group-photo.png'));
+    expect((await postTitlesOnPostsScreen(tabs['8.4'])).map((row) => row.title)).toEqual(expect.arrayContaining(PHP_VERSIONS.map((php) => `Published on PHP ${php}`)));
+    for (const php of PHP_VERSIONS) expect(await uploadedCopies(tabs['8.4'], photoOf(php))).toEqual(await uploadedCopies(tabs['8.3'], photoOf(php)));
     await expectNoFailure();
   });
 
