@@ -16,12 +16,10 @@ try {
 	$pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_COPY_INPUT' ) ), true, 4, JSON_THROW_ON_ERROR );
 	require_once rtrim( (string) $pgsync_input['docroot'], '/' ) . '/wp-load.php';
 	require_once ABSPATH . 'wp-admin/includes/upgrade.php';
-	global $wp_db_version;
 	$pgsync_from = (int) $pgsync_input['fromDbVersion'];
 	update_option( 'db_version', $pgsync_from );
 	wp_cache_flush();
 	wp_upgrade();
-	wp_cache_flush();
 	pgsync_answer(
 		array(
 			'from' => $pgsync_from,

@@ -13,7 +13,7 @@ const AnswerSchema = v.object({ carried: v.nullable(v.string()) });
  * that could not be kept logged in asks its person to log in, nothing more.
  */
 export async function carrySession(client: Pick<SiteClient, 'request' | 'writeFile' | 'unlink' | 'fileExists'>): Promise<string | null> {
-  const secret = [...crypto.getRandomValues(new Uint8Array(16))].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  const secret = crypto.randomUUID();
   try {
     await client.writeFile(CARRY_FILE, JSON.stringify({ secret, expires: Math.floor(Date.now() / 1000) + SECRET_LIFETIME_S }));
     const response = await client.request({ url: `/?playground-sync-carry-session=${secret}` });
