@@ -618,7 +618,7 @@ export class SyncPeer {
         if (copyIn.id === envelope.copyId) return copyIn.aborted(envelope.copyId, envelope.reason);
         return copyOut.aborted(envelope);
       case 'resend': {
-        const error = link.answerResend(envelope.resendFrom, decodeHlc(envelope.hlc));
+        const error = link.answerResend(this.membership.resendFrom(envelope.resendFrom), decodeHlc(envelope.hlc));
         if (error !== null) this.journal.write([{ direction: 'received', kind: 'pairing', target: 'peer', summary: error, status: 'failed' }]);
         return;
       }

@@ -25,6 +25,22 @@ const optionOn = (group: TestGroup, member: string, name: string) => inWordPress
 /** Clocks run on wall time: a few milliseconds order two changes made on different members. */
 const later = () => new Promise((resolve) => setTimeout(resolve, 5));
 
+type Message = { kind: string };
+const from = (sender: string, kind: string, origin?: string) => (message: Message) => {
+  const envelope = message as { kind: string; from?: string; origin?: string };
+  return envelope.from === sender && envelope.kind === kind && (origin === undefined || envelope.origin === origin);
+};
+const sentBy = (sender: string) => (message: Message) => (message as { from?: string }).from === sender;
+/** Until `member`'s copy is in, it gets only what `source` sends it, and `source` only what `toSource` lets through. */
+async function copyAlone(group: TestGroup, member: string, source: string, toSource: (message: Message) => boolean): Promise<void> {
+  for (let round = 0; group.copySourceOf(member) !== undefined; round++) {
+    expect(round).toBeLessThan(500);
+    while (await group.link.deliverFirst(member, sentBy(source)));
+    while (await group.link.deliverFirst(source, toSource));
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 describe('a sync group of three equal sites, WordPress nightly on the ast driver', () => {
   const group = new TestGroup(CURRENT, 'equal');
 
@@ -389,30 +405,16 @@ describe('a sync group made by copying, joined, restored and left, WordPress 6.5
     // Only D has it when the reloads come.
     await group.link.deliverSome('peer-d', 100);
     expect(await countTitled(group, 'peer-d', 'Old life of C')).toBe(1);
-    const from = (sender: string, kind: string, origin?: string) => (message: { kind: string }) => {
-      const envelope = message as { kind: string; from?: string; origin?: string };
-      return envelope.from === sender && envelope.kind === kind && (origin === undefined || envelope.origin === origin);
-    };
-    const sentBy = (sender: string) => (message: { kind: string }) => (message as { from?: string }).from === sender;
-    // Until `member`'s copy is in, it gets only what `source` sends it, and `source` only what `toSource` lets through.
-    const copyAlone = async (member: string, source: string, toSource: (message: { kind: string }) => boolean) => {
-      for (let round = 0; group.copySourceOf(member) !== undefined; round++) {
-        expect(round).toBeLessThan(500);
-        while (await group.link.deliverFirst(member, sentBy(source)));
-        while (await group.link.deliverFirst(source, toSource));
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
-    };
     await group.restore('peer-e', 'peer-b');
     await group.restore('peer-c', 'peer-b');
     // B hears D's word on E's old life, then E's request: E's copy goes out before D's relays of C's old life arrive.
     expect(await group.link.deliverFirst('peer-b', from('peer-d', 'relayed', 'peer-e'))).toBe(true);
     expect(await group.link.deliverFirst('peer-b', from('peer-e', 'copy-request'))).toBe(true);
     // Only what B and E send each other moves until E's copy is in.
-    await copyAlone('peer-e', 'peer-b', sentBy('peer-e'));
+    await copyAlone(group, 'peer-e', 'peer-b', sentBy('peer-e'));
     expect(await countTitled(group, 'peer-e', 'Old life of C')).toBe(0);
     // C's copy waits for D's relays; E's hello to C arrives once it is in.
-    await copyAlone('peer-c', 'peer-b', () => true);
+    await copyAlone(group, 'peer-c', 'peer-b', () => true);
     await group.sync();
     await group.expectConverged();
     for (const member of group.members) expect(await countTitled(group, member, 'Old life of C'), member).toBe(1);
@@ -422,4 +424,48 @@ describe('a sync group made by copying, joined, restored and left, WordPress 6.5
     expect(await countTitled(group, 'peer-e', 'New life of C')).toBe(1);
     expect(failuresIn(group.journal.slice(mark))).toEqual([]);
   });
+
+  // C's page reloads and is restored from B, the only member with C's latest changes; then B's
+  // page reloads and is restored from D before D has C's relays of them. B's copy holds C's old
+  // life only as far as D had it; C counted the rest acknowledged, and its relays went to the
+  // others, not to B's new life. D passes on to the members it copied meanwhile what comes to it
+  // of C's old life, and what was waiting on its link (fuzzer, seed 7381 with three members).
+  const restoreFromSourceShortOfOldLife = async (secondRelayEarly: boolean) => {
+    await group.sync();
+    const mark = group.journal.length;
+    const oldLife = ['Only B had it', 'Only B had it too'].map((title) => `${title}${secondRelayEarly ? ' (early)' : ''}`);
+    for (const title of oldLife) {
+      await publish(group, 'peer-c', title);
+      await group.peer('peer-c').flush();
+    }
+    await group.link.deliverSome('peer-b', 100);
+    expect(await countTitled(group, 'peer-b', oldLife[1]!)).toBe(1);
+    expect(await countTitled(group, 'peer-d', oldLife[0]!)).toBe(0);
+    await group.restore('peer-c', 'peer-b');
+    await copyAlone(group, 'peer-c', 'peer-b', () => true);
+    expect(await countTitled(group, 'peer-c', oldLife[1]!)).toBe(1);
+    const relayOfC = from('peer-c', 'relay', 'peer-c');
+    let passed = 0;
+    // The second of C's relays to D comes first, and waits there for the first.
+    if (secondRelayEarly) expect(await group.link.deliverFirst('peer-d', (message) => relayOfC(message) && passed++ === 1)).toBe(true);
+    // B's relays of C's old life are lost with its page; C's reach D after B's copy.
+    await group.restore('peer-b', 'peer-d');
+    await copyAlone(group, 'peer-b', 'peer-d', (message) => !relayOfC(message));
+    for (const title of oldLife) expect(await countTitled(group, 'peer-b', title)).toBe(0);
+    await publish(group, 'peer-c', `C goes on${secondRelayEarly ? ' (early)' : ''}`);
+    await group.peer('peer-c').flush();
+    // C's next change reaches B first: B asks C again for the old ones, which C no longer sends
+    // itself (with a relayed one waiting, B asks no one: the relays fill the gap).
+    while (await group.link.deliverFirst('peer-b', sentBy('peer-c')));
+    expect(await group.link.deliverFirst('peer-c', from('peer-b', 'resend'))).toBe(!secondRelayEarly);
+    await group.sync();
+    await group.expectConverged();
+    for (const title of oldLife) for (const member of group.members) expect(await countTitled(group, member, title), member).toBe(1);
+    expect(failuresIn(group.journal.slice(mark))).toEqual([]);
+  };
+
+  it('gives a member restored from a source still short of another restored member’s old life the rest, from the source', () =>
+    restoreFromSourceShortOfOldLife(false));
+
+  it('gives it also the part of that old life that was waiting at the source for an earlier part', () => restoreFromSourceShortOfOldLife(true));
 });

@@ -262,6 +262,11 @@ export class DeltaLink {
     this.inbox = { ...this.inbox, held: [...this.inbox.held, batch].sort((a, b) => a.seq - b.seq) };
   }
 
+  /** Every received delta not applied yet (waiting for an earlier one, for bytes, after a failure, or sync off), in order. */
+  unapplied(): readonly SequencedBatch<WireDelta>[] {
+    return this.inbox.held;
+  }
+
   /** Received deltas held back (waiting for bytes, or after a failure), in order. */
   ready(): SequencedBatch<WireDelta>[] {
     return [...inboxReady(this.inbox)];

@@ -51,6 +51,12 @@ interface Reconciling {
   helloAt?: number;
   /** Its new life's deltas, while held back. */
   readonly newLife: HeldDelta[];
+  /**
+   * Members whose copy this site answered meanwhile: the copy holds the old life only as far as
+   * this site had it then, and those members count on it (the others' relays went to their life
+   * before). What more of the old life comes here goes on to them (see `answerCopy`).
+   */
+  readonly copiedTo: Set<string>;
 }
 
 /**
@@ -118,6 +124,7 @@ export class Membership {
     // Started over again before its last restore was reconciled here: what was held back of that life goes.
     this.reconciling.delete(remotePeerId);
     this.forgetJoining(remotePeerId);
+    this.forgetCopiedTo(remotePeerId);
     const closed = await this.close(remotePeerId);
     const others = links.all();
     // Its old life may have reached only some members, and its new one numbers its deltas after what
@@ -132,7 +139,7 @@ export class Membership {
     // It says how far it has its old life once its copy is installed (relayOwnOldLife); its copy's source does not wait for that.
     // Nor does this site wait for a member whose copy it holds back: that copy is made once it has the old life (see copyRequested).
     const waiting = new Set([...others.map((parts) => parts.remotePeerId).filter((member) => !this.joinRequestsHeld.has(member)), remotePeerId]);
-    this.reconciling.set(remotePeerId, { waiting, upTo: closed.link.appliedUpTo, newLife: [], ...(life !== undefined ? { life } : {}) });
+    this.reconciling.set(remotePeerId, { waiting, upTo: closed.link.appliedUpTo, newLife: [], copiedTo: new Set(), ...(life !== undefined ? { life } : {}) });
   }
 
   /**
@@ -160,6 +167,15 @@ export class Membership {
   /** This site installed a copy: its own numbering goes on after `seq`, what its source had of it (see `greeted`). */
   startedOverAfter(seq: number): void {
     this.ownOldLifeUpTo = seq;
+  }
+
+  /**
+   * Where a member asking this site's deltas from `from` again gets them on the link: its own
+   * old life (up to its latest copy) reaches a member relayed, by the members that had it
+   * (`relayOwnOldLife`, `answerCopy`); only the current life is asked of the link.
+   */
+  resendFrom(from: number): number {
+    return from <= this.ownOldLifeUpTo ? this.ownOldLifeUpTo + 1 : from;
   }
 
   /** The member installed this site's copy: its deltas go on from there (CopySourceFlow.installed). */
@@ -196,7 +212,27 @@ export class Membership {
         return;
       }
     }
-    await parts.copyOut.answer(request);
+    await this.answerCopy(parts, request);
+  }
+
+  /**
+   * Answers `target`'s copy request. The copy holds the old life of each member starting over
+   * only as far as this site has it now: should some of it come later, it goes on to the target
+   * (`copiedTo`), which was not there when the member started over. A restored member's copy is
+   * not held back for that (as a joining member's is, see `joinRequestsHeld`): two members
+   * restored at once from each other's sources would wait for each other's copy.
+   */
+  private async answerCopy(target: LinkParts, request: EnvelopeOf<'copy-request'>): Promise<void> {
+    for (const [origin, { copiedTo }] of this.reconciling) {
+      const parts = this.context.links.get(origin);
+      if (origin === target.remotePeerId || !parts) continue;
+      copiedTo.add(target.remotePeerId);
+      for (const batch of parts.link.unapplied()) {
+        const siteUrl = parts.arrivals.get(batch.seq)?.siteUrl ?? parts.lastSiteUrl;
+        target.link.control('relay', relayOf(origin, { batch, siteUrl }));
+      }
+    }
+    await target.copyOut.answer(request);
   }
 
   /**
@@ -226,6 +262,7 @@ export class Membership {
     const gone = await this.close(remotePeerId, 'left');
     this.ungreeted.delete(remotePeerId);
     this.forgetJoining(remotePeerId);
+    this.forgetCopiedTo(remotePeerId);
     if (this.reconciling.delete(remotePeerId)) await this.answerJoinRequestsOnceAllReconciled();
     await this.relayToOthers(gone, links.all());
     await kept.left(remotePeerId);
@@ -298,7 +335,7 @@ export class Membership {
     const parts = this.context.links.get(origin);
     if (!reconciling || !parts || reconciling.waiting.size > 0 || parts.link.appliedUpTo < reconciling.upTo) return;
     this.reconciling.delete(origin);
-    if (reconciling.request) await parts.copyOut.answer(reconciling.request);
+    if (reconciling.request) await this.answerCopy(parts, reconciling.request);
     if (reconciling.helloSeq !== undefined && reconciling.helloSeq > parts.link.appliedUpTo) parts.restartInbox(reconciling.helloSeq);
     for (const delta of reconciling.newLife) await this.context.takeFromOrigin(parts, delta);
     await this.answerJoinRequestsOnceAllReconciled();
@@ -309,12 +346,20 @@ export class Membership {
     if (this.reconciling.size > 0) return;
     const held = [...this.joinRequestsHeld];
     this.joinRequestsHeld.clear();
-    for (const [member, request] of held) await this.context.links.get(member)?.copyOut.answer(request);
+    for (const [member, request] of held) {
+      const parts = this.context.links.get(member);
+      if (parts) await this.answerCopy(parts, request);
+    }
   }
 
   private forgetJoining(member: string): void {
     this.joining.delete(member);
     this.joinRequestsHeld.delete(member);
+  }
+
+  /** `member` starts over or left: the copy it took from this site counts no more. */
+  private forgetCopiedTo(member: string): void {
+    for (const { copiedTo } of this.reconciling.values()) copiedTo.delete(member);
   }
 
   /** Every link closes (the member stops): the copies it served are withdrawn. */
@@ -422,7 +467,7 @@ export class Membership {
    * life waits for it, as on the members that saw it start over, rather than skip it.
    */
   private awaitOldLife(origin: string, helloSeq: number): void {
-    this.reconciling.set(origin, { waiting: new Set(), upTo: helloSeq, helloSeq, newLife: [], byHello: true });
+    this.reconciling.set(origin, { waiting: new Set(), upTo: helloSeq, helloSeq, newLife: [], copiedTo: new Set(), byHello: true });
   }
 
   /**
@@ -445,8 +490,13 @@ export class Membership {
       return;
     }
     const had = parts.link.appliedUpTo >= envelope.originSeq;
+    const delta = { batch: { seq: envelope.originSeq, payload: envelope.payload }, siteUrl: envelope.siteUrl };
+    // A member starting over: its old life goes on to the members this site copied meanwhile.
+    for (const member of this.reconciling.get(origin)?.copiedTo ?? []) {
+      if (member !== relayer.remotePeerId) links.get(member)?.link.control('relay', relayOf(origin, delta));
+    }
     parts.relayedBy = relayer.remotePeerId;
-    await this.context.takeDelta(parts, { batch: { seq: envelope.originSeq, payload: envelope.payload }, siteUrl: envelope.siteUrl });
+    await this.context.takeDelta(parts, delta);
     // What it applies now is told to every member (`applied`); what it had, to the relayer.
     if (had && links.departed(origin) === parts) this.tellRelayed(parts, [relayer]);
   }
