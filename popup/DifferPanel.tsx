@@ -1,6 +1,7 @@
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import type { DifferSide } from './command-reply';
 import { listNames } from './site-names';
+import { summaryRows } from './summary-rows';
 import { SummaryTable } from './SummaryTable';
 
 interface DifferPanelProps {
@@ -19,6 +20,7 @@ interface DifferPanelProps {
 export function DifferPanel({ sides, names, busy, onKeep, onCancel }: DifferPanelProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   useLayoutEffect(() => heading.current?.focus(), []);
+  const rows = summaryRows(sides.map((side) => side.summary));
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key !== 'Escape' || busy) return;
     // This Esc is used up here: nothing else (an enclosing panel, the browser) should act on it too.
@@ -35,7 +37,12 @@ export function DifferPanel({ sides, names, busy, onKeep, onCancel }: DifferPane
         Only one can be kept. The site you keep is copied over the {sides.length > 2 ? 'others' : 'other one'}: their posts, pages, users,
         plugins and files are <strong>replaced</strong>, then {sides.length > 2 ? `all ${sides.length}` : 'the two'} stay in sync.
       </p>
-      <SummaryTable names={names} summaries={sides.map((side) => side.summary)} />
+      <SummaryTable names={names} rows={rows} />
+      {!rows.some((row) => row.differs) && (
+        <p class="differ__unseen" data-testid="differ-unseen">
+          The counts match, but what is in them differs (post text, settings or theme files, for example).
+        </p>
+      )}
       <div class="differ__choices">
         {sides.map((side, index) => (
           <div class="differ__choice" key={side.tabId}>

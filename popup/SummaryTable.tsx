@@ -1,7 +1,6 @@
-import type { ContentSummary } from '../src/protocol/runtime';
-import { summaryRows } from './summary-rows';
+import type { SummaryRow } from './summary-rows';
 
-export function SummaryTable({ names, summaries }: { names: readonly string[]; summaries: readonly ContentSummary[] }) {
+export function SummaryTable({ names, rows }: { names: readonly string[]; rows: readonly SummaryRow[] }) {
   return (
     <table class="summary" data-testid="summary">
       <colgroup>
@@ -23,7 +22,7 @@ export function SummaryTable({ names, summaries }: { names: readonly string[]; s
         </tr>
       </thead>
       <tbody>
-        {summaryRows(summaries).map((row) => (
+        {rows.map((row) => (
           <tr key={row.label} class={row.differs ? 'summary__row--differs' : undefined}>
             <th scope="row">{row.label}</th>
             {row.values.map((value, index) => (

@@ -118,7 +118,11 @@ export class PairingCoordinator {
     if (!pairing) return { ok: false, error: 'This group no longer exists.' };
     if (pairing.phase === 'error') return { ok: false, error: 'This group stopped: pair its tabs again.' };
     if (sideOf(pairing, tabId)) return { ok: false, error: 'This tab is in the group already.' };
-    const check = checkPairRequest(await registry.read(), await pairings.read(), [...pairing.sides.map((side) => side.tabId), tabId], pairId);
+    const tabs = await registry.read();
+    // Every member is told of the newcomer, and one whose page reloads cannot hear it yet.
+    const reloading = pairing.sides.find((side) => tabs[side.tabId] !== undefined && tabs[side.tabId]!.status !== 'ready');
+    if (reloading) return { ok: false, error: `${reloading.name} is reloading: add the tab once it is back in the group.` };
+    const check = checkPairRequest(tabs, await pairings.read(), [...pairing.sides.map((side) => side.tabId), tabId], pairId);
     if (!check.ok) return check;
     if (pairing.sides.length >= MAX_GROUP_MEMBERS) return { ok: false, error: `A group has at most ${MAX_GROUP_MEMBERS} tabs.` };
     const source = copySourceFor(pairing, tabId);

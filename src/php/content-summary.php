@@ -104,6 +104,16 @@ try {
 	foreach ( $pgsync_types as $pgsync_type ) {
 		$pgsync_counts[ $pgsync_type['post_type'] ] = (int) $pgsync_type['n'];
 	}
+	/**
+	 * The theme's name as its style.css header gives it ("Twenty Twenty-Four"), shown in the
+	 * popup where a slug would break mid-word in a narrow column; the slug when there is no header.
+	 */
+	function pgsync_theme_name( $stylesheet ) {
+		$style = WP_CONTENT_DIR . '/themes/' . $stylesheet . '/style.css';
+		$name  = is_readable( $style ) ? get_file_data( $style, array( 'name' => 'Theme Name' ) )['name'] : '';
+		return '' !== $name ? $name : $stylesheet;
+	}
+
 	$pgsync_plugins = array_values( array_map( 'strval', (array) get_option( 'active_plugins', array() ) ) );
 	sort( $pgsync_plugins );
 	pgsync_answer(
@@ -114,7 +124,7 @@ try {
 			'comments'   => (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->comments}" ),
 			'users'      => (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->users}" ),
 			'plugins'    => $pgsync_plugins,
-			'theme'      => (string) get_option( 'stylesheet' ),
+			'theme'      => pgsync_theme_name( (string) get_option( 'stylesheet' ) ),
 			'rows'       => $pgsync_rows,
 			'rowsDigest' => $pgsync_rows_digest,
 			'dbPath'     => defined( 'DB_PATH' ) ? DB_PATH : ( defined( 'FQDB' ) ? FQDB : null ),

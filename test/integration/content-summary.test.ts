@@ -44,7 +44,7 @@ describe.each(ALL_COMBINATIONS)('content summary on WordPress $wp, $driver drive
     expect(first.rows).toBeGreaterThan(100);
     // Themes, plugins and wp-config.php: WordPress core is each site's own and does not count.
     expect(first.files).toBeGreaterThan(50);
-    expect(first.theme).toMatch(/^twenty/);
+    expect(first.theme).toMatch(/^Twenty Twenty-/);
     // The summary leaves nothing behind.
     expect((await a.client.run({ code: `<?php echo json_encode(glob('/tmp/playground-sync-*'));` })).text).toBe('[]');
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PairingCoordinator } from '../../src/pairing/coordinator';
 import type { BackgroundToTab, ContentSummary, TabReply } from '../../src/protocol/runtime';
 import type { SiteInfo, StorageKind } from '../../src/protocol/site';
+import { markDocumentGone } from '../../src/registry/tab-registry';
 import { memoryBackground } from '../harness/in-memory-background';
 
 const summary = (digest: string): ContentSummary => ({ posts: 1, pages: 1, comments: 0, users: 1, media: 0, plugins: [], theme: 'twentyfour', rows: 10, files: 5, digest });
@@ -264,6 +265,14 @@ describe('PairingCoordinator', () => {
       expect(joined).toMatchObject({ tabId: 4, slot: 3, copy: { fromTabId: 1, reason: 'join' } });
       expect(background.pairings.value[0]!.phase).toBe('copying');
       expect(await coordinator.addTab(pairId, 4)).toEqual({ ok: false, error: 'This tab is in the group already.' });
+    });
+
+    it('refuses to add a tab while a member reloads, naming the member', async () => {
+      const { tabs, background, coordinator, report, pairId } = await liveGroup();
+      await report(4, 'dune');
+      background.registry.value = markDocumentGone(background.registry.value, 2, 'doc-2', 0);
+      expect(await coordinator.addTab(pairId, 4)).toEqual({ ok: false, error: 'birch is reloading: add the tab once it is back in the group.' });
+      expect(tabs.kinds()).toEqual([]);
     });
 
     it('takes a tab out, and the group goes on without it; a closed tab leaves the same way; the last two unpair', async () => {
