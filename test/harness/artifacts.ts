@@ -10,7 +10,8 @@ import path from 'node:path';
  * Nothing here downloads anything.
  */
 
-export type WordPressVersionId = '6.5' | 'nightly';
+/** 6.4 only where an older database is upgraded for real (its `db_version` is 56657, 6.5's and nightly's 57155): not in the matrix. */
+export type WordPressVersionId = '6.4' | '6.5' | 'nightly';
 export type SqliteDriverId = 'ast' | 'legacy';
 
 export const WORDPRESS_VERSION_IDS: readonly WordPressVersionId[] = ['6.5', 'nightly'];
@@ -39,6 +40,11 @@ export interface SqliteDriverArtifact {
 }
 
 const WORDPRESS: Record<WordPressVersionId, WordPressArtifact> = {
+  '6.4': {
+    id: '6.4',
+    zipPath: path.join(NODE_MODULES, '@wp-playground/wordpress-builds/src/wordpress/wp-6.4.zip'),
+    expectedVersion: '6.4.5',
+  },
   '6.5': {
     id: '6.5',
     zipPath: path.join(NODE_MODULES, '@wp-playground/wordpress-builds/src/wordpress/wp-6.5.zip'),
