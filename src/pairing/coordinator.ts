@@ -119,9 +119,10 @@ export class PairingCoordinator {
     if (pairing.phase === 'error') return { ok: false, error: 'This group stopped: pair its tabs again.' };
     if (sideOf(pairing, tabId)) return { ok: false, error: 'This tab is in the group already.' };
     const tabs = await registry.read();
-    // Every member is told of the newcomer, and one whose page reloads cannot hear it yet.
-    const reloading = pairing.sides.find((side) => tabs[side.tabId] !== undefined && tabs[side.tabId]!.status !== 'ready');
-    if (reloading) return { ok: false, error: `${reloading.name} is reloading: add the tab once it is back in the group.` };
+    // Every member is told of the newcomer, and one whose page reloads cannot hear it yet. Not
+    // named: its new page gets a new name, shown on the card before the tab is back.
+    const reloading = pairing.sides.some((side) => tabs[side.tabId] !== undefined && tabs[side.tabId]!.status !== 'ready');
+    if (reloading) return { ok: false, error: 'A tab of this group is reloading: add the tab once it is back.' };
     const check = checkPairRequest(tabs, await pairings.read(), [...pairing.sides.map((side) => side.tabId), tabId], pairId);
     if (!check.ok) return check;
     if (pairing.sides.length >= MAX_GROUP_MEMBERS) return { ok: false, error: `A group has at most ${MAX_GROUP_MEMBERS} tabs.` };

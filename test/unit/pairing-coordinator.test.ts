@@ -267,11 +267,11 @@ describe('PairingCoordinator', () => {
       expect(await coordinator.addTab(pairId, 4)).toEqual({ ok: false, error: 'This tab is in the group already.' });
     });
 
-    it('refuses to add a tab while a member reloads, naming the member', async () => {
+    it('refuses to add a tab while a member reloads, and says so', async () => {
       const { tabs, background, coordinator, report, pairId } = await liveGroup();
       await report(4, 'dune');
       background.registry.value = markDocumentGone(background.registry.value, 2, 'doc-2', 0);
-      expect(await coordinator.addTab(pairId, 4)).toEqual({ ok: false, error: 'birch is reloading: add the tab once it is back in the group.' });
+      expect(await coordinator.addTab(pairId, 4)).toEqual({ ok: false, error: 'A tab of this group is reloading: add the tab once it is back.' });
       expect(tabs.kinds()).toEqual([]);
     });
 
