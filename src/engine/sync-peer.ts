@@ -107,6 +107,8 @@ export class SyncPeer {
   private live: boolean;
   /** A copy asked for while paused: requested on resume. */
   private copyOnResume = false;
+  /** The member this site's copy is asked of (see `copyFrom`). */
+  private copyFromMember: string;
   private problem: string | null = null;
   private pendingReported = 0;
 
@@ -120,6 +122,7 @@ export class SyncPeer {
     this.clock = createHlcClock(peerId, { wallClock: options.wallClock });
     this.paused = options.paused ?? false;
     this.live = options.awaitCopyFrom === undefined;
+    this.copyFromMember = options.awaitCopyFrom ?? options.members[0]!;
     this.journal = new PeerJournal({ peerId, siteUrl: site.siteUrl, wallClock: options.wallClock, onJournal: options.onJournal, onJournalStatus: options.onJournalStatus });
     this.steps = new Steps((error) => this.journal.unexpected(error));
     this.guard = new EngineGuard({
@@ -366,6 +369,16 @@ export class SyncPeer {
     void this.steps.run(() => this.applyHeldIfReceiving());
   }
 
+  /**
+   * The member this site's copy was asked of reloaded and lost its own site (its link was reset):
+   * the copy is asked of `member` instead. Nothing once a copy is installed.
+   */
+  copyFrom(member: string): Promise<void> {
+    if (this.live) return Promise.resolve();
+    this.copyFromMember = member;
+    return this.requestCopy();
+  }
+
   /** A member joined the group (see Membership.add). */
   addMember(remotePeerId: string): Promise<void> {
     return this.steps.run(async () => this.membership.add(remotePeerId));
@@ -504,7 +517,7 @@ export class SyncPeer {
 
   /** The member a copy is asked of. */
   private copySource(): LinkParts {
-    const name = this.options.awaitCopyFrom ?? this.options.members[0]!;
+    const name = this.copyFromMember;
     const source = this.links.get(name);
     if (!source) throw new Error(`Cannot ask ${name} for a copy: it is not a member of this group any more`);
     return source;

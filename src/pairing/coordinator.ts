@@ -46,6 +46,9 @@ const SOURCE_SLOT = 0;
  * restarted background goes on where it stopped.
  */
 export class PairingCoordinator {
+  /** The site reports judged so far, in turn (see `inTurn`). */
+  private siteReports: Promise<void> = Promise.resolve();
+
   constructor(private readonly deps: CoordinatorDeps) {}
 
   /**
@@ -192,13 +195,23 @@ export class PairingCoordinator {
     return refused === null ? { ok: true } : { ok: false, error: refused };
   }
 
+  /**
+   * Site reports are judged one at a time: of two tabs of a group reloaded at once, the second
+   * one's restore starts once the first one's peer runs (it then takes the second one's reset).
+   */
+  private inTurn(work: () => Promise<void>): Promise<void> {
+    const turn = this.siteReports.then(work);
+    this.siteReports = turn.catch(() => undefined);
+    return turn;
+  }
+
   /** A message of a tab's content script (already validated). */
   async onTabMessage(tabId: number, message: TabToBackground): Promise<void> {
     const { registry, journal, now } = this.deps;
     switch (message.type) {
       case 'tab/site':
         await registry.update((current) => applyTabReport(current, tabId, message, now()));
-        return this.onTabSite(tabId, message);
+        return this.inTurn(() => this.onTabSite(tabId, message));
       case 'tab/waiting':
       case 'tab/error':
         await registry.update((current) => applyTabReport(current, tabId, message, now()));
@@ -261,20 +274,36 @@ export class PairingCoordinator {
     // The page that would have marked its sent lines applied is gone.
     await this.deps.journal.settlePending([mine.siteUrl]);
     if (verdict.kind === 'resume') return this.resume(pairing, tabId, report);
-    const source = copySourceFor(pairing, tabId);
-    if (!source || pairing.sides.some((side) => side.copy?.fromTabId === tabId)) {
+    // A member whose page reloaded too is left out: its own report, next in turn, starts it afresh.
+    const tabs = await this.deps.registry.read();
+    const open = otherSides(pairing, tabId).filter((side) => tabs[side.tabId]?.status === 'ready' && tabs[side.tabId]?.document?.id === side.document.id);
+    const copySourceAmong = (sides: readonly PairedSide[], target: number) => sides.find((side) => !side.copy && side.tabId !== target);
+    const source = copySourceAmong(open, tabId);
+    // The copies it was giving are asked of another member not copied into (a pair has none).
+    const redirected = open.flatMap((target) => (target.copy?.fromTabId === tabId ? [{ target, reason: target.copy.reason, from: copySourceAmong(open, target.tabId) }] : []));
+    if (!source || redirected.some(({ from }) => !from)) {
       await this.fail(pairing.pairId, `${site.siteUrl} was reloaded while its state was being copied to another tab; pair again`);
       return;
     }
     // Every other member opens its link to the reloaded tab again before it asks for its copy.
-    const refused = await this.tellSides(otherSides(pairing, tabId), { type: 'bg/member', pairId: pairing.pairId, change: 'reset', peerId: mine.peerId, life: site.siteUrl });
+    const refused = await this.tellSides(open, { type: 'bg/member', pairId: pairing.pairId, change: 'reset', peerId: mine.peerId, life: site.siteUrl });
     if (refused !== null) {
       await this.fail(pairing.pairId, `Could not restore ${site.siteUrl}: ${refused}`);
       return;
     }
     const updated = await this.deps.pairings.update((all) =>
-      updatePairing(all, pairing.pairId, (p) => startCopy(withReportedSite(p, tabId, report), tabId, { fromTabId: source.tabId, reason: 'restore' })),
+      updatePairing(all, pairing.pairId, (p) =>
+        redirected.reduce(
+          (next, { target, reason, from }) => startCopy(next, target.tabId, { fromTabId: from!.tabId, reason }),
+          startCopy(withReportedSite(p, tabId, report), tabId, { fromTabId: source.tabId, reason: 'restore' }),
+        ),
+      ),
     );
+    for (const { target, from } of redirected) {
+      this.note({ kind: 'pairing', target: target.scope, summary: `${target.siteUrl} gets its copy from ${from!.siteUrl} instead: ${mine.siteUrl} was reloaded`, status: 'info' });
+      const moved = await this.deps.tabs.send(target.tabId, { type: 'bg/copy-from', pairId: pairing.pairId, peerId: from!.peerId });
+      if (!moved.ok) return this.fail(pairing.pairId, `Could not copy ${target.siteUrl} from ${from!.siteUrl}: ${moved.error}`);
+    }
     this.note({
       kind: 'pairing',
       site: site.siteUrl,

@@ -54,6 +54,9 @@ async function answerCommand(page: MemberPage, command: BackgroundToTab): Promis
     case 'bg/member':
       await host.changeMember(command.pairId, command.change, command.peerId, command.life);
       return { ok: true };
+    case 'bg/copy-from':
+      await host.copyFrom(command.pairId, command.peerId);
+      return { ok: true };
     case 'bg/open-path':
       await page.goTo(command.path);
       return { ok: true };

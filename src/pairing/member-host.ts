@@ -185,6 +185,12 @@ export class MemberHost {
     else await peer.resetMember(peerId, life);
   }
 
+  /** This tab's copy comes from `peerId` now: the member it was asked of reloaded (see `bg/copy-from`). */
+  async copyFrom(pairId: string, peerId: string): Promise<void> {
+    const peer = this.starting?.pairId === pairId ? await this.starting.peer : this.running(pairId);
+    await peer.copyFrom(peerId);
+  }
+
   /** The user asked to apply again what this site could not apply (its cause fixed meanwhile). */
   async retry(pairId: string): Promise<void> {
     await this.running(pairId).retry();

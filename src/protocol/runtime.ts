@@ -121,6 +121,8 @@ export const BackgroundToTabSchema = v.variant('type', [
     peerId: PeerIdSchema,
     life: v.optional(SiteInfoSchema.entries.siteUrl),
   }),
+  /** The member this tab's copy was asked of reloaded and lost its site: the copy is asked of `peerId` instead. */
+  v.strictObject({ type: v.literal('bg/copy-from'), pairId: PairIdSchema, peerId: PeerIdSchema }),
   /** The pairing ended (unpaired, its other tab closed or left): the tab removes the engine from its site. */
   v.strictObject({ type: v.literal('bg/peer-stop'), pairId: PairIdSchema }),
   v.strictObject({ type: v.literal('bg/envelope'), pairId: PairIdSchema, envelope: v.unknown() }),

@@ -166,6 +166,30 @@ describe('journeys: a sync group of three tabs on PHP 7.4 (WordPress 6.5), 8.3 a
     await expectNoFailure();
   });
 
+  // A person reloads two tabs one after the other; the second may be the one the first is being restored from.
+  it('two tabs reloaded one right after the other are both restored, and the group goes on live with everything', async () => {
+    const copyFrom = async (php: PhpVersion) => (await sessionState(popup)).pairings?.[0]?.sides.find((side) => side.tabId === tabIds[php])?.copy?.fromTabId;
+    const [first, second] = ['8.4', '8.3'] as const;
+    const reloadingFirst = tabs[first].page.reload();
+    // As soon as the first one's copy is under way, or done if that was quicker than a look.
+    await expect.poll(async () => (await copyFrom(first)) !== undefined || (await sessionState(popup)).pairings?.[0]?.phase === 'live', { interval: 5, timeout: POLL.timeout }).toBe(true);
+    const sourceOfFirst = await copyFrom(first);
+    await tabs[second].page.reload();
+    await reloadingFirst;
+    tabs[first] = await browser.waitForPlayground(tabs[first].page);
+    tabs[second] = await browser.waitForPlayground(tabs[second].page);
+    await waitForLiveGroup(3);
+    console.info(`[journeys-group] second reload ${sourceOfFirst === tabIds[second] ? 'came during the copy it was the source of' : 'came after the first copy'}`);
+    for (const php of [first, second]) {
+      expect((await postTitlesOnPostsScreen(tabs[php])).map((row) => row.title)).toEqual(expect.arrayContaining(PHP_VERSIONS.map((version) => `Published on PHP ${version}`)));
+      expect(await wordpressVersionOf(tabs[php])).toMatch(WORDPRESS[php].version);
+    }
+    const title = 'After two reloads';
+    await runPhpInTab(tabs[second], `<?php require '/wordpress/wp-load.php'; wp_insert_post(['post_title' => '${title}', 'post_status' => 'publish']);`);
+    for (const php of PHP_VERSIONS) await expect.poll(() => publishedTitles(tabs[php]), POLL).toContain(title);
+    await expectNoFailure();
+  });
+
   it('the PHP 7.4 tab removed on the card no longer gets new posts; the remaining member still does', async () => {
     await card().locator(`[data-testid="remove-tab"][data-tab-id="${tabIds['7.4']}"]`).click();
     await waitForLiveGroup(2);

@@ -50,7 +50,7 @@ describe('a sync group through the coordinator (WordPress nightly, AST driver)',
 
   beforeAll(async () => {
     extension = new InProcessExtension();
-    await open('a');
+    await open('a', 'temporary');
     await open('b');
     await open('c', 'temporary');
   });
@@ -107,13 +107,31 @@ describe('a sync group through the coordinator (WordPress nightly, AST driver)',
     expect(failures()).toEqual([]);
   });
 
-  it('resumes a member whose saved site reloaded, with every other member, without a copy', async () => {
-    await publish('b', 'before A reloads');
-    await tab('a').reload();
-    await publish('a', 'after A reloaded');
-    await publish('d', 'while A resumed');
+  // A person reloads two tabs one after the other: the second is the first one's copy source.
+  it('restores a copy source whose temporary site reloaded mid-copy, and its copy’s target from another member', async () => {
+    await publish('c', 'before C reloads again');
     await untilQuiet();
-    for (const name of ['a', 'b', 'c', 'd']) expect(await titles(name)).toEqual(expect.arrayContaining(['Group: before A reloads', 'Group: after A reloaded', 'Group: while A resumed']));
+    const copySources = async () => (await extension.pairing(pairId))!.sides.map((side) => side.copy?.fromTabId);
+    await tab('c').reload();
+    await expect.poll(copySources, { interval: 1, timeout: 10_000 }).toEqual([undefined, undefined, tab('a').tabId, undefined]);
+    await tab('a').reload();
+    await expect.poll(copySources, { interval: 1, timeout: 10_000 }).toEqual([tab('b').tabId, undefined, tab('b').tabId, undefined]);
+    await untilQuiet();
+    await publish('a', 'after A and C reloaded');
+    await publish('c', 'from C after both reloads');
+    await untilQuiet();
+    for (const name of ['a', 'b', 'c', 'd']) expect(await titles(name)).toEqual(expect.arrayContaining(['Group: before C reloads again', 'Group: after A and C reloaded', 'Group: from C after both reloads']));
+    await expectConvergedMembers();
+    expect(failures()).toEqual([]);
+  });
+
+  it('resumes a member whose saved site reloaded, with every other member, without a copy', async () => {
+    await publish('a', 'before B reloads');
+    await tab('b').reload();
+    await publish('b', 'after B reloaded');
+    await publish('d', 'while B resumed');
+    await untilQuiet();
+    for (const name of ['a', 'b', 'c', 'd']) expect(await titles(name)).toEqual(expect.arrayContaining(['Group: before B reloads', 'Group: after B reloaded', 'Group: while B resumed']));
     await expectConvergedMembers();
     expect(failures()).toEqual([]);
   });

@@ -346,9 +346,11 @@ const BOUNDARIES: readonly Boundary[] = [
       { type: 'bg/sync', pairId: PAIR, on: false },
       { type: 'bg/open-path', path: '/wp-admin/post.php?post=5&action=edit' },
       { type: 'bg/retry', pairId: PAIR },
+      { type: 'bg/copy-from', pairId: PAIR, peerId: 'peer-c' },
     ],
     json: true,
     forged: [
+      { field: 'peerId', variant: 'forged: "__proto__" copy source', make: () => ({ type: 'bg/copy-from', pairId: PAIR, peerId: '__proto__' }) },
       { field: 'path', variant: 'forged: another host ("//evil.example/")', make: () => ({ type: 'bg/open-path', path: '//evil.example/' }) },
       { field: 'path', variant: 'forged: a script URL', make: () => ({ type: 'bg/open-path', path: 'javascript:alert(1)' }) },
       { field: 'role', variant: 'forged: unknown role "owner"', make: () => ({ type: 'bg/peer-start', pairId: PAIR, peerId: SELF, members: [PEER], role: 'owner', slot: 1, syncOn: true }) },

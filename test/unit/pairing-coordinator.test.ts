@@ -36,7 +36,8 @@ class ScriptedTabs {
   }
   kinds(): string[] {
     return this.sent.map(({ tabId, message }) => {
-      const detail = message.type === 'bg/peer-start' ? ` ${message.role}` : message.type === 'bg/member' ? ` ${message.change} ${message.peerId}` : '';
+      const detail =
+        message.type === 'bg/peer-start' ? ` ${message.role}` : message.type === 'bg/member' ? ` ${message.change} ${message.peerId}` : message.type === 'bg/copy-from' ? ` ${message.peerId}` : '';
       return `${tabId} ${message.type}${detail}`;
     });
   }
@@ -304,6 +305,48 @@ describe('PairingCoordinator', () => {
       expect(tabs.kinds()).toEqual(['2 bg/peer-stop', `1 bg/member remove ${leaving}`, `3 bg/member remove ${leaving}`]);
       expect(background.pairings.value[0]!.sides.map((side) => side.tabId)).toEqual([1, 3]);
       expect(background.journal.entries.at(-1)!.summary).toMatch(/^The tab of birch switched to another site, another-site, which was left as it is\. It left the group, which goes on without it\.$/);
+    });
+
+    it('restores a copy source that reloads mid-copy from another member, and its copy’s target gets its copy from that member too', async () => {
+      const { tabs, background, report, peer } = await liveGroup();
+      await report(2, 'birch', 'doc-2-reloaded');
+      expect(background.pairings.value[0]!.sides[1]).toMatchObject({ tabId: 2, copy: { fromTabId: 1, reason: 'restore' } });
+      tabs.sent.length = 0;
+      await report(1, 'amber', 'doc-1-reloaded');
+      expect(tabs.kinds()).toEqual([`2 bg/member reset ${peer(1)}`, `3 bg/member reset ${peer(1)}`, `2 bg/copy-from ${peer(3)}`, '1 bg/peer-start target']);
+      expect(tabs.sent[3]!.message).toMatchObject({ copyFrom: peer(3) });
+      const group = background.pairings.value[0]!;
+      expect(group).toMatchObject({ phase: 'copying' });
+      expect(group.sides.map((side) => side.copy && [side.copy.fromTabId, side.copy.reason])).toEqual([[3, 'restore'], [3, 'restore'], undefined]);
+      expect(background.journal.entries.map((entry) => entry.summary)).toContainEqual(expect.stringMatching(/scope:birch\/ gets its copy from .*scope:cedar\/ instead: .*scope:amber\/ was reloaded$/));
+    });
+
+    it('leaves a member whose page reloads too out of a restore, and restores it next, in turn', async () => {
+      const { tabs, background, report, peer } = await liveGroup();
+      background.registry.value = markDocumentGone(background.registry.value, 3, 'doc-3', 0);
+      await report(1, 'amber', 'doc-1-reloaded');
+      expect(tabs.kinds()).toEqual([`2 bg/member reset ${peer(1)}`, '1 bg/peer-start target']);
+      tabs.sent.length = 0;
+      await report(3, 'cedar', 'doc-3-reloaded');
+      expect(tabs.kinds()).toEqual([`1 bg/member reset ${peer(3)}`, `2 bg/member reset ${peer(3)}`, '3 bg/peer-start target']);
+      expect(background.pairings.value[0]!.sides.map((side) => side.copy?.fromTabId)).toEqual([2, undefined, 2]);
+    });
+
+    // The second report is in the registry before the first is judged: the first restore leaves that tab out.
+    it('judges two reloads reported at once one after the other', async () => {
+      const { tabs, background, report, peer } = await liveGroup();
+      await Promise.all([report(2, 'birch', 'doc-2-reloaded'), report(1, 'amber', 'doc-1-reloaded')]);
+      expect(tabs.kinds()).toEqual([`3 bg/member reset ${peer(2)}`, '2 bg/peer-start target', `2 bg/member reset ${peer(1)}`, `3 bg/member reset ${peer(1)}`, '1 bg/peer-start target']);
+      expect(background.pairings.value[0]).toMatchObject({ phase: 'copying' });
+      expect(background.pairings.value[0]!.sides.map((side) => side.copy?.fromTabId)).toEqual([3, 3, undefined]);
+    });
+
+    it('ends the group when a copy source reloads and no member is left to copy from', async () => {
+      const { background, report } = await liveGroup();
+      await report(2, 'birch', 'doc-2-reloaded');
+      await report(3, 'cedar', 'doc-3-reloaded');
+      await report(1, 'amber', 'doc-1-reloaded');
+      expect(background.pairings.value[0]).toMatchObject({ phase: 'error', error: expect.stringMatching(/scope:amber\/ was reloaded while its state was being copied to another tab; pair again$/) });
     });
 
     it('restores a reloaded tab from a member not being copied into, after every other member reset its link', async () => {
