@@ -46,8 +46,8 @@ const SOURCE_SLOT = 0;
  * restarted background goes on where it stopped.
  */
 export class PairingCoordinator {
-  /** The site reports judged so far, in turn (see `inTurn`). */
-  private siteReports: Promise<void> = Promise.resolve();
+  /** The membership changes made so far, in turn (see `inTurn`). */
+  private membershipChanges: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: CoordinatorDeps) {}
 
@@ -146,7 +146,11 @@ export class PairingCoordinator {
   }
 
   /** Takes a tab out of its group, which goes on without it (a group of two ends: unpaired). */
-  async removeTab(pairId: string, tabId: number): Promise<PopupReply> {
+  removeTab(pairId: string, tabId: number): Promise<PopupReply> {
+    return this.inTurn(() => this.takeOut(pairId, tabId));
+  }
+
+  private async takeOut(pairId: string, tabId: number): Promise<PopupReply> {
     const pairing = findPairing(await this.deps.pairings.read(), pairId);
     const side = pairing && sideOf(pairing, tabId);
     if (!pairing || !side) return { ok: false, error: 'This tab is not in that group.' };
@@ -196,12 +200,16 @@ export class PairingCoordinator {
   }
 
   /**
-   * Site reports are judged one at a time: of two tabs of a group reloaded at once, the second
-   * one's restore starts once the first one's peer runs (it then takes the second one's reset).
+   * Site reports, tabs gone and tabs taken out are judged one at a time: of two tabs of a group
+   * reloaded at once, the second one's restore starts once the first one's peer runs (it then
+   * takes the second one's reset); a member leaving meanwhile is left out of the restore's peer.
    */
-  private inTurn(work: () => Promise<void>): Promise<void> {
-    const turn = this.siteReports.then(work);
-    this.siteReports = turn.catch(() => undefined);
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.membershipChanges.then(work);
+    this.membershipChanges = turn.then(
+      () => undefined,
+      () => undefined,
+    );
     return turn;
   }
 
@@ -233,7 +241,11 @@ export class PairingCoordinator {
    * A tab closed or left Playground: it leaves the registry and its group, which goes on without
    * it; a group left with one tab ends (a new tab is a new site: add it again).
    */
-  async onTabGone(tabId: number, what: TabGone): Promise<void> {
+  onTabGone(tabId: number, what: TabGone): Promise<void> {
+    return this.inTurn(() => this.tabGone(tabId, what));
+  }
+
+  private async tabGone(tabId: number, what: TabGone): Promise<void> {
     const { registry, pairings } = this.deps;
     if (!(String(tabId) in (await registry.read()))) return;
     await registry.update((current) => removeTab(current, tabId));
@@ -275,8 +287,7 @@ export class PairingCoordinator {
     await this.deps.journal.settlePending([mine.siteUrl]);
     if (verdict.kind === 'resume') return this.resume(pairing, tabId, report);
     // A member whose page reloaded too is left out: its own report, next in turn, starts it afresh.
-    const tabs = await this.deps.registry.read();
-    const open = otherSides(pairing, tabId).filter((side) => tabs[side.tabId]?.status === 'ready' && tabs[side.tabId]?.document?.id === side.document.id);
+    const open = await this.openSides(otherSides(pairing, tabId));
     const copySourceAmong = (sides: readonly PairedSide[], target: number) => sides.find((side) => !side.copy && side.tabId !== target);
     const source = copySourceAmong(open, tabId);
     // The copies it was giving are asked of another member not copied into (a pair has none).
@@ -395,7 +406,9 @@ export class PairingCoordinator {
     const { pairings, tabs, journal } = this.deps;
     await pairings.update((all) => updatePairing(all, pairing.pairId, (p) => removeSide(p, side.tabId)));
     await tabs.send(side.tabId, { type: 'bg/peer-stop', pairId: pairing.pairId });
-    const refused = await this.tellSides(otherSides(pairing, side.tabId), { type: 'bg/member', pairId: pairing.pairId, change: 'remove', peerId: side.peerId });
+    // A member whose page reloads starts afresh without it (its restore or resume names the members left).
+    const open = await this.openSides(otherSides(pairing, side.tabId));
+    const refused = await this.tellSides(open, { type: 'bg/member', pairId: pairing.pairId, change: 'remove', peerId: side.peerId });
     await journal.settlePending([side.siteUrl]);
     this.note({ kind: 'pairing', site: side.siteUrl, target: side.scope, summary, status: 'info' });
     if (refused !== null) await this.fail(pairing.pairId, `A tab could not let ${side.siteUrl} go: ${refused}`);
@@ -430,6 +443,12 @@ export class PairingCoordinator {
     const updated = await this.deps.pairings.update((all) => updatePairing(all, pairId, (p) => markError(p, error)));
     const pairing = findPairing(updated, pairId);
     this.note({ kind: 'pairing', target: pairing ? scopesOf(pairing) : pairId, summary: error, status: 'failed' });
+  }
+
+  /** Of `sides`, those whose page is there and was judged (a reloading one's report waits its turn, see `inTurn`). */
+  private async openSides(sides: readonly PairedSide[]): Promise<PairedSide[]> {
+    const tabs = await this.deps.registry.read();
+    return sides.filter((side) => tabs[side.tabId]?.status === 'ready' && tabs[side.tabId]?.document?.id === side.document.id);
   }
 
   /** Sends `message` to every tab of `pairing`; answers the first refusal's reason, or null. */

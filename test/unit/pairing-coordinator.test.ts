@@ -341,6 +341,19 @@ describe('PairingCoordinator', () => {
       expect(background.pairings.value[0]!.sides.map((side) => side.copy?.fromTabId)).toEqual([3, 3, undefined]);
     });
 
+    it('lets a tab close while another member reloads: the group goes on, and the reloaded one is restored among those left', async () => {
+      const { tabs, background, coordinator, report, peer } = await liveGroup();
+      const closing = peer(2);
+      background.registry.value = markDocumentGone(background.registry.value, 3, 'doc-3', 0);
+      await coordinator.onTabGone(2, 'was closed');
+      expect(tabs.kinds()).toEqual(['2 bg/peer-stop', `1 bg/member remove ${closing}`]);
+      tabs.sent.length = 0;
+      await report(3, 'cedar', 'doc-3-reloaded');
+      expect(tabs.kinds()).toEqual([`1 bg/member reset ${peer(3)}`, '3 bg/peer-start target']);
+      expect(tabs.sent[1]!.message).toMatchObject({ members: [peer(1)], copyFrom: peer(1) });
+      expect(background.pairings.value[0]).toMatchObject({ phase: 'copying', sides: [{ tabId: 1 }, { tabId: 3, copy: { fromTabId: 1 } }] });
+    });
+
     it('ends the group when a copy source reloads and no member is left to copy from', async () => {
       const { background, report } = await liveGroup();
       await report(2, 'birch', 'doc-2-reloaded');
