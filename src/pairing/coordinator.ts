@@ -445,10 +445,13 @@ export class PairingCoordinator {
     this.note({ kind: 'pairing', target: pairing ? scopesOf(pairing) : pairId, summary: error, status: 'failed' });
   }
 
-  /** Of `sides`, those whose page is there and was judged (a reloading one's report waits its turn, see `inTurn`). */
+  /**
+   * Of `sides`, those whose page is still the one the group knows: a reloaded one's page is gone,
+   * or its report waits its turn (see `inTurn`).
+   */
   private async openSides(sides: readonly PairedSide[]): Promise<PairedSide[]> {
     const tabs = await this.deps.registry.read();
-    return sides.filter((side) => tabs[side.tabId]?.status === 'ready' && tabs[side.tabId]?.document?.id === side.document.id);
+    return sides.filter((side) => tabs[side.tabId]?.document?.id === side.document.id);
   }
 
   /** Sends `message` to every tab of `pairing`; answers the first refusal's reason, or null. */
