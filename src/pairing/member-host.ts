@@ -179,7 +179,7 @@ export class MemberHost {
 
   /** The group's membership changed (see `bg/member`; `life`: a reset member's new site URL). */
   async changeMember(pairId: string, change: 'add' | 'remove' | 'reset', peerId: string, life?: string): Promise<void> {
-    const peer = this.starting?.pairId === pairId ? await this.starting.peer : this.running(pairId);
+    const peer = await this.startingOrRunning(pairId);
     if (change === 'add') await peer.addMember(peerId);
     else if (change === 'remove') await peer.removeMember(peerId);
     else await peer.resetMember(peerId, life);
@@ -187,8 +187,12 @@ export class MemberHost {
 
   /** This tab's copy comes from `peerId` now: the member it was asked of reloaded (see `bg/copy-from`). */
   async copyFrom(pairId: string, peerId: string): Promise<void> {
-    const peer = this.starting?.pairId === pairId ? await this.starting.peer : this.running(pairId);
-    await peer.copyFrom(peerId);
+    await (await this.startingOrRunning(pairId)).copyFrom(peerId);
+  }
+
+  /** The peer of pairing `pairId`, once started if it is starting. */
+  private async startingOrRunning(pairId: string): Promise<SyncPeer> {
+    return this.starting?.pairId === pairId ? this.starting.peer : this.running(pairId);
   }
 
   /** The user asked to apply again what this site could not apply (its cause fixed meanwhile). */
