@@ -9,7 +9,7 @@ import { ENGINE_DIR, ENGINE_TASK_PATH } from './php-sources';
  * file (never into PHP source); the answer is the one every script gives (src/php/answer.php).
  */
 
-export type EngineTask = 'install' | 'pull' | 'apply' | 'uninstall';
+export type EngineTask = 'install' | 'pull' | 'apply' | 'uninstall' | 'reclaim-ids' | 'renumber' | 'find-high-ids';
 
 /**
  * The engine's PHP may be gone (older Playground builds lose /internal when they rotate the

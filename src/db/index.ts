@@ -36,3 +36,14 @@ export { ENGINE_TABLES, ENGINE_TRIGGER_PREFIX } from './engine-tables';
 export { lostWithRuntime } from './engine-task';
 export { installCapture, type CaptureInstallation, type InstallCaptureOptions } from './install-capture';
 export { uninstallCapture, type CaptureRemoval } from './uninstall-capture';
+export {
+  RenumberingSchema,
+  findHighIds,
+  reclaimLowIds,
+  renumberSite,
+  type FindHighIdsOptions,
+  type HighIdReport,
+  type ReclaimOptions,
+  type Renumbering,
+  type RenumberResult,
+} from './renumber';

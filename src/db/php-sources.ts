@@ -6,7 +6,9 @@ import captureDrainSource from '../php/capture-drain.php?raw';
 import capturePreloadSource from '../php/capture-preload.php?raw';
 import captureTriggersSource from '../php/capture-triggers.php?raw';
 import engineTaskSource from '../php/engine-task.php?raw';
+import renumberSource from '../php/renumber.php?raw';
 import sessionCarrySource from '../php/session-carry.php?raw';
+import { ID_REWRITE_PHP } from '../ids/id-rewrite';
 import { LOCAL_ONLY_PHP } from '../sync/local-only-php';
 import { URL_REWRITE_PHP } from '../sync/url-rewrite';
 
@@ -25,6 +27,8 @@ export const ENGINE_PHP_FILES: Readonly<Record<string, string>> = {
   'capture-ddl.php': captureDdlSource,
   'capture-drain.php': captureDrainSource,
   'apply-batch.php': applyBatchSource,
+  'id-rewrite.php': ID_REWRITE_PHP,
+  'renumber.php': renumberSource,
   'engine-task.php': engineTaskSource,
   'session-carry.php': sessionCarrySource,
 };

@@ -31,7 +31,7 @@ export interface TableIdStatus {
   readonly table: string;
   readonly pk: string;
   readonly range: IdRange;
-  /** The next ID the allocator would try (it skips IDs already used in the range). */
+  /** The next ID the allocator would try: past every ID it took in any table, and past IDs already used in the range. */
   readonly next: number;
   readonly left: number;
   readonly state: RangeState;
@@ -65,6 +65,8 @@ export async function readIdShardStatus(client: SiteClient): Promise<IdShardStat
   const answer = await runIdShardScript(client, 'status', StatusAnswerSchema);
   if (answer === null) return null;
   const plan = v.parse(IdShardPlanSchema, JSON.parse(answer.plan));
+  // One cursor for every table (src/php/id-shards.php): a table's next ID is past every table's.
+  const taken = Math.max(answer.self_lo, ...answer.tables.map((row) => row.next));
   return {
     plan,
     slot: answer.self_slot,
@@ -75,9 +77,9 @@ export async function readIdShardStatus(client: SiteClient): Promise<IdShardStat
       table: row.table_name,
       pk: row.pk_column,
       range: { lo: row.lo, hi: row.hi },
-      next: row.next,
-      left: Math.max(0, row.hi - row.next),
-      state: rangeState(plan, { lo: row.lo, hi: row.hi }, row.next),
+      next: Math.max(row.next, taken),
+      left: Math.max(0, row.hi - Math.max(row.next, taken)),
+      state: rangeState(plan, { lo: row.lo, hi: row.hi }, Math.max(row.next, taken)),
       refused: row.refused,
       refusedAt: row.refused_at,
       unsharded: row.unsharded,

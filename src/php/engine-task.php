@@ -1,7 +1,7 @@
 <?php
 /**
  * Playground Sync: one engine task per run() call from the extension. PGSYNC_TASK names it
- * (install | pull | apply | uninstall), PGSYNC_INPUT is a JSON file with its input: data never travels
+ * (install | pull | apply | uninstall | reclaim-ids | renumber | find-high-ids), PGSYNC_INPUT is a JSON file with its input: data never travels
  * inside PHP source. It answers through src/php/answer.php (put before the run's code), so whatever
  * WordPress prints while loading cannot corrupt the answer.
  *
@@ -15,6 +15,8 @@ require_once __DIR__ . '/capture-triggers.php';
 require_once __DIR__ . '/capture-ddl.php';
 require_once __DIR__ . '/capture-drain.php';
 require_once __DIR__ . '/apply-batch.php';
+require_once __DIR__ . '/id-rewrite.php';
+require_once __DIR__ . '/renumber.php';
 
 $pgsync_task  = (string) getenv( 'PGSYNC_TASK' );
 $pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_INPUT' ) ), true, 512, JSON_THROW_ON_ERROR );
@@ -105,6 +107,24 @@ function pgsync_task_apply( array $input ) {
 	return pgsync_apply( pgsync_wpdb_pdo(), $wpdb, $config, $input );
 }
 
+/** reclaim-ids: the numberer's pass (see renumber.php). */
+function pgsync_task_reclaim_ids( array $input ) {
+	$config = pgsync_config();
+	return pgsync_reclaim_low_ids( pgsync_open_pdo( $config['dbPath'] ), $config, $input );
+}
+
+/** renumber: the numberer's mappings, on this site. */
+function pgsync_task_renumber( array $input ) {
+	$config = pgsync_config();
+	return pgsync_renumber( pgsync_open_pdo( $config['dbPath'] ), $config, $input );
+}
+
+/** find-high-ids: the checker. */
+function pgsync_task_find_high_ids( array $input ) {
+	$config = pgsync_config();
+	return pgsync_find_high_ids( pgsync_open_pdo( $config['dbPath'] ), $config, $input );
+}
+
 /**
  * uninstall: the capture triggers and every table under the engine's prefix (ID shards' and any
  * other part's included) in one short transaction, then config.json. The caller removed the
@@ -145,14 +165,15 @@ function pgsync_task_uninstall( array $input ) {
 }
 
 try {
-	if ( ! in_array( $pgsync_task, array( 'install', 'pull', 'apply', 'uninstall' ), true ) ) {
+	$pgsync_tasks = array( 'install', 'pull', 'apply', 'uninstall', 'reclaim-ids', 'renumber', 'find-high-ids' );
+	if ( ! in_array( $pgsync_task, $pgsync_tasks, true ) ) {
 		throw new InvalidArgumentException( 'Unknown task ' . $pgsync_task );
 	}
 	// Uninstall also cleans a site whose config was lost (rotation, reload of a saved site).
 	if ( ! in_array( $pgsync_task, array( 'install', 'uninstall' ), true ) && null === pgsync_config() ) {
 		throw new RuntimeException( 'Capture is not installed on this site' );
 	}
-	pgsync_answer( call_user_func( 'pgsync_task_' . $pgsync_task, $pgsync_input ) );
+	pgsync_answer( call_user_func( 'pgsync_task_' . str_replace( '-', '_', $pgsync_task ), $pgsync_input ) );
 } catch ( Throwable $error ) {
 	pgsync_answer_error( $error );
 }

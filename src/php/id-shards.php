@@ -292,9 +292,12 @@ function playground_sync_id_shards_table( $table ) {
 
 /**
  * Takes `$count` consecutive IDs of `$table`'s range `$range`; returns the first, or null when the
- * range has fewer left. The cursor skips past any ID already used inside the range (an explicit
- * import, rows that arrived before the allocator row existed), so a taken ID is always free.
- * The range is bound as constants, not read from the row: an uncorrelated subquery runs once.
+ * range has fewer left. Every table's cursor counts: a new ID is above every ID this site took in
+ * any table, so within a group an ID of the group zone names one row of one table (what
+ * reclaiming low IDs relies on, docs/ids.md). The cursor also skips past any ID already used
+ * inside the table's range (an explicit import, rows that arrived before the allocator row
+ * existed), so a taken ID is always free. The range is bound as constants, not read from the
+ * row: an uncorrelated subquery runs once.
  */
 function playground_sync_id_shards_allocate( PDO $pdo, $table, $pk, $count, array $range ) {
 	$ranges = playground_sync_id_shards_quote( PLAYGROUND_SYNC_ID_RANGES_TABLE );
@@ -302,7 +305,7 @@ function playground_sync_id_shards_allocate( PDO $pdo, $table, $pk, $count, arra
 	$lo     = (int) $range[0];
 	$hi     = (int) $range[1];
 	$count  = (int) $count;
-	$start  = "max(next, (SELECT coalesce(max(t.$key), $lo - 1) FROM " . playground_sync_id_shards_quote( $table )
+	$start  = "max((SELECT coalesce(max(next), $lo) FROM $ranges WHERE next >= $lo AND next <= $hi), (SELECT coalesce(max(t.$key), $lo - 1) FROM " . playground_sync_id_shards_quote( $table )
 		. " AS t WHERE t.$key >= $lo AND t.$key < $hi) + 1)";
 	$take   = $pdo->prepare(
 		"UPDATE $ranges SET next = $start + $count WHERE table_name = ? AND $start + $count <= hi RETURNING next - $count"

@@ -232,21 +232,26 @@ function playground_sync_rewrite_data( $data, array $plan, $layer ) {
 
 /**
  * Walks one serialized value byte by byte and maps every string payload (keys and property
- * names included) through $map, writing the new byte length. Objects, enums and references are
- * kept as written; `$special` reports whether any were seen. Throws DomainException when $text
- * is not exactly one serialized value, OverflowException when it nests too deep to walk.
+ * names included) through $map, writing the new byte length, and every integer (keys included)
+ * through $map_int when given (digits in, digits out). Objects, enums and references are kept as
+ * written; `$special` reports whether any were seen. Throws DomainException when $text is not
+ * exactly one serialized value, OverflowException when it nests too deep to walk.
  */
-function playground_sync_serialized_map_strings( $text, callable $map, &$special = null ) {
+function playground_sync_serialized_map_strings( $text, callable $map, &$special = null, ?callable $map_int = null ) {
 	$special = false;
 	$pos     = 0;
-	$out     = playground_sync_serialized_value( $text, $pos, $map, $special, 0 );
+	$walk    = array(
+		'string' => $map,
+		'int'    => $map_int,
+	);
+	$out     = playground_sync_serialized_value( $text, $pos, $walk, $special, 0 );
 	if ( strlen( $text ) !== $pos ) {
 		throw new DomainException( 'trailing data after the serialized value' );
 	}
 	return $out;
 }
 
-function playground_sync_serialized_value( $text, &$pos, callable $map, &$special, $depth ) {
+function playground_sync_serialized_value( $text, &$pos, array $walk, &$special, $depth ) {
 	if ( $depth > 512 ) {
 		throw new OverflowException( 'serialized value nested too deep' );
 	}
@@ -257,7 +262,8 @@ function playground_sync_serialized_value( $text, &$pos, callable $map, &$specia
 		case 'b':
 			return playground_sync_serialized_token( $text, $pos, '~\Gb:[01];~' );
 		case 'i':
-			return playground_sync_serialized_token( $text, $pos, '~\Gi:[+-]?[0-9]+;~' );
+			$token = playground_sync_serialized_token( $text, $pos, '~\Gi:[+-]?[0-9]+;~' );
+			return null === $walk['int'] ? $token : 'i:' . $walk['int']( substr( $token, 2, -1 ) ) . ';';
 		case 'd':
 			return playground_sync_serialized_token( $text, $pos, '~\Gd:(?:[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|-?INF|NAN);~' );
 		case 'r':
@@ -267,7 +273,7 @@ function playground_sync_serialized_value( $text, &$pos, callable $map, &$specia
 		case 's':
 			$payload = playground_sync_serialized_quoted( $text, $pos, 's' );
 			playground_sync_serialized_expect( $text, $pos, ';' );
-			$payload = $map( $payload );
+			$payload = $walk['string']( $payload );
 			return 's:' . strlen( $payload ) . ':"' . $payload . '";';
 		case 'E':
 			$special = true;
@@ -276,14 +282,14 @@ function playground_sync_serialized_value( $text, &$pos, callable $map, &$specia
 			return 'E:' . strlen( $name ) . ':"' . $name . '";';
 		case 'a':
 			$count = (int) substr( playground_sync_serialized_token( $text, $pos, '~\Ga:[0-9]+:~' ), 2, -1 );
-			return 'a:' . $count . ':' . playground_sync_serialized_entries( $text, $pos, $count, $map, $special, $depth );
+			return 'a:' . $count . ':' . playground_sync_serialized_entries( $text, $pos, $count, $walk, $special, $depth );
 		case 'O':
 			$special = true;
 			$class   = playground_sync_serialized_quoted( $text, $pos, 'O' );
 			playground_sync_serialized_expect( $text, $pos, ':' );
 			$count = (int) substr( playground_sync_serialized_token( $text, $pos, '~\G[0-9]+:~' ), 0, -1 );
 			return 'O:' . strlen( $class ) . ':"' . $class . '":' . $count . ':'
-				. playground_sync_serialized_entries( $text, $pos, $count, $map, $special, $depth );
+				. playground_sync_serialized_entries( $text, $pos, $count, $walk, $special, $depth );
 		case 'C':
 			// Custom serialization (Serializable): the payload's format is the class's own, so
 			// only `s:N:"…";` runs found inside it are rewritten and re-measured.
@@ -294,7 +300,7 @@ function playground_sync_serialized_value( $text, &$pos, callable $map, &$specia
 			if ( $pos + $length >= strlen( $text ) ) {
 				throw new DomainException( 'custom payload runs past the end' );
 			}
-			$payload = playground_sync_serialized_loose_strings( substr( $text, $pos, $length ), $map );
+			$payload = playground_sync_serialized_loose_strings( substr( $text, $pos, $length ), $walk['string'] );
 			$pos    += $length;
 			playground_sync_serialized_expect( $text, $pos, '}' );
 			return 'C:' . strlen( $class ) . ':"' . $class . '":' . strlen( $payload ) . ':{' . $payload . '}';
@@ -303,11 +309,11 @@ function playground_sync_serialized_value( $text, &$pos, callable $map, &$specia
 	}
 }
 
-function playground_sync_serialized_entries( $text, &$pos, $count, callable $map, &$special, $depth ) {
+function playground_sync_serialized_entries( $text, &$pos, $count, array $walk, &$special, $depth ) {
 	playground_sync_serialized_expect( $text, $pos, '{' );
 	$out = '{';
 	for ( $i = 0; $i < 2 * $count; $i++ ) {
-		$out .= playground_sync_serialized_value( $text, $pos, $map, $special, $depth + 1 );
+		$out .= playground_sync_serialized_value( $text, $pos, $walk, $special, $depth + 1 );
 	}
 	playground_sync_serialized_expect( $text, $pos, '}' );
 	return $out . '}';

@@ -21,6 +21,7 @@ export { forgetSnapshotsInMemory } from './snapshot-cache';
 export { bootBarePhp } from './php-runtime';
 export { ALL_COMBINATIONS, type Combination } from './combinations';
 export { retargetSiteUrl } from './retarget-site-url';
+export { serializePhp, type PhpValue } from './php-serialized';
 export { cellBytes, dumpSiteState, type Cell, type Row, type SiteState } from './site-state';
 export {
   LOCAL_ONLY_RULES,

@@ -165,3 +165,18 @@ export function mapSerializedStrings(text: string, transform: (inner: string) =>
     throw error;
   }
 }
+
+/** A value PHP's `serialize()` writes in the shapes tests need (no objects). */
+export type PhpValue = string | number | null | boolean | readonly PhpValue[] | { readonly [key: string]: PhpValue };
+
+/** PHP `serialize()` of `value`: string lengths in UTF-8 bytes, integers as `i:`, other numbers as `d:`. */
+export function serializePhp(value: PhpValue): string {
+  if (value === null) return 'N;';
+  if (typeof value === 'boolean') return `b:${value ? 1 : 0};`;
+  if (typeof value === 'number') return Number.isInteger(value) ? `i:${value};` : `d:${value};`;
+  if (typeof value === 'string') return `s:${encoder.encode(value).length}:"${value}";`;
+  const entries: [PhpValue, PhpValue][] = Array.isArray(value)
+    ? value.map((item: PhpValue, index: number) => [index, item])
+    : Object.entries(value);
+  return `a:${entries.length}:{${entries.map(([key, item]) => serializePhp(key) + serializePhp(item)).join('')}}`;
+}

@@ -1,5 +1,5 @@
 import type { PHP } from '@php-wasm/universal';
-import { bootBarePhp } from '../harness';
+import { bootBarePhp, serializePhp } from '../harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { URL_REWRITE_FUNCTION, URL_REWRITE_PHP } from '../../src/sync/url-rewrite';
 
@@ -17,18 +17,7 @@ const json = (url: string) => url.replaceAll('/', '\\/');
 const enc = (url: string) => encodeURIComponent(url);
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
-/** PHP `serialize()` for the shapes these tests need. */
-type PhpValue = string | number | null | boolean | readonly PhpValue[] | { readonly [key: string]: PhpValue };
-function ser(value: PhpValue): string {
-  if (value === null) return 'N;';
-  if (typeof value === 'boolean') return `b:${value ? 1 : 0};`;
-  if (typeof value === 'number') return Number.isInteger(value) ? `i:${value};` : `d:${value};`;
-  if (typeof value === 'string') return `s:${bytes(value)}:"${value}";`;
-  const entries: [PhpValue, PhpValue][] = Array.isArray(value)
-    ? value.map((item: PhpValue, index: number) => [index, item])
-    : Object.entries(value);
-  return `a:${entries.length}:{${entries.map(([key, item]) => ser(key) + ser(item)).join('')}}`;
-}
+const ser = serializePhp;
 
 const RUNNER = `<?php
 require_once '/sync/url-rewrite.php';

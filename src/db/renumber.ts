@@ -1,0 +1,81 @@
+import * as v from 'valibot';
+import type { IdRange } from '../ids/ranges';
+import type { SiteClient } from '../platform/site-client';
+import { runEngineTask } from './engine-task';
+
+/**
+ * Reclaiming low IDs on one site (docs/ids.md; the PHP is src/php/renumber.php): the numberer's
+ * pass, every member's renumbering by the numberer's mappings, and the checker.
+ */
+
+const IdSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
+
+/** One row's renumbering, as the numberer sends it to every member. */
+export const RenumberingSchema = v.pipe(
+  v.strictObject({
+    table: v.pipe(v.string(), v.minLength(1)),
+    high: IdSchema,
+    low: IdSchema,
+    /** For the journal: a post's title, a term's, comment author's or user's name. */
+    title: v.optional(v.nullable(v.string())),
+    /** For the journal: the post type of a post. */
+    postType: v.optional(v.nullable(v.string())),
+  }),
+  v.check((mapping) => mapping.low < mapping.high, 'a low ID is below its high ID'),
+);
+export type Renumbering = v.InferOutput<typeof RenumberingSchema>;
+
+const ReclaimAnswerSchema = v.object({ mappings: v.array(RenumberingSchema) });
+
+const RenumberAnswerSchema = v.object({
+  /** Mappings new on this site (one already held is skipped). */
+  renumbered: v.number(),
+  /** Cells rewritten: row keys and references. */
+  cells: v.number(),
+});
+export type RenumberResult = v.InferOutput<typeof RenumberAnswerSchema>;
+
+const HighIdReportSchema = v.object({
+  /** Every cell that still holds a renumbered high ID. Empty once everything settled. */
+  occurrences: v.array(v.object({ table: v.string(), column: v.string(), key: v.string(), high: v.number() })),
+  /** Rows whose key is still high, and why. */
+  provisional: v.array(
+    v.object({ table: v.string(), id: v.number(), reason: v.picklist(['not-reclaimed', 'local-only', 'natural-zone', 'shared-id']) }),
+  ),
+});
+export type HighIdReport = v.InferOutput<typeof HighIdReportSchema>;
+
+export interface ReclaimOptions {
+  /** The group zone (`groupRange(plan)`): keys in it are provisional. */
+  readonly zone: IdRange;
+  /** The numberer's member id, stored with each mapping. */
+  readonly by: string;
+  /** At most this many rows in one pass (the rest in the next). */
+  readonly max?: number;
+}
+
+/**
+ * The numberer's pass: gives every provisional row of the site (not local-only) the next low ID of
+ * its table and renumbers the site, in one transaction. Answers the mappings to send to the others.
+ */
+export async function reclaimLowIds(client: SiteClient, options: ReclaimOptions): Promise<Renumbering[]> {
+  const answer = await runEngineTask(client, 'reclaim-ids', { zone: options.zone, by: options.by, max: options.max }, ReclaimAnswerSchema);
+  return answer.mappings;
+}
+
+/** Renumbers the site by the numberer's mappings, in one transaction; a mapping held already is skipped. */
+export function renumberSite(client: SiteClient, mappings: readonly Renumbering[], by: string): Promise<RenumberResult> {
+  const plain = mappings.map(({ table, high, low }) => ({ table, high, low }));
+  return runEngineTask(client, 'renumber', { mappings: plain, by }, RenumberAnswerSchema);
+}
+
+export interface FindHighIdsOptions {
+  readonly zone: IdRange;
+  /** Where the natural zones end (rows SQLite numbered itself lie in [zone.hi, naturalHi)). */
+  readonly naturalHi?: number;
+}
+
+/** The checker: what on the site still refers to a renumbered high ID, and which rows are still high. */
+export function findHighIds(client: SiteClient, options: FindHighIdsOptions): Promise<HighIdReport> {
+  return runEngineTask(client, 'find-high-ids', { zone: options.zone, naturalHi: options.naturalHi }, HighIdReportSchema);
+}

@@ -1,0 +1,450 @@
+<?php
+/**
+ * Playground Sync: reclaiming low IDs on one site (docs/ids.md).
+ *
+ * - pgsync_reclaim_low_ids(): the numberer's pass. Finds the provisional rows (keys in the group
+ *   zone, not local-only, not renumbered yet), gives each the next low ID of its table, and
+ *   renumbers the site. Answers the mappings, to be sent to every member.
+ * - pgsync_renumber(): every other member's side: renumbers the site by mappings the numberer
+ *   made. Idempotent: a mapping already here is skipped.
+ * - pgsync_find_high_ids(): the checker. Every remaining occurrence of a renumbered high ID, and
+ *   every row whose key is still high, with the reason (local-only, natural zone, an ID two tables
+ *   share, or not reclaimed yet).
+ *
+ * Renumbering rewrites every column of every table (synced, local-only and plugins' tables; not
+ * the engine's or the driver's own) with playground_sync_renumber_value(), the row keys included,
+ * then the engine's row versions and pending changelog keys, and stores the mappings in the
+ * `renumbered` engine table. It runs inside the caller's transaction with the applying marker
+ * set: the same renumbering runs on every member, so no capture trigger records it.
+ *
+ * Needs capture-common.php, local-only.php, url-rewrite.php, id-rewrite.php and the site's
+ * id-shards.php (all in the engine's directory). PHP 7.4+.
+ */
+
+/** Mappings per SQL query: each adds an `instr()` term, and SQLite limits an expression's depth to 1000. */
+function pgsync_renumber_chunk() {
+	return 200;
+}
+
+function pgsync_renumbered_table() {
+	return pgsync_engine_table( 'renumbered' );
+}
+
+function pgsync_create_renumbered_table( PDO $pdo ) {
+	$pdo->exec(
+		'CREATE TABLE IF NOT EXISTS ' . pgsync_quote_id( pgsync_renumbered_table() )
+		. ' (high INTEGER PRIMARY KEY, tbl TEXT NOT NULL, low INTEGER NOT NULL, by_member TEXT NOT NULL, at TEXT NOT NULL)'
+	);
+}
+
+/** Every mapping this site holds: high ID => low ID. */
+function pgsync_renumbered_map( PDO $pdo ) {
+	$map = array();
+	foreach ( $pdo->query( 'SELECT high, low FROM ' . pgsync_quote_id( pgsync_renumbered_table() ) )->fetchAll( PDO::FETCH_NUM ) as $row ) {
+		$map[ (int) $row[0] ] = (int) $row[1];
+	}
+	return $map;
+}
+
+/** The group zone [lo, hi) and the natural zones' end, checked. */
+function pgsync_renumber_zone( array $input ) {
+	$zone = isset( $input['zone'] ) && is_array( $input['zone'] ) ? $input['zone'] : array();
+	foreach ( array( 'lo', 'hi' ) as $end ) {
+		if ( ! isset( $zone[ $end ] ) || ! is_int( $zone[ $end ] ) || $zone[ $end ] < 1 ) {
+			throw new InvalidArgumentException( 'The group zone needs integer lo and hi' );
+		}
+	}
+	if ( $zone['hi'] <= $zone['lo'] ) {
+		throw new InvalidArgumentException( 'The group zone is empty' );
+	}
+	return $zone;
+}
+
+function pgsync_renumber_require_id_shards() {
+	if ( ! function_exists( 'playground_sync_id_shards_autoincrement_pk' ) ) {
+		if ( ! is_file( __DIR__ . '/id-shards.php' ) ) {
+			throw new RuntimeException( 'The site has no ID shards: nothing to reclaim' );
+		}
+		require_once __DIR__ . '/id-shards.php';
+	}
+}
+
+/**
+ * Runs $work inside one transaction with the capture triggers quiet. Throws what $work throws,
+ * with nothing of it kept.
+ */
+function pgsync_renumber_transaction( PDO $pdo, callable $work ) {
+	$pdo->exec( 'BEGIN IMMEDIATE' );
+	try {
+		pgsync_create_renumbered_table( $pdo );
+		$pdo->exec( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'applying' ) ) . ' (marker) VALUES (1)' );
+		$result = $work();
+		$pdo->exec( 'DELETE FROM ' . pgsync_quote_id( pgsync_engine_table( 'applying' ) ) );
+		$pdo->exec( 'COMMIT' );
+		return $result;
+	} catch ( Throwable $error ) {
+		pgsync_rollback_quietly( $pdo );
+		throw $error;
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// The numberer's pass
+
+/**
+ * @param array $input {zone: {lo, hi}, by: member id, max?: int (rows per pass)}
+ * @return array {mappings: list of {table, high, low, title, postType}}
+ */
+function pgsync_reclaim_low_ids( PDO $pdo, array $config, array $input ) {
+	pgsync_renumber_require_id_shards();
+	$zone = pgsync_renumber_zone( $input );
+	$max  = isset( $input['max'] ) ? max( 1, (int) $input['max'] ) : 1000;
+	return pgsync_renumber_transaction(
+		$pdo,
+		function () use ( $pdo, $config, $zone, $input, $max ) {
+			$mappings = array();
+			foreach ( pgsync_provisional_rows( $pdo, $config, $zone, false ) as $table => $found ) {
+				$ids  = array_slice( array_values( array_diff_key( $found['ids'], array_filter( $found['shared'] ) ) ), 0, $max - count( $mappings ) );
+				$next = pgsync_next_low_id( $pdo, $table, $found['pk'], $zone['lo'] );
+				$about = pgsync_renumber_about( $pdo, $config['tablePrefix'], $table, $found['pk'], $ids );
+				foreach ( $ids as $high ) {
+					$mappings[] = array(
+						'table' => $table,
+						'high'  => $high,
+						'low'   => $next++,
+					) + ( isset( $about[ $high ] ) ? $about[ $high ] : array( 'title' => null, 'postType' => null ) );
+				}
+				if ( count( $mappings ) >= $max ) {
+					break;
+				}
+			}
+			pgsync_renumber_site( $pdo, $mappings, (string) $input['by'] );
+			return array( 'mappings' => $mappings );
+		}
+	);
+}
+
+/**
+ * Rows of AUTOINCREMENT tables whose key is in the group zone and that no mapping covers:
+ * table => {pk, ids (ascending)}. Local-only rows are left out, or (for the checker) listed apart.
+ */
+function pgsync_provisional_rows( PDO $pdo, array $config, array $zone, $with_local_only ) {
+	$rules = pgsync_local_only_rules();
+	$found = array();
+	foreach ( pgsync_user_tables( $pdo ) as $table ) {
+		$pk = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
+		if ( null === $pk ) {
+			continue;
+		}
+		$local = playground_sync_local_only_predicate( $table, $config['tablePrefix'], 't', $rules );
+		$key   = pgsync_column( $pk, 't' );
+		$stmt  = $pdo->prepare(
+			"SELECT $key, ($local) FROM " . pgsync_quote_id( $table ) . " AS t WHERE $key >= ? AND $key < ? AND $key NOT IN (SELECT high FROM "
+			. pgsync_quote_id( pgsync_renumbered_table() ) . ") ORDER BY $key"
+		);
+		$stmt->execute( array( $zone['lo'], $zone['hi'] ) );
+		foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
+			$is_local = (bool) (int) $row[1];
+			if ( $is_local && ! $with_local_only ) {
+				continue;
+			}
+			$found[ $table ]['pk']      = $pk;
+			$found[ $table ]['ids'][]   = (int) $row[0];
+			$found[ $table ]['local'][] = $is_local;
+		}
+	}
+	return pgsync_mark_shared_ids( $found );
+}
+
+/**
+ * An ID that keys rows in two tables (made before one cursor served every table, see
+ * id-shards.php) cannot be told apart in a bare number: such rows are marked `shared` and never
+ * reclaimed.
+ */
+function pgsync_mark_shared_ids( array $found ) {
+	$tables_of = array();
+	foreach ( $found as $rows ) {
+		foreach ( $rows['ids'] as $id ) {
+			$tables_of[ $id ] = isset( $tables_of[ $id ] ) ? $tables_of[ $id ] + 1 : 1;
+		}
+	}
+	foreach ( $found as $table => $rows ) {
+		foreach ( $rows['ids'] as $i => $id ) {
+			$found[ $table ]['shared'][ $i ] = $tables_of[ $id ] > 1;
+		}
+	}
+	return $found;
+}
+
+/**
+ * One more than the largest of: the table's keys below the group zone, the low IDs already given
+ * in it, and the keys below the zone that row versions remember (deleted rows): an ID that was
+ * ever used is not given again.
+ */
+function pgsync_next_low_id( PDO $pdo, $table, $pk, $zone_lo ) {
+	$key     = pgsync_quote_id( $pk );
+	$version = "CAST(json_extract(pk, '$[0]') AS INTEGER)";
+	$stmt    = $pdo->prepare(
+		'SELECT max(coalesce((SELECT max(' . $key . ') FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . $key . ' < ?), 0), '
+		. 'coalesce((SELECT max(low) FROM ' . pgsync_quote_id( pgsync_renumbered_table() ) . ' WHERE tbl = ?), 0), '
+		. "coalesce((SELECT max($version) FROM " . pgsync_quote_id( pgsync_engine_table( 'rowver' ) )
+		. " WHERE tbl = ? AND json_array_length(pk) = 1 AND $version < ?), 0))"
+	);
+	$stmt->execute( array( $zone_lo, $table, $table, $zone_lo ) );
+	return (int) $stmt->fetchColumn() + 1;
+}
+
+/** What the journal says of a renumbered row: a post's title and type, a term's or user's name. */
+function pgsync_renumber_about( PDO $pdo, $prefix, $table, $pk, array $ids ) {
+	$titles = array(
+		'posts'    => array( 'post_title', 'post_type' ),
+		'terms'    => array( 'name', null ),
+		'comments' => array( 'comment_author', null ),
+		'users'    => array( 'user_login', null ),
+		'links'    => array( 'link_name', null ),
+	);
+	$short  = 0 === strncmp( $table, $prefix, strlen( $prefix ) ) ? substr( $table, strlen( $prefix ) ) : '';
+	if ( ! isset( $titles[ $short ] ) || 0 === count( $ids ) ) {
+		return array();
+	}
+	list( $title, $type ) = $titles[ $short ];
+	$stmt = $pdo->prepare(
+		'SELECT ' . pgsync_quote_id( $pk ) . ', ' . pgsync_quote_id( $title ) . ', ' . ( null === $type ? 'NULL' : pgsync_quote_id( $type ) )
+		. ' FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . pgsync_quote_id( $pk ) . ' IN (' . implode( ',', array_map( 'intval', $ids ) ) . ')'
+	);
+	$stmt->execute();
+	$about = array();
+	foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
+		$about[ (int) $row[0] ] = array(
+			'title'    => null === $row[1] ? null : (string) $row[1],
+			'postType' => null === $row[2] ? null : (string) $row[2],
+		);
+	}
+	return $about;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every member's side
+
+/**
+ * @param array $input {mappings: list of {table, high, low}, by: the numberer's member id}
+ * @return array {renumbered: mappings new here, cells: cells rewritten}
+ */
+function pgsync_renumber( PDO $pdo, array $config, array $input ) {
+	$mappings = isset( $input['mappings'] ) && is_array( $input['mappings'] ) ? $input['mappings'] : array();
+	foreach ( $mappings as $mapping ) {
+		if ( ! is_array( $mapping ) || ! isset( $mapping['table'], $mapping['high'], $mapping['low'] )
+			|| ! is_string( $mapping['table'] ) || ! is_int( $mapping['high'] ) || ! is_int( $mapping['low'] )
+			|| $mapping['low'] < 1 || $mapping['low'] >= $mapping['high'] ) {
+			throw new InvalidArgumentException( 'A mapping needs a table, a high ID and a lower low ID: ' . pgsync_json( $mapping ) );
+		}
+	}
+	return pgsync_renumber_transaction(
+		$pdo,
+		function () use ( $pdo, $mappings, $input ) {
+			return pgsync_renumber_site( $pdo, $mappings, (string) $input['by'] );
+		}
+	);
+}
+
+/**
+ * Renumbers the site by $mappings (inside the caller's transaction): rows, references, row
+ * versions, pending changelog keys; stores the mappings. A mapping already held is skipped; one
+ * that contradicts a held one, or whose low ID another row of the table has, fails the whole.
+ */
+function pgsync_renumber_site( PDO $pdo, array $mappings, $by ) {
+	$held  = pgsync_renumbered_map( $pdo );
+	$fresh = array();
+	foreach ( $mappings as $mapping ) {
+		$high = $mapping['high'];
+		if ( isset( $held[ $high ] ) ) {
+			if ( $held[ $high ] !== $mapping['low'] ) {
+				throw new RuntimeException( "ID {$high} of {$mapping['table']} was renumbered to {$held[ $high ]} here, not {$mapping['low']}: two numberers gave it low IDs" );
+			}
+			continue;
+		}
+		pgsync_renumber_check_free( $pdo, $mapping );
+		$fresh[ $high ] = $mapping;
+	}
+	if ( 0 === count( $fresh ) ) {
+		return array(
+			'renumbered' => 0,
+			'cells'      => 0,
+		);
+	}
+	$map = array();
+	foreach ( $fresh as $high => $mapping ) {
+		$map[ $high ] = $mapping['low'];
+	}
+	$cells = 0;
+	foreach ( pgsync_user_tables( $pdo ) as $table ) {
+		$cells += pgsync_renumber_table( $pdo, $table, $map );
+	}
+	// The engine's keys of rows: JSON arrays of the key columns.
+	foreach ( array( 'rowver', 'changelog' ) as $engine ) {
+		pgsync_renumber_column( $pdo, pgsync_engine_table( $engine ), 'pk', $map, pgsync_renumber_row_address( $pdo, pgsync_engine_table( $engine ) ) );
+	}
+	$store = $pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_renumbered_table() ) . ' (high, tbl, low, by_member, at) VALUES (?, ?, ?, ?, ?)' );
+	foreach ( $fresh as $high => $mapping ) {
+		$store->execute( array( $high, $mapping['table'], $mapping['low'], $by, gmdate( 'Y-m-d H:i:s' ) ) );
+	}
+	return array(
+		'renumbered' => count( $fresh ),
+		'cells'      => $cells,
+	);
+}
+
+/** The mapping's low ID must be free in its table (or the mapping's own row already has it). */
+function pgsync_renumber_check_free( PDO $pdo, array $mapping ) {
+	if ( ! pgsync_table_exists( $pdo, $mapping['table'] ) ) {
+		return; // A table this site lacks: its rows, should they come, are rewritten on arrival.
+	}
+	$pk = playground_sync_id_shards_autoincrement_pk( $pdo, $mapping['table'] );
+	if ( null === $pk ) {
+		throw new RuntimeException( "{$mapping['table']} has no AUTOINCREMENT key here: cannot renumber its ID {$mapping['high']}" );
+	}
+	$stmt = $pdo->prepare( 'SELECT 1 FROM ' . pgsync_quote_id( $mapping['table'] ) . ' WHERE ' . pgsync_quote_id( $pk ) . ' = ?' );
+	$stmt->execute( array( $mapping['low'] ) );
+	if ( false !== $stmt->fetchColumn() ) {
+		throw new RuntimeException( "{$mapping['table']} has a row {$mapping['low']} here already: cannot renumber {$mapping['high']} to it" );
+	}
+}
+
+/** Rewrites every column of $table; answers the number of cells changed. */
+function pgsync_renumber_table( PDO $pdo, $table, array $map ) {
+	$address = pgsync_renumber_row_address( $pdo, $table );
+	$cells   = 0;
+	foreach ( pgsync_table_info( $pdo, $table )['columns'] as $column ) {
+		$cells += pgsync_renumber_column( $pdo, $table, $column, $map, $address );
+	}
+	return $cells;
+}
+
+/** How to name one row in UPDATE: its primary key columns, or its rowid when it has none. */
+function pgsync_renumber_row_address( PDO $pdo, $table ) {
+	$pk = pgsync_table_info( $pdo, $table )['pk'];
+	return 0 === count( $pk ) ? array( 'rowid' ) : $pk;
+}
+
+/**
+ * The cells of $column that hold a high ID of $map (an integer equal to one, or text containing
+ * one), as list of array(address values, value): integers as int, text as string. Blobs and
+ * floats are never read.
+ */
+function pgsync_renumber_candidates( PDO $pdo, $table, $column, array $map, array $address ) {
+	$col     = pgsync_quote_id( $column );
+	$select  = array();
+	foreach ( $address as $part ) {
+		$select[] = 'rowid' === $part ? 'rowid' : pgsync_quote_id( $part );
+	}
+	$found = array();
+	foreach ( array_chunk( array_keys( $map ), pgsync_renumber_chunk() ) as $highs ) {
+		$texts = array();
+		foreach ( $highs as $high ) {
+			$texts[] = 'instr(' . $col . ", '" . $high . "') > 0";
+		}
+		$sql  = 'SELECT ' . implode( ', ', $select ) . ", typeof($col), $col FROM " . pgsync_quote_id( $table )
+			. " WHERE (typeof($col) = 'integer' AND $col IN (" . implode( ',', $highs ) . "))"
+			. " OR (typeof($col) = 'text' AND (" . implode( ' OR ', $texts ) . '))';
+		foreach ( $pdo->query( $sql )->fetchAll( PDO::FETCH_NUM ) as $row ) {
+			$value = array_pop( $row );
+			// Fetches are strings (STRINGIFY_FETCHES): an integer cell is read, and written, as one.
+			$value                        = 'integer' === array_pop( $row ) ? (int) $value : $value;
+			$found[ pgsync_json( $row ) ] = array( $row, $value );
+		}
+	}
+	return array_values( $found );
+}
+
+/** Rewrites the cells of one column; answers how many changed. */
+function pgsync_renumber_column( PDO $pdo, $table, $column, array $map, array $address ) {
+	$where = array();
+	foreach ( $address as $part ) {
+		$where[] = ( 'rowid' === $part ? 'rowid' : pgsync_quote_id( $part ) ) . ' = ?';
+	}
+	$update  = $pdo->prepare( 'UPDATE ' . pgsync_quote_id( $table ) . ' SET ' . pgsync_quote_id( $column ) . ' = ? WHERE ' . implode( ' AND ', $where ) );
+	$changed = 0;
+	foreach ( pgsync_renumber_candidates( $pdo, $table, $column, $map, $address ) as $candidate ) {
+		list( $key, $value ) = $candidate;
+		$rewritten = playground_sync_renumber_value( $value, $map );
+		if ( $rewritten === $value ) {
+			continue;
+		}
+		$update->bindValue( 1, $rewritten, is_int( $rewritten ) ? PDO::PARAM_INT : PDO::PARAM_STR );
+		foreach ( array_values( $key ) as $i => $part ) {
+			$update->bindValue( $i + 2, $part );
+		}
+		$update->execute();
+		++$changed;
+	}
+	return $changed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checker
+
+/**
+ * @param array $input {zone: {lo, hi}, naturalHi: the end of the natural zones}
+ * @return array {occurrences: list of {table, column, key, high}, provisional: list of {table, id, reason}}
+ */
+function pgsync_find_high_ids( PDO $pdo, array $config, array $input ) {
+	pgsync_renumber_require_id_shards();
+	$zone = pgsync_renumber_zone( $input );
+	pgsync_create_renumbered_table( $pdo );
+	$map         = pgsync_renumbered_map( $pdo );
+	$occurrences = array();
+	if ( count( $map ) > 0 ) {
+		foreach ( pgsync_user_tables( $pdo ) as $table ) {
+			$address = pgsync_renumber_row_address( $pdo, $table );
+			foreach ( pgsync_table_info( $pdo, $table )['columns'] as $column ) {
+				foreach ( pgsync_renumber_candidates( $pdo, $table, $column, $map, $address ) as $candidate ) {
+					foreach ( pgsync_renumber_highs_in( $candidate[1], $map ) as $high ) {
+						$occurrences[] = array(
+							'table'  => $table,
+							'column' => $column,
+							'key'    => pgsync_json( $candidate[0] ),
+							'high'   => $high,
+						);
+					}
+				}
+			}
+		}
+	}
+	$provisional = array();
+	foreach ( pgsync_provisional_rows( $pdo, $config, $zone, true ) as $table => $found ) {
+		foreach ( $found['ids'] as $i => $id ) {
+			$provisional[] = array(
+				'table'  => $table,
+				'id'     => $id,
+				'reason' => $found['local'][ $i ] ? 'local-only' : ( $found['shared'][ $i ] ? 'shared-id' : 'not-reclaimed' ),
+			);
+		}
+	}
+	$natural_hi = isset( $input['naturalHi'] ) && is_int( $input['naturalHi'] ) ? $input['naturalHi'] : null;
+	if ( null !== $natural_hi ) {
+		foreach ( pgsync_provisional_rows( $pdo, $config, array( 'lo' => $zone['hi'], 'hi' => $natural_hi ), true ) as $table => $found ) {
+			foreach ( $found['ids'] as $id ) {
+				$provisional[] = array(
+					'table'  => $table,
+					'id'     => $id,
+					'reason' => 'natural-zone',
+				);
+			}
+		}
+	}
+	return array(
+		'occurrences' => $occurrences,
+		'provisional' => $provisional,
+	);
+}
+
+/** The high IDs of $map that a value still holds as the rewriter would find them. */
+function pgsync_renumber_highs_in( $value, array $map ) {
+	$highs = array();
+	foreach ( $map as $high => $low ) {
+		if ( playground_sync_renumber_value( $value, array( $high => $low ) ) !== $value ) {
+			$highs[] = $high;
+		}
+	}
+	return $highs;
+}
