@@ -420,7 +420,7 @@ export class SyncPeer {
       journal: this.journal,
       send: options.send,
       deltasFlow: () => this.deltasFlow,
-      settledUpTo: () => this.links.ackedByAll,
+      settledUpTo: () => this.settledUpTo(),
       // A link that closed (the member left, or starts over on a new one) says nothing more.
       stopped: () => this.stopping || this.links.get(remotePeerId) !== parts,
       onPending: () => this.reportPending(),
@@ -569,6 +569,19 @@ export class SyncPeer {
     if (envelope.kind === 'rejoined') return parts.rejoin.answered(envelope, clock);
     if (parts.link.acknowledge(envelope.ackUpTo, clock)) await this.releaseAckedByAll();
     return this.dispatch(parts, envelope, overtaken);
+  }
+
+  /**
+   * How far every member has this site's deltas (`settled` on its envelopes: the others forget
+   * what they kept of them). After a restart, its old life counts as acknowledged on every link,
+   * but reaches the members relayed: the old deltas its copy handed over are kept here until
+   * each member said it has them, and are not settled before. Before, the members that kept
+   * them let them go at once, and when the relayers left before their relays landed, a member
+   * never got them (fuzz seed 7555).
+   */
+  private settledUpTo(): number {
+    const ownOldLife = this.kept.firstKept(this.options.peerId);
+    return ownOldLife === null ? this.links.ackedByAll : Math.min(this.links.ackedByAll, ownOldLife - 1);
   }
 
   /**

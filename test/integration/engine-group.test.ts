@@ -468,4 +468,31 @@ describe('a sync group made by copying, joined, restored and left, WordPress 6.5
     restoreFromSourceShortOfOldLife(false));
 
   it('gives it also the part of that old life that was waiting at the source for an earlier part', () => restoreFromSourceShortOfOldLife(true));
+
+  // C's change reaches E only; C's page reloads and is restored from D, which gets the change
+  // relayed by E. C's new life keeps the change (its copy handed it over) and relays it to B, but
+  // C and E leave before their relays reach B: D, which kept it, relays it. Before, C's first
+  // envelopes said all of it was settled (its old life counts as acknowledged on every link), D
+  // let it go, and B never got it (fuzzer, seed 7555 with three members).
+  it('keeps a restored member’s old life on the others until every member has it, though it and its relayers then leave', async () => {
+    await group.sync();
+    const mark = group.journal.length;
+    const title = 'Old life only E had';
+    await publish(group, 'peer-c', title);
+    await group.peer('peer-c').flush();
+    await group.link.deliverSome('peer-e', 100);
+    expect(await countTitled(group, 'peer-e', title)).toBe(1);
+    await group.restore('peer-c', 'peer-d');
+    // D gets the relays and words it waits for; B nothing yet.
+    await copyAlone(group, 'peer-c', 'peer-d', () => true);
+    expect(await countTitled(group, 'peer-d', title)).toBe(1);
+    while (await group.link.deliverFirst('peer-d', sentBy('peer-c')));
+    await group.leave('peer-c');
+    await group.leave('peer-e');
+    expect(await countTitled(group, 'peer-b', title)).toBe(0);
+    await group.sync();
+    await group.expectConverged();
+    expect(await countTitled(group, 'peer-b', title)).toBe(1);
+    expect(failuresIn(group.journal.slice(mark))).toEqual([]);
+  });
 });

@@ -202,8 +202,10 @@ export class CopyTargetFlow {
     const elapsed = performance.now() - this.target.startedAt;
     const held = this.target.settle();
     this.context.goLive();
-    link.control('copy-installed', { copyId: id });
+    // The links go on first: this site's old deltas the copy handed over are kept before any
+    // envelope says how far the members have its deltas (`settled`, SyncPeer.settledUpTo).
     await this.context.joinOthers(applied, copy.kept ?? []);
+    link.control('copy-installed', { copyId: id });
     journal.write([
       {
         direction: 'received',

@@ -110,6 +110,11 @@ export class KeptDeltas {
     return missing;
   }
 
+  /** The first of `origin`'s deltas kept here, or null. */
+  firstKept(origin: string): number | null {
+    return this.of(origin)[0]?.batch.seq ?? null;
+  }
+
   /** The last of `origin`'s deltas this site relayed (0: none, or all it relayed every member has). */
   relayedUpTo(origin: string): number {
     return this.relayedTo.get(origin)?.upTo ?? 0;

@@ -377,20 +377,21 @@ export class Membership {
    */
   async joinOthers(source: string, applied: Readonly<Record<string, number>>, kept: readonly HandedOverDelta[]): Promise<void> {
     const { links, peerId } = this.context;
-    for (const parts of links.all()) {
-      if (parts.remotePeerId === source) continue;
-      parts.restartInbox(applied[parts.remotePeerId] ?? 0);
-      parts.link.restartResends();
-      parts.link.control('hello', { siteUrl: this.context.siteUrl });
-    }
     for (const [member, upTo] of Object.entries(applied)) {
       if (member === peerId || member === source || links.get(member) || links.departed(member)) continue;
       const gone = this.context.openLink(member);
       gone.restartInbox(upTo);
       links.addDeparted(gone);
     }
+    // Kept before anything is sent: this site's own old deltas among them are not settled until every member has them (SyncPeer.settledUpTo).
     for (const { origin, seq, siteUrl, payload } of kept) {
       if (origin === peerId || links.get(origin) || links.departed(origin)) await this.context.kept.keepHad(origin, { batch: { seq, payload }, siteUrl }, source);
+    }
+    for (const parts of links.all()) {
+      if (parts.remotePeerId === source) continue;
+      parts.restartInbox(applied[parts.remotePeerId] ?? 0);
+      parts.link.restartResends();
+      parts.link.control('hello', { siteUrl: this.context.siteUrl });
     }
     // What the source kept of members gone, some member may still lack: should the source reload
     // before they all have it, only this site would hold it. It goes to every member, as the source's did.
