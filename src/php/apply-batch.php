@@ -4,8 +4,9 @@
  * marker (silences the capture triggers), the schema changes (through the driver, so its
  * information schema stays right), the rows (raw prepared statements, URLs rewritten), the row
  * versions and the sender's cursor (exactly once across crashes). Any error rolls everything
- * back and is reported with its cause. Needs capture-common.php, capture-triggers.php,
- * capture-drain.php, local-only.php, url-rewrite.php.
+ * back and is reported with its cause. Rows that still carry a high ID this site renumbered
+ * get its low ID first (renumber.php). Needs capture-common.php, capture-triggers.php,
+ * capture-drain.php, local-only.php, url-rewrite.php, id-rewrite.php, renumber.php.
  */
 
 if ( function_exists( 'pgsync_apply' ) ) {
@@ -106,7 +107,7 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 			}
 		}
 		$rows = new PGSync_Batch_Rows( $pdo, $config, $batch['hlc'], $input['fromSiteUrl'], $input['toSiteUrl'] );
-		$keyed = $rows->key_all( $batch['rows'] );
+		$keyed = $rows->key_all( pgsync_renumber_arriving( $pdo, $batch['rows'] ) );
 		// Table by table, each table's rows in batch order: unique keys only ever clash within a
 		// table, so that order is all that matters, and a table's rows can share statements.
 		foreach ( pgsync_group_by_table( $keyed ) as $table => $items ) {

@@ -60,6 +60,7 @@ function pgsync_capture_batch( PDO $pdo, array $config ) {
 		$entries   = $pdo->query( "SELECT seq, tbl, pk, ddl, op FROM $changelog ORDER BY seq" )->fetchAll( PDO::FETCH_NUM );
 		$seq       = null;
 		if ( count( $entries ) > 0 ) {
+			pgsync_capture_renumbered( $pdo, $entries );
 			$seq  = pgsync_store_batches( $pdo, $config, $entries );
 			$last = end( $entries );
 			$pdo->prepare( "DELETE FROM $changelog WHERE seq <= ?" )->execute( array( (int) $last[0] ) );
@@ -70,6 +71,19 @@ function pgsync_capture_batch( PDO $pdo, array $config ) {
 		pgsync_rollback_quietly( $pdo );
 		throw $error;
 	}
+}
+
+/**
+ * Gives the changed rows the low IDs of high IDs this site renumbered before they are read
+ * (renumber.php: pgsync_renumber_changed_rows()). Nothing is loaded on a site that renumbered nothing.
+ */
+function pgsync_capture_renumbered( PDO $pdo, array $entries ) {
+	if ( ! pgsync_table_exists( $pdo, pgsync_engine_table( 'renumbered' ) ) ) {
+		return;
+	}
+	require_once pgsync_dir() . '/id-rewrite.php';
+	require_once pgsync_dir() . '/renumber.php';
+	pgsync_renumber_changed_rows( $pdo, $entries );
 }
 
 /** Rolls back whatever is open; a failed COMMIT may already have ended the transaction. */

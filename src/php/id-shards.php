@@ -32,6 +32,8 @@ if ( defined( 'PLAYGROUND_SYNC_ID_RANGES_TABLE' ) ) {
 
 define( 'PLAYGROUND_SYNC_ID_RANGES_TABLE', '_wp_sqlite_pgsync_id_ranges' );
 define( 'PLAYGROUND_SYNC_ID_PLAN_TABLE', '_wp_sqlite_pgsync_id_plan' );
+/** The engine's table of renumbered IDs (renumber.php: pgsync_renumbered_table()). */
+define( 'PLAYGROUND_SYNC_RENUMBERED_TABLE', '_wp_sqlite_pgsync_renumbered' );
 /** Statements refused for lack of IDs are rewritten to insert into this (missing) table. */
 define( 'PLAYGROUND_SYNC_ID_EXHAUSTED_TABLE_PREFIX', 'playground_sync_id_range_exhausted__' );
 
@@ -546,11 +548,80 @@ function playground_sync_id_shards_add_keys( $sql, array $insert, $pk, $first ) 
 	return implode( '', $pieces );
 }
 
+/**
+ * The high IDs this site renumbered (docs/ids.md), high => low, read once per request; empty
+ * when none (the rewriter is then never loaded).
+ */
+function playground_sync_id_shards_renumbered() {
+	static $map = null;
+	if ( null !== $map ) {
+		return $map;
+	}
+	$pdo = playground_sync_id_shards_pdo();
+	if ( null === $pdo ) {
+		return array();
+	}
+	$map = array();
+	try {
+		$table = $pdo->query( "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '" . PLAYGROUND_SYNC_RENUMBERED_TABLE . "'" )->fetchColumn();
+		if ( false !== $table && is_file( __DIR__ . '/id-rewrite.php' ) ) {
+			foreach ( $pdo->query( 'SELECT high, low FROM ' . playground_sync_id_shards_quote( PLAYGROUND_SYNC_RENUMBERED_TABLE ) )->fetchAll( PDO::FETCH_NUM ) as $row ) {
+				$map[ (int) $row[0] ] = (int) $row[1];
+			}
+		}
+	} catch ( Exception $unreadable ) {
+		$map = array();
+	}
+	if ( count( $map ) > 0 ) {
+		require_once __DIR__ . '/id-rewrite.php';
+	}
+	return $map;
+}
+
+/**
+ * A statement with every renumbered high ID replaced by its low ID: numbers outside string
+ * literals (`WHERE ID = 1000000003`, `IN (…)`) and literals that are just the number (`'1000000003'`,
+ * as meta values are written). A page opened before its post was renumbered (an editor's
+ * autosave, an old `?p=` link) so finds and writes the row under its low ID. Other text in
+ * literals is left to the capture, which renumbers the rows a request changed
+ * (pgsync_renumber_captured()). Identifiers in backquotes are never touched.
+ */
+function playground_sync_id_shards_renumber_query( $query ) {
+	$map = playground_sync_id_shards_renumbered();
+	if ( 0 === count( $map ) || ! preg_match( '~[0-9]{10}~', $query ) ) {
+		return $query;
+	}
+	$plan   = playground_sync_renumber_plan( $map );
+	$out    = '';
+	$pos    = 0;
+	$length = strlen( $query );
+	while ( $pos < $length ) {
+		$open = $pos + strcspn( $query, '\'"`', $pos );
+		$out .= playground_sync_renumber_numbers( substr( $query, $pos, $open - $pos ), $plan );
+		if ( $open >= $length ) {
+			break;
+		}
+		$end = playground_sync_id_shards_skip_quoted( $query, $open, $length );
+		if ( null === $end ) {
+			return $out . substr( $query, $open );
+		}
+		$literal = substr( $query, $open, $end - $open );
+		$inner   = substr( $literal, 1, -1 );
+		if ( '`' !== $literal[0] && '' !== $inner && ctype_digit( $inner ) ) {
+			$literal = $literal[0] . playground_sync_renumber_number( $inner, $map ) . $literal[0];
+		}
+		$out .= $literal;
+		$pos  = $end;
+	}
+	return $out;
+}
+
 /** The `query` filter. */
 function playground_sync_id_shards_filter( $query ) {
 	if ( ! is_string( $query ) || ! empty( $GLOBALS['playground_sync_applying_remote'] ) ) {
 		return $query;
 	}
+	$query = playground_sync_id_shards_renumber_query( $query );
 	if ( ! preg_match( '~^\s*(insert|replace|create|alter|drop|rename|truncate)\s~i', $query, $verb ) ) {
 		return $query;
 	}

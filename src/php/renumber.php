@@ -21,6 +21,10 @@
  * id-shards.php (all in the engine's directory). PHP 7.4+.
  */
 
+if ( function_exists( 'pgsync_renumber' ) ) {
+	return;
+}
+
 /** Mappings per SQL query: each adds an `instr()` term, and SQLite limits an expression's depth to 1000. */
 function pgsync_renumber_chunk() {
 	return 200;
@@ -378,6 +382,123 @@ function pgsync_renumber_column( PDO $pdo, $table, $column, array $map, array $a
 		++$changed;
 	}
 	return $changed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes that arrive with a high ID (made before their member had the mapping)
+
+/**
+ * A batch's row changes with every high ID this site renumbered replaced, in keys and values
+ * (step 4 of docs/ids.md). Unchanged when the site holds no mapping.
+ */
+function pgsync_renumber_arriving( PDO $pdo, array $changes ) {
+	if ( ! pgsync_table_exists( $pdo, pgsync_renumbered_table() ) ) {
+		return $changes;
+	}
+	$map = pgsync_renumbered_map( $pdo );
+	if ( 0 === count( $map ) ) {
+		return $changes;
+	}
+	foreach ( $changes as $i => $change ) {
+		foreach ( array( 'key', 'row' ) as $part ) {
+			if ( isset( $change[ $part ] ) && is_array( $change[ $part ] ) ) {
+				foreach ( $change[ $part ] as $column => $cell ) {
+					$changes[ $i ][ $part ][ $column ] = pgsync_renumber_cell( $cell, $map );
+				}
+			}
+		}
+	}
+	return $changes;
+}
+
+/**
+ * Renumbers, in the rows that changelog entries name, every high ID this site renumbered: a page
+ * opened before the renumbering may save what it had (a widget form, serialized settings). Runs
+ * in the drain's transaction before the rows are read, with the capture triggers quiet, so they
+ * are captured, and kept here, under the low IDs. $entries as the drain reads the changelog.
+ */
+function pgsync_renumber_changed_rows( PDO $pdo, array $entries ) {
+	$map = pgsync_renumbered_map( $pdo );
+	if ( 0 === count( $map ) ) {
+		return;
+	}
+	$keys = array();
+	foreach ( $entries as $entry ) {
+		if ( null === $entry[3] && '' !== $entry[2] ) {
+			$keys[ $entry[1] ][ $entry[2] ] = json_decode( $entry[2], true );
+		}
+	}
+	$applying = pgsync_quote_id( pgsync_engine_table( 'applying' ) );
+	$pdo->exec( "INSERT INTO $applying (marker) VALUES (1)" );
+	try {
+		foreach ( $keys as $table => $table_keys ) {
+			if ( pgsync_table_exists( $pdo, $table ) ) {
+				pgsync_renumber_rows( $pdo, $table, array_values( $table_keys ), $map );
+			}
+		}
+	} finally {
+		$pdo->exec( "DELETE FROM $applying" );
+	}
+}
+
+/** Rewrites the rows of $table with these primary-key values (lists, in key order). */
+function pgsync_renumber_rows( PDO $pdo, $table, array $keys, array $map ) {
+	$info = pgsync_table_info( $pdo, $table );
+	if ( 0 === count( $info['pk'] ) ) {
+		return;
+	}
+	$where  = implode( ' AND ', array_map( 'pgsync_renumber_equals', $info['pk'] ) );
+	$select = array();
+	foreach ( $info['columns'] as $column ) {
+		$select[] = 'typeof(' . pgsync_quote_id( $column ) . '), ' . pgsync_quote_id( $column );
+	}
+	$read = $pdo->prepare( 'SELECT ' . implode( ', ', $select ) . ' FROM ' . pgsync_quote_id( $table ) . " WHERE $where" );
+	foreach ( $keys as $values ) {
+		if ( ! is_array( $values ) || count( $values ) !== count( $info['pk'] ) ) {
+			continue;
+		}
+		$read->execute( array_values( $values ) );
+		$row = $read->fetch( PDO::FETCH_NUM );
+		$read->closeCursor();
+		if ( false === $row ) {
+			continue;
+		}
+		$set = array();
+		foreach ( $info['columns'] as $i => $column ) {
+			$value     = 'integer' === $row[ 2 * $i ] ? (int) $row[ 2 * $i + 1 ] : $row[ 2 * $i + 1 ];
+			$rewritten = in_array( $row[ 2 * $i ], array( 'integer', 'text' ), true ) ? playground_sync_renumber_value( $value, $map ) : $value;
+			if ( $rewritten !== $value ) {
+				$set[ $column ] = $rewritten;
+			}
+		}
+		if ( 0 === count( $set ) ) {
+			continue;
+		}
+		$update = $pdo->prepare(
+			'UPDATE ' . pgsync_quote_id( $table ) . ' SET ' . implode( ', ', array_map( 'pgsync_renumber_equals', array_keys( $set ) ) ) . " WHERE $where"
+		);
+		$position = 0;
+		foreach ( array_merge( array_values( $set ), array_values( $values ) ) as $bound ) {
+			$update->bindValue( ++$position, $bound, is_int( $bound ) ? PDO::PARAM_INT : PDO::PARAM_STR );
+		}
+		$update->execute();
+	}
+}
+
+function pgsync_renumber_equals( $column ) {
+	return pgsync_quote_id( $column ) . ' = ?';
+}
+
+/** One cell of a batch (see pgsync_encode_cell()) with its high IDs replaced: integers and text; blobs and reals as they are. */
+function pgsync_renumber_cell( $cell, array $map ) {
+	if ( is_int( $cell ) || is_string( $cell ) ) {
+		return playground_sync_renumber_value( $cell, $map );
+	}
+	if ( is_array( $cell ) && isset( $cell['$b64'] ) && is_string( $cell['$b64'] ) && 1 === count( $cell ) ) {
+		$text = pgsync_base64( $cell['$b64'] );
+		return array( '$b64' => base64_encode( playground_sync_renumber_value( $text, $map ) ) );
+	}
+	return $cell;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { findHighIds, reclaimLowIds, renumberSite, type Renumbering } from '../../src/db';
+import { applyBatch, findHighIds, reclaimLowIds, renumberSite, type ChangeBatch, type Renumbering } from '../../src/db';
 import { groupRange, installIdShards, planIdShards, surveyIdTables, type IdRange, type IdShardPlan } from '../../src/ids';
 import { PhpScriptError } from '../../src/platform/php-answer';
 import { bootNodeSite, type NodeSite, type SqliteDriverId, type WordPressVersionId } from '../harness';
@@ -213,6 +213,117 @@ describe.each(COMBINATIONS)('reclaiming low IDs on the %s driver, WordPress %s',
       id: made.transientId,
       reason: 'local-only',
     });
+  });
+
+  it('converges when both members go on with the high ID while it is renumbered: changes in flight and not captured yet', async () => {
+    const { post } = (await inWordPress(b.site, `$result = array('post' => wp_insert_post(array('post_title' => 'Busy', 'post_status' => 'publish')));`)) as { post: number };
+    await sync(b, a);
+    const mappings = await reclaimLowIds(a.site.client, { zone, by: a.peerId });
+    const low = mappings.find((mapping) => mapping.high === post)!.low;
+
+    // Meanwhile B, without the mapping yet: edits the post, links new rows to it, and changes it
+    // once more by a statement no request drained yet (left in its changelog).
+    await inWordPress(
+      b.site,
+      `wp_update_post(array('ID' => ${post}, 'post_content' => 'See [gallery ids="${post}"]'));
+add_post_meta(${post}, 'linked', 'post-${post}');
+wp_insert_comment(array('comment_post_ID' => ${post}, 'comment_content' => 'On the busy post', 'comment_approved' => 1));
+wp_insert_post(array('post_title' => 'Child of busy', 'post_type' => 'page', 'post_status' => 'publish', 'post_parent' => ${post}));
+$result = true;`,
+    );
+    const inFlight = await b.take();
+    const raw = await b.site.client.run({
+      code: `<?php $config = json_decode(file_get_contents('/internal/shared/playground-sync/config.json'), true);
+$pdo = new PDO('sqlite:' . $config['dbPath']);
+$pdo->exec("UPDATE wp_posts SET post_title = 'Busy, renamed' WHERE ID = ${post}");
+echo 'done';`,
+    });
+    expect(raw.text).toBe('done');
+    // Meanwhile A, renumbered already: links a row to the post under its low ID.
+    await inWordPress(a.site, `add_post_meta(${low}, 'from_numberer', 'yes'); $result = true;`);
+
+    const deliverToA = async (batches: readonly ChangeBatch[]) => {
+      for (const batch of batches) {
+        const options = { fromSiteUrl: b.site.siteUrl, toSiteUrl: a.site.siteUrl, fromPeer: b.peerId };
+        expect(await applyBatch(a.site.client, batch, options)).toMatchObject({ status: 'applied' });
+      }
+    };
+    // B's changes reach A with the high ID: rewritten on arrival.
+    await deliverToA(inFlight);
+    // B takes the mapping (its own new rows and its pending change follow), then A's change.
+    await renumberSite(b.site.client, mappings, a.peerId);
+    await sync(a, b);
+    // B's pending change, captured now, goes out under the low ID.
+    const pending = await b.drain();
+    expect(JSON.stringify(pending)).not.toContain(String(post));
+    await deliverToA(pending);
+    const second = await reclaimLowIds(a.site.client, { zone, by: a.peerId });
+    await renumberSite(b.site.client, second, a.peerId);
+
+    expect(await differences(a, b)).toEqual([]);
+    const read = `$post = get_post(${low});
+$children = get_children(array('post_parent' => ${low}, 'post_type' => 'page'));
+$result = array('title' => $post->post_title, 'content' => $post->post_content, 'linked' => get_post_meta(${low}, 'linked', true),
+	'fromNumberer' => get_post_meta(${low}, 'from_numberer', true), 'comments' => (int) get_comments_number(${low}),
+	'children' => count($children), 'oldIdFinds' => get_post(${post})->ID,
+	'highRows' => (int) playground_sync_id_shards_pdo()->query("SELECT count(*) FROM $wpdb->posts WHERE ID = ${post}")->fetchColumn());`;
+    for (const site of [a, b]) {
+      expect(await inWordPress(site.site, read)).toEqual({
+        title: 'Busy, renamed',
+        content: `See [gallery ids="${low}"]`,
+        linked: `post-${low}`,
+        fromNumberer: 'yes',
+        comments: 1,
+        children: 1,
+        oldIdFinds: low,
+        highRows: 0,
+      });
+      const report = await findHighIds(site.site.client, { zone });
+      expect(report.occurrences).toEqual([]);
+      expect(report.provisional.filter((row) => row.reason === 'not-reclaimed')).toEqual([]);
+    }
+  });
+
+  it('lets a page opened before the renumbering save with the high IDs, and sends the old link on to the post', async () => {
+    const made = await makeContentOnB();
+    const mappings = await reclaimLowIds(a.site.client, { zone, by: a.peerId });
+    await renumberSite(b.site.client, mappings, a.peerId);
+    const ids = lowIds(made, mappings);
+
+    // What an editor or a settings form opened earlier still sends: the high IDs.
+    const saved = await inWordPress(
+      b.site,
+      `wp_update_post(array('ID' => ${made.post}, 'post_title' => 'Saved by a stale page'));
+update_post_meta(${made.post}, '_thumbnail_id', ${made.att2});
+update_option('widget_media_image', array(3 => array('attachment_id' => ${made.att2}, 'title' => 'Photo ${made.att2}'), '_multiwidget' => 1));
+// Counted past the filter (it would read the low IDs): no row under the high IDs came back.
+$result = array('found' => get_post(${made.post})->ID,
+	'high' => (int) playground_sync_id_shards_pdo()->query("SELECT count(*) FROM $wpdb->posts WHERE ID IN (${made.post}, ${made.att2})")->fetchColumn());`,
+    );
+    expect(saved).toEqual({ found: ids.post, high: 0 });
+    const batches = await b.take();
+    expect(batches.length).toBeGreaterThan(0);
+    const sent = JSON.stringify(batches);
+    for (const [name, id] of Object.entries(made)) if (name !== 'transientId') expect(sent, name).not.toContain(String(id));
+    for (const batch of batches) {
+      const options = { fromSiteUrl: b.site.siteUrl, toSiteUrl: a.site.siteUrl, fromPeer: b.peerId };
+      expect(await applyBatch(a.site.client, batch, options)).toMatchObject({ status: 'applied' });
+    }
+    expect(await differences(a, b)).toEqual([]);
+    const read = `$result = array('title' => get_post(${ids.post})->post_title, 'thumbnail' => (int) get_post_thumbnail_id(${ids.post}),
+	'widget' => get_option('widget_media_image')[3], 'permalink' => get_permalink(${ids.post}));`;
+    const expected = { title: 'Saved by a stale page', thumbnail: ids.att2, widget: { attachment_id: ids.att2, title: `Photo ${ids.att2}` } };
+    for (const site of [a, b]) {
+      expect(await inWordPress(site.site, read)).toMatchObject(expected);
+      expect((await findHighIds(site.site.client, { zone })).occurrences).toEqual([]);
+    }
+
+    // The old link leads to the post's address now.
+    const { permalink } = (await inWordPress(b.site, read)) as { permalink: string };
+    const visit = await b.site.visit(`/?p=${made.post}`);
+    expect(visit.response.httpStatusCode).toBe(200);
+    expect(visit.url).toBe(permalink);
+    expect(visit.response.text).toContain('Saved by a stale page');
   });
 
   it('is idempotent, and refuses a low ID another row holds, changing nothing', async () => {
