@@ -86,7 +86,10 @@ function playground_sync_renumber_text( $text, array $plan, $layer ) {
 			return $text;
 		}
 	}
-	$json = playground_sync_json_map_literals( $text, $rewrite_inner, $plan );
+	$numbers = function ( $part ) use ( $plan ) {
+		return playground_sync_renumber_numbers( $part, $plan );
+	};
+	$json    = playground_sync_json_map_strings( $text, $rewrite_inner, $numbers );
 	if ( null !== $json ) {
 		return $json;
 	}
@@ -116,58 +119,4 @@ function playground_sync_renumber_number( $digits, array $map ) {
 		return $digits;
 	}
 	return isset( $map[ (int) $digits ] ) ? (string) $map[ (int) $digits ] : $digits;
-}
-
-/**
- * A JSON object or array with each string literal mapped through $map (decoded, mapped,
- * re-encoded in the literal's own style) and the high IDs between the literals replaced. Null
- * when $text is not a JSON object or array.
- */
-function playground_sync_json_map_literals( $text, callable $map, array $plan ) {
-	$start = strspn( $text, " \t\r\n" );
-	if ( ! isset( $text[ $start ] ) || ( '{' !== $text[ $start ] && '[' !== $text[ $start ] ) ) {
-		return null;
-	}
-	json_decode( $text );
-	if ( JSON_ERROR_NONE !== json_last_error() ) {
-		return null;
-	}
-	$out    = '';
-	$pos    = 0;
-	$length = strlen( $text );
-	while ( false !== ( $open = strpos( $text, '"', $pos ) ) ) {
-		$end = $open + 1;
-		while ( true ) {
-			$end += strcspn( $text, '"\\', $end );
-			if ( $end >= $length || '"' === $text[ $end ] ) {
-				break;
-			}
-			$end += 2;
-		}
-		$literal = substr( $text, $open, $end + 1 - $open );
-		$out    .= playground_sync_renumber_numbers( substr( $text, $pos, $open - $pos ), $plan )
-			. playground_sync_renumber_json_literal( $literal, $map );
-		$pos     = $end + 1;
-	}
-	return $out . playground_sync_renumber_numbers( substr( $text, $pos ), $plan );
-}
-
-function playground_sync_renumber_json_literal( $literal, callable $map ) {
-	$value = json_decode( $literal );
-	if ( ! is_string( $value ) ) {
-		return $literal;
-	}
-	$mapped = $map( $value );
-	if ( $mapped === $value ) {
-		return $literal;
-	}
-	$flags = 0;
-	if ( false === strpos( $literal, '\\/' ) && false !== strpos( $literal, '/' ) ) {
-		$flags |= JSON_UNESCAPED_SLASHES;
-	}
-	if ( ! preg_match( '~\\\\u[0-9a-fA-F]{4}~', $literal ) ) {
-		$flags |= JSON_UNESCAPED_UNICODE;
-	}
-	$encoded = json_encode( $mapped, $flags );
-	return false === $encoded ? $literal : $encoded;
 }

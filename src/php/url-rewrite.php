@@ -370,6 +370,26 @@ function playground_sync_serialized_loose_strings( $text, callable $map ) {
 
 /** Returns null when $text is not a JSON object or array. */
 function playground_sync_rewrite_json( $text, array $plan, $layer ) {
+	// Valid JSON: outside string literals there is nothing a URL could be in.
+	return playground_sync_json_map_strings(
+		$text,
+		function ( $value ) use ( $plan, $layer ) {
+			return playground_sync_rewrite_string( $value, $plan, $layer + 1 );
+		},
+		null,
+		function ( $literal ) use ( $plan ) {
+			return playground_sync_mentions_url( $literal, $plan );
+		}
+	);
+}
+
+/**
+ * A JSON object or array with the value of each string literal mapped through $map and written
+ * back in the literal's own style, and the text between the literals through $between (kept when
+ * null). $worth, given the literal as written, says whether it is worth decoding. Null when
+ * $text is not a JSON object or array.
+ */
+function playground_sync_json_map_strings( $text, callable $map, ?callable $between = null, ?callable $worth = null ) {
 	$start = strspn( $text, " \t\r\n" );
 	if ( ! isset( $text[ $start ] ) || ( '{' !== $text[ $start ] && '[' !== $text[ $start ] ) ) {
 		return null;
@@ -378,8 +398,10 @@ function playground_sync_rewrite_json( $text, array $plan, $layer ) {
 	if ( JSON_ERROR_NONE !== json_last_error() ) {
 		return null;
 	}
-	// Valid JSON: outside string literals there is nothing a URL could be in, and a `"` outside
-	// a literal always opens one.
+	$between = $between ?: function ( $part ) {
+		return $part;
+	};
+	// Valid JSON: a `"` outside a literal always opens one.
 	$out    = '';
 	$pos    = 0;
 	$length = strlen( $text );
@@ -393,22 +415,20 @@ function playground_sync_rewrite_json( $text, array $plan, $layer ) {
 			$end += 2;
 		}
 		$literal = substr( $text, $open, $end + 1 - $open );
-		$out    .= substr( $text, $pos, $open - $pos ) . playground_sync_rewrite_json_literal( $literal, $plan, $layer );
+		$mapped  = null === $worth || $worth( $literal ) ? playground_sync_json_map_literal( $literal, $map ) : $literal;
+		$out    .= $between( substr( $text, $pos, $open - $pos ) ) . $mapped;
 		$pos     = $end + 1;
 	}
-	return $out . substr( $text, $pos );
+	return $out . $between( substr( $text, $pos ) );
 }
 
-function playground_sync_rewrite_json_literal( $literal, array $plan, $layer ) {
-	if ( ! playground_sync_mentions_url( $literal, $plan ) ) {
-		return $literal;
-	}
+function playground_sync_json_map_literal( $literal, callable $map ) {
 	$value = json_decode( $literal );
 	if ( ! is_string( $value ) ) {
 		return $literal;
 	}
-	$rewritten = playground_sync_rewrite_string( $value, $plan, $layer + 1 );
-	if ( $rewritten === $value ) {
+	$mapped = $map( $value );
+	if ( $mapped === $value ) {
 		return $literal;
 	}
 	// Keep the literal's style: escaped slashes if it had any (or no slash at all, json_encode's default), \u escapes likewise.
@@ -419,6 +439,6 @@ function playground_sync_rewrite_json_literal( $literal, array $plan, $layer ) {
 	if ( ! preg_match( '~\\\\u[0-9a-fA-F]{4}~', $literal ) ) {
 		$flags |= JSON_UNESCAPED_UNICODE;
 	}
-	$encoded = json_encode( $rewritten, $flags );
+	$encoded = json_encode( $mapped, $flags );
 	return false === $encoded ? $literal : $encoded;
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ID_REWRITE_FUNCTION, ID_REWRITE_PHP } from '../../src/ids/id-rewrite';
 import { URL_REWRITE_PHP } from '../../src/sync/url-rewrite';
 import { bootBarePhp, serializePhp as ser } from '../harness';
+import { VALUE_SCRIPT_INPUT, VALUE_SCRIPT_OUTPUT, runValueScript, type ScriptInput, type ScriptValue } from '../harness/php-value-script';
 
 /**
  * The rewriter of reclaimed high IDs against real PHP (bare php-wasm), on the oldest PHP
@@ -14,29 +15,10 @@ const MAP = { 1000000003: 36, 1000000004: 37, 1100000001: 38 };
 
 const RUNNER = `<?php
 require_once '/sync/id-rewrite.php';
-$in = json_decode(file_get_contents('/sync/in.json'), true);
-$value = is_array($in['value']) ? base64_decode($in['value']['b64']) : $in['value'];
+${VALUE_SCRIPT_INPUT}
 $out = ${ID_REWRITE_FUNCTION}($value, $in['map']);
-$result = array('type' => gettype($out));
-if (is_string($out)) {
-	$result['b64'] = base64_encode($out);
-	$data = @unserialize($out, array('allowed_classes' => false));
-	$result['unserializes'] = false !== $data || 'b:0;' === $out;
-	$result['data'] = is_object($data) ? (array) $data : $data;
-} else {
-	$result['value'] = $out;
-}
-echo json_encode($result, JSON_INVALID_UTF8_SUBSTITUTE | JSON_PARTIAL_OUTPUT_ON_ERROR);
+${VALUE_SCRIPT_OUTPUT}
 `;
-
-interface Rewritten {
-  readonly type: string;
-  readonly text: string;
-  readonly raw: Buffer;
-  readonly unserializes: boolean;
-  readonly data: unknown;
-  readonly value: unknown;
-}
 
 describe.each(['7.4', '8.3'] as const)('playground_sync_renumber_value on PHP %s', (version) => {
   let php: PHP;
@@ -53,17 +35,8 @@ describe.each(['7.4', '8.3'] as const)('playground_sync_renumber_value on PHP %s
     php?.exit();
   });
 
-  async function rewrite(value: string | Uint8Array | number | boolean | null, map: object = MAP): Promise<Rewritten> {
-    const encoded =
-      typeof value === 'string' || value instanceof Uint8Array ? { b64: Buffer.from(value).toString('base64') } : value;
-    php.writeFile('/sync/in.json', JSON.stringify({ value: encoded, map }));
-    const response = await php.run({ scriptPath: '/sync/run.php' });
-    expect(response.errors).toBe('');
-    expect(response.exitCode).toBe(0);
-    const result = JSON.parse(response.text) as Omit<Rewritten, 'text' | 'raw'> & { b64?: string };
-    const raw = Buffer.from(result.b64 ?? '', 'base64');
-    return { ...result, raw, text: raw.toString('utf8') };
-  }
+  const rewrite = (value: ScriptInput, map: object = MAP): Promise<ScriptValue> => runValueScript(php, value, { map });
+
 
   const rewritten = async (value: string, map: object = MAP) => (await rewrite(value, map)).text;
 

@@ -1,5 +1,6 @@
 import type { PHP } from '@php-wasm/universal';
 import { bootBarePhp, serializePhp } from '../harness';
+import { VALUE_SCRIPT_INPUT, VALUE_SCRIPT_OUTPUT, runValueScript, type ScriptValue } from '../harness/php-value-script';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { URL_REWRITE_FUNCTION, URL_REWRITE_PHP } from '../../src/sync/url-rewrite';
 
@@ -21,41 +22,15 @@ const ser = serializePhp;
 
 const RUNNER = `<?php
 require_once '/sync/url-rewrite.php';
-function normalize($value) {
-	if (is_object($value)) {
-		$value = array('__object' => true) + (array) $value;
-	}
-	return is_array($value) ? array_map('normalize', $value) : $value;
-}
-$in = json_decode(file_get_contents('/sync/in.json'), true);
-$value = is_array($in['value']) ? base64_decode($in['value']['b64']) : $in['value'];
+${VALUE_SCRIPT_INPUT}
 try {
 	$out = ${URL_REWRITE_FUNCTION}($value, $in['from'], $in['to']);
 } catch (Throwable $e) {
 	echo json_encode(array('error' => get_class($e) . ': ' . $e->getMessage()));
 	return;
 }
-$result = array('type' => gettype($out));
-if (is_string($out)) {
-	$result['b64'] = base64_encode($out);
-	$data = @unserialize($out, array('allowed_classes' => $in['allowed']));
-	$result['unserializes'] = false !== $data || 'b:0;' === $out;
-	$result['data'] = normalize($data);
-} else {
-	$result['value'] = $out;
-}
-echo json_encode($result, JSON_INVALID_UTF8_SUBSTITUTE | JSON_PARTIAL_OUTPUT_ON_ERROR);
+${VALUE_SCRIPT_OUTPUT}
 `;
-
-interface Rewritten {
-  readonly type: string;
-  readonly text: string;
-  readonly raw: Buffer;
-  readonly unserializes: boolean;
-  readonly data: unknown;
-  readonly value: unknown;
-  readonly error?: string;
-}
 
 describe.each(['7.4', '8.3'] as const)('playground_sync_rewrite_value on PHP %s', (version) => {
   let php: PHP;
@@ -71,22 +46,9 @@ describe.each(['7.4', '8.3'] as const)('playground_sync_rewrite_value on PHP %s'
     php?.exit();
   });
 
-  async function rewrite(
-    value: string | Uint8Array | number | null,
-    from = SRC,
-    to = DST,
-    allowed: false | string[] = false,
-  ): Promise<Rewritten> {
-    const encoded =
-      typeof value === 'string' || value instanceof Uint8Array ? { b64: Buffer.from(value).toString('base64') } : value;
-    php.writeFile('/sync/in.json', JSON.stringify({ value: encoded, from, to, allowed }));
-    const response = await php.run({ scriptPath: '/sync/run.php' });
-    expect(response.errors).toBe('');
-    expect(response.exitCode).toBe(0);
-    const result = JSON.parse(response.text) as Omit<Rewritten, 'text' | 'raw'> & { b64?: string };
-    const raw = Buffer.from(result.b64 ?? '', 'base64');
-    return { ...result, raw, text: raw.toString('utf8') };
-  }
+  const rewrite = (value: string | Uint8Array | number | null, from = SRC, to = DST, allowed: false | string[] = false): Promise<ScriptValue> =>
+    runValueScript(php, value, { from, to, allowed });
+
 
   const rewritten = async (value: string, from = SRC, to = DST) => (await rewrite(value, from, to)).text;
 
