@@ -469,7 +469,7 @@ export class SyncPeer {
       fileVersions: this.fileVersions,
       wallClock: options.wallClock,
       appliedFromOthers: () => this.links.appliedFrom(remotePeerId),
-      handOver: (applied) => this.membership.handOver(parts, applied),
+      handOver: (applied, ownUpTo) => this.membership.handOver(parts, applied, ownUpTo),
       cannotServe: () => {
         if (this.paused) return 'Sync is paused on the paired site';
         if (!this.live || this.copyInFlight) return 'The paired site is waiting for a full-state copy itself';

@@ -495,4 +495,32 @@ describe('a sync group made by copying, joined, restored and left, WordPress 6.5
     expect(await countTitled(group, 'peer-b', title)).toBe(1);
     expect(failuresIn(group.journal.slice(mark))).toEqual([]);
   });
+
+  // B's change has reached no one when F joins from B. B sends it to F again after the copy (F
+  // has it by the copy, and keeps it for relaying), but B leaves before that lands. F must still
+  // keep it: the copy hands it over. Before, F kept only what it received again, had nothing to
+  // relay to D, and D never got the change (fuzzer, seed 7607 with three members).
+  it('hands the copy’s source’s unacknowledged changes over with the copy, kept for a member that lacks them', async () => {
+    await group.sync();
+    const mark = group.journal.length;
+    const title = 'Only in the copy of B';
+    await publish(group, 'peer-b', title);
+    await group.peer('peer-b').flush();
+    await group.boot('peer-f');
+    await group.join('peer-f', 'peer-b');
+    // F gets its copy and everything else of B's but B's deltas sent again; D gets nothing.
+    const notDelta = (message: Message) => sentBy('peer-b')(message) && message.kind !== 'delta';
+    for (let round = 0; group.copySourceOf('peer-f') !== undefined; round++) {
+      expect(round).toBeLessThan(500);
+      while (await group.link.deliverFirst('peer-f', notDelta));
+      while (await group.link.deliverFirst('peer-b', () => true));
+      await later();
+    }
+    expect(await countTitled(group, 'peer-f', title)).toBe(1);
+    await group.leave('peer-b');
+    await group.sync();
+    await group.expectConverged();
+    expect(await countTitled(group, 'peer-d', title)).toBe(1);
+    expect(failuresIn(group.journal.slice(mark))).toEqual([]);
+  });
 });

@@ -20,7 +20,7 @@ export interface CopySourceContext {
   /** The deltas of the group's other members this site applied, by member: the copy includes them. */
   readonly appliedFromOthers: () => Record<string, number>;
   /** What this site kept for relaying of the deltas the copy holds (`applied`, and the target's own): the copy hands them over. */
-  readonly handOver: (applied: Readonly<Record<string, number>>) => HandedOverDelta[];
+  readonly handOver: (applied: Readonly<Record<string, number>>, ownUpTo: number) => HandedOverDelta[];
   /** Why this site cannot serve a copy now (sync paused, waiting for a copy itself), or null. */
   readonly cannotServe: () => string | null;
   /** The paired site's deltas go on after `appliedUpTo`. */
@@ -77,7 +77,7 @@ export class CopySourceFlow {
         siteUrl: site.siteUrl,
         wallClock: this.context.wallClock,
       });
-      const copy = { ...captured, kept: this.context.handOver(applied) };
+      const copy = { ...captured, kept: this.context.handOver(applied, baseSeq) };
       // Served until the target installed the copy or gave it up.
       blobs.offerFor(holderOf(request.copyId), copyBlobs(copy.meta));
       this.served = request.copyId;

@@ -310,14 +310,20 @@ export class Membership {
    * A copy of this site goes to `target`: what this site kept of the members' deltas the copy
    * holds (`applied`), which the target keeps too. Should their origin start over or leave before
    * every member has them, the target may be the only member left with them. Of a target that
-   * starts over, its own old deltas: it relays them to the members that lack them.
+   * starts over, its own old deltas: it relays them to the members that lack them. And this
+   * site's own deltas some member has not acknowledged, up to `ownUpTo` (the copy holds them):
+   * the target keeps them for relaying should this site leave first. They are sent again after
+   * the copy too, but one that reached the target before its copy began was not applied, nor
+   * kept, and a relay missing it left a member short for good (fuzz seed 7607).
    */
-  handOver(target: LinkParts, applied: Readonly<Record<string, number>>): HandedOverDelta[] {
+  handOver(target: LinkParts, applied: Readonly<Record<string, number>>, ownUpTo: number): HandedOverDelta[] {
     const upTo = { ...applied, [target.remotePeerId]: target.link.appliedUpTo };
-    const { links } = this.context;
-    return [...links.all(), ...links.allDeparted()].flatMap(({ remotePeerId: origin }) =>
-      this.context.kept.of(origin, upTo[origin] ?? 0).map(({ batch, siteUrl }) => ({ origin, seq: batch.seq, siteUrl, payload: batch.payload })),
+    const { links, peerId, siteUrl } = this.context;
+    const others = [...links.all(), ...links.allDeparted()].flatMap(({ remotePeerId: origin }) =>
+      this.context.kept.of(origin, upTo[origin] ?? 0).map(({ batch, siteUrl: url }) => ({ origin, seq: batch.seq, siteUrl: url, payload: batch.payload })),
     );
+    const own = links.retained().filter((batch) => batch.seq <= ownUpTo);
+    return [...others, ...own.map((batch) => ({ origin: peerId, seq: batch.seq, siteUrl, payload: batch.payload }))];
   }
 
   /** A delta of a member that left, still on its way when it left (`gone`, its link): applied (and relayed, see `applied`). */
