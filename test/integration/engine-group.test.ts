@@ -523,4 +523,33 @@ describe('a sync group made by copying, joined, restored and left, WordPress 6.5
     expect(await countTitled(group, 'peer-d', title)).toBe(1);
     expect(failuresIn(group.journal.slice(mark))).toEqual([]);
   });
+
+  // F's change reaches D only; F's page reloads and is restored from D, and keeps the change (its
+  // old life) until every member has it. H joins from F; then D and F leave before G has the
+  // change. H must have it to relay: F's copy hands over F's own old life too. Before, it handed
+  // over only the other members' deltas, and G never got the change (fuzzer, seed 7725).
+  it('hands a restored source’s own old life over with a copy, kept for a member that lacks it', async () => {
+    await group.boot('peer-g');
+    await group.join('peer-g', 'peer-d');
+    await group.sync();
+    const mark = group.journal.length;
+    const title = 'Old life of F, not on G';
+    await publish(group, 'peer-f', title);
+    await group.peer('peer-f').flush();
+    await group.link.deliverSome('peer-d', 100);
+    await group.restore('peer-f', 'peer-d');
+    await copyAlone(group, 'peer-f', 'peer-d', () => true);
+    expect(await countTitled(group, 'peer-f', title)).toBe(1);
+    await group.boot('peer-h');
+    await group.join('peer-h', 'peer-f');
+    await copyAlone(group, 'peer-h', 'peer-f', () => true);
+    expect(await countTitled(group, 'peer-h', title)).toBe(1);
+    expect(await countTitled(group, 'peer-g', title)).toBe(0);
+    await group.leave('peer-d');
+    await group.leave('peer-f');
+    await group.sync();
+    await group.expectConverged();
+    expect(await countTitled(group, 'peer-g', title)).toBe(1);
+    expect(failuresIn(group.journal.slice(mark))).toEqual([]);
+  });
 });

@@ -311,19 +311,22 @@ export class Membership {
    * holds (`applied`), which the target keeps too. Should their origin start over or leave before
    * every member has them, the target may be the only member left with them. Of a target that
    * starts over, its own old deltas: it relays them to the members that lack them. And this
-   * site's own deltas some member has not acknowledged, up to `ownUpTo` (the copy holds them):
-   * the target keeps them for relaying should this site leave first. They are sent again after
-   * the copy too, but one that reached the target before its copy began was not applied, nor
-   * kept, and a relay missing it left a member short for good (fuzz seed 7607).
+   * site's own deltas some member may lack, up to `ownUpTo` (the copy holds them): those some
+   * link has not acknowledged, and those of its own old life it keeps until every member has
+   * them (it started over itself). The target keeps them for relaying should this site leave
+   * first. The unacknowledged ones are sent again after the copy too, but one that reached the
+   * target before its copy began was not applied, nor kept, and a relay missing it left a member
+   * short for good (fuzz seed 7607); the old life's were not sent at all (seed 7725).
    */
   handOver(target: LinkParts, applied: Readonly<Record<string, number>>, ownUpTo: number): HandedOverDelta[] {
-    const upTo = { ...applied, [target.remotePeerId]: target.link.appliedUpTo };
+    const upTo = { ...applied, [target.remotePeerId]: target.link.appliedUpTo, [this.context.peerId]: ownUpTo };
     const { links, peerId, siteUrl } = this.context;
-    const others = [...links.all(), ...links.allDeparted()].flatMap(({ remotePeerId: origin }) =>
+    const kept = [...links.all(), ...links.allDeparted(), { remotePeerId: peerId }].flatMap(({ remotePeerId: origin }) =>
       this.context.kept.of(origin, upTo[origin] ?? 0).map(({ batch, siteUrl: url }) => ({ origin, seq: batch.seq, siteUrl: url, payload: batch.payload })),
     );
-    const own = links.retained().filter((batch) => batch.seq <= ownUpTo);
-    return [...others, ...own.map((batch) => ({ origin: peerId, seq: batch.seq, siteUrl, payload: batch.payload }))];
+    const ownKept = new Set(kept.filter(({ origin }) => origin === peerId).map(({ seq }) => seq));
+    const unacknowledged = links.retained().filter((batch) => batch.seq <= ownUpTo && !ownKept.has(batch.seq));
+    return [...kept, ...unacknowledged.map((batch) => ({ origin: peerId, seq: batch.seq, siteUrl, payload: batch.payload }))];
   }
 
   /** A delta of a member that left, still on its way when it left (`gone`, its link): applied (and relayed, see `applied`). */
