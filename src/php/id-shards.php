@@ -587,8 +587,12 @@ function playground_sync_id_shards_renumbered() {
  * (pgsync_renumber_captured()). Identifiers in backquotes are never touched.
  */
 function playground_sync_id_shards_renumber_query( $query ) {
+	// Most statements hold no number as long as an ID: they never look for the table.
+	if ( ! preg_match( '~[0-9]{10}~', $query ) ) {
+		return $query;
+	}
 	$map = playground_sync_id_shards_renumbered();
-	if ( 0 === count( $map ) || ! preg_match( '~[0-9]{10}~', $query ) ) {
+	if ( 0 === count( $map ) ) {
 		return $query;
 	}
 	$plan   = playground_sync_renumber_plan( $map );

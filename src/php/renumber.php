@@ -561,11 +561,15 @@ function pgsync_find_high_ids( PDO $pdo, array $config, array $input ) {
 
 /** The high IDs of $map that a value still holds as the rewriter would find them. */
 function pgsync_renumber_highs_in( $value, array $map ) {
+	if ( is_int( $value ) ) {
+		return isset( $map[ $value ] ) ? array( $value ) : array();
+	}
+	preg_match_all( playground_sync_renumber_plan( $map )['pattern'], (string) $value, $numbers );
 	$highs = array();
-	foreach ( $map as $high => $low ) {
-		if ( playground_sync_renumber_value( $value, array( $high => $low ) ) !== $value ) {
-			$highs[] = $high;
+	foreach ( $numbers[0] as $number ) {
+		if ( playground_sync_renumber_number( $number, $map ) !== $number ) {
+			$highs[ (int) $number ] = (int) $number;
 		}
 	}
-	return $highs;
+	return array_values( $highs );
 }
