@@ -326,6 +326,22 @@ $result = array('found' => get_post(${made.post})->ID,
     expect(visit.response.text).toContain('Saved by a stale page');
   });
 
+  it('has the checker list a high ID written past every rewrite, where it stands', async () => {
+    const made = await makeContentOnB();
+    await reclaimLowIds(a.site.client, { zone, by: a.peerId });
+    // Straight into the database file, as nothing of the engine or WordPress would write it.
+    const raw = await a.site.client.run({
+      code: `<?php $config = json_decode(file_get_contents('/internal/shared/playground-sync/config.json'), true);
+$pdo = new PDO('sqlite:' . $config['dbPath']);
+$pdo->exec("UPDATE wp_options SET option_value = 'a:1:{s:4:\\"post\\";i:${made.post};}' WHERE option_name = 'widget_media_image'");
+echo 'done';`,
+    });
+    expect(raw.text).toBe('done');
+    const report = await findHighIds(a.site.client, { zone });
+    const optionId = await inWordPress(a.site, `$result = (int) $wpdb->get_var("SELECT option_id FROM $wpdb->options WHERE option_name = 'widget_media_image'");`);
+    expect(report.occurrences).toEqual([{ table: 'wp_options', column: 'option_value', key: `["${optionId}"]`, high: made.post }]);
+  });
+
   it('is idempotent, and refuses a low ID another row holds, changing nothing', async () => {
     const made = await makeContentOnB();
     const mappings = await reclaimLowIds(a.site.client, { zone, by: a.peerId });
