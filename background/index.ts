@@ -67,6 +67,8 @@ function runCommand(command: PopupCommand): Promise<PopupReply> {
       return coordinator.unpair(command.pairId);
     case 'popup/set-sync':
       return coordinator.setSync(command.pairId, command.on);
+    case 'popup/set-low-ids':
+      return coordinator.setLowIds(command.pairId, command.on);
     case 'popup/clear-journal':
       return journalClear().then(() => ({ ok: true }));
     case 'popup/dismiss-ended':

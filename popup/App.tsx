@@ -128,6 +128,7 @@ export function App() {
   };
 
   const setSync = (pairing: Pairing, on: boolean) => commands.run({ type: 'popup/set-sync', pairId: pairing.pairId, on });
+  const setLowIds = (pairing: Pairing, on: boolean) => commands.run({ type: 'popup/set-low-ids', pairId: pairing.pairId, on });
   const addTab = (pairing: Pairing, tabId: number) => {
     setNotice(undefined);
     void commands.run({ type: 'popup/add-tab', pairId: pairing.pairId, tabId }, (outcome) => {
@@ -213,6 +214,7 @@ export function App() {
                 lastChange={lastChangeAt(pairing, journal)}
                 now={now}
                 syncBusy={commands.isBusy(commandKey({ type: 'popup/set-sync', pairId: pairing.pairId }))}
+                lowIdsBusy={commands.isBusy(commandKey({ type: 'popup/set-low-ids', pairId: pairing.pairId }))}
                 unpairBusy={commands.isBusy(commandKey({ type: 'popup/unpair', pairId: pairing.pairId })) || pairBusy}
                 canPairAgain={pairing.sides.every((side) => isReady(side.tabId))}
                 currentUrls={pairing.sides.map((side) => registry?.[side.tabId]?.site?.siteUrl)}
@@ -226,6 +228,7 @@ export function App() {
                 onAddTab={(tabId) => addTab(pairing, tabId)}
                 onRemoveTab={(tabId) => removeTab(pairing, tabId)}
                 onSetSync={(on) => setSync(pairing, on)}
+                onSetLowIds={(on) => setLowIds(pairing, on)}
                 onUnpair={() => unpair(pairing)}
                 onPairAgain={() => pairAgain(pairing)}
                 onGoToTab={showTab}

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { Pairing, PairedSide } from '../src/pairing/pairings';
+import { givesLowIds, numbererOf, type Pairing, type PairedSide } from '../src/pairing/pairings';
 import { readableError } from './command-reply';
 import { copyPercent, describeCopyAmount } from './copy-progress';
 import { describeAgo, describePending, describePhase, inSiteNames, isStalled } from './labels';
@@ -14,6 +14,7 @@ interface PairingCardProps {
   lastChange: number | undefined;
   now: number;
   syncBusy: boolean;
+  lowIdsBusy: boolean;
   unpairBusy: boolean;
   /** Every tab is still open and ready: the group can be made again after an error. */
   canPairAgain: boolean;
@@ -26,6 +27,7 @@ interface PairingCardProps {
   onAddTab: (tabId: number) => void;
   onRemoveTab: (tabId: number) => void;
   onSetSync: (on: boolean) => Promise<void>;
+  onSetLowIds: (on: boolean) => Promise<void>;
   onUnpair: () => void;
   onPairAgain: () => void;
   onGoToTab: (tabId: number) => void;
@@ -96,6 +98,8 @@ export function PairingCard(props: PairingCardProps) {
         ))}
       </ul>
 
+      {pairing.phase === 'error' ? null : <LowIds pairing={pairing} names={names} busy={props.lowIdsBusy} onChange={props.onSetLowIds} />}
+
       {pairing.phase === 'error' ? null : (
         <div class="pairing__actions">
           {props.addable.length > 0 ? <AddTab addable={props.addable} busy={props.membersBusy || copying} onAdd={props.onAddTab} /> : null}
@@ -106,6 +110,34 @@ export function PairingCard(props: PairingCardProps) {
         </div>
       )}
     </li>
+  );
+}
+
+/** The group's switch for low IDs (docs/ids.md), and why it is off for good once the numberer's site is gone. */
+function LowIds({ pairing, names, busy, onChange }: { pairing: Pairing; names: string[]; busy: boolean; onChange: (on: boolean) => Promise<void> }) {
+  const [wanted, setWanted] = useState<boolean>();
+  const numberer = numbererOf(pairing);
+  const on = numberer !== undefined && (wanted ?? givesLowIds(pairing));
+  const gone = pairing.numbererGone === 'left' ? 'left the group' : 'was reloaded and restored from a copy';
+  const toggle = async (next: boolean) => {
+    setWanted(next);
+    await onChange(next);
+    setWanted(undefined);
+  };
+  return (
+    <div class="low-ids">
+      <label>
+        <input type="checkbox" data-testid="low-ids" checked={on} disabled={busy || numberer === undefined} onChange={(event) => void toggle((event.target as HTMLInputElement).checked)} />
+        Give new posts, media and comments low IDs
+      </label>
+      <p class="hint" data-testid="low-ids-hint">
+        {numberer === undefined
+          ? `Off: the site that gave the low IDs ${gone}; new rows keep their long IDs.`
+          : on
+            ? `Each new row gets the next free ID (like 36) once ${names[pairing.sides.indexOf(numberer)] ?? 'the first site'} has it, on every site; links to it follow. A post open in an editor keeps its ID until the editor closes.`
+            : 'Off: new rows keep the long IDs of their site’s range (like 1000000003).'}
+      </p>
+    </div>
   );
 }
 

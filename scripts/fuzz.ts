@@ -2,7 +2,8 @@
  * `npm run fuzz -- --seeds N --from S [--ops K] [--combination legacy:6.5] [--minimize | --no-shrink] [--all-kinds]`: runs N
  * convergence-fuzz seeds from S through vitest (the engine's PHP comes in as `?raw` imports, which
  * only vite resolves). `--members M`: group seeds instead, on a sync group that starts with M
- * members (group-fuzz.test.ts). Failures are printed and saved under .cache/fuzz-failures/.
+ * members (group-fuzz.test.ts); with `--reclaim`, its first member hands out low IDs (docs/ids.md).
+ * Failures are printed and saved under .cache/fuzz-failures/.
  */
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     'no-shrink': { type: 'boolean', default: false },
     'all-kinds': { type: 'boolean', default: false },
     members: { type: 'string' },
+    reclaim: { type: 'boolean', default: false },
   },
 });
 
@@ -33,6 +35,7 @@ const run = spawnSync('npx', ['vitest', 'run', '--project', 'integration', `test
     FUZZ_MINIMIZE: values.minimize ? '1' : '0',
     FUZZ_SHRINK: values['no-shrink'] ? '0' : '1',
     FUZZ_ALL_KINDS: values['all-kinds'] ? '1' : '0',
+    FUZZ_RECLAIM: values.reclaim ? '1' : '0',
   },
 });
 process.exit(run.status ?? 1);

@@ -44,6 +44,7 @@ export {
   type FindHighIdsOptions,
   type HighIdReport,
   type ReclaimOptions,
+  type ReclaimResult,
   type Renumbering,
   type RenumberResult,
 } from './renumber';

@@ -25,7 +25,14 @@ export const RenumberingSchema = v.pipe(
 );
 export type Renumbering = v.InferOutput<typeof RenumberingSchema>;
 
-const ReclaimAnswerSchema = v.object({ mappings: v.array(RenumberingSchema) });
+const ReclaimAnswerSchema = v.object({
+  mappings: v.array(RenumberingSchema),
+  /** False when the site holds no ID shard plan: nothing is provisional there, and nothing will be. */
+  sharded: v.boolean(),
+  /** Posts left with their high ID for now: someone has them open in an editor (on any member). */
+  deferred: v.number(),
+});
+export type ReclaimResult = v.InferOutput<typeof ReclaimAnswerSchema>;
 
 const RenumberAnswerSchema = v.object({
   /** Mappings new on this site (one already held is skipped). */
@@ -40,14 +47,14 @@ const HighIdReportSchema = v.object({
   occurrences: v.array(v.object({ table: v.string(), column: v.string(), key: v.string(), high: v.number() })),
   /** Rows whose key is still high, and why. */
   provisional: v.array(
-    v.object({ table: v.string(), id: v.number(), reason: v.picklist(['not-reclaimed', 'local-only', 'natural-zone', 'shared-id']) }),
+    v.object({ table: v.string(), id: v.number(), reason: v.picklist(['not-reclaimed', 'being-edited', 'local-only', 'natural-zone', 'shared-id']) }),
   ),
 });
 export type HighIdReport = v.InferOutput<typeof HighIdReportSchema>;
 
 export interface ReclaimOptions {
-  /** The group zone (`groupRange(plan)`): keys in it are provisional. */
-  readonly zone: IdRange;
+  /** The group zone (`groupRange(plan)`): keys in it are provisional. Default: the zone of the plan the site holds. */
+  readonly zone?: IdRange;
   /** The numberer's member id, stored with each mapping. */
   readonly by: string;
   /** At most this many rows in one pass (the rest in the next). */
@@ -58,9 +65,8 @@ export interface ReclaimOptions {
  * The numberer's pass: gives every provisional row of the site (not local-only) the next low ID of
  * its table and renumbers the site, in one transaction. Answers the mappings to send to the others.
  */
-export async function reclaimLowIds(client: SiteClient, options: ReclaimOptions): Promise<Renumbering[]> {
-  const answer = await runEngineTask(client, 'reclaim-ids', { zone: options.zone, by: options.by, max: options.max }, ReclaimAnswerSchema);
-  return answer.mappings;
+export function reclaimLowIds(client: SiteClient, options: ReclaimOptions): Promise<ReclaimResult> {
+  return runEngineTask(client, 'reclaim-ids', { zone: options.zone, by: options.by, max: options.max }, ReclaimAnswerSchema);
 }
 
 /** Renumbers the site by the numberer's mappings, in one transaction; a mapping held already is skipped. */

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { ChangeBatchSchema, type CheckedChangeBatch } from '../db';
+import { ChangeBatchSchema, RenumberingSchema, type CheckedChangeBatch, type Renumbering } from '../db';
 import {
   BlobWriteSchema,
   DeleteSchema,
@@ -25,7 +25,12 @@ export interface Delta {
   db: CheckedChangeBatch | null;
   /** The sender's clock when it took the changes: the version of every file change in it. */
   hlc: string;
+  /** The numberer's renumberings (docs/ids.md): high IDs that became low ones, applied after the rest. */
+  renumber?: readonly Renumbering[];
 }
+
+/** Rows one numberer's pass renumbers at most (renumber.php's default): one delta carries them. */
+export const MAX_RENUMBERINGS_PER_DELTA = 1000;
 
 /** The delta as it crosses JSON-only transports: a small file's bytes as base64, a big one as a blob the receiver pulls. */
 const WireWriteSchema = v.variant('blob', [
@@ -42,7 +47,8 @@ const WireWriteSchema = v.variant('blob', [
 /** The same strict shapes as `FileChangeSchema`, checked where the envelope comes in. */
 const WireFileChangeSchema = v.variant('op', [MkdirSchema, WireWriteSchema, DeleteSchema, RenameSchema]);
 
-export const WireDeltaSchema = v.strictObject({
+export const WireDeltaSchema = v.pipe(
+  v.strictObject({
   files: v.array(WireFileChangeSchema),
   db: v.nullable(ChangeBatchSchema),
   hlc: HlcStringSchema,
@@ -52,13 +58,18 @@ export const WireDeltaSchema = v.strictObject({
    * that fails to apply it while it lacks some of them waits for them, and tries again.
    */
   deps: v.optional(v.record(PeerIdSchema, v.pipe(v.number(), v.safeInteger(), v.minValue(0)))),
-});
+  renumber: v.optional(v.pipe(v.array(RenumberingSchema), v.minLength(1), v.maxLength(MAX_RENUMBERINGS_PER_DELTA))),
+  }),
+  // The numberer sends its renumberings alone: they apply in one transaction of their own.
+  v.check((delta) => delta.renumber === undefined || (delta.db === null && delta.files.length === 0), 'a renumbering delta carries nothing else'),
+);
 export type WireDelta = v.InferOutput<typeof WireDeltaSchema>;
 
 export function encodeDelta(delta: Delta): WireDelta {
   return {
     db: delta.db,
     hlc: delta.hlc,
+    ...(delta.renumber && delta.renumber.length > 0 ? { renumber: [...delta.renumber] } : {}),
     files: delta.files.map((change) =>
       change.op === 'write' && !change.blob
         ? { op: 'write', path: change.path, size: change.size, sha256: change.sha256, base64: bytesToBase64(change.bytes) }
@@ -78,7 +89,7 @@ export function decodeDelta(wire: WireDelta): { ok: true; delta: Delta } | { ok:
     if (!parsed.success) return { ok: false, error: `Rejected file change: ${parsed.issues[0].message}` };
     files.push(parsed.output);
   }
-  return { ok: true, delta: { files, db: wire.db, hlc: wire.hlc } };
+  return { ok: true, delta: { files, db: wire.db, hlc: wire.hlc, ...(wire.renumber ? { renumber: wire.renumber } : {}) } };
 }
 
 /** The writes of a wire delta whose bytes travel as blobs. */
@@ -87,5 +98,9 @@ export function blobWritesOf(wire: WireDelta): BlobWriteChange[] {
 }
 
 export function isEmptyDelta(delta: Delta): boolean {
-  return delta.files.length === 0 && (delta.db === null || (delta.db.rows.length === 0 && delta.db.ddl.length === 0));
+  return (
+    delta.files.length === 0 &&
+    (delta.db === null || (delta.db.rows.length === 0 && delta.db.ddl.length === 0)) &&
+    (delta.renumber === undefined || delta.renumber.length === 0)
+  );
 }

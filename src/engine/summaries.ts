@@ -63,6 +63,16 @@ function technicalLines(delta: Delta, direction: Direction, status: JournalEntry
       status,
     });
   }
+  if (delta.renumber && delta.renumber.length > 0) {
+    entries.push({
+      direction,
+      kind: 'rows',
+      target: nameList(delta.renumber.map((mapping) => mapping.table)),
+      summary: `${plural(delta.renumber.length, 'row')} renumbered to low IDs`,
+      status,
+      detail: delta.renumber.map((mapping) => `${mapping.table} ${mapping.high} → ${mapping.low}`).join('\n'),
+    });
+  }
   return entries;
 }
 

@@ -19,6 +19,7 @@ import { CopyTargetFlow } from './peer/copy-target-flow';
 import { DeltaLink, type DeltaLinkOptions } from './peer/delta-link';
 import { EngineGuard } from './peer/engine-guard';
 import { LocalChanges } from './peer/local-changes';
+import { Numberer } from './peer/numberer';
 import { openPeerSite } from './peer/open-site';
 import { PeerJournal } from './peer/peer-journal';
 import type { PeerSite } from './peer/peer-site';
@@ -58,6 +59,21 @@ export interface SyncPeerOptions {
   resume?: boolean;
   /** Start with sync off (see `setPaused`). */
   paused?: boolean;
+  /**
+   * This site is its group's numberer (docs/ids.md): it gives the rows made while synced low IDs
+   * and sends the renumberings to every member. Never a site that starts from a copy: its
+   * renumberings so far may not all be in the copy.
+   */
+  numberer?: boolean;
+  /**
+   * The member that numbers, or numbered, the group's rows (docs/ids.md), on every member: a
+   * change another member made after it applied a renumbering holds the low IDs, and is applied
+   * here only once that renumbering is (its `deps`). Kept after the numberer left or stopped
+   * numbering: its renumberings may still be on their way.
+   */
+  numbererPeer?: string;
+  /** Quiet time after the last change before the numberer's pass. */
+  numberSettleMs?: number;
   /** The count of unacknowledged local deltas, whenever it changes (the toolbar badge). */
   onPending?: (count: number) => void;
   /** Bytes of a full-state copy received so far, of `total`. */
@@ -98,6 +114,7 @@ export class SyncPeer {
   private readonly kept: KeptDeltas;
   private readonly membership: Membership;
   private readonly local: LocalChanges;
+  private readonly numberer: Numberer;
   private readonly links = new GroupLinks();
   /** Links whose next delta waits (for its big files, or for deltas of other members it may build on), not failed. */
   private readonly waiting = new Set<LinkParts>();
@@ -111,6 +128,10 @@ export class SyncPeer {
   private copyFromMember: string;
   private problem: string | null = null;
   private pendingReported = 0;
+  /** A full-state copy replaced this site's state (at start or later): it numbers no rows (see `setNumbering`). */
+  private startedOver: boolean;
+  /** The group's numberer (see `SyncPeerOptions.numbererPeer`). */
+  private numbererPeer: string | undefined;
 
   private constructor(
     private readonly options: SyncPeerOptions,
@@ -122,6 +143,8 @@ export class SyncPeer {
     this.clock = createHlcClock(peerId, { wallClock: options.wallClock });
     this.paused = options.paused ?? false;
     this.live = options.awaitCopyFrom === undefined;
+    this.startedOver = options.awaitCopyFrom !== undefined;
+    this.numbererPeer = options.numbererPeer;
     this.copyFromMember = options.awaitCopyFrom ?? options.members[0]!;
     this.journal = new PeerJournal({ peerId, siteUrl: site.siteUrl, wallClock: options.wallClock, onJournal: options.onJournal, onJournalStatus: options.onJournalStatus });
     this.steps = new Steps((error) => this.journal.unexpected(error));
@@ -190,7 +213,18 @@ export class SyncPeer {
       fileSettleMs: options.fileSettleMs ?? 150,
       send: (delta) => this.sendLocalDelta(delta),
     });
+    this.numberer = new Numberer({
+      site,
+      peerId,
+      guard: this.guard,
+      journal: this.journal,
+      steps: this.steps,
+      settleMs: options.numberSettleMs ?? 300,
+      mayRun: () => this.deltasFlow && !this.stopping,
+      send: (renumber) => this.local.sendRenumbering(renumber),
+    });
     for (const remotePeerId of new Set(options.members)) this.links.add(this.openLink(remotePeerId));
+    this.numberer.setActive((options.numberer ?? false) && options.awaitCopyFrom === undefined);
   }
 
   /** Installs capture on the site (idempotent) and starts recording. */
@@ -242,11 +276,12 @@ export class SyncPeer {
     return this.links.some((parts) => parts.rejoin.waiting);
   }
 
-  /** Sends what the site holds right now: changes made outside requests, files still settling. */
+  /** Sends what the site holds right now: changes made outside requests, files still settling, the numberer's renumberings due. */
   async flush(): Promise<void> {
     await this.steps.run(async () => {
       await this.local.pull();
       await this.local.send(null);
+      await this.numberer.passIfDue();
     });
   }
 
@@ -363,6 +398,7 @@ export class SyncPeer {
       void this.requestCopy();
     }
     if (!this.deltasFlow) return;
+    this.numberer.schedule();
     this.resendPending();
     for (const { link } of this.links.all()) link.control('resend', { resendFrom: link.appliedUpTo + 1 });
     // What was held meanwhile that no one sends again (a member that left, its deltas relayed).
@@ -377,6 +413,25 @@ export class SyncPeer {
     if (this.live) return Promise.resolve();
     this.copyFromMember = member;
     return this.requestCopy();
+  }
+
+  /**
+   * The group's numberer (see `SyncPeerOptions.numbererPeer`), and whether this site numbers now
+   * (see `SyncPeerOptions.numberer`). A site whose state a copy replaced never numbers again.
+   */
+  setNumbering(numbererPeer: string, numberer: boolean): void {
+    this.numbererPeer = numbererPeer;
+    this.numberer.setActive(numberer && !this.startedOver);
+  }
+
+  /** This site's peer id. */
+  get peerId(): string {
+    return this.options.peerId;
+  }
+
+  /** Whether this site hands out low IDs (docs/ids.md). */
+  get isNumberer(): boolean {
+    return this.numberer.isActive;
   }
 
   /** A member joined the group (see Membership.add). */
@@ -451,6 +506,8 @@ export class SyncPeer {
       isPaused: () => this.paused,
       goLive: () => {
         this.live = true;
+        this.startedOver = true;
+        this.numberer.setActive(false);
       },
       restartInbox,
       resendPending,
@@ -495,6 +552,7 @@ export class SyncPeer {
       site,
       remotePeerId,
       lacksDeps: (deps) => this.lacksDeps(deps),
+      lacksRenumberings: (deps) => this.lacksRenumberings(remotePeerId, deps),
       blobSource: () => parts.relayedBy ?? remotePeerId,
       applied: (batch) => this.keepForRelaying(parts, batch, parts.lastSiteUrl),
       fileVersions: this.fileVersions,
@@ -534,6 +592,7 @@ export class SyncPeer {
 
   private markStopping(): void {
     this.stopping = true;
+    this.numberer.cancel();
     this.journal.stopping = true;
   }
 
@@ -547,6 +606,7 @@ export class SyncPeer {
     this.blobs.offer(seq, blobWritesOf(payload));
     this.journal.trackSent(seq, this.journal.write(describeDelta(delta, 'sent', 'pending')));
     for (const { link, batch } of batches) link.send(batch);
+    if (delta.db) this.numberer.schedule();
     return seq;
   }
 
@@ -722,6 +782,7 @@ export class SyncPeer {
       return { failed: applied.reason };
     });
     if (outcome === 'applied') this.setProblem(null);
+    if (parts.link.appliedUpTo > before) this.numberer.schedule();
     if (outcome !== 'none') await this.membership.applied(parts);
     if (outcome === 'waiting') this.waiting.add(parts);
     else if (outcome !== 'none') this.waiting.delete(parts);
@@ -738,6 +799,16 @@ export class SyncPeer {
       const parts = this.links.get(member) ?? this.links.departed(member);
       return parts !== undefined && parts.link.appliedUpTo < upTo;
     });
+  }
+
+  /**
+   * Whether a delta of `origin` must wait for the numberer's deltas it builds on (see
+   * `SyncPeerOptions.numbererPeer`): the numberer's own never do, they come in order.
+   */
+  private lacksRenumberings(origin: string, deps: Readonly<Record<string, number>>): boolean {
+    const numberer = this.numbererPeer;
+    if (numberer === undefined || origin === numberer || deps[numberer] === undefined) return false;
+    return this.lacksDeps({ [numberer]: deps[numberer] });
   }
 
   /** Who refused a delta of this site's, as its journal line says: in a group, the member's site. */

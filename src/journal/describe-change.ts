@@ -25,10 +25,20 @@ interface FileLike {
   readonly path: string;
 }
 
+/** A high ID the numberer renumbered (docs/ids.md), with what names its row. */
+interface RenumberingLike {
+  readonly table: string;
+  readonly high: number;
+  readonly low: number;
+  readonly title?: string | null;
+  readonly postType?: string | null;
+}
+
 /** What a delta holds, as `describeChange` reads it. */
 export interface DescribableDelta {
   readonly files: readonly FileLike[];
   readonly db: { readonly rows: readonly RowChange[]; readonly ddl: readonly SchemaChange[] } | null;
+  readonly renumber?: readonly RenumberingLike[];
 }
 
 const RANK = { content: 0, term: 1, comment: 2, user: 3, setting: 4, file: 5, schema: 6, other: 7 } as const;
@@ -317,6 +327,37 @@ function describeSchema(subjects: Subjects, ddl: readonly SchemaChange[]): void 
   }
 }
 
+/** The nouns of the rows the journal names when they are renumbered (their title or name is sent along). */
+const RENUMBERED_NOUNS: Record<string, { rank: number; noun: string }> = {
+  posts: { rank: RANK.content, noun: 'Post' },
+  terms: { rank: RANK.term, noun: 'Term' },
+  comments: { rank: RANK.comment, noun: 'Comment by' },
+  users: { rank: RANK.user, noun: 'User' },
+  links: { rank: RANK.other, noun: 'Link' },
+};
+
+/** "Post “Hello” renumbered 1000000003 → 36"; revisions and rows without a name are counted by table. */
+function describeRenumbering(subjects: Subjects, mappings: readonly RenumberingLike[]): void {
+  const unnamed = new Map<string, number>();
+  for (const mapping of mappings) {
+    const table = coreTable(mapping.table);
+    const kind = table ? RENUMBERED_NOUNS[table] : undefined;
+    if (!kind || mapping.postType === 'revision') {
+      unnamed.set(mapping.table, (unnamed.get(mapping.table) ?? 0) + 1);
+      continue;
+    }
+    const noun = table === 'posts' ? (POST_NOUNS[mapping.postType ?? 'post'] ?? (mapping.postType ?? 'post').replace(/[_-]+/g, ' ')) : kind.noun;
+    subjects.set(`renumbered:${mapping.table}:${mapping.high}`, {
+      rank: kind.rank,
+      noun: `${noun} ${quoted(mapping.title ?? null, `#${mapping.low}`)}`,
+      verb: `renumbered ${mapping.high} → ${mapping.low}`,
+    });
+  }
+  for (const [table, count] of unnamed) {
+    subjects.set(`renumbered:${table}`, { rank: RANK.other, noun: `${count} row${count === 1 ? '' : 's'} of ${table}`, verb: 'renumbered to low IDs' });
+  }
+}
+
 /** How a person would name what `delta` did, or null when it holds only what WordPress writes on its own. */
 export function describeChange(delta: DescribableDelta): ChangeDescription | null {
   const subjects = new Subjects();
@@ -332,6 +373,7 @@ export function describeChange(delta: DescribableDelta): ChangeDescription | nul
   }
   describeSchema(subjects, delta.db?.ddl ?? []);
   describeFiles(subjects, delta.files, attachmentFileNames(rows));
+  describeRenumbering(subjects, delta.renumber ?? []);
   const sentences = subjects.sentences();
   if (sentences.length === 0) return null;
   const more = sentences.length - 1;

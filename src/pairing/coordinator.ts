@@ -4,7 +4,7 @@ import type { BackgroundToTab, ContentSummary, TabReply, TabToBackground } from 
 import { backgroundEntry, type BackgroundLine } from '../journal/background-line';
 import { applyTabReport, removeTab, retainTabs } from '../registry/tab-registry';
 import { checkPairRequest, type PairableSite } from './pair-request';
-import type { Pairing, PairedSide } from './pairings';
+import { givesLowIds, numbererOf, SOURCE_SLOT, type Pairing, type PairedSide } from './pairings';
 import type { CoordinatorDeps } from './coordinator-deps';
 import { judgeSiteReport } from './site-report';
 import {
@@ -35,8 +35,10 @@ type SiteReport = Extract<TabToBackground, { type: 'tab/site' }>;
 type PeerReport = Extract<TabToBackground, { type: 'tab/pending' | 'tab/problem' | 'tab/copy-progress' | 'tab/copy-done' }>;
 type PeerStartRole = Extract<BackgroundToTab, { type: 'bg/peer-start' }>['role'];
 
-/** The ID plan slot of a group's first copy source (it plans the ranges); the others follow in order. */
-const SOURCE_SLOT = 0;
+/** Whether `side` hands out the group's low IDs (see `numbererOf`). */
+function isNumberer(pairing: Pairing, side: PairedSide): boolean {
+  return givesLowIds(pairing) && numbererOf(pairing)?.tabId === side.tabId;
+}
 
 /**
  * The background's pairing logic, platform-free: groups two or more tabs (one side's full state
@@ -377,6 +379,31 @@ export class PairingCoordinator {
     if (!this.deps.tabs.post?.(to.tabId, message)) await this.deps.tabs.send(to.tabId, message);
   }
 
+  /**
+   * Switches low IDs on or off for the group (docs/ids.md). Only the numberer's site acts on it;
+   * with the numberer gone from the group, no site hands out low IDs any more and the switch says so.
+   */
+  async setLowIds(pairId: string, on: boolean): Promise<PopupReply> {
+    const updated = await this.deps.pairings.update((current) =>
+      updatePairing(current, pairId, (p) => {
+        if (givesLowIds(p) === on) return p;
+        const numbererPeer = p.numbererPeer ?? (on ? numbererOf(p)?.peerId : undefined);
+        return { ...p, lowIds: on, ...(numbererPeer ? { numbererPeer } : {}) };
+      }),
+    );
+    const pairing = findPairing(updated, pairId);
+    if (!pairing) return { ok: false, error: 'This pairing no longer exists.' };
+    const { numbererPeer } = pairing;
+    const refused = numbererPeer ? await this.tellEverySide(pairing, { type: 'bg/numbering', pairId, on, numbererPeer }) : null;
+    this.note({
+      kind: 'pairing',
+      target: scopesOf(pairing),
+      summary: on ? 'Low IDs on: rows made while synced get the next low ID, the same on every site' : 'Low IDs off: new rows keep the IDs of their site’s range',
+      status: 'info',
+    });
+    return refused === null ? { ok: true } : { ok: false, error: refused };
+  }
+
   /** Starts the source (it shards IDs and answers the copy requests), then every target (each asks it for a copy). */
   private async startCopying(pairing: Pairing, from: PairedSide, to: readonly PairedSide[]): Promise<PopupReply> {
     let started = await this.startPeer(pairing, from.tabId, 'source');
@@ -398,6 +425,8 @@ export class PairingCoordinator {
       ...(copyFrom ? { copyFrom } : {}),
       slot: side.slot,
       syncOn: pairing.syncOn,
+      numberer: isNumberer(pairing, side),
+      ...(pairing.numbererPeer ? { numbererPeer: pairing.numbererPeer } : {}),
     });
   }
 

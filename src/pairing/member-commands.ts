@@ -48,6 +48,9 @@ async function answerCommand(page: MemberPage, command: BackgroundToTab): Promis
     case 'bg/sync':
       host.setSync(command.pairId, command.on);
       return { ok: true };
+    case 'bg/numbering':
+      await host.setNumbering(command.pairId, command.on, command.numbererPeer);
+      return { ok: true };
     case 'bg/retry':
       await host.retry(command.pairId);
       return { ok: true };

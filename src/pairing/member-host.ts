@@ -86,6 +86,8 @@ export class MemberHost {
       ...(command.role === 'target' ? { awaitCopyFrom: command.copyFrom ?? command.members[0]! } : {}),
       resume: command.role === 'resume',
       paused: this.paused,
+      numberer: command.numberer ?? false,
+      ...(command.numbererPeer ? { numbererPeer: command.numbererPeer } : {}),
       send: (envelope) => report({ type: 'tab/envelope', pairId, envelope }),
       onJournal: (entries: JournalEntry[]) => {
         for (const group of groupByBytes(entries, JOURNAL_MESSAGE_BYTES)) report({ type: 'tab/journal', entries: group });
@@ -175,6 +177,12 @@ export class MemberHost {
     const peer = this.running(pairId);
     this.paused = !on;
     peer.setPaused(!on);
+  }
+
+  /** The group's switch for low IDs changed (see `bg/numbering`): this site numbers if it is the numberer. */
+  async setNumbering(pairId: string, on: boolean, numbererPeer: string): Promise<void> {
+    const peer = await this.startingOrRunning(pairId);
+    peer.setNumbering(numbererPeer, on && numbererPeer === peer.peerId);
   }
 
   /** The group's membership changed (see `bg/member`; `life`: a reset member's new site URL). */

@@ -55,6 +55,15 @@ export interface Pairing {
   /** Sites that left the group, newest last (at most FORMER_SIDES_LIMIT): the journal still names them. */
   formerSides?: FormerSide[];
   syncOn: boolean;
+  /** Rows made while synced get low IDs afterwards (docs/ids.md); off unless the user switched it on. */
+  lowIds?: boolean;
+  /**
+   * The numberer's peer id, from the first time low IDs were switched on: every member applies a
+   * change made after a renumbering only after that renumbering (`SyncPeerOptions.numbererPeer`).
+   */
+  numbererPeer?: string;
+  /** The numberer's site left the group, or a copy replaced it: no site hands out low IDs any more (see `numbererOf`). */
+  numbererGone?: 'left' | 'restored';
   phase: PairingPhase;
   error?: string;
   createdAt: number;
@@ -82,3 +91,21 @@ export interface EndedPairing {
 
 export type EndedPairings = readonly EndedPairing[];
 export const noEndedPairings: EndedPairings = [];
+
+/** The ID plan slot of a group's first copy source (it plans the ranges); the others follow in order. */
+export const SOURCE_SLOT = 0;
+
+/** Whether the group gives rows made while synced low IDs (see `Pairing.lowIds`). */
+export function givesLowIds(pairing: Pick<Pairing, 'lowIds'>): boolean {
+  return pairing.lowIds === true;
+}
+
+/**
+ * The group's numberer (docs/ids.md): the site in the first slot, its first copy source, whose
+ * rows below the group's IDs every other site copied. Once it left or a copy replaced its site,
+ * none: no other site takes over (that would need every low ID it gave to reach the next one
+ * first), and rows made from then on keep their high IDs.
+ */
+export function numbererOf(pairing: Pick<Pairing, 'sides' | 'numbererGone'>): PairedSide | undefined {
+  return pairing.numbererGone ? undefined : pairing.sides.find((side) => side.slot === SOURCE_SLOT);
+}

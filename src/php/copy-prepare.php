@@ -82,11 +82,57 @@ function pgsync_copy_reset_id_shards( PDO $pdo, $slot ) {
 	$pdo->prepare( 'UPDATE ' . pgsync_quote_id( PLAYGROUND_SYNC_ID_PLAN_TABLE ) . ' SET self_slot = ?, self_lo = ?, self_hi = ? WHERE id = 1' )
 		->execute( array( $slot, $lo, $hi ) );
 	if ( pgsync_table_exists( $pdo, PLAYGROUND_SYNC_ID_RANGES_TABLE ) ) {
-		// The allocator skips IDs already used in its range, so starting at lo is safe.
+		// The cursor is set once the rows are all in (pgsync_copy_set_range_cursor()).
 		$pdo->prepare( 'UPDATE ' . pgsync_quote_id( PLAYGROUND_SYNC_ID_RANGES_TABLE ) . ' SET lo = ?, hi = ?, next = ?, refused = 0, refused_at = NULL, unsharded = 0' )
 			->execute( array( $lo, $hi, $lo ) );
 	}
 	return array( 'plan' => $plan, 'dropped' => null );
+}
+
+/**
+ * One cursor for every table (id-shards.php): this site's allocator goes on past every ID of its
+ * range that any table holds, the copy's rows and the local rows it kept, so no ID keys rows in
+ * two tables (a row of an earlier life of this site came with the copy in one table, and a new
+ * row would take its ID in another).
+ */
+function pgsync_copy_set_range_cursor( PDO $pdo ) {
+	$plan = playground_sync_id_shards_plan_row( $pdo );
+	if ( null === $plan || ! pgsync_table_exists( $pdo, PLAYGROUND_SYNC_ID_RANGES_TABLE ) ) {
+		return;
+	}
+	$pdo->prepare( 'UPDATE ' . pgsync_quote_id( PLAYGROUND_SYNC_ID_RANGES_TABLE ) . ' SET next = ?' )
+		->execute( array( pgsync_copy_range_cursor( $pdo, $plan['self_lo'], $plan['self_hi'] ) ) );
+}
+
+/**
+ * One past the largest ID in [$lo, $hi) of every AUTOINCREMENT table, and of the high IDs the
+ * group renumbered ($lo when none): a renumbered high ID is never given again, as statements
+ * naming it are read as naming its low ID (id-shards.php).
+ */
+function pgsync_copy_range_cursor( PDO $pdo, $lo, $hi ) {
+	$next = $lo;
+	if ( pgsync_table_exists( $pdo, PLAYGROUND_SYNC_RENUMBERED_TABLE ) ) {
+		$stmt = $pdo->prepare( 'SELECT max(high) FROM ' . pgsync_quote_id( PLAYGROUND_SYNC_RENUMBERED_TABLE ) . ' WHERE high >= ? AND high < ?' );
+		$stmt->execute( array( $lo, $hi ) );
+		$max = $stmt->fetchColumn();
+		if ( null !== $max && false !== $max ) {
+			$next = (int) $max + 1;
+		}
+	}
+	foreach ( $pdo->query( "SELECT name FROM sqlite_master WHERE type = 'table'" )->fetchAll( PDO::FETCH_COLUMN ) as $table ) {
+		$pk = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
+		if ( null === $pk ) {
+			continue;
+		}
+		$key  = pgsync_quote_id( $pk );
+		$stmt = $pdo->prepare( "SELECT max($key) FROM " . pgsync_quote_id( $table ) . " WHERE $key >= ? AND $key < ?" );
+		$stmt->execute( array( $lo, $hi ) );
+		$max = $stmt->fetchColumn();
+		if ( null !== $max && false !== $max ) {
+			$next = max( $next, (int) $max + 1 );
+		}
+	}
+	return $next;
 }
 
 /**
@@ -205,6 +251,7 @@ try {
 		$pgsync_cells  = pgsync_copy_rewrite_urls( $pgsync_pdo, $pgsync_input['fromUrl'], $pgsync_input['toUrl'] );
 		$pgsync_db_version = pgsync_copy_db_version( $pgsync_pdo, $pgsync_input['tablePrefix'] );
 		$pgsync_local  = pgsync_copy_keep_local_rows( $pgsync_pdo, $pgsync_here, $pgsync_input['tablePrefix'] );
+		pgsync_copy_set_range_cursor( $pgsync_pdo );
 		$pgsync_pdo->exec( 'DELETE FROM ' . pgsync_quote_id( pgsync_engine_table( 'applying' ) ) );
 		// Whatever a trigger let through is already part of the copy.
 		$pgsync_pdo->exec( 'DELETE FROM ' . pgsync_quote_id( pgsync_engine_table( 'changelog' ) ) );

@@ -64,6 +64,12 @@ function pgsync_renumber_zone( array $input ) {
 	return $zone;
 }
 
+/** The group zone of the plan the site holds, or null when it holds none (no ID shards, or a plan of an older format). */
+function pgsync_renumber_plan_zone( PDO $pdo ) {
+	$plan = playground_sync_id_shards_plan_row( $pdo );
+	return null === $plan ? null : array( 'lo' => $plan['group_lo'], 'hi' => $plan['group_hi'] );
+}
+
 function pgsync_renumber_require_id_shards() {
 	if ( ! function_exists( 'playground_sync_id_shards_autoincrement_pk' ) ) {
 		if ( ! is_file( __DIR__ . '/id-shards.php' ) ) {
@@ -96,19 +102,31 @@ function pgsync_renumber_transaction( PDO $pdo, callable $work ) {
 // The numberer's pass
 
 /**
- * @param array $input {zone: {lo, hi}, by: member id, max?: int (rows per pass)}
- * @return array {mappings: list of {table, high, low, title, postType}}
+ * @param array $input {zone?: {lo, hi} (default: the site's plan's), by: member id, max?: int (rows per pass)}
+ * @return array {mappings: list of {table, high, low, title, postType}, sharded: false when the site holds no plan,
+ *                deferred: posts left high for now because someone edits them (pgsync_posts_being_edited())}
  */
 function pgsync_reclaim_low_ids( PDO $pdo, array $config, array $input ) {
 	pgsync_renumber_require_id_shards();
-	$zone = pgsync_renumber_zone( $input );
+	$zone = isset( $input['zone'] ) ? pgsync_renumber_zone( $input ) : pgsync_renumber_plan_zone( $pdo );
+	if ( null === $zone ) {
+		return array( 'mappings' => array(), 'sharded' => false, 'deferred' => 0 );
+	}
 	$max  = isset( $input['max'] ) ? max( 1, (int) $input['max'] ) : 1000;
 	return pgsync_renumber_transaction(
 		$pdo,
 		function () use ( $pdo, $config, $zone, $input, $max ) {
 			$mappings = array();
+			$editing  = pgsync_posts_being_edited( $pdo, $config['tablePrefix'] );
+			$deferred = 0;
 			foreach ( pgsync_provisional_rows( $pdo, $config, $zone, false ) as $table => $found ) {
-				$ids  = array_slice( array_values( array_diff_key( $found['ids'], array_filter( $found['shared'] ) ) ), 0, $max - count( $mappings ) );
+				$ids = array_values( array_diff_key( $found['ids'], array_filter( $found['shared'] ) ) );
+				if ( $config['tablePrefix'] . 'posts' === $table ) {
+					$free      = array_values( array_filter( $ids, function ( $id ) use ( $editing ) { return ! isset( $editing[ $id ] ); } ) );
+					$deferred += count( $ids ) - count( $free );
+					$ids       = $free;
+				}
+				$ids  = array_slice( $ids, 0, $max - count( $mappings ) );
 				$next = pgsync_next_low_id( $pdo, $table, $found['pk'], $zone['lo'] );
 				$about = pgsync_renumber_about( $pdo, $config['tablePrefix'], $table, $found['pk'], $ids );
 				foreach ( $ids as $high ) {
@@ -122,10 +140,39 @@ function pgsync_reclaim_low_ids( PDO $pdo, array $config, array $input ) {
 					break;
 				}
 			}
-			pgsync_renumber_site( $pdo, $mappings, (string) $input['by'] );
-			return array( 'mappings' => $mappings );
+			pgsync_renumber_site( $pdo, $config, $mappings, (string) $input['by'] );
+			return array( 'mappings' => $mappings, 'sharded' => true, 'deferred' => $deferred );
 		}
 	);
+}
+
+/**
+ * How long a post stays locked after the editor last said it is open (WordPress's
+ * `wp_check_post_lock_window`, 150 s; the block editor releases the lock when it closes).
+ */
+function pgsync_post_lock_window() {
+	return 150;
+}
+
+/**
+ * Posts someone has open in an editor, on any member (`_edit_lock` is synced): ID => true. They
+ * keep their high ID until the editor closes: an editor that saw its post's ID change under it
+ * fails to save (the block editor keys its state by the ID its requests answer).
+ */
+function pgsync_posts_being_edited( PDO $pdo, $prefix ) {
+	$meta = $prefix . 'postmeta';
+	if ( ! pgsync_table_exists( $pdo, $meta ) ) {
+		return array();
+	}
+	$stmt = $pdo->prepare(
+		'SELECT post_id FROM ' . pgsync_quote_id( $meta ) . " WHERE meta_key = '_edit_lock' AND CAST(substr(meta_value, 1, instr(meta_value || ':', ':') - 1) AS INTEGER) > ?"
+	);
+	$stmt->execute( array( time() - pgsync_post_lock_window() ) );
+	$editing = array();
+	foreach ( $stmt->fetchAll( PDO::FETCH_COLUMN ) as $id ) {
+		$editing[ (int) $id ] = true;
+	}
+	return $editing;
 }
 
 /**
@@ -198,6 +245,11 @@ function pgsync_next_low_id( PDO $pdo, $table, $pk, $zone_lo ) {
 	return (int) $stmt->fetchColumn() + 1;
 }
 
+/** A title as the journal shows it (a line names at most 60 characters): short enough for one envelope of 1000. */
+function pgsync_renumber_short_title( $title ) {
+	return preg_match( '/^.{0,100}/us', $title, $match ) ? $match[0] : '';
+}
+
 /** What the journal says of a renumbered row: a post's title and type, a term's or user's name. */
 function pgsync_renumber_about( PDO $pdo, $prefix, $table, $pk, array $ids ) {
 	$titles = array(
@@ -220,7 +272,7 @@ function pgsync_renumber_about( PDO $pdo, $prefix, $table, $pk, array $ids ) {
 	$about = array();
 	foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
 		$about[ (int) $row[0] ] = array(
-			'title'    => null === $row[1] ? null : (string) $row[1],
+			'title'    => null === $row[1] ? null : pgsync_renumber_short_title( (string) $row[1] ),
 			'postType' => null === $row[2] ? null : (string) $row[2],
 		);
 	}
@@ -235,6 +287,7 @@ function pgsync_renumber_about( PDO $pdo, $prefix, $table, $pk, array $ids ) {
  * @return array {renumbered: mappings new here, cells: cells rewritten}
  */
 function pgsync_renumber( PDO $pdo, array $config, array $input ) {
+	pgsync_renumber_require_id_shards();
 	$mappings = isset( $input['mappings'] ) && is_array( $input['mappings'] ) ? $input['mappings'] : array();
 	foreach ( $mappings as $mapping ) {
 		if ( ! is_array( $mapping ) || ! isset( $mapping['table'], $mapping['high'], $mapping['low'] )
@@ -245,8 +298,8 @@ function pgsync_renumber( PDO $pdo, array $config, array $input ) {
 	}
 	return pgsync_renumber_transaction(
 		$pdo,
-		function () use ( $pdo, $mappings, $input ) {
-			return pgsync_renumber_site( $pdo, $mappings, (string) $input['by'] );
+		function () use ( $pdo, $config, $mappings, $input ) {
+			return pgsync_renumber_site( $pdo, $config, $mappings, (string) $input['by'] );
 		}
 	);
 }
@@ -256,7 +309,7 @@ function pgsync_renumber( PDO $pdo, array $config, array $input ) {
  * versions, pending changelog keys; stores the mappings. A mapping already held is skipped; one
  * that contradicts a held one, or whose low ID another row of the table has, fails the whole.
  */
-function pgsync_renumber_site( PDO $pdo, array $mappings, $by ) {
+function pgsync_renumber_site( PDO $pdo, array $config, array $mappings, $by ) {
 	$held  = pgsync_renumbered_map( $pdo );
 	$fresh = array();
 	foreach ( $mappings as $mapping ) {
@@ -267,7 +320,7 @@ function pgsync_renumber_site( PDO $pdo, array $mappings, $by ) {
 			}
 			continue;
 		}
-		pgsync_renumber_check_free( $pdo, $mapping );
+		pgsync_renumber_make_room( $pdo, $config, $mapping );
 		$fresh[ $high ] = $mapping;
 	}
 	if ( 0 === count( $fresh ) ) {
@@ -276,17 +329,19 @@ function pgsync_renumber_site( PDO $pdo, array $mappings, $by ) {
 			'cells'      => 0,
 		);
 	}
-	$map = array();
+	$map      = array();
+	$by_table = array();
 	foreach ( $fresh as $high => $mapping ) {
-		$map[ $high ] = $mapping['low'];
+		$map[ $high ]                           = $mapping['low'];
+		$by_table[ $mapping['table'] ][ $high ] = $mapping['low'];
 	}
 	$cells = 0;
 	foreach ( pgsync_user_tables( $pdo ) as $table ) {
-		$cells += pgsync_renumber_table( $pdo, $table, $map );
+		$cells += pgsync_renumber_table( $pdo, $table, $map, isset( $by_table[ $table ] ) ? $by_table[ $table ] : array() );
 	}
-	// The engine's keys of rows: JSON arrays of the key columns.
+	// The engine's keys of rows: JSON arrays of the key columns, of the table each entry names.
 	foreach ( array( 'rowver', 'changelog' ) as $engine ) {
-		pgsync_renumber_column( $pdo, pgsync_engine_table( $engine ), 'pk', $map, pgsync_renumber_row_address( $pdo, pgsync_engine_table( $engine ) ) );
+		pgsync_renumber_engine_keys( $pdo, pgsync_engine_table( $engine ), $map, $by_table );
 	}
 	$store = $pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_renumbered_table() ) . ' (high, tbl, low, by_member, at) VALUES (?, ?, ?, ?, ?)' );
 	foreach ( $fresh as $high => $mapping ) {
@@ -299,29 +354,87 @@ function pgsync_renumber_site( PDO $pdo, array $mappings, $by ) {
 }
 
 /** The mapping's low ID must be free in its table (or the mapping's own row already has it). */
-function pgsync_renumber_check_free( PDO $pdo, array $mapping ) {
-	if ( ! pgsync_table_exists( $pdo, $mapping['table'] ) ) {
+/**
+ * Makes sure the mapping's low ID is free here. A local-only row of this site's own there (a
+ * transient or a session made before the group, numbered below it: each member has its own) moves
+ * to a new ID of this site's range: nothing anywhere refers to the key of a local-only row. Any
+ * other row there fails the whole renumbering.
+ */
+function pgsync_renumber_make_room( PDO $pdo, array $config, array $mapping ) {
+	$table = $mapping['table'];
+	if ( ! pgsync_table_exists( $pdo, $table ) ) {
 		return; // A table this site lacks: its rows, should they come, are rewritten on arrival.
 	}
-	$pk = playground_sync_id_shards_autoincrement_pk( $pdo, $mapping['table'] );
+	$pk = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
 	if ( null === $pk ) {
-		throw new RuntimeException( "{$mapping['table']} has no AUTOINCREMENT key here: cannot renumber its ID {$mapping['high']}" );
+		throw new RuntimeException( "{$table} has no AUTOINCREMENT key here: cannot renumber its ID {$mapping['high']}" );
 	}
-	$stmt = $pdo->prepare( 'SELECT 1 FROM ' . pgsync_quote_id( $mapping['table'] ) . ' WHERE ' . pgsync_quote_id( $pk ) . ' = ?' );
+	$local = playground_sync_local_only_predicate( $table, $config['tablePrefix'], 't', pgsync_local_only_rules() );
+	$stmt  = $pdo->prepare( "SELECT ($local) FROM " . pgsync_quote_id( $table ) . ' AS t WHERE ' . pgsync_column( $pk, 't' ) . ' = ?' );
 	$stmt->execute( array( $mapping['low'] ) );
-	if ( false !== $stmt->fetchColumn() ) {
-		throw new RuntimeException( "{$mapping['table']} has a row {$mapping['low']} here already: cannot renumber {$mapping['high']} to it" );
+	$occupant = $stmt->fetchColumn();
+	$stmt->closeCursor();
+	if ( false === $occupant ) {
+		return;
 	}
+	$plan = (bool) (int) $occupant ? playground_sync_id_shards_plan_row( $pdo ) : null;
+	if ( null === $plan ) {
+		throw new RuntimeException( "{$table} has a row {$mapping['low']} here already: cannot renumber {$mapping['high']} to it" );
+	}
+	$range = array( $plan['self_lo'], $plan['self_hi'] );
+	playground_sync_id_shards_ensure_row( $pdo, $table, $pk, $range );
+	$moved = playground_sync_id_shards_allocate( $pdo, $table, $pk, 1, $range );
+	if ( null === $moved ) {
+		throw new RuntimeException( "{$table}'s range here is used up: cannot move its local row {$mapping['low']} out of the way of {$mapping['high']}" );
+	}
+	$pdo->prepare( 'UPDATE ' . pgsync_quote_id( $table ) . ' SET ' . pgsync_quote_id( $pk ) . ' = ? WHERE ' . pgsync_quote_id( $pk ) . ' = ?' )->execute( array( $moved, $mapping['low'] ) );
 }
 
 /** Rewrites every column of $table; answers the number of cells changed. */
-function pgsync_renumber_table( PDO $pdo, $table, array $map ) {
+/**
+ * Rewrites every column of $table by $map, but its own AUTOINCREMENT key: only by the mappings of
+ * this table ($own), as a value equal to another table's high ID there is a key of its own (an ID
+ * two tables share, see pgsync_mark_shared_ids()).
+ */
+function pgsync_renumber_table( PDO $pdo, $table, array $map, array $own ) {
 	$address = pgsync_renumber_row_address( $pdo, $table );
+	$key     = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
 	$cells   = 0;
 	foreach ( pgsync_table_info( $pdo, $table )['columns'] as $column ) {
-		$cells += pgsync_renumber_column( $pdo, $table, $column, $map, $address );
+		$by = $column === $key ? $own : $map;
+		if ( count( $by ) > 0 ) {
+			$cells += pgsync_renumber_column( $pdo, $table, $column, $by, $address );
+		}
 	}
 	return $cells;
+}
+
+/**
+ * Rewrites the row keys (JSON arrays) of an engine table ($engine: rowver or changelog): an
+ * AUTOINCREMENT table's by its own mappings only (as pgsync_renumber_table() its key column),
+ * any other table's (keys made of references: term relationships) by all of $map.
+ */
+function pgsync_renumber_engine_keys( PDO $pdo, $engine, array $map, array $by_table ) {
+	$q      = pgsync_quote_id( $engine );
+	$update = $pdo->prepare( "UPDATE $q SET pk = ? WHERE tbl = ? AND pk = ?" );
+	foreach ( $pdo->query( "SELECT DISTINCT tbl FROM $q" )->fetchAll( PDO::FETCH_COLUMN ) as $table ) {
+		$own = isset( $by_table[ $table ] ) ? $by_table[ $table ] : array();
+		$use = null === playground_sync_id_shards_autoincrement_pk( $pdo, $table ) ? $map : $own;
+		foreach ( array_chunk( array_keys( $use ), pgsync_renumber_chunk() ) as $highs ) {
+			$tests = array();
+			foreach ( $highs as $high ) {
+				$tests[] = "instr(pk, '" . (int) $high . "') > 0";
+			}
+			$select = $pdo->prepare( "SELECT DISTINCT pk FROM $q WHERE tbl = ? AND (" . implode( ' OR ', $tests ) . ')' );
+			$select->execute( array( $table ) );
+			foreach ( $select->fetchAll( PDO::FETCH_COLUMN ) as $pk ) {
+				$rewritten = playground_sync_renumber_value( (string) $pk, $use );
+				if ( $rewritten !== (string) $pk ) {
+					$update->execute( array( $rewritten, $table, $pk ) );
+				}
+			}
+		}
+	}
 }
 
 /** How to name one row in UPDATE: its primary key columns, or its rowid when it has none. */
@@ -532,12 +645,22 @@ function pgsync_find_high_ids( PDO $pdo, array $config, array $input ) {
 		}
 	}
 	$provisional = array();
+	$editing     = pgsync_posts_being_edited( $pdo, $config['tablePrefix'] );
 	foreach ( pgsync_provisional_rows( $pdo, $config, $zone, true ) as $table => $found ) {
+		$posts = $config['tablePrefix'] . 'posts' === $table;
 		foreach ( $found['ids'] as $i => $id ) {
+			$reason = 'not-reclaimed';
+			if ( $found['local'][ $i ] ) {
+				$reason = 'local-only';
+			} elseif ( $found['shared'][ $i ] ) {
+				$reason = 'shared-id';
+			} elseif ( $posts && isset( $editing[ $id ] ) ) {
+				$reason = 'being-edited';
+			}
 			$provisional[] = array(
 				'table'  => $table,
 				'id'     => $id,
-				'reason' => $found['local'][ $i ] ? 'local-only' : ( $found['shared'][ $i ] ? 'shared-id' : 'not-reclaimed' ),
+				'reason' => $reason,
 			);
 		}
 	}

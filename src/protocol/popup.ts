@@ -20,6 +20,8 @@ export const PopupCommandSchema = v.variant('type', [
   v.strictObject({ type: v.literal('popup/remove-tab'), pairId: PairIdSchema, tabId: TabIdSchema }),
   v.strictObject({ type: v.literal('popup/unpair'), pairId: PairIdSchema }),
   v.strictObject({ type: v.literal('popup/set-sync'), pairId: PairIdSchema, on: v.boolean() }),
+  /** Whether rows made while synced get low IDs afterwards, the same on every site (docs/ids.md). */
+  v.strictObject({ type: v.literal('popup/set-low-ids'), pairId: PairIdSchema, on: v.boolean() }),
   v.strictObject({ type: v.literal('popup/clear-journal') }),
   /** The user read why a pairing ended: the notice goes. */
   v.strictObject({ type: v.literal('popup/dismiss-ended'), pairId: PairIdSchema }),

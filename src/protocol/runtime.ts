@@ -107,6 +107,10 @@ export const BackgroundToTabSchema = v.variant('type', [
     /** This site's slot in the group's ID plan: the range its new rows take their IDs from. */
     slot: v.pipe(v.number(), v.integer(), v.minValue(0)),
     syncOn: v.boolean(),
+    /** This site is the group's numberer: it gives the rows made while synced low IDs (docs/ids.md). */
+    numberer: v.optional(v.boolean()),
+    /** The group's numberer, once low IDs were on: changes made after its renumberings wait for them. */
+    numbererPeer: v.optional(PeerIdSchema),
   }),
   /**
    * The group's membership changed while this tab runs in it: a member joined (`add`: a link to
@@ -127,6 +131,11 @@ export const BackgroundToTabSchema = v.variant('type', [
   v.strictObject({ type: v.literal('bg/peer-stop'), pairId: PairIdSchema }),
   v.strictObject({ type: v.literal('bg/envelope'), pairId: PairIdSchema, envelope: v.unknown() }),
   v.strictObject({ type: v.literal('bg/sync'), pairId: PairIdSchema, on: v.boolean() }),
+  /**
+   * The group's switch for low IDs changed: the numberer's site (`numbererPeer`) starts or stops
+   * handing them out, every member orders the changes made after its renumberings.
+   */
+  v.strictObject({ type: v.literal('bg/numbering'), pairId: PairIdSchema, on: v.boolean(), numbererPeer: PeerIdSchema }),
   /** Apply again what this site could not apply (the user fixed the cause). */
   v.strictObject({ type: v.literal('bg/retry'), pairId: PairIdSchema }),
   /** Show a page of the site in the tab ("Open in both tabs" of a journal entry). */

@@ -228,3 +228,18 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Launch
     close,
   };
 }
+
+/** What most journeys start from: two Playground tabs and the popup beside them, as wide as Chrome shows it. */
+export interface TwoTabsAndPopup {
+  readonly tabA: PlaygroundTab;
+  readonly tabB: PlaygroundTab;
+  readonly popup: Page;
+}
+
+export async function openTwoTabsAndPopup(browser: LaunchedBrowser): Promise<TwoTabsAndPopup> {
+  const tabA = await browser.openPlaygroundTab();
+  const tabB = await browser.openPlaygroundTab();
+  const popup = await browser.openExtensionPage('popup/index.html');
+  await popup.setViewportSize({ width: 420, height: 900 });
+  return { tabA, tabB, popup };
+}

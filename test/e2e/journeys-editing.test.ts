@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, type LaunchedBrowser, type PlaygroundTab } from './browser';
+import { launchBrowser, openTwoTabsAndPopup, type LaunchedBrowser, type PlaygroundTab } from './browser';
 import { chromeTabIdOf, pairInPopup, POLL, sessionState, troubleInJournal } from './extension-state';
 import {
   contentRows,
@@ -50,10 +50,7 @@ describe('journey: block-editor work in both paired tabs at once', () => {
   beforeAll(async () => {
     mkdirSync(SCREENS, { recursive: true });
     browser = await launchBrowser({ extensionPath: resolve('dist') });
-    tabA = await browser.openPlaygroundTab();
-    tabB = await browser.openPlaygroundTab();
-    popup = await browser.openExtensionPage('popup/index.html');
-    await popup.setViewportSize({ width: 420, height: 900 });
+    ({ tabA, tabB, popup } = await openTwoTabsAndPopup(browser));
   });
   afterAll(async () => {
     await browser?.close();

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { makePng as makeNoisyPng } from '../integration/files-png';
-import { launchBrowser, PLAYGROUND_URL, type LaunchedBrowser, type PlaygroundTab } from './browser';
+import { launchBrowser, openTwoTabsAndPopup, PLAYGROUND_URL, type LaunchedBrowser, type PlaygroundTab } from './browser';
 import { chromeTabIdOf as tabIdIn, pairInPopup, POLL, sessionState as stateIn, troubleInJournal, type SessionState } from './extension-state';
 import {
   contentRows,
@@ -95,10 +95,7 @@ describe('journeys: navigating, unpairing and opening sites in paired tabs', () 
     mkdirSync(SCREENS, { recursive: true });
     console.info(`[journeys] popup screenshots in ${SCREENS}`);
     browser = await launchBrowser({ extensionPath: resolve('dist') });
-    tabA = await browser.openPlaygroundTab();
-    tabB = await browser.openPlaygroundTab();
-    popup = await browser.openExtensionPage('popup/index.html');
-    await popup.setViewportSize({ width: 420, height: 900 });
+    ({ tabA, tabB, popup } = await openTwoTabsAndPopup(browser));
   });
   afterAll(async () => {
     await browser?.close();

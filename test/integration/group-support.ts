@@ -17,6 +17,8 @@ export interface TestGroupOptions {
   readonly sites?: Partial<BootNodeSiteOptions>;
   /** Runs on every site once booted, before its member starts (a restored member's new site too). */
   readonly onBoot?: (site: NodeSite) => Promise<void>;
+  /** The member that gives rows made while synced low IDs (docs/ids.md); none by default. */
+  readonly numberer?: string;
 }
 
 /**
@@ -206,6 +208,8 @@ export class TestGroup {
       peerId: member,
       members: members.filter((other) => other !== member),
       idSlot: this.slots.get(member)!,
+      numberer: member === this.options.numberer,
+      ...(this.options.numberer ? { numbererPeer: this.options.numberer } : {}),
       ...(copyFrom ? { awaitCopyFrom: copyFrom } : {}),
       // A member that left takes nothing more.
       send: this.link.attach(member, (message) => this.peers.get(member)?.receive(message) ?? Promise.resolve()),

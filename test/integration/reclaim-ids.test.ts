@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyBatch, findHighIds, reclaimLowIds, renumberSite, type ChangeBatch, type Renumbering } from '../../src/db';
-import { groupRange, installIdShards, planIdShards, surveyIdTables, type IdRange, type IdShardPlan } from '../../src/ids';
+import { groupRange, installIdShards, planIdShards, slotRange, surveyIdTables, type IdRange, type IdShardPlan } from '../../src/ids';
 import { PhpScriptError } from '../../src/platform/php-answer';
 import { bootNodeSite, type NodeSite, type SqliteDriverId, type WordPressVersionId } from '../harness';
 import { captureSite, differences, inWordPress, sync, type CapturedSite } from './db-support';
@@ -171,7 +171,7 @@ describe.each(COMBINATIONS)('reclaiming low IDs on the %s driver, WordPress %s',
     const made = await makeContentOnB();
     const before = await readBack(b, made);
 
-    const mappings = await reclaimLowIds(a.site.client, { zone, by: a.peerId });
+    const mappings = (await reclaimLowIds(a.site.client, { by: a.peerId })).mappings;
     expect(await renumberSite(b.site.client, mappings, a.peerId)).toMatchObject({ renumbered: mappings.length });
     const ids = lowIds(made, mappings);
 
@@ -218,7 +218,7 @@ describe.each(COMBINATIONS)('reclaiming low IDs on the %s driver, WordPress %s',
   it('converges when both members go on with the high ID while it is renumbered: changes in flight and not captured yet', async () => {
     const { post } = (await inWordPress(b.site, `$result = array('post' => wp_insert_post(array('post_title' => 'Busy', 'post_status' => 'publish')));`)) as { post: number };
     await sync(b, a);
-    const mappings = await reclaimLowIds(a.site.client, { zone, by: a.peerId });
+    const mappings = (await reclaimLowIds(a.site.client, { zone, by: a.peerId })).mappings;
     const low = mappings.find((mapping) => mapping.high === post)!.low;
 
     // Meanwhile B, without the mapping yet: edits the post, links new rows to it, and changes it
@@ -257,7 +257,7 @@ echo 'done';`,
     const pending = await b.drain();
     expect(JSON.stringify(pending)).not.toContain(String(post));
     await deliverToA(pending);
-    const second = await reclaimLowIds(a.site.client, { zone, by: a.peerId });
+    const second = (await reclaimLowIds(a.site.client, { zone, by: a.peerId })).mappings;
     await renumberSite(b.site.client, second, a.peerId);
 
     expect(await differences(a, b)).toEqual([]);
@@ -286,7 +286,7 @@ $result = array('title' => $post->post_title, 'content' => $post->post_content, 
 
   it('lets a page opened before the renumbering save with the high IDs, and sends the old link on to the post', async () => {
     const made = await makeContentOnB();
-    const mappings = await reclaimLowIds(a.site.client, { zone, by: a.peerId });
+    const mappings = (await reclaimLowIds(a.site.client, { zone, by: a.peerId })).mappings;
     await renumberSite(b.site.client, mappings, a.peerId);
     const ids = lowIds(made, mappings);
 
@@ -344,10 +344,10 @@ echo 'done';`,
 
   it('is idempotent, and refuses a low ID another row holds, changing nothing', async () => {
     const made = await makeContentOnB();
-    const mappings = await reclaimLowIds(a.site.client, { zone, by: a.peerId });
+    const mappings = (await reclaimLowIds(a.site.client, { zone, by: a.peerId })).mappings;
     await renumberSite(b.site.client, mappings, a.peerId);
     expect(await renumberSite(b.site.client, mappings, a.peerId)).toEqual({ renumbered: 0, cells: 0 });
-    expect(await reclaimLowIds(a.site.client, { zone, by: a.peerId })).toEqual([]);
+    expect((await reclaimLowIds(a.site.client, { zone, by: a.peerId })).mappings).toEqual([]);
 
     // A new post on B, and a mapping that would give it the ID of "Hello world!" (post 1).
     const { post } = (await inWordPress(b.site, `$result = array('post' => wp_insert_post(array('post_title' => 'Later', 'post_status' => 'publish')));`)) as { post: number };
@@ -374,7 +374,7 @@ $pdo->prepare("INSERT INTO $wpdb->links (link_id, link_url, link_name) VALUES (?
 $pdo->prepare("INSERT INTO $wpdb->links (link_id, link_url, link_name) VALUES (?, 'https://example.test/', 'Natural')")->execute(array(${natural}));
 $result = true;`,
     );
-    const mappings = await reclaimLowIds(b.site.client, { zone, by: b.peerId });
+    const mappings = (await reclaimLowIds(b.site.client, { zone, by: b.peerId })).mappings;
     expect(mappings.filter((mapping) => mapping.high === post)).toEqual([]);
     const report = await findHighIds(b.site.client, { zone, naturalHi });
     expect(report.provisional).toEqual(
@@ -387,15 +387,48 @@ $result = true;`,
     expect(report.occurrences).toEqual([]);
   });
 
+  it('moves a member’s own local-only row out of the way of a low ID, and refuses a synced row there', async () => {
+    const made = await makeContentOnB();
+    const mappings = (await reclaimLowIds(a.site.client, { zone, by: a.peerId })).mappings;
+    const option = mappings.find((mapping) => mapping.table === 'wp_options')!;
+    // B made a transient before the group that A never had, numbered as A's next option would be.
+    const place = (name: string) =>
+      inWordPress(
+        b.site,
+        `$pdo = playground_sync_id_shards_pdo();
+$pdo->prepare("INSERT INTO $wpdb->options (option_id, option_name, option_value, autoload) VALUES (?, ?, 'kept', 'off')")->execute(array(${option.low}, '${name}'));
+$result = true;`,
+      );
+    await place('_transient_only_on_b');
+    expect(await renumberSite(b.site.client, mappings, a.peerId)).toMatchObject({ renumbered: mappings.length });
+    const moved = (await inWordPress(b.site, `$result = (int) $wpdb->get_var("SELECT option_id FROM $wpdb->options WHERE option_name = '_transient_only_on_b'");`)) as number;
+    expect(moved).toBeGreaterThanOrEqual(slotRange(plan, 1).lo);
+    expect(moved).toBeLessThan(slotRange(plan, 1).hi);
+    // Every synced reference alike on both (the transient and cron event are B's own).
+    const synced = async (site: CapturedSite) => {
+      const { transient: _transient, cron: _cron, ...rest } = (await readBack(site, lowIds(made, mappings))) as Record<string, unknown>;
+      return rest;
+    };
+    expect(await synced(b)).toEqual(await synced(a));
+
+    // A synced row in the way is a real conflict: nothing is written.
+    const next = (await inWordPress(a.site, `$result = wp_insert_post(array('post_title' => 'Next', 'post_status' => 'publish'));`)) as number;
+    await sync(a, b);
+    const more = (await reclaimLowIds(a.site.client, { zone, by: a.peerId })).mappings.filter((mapping) => mapping.high === next);
+    await inWordPress(b.site, `$pdo = playground_sync_id_shards_pdo(); $pdo->prepare("INSERT INTO $wpdb->posts (ID, post_title, post_content, post_excerpt, to_ping, pinged, post_content_filtered) VALUES (?, 'In the way', '', '', '', '', '')")->execute(array(${more[0]!.low})); $result = true;`);
+    await expect(renumberSite(b.site.client, more, a.peerId)).rejects.toThrow(/has a row \d+ here already/);
+    expect((await inWordPress(b.site, `$result = get_post(${next})->post_title;`)) as string).toBe('Next');
+  });
+
   it('never gives a deleted row’s low ID again', async () => {
     const made = await makeContentOnB();
-    const mappings = await reclaimLowIds(a.site.client, { zone, by: a.peerId });
+    const mappings = (await reclaimLowIds(a.site.client, { zone, by: a.peerId })).mappings;
     await renumberSite(b.site.client, mappings, a.peerId);
     const postLow = lowIds(made, mappings);
     const highestPost = Math.max(...mappings.filter((mapping) => mapping.table === 'wp_posts').map((mapping) => mapping.low));
     await inWordPress(a.site, `wp_delete_post(${highestPost}, true); $result = true;`);
     const { post } = (await inWordPress(a.site, `$result = array('post' => wp_insert_post(array('post_title' => 'After the delete', 'post_status' => 'publish')));`)) as { post: number };
-    const next = await reclaimLowIds(a.site.client, { zone, by: a.peerId });
+    const next = (await reclaimLowIds(a.site.client, { zone, by: a.peerId })).mappings;
     const mapping = next.find((candidate) => candidate.high === post);
     expect(mapping?.low).toBe(highestPost + 1);
     expect(postLow.post).toBeLessThan(highestPost + 1);

@@ -72,8 +72,8 @@ describe('PairingCoordinator', () => {
     const [pairing] = background.pairings.value;
     expect(pairing).toMatchObject({ phase: 'copying', syncOn: true, sides: [{ tabId: 1 }, { tabId: 2, copy: { fromTabId: 1, reason: 'pairing' } }] });
     const [source, target] = pairing!.sides;
-    expect(tabs.sent[2]!.message).toEqual({ type: 'bg/peer-start', pairId: pairing!.pairId, peerId: source!.peerId, members: [target!.peerId], role: 'source', slot: 0, syncOn: true });
-    expect(tabs.sent[3]!.message).toMatchObject({ role: 'target', slot: 1, members: [source!.peerId], copyFrom: source!.peerId });
+    expect(tabs.sent[2]!.message).toEqual({ type: 'bg/peer-start', pairId: pairing!.pairId, peerId: source!.peerId, members: [target!.peerId], role: 'source', slot: 0, syncOn: true, numberer: false });
+    expect(tabs.sent[3]!.message).toMatchObject({ role: 'target', slot: 1, members: [source!.peerId], copyFrom: source!.peerId, numberer: false });
     expect(pairing!.sides.map((side) => [side.tabId, side.slot])).toEqual([[1, 0], [2, 1]]);
     expect(background.journal.entries.map((entry) => entry.summary)).toEqual([
       expect.stringMatching(/^Paired https:\/\/playground.wordpress.net\/scope:amber\/ with .*scope:birch\/: copying/),
@@ -207,6 +207,34 @@ describe('PairingCoordinator', () => {
     expect(background.pairings.value[0]).toMatchObject({ syncOn: false, sides: [{ pending: 0 }, { pending: 7, problem: 'The engine files are gone' }] });
   });
 
+  it('switches low IDs on for the group: the numberer (the site copied from) numbers, every side learns who it is, a resumed numberer goes on', async () => {
+    const { tabs, background, coordinator, pairId, report } = await livePair('opfs');
+    expect(background.pairings.value[0]!.lowIds).toBeUndefined();
+    const numberer = background.pairings.value[0]!.sides[0]!.peerId;
+    expect(await coordinator.setLowIds(pairId, true)).toEqual({ ok: true });
+    expect(tabs.sent.map(({ tabId, message }) => [tabId, message])).toEqual([
+      [1, { type: 'bg/numbering', pairId, on: true, numbererPeer: numberer }],
+      [2, { type: 'bg/numbering', pairId, on: true, numbererPeer: numberer }],
+    ]);
+    expect(background.pairings.value[0]).toMatchObject({ lowIds: true, numbererPeer: numberer });
+    expect(background.journal.entries.at(-1)!.summary).toMatch(/^Low IDs on/);
+    tabs.sent.length = 0;
+    await report(1, 'amber', 'doc-1-reloaded');
+    expect(tabs.sent[0]!.message).toMatchObject({ role: 'resume', slot: 0, numberer: true, numbererPeer: numberer });
+    expect(await coordinator.setLowIds(pairId, false)).toEqual({ ok: true });
+    expect(tabs.sent.at(-1)).toMatchObject({ tabId: 2, message: { type: 'bg/numbering', on: false, numbererPeer: numberer } });
+    expect(background.pairings.value[0]).toMatchObject({ lowIds: false, numbererPeer: numberer });
+  });
+
+  it('has no numberer any more once a copy replaced the numberer’s site: the restored site does not hand out low IDs', async () => {
+    const { tabs, background, coordinator, pairId, report } = await livePair('temporary');
+    await coordinator.setLowIds(pairId, true);
+    tabs.sent.length = 0;
+    await report(1, 'amber', 'doc-1-reloaded');
+    expect(tabs.sent.find(({ tabId }) => tabId === 1)!.message).toMatchObject({ role: 'target', numberer: false });
+    expect(background.pairings.value[0]).toMatchObject({ numbererGone: 'restored' });
+  });
+
   it('fails the pairing when the copy fails', async () => {
     const { background, coordinator } = await setUp();
     await coordinator.pair([1, 2], 1);
@@ -282,6 +310,7 @@ describe('PairingCoordinator', () => {
       expect(await coordinator.removeTab(pairId, 2)).toEqual({ ok: true });
       expect(tabs.kinds()).toEqual(['2 bg/peer-stop', `1 bg/member remove ${leaving}`, `3 bg/member remove ${leaving}`]);
       expect(background.pairings.value[0]!.sides.map((side) => side.tabId)).toEqual([1, 3]);
+      expect(background.pairings.value[0]!.numbererGone).toBeUndefined();
       expect(background.journal.entries.at(-1)!.summary).toMatch(/scope:birch\/ left the group/);
       tabs.sent.length = 0;
       await coordinator.onTabGone(3, 'was closed');
@@ -296,6 +325,15 @@ describe('PairingCoordinator', () => {
       expect(tabs.kinds()).toEqual(['3 bg/peer-stop', `1 bg/member remove ${leaving}`, `2 bg/member remove ${leaving}`]);
       expect(background.pairings.value[0]).toMatchObject({ phase: 'live' });
       expect(background.journal.entries.at(-1)!.summary).toBe('The tab of cedar was closed: it left the group, which goes on without it');
+    });
+
+    it('has no numberer once the numberer’s tab left: no other member takes over handing out low IDs', async () => {
+      const { tabs, background, coordinator, pairId } = await liveGroup();
+      await coordinator.onTabGone(1, 'was closed');
+      expect(background.pairings.value[0]).toMatchObject({ phase: 'live', numbererGone: 'left', sides: [{ tabId: 2 }, { tabId: 3 }] });
+      tabs.sent.length = 0;
+      expect(await coordinator.setLowIds(pairId, true)).toEqual({ ok: true });
+      expect(tabs.sent).toEqual([]);
     });
 
     it('lets a tab that switched to another site leave the group, which goes on; the site switched to is left as it is', async () => {

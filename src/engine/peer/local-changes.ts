@@ -1,4 +1,4 @@
-import type { ChangeFeed } from '../../db';
+import type { ChangeFeed, Renumbering } from '../../db';
 import type { FileChange } from '../../files';
 import { encodeHlc, type HlcClock } from '../../sync/hlc';
 import type { Delta } from '../delta';
@@ -121,6 +121,11 @@ export class LocalChanges {
     fileVersions.record(delta.files, delta.hlc);
     const seq = this.options.send(delta);
     if (db) this.batchOfDelta.set(seq, db.seq);
+  }
+
+  /** Sends the numberer's renumberings as a delta of their own (see Numberer). Call from a step. */
+  sendRenumbering(renumber: readonly Renumbering[]): void {
+    this.options.send({ files: [], db: null, renumber, hlc: encodeHlc(this.options.clock.now()) });
   }
 
   /** The files at `paths` as they are on the site now, as changes. */

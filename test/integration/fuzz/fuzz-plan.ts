@@ -52,9 +52,10 @@ function range(from: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => from + i);
 }
 
-/** Which group seeds run: on a group that starts with `members` members. */
+/** Which group seeds run: on a group that starts with `members` members; `reclaim`: its first member hands out low IDs. */
 export interface GroupFuzzRun extends FuzzRun {
   readonly members: number;
+  readonly reclaim: boolean;
 }
 
 // Two seeds of three members and one of five, 20 workload ops each, keep the file inside CI's
@@ -64,15 +65,16 @@ export interface GroupFuzzRun extends FuzzRun {
 // group-fuzz-regressions.test.ts.)
 // Hundreds more run locally with `npm run fuzz -- --members 3`.
 // One seed of five members in CI (joins, leaves and restores among them; about 40 s): the budget takes no more.
-const GROUP_CI_PLAN: readonly GroupFuzzRun[] = [{ ...CI_PLAN[0]!, members: 5, seeds: [386], workloadOps: 20 }];
+const GROUP_CI_PLAN: readonly GroupFuzzRun[] = [{ ...CI_PLAN[0]!, members: 5, seeds: [386], workloadOps: 20, reclaim: false }];
 
 /**
  * FUZZ_GROUP_SEEDS=N FUZZ_GROUP_FROM=S: N group seeds from S instead of the CI set;
  * FUZZ_GROUP_MEMBERS: members at the start (3); FUZZ_GROUP_OPS: workload ops per seed (200);
- * FUZZ_COMBINATION, FUZZ_ALL_KINDS, FUZZ_SHRINK, FUZZ_MINIMIZE as for pairs.
+ * FUZZ_RECLAIM=1: the first member hands out low IDs; FUZZ_COMBINATION, FUZZ_ALL_KINDS,
+ * FUZZ_SHRINK, FUZZ_MINIMIZE as for pairs.
  */
 export function groupFuzzPlan(env: NodeJS.ProcessEnv): readonly GroupFuzzRun[] {
   if (!env.FUZZ_GROUP_SEEDS) return GROUP_CI_PLAN;
   const [pairRun] = fuzzPlan({ ...env, FUZZ_SEEDS: env.FUZZ_GROUP_SEEDS, FUZZ_FROM: env.FUZZ_GROUP_FROM, FUZZ_OPS: env.FUZZ_GROUP_OPS });
-  return [{ ...pairRun!, members: Number(env.FUZZ_GROUP_MEMBERS ?? 3) }];
+  return [{ ...pairRun!, members: Number(env.FUZZ_GROUP_MEMBERS ?? 3), reclaim: env.FUZZ_RECLAIM === '1' }];
 }

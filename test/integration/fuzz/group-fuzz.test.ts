@@ -11,12 +11,12 @@ import { groupFuzzPlan } from './fuzz-plan';
  */
 
 describe.each(groupFuzzPlan(process.env))(
-  'group convergence fuzz, $members members, WordPress $combination.wp on the $combination.driver driver',
-  ({ combination, members, seeds, workloadOps, exclude, shrink, minimize }) => {
+  'group convergence fuzz, $members members (low IDs: $reclaim), WordPress $combination.wp on the $combination.driver driver',
+  ({ combination, members, seeds, workloadOps, exclude, shrink, minimize, reclaim }) => {
     it.each(seeds)(`seed %i converges after ${workloadOps} workload ops`, async (seed) => {
-      const result = await runGroupSeed(seed, workloadOps, members, combination, { exclude, shrink, minimize });
+      const result = await runGroupSeed(seed, workloadOps, members, combination, { exclude, shrink, minimize, reclaim });
       expect(countWorkloadOps(result.ops)).toBe(workloadOps);
-      expect(result.problem === null ? 'converged' : describeGroupFailure(result, combination)).toBe('converged');
+      expect(result.problem === null ? 'converged' : describeGroupFailure(result, combination, reclaim)).toBe('converged');
     }, 1_200_000);
   },
 );

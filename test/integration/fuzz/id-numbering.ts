@@ -32,6 +32,7 @@ try {
 } catch (Exception $e) {
   $base = 0;
 }
+$renumbered = (bool) $pdo->query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_wp_sqlite_pgsync_renumbered'")->fetchColumn();
 $tables = array();
 foreach ($pdo->query("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%' AND name NOT LIKE 'sqlite%' AND substr(name, 1, 11) <> '_wp_sqlite_'")->fetchAll(PDO::FETCH_COLUMN) as $table) {
   $keys = array_values(array_filter($pdo->query('PRAGMA table_info("' . $table . '")')->fetchAll(PDO::FETCH_ASSOC), fn ($c) => (int) $c['pk'] > 0));
@@ -39,7 +40,9 @@ foreach ($pdo->query("SELECT name FROM sqlite_master WHERE type = 'table' AND sq
   $pk = $keys[0]['name'];
   $max = (int) $pdo->query("SELECT coalesce(max(\\"$pk\\"), 0) FROM \\"$table\\" WHERE \\"$pk\\" < $base")->fetchColumn();
   $from = isset($since[$table]) ? (int) $since[$table]['max'] : 0;
-  $below = array_map('intval', $pdo->query("SELECT \\"$pk\\" FROM \\"$table\\" WHERE \\"$pk\\" > $from AND \\"$pk\\" < $base ORDER BY 1 LIMIT 20")->fetchAll(PDO::FETCH_COLUMN));
+  // Low IDs the group's numberer gave (docs/ids.md) are not SQLite's numbering.
+  $given = $renumbered ? " AND \\"$pk\\" NOT IN (SELECT low FROM \\"_wp_sqlite_pgsync_renumbered\\" WHERE tbl = " . $pdo->quote($table) . ")" : '';
+  $below = array_map('intval', $pdo->query("SELECT \\"$pk\\" FROM \\"$table\\" WHERE \\"$pk\\" > $from AND \\"$pk\\" < $base$given ORDER BY 1 LIMIT 20")->fetchAll(PDO::FETCH_COLUMN));
   $tables[$table] = array('pk' => $pk, 'max' => $max, 'below' => $below);
 }
 echo '${MARKER}', json_encode(array('base' => $base, 'tables' => (object) $tables));

@@ -1,3 +1,5 @@
+import { findHighIds } from '../../../src/db';
+import { groupRange } from '../../../src/ids';
 import { failuresIn } from '../engine-support';
 import { TestGroup } from '../group-support';
 import { errorText, failureReport, saveFailure } from './failure-file';
@@ -18,6 +20,8 @@ import type { Combination } from '../engine-support';
 export interface GroupFuzzSettings extends FuzzSettings {
   /** Members the group starts with. */
   readonly members: number;
+  /** The first member hands out low IDs (docs/ids.md): judged also on references left to high IDs it renumbered. */
+  readonly reclaim?: boolean;
 }
 
 /** A further check on the drained group (a regression's own expectation): what is wrong, or null. */
@@ -44,6 +48,7 @@ export async function replayGroupOps(ops: readonly GroupOp[], settings: GroupFuz
     peer: { fileSettleMs: NO_FILE_TIMER_MS },
     sites: buildSiteOptions(settings),
     onBoot: installWriteEndpoint,
+    ...(settings.reclaim ? { numberer: firstMembers(settings.members)[0]! } : {}),
   });
   try {
     const members = firstMembers(settings.members);
@@ -72,6 +77,10 @@ export async function replayGroupOps(ops: readonly GroupOp[], settings: GroupFuz
     const unsharded: string[] = [];
     for (const member of group.members) unsharded.push(await idsBelowRanges(group.site(member), before, member));
     if (unsharded.some(Boolean)) return `rows numbered outside the ID ranges:\n${unsharded.filter(Boolean).join('\n')}`;
+    if (settings.reclaim) {
+      const left = await highIdsLeft(group, members[0]!);
+      if (left !== '') return left;
+    }
     return (await check?.(group)) ?? null;
   } catch (error) {
     return errorText(error);
@@ -80,14 +89,36 @@ export async function replayGroupOps(ops: readonly GroupOp[], settings: GroupFuz
   }
 }
 
+/**
+ * With low IDs on: what still refers to a high ID the numberer renumbered (a dangling reference),
+ * on any member; and, while the numberer is still the group's first member and never started
+ * over, any row made while synced that is still high ('' when all is well).
+ */
+async function highIdsLeft(group: TestGroup, numberer: string): Promise<string> {
+  const problems: string[] = [];
+  const numbering = group.members.includes(numberer) && group.peer(numberer).isNumberer;
+  for (const member of group.members) {
+    const report = await findHighIds(group.site(member).client, { zone: groupRange(group.idPlan) });
+    if (report.occurrences.length > 0) problems.push(`${member} still refers to renumbered high IDs: ${JSON.stringify(report.occurrences.slice(0, 10))}`);
+    const high = report.provisional.filter((row) => row.reason === 'not-reclaimed');
+    if (numbering && high.length > 0) problems.push(`${member} holds rows the numberer never renumbered: ${JSON.stringify(high.slice(0, 10))}`);
+  }
+  return problems.join('\n');
+}
+
 /** What the members' tabs do once the work stops (their timers, see runTabTimer), then everything flushed and delivered. */
 async function drain(group: TestGroup): Promise<void> {
   for (const member of group.members) await runTabTimer(group.peer(member));
   await group.sync();
 }
 
-export async function runGroupSeed(seed: number, workloadOps: number, members: number, combination: Combination, options: RunSeedOptions = {}): Promise<GroupSeedResult> {
-  const settings: GroupFuzzSettings = { combination, linkSeed: seed, members };
+export interface RunGroupSeedOptions extends RunSeedOptions {
+  /** The first member hands out low IDs (see `GroupFuzzSettings.reclaim`). */
+  readonly reclaim?: boolean;
+}
+
+export async function runGroupSeed(seed: number, workloadOps: number, members: number, combination: Combination, options: RunGroupSeedOptions = {}): Promise<GroupSeedResult> {
+  const settings: GroupFuzzSettings = { combination, linkSeed: seed, members, ...(options.reclaim ? { reclaim: true } : {}) };
   const judge = (ops: readonly GroupOp[]) => replayGroupOps(ops, settings);
   const ops = generateGroupOps(seed, workloadOps, members, options.exclude);
   const problem = await judge(ops);
@@ -100,9 +131,9 @@ export async function runGroupSeed(seed: number, workloadOps: number, members: n
 }
 
 /** The seed, the member count, the shortest failing op list as JSON for a regression test, and its problem; also saved under .cache/fuzz-failures/. */
-export function describeGroupFailure(result: GroupSeedResult, combination: Combination): string {
+export function describeGroupFailure(result: GroupSeedResult, combination: Combination, reclaim = false): string {
   const shortest = result.shortest ?? { ops: result.ops, problem: result.problem ?? '' };
-  const settings = JSON.stringify({ combination, linkSeed: result.seed, members: result.members });
+  const settings = JSON.stringify({ combination, linkSeed: result.seed, members: result.members, ...(reclaim ? { reclaim } : {}) });
   const text = failureReport({
     headline: `Group fuzz seed ${result.seed}, ${result.members} members (${combination.driver} driver, WordPress ${combination.wp}) failed after ${result.ops.length} ops.`,
     replay: `replayGroupOps(OPS, ${settings})`,
@@ -111,7 +142,7 @@ export function describeGroupFailure(result: GroupSeedResult, combination: Combi
     problem: shortest.problem,
     allOpsProblem: result.problem,
   });
-  saveFailure(`${failureName(result.seed, result.members, combination)}.txt`, text);
+  saveFailure(`${failureName(result.seed, result.members, combination)}${reclaim ? '-reclaim' : ''}.txt`, text);
   return text;
 }
 

@@ -1,0 +1,259 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findHighIds } from '../../src/db';
+import { groupRange } from '../../src/ids';
+import { failuresIn, inWordPress, type Combination } from './engine-support';
+import { TestGroup } from './group-support';
+
+/**
+ * Reclaiming low IDs in the engine (docs/ids.md): the group's numberer gives every row made while
+ * synced the next low ID, on its site, and sends the renumberings in its own stream of deltas;
+ * every member renumbers its site alike and rewrites what still arrives with a high ID. Real
+ * WordPress sites; convergence judged on table contents, references on what WordPress reads.
+ */
+
+const CURRENT: Combination = { driver: 'ast', wp: 'nightly' };
+const OLDER: Combination = { driver: 'legacy', wp: '6.5' };
+const THREE = ['peer-a', 'peer-b', 'peer-c'];
+
+interface Made {
+  readonly post: number;
+  readonly image: number;
+  readonly comment: number;
+  readonly category: number;
+}
+
+/** A post with a featured image, that image in a block and a gallery, a comment and a new category: made on `member`. */
+function makeLinkedContent(group: TestGroup, member: string, name: string): Promise<Made> {
+  return inWordPress<Made>(
+    group.site(member),
+    `$image = wp_insert_attachment(['post_title' => '${name} image', 'post_mime_type' => 'image/png', 'post_status' => 'inherit'], 'photos/${name}.png');
+$category = wp_insert_term('${name} category', 'category')['term_id'];
+$content = '<!-- wp:image {"id":' . $image . '} --><figure class="wp-block-image"><img src="x.png" class="wp-image-' . $image . '"/></figure><!-- /wp:image -->'
+  . '[gallery ids="' . $image . '"]';
+$post = wp_insert_post(['post_title' => '${name} post', 'post_status' => 'publish', 'post_content' => $content, 'post_category' => [$category]]);
+set_post_thumbnail($post, $image);
+$comment = wp_insert_comment(['comment_post_ID' => $post, 'comment_content' => 'On ${name}', 'comment_approved' => 1]);
+$result = ['post' => $post, 'image' => $image, 'comment' => $comment, 'category' => $category];`,
+  );
+}
+
+/** What `member` reads of the content named `name`, found by its titles: IDs and the references to them. */
+function readLinkedContent(group: TestGroup, member: string, name: string) {
+  return inWordPress<{ post: number; image: number; thumbnail: number; content: string; commentPost: number; categories: number[]; category: number }>(
+    group.site(member),
+    `$post = get_posts(['title' => '${name} post', 'post_status' => 'publish'])[0];
+$image = get_posts(['title' => '${name} image', 'post_type' => 'attachment', 'post_status' => 'inherit'])[0];
+$comments = get_comments(['post_id' => $post->ID]);
+$result = [
+  'post' => $post->ID,
+  'image' => $image->ID,
+  'thumbnail' => (int) get_post_thumbnail_id($post->ID),
+  'content' => $post->post_content,
+  'commentPost' => count($comments) === 1 ? (int) $comments[0]->comment_post_ID : -1,
+  'categories' => array_map('intval', wp_get_post_categories($post->ID)),
+  'category' => get_term_by('name', '${name} category', 'category')->term_id,
+];`,
+  );
+}
+
+async function expectLowAndLinked(group: TestGroup, name: string): Promise<void> {
+  const { lo } = groupRange(group.idPlan);
+  const seen = [];
+  for (const member of group.members) {
+    const read = await readLinkedContent(group, member, name);
+    for (const id of [read.post, read.image, read.category]) expect(id, `${name} on ${member}`).toBeLessThan(lo);
+    expect(read.thumbnail).toBe(read.image);
+    expect(read.content).toContain(`{"id":${read.image}}`);
+    expect(read.content).toContain(`wp-image-${read.image}`);
+    expect(read.content).toContain(`[gallery ids="${read.image}"]`);
+    expect(read.commentPost).toBe(read.post);
+    expect(read.categories).toContain(read.category);
+    seen.push(read);
+  }
+  // The same low IDs on every member.
+  expect(new Set(seen.map((read) => JSON.stringify(read))).size).toBe(1);
+}
+
+/** The checker on every member: no reclaimed high ID left anywhere, and no row made while synced still high but for a reason. */
+async function expectNoHighIdLeft(group: TestGroup): Promise<void> {
+  for (const member of group.members) {
+    const report = await findHighIds(group.site(member).client, { zone: groupRange(group.idPlan) });
+    expect(report.occurrences, member).toEqual([]);
+    expect(report.provisional.filter((row) => row.reason === 'not-reclaimed'), member).toEqual([]);
+  }
+}
+
+const renumberLines = (group: TestGroup) => group.journal.filter((entry) => entry.kind === 'change' && / renumbered \d+ → \d+/.test(entry.summary));
+
+describe('reclaiming low IDs in a group of three equal sites, WordPress nightly on the ast driver', () => {
+  const group = new TestGroup(CURRENT, 'reclaim-equal', { numberer: 'peer-a' });
+
+  beforeAll(async () => {
+    for (const member of THREE) await group.boot(member);
+    await group.create(THREE, 'peer-a', false);
+  });
+  afterAll(() => group.stop());
+
+  it('gives linked rows made on every member low IDs, the same everywhere, with every reference rewritten', async () => {
+    for (const member of THREE) {
+      const made = await makeLinkedContent(group, member, `From ${member}`);
+      expect(made.post).toBeGreaterThanOrEqual(groupRange(group.idPlan).lo);
+    }
+    await group.sync();
+    await group.expectConverged();
+    for (const member of THREE) await expectLowAndLinked(group, `From ${member}`);
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
+    // Each renumbered post is named in the journal, sent by the numberer and received by the others.
+    const numbererUrl = group.site('peer-a').siteUrl.replace(/\/$/, '');
+    const lines = renumberLines(group).filter((entry) => `${entry.summary}\n${entry.detail ?? ''}`.includes('Post “From peer-b post” renumbered'));
+    expect(lines.map((entry) => `${entry.direction} ${entry.site.replace(/\/$/, '') === numbererUrl ? 'numberer' : 'other'}`).sort()).toEqual([
+      'received other',
+      'received other',
+      'sent numberer',
+    ]);
+  });
+
+  it('keeps what a member changes under a high ID while the numberer renumbers it: the edit, a new child and meta land on the low ID', async () => {
+    const made = await makeLinkedContent(group, 'peer-b', 'Moving');
+    await group.peer('peer-b').flush();
+    // Only the numberer has B's post; it renumbers it and sends that to B and C, where it waits.
+    while (await group.link.deliverFirst('peer-a', (message) => (message as { from?: string }).from === 'peer-b'));
+    await group.peer('peer-a').flush();
+    const onA = await readLinkedContent(group, 'peer-a', 'Moving');
+    expect(onA.post).toBeLessThan(groupRange(group.idPlan).lo);
+    // B still has the high ID and goes on with it.
+    await inWordPress(
+      group.site('peer-b'),
+      `wp_update_post(['ID' => ${made.post}, 'post_content' => get_post(${made.post})->post_content . '<p>Edited on B</p>']);
+update_post_meta(${made.post}, 'moved_note', 'see ${made.post}');
+wp_insert_post(['post_title' => 'Moving child', 'post_status' => 'publish', 'post_type' => 'page', 'post_parent' => ${made.post}]);`,
+    );
+    await group.sync();
+    await group.expectConverged();
+    await expectLowAndLinked(group, 'Moving');
+    for (const member of THREE) {
+      const read = await inWordPress<{ edited: boolean; note: string; parent: number; post: number }>(
+        group.site(member),
+        `$post = get_posts(['title' => 'Moving post', 'post_status' => 'publish'])[0];
+$child = get_posts(['title' => 'Moving child', 'post_type' => 'page', 'post_status' => 'publish'])[0];
+$result = ['edited' => str_contains($post->post_content, 'Edited on B'), 'note' => get_post_meta($post->ID, 'moved_note', true), 'parent' => $child->post_parent, 'post' => $post->ID];`,
+      );
+      expect(read, member).toEqual({ edited: true, note: `see ${read.post}`, parent: read.post, post: onA.post });
+    }
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
+  it('holds a change made under a low ID on a member that has not renumbered yet, until it has', async () => {
+    const post = await inWordPress<number>(group.site('peer-c'), `$result = wp_insert_post(['post_title' => 'Early', 'post_status' => 'publish']);`);
+    await group.peer('peer-c').flush();
+    for (const member of ['peer-a', 'peer-b']) while (await group.link.deliverFirst(member, (message) => (message as { from?: string }).from === 'peer-c'));
+    // A renumbers C's post; only B hears of it, and edits the post under its low ID.
+    await group.peer('peer-a').flush();
+    expect(await group.link.deliverFirst('peer-b', (message) => (message as { from?: string }).from === 'peer-a' && message.kind === 'delta')).toBe(true);
+    const low = await inWordPress<number>(group.site('peer-b'), `$result = get_posts(['title' => 'Early', 'post_status' => 'publish'])[0]->ID;`);
+    expect(low).toBeLessThan(groupRange(group.idPlan).lo);
+    await inWordPress(group.site('peer-b'), `wp_update_post(['ID' => ${low}, 'post_title' => 'Early, edited after the renumbering']);`);
+    await group.peer('peer-b').flush();
+    // B's edit reaches C before A's renumbering: C holds it (it names a row C knows by its high ID).
+    while (await group.link.deliverFirst('peer-c', (message) => (message as { from?: string }).from === 'peer-b'));
+    const onC = () => inWordPress<(string | number)[][]>(group.site('peer-c'), `$result = $wpdb->get_results("SELECT ID, post_title FROM $wpdb->posts WHERE ID IN (${post}, ${low})", ARRAY_N);`);
+    expect(await onC()).toEqual([[String(post), 'Early']]);
+    await group.sync();
+    await group.expectConverged();
+    expect(await onC()).toEqual([[String(low), 'Early, edited after the renumbering']]);
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
+  it('gives a member restored from a copy new IDs past every ID its earlier life made, in every table', async () => {
+    const post = await inWordPress<number>(group.site('peer-c'), `$result = wp_insert_post(['post_title' => 'Made before the reload', 'post_status' => 'draft']);`);
+    await group.sync();
+    await group.restore('peer-c', 'peer-b');
+    await group.untilCopied('peer-c');
+    // Its earlier life's post is renumbered by now or not: its high ID was taken either way.
+    const option = await inWordPress<number>(
+      group.site('peer-c'),
+      `add_option('made_after_the_reload', 'yes'); $result = (int) $wpdb->get_var("SELECT option_id FROM $wpdb->options WHERE option_name = 'made_after_the_reload'");`,
+    );
+    expect(option).toBeGreaterThan(post);
+    await group.sync();
+    await group.expectConverged();
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
+  it('leaves a post someone has open in an editor high, on every member, until the editor lets it go', async () => {
+    const { lo } = groupRange(group.idPlan);
+    // The editor's lock (WordPress's _edit_lock, refreshed while the editor is open) travels with the post.
+    const post = await inWordPress<number>(
+      group.site('peer-c'),
+      `$post = wp_insert_post(['post_title' => 'Open in an editor', 'post_status' => 'draft']); update_post_meta($post, '_edit_lock', time() . ':1'); $result = $post;`,
+    );
+    await group.sync();
+    await group.expectConverged();
+    const titled = (member: string) => inWordPress<number>(group.site(member), `$result = get_posts(['title' => 'Open in an editor', 'post_status' => 'draft'])[0]->ID;`);
+    for (const member of THREE) expect(await titled(member)).toBe(post);
+    const report = await findHighIds(group.site('peer-a').client, { zone: groupRange(group.idPlan) });
+    expect(report.provisional).toContainEqual({ table: 'wp_posts', id: post, reason: 'being-edited' });
+    // The block editor releases its lock when it closes: the lock's time goes past the lock window.
+    await inWordPress(group.site('peer-c'), `update_post_meta(${post}, '_edit_lock', (time() - 300) . ':1');`);
+    await group.sync();
+    await group.expectConverged();
+    const low = await titled('peer-a');
+    expect(low).toBeLessThan(lo);
+    for (const member of THREE) expect(await titled(member)).toBe(low);
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+});
+
+describe('reclaiming low IDs in a group made by copying, WordPress 6.5 on the legacy driver', () => {
+  const group = new TestGroup(OLDER, 'reclaim-copy', { numberer: 'peer-a' });
+
+  beforeAll(async () => {
+    for (const member of ['peer-a', 'peer-b']) await group.boot(member);
+    await group.create(['peer-a', 'peer-b'], 'peer-a', true);
+    await group.sync();
+  });
+  afterAll(() => group.stop());
+
+  it('gives rows made on the member copied to low IDs in a pair', async () => {
+    await makeLinkedContent(group, 'peer-b', 'Paired');
+    await group.sync();
+    await group.expectConverged();
+    await expectLowAndLinked(group, 'Paired');
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
+  it('gives a member copied from the numberer its renumberings: a change still under the high ID lands on the low one there', async () => {
+    const made = await makeLinkedContent(group, 'peer-b', 'Before C');
+    await group.peer('peer-b').flush();
+    while (await group.link.deliverFirst('peer-a', (message) => (message as { from?: string }).from === 'peer-b'));
+    await group.peer('peer-a').flush();
+    // C is copied from A, which renumbered B's post; B has not heard of it yet and edits the post under its high ID.
+    await group.boot('peer-c');
+    await group.join('peer-c', 'peer-a');
+    await group.untilCopied('peer-c');
+    await inWordPress(group.site('peer-b'), `wp_update_post(['ID' => ${made.post}, 'post_title' => 'Before C post', 'post_excerpt' => 'Edited under the high ID']);`);
+    await group.sync();
+    await group.expectConverged();
+    await expectLowAndLinked(group, 'Before C');
+    const excerpt = await inWordPress<string>(group.site('peer-c'), `$result = get_posts(['title' => 'Before C post', 'post_status' => 'publish'])[0]->post_excerpt;`);
+    expect(excerpt).toBe('Edited under the high ID');
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
+  it('stops numbering on a numberer whose site a copy replaced: its renumberings may not all be in the copy', async () => {
+    expect(group.peer('peer-a').isNumberer).toBe(true);
+    await group.restore('peer-a', 'peer-b');
+    await group.sync();
+    expect(group.peer('peer-a').isNumberer).toBe(false);
+    group.peer('peer-a').setNumbering('peer-a', true);
+    expect(group.peer('peer-a').isNumberer).toBe(false);
+    await group.expectConverged();
+  });
+});
