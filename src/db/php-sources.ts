@@ -6,6 +6,8 @@ import captureDrainSource from '../php/capture-drain.php?raw';
 import capturePreloadSource from '../php/capture-preload.php?raw';
 import captureTriggersSource from '../php/capture-triggers.php?raw';
 import engineTaskSource from '../php/engine-task.php?raw';
+import renumberCheckSource from '../php/renumber-check.php?raw';
+import renumberPassSource from '../php/renumber-pass.php?raw';
 import renumberSource from '../php/renumber.php?raw';
 import sessionCarrySource from '../php/session-carry.php?raw';
 import { ID_REWRITE_PHP } from '../ids/id-rewrite';
@@ -29,6 +31,8 @@ export const ENGINE_PHP_FILES: Readonly<Record<string, string>> = {
   'apply-batch.php': applyBatchSource,
   'id-rewrite.php': ID_REWRITE_PHP,
   'renumber.php': renumberSource,
+  'renumber-pass.php': renumberPassSource,
+  'renumber-check.php': renumberCheckSource,
   'engine-task.php': engineTaskSource,
   'session-carry.php': sessionCarrySource,
 };

@@ -4,7 +4,7 @@ import type { SiteClient } from '../platform/site-client';
 import { runEngineTask } from './engine-task';
 
 /**
- * Reclaiming low IDs on one site (docs/ids.md; the PHP is src/php/renumber.php): the numberer's
+ * Reclaiming low IDs on one site (docs/ids.md; the PHP is src/php/renumber-pass.php, renumber.php and renumber-check.php): the numberer's
  * pass, every member's renumbering by the numberer's mappings, and the checker.
  */
 

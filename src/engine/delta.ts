@@ -29,7 +29,7 @@ export interface Delta {
   renumber?: readonly Renumbering[];
 }
 
-/** Rows one numberer's pass renumbers at most (renumber.php's default): one delta carries them. */
+/** Rows one numberer's pass renumbers at most (renumber-pass.php's default): one delta carries them. */
 export const MAX_RENUMBERINGS_PER_DELTA = 1000;
 
 /** The delta as it crosses JSON-only transports: a small file's bytes as base64, a big one as a blob the receiver pulls. */

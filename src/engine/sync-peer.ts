@@ -416,17 +416,13 @@ export class SyncPeer {
   }
 
   /**
-   * The group's numberer (see `SyncPeerOptions.numbererPeer`), and whether this site numbers now
-   * (see `SyncPeerOptions.numberer`). A site whose state a copy replaced never numbers again.
+   * The group's numberer (see `SyncPeerOptions.numbererPeer`), and whether low IDs are on: this
+   * site numbers if it is the numberer (see `SyncPeerOptions.numberer`), unless a copy replaced its
+   * state (it never numbers again).
    */
-  setNumbering(numbererPeer: string, numberer: boolean): void {
+  setNumbering(numbererPeer: string, lowIdsOn: boolean): void {
     this.numbererPeer = numbererPeer;
-    this.numberer.setActive(numberer && !this.startedOver);
-  }
-
-  /** This site's peer id. */
-  get peerId(): string {
-    return this.options.peerId;
+    this.numberer.setActive(lowIdsOn && numbererPeer === this.options.peerId && !this.startedOver);
   }
 
   /** Whether this site hands out low IDs (docs/ids.md). */

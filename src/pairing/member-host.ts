@@ -182,7 +182,7 @@ export class MemberHost {
   /** The group's switch for low IDs changed (see `bg/numbering`): this site numbers if it is the numberer. */
   async setNumbering(pairId: string, on: boolean, numbererPeer: string): Promise<void> {
     const peer = await this.startingOrRunning(pairId);
-    peer.setNumbering(numbererPeer, on && numbererPeer === peer.peerId);
+    peer.setNumbering(numbererPeer, on);
   }
 
   /** The group's membership changed (see `bg/member`; `life`: a reset member's new site URL). */

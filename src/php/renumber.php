@@ -1,21 +1,20 @@
 <?php
 /**
- * Playground Sync: reclaiming low IDs on one site (docs/ids.md).
+ * Playground Sync: renumbering a site by the numberer's mappings (docs/ids.md), on every member.
  *
- * - pgsync_reclaim_low_ids(): the numberer's pass. Finds the provisional rows (keys in the group
- *   zone, not local-only, not renumbered yet), gives each the next low ID of its table, and
- *   renumbers the site. Answers the mappings, to be sent to every member.
- * - pgsync_renumber(): every other member's side: renumbers the site by mappings the numberer
- *   made. Idempotent: a mapping already here is skipped.
- * - pgsync_find_high_ids(): the checker. Every remaining occurrence of a renumbered high ID, and
- *   every row whose key is still high, with the reason (local-only, natural zone, an ID two tables
- *   share, or not reclaimed yet).
+ * - pgsync_renumber(): renumbers the site by mappings the numberer made (the numberer's own pass
+ *   runs the same pgsync_renumber_site(), see renumber-pass.php). Idempotent: a mapping already
+ *   here is skipped.
+ * - pgsync_renumber_arriving(), pgsync_renumber_changed_rows(): rows that still carry a high ID
+ *   this site renumbered get its low ID, as they arrive or before the drain reads them.
  *
  * Renumbering rewrites every column of every table (synced, local-only and plugins' tables; not
  * the engine's or the driver's own) with playground_sync_renumber_value(), the row keys included,
  * then the engine's row versions and pending changelog keys, and stores the mappings in the
  * `renumbered` engine table. It runs inside the caller's transaction with the applying marker
- * set: the same renumbering runs on every member, so no capture trigger records it.
+ * set: the same renumbering runs on every member, so no capture trigger records it. Each table
+ * is read once (pgsync_renumber_scan()): SQLite picks the cells whose digits could be a high ID,
+ * PHP rewrites them.
  *
  * Needs capture-common.php, local-only.php, url-rewrite.php, id-rewrite.php and the site's
  * id-shards.php (all in the engine's directory). PHP 7.4+.
@@ -23,11 +22,6 @@
 
 if ( function_exists( 'pgsync_renumber' ) ) {
 	return;
-}
-
-/** Mappings per SQL query: each adds an `instr()` term, and SQLite limits an expression's depth to 1000. */
-function pgsync_renumber_chunk() {
-	return 200;
 }
 
 function pgsync_renumbered_table() {
@@ -48,26 +42,6 @@ function pgsync_renumbered_map( PDO $pdo ) {
 		$map[ (int) $row[0] ] = (int) $row[1];
 	}
 	return $map;
-}
-
-/** The group zone [lo, hi) and the natural zones' end, checked. */
-function pgsync_renumber_zone( array $input ) {
-	$zone = isset( $input['zone'] ) && is_array( $input['zone'] ) ? $input['zone'] : array();
-	foreach ( array( 'lo', 'hi' ) as $end ) {
-		if ( ! isset( $zone[ $end ] ) || ! is_int( $zone[ $end ] ) || $zone[ $end ] < 1 ) {
-			throw new InvalidArgumentException( 'The group zone needs integer lo and hi' );
-		}
-	}
-	if ( $zone['hi'] <= $zone['lo'] ) {
-		throw new InvalidArgumentException( 'The group zone is empty' );
-	}
-	return $zone;
-}
-
-/** The group zone of the plan the site holds, or null when it holds none (no ID shards, or a plan of an older format). */
-function pgsync_renumber_plan_zone( PDO $pdo ) {
-	$plan = playground_sync_id_shards_plan_row( $pdo );
-	return null === $plan ? null : array( 'lo' => $plan['group_lo'], 'hi' => $plan['group_hi'] );
 }
 
 function pgsync_renumber_require_id_shards() {
@@ -96,187 +70,6 @@ function pgsync_renumber_transaction( PDO $pdo, callable $work ) {
 		pgsync_rollback_quietly( $pdo );
 		throw $error;
 	}
-}
-
-// ---------------------------------------------------------------------------------------------
-// The numberer's pass
-
-/**
- * @param array $input {zone?: {lo, hi} (default: the site's plan's), by: member id, max?: int (rows per pass)}
- * @return array {mappings: list of {table, high, low, title, postType}, sharded: false when the site holds no plan,
- *                deferred: posts left high for now because someone edits them (pgsync_posts_being_edited())}
- */
-function pgsync_reclaim_low_ids( PDO $pdo, array $config, array $input ) {
-	pgsync_renumber_require_id_shards();
-	$zone = isset( $input['zone'] ) ? pgsync_renumber_zone( $input ) : pgsync_renumber_plan_zone( $pdo );
-	if ( null === $zone ) {
-		return array( 'mappings' => array(), 'sharded' => false, 'deferred' => 0 );
-	}
-	$max  = isset( $input['max'] ) ? max( 1, (int) $input['max'] ) : 1000;
-	return pgsync_renumber_transaction(
-		$pdo,
-		function () use ( $pdo, $config, $zone, $input, $max ) {
-			$mappings = array();
-			$editing  = pgsync_posts_being_edited( $pdo, $config['tablePrefix'] );
-			$deferred = 0;
-			foreach ( pgsync_provisional_rows( $pdo, $config, $zone, false ) as $table => $found ) {
-				$ids = array_values( array_diff_key( $found['ids'], array_filter( $found['shared'] ) ) );
-				if ( $config['tablePrefix'] . 'posts' === $table ) {
-					$free      = array_values( array_filter( $ids, function ( $id ) use ( $editing ) { return ! isset( $editing[ $id ] ); } ) );
-					$deferred += count( $ids ) - count( $free );
-					$ids       = $free;
-				}
-				$ids  = array_slice( $ids, 0, $max - count( $mappings ) );
-				$next = pgsync_next_low_id( $pdo, $table, $found['pk'], $zone['lo'] );
-				$about = pgsync_renumber_about( $pdo, $config['tablePrefix'], $table, $found['pk'], $ids );
-				foreach ( $ids as $high ) {
-					$mappings[] = array(
-						'table' => $table,
-						'high'  => $high,
-						'low'   => $next++,
-					) + ( isset( $about[ $high ] ) ? $about[ $high ] : array( 'title' => null, 'postType' => null ) );
-				}
-				if ( count( $mappings ) >= $max ) {
-					break;
-				}
-			}
-			pgsync_renumber_site( $pdo, $config, $mappings, (string) $input['by'] );
-			return array( 'mappings' => $mappings, 'sharded' => true, 'deferred' => $deferred );
-		}
-	);
-}
-
-/**
- * How long a post stays locked after the editor last said it is open (WordPress's
- * `wp_check_post_lock_window`, 150 s; the block editor releases the lock when it closes).
- */
-function pgsync_post_lock_window() {
-	return 150;
-}
-
-/**
- * Posts someone has open in an editor, on any member (`_edit_lock` is synced): ID => true. They
- * keep their high ID until the editor closes: an editor that saw its post's ID change under it
- * fails to save (the block editor keys its state by the ID its requests answer).
- */
-function pgsync_posts_being_edited( PDO $pdo, $prefix ) {
-	$meta = $prefix . 'postmeta';
-	if ( ! pgsync_table_exists( $pdo, $meta ) ) {
-		return array();
-	}
-	$stmt = $pdo->prepare(
-		'SELECT post_id FROM ' . pgsync_quote_id( $meta ) . " WHERE meta_key = '_edit_lock' AND CAST(substr(meta_value, 1, instr(meta_value || ':', ':') - 1) AS INTEGER) > ?"
-	);
-	$stmt->execute( array( time() - pgsync_post_lock_window() ) );
-	$editing = array();
-	foreach ( $stmt->fetchAll( PDO::FETCH_COLUMN ) as $id ) {
-		$editing[ (int) $id ] = true;
-	}
-	return $editing;
-}
-
-/**
- * Rows of AUTOINCREMENT tables whose key is in the group zone and that no mapping covers:
- * table => {pk, ids (ascending)}. Local-only rows are left out, or (for the checker) listed apart.
- */
-function pgsync_provisional_rows( PDO $pdo, array $config, array $zone, $with_local_only ) {
-	$rules = pgsync_local_only_rules();
-	$found = array();
-	foreach ( pgsync_user_tables( $pdo ) as $table ) {
-		$pk = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
-		if ( null === $pk ) {
-			continue;
-		}
-		$local = playground_sync_local_only_predicate( $table, $config['tablePrefix'], 't', $rules );
-		$key   = pgsync_column( $pk, 't' );
-		$stmt  = $pdo->prepare(
-			"SELECT $key, ($local) FROM " . pgsync_quote_id( $table ) . " AS t WHERE $key >= ? AND $key < ? AND $key NOT IN (SELECT high FROM "
-			. pgsync_quote_id( pgsync_renumbered_table() ) . ") ORDER BY $key"
-		);
-		$stmt->execute( array( $zone['lo'], $zone['hi'] ) );
-		foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
-			$is_local = (bool) (int) $row[1];
-			if ( $is_local && ! $with_local_only ) {
-				continue;
-			}
-			$found[ $table ]['pk']      = $pk;
-			$found[ $table ]['ids'][]   = (int) $row[0];
-			$found[ $table ]['local'][] = $is_local;
-		}
-	}
-	return pgsync_mark_shared_ids( $found );
-}
-
-/**
- * An ID that keys rows in two tables (made before one cursor served every table, see
- * id-shards.php) cannot be told apart in a bare number: such rows are marked `shared` and never
- * reclaimed.
- */
-function pgsync_mark_shared_ids( array $found ) {
-	$tables_of = array();
-	foreach ( $found as $rows ) {
-		foreach ( $rows['ids'] as $id ) {
-			$tables_of[ $id ] = isset( $tables_of[ $id ] ) ? $tables_of[ $id ] + 1 : 1;
-		}
-	}
-	foreach ( $found as $table => $rows ) {
-		foreach ( $rows['ids'] as $i => $id ) {
-			$found[ $table ]['shared'][ $i ] = $tables_of[ $id ] > 1;
-		}
-	}
-	return $found;
-}
-
-/**
- * One more than the largest of: the table's keys below the group zone, the low IDs already given
- * in it, and the keys below the zone that row versions remember (deleted rows): an ID that was
- * ever used is not given again.
- */
-function pgsync_next_low_id( PDO $pdo, $table, $pk, $zone_lo ) {
-	$key     = pgsync_quote_id( $pk );
-	$version = "CAST(json_extract(pk, '$[0]') AS INTEGER)";
-	$stmt    = $pdo->prepare(
-		'SELECT max(coalesce((SELECT max(' . $key . ') FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . $key . ' < ?), 0), '
-		. 'coalesce((SELECT max(low) FROM ' . pgsync_quote_id( pgsync_renumbered_table() ) . ' WHERE tbl = ?), 0), '
-		. "coalesce((SELECT max($version) FROM " . pgsync_quote_id( pgsync_engine_table( 'rowver' ) )
-		. " WHERE tbl = ? AND json_array_length(pk) = 1 AND $version < ?), 0))"
-	);
-	$stmt->execute( array( $zone_lo, $table, $table, $zone_lo ) );
-	return (int) $stmt->fetchColumn() + 1;
-}
-
-/** A title as the journal shows it (a line names at most 60 characters): short enough for one envelope of 1000. */
-function pgsync_renumber_short_title( $title ) {
-	return preg_match( '/^.{0,100}/us', $title, $match ) ? $match[0] : '';
-}
-
-/** What the journal says of a renumbered row: a post's title and type, a term's or user's name. */
-function pgsync_renumber_about( PDO $pdo, $prefix, $table, $pk, array $ids ) {
-	$titles = array(
-		'posts'    => array( 'post_title', 'post_type' ),
-		'terms'    => array( 'name', null ),
-		'comments' => array( 'comment_author', null ),
-		'users'    => array( 'user_login', null ),
-		'links'    => array( 'link_name', null ),
-	);
-	$short  = 0 === strncmp( $table, $prefix, strlen( $prefix ) ) ? substr( $table, strlen( $prefix ) ) : '';
-	if ( ! isset( $titles[ $short ] ) || 0 === count( $ids ) ) {
-		return array();
-	}
-	list( $title, $type ) = $titles[ $short ];
-	$stmt = $pdo->prepare(
-		'SELECT ' . pgsync_quote_id( $pk ) . ', ' . pgsync_quote_id( $title ) . ', ' . ( null === $type ? 'NULL' : pgsync_quote_id( $type ) )
-		. ' FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . pgsync_quote_id( $pk ) . ' IN (' . implode( ',', array_map( 'intval', $ids ) ) . ')'
-	);
-	$stmt->execute();
-	$about = array();
-	foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
-		$about[ (int) $row[0] ] = array(
-			'title'    => null === $row[1] ? null : pgsync_renumber_short_title( (string) $row[1] ),
-			'postType' => null === $row[2] ? null : (string) $row[2],
-		);
-	}
-	return $about;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,7 +146,6 @@ function pgsync_renumber_site( PDO $pdo, array $config, array $mappings, $by ) {
 	);
 }
 
-/** The mapping's low ID must be free in its table (or the mapping's own row already has it). */
 /**
  * Makes sure the mapping's low ID is free here. A local-only row of this site's own there (a
  * transient or a session made before the group, numbered below it: each member has its own) moves
@@ -390,23 +182,35 @@ function pgsync_renumber_make_room( PDO $pdo, array $config, array $mapping ) {
 	$pdo->prepare( 'UPDATE ' . pgsync_quote_id( $table ) . ' SET ' . pgsync_quote_id( $pk ) . ' = ? WHERE ' . pgsync_quote_id( $pk ) . ' = ?' )->execute( array( $moved, $mapping['low'] ) );
 }
 
-/** Rewrites every column of $table; answers the number of cells changed. */
 /**
  * Rewrites every column of $table by $map, but its own AUTOINCREMENT key: only by the mappings of
  * this table ($own), as a value equal to another table's high ID there is a key of its own (an ID
- * two tables share, see pgsync_mark_shared_ids()).
+ * two tables share, see pgsync_mark_shared_ids()). Answers the number of cells changed.
  */
 function pgsync_renumber_table( PDO $pdo, $table, array $map, array $own ) {
-	$address = pgsync_renumber_row_address( $pdo, $table );
-	$key     = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
-	$cells   = 0;
+	$key  = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
+	$maps = array();
 	foreach ( pgsync_table_info( $pdo, $table )['columns'] as $column ) {
 		$by = $column === $key ? $own : $map;
 		if ( count( $by ) > 0 ) {
-			$cells += pgsync_renumber_column( $pdo, $table, $column, $by, $address );
+			$maps[ $column ] = $by;
 		}
 	}
-	return $cells;
+	$address = pgsync_renumber_row_address( $pdo, $table );
+	$changed = 0;
+	foreach ( pgsync_renumber_scan( $pdo, $table, $maps, $address ) as $row ) {
+		list( $key_values, $cells ) = $row;
+		$set = array();
+		foreach ( $cells as $column => $value ) {
+			$rewritten = playground_sync_renumber_value( $value, $maps[ $column ] );
+			if ( $rewritten !== $value ) {
+				$set[ $column ] = $rewritten;
+			}
+		}
+		pgsync_renumber_write_row( $pdo, $table, $address, $key_values, $set );
+		$changed += count( $set );
+	}
+	return $changed;
 }
 
 /**
@@ -415,24 +219,19 @@ function pgsync_renumber_table( PDO $pdo, $table, array $map, array $own ) {
  * any other table's (keys made of references: term relationships) by all of $map.
  */
 function pgsync_renumber_engine_keys( PDO $pdo, $engine, array $map, array $by_table ) {
-	$q      = pgsync_quote_id( $engine );
-	$update = $pdo->prepare( "UPDATE $q SET pk = ? WHERE tbl = ? AND pk = ?" );
-	foreach ( $pdo->query( "SELECT DISTINCT tbl FROM $q" )->fetchAll( PDO::FETCH_COLUMN ) as $table ) {
-		$own = isset( $by_table[ $table ] ) ? $by_table[ $table ] : array();
-		$use = null === playground_sync_id_shards_autoincrement_pk( $pdo, $table ) ? $map : $own;
-		foreach ( array_chunk( array_keys( $use ), pgsync_renumber_chunk() ) as $highs ) {
-			$tests = array();
-			foreach ( $highs as $high ) {
-				$tests[] = "instr(pk, '" . (int) $high . "') > 0";
-			}
-			$select = $pdo->prepare( "SELECT DISTINCT pk FROM $q WHERE tbl = ? AND (" . implode( ' OR ', $tests ) . ')' );
-			$select->execute( array( $table ) );
-			foreach ( $select->fetchAll( PDO::FETCH_COLUMN ) as $pk ) {
-				$rewritten = playground_sync_renumber_value( (string) $pk, $use );
-				if ( $rewritten !== (string) $pk ) {
-					$update->execute( array( $rewritten, $table, $pk ) );
-				}
-			}
+	$q       = pgsync_quote_id( $engine );
+	$update  = $pdo->prepare( "UPDATE $q SET pk = ? WHERE tbl = ? AND pk = ?" );
+	$matches = pgsync_renumber_matches( 'pk', pgsync_renumber_globs( array_keys( $map ) ) );
+	$uses    = array();
+	foreach ( $pdo->query( "SELECT DISTINCT tbl, pk FROM $q WHERE $matches" )->fetchAll( PDO::FETCH_NUM ) as $entry ) {
+		list( $table, $pk ) = $entry;
+		if ( ! isset( $uses[ $table ] ) ) {
+			$own            = isset( $by_table[ $table ] ) ? $by_table[ $table ] : array();
+			$uses[ $table ] = null === playground_sync_id_shards_autoincrement_pk( $pdo, $table ) ? $map : $own;
+		}
+		$rewritten = playground_sync_renumber_value( (string) $pk, $uses[ $table ] );
+		if ( $rewritten !== (string) $pk ) {
+			$update->execute( array( $rewritten, $table, $pk ) );
 		}
 	}
 }
@@ -443,58 +242,129 @@ function pgsync_renumber_row_address( PDO $pdo, $table ) {
 	return 0 === count( $pk ) ? array( 'rowid' ) : $pk;
 }
 
-/**
- * The cells of $column that hold a high ID of $map (an integer equal to one, or text containing
- * one), as list of array(address values, value): integers as int, text as string. Blobs and
- * floats are never read.
- */
-function pgsync_renumber_candidates( PDO $pdo, $table, $column, array $map, array $address ) {
-	$col     = pgsync_quote_id( $column );
-	$select  = array();
-	foreach ( $address as $part ) {
-		$select[] = 'rowid' === $part ? 'rowid' : pgsync_quote_id( $part );
-	}
-	$found = array();
-	foreach ( array_chunk( array_keys( $map ), pgsync_renumber_chunk() ) as $highs ) {
-		$texts = array();
-		foreach ( $highs as $high ) {
-			$texts[] = 'instr(' . $col . ", '" . $high . "') > 0";
-		}
-		$sql  = 'SELECT ' . implode( ', ', $select ) . ", typeof($col), $col FROM " . pgsync_quote_id( $table )
-			. " WHERE (typeof($col) = 'integer' AND $col IN (" . implode( ',', $highs ) . "))"
-			. " OR (typeof($col) = 'text' AND (" . implode( ' OR ', $texts ) . '))';
-		foreach ( $pdo->query( $sql )->fetchAll( PDO::FETCH_NUM ) as $row ) {
-			$value = array_pop( $row );
-			// Fetches are strings (STRINGIFY_FETCHES): an integer cell is read, and written, as one.
-			$value                        = 'integer' === array_pop( $row ) ? (int) $value : $value;
-			$found[ pgsync_json( $row ) ] = array( $row, $value );
-		}
-	}
-	return array_values( $found );
+function pgsync_renumber_address_column( $part ) {
+	return 'rowid' === $part ? 'rowid' : pgsync_quote_id( $part );
 }
 
-/** Rewrites the cells of one column; answers how many changed. */
-function pgsync_renumber_column( PDO $pdo, $table, $column, array $map, array $address ) {
+/** Writes $set (column => value) into the row that $key_values (in $address's order) name. */
+function pgsync_renumber_write_row( PDO $pdo, $table, array $address, array $key_values, array $set ) {
+	if ( 0 === count( $set ) ) {
+		return;
+	}
+	$assign = array();
+	foreach ( array_keys( $set ) as $column ) {
+		$assign[] = pgsync_quote_id( $column ) . ' = ?';
+	}
 	$where = array();
 	foreach ( $address as $part ) {
-		$where[] = ( 'rowid' === $part ? 'rowid' : pgsync_quote_id( $part ) ) . ' = ?';
+		$where[] = pgsync_renumber_address_column( $part ) . ' = ?';
 	}
-	$update  = $pdo->prepare( 'UPDATE ' . pgsync_quote_id( $table ) . ' SET ' . pgsync_quote_id( $column ) . ' = ? WHERE ' . implode( ' AND ', $where ) );
-	$changed = 0;
-	foreach ( pgsync_renumber_candidates( $pdo, $table, $column, $map, $address ) as $candidate ) {
-		list( $key, $value ) = $candidate;
-		$rewritten = playground_sync_renumber_value( $value, $map );
-		if ( $rewritten === $value ) {
+	$update   = $pdo->prepare( 'UPDATE ' . pgsync_quote_id( $table ) . ' SET ' . implode( ', ', $assign ) . ' WHERE ' . implode( ' AND ', $where ) );
+	$position = 0;
+	foreach ( array_merge( array_values( $set ), array_values( $key_values ) ) as $bound ) {
+		$update->bindValue( ++$position, $bound, is_int( $bound ) ? PDO::PARAM_INT : PDO::PARAM_STR );
+	}
+	$update->execute();
+}
+
+/** GLOB patterns in one query at most: SQLite limits an expression's depth to 1000. */
+function pgsync_renumber_terms_per_query() {
+	return 300;
+}
+
+/**
+ * GLOB patterns matching every text that holds one of $highs in digits (and a few more texts): a
+ * pattern per length and leading digits the highs share, `*11000000[0-9][0-9]*`, as long as that
+ * makes at most 8. The rewriter then looks at what matched. An integer matches as its digits.
+ */
+function pgsync_renumber_globs( array $highs ) {
+	// Asked once per column of every table for the same IDs.
+	static $last_highs = null;
+	static $last_globs = null;
+	if ( $highs === $last_highs ) {
+		return $last_globs;
+	}
+	$last_highs = $highs;
+	$last_globs = pgsync_renumber_globs_of( $highs );
+	return $last_globs;
+}
+
+function pgsync_renumber_globs_of( array $highs ) {
+	$longest = 0;
+	foreach ( $highs as $high ) {
+		$longest = max( $longest, strlen( (string) $high ) );
+	}
+	for ( $lead = $longest; ; --$lead ) {
+		$globs = array();
+		foreach ( $highs as $high ) {
+			$digits = (string) $high;
+			$shown  = min( $lead, strlen( $digits ) );
+			$globs[ '*' . substr( $digits, 0, $shown ) . str_repeat( '[0-9]', strlen( $digits ) - $shown ) . '*' ] = true;
+		}
+		if ( count( $globs ) <= 8 || $lead <= 1 ) {
+			return array_keys( $globs );
+		}
+	}
+}
+
+/** SQL: $sql_value matches one of $globs (digits, brackets and stars only: safe as literals). */
+function pgsync_renumber_matches( $sql_value, array $globs ) {
+	$tests = array();
+	foreach ( $globs as $glob ) {
+		$tests[] = "$sql_value GLOB '$glob'";
+	}
+	return '(' . implode( ' OR ', $tests ) . ')';
+}
+
+/**
+ * The cells of $table that may hold a high ID of their column's map, reading the table once for
+ * all its columns (a few times for a table of very many columns). $maps: column => map; other
+ * columns are not looked at. Yields, per row that matched, array(address values, cells: column =>
+ * value) with integers as int and text as string: blobs and reals are never rewritten. Each
+ * query's rows are yielded before the next query runs, so a rewritten key is read as rewritten.
+ */
+function pgsync_renumber_scan( PDO $pdo, $table, array $maps, array $address ) {
+	$globs_of = array();
+	$groups   = array( array() );
+	$terms    = 0;
+	foreach ( $maps as $column => $map ) {
+		$globs = pgsync_renumber_globs( array_keys( $map ) );
+		if ( $terms > 0 && $terms + count( $globs ) > pgsync_renumber_terms_per_query() ) {
+			$groups[] = array();
+			$terms    = 0;
+		}
+		$globs_of[ $column ]              = $globs;
+		$groups[ count( $groups ) - 1 ][] = $column;
+		$terms                           += count( $globs );
+	}
+	$select = array_map( 'pgsync_renumber_address_column', $address );
+	foreach ( $groups as $columns ) {
+		if ( 0 === count( $columns ) ) {
 			continue;
 		}
-		$update->bindValue( 1, $rewritten, is_int( $rewritten ) ? PDO::PARAM_INT : PDO::PARAM_STR );
-		foreach ( array_values( $key ) as $i => $part ) {
-			$update->bindValue( $i + 2, $part );
+		$read  = $select;
+		$tests = array();
+		foreach ( $columns as $column ) {
+			$col     = pgsync_quote_id( $column );
+			$read[]  = "typeof($col), $col";
+			$tests[] = pgsync_renumber_matches( $col, $globs_of[ $column ] );
 		}
-		$update->execute();
-		++$changed;
+		$rows = $pdo->query( 'SELECT ' . implode( ', ', $read ) . ' FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . implode( ' OR ', $tests ) )->fetchAll( PDO::FETCH_NUM );
+		foreach ( $rows as $row ) {
+			$cells = array();
+			foreach ( $columns as $i => $column ) {
+				$type  = $row[ count( $address ) + 2 * $i ];
+				$value = $row[ count( $address ) + 2 * $i + 1 ];
+				// Fetches are strings (STRINGIFY_FETCHES): an integer cell is read, and written, as one.
+				if ( 'integer' === $type ) {
+					$cells[ $column ] = (int) $value;
+				} elseif ( 'text' === $type ) {
+					$cells[ $column ] = $value;
+				}
+			}
+			yield array( array_slice( $row, 0, count( $address ) ), $cells );
+		}
 	}
-	return $changed;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -584,17 +454,7 @@ function pgsync_renumber_rows( PDO $pdo, $table, array $keys, array $map ) {
 				$set[ $column ] = $rewritten;
 			}
 		}
-		if ( 0 === count( $set ) ) {
-			continue;
-		}
-		$update = $pdo->prepare(
-			'UPDATE ' . pgsync_quote_id( $table ) . ' SET ' . implode( ', ', array_map( 'pgsync_renumber_equals', array_keys( $set ) ) ) . " WHERE $where"
-		);
-		$position = 0;
-		foreach ( array_merge( array_values( $set ), array_values( $values ) ) as $bound ) {
-			$update->bindValue( ++$position, $bound, is_int( $bound ) ? PDO::PARAM_INT : PDO::PARAM_STR );
-		}
-		$update->execute();
+		pgsync_renumber_write_row( $pdo, $table, $info['pk'], $values, $set );
 	}
 }
 
@@ -612,87 +472,4 @@ function pgsync_renumber_cell( $cell, array $map ) {
 		return array( '$b64' => base64_encode( playground_sync_renumber_value( $text, $map ) ) );
 	}
 	return $cell;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The checker
-
-/**
- * @param array $input {zone: {lo, hi}, naturalHi: the end of the natural zones}
- * @return array {occurrences: list of {table, column, key, high}, provisional: list of {table, id, reason}}
- */
-function pgsync_find_high_ids( PDO $pdo, array $config, array $input ) {
-	pgsync_renumber_require_id_shards();
-	$zone = pgsync_renumber_zone( $input );
-	pgsync_create_renumbered_table( $pdo );
-	$map         = pgsync_renumbered_map( $pdo );
-	$occurrences = array();
-	if ( count( $map ) > 0 ) {
-		foreach ( pgsync_user_tables( $pdo ) as $table ) {
-			$address = pgsync_renumber_row_address( $pdo, $table );
-			foreach ( pgsync_table_info( $pdo, $table )['columns'] as $column ) {
-				foreach ( pgsync_renumber_candidates( $pdo, $table, $column, $map, $address ) as $candidate ) {
-					foreach ( pgsync_renumber_highs_in( $candidate[1], $map ) as $high ) {
-						$occurrences[] = array(
-							'table'  => $table,
-							'column' => $column,
-							'key'    => pgsync_json( $candidate[0] ),
-							'high'   => $high,
-						);
-					}
-				}
-			}
-		}
-	}
-	$provisional = array();
-	$editing     = pgsync_posts_being_edited( $pdo, $config['tablePrefix'] );
-	foreach ( pgsync_provisional_rows( $pdo, $config, $zone, true ) as $table => $found ) {
-		$posts = $config['tablePrefix'] . 'posts' === $table;
-		foreach ( $found['ids'] as $i => $id ) {
-			$reason = 'not-reclaimed';
-			if ( $found['local'][ $i ] ) {
-				$reason = 'local-only';
-			} elseif ( $found['shared'][ $i ] ) {
-				$reason = 'shared-id';
-			} elseif ( $posts && isset( $editing[ $id ] ) ) {
-				$reason = 'being-edited';
-			}
-			$provisional[] = array(
-				'table'  => $table,
-				'id'     => $id,
-				'reason' => $reason,
-			);
-		}
-	}
-	$natural_hi = isset( $input['naturalHi'] ) && is_int( $input['naturalHi'] ) ? $input['naturalHi'] : null;
-	if ( null !== $natural_hi ) {
-		foreach ( pgsync_provisional_rows( $pdo, $config, array( 'lo' => $zone['hi'], 'hi' => $natural_hi ), true ) as $table => $found ) {
-			foreach ( $found['ids'] as $id ) {
-				$provisional[] = array(
-					'table'  => $table,
-					'id'     => $id,
-					'reason' => 'natural-zone',
-				);
-			}
-		}
-	}
-	return array(
-		'occurrences' => $occurrences,
-		'provisional' => $provisional,
-	);
-}
-
-/** The high IDs of $map that a value still holds as the rewriter would find them. */
-function pgsync_renumber_highs_in( $value, array $map ) {
-	if ( is_int( $value ) ) {
-		return isset( $map[ $value ] ) ? array( $value ) : array();
-	}
-	preg_match_all( playground_sync_renumber_plan( $map )['pattern'], (string) $value, $numbers );
-	$highs = array();
-	foreach ( $numbers[0] as $number ) {
-		if ( playground_sync_renumber_number( $number, $map ) !== $number ) {
-			$highs[ (int) $number ] = (int) $number;
-		}
-	}
-	return array_values( $highs );
 }

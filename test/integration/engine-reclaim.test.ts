@@ -254,6 +254,9 @@ describe('reclaiming low IDs in a group made by copying, WordPress 6.5 on the le
     expect(group.peer('peer-a').isNumberer).toBe(false);
     group.peer('peer-a').setNumbering('peer-a', true);
     expect(group.peer('peer-a').isNumberer).toBe(false);
+    // Low IDs on names the numberer: no other member numbers.
+    group.peer('peer-b').setNumbering('peer-a', true);
+    expect(group.peer('peer-b').isNumberer).toBe(false);
     await group.expectConverged();
   });
 });

@@ -96,7 +96,7 @@ export class Numberer {
       this.setActive(false);
       return;
     }
-    // Posts open in an editor keep their ID until it closes (renumber.php): looked at again a while later.
+    // Posts open in an editor keep their ID until it closes (renumber-pass.php): looked at again a while later.
     if (result.deferred > 0 && this.timer === undefined) this.timer = setTimeout(() => this.schedule(), DEFERRED_AGAIN_MS);
     if (result.mappings.length === 0) return;
     send(result.mappings);
