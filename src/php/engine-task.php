@@ -17,8 +17,6 @@ require_once __DIR__ . '/capture-drain.php';
 require_once __DIR__ . '/apply-batch.php';
 require_once __DIR__ . '/id-rewrite.php';
 require_once __DIR__ . '/renumber.php';
-require_once __DIR__ . '/renumber-pass.php';
-require_once __DIR__ . '/renumber-check.php';
 
 $pgsync_task  = (string) getenv( 'PGSYNC_TASK' );
 $pgsync_input = json_decode( (string) file_get_contents( (string) getenv( 'PGSYNC_INPUT' ) ), true, 512, JSON_THROW_ON_ERROR );
@@ -111,6 +109,7 @@ function pgsync_task_apply( array $input ) {
 
 /** reclaim-ids: the numberer's pass (see renumber-pass.php). */
 function pgsync_task_reclaim_ids( array $input ) {
+	require_once __DIR__ . '/renumber-pass.php';
 	$config = pgsync_config();
 	return pgsync_reclaim_low_ids( pgsync_open_pdo( $config['dbPath'] ), $config, $input );
 }
@@ -123,6 +122,8 @@ function pgsync_task_renumber( array $input ) {
 
 /** find-high-ids: the checker. */
 function pgsync_task_find_high_ids( array $input ) {
+	require_once __DIR__ . '/renumber-pass.php';
+	require_once __DIR__ . '/renumber-check.php';
 	$config = pgsync_config();
 	return pgsync_find_high_ids( pgsync_open_pdo( $config['dbPath'] ), $config, $input );
 }

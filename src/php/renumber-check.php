@@ -23,10 +23,11 @@ function pgsync_find_high_ids( PDO $pdo, array $config, array $input ) {
 	$map         = pgsync_renumbered_map( $pdo );
 	$occurrences = array();
 	if ( count( $map ) > 0 ) {
+		$all = pgsync_renumber_by( $map );
 		foreach ( pgsync_user_tables( $pdo ) as $table ) {
 			$address = pgsync_renumber_row_address( $pdo, $table );
-			$maps    = array_fill_keys( pgsync_table_info( $pdo, $table )['columns'], $map );
-			foreach ( pgsync_renumber_scan( $pdo, $table, $maps, $address ) as $row ) {
+			$columns = array_fill_keys( pgsync_table_info( $pdo, $table )['columns'], $all );
+			foreach ( pgsync_renumber_scan( $pdo, $table, $columns, $address ) as $row ) {
 				foreach ( $row[1] as $column => $value ) {
 					foreach ( pgsync_renumber_highs_in( $value, $map ) as $high ) {
 						$occurrences[] = array(

@@ -128,13 +128,16 @@ function pgsync_renumber_site( PDO $pdo, array $config, array $mappings, $by ) {
 		$map[ $high ]                           = $mapping['low'];
 		$by_table[ $mapping['table'] ][ $high ] = $mapping['low'];
 	}
+	$all   = pgsync_renumber_by( $map );
+	$none  = pgsync_renumber_by( array() );
 	$cells = 0;
 	foreach ( pgsync_user_tables( $pdo ) as $table ) {
-		$cells += pgsync_renumber_table( $pdo, $table, $map, isset( $by_table[ $table ] ) ? $by_table[ $table ] : array() );
+		$own    = isset( $by_table[ $table ] ) ? pgsync_renumber_by( $by_table[ $table ] ) : $none;
+		$cells += pgsync_renumber_table( $pdo, $table, $all, $own );
 	}
 	// The engine's keys of rows: JSON arrays of the key columns, of the table each entry names.
 	foreach ( array( 'rowver', 'changelog' ) as $engine ) {
-		pgsync_renumber_engine_keys( $pdo, pgsync_engine_table( $engine ), $map, $by_table );
+		pgsync_renumber_engine_keys( $pdo, pgsync_engine_table( $engine ), $all, $by_table );
 	}
 	$store = $pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_renumbered_table() ) . ' (high, tbl, low, by_member, at) VALUES (?, ?, ?, ?, ?)' );
 	foreach ( $fresh as $high => $mapping ) {
@@ -183,26 +186,27 @@ function pgsync_renumber_make_room( PDO $pdo, array $config, array $mapping ) {
 }
 
 /**
- * Rewrites every column of $table by $map, but its own AUTOINCREMENT key: only by the mappings of
+ * Rewrites every column of $table by $all, but its own AUTOINCREMENT key: only by the mappings of
  * this table ($own), as a value equal to another table's high ID there is a key of its own (an ID
- * two tables share, see pgsync_mark_shared_ids()). Answers the number of cells changed.
+ * two tables share, see pgsync_mark_shared_ids()). Both made by pgsync_renumber_by(). Answers the
+ * number of cells changed.
  */
-function pgsync_renumber_table( PDO $pdo, $table, array $map, array $own ) {
-	$key  = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
-	$maps = array();
+function pgsync_renumber_table( PDO $pdo, $table, array $all, array $own ) {
+	$key      = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
+	$rewrites = array();
 	foreach ( pgsync_table_info( $pdo, $table )['columns'] as $column ) {
-		$by = $column === $key ? $own : $map;
-		if ( count( $by ) > 0 ) {
-			$maps[ $column ] = $by;
+		$by = $column === $key ? $own : $all;
+		if ( count( $by['map'] ) > 0 ) {
+			$rewrites[ $column ] = $by;
 		}
 	}
 	$address = pgsync_renumber_row_address( $pdo, $table );
 	$changed = 0;
-	foreach ( pgsync_renumber_scan( $pdo, $table, $maps, $address ) as $row ) {
+	foreach ( pgsync_renumber_scan( $pdo, $table, $rewrites, $address ) as $row ) {
 		list( $key_values, $cells ) = $row;
 		$set = array();
 		foreach ( $cells as $column => $value ) {
-			$rewritten = playground_sync_renumber_value( $value, $maps[ $column ] );
+			$rewritten = playground_sync_renumber_value( $value, $rewrites[ $column ]['map'] );
 			if ( $rewritten !== $value ) {
 				$set[ $column ] = $rewritten;
 			}
@@ -218,10 +222,11 @@ function pgsync_renumber_table( PDO $pdo, $table, array $map, array $own ) {
  * AUTOINCREMENT table's by its own mappings only (as pgsync_renumber_table() its key column),
  * any other table's (keys made of references: term relationships) by all of $map.
  */
-function pgsync_renumber_engine_keys( PDO $pdo, $engine, array $map, array $by_table ) {
+function pgsync_renumber_engine_keys( PDO $pdo, $engine, array $all, array $by_table ) {
+	$map     = $all['map'];
 	$q       = pgsync_quote_id( $engine );
 	$update  = $pdo->prepare( "UPDATE $q SET pk = ? WHERE tbl = ? AND pk = ?" );
-	$matches = pgsync_renumber_matches( 'pk', pgsync_renumber_globs( array_keys( $map ) ) );
+	$matches = pgsync_renumber_matches( 'pk', $all['globs'] );
 	$uses    = array();
 	foreach ( $pdo->query( "SELECT DISTINCT tbl, pk FROM $q WHERE $matches" )->fetchAll( PDO::FETCH_NUM ) as $entry ) {
 		list( $table, $pk ) = $entry;
@@ -273,23 +278,19 @@ function pgsync_renumber_terms_per_query() {
 }
 
 /**
- * GLOB patterns matching every text that holds one of $highs in digits (and a few more texts): a
- * pattern per length and leading digits the highs share, `*11000000[0-9][0-9]*`, as long as that
- * makes at most 8. The rewriter then looks at what matched. An integer matches as its digits.
+ * A map (high ID => low ID) with the GLOB patterns matching every text that holds one of its highs
+ * in digits (and a few more texts), made once for every column it is used on: a pattern per
+ * length and leading digits the highs share, `*11000000[0-9][0-9]*`, as long as that makes at
+ * most 8. The rewriter then looks at what matched. An integer matches as its digits.
  */
-function pgsync_renumber_globs( array $highs ) {
-	// Asked once per column of every table for the same IDs.
-	static $last_highs = null;
-	static $last_globs = null;
-	if ( $highs === $last_highs ) {
-		return $last_globs;
-	}
-	$last_highs = $highs;
-	$last_globs = pgsync_renumber_globs_of( $highs );
-	return $last_globs;
+function pgsync_renumber_by( array $map ) {
+	return array(
+		'map'   => $map,
+		'globs' => pgsync_renumber_globs( array_keys( $map ) ),
+	);
 }
 
-function pgsync_renumber_globs_of( array $highs ) {
+function pgsync_renumber_globs( array $highs ) {
 	$longest = 0;
 	foreach ( $highs as $high ) {
 		$longest = max( $longest, strlen( (string) $high ) );
@@ -318,22 +319,21 @@ function pgsync_renumber_matches( $sql_value, array $globs ) {
 
 /**
  * The cells of $table that may hold a high ID of their column's map, reading the table once for
- * all its columns (a few times for a table of very many columns). $maps: column => map; other
- * columns are not looked at. Yields, per row that matched, array(address values, cells: column =>
- * value) with integers as int and text as string: blobs and reals are never rewritten. Each
- * query's rows are yielded before the next query runs, so a rewritten key is read as rewritten.
+ * all its columns (a few times for a table of very many columns). $rewrites: column =>
+ * pgsync_renumber_by() of its map; other columns are not looked at. Yields, per row that
+ * matched, array(address values, cells: column => value) with integers as int and text as
+ * string: blobs and reals are never rewritten. Each query's rows are yielded before the next
+ * query runs, so a rewritten key is read as rewritten.
  */
-function pgsync_renumber_scan( PDO $pdo, $table, array $maps, array $address ) {
-	$globs_of = array();
-	$groups   = array( array() );
-	$terms    = 0;
-	foreach ( $maps as $column => $map ) {
-		$globs = pgsync_renumber_globs( array_keys( $map ) );
+function pgsync_renumber_scan( PDO $pdo, $table, array $rewrites, array $address ) {
+	$groups = array( array() );
+	$terms  = 0;
+	foreach ( $rewrites as $column => $rewrite ) {
+		$globs = $rewrite['globs'];
 		if ( $terms > 0 && $terms + count( $globs ) > pgsync_renumber_terms_per_query() ) {
 			$groups[] = array();
 			$terms    = 0;
 		}
-		$globs_of[ $column ]              = $globs;
 		$groups[ count( $groups ) - 1 ][] = $column;
 		$terms                           += count( $globs );
 	}
@@ -347,7 +347,7 @@ function pgsync_renumber_scan( PDO $pdo, $table, array $maps, array $address ) {
 		foreach ( $columns as $column ) {
 			$col     = pgsync_quote_id( $column );
 			$read[]  = "typeof($col), $col";
-			$tests[] = pgsync_renumber_matches( $col, $globs_of[ $column ] );
+			$tests[] = pgsync_renumber_matches( $col, $rewrites[ $column ]['globs'] );
 		}
 		$rows = $pdo->query( 'SELECT ' . implode( ', ', $read ) . ' FROM ' . pgsync_quote_id( $table ) . ' WHERE ' . implode( ' OR ', $tests ) )->fetchAll( PDO::FETCH_NUM );
 		foreach ( $rows as $row ) {

@@ -49,8 +49,8 @@ $pdo->exec("INSERT INTO loose (label, value) VALUES ('real', " . $in['highs'][0]
 
 $found = array();
 foreach (array('wide' => array('id'), 'loose' => array('rowid')) as $table => $address) {
-	$maps = array_fill_keys(pgsync_table_info($pdo, $table)['columns'], $map);
-	foreach (pgsync_renumber_scan($pdo, $table, $maps, $address) as $row) {
+	$columns = array_fill_keys(pgsync_table_info($pdo, $table)['columns'], pgsync_renumber_by($map));
+	foreach (pgsync_renumber_scan($pdo, $table, $columns, $address) as $row) {
 		foreach ($row[1] as $column => $value) {
 			$found[] = array('table' => $table, 'key' => $row[0], 'column' => $column, 'value' => $value);
 		}
