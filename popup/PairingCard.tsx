@@ -113,12 +113,11 @@ export function PairingCard(props: PairingCardProps) {
   );
 }
 
-/** The group's switch for low IDs (docs/ids.md), and why it is off for good once the numberer's site is gone. */
+/** The group's switch for low IDs (docs/ids.md), naming the site that gives them (another takes over when it leaves). */
 function LowIds({ pairing, names, busy, onChange }: { pairing: Pairing; names: string[]; busy: boolean; onChange: (on: boolean) => Promise<void> }) {
   const [wanted, setWanted] = useState<boolean>();
   const numberer = numbererOf(pairing);
   const on = numberer !== undefined && (wanted ?? givesLowIds(pairing));
-  const gone = pairing.numbererGone === 'left' ? 'left the group' : 'was reloaded and restored from a copy';
   const toggle = async (next: boolean) => {
     setWanted(next);
     await onChange(next);
@@ -131,11 +130,9 @@ function LowIds({ pairing, names, busy, onChange }: { pairing: Pairing; names: s
         Give new posts, media and comments low IDs
       </label>
       <p class="hint" data-testid="low-ids-hint">
-        {numberer === undefined
-          ? `Off: the site that gave the low IDs ${gone}; new rows keep their long IDs.`
-          : on
-            ? `Each new row gets the next free ID (like 36) once ${names[pairing.sides.indexOf(numberer)] ?? 'the first site'} has it, on every site; links to it follow. A post open in an editor keeps its ID until the editor closes.`
-            : 'Off: new rows keep the long IDs of their site’s range (like 1000000003).'}
+        {on && numberer
+          ? `Each new row gets the next free ID (like 36) once ${names[pairing.sides.indexOf(numberer)] ?? 'the first site'} has it, on every site; links to it follow. A post open in an editor keeps its ID until the editor closes.`
+          : 'Off: new rows keep the long IDs of their site’s range (like 1000000003).'}
       </p>
     </div>
   );

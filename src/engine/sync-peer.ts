@@ -20,6 +20,7 @@ import { DeltaLink, type DeltaLinkOptions } from './peer/delta-link';
 import { EngineGuard } from './peer/engine-guard';
 import { LocalChanges } from './peer/local-changes';
 import { Numberer } from './peer/numberer';
+import { heldOf, NumbererHandoff } from './peer/numberer-handoff';
 import { openPeerSite } from './peer/open-site';
 import { PeerJournal } from './peer/peer-journal';
 import type { PeerSite } from './peer/peer-site';
@@ -72,8 +73,16 @@ export interface SyncPeerOptions {
    * numbering: its renumberings may still be on their way.
    */
   numbererPeer?: string;
+  /**
+   * The members that numbered the group's rows before `numbererPeer` (they left, or started
+   * over): changes wait for their renumberings too, and a numberer named after them catches up
+   * with them before it numbers (NumbererHandoff).
+   */
+  formerNumberers?: readonly string[];
   /** Quiet time after the last change before the numberer's pass. */
   numberSettleMs?: number;
+  /** How often a numberer named after others asks the members again how far they hold their deltas. */
+  handoffAskEveryMs?: number;
   /** The count of unacknowledged local deltas, whenever it changes (the toolbar badge). */
   onPending?: (count: number) => void;
   /** Bytes of a full-state copy received so far, of `total`. */
@@ -128,10 +137,17 @@ export class SyncPeer {
   private copyFromMember: string;
   private problem: string | null = null;
   private pendingReported = 0;
-  /** A full-state copy replaced this site's state (at start or later): it numbers no rows (see `setNumbering`). */
-  private startedOver: boolean;
+  /**
+   * A full-state copy replaced this site's state once the group had a numberer: the copy may lack
+   * renumberings some member applied, so this site numbers no rows unless it is named numberer
+   * by a handoff, which catches up with them first (see `setNumbering`).
+   */
+  private copyMayLackRenumberings: boolean;
   /** The group's numberer (see `SyncPeerOptions.numbererPeer`). */
   private numbererPeer: string | undefined;
+  /** Those before it (see `SyncPeerOptions.formerNumberers`). */
+  private formerNumberers: readonly string[];
+  private readonly handoff: NumbererHandoff;
 
   private constructor(
     private readonly options: SyncPeerOptions,
@@ -143,8 +159,9 @@ export class SyncPeer {
     this.clock = createHlcClock(peerId, { wallClock: options.wallClock });
     this.paused = options.paused ?? false;
     this.live = options.awaitCopyFrom === undefined;
-    this.startedOver = options.awaitCopyFrom !== undefined;
+    this.copyMayLackRenumberings = options.awaitCopyFrom !== undefined && options.numbererPeer !== undefined;
     this.numbererPeer = options.numbererPeer;
+    this.formerNumberers = options.formerNumberers ?? [];
     this.copyFromMember = options.awaitCopyFrom ?? options.members[0]!;
     this.journal = new PeerJournal({ peerId, siteUrl: site.siteUrl, wallClock: options.wallClock, onJournal: options.onJournal, onJournalStatus: options.onJournalStatus });
     this.steps = new Steps((error) => this.journal.unexpected(error));
@@ -220,11 +237,21 @@ export class SyncPeer {
       journal: this.journal,
       steps: this.steps,
       settleMs: options.numberSettleMs ?? 300,
-      mayRun: () => this.deltasFlow && !this.stopping,
+      mayRun: () => this.deltasFlow && !this.stopping && this.handoff.ready,
       send: (renumber) => this.local.sendRenumbering(renumber),
     });
+    this.handoff = new NumbererHandoff({
+      peerId,
+      links: this.links,
+      reconciling: (member) => this.membership.reconciles(member),
+      mayAsk: () => this.deltasFlow && !this.stopping,
+      ask: (to, origins) => to.link.control('numbering-ask', { origins: [...origins] }),
+      onReady: () => this.numberer.schedule(),
+      ...(options.handoffAskEveryMs !== undefined ? { askEveryMs: options.handoffAskEveryMs } : {}),
+    });
     for (const remotePeerId of new Set(options.members)) this.links.add(this.openLink(remotePeerId));
-    this.numberer.setActive((options.numberer ?? false) && options.awaitCopyFrom === undefined);
+    if (options.numberer && options.numbererPeer === undefined) this.numbererPeer = peerId;
+    this.updateNumbering(options.numberer ?? false);
   }
 
   /** Installs capture on the site (idempotent) and starts recording. */
@@ -281,6 +308,7 @@ export class SyncPeer {
     await this.steps.run(async () => {
       await this.local.pull();
       await this.local.send(null);
+      this.handoff.nudge();
       await this.numberer.passIfDue();
     });
   }
@@ -290,7 +318,12 @@ export class SyncPeer {
    * Resolves once its work is done, including a blob chunk served or stored beside the ordered steps.
    */
   async receive(message: unknown): Promise<void> {
-    const beside = await this.steps.run(() => this.handle(message));
+    const beside = await this.steps.run(async () => {
+      const handled = await this.handle(message);
+      // What came may be what a numberer named after others waited for (NumbererHandoff).
+      this.handoff.check();
+      return handled;
+    });
     await beside?.work;
   }
 
@@ -416,18 +449,30 @@ export class SyncPeer {
   }
 
   /**
-   * The group's numberer (see `SyncPeerOptions.numbererPeer`), and whether low IDs are on: this
-   * site numbers if it is the numberer (see `SyncPeerOptions.numberer`), unless a copy replaced its
-   * state (it never numbers again).
+   * The group's numberer and those before it (see `SyncPeerOptions.numbererPeer`,
+   * `formerNumberers`), and whether low IDs are on: this site numbers if it is the numberer,
+   * unless a copy replaced its state since the group had one (`copyMayLackRenumberings`). Named
+   * by a handoff (more former numberers than it knew), it catches up with them first.
    */
-  setNumbering(numbererPeer: string, lowIdsOn: boolean): void {
+  setNumbering(numbererPeer: string, lowIdsOn: boolean, formerNumberers: readonly string[] = []): void {
+    const handedOver = formerNumberers.some((former) => !this.formerNumberers.includes(former));
     this.numbererPeer = numbererPeer;
-    this.numberer.setActive(lowIdsOn && numbererPeer === this.options.peerId && !this.startedOver);
+    this.formerNumberers = [...new Set([...this.formerNumberers, ...formerNumberers])];
+    if (handedOver && numbererPeer === this.options.peerId) this.copyMayLackRenumberings = false;
+    this.updateNumbering(lowIdsOn, handedOver);
   }
 
-  /** Whether this site hands out low IDs (docs/ids.md). */
+  /** Starts or stops the numberer (see `setNumbering`); a numberer named after others catches up with them first. */
+  private updateNumbering(lowIdsOn: boolean, handedOver = true): void {
+    const numbers = lowIdsOn && this.numbererPeer === this.options.peerId && !this.copyMayLackRenumberings;
+    if (numbers && (handedOver || !this.numberer.isActive)) this.handoff.catchUpWith(this.formerNumberers);
+    if (!numbers) this.handoff.stop();
+    this.numberer.setActive(numbers);
+  }
+
+  /** Whether this site hands out low IDs (docs/ids.md): it is the numberer, caught up with those before it. */
   get isNumberer(): boolean {
-    return this.numberer.isActive;
+    return this.numberer.isActive && this.handoff.ready;
   }
 
   /** A member joined the group (see Membership.add). */
@@ -445,7 +490,10 @@ export class SyncPeer {
 
   /** A member left the group; the last other member cannot be removed (see Membership.remove). */
   removeMember(remotePeerId: string): Promise<void> {
-    return this.steps.run(() => this.membership.remove(remotePeerId));
+    return this.steps.run(async () => {
+      await this.membership.remove(remotePeerId);
+      this.handoff.check();
+    });
   }
 
   /** Stops for good. Work in flight may fail as its site goes (a replaced client): that is no failure to report. */
@@ -502,8 +550,9 @@ export class SyncPeer {
       isPaused: () => this.paused,
       goLive: () => {
         this.live = true;
-        this.startedOver = true;
+        if (this.numbererPeer !== undefined) this.copyMayLackRenumberings = true;
         this.numberer.setActive(false);
+        this.handoff.stop();
       },
       restartInbox,
       resendPending,
@@ -589,6 +638,7 @@ export class SyncPeer {
   private markStopping(): void {
     this.stopping = true;
     this.numberer.cancel();
+    this.handoff.stop();
     this.journal.stopping = true;
   }
 
@@ -685,6 +735,10 @@ export class SyncPeer {
         return this.membership.relayed(parts, envelope);
       case 'relayed':
         return this.membership.heard(parts.remotePeerId, envelope.origin, envelope.upTo, envelope.life);
+      case 'numbering-ask':
+        return link.control('numbering-held', { held: heldOf(this.links, envelope.origins) });
+      case 'numbering-held':
+        return this.handoff.told(parts.remotePeerId, envelope.held);
       case 'hello':
         return this.membership.greeted(parts, envelope, overtaken);
       case 'copy-request':
@@ -798,13 +852,13 @@ export class SyncPeer {
   }
 
   /**
-   * Whether a delta of `origin` must wait for the numberer's deltas it builds on (see
-   * `SyncPeerOptions.numbererPeer`): the numberer's own never do, they come in order.
+   * Whether a delta of `origin` must wait for the deltas of a numberer (current or former) it
+   * builds on (see `SyncPeerOptions.numbererPeer`): a numberer's own wait for none of its own,
+   * they come in order.
    */
   private lacksRenumberings(origin: string, deps: Readonly<Record<string, number>>): boolean {
-    const numberer = this.numbererPeer;
-    if (numberer === undefined || origin === numberer || deps[numberer] === undefined) return false;
-    return this.lacksDeps({ [numberer]: deps[numberer] });
+    const numberers = this.numbererPeer === undefined ? this.formerNumberers : [this.numbererPeer, ...this.formerNumberers];
+    return numberers.some((numberer) => numberer !== origin && deps[numberer] !== undefined && this.lacksDeps({ [numberer]: deps[numberer] }));
   }
 
   /** Who refused a delta of this site's, as its journal line says: in a group, the member's site. */

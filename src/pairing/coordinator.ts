@@ -35,6 +35,17 @@ type SiteReport = Extract<TabToBackground, { type: 'tab/site' }>;
 type PeerReport = Extract<TabToBackground, { type: 'tab/pending' | 'tab/problem' | 'tab/copy-progress' | 'tab/copy-done' }>;
 type PeerStartRole = Extract<BackgroundToTab, { type: 'bg/peer-start' }>['role'];
 
+/** What tells every member who numbers the group's rows, and who did before (`bg/numbering`); call with a numberer named. */
+function numberingOf(pairing: Pairing): Extract<BackgroundToTab, { type: 'bg/numbering' }> {
+  return {
+    type: 'bg/numbering',
+    pairId: pairing.pairId,
+    on: givesLowIds(pairing),
+    numbererPeer: pairing.numbererPeer!,
+    ...(pairing.formerNumberers ? { formerNumberers: pairing.formerNumberers } : {}),
+  };
+}
+
 /** Whether `side` hands out the group's low IDs (see `numbererOf`). */
 function isNumberer(pairing: Pairing, side: PairedSide): boolean {
   return givesLowIds(pairing) && numbererOf(pairing)?.tabId === side.tabId;
@@ -312,6 +323,10 @@ export class PairingCoordinator {
         ),
       ),
     );
+    // A copy replaced the numberer's site: it may lack renumberings some member applied (the member of the lowest slot left takes over).
+    const restored = findPairing(updated, pairing.pairId);
+    const handOverRefused = restored ? await this.tellHandOver(pairing, restored, open) : null;
+    if (handOverRefused !== null) return this.fail(pairing.pairId, `Could not restore ${site.siteUrl}: ${handOverRefused}`);
     for (const { target, from } of redirected) {
       this.note({ kind: 'pairing', target: target.scope, summary: `${target.siteUrl} gets its copy from ${from!.siteUrl} instead: ${mine.siteUrl} was reloaded`, status: 'info' });
       const moved = await this.deps.tabs.send(target.tabId, { type: 'bg/copy-from', pairId: pairing.pairId, peerId: from!.peerId });
@@ -393,8 +408,7 @@ export class PairingCoordinator {
     );
     const pairing = findPairing(updated, pairId);
     if (!pairing) return { ok: false, error: 'This pairing no longer exists.' };
-    const { numbererPeer } = pairing;
-    const refused = numbererPeer ? await this.tellEverySide(pairing, { type: 'bg/numbering', pairId, on, numbererPeer }) : null;
+    const refused = pairing.numbererPeer ? await this.tellEverySide(pairing, numberingOf(pairing)) : null;
     this.note({
       kind: 'pairing',
       target: scopesOf(pairing),
@@ -427,20 +441,37 @@ export class PairingCoordinator {
       syncOn: pairing.syncOn,
       numberer: isNumberer(pairing, side),
       ...(pairing.numbererPeer ? { numbererPeer: pairing.numbererPeer } : {}),
+      ...(pairing.formerNumberers ? { formerNumberers: pairing.formerNumberers } : {}),
     });
   }
 
   /** `side` leaves the group: its engine stops, the others close their links to it, the group goes on. */
   private async leave(pairing: Pairing, side: PairedSide, summary: string): Promise<void> {
     const { pairings, tabs, journal } = this.deps;
-    await pairings.update((all) => updatePairing(all, pairing.pairId, (p) => removeSide(p, side.tabId)));
+    const left = findPairing(await pairings.update((all) => updatePairing(all, pairing.pairId, (p) => removeSide(p, side.tabId))), pairing.pairId);
     await tabs.send(side.tabId, { type: 'bg/peer-stop', pairId: pairing.pairId });
     // A member whose page reloads starts afresh without it (its restore or resume names the members left).
     const open = await this.openSides(otherSides(pairing, side.tabId));
-    const refused = await this.tellSides(open, { type: 'bg/member', pairId: pairing.pairId, change: 'remove', peerId: side.peerId });
+    let refused = await this.tellSides(open, { type: 'bg/member', pairId: pairing.pairId, change: 'remove', peerId: side.peerId });
+    // Told after the member's removal, so the next numberer asks the others once they let it go.
+    if (refused === null && left) refused = await this.tellHandOver(pairing, left, open);
     await journal.settlePending([side.siteUrl]);
     this.note({ kind: 'pairing', site: side.siteUrl, target: side.scope, summary, status: 'info' });
     if (refused !== null) await this.fail(pairing.pairId, `A tab could not let ${side.siteUrl} go: ${refused}`);
+  }
+
+  /**
+   * The numberer's site left or was restored (`before` → `after`): another member numbers now
+   * (`handOverNumbering`). Every member in `to` hears it; the journal says so while low IDs are on.
+   * Answers why a member refused, or null.
+   */
+  private async tellHandOver(before: Pairing, after: Pairing, to: readonly PairedSide[]): Promise<string | null> {
+    if (after.numbererPeer === before.numbererPeer || after.numbererPeer === undefined) return null;
+    const next = numbererOf(after);
+    if (givesLowIds(after) && next) {
+      this.note({ kind: 'pairing', site: next.siteUrl, target: next.scope, summary: `${next.siteUrl} gives the group's low IDs now, once it has every one given before`, status: 'info' });
+    }
+    return this.tellSides(to, numberingOf(after));
   }
 
   private async stopPairing(pairId: string, summary: (sites: string) => string): Promise<PopupReply> {

@@ -49,7 +49,7 @@ async function answerCommand(page: MemberPage, command: BackgroundToTab): Promis
       host.setSync(command.pairId, command.on);
       return { ok: true };
     case 'bg/numbering':
-      await host.setNumbering(command.pairId, command.on, command.numbererPeer);
+      await host.setNumbering(command.pairId, command.on, command.numbererPeer, command.formerNumberers ?? []);
       return { ok: true };
     case 'bg/retry':
       await host.retry(command.pairId);

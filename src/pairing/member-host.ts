@@ -88,6 +88,7 @@ export class MemberHost {
       paused: this.paused,
       numberer: command.numberer ?? false,
       ...(command.numbererPeer ? { numbererPeer: command.numbererPeer } : {}),
+      ...(command.formerNumberers ? { formerNumberers: command.formerNumberers } : {}),
       send: (envelope) => report({ type: 'tab/envelope', pairId, envelope }),
       onJournal: (entries: JournalEntry[]) => {
         for (const group of groupByBytes(entries, JOURNAL_MESSAGE_BYTES)) report({ type: 'tab/journal', entries: group });
@@ -179,10 +180,10 @@ export class MemberHost {
     peer.setPaused(!on);
   }
 
-  /** The group's switch for low IDs changed (see `bg/numbering`): this site numbers if it is the numberer. */
-  async setNumbering(pairId: string, on: boolean, numbererPeer: string): Promise<void> {
+  /** The group's switch for low IDs changed, or another site took over numbering (see `bg/numbering`): this site numbers if it is the numberer. */
+  async setNumbering(pairId: string, on: boolean, numbererPeer: string, formerNumberers: readonly string[]): Promise<void> {
     const peer = await this.startingOrRunning(pairId);
-    peer.setNumbering(numbererPeer, on);
+    peer.setNumbering(numbererPeer, on, formerNumberers);
   }
 
   /** The group's membership changed (see `bg/member`; `life`: a reset member's new site URL). */

@@ -2,7 +2,7 @@ import type { TabRegistry } from '../registry/tab-registry';
 import {
   ENDED_PAIRINGS_LIMIT,
   FORMER_SIDES_LIMIT,
-  numbererOf,
+  handOverNumbering,
   type CopyProgress,
   type EndedPairing,
   type EndedPairings,
@@ -70,8 +70,8 @@ export function withProblem(pairing: Pairing, tabId: number, problem: string | n
 /** A copy into `toTabId` starts. */
 export function startCopy(pairing: Pairing, toTabId: number, copy: Omit<CopyProgress, 'done' | 'total'>): Pairing {
   const started = updateSide(pairing, toTabId, (side) => ({ ...side, copy: { ...copy, done: 0, total: 0 } }));
-  const numbererRestored = copy.reason === 'restore' && numbererOf(pairing)?.tabId === toTabId;
-  return { ...started, phase: 'copying', error: undefined, ...(numbererRestored ? { numbererGone: 'restored' as const } : {}) };
+  const handedOver = copy.reason === 'restore' ? handOverNumbering(started, toTabId) : started;
+  return { ...handedOver, phase: 'copying', error: undefined };
 }
 
 export function withCopyProgress(pairing: Pairing, toTabId: number, done: number, total: number): Pairing {
@@ -100,12 +100,10 @@ export function removeSide(pairing: Pairing, tabId: number): Pairing {
   const left = copyInstalled(pairing, tabId);
   const gone = left.sides.find((side) => side.tabId === tabId);
   const former = gone ? [...(left.formerSides ?? []), { siteUrl: gone.siteUrl, name: gone.name, scope: gone.scope }].slice(-FORMER_SIDES_LIMIT) : left.formerSides;
-  const numbererLeft = gone !== undefined && numbererOf(left)?.tabId === tabId;
   return {
-    ...left,
+    ...handOverNumbering(left, tabId),
     sides: left.sides.filter((side) => side.tabId !== tabId),
     ...(former ? { formerSides: former } : {}),
-    ...(numbererLeft ? { numbererGone: 'left' as const } : {}),
   };
 }
 

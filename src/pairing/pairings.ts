@@ -5,6 +5,7 @@
  */
 export const PAIRINGS_STORAGE_KEY = 'pairings';
 
+import { MAX_FORMER_NUMBERERS } from '../protocol/ids';
 import type { TabDocument } from '../protocol/runtime';
 import type { StorageKind } from '../protocol/site';
 
@@ -60,10 +61,12 @@ export interface Pairing {
   /**
    * The numberer's peer id, from the first time low IDs were switched on: every member applies a
    * change made after a renumbering only after that renumbering (`SyncPeerOptions.numbererPeer`).
+   * When its site leaves the group or a copy replaces it, the member of the lowest slot left
+   * takes over (`handOverNumbering`).
    */
   numbererPeer?: string;
-  /** The numberer's site left the group, or a copy replaced it: no site hands out low IDs any more (see `numbererOf`). */
-  numbererGone?: 'left' | 'restored';
+  /** The numberers before `numbererPeer`, oldest first: their renumberings may still be on their way. */
+  formerNumberers?: string[];
   phase: PairingPhase;
   error?: string;
   createdAt: number;
@@ -101,11 +104,36 @@ export function givesLowIds(pairing: Pick<Pairing, 'lowIds'>): boolean {
 }
 
 /**
- * The group's numberer (docs/ids.md): the site in the first slot, its first copy source, whose
- * rows below the group's IDs every other site copied. Once it left or a copy replaced its site,
- * none: no other site takes over (that would need every low ID it gave to reach the next one
- * first), and rows made from then on keep their high IDs.
+ * The group's numberer (docs/ids.md): the site named `numbererPeer`; before low IDs were ever on,
+ * the site of the lowest slot (the first copy source while it is in the group).
  */
-export function numbererOf(pairing: Pick<Pairing, 'sides' | 'numbererGone'>): PairedSide | undefined {
-  return pairing.numbererGone ? undefined : pairing.sides.find((side) => side.slot === SOURCE_SLOT);
+export function numbererOf(pairing: Pick<Pairing, 'sides' | 'numbererPeer'>): PairedSide | undefined {
+  if (pairing.numbererPeer !== undefined) return pairing.sides.find((side) => side.peerId === pairing.numbererPeer);
+  return lowestSlot(pairing.sides);
+}
+
+/**
+ * The numberer's site (`tabId`) leaves the group, or a copy replaces it: the site of the lowest
+ * slot among the others numbers from now on, once it has every renumbering of the former ones
+ * any member has (NumbererHandoff). Unchanged when `tabId` is not the numberer's.
+ */
+export function handOverNumbering(pairing: Pairing, tabId: number): Pairing {
+  const gone = pairing.sides.find((side) => side.tabId === tabId);
+  if (pairing.numbererPeer === undefined || gone?.peerId !== pairing.numbererPeer) return pairing;
+  const next = nextNumberer(pairing.sides, gone.peerId);
+  return next ? { ...pairing, numbererPeer: next, formerNumberers: numberersBefore(pairing.formerNumberers ?? [], gone.peerId) } : pairing;
+}
+
+/** Who numbers once `gone` (the numberer) leaves or starts over: the member of the lowest slot among the others. */
+export function nextNumberer(members: readonly { peerId: string; slot: number }[], gone: string): string | undefined {
+  return lowestSlot(members.filter((member) => member.peerId !== gone))?.peerId;
+}
+
+/** The former numberers once `gone` joins them, oldest first (a member that numbered twice, once). */
+export function numberersBefore(formers: readonly string[], gone: string): string[] {
+  return [...formers.filter((peer) => peer !== gone), gone].slice(-MAX_FORMER_NUMBERERS);
+}
+
+function lowestSlot<T extends { slot: number }>(sides: readonly T[]): T | undefined {
+  return sides.reduce<T | undefined>((lowest, side) => (lowest === undefined || side.slot < lowest.slot ? side : lowest), undefined);
 }

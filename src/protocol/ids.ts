@@ -16,3 +16,6 @@ export function isValidId(id: string): boolean {
 
 /** Tabs in one sync group, at most: every member runs a link to each other one. */
 export const MAX_GROUP_MEMBERS = 16;
+
+/** Members a group's numberer was handed over from, at most: each holds its own ID slot, of 32 (`GROUP_SLOTS`). */
+export const MAX_FORMER_NUMBERERS = 32;

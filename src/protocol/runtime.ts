@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { JournalEntrySchema } from './journal-entry';
-import { ID_PATTERN, MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } from './ids';
+import { ID_PATTERN, MAX_FORMER_NUMBERERS, MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } from './ids';
 import { SiteInfoSchema } from './site';
 
 /** Name of the long-lived `chrome.runtime` port each Playground tab's content script opens. */
@@ -93,6 +93,8 @@ export const SitePathSchema = v.pipe(
  * start, then send this site's full state; `target` start, wait for the peer's full state,
  * install it, then sync; `resume` a saved site that reloaded goes on from what it kept (no copy).
  */
+const formerNumberers = v.pipe(v.array(PeerIdSchema), v.maxLength(MAX_FORMER_NUMBERERS));
+
 export const BackgroundToTabSchema = v.variant('type', [
   v.strictObject({ type: v.literal('bg/summary') }),
   v.strictObject({
@@ -111,6 +113,8 @@ export const BackgroundToTabSchema = v.variant('type', [
     numberer: v.optional(v.boolean()),
     /** The group's numberer, once low IDs were on: changes made after its renumberings wait for them. */
     numbererPeer: v.optional(PeerIdSchema),
+    /** The numberers before it (they left, or a copy replaced their site): their renumberings too. */
+    formerNumberers: v.optional(formerNumberers),
   }),
   /**
    * The group's membership changed while this tab runs in it: a member joined (`add`: a link to
@@ -132,10 +136,17 @@ export const BackgroundToTabSchema = v.variant('type', [
   v.strictObject({ type: v.literal('bg/envelope'), pairId: PairIdSchema, envelope: v.unknown() }),
   v.strictObject({ type: v.literal('bg/sync'), pairId: PairIdSchema, on: v.boolean() }),
   /**
-   * The group's switch for low IDs changed: the numberer's site (`numbererPeer`) starts or stops
-   * handing them out, every member orders the changes made after its renumberings.
+   * The group's switch for low IDs changed, or the numberer's site left and another took over
+   * (`formerNumberers` grew): the numberer's site (`numbererPeer`) starts or stops handing them
+   * out, every member orders the changes made after every numberer's renumberings.
    */
-  v.strictObject({ type: v.literal('bg/numbering'), pairId: PairIdSchema, on: v.boolean(), numbererPeer: PeerIdSchema }),
+  v.strictObject({
+    type: v.literal('bg/numbering'),
+    pairId: PairIdSchema,
+    on: v.boolean(),
+    numbererPeer: PeerIdSchema,
+    formerNumberers: v.optional(formerNumberers),
+  }),
   /** Apply again what this site could not apply (the user fixed the cause). */
   v.strictObject({ type: v.literal('bg/retry'), pairId: PairIdSchema }),
   /** Show a page of the site in the tab ("Open in both tabs" of a journal entry). */

@@ -5,7 +5,7 @@ import { parseMessage, type Parsed } from '../protocol/validate';
 import { MAX_WIRE_MESSAGE_BYTES, type Frame } from './framing';
 import { HlcStringSchema } from './hlc';
 import { jsonByteLength, utf8Bytes } from './json-size';
-import { MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } from '../protocol/ids';
+import { MAX_FORMER_NUMBERERS, MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } from '../protocol/ids';
 
 /**
  * The envelope two peers exchange. Header on every kind:
@@ -64,6 +64,12 @@ import { MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } from '../protocol/ids';
  * on a member starting over names its new life (`life`, its new site URL): a word on an earlier
  * restore, late on the link, does not count for this one.
  *
+ * A member named the group's numberer in place of one that left (docs/ids.md, "A new numberer")
+ * asks every member how far it holds the deltas of each former numberer (`numbering-ask`,
+ * `origins`); each answers `numbering-held` (`held`: per origin it no longer has as a member, the
+ * furthest delta it has, applied or waiting). The new numberer takes no low ID before it has
+ * applied that far.
+ *
  * Payloads (`delta.payload`, copy chunks and metadata) are opaque here: pass a schema to
  * `parseEnvelope` or validate them where they are used.
  */
@@ -88,6 +94,8 @@ export const ENVELOPE_KINDS = [
   'blob-missing',
   'relay',
   'relayed',
+  'numbering-ask',
+  'numbering-held',
 ] as const;
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
@@ -198,6 +206,11 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
     v.strictObject({ ...header('blob-missing'), sha256 }),
     v.strictObject({ ...header('relay'), origin: PeerIdSchema, originSeq: positive, siteUrl, payload }),
     v.strictObject({ ...header('relayed'), origin: PeerIdSchema, upTo: counter, life: v.optional(siteUrl) }),
+    v.strictObject({ ...header('numbering-ask'), origins: v.pipe(v.array(PeerIdSchema), v.maxLength(MAX_FORMER_NUMBERERS)) }),
+    v.strictObject({
+      ...header('numbering-held'),
+      held: v.pipe(v.array(v.strictObject({ origin: PeerIdSchema, upTo: counter })), v.maxLength(MAX_FORMER_NUMBERERS)),
+    }),
   ]);
 }
 

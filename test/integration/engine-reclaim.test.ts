@@ -207,6 +207,33 @@ $result = ['edited' => str_contains($post->post_content, 'Edited on B'), 'note' 
     await expectNoHighIdLeft(group);
     expect(failuresIn(group.journal)).toEqual([]);
   });
+
+  it('hands numbering over when the numberer leaves with a renumbering only one member applied: the next numberer gives IDs past it', async () => {
+    const fromA = (message: unknown) => (message as { from?: string }).from === 'peer-a';
+    await makeLinkedContent(group, 'peer-c', 'Handed over');
+    await group.peer('peer-c').flush();
+    // Only A has C's content; it renumbers it, and only C hears of that before A leaves.
+    while (await group.link.deliverFirst('peer-a', (message) => (message as { from?: string }).from === 'peer-c'));
+    await group.peer('peer-a').flush();
+    while (await group.link.deliverFirst('peer-c', fromA));
+    const onC = await readLinkedContent(group, 'peer-c', 'Handed over');
+    expect(onC.post).toBeLessThan(groupRange(group.idPlan).lo);
+    await group.leave('peer-a');
+    expect(group.numberer).toBe('peer-b');
+    // B numbers now, but not before it has A's renumbering (C relays it): its next low IDs go past A's.
+    const made = await makeLinkedContent(group, 'peer-b', 'After the handover');
+    expect(made.post).toBeGreaterThanOrEqual(groupRange(group.idPlan).lo);
+    await group.sync();
+    await group.expectConverged();
+    await expectLowAndLinked(group, 'Handed over');
+    await expectLowAndLinked(group, 'After the handover');
+    expect(group.peer('peer-b').isNumberer).toBe(true);
+    const after = await readLinkedContent(group, 'peer-b', 'After the handover');
+    expect(after.post).toBeGreaterThan(onC.post);
+    expect(after.image).toBeGreaterThan(onC.image);
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
 });
 
 describe('reclaiming low IDs in a group made by copying, WordPress 6.5 on the legacy driver', () => {
@@ -247,16 +274,28 @@ describe('reclaiming low IDs in a group made by copying, WordPress 6.5 on the le
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
-  it('stops numbering on a numberer whose site a copy replaced: its renumberings may not all be in the copy', async () => {
+  it('hands numbering over when a copy replaces the numberer’s site: the member of the lowest slot left numbers, past every low ID given before', async () => {
     expect(group.peer('peer-a').isNumberer).toBe(true);
-    await group.restore('peer-a', 'peer-b');
+    // Low IDs on names the numberer: no other member numbers.
+    group.peer('peer-c').setNumbering('peer-a', true);
+    expect(group.peer('peer-c').isNumberer).toBe(false);
+    const before = await readLinkedContent(group, 'peer-a', 'Before C');
+    await group.restore('peer-a', 'peer-c');
+    await group.untilCopied('peer-a');
     await group.sync();
+    expect(group.numberer).toBe('peer-b');
+    expect(group.peer('peer-b').isNumberer).toBe(true);
+    // Its copy may lack renumberings some member applied: told it numbers without a handoff, it does not.
     expect(group.peer('peer-a').isNumberer).toBe(false);
     group.peer('peer-a').setNumbering('peer-a', true);
     expect(group.peer('peer-a').isNumberer).toBe(false);
-    // Low IDs on names the numberer: no other member numbers.
-    group.peer('peer-b').setNumbering('peer-a', true);
-    expect(group.peer('peer-b').isNumberer).toBe(false);
+    await makeLinkedContent(group, 'peer-a', 'After the restore');
+    await group.sync();
     await group.expectConverged();
+    await expectLowAndLinked(group, 'After the restore');
+    const after = await readLinkedContent(group, 'peer-b', 'After the restore');
+    expect(after.post).toBeGreaterThan(before.post);
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { installIdShards, type IdShardPlan } from '../../src/ids';
 import { shardCopySource } from '../../src/pairing/copy-source';
+import { nextNumberer, numberersBefore } from '../../src/pairing/pairings';
 import { SyncPeer, type SyncPeerOptions } from '../../src/engine/sync-peer';
 import type { JournalEntry } from '../../src/protocol/journal-entry';
 import { bootNodeSite, dumpSiteState, formatDifferences, type BootNodeSiteOptions, type NodeSite } from '../harness';
@@ -17,7 +18,10 @@ export interface TestGroupOptions {
   readonly sites?: Partial<BootNodeSiteOptions>;
   /** Runs on every site once booted, before its member starts (a restored member's new site too). */
   readonly onBoot?: (site: NodeSite) => Promise<void>;
-  /** The member that gives rows made while synced low IDs (docs/ids.md); none by default. */
+  /**
+   * The member that gives rows made while synced low IDs (docs/ids.md); none by default. When it
+   * leaves or is restored, the member of the lowest slot left takes over, as the coordinator hands it over.
+   */
   readonly numberer?: string;
 }
 
@@ -48,6 +52,8 @@ export class TestGroup {
   private nextSlot = 0;
   private plan: IdShardPlan | null = null;
   private readonly options: TestGroupOptions;
+  /** The member that numbers now (see `TestGroupOptions.numberer`), and those before it. */
+  private numbering: { numberer: string; formers: string[] } | undefined;
 
   constructor(
     readonly combination: Combination,
@@ -56,6 +62,12 @@ export class TestGroup {
   ) {
     this.link = new TestLink(options.faults, options.seed);
     this.options = options;
+    if (options.numberer !== undefined) this.numbering = { numberer: options.numberer, formers: [] };
+  }
+
+  /** The member that gives low IDs now (see `TestGroupOptions.numberer`). */
+  get numberer(): string | undefined {
+    return this.numbering?.numberer;
   }
 
   /** The members now, in the order they joined. */
@@ -121,6 +133,7 @@ export class TestGroup {
     for (const other of this.peers.values()) await other.removeMember(member);
     await peer.stop();
     this.link.discard(member, itsMessagesArrive);
+    this.handOverNumbering(member);
   }
 
   /**
@@ -136,7 +149,17 @@ export class TestGroup {
     // The reloaded page reports its new site first: the others' resets name its new life.
     const site = await this.boot(member);
     for (const other of this.peers.values()) await other.resetMember(member, site.siteUrl);
+    this.handOverNumbering(member);
     await this.start(member, [...this.members, member], copyFrom);
+  }
+
+  /** `gone` left or starts over: if it numbered, the member of the lowest slot left numbers now, and every member hears so. */
+  private handOverNumbering(gone: string): void {
+    if (this.numbering?.numberer !== gone) return;
+    const next = nextNumberer(this.members.map((peerId) => ({ peerId, slot: this.slotOf(peerId) })), gone);
+    if (next === undefined) return;
+    this.numbering = { numberer: next, formers: numberersBefore(this.numbering.formers, gone) };
+    for (const peer of this.peers.values()) peer.setNumbering(next, true, this.numbering.formers);
   }
 
   /** The member `member`'s copy is asked of, while it is in flight. */
@@ -208,8 +231,8 @@ export class TestGroup {
       peerId: member,
       members: members.filter((other) => other !== member),
       idSlot: this.slots.get(member)!,
-      numberer: member === this.options.numberer,
-      ...(this.options.numberer ? { numbererPeer: this.options.numberer } : {}),
+      numberer: member === this.numbering?.numberer,
+      ...(this.numbering ? { numbererPeer: this.numbering.numberer, formerNumberers: this.numbering.formers } : {}),
       ...(copyFrom ? { awaitCopyFrom: copyFrom } : {}),
       // A member that left takes nothing more.
       send: this.link.attach(member, (message) => this.peers.get(member)?.receive(message) ?? Promise.resolve()),

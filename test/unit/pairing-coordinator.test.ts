@@ -226,13 +226,17 @@ describe('PairingCoordinator', () => {
     expect(background.pairings.value[0]).toMatchObject({ lowIds: false, numbererPeer: numberer });
   });
 
-  it('has no numberer any more once a copy replaced the numberer’s site: the restored site does not hand out low IDs', async () => {
+  it('hands numbering over once a copy replaced the numberer’s site: the other site numbers, both learn who numbered before', async () => {
     const { tabs, background, coordinator, pairId, report } = await livePair('temporary');
     await coordinator.setLowIds(pairId, true);
+    const [first, second] = background.pairings.value[0]!.sides.map((side) => side.peerId);
     tabs.sent.length = 0;
     await report(1, 'amber', 'doc-1-reloaded');
-    expect(tabs.sent.find(({ tabId }) => tabId === 1)!.message).toMatchObject({ role: 'target', numberer: false });
-    expect(background.pairings.value[0]).toMatchObject({ numbererGone: 'restored' });
+    expect(tabs.sent.map(({ tabId, message }) => `${tabId} ${message.type}`)).toEqual(['2 bg/member', '2 bg/numbering', '1 bg/peer-start']);
+    expect(tabs.sent[1]!.message).toEqual({ type: 'bg/numbering', pairId, on: true, numbererPeer: second, formerNumberers: [first] });
+    expect(tabs.sent[2]!.message).toMatchObject({ role: 'target', numberer: false, numbererPeer: second, formerNumberers: [first] });
+    expect(background.pairings.value[0]).toMatchObject({ numbererPeer: second, formerNumberers: [first] });
+    expect(background.journal.entries.some((entry) => /gives the group's low IDs now/.test(entry.summary))).toBe(true);
   });
 
   it('fails the pairing when the copy fails', async () => {
@@ -310,7 +314,7 @@ describe('PairingCoordinator', () => {
       expect(await coordinator.removeTab(pairId, 2)).toEqual({ ok: true });
       expect(tabs.kinds()).toEqual(['2 bg/peer-stop', `1 bg/member remove ${leaving}`, `3 bg/member remove ${leaving}`]);
       expect(background.pairings.value[0]!.sides.map((side) => side.tabId)).toEqual([1, 3]);
-      expect(background.pairings.value[0]!.numbererGone).toBeUndefined();
+      expect(background.pairings.value[0]!.formerNumberers).toBeUndefined();
       expect(background.journal.entries.at(-1)!.summary).toMatch(/scope:birch\/ left the group/);
       tabs.sent.length = 0;
       await coordinator.onTabGone(3, 'was closed');
@@ -327,13 +331,39 @@ describe('PairingCoordinator', () => {
       expect(background.journal.entries.at(-1)!.summary).toBe('The tab of cedar was closed: it left the group, which goes on without it');
     });
 
-    it('has no numberer once the numberer’s tab left: no other member takes over handing out low IDs', async () => {
-      const { tabs, background, coordinator, pairId } = await liveGroup();
+    it('hands numbering over to the member of the lowest slot left once the numberer’s tab left, and again when that one leaves', async () => {
+      const { tabs, background, coordinator, pairId, peer, report } = await liveGroup();
+      const [first, second, third] = [peer(1), peer(2), peer(3)];
+      expect(await coordinator.setLowIds(pairId, true)).toEqual({ ok: true });
+      await report(4, 'dune');
+      expect(await coordinator.addTab(pairId, 4)).toEqual({ ok: true });
+      await coordinator.onTabMessage(4, { type: 'tab/copy-done', pairId });
+      tabs.sent.length = 0;
       await coordinator.onTabGone(1, 'was closed');
-      expect(background.pairings.value[0]).toMatchObject({ phase: 'live', numbererGone: 'left', sides: [{ tabId: 2 }, { tabId: 3 }] });
+      expect(background.pairings.value[0]).toMatchObject({ phase: 'live', numbererPeer: second, formerNumberers: [first] });
+      // Told once each member let the numberer go.
+      expect(tabs.kinds().slice(-3)).toEqual(['2 bg/numbering', '3 bg/numbering', '4 bg/numbering']);
+      expect(tabs.sent.at(-1)!.message).toMatchObject({ on: true, numbererPeer: second, formerNumberers: [first] });
+      tabs.sent.length = 0;
+      await coordinator.onTabGone(2, 'was closed');
+      expect(background.pairings.value[0]).toMatchObject({ numbererPeer: third, formerNumberers: [first, second] });
+      tabs.sent.length = 0;
+      await coordinator.onTabGone(4, 'was closed');
+      // Not the numberer's: nothing handed over (the group of two ends: 3 was left alone).
+      expect(tabs.kinds().filter((kind) => kind.includes('bg/numbering'))).toEqual([]);
+    });
+
+    it('names no numberer when low IDs were never on: the numberer is whoever holds the lowest slot when they are switched on', async () => {
+      const { tabs, background, coordinator, pairId, peer } = await liveGroup();
+      await coordinator.onTabGone(1, 'was closed');
+      expect(background.pairings.value[0]!.numbererPeer).toBeUndefined();
+      expect(tabs.kinds().filter((kind) => kind.includes('bg/numbering'))).toEqual([]);
       tabs.sent.length = 0;
       expect(await coordinator.setLowIds(pairId, true)).toEqual({ ok: true });
-      expect(tabs.sent).toEqual([]);
+      expect(tabs.sent.map(({ message }) => message)).toEqual([
+        { type: 'bg/numbering', pairId, on: true, numbererPeer: peer(2) },
+        { type: 'bg/numbering', pairId, on: true, numbererPeer: peer(2) },
+      ]);
     });
 
     it('lets a tab that switched to another site leave the group, which goes on; the site switched to is left as it is', async () => {

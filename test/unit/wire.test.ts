@@ -40,6 +40,8 @@ const valid: Record<(typeof ENVELOPE_KINDS)[number], Record<string, unknown>> = 
   rejoin: { ...header, kind: 'rejoin', rejoinId: 'rejoin-1', pageSince: '0191dd9dec70.0000.peer-a', baseSeq: 0, files: [['wp-content/uploads/photo.jpg', 'b'.repeat(64)]] },
   relay: { ...header, kind: 'relay', settled: 2, origin: 'peer-c', originSeq: 4, siteUrl, payload: { rows: [{ tbl: 'wp_posts', pk: [1] }] } },
   relayed: { ...header, kind: 'relayed', origin: 'peer-c', upTo: 4 },
+  'numbering-ask': { ...header, kind: 'numbering-ask', origins: ['peer-c'] },
+  'numbering-held': { ...header, kind: 'numbering-held', held: [{ origin: 'peer-c', upTo: 4 }] },
   rejoined: { ...header, kind: 'rejoined', rejoinId: 'rejoin-1', pageSince: '0191dd9dec70.0000.peer-a', baseSeq: 7, want: ['wp-content/uploads/photo.jpg'] },
 };
 

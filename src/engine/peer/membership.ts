@@ -164,6 +164,11 @@ export class Membership {
     return !this.reconciling.has(origin) && !this.ungreeted.has(origin);
   }
 
+  /** Whether this site still waits for `member`'s old life (it starts over): some of it may not be here yet. */
+  reconciles(member: string): boolean {
+    return this.reconciling.has(member);
+  }
+
   /** This site installed a copy: its own numbering goes on after `seq`, what its source had of it (see `greeted`). */
   startedOverAfter(seq: number): void {
     this.ownOldLifeUpTo = seq;

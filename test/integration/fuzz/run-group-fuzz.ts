@@ -78,7 +78,7 @@ export async function replayGroupOps(ops: readonly GroupOp[], settings: GroupFuz
     for (const member of group.members) unsharded.push(await idsBelowRanges(group.site(member), before, member));
     if (unsharded.some(Boolean)) return `rows numbered outside the ID ranges:\n${unsharded.filter(Boolean).join('\n')}`;
     if (settings.reclaim) {
-      const left = await highIdsLeft(group, members[0]!);
+      const left = await highIdsLeft(group);
       if (left !== '') return left;
     }
     return (await check?.(group)) ?? null;
@@ -90,13 +90,15 @@ export async function replayGroupOps(ops: readonly GroupOp[], settings: GroupFuz
 }
 
 /**
- * With low IDs on: what still refers to a high ID the numberer renumbered (a dangling reference),
- * on any member; and, while the numberer is still the group's first member and never started
- * over, any row made while synced that is still high ('' when all is well).
+ * With low IDs on: what still refers to a high ID a numberer renumbered (a dangling reference),
+ * on any member; and, while the group's numberer numbers (it took over from every numberer
+ * before it), any row made while synced that is still high ('' when all is well).
  */
-async function highIdsLeft(group: TestGroup, numberer: string): Promise<string> {
+async function highIdsLeft(group: TestGroup): Promise<string> {
   const problems: string[] = [];
-  const numbering = group.members.includes(numberer) && group.peer(numberer).isNumberer;
+  const { numberer } = group;
+  const numbering = numberer !== undefined && group.members.includes(numberer) && group.peer(numberer).isNumberer;
+  if (numberer !== undefined && group.members.includes(numberer) && !numbering) problems.push(`${numberer} was named numberer and does not number`);
   for (const member of group.members) {
     const report = await findHighIds(group.site(member).client, { zone: groupRange(group.idPlan) });
     if (report.occurrences.length > 0) problems.push(`${member} still refers to renumbered high IDs: ${JSON.stringify(report.occurrences.slice(0, 10))}`);

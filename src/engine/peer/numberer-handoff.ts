@@ -1,0 +1,126 @@
+import type { GroupLinks, LinkParts } from './group-links';
+
+/** How often a new numberer asks again the members that have not said how far they hold a former numberer's deltas. */
+export const HANDOFF_ASK_EVERY_MS = 2_000;
+
+export interface HandoffContext {
+  readonly peerId: string;
+  readonly links: GroupLinks;
+  /** Whether this site still waits for some member's old life (that member starts over, see Membership.reset). */
+  readonly reconciling: (member: string) => boolean;
+  /** Whether this site may ask now (its deltas flow: not paused, rejoining or waiting for a copy). */
+  readonly mayAsk: () => boolean;
+  /** Asks `to` how far it holds the deltas of `origins` (wire.ts, `numbering-ask`). */
+  readonly ask: (to: LinkParts, origins: readonly string[]) => void;
+  /** Caught up with every former numberer: this site may hand out low IDs now. */
+  readonly onReady: () => void;
+  readonly askEveryMs?: number;
+}
+
+/** What a member said it holds of a former numberer's deltas. */
+export interface HeldUpTo {
+  readonly origin: string;
+  readonly upTo: number;
+}
+
+/**
+ * This site was named the group's numberer in place of members that numbered before it
+ * (docs/ids.md, "A new numberer"). It hands out no low ID before it has every renumbering those
+ * gave that any member has, so its next low IDs are past all of theirs:
+ * - a former numberer that left: every member says how far it holds its deltas, applied or
+ *   waiting (`numbering-held`); this site waits until it has applied as far as the furthest. A
+ *   member that holds more applies it and relays it (Membership.applied), so it comes here;
+ * - a former numberer that started over: its old life is reconciled here (Membership.reset) once
+ *   this site has applied it as far as any member had it; the copy that restored it holds as much.
+ * A member that never answers keeps low IDs waiting (rows keep their high IDs meanwhile): taking
+ * one without its word could give an ID twice.
+ */
+export class NumbererHandoff {
+  private formers: readonly string[] = [];
+  /** By former numberer that left, by member: how far the member said it holds its deltas. */
+  private readonly said = new Map<string, Map<string, number>>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private caughtUp = true;
+
+  constructor(private readonly context: HandoffContext) {}
+
+  /** Whether this site has every former numberer's deltas any member has (see the class). */
+  get ready(): boolean {
+    return this.caughtUp;
+  }
+
+  /** This site was named numberer after `formers`: it catches up with them before it numbers. */
+  catchUpWith(formers: readonly string[]): void {
+    this.stop();
+    this.formers = [...new Set(formers)].filter((former) => former !== this.context.peerId);
+    this.said.clear();
+    this.caughtUp = this.formers.length === 0;
+    if (this.caughtUp) return;
+    this.askAll();
+    this.timer = setInterval(() => this.nudge(), this.context.askEveryMs ?? HANDOFF_ASK_EVERY_MS);
+    this.check();
+  }
+
+  /** `member` answered how far it holds the former numberers' deltas (`numbering-held`). */
+  told(member: string, held: readonly HeldUpTo[]): void {
+    if (this.caughtUp) return;
+    for (const { origin, upTo } of held) {
+      if (!this.formers.includes(origin)) continue;
+      const byMember = this.said.get(origin) ?? new Map<string, number>();
+      byMember.set(member, Math.max(upTo, byMember.get(member) ?? 0));
+      this.said.set(origin, byMember);
+    }
+    this.check();
+  }
+
+  /** Looks again, and asks again those not caught up with (a flush: the page's timer, or a test's). */
+  nudge(): void {
+    this.check();
+    if (!this.caughtUp) this.askAll();
+  }
+
+  /** Looks again (deltas were applied, a member left or was reconciled). */
+  check(): void {
+    if (this.caughtUp || !this.formers.every((former) => this.caughtUpWith(former))) return;
+    this.stop();
+    this.caughtUp = true;
+    this.context.onReady();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private caughtUpWith(former: string): boolean {
+    const { links, reconciling } = this.context;
+    if (links.get(former)) return !reconciling(former);
+    const own = links.departed(former);
+    const applied = own?.link.appliedUpTo ?? 0;
+    if (own && heldUpTo(own) > applied) return false;
+    const said = this.said.get(former);
+    return links.all().every((parts) => said?.has(parts.remotePeerId)) && Math.max(0, ...(said?.values() ?? [])) <= applied;
+  }
+
+  private askAll(): void {
+    if (!this.context.mayAsk()) return;
+    for (const parts of this.context.links.all()) this.context.ask(parts, this.formers);
+  }
+}
+
+/**
+ * What this site answers a new numberer (`numbering-ask`): for each of `origins` no longer a
+ * member here, the furthest of its deltas this site has, applied or waiting. One still a member
+ * here is left out: this site has not seen it leave yet, and the asker asks again.
+ */
+export function heldOf(links: GroupLinks, origins: readonly string[]): HeldUpTo[] {
+  return origins.flatMap((origin) => {
+    if (links.get(origin)) return [];
+    const parts = links.departed(origin);
+    return [{ origin, upTo: parts ? heldUpTo(parts) : 0 }];
+  });
+}
+
+function heldUpTo(parts: LinkParts): number {
+  return Math.max(parts.link.appliedUpTo, ...parts.link.unapplied().map((batch) => batch.seq));
+}
