@@ -462,6 +462,21 @@ export class SyncPeer {
     this.updateNumbering(lowIdsOn, handedOver);
   }
 
+  /**
+   * A copy replaced this site's state. A numberer named by a handoff that has not caught up yet
+   * has numbered nothing: it catches up from the copy's state. Any other site that numbered, or
+   * may have, numbers no more (`copyMayLackRenumberings`).
+   */
+  private copyReplacedState(): void {
+    if (this.numberer.isActive && !this.handoff.ready) {
+      this.handoff.catchUpWith(this.formerNumberers);
+      return;
+    }
+    if (this.numbererPeer !== undefined) this.copyMayLackRenumberings = true;
+    this.numberer.setActive(false);
+    this.handoff.stop();
+  }
+
   /** Starts or stops the numberer (see `setNumbering`); a numberer named after others catches up with them first. */
   private updateNumbering(lowIdsOn: boolean, handedOver = true): void {
     const numbers = lowIdsOn && this.numbererPeer === this.options.peerId && !this.copyMayLackRenumberings;
@@ -550,9 +565,7 @@ export class SyncPeer {
       isPaused: () => this.paused,
       goLive: () => {
         this.live = true;
-        if (this.numbererPeer !== undefined) this.copyMayLackRenumberings = true;
-        this.numberer.setActive(false);
-        this.handoff.stop();
+        this.copyReplacedState();
       },
       restartInbox,
       resendPending,
