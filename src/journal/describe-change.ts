@@ -336,16 +336,17 @@ const RENUMBERED_NOUNS: Record<string, { rank: number; noun: string }> = {
   links: { rank: RANK.other, noun: 'Link' },
 };
 
-/** "Post “Hello” renumbered 1000000003 → 36"; revisions and rows without a name are counted by table. */
+/**
+ * "Post “Hello” renumbered 1000000003 → 36". Revisions and WordPress's rows without a name (meta,
+ * options) are left to the technical line; rows of tables WordPress does not have are counted.
+ */
 function describeRenumbering(subjects: Subjects, mappings: readonly RenumberingLike[]): void {
   const unnamed = new Map<string, number>();
   for (const mapping of mappings) {
     const table = coreTable(mapping.table);
     const kind = table ? RENUMBERED_NOUNS[table] : undefined;
-    if (!kind || mapping.postType === 'revision') {
-      unnamed.set(mapping.table, (unnamed.get(mapping.table) ?? 0) + 1);
-      continue;
-    }
+    if (!table) unnamed.set(mapping.table, (unnamed.get(mapping.table) ?? 0) + 1);
+    if (!kind || mapping.postType === 'revision') continue;
     const noun = table === 'posts' ? (POST_NOUNS[mapping.postType ?? 'post'] ?? (mapping.postType ?? 'post').replace(/[_-]+/g, ' ')) : kind.noun;
     subjects.set(`renumbered:${mapping.table}:${mapping.high}`, {
       rank: kind.rank,

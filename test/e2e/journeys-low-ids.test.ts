@@ -5,7 +5,9 @@
  * give it a featured image and a gallery and put it in a menu. Once synced, both tabs hold it all
  * under the same low IDs, every reference follows (featured image, gallery block and shortcode,
  * menu item), the pages and the old high link still work, and the journal says what was
- * renumbered. With the card's switch off, new rows keep their high IDs.
+ * renumbered. With the card's switch off, new rows keep their high IDs. When the tab that hands
+ * them out reloads (its site restored from the other), the other tab takes over: what the reloaded
+ * tab makes then gets the next low IDs, past every one given before.
  *
  *   npm run build:all && npx vitest run --project e2e test/e2e/journeys-low-ids.test.ts
  */
@@ -168,6 +170,41 @@ describe('journey: a post with a featured image, a gallery and a menu item ends 
       .poll(() => wpJson<number>(tabA, `(int) (get_posts(['title' => 'Low IDs off: keeps its ID', 'post_status' => 'publish'])[0]->ID ?? 0)`), POLL)
       .toBe(kept);
     await expect.poll(async () => JSON.stringify(await contentRows(tabA)) === JSON.stringify(await contentRows(tabB)), POLL).toBe(true);
+    expect([await databaseIntegrity(tabA), await databaseIntegrity(tabB)]).toEqual(['ok', 'ok']);
+    expect(await troubleInJournal(popup)).toEqual([]);
+  });
+
+  it('hands out low IDs from the other tab once the tab that gave them reloads and is restored', async () => {
+    await popup.bringToFront();
+    await popup.locator('[data-testid="low-ids"]').check();
+    await expect.poll(async () => (await sessionState(popup)).pairings?.[0]?.lowIds, POLL).toBe(true);
+    const before = (await postFacts(tabA))!;
+    const peerOf = async (tab: PlaygroundTab) => {
+      const tabId = await chromeTabIdOf(popup, tab);
+      return (await sessionState(popup)).pairings?.[0]?.sides.find((side) => side.tabId === tabId)?.peerId;
+    };
+    const [numbererA, peerB] = [await peerOf(tabA), await peerOf(tabB)];
+    expect((await sessionState(popup)).pairings?.[0]?.numbererPeer).toBe(numbererA);
+
+    // A's page reloads: its temporary site is gone, restored from B, and B numbers from now on.
+    await tabA.page.reload();
+    tabA = await browser.waitForPlayground(tabA.page);
+    await expect.poll(async () => (await sessionState(popup)).pairings?.[0]?.phase, POLL).toBe('live');
+    expect((await sessionState(popup)).pairings?.[0]).toMatchObject({ numbererPeer: peerB, formerNumberers: [numbererA] });
+    await popup.bringToFront();
+    await expect.poll(() => popup.locator('[data-testid="low-ids-hint"]').textContent(), POLL).toMatch(/once .+ has it/);
+
+    const made = await publishPostInBlockEditor(tabA, 'Made after the reload', 'In the tab that gave low IDs before its reload.');
+    expect(made).toBeGreaterThanOrEqual(HIGH);
+    await goToInTab(tabA, '/wp-admin/');
+    const lowOf = (tab: PlaygroundTab) => wpJson<number>(tab, `(int) (get_posts(['title' => 'Made after the reload', 'post_status' => 'publish'])[0]->ID ?? 0)`);
+    await expect.poll(() => lowOf(tabB), POLL).toBeLessThan(HIGH);
+    const low = await lowOf(tabB);
+    await expect.poll(() => lowOf(tabA), POLL).toBe(low);
+    expect(low).toBeGreaterThan(Math.max(before.post, ...before.photos, before.menuItem));
+    await expect.poll(async () => JSON.stringify(await contentRows(tabA)) === JSON.stringify(await contentRows(tabB)), POLL).toBe(true);
+    expect(await pageTextAt(tabA, `/?p=${low}`, 'Made after the reload')).toContain('In the tab that gave low IDs');
+    await popup.screenshot({ path: join(SCREENS, 'low-ids-handed-over.png'), fullPage: true });
     expect([await databaseIntegrity(tabA), await databaseIntegrity(tabB)]).toEqual(['ok', 'ok']);
     expect(await troubleInJournal(popup)).toEqual([]);
   });

@@ -102,6 +102,24 @@ describe('a change as a person names it', () => {
     );
   });
 
+  it('names renumbered posts, terms and comments; leaves revisions, meta and options to the technical line; counts other tables', () => {
+    const renumbered = (...renumber: DescribableDelta['renumber'] & object) => describeChange({ files: [], db: null, renumber });
+    const mapping = (table: string, high: number, low: number, title: string | null = null, postType: string | null = null) => ({ table, high, low, title, postType });
+    expect(
+      renumbered(
+        mapping('wp_posts', 1000000003, 36, 'Hello', 'post'),
+        mapping('wp_posts', 1000000004, 37, 'Hello', 'revision'),
+        mapping('wp_postmeta', 1000000005, 80),
+        mapping('wp_terms', 1000000006, 4, 'News'),
+      ),
+    ).toEqual({
+      summary: 'Post “Hello” renumbered 1000000003 → 36 and 1 more change',
+      subjects: ['Post “Hello” renumbered 1000000003 → 36', 'Term “News” renumbered 1000000006 → 4'],
+    });
+    expect(renumbered(mapping('wp_postmeta', 1000000005, 80), mapping('wp_options', 1000000007, 150))).toBeNull();
+    expect(renumbered(mapping('wp_shop_orders', 1000000008, 12), mapping('wp_shop_orders', 1000000009, 13))?.summary).toBe('2 rows of wp_shop_orders renumbered to low IDs');
+  });
+
   it('counts rows of tables WordPress does not have', () => {
     expect(describeChange(rows({ op: 'upsert', table: 'wp_shop_orders', key: { id: 1 }, row: { id: 1 } }))?.summary).toBe('1 row of wp_shop_orders changed');
   });
