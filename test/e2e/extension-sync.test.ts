@@ -23,6 +23,7 @@ import {
   publishPostInBlockEditor,
   readFileFromTab,
   runPhpInTab,
+  settledPostId,
   uploadAndActivatePlugin,
   uploadMediaFile,
   wpJson,
@@ -89,6 +90,10 @@ describe('Playground Sync between two paired Playground tabs', () => {
     return (await postTitlesOnPostsScreen(tab)).find((row) => row.id === postId)?.title;
   }
 
+  async function lowIdsOn(): Promise<boolean> {
+    return (await currentPairing())?.lowIds === true;
+  }
+
   function sortedRows(rows: PostRow[]): PostRow[] {
     return [...rows].sort((a, b) => a.id - b.id);
   }
@@ -130,7 +135,10 @@ describe('Playground Sync between two paired Playground tabs', () => {
   });
 
   it('a post published in A’s block editor shows on B’s Posts screen with the same ID', async () => {
-    firstPostId = await publishPostInBlockEditor(tabA, 'Synced from A', 'Written in tab A.');
+    await publishPostInBlockEditor(tabA, 'Synced from A', 'Written in tab A.');
+    // Leaving the editor lets the post go (a post open in an editor keeps its ID).
+    await openAdminPage(tabA, '/wp-admin/edit.php');
+    firstPostId = await settledPostId([tabA, tabB], { title: 'Synced from A' }, await lowIdsOn());
     await expect.poll(() => titleOfPost(tabB, firstPostId), POLL).toBe('Synced from A');
     expect(await titleOfPost(tabA, firstPostId)).toBe('Synced from A');
 
@@ -155,7 +163,8 @@ describe('Playground Sync between two paired Playground tabs', () => {
 
   it('an image uploaded in B’s media library arrives byte for byte in A’s uploads', async () => {
     const png = makePng(16, 7);
-    const attachmentId = await uploadMediaFile(tabB, 'from-b.png', png);
+    await uploadMediaFile(tabB, 'from-b.png', png);
+    const attachmentId = await settledPostId([tabB, tabA], { name: 'from-b' }, await lowIdsOn());
     const path = await wpJson<string>(tabB, `get_attached_file(${attachmentId})`);
     expect(path).toMatch(/^\/wordpress\/wp-content\/uploads\/.*from-b.*\.png$/);
     await expect

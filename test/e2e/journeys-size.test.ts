@@ -14,7 +14,18 @@ import { launchBrowser, type LaunchedBrowser, type PlaygroundTab } from './brows
 import { IMPORTED_POSTS, importerPluginZip } from './fixtures/importer-plugin';
 import { makeZip } from './fixtures/zip';
 import { chromeTabIdOf, pairInPopup, POLL, printJournalTail, sessionState, troubleInJournal } from './extension-state';
-import { databaseIntegrity, isPluginActive, openAdminPage, postTitlesOnPostsScreen, publishPostInBlockEditor, uploadAndActivatePlugin, uploadMediaFile, wpAdminFrame, wpJson } from './wp-admin';
+import {
+  databaseIntegrity,
+  isPluginActive,
+  openAdminPage,
+  postTitlesOnPostsScreen,
+  publishPostInBlockEditor,
+  settledPostId,
+  uploadAndActivatePlugin,
+  uploadMediaFile,
+  wpAdminFrame,
+  wpJson,
+} from './wp-admin';
 
 /** A big file's transfer may take a while on a loaded machine; nothing else waits this long. */
 const BIG_TRANSFER = { timeout: 300_000, interval: 1000 };
@@ -62,9 +73,10 @@ describe('journeys: big uploads and installs in paired tabs', () => {
     // A real zip: WordPress sniffs an upload's type, and bare random bytes sometimes look like another
     // type to it ("Sorry, you are not allowed to upload this file type"), seen once in seven uploads.
     const bytes = makeZip([{ name: 'archive/video.bin', data: randomBytes(40 * 1024 * 1024) }]);
-    const id = await uploadMediaFile(tabA, 'big-archive.zip', bytes, { timeout: BIG_TRANSFER.timeout });
+    await uploadMediaFile(tabA, 'big-archive.zip', bytes, { timeout: BIG_TRANSFER.timeout });
     // B writes while A's upload is on its way.
     await publishPostInBlockEditor(tabB, 'Big: written in B during the transfer');
+    const id = await settledPostId([tabA], { name: 'big-archive' }, (await sessionState(popup)).pairings?.[0]?.lowIds === true);
     const path = await wpJson<string>(tabA, `get_attached_file(${id})`);
     expect(await fileSha(tabA, path)).toBe(sha256(bytes));
     await expect.poll(() => fileSha(tabB, path), BIG_TRANSFER).toBe(sha256(bytes));

@@ -309,6 +309,38 @@ export async function isPluginActive(tab: PlaygroundTab, slug: string): Promise<
 // ---------------------------------------------------------------------------------------------
 // Read-back for assertions (through the page's client, not the UI)
 
+/** How a test finds a post again: its title, or (an upload) its name. */
+export type PostLookup = { readonly title: string } | { readonly name: string };
+
+/** The ID the post has on `tab` now (0: none). Low IDs may have renumbered the one it was made with (docs/ids.md). */
+export function postIdOf(tab: PlaygroundTab, by: PostLookup): Promise<number> {
+  const query = 'title' in by ? `'title' => ${JSON.stringify(by.title)}` : `'name' => ${JSON.stringify(by.name)}`;
+  return wpJson<number>(tab, `(int) (get_posts([${query}, 'post_type' => 'any', 'post_status' => ['publish', 'draft', 'pending', 'private', 'future', 'inherit']])[0]->ID ?? 0)`);
+}
+
+/** Every group ID is at least this (src/ids/ranges.ts RANGE_FLOOR): below it, an ID made before the group or a low one given back. */
+const GROUP_IDS_FROM = 1_000_000_000;
+
+/**
+ * The post's ID once it stays: the same on every one of `tabs`, and with low IDs on (`lowIds`),
+ * the low one the group gave it, as a person finds it on the Posts screen after a moment. A post
+ * still open in a block editor keeps its first ID: leave the editor first.
+ */
+export async function settledPostId(tabs: readonly PlaygroundTab[], by: PostLookup, lowIds: boolean): Promise<number> {
+  let id = 0;
+  await expect
+    .poll(
+      async () => {
+        const ids = await Promise.all(tabs.map((tab) => postIdOf(tab, by)));
+        id = ids[0]!;
+        return id > 0 && ids.every((each) => each === id) && (!lowIds || id < GROUP_IDS_FROM);
+      },
+      { timeout: WP_ADMIN_TIMEOUT, interval: 250 },
+    )
+    .toBe(true);
+  return id;
+}
+
 /** `PRAGMA integrity_check` of the site's SQLite file, opened on its own (works on either driver). */
 export function databaseIntegrity(tab: PlaygroundTab): Promise<string> {
   const database = `defined('DB_PATH') ? DB_PATH : (defined('FQDB') ? FQDB : WP_CONTENT_DIR . '/database/.ht.sqlite')`;
