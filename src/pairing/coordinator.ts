@@ -323,10 +323,6 @@ export class PairingCoordinator {
         ),
       ),
     );
-    // A copy replaced the numberer's site: it may lack renumberings some member applied (the member of the lowest slot left takes over).
-    const restored = findPairing(updated, pairing.pairId);
-    const handOverRefused = restored ? await this.tellHandOver(pairing, restored, open) : null;
-    if (handOverRefused !== null) return this.fail(pairing.pairId, `Could not restore ${site.siteUrl}: ${handOverRefused}`);
     for (const { target, from } of redirected) {
       this.note({ kind: 'pairing', target: target.scope, summary: `${target.siteUrl} gets its copy from ${from!.siteUrl} instead: ${mine.siteUrl} was reloaded`, status: 'info' });
       const moved = await this.deps.tabs.send(target.tabId, { type: 'bg/copy-from', pairId: pairing.pairId, peerId: from!.peerId });
@@ -339,7 +335,11 @@ export class PairingCoordinator {
       summary: `${site.siteUrl} lost its site (the tab was reloaded): restoring it from ${source.siteUrl}`,
       status: 'info',
     });
-    const reply = await this.startPeer(findPairing(updated, pairing.pairId) ?? pairing, tabId, 'target', source.peerId);
+    // A copy replaced the numberer's site: it may lack renumberings some member applied (the member of the lowest slot left takes over).
+    const restored = findPairing(updated, pairing.pairId);
+    const handOverRefused = restored ? await this.tellHandOver(pairing, restored, open) : null;
+    if (handOverRefused !== null) return this.fail(pairing.pairId, `Could not restore ${site.siteUrl}: ${handOverRefused}`);
+    const reply = await this.startPeer(restored ?? pairing, tabId, 'target', source.peerId);
     if (!reply.ok) await this.fail(pairing.pairId, `Could not restore ${site.siteUrl}: ${reply.error}`);
   }
 
@@ -453,10 +453,10 @@ export class PairingCoordinator {
     // A member whose page reloads starts afresh without it (its restore or resume names the members left).
     const open = await this.openSides(otherSides(pairing, side.tabId));
     let refused = await this.tellSides(open, { type: 'bg/member', pairId: pairing.pairId, change: 'remove', peerId: side.peerId });
-    // Told after the member's removal, so the next numberer asks the others once they let it go.
-    if (refused === null && left) refused = await this.tellHandOver(pairing, left, open);
     await journal.settlePending([side.siteUrl]);
     this.note({ kind: 'pairing', site: side.siteUrl, target: side.scope, summary, status: 'info' });
+    // Told after the member's removal, so the next numberer asks the others once they let it go.
+    if (refused === null && left) refused = await this.tellHandOver(pairing, left, open);
     if (refused !== null) await this.fail(pairing.pairId, `A tab could not let ${side.siteUrl} go: ${refused}`);
   }
 

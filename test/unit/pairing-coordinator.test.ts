@@ -236,7 +236,9 @@ describe('PairingCoordinator', () => {
     expect(tabs.sent[1]!.message).toEqual({ type: 'bg/numbering', pairId, on: true, numbererPeer: second, formerNumberers: [first] });
     expect(tabs.sent[2]!.message).toMatchObject({ role: 'target', numberer: false, numbererPeer: second, formerNumberers: [first] });
     expect(background.pairings.value[0]).toMatchObject({ numbererPeer: second, formerNumberers: [first] });
-    expect(background.journal.entries.some((entry) => /gives the group's low IDs now/.test(entry.summary))).toBe(true);
+    // Said after the restore it follows from.
+    const said = background.journal.entries.map((entry) => entry.summary);
+    expect(said.findIndex((line) => /gives the group's low IDs now/.test(line))).toBeGreaterThan(said.findIndex((line) => /lost its site/.test(line)));
   });
 
   it('fails the pairing when the copy fails', async () => {
