@@ -21,15 +21,24 @@ function pgsync_find_high_ids( PDO $pdo, array $config, array $input ) {
 	$zone = pgsync_renumber_zone( $input );
 	pgsync_create_renumbered_table( $pdo );
 	$map         = pgsync_renumbered_map( $pdo );
+	$by_table    = pgsync_renumbered_by_table( $pdo );
 	$occurrences = array();
 	if ( count( $map ) > 0 ) {
-		$all = pgsync_renumber_by( $map );
+		$all  = pgsync_renumber_by( $map );
+		$none = pgsync_renumber_by( array() );
 		foreach ( pgsync_user_tables( $pdo ) as $table ) {
 			$address = pgsync_renumber_row_address( $pdo, $table );
-			$columns = array_fill_keys( pgsync_table_info( $pdo, $table )['columns'], $all );
+			// As the renumbering reads them: a table's AUTOINCREMENT key by its own mappings only.
+			$key     = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
+			$own     = isset( $by_table[ $table ] ) ? pgsync_renumber_by( $by_table[ $table ] ) : $none;
+			$columns = array();
+			foreach ( pgsync_table_info( $pdo, $table )['columns'] as $column ) {
+				$columns[ $column ] = $column === $key ? $own : $all;
+			}
+			$columns = array_filter( $columns, function ( $by ) { return count( $by['map'] ) > 0; } );
 			foreach ( pgsync_renumber_scan( $pdo, $table, $columns, $address ) as $row ) {
 				foreach ( $row[1] as $column => $value ) {
-					foreach ( pgsync_renumber_highs_in( $value, $map ) as $high ) {
+					foreach ( pgsync_renumber_highs_in( $value, $columns[ $column ]['map'] ) as $high ) {
 						$occurrences[] = array(
 							'table'  => $table,
 							'column' => $column,

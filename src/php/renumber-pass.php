@@ -107,12 +107,17 @@ function pgsync_posts_being_edited( PDO $pdo, $prefix ) {
 }
 
 /**
- * Rows of AUTOINCREMENT tables whose key is in the group zone and that no mapping covers:
- * table => {pk, ids (ascending)}. Local-only rows are left out, or (for the checker) listed apart.
+ * Rows of AUTOINCREMENT tables whose key is in the group zone and that no mapping of their table
+ * covers: table => {pk, ids (ascending)}. Local-only rows are left out, or (for the checker) listed apart.
  */
 function pgsync_provisional_rows( PDO $pdo, array $config, array $zone, $with_local_only ) {
 	$rules = pgsync_local_only_rules();
 	$found = array();
+	// A key another table's mapping renumbered is an ID two tables share (a member that started over may give one again).
+	$renumbered = array();
+	foreach ( $pdo->query( 'SELECT high, tbl FROM ' . pgsync_quote_id( pgsync_renumbered_table() ) )->fetchAll( PDO::FETCH_NUM ) as $row ) {
+		$renumbered[ (int) $row[0] ] = $row[1];
+	}
 	foreach ( pgsync_user_tables( $pdo ) as $table ) {
 		$pk = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
 		if ( null === $pk ) {
@@ -122,9 +127,9 @@ function pgsync_provisional_rows( PDO $pdo, array $config, array $zone, $with_lo
 		$key   = pgsync_column( $pk, 't' );
 		$stmt  = $pdo->prepare(
 			"SELECT $key, ($local) FROM " . pgsync_quote_id( $table ) . " AS t WHERE $key >= ? AND $key < ? AND $key NOT IN (SELECT high FROM "
-			. pgsync_quote_id( pgsync_renumbered_table() ) . ") ORDER BY $key"
+			. pgsync_quote_id( pgsync_renumbered_table() ) . " WHERE tbl = ?) ORDER BY $key"
 		);
-		$stmt->execute( array( $zone['lo'], $zone['hi'] ) );
+		$stmt->execute( array( $zone['lo'], $zone['hi'], $table ) );
 		foreach ( $stmt->fetchAll( PDO::FETCH_NUM ) as $row ) {
 			$is_local = (bool) (int) $row[1];
 			if ( $is_local && ! $with_local_only ) {
@@ -135,15 +140,16 @@ function pgsync_provisional_rows( PDO $pdo, array $config, array $zone, $with_lo
 			$found[ $table ]['local'][] = $is_local;
 		}
 	}
-	return pgsync_mark_shared_ids( $found );
+	return pgsync_mark_shared_ids( $found, $renumbered );
 }
 
 /**
- * An ID that keys rows in two tables (made before one cursor served every table, see
- * id-shards.php) cannot be told apart in a bare number: such rows are marked `shared` and never
- * reclaimed.
+ * An ID that keys rows in two tables cannot be told apart in a bare number: such rows are marked
+ * `shared` and never reclaimed. One cursor serves every table of a member (id-shards.php), but
+ * IDs made before it did, and a member that started over from a copy lacking some of its earlier
+ * life's rows, may key two. $renumbered: high ID => the table whose row it renumbered.
  */
-function pgsync_mark_shared_ids( array $found ) {
+function pgsync_mark_shared_ids( array $found, array $renumbered = array() ) {
 	$tables_of = array();
 	foreach ( $found as $rows ) {
 		foreach ( $rows['ids'] as $id ) {
@@ -152,7 +158,7 @@ function pgsync_mark_shared_ids( array $found ) {
 	}
 	foreach ( $found as $table => $rows ) {
 		foreach ( $rows['ids'] as $i => $id ) {
-			$found[ $table ]['shared'][ $i ] = $tables_of[ $id ] > 1;
+			$found[ $table ]['shared'][ $i ] = $tables_of[ $id ] > 1 || ( isset( $renumbered[ $id ] ) && $renumbered[ $id ] !== $table );
 		}
 	}
 	return $found;

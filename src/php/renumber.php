@@ -44,6 +44,31 @@ function pgsync_renumbered_map( PDO $pdo ) {
 	return $map;
 }
 
+/** Every mapping this site holds, by table: table => (high ID => low ID). */
+function pgsync_renumbered_by_table( PDO $pdo ) {
+	$by_table = array();
+	foreach ( $pdo->query( 'SELECT tbl, high, low FROM ' . pgsync_quote_id( pgsync_renumbered_table() ) )->fetchAll( PDO::FETCH_NUM ) as $row ) {
+		$by_table[ $row[0] ][ (int) $row[1] ] = (int) $row[2];
+	}
+	return $by_table;
+}
+
+/**
+ * The map a column of $table is rewritten by: its AUTOINCREMENT key only by the table's own
+ * mappings (a value equal to another table's high ID there is a key of its own: an ID two tables
+ * share, see pgsync_mark_shared_ids()), every other column by all of them. $keys caches the key
+ * column by table.
+ */
+function pgsync_renumber_map_of_column( PDO $pdo, $table, $column, array $map, array $by_table, array &$keys ) {
+	if ( ! array_key_exists( $table, $keys ) ) {
+		$keys[ $table ] = pgsync_table_exists( $pdo, $table ) ? playground_sync_id_shards_autoincrement_pk( $pdo, $table ) : null;
+	}
+	if ( null === $keys[ $table ] || $column !== $keys[ $table ] ) {
+		return $map;
+	}
+	return isset( $by_table[ $table ] ) ? $by_table[ $table ] : array();
+}
+
 function pgsync_renumber_require_id_shards() {
 	if ( ! function_exists( 'playground_sync_id_shards_autoincrement_pk' ) ) {
 		if ( ! is_file( __DIR__ . '/id-shards.php' ) ) {
@@ -382,11 +407,15 @@ function pgsync_renumber_arriving( PDO $pdo, array $changes ) {
 	if ( 0 === count( $map ) ) {
 		return $changes;
 	}
+	pgsync_renumber_require_id_shards();
+	$by_table = pgsync_renumbered_by_table( $pdo );
+	$keys     = array();
 	foreach ( $changes as $i => $change ) {
+		$table = isset( $change['table'] ) && is_string( $change['table'] ) ? $change['table'] : '';
 		foreach ( array( 'key', 'row' ) as $part ) {
 			if ( isset( $change[ $part ] ) && is_array( $change[ $part ] ) ) {
 				foreach ( $change[ $part ] as $column => $cell ) {
-					$changes[ $i ][ $part ][ $column ] = pgsync_renumber_cell( $cell, $map );
+					$changes[ $i ][ $part ][ $column ] = pgsync_renumber_cell( $cell, pgsync_renumber_map_of_column( $pdo, $table, (string) $column, $map, $by_table, $keys ) );
 				}
 			}
 		}
@@ -411,12 +440,14 @@ function pgsync_renumber_changed_rows( PDO $pdo, array $entries ) {
 			$keys[ $entry[1] ][ $entry[2] ] = json_decode( $entry[2], true );
 		}
 	}
+	pgsync_renumber_require_id_shards();
+	$by_table = pgsync_renumbered_by_table( $pdo );
 	$applying = pgsync_quote_id( pgsync_engine_table( 'applying' ) );
 	$pdo->exec( "INSERT INTO $applying (marker) VALUES (1)" );
 	try {
 		foreach ( $keys as $table => $table_keys ) {
 			if ( pgsync_table_exists( $pdo, $table ) ) {
-				pgsync_renumber_rows( $pdo, $table, array_values( $table_keys ), $map );
+				pgsync_renumber_rows( $pdo, $table, array_values( $table_keys ), $map, $by_table );
 			}
 		}
 	} finally {
@@ -424,11 +455,16 @@ function pgsync_renumber_changed_rows( PDO $pdo, array $entries ) {
 	}
 }
 
-/** Rewrites the rows of $table with these primary-key values (lists, in key order). */
-function pgsync_renumber_rows( PDO $pdo, $table, array $keys, array $map ) {
+/** Rewrites the rows of $table with these primary-key values (lists, in key order), its AUTOINCREMENT key by its own mappings only. */
+function pgsync_renumber_rows( PDO $pdo, $table, array $keys, array $map, array $by_table ) {
 	$info = pgsync_table_info( $pdo, $table );
 	if ( 0 === count( $info['pk'] ) ) {
 		return;
+	}
+	$key_columns = array();
+	$maps        = array();
+	foreach ( $info['columns'] as $column ) {
+		$maps[ $column ] = pgsync_renumber_map_of_column( $pdo, $table, $column, $map, $by_table, $key_columns );
 	}
 	$where  = implode( ' AND ', array_map( 'pgsync_renumber_equals', $info['pk'] ) );
 	$select = array();
@@ -449,7 +485,7 @@ function pgsync_renumber_rows( PDO $pdo, $table, array $keys, array $map ) {
 		$set = array();
 		foreach ( $info['columns'] as $i => $column ) {
 			$value     = 'integer' === $row[ 2 * $i ] ? (int) $row[ 2 * $i + 1 ] : $row[ 2 * $i + 1 ];
-			$rewritten = in_array( $row[ 2 * $i ], array( 'integer', 'text' ), true ) ? playground_sync_renumber_value( $value, $map ) : $value;
+			$rewritten = in_array( $row[ 2 * $i ], array( 'integer', 'text' ), true ) ? playground_sync_renumber_value( $value, $maps[ $column ] ) : $value;
 			if ( $rewritten !== $value ) {
 				$set[ $column ] = $rewritten;
 			}

@@ -387,6 +387,34 @@ $result = true;`,
     expect(report.occurrences).toEqual([]);
   });
 
+  it('keeps the key of a row that reuses another table’s renumbered high ID: it arrives under its own key, overwrites nothing, and is listed', async () => {
+    const made = await makeContentOnB();
+    const mappings = (await reclaimLowIds(a.site.client, { zone, by: a.peerId })).mappings;
+    await renumberSite(b.site.client, mappings, a.peerId);
+    const post = mappings.find((mapping) => mapping.high === made.post)!;
+    // B gives the post's old high ID to an option (a member restored from a copy that lacked a row of its earlier
+    // life may). The core option under the post's low ID is what the arriving key must not be rewritten to.
+    const optionAtLow = `$result = $wpdb->get_row($wpdb->prepare("SELECT option_id, option_name, option_value FROM $wpdb->options WHERE option_id = %d", ${post.low}), ARRAY_A);`;
+    const before = await inWordPress(a.site, optionAtLow);
+    expect(before).toMatchObject({ option_id: String(post.low) });
+    await inWordPress(
+      b.site,
+      `playground_sync_id_shards_pdo()->prepare("INSERT INTO $wpdb->options (option_id, option_name, option_value, autoload) VALUES (?, 'zz_same_number', 'mine', 'off')")->execute(array(${made.post})); $result = true;`,
+    );
+    await sync(b, a);
+    for (const site of [a, b]) {
+      expect(await inWordPress(site.site, optionAtLow)).toEqual(before);
+      expect(await inWordPress(site.site, `$result = (int) $wpdb->get_var("SELECT option_id FROM $wpdb->options WHERE option_name = 'zz_same_number'");`)).toBe(made.post);
+      expect(await inWordPress(site.site, `$result = get_post(${post.low})->post_title;`)).toBe('Hello reclaimed');
+      const report = await findHighIds(site.site.client, { zone });
+      expect(report.occurrences).toEqual([]);
+      expect(report.provisional).toContainEqual({ table: 'wp_options', id: made.post, reason: 'shared-id' });
+    }
+    expect(await differences(a, b)).toEqual([]);
+    // Never reclaimed: a bare number of it could name either row.
+    expect((await reclaimLowIds(a.site.client, { zone, by: a.peerId })).mappings.filter((mapping) => mapping.high === made.post)).toEqual([]);
+  });
+
   it('moves a member’s own local-only row out of the way of a low ID, and refuses a synced row there', async () => {
     const made = await makeContentOnB();
     const mappings = (await reclaimLowIds(a.site.client, { zone, by: a.peerId })).mappings;
