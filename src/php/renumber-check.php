@@ -29,13 +29,7 @@ function pgsync_find_high_ids( PDO $pdo, array $config, array $input ) {
 		foreach ( pgsync_user_tables( $pdo ) as $table ) {
 			$address = pgsync_renumber_row_address( $pdo, $table );
 			// As the renumbering reads them: a table's AUTOINCREMENT key by its own mappings only.
-			$key     = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
-			$own     = isset( $by_table[ $table ] ) ? pgsync_renumber_by( $by_table[ $table ] ) : $none;
-			$columns = array();
-			foreach ( pgsync_table_info( $pdo, $table )['columns'] as $column ) {
-				$columns[ $column ] = $column === $key ? $own : $all;
-			}
-			$columns = array_filter( $columns, function ( $by ) { return count( $by['map'] ) > 0; } );
+			$columns = pgsync_renumber_rewrites( $pdo, $table, $all, isset( $by_table[ $table ] ) ? pgsync_renumber_by( $by_table[ $table ] ) : $none );
 			foreach ( pgsync_renumber_scan( $pdo, $table, $columns, $address ) as $row ) {
 				foreach ( $row[1] as $column => $value ) {
 					foreach ( pgsync_renumber_highs_in( $value, $columns[ $column ]['map'] ) as $high ) {

@@ -217,15 +217,8 @@ function pgsync_renumber_make_room( PDO $pdo, array $config, array $mapping ) {
  * number of cells changed.
  */
 function pgsync_renumber_table( PDO $pdo, $table, array $all, array $own ) {
-	$key      = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
-	$rewrites = array();
-	foreach ( pgsync_table_info( $pdo, $table )['columns'] as $column ) {
-		$by = $column === $key ? $own : $all;
-		if ( count( $by['map'] ) > 0 ) {
-			$rewrites[ $column ] = $by;
-		}
-	}
-	$address = pgsync_renumber_row_address( $pdo, $table );
+	$rewrites = pgsync_renumber_rewrites( $pdo, $table, $all, $own );
+	$address  = pgsync_renumber_row_address( $pdo, $table );
 	$changed = 0;
 	foreach ( pgsync_renumber_scan( $pdo, $table, $rewrites, $address ) as $row ) {
 		list( $key_values, $cells ) = $row;
@@ -240,6 +233,19 @@ function pgsync_renumber_table( PDO $pdo, $table, array $all, array $own ) {
 		$changed += count( $set );
 	}
 	return $changed;
+}
+
+/** What each column of $table is rewritten by: its AUTOINCREMENT key by $own, the others by $all (see pgsync_renumber_table()); columns with nothing to rewrite left out. */
+function pgsync_renumber_rewrites( PDO $pdo, $table, array $all, array $own ) {
+	$key      = playground_sync_id_shards_autoincrement_pk( $pdo, $table );
+	$rewrites = array();
+	foreach ( pgsync_table_info( $pdo, $table )['columns'] as $column ) {
+		$by = $column === $key ? $own : $all;
+		if ( count( $by['map'] ) > 0 ) {
+			$rewrites[ $column ] = $by;
+		}
+	}
+	return $rewrites;
 }
 
 /**
