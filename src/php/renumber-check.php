@@ -20,8 +20,8 @@ function pgsync_find_high_ids( PDO $pdo, array $config, array $input ) {
 	pgsync_renumber_require_id_shards();
 	$zone = pgsync_renumber_zone( $input );
 	pgsync_create_renumbered_table( $pdo );
-	$map         = pgsync_renumbered_map( $pdo );
 	$by_table    = pgsync_renumbered_by_table( $pdo );
+	$map         = pgsync_renumbered_map_of( $by_table );
 	$occurrences = array();
 	if ( count( $map ) > 0 ) {
 		$all  = pgsync_renumber_by( $map );

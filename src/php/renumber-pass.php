@@ -115,8 +115,8 @@ function pgsync_provisional_rows( PDO $pdo, array $config, array $zone, $with_lo
 	$found = array();
 	// A key another table's mapping renumbered is an ID two tables share (a member that started over may give one again).
 	$renumbered = array();
-	foreach ( $pdo->query( 'SELECT high, tbl FROM ' . pgsync_quote_id( pgsync_renumbered_table() ) )->fetchAll( PDO::FETCH_NUM ) as $row ) {
-		$renumbered[ (int) $row[0] ] = $row[1];
+	foreach ( pgsync_renumbered_by_table( $pdo ) as $owner => $own ) {
+		$renumbered += array_fill_keys( array_keys( $own ), $owner );
 	}
 	foreach ( pgsync_user_tables( $pdo ) as $table ) {
 		$pk = playground_sync_id_shards_autoincrement_pk( $pdo, $table );

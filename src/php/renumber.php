@@ -37,9 +37,14 @@ function pgsync_create_renumbered_table( PDO $pdo ) {
 
 /** Every mapping this site holds: high ID => low ID. */
 function pgsync_renumbered_map( PDO $pdo ) {
+	return pgsync_renumbered_map_of( pgsync_renumbered_by_table( $pdo ) );
+}
+
+/** The mappings of pgsync_renumbered_by_table() as one map: high ID => low ID. */
+function pgsync_renumbered_map_of( array $by_table ) {
 	$map = array();
-	foreach ( $pdo->query( 'SELECT high, low FROM ' . pgsync_quote_id( pgsync_renumbered_table() ) )->fetchAll( PDO::FETCH_NUM ) as $row ) {
-		$map[ (int) $row[0] ] = (int) $row[1];
+	foreach ( $by_table as $own ) {
+		$map += $own;
 	}
 	return $map;
 }
@@ -409,13 +414,13 @@ function pgsync_renumber_arriving( PDO $pdo, array $changes ) {
 	if ( ! pgsync_table_exists( $pdo, pgsync_renumbered_table() ) ) {
 		return $changes;
 	}
-	$map = pgsync_renumbered_map( $pdo );
+	$by_table = pgsync_renumbered_by_table( $pdo );
+	$map      = pgsync_renumbered_map_of( $by_table );
 	if ( 0 === count( $map ) ) {
 		return $changes;
 	}
 	pgsync_renumber_require_id_shards();
-	$by_table = pgsync_renumbered_by_table( $pdo );
-	$keys     = array();
+	$keys = array();
 	foreach ( $changes as $i => $change ) {
 		$table = isset( $change['table'] ) && is_string( $change['table'] ) ? $change['table'] : '';
 		foreach ( array( 'key', 'row' ) as $part ) {
@@ -436,7 +441,8 @@ function pgsync_renumber_arriving( PDO $pdo, array $changes ) {
  * are captured, and kept here, under the low IDs. $entries as the drain reads the changelog.
  */
 function pgsync_renumber_changed_rows( PDO $pdo, array $entries ) {
-	$map = pgsync_renumbered_map( $pdo );
+	$by_table = pgsync_renumbered_by_table( $pdo );
+	$map      = pgsync_renumbered_map_of( $by_table );
 	if ( 0 === count( $map ) ) {
 		return;
 	}
@@ -447,7 +453,6 @@ function pgsync_renumber_changed_rows( PDO $pdo, array $entries ) {
 		}
 	}
 	pgsync_renumber_require_id_shards();
-	$by_table = pgsync_renumbered_by_table( $pdo );
 	$applying = pgsync_quote_id( pgsync_engine_table( 'applying' ) );
 	$pdo->exec( "INSERT INTO $applying (marker) VALUES (1)" );
 	try {
