@@ -846,9 +846,11 @@ export class SyncPeer {
     });
     if (outcome === 'applied') this.setProblem(null);
     if (parts.link.appliedUpTo > before) this.numberer.schedule();
-    if (outcome !== 'none') await this.membership.applied(parts);
+    // Marked before Membership.applied: a member starting over may be reconciled there, its new life
+    // applied through this link at once, and what that leaves waiting must stay marked.
     if (outcome === 'waiting') this.waiting.add(parts);
     else if (outcome !== 'none') this.waiting.delete(parts);
+    if (outcome !== 'none') await this.membership.applied(parts);
     // Another member's deltas may have waited for these (see `WireDelta.deps`); one that failed waits for a retry.
     if (parts.link.appliedUpTo > before && this.links.size >= 2) await this.applyHeldIfReceiving(true);
   }

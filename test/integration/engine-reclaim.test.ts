@@ -184,6 +184,46 @@ $result = ['edited' => str_contains($post->post_content, 'Edited on B'), 'note' 
     expect(failuresIn(group.journal)).toEqual([]);
   });
 
+  // Fuzz seed 13016 (5 members), the shape of it: a restored member's first change builds on a
+  // renumbering (its deps). B held it while it took the member's old life, and took it the moment
+  // the relay of that life's last change was applied; it had to wait for the renumbering, but the
+  // step applying the relay then cleared the mark that a change waits on that link. When the
+  // renumbering came, nothing looked again: the member's changes stayed held on B for good.
+  it('applies a restored member’s change that waits for a renumbering, taken as its old life was reconciled, once the renumbering comes', async () => {
+    const from = (member: string) => (message: unknown) => (message as { from?: string }).from === member;
+    const renumbering = (message: { kind: string }) => from('peer-a')(message) && message.kind === 'delta';
+    const titled = (member: string, title: string) =>
+      inWordPress<number>(group.site(member), `$result = count(get_posts(['title' => '${title}', 'post_status' => 'publish']));`);
+    await inWordPress(group.site('peer-c'), `wp_insert_post(['post_title' => 'Last before the reload', 'post_status' => 'publish']);`);
+    await group.peer('peer-c').flush();
+    // Only A has it, and renumbers it: the renumbering waits on the link to B.
+    while (await group.link.deliverFirst('peer-a', from('peer-c')));
+    await group.peer('peer-a').flush();
+    await group.restore('peer-c', 'peer-a');
+    // A makes C's copy once B said how far it has C's old life; B hears nothing meanwhile.
+    while (await group.link.deliverFirst('peer-a', from('peer-b')));
+    for (let round = 0; group.copySourceOf('peer-c') !== undefined; round++) {
+      if (round > 1000) throw new Error("peer-c's copy from peer-a stalled");
+      await group.link.deliverSome('peer-c', 100);
+      await group.link.deliverSome('peer-a', 100);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await inWordPress(group.site('peer-c'), `wp_insert_post(['post_title' => 'First after the reload', 'post_status' => 'publish']);`);
+    await group.peer('peer-c').flush();
+    // B: C's greeting, word and new change, A's word; then A's relay of C's last change; then A's renumbering.
+    while (await group.link.deliverFirst('peer-b', (message) => !renumbering(message) && message.kind !== 'relay'));
+    expect(await titled('peer-b', 'Last before the reload')).toBe(0);
+    expect(await group.link.deliverFirst('peer-b', (message) => message.kind === 'relay')).toBe(true);
+    expect(await titled('peer-b', 'Last before the reload')).toBe(1);
+    expect(await titled('peer-b', 'First after the reload')).toBe(0);
+    while (await group.link.deliverFirst('peer-b', renumbering));
+    expect(await titled('peer-b', 'First after the reload')).toBe(1);
+    await group.sync();
+    await group.expectConverged();
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+
   it('leaves a post someone has open in an editor high, on every member, until the editor lets it go', async () => {
     const { lo } = groupRange(group.idPlan);
     // The editor's lock (WordPress's _edit_lock, refreshed while the editor is open) travels with the post.
