@@ -658,7 +658,7 @@ export class SyncPeer {
   /** Numbers a delta of this site's changes once, puts it in every link's outbox and sends it; answers its seq. */
   private sendLocalDelta(delta: Delta): number {
     // In a group, what this site applied of the others goes with it: a member applies it only once it has that too.
-    const payload = this.links.size >= 2 ? { ...encodeDelta(delta), deps: this.links.appliedFrom() } : encodeDelta(delta);
+    const payload = this.links.receivesFromSeveral ? { ...encodeDelta(delta), deps: this.links.appliedFrom() } : encodeDelta(delta);
     const batches = this.links.all().map(({ link }) => ({ link, batch: link.enqueue(payload) }));
     const seq = batches[0]!.batch.seq;
     if (batches.some(({ batch }) => batch.seq !== seq)) throw new Error(`The links' numbering parted (${batches.map(({ batch }) => batch.seq).join(', ')})`);
@@ -852,7 +852,7 @@ export class SyncPeer {
     else if (outcome !== 'none') this.waiting.delete(parts);
     if (outcome !== 'none') await this.membership.applied(parts);
     // Another member's deltas may have waited for these (see `WireDelta.deps`); one that failed waits for a retry.
-    if (parts.link.appliedUpTo > before && this.links.size >= 2) await this.applyHeldIfReceiving(true);
+    if (parts.link.appliedUpTo > before && this.links.receivesFromSeveral) await this.applyHeldIfReceiving(true);
   }
 
   /**

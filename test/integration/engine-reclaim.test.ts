@@ -339,3 +339,43 @@ describe('reclaiming low IDs in a group made by copying, WordPress 6.5 on the le
     expect(failuresIn(group.journal)).toEqual([]);
   });
 });
+
+describe('reclaiming low IDs in a group of two left by its numberer, WordPress nightly on the ast driver', () => {
+  const group = new TestGroup(CURRENT, 'reclaim-left-two', { numberer: 'peer-a' });
+
+  beforeAll(async () => {
+    for (const member of THREE) await group.boot(member);
+    await group.create(THREE, 'peer-a', false);
+  });
+  afterAll(() => group.stop());
+
+  // Fuzz seed 15028 (3 members): with one link left, a member's deltas said nothing of what they
+  // built on, and the other applied an edit under a low ID before the renumbering that made it
+  // (relayed after the numberer left): the row was there twice, and the renumbering failed for good.
+  it('applies an edit made under a low ID after the numberer left only once the relayed renumbering is here', async () => {
+    const from = (member: string) => (message: unknown) => (message as { from?: string }).from === member;
+    await inWordPress(group.site('peer-c'), `wp_insert_post(['post_title' => 'Renumbered before A left', 'post_status' => 'publish']);`);
+    await group.peer('peer-c').flush();
+    // Only A has C's post; it renumbers it, and only C hears of that before A leaves.
+    while (await group.link.deliverFirst('peer-a', from('peer-c')));
+    await group.peer('peer-a').flush();
+    while (await group.link.deliverFirst('peer-c', from('peer-a')));
+    const low = await inWordPress<number>(group.site('peer-c'), `$result = get_posts(['title' => 'Renumbered before A left', 'post_status' => 'publish'])[0]->ID;`);
+    expect(low).toBeLessThan(groupRange(group.idPlan).lo);
+    await group.leave('peer-a');
+    // C edits the post under its low ID; B gets the edit before C's relay of A's renumbering.
+    await inWordPress(group.site('peer-c'), `wp_update_post(['ID' => ${low}, 'post_title' => 'Edited on C after A left']);`);
+    await group.peer('peer-c').flush();
+    while (await group.link.deliverFirst('peer-b', (message) => from('peer-c')(message) && message.kind === 'delta'));
+    const onB = () => inWordPress<string[][]>(group.site('peer-b'), `$result = $wpdb->get_results("SELECT ID, post_title FROM $wpdb->posts WHERE post_type = 'post' AND post_title LIKE '%A left'", ARRAY_N);`);
+    // B holds the edit: it still has the post only under its high ID.
+    const held = await onB();
+    expect(held.map(([, title]) => title)).toEqual(['Renumbered before A left']);
+    expect(Number(held[0]![0])).toBeGreaterThanOrEqual(groupRange(group.idPlan).lo);
+    await group.sync();
+    await group.expectConverged();
+    expect(await onB()).toEqual([[String(low), 'Edited on C after A left']]);
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+});

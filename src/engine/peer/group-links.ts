@@ -123,6 +123,15 @@ export class GroupLinks {
     return slowest.link.pending;
   }
 
+  /**
+   * Whether deltas reach this site from more than one origin: the members', and those of members
+   * that left (relayed, maybe still on their way). A delta then says what it builds on (`WireDelta.deps`):
+   * in a group of two left by a third, what the third sent may reach the other member after this site's next change.
+   */
+  get receivesFromSeveral(): boolean {
+    return this.links.size + this.gone.size >= 2;
+  }
+
   /** The deltas this site applied of every other member, and of every member that left, by member, but for `except`'s. */
   appliedFrom(except?: string): Record<string, number> {
     return Object.fromEntries(this.receiving().filter((parts) => parts.remotePeerId !== except).map((parts) => [parts.remotePeerId, parts.link.appliedUpTo]));
