@@ -67,8 +67,10 @@ import { MAX_FORMER_NUMBERERS, MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } f
  * A member named the group's numberer in place of one that left (docs/ids.md, "A new numberer")
  * asks every member how far it holds the deltas of each former numberer (`numbering-ask`,
  * `origins`); each answers `numbering-held` (`held`: per origin it no longer has as a member, the
- * furthest delta it has, applied or waiting). The new numberer takes no low ID before it has
- * applied that far.
+ * furthest delta it has, applied or waiting, `upTo`; how far it applied them, `applied`, and the
+ * runs of seqs it holds past that, `runs`). The new numberer takes no low ID before it has applied
+ * as far as the members' deltas reach without a hole (a delta behind seqs no member has is never
+ * applied anywhere).
  *
  * Payloads (`delta.payload`, copy chunks and metadata) are opaque here: pass a schema to
  * `parseEnvelope` or validate them where they are used.
@@ -106,6 +108,9 @@ export const COPY_CHUNK_BYTES = 144 * 1024;
 
 const counter = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const positive = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
+
+/** Runs of a former numberer's seqs one `numbering-held` names, at most: past that a member says only `upTo`, all of it to be applied. */
+export const MAX_HELD_RUNS = 256;
 const siteUrl = v.pipe(v.string(), v.maxLength(500), v.url(), v.regex(/^https?:\/\//, 'a site URL is http(s)'));
 /** Files a target holds in a copy request: a bare WordPress has about 2,000. */
 export const MAX_REQUEST_FILES = 200_000;
@@ -209,7 +214,17 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
     v.strictObject({ ...header('numbering-ask'), origins: v.pipe(v.array(PeerIdSchema), v.maxLength(MAX_FORMER_NUMBERERS)) }),
     v.strictObject({
       ...header('numbering-held'),
-      held: v.pipe(v.array(v.strictObject({ origin: PeerIdSchema, upTo: counter })), v.maxLength(MAX_FORMER_NUMBERERS)),
+      held: v.pipe(
+        v.array(
+          v.strictObject({
+            origin: PeerIdSchema,
+            upTo: counter,
+            applied: v.optional(counter),
+            runs: v.optional(v.pipe(v.array(v.pipe(v.tuple([positive, positive]), v.check(([first, last]) => first <= last))), v.maxLength(MAX_HELD_RUNS))),
+          }),
+        ),
+        v.maxLength(MAX_FORMER_NUMBERERS),
+      ),
     }),
   ]);
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findHighIds } from '../../src/db';
 import { groupRange } from '../../src/ids';
 import { failuresIn, inWordPress, type Combination } from './engine-support';
@@ -375,6 +375,42 @@ describe('reclaiming low IDs in a group of two left by its numberer, WordPress n
     await group.sync();
     await group.expectConverged();
     expect(await onB()).toEqual([[String(low), 'Edited on C after A left']]);
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+});
+
+describe('reclaiming low IDs after the numberer left with deltas lost with it, WordPress nightly on the ast driver', () => {
+  let group: TestGroup | undefined;
+  afterEach(async () => {
+    await group?.stop();
+    group = undefined;
+  });
+
+  // Fuzz seed 15036 (3 members): B numbered and left; one of its last deltas had reached one member
+  // only, and the deltas before it no one. That delta is never applied anywhere, and the next
+  // numberer waited for it for good (asking the members again and again).
+  it.each(['peer-a', 'peer-c'])('numbers again when only %s holds a delta of the numberer gone behind others no member has', async (holder) => {
+    group = new TestGroup(CURRENT, `reclaim-lost-tail-${holder}`, { numberer: 'peer-b' });
+    for (const member of THREE) await group.boot(member);
+    await group.create(THREE, 'peer-a', false);
+    const fromB = (message: unknown) => (message as { from?: string }).from === 'peer-b';
+    await inWordPress(group.site('peer-b'), `wp_insert_post(['post_title' => 'Lost with B', 'post_status' => 'publish']);`);
+    await group.peer('peer-b').flush();
+    await inWordPress(group.site('peer-b'), `wp_insert_post(['post_title' => 'Lost with B too', 'post_status' => 'publish']);`);
+    await group.peer('peer-b').flush();
+    let deltas = 0;
+    expect(await group.link.deliverFirst(holder, (message) => fromB(message) && message.kind === 'delta' && ++deltas === 2)).toBe(true);
+    await group.leave('peer-b');
+    expect(group.numberer).toBe('peer-a');
+    await inWordPress(group.site('peer-c'), `wp_insert_post(['post_title' => 'Made after B left', 'post_status' => 'publish']);`);
+    await group.sync();
+    await group.expectConverged();
+    expect(group.peer('peer-a').isNumberer).toBe(true);
+    for (const member of ['peer-a', 'peer-c']) {
+      const id = await inWordPress<number>(group.site(member), `$result = get_posts(['title' => 'Made after B left', 'post_status' => 'publish'])[0]->ID;`);
+      expect(id, member).toBeLessThan(groupRange(group.idPlan).lo);
+    }
     await expectNoHighIdLeft(group);
     expect(failuresIn(group.journal)).toEqual([]);
   });

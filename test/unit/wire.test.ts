@@ -41,7 +41,7 @@ const valid: Record<(typeof ENVELOPE_KINDS)[number], Record<string, unknown>> = 
   relay: { ...header, kind: 'relay', settled: 2, origin: 'peer-c', originSeq: 4, siteUrl, payload: { rows: [{ tbl: 'wp_posts', pk: [1] }] } },
   relayed: { ...header, kind: 'relayed', origin: 'peer-c', upTo: 4 },
   'numbering-ask': { ...header, kind: 'numbering-ask', origins: ['peer-c'] },
-  'numbering-held': { ...header, kind: 'numbering-held', held: [{ origin: 'peer-c', upTo: 4 }] },
+  'numbering-held': { ...header, kind: 'numbering-held', held: [{ origin: 'peer-c', upTo: 4 }, { origin: 'peer-d', upTo: 9, applied: 2, runs: [[3, 4], [9, 9]] }] },
   rejoined: { ...header, kind: 'rejoined', rejoinId: 'rejoin-1', pageSince: '0191dd9dec70.0000.peer-a', baseSeq: 7, want: ['wp-content/uploads/photo.jpg'] },
 };
 
@@ -125,6 +125,7 @@ describe('parseEnvelope rejects with a readable reason', () => {
     ['a relay without payload', { ...valid.relay, payload: undefined }, /payload: /],
     ['a negative settled seq', { ...valid.ack, settled: -1 }, /settled: /],
     ['an oversized abort reason', { ...valid['copy-abort'], reason: 'x'.repeat(2001) }, /reason: /],
+    ['a held run that ends before it starts', { ...valid['numbering-held'], held: [{ origin: 'peer-c', upTo: 9, applied: 2, runs: [[9, 3]] }] }, /held\.0\.runs\.0: /],
     ['null', null, /Rejected envelope: /],
     ['an array', [valid.ack], /Rejected envelope: /],
     ['a number', 42, /Rejected envelope: /],

@@ -1,3 +1,4 @@
+import { MAX_HELD_RUNS } from '../../sync/wire';
 import type { GroupLinks, LinkParts } from './group-links';
 
 /** How often a new numberer asks again the members that have not said how far they hold a former numberer's deltas. */
@@ -20,7 +21,11 @@ export interface HandoffContext {
 /** What a member said it holds of a former numberer's deltas. */
 export interface HeldUpTo {
   readonly origin: string;
+  /** The furthest of them it has, applied or waiting. */
   readonly upTo: number;
+  /** How far it applied them, and the runs of seqs (first, last) it holds past that; without them, every seq up to `upTo` counts as held. */
+  readonly applied?: number;
+  readonly runs?: [number, number][];
 }
 
 /**
@@ -28,8 +33,10 @@ export interface HeldUpTo {
  * (docs/ids.md, "A new numberer"). It hands out no low ID before it has every renumbering those
  * gave that any member has, so its next low IDs are past all of theirs:
  * - a former numberer that left: every member says how far it holds its deltas, applied or
- *   waiting (`numbering-held`); this site waits until it has applied as far as the furthest. A
- *   member that holds more applies it and relays it (Membership.applied), so it comes here;
+ *   waiting (`numbering-held`); this site waits until it has applied as far as they reach
+ *   together without a hole. A member that holds more applies it and relays it
+ *   (Membership.applied), so it comes here. A delta behind seqs no member has (lost with the
+ *   numberer's tab) is applied nowhere: it holds nothing up (fuzz seed 15036);
  * - a former numberer that started over: its old life is reconciled here (Membership.reset) once
  *   this site has applied it as far as any member had it; the copy that restored it holds as much.
  * A member that never answers keeps low IDs waiting (rows keep their high IDs meanwhile): taking
@@ -37,8 +44,8 @@ export interface HeldUpTo {
  */
 export class NumbererHandoff {
   private formers: readonly string[] = [];
-  /** By former numberer that left, by member: how far the member said it holds its deltas. */
-  private readonly said = new Map<string, Map<string, number>>();
+  /** By former numberer that left, by member: what the member said it holds of its deltas, every answer merged. */
+  private readonly said = new Map<string, Map<string, HeldUpTo>>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private caughtUp = true;
 
@@ -64,11 +71,13 @@ export class NumbererHandoff {
   /** `member` answered how far it holds the former numberers' deltas (`numbering-held`). */
   told(member: string, held: readonly HeldUpTo[]): void {
     if (this.caughtUp) return;
-    for (const { origin, upTo } of held) {
-      if (!this.formers.includes(origin)) continue;
-      const byMember = this.said.get(origin) ?? new Map<string, number>();
-      byMember.set(member, Math.max(upTo, byMember.get(member) ?? 0));
-      this.said.set(origin, byMember);
+    for (const report of held) {
+      if (!this.formers.includes(report.origin)) continue;
+      const byMember = this.said.get(report.origin) ?? new Map<string, HeldUpTo>();
+      // Answers may come out of order: what a member held once it still holds, or has applied since.
+      const before = byMember.get(member);
+      byMember.set(member, before ? mergedReports(before, report) : report);
+      this.said.set(report.origin, byMember);
     }
     this.check();
   }
@@ -96,10 +105,12 @@ export class NumbererHandoff {
     const { links, reconciling } = this.context;
     if (links.get(former)) return !reconciling(former);
     const own = links.departed(former);
-    const applied = own?.link.appliedUpTo ?? 0;
-    if (own && heldUpTo(own) > applied) return false;
+    // What of it can be applied here now (it waits for bytes or another member's delta) first.
+    if (own && own.link.ready().length > 0) return false;
     const said = this.said.get(former);
-    return links.all().every((parts) => said?.has(parts.remotePeerId)) && Math.max(0, ...(said?.values() ?? [])) <= applied;
+    if (!links.all().every((parts) => said?.has(parts.remotePeerId))) return false;
+    const applied = own?.link.appliedUpTo ?? 0;
+    return applied >= reachOf([...(own ? [heldReport(former, own)] : []), ...said!.values()]);
   }
 
   private askAll(): void {
@@ -117,10 +128,51 @@ export function heldOf(links: GroupLinks, origins: readonly string[]): HeldUpTo[
   return origins.flatMap((origin) => {
     if (links.get(origin)) return [];
     const parts = links.departed(origin);
-    return [{ origin, upTo: parts ? heldUpTo(parts) : 0 }];
+    return [parts ? heldReport(origin, parts) : { origin, upTo: 0, applied: 0, runs: [] }];
   });
 }
 
-function heldUpTo(parts: LinkParts): number {
-  return Math.max(parts.link.appliedUpTo, ...parts.link.unapplied().map((batch) => batch.seq));
+/** What this site holds of `origin`'s deltas through `parts`; past MAX_HELD_RUNS runs, only how far. */
+function heldReport(origin: string, parts: LinkParts): HeldUpTo {
+  const applied = parts.link.appliedUpTo;
+  const runs = runsOf(parts.link.unapplied().map((batch) => batch.seq).filter((seq) => seq > applied));
+  const upTo = Math.max(applied, ...runs.map(([, last]) => last));
+  return runs.length > MAX_HELD_RUNS ? { origin, upTo } : { origin, upTo, applied, runs };
+}
+
+/** Two answers of one member about one origin as one: what it held once it still holds, or has applied since. */
+export function mergedReports(a: HeldUpTo, b: HeldUpTo): HeldUpTo {
+  const upTo = Math.max(a.upTo, b.upTo);
+  if (!a.runs || !b.runs) return { origin: a.origin, upTo };
+  return { origin: a.origin, upTo, applied: Math.max(a.applied ?? 0, b.applied ?? 0), runs: [...a.runs, ...b.runs] };
+}
+
+/** Ascending seqs as runs of consecutive ones. */
+function runsOf(seqs: readonly number[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const seq of seqs) {
+    const last = runs.at(-1);
+    if (last && seq === last[1] + 1) last[1] = seq;
+    else if (!last || seq > last[1]) runs.push([seq, seq]);
+  }
+  return runs;
+}
+
+/**
+ * How far the deltas the reports name reach without a hole: from the furthest any member applied
+ * (a report without runs: its `upTo`), on through the runs any member holds.
+ */
+export function reachOf(reports: readonly HeldUpTo[]): number {
+  let reach = Math.max(0, ...reports.map((report) => (report.runs ? (report.applied ?? 0) : report.upTo)));
+  const runs = reports.flatMap((report) => report.runs ?? []);
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (const [first, last] of runs) {
+      if (first <= reach + 1 && last > reach) {
+        reach = last;
+        moved = true;
+      }
+    }
+  }
+  return reach;
 }
