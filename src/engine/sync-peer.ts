@@ -20,7 +20,7 @@ import { DeltaLink, type DeltaLinkOptions } from './peer/delta-link';
 import { EngineGuard } from './peer/engine-guard';
 import { LocalChanges } from './peer/local-changes';
 import { Numberer } from './peer/numberer';
-import { heldOf, NumbererHandoff } from './peer/numberer-handoff';
+import { handsOver, heldOf, NumbererHandoff } from './peer/numberer-handoff';
 import { openPeerSite } from './peer/open-site';
 import { PeerJournal } from './peer/peer-journal';
 import type { PeerSite } from './peer/peer-site';
@@ -452,10 +452,10 @@ export class SyncPeer {
    * The group's numberer and those before it (see `SyncPeerOptions.numbererPeer`,
    * `formerNumberers`), and whether low IDs are on: this site numbers if it is the numberer,
    * unless a copy replaced its state since the group had one (`copyMayLackRenumberings`). Named
-   * by a handoff (more former numberers than it knew), it catches up with them first.
+   * by a handoff (`handsOver`), it catches up with the former numberers first.
    */
   setNumbering(numbererPeer: string, lowIdsOn: boolean, formerNumberers: readonly string[] = []): void {
-    const handedOver = formerNumberers.some((former) => !this.formerNumberers.includes(former));
+    const handedOver = handsOver({ numbererPeer: this.numbererPeer, formers: this.formerNumberers }, { numbererPeer, formers: formerNumberers });
     this.numbererPeer = numbererPeer;
     this.formerNumberers = [...new Set([...this.formerNumberers, ...formerNumberers])];
     if (handedOver && numbererPeer === this.options.peerId) this.copyMayLackRenumberings = false;

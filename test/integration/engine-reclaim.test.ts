@@ -415,3 +415,32 @@ describe('reclaiming low IDs after the numberer left with deltas lost with it, W
     expect(failuresIn(group.journal)).toEqual([]);
   });
 });
+
+describe('reclaiming low IDs when numbering goes back and forth between two sites restored from copies, WordPress nightly on the ast driver', () => {
+  const group = new TestGroup(CURRENT, 'reclaim-back-and-forth', { numberer: 'peer-a' });
+
+  beforeAll(async () => {
+    for (const member of ['peer-a', 'peer-b']) await group.boot(member);
+    await group.create(['peer-a', 'peer-b'], 'peer-a', false);
+  });
+  afterAll(() => group.stop());
+
+  // Fuzz seeds 15045, 13027, 13049: numbering went A → B → A → B as each page reloaded. The last
+  // naming brought no former numberer B did not know (A and B had both numbered already), so B
+  // did not see a handoff, and its copy kept it from numbering for good.
+  it('numbers when named again after both numbered in earlier lives', async () => {
+    for (const [restored, from, next] of [['peer-a', 'peer-b', 'peer-b'], ['peer-b', 'peer-a', 'peer-a'], ['peer-a', 'peer-b', 'peer-b']] as const) {
+      await group.restore(restored, from);
+      await group.untilCopied(restored);
+      await group.sync();
+      expect(group.numberer).toBe(next);
+      expect(group.peer(next).isNumberer, `${next} numbers after ${restored} restored`).toBe(true);
+    }
+    await makeLinkedContent(group, 'peer-a', 'After three restores');
+    await group.sync();
+    await group.expectConverged();
+    await expectLowAndLinked(group, 'After three restores');
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergedReports, reachOf } from '../../src/engine/peer/numberer-handoff';
+import { handsOver, mergedReports, reachOf } from '../../src/engine/peer/numberer-handoff';
 
 describe('reachOf: how far a former numberer’s deltas reach across the members, without a hole', () => {
   it('goes from the furthest applied on through the runs any member holds', () => {
@@ -27,5 +27,21 @@ describe('mergedReports: one member’s answers about one former numberer, in an
 
   it('falls back to how far, when either answer named no runs', () => {
     expect(mergedReports({ origin: 'b', upTo: 900 }, { origin: 'b', upTo: 3, applied: 3, runs: [] })).toEqual({ origin: 'b', upTo: 900 });
+  });
+});
+
+describe('handsOver: whether a new naming of the numberer is a handoff', () => {
+  it('is one when it names a former numberer not known before', () => {
+    expect(handsOver({ numbererPeer: 'a', formers: [] }, { numbererPeer: 'b', formers: ['a'] })).toBe(true);
+  });
+
+  it('is one when the numberer known is a former one now, even with no new former (it numbered in an earlier life too)', () => {
+    expect(handsOver({ numbererPeer: 'c', formers: ['a', 'b', 'c', 'd'] }, { numbererPeer: 'd', formers: ['a', 'b', 'd', 'c'] })).toBe(true);
+  });
+
+  it('is none when the same naming comes again, or when a site is named without the numberer it knew having left', () => {
+    expect(handsOver({ numbererPeer: 'b', formers: ['a'] }, { numbererPeer: 'b', formers: ['a'] })).toBe(false);
+    expect(handsOver({ numbererPeer: 'b', formers: ['a'] }, { numbererPeer: 'a', formers: [] })).toBe(false);
+    expect(handsOver({ numbererPeer: undefined, formers: [] }, { numbererPeer: 'a', formers: [] })).toBe(false);
   });
 });

@@ -119,6 +119,23 @@ export class NumbererHandoff {
   }
 }
 
+/** Who numbers the group, and who numbered before (oldest first), as a site knows it. */
+export interface Numbering {
+  readonly numbererPeer: string | undefined;
+  readonly formers: readonly string[];
+}
+
+/**
+ * Whether `next` hands numbering over since `known` (a numberer left or started over): it names a
+ * former numberer `known` did not, or the numberer `known` named is a former one now. The formers
+ * alone may not change: a member that numbered in an earlier life can number again, and hand over
+ * again (fuzz seeds 15045, 13027, 13049).
+ */
+export function handsOver(known: Numbering, next: Numbering): boolean {
+  if (next.formers.some((former) => !known.formers.includes(former))) return true;
+  return known.numbererPeer !== undefined && known.numbererPeer !== next.numbererPeer && next.formers.includes(known.numbererPeer);
+}
+
 /**
  * What this site answers a new numberer (`numbering-ask`): for each of `origins` no longer a
  * member here, the furthest of its deltas this site has, applied or waiting. One still a member
