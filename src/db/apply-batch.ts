@@ -48,6 +48,8 @@ export const ApplyResultSchema = v.variant('status', [
     localOnly: v.number(),
     /** Remote changes older than the local row: skipped (last writer wins). */
     conflicts: v.array(ConflictSchema),
+    /** The numberer's mappings new here (a batch of renumberings, see `ChangeBatch.renumber`). */
+    renumbered: v.optional(v.number()),
   }),
   /** Already applied (seq at or below the cursor): nothing done. */
   v.object({ status: v.literal('duplicate'), seq: v.number(), appliedUpTo: v.number() }),

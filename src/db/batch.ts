@@ -79,6 +79,26 @@ export type RowChange = v.InferOutput<typeof RowChangeSchema>;
 export const SchemaChangeSchema = v.strictObject({ table: tableName, sql: v.pipe(v.string(), v.check((sql) => sql.trim().length > 0, 'empty SQL')) });
 export type SchemaChange = v.InferOutput<typeof SchemaChangeSchema>;
 
+const IdSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
+
+/** One row's renumbering, as the numberer sends it to every member (docs/ids.md). */
+export const RenumberingSchema = v.pipe(
+  v.strictObject({
+    table: v.pipe(v.string(), v.minLength(1)),
+    high: IdSchema,
+    low: IdSchema,
+    /** For the journal: a post's title, a term's, comment author's or user's name. */
+    title: v.optional(v.nullable(v.string())),
+    /** For the journal: the post type of a post. */
+    postType: v.optional(v.nullable(v.string())),
+  }),
+  v.check((mapping) => mapping.low < mapping.high, 'a low ID is below its high ID'),
+);
+export type Renumbering = v.InferOutput<typeof RenumberingSchema>;
+
+/** Rows one numberer's pass renumbers at most (renumber-pass.php's default): one batch carries them. */
+export const MAX_RENUMBERINGS_PER_BATCH = 1000;
+
 export const ChangeBatchSchema = v.pipe(
   v.strictObject({
     v: v.literal(BATCH_FORMAT_VERSION),
@@ -99,7 +119,13 @@ export const ChangeBatchSchema = v.pipe(
     ddl: v.array(SchemaChangeSchema),
     /** One change per (table, key), in the order of each key's last change. */
     rows: v.array(RowChangeSchema),
+    /**
+     * The numberer's renumberings (docs/ids.md): high IDs that became low ones on its site, to be
+     * made on every member. A batch of its own, in order with the site's other batches.
+     */
+    renumber: v.optional(v.pipe(v.array(RenumberingSchema), v.minLength(1), v.maxLength(MAX_RENUMBERINGS_PER_BATCH))),
   }),
+  v.check((batch) => batch.renumber === undefined || (batch.ddl.length === 0 && batch.rows.length === 0), 'a batch of renumberings carries nothing else'),
   v.brand('CheckedChangeBatch'),
 );
 /** A batch as anyone may hand it over, not checked yet. */

@@ -5,6 +5,7 @@
 export { applyBatch, applyCheckedBatch, ApplyResultSchema, type ApplyBatchOptions, type ApplyConflict, type ApplyResult } from './apply-batch';
 export {
   BATCH_FORMAT_VERSION,
+  MAX_RENUMBERINGS_PER_BATCH,
   CellSchema,
   ChangeBatchSchema,
   RowChangeSchema,

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { IdRange } from '../ids/ranges';
 import type { SiteClient } from '../platform/site-client';
+import { RenumberingSchema, type Renumbering } from './batch';
 import { runEngineTask } from './engine-task';
 
 /**
@@ -8,22 +9,7 @@ import { runEngineTask } from './engine-task';
  * pass, every member's renumbering by the numberer's mappings, and the checker.
  */
 
-const IdSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
-
-/** One row's renumbering, as the numberer sends it to every member. */
-export const RenumberingSchema = v.pipe(
-  v.strictObject({
-    table: v.pipe(v.string(), v.minLength(1)),
-    high: IdSchema,
-    low: IdSchema,
-    /** For the journal: a post's title, a term's, comment author's or user's name. */
-    title: v.optional(v.nullable(v.string())),
-    /** For the journal: the post type of a post. */
-    postType: v.optional(v.nullable(v.string())),
-  }),
-  v.check((mapping) => mapping.low < mapping.high, 'a low ID is below its high ID'),
-);
-export type Renumbering = v.InferOutput<typeof RenumberingSchema>;
+export { RenumberingSchema, type Renumbering } from './batch';
 
 const ReclaimAnswerSchema = v.object({
   mappings: v.array(RenumberingSchema),
@@ -31,6 +17,8 @@ const ReclaimAnswerSchema = v.object({
   sharded: v.boolean(),
   /** Posts left with their high ID for now: someone has them open in an editor (on any member). */
   deferred: v.number(),
+  /** The seq of the outbox batch that carries the mappings to the members (null when none were made). */
+  batch: v.nullable(v.number()),
 });
 export type ReclaimResult = v.InferOutput<typeof ReclaimAnswerSchema>;
 

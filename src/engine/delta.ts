@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { ChangeBatchSchema, RenumberingSchema, type CheckedChangeBatch, type Renumbering } from '../db';
+import { ChangeBatchSchema, type CheckedChangeBatch } from '../db';
 import {
   BlobWriteSchema,
   DeleteSchema,
@@ -25,12 +25,7 @@ export interface Delta {
   db: CheckedChangeBatch | null;
   /** The sender's clock when it took the changes: the version of every file change in it. */
   hlc: string;
-  /** The numberer's renumberings (docs/ids.md): high IDs that became low ones, applied after the rest. */
-  renumber?: readonly Renumbering[];
 }
-
-/** Rows one numberer's pass renumbers at most (renumber-pass.php's default): one delta carries them. */
-export const MAX_RENUMBERINGS_PER_DELTA = 1000;
 
 /** The delta as it crosses JSON-only transports: a small file's bytes as base64, a big one as a blob the receiver pulls. */
 const WireWriteSchema = v.variant('blob', [
@@ -58,10 +53,9 @@ export const WireDeltaSchema = v.pipe(
    * that fails to apply it while it lacks some of them waits for them, and tries again.
    */
   deps: v.optional(v.record(PeerIdSchema, v.pipe(v.number(), v.safeInteger(), v.minValue(0)))),
-  renumber: v.optional(v.pipe(v.array(RenumberingSchema), v.minLength(1), v.maxLength(MAX_RENUMBERINGS_PER_DELTA))),
   }),
-  // The numberer sends its renumberings alone: they apply in one transaction of their own.
-  v.check((delta) => delta.renumber === undefined || (delta.db === null && delta.files.length === 0), 'a renumbering delta carries nothing else'),
+  // The numberer's renumberings (a batch of their own, `ChangeBatch.renumber`) go alone: they apply in one transaction of their own.
+  v.check((delta) => delta.db?.renumber === undefined || delta.files.length === 0, 'a renumbering delta carries nothing else'),
 );
 export type WireDelta = v.InferOutput<typeof WireDeltaSchema>;
 
@@ -69,7 +63,6 @@ export function encodeDelta(delta: Delta): WireDelta {
   return {
     db: delta.db,
     hlc: delta.hlc,
-    ...(delta.renumber && delta.renumber.length > 0 ? { renumber: [...delta.renumber] } : {}),
     files: delta.files.map((change) =>
       change.op === 'write' && !change.blob
         ? { op: 'write', path: change.path, size: change.size, sha256: change.sha256, base64: bytesToBase64(change.bytes) }
@@ -89,7 +82,7 @@ export function decodeDelta(wire: WireDelta): { ok: true; delta: Delta } | { ok:
     if (!parsed.success) return { ok: false, error: `Rejected file change: ${parsed.issues[0].message}` };
     files.push(parsed.output);
   }
-  return { ok: true, delta: { files, db: wire.db, hlc: wire.hlc, ...(wire.renumber ? { renumber: wire.renumber } : {}) } };
+  return { ok: true, delta: { files, db: wire.db, hlc: wire.hlc } };
 }
 
 /** The writes of a wire delta whose bytes travel as blobs. */
@@ -100,7 +93,6 @@ export function blobWritesOf(wire: WireDelta): BlobWriteChange[] {
 export function isEmptyDelta(delta: Delta): boolean {
   return (
     delta.files.length === 0 &&
-    (delta.db === null || (delta.db.rows.length === 0 && delta.db.ddl.length === 0)) &&
-    (delta.renumber === undefined || delta.renumber.length === 0)
+    (delta.db === null || (delta.db.rows.length === 0 && delta.db.ddl.length === 0 && delta.db.renumber === undefined))
   );
 }

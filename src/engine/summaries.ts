@@ -63,14 +63,15 @@ function technicalLines(delta: Delta, direction: Direction, status: JournalEntry
       status,
     });
   }
-  if (delta.renumber && delta.renumber.length > 0) {
+  const renumber = delta.db?.renumber ?? [];
+  if (renumber.length > 0) {
     entries.push({
       direction,
       kind: 'rows',
-      target: nameList(delta.renumber.map((mapping) => mapping.table)),
-      summary: `${plural(delta.renumber.length, 'row')} renumbered to low IDs`,
+      target: nameList(renumber.map((mapping) => mapping.table)),
+      summary: `${plural(renumber.length, 'row')} renumbered to low IDs`,
       status,
-      detail: delta.renumber.map((mapping) => `${mapping.table} ${mapping.high} → ${mapping.low}`).join('\n'),
+      detail: renumber.map((mapping) => `${mapping.table} ${mapping.high} → ${mapping.low}`).join('\n'),
     });
   }
   return entries;

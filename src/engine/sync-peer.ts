@@ -238,7 +238,7 @@ export class SyncPeer {
       steps: this.steps,
       settleMs: options.numberSettleMs ?? 300,
       mayRun: () => this.deltasFlow && !this.stopping && this.handoff.ready,
-      send: (renumber) => this.local.sendRenumbering(renumber),
+      renumbered: () => this.local.pull(),
     });
     this.handoff = new NumbererHandoff({
       peerId,

@@ -37,8 +37,7 @@ interface RenumberingLike {
 /** What a delta holds, as `describeChange` reads it. */
 export interface DescribableDelta {
   readonly files: readonly FileLike[];
-  readonly db: { readonly rows: readonly RowChange[]; readonly ddl: readonly SchemaChange[] } | null;
-  readonly renumber?: readonly RenumberingLike[];
+  readonly db: { readonly rows: readonly RowChange[]; readonly ddl: readonly SchemaChange[]; readonly renumber?: readonly RenumberingLike[] } | null;
 }
 
 const RANK = { content: 0, term: 1, comment: 2, user: 3, setting: 4, file: 5, schema: 6, other: 7 } as const;
@@ -374,7 +373,7 @@ export function describeChange(delta: DescribableDelta): ChangeDescription | nul
   }
   describeSchema(subjects, delta.db?.ddl ?? []);
   describeFiles(subjects, delta.files, attachmentFileNames(rows));
-  describeRenumbering(subjects, delta.renumber ?? []);
+  describeRenumbering(subjects, delta.db?.renumber ?? []);
   const sentences = subjects.sentences();
   if (sentences.length === 0) return null;
   const more = sentences.length - 1;

@@ -5,8 +5,9 @@
  * information schema stays right), the rows (raw prepared statements, URLs rewritten), the row
  * versions and the sender's cursor (exactly once across crashes). Any error rolls everything
  * back and is reported with its cause. Rows that still carry a high ID this site renumbered
- * get its low ID first (renumber.php). Needs capture-common.php, capture-triggers.php,
- * capture-drain.php, local-only.php, url-rewrite.php, id-rewrite.php, renumber.php.
+ * get its low ID first, and a batch of the numberer's renumberings is made here (renumber.php).
+ * Needs capture-common.php, capture-triggers.php, capture-drain.php, local-only.php,
+ * url-rewrite.php, id-rewrite.php, renumber.php.
  */
 
 if ( function_exists( 'pgsync_apply' ) ) {
@@ -123,6 +124,10 @@ function pgsync_apply( PDO $pdo, $wpdb, array $config, array $input ) {
 		}
 		$rows->store_versions();
 		$rows->close();
+		if ( isset( $batch['renumber'] ) ) {
+			// The numberer's renumberings (renumber-pass.php): exactly once, as the rows are.
+			$report['renumbered'] = pgsync_renumber_in_transaction( $pdo, $config, $batch['renumber'], $batch['peer'] )['renumbered'];
+		}
 		$pdo->prepare( 'INSERT INTO ' . $q( pgsync_engine_table( 'cursor' ) ) . ' (peer, applied_up_to) VALUES (?, ?) ON CONFLICT(peer) DO UPDATE SET applied_up_to = excluded.applied_up_to' )
 			->execute( array( $batch['peer'], $batch['seq'] ) );
 		pgsync_remember_applied_batch( $pdo, $batch );

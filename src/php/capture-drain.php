@@ -336,6 +336,39 @@ function pgsync_evicted_delete( PDO $pdo, $table, $pk, array $cells, $image ) {
 	);
 }
 
+/**
+ * Stores one outbox batch under the next seq, stamped with a new tick of the site's clock:
+ * $fields (ddl, or the numberer's renumber) and $rows (JSON texts, spliced in, not decoded and
+ * encoded again). Inside the caller's transaction. Returns array(seq, hlc).
+ */
+function pgsync_store_outbox_batch( PDO $pdo, array $config, array $fields, array $rows ) {
+	$hlc = pgsync_clock_advance( $pdo, $config['peerId'] );
+	$seq = 1 + (int) pgsync_meta_get( $pdo, 'last_batch_seq' );
+	pgsync_meta_set( $pdo, 'last_batch_seq', $seq );
+	$head = pgsync_json(
+		array(
+			'v'       => 1,
+			'peer'    => $config['peerId'],
+			'seq'     => $seq,
+			'hlc'     => $hlc,
+			'siteUrl' => $config['siteUrl'],
+		) + $fields
+	);
+	$json = substr( $head, 0, -1 ) . ',"rows":[' . implode( ',', $rows ) . ']}';
+	$pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'outbox' ) ) . ' (seq, id, batch) VALUES (?, ?, ?)' )
+		->execute( array( $seq, sha1( $json ), $json ) );
+	return array( $seq, $hlc );
+}
+
+/**
+ * The numberer's renumberings as a batch of their own in the outbox (inside the pass's
+ * transaction, see renumber-pass.php): durable like any change of the site, sent in order with
+ * them, and again after a reload until every member acknowledged it (docs/ids.md).
+ */
+function pgsync_store_renumber_batch( PDO $pdo, array $config, array $mappings ) {
+	return pgsync_store_outbox_batch( $pdo, $config, array( 'ddl' => array(), 'renumber' => $mappings ), array() )[0];
+}
+
 /** Collects row changes (as JSON) into outbox batches of bounded size; see pgsync_store_batches(). */
 final class PGSync_Batch_Builder {
 	private $pdo;
@@ -374,24 +407,8 @@ final class PGSync_Batch_Builder {
 
 	private function store() {
 		$pdo = $this->pdo;
-		$hlc = pgsync_clock_advance( $pdo, $this->config['peerId'] );
-		$seq = 1 + (int) pgsync_meta_get( $pdo, 'last_batch_seq' );
-		pgsync_meta_set( $pdo, 'last_batch_seq', $seq );
+		list( $seq, $hlc ) = pgsync_store_outbox_batch( $pdo, $this->config, array( 'ddl' => $this->ddl ), $this->rows );
 		pgsync_store_versions( $pdo, $this->versions, $hlc, 'max(hlc, excluded.hlc)' );
-		$head = pgsync_json(
-			array(
-				'v'       => 1,
-				'peer'    => $this->config['peerId'],
-				'seq'     => $seq,
-				'hlc'     => $hlc,
-				'siteUrl' => $this->config['siteUrl'],
-				'ddl'     => $this->ddl,
-			)
-		);
-		// The rows are JSON already: spliced in, not decoded and encoded again.
-		$json = substr( $head, 0, -1 ) . ',"rows":[' . implode( ',', $this->rows ) . ']}';
-		$pdo->prepare( 'INSERT INTO ' . pgsync_quote_id( pgsync_engine_table( 'outbox' ) ) . ' (seq, id, batch) VALUES (?, ?, ?)' )
-			->execute( array( $seq, sha1( $json ), $json ) );
 		$this->last_seq = $seq;
 		$this->ddl      = array();
 		$this->rows     = array();

@@ -2,8 +2,8 @@
 /**
  * Playground Sync: the numberer's pass (docs/ids.md). pgsync_reclaim_low_ids() finds the
  * provisional rows (keys in the group zone, not local-only, not renumbered yet, not open in an
- * editor), gives each the next low ID of its table, and renumbers the site (renumber.php). It
- * answers the mappings, to be sent to every member.
+ * editor), gives each the next low ID of its table, and renumbers the site (renumber.php). The
+ * mappings go into the site's outbox in the same transaction, to be sent to every member.
  *
  * Needs renumber.php and what it needs. PHP 7.4+.
  */
@@ -35,13 +35,14 @@ function pgsync_renumber_plan_zone( PDO $pdo ) {
 /**
  * @param array $input {zone?: {lo, hi} (default: the site's plan's), by: member id, max?: int (rows per pass)}
  * @return array {mappings: list of {table, high, low, title, postType}, sharded: false when the site holds no plan,
- *                deferred: posts left high for now because someone edits them (pgsync_posts_being_edited())}
+ *                deferred: posts left high for now because someone edits them (pgsync_posts_being_edited()),
+ *                batch: the seq of the outbox batch that carries the mappings to the members, or null}
  */
 function pgsync_reclaim_low_ids( PDO $pdo, array $config, array $input ) {
 	pgsync_renumber_require_id_shards();
 	$zone = isset( $input['zone'] ) ? pgsync_renumber_zone( $input ) : pgsync_renumber_plan_zone( $pdo );
 	if ( null === $zone ) {
-		return array( 'mappings' => array(), 'sharded' => false, 'deferred' => 0 );
+		return array( 'mappings' => array(), 'sharded' => false, 'deferred' => 0, 'batch' => null );
 	}
 	$max  = isset( $input['max'] ) ? max( 1, (int) $input['max'] ) : 1000;
 	return pgsync_renumber_transaction(
@@ -72,7 +73,9 @@ function pgsync_reclaim_low_ids( PDO $pdo, array $config, array $input ) {
 				}
 			}
 			pgsync_renumber_site( $pdo, $config, $mappings, (string) $input['by'] );
-			return array( 'mappings' => $mappings, 'sharded' => true, 'deferred' => $deferred );
+			// Sent to the members from the outbox, as the site's other changes are (capture-drain.php).
+			$batch = count( $mappings ) > 0 ? pgsync_store_renumber_batch( $pdo, $config, $mappings ) : null;
+			return array( 'mappings' => $mappings, 'sharded' => true, 'deferred' => $deferred, 'batch' => $batch );
 		}
 	);
 }

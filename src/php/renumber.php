@@ -110,8 +110,31 @@ function pgsync_renumber_transaction( PDO $pdo, callable $work ) {
  * @return array {renumbered: mappings new here, cells: cells rewritten}
  */
 function pgsync_renumber( PDO $pdo, array $config, array $input ) {
+	$mappings = pgsync_renumber_checked_mappings( $input['mappings'] ?? array() );
+	return pgsync_renumber_transaction(
+		$pdo,
+		function () use ( $pdo, $config, $mappings, $input ) {
+			return pgsync_renumber_site( $pdo, $config, $mappings, (string) $input['by'] );
+		}
+	);
+}
+
+/**
+ * The numberer's mappings of a batch (apply-batch.php), inside the apply's transaction (its
+ * applying marker quiets the capture triggers).
+ */
+function pgsync_renumber_in_transaction( PDO $pdo, array $config, $mappings, $by ) {
+	$mappings = pgsync_renumber_checked_mappings( $mappings );
+	pgsync_create_renumbered_table( $pdo );
+	return pgsync_renumber_site( $pdo, $config, $mappings, (string) $by );
+}
+
+/** $mappings, each with a table, a high ID and a lower low ID; throws on anything else. */
+function pgsync_renumber_checked_mappings( $mappings ) {
 	pgsync_renumber_require_id_shards();
-	$mappings = isset( $input['mappings'] ) && is_array( $input['mappings'] ) ? $input['mappings'] : array();
+	if ( ! is_array( $mappings ) ) {
+		throw new InvalidArgumentException( 'Renumberings are a list of mappings' );
+	}
 	foreach ( $mappings as $mapping ) {
 		if ( ! is_array( $mapping ) || ! isset( $mapping['table'], $mapping['high'], $mapping['low'] )
 			|| ! is_string( $mapping['table'] ) || ! is_int( $mapping['high'] ) || ! is_int( $mapping['low'] )
@@ -119,12 +142,7 @@ function pgsync_renumber( PDO $pdo, array $config, array $input ) {
 			throw new InvalidArgumentException( 'A mapping needs a table, a high ID and a lower low ID: ' . pgsync_json( $mapping ) );
 		}
 	}
-	return pgsync_renumber_transaction(
-		$pdo,
-		function () use ( $pdo, $config, $mappings, $input ) {
-			return pgsync_renumber_site( $pdo, $config, $mappings, (string) $input['by'] );
-		}
-	);
+	return $mappings;
 }
 
 /**

@@ -41,7 +41,17 @@ describe('ChangeBatchSchema', () => {
     expect(parseBatch(batch)).toEqual({ ok: true, value: batch });
   });
 
+  const renumbering = { ...batch, ddl: [], rows: [], renumber: [{ table: 'wp_posts', high: 1000000003, low: 36, title: 'Hello', postType: 'post' }] };
+
+  it('accepts a batch of the numberer’s renumberings, alone', () => {
+    expect(parseBatch(renumbering)).toEqual({ ok: true, value: renumbering });
+  });
+
   it.each([
+    ['renumberings beside rows', { ...renumbering, rows: batch.rows }, /nothing else/],
+    ['renumberings beside schema changes', { ...renumbering, ddl: batch.ddl }, /nothing else/],
+    ['an empty list of renumberings', { ...renumbering, renumber: [] }, /renumber/],
+    ['a renumbering to a higher ID', { ...renumbering, renumber: [{ table: 'wp_posts', high: 36, low: 1000000003 }] }, /low ID/],
     ['a float cell (REAL must be tagged)', { ...batch, rows: [{ op: 'delete', table: 't', key: { id: 1.5 } }] }, /rows/],
     ['an upsert without its row', { ...batch, rows: [{ op: 'upsert', table: 't', key: { id: 1 } }] }, /rows/],
     ['an unknown cell tag', { ...batch, rows: [{ op: 'delete', table: 't', key: { id: { $raw: 'x' } } }] }, /rows/],

@@ -103,7 +103,7 @@ describe('a change as a person names it', () => {
   });
 
   it('names renumbered posts, terms and comments; leaves revisions, meta and options to the technical line; counts other tables', () => {
-    const renumbered = (...renumber: DescribableDelta['renumber'] & object) => describeChange({ files: [], db: null, renumber });
+    const renumbered = (...renumber: NonNullable<NonNullable<DescribableDelta['db']>['renumber']>) => describeChange({ files: [], db: { rows: [], ddl: [], renumber } });
     const mapping = (table: string, high: number, low: number, title: string | null = null, postType: string | null = null) => ({ table, high, low, title, postType });
     expect(
       renumbered(

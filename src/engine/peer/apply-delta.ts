@@ -1,8 +1,8 @@
-import { applyCheckedBatch, renumberSite } from '../../db';
+import { applyCheckedBatch } from '../../db';
 import { applyFileChangesAtomically } from '../../files';
 import type { SequencedBatch } from '../../sync/sequencing';
 import type { BlobTransfer } from '../blob-transfer';
-import { blobWritesOf, decodeDelta, type Delta, type WireDelta } from '../delta';
+import { blobWritesOf, decodeDelta, type WireDelta } from '../delta';
 import type { FileVersions } from '../file-versions';
 import { fileChangesToApply } from '../spare-newer';
 import { describeApply } from '../summaries';
@@ -49,7 +49,6 @@ export async function applyDelta(context: ApplyDeltaContext, batch: SequencedBat
     return { kind: 'failed', reason: decoded.error };
   }
   if (batch.payload.deps && context.lacksRenumberings(batch.payload.deps)) return { kind: 'waiting' };
-  if (decoded.delta.renumber) return applyRenumbering(context, batch, decoded.delta, fromSiteUrl);
   const blobWrites = blobWritesOf(batch.payload);
   const fetched = await blobs.prepare(blobWrites, context.blobSource());
   if (fetched.kind === 'waiting') return { kind: 'waiting' };
@@ -98,32 +97,4 @@ export async function applyDelta(context: ApplyDeltaContext, batch: SequencedBat
   journal.write(describe());
   const reason = files.failures[0]?.reason ?? (db?.status === 'failed' ? db.error.message : `database batch ${db?.seq} out of order`);
   return { kind: 'failed', reason: reason.slice(0, 1000) };
-}
-
-/**
- * The numberer's renumberings (a delta of nothing else, see `WireDeltaSchema`): the site renumbered
- * in one transaction, or not at all (docs/ids.md).
- */
-async function applyRenumbering(context: ApplyDeltaContext, batch: SequencedBatch<WireDelta>, delta: Delta, fromSiteUrl: string): Promise<ApplyOutcome> {
-  const { site, journal } = context;
-  const mappings = delta.renumber ?? [];
-  try {
-    await context.guard.run(() => renumberSite(site.client, mappings, context.remotePeerId));
-  } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
-    journal.write([
-      {
-        direction: 'received',
-        kind: 'rows',
-        target: `batch ${batch.seq}`,
-        summary: `Renumbering of ${mappings.length} row${mappings.length === 1 ? '' : 's'} not applied, nothing of it was written: ${reason}`,
-        status: 'failed',
-        detail: 'The changes after it wait here until it is applied: once its cause is fixed, Try again.',
-      },
-    ]);
-    return { kind: 'failed', reason };
-  }
-  journal.write(describeApply(delta, { applied: 0, failures: [] }, null, [], { from: fromSiteUrl, to: site.siteUrl }));
-  context.applied(batch);
-  return { kind: 'applied' };
 }

@@ -1,4 +1,4 @@
-import type { ChangeFeed, Renumbering } from '../../db';
+import type { ChangeFeed } from '../../db';
 import type { FileChange } from '../../files';
 import { encodeHlc, type HlcClock } from '../../sync/hlc';
 import type { Delta } from '../delta';
@@ -112,6 +112,11 @@ export class LocalChanges {
    */
   async send(db: Delta['db'], alsoFiles: readonly FileChange[] = []): Promise<void> {
     const { site, clock, fileVersions, journal } = this.options;
+    // The numberer's renumberings go alone (see `WireDeltaSchema`): the files wait for the next delta.
+    if (db?.renumber) {
+      this.batchOfDelta.set(this.options.send({ files: [], db, hlc: encodeHlc(clock.now()) }), db.seq);
+      return;
+    }
     const files = await site.recorder.takeBatch();
     const { syncable, skipped, arrived } = splitSyncable([...files.changes, ...alsoFiles]);
     journal.skipped(skipped);
@@ -121,11 +126,6 @@ export class LocalChanges {
     fileVersions.record(delta.files, delta.hlc);
     const seq = this.options.send(delta);
     if (db) this.batchOfDelta.set(seq, db.seq);
-  }
-
-  /** Sends the numberer's renumberings as a delta of their own (see Numberer). Call from a step. */
-  sendRenumbering(renumber: readonly Renumbering[]): void {
-    this.options.send({ files: [], db: null, renumber, hlc: encodeHlc(this.options.clock.now()) });
   }
 
   /** The files at `paths` as they are on the site now, as changes. */

@@ -1,5 +1,4 @@
-import { reclaimLowIds, type Renumbering } from '../../db';
-import { MAX_RENUMBERINGS_PER_DELTA } from '../delta';
+import { MAX_RENUMBERINGS_PER_BATCH, reclaimLowIds } from '../../db';
 import type { EngineGuard } from './engine-guard';
 import type { PeerJournal } from './peer-journal';
 import type { PeerSite } from './peer-site';
@@ -18,14 +17,18 @@ export interface NumbererOptions {
   readonly settleMs: number;
   /** Whether deltas flow now (not paused, no copy in flight, not rejoining): a pass waits otherwise. */
   readonly mayRun: () => boolean;
-  /** Sends the renumberings as a delta of this site's, in order with its other changes. */
-  readonly send: (renumber: readonly Renumbering[]) => void;
+  /**
+   * The pass stored its renumberings in the site's outbox, a batch of their own in order with the
+   * site's other changes (durable: sent again after a reload until acknowledged): takes them into
+   * a delta now. Call from a step.
+   */
+  readonly renumbered: () => Promise<void>;
 }
 
 /**
  * The group's numberer, when this site is it (docs/ids.md): after changes settle, gives every
  * row made while synced the next low ID of its table, here, and sends the renumberings to every
- * member in this site's own stream of deltas. Off on every other member.
+ * member in this site's own stream of deltas (from its outbox). Off on every other member.
  */
 export class Numberer {
   private active = false;
@@ -80,12 +83,12 @@ export class Numberer {
 
   /** One pass, as a step; another follows while a pass takes as many rows as one delta holds. */
   private async pass(): Promise<void> {
-    const { site, peerId, guard, journal, mayRun, send } = this.options;
+    const { site, peerId, guard, journal, mayRun, renumbered } = this.options;
     // Paused or waiting: the next change after it flows again books another pass.
     if (!this.active || !mayRun()) return;
     let result;
     try {
-      result = await guard.run(() => reclaimLowIds(site.client, { by: peerId, max: MAX_RENUMBERINGS_PER_DELTA }));
+      result = await guard.run(() => reclaimLowIds(site.client, { by: peerId, max: MAX_RENUMBERINGS_PER_BATCH }));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       journal.write([{ direction: 'local', kind: 'rows', target: 'low IDs', summary: `Rows made while synced could not be given low IDs: ${reason.slice(0, 500)}`, status: 'failed' }]);
@@ -99,7 +102,7 @@ export class Numberer {
     // Posts open in an editor keep their ID until it closes (renumber-pass.php): looked at again a while later.
     if (result.deferred > 0 && this.timer === undefined) this.timer = setTimeout(() => this.schedule(), DEFERRED_AGAIN_MS);
     if (result.mappings.length === 0) return;
-    send(result.mappings);
-    if (result.mappings.length >= MAX_RENUMBERINGS_PER_DELTA) this.book();
+    await renumbered();
+    if (result.mappings.length >= MAX_RENUMBERINGS_PER_BATCH) this.book();
   }
 }
