@@ -1,8 +1,9 @@
 /**
- * `npm run fuzz -- --seeds N --from S [--ops K] [--combination legacy:6.5] [--minimize | --no-shrink] [--all-kinds]`: runs N
- * convergence-fuzz seeds from S through vitest (the engine's PHP comes in as `?raw` imports, which
- * only vite resolves). `--members M`: group seeds instead, on a sync group that starts with M
- * members (group-fuzz.test.ts); with `--reclaim`, its first member hands out low IDs (docs/ids.md).
+ * `npm run fuzz -- --seeds N --from S [--ops K] [--combination legacy:6.5] [--minimize | --no-shrink] [--all-kinds] [--reclaim]`:
+ * runs N convergence-fuzz seeds from S through vitest (the engine's PHP comes in as `?raw` imports,
+ * which only vite resolves). `--members M`: group seeds instead, on a sync group that starts with M
+ * members (group-fuzz.test.ts). `--reclaim`: low IDs on, handed out by the first member (the
+ * pair's site a: its reloads resume a saved numberer), judged also on high IDs left (docs/ids.md).
  * Failures are printed and saved under .cache/fuzz-failures/.
  */
 import { spawnSync } from 'node:child_process';

@@ -8,10 +8,10 @@ import { fuzzPlan } from './fuzz-plan';
  * files. The CI set is fixed; `npm run fuzz -- --seeds N --from S` runs others.
  */
 
-describe.each(fuzzPlan(process.env))('convergence fuzz, WordPress $combination.wp on the $combination.driver driver', ({ combination, seeds, workloadOps, exclude, shrink, minimize }) => {
+describe.each(fuzzPlan(process.env))('convergence fuzz (low IDs: $reclaim), WordPress $combination.wp on the $combination.driver driver', ({ combination, seeds, workloadOps, exclude, shrink, minimize, reclaim }) => {
   it.each(seeds)(`seed %i converges after ${workloadOps} workload ops`, async (seed) => {
-    const result = await runSeed(seed, workloadOps, combination, { exclude, shrink, minimize });
+    const result = await runSeed(seed, workloadOps, combination, { exclude, shrink, minimize, reclaim });
     expect(countWorkloadOps(result.ops)).toBe(workloadOps);
-    expect(result.problem === null ? 'converged' : describeFailure(result, combination)).toBe('converged');
+    expect(result.problem === null ? 'converged' : describeFailure(result, combination, reclaim)).toBe('converged');
   }, 1_200_000);
 });

@@ -1,7 +1,9 @@
+import { groupRange, readIdShardStatus } from '../../../src/ids';
 import type { LinkFaults } from '../../harness/test-link';
 import { failuresIn, siteDifferences, startPair, stopPair, syncUntilQuiet, type Combination, type EnginePair, type StartPairOptions } from '../engine-support';
 import { errorText, failureReport, saveFailure } from './failure-file';
 import { executeOps, installWriteEndpoint, pairTarget, runTabTimer } from './execute-op';
+import { highIdsLeft } from './high-ids-left';
 import { idHighs, idsBelowRanges } from './id-numbering';
 import { minimizeOps, shortestFailingPrefix } from './shrink';
 import { generateOps, isWorkloadOp, type ExcludableKind, type Op } from './workload';
@@ -24,6 +26,11 @@ export interface FuzzSettings {
    * and hears every instance.
    */
   readonly build?: 'current' | 'older';
+  /**
+   * Low IDs on (docs/ids.md): the first site (the group's first member, the pair's `a`) hands
+   * them out; judged also on references left to high IDs it renumbered.
+   */
+  readonly reclaim?: boolean;
 }
 
 export function buildOf(settings: FuzzSettings): 'current' | 'older' {
@@ -72,6 +79,11 @@ export type PairCheck = (pair: EnginePair) => Promise<string | null>;
 export async function replayOps(ops: readonly Op[], settings: FuzzSettings, check?: PairCheck): Promise<string | null> {
   const pair = await startPair(settings.combination, `fuzz${settings.linkSeed}`, pairOptions(settings));
   try {
+    if (settings.reclaim) {
+      const switched = await pair.extension.coordinator.setLowIds(pair.pairId, true);
+      if (!switched.ok) return `low IDs could not be switched on: ${switched.error}`;
+      await pair.extension.idle();
+    }
     const before = { a: await idHighs(pair.a), b: await idHighs(pair.b) };
     try {
       await installWriteEndpoint(pair.a);
@@ -92,12 +104,26 @@ export async function replayOps(ops: readonly Op[], settings: FuzzSettings, chec
     if (copies.length > 0) return `a full-state copy was made (${copies.length} copy envelopes), first:\n${copies[0]!.json.slice(0, 500)}`;
     const unsharded = [await idsBelowRanges(pair.a, before.a, 'A'), await idsBelowRanges(pair.b, before.b, 'B')].filter(Boolean).join('\n');
     if (unsharded !== '') return `rows numbered outside the ID ranges:\n${unsharded}`;
+    if (settings.reclaim) {
+      const left = await highIdsLeftInPair(pair);
+      if (left !== '') return left;
+    }
     return (await check?.(pair)) ?? null;
   } catch (error) {
     return errorText(error);
   } finally {
     await stopPair(pair);
   }
+}
+
+/** With low IDs on: what the checker finds on either site (high-ids-left.ts), and `a` not numbering ('' when all is well). */
+async function highIdsLeftInPair(pair: EnginePair): Promise<string> {
+  const status = await readIdShardStatus(pair.a.client);
+  if (!status) return 'a holds no ID shard plan';
+  const numbering = pair.peerA.isNumberer;
+  const problems = numbering ? [] : ['a was named numberer and does not number'];
+  problems.push(...(await highIdsLeft(new Map([['a', pair.a], ['b', pair.b]]), groupRange(status.plan), numbering)));
+  return problems.join('\n');
 }
 
 /**
@@ -117,10 +143,12 @@ export interface RunSeedOptions {
   readonly shrink?: boolean;
   /** After the prefix bisection, also drop ops from the middle (delta debugging; many replays). */
   readonly minimize?: boolean;
+  /** Low IDs on (see `FuzzSettings.reclaim`). */
+  readonly reclaim?: boolean;
 }
 
 export async function runSeed(seed: number, workloadOps: number, combination: Combination, options: RunSeedOptions = {}): Promise<SeedResult> {
-  const settings: FuzzSettings = { combination, linkSeed: seed };
+  const settings: FuzzSettings = { combination, linkSeed: seed, ...(options.reclaim ? { reclaim: true } : {}) };
   const judge = (ops: readonly Op[]) => replayOps(ops, settings);
   const ops = generateOps(seed, workloadOps, options.exclude);
   const problem = await judge(ops);
@@ -132,18 +160,18 @@ export async function runSeed(seed: number, workloadOps: number, combination: Co
 }
 
 /** The seed, the shortest failing prefix as JSON for a regression test, and its problem; also saved under .cache/fuzz-failures/. */
-export function describeFailure(result: SeedResult, combination: Combination): string {
+export function describeFailure(result: SeedResult, combination: Combination, reclaim = false): string {
   const shortest = result.shortest ?? { ops: result.ops, problem: result.problem ?? '' };
-  const settings = JSON.stringify({ combination, linkSeed: result.seed });
+  const settings = JSON.stringify({ combination, linkSeed: result.seed, ...(reclaim ? { reclaim } : {}) });
   const text = failureReport({
-    headline: `Fuzz seed ${result.seed} (${combination.driver} driver, WordPress ${combination.wp}) failed after ${result.ops.length} ops.`,
+    headline: `Fuzz seed ${result.seed} (${combination.driver} driver, WordPress ${combination.wp}${reclaim ? ', low IDs on' : ''}) failed after ${result.ops.length} ops.`,
     replay: `replayOps(OPS, ${settings})`,
     opType: 'Op',
     ops: shortest.ops,
     problem: shortest.problem,
     allOpsProblem: result.problem,
   });
-  saveFailure(`seed-${result.seed}-${combination.driver}-${combination.wp}.txt`, text);
+  saveFailure(`seed-${result.seed}-${combination.driver}-${combination.wp}${reclaim ? '-reclaim' : ''}.txt`, text);
   return text;
 }
 

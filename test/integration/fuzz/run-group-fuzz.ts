@@ -1,10 +1,10 @@
-import { findHighIds } from '../../../src/db';
 import { groupRange } from '../../../src/ids';
 import { failuresIn } from '../engine-support';
 import { TestGroup } from '../group-support';
 import { errorText, failureReport, saveFailure } from './failure-file';
 import { executeOps, installWriteEndpoint, runTabTimer } from './execute-op';
 import { groupTarget } from './group-target';
+import { highIdsLeft } from './high-ids-left';
 import { firstMembers, generateGroupOps, type GroupOp } from './group-workload';
 import { idHighs, idsBelowRanges } from './id-numbering';
 import { buildSiteOptions, FUZZ_FAULTS, NO_FILE_TIMER_MS, type FuzzSettings, type RunSeedOptions } from './run-fuzz';
@@ -20,8 +20,6 @@ import type { Combination } from '../engine-support';
 export interface GroupFuzzSettings extends FuzzSettings {
   /** Members the group starts with. */
   readonly members: number;
-  /** The first member hands out low IDs (docs/ids.md): judged also on references left to high IDs it renumbered. */
-  readonly reclaim?: boolean;
 }
 
 /** A further check on the drained group (a regression's own expectation): what is wrong, or null. */
@@ -78,7 +76,7 @@ export async function replayGroupOps(ops: readonly GroupOp[], settings: GroupFuz
     for (const member of group.members) unsharded.push(await idsBelowRanges(group.site(member), before, member));
     if (unsharded.some(Boolean)) return `rows numbered outside the ID ranges:\n${unsharded.filter(Boolean).join('\n')}`;
     if (settings.reclaim) {
-      const left = await highIdsLeft(group);
+      const left = await highIdsLeftInGroup(group);
       if (left !== '') return left;
     }
     return (await check?.(group)) ?? null;
@@ -89,22 +87,13 @@ export async function replayGroupOps(ops: readonly GroupOp[], settings: GroupFuz
   }
 }
 
-/**
- * With low IDs on: what still refers to a high ID a numberer renumbered (a dangling reference),
- * on any member; and, while the group's numberer numbers (it took over from every numberer
- * before it), any row made while synced that is still high ('' when all is well).
- */
-async function highIdsLeft(group: TestGroup): Promise<string> {
-  const problems: string[] = [];
+/** With low IDs on: what the checker finds on any member (high-ids-left.ts), and a numberer named that does not number ('' when all is well). */
+async function highIdsLeftInGroup(group: TestGroup): Promise<string> {
   const { numberer } = group;
-  const numbering = numberer !== undefined && group.members.includes(numberer) && group.peer(numberer).isNumberer;
-  if (numberer !== undefined && group.members.includes(numberer) && !numbering) problems.push(`${numberer} was named numberer and does not number`);
-  for (const member of group.members) {
-    const report = await findHighIds(group.site(member).client, { zone: groupRange(group.idPlan) });
-    if (report.occurrences.length > 0) problems.push(`${member} still refers to renumbered high IDs: ${JSON.stringify(report.occurrences.slice(0, 10))}`);
-    const high = report.provisional.filter((row) => row.reason === 'not-reclaimed');
-    if (numbering && high.length > 0) problems.push(`${member} holds rows the numberer never renumbered: ${JSON.stringify(high.slice(0, 10))}`);
-  }
+  const named = numberer !== undefined && group.members.includes(numberer);
+  const numbering = named && group.peer(numberer).isNumberer;
+  const problems = named && !numbering ? [`${numberer} was named numberer and does not number`] : [];
+  problems.push(...(await highIdsLeft(new Map(group.members.map((member) => [member, group.site(member)])), groupRange(group.idPlan), numbering)));
   return problems.join('\n');
 }
 
@@ -114,12 +103,7 @@ async function drain(group: TestGroup): Promise<void> {
   await group.sync();
 }
 
-export interface RunGroupSeedOptions extends RunSeedOptions {
-  /** The first member hands out low IDs (see `GroupFuzzSettings.reclaim`). */
-  readonly reclaim?: boolean;
-}
-
-export async function runGroupSeed(seed: number, workloadOps: number, members: number, combination: Combination, options: RunGroupSeedOptions = {}): Promise<GroupSeedResult> {
+export async function runGroupSeed(seed: number, workloadOps: number, members: number, combination: Combination, options: RunSeedOptions = {}): Promise<GroupSeedResult> {
   const settings: GroupFuzzSettings = { combination, linkSeed: seed, members, ...(options.reclaim ? { reclaim: true } : {}) };
   const judge = (ops: readonly GroupOp[]) => replayGroupOps(ops, settings);
   const ops = generateGroupOps(seed, workloadOps, members, options.exclude);
