@@ -22,10 +22,10 @@ export interface PairedSiteReport {
 /**
  * Judges a site report of a paired tab. Only a temporary site lost by a reload (a new top-level
  * document) is restored from the other side, and so is a saved site that reloaded while the copy
- * into it was under way; a saved site that reloaded while live resumes from what it kept; a site
- * the user opened (a saved site, a site switch in the same document) is never overwritten: the
- * pairing ends. Older builds cannot say how they keep a site (`unknown`): like the real page, a
- * reload loses it.
+ * into it was under way; a saved site that reloaded while live resumes from what it kept (one
+ * paired as a temporary site and saved in place since, too); a site the user opened (a saved
+ * site, a site switch in the same document) is never overwritten: the pairing ends. Older builds
+ * cannot say how they keep a site (`unknown`): like the real page, a reload loses it.
  */
 export function judgeSiteReport(
   pairing: Pick<Pairing, 'pairId' | 'phase' | 'sides'>,
@@ -49,7 +49,8 @@ export function judgeSiteReport(
     };
   }
   if (lostOnReload(side.storage) && lostOnReload(site.storage)) return { kind: 'restore' };
-  const savedSiteReloaded = site.scope === side.scope && !lostOnReload(side.storage) && !lostOnReload(site.storage);
+  // The same site, kept: saved when it was paired, or saved in place since (Playground keeps its slug).
+  const savedSiteReloaded = site.scope === side.scope && !lostOnReload(site.storage);
   // A side a copy goes into or comes from is not live: its reload cannot resume.
   const inACopy = side.copy !== undefined || pairing.sides.some((other) => other.copy?.fromTabId === side.tabId);
   if (savedSiteReloaded && !inACopy && pairing.phase !== 'error') return { kind: 'resume' };

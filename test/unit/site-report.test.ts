@@ -69,6 +69,8 @@ describe('a paired saved site that reloaded (a new document, the same site)', ()
 
   it('resumes from what it kept while the pairing is live', () => {
     expect(judgeSiteReport(PAIR, side('opfs'), reloaded)).toEqual({ kind: 'resume' });
+    // Paired as a temporary site, saved in the browser since (the site manager keeps its slug).
+    expect(judgeSiteReport(PAIR, side(), reloaded)).toEqual({ kind: 'resume' });
     expect(judgeSiteReport(PAIR, side('local-fs'), report({ documentId: 'doc-2', site: site('amber-otter', 'local-fs') }))).toEqual({ kind: 'resume' });
   });
 
