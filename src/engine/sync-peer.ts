@@ -500,7 +500,10 @@ export class SyncPeer {
    * member before it asks for its copy (see Membership.reset).
    */
   resetMember(remotePeerId: string, life?: string): Promise<void> {
-    return this.steps.run(() => this.membership.reset(remotePeerId, life));
+    return this.steps.run(async () => {
+      await this.membership.reset(remotePeerId, life);
+      this.handoff.startedOver(remotePeerId);
+    });
   }
 
   /** A member left the group; the last other member cannot be removed (see Membership.remove). */

@@ -414,6 +414,37 @@ describe('reclaiming low IDs after the numberer left with deltas lost with it, W
     await expectNoHighIdLeft(group);
     expect(failuresIn(group.journal)).toEqual([]);
   });
+  // Fuzz seed 15072 (3 members): the numberer left; C had applied a delta of it the next numberer
+  // lacked, said so, and started over from a copy before relaying it. The next numberer kept C's
+  // old answer and waited for that delta, applied nowhere any more, for good.
+  it('numbers again when the member that held a delta of the numberer gone starts over before relaying it', async () => {
+    group = new TestGroup(CURRENT, 'reclaim-held-then-restored', { numberer: 'peer-b' });
+    for (const member of THREE) await group.boot(member);
+    await group.create(THREE, 'peer-a', false);
+    const from = (member: string) => (message: unknown) => (message as { from?: string }).from === member;
+    await inWordPress(group.site('peer-b'), `wp_insert_post(['post_title' => 'Only C had it', 'post_status' => 'publish']);`);
+    await group.peer('peer-b').flush();
+    while (await group.link.deliverFirst('peer-c', (message) => from('peer-b')(message) && message.kind === 'delta'));
+    await group.leave('peer-b');
+    expect(group.numberer).toBe('peer-a');
+    // A asks; C's answer reaches A (C holds B's delta A lacks), then C starts over before anything else of it arrives.
+    await group.peer('peer-a').flush();
+    while (await group.link.deliverFirst('peer-c', from('peer-a')));
+    while (await group.link.deliverFirst('peer-a', (message) => from('peer-c')(message) && message.kind === 'numbering-held'));
+    expect(group.peer('peer-a').isNumberer).toBe(false);
+    await group.restore('peer-c', 'peer-a');
+    await group.untilCopied('peer-c');
+    await inWordPress(group.site('peer-c'), `wp_insert_post(['post_title' => 'Made after C started over', 'post_status' => 'publish']);`);
+    await group.sync();
+    await group.expectConverged();
+    expect(group.peer('peer-a').isNumberer).toBe(true);
+    for (const member of ['peer-a', 'peer-c']) {
+      const id = await inWordPress<number>(group.site(member), `$result = get_posts(['title' => 'Made after C started over', 'post_status' => 'publish'])[0]->ID;`);
+      expect(id, member).toBeLessThan(groupRange(group.idPlan).lo);
+    }
+    await expectNoHighIdLeft(group);
+    expect(failuresIn(group.journal)).toEqual([]);
+  });
 });
 
 describe('reclaiming low IDs when numbering goes back and forth between two sites restored from copies, WordPress nightly on the ast driver', () => {

@@ -82,6 +82,15 @@ export class NumbererHandoff {
     this.check();
   }
 
+  /**
+   * `member` starts over from a copy: what it said it held went with its old life (a delta only
+   * it had applied is applied nowhere now), so only its next answer counts (fuzz seed 15072).
+   */
+  startedOver(member: string): void {
+    for (const byMember of this.said.values()) byMember.delete(member);
+    this.check();
+  }
+
   /** Looks again, and asks again those not caught up with (a flush: the page's timer, or a test's). */
   nudge(): void {
     this.check();
