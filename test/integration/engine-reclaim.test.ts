@@ -83,6 +83,14 @@ async function expectNoHighIdLeft(group: TestGroup): Promise<void> {
   }
 }
 
+/** The published post titled `title` has a low ID on each of `members`. */
+async function expectPostLowOn(group: TestGroup, members: readonly string[], title: string): Promise<void> {
+  for (const member of members) {
+    const id = await inWordPress<number>(group.site(member), `$result = get_posts(['title' => '${title}', 'post_status' => 'publish'])[0]->ID;`);
+    expect(id, member).toBeLessThan(groupRange(group.idPlan).lo);
+  }
+}
+
 const renumberLines = (group: TestGroup) => group.journal.filter((entry) => entry.kind === 'change' && / renumbered \d+ → \d+/.test(entry.summary));
 
 describe('reclaiming low IDs in a group of three equal sites, WordPress nightly on the ast driver', () => {
@@ -407,10 +415,7 @@ describe('reclaiming low IDs after the numberer left with deltas lost with it, W
     await group.sync();
     await group.expectConverged();
     expect(group.peer('peer-a').isNumberer).toBe(true);
-    for (const member of ['peer-a', 'peer-c']) {
-      const id = await inWordPress<number>(group.site(member), `$result = get_posts(['title' => 'Made after B left', 'post_status' => 'publish'])[0]->ID;`);
-      expect(id, member).toBeLessThan(groupRange(group.idPlan).lo);
-    }
+    await expectPostLowOn(group, ['peer-a', 'peer-c'], 'Made after B left');
     await expectNoHighIdLeft(group);
     expect(failuresIn(group.journal)).toEqual([]);
   });
@@ -438,10 +443,7 @@ describe('reclaiming low IDs after the numberer left with deltas lost with it, W
     await group.sync();
     await group.expectConverged();
     expect(group.peer('peer-a').isNumberer).toBe(true);
-    for (const member of ['peer-a', 'peer-c']) {
-      const id = await inWordPress<number>(group.site(member), `$result = get_posts(['title' => 'Made after C started over', 'post_status' => 'publish'])[0]->ID;`);
-      expect(id, member).toBeLessThan(groupRange(group.idPlan).lo);
-    }
+    await expectPostLowOn(group, ['peer-a', 'peer-c'], 'Made after C started over');
     await expectNoHighIdLeft(group);
     expect(failuresIn(group.journal)).toEqual([]);
   });
