@@ -93,11 +93,15 @@ export class PairingCoordinator {
 
     const sourceSite = check.sites.find((site) => site.tabId === source)!;
     const targetSites = check.sites.filter((site) => site.tabId !== source);
+    const sourceSide = this.newSide(sourceSite, SOURCE_SLOT);
     let pairing: Pairing = {
       pairId: ids.pairId(),
-      sides: [this.newSide(sourceSite, SOURCE_SLOT), ...targetSites.map((site, index) => this.newSide(site, SOURCE_SLOT + 1 + index))],
+      sides: [sourceSide, ...targetSites.map((site, index) => this.newSide(site, SOURCE_SLOT + 1 + index))],
       nextSlot: SOURCE_SLOT + 1 + targetSites.length,
       syncOn: true,
+      // Low IDs are on from the start (the card's switch turns them off): the site copied from numbers.
+      lowIds: true,
+      numbererPeer: sourceSide.peerId,
       phase: 'copying',
       createdAt: now(),
     };

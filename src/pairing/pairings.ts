@@ -56,7 +56,7 @@ export interface Pairing {
   /** Sites that left the group, newest last (at most FORMER_SIDES_LIMIT): the journal still names them. */
   formerSides?: FormerSide[];
   syncOn: boolean;
-  /** Rows made while synced get low IDs afterwards (docs/ids.md); off unless the user switched it on. */
+  /** Rows made while synced get low IDs afterwards (docs/ids.md); on for a new group until the user switches it off. */
   lowIds?: boolean;
   /**
    * The numberer's peer id, from the first time low IDs were switched on: every member applies a

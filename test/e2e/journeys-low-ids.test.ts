@@ -106,10 +106,9 @@ describe('journey: a post with a featured image, a gallery and a menu item ends 
     // A is picked first: its site is the one copied, and the one that hands out low IDs.
     await pairInPopup(popup, [await chromeTabIdOf(popup, tabA), await chromeTabIdOf(popup, tabB)]);
     await expect.poll(async () => (await sessionState(popup)).pairings?.map((pairing) => pairing.phase), POLL).toEqual(['live']);
-    // Off until the user switches it on on the group's card.
-    await expect(popup.locator('[data-testid="low-ids"]').isChecked()).resolves.toBe(false);
-    await popup.locator('[data-testid="low-ids"]').check();
-    await expect.poll(async () => (await sessionState(popup)).pairings?.[0]?.lowIds, POLL).toBe(true);
+    // On from the start: the group's card shows its switch ticked.
+    await expect(popup.locator('[data-testid="low-ids"]').isChecked()).resolves.toBe(true);
+    expect((await sessionState(popup)).pairings?.[0]?.lowIds).toBe(true);
 
     const photos = [await uploadMediaFile(tabB, 'low-ids-one.png', makePng(64, 3)), await uploadMediaFile(tabB, 'low-ids-two.png', makePng(64, 4))];
     const highPost = await publishPostInBlockEditor(tabB, TITLE, 'Written in the tab that does not hand out low IDs.');

@@ -65,15 +65,17 @@ async function livePair(storage: StorageKind = 'temporary') {
 }
 
 describe('PairingCoordinator', () => {
-  it('pairs two tabs of the same content: the first picked is copied to the second, which then goes live', async () => {
+  it('pairs two tabs of the same content: the first picked is copied to the second, which then goes live, giving low IDs', async () => {
     const { tabs, background, coordinator } = await setUp();
     expect(await coordinator.pair([1, 2], undefined)).toEqual({ ok: true });
     expect(tabs.kinds()).toEqual(['1 bg/summary', '2 bg/summary', '1 bg/peer-start source', '2 bg/peer-start target']);
     const [pairing] = background.pairings.value;
     expect(pairing).toMatchObject({ phase: 'copying', syncOn: true, sides: [{ tabId: 1 }, { tabId: 2, copy: { fromTabId: 1, reason: 'pairing' } }] });
     const [source, target] = pairing!.sides;
-    expect(tabs.sent[2]!.message).toEqual({ type: 'bg/peer-start', pairId: pairing!.pairId, peerId: source!.peerId, members: [target!.peerId], role: 'source', slot: 0, syncOn: true, numberer: false });
-    expect(tabs.sent[3]!.message).toMatchObject({ role: 'target', slot: 1, members: [source!.peerId], copyFrom: source!.peerId, numberer: false });
+    // Low IDs are on from the start; the site copied from numbers.
+    expect(pairing).toMatchObject({ lowIds: true, numbererPeer: source!.peerId });
+    expect(tabs.sent[2]!.message).toEqual({ type: 'bg/peer-start', pairId: pairing!.pairId, peerId: source!.peerId, members: [target!.peerId], role: 'source', slot: 0, syncOn: true, numberer: true, numbererPeer: source!.peerId });
+    expect(tabs.sent[3]!.message).toMatchObject({ role: 'target', slot: 1, members: [source!.peerId], copyFrom: source!.peerId, numberer: false, numbererPeer: source!.peerId });
     expect(pairing!.sides.map((side) => [side.tabId, side.slot])).toEqual([[1, 0], [2, 1]]);
     expect(background.journal.entries.map((entry) => entry.summary)).toEqual([
       expect.stringMatching(/^Paired https:\/\/playground.wordpress.net\/scope:amber\/ with .*scope:birch\/: copying/),
@@ -207,10 +209,14 @@ describe('PairingCoordinator', () => {
     expect(background.pairings.value[0]).toMatchObject({ syncOn: false, sides: [{ pending: 0 }, { pending: 7, problem: 'The engine files are gone' }] });
   });
 
-  it('switches low IDs on for the group: the numberer (the site copied from) numbers, every side learns who it is, a resumed numberer goes on', async () => {
+  it('switches low IDs off and on for the group: the numberer (the site copied from) stays, every side learns, a resumed numberer goes on', async () => {
     const { tabs, background, coordinator, pairId, report } = await livePair('opfs');
-    expect(background.pairings.value[0]!.lowIds).toBeUndefined();
     const numberer = background.pairings.value[0]!.sides[0]!.peerId;
+    expect(background.pairings.value[0]).toMatchObject({ lowIds: true, numbererPeer: numberer });
+    expect(await coordinator.setLowIds(pairId, false)).toEqual({ ok: true });
+    expect(background.pairings.value[0]).toMatchObject({ lowIds: false, numbererPeer: numberer });
+    expect(background.journal.entries.at(-1)!.summary).toMatch(/^Low IDs off/);
+    tabs.sent.length = 0;
     expect(await coordinator.setLowIds(pairId, true)).toEqual({ ok: true });
     expect(tabs.sent.map(({ tabId, message }) => [tabId, message])).toEqual([
       [1, { type: 'bg/numbering', pairId, on: true, numbererPeer: numberer }],
@@ -355,8 +361,10 @@ describe('PairingCoordinator', () => {
       expect(tabs.kinds().filter((kind) => kind.includes('bg/numbering'))).toEqual([]);
     });
 
+    // A group stored by a version that paired with low IDs off has no numberer until they are switched on.
     it('names no numberer when low IDs were never on: the numberer is whoever holds the lowest slot when they are switched on', async () => {
       const { tabs, background, coordinator, pairId, peer } = await liveGroup();
+      background.pairings.value = background.pairings.value.map(({ lowIds: _on, numbererPeer: _numberer, ...pairing }) => pairing);
       await coordinator.onTabGone(1, 'was closed');
       expect(background.pairings.value[0]!.numbererPeer).toBeUndefined();
       expect(tabs.kinds().filter((kind) => kind.includes('bg/numbering'))).toEqual([]);
@@ -395,7 +403,8 @@ describe('PairingCoordinator', () => {
       const { tabs, background, report, peer } = await liveGroup();
       background.registry.value = markDocumentGone(background.registry.value, 3, 'doc-3', 0);
       await report(1, 'amber', 'doc-1-reloaded');
-      expect(tabs.kinds()).toEqual([`2 bg/member reset ${peer(1)}`, '1 bg/peer-start target']);
+      // The numberer's site is replaced: the member left numbers now.
+      expect(tabs.kinds()).toEqual([`2 bg/member reset ${peer(1)}`, '2 bg/numbering', '1 bg/peer-start target']);
       tabs.sent.length = 0;
       await report(3, 'cedar', 'doc-3-reloaded');
       expect(tabs.kinds()).toEqual([`1 bg/member reset ${peer(3)}`, `2 bg/member reset ${peer(3)}`, '3 bg/peer-start target']);
@@ -406,7 +415,7 @@ describe('PairingCoordinator', () => {
     it('judges two reloads reported at once one after the other', async () => {
       const { tabs, background, report, peer } = await liveGroup();
       await Promise.all([report(2, 'birch', 'doc-2-reloaded'), report(1, 'amber', 'doc-1-reloaded')]);
-      expect(tabs.kinds()).toEqual([`3 bg/member reset ${peer(2)}`, '2 bg/peer-start target', `2 bg/member reset ${peer(1)}`, `3 bg/member reset ${peer(1)}`, '1 bg/peer-start target']);
+      expect(tabs.kinds()).toEqual([`3 bg/member reset ${peer(2)}`, '2 bg/peer-start target', `2 bg/member reset ${peer(1)}`, `3 bg/member reset ${peer(1)}`, '2 bg/numbering', '3 bg/numbering', '1 bg/peer-start target']);
       expect(background.pairings.value[0]).toMatchObject({ phase: 'copying' });
       expect(background.pairings.value[0]!.sides.map((side) => side.copy?.fromTabId)).toEqual([3, 3, undefined]);
     });
@@ -435,8 +444,8 @@ describe('PairingCoordinator', () => {
     it('restores a reloaded tab from a member not being copied into, after every other member reset its link', async () => {
       const { tabs, background, report, peer } = await liveGroup();
       await report(1, 'amber', 'doc-1-reloaded');
-      expect(tabs.kinds()).toEqual([`2 bg/member reset ${peer(1)}`, `3 bg/member reset ${peer(1)}`, '1 bg/peer-start target']);
-      expect(tabs.sent[2]!.message).toMatchObject({ copyFrom: peer(2), slot: 0 });
+      expect(tabs.kinds()).toEqual([`2 bg/member reset ${peer(1)}`, `3 bg/member reset ${peer(1)}`, '2 bg/numbering', '3 bg/numbering', '1 bg/peer-start target']);
+      expect(tabs.sent[4]!.message).toMatchObject({ copyFrom: peer(2), slot: 0 });
       expect(background.pairings.value[0]!.sides[0]).toMatchObject({ tabId: 1, copy: { fromTabId: 2, reason: 'restore' } });
     });
   });
