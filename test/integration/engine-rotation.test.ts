@@ -142,18 +142,19 @@ $wpdb->query("DROP TABLE {$wpdb->prefix}pg_gone");`,
   });
 
   it('counts a failure that recurs on every resend on one line, on both sides, and says so until it is resolved', async () => {
-    await inWordPress(pair.b, `${RAW_PDO_PHP} $pdo->exec(${JSON.stringify(POISON_TRIGGER)});`);
+    await inWordPress(pair.a, `${RAW_PDO_PHP} $pdo->exec(${JSON.stringify(POISON_TRIGGER)});`);
     const mark = pair.journal.length;
-    await inWordPress(pair.a, `wp_insert_post(['post_title' => 'Poison', 'post_status' => 'publish']);`);
-    await pair.peerA.flush();
+    // Made on B, which gives no low IDs (A does): one delta of B's, resent as it is.
+    await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Poison', 'post_status' => 'publish']);`);
+    await pair.peerB.flush();
     await pair.link.settle();
     // What the 3 s resend timer of a tab does, a few times over.
     for (let resend = 0; resend < 4; resend++) {
-      pair.peerA.resendPending();
+      pair.peerB.resendPending();
       await pair.link.settle();
     }
     const failures = failuresIn(journalSince(pair, mark));
-    // One line on each side (B could not apply it, said for people and technically; A heard so), each counting the four resends.
+    // One line on each side (A could not apply it, said for people and technically; B heard so), each counting the four resends.
     expect(failures.map((line) => [line.direction, line.kind, line.repeats])).toEqual(
       expect.arrayContaining([
         ['received', 'change', 4],
@@ -162,12 +163,12 @@ $wpdb->query("DROP TABLE {$wpdb->prefix}pg_gone");`,
       ]),
     );
     expect(failures).toHaveLength(3);
-    expect(pair.problems.b.at(-1)).toMatch(/held back/);
+    expect(pair.problems.a.at(-1)).toMatch(/held back/);
 
-    await inWordPress(pair.b, `${RAW_PDO_PHP} $pdo->exec('DROP TRIGGER engine_test_poison');`);
-    await pair.peerB.retry();
+    await inWordPress(pair.a, `${RAW_PDO_PHP} $pdo->exec('DROP TRIGGER engine_test_poison');`);
+    await pair.peerA.retry();
     await syncUntilQuiet(pair);
     await expectConverged(pair);
-    expect(pair.problems.b.at(-1)).toBeNull();
+    expect(pair.problems.a.at(-1)).toBeNull();
   });
 });
