@@ -33,7 +33,7 @@ describe.each(COMBINATIONS)('conflicts through the engine, WordPress $wp on the 
   };
 
   beforeAll(async () => {
-    pair = await startPair(combination, 'conflict');
+    pair = await startPair(combination, 'conflict', { lowIds: false });
   });
   afterAll(() => stopPair(pair));
 

@@ -50,7 +50,7 @@ describe.each(COMBINATIONS)('site content through the engine, WordPress $wp on t
   let pair: EnginePair;
 
   beforeAll(async () => {
-    pair = await startPair(combination, 'content');
+    pair = await startPair(combination, 'content', { lowIds: false });
   });
   afterAll(() => stopPair(pair));
 

@@ -31,7 +31,7 @@ describe.each(REPLAY_COMBINATIONS)('a failing replay, WordPress $wp on the $driv
   let pair: EnginePair;
 
   beforeAll(async () => {
-    pair = await startPair(combination, 'replay');
+    pair = await startPair(combination, 'replay', { lowIds: false });
   });
   afterAll(() => stopPair(pair));
 

@@ -56,7 +56,7 @@ describe.each(CASES)('an import of $posts posts in one request, WordPress $wp on
   let pair: EnginePair;
 
   beforeAll(async () => {
-    pair = await startPair(combination, 'import');
+    pair = await startPair(combination, 'import', { lowIds: false });
   });
   afterAll(() => stopPair(pair));
 

@@ -61,6 +61,11 @@ export interface StartPairOptions {
   readonly lanes?: boolean;
   /** The site kept when pairing: its full state is copied to the other (default `a`). */
   readonly keep?: Side;
+  /**
+   * Low IDs (docs/ids.md), on in every new pairing as in the product; `false` switches them off
+   * once live, for tests that look rows up by the IDs they made or count the deltas sent.
+   */
+  readonly lowIds?: false;
 }
 
 export type SiteRotation = Pick<BootNodeSiteOptions, 'maxRequests' | 'rotation'>;
@@ -172,6 +177,11 @@ export async function joinSites({ a, b }: { a: NodeSite; b: NodeSite }, options:
     if (!reply.ok) throw new Error(`Pairing failed: ${reply.error}`);
     beforeCopy?.(pair);
     await untilLive(extension, link, ids.pairId);
+    if (options.lowIds === false) {
+      const off = await extension.coordinator.setLowIds(ids.pairId, false);
+      if (!off.ok) throw new Error(`Low IDs could not be switched off: ${off.error}`);
+      await extension.idle();
+    }
   });
   await pairAgain(pair, ids, options.beforeCopy);
   return pair;

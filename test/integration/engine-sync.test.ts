@@ -21,7 +21,7 @@ describe.each(ALL_COMBINATIONS)('sync engine between two WordPress $wp sites on 
   let postId = 0;
 
   beforeAll(async () => {
-    pair = await startPair(combination, 'engine');
+    pair = await startPair(combination, 'engine', { lowIds: false });
   });
   afterAll(() => stopPair(pair));
 
