@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BATCHES_IN_FLIGHT } from '../../src/engine/sync-peer';
 import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
+import { importPostsPhp } from './import-posts';
 import { expectConverged, failuresIn, inWordPress, RAW_PDO_PHP, startPair, stopPair, syncUntilQuiet, type Combination, type EnginePair } from './engine-support';
 
 /**
@@ -20,21 +21,6 @@ interface ImportCase extends Combination {
 // the legacy one): the current platform here; `db-sync.test.ts` splits a big request on every
 // driver and version.
 const CASES: readonly ImportCase[] = [{ driver: 'ast', wp: 'nightly', posts: 20_000 }];
-
-const importPosts = (posts: number) => `global $wpdb;
-$term = wp_insert_term('Imported', 'category');
-$columns = 'post_author, post_date, post_date_gmt, post_content, post_title, post_excerpt, post_status, post_name, post_type, to_ping, pinged, post_content_filtered, post_modified, post_modified_gmt, guid';
-for ($first = 0; $first < ${posts}; $first += 500) {
-  $values = [];
-  for ($n = $first; $n < min($first + 500, ${posts}); $n++) {
-    $values[] = $wpdb->prepare("(1, '2024-01-01 00:00:00', '2024-01-01 00:00:00', %s, %s, '', 'publish', %s, 'import_item', '', '', '', '2024-01-01 00:00:00', '2024-01-01 00:00:00', '')", "Imported post $n: " . str_repeat('lorem ipsum ', 40), "Imported $n", "imported-$n");
-  }
-  $wpdb->query("INSERT INTO $wpdb->posts ($columns) VALUES " . implode(',', $values));
-}
-$wpdb->query("INSERT INTO $wpdb->postmeta (post_id, meta_key, meta_value) SELECT ID, '_import_source', 'feed' FROM $wpdb->posts WHERE post_type = 'import_item'");
-$wpdb->query("INSERT INTO $wpdb->postmeta (post_id, meta_key, meta_value) SELECT ID, '_import_rank', post_name FROM $wpdb->posts WHERE post_type = 'import_item'");
-$wpdb->query($wpdb->prepare("INSERT INTO $wpdb->term_relationships (object_id, term_taxonomy_id) SELECT ID, %d FROM $wpdb->posts WHERE post_type = 'import_item'", $term['term_taxonomy_id']));
-$result = (int) $wpdb->get_var("SELECT COUNT(*) FROM $wpdb->posts WHERE post_type = 'import_item'");`;
 
 const importedCounts = (pair: EnginePair, side: 'a' | 'b') =>
   inWordPress<number[]>(
@@ -63,7 +49,7 @@ describe.each(CASES)('an import of $posts posts in one request, WordPress $wp on
   it('reaches the peer as several bounded batches, every post with its meta and term', async () => {
     const mark = pair.link.log.length;
     const seqBefore = await lastBatchSeq(pair);
-    expect(await inWordPress(pair.a, importPosts(posts))).toBe(posts);
+    expect(await inWordPress(pair.a, importPostsPhp(posts))).toBe(posts);
     const batches = (await lastBatchSeq(pair)) - seqBefore;
     // A holds a window of them; the rest waits in its site's outbox until acknowledgements come.
     await pair.peerA.flush();
