@@ -27,8 +27,9 @@ export interface FuzzSettings {
    */
   readonly build?: 'current' | 'older';
   /**
-   * Low IDs on (docs/ids.md): the first site (the group's first member, the pair's `a`) hands
-   * them out; judged also on references left to high IDs it renumbered.
+   * Low IDs on (docs/ids.md), as the product pairs: the first site (the group's first member, the
+   * pair's `a`) hands them out; judged also on references left to high IDs it renumbered. Without
+   * it they are off (a pair switches them off once live).
    */
   readonly reclaim?: boolean;
 }
@@ -56,6 +57,8 @@ function pairOptions(settings: FuzzSettings): StartPairOptions {
     fileSettleMs: NO_FILE_TIMER_MS,
     sites: { messagesFrom },
     rotation: { a: rotation, b: rotation },
+    // Low IDs are on from the pairing, as in the product (site a numbers); off unless the run judges them.
+    ...(settings.reclaim ? {} : { lowIds: false as const }),
   };
 }
 
@@ -79,11 +82,6 @@ export type PairCheck = (pair: EnginePair) => Promise<string | null>;
 export async function replayOps(ops: readonly Op[], settings: FuzzSettings, check?: PairCheck): Promise<string | null> {
   const pair = await startPair(settings.combination, `fuzz${settings.linkSeed}`, pairOptions(settings));
   try {
-    if (settings.reclaim) {
-      const switched = await pair.extension.coordinator.setLowIds(pair.pairId, true);
-      if (!switched.ok) return `low IDs could not be switched on: ${switched.error}`;
-      await pair.extension.idle();
-    }
     const before = { a: await idHighs(pair.a), b: await idHighs(pair.b) };
     try {
       await installWriteEndpoint(pair.a);
