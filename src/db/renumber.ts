@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { IdRange } from '../ids/ranges';
+import { RANGE_FLOOR, type IdRange } from '../ids/ranges';
 import type { SiteClient } from '../platform/site-client';
 import { RenumberingSchema, type Renumbering } from './batch';
 import { runEngineTask } from './engine-task';
@@ -54,7 +54,9 @@ export interface ReclaimOptions {
  * its table and renumbers the site, in one transaction. Answers the mappings to send to the others.
  */
 export function reclaimLowIds(client: SiteClient, options: ReclaimOptions): Promise<ReclaimResult> {
-  return runEngineTask(client, 'reclaim-ids', { zone: options.zone, by: options.by, max: options.max }, ReclaimAnswerSchema);
+  // Low IDs stay below every plan's zone, this one's and an earlier pairing's (rows made then, or while apart, may lie
+  // between the floor and this zone): counting from them would hand out "low" IDs of a billion and more.
+  return runEngineTask(client, 'reclaim-ids', { zone: options.zone, by: options.by, max: options.max, lowBelow: RANGE_FLOOR }, ReclaimAnswerSchema);
 }
 
 /** Renumbers the site by the numberer's mappings, in one transaction; a mapping held already is skipped. */

@@ -33,7 +33,8 @@ function pgsync_renumber_plan_zone( PDO $pdo ) {
 }
 
 /**
- * @param array $input {zone?: {lo, hi} (default: the site's plan's), by: member id, max?: int (rows per pass)}
+ * @param array $input {zone?: {lo, hi} (default: the site's plan's), by: member id, max?: int (rows per pass),
+ *                     lowBelow?: int (low IDs are below it and the zone; keys between it and the zone are ignored)}
  * @return array {mappings: list of {table, high, low, title, postType}, sharded: false when the site holds no plan,
  *                deferred: posts left high for now because someone edits them (pgsync_posts_being_edited()),
  *                batch: the seq of the outbox batch that carries the mappings to the members, or null}
@@ -44,10 +45,11 @@ function pgsync_reclaim_low_ids( PDO $pdo, array $config, array $input ) {
 	if ( null === $zone ) {
 		return array( 'mappings' => array(), 'sharded' => false, 'deferred' => 0, 'batch' => null );
 	}
-	$max  = isset( $input['max'] ) ? max( 1, (int) $input['max'] ) : 1000;
+	$max       = isset( $input['max'] ) ? max( 1, (int) $input['max'] ) : 1000;
+	$low_below = isset( $input['lowBelow'] ) && is_int( $input['lowBelow'] ) && $input['lowBelow'] > 0 ? min( $input['lowBelow'], $zone['lo'] ) : $zone['lo'];
 	return pgsync_renumber_transaction(
 		$pdo,
-		function () use ( $pdo, $config, $zone, $input, $max ) {
+		function () use ( $pdo, $config, $zone, $input, $max, $low_below ) {
 			$mappings = array();
 			$editing  = pgsync_posts_being_edited( $pdo, $config['tablePrefix'] );
 			$deferred = 0;
@@ -59,7 +61,7 @@ function pgsync_reclaim_low_ids( PDO $pdo, array $config, array $input ) {
 					$ids       = $free;
 				}
 				$ids  = array_slice( $ids, 0, $max - count( $mappings ) );
-				$next = pgsync_next_low_id( $pdo, $table, $found['pk'], $zone['lo'] );
+				$next = pgsync_next_low_id( $pdo, $table, $found['pk'], $low_below );
 				$about = pgsync_renumber_about( $pdo, $config['tablePrefix'], $table, $found['pk'], $ids );
 				foreach ( $ids as $high ) {
 					$mappings[] = array(
@@ -168,11 +170,11 @@ function pgsync_mark_shared_ids( array $found, array $renumbered = array() ) {
 }
 
 /**
- * One more than the largest of: the table's keys below the group zone, the low IDs already given
- * in it, and the keys below the zone that row versions remember (deleted rows): an ID that was
- * ever used is not given again.
+ * One more than the largest of: the table's keys below `$low_below` (the group zone, or the floor
+ * of every zone), the low IDs already given in it, and the keys below it that row versions
+ * remember (deleted rows): an ID that was ever used is not given again.
  */
-function pgsync_next_low_id( PDO $pdo, $table, $pk, $zone_lo ) {
+function pgsync_next_low_id( PDO $pdo, $table, $pk, $low_below ) {
 	$key     = pgsync_quote_id( $pk );
 	$version = "CAST(json_extract(pk, '$[0]') AS INTEGER)";
 	$stmt    = $pdo->prepare(
@@ -181,7 +183,7 @@ function pgsync_next_low_id( PDO $pdo, $table, $pk, $zone_lo ) {
 		. "coalesce((SELECT max($version) FROM " . pgsync_quote_id( pgsync_engine_table( 'rowver' ) )
 		. " WHERE tbl = ? AND json_array_length(pk) = 1 AND $version < ?), 0))"
 	);
-	$stmt->execute( array( $zone_lo, $table, $table, $zone_lo ) );
+	$stmt->execute( array( $low_below, $table, $table, $low_below ) );
 	return (int) $stmt->fetchColumn() + 1;
 }
 

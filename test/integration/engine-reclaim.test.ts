@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findHighIds } from '../../src/db';
-import { groupRange } from '../../src/ids';
-import { failuresIn, inWordPress, type Combination } from './engine-support';
+import { groupRange, RANGE_FLOOR } from '../../src/ids';
+import { expectConverged, failuresIn, inWordPress, pairAgain, startPair, stopPair, syncUntilQuiet, type Combination, type EnginePair } from './engine-support';
 import { TestGroup } from './group-support';
 
 /**
@@ -475,5 +475,43 @@ describe('reclaiming low IDs when numbering goes back and forth between two site
     await expectLowAndLinked(group, 'After three restores');
     await expectNoHighIdLeft(group);
     expect(failuresIn(group.journal)).toEqual([]);
+  });
+});
+
+describe('low IDs in a pairing made again after an unpair, WordPress nightly on the ast driver', () => {
+  let pair: EnginePair;
+
+  beforeAll(async () => {
+    pair = await startPair(CURRENT, 'reclaim-again');
+  });
+  afterAll(() => stopPair(pair));
+
+  const publish = (side: 'a' | 'b', title: string) => inWordPress<number>(pair[side], `$result = wp_insert_post(['post_title' => '${title}', 'post_status' => 'publish']);`);
+  const idOf = (side: 'a' | 'b', title: string) => inWordPress<number>(pair[side], `$result = get_posts(['title' => '${title}', 'post_status' => 'publish'])[0]->ID;`);
+
+  // Seen in the hands-on: A's post of the first pairing took its ID from A's range (then a low
+  // one), so A's ID sequence stayed there; a post A wrote while apart took the next of that range.
+  // Paired again, the new plan's zone lies above it, and the numberer counted from it: B's post was
+  // "renumbered" to 1000000002, and so was every later row.
+  it('hands out IDs below every zone, past a post written while apart with an ID of the first pairing', async () => {
+    expect(await publish('a', 'First pairing')).toBeGreaterThanOrEqual(RANGE_FLOOR);
+    await syncUntilQuiet(pair);
+    const first = await idOf('a', 'First pairing');
+    expect(first).toBeLessThan(RANGE_FLOOR);
+
+    expect(await pair.extension.coordinator.unpair(pair.pairId)).toEqual({ ok: true });
+    await pair.extension.idle();
+    const apart = await publish('a', 'Written apart');
+    expect(apart).toBeGreaterThanOrEqual(RANGE_FLOOR);
+
+    // A is kept: its site, the post written apart with it, is copied to B; A numbers.
+    await pairAgain(pair, { pairId: 'pair-2', a: 'peer-a2', b: 'peer-b2' });
+    expect(await publish('b', 'Second pairing')).toBeGreaterThan(apart);
+    await syncUntilQuiet(pair);
+    await expectConverged(pair);
+    const second = await idOf('a', 'Second pairing');
+    expect(second).toBe(first + 1);
+    expect(await idOf('b', 'Second pairing')).toBe(second);
+    expect(failuresIn(pair.journal)).toEqual([]);
   });
 });
