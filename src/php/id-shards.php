@@ -207,6 +207,9 @@ function playground_sync_id_shards_ensure_row( PDO $pdo, $table, $pk, array $ran
  * Undoes playground_sync_id_shards_lift_sequences() when the pairing ends, so new rows get
  * ordinary IDs again (max(ID) + 1): a sequence still at its lifted value (SQLite numbered no row
  * in the zone) goes back to the largest ID the table holds or this site's allocator handed out.
+ * When the table holds no row of the group zone any more (low IDs: every row made while synced
+ * was renumbered), the allocator's IDs are all above every new ID for a billion rows: the
+ * sequence goes back to the largest ID, so a row written apart gets the next low one.
  */
 function playground_sync_id_shards_lower_sequences( PDO $pdo ) {
 	$row = playground_sync_id_shards_plan_row( $pdo );
@@ -226,7 +229,7 @@ function playground_sync_id_shards_lower_sequences( PDO $pdo ) {
 		$next->closeCursor();
 		// The allocator's last ID, if it handed any out (its row starts at lo).
 		$allocated = is_array( $range ) && (int) $range[1] > (int) $range[0] ? (int) $range[1] - 1 : 0;
-		$seq       = max( $highest, $allocated );
+		$seq       = $highest < $row['group_lo'] ? $highest : max( $highest, $allocated );
 		$pdo->prepare( "UPDATE sqlite_sequence SET seq = $seq WHERE name = ?" )->execute( array( $table ) );
 	}
 }

@@ -478,7 +478,7 @@ describe('reclaiming low IDs when numbering goes back and forth between two site
   });
 });
 
-describe('low IDs in a pairing made again after an unpair, WordPress nightly on the ast driver', () => {
+describe('low IDs across unpairing and pairing again, WordPress nightly on the ast driver', () => {
   let pair: EnginePair;
 
   beforeAll(async () => {
@@ -488,30 +488,40 @@ describe('low IDs in a pairing made again after an unpair, WordPress nightly on 
 
   const publish = (side: 'a' | 'b', title: string) => inWordPress<number>(pair[side], `$result = wp_insert_post(['post_title' => '${title}', 'post_status' => 'publish']);`);
   const idOf = (side: 'a' | 'b', title: string) => inWordPress<number>(pair[side], `$result = get_posts(['title' => '${title}', 'post_status' => 'publish'])[0]->ID;`);
+  const unpair = async () => {
+    expect(await pair.extension.coordinator.unpair(pair.pairId)).toEqual({ ok: true });
+    await pair.extension.idle();
+  };
 
-  // Seen in the hands-on: A's post of the first pairing took its ID from A's range (then a low
-  // one), so A's ID sequence stayed there; a post A wrote while apart took the next of that range.
-  // Paired again, the new plan's zone lies above it, and the numberer counted from it: B's post was
-  // "renumbered" to 1000000002, and so was every later row.
-  it('hands out IDs below every zone, past a post written while apart with an ID of the first pairing', async () => {
+  // Seen in the hands-on: after an unpair, A's ID sequence stayed at the last ID of its range,
+  // though its post had been renumbered low, so a post written apart took the next high one. Paired
+  // again, the new plan's zone lay above that post, and the numberer counted from it: the next
+  // posts were "renumbered" to 1100000019 and on.
+  it('gives a post written apart the next low ID, and counts low IDs below every zone, past rows an earlier pairing left high', async () => {
     expect(await publish('a', 'First pairing')).toBeGreaterThanOrEqual(RANGE_FLOOR);
     await syncUntilQuiet(pair);
     const first = await idOf('a', 'First pairing');
     expect(first).toBeLessThan(RANGE_FLOOR);
+    await unpair();
+    expect(await publish('a', 'Written apart')).toBe(first + 1);
 
-    expect(await pair.extension.coordinator.unpair(pair.pairId)).toEqual({ ok: true });
-    await pair.extension.idle();
-    const apart = await publish('a', 'Written apart');
-    expect(apart).toBeGreaterThanOrEqual(RANGE_FLOOR);
-
-    // A is kept: its site, the post written apart with it, is copied to B; A numbers.
+    // A second pairing with low IDs off: A's post keeps its high ID, and so does the next one written apart.
     await pairAgain(pair, { pairId: 'pair-2', a: 'peer-a2', b: 'peer-b2' });
-    expect(await publish('b', 'Second pairing')).toBeGreaterThan(apart);
+    expect(await pair.extension.coordinator.setLowIds(pair.pairId, false)).toEqual({ ok: true });
+    const kept = await publish('a', 'Kept high');
+    expect(kept).toBeGreaterThanOrEqual(RANGE_FLOOR);
+    await syncUntilQuiet(pair);
+    await unpair();
+    expect(await publish('a', 'Apart again')).toBeGreaterThan(kept);
+
+    // Paired a third time, low IDs on: the new zone lies above those two, and low IDs go on below them.
+    await pairAgain(pair, { pairId: 'pair-3', a: 'peer-a3', b: 'peer-b3' });
+    expect(await publish('b', 'Third pairing')).toBeGreaterThan(kept);
     await syncUntilQuiet(pair);
     await expectConverged(pair);
-    const second = await idOf('a', 'Second pairing');
-    expect(second).toBe(first + 1);
-    expect(await idOf('b', 'Second pairing')).toBe(second);
+    expect(await idOf('a', 'Third pairing')).toBe(first + 2);
+    expect(await idOf('b', 'Third pairing')).toBe(first + 2);
+    expect(await idOf('b', 'Kept high')).toBe(kept);
     expect(failuresIn(pair.journal)).toEqual([]);
   });
 });
