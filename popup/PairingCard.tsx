@@ -131,7 +131,7 @@ function LowIds({ pairing, names, busy, onChange }: { pairing: Pairing; names: s
       </label>
       <p class="hint" data-testid="low-ids-hint">
         {on && numberer
-          ? `Each new row gets the next free ID (like 36) once ${names[pairing.sides.indexOf(numberer)] ?? 'the first site'} has it, on every site; links to it follow. A post open in an editor keeps its ID until the editor closes.`
+          ? `Each new row gets the next free ID (like 36) once ${names[pairing.sides.indexOf(numberer)] ?? 'the first site'} has it, on every site; links to it follow. A post open in an editor keeps its ID until the editor closes (up to 2½ minutes after a reload of its tab).`
           : 'Off: new rows keep the long IDs of their site’s range (like 1000000003).'}
       </p>
     </div>
