@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findHighIds } from '../../src/db';
 import { groupRange, RANGE_FLOOR } from '../../src/ids';
-import { expectConverged, failuresIn, inWordPress, pairAgain, startPair, stopPair, syncUntilQuiet, type Combination, type EnginePair } from './engine-support';
+import { expectConverged, failuresIn, inWordPress, pairAgain, publishedPostId, startPair, stopPair, syncUntilQuiet, type Combination, type EnginePair } from './engine-support';
 import { TestGroup } from './group-support';
 
 /**
@@ -487,7 +487,7 @@ describe('low IDs across unpairing and pairing again, WordPress nightly on the a
   afterAll(() => stopPair(pair));
 
   const publish = (side: 'a' | 'b', title: string) => inWordPress<number>(pair[side], `$result = wp_insert_post(['post_title' => '${title}', 'post_status' => 'publish']);`);
-  const idOf = (side: 'a' | 'b', title: string) => inWordPress<number>(pair[side], `$result = get_posts(['title' => '${title}', 'post_status' => 'publish'])[0]->ID;`);
+  const idOf = (side: 'a' | 'b', title: string) => publishedPostId(pair[side], title);
   const unpair = async () => {
     expect(await pair.extension.coordinator.unpair(pair.pairId)).toEqual({ ok: true });
     await pair.extension.idle();

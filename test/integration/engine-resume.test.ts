@@ -8,6 +8,7 @@ import {
   reloadSide,
   startPair,
   stopPair,
+  publishedPostId,
   syncUntilQuiet,
   type Combination,
   type EnginePair,
@@ -338,7 +339,7 @@ describe('a saved numberer’s site reloading with low IDs on, WordPress nightly
   });
   afterAll(() => stopPair(pair));
 
-  const idOf = (site: NodeSite, title: string) => inWordPress<number>(site, `$result = get_posts(['title' => '${title}', 'post_status' => 'publish'])[0]->ID;`);
+  const idOf = publishedPostId;
 
   // Seen with low IDs on in every group: the renumbering the numberer sent just before its page
   // reloaded was lost in flight, and the resumed numberer never sent it again (it had made it):
