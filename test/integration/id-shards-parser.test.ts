@@ -1,6 +1,6 @@
-import { loadNodeRuntime } from '@php-wasm/node';
-import { PHP, ProcessIdAllocator } from '@php-wasm/universal';
+import type { PHP } from '@php-wasm/universal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootBarePhp } from '../harness';
 import { ID_SHARDS_PHP } from '../../src/ids/id-shards-php';
 
 /**
@@ -105,13 +105,12 @@ const LEFT_ALONE: readonly string[] = [
   'UPDATE wp_posts SET post_title = 1',
 ];
 
-const processIds = new ProcessIdAllocator();
 
 describe.each(['7.4', '8.3'] as const)('ID shard statement rewrite in PHP %s', (version) => {
   let php: PHP;
 
   beforeAll(async () => {
-    php = new PHP(await loadNodeRuntime(version, { emscriptenOptions: { processId: processIds.claim() } }));
+    php = await bootBarePhp(version);
     php.mkdir('/sync');
     php.writeFile('/sync/id-shards.php', ID_SHARDS_PHP);
     php.writeFile('/sync/run.php', RUNNER);

@@ -1,6 +1,6 @@
-import { loadNodeRuntime } from '@php-wasm/node';
-import { PHP, ProcessIdAllocator } from '@php-wasm/universal';
+import type { PHP } from '@php-wasm/universal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootBarePhp } from '../harness';
 import { ENGINE_PHP_FILES } from '../../src/db/php-sources';
 import { decodeHlc, encodeHlc, hlcNow, hlcReceive, type Hlc } from '../../src/sync/hlc';
 import { localOnlyPhpArray } from '../../src/sync/local-only';
@@ -11,7 +11,6 @@ import { localOnlyPhpArray } from '../../src/sync/local-only';
  * the generated triggers inside real SQLite.
  */
 
-const processIds = new ProcessIdAllocator();
 const DIR = '/internal/shared/playground-sync';
 
 const PRELUDE = `<?php
@@ -25,7 +24,7 @@ describe.each(['7.4', '8.3'] as const)('database engine PHP on PHP %s', (version
   let php: PHP;
 
   beforeAll(async () => {
-    php = new PHP(await loadNodeRuntime(version, { emscriptenOptions: { processId: processIds.claim() } }));
+    php = await bootBarePhp(version);
     php.mkdir(DIR);
     for (const [name, source] of Object.entries(ENGINE_PHP_FILES)) php.writeFile(`${DIR}/${name}`, source);
     php.writeFile(`${DIR}/local-only-rules.php`, `<?php\nreturn ${localOnlyPhpArray()};\n`);
