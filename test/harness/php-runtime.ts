@@ -28,9 +28,11 @@ function compiledModule(version: PhpVersion): Promise<WebAssembly.Module> {
 }
 
 /** `loadNodeRuntime`, instantiating the version's compiled module (Emscripten's `instantiateWasm` hook). */
-function loadRuntime(version: PhpVersion, processId: number): Promise<number> {
+async function loadRuntime(version: PhpVersion, processId: number): Promise<number> {
+  // Compiled before Emscripten starts, so a failure rejects here instead of leaving the hook unanswered.
+  const module = await compiledModule(version);
   const instantiateWasm = (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
-    void compiledModule(version).then(async (module) => receive(await WebAssembly.instantiate(module, imports), module));
+    void WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module));
     return {};
   };
   return loadNodeRuntime(version, { emscriptenOptions: { processId, instantiateWasm } });

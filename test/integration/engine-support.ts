@@ -324,12 +324,12 @@ echo ${JSON.stringify(RESULT_MARKER)}, json_encode($result);
   return JSON.parse(response.text.slice(at + RESULT_MARKER.length)) as T;
 }
 
-/** PHP that sets `$pdo` to the site's raw SQLite connection (AST driver or legacy translator). */
 /** The ID of the published post titled `title` on `site` (the first, if several). */
 export function publishedPostId(site: NodeSite, title: string): Promise<number> {
   return inWordPress<number>(site, `$result = get_posts(['title' => '${title}', 'post_status' => 'publish'])[0]->ID;`);
 }
 
+/** PHP that sets `$pdo` to the site's raw SQLite connection (AST driver or legacy translator). */
 export const RAW_PDO_PHP = `global $wpdb;
 $pdo = method_exists($wpdb, 'get_driver') ? $wpdb->get_driver()->get_sqlite_pdo() : $wpdb->dbh->get_pdo();`;
 

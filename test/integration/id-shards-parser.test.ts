@@ -105,7 +105,6 @@ const LEFT_ALONE: readonly string[] = [
   'UPDATE wp_posts SET post_title = 1',
 ];
 
-
 describe.each(['7.4', '8.3'] as const)('ID shard statement rewrite in PHP %s', (version) => {
   let php: PHP;
 
