@@ -220,6 +220,11 @@ export class ChangeFeed {
     this.released = Math.max(this.released, seq);
   }
 
+  /** The last batch the paired site acknowledged (see `releaseUpTo`). */
+  get releasedUpTo(): number {
+    return this.released;
+  }
+
   /** The site's numbering started over (a full-state copy replaced its database). */
   restart(): void {
     this.after = 0;

@@ -11,6 +11,39 @@ import type { WireDelta } from './delta';
  * on the reloaded site after the rejoin and wins there too).
  */
 
+/** Where a site's database stands in the batches of a pair: its own last one, and how far it applied the paired site's. */
+export interface BatchPositions {
+  readonly lastBatchSeq: number;
+  readonly appliedOfPeer: number;
+}
+
+/** Batches a reload lost (see `lostWithReload`). */
+export interface ReloadLoss {
+  readonly own: number;
+  readonly applied: number;
+}
+
+/** The journal's line for a reload that lost writes: a copy repairs it (`restoring`), or the user is told how. */
+export function describeReloadLoss({ own, applied }: ReloadLoss, restoring: boolean): string {
+  const what = [...(own > 0 ? [`${own} change(s) it had sent`] : []), ...(applied > 0 ? [`${applied} change(s) it had received`] : [])].join(' and ');
+  const lacks = `This site reloaded before Playground had saved its last writes: its saved state lacks ${what}.`;
+  if (restoring) return `${lacks} The paired site has them: its full state is copied here`;
+  return `${lacks} The other members have them: take this tab out of the group and add it again (its site is then replaced by the group's)`;
+}
+
+/**
+ * What the reloaded site's database lacks of what its page did, by the answer of the site that
+ * did not reload: batches of its own the paired site applied but its database never got to
+ * keep (`own`), and batches of the paired site's it applied and acknowledged whose writes it
+ * lost (`applied`). Playground writes a saved site back to its storage after each request, on
+ * its own time: a reload before that takes the last writes with it. Null when nothing was lost.
+ */
+export function lostWithReload(kept: BatchPositions, answer: { readonly appliedOfYours: number; readonly releasedOfMine: number }): ReloadLoss | null {
+  const own = Math.max(0, answer.appliedOfYours - kept.lastBatchSeq);
+  const applied = Math.max(0, answer.releasedOfMine - kept.appliedOfPeer);
+  return own > 0 || applied > 0 ? { own, applied } : null;
+}
+
 /**
  * Every path a delta still waiting for its acknowledgement decides (both ends of a rename, a
  * deleted folder with everything below it). A folder it makes decides nothing below it.

@@ -13,6 +13,7 @@ import { KeptDeltas } from './peer/kept-deltas';
 import { Membership } from './peer/membership';
 import type { HeldDelta } from './copy-exchange';
 import { describeDelta } from './summaries';
+import { describeReloadLoss, type ReloadLoss } from './rejoin';
 import { applyDelta, type ApplyDeltaContext } from './peer/apply-delta';
 import { CopySourceFlow } from './peer/copy-source-flow';
 import { CopyTargetFlow } from './peer/copy-target-flow';
@@ -143,6 +144,10 @@ export class SyncPeer {
    * by a handoff, which catches up with them first (see `setNumbering`).
    */
   private copyMayLackRenumberings: boolean;
+  /** The copy in flight replaces a state that went back, from the only other member: it lacks no renumbering this site sent (see `restoreAfterGoingBack`). */
+  private copyHasEveryRenumbering = false;
+  /** The journal said this page's site went back (see `restoreAfterGoingBack`). */
+  private toldWentBack = false;
   /** The group's numberer (see `SyncPeerOptions.numbererPeer`). */
   private numbererPeer: string | undefined;
   /** Those before it (see `SyncPeerOptions.formerNumberers`). */
@@ -468,6 +473,11 @@ export class SyncPeer {
    * may have, numbers no more (`copyMayLackRenumberings`).
    */
   private copyReplacedState(): void {
+    if (this.copyHasEveryRenumbering) {
+      this.copyHasEveryRenumbering = false;
+      this.numberer.schedule();
+      return;
+    }
     if (this.numberer.isActive && !this.handoff.ready) {
       this.handoff.catchUpWith(this.formerNumberers);
       return;
@@ -475,6 +485,28 @@ export class SyncPeer {
     if (this.numbererPeer !== undefined) this.copyMayLackRenumberings = true;
     this.numberer.setActive(false);
     this.handoff.stop();
+  }
+
+  /**
+   * The resumed site's database went back (Playground lost its last writes with the reload), and
+   * `member`, the only other one, has what it lost: its full state replaces this site's. It
+   * applied every renumbering this site sent, and one never sent is gone with the state the copy
+   * replaces: a numberer numbers on. In a larger group nothing is done (answers false): a copy
+   * there would restart this member's life under its old id and site, which the members' relays
+   * of its old life are not made for (a tab taken out later left a member waiting for good).
+   * Call from a step.
+   */
+  private async restoreAfterGoingBack(member: string, copyIn: CopyTargetFlow, lost: ReloadLoss): Promise<boolean> {
+    const restoring = this.links.all().length === 1;
+    // Each member's answer finds it: said once.
+    if (!this.toldWentBack) this.journal.write([{ direction: 'local', kind: 'pairing', target: 'paired site', summary: describeReloadLoss(lost, restoring), status: restoring ? 'info' : 'failed' }]);
+    this.toldWentBack = true;
+    if (!restoring) return false;
+    this.copyFromMember = member;
+    this.copyHasEveryRenumbering = true;
+    if (this.paused) this.copyOnResume = true;
+    else await copyIn.request();
+    return true;
   }
 
   /** Starts or stops the numberer (see `setNumbering`); a numberer named after others catches up with them first. */
@@ -608,6 +640,7 @@ export class SyncPeer {
       restartInbox,
       // A reloaded member's deltas wait until every member answered its rejoin: the last answer sends them on every link.
       resendPending: () => this.resendPending(),
+      wentBack: (lost) => this.restoreAfterGoingBack(remotePeerId, copyIn, lost),
     });
     const applying: ApplyDeltaContext = {
       site,

@@ -30,7 +30,8 @@ import { MAX_FORMER_NUMBERERS, MAX_GROUP_MEMBERS, PairIdSchema, PeerIdSchema } f
  * Resuming after a saved site reloaded (its page, and the peer in it, started over from what the
  * site kept): the reloaded peer sends `rejoin` (a fresh `rejoinId`, its files) and sends nothing
  * else until the matching `rejoined` comes; each side's deltas then go on after the other's
- * `baseSeq`, and the reloaded side sends the files of `want` as they are on it now. Both carry
+ * `baseSeq`, and the reloaded side sends the files of `want` as they are on it now (unless its
+ * database went back behind what the answer says of it: it then asks for a full-state copy). Both carry
  * `pageSince`, when the sender's page started: a rejoin is judged by its page (a page that is
  * gone gets no answer), not by when it was stamped, since a page that asks and is asked at once
  * can stamp its own request before its answer to the other's.
@@ -203,6 +204,14 @@ export function envelopeSchema<TPayload extends v.GenericSchema>(payload: TPaylo
       pageSince: HlcStringSchema,
       /** The answering peer's deltas the reloaded one applied: the rest come again after it. */
       baseSeq: counter,
+      /**
+       * Database batches, as the answering site's database holds them: how far it applied the
+       * reloaded site's (`appliedOfYours`), and how far the reloaded site had acknowledged its own
+       * (`releasedOfMine`, no longer kept to send again). A reloaded site whose own database is
+       * behind either lost writes its page made or applied before Playground saved them.
+       */
+      appliedOfYours: counter,
+      releasedOfMine: counter,
       /** Files the answering peer wants as they are on the reloaded site (differing, and no change of its own on the way). */
       want: v.pipe(v.array(RelativePathSchema), v.maxLength(MAX_REQUEST_FILES)),
     }),

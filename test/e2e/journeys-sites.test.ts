@@ -221,7 +221,10 @@ describe('journeys: navigating, unpairing and opening sites in paired tabs', () 
     // Live again, A reloads right after a change, and B changes meanwhile.
     await runPhpInTab(tabA, `<?php require '/wordpress/wp-load.php'; wp_insert_post(['post_title' => 'Saved just before a reload', 'post_status' => 'publish']);`);
     // Playground writes a saved site back to OPFS after each request, asynchronously: a reload before that loses
-    // the write on A itself (the platform's doing; seen under load). Reload once it is saved, in-flight sync aside.
+    // A's last writes, which B may have already, and A then takes B's full state (engine-resume.test.ts). This
+    // journey is about the resume without a copy: A reloads once its write and A's low ID for it are saved.
+    const lowIdOnA = `(function () { global $wpdb; $id = (int) $wpdb->get_var("SELECT ID FROM $wpdb->posts WHERE post_title = 'Saved just before a reload'"); return $id > 0 && $id < 1000000000; })()`;
+    await expect.poll(() => wpJson<boolean>(tabA, lowIdOnA), POLL).toBe(true);
     await savedToOpfs(tabA);
     await tabA.page.goto(`${PLAYGROUND_URL}?site-slug=${savedSlug}`);
     await runPhpInTab(tabB, `<?php require '/wordpress/wp-load.php'; wp_insert_post(['post_title' => 'Saved in B during the reload', 'post_status' => 'publish']);`);

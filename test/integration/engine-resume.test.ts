@@ -14,6 +14,7 @@ import {
   type EnginePair,
 } from './engine-support';
 import { idHighs, idsBelowRanges, type IdHighs } from './fuzz/id-numbering';
+import { findDatabasePath } from '../../src/files';
 
 /**
  * A saved site's tab reloads abruptly while changes are on their way in both directions: its
@@ -58,6 +59,17 @@ function kindsSentSince(pair: EnginePair, mark: number, from: 'a' | 'b'): string
     .slice(mark)
     .filter((message) => message.from === from)
     .map((message) => (JSON.parse(message.json) as { kind: string }).kind);
+}
+
+/**
+ * The site's database file as it is now; `restore` writes those bytes back: what a saved site's
+ * storage holds when the page reloads before Playground wrote its last requests back to it.
+ */
+async function databaseNow(site: NodeSite): Promise<{ restore: () => Promise<void> }> {
+  const path = await findDatabasePath(site.client, '/wordpress');
+  if (!path) throw new Error('no database file');
+  const bytes = await site.client.readFileAsBuffer(path);
+  return { restore: () => site.client.writeFile(path, bytes) };
 }
 
 /** No full-state copy since the marks: no copy envelope either way, no journal line about one. */
@@ -202,6 +214,52 @@ wp_update_post(['ID' => $post->ID, 'post_title' => 'Resume: A lost in flight, re
       ]);
     }
     expect(await fileOn(pair.b, `${PLUGIN}/while-off.php`)).toBe('<?php // off');
+  });
+
+  // Playground writes a saved site back to its storage after each request, on its own time: a tab
+  // reloaded before that comes back without its last writes, which the other site already has.
+  it('a reload that lost a change it had applied and acknowledged is restored from the other site in full', async () => {
+    await syncUntilQuiet(pair);
+    const saved = await databaseNow(pair.a);
+    await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Went back: from B, applied on A', 'post_status' => 'publish']);`);
+    await syncUntilQuiet(pair);
+    expect(await titlesLike(pair.a, 'Went back: %')).toEqual(['Went back: from B, applied on A']);
+    const journalMark = pair.journal.length;
+    await saved.restore();
+    await reloadSide(pair, 'a');
+    await syncUntilQuiet(pair);
+
+    await expectSettled(pair, idsBefore);
+    expect(await titlesLike(pair.a, 'Went back: %')).toEqual(['Went back: from B, applied on A']);
+    const lines = journalSince(pair, journalMark).map((line) => line.summary);
+    expect(lines.filter((line) => line.includes('before Playground had saved'))).toEqual([
+      'This site reloaded before Playground had saved its last writes: its saved state lacks 1 change(s) it had sent and 1 change(s) it had received. The paired site has them: its full state is copied here',
+    ]);
+  });
+
+  it('a reload that lost a post it had sent and its renumbering is restored from the other site, and numbers on', async () => {
+    await syncUntilQuiet(pair);
+    await inWordPress(pair.a, `wp_insert_post(['post_title' => 'Went back: from A, kept', 'post_status' => 'publish']);`);
+    const saved = await databaseNow(pair.a);
+    await syncUntilQuiet(pair);
+    const low = await publishedPostId(pair.a, 'Went back: from A, kept');
+    expect(low).toBeLessThan(1_000_000_000);
+    await inWordPress(pair.a, `wp_insert_post(['post_title' => 'Went back: from A, lost on A', 'post_status' => 'publish']);`);
+    await syncUntilQuiet(pair);
+    const lostLow = await publishedPostId(pair.b, 'Went back: from A, lost on A');
+    await saved.restore();
+    await reloadSide(pair, 'a');
+    // A's post still has its high ID in the state the reload left: the restore must win over it.
+    await inWordPress(pair.b, `wp_insert_post(['post_title' => 'Went back: from B after', 'post_status' => 'publish']);`);
+    await syncUntilQuiet(pair);
+    await syncUntilQuiet(pair);
+
+    await expectSettled(pair, idsBefore);
+    for (const site of [pair.a, pair.b]) {
+      expect(await publishedPostId(site, 'Went back: from A, kept')).toBe(low);
+      expect(await publishedPostId(site, 'Went back: from A, lost on A')).toBe(lostLow);
+      expect(await publishedPostId(site, 'Went back: from B after')).toBeLessThan(1_000_000_000);
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootNodeSite, type NodeSite } from '../harness';
 import { InProcessExtension, type InProcessTab } from '../harness/in-process-extension';
 import { inWordPress, siteDifferences } from './engine-support';
+import { findDatabasePath } from '../../src/files';
 import { formatDifferences } from '../harness';
 
 /**
@@ -147,5 +148,40 @@ describe('a sync group through the coordinator (WordPress nightly, AST driver)',
     expect(await titles('b')).not.toContain('Group: after B and D left');
     await expectConvergedMembers();
     expect(failures()).toEqual([]);
+  });
+
+  // Playground writes a saved site back to its storage after each request, on its own time: E's page goes
+  // before that, and E comes back without what it applied and sent last. A pair restores such a site from the
+  // other (engine-resume.test.ts); a group says what happened and what to do, and doing it repairs the site.
+  it('tells a member of a group whose saved site reloaded before Playground saved its last writes to be taken out and added again, which repairs it', async () => {
+    await open('e');
+    expect(await extension.addTab(pairId, tab('e').tabId)).toEqual({ ok: true });
+    await untilQuiet();
+    const path = (await findDatabasePath(site('e').client, '/wordpress'))!;
+    const saved = await site('e').client.readFileAsBuffer(path);
+    await publish('a', 'applied on E, then lost there');
+    await publish('e', 'sent by E, then lost there');
+    await untilQuiet();
+    const mark = extension.background.journal.entries.length;
+    await site('e').client.writeFile(path, saved);
+    await tab('e').reload();
+    // Not quiet: what E sends under numbers it gave before is refused as applied before with other content.
+    const said = () => extension.background.journal.entries.slice(mark).filter((entry) => entry.summary.includes('before Playground had saved'));
+    for (let round = 0; round < 100 && said().length === 0; round++) {
+      for (const name of await members()) await tab(name).host.runningPeer?.flush();
+      await extension.idle();
+    }
+    expect(said().map((entry) => [entry.status, entry.summary.replace(/lacks .*?\./, 'lacks …')])).toEqual([
+      ['failed', "This site reloaded before Playground had saved its last writes: its saved state lacks … The other members have them: take this tab out of the group and add it again (its site is then replaced by the group's)"],
+    ]);
+
+    expect(await extension.removeTab(pairId, tab('e').tabId)).toEqual({ ok: true });
+    expect(await extension.addTab(pairId, tab('e').tabId)).toEqual({ ok: true });
+    await untilQuiet();
+    await publish('e', 'after E was added again');
+    await untilQuiet();
+    const expected = ['Group: after E was added again', 'Group: applied on E, then lost there', 'Group: sent by E, then lost there'];
+    for (const name of await members()) expect(await titles(name)).toEqual(expect.arrayContaining(expected));
+    await expectConvergedMembers();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeDelta } from '../../src/engine/delta';
-import { filesWanted, orderedChanges, pathsBelowFoldersOnTheWay, pathsOnTheWay } from '../../src/engine/rejoin';
+import { filesWanted, lostWithReload, orderedChanges, pathsBelowFoldersOnTheWay, pathsOnTheWay } from '../../src/engine/rejoin';
 import type { FileChange } from '../../src/files';
 
 const hash = (letter: string) => letter.repeat(64);
@@ -95,5 +95,23 @@ describe('orderedChanges', () => {
     const removal: FileChange = { op: 'delete', path: 'b.txt', nodeType: 'file' };
     const folder: FileChange = { op: 'mkdir', path: 'c' };
     expect(orderedChanges([write, removal, folder]).map((change) => change.op)).toEqual(['delete', 'mkdir', 'write']);
+  });
+});
+
+describe('lostWithReload (what the reloaded site\'s database lacks of what its page did)', () => {
+  const kept = { lastBatchSeq: 12, appliedOfPeer: 30 };
+
+  it('finds nothing when the paired site applied no more of this site than it numbered, and sent nothing it lost', () => {
+    expect(lostWithReload(kept, { appliedOfYours: 12, releasedOfMine: 30 })).toBeNull();
+    expect(lostWithReload(kept, { appliedOfYours: 9, releasedOfMine: 25 })).toBeNull();
+  });
+
+  it('counts batches of its own the paired site applied beyond its last', () => {
+    expect(lostWithReload(kept, { appliedOfYours: 14, releasedOfMine: 30 })).toEqual({ own: 2, applied: 0 });
+  });
+
+  it('counts batches of the paired site it had acknowledged beyond what its database applied', () => {
+    expect(lostWithReload(kept, { appliedOfYours: 12, releasedOfMine: 31 })).toEqual({ own: 0, applied: 1 });
+    expect(lostWithReload({ lastBatchSeq: 0, appliedOfPeer: 0 }, { appliedOfYours: 3, releasedOfMine: 4 })).toEqual({ own: 3, applied: 4 });
   });
 });

@@ -42,7 +42,7 @@ const valid: Record<(typeof ENVELOPE_KINDS)[number], Record<string, unknown>> = 
   relayed: { ...header, kind: 'relayed', origin: 'peer-c', upTo: 4 },
   'numbering-ask': { ...header, kind: 'numbering-ask', origins: ['peer-c'] },
   'numbering-held': { ...header, kind: 'numbering-held', held: [{ origin: 'peer-c', upTo: 4 }, { origin: 'peer-d', upTo: 9, applied: 2, runs: [[3, 4], [9, 9]] }] },
-  rejoined: { ...header, kind: 'rejoined', rejoinId: 'rejoin-1', pageSince: '0191dd9dec70.0000.peer-a', baseSeq: 7, want: ['wp-content/uploads/photo.jpg'] },
+  rejoined: { ...header, kind: 'rejoined', rejoinId: 'rejoin-1', pageSince: '0191dd9dec70.0000.peer-a', baseSeq: 7, want: ['wp-content/uploads/photo.jpg'], appliedOfYours: 4, releasedOfMine: 9 },
 };
 
 const parse = (input: unknown) => parseEnvelope(input, { pairId: PAIR, self: SELF });

@@ -134,6 +134,11 @@ export class LocalChanges {
     return currentFiles(reader, root, exclusions, paths);
   }
 
+  /** The last database batch of this site's that the paired site acknowledged (the outbox keeps none up to it). */
+  get acknowledgedBatch(): number {
+    return this.options.feed.releasedUpTo;
+  }
+
   /** The site's outbox may forget the database batches of deltas the paired site acknowledged. */
   acknowledged(upTo: number): void {
     for (const [deltaSeq, batchSeq] of this.batchOfDelta) {

@@ -2,8 +2,8 @@ import { compareHlc, decodeHlc, encodeHlc, type Hlc } from '../../sync/hlc';
 import type { Envelope, EnvelopeOf } from '../../sync/wire';
 import { decodeDelta, encodeDelta, type WireDelta } from '../delta';
 import type { FileVersions } from '../file-versions';
-import { filesWanted, pathsBelowFoldersOnTheWay, pathsOnTheWay } from '../rejoin';
-import { siteFileHashes } from '../copy';
+import { filesWanted, lostWithReload, pathsBelowFoldersOnTheWay, pathsOnTheWay, type BatchPositions, type ReloadLoss } from '../rejoin';
+import { readSiteFacts, siteFileHashes, type SiteFacts } from '../copy';
 import type { DeltaLink } from './delta-link';
 import type { LocalChanges } from './local-changes';
 import type { PeerJournal } from './peer-journal';
@@ -22,6 +22,12 @@ export interface RejoinContext {
   /** The paired site's deltas go on after `appliedUpTo`. */
   readonly restartInbox: (appliedUpTo: number) => void;
   readonly resendPending: () => void;
+  /**
+   * This site's database went back behind what the paired site has of it (`lost`): says so, and
+   * answers whether a full-state copy from the paired site replaces it (see
+   * `SyncPeer.restoreAfterGoingBack`). Call from a step.
+   */
+  readonly wentBack: (lost: ReloadLoss) => Promise<boolean>;
 }
 
 /**
@@ -33,6 +39,8 @@ export interface RejoinContext {
 export class RejoinFlow {
   /** This site reloaded and asked to rejoin (under this id): nothing else goes out or comes in until it is answered. */
   private asked: { id: string; askedAt: number } | null = null;
+  /** Where the database stood as the reload left it (read by the first request: later ones may see batches this page made since). */
+  private kept: BatchPositions | null = null;
   /** Envelopes of the paired site's stamped before this are from before a reload (of either side). */
   private peerSince: Hlc | null = null;
   /** The start of the paired site's latest page heard of: rejoin envelopes from an earlier page are from a page that is gone. */
@@ -52,6 +60,10 @@ export class RejoinFlow {
     const { site, link, pageSince } = this.context;
     const id = crypto.randomUUID();
     this.asked = { id, askedAt: performance.now() };
+    if (this.kept === null) {
+      const engine = engineOf(await readSiteFacts(site.client));
+      this.kept = { lastBatchSeq: engine.lastBatchSeq, appliedOfPeer: engine.cursors[this.context.remotePeerId] ?? 0 };
+    }
     const files = await siteFileHashes(site.client);
     // Deltas enqueued meanwhile (rows the outbox kept) wait for the answer; they are numbered after baseSeq.
     link.control('rejoin', { rejoinId: id, pageSince: encodeHlc(pageSince), baseSeq: link.ackedUpTo, files: [...files] });
@@ -102,7 +114,8 @@ export class RejoinFlow {
     const bothReloaded = this.asked === null ? null : { reloadedWinsDifferences: remotePeerId < peerId };
     const want = filesWanted(request.files, here, pathsOnTheWay(link.pending), bothReloaded);
     this.context.restartInbox(request.baseSeq);
-    link.control('rejoined', { rejoinId: request.rejoinId, pageSince: encodeHlc(pageSince), baseSeq: link.ackedUpTo, want });
+    const appliedOfYours = engineOf(await readSiteFacts(site.client)).cursors[remotePeerId] ?? 0;
+    link.control('rejoined', { rejoinId: request.rejoinId, pageSince: encodeHlc(pageSince), baseSeq: link.ackedUpTo, want, appliedOfYours, releasedOfMine: local.acknowledgedBatch });
     journal.write([
       {
         direction: 'received',
@@ -122,10 +135,14 @@ export class RejoinFlow {
   async answered(answer: EnvelopeOf<'rejoined'>, clock: Hlc | null): Promise<void> {
     const { link, local, journal } = this.context;
     if (this.asked === null || this.asked.id !== answer.rejoinId) return;
+    const lost = this.kept === null ? null : lostWithReload(this.kept, answer);
     this.asked = null;
     this.peerSince = latest(this.peerSince, clock);
     link.restartResends();
     this.context.restartInbox(answer.baseSeq);
+    // The paired site has what the database lost (it applied what this page sent, and sent what
+    // it applied): in a pair its full state replaces this site's, rather than deltas numbered anew over it.
+    if (lost && (await this.context.wentBack(lost))) return;
     const files = await local.readCurrent(answer.want);
     journal.write([
       {
@@ -149,6 +166,11 @@ export class RejoinFlow {
     const current = delta.files.filter((change) => !this.context.fileVersions.overtaken(change, delta.hlc));
     return current.length === delta.files.length ? payload : encodeDelta({ ...delta, files: current });
   }
+}
+
+/** The engine's positions in a site's facts (a site without the engine's tables has none). */
+function engineOf(facts: SiteFacts): { lastBatchSeq: number; cursors: Readonly<Record<string, number>> } {
+  return facts.engine ?? { lastBatchSeq: 0, cursors: {} };
 }
 
 /** Whether `clock` is known and earlier than `mark` (nothing is before an unknown mark). */
