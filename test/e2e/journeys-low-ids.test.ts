@@ -20,7 +20,7 @@ import { makePng } from './fixtures/make-png';
 import { launchBrowser, openTwoTabsAndPopup, type LaunchedBrowser, type PlaygroundTab } from './browser';
 import { chromeTabIdOf, pairInPopup, POLL, sessionState, troubleInJournal } from './extension-state';
 import { goToInTab } from './tab-client';
-import { contentRows, databaseIntegrity, publishPostInBlockEditor, uploadMediaFile, wpAdminFrame, wpJson } from './wp-admin';
+import { contentDifferences, databaseIntegrity, publishPostInBlockEditor, uploadMediaFile, wpAdminFrame, wpJson } from './wp-admin';
 
 const SCREENS = join(tmpdir(), 'pg-sync-journeys');
 /** Every ID of the group's ranges is at least this (src/ids/ranges.ts RANGE_FLOOR). */
@@ -123,7 +123,7 @@ describe('journey: a post with a featured image, a gallery and a menu item ends 
     for (const tab of [tabA, tabB]) {
       await expect.poll(async () => (await postFacts(tab))?.post ?? HIGH, POLL).toBeLessThan(HIGH);
     }
-    await expect.poll(async () => JSON.stringify(await contentRows(tabA)) === JSON.stringify(await contentRows(tabB)), POLL).toBe(true);
+    await expect.poll(() => contentDifferences(tabA, tabB), POLL).toEqual([]);
     for (const tab of [tabA, tabB]) {
       const read = (await postFacts(tab))!;
       facts ??= read;
@@ -168,7 +168,7 @@ describe('journey: a post with a featured image, a gallery and a menu item ends 
     await expect
       .poll(() => wpJson<number>(tabA, `(int) (get_posts(['title' => 'Low IDs off: keeps its ID', 'post_status' => 'publish'])[0]->ID ?? 0)`), POLL)
       .toBe(kept);
-    await expect.poll(async () => JSON.stringify(await contentRows(tabA)) === JSON.stringify(await contentRows(tabB)), POLL).toBe(true);
+    await expect.poll(() => contentDifferences(tabA, tabB), POLL).toEqual([]);
     expect([await databaseIntegrity(tabA), await databaseIntegrity(tabB)]).toEqual(['ok', 'ok']);
     expect(await troubleInJournal(popup)).toEqual([]);
   });
@@ -201,7 +201,7 @@ describe('journey: a post with a featured image, a gallery and a menu item ends 
     const low = await lowOf(tabB);
     await expect.poll(() => lowOf(tabA), POLL).toBe(low);
     expect(low).toBeGreaterThan(Math.max(before.post, ...before.photos, before.menuItem));
-    await expect.poll(async () => JSON.stringify(await contentRows(tabA)) === JSON.stringify(await contentRows(tabB)), POLL).toBe(true);
+    await expect.poll(() => contentDifferences(tabA, tabB), POLL).toEqual([]);
     expect(await pageTextAt(tabA, `/?p=${low}`, 'Made after the reload')).toContain('In the tab that gave low IDs');
     await popup.screenshot({ path: join(SCREENS, 'low-ids-handed-over.png'), fullPage: true });
     expect([await databaseIntegrity(tabA), await databaseIntegrity(tabB)]).toEqual(['ok', 'ok']);

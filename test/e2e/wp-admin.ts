@@ -348,6 +348,16 @@ export function databaseIntegrity(tab: PlaygroundTab): Promise<string> {
 }
 
 /**
+ * The content tables (see `contentRows`) whose rows differ between two tabs, read from both in
+ * the same moment: [] once they converged. Poll this, not one side against a snapshot of the
+ * other taken once (the other side may still change: a renumbering arriving, say).
+ */
+export async function contentDifferences(a: PlaygroundTab, b: PlaygroundTab): Promise<string[]> {
+  const [rowsA, rowsB] = await Promise.all([contentRows(a), contentRows(b)]);
+  return Object.keys({ ...rowsA, ...rowsB }).flatMap((table) => (rowsA[table] === rowsB[table] ? [] : [`${table}: ${rowsA[table]} ≠ ${rowsB[table]}`]));
+}
+
+/**
  * Every row of WordPress's content tables (posts with revisions and autosaves, their meta, terms,
  * comments, users), the site's own URL replaced by a placeholder: two synced sites answer the same.
  * Per table, `rows:md5` so a difference says where.
