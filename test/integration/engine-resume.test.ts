@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NodeSite } from '../harness';
 import {
+  databaseNow,
   expectConverged,
   failuresIn,
   inWordPress,
@@ -14,7 +15,6 @@ import {
   type EnginePair,
 } from './engine-support';
 import { idHighs, idsBelowRanges, type IdHighs } from './fuzz/id-numbering';
-import { findDatabasePath } from '../../src/files';
 
 /**
  * A saved site's tab reloads abruptly while changes are on their way in both directions: its
@@ -59,17 +59,6 @@ function kindsSentSince(pair: EnginePair, mark: number, from: 'a' | 'b'): string
     .slice(mark)
     .filter((message) => message.from === from)
     .map((message) => (JSON.parse(message.json) as { kind: string }).kind);
-}
-
-/**
- * The site's database file as it is now; `restore` writes those bytes back: what a saved site's
- * storage holds when the page reloads before Playground wrote its last requests back to it.
- */
-async function databaseNow(site: NodeSite): Promise<{ restore: () => Promise<void> }> {
-  const path = await findDatabasePath(site.client, '/wordpress');
-  if (!path) throw new Error('no database file');
-  const bytes = await site.client.readFileAsBuffer(path);
-  return { restore: () => site.client.writeFile(path, bytes) };
 }
 
 /** No full-state copy since the marks: no copy envelope either way, no journal line about one. */

@@ -16,6 +16,7 @@ import { TestLink, type LinkFaults, type Side } from '../harness/test-link';
 import { measureSiteMessages, type SiteMessageLog } from '../site-messages';
 import { CONVERGENCE_RULES } from './db-support';
 import { MAX_WIRE_MESSAGE_BYTES } from '../../src/sync/framing';
+import { findDatabasePath } from '../../src/files';
 
 /**
  * Shared by the engine-*.test.ts files: two real WordPress sites, each in a tab of the extension
@@ -225,6 +226,17 @@ async function untilLive(extension: InProcessExtension, link: TestLink, pairId: 
  * (see `NodeSite.reload`). Its new page reports the site and the background resumes its side
  * (same pair and peer ids), as in the extension. Answers the envelopes lost.
  */
+/**
+ * The site's database file as it is now; `restore` writes those bytes back: what a saved site's
+ * storage holds when the page reloads before Playground wrote its last requests back to it.
+ */
+export async function databaseNow(site: NodeSite): Promise<{ restore: () => Promise<void> }> {
+  const path = await findDatabasePath(site.client, '/wordpress');
+  if (!path) throw new Error('no database file');
+  const bytes = await site.client.readFileAsBuffer(path);
+  return { restore: () => site.client.writeFile(path, bytes) };
+}
+
 export async function reloadSide(pair: EnginePair, side: Side): Promise<number> {
   const tab = pair.tabs[side];
   // The page goes at once; what the background was routing meanwhile still reaches the link, and is lost with the rest.

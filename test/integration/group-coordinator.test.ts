@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootNodeSite, type NodeSite } from '../harness';
 import { InProcessExtension, type InProcessTab } from '../harness/in-process-extension';
-import { inWordPress, siteDifferences } from './engine-support';
-import { findDatabasePath } from '../../src/files';
+import { databaseNow, inWordPress, siteDifferences } from './engine-support';
 import { formatDifferences } from '../harness';
 
 /**
@@ -157,13 +156,12 @@ describe('a sync group through the coordinator (WordPress nightly, AST driver)',
     await open('e');
     expect(await extension.addTab(pairId, tab('e').tabId)).toEqual({ ok: true });
     await untilQuiet();
-    const path = (await findDatabasePath(site('e').client, '/wordpress'))!;
-    const saved = await site('e').client.readFileAsBuffer(path);
+    const saved = await databaseNow(site('e'));
     await publish('a', 'applied on E, then lost there');
     await publish('e', 'sent by E, then lost there');
     await untilQuiet();
     const mark = extension.background.journal.entries.length;
-    await site('e').client.writeFile(path, saved);
+    await saved.restore();
     await tab('e').reload();
     // Not quiet: what E sends under numbers it gave before is refused as applied before with other content.
     const said = () => extension.background.journal.entries.slice(mark).filter((entry) => entry.summary.includes('before Playground had saved'));
